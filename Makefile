@@ -1,0 +1,116 @@
+# maif — build, test, demo, bench, install.
+#   make demo    build, then run an agent session end to end
+#   make test    build (normal and ASan+UBSan) and run every test
+#   make bench   benchmarks, each figure beside a baseline from the same run
+#   make fuzz    libFuzzer targets (clang), FUZZ_SECONDS per target
+#   make install PREFIX=/usr/local
+# Dependencies are installed by scripts/install-deps.sh (Debian packages).
+
+PREFIX    ?= /usr/local
+CC        ?= cc
+PKGS      := libsodium libcrypto libzstd liblz4 jansson
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN      += -Werror
+endif
+VERSION   := 0.1.0
+
+LIB_SRC   := $(sort $(wildcard src/*/*.c))
+TOOL_SRC  := $(sort $(wildcard tools/*.c))
+TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+
+# Two build trees: release (-O2) and sanitizers (ASan + UBSan).
+B  := build/release
+BA := build/asan
+
+DEPS_STAMP := build/.deps-ok
+
+.PHONY: all deps lib demo test test-release bench fuzz install clean check-asan
+all: $(B)/libmaif.a $(B)/libmaif.so $(B)/maif
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/install-deps.sh
+	@./scripts/install-deps.sh
+	@mkdir -p build && touch $@
+
+# pkg-config is only queried after deps are in place.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(WARN) -fPIC -MMD -MP $(PKG_CFLAGS)
+CFLAGS_REL    = $(CFLAGS_COMMON) -O2 -g
+CFLAGS_ASAN   = $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+# ---- release tree
+$(B)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) -c $< -o $@
+$(B)/libmaif.a: $(LIB_SRC:%.c=$(B)/obj/%.o)
+	@rm -f $@; ar rcs $@ $^
+$(B)/libmaif.so: $(LIB_SRC:%.c=$(B)/obj/%.o)
+	$(CC) -shared -Wl,-soname,libmaif.so.0 -o $@ $^ $(PKG_LIBS)
+$(B)/maif: $(TOOL_SRC:%.c=$(B)/obj/%.o) $(B)/libmaif.a
+	$(CC) -o $@ $^ $(PKG_LIBS)
+$(B)/bench/%: $(B)/obj/bench/%.o $(B)/obj/bench/benchutil.o $(B)/libmaif.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(PKG_LIBS)
+
+# ---- sanitizer tree (what the tests run)
+$(BA)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -c $< -o $@
+$(BA)/libmaif.a: $(LIB_SRC:%.c=$(BA)/obj/%.o)
+	@rm -f $@; ar rcs $@ $^
+$(BA)/maif: $(TOOL_SRC:%.c=$(BA)/obj/%.o) $(BA)/libmaif.a
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS)
+$(BA)/tests/%: $(BA)/obj/tests/unit/%.o $(BA)/obj/tests/unit/testutil.o $(BA)/libmaif.a
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) -lcmocka
+$(BA)/fuzz/%: $(BA)/obj/fuzz/%.o $(BA)/obj/fuzz/replay_main.o $(BA)/libmaif.a
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS)
+
+TEST_BINS := $(patsubst tests/unit/%.c,$(BA)/tests/%,$(TEST_SRC))
+FUZZ_BINS := $(patsubst fuzz/%.c,$(BA)/fuzz/%,$(FUZZ_SRC))
+
+check-asan: $(BA)/maif $(TEST_BINS) $(FUZZ_BINS)
+
+test: all check-asan
+	@./tests/run.sh $(BA) $(B)
+
+demo: all
+	@./demo/demo.sh $(B)/maif
+
+BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+bench: all $(BENCH_BINS)
+	@./bench/run.sh $(B)
+
+# libFuzzer builds (clang); FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+BF := build/fuzz
+fuzz: | $(DEPS_STAMP)
+	@mkdir -p $(BF)
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+	    $$f $(LIB_SRC) -o $(BF)/$$n $(PKG_LIBS) || exit 1; \
+	  mkdir -p $(BF)/corpus/$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	  $(BF)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BF)/corpus/$$n fuzz/corpus/$$n || exit 1; \
+	done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(B)/libmaif.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(B)/libmaif.so $(DESTDIR)$(PREFIX)/lib/libmaif.so.$(VERSION)
+	ln -sf libmaif.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmaif.so.0
+	ln -sf libmaif.so.0 $(DESTDIR)$(PREFIX)/lib/libmaif.so
+	install -m 644 include/maif.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(B)/maif $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' maif.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/maif.pc
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages maif builds and tests with, and nothing else.
+# Called by the Makefile; safe to run again (it only installs what is missing).
+set -eu
+pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libzstd-dev liblz4-dev libjansson-dev libcmocka-dev"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install:$missing" >&2; exit 2; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-deps: done"
