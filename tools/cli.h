@@ -1,0 +1,163 @@
+/*
+ * cli.h — what the `maif` subcommands share: the command table entry, a
+ * small option parser, the exit-code policy, one-line error reporting,
+ * bounded input reading, key loading, and building a block (payload plus
+ * canonical metadata) from CLI or JSONL input.
+ *
+ * The tool only talks to the library through include/maif.h (plus the
+ * util buffer). Every subcommand returns one of the CLI_EXIT_* codes; the
+ * mapping from library error codes to exit codes lives in one place
+ * (cli_exit_for) so that every command agrees on it.
+ */
+#ifndef MAIF_CLI_H
+#define MAIF_CLI_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "maif.h"
+
+/* Exit codes, for every command (documented in `maif --help`, docs/CLI.md). */
+#define CLI_EXIT_OK     0 /* success */
+#define CLI_EXIT_VERIFY 1 /* not intact, untrusted signer, or too damaged to parse */
+#define CLI_EXIT_USAGE  2 /* usage error, missing/unreadable file, invalid input */
+#define CLI_EXIT_ACCESS 3 /* reserved: access denied */
+
+/* Largest payload, JSONL input or --meta the tool reads from a file or
+ * stdin: 4 GiB. Larger inputs are refused with exit code 2. */
+#define CLI_INPUT_MAX ((size_t)4 << 30)
+/* At most this many --pubkey options to verify. */
+#define CLI_PUBKEY_MAX 256
+/* Metadata shown by `ls` is cut to about this many bytes. */
+#define CLI_LS_META_WIDTH 60
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+    const char *summary;               /* one line for `maif --help` */
+    const char *help;                  /* full text for `maif CMD --help` */
+} cli_command;
+
+extern const cli_command cli_cmd_keygen, cli_cmd_create, cli_cmd_add, cli_cmd_append, cli_cmd_ls,
+    cli_cmd_cat, cli_cmd_info, cli_cmd_verify, cli_cmd_recover, cli_cmd_convert;
+
+/* ---- option parsing */
+
+enum { CLI_FLAG, CLI_VALUE, CLI_MULTI };
+
+typedef struct cli_opt {
+    const char *name;    /* "--key" */
+    int kind;            /* CLI_FLAG, CLI_VALUE or CLI_MULTI */
+    int *flag;           /* CLI_FLAG: set to 1 */
+    const char **value;  /* CLI_VALUE: the value (given at most once) */
+    const char **multi;  /* CLI_MULTI: values appended here ... */
+    size_t multi_cap;    /* ... at most this many ... */
+    size_t *multi_n;     /* ... count */
+} cli_opt;
+
+#define CLI_PARSE_OK    0
+#define CLI_PARSE_HELP  1  /* --help / -h was given: print help, exit 0 */
+#define CLI_PARSE_ERROR -1 /* a one-line usage error was printed */
+
+/* Parses argv[1..argc) of a subcommand against opts (terminated by an
+ * entry with name NULL). "--opt value" and "--opt=value" both work; "-" is
+ * a positional argument; "--" ends the options. Positionals go to pos
+ * (pos_max slots); fewer than pos_min or more than pos_max is an error. */
+int cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts, const char **pos, int pos_min,
+              int pos_max, int *npos);
+
+/* Prints the command's help to stdout. Returns CLI_EXIT_OK. */
+int cli_help(const cli_command *cmd);
+
+/* ---- errors and exit codes */
+
+/* Prints "maif: SUBJECT: message" on stderr as one line (control
+ * characters and newlines in the text become '?' / ' '). */
+void cli_err(const char *subject, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Usage error for cmd: one line, pointing at `maif CMD --help`. Returns
+ * CLI_EXIT_USAGE. */
+int cli_usage_err(const cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Exit code for a library error code (see the policy in cli.c). */
+int cli_exit_for(int code);
+/* Reports a library error on subject with the best detail available
+ * (detail may be NULL or ""); returns cli_exit_for(code). */
+int cli_fail(const char *subject, int code, const char *detail);
+/* Flushes stdout; on a write error reports it and returns CLI_EXIT_USAGE,
+ * else rc. */
+int cli_finish(int rc);
+
+/* ---- input */
+
+/* Reads all of path ("-" is stdin) into *out (owned, NUL-terminated, not
+ * counted in *n), refusing more than CLI_INPUT_MAX bytes. Prints the error.
+ * Returns 0 or CLI_EXIT_USAGE. */
+int cli_read_input(const char *path, uint8_t **out, size_t *n);
+/* Same, but returns -1 with the problem in err instead of printing. */
+int cli_read_input_err(const char *path, uint8_t **out, size_t *n, char *err, size_t errcap);
+
+/* Loads --key KEYFILE if keyfile is not NULL, else the default key.
+ * Prints the error. Returns 0 or an exit code. */
+int cli_load_key(const char *keyfile, maif_key **out);
+
+/* Missing, unreadable or non-regular path: prints the error and returns
+ * CLI_EXIT_USAGE; else 0. */
+int cli_check_file(const char *path);
+
+/* Opens a reader, mapping errors to exit codes (1 for files too damaged to
+ * parse, 2 for missing or unreadable ones). Prints the error. */
+int cli_open_reader(const char *path, maif_reader **out);
+
+/* Opens an existing native artifact for appending (durable commits),
+ * with the same error policy; a 2.1 file is refused with a hint to
+ * convert it. Prints the error. */
+int cli_open_writer(const char *path, const maif_key *key, maif_writer **out);
+
+/* ---- formatting */
+
+/* ISO-8601 UTC with microseconds, "2024-05-01T12:00:00.123456Z". */
+void cli_format_time(uint64_t us, char *out, size_t cap);
+/* "native", "2.1" or "unknown". */
+const char *cli_format_name(int format);
+/* Type as a lower-case name or its four characters; out needs 5 bytes. */
+const char *cli_type_label(uint32_t type, char out[5]);
+/* Writes n bytes of s to f, replacing control characters by '?'. */
+void cli_put_clean(FILE *f, const char *s, size_t n);
+/* json_string from n bytes that may not be valid UTF-8 (invalid bytes
+ * become U+FFFD). Never NULL unless out of memory. */
+json_t *cli_json_string(const char *s, size_t n);
+/* Prints one JSON document followed by a newline. Returns an exit code. */
+int cli_print_json(json_t *doc);
+
+/* ---- building blocks */
+
+/* Where a block's payload came from. */
+enum {
+    CLI_SRC_BYTES,  /* --text, --file, stdin, JSONL "text" or "file" */
+    CLI_SRC_RAW,    /* JSONL "base64": raw bytes, never parsed */
+    CLI_SRC_VECTOR, /* JSONL "vector": a JSON array */
+};
+
+typedef struct cli_block {
+    uint32_t type;
+    const uint8_t *payload; /* the payload: borrowed input or owned below */
+    size_t payload_size;
+    uint8_t *owned;         /* payload storage when it was transformed */
+    char *meta;             /* canonical-ish JSON object, or NULL */
+} cli_block;
+
+/* Builds a block from its source. Embeddings given as JSON (an array of
+ * numbers, or of equal-length rows) become float32 little-endian rows, and
+ * {"count","dimensions","dtype":"float32"} is merged into meta; raw
+ * embedding bytes must be a multiple of 4. JSON blocks must parse as JSON.
+ * meta (borrowed) is a JSON object or NULL. On error returns -1 with a
+ * message in err. Free with cli_block_free. */
+int cli_block_build(cli_block *b, uint32_t type, int src, const uint8_t *bytes, size_t n, const json_t *vector,
+                    const json_t *meta, char *err, size_t errcap);
+void cli_block_free(cli_block *b);
+
+/* Parses --meta text: must be one JSON object. Returns NULL with err set. */
+json_t *cli_parse_meta(const char *text, size_t n, char *err, size_t errcap);
+
+#endif
