@@ -60,6 +60,10 @@ extern "C" {
 
 /* Static, human-readable text for an error code. Never NULL. */
 const char *maif_strerror(int code);
+/* Detailed message from the last constructor (maif_writer_create,
+ * maif_writer_open, maif_key_*) that failed on this thread; "" if none.
+ * Valid until the next failing call on the same thread. */
+const char *maif_last_errmsg(void);
 
 /* ------------------------------------------------------------- block types */
 
@@ -163,6 +167,8 @@ typedef struct maif_writer maif_writer;
 /* Writer flags. */
 #define MAIF_W_OVERWRITE 0x01u  /* create: replace an existing file */
 #define MAIF_W_DURABLE   0x02u  /* every commit is fsync'ed (data, then the commit record) */
+#define MAIF_W_FORCE_RECOVER 0x04u /* open: cut everything after the last valid commit even
+                                      when it is damage rather than a torn write (data lost) */
 
 /* Creates a new native artifact at path and commits its (empty) first batch,
  * so the file is valid at once. key signs every commit (borrowed; must
@@ -194,6 +200,13 @@ uint64_t maif_writer_count(const maif_writer *w);
 int maif_writer_close(maif_writer *w);
 /* Detailed message for the last error on this writer ("" if none). */
 const char *maif_writer_errmsg(const maif_writer *w);
+
+/* Cuts a torn tail (an uncommitted batch left by a crash) off a native
+ * artifact, leaving every committed batch. *cut (may be NULL) receives the
+ * bytes removed. Damage after the last commit that is not a torn write is
+ * refused with MAIF_EFORMAT unless flags has MAIF_W_FORCE_RECOVER. Errors:
+ * as maif_writer_open. errbuf (may be NULL) receives a message. */
+int maif_recover(const char *path, unsigned flags, uint64_t *cut, char *errbuf, size_t errbuf_cap);
 
 /* --------------------------------------------------------------- reader */
 

@@ -64,6 +64,12 @@ static inline uint64_t align8(uint64_t v) { return (v + 7u) & ~(uint64_t)7u; }
 int maif_set_err(char *buf, size_t cap, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Records the thread's last constructor error (maif_last_errmsg). Returns code. */
+int maif_set_last_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* fsync a file by path; 0 or -1. */
+int fsync_path(const char *path);
+
 /* Microseconds since the epoch (CLOCK_REALTIME). */
 uint64_t maif_now_us(void);
 

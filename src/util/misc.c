@@ -3,7 +3,9 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/common.h"
 
@@ -38,6 +40,19 @@ int maif_set_err(char *buf, size_t cap, int code, const char *fmt, ...)
         vsnprintf(buf, cap, fmt, ap);
         va_end(ap);
     }
+    return code;
+}
+
+static _Thread_local char g_last_err[512];
+
+const char *maif_last_errmsg(void) { return g_last_err; }
+
+int maif_set_last_err(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_last_err, sizeof g_last_err, fmt, ap);
+    va_end(ap);
     return code;
 }
 
@@ -119,4 +134,13 @@ char *maif_type_fourcc(uint32_t type, char out[5])
     }
     out[4] = 0;
     return out;
+}
+
+int fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc ? -1 : 0;
 }

@@ -1,0 +1,208 @@
+/*
+ * native.h — the native maif format: layout constants and the internal
+ * interfaces shared by its reader, writer and verifier. docs/FORMAT.md is
+ * the normative description; the numbers here must match it.
+ *
+ * A file is a header followed by records. Each record is
+ *   header (112) | ext TLVs | metadata JSON | zero pad to 8 | payload | zero pad to 8
+ * and is chained: record_hash = SHA-256(previous record_hash ‖ header[0,80)
+ * ‖ ext ‖ metadata); the first record chains from SHA-256(file header).
+ * Blocks (MBLK) carry data; index records (MIDX) map block numbers to
+ * offsets; commit records (MCMT) seal a batch with a Merkle root and an
+ * Ed25519 signature and end with a 16-byte tail, so the last commit, and
+ * from it the whole index, is found from the end of the file in O(1).
+ */
+#ifndef MAIF_NATIVE_H
+#define MAIF_NATIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "maif.h"
+
+/* ---- file header */
+#define NAT_MAGIC            "\x89MAIF\r\n\x1a"
+#define NAT_MAGIC_LEN        8
+#define NAT_WRITE_VERSION    1 /* writers must know this version to append */
+#define NAT_READ_VERSION     1 /* readers must know this version to read */
+#define NAT_FIXED_HEADER     64
+#define NAT_HEADER_MAX       65536 /* header_size limit (fixed part + JSON + pad) */
+
+#define NH_MAGIC        0  /* 8  magic */
+#define NH_WRITE_VER    8  /* u16 */
+#define NH_READ_VER     10 /* u16 */
+#define NH_HEADER_SIZE  12 /* u32: whole header incl. JSON and padding, multiple of 8 */
+#define NH_CREATED      16 /* u64 µs */
+#define NH_FILE_ID      24 /* 16 */
+#define NH_META_SIZE    40 /* u32 */
+#define NH_FLAGS        44 /* u32, must be zero */
+#define NH_RESERVED     48 /* 16, must be zero */
+
+/* ---- record header */
+#define NAT_REC_HEADER  112
+#define NAT_REC_HASHED  80 /* header bytes covered by record_hash (all but the hash itself) */
+
+#define NR_TAG          0  /* 4: "MBLK" | "MIDX" | "MCMT" */
+#define NR_TYPE         4  /* 4: block type, ASCII, big-endian order; zero for other records */
+#define NR_STORED_SIZE  8  /* u64: payload bytes as stored */
+#define NR_TIMESTAMP    16 /* u64 µs */
+#define NR_META_SIZE    24 /* u32 */
+#define NR_EXT_SIZE     28 /* u16 */
+#define NR_CODEC        30 /* u8, 0 = none */
+#define NR_CIPHER       31 /* u8, 0 = none */
+#define NR_ID           32 /* 16: block id; zero for other records */
+#define NR_CONTENT_HASH 48 /* 32: SHA-256 of the stored payload (commit: see below) */
+#define NR_RECORD_HASH  80 /* 32: chain hash */
+
+#define NAT_TAG_BLOCK  "MBLK"
+#define NAT_TAG_INDEX  "MIDX"
+#define NAT_TAG_COMMIT "MCMT"
+
+/* ---- extension TLVs: u16 tag, u16 length, value; they fill ext_size exactly */
+#define NAT_EXT_SUPERSEDES   0x0001 /* 16-byte block id */
+#define NAT_EXT_DECODED_SIZE 0x0002 /* u64, reserved for codecs */
+#define NAT_EXT_KEY_ID       0x0003 /* reserved for encryption */
+#define NAT_EXT_NONCE        0x0004 /* reserved for encryption */
+#define NAT_EXT_CRITICAL     0x8000 /* a reader that does not know the tag must not decode the payload */
+
+/* ---- limits */
+#define NAT_META_MAX        (16u << 20) /* metadata JSON per block */
+#define NAT_PAYLOAD_MAX     ((uint64_t)1 << 40)
+#define NAT_MAX_SEGMENTS    64
+#define NAT_MAX_FRONTIER    64
+
+/* ---- index record payload: u64 first, u64 count, count × u64 offset */
+#define NAT_INDEX_HEAD 16
+
+/* ---- commit record payload */
+#define NC_SEQ         0   /* u64 commit number, from 0 */
+#define NC_BLOCKS      8   /* u64 data blocks after this commit */
+#define NC_PREV        16  /* u64 offset of the previous commit record, 0 for the first */
+#define NC_MERKLE      24  /* 32 Merkle root over all blocks */
+#define NC_SIGNER      56  /* 32 Ed25519 public key */
+#define NC_NSEG        88  /* u32 index segments */
+#define NC_NFRONTIER   92  /* u32 Merkle frontier hashes */
+#define NC_FIXED       96  /* then nseg × 24 (offset, first, count), nfrontier × 32,
+                              signature 64, tail 16 */
+#define NC_SEG_SIZE    24
+#define NAT_TAIL_SIZE  16  /* u64 offset of this commit record, 8-byte magic */
+#define NAT_TAIL_MAGIC "MAIFTAIL"
+#define NAT_SIG_DOMAIN "MAIF-COMMIT-V1\0\0" /* 16 bytes; signed message = domain ‖ record_hash */
+
+/* A parsed record header, with bounds already checked against the image. */
+typedef struct nat_rec {
+    uint64_t off;        /* record start */
+    uint64_t end;        /* record end (aligned); <= image size */
+    char tag[4];
+    uint32_t type;
+    uint64_t stored_size;
+    uint64_t timestamp;
+    uint32_t meta_size;
+    uint16_t ext_size;
+    uint8_t codec, cipher;
+    uint64_t ext_off, meta_off, payload_off;
+    const uint8_t *hdr;  /* NAT_REC_HEADER bytes */
+} nat_rec;
+
+/* Parses the record header at off. Returns 0, or MAIF_EFORMAT with a
+ * message; sets *truncated to 1 when the record would run past size (a
+ * torn tail rather than a corruption). */
+int nat_rec_parse(const uint8_t *base, uint64_t size, uint64_t off, nat_rec *r, int *truncated, char *err,
+                  size_t errcap);
+/* record_hash of r given the previous record hash. */
+void nat_rec_hash(const uint8_t *base, const nat_rec *r, const uint8_t prev[32], uint8_t out[32]);
+/* The content hash of a commit skips its signature field. */
+void nat_commit_content_hash(const uint8_t *payload, uint64_t size, uint8_t out[32]);
+/* Finds the supersedes TLV; returns 1 and copies the id, 0 if none, -1 if
+ * the TLV area is malformed. */
+int nat_ext_supersedes(const uint8_t *ext, uint16_t ext_size, uint8_t id[MAIF_ID_BYTES]);
+
+/* Parsed file header. */
+typedef struct nat_header {
+    uint32_t header_size;
+    uint64_t created;
+    uint8_t file_id[MAIF_ID_BYTES];
+    const char *meta;   /* borrowed JSON */
+    uint32_t meta_size;
+} nat_header;
+int nat_header_parse(const uint8_t *base, uint64_t size, nat_header *h, char *err, size_t errcap);
+int nat_detect(const uint8_t *buf, size_t len);
+
+/* One index segment, as listed in a commit. */
+typedef struct nat_seg {
+    uint64_t off;   /* index record offset */
+    uint64_t first; /* first block number */
+    uint64_t count;
+} nat_seg;
+
+/* A parsed commit record. */
+typedef struct nat_commit {
+    uint64_t off, end;
+    uint64_t seq, blocks, prev;
+    uint64_t timestamp;
+    uint8_t merkle[32];
+    uint8_t signer[32];
+    uint8_t record_hash[32];
+    uint32_t nseg, nfrontier;
+    nat_seg seg[NAT_MAX_SEGMENTS];
+    uint8_t frontier[NAT_MAX_FRONTIER][32];
+    const uint8_t *sig;
+} nat_commit;
+/* Parses the commit record r (already header-parsed). Checks its internal
+ * structure only. */
+int nat_commit_parse(const uint8_t *base, const nat_rec *r, nat_commit *c, char *err, size_t errcap);
+
+/* ---- Merkle tree (RFC 6962 shape): leaves H(0x00 ‖ record_hash), nodes
+ * H(0x01 ‖ left ‖ right); the frontier holds the roots of the perfect
+ * subtrees that make up n leaves, largest first (popcount(n) hashes). */
+typedef struct nat_merkle {
+    uint64_t n;
+    uint32_t depth;                  /* number of frontier hashes */
+    uint8_t h[NAT_MAX_FRONTIER][32];
+} nat_merkle;
+void nat_merkle_leaf(const uint8_t record_hash[32], uint8_t out[32]);
+void nat_merkle_push(nat_merkle *m, const uint8_t leaf[32]);
+void nat_merkle_root(const nat_merkle *m, uint8_t out[32]);
+/* Rebuilds a frontier from a commit's stored hashes; 0 or -1 if the count
+ * does not match popcount(n). */
+int nat_merkle_load(nat_merkle *m, uint64_t n, const uint8_t (*h)[32], uint32_t count);
+
+/* ---- the committed view of an image, shared by reader and writer */
+typedef struct nat_view {
+    nat_header hdr;
+    uint64_t committed;   /* end of the last valid commit */
+    uint64_t torn;        /* bytes after it */
+    nat_commit last;      /* the last valid commit */
+    uint64_t commits;     /* number of commits (seq + 1) */
+    int scanned;          /* 1 if found by scanning (tail missing or damaged) */
+    uint64_t *offsets;    /* when scanned: block offsets (owned); else NULL */
+} nat_view;
+/* Finds the last commit: from the tail in O(1), else by a scan that checks
+ * the chain. Errors: MAIF_EFORMAT (no valid commit at all), MAIF_EVERSION,
+ * MAIF_ENOMEM. */
+int nat_view_open(nat_view *v, const uint8_t *base, uint64_t size, char *err, size_t errcap);
+void nat_view_free(nat_view *v);
+/* Offset of block i (< v->last.blocks), or MAIF_EFORMAT. */
+int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, uint64_t *off);
+/* Fills a maif_block from the block record at off. */
+int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, maif_block *out, char *err,
+                   size_t errcap);
+
+/* Walks the bytes after v->committed: 1 if they look like an interrupted
+ * append (hash-valid records, then at most one record cut short by the end
+ * of the file), 0 if something there is damaged. */
+int nat_tail_is_torn(const uint8_t *base, uint64_t size, const nat_view *v);
+
+/* ---- writer internals (native_write.c) */
+/* header_json is the file header's metadata (canonical JSON, may be NULL). */
+int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *header_json,
+                      uint64_t created_us, unsigned flags);
+/* *cut receives the torn bytes removed; err gets a message. */
+int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags, uint64_t *cut,
+                    char *err, size_t errcap);
+
+/* ---- verifier */
+#include "core/report.h"
+void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *opt, maif_report *rep);
+
+#endif

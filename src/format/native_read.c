@@ -1,0 +1,205 @@
+/*
+ * native_read.c — finding the committed part of a native image.
+ *
+ * The fast path reads the 16-byte tail at the end of the file, which points
+ * at the last commit record; the commit lists the index segments, so block
+ * i is two loads away and opening costs the same at any size. When the
+ * tail is missing or does not check out (a crash left a torn batch, or the
+ * index is damaged), a scan walks the records from the header, follows the
+ * hash chain, and keeps everything up to the last commit it can vouch for,
+ * building the block index in memory as it goes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "format/native.h"
+#include "util/common.h"
+
+/* Checks that the commit's segments tile [0, blocks) and point at index
+ * records whose heads agree. O(segments). */
+static int check_segments(const uint8_t *base, uint64_t limit, const nat_header *h, const nat_commit *c, char *err,
+                          size_t errcap)
+{
+    uint64_t next = 0;
+    for (uint32_t i = 0; i < c->nseg; i++) {
+        const nat_seg *s = &c->seg[i];
+        nat_rec r;
+        int torn;
+        if (s->off < h->header_size || s->first != next || s->count == 0 ||
+            nat_rec_parse(base, limit, s->off, &r, &torn, NULL, 0) != MAIF_OK ||
+            memcmp(r.tag, NAT_TAG_INDEX, 4) != 0 || r.ext_size != 0 || r.meta_size != 0 ||
+            s->count > (UINT64_MAX - NAT_INDEX_HEAD) / 8 || r.stored_size != NAT_INDEX_HEAD + 8 * s->count ||
+            rd64le(base + r.payload_off) != s->first || rd64le(base + r.payload_off + 8) != s->count)
+            return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: index segment %u is damaged",
+                                (unsigned long long)c->off, i);
+        next = s->first + s->count;
+    }
+    if (next != c->blocks)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: index covers %llu of %llu blocks",
+                            (unsigned long long)c->off, (unsigned long long)next, (unsigned long long)c->blocks);
+    return MAIF_OK;
+}
+
+static int open_from_tail(nat_view *v, const uint8_t *base, uint64_t size, char *err, size_t errcap)
+{
+    if (size < (uint64_t)v->hdr.header_size + NAT_TAIL_SIZE)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "file too short for a commit");
+    const uint8_t *tail = base + size - NAT_TAIL_SIZE;
+    if (memcmp(tail + 8, NAT_TAIL_MAGIC, 8) != 0)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "no commit tail at the end of the file");
+    uint64_t off = rd64le(tail);
+    nat_rec r;
+    int torn;
+    if (off < v->hdr.header_size || off % 8 != 0) return maif_set_err(err, errcap, MAIF_EFORMAT, "bad tail offset");
+    int rc = nat_rec_parse(base, size, off, &r, &torn, err, errcap);
+    if (rc) return rc;
+    if (r.end != size) return maif_set_err(err, errcap, MAIF_EFORMAT, "tail commit does not end the file");
+    rc = nat_commit_parse(base, &r, &v->last, err, errcap);
+    if (rc) return rc;
+    rc = check_segments(base, size, &v->hdr, &v->last, err, errcap);
+    if (rc) return rc;
+    v->committed = size;
+    v->torn = 0;
+    v->commits = v->last.seq + 1;
+    return MAIF_OK;
+}
+
+static int open_by_scan(nat_view *v, const uint8_t *base, uint64_t size, char *err, size_t errcap)
+{
+    uint8_t prev[32];
+    maif_sha256(base, v->hdr.header_size, prev);
+    uint64_t off = v->hdr.header_size, nblocks = 0, cap = 0, ncommit = 0;
+    uint64_t *offs = NULL;
+    int have_commit = 0;
+    while (off < size) {
+        nat_rec r;
+        int torn;
+        if (nat_rec_parse(base, size, off, &r, &torn, NULL, 0) != MAIF_OK) break;
+        uint8_t h[32];
+        nat_rec_hash(base, &r, prev, h);
+        if (memcmp(h, r.hdr + NR_RECORD_HASH, 32) != 0) break;
+        if (memcmp(r.tag, NAT_TAG_BLOCK, 4) == 0) {
+            if (nblocks == cap) {
+                uint64_t ncap = cap ? cap * 2 : 1024;
+                uint64_t *p = realloc(offs, ncap * sizeof *offs);
+                if (!p) {
+                    free(offs);
+                    return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory while scanning");
+                }
+                offs = p;
+                cap = ncap;
+            }
+            offs[nblocks++] = off;
+        } else if (memcmp(r.tag, NAT_TAG_COMMIT, 4) == 0) {
+            nat_commit c;
+            if (nat_commit_parse(base, &r, &c, NULL, 0) != MAIF_OK || c.blocks != nblocks || c.seq != ncommit) break;
+            uint8_t ch[32];
+            nat_commit_content_hash(base + r.payload_off, r.stored_size, ch);
+            if (memcmp(ch, r.hdr + NR_CONTENT_HASH, 32) != 0) break;
+            v->last = c;
+            v->committed = r.end;
+            have_commit = 1;
+            ncommit++;
+        }
+        memcpy(prev, h, 32);
+        off = r.end;
+    }
+    if (!have_commit) {
+        free(offs);
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "no valid commit found (file damaged before its first commit)");
+    }
+    v->offsets = offs;
+    v->scanned = 1;
+    v->torn = size - v->committed;
+    v->commits = ncommit;
+    return MAIF_OK;
+}
+
+int nat_view_open(nat_view *v, const uint8_t *base, uint64_t size, char *err, size_t errcap)
+{
+    memset(v, 0, sizeof *v);
+    int rc = nat_header_parse(base, size, &v->hdr, err, errcap);
+    if (rc) return rc;
+    if (open_from_tail(v, base, size, NULL, 0) == MAIF_OK) return MAIF_OK;
+    memset(&v->last, 0, sizeof v->last);
+    return open_by_scan(v, base, size, err, errcap);
+}
+
+void nat_view_free(nat_view *v)
+{
+    free(v->offsets);
+    v->offsets = NULL;
+}
+
+int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, uint64_t *off)
+{
+    if (i >= v->last.blocks) return MAIF_ENOTFOUND;
+    if (v->offsets) {
+        *off = v->offsets[i];
+        return MAIF_OK;
+    }
+    /* Segments are few (<= 64) and sorted: binary search. */
+    uint32_t lo = 0, hi = v->last.nseg;
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (v->last.seg[mid].first <= i) lo = mid;
+        else hi = mid;
+    }
+    const nat_seg *s = &v->last.seg[lo];
+    uint64_t o = rd64le(base + s->off + NAT_REC_HEADER + NAT_INDEX_HEAD + 8 * (i - s->first));
+    if (o < v->hdr.header_size || o % 8 != 0 || !in_bounds(o, NAT_REC_HEADER, v->committed)) return MAIF_EFORMAT;
+    *off = o;
+    return MAIF_OK;
+}
+
+int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, maif_block *out, char *err,
+                   size_t errcap)
+{
+    nat_rec r;
+    int torn;
+    int rc = nat_rec_parse(base, limit, off, &r, &torn, err, errcap);
+    if (rc) return rc;
+    if (memcmp(r.tag, NAT_TAG_BLOCK, 4) != 0)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index points at offset %llu, not a block",
+                            (unsigned long long)index, (unsigned long long)off);
+    memset(out, 0, sizeof *out);
+    out->index = index;
+    out->offset = off;
+    out->type = r.type;
+    out->timestamp_us = r.timestamp;
+    memcpy(out->id, r.hdr + NR_ID, MAIF_ID_BYTES);
+    memcpy(out->content_hash, r.hdr + NR_CONTENT_HASH, MAIF_HASH_BYTES);
+    int s = nat_ext_supersedes(base + r.ext_off, r.ext_size, out->supersedes);
+    if (s < 0)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu at offset %llu: malformed extension area",
+                            (unsigned long long)index, (unsigned long long)off);
+    out->has_supersedes = s;
+    out->flags = s ? MAIF_BLOCK_F_SUPERSEDES : 0;
+    out->payload = base + r.payload_off;
+    out->payload_size = (size_t)r.stored_size;
+    out->meta = r.meta_size ? (const char *)base + r.meta_off : NULL;
+    out->meta_size = r.meta_size;
+    out->codec = r.codec;
+    out->cipher = r.cipher;
+    return MAIF_OK;
+}
+
+int nat_tail_is_torn(const uint8_t *base, uint64_t size, const nat_view *v)
+{
+    uint8_t prev[32];
+    memcpy(prev, v->last.record_hash, 32);
+    uint64_t off = v->committed;
+    while (off < size) {
+        nat_rec r;
+        int truncated;
+        if (nat_rec_parse(base, size, off, &r, &truncated, NULL, 0) != MAIF_OK) return truncated;
+        if (memcmp(r.tag, NAT_TAG_COMMIT, 4) == 0) return 0; /* a complete commit the open rejected */
+        uint8_t h[32];
+        nat_rec_hash(base, &r, prev, h);
+        if (memcmp(h, r.hdr + NR_RECORD_HASH, 32) != 0) return 0;
+        memcpy(prev, h, 32);
+        off = r.end;
+    }
+    return 1;
+}

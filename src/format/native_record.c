@@ -1,0 +1,214 @@
+/*
+ * native_record.c — parsing the pieces of a native file that reader, writer
+ * and verifier all need: the file header, record headers, commit records,
+ * extension TLVs, and the Merkle frontier. Every offset and length read
+ * from the image is checked against the image size here, once, so callers
+ * can index with what these functions return.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "format/native.h"
+#include "util/common.h"
+
+int nat_detect(const uint8_t *buf, size_t len)
+{
+    return len >= NAT_MAGIC_LEN && memcmp(buf, NAT_MAGIC, NAT_MAGIC_LEN) == 0;
+}
+
+int nat_header_parse(const uint8_t *base, uint64_t size, nat_header *h, char *err, size_t errcap)
+{
+    if (size < NAT_FIXED_HEADER || !nat_detect(base, (size_t)size))
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "not a native maif file (bad magic or too short)");
+    uint16_t rv = rd16le(base + NH_READ_VER);
+    if (rv > NAT_READ_VERSION)
+        return maif_set_err(err, errcap, MAIF_EVERSION, "file needs reader version %u; this library reads %u", rv,
+                            NAT_READ_VERSION);
+    h->header_size = rd32le(base + NH_HEADER_SIZE);
+    h->created = rd64le(base + NH_CREATED);
+    memcpy(h->file_id, base + NH_FILE_ID, MAIF_ID_BYTES);
+    h->meta_size = rd32le(base + NH_META_SIZE);
+    if (h->header_size < NAT_FIXED_HEADER || h->header_size > NAT_HEADER_MAX || h->header_size % 8 != 0 ||
+        h->header_size > size)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "header size %u is invalid", h->header_size);
+    if (h->meta_size > h->header_size - NAT_FIXED_HEADER)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "header metadata size %u exceeds the header", h->meta_size);
+    h->meta = (const char *)base + NAT_FIXED_HEADER;
+    return MAIF_OK;
+}
+
+int nat_rec_parse(const uint8_t *base, uint64_t size, uint64_t off, nat_rec *r, int *truncated, char *err,
+                  size_t errcap)
+{
+    *truncated = 0;
+    if (!in_bounds(off, NAT_REC_HEADER, size)) {
+        *truncated = 1;
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "record at offset %llu: header runs past the end of file",
+                            (unsigned long long)off);
+    }
+    const uint8_t *p = base + off;
+    memset(r, 0, sizeof *r);
+    r->off = off;
+    r->hdr = p;
+    memcpy(r->tag, p + NR_TAG, 4);
+    if (memcmp(r->tag, NAT_TAG_BLOCK, 4) && memcmp(r->tag, NAT_TAG_INDEX, 4) && memcmp(r->tag, NAT_TAG_COMMIT, 4))
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "record at offset %llu: unknown record tag",
+                            (unsigned long long)off);
+    r->type = rd32be(p + NR_TYPE);
+    r->stored_size = rd64le(p + NR_STORED_SIZE);
+    r->timestamp = rd64le(p + NR_TIMESTAMP);
+    r->meta_size = rd32le(p + NR_META_SIZE);
+    r->ext_size = rd16le(p + NR_EXT_SIZE);
+    r->codec = p[NR_CODEC];
+    r->cipher = p[NR_CIPHER];
+    if (r->meta_size > NAT_META_MAX)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "record at offset %llu: metadata size %u over the limit",
+                            (unsigned long long)off, r->meta_size);
+    if (r->stored_size > NAT_PAYLOAD_MAX)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "record at offset %llu: payload size %llu over the limit",
+                            (unsigned long long)off, (unsigned long long)r->stored_size);
+    r->ext_off = off + NAT_REC_HEADER;
+    r->meta_off = r->ext_off + r->ext_size;
+    r->payload_off = align8(r->meta_off + r->meta_size);
+    r->end = align8(r->payload_off + r->stored_size); /* no overflow: all terms bounded above */
+    if (r->end > size) {
+        *truncated = 1;
+        return maif_set_err(err, errcap, MAIF_EFORMAT,
+                            "record at offset %llu: %llu bytes run past the end of file",
+                            (unsigned long long)off, (unsigned long long)(r->end - off));
+    }
+    return MAIF_OK;
+}
+
+void nat_rec_hash(const uint8_t *base, const nat_rec *r, const uint8_t prev[32], uint8_t out[32])
+{
+    maif_sha256_parts(out, prev, 32, r->hdr, NAT_REC_HASHED, base + r->ext_off, r->ext_size, base + r->meta_off,
+                      r->meta_size);
+}
+
+/* Offsets inside a commit payload of the variable parts. */
+static uint64_t commit_sig_off(uint32_t nseg, uint32_t nfront)
+{
+    return NC_FIXED + (uint64_t)nseg * NC_SEG_SIZE + (uint64_t)nfront * 32;
+}
+
+void nat_commit_content_hash(const uint8_t *payload, uint64_t size, uint8_t out[32])
+{
+    /* size >= NC_FIXED + 64 + 16 is checked by the caller */
+    uint64_t sig = size - NAT_TAIL_SIZE - MAIF_SIGNATURE_BYTES;
+    maif_sha256_parts(out, payload, sig, payload + sig + MAIF_SIGNATURE_BYTES, NAT_TAIL_SIZE, NULL, 0, NULL, 0);
+}
+
+int nat_commit_parse(const uint8_t *base, const nat_rec *r, nat_commit *c, char *err, size_t errcap)
+{
+    if (memcmp(r->tag, NAT_TAG_COMMIT, 4) != 0)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "record at offset %llu is not a commit",
+                            (unsigned long long)r->off);
+    const uint8_t *p = base + r->payload_off;
+    uint64_t n = r->stored_size;
+    if (n < NC_FIXED + MAIF_SIGNATURE_BYTES + NAT_TAIL_SIZE)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: payload too short",
+                            (unsigned long long)r->off);
+    memset(c, 0, offsetof(nat_commit, seg));
+    c->off = r->off;
+    c->end = r->end;
+    c->timestamp = r->timestamp;
+    c->seq = rd64le(p + NC_SEQ);
+    c->blocks = rd64le(p + NC_BLOCKS);
+    c->prev = rd64le(p + NC_PREV);
+    memcpy(c->merkle, p + NC_MERKLE, 32);
+    memcpy(c->signer, p + NC_SIGNER, 32);
+    memcpy(c->record_hash, r->hdr + NR_RECORD_HASH, 32);
+    c->nseg = rd32le(p + NC_NSEG);
+    c->nfrontier = rd32le(p + NC_NFRONTIER);
+    if (c->nseg > NAT_MAX_SEGMENTS || c->nfrontier > NAT_MAX_FRONTIER)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: %u segments / %u frontier hashes",
+                            (unsigned long long)r->off, c->nseg, c->nfrontier);
+    uint64_t sig = commit_sig_off(c->nseg, c->nfrontier);
+    if (sig + MAIF_SIGNATURE_BYTES + NAT_TAIL_SIZE != n)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: payload size does not match its counts",
+                            (unsigned long long)r->off);
+    const uint8_t *s = p + NC_FIXED;
+    for (uint32_t i = 0; i < c->nseg; i++, s += NC_SEG_SIZE) {
+        c->seg[i].off = rd64le(s);
+        c->seg[i].first = rd64le(s + 8);
+        c->seg[i].count = rd64le(s + 16);
+    }
+    for (uint32_t i = 0; i < c->nfrontier; i++, s += 32) memcpy(c->frontier[i], s, 32);
+    c->sig = p + sig;
+    const uint8_t *tail = p + sig + MAIF_SIGNATURE_BYTES;
+    if (rd64le(tail) != r->off || memcmp(tail + 8, NAT_TAIL_MAGIC, 8) != 0)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: bad tail", (unsigned long long)r->off);
+    if (r->end != r->payload_off + n)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: payload not 8-byte aligned",
+                            (unsigned long long)r->off);
+    return MAIF_OK;
+}
+
+int nat_ext_supersedes(const uint8_t *ext, uint16_t ext_size, uint8_t id[MAIF_ID_BYTES])
+{
+    uint32_t i = 0;
+    int found = 0;
+    while (i < ext_size) {
+        if (ext_size - i < 4) return -1;
+        uint16_t tag = rd16le(ext + i), len = rd16le(ext + i + 2);
+        if (len > ext_size - i - 4) return -1;
+        if (tag == NAT_EXT_SUPERSEDES) {
+            if (len != MAIF_ID_BYTES || found) return -1;
+            memcpy(id, ext + i + 4, MAIF_ID_BYTES);
+            found = 1;
+        }
+        i += 4u + len;
+    }
+    return found;
+}
+
+/* ---- Merkle frontier */
+
+void nat_merkle_leaf(const uint8_t record_hash[32], uint8_t out[32])
+{
+    static const uint8_t zero = 0;
+    maif_sha256_parts(out, &zero, 1, record_hash, 32, NULL, 0, NULL, 0);
+}
+
+static void node(const uint8_t l[32], const uint8_t r[32], uint8_t out[32])
+{
+    static const uint8_t one = 1;
+    maif_sha256_parts(out, &one, 1, l, 32, r, 32, NULL, 0);
+}
+
+void nat_merkle_push(nat_merkle *m, const uint8_t leaf[32])
+{
+    uint8_t cur[32];
+    memcpy(cur, leaf, 32);
+    /* Each trailing 1-bit of n is a perfect subtree of the same size as the
+     * new one: merge while they pair up, like a binary counter's carry. */
+    for (uint64_t n = m->n; n & 1; n >>= 1) {
+        node(m->h[m->depth - 1], cur, cur);
+        m->depth--;
+    }
+    memcpy(m->h[m->depth++], cur, 32);
+    m->n++;
+}
+
+void nat_merkle_root(const nat_merkle *m, uint8_t out[32])
+{
+    if (m->depth == 0) {
+        maif_sha256("", 0, out);
+        return;
+    }
+    uint8_t acc[32];
+    memcpy(acc, m->h[m->depth - 1], 32);
+    for (uint32_t i = m->depth - 1; i-- > 0;) node(m->h[i], acc, acc);
+    memcpy(out, acc, 32);
+}
+
+int nat_merkle_load(nat_merkle *m, uint64_t n, const uint8_t (*h)[32], uint32_t count)
+{
+    if ((uint32_t)__builtin_popcountll(n) != count || count > NAT_MAX_FRONTIER) return -1;
+    m->n = n;
+    m->depth = count;
+    for (uint32_t i = 0; i < count; i++) memcpy(m->h[i], h[i], 32);
+    return 0;
+}

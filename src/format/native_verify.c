@@ -1,0 +1,398 @@
+/*
+ * native_verify.c — the strict verifier for native files.
+ *
+ * It checks every byte: the header (magic, versions, reserved fields, the
+ * canonical form of its JSON, zero padding), and for every record its
+ * structure, zero padding, record hash (the chain), content hash, and what
+ * its kind promises — canonical metadata and well-formed extensions for
+ * blocks, offsets that match the blocks for index records, and for commits
+ * the sequence, block count, back link, Merkle root and frontier, index
+ * segments and the Ed25519 signature.
+ *
+ * One sequential pass does the cheap structural work and collects the
+ * payloads; their SHA-256 then runs on a pool of threads, because hashing
+ * payloads is nearly all of the cost on a large artifact. A chain mismatch
+ * is reported for the record whose hash fails and the walk continues from
+ * its stored hash, so one damaged record yields one finding, not a cascade.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/crypto.h"
+#include "format/native.h"
+#include "util/common.h"
+#include "util/pyjson.h"
+
+typedef struct job {
+    uint64_t payload_off, size;
+    uint64_t rec_off;
+    int64_t block; /* block index, or -1 for index records */
+    int bad;
+} job;
+
+typedef struct idx_seen {
+    uint64_t off, first, count;
+    int ok;
+} idx_seen;
+
+typedef struct vstate {
+    const uint8_t *base;
+    uint64_t size;
+    const maif_verify_options *opt;
+    maif_report *rep;
+    uint64_t *offs; /* block offsets */
+    uint64_t nblocks, cap_blocks;
+    job *jobs;
+    uint64_t njobs, cap_jobs;
+    idx_seen *idx;
+    uint64_t nidx, cap_idx;
+    nat_merkle merkle;
+    uint64_t commits, last_commit_off, last_commit_end, committed_blocks;
+    maif_buf scratch;
+    int oom;
+} vstate;
+
+#define ERR(st, code, sec, blk, off, ...) maif_report_add((st)->rep, MAIF_SEV_ERROR, code, sec, blk, (int64_t)(off), __VA_ARGS__)
+
+static int grow(void **p, uint64_t *cap, uint64_t n, size_t elem)
+{
+    if (n < *cap) return 0;
+    uint64_t nc = *cap ? *cap * 2 : 256;
+    void *q = realloc(*p, nc * elem);
+    if (!q) return -1;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+static void check_header(vstate *st, const nat_header *h)
+{
+    const uint8_t *b = st->base;
+    uint16_t wv = rd16le(b + NH_WRITE_VER), rv = rd16le(b + NH_READ_VER);
+    if (rv == 0 || wv < rv)
+        ERR(st, "header", "header", -1, NH_WRITE_VER, "header: write version %u / read version %u are inconsistent", wv, rv);
+    if (rd32le(b + NH_FLAGS) != 0) ERR(st, "reserved", "header", -1, NH_FLAGS, "header: flags must be zero");
+    if (!all_zero(b + NH_RESERVED, 16)) ERR(st, "reserved", "header", -1, NH_RESERVED, "header: reserved bytes must be zero");
+    if (!all_zero(b + NAT_FIXED_HEADER + h->meta_size, h->header_size - NAT_FIXED_HEADER - h->meta_size))
+        ERR(st, "padding", "header", -1, NAT_FIXED_HEADER + h->meta_size, "header: padding after the metadata must be zero");
+    if (h->meta_size) {
+        char jerr[160];
+        st->scratch.len = 0;
+        int rc = maif_json_canonicalize(h->meta, h->meta_size, MAIF_JSON_COMPACT, &st->scratch, jerr, sizeof jerr);
+        if (rc) ERR(st, "metadata", "header", -1, NAT_FIXED_HEADER, "header: metadata is not valid JSON: %s", jerr);
+        else if (st->scratch.len != h->meta_size || memcmp(st->scratch.data, h->meta, h->meta_size) != 0)
+            ERR(st, "metadata", "header", -1, NAT_FIXED_HEADER, "header: metadata is not in canonical form");
+    }
+}
+
+/* Checks an extension area; returns 0 if well formed. */
+static int check_ext(vstate *st, const nat_rec *r, int64_t blk)
+{
+    const uint8_t *e = st->base + r->ext_off;
+    uint32_t i = 0;
+    int sup = 0;
+    while (i < r->ext_size) {
+        if (r->ext_size - i < 4 || rd16le(e + i + 2) > r->ext_size - i - 4) {
+            ERR(st, "extension", "block", blk, r->ext_off + i, "block %lld at offset %llu: malformed extension area",
+                (long long)blk, (unsigned long long)r->off);
+            return -1;
+        }
+        uint16_t tag = rd16le(e + i), len = rd16le(e + i + 2);
+        if (tag == NAT_EXT_SUPERSEDES) {
+            if (len != MAIF_ID_BYTES || sup++) {
+                ERR(st, "extension", "block", blk, r->ext_off + i, "block %lld: bad supersedes extension", (long long)blk);
+                return -1;
+            }
+        } else if (tag & NAT_EXT_CRITICAL) {
+            ERR(st, "extension", "block", blk, r->ext_off + i,
+                "block %lld: critical extension 0x%04x is not supported by this verifier", (long long)blk, tag);
+        } else if (tag == 0) {
+            ERR(st, "extension", "block", blk, r->ext_off + i, "block %lld: extension tag 0 is invalid", (long long)blk);
+        }
+        i += 4u + len;
+    }
+    return 0;
+}
+
+static void push_job(vstate *st, const nat_rec *r, int64_t blk, uint64_t size)
+{
+    if (grow((void **)&st->jobs, &st->cap_jobs, st->njobs, sizeof *st->jobs)) {
+        st->oom = 1;
+        return;
+    }
+    st->jobs[st->njobs++] = (job){r->payload_off, size, r->off, blk, 0};
+}
+
+static void do_block(vstate *st, const nat_rec *r, const uint8_t rh[32])
+{
+    int64_t blk = (int64_t)st->nblocks;
+    if (r->type == 0) ERR(st, "type", "block", blk, r->off, "block %lld at offset %llu: type is zero", (long long)blk, (unsigned long long)r->off);
+    check_ext(st, r, blk);
+    if (r->meta_size) {
+        char jerr[160];
+        st->scratch.len = 0;
+        const char *m = (const char *)st->base + r->meta_off;
+        int rc = maif_json_canonicalize(m, r->meta_size, MAIF_JSON_COMPACT, &st->scratch, jerr, sizeof jerr);
+        if (rc)
+            ERR(st, "metadata", "block", blk, r->meta_off, "block %lld at offset %llu: metadata is not a JSON object: %s",
+                (long long)blk, (unsigned long long)r->off, jerr);
+        else if (st->scratch.len != r->meta_size || memcmp(st->scratch.data, m, r->meta_size) != 0 || r->meta_size == 2)
+            ERR(st, "metadata", "block", blk, r->meta_off, "block %lld at offset %llu: metadata is not in canonical form",
+                (long long)blk, (unsigned long long)r->off);
+    }
+    if (grow((void **)&st->offs, &st->cap_blocks, st->nblocks, sizeof *st->offs)) {
+        st->oom = 1;
+        return;
+    }
+    st->offs[st->nblocks++] = r->off;
+    push_job(st, r, blk, r->stored_size);
+    uint8_t leaf[32];
+    nat_merkle_leaf(rh, leaf);
+    nat_merkle_push(&st->merkle, leaf);
+}
+
+static int plain_internal(vstate *st, const nat_rec *r, const char *what)
+{
+    if (r->type || r->meta_size || r->ext_size || !all_zero(r->hdr + NR_ID, MAIF_ID_BYTES)) {
+        ERR(st, "structure", what, -1, r->off, "%s record at offset %llu: type, metadata, extensions and id must be empty",
+            what, (unsigned long long)r->off);
+        return -1;
+    }
+    return 0;
+}
+
+static void do_index(vstate *st, const nat_rec *r)
+{
+    int ok = plain_internal(st, r, "index") == 0;
+    const uint8_t *p = st->base + r->payload_off;
+    uint64_t first = 0, count = 0;
+    if (r->stored_size < NAT_INDEX_HEAD) ok = 0;
+    else {
+        first = rd64le(p);
+        count = rd64le(p + 8);
+        if (count > (r->stored_size - NAT_INDEX_HEAD) / 8 || r->stored_size != NAT_INDEX_HEAD + 8 * count) ok = 0;
+    }
+    if (!ok) {
+        ERR(st, "index", "index", -1, r->off, "index record at offset %llu: malformed", (unsigned long long)r->off);
+    } else if (first > st->nblocks || count > st->nblocks - first) {
+        ERR(st, "index", "index", -1, r->off, "index record at offset %llu: covers blocks %llu..%llu but only %llu precede it",
+            (unsigned long long)r->off, (unsigned long long)first, (unsigned long long)(first + count),
+            (unsigned long long)st->nblocks);
+        ok = 0;
+    } else {
+        for (uint64_t i = 0; i < count; i++)
+            if (rd64le(p + NAT_INDEX_HEAD + 8 * i) != st->offs[first + i]) {
+                ERR(st, "index", "index", (int64_t)(first + i), r->payload_off + NAT_INDEX_HEAD + 8 * i,
+                    "index record at offset %llu: entry for block %llu is %llu, the block is at %llu",
+                    (unsigned long long)r->off, (unsigned long long)(first + i),
+                    (unsigned long long)rd64le(p + NAT_INDEX_HEAD + 8 * i), (unsigned long long)st->offs[first + i]);
+                ok = 0;
+                break;
+            }
+    }
+    push_job(st, r, -1, r->stored_size);
+    if (grow((void **)&st->idx, &st->cap_idx, st->nidx, sizeof *st->idx)) {
+        st->oom = 1;
+        return;
+    }
+    st->idx[st->nidx++] = (idx_seen){r->off, first, count, ok};
+}
+
+static void do_commit(vstate *st, const nat_rec *r)
+{
+    plain_internal(st, r, "commit");
+    nat_commit c;
+    char err[200];
+    if (nat_commit_parse(st->base, r, &c, err, sizeof err) != MAIF_OK) {
+        ERR(st, "structure", "commit", -1, r->off, "%s", err);
+        return;
+    }
+    uint8_t h[32];
+    nat_commit_content_hash(st->base + r->payload_off, r->stored_size, h);
+    if (memcmp(h, r->hdr + NR_CONTENT_HASH, 32) != 0)
+        ERR(st, "content-hash", "commit", -1, r->off, "commit %llu at offset %llu: content hash mismatch",
+            (unsigned long long)st->commits, (unsigned long long)r->off);
+    if (c.seq != st->commits)
+        ERR(st, "commit", "commit", -1, r->off, "commit at offset %llu: sequence %llu, expected %llu",
+            (unsigned long long)r->off, (unsigned long long)c.seq, (unsigned long long)st->commits);
+    if (c.blocks != st->nblocks)
+        ERR(st, "commit", "commit", -1, r->off, "commit %llu at offset %llu: claims %llu blocks, %llu precede it",
+            (unsigned long long)c.seq, (unsigned long long)r->off, (unsigned long long)c.blocks,
+            (unsigned long long)st->nblocks);
+    if (c.prev != st->last_commit_off)
+        ERR(st, "commit", "commit", -1, r->off, "commit %llu at offset %llu: previous-commit link is %llu, expected %llu",
+            (unsigned long long)c.seq, (unsigned long long)r->off, (unsigned long long)c.prev,
+            (unsigned long long)st->last_commit_off);
+    uint8_t root[32];
+    nat_merkle_root(&st->merkle, root);
+    if (memcmp(root, c.merkle, 32) != 0)
+        ERR(st, "merkle-root", "commit", -1, r->off, "commit %llu at offset %llu: Merkle root does not match the blocks",
+            (unsigned long long)c.seq, (unsigned long long)r->off);
+    if (c.nfrontier != st->merkle.depth ||
+        (c.nfrontier && memcmp(c.frontier, st->merkle.h, (size_t)c.nfrontier * 32) != 0))
+        ERR(st, "merkle-frontier", "commit", -1, r->off, "commit %llu at offset %llu: Merkle frontier does not match",
+            (unsigned long long)c.seq, (unsigned long long)r->off);
+    uint64_t next = 0;
+    for (uint32_t i = 0; i < c.nseg; i++) {
+        const nat_seg *s = &c.seg[i];
+        int found = 0;
+        for (uint64_t k = st->nidx; k-- > 0;)
+            if (st->idx[k].off == s->off) {
+                found = st->idx[k].ok && st->idx[k].first == s->first && st->idx[k].count == s->count;
+                break;
+            }
+        if (!found || s->first != next) {
+            ERR(st, "index", "commit", -1, r->off, "commit %llu at offset %llu: index segment %u does not match an index record",
+                (unsigned long long)c.seq, (unsigned long long)r->off, i);
+            break;
+        }
+        next = s->first + s->count;
+    }
+    if (next != c.blocks && c.blocks == st->nblocks)
+        ERR(st, "index", "commit", -1, r->off, "commit %llu at offset %llu: index covers %llu of %llu blocks",
+            (unsigned long long)c.seq, (unsigned long long)r->off, (unsigned long long)next, (unsigned long long)c.blocks);
+    maif_report_signer_seen(st->rep, st->opt, c.signer, "commit", (int64_t)r->off);
+    uint8_t msg[48];
+    memcpy(msg, NAT_SIG_DOMAIN, 16);
+    memcpy(msg + 16, r->hdr + NR_RECORD_HASH, 32);
+    if (!maif_ed25519_verify(c.signer, msg, sizeof msg, c.sig))
+        ERR(st, "signature", "commit", -1, r->off, "commit %llu at offset %llu: signature does not verify",
+            (unsigned long long)c.seq, (unsigned long long)r->off);
+    st->commits++;
+    st->last_commit_off = r->off;
+    st->last_commit_end = r->end;
+    st->committed_blocks = st->nblocks;
+}
+
+/* ---- parallel payload hashing */
+
+typedef struct pool {
+    vstate *st;
+    _Atomic uint64_t next;
+} pool;
+
+static void hash_jobs(pool *p)
+{
+    vstate *st = p->st;
+    for (;;) {
+        uint64_t i = atomic_fetch_add(&p->next, 1);
+        if (i >= st->njobs) return;
+        job *j = &st->jobs[i];
+        uint8_t h[32];
+        maif_sha256(st->base + j->payload_off, (size_t)j->size, h);
+        j->bad = memcmp(h, st->base + j->rec_off + NR_CONTENT_HASH, 32) != 0;
+    }
+}
+
+static void *worker(void *arg)
+{
+    hash_jobs(arg);
+    return NULL;
+}
+
+static void run_jobs(vstate *st)
+{
+    uint64_t bytes = 0;
+    for (uint64_t i = 0; i < st->njobs; i++) bytes += st->jobs[i].size;
+    unsigned n = st->opt && st->opt->threads ? st->opt->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n > 16) n = 16;
+    if (n < 1 || bytes < (4u << 20)) n = 1;
+    pool p = {st, 0};
+    pthread_t t[16];
+    unsigned started = 0;
+    for (unsigned i = 1; i < n; i++)
+        if (pthread_create(&t[started], NULL, worker, &p) == 0) started++;
+    hash_jobs(&p);
+    for (unsigned i = 0; i < started; i++) pthread_join(t[i], NULL);
+    for (uint64_t i = 0; i < st->njobs; i++) {
+        const job *j = &st->jobs[i];
+        if (!j->bad) continue;
+        if (j->block >= 0)
+            ERR(st, "content-hash", "block", j->block, j->rec_off, "block %lld at offset %llu: content hash mismatch",
+                (long long)j->block, (unsigned long long)j->rec_off);
+        else
+            ERR(st, "content-hash", "index", -1, j->rec_off, "index record at offset %llu: content hash mismatch",
+                (unsigned long long)j->rec_off);
+    }
+}
+
+/* Does the file end with a tail that points at a commit-shaped record
+ * ending exactly at EOF? Then the writer finished a commit there, and
+ * nothing before it may be treated as a torn write. */
+static int claims_tail(const uint8_t *base, uint64_t size, uint64_t header_size)
+{
+    if (size < header_size + NAT_REC_HEADER + NAT_TAIL_SIZE) return 0;
+    const uint8_t *t = base + size - NAT_TAIL_SIZE;
+    if (memcmp(t + 8, NAT_TAIL_MAGIC, 8) != 0) return 0;
+    uint64_t off = rd64le(t);
+    return off >= header_size && off <= size - NAT_REC_HEADER && memcmp(base + off, NAT_TAG_COMMIT, 4) == 0;
+}
+
+void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *opt, maif_report *rep)
+{
+    vstate st = {.base = base, .size = size, .opt = opt, .rep = rep};
+    nat_header h;
+    char err[300];
+    if (nat_header_parse(base, size, &h, err, sizeof err) != MAIF_OK) {
+        maif_report_add(rep, MAIF_SEV_ERROR, "structure", "header", -1, 0, "header: %s", err);
+        return;
+    }
+    check_header(&st, &h);
+    uint8_t prev[32];
+    maif_sha256(base, h.header_size, prev);
+    uint64_t off = h.header_size;
+    int stopped = 0, stopped_truncated = 0;
+    while (off < size && !st.oom) {
+        nat_rec r;
+        int truncated;
+        if (nat_rec_parse(base, size, off, &r, &truncated, err, sizeof err) != MAIF_OK) {
+            stopped = 1;
+            stopped_truncated = truncated;
+            break;
+        }
+        int64_t blk = memcmp(r.tag, NAT_TAG_BLOCK, 4) == 0 ? (int64_t)st.nblocks : -1;
+        const char *sec = blk >= 0 ? "block" : memcmp(r.tag, NAT_TAG_INDEX, 4) == 0 ? "index" : "commit";
+        uint8_t rh[32];
+        nat_rec_hash(base, &r, prev, rh);
+        if (memcmp(rh, r.hdr + NR_RECORD_HASH, 32) != 0)
+            ERR(&st, "chain", sec, blk, off, "%s record at offset %llu: record hash mismatch (header, extensions or metadata changed, or the chain is broken)",
+                sec, (unsigned long long)off);
+        uint64_t head_end = r.meta_off + r.meta_size, pay_end = r.payload_off + r.stored_size;
+        if (!all_zero(base + head_end, r.payload_off - head_end) || !all_zero(base + pay_end, r.end - pay_end))
+            ERR(&st, "padding", sec, blk, off, "%s record at offset %llu: padding must be zero", sec, (unsigned long long)off);
+        if (r.codec || r.cipher)
+            ERR(&st, "unsupported", sec, blk, off, "%s record at offset %llu: codec %u / cipher %u not supported by this version",
+                sec, (unsigned long long)off, r.codec, r.cipher);
+        if (blk >= 0) do_block(&st, &r, r.hdr + NR_RECORD_HASH);
+        else if (sec[0] == 'i') do_index(&st, &r);
+        else do_commit(&st, &r);
+        memcpy(prev, r.hdr + NR_RECORD_HASH, 32); /* continue from the stored hash: one finding per damaged record */
+        off = r.end;
+    }
+    if (st.oom) maif_report_add(rep, MAIF_SEV_ERROR, "memory", "file", -1, (int64_t)off, "out of memory while verifying");
+    run_jobs(&st);
+    int tail = claims_tail(base, size, h.header_size);
+    uint64_t uncommitted = st.commits ? size - st.last_commit_end : size - h.header_size;
+    if (st.commits == 0) {
+        ERR(&st, "no-commit", "file", -1, h.header_size, "no commit record: nothing in the file is sealed");
+    } else if (stopped && !(stopped_truncated && !tail)) {
+        ERR(&st, "structure", "file", -1, off, "%s", err);
+    } else if (uncommitted) {
+        if (tail)
+            ERR(&st, "structure", "file", -1, st.last_commit_end, "%llu bytes after the last commit at offset %llu",
+                (unsigned long long)uncommitted, (unsigned long long)st.last_commit_end);
+        else
+            maif_report_add(rep, MAIF_SEV_WARNING, "torn-tail", "file", -1, (int64_t)st.last_commit_end,
+                            "%llu uncommitted bytes after the last commit (offset %llu), left by an interrupted append; "
+                            "readers ignore them and `maif recover` removes them",
+                            (unsigned long long)uncommitted, (unsigned long long)st.last_commit_end);
+    }
+    maif_report_set_blocks(rep, st.committed_blocks);
+    free(st.offs);
+    free(st.jobs);
+    free(st.idx);
+    maif_buf_free(&st.scratch);
+}
