@@ -164,11 +164,20 @@ int cli_exit_for(int code)
 
 int cli_fail(const char *subject, int code, const char *detail)
 {
+    detail = cli_detail(subject, detail);
     if (detail && *detail)
         cli_err(subject, "%s", detail);
     else
         cli_err(subject, "%s", maif_strerror(code));
     return cli_exit_for(code);
+}
+
+const char *cli_detail(const char *path, const char *msg)
+{
+    if (!msg) return "";
+    size_t pl = strlen(path);
+    if (pl && strncmp(msg, path, pl) == 0 && msg[pl] == ':' && msg[pl + 1] == ' ') return msg + pl + 2;
+    return msg;
 }
 
 int cli_finish(int rc)
@@ -315,7 +324,8 @@ int cli_open_reader(const char *path, maif_reader **out)
     if (rc) {
         *out = NULL;
         if (rc == MAIF_EFORMAT || rc == MAIF_EVERSION) {
-            cli_err(path, "not a readable MAIF artifact: %s", *err ? err : maif_strerror(rc));
+            const char *d = cli_detail(path, err);
+            cli_err(path, "not a readable MAIF artifact: %s", *d ? d : maif_strerror(rc));
             return CLI_EXIT_VERIFY;
         }
         return cli_fail(path, rc, err);
@@ -331,6 +341,7 @@ int cli_open_writer(const char *path, const maif_key *key, maif_writer **out)
     rc = maif_writer_open(out, path, key, MAIF_W_DURABLE);
     if (rc == MAIF_OK) return 0;
     *out = NULL;
+    const char *d = cli_detail(path, maif_last_errmsg());
     switch (rc) {
     case MAIF_EUNSUPPORTED:
         cli_err(path, "MAIF 2.1 files cannot be appended to; convert it first (maif convert IN OUT --to native)");
@@ -340,10 +351,10 @@ int cli_open_writer(const char *path, const maif_key *key, maif_writer **out)
         return CLI_EXIT_USAGE;
     case MAIF_EFORMAT:
     case MAIF_EVERSION:
-        cli_err(path, "not a readable MAIF artifact: %s", maif_strerror(rc));
+        cli_err(path, "not a readable MAIF artifact: %s", *d ? d : maif_strerror(rc));
         return CLI_EXIT_VERIFY;
     default:
-        return cli_fail(path, rc, NULL);
+        return cli_fail(path, rc, d);
     }
 }
 

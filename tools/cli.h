@@ -84,6 +84,9 @@ int cli_exit_for(int code);
 /* Reports a library error on subject with the best detail available
  * (detail may be NULL or ""); returns cli_exit_for(code). */
 int cli_fail(const char *subject, int code, const char *detail);
+/* The library's message without a leading "PATH: " (the CLI names the
+ * file itself). Never NULL. */
+const char *cli_detail(const char *path, const char *msg);
 /* Flushes stdout; on a write error reports it and returns CLI_EXIT_USAGE,
  * else rc. */
 int cli_finish(int rc);

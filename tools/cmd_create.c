@@ -34,7 +34,7 @@ static int run(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     if (rc != MAIF_OK) {
-        int ex = cli_fail(path, rc, w ? maif_writer_errmsg(w) : NULL);
+        int ex = cli_fail(path, rc, maif_last_errmsg());
         maif_writer_close(w);
         maif_key_free(key);
         return ex;

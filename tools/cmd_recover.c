@@ -1,8 +1,8 @@
 /*
- * cmd_recover.c — `maif recover FILE`: cut a torn tail in place. Opening a
- * writer is what recovers (maif_writer_open truncates the bytes after the
- * last commit); closing it without adding anything leaves every committed
- * batch as it was. The bytes discarded are the size difference.
+ * cmd_recover.c — `maif recover FILE [--force]`: cut a torn tail in place
+ * with maif_recover. Every committed batch stays as it was. Damage after
+ * the last commit that does not look like a torn write is only cut with
+ * --force, because it may be something other than a crash.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,8 +14,10 @@
 static int run(int argc, char **argv)
 {
     const char *keyfile = NULL;
+    int force = 0;
     const cli_opt opts[] = {
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
+        {"--force", CLI_FLAG, &force, NULL, NULL, 0, NULL},
         {0},
     };
     const char *pos[1];
@@ -24,6 +26,7 @@ static int run(int argc, char **argv)
     if (pr == CLI_PARSE_HELP) return cli_help(&cli_cmd_recover);
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
     const char *path = pos[0];
+    (void)keyfile; /* accepted for compatibility; recovery signs nothing */
 
     int ex = cli_check_file(path);
     if (ex) return ex;
@@ -32,17 +35,15 @@ static int run(int argc, char **argv)
         cli_err(path, "%s", strerror(errno));
         return CLI_EXIT_USAGE;
     }
-    maif_key *key = NULL;
-    ex = cli_load_key(keyfile, &key);
-    if (ex) return ex;
-    maif_writer *w = NULL;
-    int rc = maif_writer_open(&w, path, key, MAIF_W_DURABLE);
+    uint64_t cut = 0;
+    char err[512] = "";
+    int rc = maif_recover(path, force ? MAIF_W_FORCE_RECOVER : 0, &cut, err, sizeof err);
     if (rc != MAIF_OK) {
-        maif_key_free(key);
+        const char *d = cli_detail(path, err);
         switch (rc) {
         case MAIF_EFORMAT:
         case MAIF_EVERSION:
-            cli_err(path, "too damaged to recover: %s", maif_strerror(rc));
+            cli_err(path, "too damaged to recover: %s", *d ? d : maif_strerror(rc));
             return CLI_EXIT_VERIFY;
         case MAIF_EUNSUPPORTED:
             cli_err(path, "a MAIF 2.1 file has no torn tail to recover; nothing done");
@@ -51,21 +52,24 @@ static int run(int argc, char **argv)
             cli_err(path, "locked by another writer");
             return CLI_EXIT_USAGE;
         default:
-            return cli_fail(path, rc, NULL);
+            return cli_fail(path, rc, d);
         }
     }
-    unsigned long long blocks = (unsigned long long)maif_writer_count(w);
-    rc = maif_writer_close(w);
-    maif_key_free(key);
-    if (rc != MAIF_OK) return cli_fail(path, rc, NULL);
     if (stat(path, &after) != 0) {
         cli_err(path, "%s", strerror(errno));
         return CLI_EXIT_USAGE;
     }
-    unsigned long long cut = before.st_size > after.st_size ? (unsigned long long)(before.st_size - after.st_size) : 0;
+    /* The size difference is what left the file; the library's count is a
+     * cross-check, and the larger of the two is reported. */
+    uint64_t diff = before.st_size > after.st_size ? (uint64_t)(before.st_size - after.st_size) : 0;
+    if (cut < diff) cut = diff;
+    unsigned long long blocks = 0;
+    maif_reader *r = NULL;
+    if (maif_reader_open(&r, path, NULL, 0) == MAIF_OK) blocks = (unsigned long long)maif_reader_count(r);
+    maif_reader_close(r);
     cli_put_clean(stdout, path, strlen(path));
     if (cut)
-        printf(": recovered: discarded %llu torn bytes (%llu blocks intact)\n", cut, blocks);
+        printf(": recovered: discarded %llu bytes (%llu blocks intact)\n", (unsigned long long)cut, blocks);
     else
         printf(": nothing to recover: discarded 0 bytes (%llu blocks intact)\n", blocks);
     return cli_finish(CLI_EXIT_OK);
@@ -73,15 +77,18 @@ static int run(int argc, char **argv)
 
 const cli_command cli_cmd_recover = {
     "recover", run, "cut a torn (uncommitted) tail left by a crash",
-    "usage: maif recover FILE [--key KEYFILE]\n"
+    "usage: maif recover FILE [--force]\n"
     "\n"
-    "Opens the native artifact FILE for appending, which cuts off any bytes\n"
-    "after the last commit (a batch a crash left half-written), then closes it.\n"
-    "Committed batches are never touched. Prints one of\n"
-    "  FILE: recovered: discarded N torn bytes (M blocks intact)\n"
+    "Cuts off the bytes after the last commit of the native artifact FILE (a\n"
+    "batch a crash left half-written). Committed batches are never touched.\n"
+    "Prints one of\n"
+    "  FILE: recovered: discarded N bytes (M blocks intact)\n"
     "  FILE: nothing to recover: discarded 0 bytes (M blocks intact)\n"
-    "--key is accepted for symmetry with the writing commands; nothing is signed.\n"
+    "--force  also cut bytes after the last commit that are damaged rather than\n"
+    "         torn (without it such a file is refused with exit code 1)\n"
+    "--key KEYFILE is accepted and ignored (recovery signs nothing).\n"
     "\n"
-    "exit codes: 0 recovered or nothing to do; 1 too damaged to recover;\n"
+    "exit codes: 0 recovered or nothing to do; 1 too damaged to recover (or\n"
+    "damaged tail without --force);\n"
     "2 usage error, missing/unreadable file, locked, or a MAIF 2.1 file.\n",
 };

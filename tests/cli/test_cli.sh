@@ -1,0 +1,533 @@
+#!/usr/bin/env bash
+# CLI tests for `maif`: stdout content and exact exit codes of every command
+# and error path. Run from the repository root:
+#   MAIF_BIN=build/asan/maif bash tests/cli/test_cli.sh
+# Uses its own temporary directory and its own MAIF_HOME. Ends with exactly
+# one line "N passed, M failed" and exits non-zero when M > 0.
+set -u
+
+ROOT=$(pwd)
+MAIF_BIN=${MAIF_BIN:-build/asan/maif}
+case "$MAIF_BIN" in /*) ;; *) MAIF_BIN="$ROOT/$MAIF_BIN" ;; esac
+V21_DIR="$ROOT/tests/data/v21"
+
+T=$(mktemp -d /tmp/maif-cli-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export MAIF_HOME="$T/home"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+cd "$T" || exit 1
+
+passed=0
+failed=0
+OUT="$T/.out"
+ERR="$T/.err"
+rc=0
+
+pass() { passed=$((passed + 1)); }
+fail() {
+  failed=$((failed + 1))
+  echo "FAIL: $1"
+  if [ -s "$ERR" ]; then sed 's/^/  stderr: /' "$ERR" | head -n 5; fi
+}
+
+# m ARGS...: runs maif, stdout to $OUT, stderr to $ERR, exit code in $rc.
+m() {
+  "$MAIF_BIN" "$@" >"$OUT" 2>"$ERR"
+  rc=$?
+}
+# m_in INPUTFILE ARGS...: same, with stdin from INPUTFILE.
+m_in() {
+  local in=$1
+  shift
+  "$MAIF_BIN" "$@" <"$in" >"$OUT" 2>"$ERR"
+  rc=$?
+}
+
+# Any sanitizer report is a failure of the check that triggered it.
+sanitizer_clean() { ! grep -qE 'Sanitizer|runtime error:' "$ERR"; }
+
+# expect DESC WANT_RC: checks the last run's exit code (and sanitizer output).
+expect() {
+  local desc=$1 want=$2
+  if [ "$rc" = "$want" ] && sanitizer_clean; then pass; else fail "$desc (exit $rc, want $want)"; fi
+}
+# ok DESC COMMAND...: passes when COMMAND succeeds.
+ok() {
+  local desc=$1
+  shift
+  if "$@"; then pass; else fail "$desc"; fi
+}
+# one_error_line: stderr is exactly one "maif: ..." line.
+one_error_line() { [ "$(wc -l <"$ERR")" = 1 ] && grep -q '^maif: ' "$ERR"; }
+out_has() { grep -qE -- "$1" "$OUT"; }
+err_has() { grep -qE -- "$1" "$ERR"; }
+# jcheck DESC FILE PYEXPR: the file is JSON and PYEXPR (over d) is true.
+jcheck() {
+  local desc=$1 file=$2 expr=$3
+  if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($expr) else 1)" "$file" 2>/dev/null; then
+    pass
+  else
+    fail "$desc"
+  fi
+}
+count_blocks() { "$MAIF_BIN" ls "$1" 2>/dev/null | wc -l; }
+flip_byte() { # flip_byte FILE OFFSET
+  python3 -c "import sys; p=sys.argv[1]; o=int(sys.argv[2]); b=bytearray(open(p,'rb').read()); b[o]^=0x5a; open(p,'wb').write(bytes(b))" "$1" "$2"
+}
+find_offset() { # find_offset FILE STRING: offset of the first occurrence
+  python3 -c "import sys; print(open(sys.argv[1],'rb').read().find(sys.argv[2].encode()))" "$1" "$2"
+}
+
+if [ ! -x "$MAIF_BIN" ]; then
+  echo "no maif binary at $MAIF_BIN"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# ------------------------------------------------------------------ help
+m --version
+expect "--version" 0
+ok "--version prints the version" out_has '^maif [0-9]+\.[0-9]+\.[0-9]+$'
+m --help
+expect "--help" 0
+ok "--help documents exit codes" out_has 'exit codes'
+ok "--help lists every command" bash -c "for c in keygen create add append ls cat info verify recover convert; do grep -q \"^  \$c \" '$OUT' || exit 1; done"
+m help
+expect "help" 0
+m help verify
+expect "help verify" 0
+ok "help verify shows its usage" out_has '^usage: maif verify'
+m add --help
+expect "add --help" 0
+ok "add --help shows its usage" out_has '^usage: maif add'
+m
+expect "no arguments" 2
+m frobnicate
+expect "unknown command" 2
+ok "unknown command: one error line" one_error_line
+m ls
+expect "ls without FILE" 2
+m ls a b
+expect "ls with too many arguments" 2
+m ls --bogus x.maif
+expect "unknown option" 2
+ok "unknown option: one error line" one_error_line
+
+# ---------------------------------------------------------------- keygen
+m keygen k
+expect "keygen" 0
+ok "keygen writes KEYFILE" test -f k
+ok "keygen writes KEYFILE.pub" test -f k.pub
+ok "keygen KEYFILE is mode 0600" test "$(stat -c %a k)" = 600
+ok "keygen prints the public key" out_has '^public key [0-9a-f]{64}$'
+KPUB=$(sed -n 's/^public key //p' "$OUT")
+cp k k.orig
+m keygen k
+expect "keygen refuses to overwrite" 2
+ok "keygen refusal: one error line" one_error_line
+ok "keygen refusal leaves the key unchanged" cmp -s k k.orig
+m keygen
+expect "keygen without KEYFILE" 2
+m keygen other
+expect "keygen second key" 0
+
+# ---------------------------------------------------------------- create
+m create a.maif --key k --agent agent-1
+expect "create" 0
+ok "create prints the signer" out_has '^created a\.maif \(signer [0-9a-f]{64}\)$'
+m create a.maif --key k
+expect "create refuses an existing file" 2
+m create b.maif --key missing.key
+expect "create with a missing key file" 2
+ok "missing key: one error line" one_error_line
+printf 'not a key\n' >bad.key
+m create b.maif --key bad.key
+expect "create with a malformed key file" 2
+ok "failed create leaves no file" test ! -e b.maif
+m create d.maif
+expect "create with the default key" 0
+ok "default key created in MAIF_HOME" test -f "$MAIF_HOME/default.key"
+m ls a.maif
+expect "ls of an empty artifact" 0
+ok "empty artifact lists nothing" test ! -s "$OUT"
+
+# ------------------------------------------------------------------- add
+m add a.maif --type text --text "hello TAMPERME world" --meta '{"source":"chat","n":1}' --key k
+expect "add text" 0
+ok "add prints index 0 and an id" out_has '^0 [0-9a-f]{32}$'
+ID0=$(cut -d' ' -f2 "$OUT")
+head -c 3000 /dev/urandom >img.bin
+m add a.maif --type image --file img.bin --key k
+expect "add --file" 0
+ok "second block is index 1" out_has '^1 [0-9a-f]{32}$'
+ID1=$(cut -d' ' -f2 "$OUT")
+printf 'from stdin\n' >stdin.txt
+m_in stdin.txt add a.maif --type text - --key k
+expect "add from stdin" 0
+ok "third block is index 2" out_has '^2 '
+m add a.maif --type bogus --text x --key k
+expect "add with a bad type" 2
+ok "bad type: one error line" one_error_line
+m add a.maif --type text --text x --meta '{"broken":' --key k
+expect "add with bad --meta JSON" 2
+m add a.maif --type text --text x --meta '[1,2]' --key k
+expect "add with non-object --meta" 2
+m add a.maif --type text --key k
+expect "add without a payload" 2
+m add a.maif --type text --text x --file img.bin --key k
+expect "add with two payloads" 2
+m add a.maif --text x --key k
+expect "add without --type" 2
+m add a.maif --type text --file no-such-file --key k
+expect "add --file missing" 2
+m add missing.maif --type text --text x --key k
+expect "add to a missing artifact" 2
+ok "missing artifact: one error line" one_error_line
+m add a.maif --type json --text '{"a":' --key k
+expect "add invalid json payload" 2
+ok "failed adds added nothing" test "$(count_blocks a.maif)" = 3
+m add a.maif --type json --text '{"b":[1,2,{"c":null}]}' --key k
+expect "add valid json payload" 0
+m add a.maif --type embedding --text '[1, 2.5, -3]' --meta '{"model":"m1"}' --key k
+expect "add embedding" 0
+ok "embedding is index 4" out_has '^4 '
+python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<3f',1,2.5,-3))" >emb.expected
+m cat a.maif 4
+expect "cat embedding" 0
+ok "embedding stored as float32 LE" cmp -s "$OUT" emb.expected
+m add a.maif --type embedding --text '[[1,2],[3]]' --key k
+expect "add embedding with ragged rows" 2
+m add a.maif --type embedding --text '"nope"' --key k
+expect "add embedding that is not an array" 2
+printf '[[1,2,3],[4,5,6]]' >rows.json
+m add a.maif --type embedding --file rows.json --key k
+expect "add embedding rows from a file" 0
+ok "embedding rows is index 5" out_has '^5 '
+
+# ---------------------------------------------------------------- append
+printf 'line one payload' >p1.bin
+cat >good.jsonl <<EOF
+{"type":"text","text":"appended text","meta":{"source":"chat"}}
+
+{"type":"image","file":"p1.bin"}
+{"type":"binary","base64":"AAECA/8="}
+{"type":"embedding","vector":[0.5,0.25]}
+{"type":"json","text":"[1,2]","meta":{"k":"v"}}
+EOF
+m append a.maif good.jsonl --key k
+expect "append" 0
+ok "append prints one line per block" test "$(wc -l <"$OUT")" = 5
+ok "append numbering continues at 6" bash -c "head -n1 '$OUT' | grep -qE '^6 [0-9a-f]{32}$' && tail -n1 '$OUT' | grep -qE '^10 '"
+ok "artifact has 11 blocks" test "$(count_blocks a.maif)" = 11
+m cat a.maif 7
+ok "append file payload round trips" cmp -s "$OUT" p1.bin
+printf '\000\001\002\003\377' >b64.expected
+m cat a.maif 8
+ok "append base64 payload round trips" cmp -s "$OUT" b64.expected
+python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<2f',0.5,0.25))" >vec.expected
+m cat a.maif 9
+ok "append vector stored as float32" cmp -s "$OUT" vec.expected
+
+cat >bad.jsonl <<EOF
+{"type":"text","text":"should not land 1"}
+{"type":"text","text":"should not land 2"}
+{"type":"text","text":"x", "bogus":1}
+{"type":"text","text":"should not land 3"}
+EOF
+m append a.maif bad.jsonl --key k
+expect "append with an unknown key" 2
+ok "append error names line 3" err_has 'line 3'
+ok "append error: one line" one_error_line
+ok "bad append committed nothing" test "$(count_blocks a.maif)" = 11
+printf '{"type":"text","text":"a"}\nnot json\n' >bad2.jsonl
+m append a.maif bad2.jsonl --key k
+expect "append with invalid JSON" 2
+ok "invalid JSON names line 2" err_has 'line 2'
+printf '{"type":"text","text":"a","base64":"AA=="}\n' >bad3.jsonl
+m append a.maif bad3.jsonl --key k
+expect "append with two payload keys" 2
+printf '{"type":"bogus","text":"a"}\n' >bad4.jsonl
+m append a.maif bad4.jsonl --key k
+expect "append with a bad type" 2
+printf '{"type":"text","vector":[1]}\n' >bad5.jsonl
+m append a.maif bad5.jsonl --key k
+expect "append vector for a non-embedding" 2
+printf '{"type":"image","file":"no-such.bin"}\n' >bad6.jsonl
+m append a.maif bad6.jsonl --key k
+expect "append with a missing payload file" 2
+printf '{"type":"binary","base64":"!!!"}\n' >bad7.jsonl
+m append a.maif bad7.jsonl --key k
+expect "append with bad base64" 2
+ok "failed appends committed nothing" test "$(count_blocks a.maif)" = 11
+printf '{"type":"text","text":"via stdin"}\n' >one.jsonl
+m_in one.jsonl append a.maif - --key k
+expect "append from stdin" 0
+ok "append from stdin is index 11" out_has '^11 '
+m append a.maif missing.jsonl --key k
+expect "append with a missing JSONL file" 2
+m append missing.maif good.jsonl --key k
+expect "append to a missing artifact" 2
+
+# -------------------------------------------------------------------- ls
+m ls a.maif
+expect "ls" 0
+ok "ls numbers from 0" bash -c "head -n1 '$OUT' | awk '{exit !(\$1 == 0)}'"
+ok "ls shows one line per block" test "$(wc -l <"$OUT")" = 12
+ok "ls shows type, ISO time and id" bash -c "head -n1 '$OUT' | grep -qE '^ *0  text +20 +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z  $ID0 '"
+ok "ls shows metadata" bash -c "head -n1 '$OUT' | grep -q '\"source\":\"chat\"'"
+m ls a.maif --json
+expect "ls --json" 0
+cp "$OUT" ls.json
+ok "ls --json is valid JSON" python3 -m json.tool ls.json
+jcheck "ls --json has 12 entries numbered from 0" ls.json 'len(d)==12 and [b["index"] for b in d]==list(range(12))'
+jcheck "ls --json fields" ls.json 'all(set(["index","type","size","timestamp_us","id","meta","offset"])<=set(b) for b in d)'
+jcheck "ls --json meta is an object" ls.json 'd[0]["meta"]["source"]=="chat" and d[0]["id"]=="'"$ID0"'" and d[0]["type"]=="text"'
+jcheck "ls --json embedding meta" ls.json 'd[4]["meta"]=={"count":1,"dimensions":3,"dtype":"float32","model":"m1"} and d[5]["meta"]["count"]==2 and d[5]["meta"]["dimensions"]==3'
+m ls a.maif --all
+expect "ls --all" 0
+ok "ls --all shows commit records" out_has '\[commit\]'
+m ls a.maif --all --json
+expect "ls --all --json" 0
+cp "$OUT" lsall.json
+jcheck "ls --all --json has kinds" lsall.json 'any(r.get("kind")=="commit" for r in d) and sum(1 for r in d if r.get("kind")=="block")==12'
+m ls missing.maif
+expect "ls of a missing file" 2
+ok "ls missing: one error line naming the file" bash -c "[ \$(wc -l <'$ERR') = 1 ] && grep -q '^maif: missing.maif: ' '$ERR'"
+head -c 4096 /dev/urandom >garbage.maif
+m ls garbage.maif
+expect "ls of a non-MAIF file" 1
+: >empty.maif
+m ls empty.maif
+expect "ls of an empty file" 1
+m ls "$T"
+expect "ls of a directory" 2
+
+# ------------------------------------------------------------------- cat
+m cat a.maif 0
+expect "cat by index" 0
+ok "cat text exact bytes" test "$(cat "$OUT")" = "hello TAMPERME world"
+m cat a.maif 1
+ok "cat binary by index exact bytes" cmp -s "$OUT" img.bin
+m cat a.maif "$ID1"
+expect "cat by id" 0
+ok "cat by id exact bytes" cmp -s "$OUT" img.bin
+m cat a.maif "$(echo "$ID1" | tr a-f A-F)"
+ok "cat by upper-case id" cmp -s "$OUT" img.bin
+m cat a.maif 2
+ok "cat stdin payload exact bytes" cmp -s "$OUT" stdin.txt
+m cat a.maif 12
+expect "cat index out of range" 2
+ok "out of range: one error line" one_error_line
+m cat a.maif -1
+expect "cat negative index" 2
+m cat a.maif abc
+expect "cat bad selector" 2
+m cat a.maif 00000000000000000000000000000000
+expect "cat unknown id" 2
+m cat missing.maif 0
+expect "cat missing file" 2
+m cat garbage.maif 0
+expect "cat non-MAIF file" 1
+m cat a.maif
+expect "cat without BLOCK" 2
+
+# ------------------------------------------------------------------ info
+m info a.maif
+expect "info" 0
+ok "info shows format" out_has '^format: +native$'
+ok "info shows blocks" out_has '^blocks: +12$'
+ok "info shows agent" out_has '^agent: +agent-1$'
+ok "info shows the signer" out_has "^signer: +$KPUB$"
+m info a.maif --json
+expect "info --json" 0
+cp "$OUT" info.json
+ok "info --json is valid JSON" python3 -m json.tool info.json
+jcheck "info --json fields" info.json 'all(k in d for k in ["format","version","size","blocks","commits","created","modified","file_id","agent","signer","merkle_root","torn_bytes","converted_from"])'
+jcheck "info --json values" info.json 'd["format"]=="native" and d["blocks"]==12 and d["agent"]=="agent-1" and d["torn_bytes"]==0 and d["commits"]>=9 and len(d["signer"])==64 and d["size"]=='"$(stat -c %s a.maif)"
+m info missing.maif
+expect "info of a missing file" 2
+m info garbage.maif
+expect "info of a non-MAIF file" 1
+
+# ---------------------------------------------------------------- verify
+m verify a.maif
+expect "verify" 0
+ok "verify last line OK" bash -c "tail -n1 '$OUT' | grep -qx 'a.maif: OK (12 blocks, format native)'"
+ok "verify says the signer is not pinned" out_has '^a\.maif: info: \[.*\] .*'
+m verify a.maif --json
+expect "verify --json" 0
+cp "$OUT" v.json
+ok "verify --json is valid JSON" python3 -m json.tool v.json
+jcheck "verify --json fields" v.json 'd["ok"] is True and d["format"]=="native" and d["blocks"]==12 and d["file"]=="a.maif" and isinstance(d["signers"],list) and isinstance(d["findings"],list)'
+jcheck "verify --json: signer not pinned" v.json 'any(f["code"]=="signer-not-pinned" for f in d["findings"]) and all(not s["pinned"] for s in d["signers"])'
+jcheck "verify --json finding fields" v.json 'all(set(["severity","code","section","block","offset","message"])<=set(f) for f in d["findings"])'
+m verify a.maif --pubkey k.pub
+expect "verify --pubkey with the right key" 0
+ok "pinned verify: OK line" bash -c "tail -n1 '$OUT' | grep -q ': OK ('"
+m verify a.maif --pubkey k.pub --json
+cp "$OUT" vp.json
+jcheck "verify --pubkey --json: signer pinned" vp.json 'd["ok"] and len(d["signers"])>=1 and all(s["pinned"] for s in d["signers"]) and not any(f["code"]=="signer-not-pinned" for f in d["findings"])'
+m verify a.maif --pubkey other.pub
+expect "verify --pubkey with the wrong key" 1
+ok "wrong key: FAILED line" bash -c "tail -n1 '$OUT' | grep -qE '^a\.maif: FAILED \([0-9]+ errors?\)$'"
+m verify a.maif --pubkey other.pub --pubkey k.pub
+expect "verify with several --pubkey, one right" 0
+m verify a.maif --pubkey k
+expect "verify --pubkey accepts a secret key file" 0
+m verify a.maif --pubkey missing.pub
+expect "verify --pubkey missing file" 2
+m verify a.maif --pubkey bad.key
+expect "verify --pubkey malformed" 2
+m verify missing.maif
+expect "verify of a missing file" 2
+m verify garbage.maif
+expect "verify of a non-MAIF file" 1
+ok "garbage: FAILED line" bash -c "tail -n1 '$OUT' | grep -q ': FAILED ('"
+m verify garbage.maif --json
+expect "verify --json of a non-MAIF file" 1
+cp "$OUT" vg.json
+jcheck "verify --json reports not ok" vg.json 'd["ok"] is False and any(f["severity"]=="error" for f in d["findings"])'
+
+# tamper: one flipped byte inside a committed payload
+cp a.maif tampered.maif
+off=$(find_offset tampered.maif TAMPERME)
+ok "tamper target found" test "$off" -gt 0
+flip_byte tampered.maif "$off"
+m verify tampered.maif
+expect "verify of a tampered copy" 1
+ok "tampered: error finding line" out_has '^tampered\.maif: error: \[[a-z]+ block 0 @0x[0-9a-f]+\] '
+ok "tampered: FAILED last line" bash -c "tail -n1 '$OUT' | grep -qE '^tampered\.maif: FAILED \([0-9]+ errors?\)$'"
+m verify tampered.maif --json
+expect "verify --json of a tampered copy" 1
+cp "$OUT" vt.json
+jcheck "tampered --json: not ok, names block 0" vt.json 'd["ok"] is False and any(f["severity"]=="error" and f["block"]==0 for f in d["findings"])'
+# a flipped byte in the last commit record
+cp a.maif tampered2.maif
+flip_byte tampered2.maif $(($(stat -c %s a.maif) - 40))
+m verify tampered2.maif
+expect "verify with a damaged last commit" 1
+# truncation: a clean answer, never a crash
+cp a.maif trunc.maif
+truncate -s $(($(stat -c %s a.maif) / 2)) trunc.maif
+m verify trunc.maif
+ok "verify of a truncated copy exits 0 or 1" bash -c "[ $rc = 0 ] || [ $rc = 1 ]"
+ok "verify of a truncated copy: no sanitizer report" sanitizer_clean
+
+# two signers: the default key signs this commit
+cp a.maif two.maif
+m add two.maif --type text --text "signed by the default key"
+expect "add with the default key" 0
+m verify two.maif --pubkey k.pub
+expect "verify with only one of two signers pinned" 1
+m verify two.maif --pubkey k.pub --pubkey "$MAIF_HOME/default.key.pub"
+expect "verify with both signers pinned" 0
+
+# --------------------------------------------------------------- recover
+m recover a.maif
+expect "recover of an intact file" 0
+ok "recover: nothing to recover" out_has 'discarded 0 bytes'
+cp a.maif torn.maif
+size_before=$(stat -c %s torn.maif)
+head -c 20000 /dev/urandom >big.bin
+m add torn.maif --type binary --file big.bin --key k
+expect "add before tearing" 0
+truncate -s $((size_before + 10000)) torn.maif
+m info torn.maif --json
+cp "$OUT" torn.json
+jcheck "info reports torn bytes" torn.json 'd["torn_bytes"]==10000 and d["blocks"]==12'
+m ls torn.maif
+ok "reader ignores the torn batch" test "$(wc -l <"$OUT")" = 12
+m recover torn.maif
+expect "recover of a torn file" 0
+ok "recover reports the bytes discarded" out_has 'discarded 10000 bytes'
+ok "recover restores the committed size" test "$(stat -c %s torn.maif)" = "$size_before"
+m verify torn.maif --pubkey k.pub
+expect "verify after recover" 0
+m add torn.maif --type text --text "after recovery" --key k
+expect "add after recover" 0
+ok "add after recover is index 12" out_has '^12 '
+cp a.maif junk.maif
+head -c 300 /dev/urandom >>junk.maif
+m recover junk.maif --force
+expect "recover --force of a junk tail" 0
+ok "recover --force restores the committed size" test "$(stat -c %s junk.maif)" = "$(stat -c %s a.maif)"
+m recover garbage.maif
+expect "recover of a non-MAIF file" 1
+m recover missing.maif
+expect "recover of a missing file" 2
+
+# --------------------------------------------------------------- convert
+m convert a.maif out.maif
+expect "convert without --to" 2
+m convert a.maif out.maif --to 3.0
+expect "convert with a bad --to" 2
+m convert missing.maif out.maif --to native
+expect "convert of a missing file" 2
+m convert garbage.maif out.maif --to native
+expect "convert of a non-MAIF file" 1
+m convert a.maif d.maif --to native
+expect "convert refuses an existing OUT" 2
+
+# native -> 2.1 -> native, payloads compared block by block
+cp a.maif plain.maif
+m convert plain.maif plain21.maif --to 2.1 --key k
+expect "convert native to 2.1" 0
+m verify plain21.maif --pubkey k.pub
+expect "verify converted 2.1 file" 0
+ok "converted 2.1 file reports format 2.1" bash -c "tail -n1 '$OUT' | grep -q 'format 2.1)'"
+m convert plain21.maif back.maif --to native --key k
+expect "convert 2.1 back to native" 0
+m verify back.maif
+expect "verify the round trip" 0
+m info back.maif --json
+cp "$OUT" back.json
+jcheck "round trip keeps the block count, notes provenance" back.json 'd["blocks"]==12 and d["format"]=="native" and d["converted_from"]!=""'
+rt_ok=1
+for i in $(seq 0 11); do
+  "$MAIF_BIN" cat plain.maif "$i" >x.a 2>/dev/null
+  "$MAIF_BIN" cat plain21.maif "$i" >x.b 2>/dev/null
+  "$MAIF_BIN" cat back.maif "$i" >x.c 2>/dev/null
+  cmp -s x.a x.b && cmp -s x.a x.c || { rt_ok=0; echo "  block $i differs"; }
+done
+ok "native -> 2.1 -> native keeps every payload" test "$rt_ok" = 1
+m ls back.maif --json
+cp "$OUT" back-ls.json
+ok "round trip keeps block ids" python3 -c "import json; a=json.load(open('ls.json')); b=json.load(open('back-ls.json')); exit(0 if [x['id'] for x in a]==[x['id'] for x in b] else 1)"
+m add plain21.maif --type text --text x --key k
+expect "add to a 2.1 file is refused" 2
+m recover plain21.maif
+expect "recover of a 2.1 file" 2
+
+# the MAIF 2.1 samples written by the Python implementation
+for s in "$V21_DIR"/*.maif; do
+  [ -f "$s" ] || continue
+  n=$(basename "$s" .maif)
+  m ls "$s"
+  expect "$n: ls" 0
+  nb=$(wc -l <"$OUT")
+  m verify "$s"
+  expect "$n: verify" 0
+  m info "$s" --json
+  cp "$OUT" "$n.info.json"
+  jcheck "$n: info --json says 2.1" "$n.info.json" 'd["format"]=="2.1"'
+  m convert "$s" "$n.native.maif" --to native --key k
+  expect "$n: convert to native" 0
+  m verify "$n.native.maif" --pubkey k.pub
+  expect "$n: verify converted native file" 0
+  m convert "$n.native.maif" "$n.21.maif" --to 2.1 --key k
+  expect "$n: convert back to 2.1" 0
+  m verify "$n.21.maif"
+  expect "$n: verify re-converted 2.1 file" 0
+  same=1
+  [ "$(count_blocks "$n.native.maif")" = "$nb" ] || same=0
+  for i in $(seq 0 $((nb - 1))); do
+    "$MAIF_BIN" cat "$s" "$i" >x.a 2>/dev/null || same=0
+    "$MAIF_BIN" cat "$n.native.maif" "$i" >x.b 2>/dev/null || same=0
+    "$MAIF_BIN" cat "$n.21.maif" "$i" >x.c 2>/dev/null || same=0
+    cmp -s x.a x.b && cmp -s x.a x.c || same=0
+  done
+  ok "$n: payloads identical through both conversions ($nb blocks)" test "$same" = 1
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
