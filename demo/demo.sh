@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The maif demo: one agent session, end to end.
+# An agent writes its memory (text, an image, structured data, embeddings)
+# with metadata, commits it as signed batches, lists and reads it back,
+# verifies it against its pinned key, and then we play attacker: tamper with
+# a copy and watch verification catch it. Finally the artifact goes to the
+# MAIF 2.1 format of the original implementation and back.
+# Usage: demo/demo.sh [path/to/maif]
+set -u
+MAIF=${1:-build/release/maif}
+MAIF=$(cd "$(dirname "$MAIF")" && pwd)/$(basename "$MAIF")
+work=$(mktemp -d /tmp/maif-demo.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export MAIF_HOME="$work/home"
+cd "$work"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+expect_rc() { # expect_rc CODE cmd...: runs, shows output, checks the exit code
+  local want=$1; shift
+  printf '$ %s\n' "$*"; "$@"; local rc=$?
+  if [ "$rc" != "$want" ]; then echo "demo: expected exit $want, got $rc" >&2; exit 1; fi
+  echo "(exit $rc, as expected)"
+}
+
+step "1. The agent gets a signing key"
+run "$MAIF" keygen agent.key || exit 1
+ls -l agent.key agent.key.pub | awk '{print $1, $NF}'
+
+step "2. It creates its memory artifact"
+run "$MAIF" create memory.maif --key agent.key --agent research-assistant-7 || exit 1
+
+step "3. A conversation turn: text with metadata (one commit)"
+run "$MAIF" add memory.maif --key agent.key --type text \
+  --text "User asked for a summary of the Q3 incident report; I found three root causes." \
+  --meta '{"source":"chat","privacy":"internal","session":"s-42"}' || exit 1
+
+step "4. A batch of mixed memories in one transaction: image, JSON, embeddings, knowledge"
+base64 -d > chart.png <<'PNG'
+iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAbUlEQVR4nBXOUREAUQhCUaMYhShEMcqNQhSi7Fs/OQzjzLCDBg83MGToMLPsosXLLSxZug/ECgmLE4iI6oFZI2NzBhNTPzj20OHjDo4cvQf/7Bt41Rf+F+h7YsIGBYfLHyc0D8oWFZfrX05p+QDeqGABsIj8kAAAAABJRU5ErkJggg==
+PNG
+cat > batch.jsonl <<'JSONL'
+{"type":"image","file":"chart.png","meta":{"source":"tool:plot","caption":"incident timeline","privacy":"internal"}}
+{"type":"json","text":"{\"root_causes\":[\"expired certificate\",\"retry storm\",\"missing alert\"],\"severity\":2}","meta":{"source":"analysis"}}
+{"type":"embedding","vector":[[0.12,-0.40,0.33,0.91],[0.05,0.22,-0.17,0.48]],"meta":{"model":"demo-4d","source":"embedder"}}
+{"type":"knowledge","text":"[[\"retry storm\",\"caused_by\",\"expired certificate\"]]","meta":{"source":"analysis"}}
+JSONL
+run cat batch.jsonl
+run "$MAIF" append memory.maif batch.jsonl --key agent.key || exit 1
+
+step "5. A bad batch is refused whole: nothing of it is committed"
+printf '%s\n' '{"type":"text","text":"this line is fine"}' '{"type":"text","text":"bad","vector":[1]}' > bad.jsonl
+expect_rc 2 "$MAIF" append memory.maif bad.jsonl --key agent.key
+
+step "6. What the agent remembers"
+run "$MAIF" ls memory.maif || exit 1
+run "$MAIF" cat memory.maif 0 && echo
+run "$MAIF" cat memory.maif 2 && echo
+"$MAIF" cat memory.maif 1 > chart.out && cmp chart.png chart.out && echo "block 1 reads back byte-identical to chart.png"
+run "$MAIF" info memory.maif || exit 1
+
+step "7. Verification against the agent's pinned public key"
+expect_rc 0 "$MAIF" verify memory.maif --pubkey agent.key.pub
+
+step "8. Someone else's key is not trusted"
+"$MAIF" keygen other.key >/dev/null
+expect_rc 1 "$MAIF" verify memory.maif --pubkey other.key.pub
+
+step "9. Tampering: change one byte of the stored text in a copy"
+cp memory.maif tampered.maif
+off=$(grep -abo "three root causes" tampered.maif | head -n1 | cut -d: -f1)
+printf 'f' | dd of=tampered.maif bs=1 seek="$off" conv=notrunc status=none
+echo "changed the byte at offset $off ('t' -> 'f')"
+expect_rc 1 "$MAIF" verify tampered.maif --pubkey agent.key.pub
+
+step "10. Tampering: change the metadata of a block (session s-42 -> s-43)"
+cp memory.maif tampered2.maif
+off=$(grep -abo '"session":"s-42"' tampered2.maif | head -n1 | cut -d: -f1)
+printf '3' | dd of=tampered2.maif bs=1 seek=$((off + 14)) conv=notrunc status=none
+expect_rc 1 "$MAIF" verify tampered2.maif --pubkey agent.key.pub
+
+step "11. A crash in the middle of an append leaves a torn tail; recover cuts it"
+cp memory.maif crashed.maif
+size=$(stat -c %s crashed.maif)
+head -c 5000 /dev/urandom > big.bin
+"$MAIF" add crashed.maif --key agent.key --type binary --file big.bin >/dev/null || exit 1
+truncate -s $((size + 3000)) crashed.maif   # as if the process died while writing the batch
+echo "simulated a crash: the file now ends 3000 bytes into an uncommitted batch"
+expect_rc 0 "$MAIF" verify crashed.maif --pubkey agent.key.pub
+run "$MAIF" recover crashed.maif || exit 1
+expect_rc 0 "$MAIF" verify crashed.maif --pubkey agent.key.pub
+
+step "12. Interoperability: to MAIF 2.1 (the original format) and back"
+run "$MAIF" convert memory.maif memory-v21.maif --to 2.1 --key agent.key || exit 1
+expect_rc 0 "$MAIF" verify memory-v21.maif --pubkey agent.key.pub
+run "$MAIF" ls memory-v21.maif
+run "$MAIF" convert memory-v21.maif roundtrip.maif --to native --key agent.key || exit 1
+for i in 0 1 2 3 4; do
+  cmp <("$MAIF" cat memory.maif $i) <("$MAIF" cat roundtrip.maif $i) || { echo "block $i differs"; exit 1; }
+done
+echo "all 5 payloads identical after native -> 2.1 -> native"
+
+printf '\n\033[1mdemo complete: written, signed, verified, tampering detected, recovered, converted.\033[0m\n'
