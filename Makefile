@@ -8,7 +8,7 @@
 
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libsodium libcrypto libzstd liblz4 jansson
+PKGS      := libsodium libcrypto jansson
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(CI),true)
 WARN      += -Werror
@@ -49,8 +49,12 @@ $(B)/obj/%.o: %.c | $(DEPS_STAMP)
 	$(CC) $(CFLAGS_REL) -c $< -o $@
 $(B)/libmaif.a: $(LIB_SRC:%.c=$(B)/obj/%.o)
 	@rm -f $@; ar rcs $@ $^
-$(B)/libmaif.so: $(LIB_SRC:%.c=$(B)/obj/%.o)
-	$(CC) -shared -Wl,-soname,libmaif.so.0 -o $@ $^ $(PKG_LIBS)
+# The shared library exports only what include/maif.h declares.
+$(B)/libmaif.map: include/maif.h
+	@mkdir -p $(dir $@)
+	@{ echo '{ global:'; grep -oE '\bmaif_[a-z0-9_]+\(' $< | tr -d '(' | sort -u | sed 's/$$/;/'; echo 'local: *; };'; } > $@
+$(B)/libmaif.so: $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/libmaif.map
+	$(CC) -shared -Wl,-soname,libmaif.so.0 -Wl,--version-script=$(B)/libmaif.map -o $@ $(filter %.o,$^) $(PKG_LIBS)
 $(B)/maif: $(TOOL_SRC:%.c=$(B)/obj/%.o) $(B)/libmaif.a
 	$(CC) -o $@ $^ $(PKG_LIBS)
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/obj/bench/benchutil.o $(B)/libmaif.a

@@ -2,7 +2,7 @@
 # Installs the Debian packages maif builds and tests with, and nothing else.
 # Called by the Makefile; safe to run again (it only installs what is missing).
 set -eu
-pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libzstd-dev liblz4-dev libjansson-dev libcmocka-dev"
+pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
