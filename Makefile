@@ -95,6 +95,7 @@ bench: all $(BENCH_BINS)
 FUZZ_SECONDS ?= 60
 BF := build/fuzz
 fuzz: | $(DEPS_STAMP)
+	@./scripts/install-deps.sh fuzz
 	@mkdir -p $(BF)
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \

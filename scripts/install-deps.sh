@@ -2,7 +2,9 @@
 # Installs the Debian packages maif builds and tests with, and nothing else.
 # Called by the Makefile; safe to run again (it only installs what is missing).
 set -eu
-pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev"
+pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev python3"
+# `install-deps.sh fuzz` adds what `make fuzz` needs (clang's libFuzzer runtime).
+[ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
