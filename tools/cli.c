@@ -214,13 +214,18 @@ static int read_all(const char *path, uint8_t **out, size_t *n, char *err, size_
             snprintf(err, errcap, "larger than the input limit of 4 GiB");
             goto fail;
         }
-    }
-    for (;;) {
-        if (maif_buf_reserve(&b, 1 << 16) != 0) {
+        /* A regular file's size is known: one allocation (plus the NUL). */
+        if (S_ISREG(st.st_mode) && maif_buf_reserve(&b, (size_t)st.st_size + 2) != 0) {
             snprintf(err, errcap, "out of memory");
             goto fail;
         }
-        ssize_t r = read(fd, b.data + b.len, b.cap - b.len);
+    }
+    for (;;) {
+        if (b.cap - b.len < 2 && maif_buf_reserve(&b, 1 << 16) != 0) {
+            snprintf(err, errcap, "out of memory");
+            goto fail;
+        }
+        ssize_t r = read(fd, b.data + b.len, b.cap - b.len - 1); /* keep a byte for the NUL */
         if (r < 0) {
             if (errno == EINTR) continue;
             snprintf(err, errcap, "read error: %s", strerror(errno));

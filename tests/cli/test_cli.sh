@@ -204,6 +204,27 @@ m add a.maif --type embedding --file rows.json --key k
 expect "add embedding rows from a file" 0
 ok "embedding rows is index 5" out_has '^5 '
 
+m create c.maif --key k
+m add c.maif --type=text --text=--dashes-- --key=k --
+expect "add with --opt=value forms and --" 0
+ok "--opt=value block is index 0" out_has '^0 '
+m cat c.maif 0
+ok "--text=VALUE kept its dashes" test "$(cat "$OUT")" = "--dashes--"
+m add c.maif --type XDAT --text "custom type" --meta '{"long":"'"$(printf 'x%.0s' $(seq 1 100))"'"}' --key k
+expect "add with a four-character type code" 0
+m ls c.maif
+ok "ls shows an unknown type by its code" out_has '^ +1  XDAT '
+ok "ls cuts long metadata" bash -c "grep -E '^ +1 ' '$OUT' | grep -q '\.\.\.$'"
+m add c.maif --type text --text x --key k --key k
+expect "an option given twice" 2
+m add c.maif --type text --text x --key
+expect "an option without its value" 2
+printf '{"type":"text","text":"crlf"}\r\n\r\n{"type":"text","text":"two"}\r\n' >crlf.jsonl
+m append c.maif crlf.jsonl --key k
+expect "append with CRLF line ends" 0
+m cat c.maif 3
+ok "CRLF line payload is exact" test "$(cat "$OUT")" = "two"
+
 # ---------------------------------------------------------------- append
 printf 'line one payload' >p1.bin
 cat >good.jsonl <<EOF
@@ -353,7 +374,7 @@ expect "info of a non-MAIF file" 1
 m verify a.maif
 expect "verify" 0
 ok "verify last line OK" bash -c "tail -n1 '$OUT' | grep -qx 'a.maif: OK (12 blocks, format native)'"
-ok "verify says the signer is not pinned" out_has '^a\.maif: info: \[.*\] .*'
+ok "verify says the signer is not pinned" out_has '^a\.maif: info: \[commit @0x[0-9a-f]+\] .*not pinned'
 m verify a.maif --json
 expect "verify --json" 0
 cp "$OUT" v.json
