@@ -546,9 +546,10 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
     const uint8_t *base = map;
     int rc;
     if (!nat_detect(base, (size_t)size)) {
+        int is_v21 = size >= 8 && memcmp(base, "MAIF", 4) == 0; /* before the unmap */
         munmap(map, (size_t)size);
         close(fd);
-        if (size >= 8 && memcmp(base, "MAIF", 4) == 0)
+        if (is_v21)
             return maif_set_err(err, errcap, MAIF_EUNSUPPORTED,
                                 "%s: a MAIF 2.1 file cannot be appended to; convert it to native first", path);
         return maif_set_err(err, errcap, MAIF_EFORMAT, "%s: not a maif artifact", path);
