@@ -1,7 +1,9 @@
 /*
  * testutil.c — see testutil.h.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "testutil.h"
 
 #include <stdio.h>
