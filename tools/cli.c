@@ -356,7 +356,7 @@ int cli_open_writer(const char *path, const maif_key *key, maif_writer **out)
         return CLI_EXIT_USAGE;
     case MAIF_EFORMAT:
     case MAIF_EVERSION:
-        cli_err(path, "not a readable MAIF artifact: %s", *d ? d : maif_strerror(rc));
+        cli_err(path, "cannot append: %s", *d ? d : maif_strerror(rc));
         return CLI_EXIT_VERIFY;
     default:
         return cli_fail(path, rc, d);

@@ -43,7 +43,7 @@ static int run(int argc, char **argv)
         switch (rc) {
         case MAIF_EFORMAT:
         case MAIF_EVERSION:
-            cli_err(path, "too damaged to recover: %s", *d ? d : maif_strerror(rc));
+            cli_err(path, "cannot recover: %s", *d ? d : maif_strerror(rc));
             return CLI_EXIT_VERIFY;
         case MAIF_EUNSUPPORTED:
             cli_err(path, "a MAIF 2.1 file has no torn tail to recover; nothing done");

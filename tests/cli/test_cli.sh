@@ -469,6 +469,11 @@ expect "add after recover" 0
 ok "add after recover is index 12" out_has '^12 '
 cp a.maif junk.maif
 head -c 300 /dev/urandom >>junk.maif
+m recover junk.maif
+expect "recover of a damaged (not torn) tail without --force" 1
+ok "refused recover leaves the file alone" test "$(stat -c %s junk.maif)" = $(($(stat -c %s a.maif) + 300))
+m add junk.maif --type text --text x --key k
+expect "add to a file with a damaged tail" 1
 m recover junk.maif --force
 expect "recover --force of a junk tail" 0
 ok "recover --force restores the committed size" test "$(stat -c %s junk.maif)" = "$(stat -c %s a.maif)"
