@@ -1,0 +1,86 @@
+/*
+ * bench_verify.c — full verification of a large native artifact.
+ *
+ * usage: bench_verify prepare FILE MIB   write FILE: MIB blocks of 1 MiB
+ *        bench_verify run FILE REPS      verify FILE REPS times
+ *
+ * `prepare` writes the artifact with a commit every 64 blocks. run.sh then
+ * times `openssl dgst -sha256 FILE` on the same file (warm) and passes its
+ * rate as $BASE_OPENSSL_MBS. `run` reads the file once to warm the page
+ * cache, then times maif_verify_file() (threads = 0: one per online CPU)
+ * REPS times and prints the median rate (file bytes / wall time, MB = 10^6
+ * bytes); it also times one single-threaded verify, for information. Every
+ * run must end with an intact verdict, or the benchmark fails.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "benchutil.h"
+
+#define MIB (1u << 20)
+
+static int prepare(const char *path, long mib)
+{
+    uint8_t *buf = malloc(MIB);
+    if (!buf) return 2;
+    maif_key *key = bu_key();
+    maif_writer *w = NULL;
+    bu_check(maif_writer_create(&w, path, key, "bench", MAIF_W_OVERWRITE), "writer create", maif_last_errmsg());
+    maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = buf, .payload_size = MIB};
+    for (long i = 0; i < mib; i++) {
+        bu_fill(buf, MIB, 5000 + (uint64_t)i);
+        bu_check(maif_writer_add(w, &s, NULL), "add", maif_writer_errmsg(w));
+        if ((i + 1) % 64 == 0) bu_check(maif_writer_commit(w), "commit", maif_writer_errmsg(w));
+    }
+    bu_check(maif_writer_commit(w), "commit", maif_writer_errmsg(w));
+    bu_check(maif_writer_close(w), "close", NULL);
+    maif_key_free(key);
+    free(buf);
+    return 0;
+}
+
+static double verify_once(const char *path, unsigned threads)
+{
+    maif_verify_options opt = {.threads = threads};
+    maif_report *rep = NULL;
+    double t0 = bu_now();
+    bu_check(maif_verify_file(path, &opt, &rep), "verify", maif_last_errmsg());
+    double t1 = bu_now();
+    if (!maif_report_ok(rep)) {
+        const maif_finding *f = maif_report_finding(rep, 0);
+        fprintf(stderr, "bench: %s does not verify: %s\n", path, f ? f->message : "?");
+        exit(2);
+    }
+    maif_report_free(rep);
+    return t1 - t0;
+}
+
+static int run(const char *path, int reps)
+{
+    uint64_t size = bu_file_size(path);
+    double t[16];
+    if (reps > 16) reps = 16;
+    bu_warm(path);
+    verify_once(path, 0); /* warm-up, discarded */
+    for (int i = 0; i < reps; i++) t[i] = verify_once(path, 0);
+    double mbs = (double)size / bu_median(t, (size_t)reps) / 1e6;
+    double one = (double)size / verify_once(path, 1) / 1e6;
+    double ossl = bu_env_double("BASE_OPENSSL_MBS");
+    char label[64], target[64];
+    snprintf(label, sizeof label, "verify native %.0f MiB, all cores", (double)size / MIB);
+    snprintf(target, sizeof target, ">=0.9x openssl (%.0f)", ossl > 0 ? 0.9 * ossl : 0.0);
+    bu_report(label, mbs, "MB/s", "openssl dgst -sha256", ossl, target);
+    snprintf(label, sizeof label, "verify native %.0f MiB, 1 thread", (double)size / MIB);
+    bu_report(label, one, "MB/s", "openssl dgst -sha256", ossl, "(information)");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && !strcmp(argv[1], "prepare")) return prepare(argv[2], atol(argv[3]));
+    if (argc == 4 && !strcmp(argv[1], "run")) return run(argv[2], atoi(argv[3]));
+    fprintf(stderr, "usage: %s prepare FILE MIB | run FILE REPS\n", argv[0]);
+    return 2;
+}

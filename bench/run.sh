@@ -1,0 +1,135 @@
+#!/bin/bash
+# bench/run.sh BUILD_DIR — runs every benchmark and prints each figure beside
+# a baseline measured in this same run, then one final table.
+#
+# The C benchmarks (BUILD_DIR/bench/bench_*) measure the library and their
+# in-process baselines. This script measures the two shell baselines, `dd`
+# and `openssl dgst -sha256`, on the same bytes, files and filesystem, and
+# hands their rates to the C benchmarks through BASE_*_MBS variables.
+#
+# Environment:
+#   BENCH_DIR        where temporary files go (default /var/tmp; not tmpfs)
+#   BENCH_BULK_MIB   MiB appended by the 1 MiB-block benchmark (default 1024)
+#   BENCH_VERIFY_MIB MiB in the verify artifact (default 1024)
+#   BENCH_REPS       repetitions of the large-file measurements (default 3)
+# Everything written is removed on exit.
+set -u
+
+B=${1:?usage: bench/run.sh BUILD_DIR}
+BIN=$B/bench
+ROOT=${BENCH_DIR:-/var/tmp}
+REPS=${BENCH_REPS:-3}
+
+if [ "$(stat -f -c %T "$ROOT" 2>/dev/null)" = tmpfs ]; then
+    echo "bench: $ROOT is tmpfs; set BENCH_DIR to a directory on a disk filesystem" >&2
+    exit 2
+fi
+W=$(mktemp -d "$ROOT/maif-bench.XXXXXX") || exit 2
+trap 'rm -rf "$W"' EXIT
+export BENCH_DIR=$W
+export BENCH_RESULTS=$W/results.tsv
+: > "$BENCH_RESULTS"
+
+# Size the large files to the free space: src + copy + artifacts need ~3.5x.
+avail_mib=$(( $(df -Pk "$W" | awk 'NR==2 {print $4}') / 1024 ))
+BULK_MIB=${BENCH_BULK_MIB:-1024}
+VERIFY_MIB=${BENCH_VERIFY_MIB:-1024}
+if [ $(( BULK_MIB * 2 + VERIFY_MIB + 600 )) -gt "$avail_mib" ]; then
+    BULK_MIB=512
+    VERIFY_MIB=512
+    echo "bench: only $avail_mib MiB free in $ROOT: large files reduced to 512 MiB"
+fi
+
+failed=0
+run() { # runs a benchmark binary, remembering failure but carrying on
+    "$@" || { echo "bench: FAILED: $*" >&2; failed=1; }
+}
+now_ns() { date +%s%N; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+# rate_mbs BYTES NS -> MB/s (10^6 bytes)
+rate_mbs() { awk -v b="$1" -v ns="$2" 'BEGIN {printf "%.1f", b * 1000 / ns}'; }
+# figure LABEL VALUE UNIT: a shell-measured baseline, shown as its own row
+figure() {
+    printf '%-34s %10s %-9s  (shell baseline, median of %s)\n' "$1" "$2" "$3" "$REPS"
+    printf 'F\t%s\t%s\t%s\t-\t-\t-\t(baseline)\n' "$1" "$2" "$3" >> "$BENCH_RESULTS"
+}
+# time_openssl FILE -> median MB/s of REPS runs of openssl dgst -sha256 (warm)
+time_openssl() {
+    local f=$1 size rates="" t0 t1
+    size=$(stat -c %s "$f")
+    cat "$f" > /dev/null
+    openssl dgst -sha256 "$f" > /dev/null # warm-up
+    for _ in $(seq "$REPS"); do
+        t0=$(now_ns); openssl dgst -sha256 "$f" > /dev/null; t1=$(now_ns)
+        rates="$rates $(rate_mbs "$size" $(( t1 - t0 )))"
+    done
+    echo "$rates" | median
+}
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+echo "maif benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "cpu: $cpu, $(nproc) online; kernel $(uname -r); $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo)"
+echo "dir: $W ($(stat -f -c %T "$W")); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "ratio = figure / baseline; rates: MB = 10^6 bytes; latencies: lower is better"
+echo
+
+echo "== appending 1 KiB blocks"
+run "$BIN/bench_append" "$W"
+
+echo "== appending 1 MiB blocks ($BULK_MIB MiB, page cache)"
+SRC=$W/src.bin
+if run "$BIN/bench_bulk" mksrc "$SRC" "$BULK_MIB"; then
+    cat "$SRC" > /dev/null
+    size=$(stat -c %s "$SRC")
+    rates=""
+    for _ in $(seq "$REPS"); do
+        rm -f "$W/dd.out"
+        t0=$(now_ns); dd if="$SRC" of="$W/dd.out" bs=1M status=none; t1=$(now_ns)
+        rates="$rates $(rate_mbs "$size" $(( t1 - t0 )))"
+        rm -f "$W/dd.out"
+    done
+    BASE_DD_MBS=$(echo "$rates" | median)
+    export BASE_DD_MBS
+    figure "dd bs=1M (same bytes, same fs)" "$BASE_DD_MBS" "MB/s"
+    run "$BIN/bench_bulk" run "$SRC" "$W" "$REPS"
+fi
+rm -f "$SRC" "$W/dd.out"
+
+echo "== full verify ($VERIFY_MIB MiB of 1 MiB blocks, page cache)"
+VF=$W/verify.maif
+if run "$BIN/bench_verify" prepare "$VF" "$VERIFY_MIB"; then
+    BASE_OPENSSL_MBS=$(time_openssl "$VF")
+    export BASE_OPENSSL_MBS
+    figure "openssl dgst -sha256 (same file)" "$BASE_OPENSSL_MBS" "MB/s"
+    run "$BIN/bench_verify" run "$VF" "$REPS"
+fi
+rm -f "$VF"
+
+echo "== open and random read at 1 000 000 blocks"
+run "$BIN/bench_open" "$W"
+
+echo "== overhead per block"
+run "$BIN/bench_overhead" "$W"
+
+echo "== MAIF 2.1 verification"
+if run "$BIN/bench_v21" prepare "$W"; then
+    BASE_OPENSSL21_MBS=$(time_openssl "$W/large.maif21")
+    export BASE_OPENSSL21_MBS
+    figure "openssl dgst -sha256 (2.1 file)" "$BASE_OPENSSL21_MBS" "MB/s"
+    run "$BIN/bench_v21" run "$W" "$REPS"
+fi
+
+echo
+echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $cpu)"
+awk -F'\t' '
+    $1 == "F" { printf "| %-36s | %10s %-8s | %-26s %10s | %5s | %-24s |\n", $2, $3, $4, $5, $6, $7, $8 }
+    $1 == "N" { notes[++n] = $2 }
+    END { for (i = 1; i <= n; i++) print "  note: " notes[i] }
+' "$BENCH_RESULTS" | {
+    printf '| %-36s | %19s | %-37s | %5s | %-24s |\n' "figure" "value" "baseline (same run)" "ratio" "target"
+    printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..38})" "$(printf -- '-%.0s' {1..21})" \
+        "$(printf -- '-%.0s' {1..39})" "$(printf -- '-%.0s' {1..7})" "$(printf -- '-%.0s' {1..26})"
+    cat
+}
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+exit $failed
