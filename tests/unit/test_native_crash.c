@@ -1,0 +1,306 @@
+/*
+ * test_native_crash.c — crash safety: a child process appends and commits
+ * batches in a loop and is SIGKILLed at a random moment, at least 200
+ * times over artifacts that persist across kills. The child reports each
+ * batch number through a pipe once maif_writer_commit has returned. After
+ * every kill the artifact must open, verify (a torn-tail warning is the only
+ * finding allowed besides "signer-not-pinned"), hold every reported batch,
+ * and show no partial batch. Every new child reopens with maif_writer_open,
+ * which cuts the torn tail; in even rounds the parent cuts it first with
+ * maif_recover and checks the file is back to its committed end.
+ *
+ * Block metadata {"b":batch,"j":index in batch,"n":batch size,"s":size}
+ * lets the parent check atomicity; payloads are a pattern seeded by
+ * (batch, j), so their bytes can be recomputed. Sizes run from 1 byte to
+ * 64 KiB: uniform in odd rounds, spread over powers of two in even ones
+ * (the writer buffers up to 1 MiB, so only large batches are cut short in
+ * their write). One round in ten uses MAIF_W_DURABLE, whose fsync between
+ * the batch and its commit record is where most torn tails come from.
+ *
+ * MAIF_CRASH_SEED and MAIF_CRASH_KILLS override the seed and the count.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PAYLOAD   (64u << 10)
+#define MAX_BATCH     20
+#define RESET_BYTES   (8u << 20) /* start a new artifact past this size */
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void pattern(uint8_t *p, size_t n, uint64_t batch, uint64_t j)
+{
+    uint64_t s = batch * 1000003u + j;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t z = rng_next(&s);
+        memcpy(p + i, &z, n - i < 8 ? n - i : 8);
+    }
+}
+
+static int parse_meta(const char *m, size_t n, unsigned long long *b, unsigned *j, unsigned *nb, size_t *sz)
+{
+    char buf[128];
+    if (!m || n >= sizeof buf) return -1;
+    memcpy(buf, m, n);
+    buf[n] = 0;
+    int used = 0;
+    if (sscanf(buf, "{\"b\":%llu,\"j\":%u,\"n\":%u,\"s\":%zu}%n", b, j, nb, sz, &used) != 4 || (size_t)used != n)
+        return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------------- the child */
+
+/* Never returns. Exit codes (seen only if it is not killed first):
+ * 3 open failed, 4 reader failed, 5 add failed, 6 commit failed. */
+static void child(const char *path, const maif_key *key, int fd, unsigned flags, int uniform, uint64_t seed)
+{
+    maif_writer *w = NULL;
+    if (maif_writer_open(&w, path, key, flags) != MAIF_OK) _exit(3);
+    /* continue the numbering after the last committed batch */
+    unsigned long long batch = 1;
+    maif_reader *r = NULL;
+    if (maif_reader_open(&r, path, NULL, 0) != MAIF_OK) _exit(4);
+    uint64_t n = maif_reader_count(r);
+    if (n) {
+        maif_block b;
+        unsigned j, nb;
+        size_t sz;
+        if (maif_reader_block(r, n - 1, &b) != MAIF_OK || parse_meta(b.meta, b.meta_size, &batch, &j, &nb, &sz))
+            _exit(4);
+        batch++;
+    }
+    maif_reader_close(r);
+    static uint8_t buf[MAX_PAYLOAD];
+    for (;; batch++) {
+        unsigned nb = 1 + (unsigned)(rng_next(&seed) % MAX_BATCH);
+        for (unsigned j = 0; j < nb; j++) {
+            uint64_t range = uniform ? MAX_PAYLOAD : 1ull << (1 + rng_next(&seed) % 16);
+            size_t sz = 1 + (size_t)(rng_next(&seed) % range);
+            pattern(buf, sz, batch, j);
+            char meta[128];
+            int ml = snprintf(meta, sizeof meta, "{\"b\":%llu,\"j\":%u,\"n\":%u,\"s\":%zu}", batch, j, nb, sz);
+            maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = buf, .payload_size = sz, .meta_json = meta,
+                                 .meta_size = (size_t)ml};
+            if (maif_writer_add(w, &s, NULL) != MAIF_OK) _exit(5);
+        }
+        if (maif_writer_commit(w) != MAIF_OK) _exit(6);
+        uint64_t v = batch;
+        if (write(fd, &v, sizeof v) != (ssize_t)sizeof v) _exit(7);
+    }
+}
+
+/* ------------------------------------------------------------ the parent */
+
+typedef struct state {
+    uint64_t blocks_checked; /* payloads of blocks below this were checked in an earlier round */
+    uint64_t blocks_seen;    /* committed blocks at the previous check: never shrinks */
+    uint64_t reported;       /* highest batch a child reported committed */
+    int torn_seen;           /* checks that found a torn tail */
+} state;
+
+static int has_torn_warning(const maif_report *rep)
+{
+    for (size_t i = 0; i < maif_report_count(rep); i++)
+        if (strcmp(maif_report_finding(rep, i)->code, "torn-tail") == 0) return 1;
+    return 0;
+}
+
+/* Returns the torn bytes after the last commit. */
+static uint64_t check_artifact(const char *path, state *st, int round)
+{
+    maif_reader *r = NULL;
+    char err[300];
+    if (maif_reader_open(&r, path, err, sizeof err) != MAIF_OK) fail_msg("round %d: reader: %s", round, err);
+    uint64_t n = maif_reader_count(r);
+    if (n < st->blocks_seen) fail_msg("round %d: %llu blocks, fewer than the %llu seen before", round,
+                                      (unsigned long long)n, (unsigned long long)st->blocks_seen);
+    static uint8_t want[MAX_PAYLOAD];
+    unsigned long long prev_b = 0;
+    unsigned prev_j = 0, prev_n = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        maif_block b;
+        if (maif_reader_block(r, i, &b) != MAIF_OK) fail_msg("round %d: block %llu: %s", round,
+                                                             (unsigned long long)i, maif_reader_errmsg(r));
+        unsigned long long bt;
+        unsigned j, nb;
+        size_t sz;
+        if (parse_meta(b.meta, b.meta_size, &bt, &j, &nb, &sz))
+            fail_msg("round %d: block %llu: unexpected metadata", round, (unsigned long long)i);
+        int starts = i == 0 || (bt == prev_b + 1 && prev_j + 1 == prev_n && j == 0);
+        int continues = i > 0 && bt == prev_b && j == prev_j + 1 && nb == prev_n;
+        if (!(i == 0 ? bt == 1 && j == 0 : starts || continues))
+            fail_msg("round %d: block %llu (batch %llu, %u/%u) breaks the sequence after batch %llu, %u/%u", round,
+                     (unsigned long long)i, bt, j, nb, prev_b, prev_j, prev_n);
+        if (sz != b.payload_size || sz < 1 || sz > MAX_PAYLOAD || nb < 1 || nb > MAX_BATCH)
+            fail_msg("round %d: block %llu: size %zu / %zu", round, (unsigned long long)i, b.payload_size, sz);
+        if (i >= st->blocks_checked) {
+            pattern(want, sz, bt, j);
+            if (memcmp(want, b.payload, sz) != 0)
+                fail_msg("round %d: block %llu (batch %llu, %u): payload differs", round, (unsigned long long)i, bt, j);
+        }
+        prev_b = bt;
+        prev_j = j;
+        prev_n = nb;
+    }
+    if (n && prev_j + 1 != prev_n)
+        fail_msg("round %d: the last batch %llu is partial (%u of %u blocks)", round, prev_b, prev_j + 1, prev_n);
+    if (prev_b < st->reported)
+        fail_msg("round %d: batch %llu was reported committed, the artifact ends at batch %llu", round,
+                 (unsigned long long)st->reported, prev_b);
+    maif_info info;
+    assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
+    if (info.torn_bytes) st->torn_seen++;
+    maif_reader_close(r);
+    st->blocks_checked = st->blocks_seen = n;
+
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
+    for (size_t i = 0; i < maif_report_count(rep); i++) {
+        const maif_finding *f = maif_report_finding(rep, i);
+        if (strcmp(f->code, "signer-not-pinned") == 0 || strcmp(f->code, "torn-tail") == 0) continue;
+        fail_msg("round %d: verify: [%d] %s: %s", round, f->severity, f->code, f->message);
+    }
+    assert_true(maif_report_ok(rep));
+    assert_int_equal(maif_report_blocks(rep), n);
+    assert_int_equal(has_torn_warning(rep), info.torn_bytes != 0);
+    maif_report_free(rep);
+    return info.torn_bytes;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static uint64_t file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (uint64_t)st.st_size;
+}
+
+static void test_crash_loop(void **unused)
+{
+    (void)unused;
+    const char *e = getenv("MAIF_CRASH_SEED");
+    uint64_t seed = e && *e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    e = getenv("MAIF_CRASH_KILLS");
+    int kills = e && *e ? atoi(e) : 200;
+    print_message("crash test: seed 0x%llx (MAIF_CRASH_SEED), %d kills\n", (unsigned long long)seed, kills);
+    uint64_t rng = seed;
+
+    char *dir = tu_tmpdir(), *path = tu_path(dir, "crash.maif");
+    maif_key *key = NULL;
+    assert_int_equal(maif_key_generate(&key), MAIF_OK);
+    state st = {0};
+    int artifacts = 0, committed_rounds = 0, torn_rounds = 0, torn_seen = 0;
+    uint64_t total_batches = 0;
+    double t_child = 0, t_check = 0, t0;
+    for (int round = 0; round < kills; round++) {
+        if (round == 0 || file_size(path) > RESET_BYTES) {
+            maif_writer *w = NULL;
+            assert_int_equal(maif_writer_create(&w, path, key, "crash-test", MAIF_W_OVERWRITE), MAIF_OK);
+            assert_int_equal(maif_writer_close(w), MAIF_OK);
+            total_batches += st.reported;
+            torn_seen += st.torn_seen;
+            st = (state){0};
+            artifacts++;
+        }
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        unsigned flags = round % 10 == 5 ? MAIF_W_DURABLE : 0;
+        uint64_t child_seed = rng_next(&rng);
+        fflush(NULL);
+        t0 = now_s();
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(p[0]);
+            child(path, key, p[1], flags, round % 2, child_seed);
+            _exit(9);
+        }
+        close(p[1]);
+        struct timespec ts = {0, (long)(rng_next(&rng) % 20001) * 1000};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+            fail_msg("round %d: the child failed on its own (status 0x%x)", round, status);
+        uint64_t v, before = st.reported;
+        ssize_t k;
+        while ((k = read(p[0], &v, sizeof v)) == (ssize_t)sizeof v) {
+            if (v <= st.reported) fail_msg("round %d: batch numbers went backwards (%llu after %llu)", round,
+                                           (unsigned long long)v, (unsigned long long)st.reported);
+            st.reported = v;
+        }
+        assert_int_equal(k, 0);
+        close(p[0]);
+        if (st.reported > before) committed_rounds++;
+        t_child += now_s() - t0;
+        t0 = now_s();
+        uint64_t torn = check_artifact(path, &st, round);
+        t_check += now_s() - t0;
+
+        /* half the torn tails are cut here, the rest by the next child's open */
+        if ((torn && round % 2 == 0) || round % 10 == 9) {
+            maif_reader *r = NULL;
+            maif_info info;
+            assert_int_equal(maif_reader_open(&r, path, NULL, 0), MAIF_OK);
+            assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
+            maif_reader_close(r);
+            uint64_t cut = 0;
+            char err[300];
+            if (maif_recover(path, 0, &cut, err, sizeof err) != MAIF_OK) fail_msg("round %d: recover: %s", round, err);
+            assert_int_equal(cut, info.torn_bytes);
+            assert_int_equal(file_size(path), info.file_size);
+            if (cut) torn_rounds++;
+            maif_report *rep = NULL;
+            assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
+            assert_true(maif_report_ok(rep));
+            for (size_t i = 0; i < maif_report_count(rep); i++)
+                assert_string_equal(maif_report_finding(rep, i)->code, "signer-not-pinned");
+            maif_report_free(rep);
+        }
+    }
+    total_batches += st.reported;
+    torn_seen += st.torn_seen;
+    print_message("crash test: %d kills over %d artifacts, %llu batches reported, %d rounds committed something, "
+                  "%d checks found a torn tail, %d recoveries cut one; %.1f s in children, %.1f s checking\n",
+                  kills, artifacts, (unsigned long long)total_batches, committed_rounds, torn_seen, torn_rounds, t_child, t_check);
+    /* the loop must have exercised something: most children get to commit */
+    assert_true(committed_rounds > kills / 4);
+    if (kills >= 200) assert_true(torn_seen > 0);
+    maif_key_free(key);
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crash_loop),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
