@@ -1,9 +1,12 @@
 /*
  * hash.c — SHA-256 through OpenSSL's EVP interface. The digest is fetched
  * once (EVP_MD_fetch) so that each call skips the implicit provider lookup,
- * which costs more than hashing a small block.
+ * which costs more than hashing a small block; the one-shot calls bypass EVP
+ * altogether (see maif_sha256_parts).
  */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co., see maif_sha256_parts */
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -64,48 +67,21 @@ void maif_sha256_free(maif_sha256_ctx *c)
     free(c);
 }
 
-/* One context per thread for the one-shot calls, so hashing a small record
- * allocates nothing. */
-static pthread_key_t g_tls_key;
-static pthread_once_t g_tls_once = PTHREAD_ONCE_INIT;
-static void tls_free(void *p) { maif_sha256_free(p); }
-static void tls_init(void) { pthread_key_create(&g_tls_key, tls_free); }
-
-static maif_sha256_ctx *tls_ctx(void)
-{
-    pthread_once(&g_tls_once, tls_init);
-    maif_sha256_ctx *c = pthread_getspecific(g_tls_key);
-    if (!c) {
-        c = maif_sha256_new();
-        if (c) pthread_setspecific(g_tls_key, c);
-    }
-    return c;
-}
-
+/* The one-shot calls hash small records (a 112-byte header, a 33-byte
+ * Merkle leaf) several times per block, where EVP's per-call dispatch cost
+ * as much as the compression itself. They use OpenSSL's SHA256_* functions
+ * directly: deprecated in 3.0 but still exported, the same SHA-NI code, and
+ * a context on the stack, so nothing is allocated or looked up per call. */
 void maif_sha256_parts(uint8_t out[MAIF_HASH_BYTES], const void *p1, size_t n1, const void *p2, size_t n2,
                        const void *p3, size_t n3, const void *p4, size_t n4)
 {
-    maif_sha256_ctx *c = tls_ctx();
-    if (!c) { /* allocation failure: fall back to the one-shot API */
-        maif_crypto_init();
-        unsigned int len = MAIF_HASH_BYTES;
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!md) { memset(out, 0, MAIF_HASH_BYTES); return; }
-        EVP_DigestInit_ex2(md, g_sha256, NULL);
-        if (n1) EVP_DigestUpdate(md, p1, n1);
-        if (n2) EVP_DigestUpdate(md, p2, n2);
-        if (n3) EVP_DigestUpdate(md, p3, n3);
-        if (n4) EVP_DigestUpdate(md, p4, n4);
-        EVP_DigestFinal_ex(md, out, &len);
-        EVP_MD_CTX_free(md);
-        return;
-    }
-    maif_sha256_init(c);
-    maif_sha256_update(c, p1, n1);
-    maif_sha256_update(c, p2, n2);
-    maif_sha256_update(c, p3, n3);
-    maif_sha256_update(c, p4, n4);
-    maif_sha256_final(c, out);
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    if (n1) SHA256_Update(&c, p1, n1);
+    if (n2) SHA256_Update(&c, p2, n2);
+    if (n3) SHA256_Update(&c, p3, n3);
+    if (n4) SHA256_Update(&c, p4, n4);
+    SHA256_Final(out, &c);
 }
 
 void maif_sha256(const void *data, size_t n, uint8_t out[MAIF_HASH_BYTES])
