@@ -37,6 +37,7 @@
 
 #define WBUF_FLUSH  (1u << 20)  /* write out the buffer past 1 MiB */
 #define DIRECT_MIN  (256u << 10) /* payloads at least this large bypass the buffer */
+#define ID_POOL     (256u * MAIF_ID_BYTES) /* random bytes fetched at once for block ids */
 
 struct maif_writer {
     int fd;               /* O_RDWR, flock(LOCK_EX) held */
@@ -68,6 +69,10 @@ struct maif_writer {
     maif_buf wbuf;        /* bytes not yet written; wbuf[0] belongs at file offset wbuf_off */
     uint64_t wbuf_off;
     maif_buf meta;        /* scratch: canonical metadata */
+    /* Block ids are random but not secret; one getrandom() per 256 ids
+     * instead of one per block (the syscall cost more than hashing 1 KiB). */
+    uint8_t id_pool[ID_POOL];
+    uint32_t id_pool_used; /* bytes of id_pool handed out; ID_POOL: empty */
 };
 
 static const uint8_t zero_pad[8];
@@ -198,7 +203,14 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
     }
     uint8_t id[MAIF_ID_BYTES];
     if (spec->id) memcpy(id, spec->id, MAIF_ID_BYTES);
-    else maif_random(id, sizeof id);
+    else {
+        if (w->id_pool_used >= ID_POOL) {
+            maif_random(w->id_pool, ID_POOL);
+            w->id_pool_used = 0;
+        }
+        memcpy(id, w->id_pool + w->id_pool_used, MAIF_ID_BYTES);
+        w->id_pool_used += MAIF_ID_BYTES;
+    }
     uint8_t hdr[NAT_REC_HEADER];
     hdr_init(hdr, NAT_TAG_BLOCK, spec->type, spec->payload_size, spec->timestamp_us ? spec->timestamp_us : maif_now_us(),
              meta_size, ext_size, id);
@@ -404,6 +416,7 @@ static maif_writer *writer_alloc(const char *path, const maif_key *key, unsigned
     w->key = key;
     maif_key_public(key, w->pk);
     w->flags = flags;
+    w->id_pool_used = ID_POOL;
     return w;
 }
 
