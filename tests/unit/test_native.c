@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -847,6 +849,79 @@ static void test_verify_mem_matches_file(void **state)
     free(big);
 }
 
+/* An I/O error (here: the file-size limit) kills the writer; the file keeps
+ * every committed batch and the next open cuts the partial one. */
+static void test_io_error_kills_writer(void **state)
+{
+    fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    add_simple(w, MAIF_TYPE_TEXT, "safe", 4, NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    uint64_t committed = file_size(f->path);
+
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = committed + 4096;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    uint8_t *big = calloc(1, 300 << 10); /* written straight to the file: fails in add */
+    assert_non_null(big);
+    maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = big, .payload_size = 300 << 10};
+    int rc = maif_writer_add(w, &s, NULL);
+    if (rc == MAIF_OK) rc = maif_writer_commit(w);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    free(big);
+    assert_int_equal(rc, MAIF_EIO);
+    assert_true(strlen(maif_writer_errmsg(w)) > 0);
+    /* dead: every later call says so */
+    assert_int_equal(maif_writer_add(w, &(maif_block_spec){.type = MAIF_TYPE_TEXT, .payload = "x", .payload_size = 1},
+                                     NULL),
+                     MAIF_ESTATE);
+    assert_int_equal(maif_writer_commit(w), MAIF_ESTATE);
+    assert_int_equal(maif_writer_rollback(w), MAIF_ESTATE);
+    maif_writer_close(w);
+
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_count(r), 1);
+    maif_reader_close(r);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_OK);
+    assert_int_equal(file_size(f->path), committed);
+    add_simple(w, MAIF_TYPE_TEXT, "again", 5, NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_verifies_clean(f->path);
+}
+
+/* A reader is a snapshot: later commits do not change what it shows, and
+ * its views stay valid while the writer appends. */
+static void test_reader_snapshot(void **state)
+{
+    fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    add_simple(w, MAIF_TYPE_TEXT, "one", 3, NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    maif_block b;
+    assert_int_equal(maif_reader_block(r, 0, &b), MAIF_OK);
+    for (int i = 0; i < 50; i++) add_simple(w, MAIF_TYPE_TEXT, "more", 4, NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_reader_count(r), 1);
+    assert_memory_equal(b.payload, "one", 3);
+    maif_block b2;
+    assert_int_equal(maif_reader_block(r, 1, &b2), MAIF_ENOTFOUND);
+    maif_reader_close(r);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_count(r), 51);
+    maif_reader_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -860,6 +935,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_pinning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_mem_matches_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_io_error_kills_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_snapshot, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
