@@ -69,7 +69,7 @@ time_openssl() {
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 echo "maif benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "cpu: $cpu, $(nproc) online; kernel $(uname -r); $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo)"
-echo "dir: $W ($(stat -f -c %T "$W")); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "dir: $W ($(df -PT "$W" | awk 'NR==2 {print $2}')); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ratio = figure / baseline; rates: MB = 10^6 bytes; latencies: lower is better"
 echo
 
