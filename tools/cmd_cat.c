@@ -72,16 +72,14 @@ static int run(int argc, char **argv)
         maif_reader_close(r);
         return rc == MAIF_ENOTFOUND ? CLI_EXIT_USAGE : CLI_EXIT_VERIFY;
     }
-    if (b.cipher != 0) {
-        cli_err(path, "block %llu is encrypted (cipher %u); access denied", (unsigned long long)index, b.cipher);
+    /* No cipher or codec exists in this version: a non-zero field is a
+     * newer writer or damage, and `maif verify` calls it an error too.
+     * Exit code 3 stays reserved for a real access decision. */
+    if (b.cipher != 0 || b.codec != 0) {
+        cli_err(path, "block %llu uses %s %u, which this version cannot decode (see maif verify)",
+                (unsigned long long)index, b.cipher ? "cipher" : "codec", b.cipher ? b.cipher : b.codec);
         maif_reader_close(r);
-        return CLI_EXIT_ACCESS;
-    }
-    if (b.codec != 0) {
-        cli_err(path, "block %llu is compressed with codec %u, which this version cannot decode",
-                (unsigned long long)index, b.codec);
-        maif_reader_close(r);
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_VERIFY;
     }
     size_t off = 0;
     while (off < b.payload_size) {
@@ -106,7 +104,7 @@ const cli_command cli_cmd_cat = {
     "numbers them (from 0) or a block id (32 hex digits). Embeddings come out\n"
     "as their stored float32 little-endian rows.\n"
     "\n"
-    "exit codes: 0 written; 1 FILE is not a readable MAIF artifact or the block\n"
-    "is damaged; 2 usage error, missing file, index out of range, unknown id,\n"
-    "or a compressed block; 3 the block is encrypted (access denied).\n",
+    "exit codes: 0 written; 1 FILE is not a readable MAIF artifact, or the block\n"
+    "is damaged or uses a codec/cipher this version cannot decode; 2 usage\n"
+    "error, missing file, index out of range, unknown id.\n",
 };

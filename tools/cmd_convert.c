@@ -3,7 +3,6 @@
  * Refuses to replace an existing OUT unless --force, like create and keygen
  * refuse to clobber.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
