@@ -25,8 +25,11 @@ static void print_finding(const char *path, int sev, const char *section, int64_
                           const char *msg)
 {
     cli_put_clean(stdout, path, strlen(path));
-    printf(": %s: [%s", sev_name(sev), section ? section : "file");
-    if (block >= 0) printf(" block %lld", (long long)block);
+    section = section ? section : "file";
+    printf(": %s: [", sev_name(sev));
+    if (block >= 0 && strcmp(section, "block") == 0) printf("block %lld", (long long)block);
+    else if (block >= 0) printf("%s, block %lld", section, (long long)block);
+    else printf("%s", section);
     if (offset >= 0) printf(" @0x%llx", (unsigned long long)offset);
     printf("] ");
     if (msg) cli_put_clean(stdout, msg, strlen(msg));

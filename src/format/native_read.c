@@ -163,6 +163,11 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
     if (memcmp(r.tag, NAT_TAG_BLOCK, 4) != 0)
         return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index points at offset %llu, not a block",
                             (unsigned long long)index, (unsigned long long)off);
+    if (r.codec || r.cipher)
+        return maif_set_err(err, errcap, MAIF_EFORMAT,
+                            "block %llu at offset %llu: codec %u / cipher %u unknown to this version (damaged, or "
+                            "written by a newer maif)",
+                            (unsigned long long)index, (unsigned long long)off, r.codec, r.cipher);
     memset(out, 0, sizeof *out);
     out->index = index;
     out->offset = off;

@@ -52,9 +52,13 @@ int nat_rec_parse(const uint8_t *base, uint64_t size, uint64_t off, nat_rec *r, 
     r->off = off;
     r->hdr = p;
     memcpy(r->tag, p + NR_TAG, 4);
-    if (memcmp(r->tag, NAT_TAG_BLOCK, 4) && memcmp(r->tag, NAT_TAG_INDEX, 4) && memcmp(r->tag, NAT_TAG_COMMIT, 4))
+    if (memcmp(r->tag, NAT_TAG_BLOCK, 4) && memcmp(r->tag, NAT_TAG_INDEX, 4) && memcmp(r->tag, NAT_TAG_COMMIT, 4)) {
+        /* A header that is all zeros was never written: the writer puts a large
+         * payload in place before its header, so a crash can leave this. */
+        *truncated = all_zero(p, NAT_REC_HEADER);
         return maif_set_err(err, errcap, MAIF_EFORMAT, "record at offset %llu: unknown record tag",
                             (unsigned long long)off);
+    }
     r->type = rd32be(p + NR_TYPE);
     r->stored_size = rd64le(p + NR_STORED_SIZE);
     r->timestamp = rd64le(p + NR_TIMESTAMP);

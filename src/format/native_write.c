@@ -13,14 +13,14 @@
  * blocks that did not reach the disk.
  *
  * The index is a small log-structured tree: every commit writes one index
- * segment for its batch and merges it with the previous segment while that
- * one is no more than twice its size. Segments therefore shrink at least
- * geometrically, a commit lists at most 64 of them, and each block offset
- * is rewritten O(log n) times over the artifact's life.
+ * segment for its batch, merged with older segments by size class
+ * (merge_start), so a commit lists few segments (at most 64) and each block
+ * offset is rewritten O(log n) times over the artifact's life.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +37,9 @@
 
 #define WBUF_FLUSH  (1u << 20)  /* write out the buffer past 1 MiB */
 #define DIRECT_MIN  (256u << 10) /* payloads at least this large bypass the buffer */
+#define PIPELINE_MIN (1u << 20)  /* payloads this large are hashed while a thread writes them */
+#define INDEX_FANOUT_BITS 3      /* index segments merge in groups of 8 of one size class */
+#define INDEX_FANOUT (1u << INDEX_FANOUT_BITS)
 #define ID_POOL     (256u * MAIF_ID_BYTES) /* random bytes fetched at once for block ids */
 
 struct maif_writer {
@@ -77,6 +80,15 @@ struct maif_writer {
 
 static const uint8_t zero_pad[8];
 
+/* A payload written by a helper thread while the writer hashes it. */
+typedef struct payload_job {
+    int fd;
+    const void *data;
+    size_t size;
+    uint64_t off;
+    int err; /* errno of a failed write, or 0 */
+} payload_job;
+
 static int fail(maif_writer *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(maif_writer *w, int code, const char *fmt, ...)
 {
@@ -113,6 +125,13 @@ static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
     return 0;
 }
 
+static void *payload_write(void *arg)
+{
+    payload_job *j = arg;
+    if (pwrite_all(j->fd, j->data, j->size, j->off) != 0) j->err = errno ? errno : EIO;
+    return NULL;
+}
+
 static int flush(maif_writer *w)
 {
     if (w->wbuf.len == 0) return MAIF_OK;
@@ -134,7 +153,29 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
                       const uint8_t *meta, uint32_t meta_size, const uint8_t *payload, uint64_t psize,
                       int content_done)
 {
-    if (!content_done) maif_sha256(payload, (size_t)psize, hdr + NR_CONTENT_HASH);
+    int written = 0;
+    if (!content_done && psize >= PIPELINE_MIN) {
+        /* Hash on this thread while another writes the payload into place;
+         * the header follows once the hash is known. A crash in between
+         * leaves a never-written (zero) header, which recovery treats as a
+         * torn tail. */
+        uint64_t h0 = NAT_REC_HEADER + (uint64_t)ext_size + meta_size;
+        int rc = flush(w);
+        if (rc) return rc;
+        payload_job job = {w->fd, payload, (size_t)psize, w->pos + align8(h0), 0};
+        pthread_t t;
+        int threaded = pthread_create(&t, NULL, payload_write, &job) == 0;
+        if (!threaded) payload_write(&job);
+        maif_sha256(payload, (size_t)psize, hdr + NR_CONTENT_HASH);
+        if (threaded) pthread_join(t, NULL);
+        if (job.err) {
+            errno = job.err;
+            return io_fail(w, "write");
+        }
+        written = 1;
+    } else if (!content_done) {
+        maif_sha256(payload, (size_t)psize, hdr + NR_CONTENT_HASH);
+    }
     maif_sha256_parts(hdr + NR_RECORD_HASH, w->chain, 32, hdr, NAT_REC_HASHED, ext, ext_size, meta, meta_size);
     memcpy(w->chain, hdr + NR_RECORD_HASH, 32);
 
@@ -149,7 +190,7 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
     uint64_t poff = w->pos + head + pad1;
     if (psize >= DIRECT_MIN) {
         if ((rc = flush(w))) return rc;
-        if (pwrite_all(w->fd, payload, (size_t)psize, poff) != 0) return io_fail(w, "write");
+        if (!written && pwrite_all(w->fd, payload, (size_t)psize, poff) != 0) return io_fail(w, "write");
         w->wbuf_off = poff + psize;
     } else {
         maif_buf_append(&w->wbuf, payload, (size_t)psize);
@@ -247,6 +288,33 @@ static int read_segment(maif_writer *w, const nat_seg *s, uint64_t *dst)
     return MAIF_OK;
 }
 
+/* Size class of a segment: floor(log_F(count)). */
+static unsigned seg_class(uint64_t count) { return (unsigned)(63 - __builtin_clzll(count | 1)) / INDEX_FANOUT_BITS; }
+
+/* Tiered merging: the new segment (count blocks) joins the run of trailing
+ * segments of its size class; once INDEX_FANOUT of the same class stand at
+ * the tail, they become one segment of a higher class, and so on. Each
+ * offset is rewritten at most once per class (log_F n times), and a commit
+ * lists at most F-1 segments per class. Past NAT_MAX_SEGMENTS, the newest
+ * segments merge regardless. Returns the first segment to merge. */
+static uint32_t merge_start(const nat_seg *segs, uint32_t nseg, uint64_t count)
+{
+    uint32_t keep = nseg;
+    for (;;) {
+        unsigned c = seg_class(count);
+        uint32_t j = keep;
+        while (j > 0 && seg_class(segs[j - 1].count) == c) j--;
+        if (keep - j + 1 >= INDEX_FANOUT) {
+            for (uint32_t i = j; i < keep; i++) count += segs[i].count;
+            keep = j;
+            continue;
+        }
+        break;
+    }
+    while (keep >= NAT_MAX_SEGMENTS) count += segs[--keep].count;
+    return keep;
+}
+
 /* Builds the batch's index segment (merging older ones as the size rule
  * asks) into an index record; updates segs/nseg to the new list. */
 static int write_index(maif_writer *w, nat_seg *segs, uint32_t *nseg, uint64_t ts)
@@ -258,12 +326,10 @@ static int write_index(maif_writer *w, nat_seg *segs, uint32_t *nseg, uint64_t t
         keep = 0;
         first = 0;
         count = w->c_blocks + npend;
-    } else {
-        while (keep > 0 && (segs[keep - 1].count <= 2 * count || keep >= NAT_MAX_SEGMENTS)) {
-            count += segs[keep - 1].count;
-            first = segs[keep - 1].first;
-            keep--;
-        }
+    } else if (npend) {
+        keep = merge_start(segs, *nseg, count);
+        for (uint32_t i = keep; i < *nseg; i++) count += segs[i].count;
+        if (keep < *nseg) first = segs[keep].first;
     }
     if (count == 0) return MAIF_OK;
     uint64_t psize = NAT_INDEX_HEAD + 8 * count;
