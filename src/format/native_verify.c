@@ -52,6 +52,7 @@ typedef struct vstate {
     nat_merkle merkle;
     uint64_t commits, last_commit_off, last_commit_end, committed_blocks;
     maif_buf scratch;
+    int broken_commit; /* a commit record failed to parse: what follows it is damage, not a torn append */
     int oom;
 } vstate;
 
@@ -208,6 +209,7 @@ static void do_commit(vstate *st, const nat_rec *r)
     char err[200];
     if (nat_commit_parse(st->base, r, &c, err, sizeof err) != MAIF_OK) {
         ERR(st, "structure", "commit", -1, r->off, "%s", err);
+        st->broken_commit = 1;
         return;
     }
     uint8_t h[32];
@@ -381,7 +383,7 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
     } else if (stopped && !(stopped_truncated && !tail)) {
         ERR(&st, "structure", "file", -1, off, "%s", err);
     } else if (uncommitted) {
-        if (tail)
+        if (tail || st.broken_commit)
             ERR(&st, "structure", "file", -1, st.last_commit_end, "%llu bytes after the last commit at offset %llu",
                 (unsigned long long)uncommitted, (unsigned long long)st.last_commit_end);
         else
