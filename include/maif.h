@@ -292,7 +292,8 @@ typedef struct maif_finding {
 typedef struct maif_report maif_report;
 
 typedef struct maif_verify_options {
-    const uint8_t (*trusted)[MAIF_PUBKEY_BYTES]; /* pinned signer keys, or NULL */
+    const uint8_t *trusted; /* trusted_count pinned signer keys, MAIF_PUBKEY_BYTES each,
+                               back to back; or NULL */
     size_t trusted_count;   /* 0: signer not pinned (an info finding says so) */
     unsigned threads;       /* hashing threads; 0 = one per online CPU */
 } maif_verify_options;

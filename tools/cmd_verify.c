@@ -87,7 +87,7 @@ static int run(int argc, char **argv)
             }
         }
     }
-    maif_verify_options opt = {.trusted = (const uint8_t(*)[MAIF_PUBKEY_BYTES])trusted, .trusted_count = npub,
+    maif_verify_options opt = {.trusted = (const uint8_t *)trusted, .trusted_count = npub,
                                .threads = 0};
     maif_report *rep = NULL;
     int rc = maif_verify_file(path, &opt, &rep);

@@ -85,7 +85,7 @@ int maif_report_signer_seen(maif_report *rep, const maif_verify_options *opt, co
     int pinned = 0;
     size_t ntrusted = opt && opt->trusted ? opt->trusted_count : 0;
     for (size_t i = 0; i < ntrusted; i++)
-        if (memcmp(opt->trusted[i], pk, MAIF_PUBKEY_BYTES) == 0) pinned = 1;
+        if (memcmp(opt->trusted + (size_t)i * MAIF_PUBKEY_BYTES, pk, MAIF_PUBKEY_BYTES) == 0) pinned = 1;
     size_t i = 0;
     for (; i < rep->nsigners; i++)
         if (memcmp(rep->signers[i].pk, pk, MAIF_PUBKEY_BYTES) == 0) break;

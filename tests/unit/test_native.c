@@ -634,7 +634,7 @@ static void test_keys(void **state)
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     maif_key_free(k);
-    maif_verify_options opt = {.trusted = (const uint8_t(*)[32])pk3, .trusted_count = 1};
+    maif_verify_options opt = {.trusted = (const uint8_t *)pk3, .trusted_count = 1};
     maif_report *rep = NULL;
     assert_int_equal(maif_verify_file(f->path, &opt, &rep), MAIF_OK);
     assert_true(maif_report_ok(rep));
@@ -785,7 +785,7 @@ static void test_verify_pinning(void **state)
     assert_null(maif_report_finding(rep, maif_report_count(rep)));
     maif_report_free(rep);
 
-    maif_verify_options right = {.trusted = (const uint8_t(*)[32])keys[1], .trusted_count = 1, .threads = 2};
+    maif_verify_options right = {.trusted = (const uint8_t *)keys[1], .trusted_count = 1, .threads = 2};
     assert_int_equal(maif_verify_file(f->path, &right, &rep), MAIF_OK);
     assert_true(maif_report_ok(rep));
     assert_false(has_code(rep, "signer-not-pinned", -1));
@@ -794,12 +794,12 @@ static void test_verify_pinning(void **state)
     assert_int_equal(pinned, 1);
     maif_report_free(rep);
 
-    maif_verify_options several = {.trusted = (const uint8_t(*)[32])keys, .trusted_count = 3};
+    maif_verify_options several = {.trusted = (const uint8_t *)keys, .trusted_count = 3};
     assert_int_equal(maif_verify_file(f->path, &several, &rep), MAIF_OK);
     assert_true(maif_report_ok(rep));
     maif_report_free(rep);
 
-    maif_verify_options wrong = {.trusted = (const uint8_t(*)[32])keys[0], .trusted_count = 1};
+    maif_verify_options wrong = {.trusted = (const uint8_t *)keys[0], .trusted_count = 1};
     assert_int_equal(maif_verify_file(f->path, &wrong, &rep), MAIF_OK);
     assert_false(maif_report_ok(rep));
     assert_true(has_code(rep, "untrusted-signer", MAIF_SEV_ERROR));

@@ -256,7 +256,7 @@ static void test_samples_verify_clean(void **state)
         maif21_info(m, &info);
         uint8_t trusted[1][MAIF_PUBKEY_BYTES];
         memcpy(trusted[0], info.signer, MAIF_PUBKEY_BYTES);
-        maif_verify_options opt = {.trusted = (const uint8_t(*)[MAIF_PUBKEY_BYTES])trusted, .trusted_count = 1};
+        maif_verify_options opt = {.trusted = (const uint8_t *)trusted, .trusted_count = 1};
         maif_report *r2 = verify(b, len, &opt);
         assert_true(maif_report_ok(r2));
         assert_int_equal(maif_report_count(r2), 0);
@@ -580,12 +580,12 @@ static void test_resign_pinning(void **state)
     maif_key_public(a, keys[0]);
     maif_key_public(other, keys[1]);
     memcpy(keys[2], si.signer, MAIF_PUBKEY_BYTES);
-    const uint8_t(*k)[MAIF_PUBKEY_BYTES] = (const uint8_t(*)[MAIF_PUBKEY_BYTES])keys;
+    const uint8_t(*k)[MAIF_PUBKEY_BYTES] = (const uint8_t(*)[MAIF_PUBKEY_BYTES])keys; /* rows of keys */
 
-    maif_verify_options only_a = {.trusted = k, .trusted_count = 1};
-    maif_verify_options only_other = {.trusted = k + 1, .trusted_count = 1};
-    maif_verify_options other_or_a = {.trusted = k, .trusted_count = 2};
-    maif_verify_options only_orig = {.trusted = k + 2, .trusted_count = 1};
+    maif_verify_options only_a = {.trusted = k[0], .trusted_count = 1};
+    maif_verify_options only_other = {.trusted = k[1], .trusted_count = 1};
+    maif_verify_options other_or_a = {.trusted = k[0], .trusted_count = 2};
+    maif_verify_options only_orig = {.trusted = k[2], .trusted_count = 1};
 
     maif_report *r = verify(o, olen, &only_a);
     assert_true(maif_report_ok(r));
