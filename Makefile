@@ -28,6 +28,8 @@ BA := build/asan
 DEPS_STAMP := build/.deps-ok
 
 .PHONY: all deps lib demo test test-release bench fuzz install clean check-asan
+# Keep object files that pattern rules chain through (make would delete them).
+.SECONDARY:
 all: $(B)/libmaif.a $(B)/libmaif.so $(B)/maif
 
 deps: $(DEPS_STAMP)
