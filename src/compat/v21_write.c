@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,18 +174,6 @@ static int open_temp(const char *path, char **tmp_out)
     (void)fchmod(fd, 0644);
     *tmp_out = tmp;
     return fd;
-}
-
-static void fsync_dir_of(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy) return;
-    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    free(copy);
 }
 
 int v21_write(const v21_source *src, const char *path, const maif_key *key, const char *agent_id, char *err,
@@ -474,7 +461,7 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
     }
     free(tmp);
     tmp = NULL;
-    fsync_dir_of(path);
+    maif_fsync_dir_of(path);
 
 done:
     if (fd >= 0) close(fd);

@@ -88,6 +88,7 @@ static int to_native(maif_reader *r, const char *out_path, const maif_key *key, 
     int crc = maif_writer_close(w);
     if (rc == MAIF_OK && crc) rc = maif_set_err(err, cap, crc, "%s: close failed", tmp);
     if (rc == MAIF_OK && rename(tmp, out_path) != 0) rc = maif_set_err(err, cap, MAIF_EIO, "%s: rename failed", out_path);
+    if (rc == MAIF_OK) maif_fsync_dir_of(out_path);
     if (rc) unlink(tmp);
     free(tmp);
     return rc;

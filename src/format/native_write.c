@@ -556,6 +556,7 @@ int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, 
     } else {
         unlink(tmp);
     }
+    if (rc == MAIF_OK) maif_fsync_dir_of(path); /* the new name survives a power cut too */
 out:
     if (rc && tmp) unlink(tmp);
     free(tmp);

@@ -69,6 +69,8 @@ int maif_set_last_err(int code, const char *fmt, ...) __attribute__((format(prin
 
 /* fsync a file by path; 0 or -1. */
 int fsync_path(const char *path);
+/* fsync the directory holding path, so a new name in it is durable (best effort). */
+void maif_fsync_dir_of(const char *path);
 
 /* Microseconds since the epoch (CLOCK_REALTIME). */
 uint64_t maif_now_us(void);

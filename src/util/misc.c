@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,4 +145,16 @@ int fsync_path(const char *path)
     int rc = fsync(fd);
     close(fd);
     return rc ? -1 : 0;
+}
+
+void maif_fsync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy) return;
+    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    free(copy);
 }
