@@ -66,6 +66,28 @@ void v21_block_prefix(const uint8_t *hdr, uint8_t out[V21_B_SIGNED_PREFIX])
     memcpy(out + V21_B_SIGNATURE, hdr + V21_B_META_SIZE, 4);
 }
 
+/* A key as maif_json_dump writes a string. Keys made only of the bytes it
+ * copies verbatim (printable ASCII but '"' and '\\') are copied here
+ * without building a json_t; any other key goes through maif_json_dump. */
+static int dump_key(const char *k, maif_buf *out)
+{
+    size_t n = 0;
+    for (; k[n]; n++) {
+        unsigned char c = (unsigned char)k[n];
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') break;
+    }
+    int rc;
+    if (k[n] == 0) {
+        if ((rc = maif_buf_putc(out, '"')) || (rc = maif_buf_append(out, k, n))) return rc;
+        return maif_buf_putc(out, '"');
+    }
+    json_t *ks = json_string(k);
+    if (!ks) return MAIF_ENOMEM;
+    rc = maif_json_dump(ks, MAIF_JSON_PY, out);
+    json_decref(ks);
+    return rc;
+}
+
 static int dump_ordered(const json_t *v, maif_buf *out, int depth)
 {
     int rc;
@@ -78,11 +100,7 @@ static int dump_ordered(const json_t *v, maif_buf *out, int depth)
         json_object_foreach((json_t *)v, k, x) {
             if (!first && (rc = maif_buf_puts(out, ", "))) return rc;
             first = 0;
-            json_t *ks = json_string(k);
-            if (!ks) return MAIF_ENOMEM;
-            rc = maif_json_dump(ks, MAIF_JSON_PY, out);
-            json_decref(ks);
-            if (rc) return rc;
+            if ((rc = dump_key(k, out))) return rc;
             if ((rc = maif_buf_puts(out, ": "))) return rc;
             if ((rc = dump_ordered(x, out, depth + 1))) return rc;
         }

@@ -372,16 +372,9 @@ static int embedding_bad(const maif_block *bk, json_t *meta)
     return bad;
 }
 
-typedef struct blocks_job {
-    const vctx *v;
-    uint8_t *res; /* one BR_* set per block */
-} blocks_job;
-
 /* The expensive half of a block's checks (runs on the pool). */
-static void block_work(void *ctx, uint64_t i, wstate *ws)
+static void block_work(const vctx *v, uint8_t *res, uint64_t i, wstate *ws)
 {
-    blocks_job *job = ctx;
-    const vctx *v = job->v;
     maif_block bk;
     maif21_block(v->m, i, &bk);
     const uint8_t *h = v->buf + bk.offset;
@@ -422,7 +415,7 @@ static void block_work(void *ctx, uint64_t i, wstate *ws)
             if (!maif_ed25519_verify(v->pk, ws->p, need, h + V21_B_SIGNATURE + V21_SIG_TAG_LEN)) r |= BR_SIG_BAD;
         }
     }
-    job->res[i] = (uint8_t)r;
+    res[i] = (uint8_t)r;
 }
 
 /* The sequential half: every finding for block i, in the order the rules
@@ -515,21 +508,101 @@ typedef struct entry {
     uint8_t sig_bad;  /* signature checked and failed */
 } entry;
 
-/* The provenance section, parsed on the calling thread while the pool
- * checks the blocks. */
+/* The provenance section. The writer's form is "[" e0 ", " e1 ... "]" with
+ * each entry in Python's ordered form, and parsing several megabytes of it
+ * in one jansson call is the largest serial step of the whole check. So
+ * prov_split proposes entry boundaries (commas at depth one, outside
+ * strings) and the pool parses each entry on its own and compares its
+ * serialisation with its bytes. When every entry matches and the pieces
+ * join as "[" e0 ", " e1 ... "]", the text *is* the ordered dump of the
+ * array of those entries: a whole-array parse would give the same entries
+ * and the same "form" verdict. Anything else (a boundary the scan got
+ * wrong, an entry that does not parse or is not in form, odd whitespace)
+ * drops back to the one-call parse and whole-array comparison, so the
+ * findings never depend on which path ran. */
 typedef struct prov {
-    json_t *arr;      /* NULL when the section is not a JSON array */
-    int form_bad;     /* not the bytes Python would write for arr */
+    json_t *arr;      /* whole-array parse (slow path); NULL when not a JSON array */
+    json_t **roots;   /* per-entry parses (fast path); NULL on the slow path */
+    size_t *span;     /* fast path: 2 per entry, start offset and length in the JSON text */
+    int form_bad;     /* not the bytes Python would write for the array */
     size_t ne;
     entry *ents;      /* ne entries, or NULL when out of memory */
 } prov;
 
-static void prov_parse(const vctx *v, prov *pv)
+/* Fills pv->span and pv->ne with the proposed entry boundaries; 0 when the
+ * text does not have the writer's outline (then the slow path decides). */
+/* Offset of the first c in t[from, end), or end. */
+static size_t next_of(const char *t, size_t end, size_t from, char c)
+{
+    const char *p = memchr(t + from, c, end - from);
+    return p ? (size_t)(p - t) : end;
+}
+
+static int prov_split(const char *t, size_t n, prov *pv)
+{
+    if (n < 2 || t[0] != '[' || t[n - 1] != ']') return 0;
+    size_t cap = 0, ne = 0, start = 1, depth = 0;
+    size_t nq = 0, nb = 0; /* next '"' and '\\' at or after the last search, or n - 1 */
+    int in_str = 0, esc = 0;
+    for (size_t i = 1; n > 2 && i < n; i++) {
+        char c = t[i];
+        int cut = 0;
+        if (i == n - 1) { /* the closing bracket ends the last entry */
+            if (in_str || depth != 0) return 0;
+            cut = 1;
+        } else if (in_str) {
+            if (esc) {
+                esc = 0;
+            } else if (c == '\\') {
+                esc = 1;
+            } else if (c == '"') {
+                in_str = 0;
+            } else {
+                /* Most of the text is hex digits inside strings: jump to the
+                 * next quote or backslash. Each memchr resumes past its
+                 * previous hit, so the scan stays linear. */
+                if (nq < i) nq = next_of(t, n - 1, i, '"');
+                if (nb < i) nb = next_of(t, n - 1, i, '\\');
+                i = (nq < nb ? nq : nb) - 1;
+            }
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0) return 0;
+            depth--;
+        } else if (c == ',' && depth == 0) {
+            cut = 1;
+        }
+        if (!cut) continue;
+        if (ne > 0) { /* entries after the first follow ", " */
+            if (start >= i || t[start] != ' ') return 0;
+            start++;
+        }
+        if (start >= i) return 0;
+        if (ne == cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            size_t *p = realloc(pv->span, nc * 2 * sizeof *p);
+            if (!p) return 0;
+            pv->span = p;
+            cap = nc;
+        }
+        pv->span[2 * ne] = start;
+        pv->span[2 * ne + 1] = i - start;
+        ne++;
+        start = i + 1;
+    }
+    pv->ne = ne;
+    return 1;
+}
+
+/* Slow path: the whole array in one call, as the section is specified. */
+static void prov_parse_whole(const vctx *v, prov *pv)
 {
     const maif21 *m = v->m;
     const uint8_t *j = v->buf + m->prov_off + 4;
     json_error_t je;
-    memset(pv, 0, sizeof *pv);
     json_t *arr = json_loadb((const char *)j, m->prov_len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_array(arr)) {
         json_decref(arr);
@@ -539,6 +612,44 @@ static void prov_parse(const vctx *v, prov *pv)
     pv->form_bad = !same_as_python(arr, j, m->prov_len);
     pv->ne = json_array_size(arr);
     pv->ents = calloc(pv->ne ? pv->ne : 1, sizeof *pv->ents);
+}
+
+static void prov_free(prov *pv)
+{
+    if (pv->roots)
+        for (size_t i = 0; i < pv->ne; i++) json_decref(pv->roots[i]);
+    free(pv->roots);
+    free(pv->span);
+    free(pv->ents);
+    json_decref(pv->arr);
+}
+
+/* Work for phase one: blocks, then (fast path) entry parses. */
+typedef struct phase1_job {
+    const vctx *v;
+    uint8_t *bres;        /* one BR_* set per block */
+    prov *pv;
+    _Atomic int fast_bad; /* an entry failed the fast path */
+} phase1_job;
+
+static void block_work(const vctx *v, uint8_t *res, uint64_t i, wstate *ws);
+
+static void phase1_work(void *ctx, uint64_t i, wstate *ws)
+{
+    phase1_job *job = ctx;
+    uint64_t n = job->v->m->n;
+    if (i < n) {
+        block_work(job->v, job->bres, i, ws);
+        return;
+    }
+    prov *pv = job->pv;
+    size_t k = (size_t)(i - n);
+    const char *t = (const char *)job->v->buf + job->v->m->prov_off + 4 + pv->span[2 * k];
+    size_t len = pv->span[2 * k + 1];
+    json_error_t je;
+    json_t *e = json_loadb(t, len, JSON_REJECT_DUPLICATES, &je);
+    pv->roots[k] = e;
+    if (!json_is_object(e) || !same_as_python(e, (const uint8_t *)t, len)) atomic_store(&job->fast_bad, 1);
 }
 
 typedef struct prov_job {
@@ -552,7 +663,7 @@ static void entry_work(void *ctx, uint64_t i, wstate *ws)
     (void)ws;
     prov_job *job = ctx;
     const vctx *v = job->v;
-    json_t *e = json_array_get(job->pv->arr, i);
+    json_t *e = job->pv->roots ? job->pv->roots[i] : json_array_get(job->pv->arr, i);
     entry *en = &job->pv->ents[i];
     int shape = json_is_object(e) && json_object_size(e) == PROV_NKEYS;
     if (shape) {
@@ -692,7 +803,7 @@ static void report_provenance(vctx *v, const prov *pv)
 {
     const maif21 *m = v->m;
     uint64_t off = m->prov_off;
-    if (!pv->arr) {
+    if (!pv->arr && !pv->roots) {
         ERR(v, "provenance-json", "provenance", -1, off,
             "provenance section at offset %" PRIu64 " is not a JSON array", off);
         return;
@@ -847,14 +958,22 @@ void maif21_verify(const uint8_t *buf, size_t len, const maif_verify_options *op
     check_security(&v); /* first: it names the key everything else is checked against */
     check_header(&v);
 
-    /* Blocks on the pool while this thread parses the provenance section. */
+    /* Phase one: blocks and (when the section splits) provenance entry
+     * parses. Phase two: entry hashes and signatures. */
     wstate ws[MAX_THREADS] = {{0}};
-    blocks_job bj = {&v, bres};
-    pool bp;
-    pool_start(&bp, block_work, &bj, m->n, ws, nthreads);
-    prov pv;
-    prov_parse(&v, &pv);
-    pool_finish(&bp);
+    prov pv = {0};
+    phase1_job p1 = {.v = &v, .bres = bres, .pv = &pv};
+    atomic_init(&p1.fast_bad, 0);
+    int fast = prov_split((const char *)buf + m->prov_off + 4, m->prov_len, &pv) &&
+               (pv.roots = calloc(pv.ne ? pv.ne : 1, sizeof *pv.roots)) != NULL;
+    pool_run(phase1_work, &p1, m->n + (fast ? pv.ne : 0), ws, nthreads);
+    if (fast && !atomic_load(&p1.fast_bad)) {
+        pv.ents = calloc(pv.ne ? pv.ne : 1, sizeof *pv.ents);
+    } else {
+        prov_free(&pv);
+        memset(&pv, 0, sizeof pv);
+        prov_parse_whole(&v, &pv);
+    }
     if (pv.ents) {
         prov_job pj = {&v, &pv};
         pool_run(entry_work, &pj, pv.ne, ws, nthreads);
@@ -870,8 +989,7 @@ void maif21_verify(const uint8_t *buf, size_t len, const maif_verify_options *op
     report_provenance(&v, &pv);
     check_index(&v);
     check_layout_and_footer(&v, &fh);
-    free(pv.ents);
-    json_decref(pv.arr);
+    prov_free(&pv);
     free(bres);
     free(hashes);
     free(v.signer_id);
