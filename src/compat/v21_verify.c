@@ -24,8 +24,9 @@
  * those results, plus the cheap field checks, into findings. The report is
  * therefore the same, finding for finding and in the same order, whatever
  * the number of threads. The footer checksum (SHA-256 of the whole file) is
- * computed on a thread of its own from the start, and the provenance JSON
- * is parsed on the calling thread while the pool checks the blocks.
+ * computed on a thread of its own from the start; the provenance entries
+ * are parsed on the pool beside the blocks (see struct prov), then their
+ * hashes and signatures are checked on it.
  *
  * Memory use is bounded by the image: one signing buffer per thread no
  * larger than the largest block, 32 bytes per block for hashes, one result
