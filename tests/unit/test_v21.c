@@ -853,6 +853,42 @@ static void test_write_from_reader(void **state)
     free(dir);
 }
 
+/* Findings do not depend on the number of verification threads: the same
+ * damaged file gives the same report, finding for finding, with 1 and 4. */
+static int same_report(const maif_report *a, const maif_report *b)
+{
+    if (maif_report_ok(a) != maif_report_ok(b) || maif_report_count(a) != maif_report_count(b)) return 0;
+    for (size_t i = 0; i < maif_report_count(a); i++) {
+        const maif_finding *x = maif_report_finding(a, i), *y = maif_report_finding(b, i);
+        if (x->severity != y->severity || strcmp(x->code, y->code) || strcmp(x->section, y->section) ||
+            x->block != y->block || x->offset != y->offset || strcmp(x->message, y->message))
+            return 0;
+    }
+    return 1;
+}
+
+static void test_threads_same_findings(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < NSAMPLES; k++) {
+        size_t len;
+        uint8_t *buf = load_sample(k, &len);
+        for (size_t off = k; off < len; off += 13) {
+            buf[off] ^= 0x04;
+            maif_verify_options one = {.threads = 1}, four = {.threads = 4};
+            maif_report *a = NULL, *b = NULL;
+            assert_int_equal(maif_verify_mem(buf, len, &one, &a), MAIF_OK);
+            assert_int_equal(maif_verify_mem(buf, len, &four, &b), MAIF_OK);
+            if (!same_report(a, b)) fail_msg("sample %zu, byte %zu flipped: reports differ between 1 and 4 threads", k, off);
+            assert_false(maif_report_ok(a));
+            maif_report_free(a);
+            maif_report_free(b);
+            buf[off] ^= 0x04;
+        }
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -869,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_resign_pinning),
         cmocka_unit_test(test_write_synthetic),
         cmocka_unit_test(test_write_from_reader),
+        cmocka_unit_test(test_threads_same_findings),
     };
     const char *filter = getenv("MAIF_TEST_FILTER"); /* e.g. "*flip*" while working on one rule */
     if (filter && *filter) cmocka_set_test_filter(filter);
