@@ -158,7 +158,7 @@ typedef struct maif_block {
     uint8_t cipher;             /* 0: none (later: AEAD algorithms) */
 } maif_block;
 
-#define MAIF_BLOCK_F_SUPERSEDES 0x01u /* native: the extension area names a superseded block */
+#define MAIF_BLOCK_F_SUPERSEDES 0x01u /* native: this block supersedes another (see supersedes) */
 
 /* --------------------------------------------------------------- writer */
 

@@ -7,8 +7,8 @@
  *   header (112) | ext TLVs | metadata JSON | zero pad to 8 | payload | zero pad to 8
  * and is chained: record_hash = SHA-256(previous record_hash ‖ header[0,80)
  * ‖ ext ‖ metadata); the first record chains from SHA-256(file header).
- * Blocks (MBLK) carry data; index records (MIDX) map block numbers to
- * offsets; commit records (MCMT) seal a batch with a Merkle root and an
+ * Blocks (kind 'B') carry data; index records ('I') map block numbers to
+ * offsets; commit records ('C') seal a batch with a Merkle root and an
  * Ed25519 signature and end with a 16-byte tail, so the last commit, and
  * from it the whole index, is found from the end of the file in O(1).
  */
@@ -42,7 +42,9 @@
 #define NAT_REC_HEADER  112
 #define NAT_REC_HASHED  80 /* header bytes covered by record_hash (all but the hash itself) */
 
-#define NR_TAG          0  /* 4: "MBLK" | "MIDX" | "MCMT" */
+#define NR_KIND         0  /* u8: 'B' block, 'I' index segment, 'C' commit */
+#define NR_VERSION      1  /* u8: record layout version, NAT_REC_VERSION */
+#define NR_FLAGS        2  /* u16: block flags (NAT_REC_F_*); zero for other records */
 #define NR_TYPE         4  /* 4: block type, ASCII, big-endian order; zero for other records */
 #define NR_STORED_SIZE  8  /* u64: payload bytes as stored */
 #define NR_TIMESTAMP    16 /* u64 µs */
@@ -54,6 +56,13 @@
 #define NR_CONTENT_HASH 48 /* 32: SHA-256 of the stored payload (commit: see below) */
 #define NR_RECORD_HASH  80 /* 32: chain hash */
 
+#define NAT_KIND_BLOCK  'B'
+#define NAT_KIND_INDEX  'I'
+#define NAT_KIND_COMMIT 'C'
+#define NAT_REC_VERSION 1
+#define NAT_REC_F_SUPERSEDES 0x0001u /* the extension area holds a supersedes TLV */
+#define NAT_REC_F_KNOWN      0x0001u /* every other flag bit is reserved, zero */
+/* Internal names of the kinds (nat_rec.tag), for messages and comparisons. */
 #define NAT_TAG_BLOCK  "MBLK"
 #define NAT_TAG_INDEX  "MIDX"
 #define NAT_TAG_COMMIT "MCMT"
@@ -93,7 +102,9 @@
 typedef struct nat_rec {
     uint64_t off;        /* record start */
     uint64_t end;        /* record end (aligned); <= image size */
-    char tag[4];
+    char tag[4];         /* NAT_TAG_* for the record's kind */
+    uint8_t version;     /* record layout version */
+    uint16_t flags;      /* NAT_REC_F_* */
     uint32_t type;
     uint64_t stored_size;
     uint64_t timestamp;

@@ -180,7 +180,7 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
         return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu at offset %llu: malformed extension area",
                             (unsigned long long)index, (unsigned long long)off);
     out->has_supersedes = s;
-    out->flags = s ? MAIF_BLOCK_F_SUPERSEDES : 0;
+    out->flags = r.flags;
     out->payload = base + r.payload_off;
     out->payload_size = (size_t)r.stored_size;
     out->meta = r.meta_size ? (const char *)base + r.meta_off : NULL;

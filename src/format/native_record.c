@@ -51,14 +51,22 @@ int nat_rec_parse(const uint8_t *base, uint64_t size, uint64_t off, nat_rec *r, 
     memset(r, 0, sizeof *r);
     r->off = off;
     r->hdr = p;
-    memcpy(r->tag, p + NR_TAG, 4);
-    if (memcmp(r->tag, NAT_TAG_BLOCK, 4) && memcmp(r->tag, NAT_TAG_INDEX, 4) && memcmp(r->tag, NAT_TAG_COMMIT, 4)) {
+    const char *tag = p[NR_KIND] == NAT_KIND_BLOCK ? NAT_TAG_BLOCK
+                      : p[NR_KIND] == NAT_KIND_INDEX ? NAT_TAG_INDEX
+                      : p[NR_KIND] == NAT_KIND_COMMIT ? NAT_TAG_COMMIT : NULL;
+    if (tag) memcpy(r->tag, tag, 4);
+    r->version = p[NR_VERSION];
+    r->flags = rd16le(p + NR_FLAGS);
+    if (!tag) {
         /* A header that is all zeros was never written: the writer puts a large
          * payload in place before its header, so a crash can leave this. */
         *truncated = all_zero(p, NAT_REC_HEADER);
-        return maif_set_err(err, errcap, MAIF_EFORMAT, "record at offset %llu: unknown record tag",
-                            (unsigned long long)off);
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "record at offset %llu: unknown record kind 0x%02x",
+                            (unsigned long long)off, p[NR_KIND]);
     }
+    if (r->version != NAT_REC_VERSION)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "record at offset %llu: record version %u is not supported",
+                            (unsigned long long)off, r->version);
     r->type = rd32be(p + NR_TYPE);
     r->stored_size = rd64le(p + NR_STORED_SIZE);
     r->timestamp = rd64le(p + NR_TIMESTAMP);

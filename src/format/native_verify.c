@@ -131,7 +131,15 @@ static void do_block(vstate *st, const nat_rec *r, const uint8_t rh[32])
 {
     int64_t blk = (int64_t)st->nblocks;
     if (r->type == 0) ERR(st, "type", "block", blk, r->off, "block %lld at offset %llu: type is zero", (long long)blk, (unsigned long long)r->off);
-    check_ext(st, r, blk);
+    if (r->flags & ~NAT_REC_F_KNOWN)
+        ERR(st, "reserved", "block", blk, r->off + NR_FLAGS, "block %lld at offset %llu: reserved flag bits 0x%04x are set",
+            (long long)blk, (unsigned long long)r->off, r->flags & ~NAT_REC_F_KNOWN);
+    uint8_t sup[MAIF_ID_BYTES];
+    int has_sup = check_ext(st, r, blk) == 0 && nat_ext_supersedes(st->base + r->ext_off, r->ext_size, sup) == 1;
+    if (has_sup != !!(r->flags & NAT_REC_F_SUPERSEDES))
+        ERR(st, "flags", "block", blk, r->off + NR_FLAGS,
+            "block %lld at offset %llu: the supersedes flag does not match the extension area", (long long)blk,
+            (unsigned long long)r->off);
     if (r->meta_size) {
         char jerr[160];
         st->scratch.len = 0;
@@ -157,8 +165,8 @@ static void do_block(vstate *st, const nat_rec *r, const uint8_t rh[32])
 
 static int plain_internal(vstate *st, const nat_rec *r, const char *what)
 {
-    if (r->type || r->meta_size || r->ext_size || !all_zero(r->hdr + NR_ID, MAIF_ID_BYTES)) {
-        ERR(st, "structure", what, -1, r->off, "%s record at offset %llu: type, metadata, extensions and id must be empty",
+    if (r->type || r->flags || r->meta_size || r->ext_size || !all_zero(r->hdr + NR_ID, MAIF_ID_BYTES)) {
+        ERR(st, "structure", what, -1, r->off, "%s record at offset %llu: type, flags, metadata, extensions and id must be empty",
             what, (unsigned long long)r->off);
         return -1;
     }
@@ -330,7 +338,7 @@ static int claims_tail(const uint8_t *base, uint64_t size, uint64_t header_size)
     const uint8_t *t = base + size - NAT_TAIL_SIZE;
     if (memcmp(t + 8, NAT_TAIL_MAGIC, 8) != 0) return 0;
     uint64_t off = rd64le(t);
-    return off >= header_size && off <= size - NAT_REC_HEADER && memcmp(base + off, NAT_TAG_COMMIT, 4) == 0;
+    return off >= header_size && off <= size - NAT_REC_HEADER && base[off + NR_KIND] == NAT_KIND_COMMIT;
 }
 
 void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *opt, maif_report *rep)

@@ -201,11 +201,12 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
     return MAIF_OK;
 }
 
-static void hdr_init(uint8_t hdr[NAT_REC_HEADER], const char *tag, uint32_t type, uint64_t stored, uint64_t ts,
+static void hdr_init(uint8_t hdr[NAT_REC_HEADER], char kind, uint32_t type, uint64_t stored, uint64_t ts,
                      uint32_t meta_size, uint16_t ext_size, const uint8_t *id)
 {
     memset(hdr, 0, NAT_REC_HEADER);
-    memcpy(hdr + NR_TAG, tag, 4);
+    hdr[NR_KIND] = (uint8_t)kind;
+    hdr[NR_VERSION] = NAT_REC_VERSION;
     wr32be(hdr + NR_TYPE, type);
     wr64le(hdr + NR_STORED_SIZE, stored);
     wr64le(hdr + NR_TIMESTAMP, ts);
@@ -253,8 +254,9 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
         w->id_pool_used += MAIF_ID_BYTES;
     }
     uint8_t hdr[NAT_REC_HEADER];
-    hdr_init(hdr, NAT_TAG_BLOCK, spec->type, spec->payload_size, spec->timestamp_us ? spec->timestamp_us : maif_now_us(),
+    hdr_init(hdr, NAT_KIND_BLOCK, spec->type, spec->payload_size, spec->timestamp_us ? spec->timestamp_us : maif_now_us(),
              meta_size, ext_size, id);
+    if (spec->supersedes) wr16le(hdr + NR_FLAGS, NAT_REC_F_SUPERSEDES);
 
     uint64_t off = w->pos;
     int rc = maif_buf_append(&w->pend, &off, sizeof off);
@@ -353,7 +355,7 @@ static int write_index(maif_writer *w, nat_seg *segs, uint32_t *nseg, uint64_t t
         memcpy(dst + k, w->pend.data, w->pend.len);
         for (uint64_t i = 0; i < count; i++) wr64le((uint8_t *)(dst + i), dst[i]); /* to little-endian, in place */
         uint8_t hdr[NAT_REC_HEADER];
-        hdr_init(hdr, NAT_TAG_INDEX, 0, psize, ts, 0, 0, NULL);
+        hdr_init(hdr, NAT_KIND_INDEX, 0, psize, ts, 0, 0, NULL);
         segs[keep] = (nat_seg){w->pos, first, count};
         rc = put_record(w, hdr, NULL, 0, NULL, 0, payload, psize, 0);
         *nseg = keep + 1;
@@ -391,7 +393,7 @@ static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint
     memcpy(sig + MAIF_SIGNATURE_BYTES + 8, NAT_TAIL_MAGIC, 8);
 
     uint8_t hdr[NAT_REC_HEADER];
-    hdr_init(hdr, NAT_TAG_COMMIT, 0, size, ts, 0, 0, NULL);
+    hdr_init(hdr, NAT_KIND_COMMIT, 0, size, ts, 0, 0, NULL);
     nat_commit_content_hash(body, size, hdr + NR_CONTENT_HASH);
     /* the record hash must exist before signing: compute it as put_record will */
     uint8_t rh[32];
