@@ -45,10 +45,11 @@
 #include "core/report.h"
 #include "crypto/crypto.h"
 #include "util/common.h"
+#include "util/pool.h"
 #include "util/pyjson.h"
 
 #define HEX_HASH (2 * MAIF_HASH_BYTES + 1)
-#define MAX_THREADS 16
+#define MAX_THREADS MAIF_POOL_MAX_THREADS
 /* Below both, one thread: starting threads costs more than it saves (and
  * the byte-flip tests verify small files many thousands of times). */
 #define SMALL_BLOCKS 4
@@ -239,79 +240,14 @@ static void check_security(vctx *v)
     json_decref(root);
 }
 
-/* ------------------------------------------------------------- thread pool */
+/* ------------------------------------------------------------- threads */
 
-/* Per-thread scratch: the buffer a block's signed message is built in. */
+/* Per-thread scratch for maif_pool_run: the buffer a block's signed
+ * message is built in. */
 typedef struct wstate {
     uint8_t *p;
     size_t cap;
 } wstate;
-
-/* Items 0 .. count-1 handed out in increasing order; work(ctx, i, ws)
- * writes only item i's result, so no locking is needed. */
-typedef struct pool {
-    void (*work)(void *ctx, uint64_t i, wstate *ws);
-    void *ctx;
-    uint64_t count;
-    _Atomic uint64_t next;
-    wstate *ws; /* nthreads entries; [0] is the calling thread's */
-    unsigned nthreads;
-    struct pool_slot {
-        struct pool *p;
-        unsigned k;
-        pthread_t t;
-        int running;
-    } slot[MAX_THREADS];
-} pool;
-
-static void pool_drain(pool *p, unsigned k)
-{
-    for (;;) {
-        uint64_t i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->count) return;
-        p->work(p->ctx, i, &p->ws[k]);
-    }
-}
-
-static void *pool_thread(void *arg)
-{
-    struct pool_slot *s = arg;
-    pool_drain(s->p, s->k);
-    return NULL;
-}
-
-/* Starts up to nthreads - 1 helpers; the caller joins in with pool_finish.
- * A thread that cannot be started is simply not there: the caller does its
- * share. */
-static void pool_start(pool *p, void (*work)(void *, uint64_t, wstate *), void *ctx, uint64_t count, wstate *ws,
-                       unsigned nthreads)
-{
-    p->work = work;
-    p->ctx = ctx;
-    p->count = count;
-    atomic_init(&p->next, 0);
-    p->ws = ws;
-    p->nthreads = nthreads;
-    for (unsigned k = 1; k < nthreads && k < count; k++) {
-        p->slot[k] = (struct pool_slot){.p = p, .k = k};
-        p->slot[k].running = pthread_create(&p->slot[k].t, NULL, pool_thread, &p->slot[k]) == 0;
-    }
-}
-
-static void pool_finish(pool *p)
-{
-    pool_drain(p, 0);
-    for (unsigned k = 1; k < p->nthreads && k < p->count; k++)
-        if (p->slot[k].running) pthread_join(p->slot[k].t, NULL);
-}
-
-static void pool_run(void (*work)(void *, uint64_t, wstate *), void *ctx, uint64_t count, wstate *ws,
-                     unsigned nthreads)
-{
-    pool p;
-    pool_start(&p, work, ctx, count, ws, nthreads);
-    pool_finish(&p);
-}
 
 /* Grows a thread's signing buffer; 0 if out of memory. */
 static int ws_reserve(wstate *ws, size_t need)
@@ -635,8 +571,9 @@ typedef struct phase1_job {
 
 static void block_work(const vctx *v, uint8_t *res, uint64_t i, wstate *ws);
 
-static void phase1_work(void *ctx, uint64_t i, wstate *ws)
+static void phase1_work(void *ctx, uint64_t i, void *scratch)
 {
+    wstate *ws = scratch;
     phase1_job *job = ctx;
     uint64_t n = job->v->m->n;
     if (i < n) {
@@ -659,9 +596,9 @@ typedef struct prov_job {
 } prov_job;
 
 /* The expensive half of an entry's checks: its hash and signature. */
-static void entry_work(void *ctx, uint64_t i, wstate *ws)
+static void entry_work(void *ctx, uint64_t i, void *scratch)
 {
-    (void)ws;
+    (void)scratch;
     prov_job *job = ctx;
     const vctx *v = job->v;
     json_t *e = job->pv->roots ? job->pv->roots[i] : json_array_get(job->pv->arr, i);
@@ -967,7 +904,7 @@ void maif21_verify(const uint8_t *buf, size_t len, const maif_verify_options *op
     atomic_init(&p1.fast_bad, 0);
     int fast = prov_split((const char *)buf + m->prov_off + 4, m->prov_len, &pv) &&
                (pv.roots = calloc(pv.ne ? pv.ne : 1, sizeof *pv.roots)) != NULL;
-    pool_run(phase1_work, &p1, m->n + (fast ? pv.ne : 0), ws, nthreads);
+    maif_pool_run(nthreads, m->n + (fast ? pv.ne : 0), phase1_work, &p1, ws, sizeof ws[0]);
     if (fast && !atomic_load(&p1.fast_bad)) {
         pv.ents = calloc(pv.ne ? pv.ne : 1, sizeof *pv.ents);
     } else {
@@ -977,7 +914,7 @@ void maif21_verify(const uint8_t *buf, size_t len, const maif_verify_options *op
     }
     if (pv.ents) {
         prov_job pj = {&v, &pv};
-        pool_run(entry_work, &pj, pv.ne, ws, nthreads);
+        maif_pool_run(nthreads, pv.ne, entry_work, &pj, ws, sizeof ws[0]);
     }
     for (unsigned k = 0; k < MAX_THREADS; k++) free(ws[k].p);
 

@@ -15,8 +15,6 @@
  * is reported for the record whose hash fails and the walk continues from
  * its stored hash, so one damaged record yields one finding, not a cascade.
  */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +22,7 @@
 #include "crypto/crypto.h"
 #include "format/native.h"
 #include "util/common.h"
+#include "util/pool.h"
 #include "util/pyjson.h"
 
 typedef struct job {
@@ -279,28 +278,16 @@ static void do_commit(vstate *st, const nat_rec *r)
 
 /* ---- parallel payload hashing */
 
-typedef struct pool {
-    vstate *st;
-    _Atomic uint64_t next;
-} pool;
-
-static void hash_jobs(pool *p)
+/* One payload's SHA-256 against its record's content hash (runs on the
+ * pool; writes only job i). */
+static void hash_job(void *ctx, uint64_t i, void *scratch)
 {
-    vstate *st = p->st;
-    for (;;) {
-        uint64_t i = atomic_fetch_add(&p->next, 1);
-        if (i >= st->njobs) return;
-        job *j = &st->jobs[i];
-        uint8_t h[32];
-        maif_sha256(st->base + j->payload_off, (size_t)j->size, h);
-        j->bad = memcmp(h, st->base + j->rec_off + NR_CONTENT_HASH, 32) != 0;
-    }
-}
-
-static void *worker(void *arg)
-{
-    hash_jobs(arg);
-    return NULL;
+    (void)scratch;
+    vstate *st = ctx;
+    job *j = &st->jobs[i];
+    uint8_t h[32];
+    maif_sha256(st->base + j->payload_off, (size_t)j->size, h);
+    j->bad = memcmp(h, st->base + j->rec_off + NR_CONTENT_HASH, 32) != 0;
 }
 
 static void run_jobs(vstate *st)
@@ -308,15 +295,9 @@ static void run_jobs(vstate *st)
     uint64_t bytes = 0;
     for (uint64_t i = 0; i < st->njobs; i++) bytes += st->jobs[i].size;
     unsigned n = st->opt && st->opt->threads ? st->opt->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-    if (n > 16) n = 16;
+    if (n > MAIF_POOL_MAX_THREADS) n = MAIF_POOL_MAX_THREADS;
     if (n < 1 || bytes < (4u << 20)) n = 1;
-    pool p = {st, 0};
-    pthread_t t[16];
-    unsigned started = 0;
-    for (unsigned i = 1; i < n; i++)
-        if (pthread_create(&t[started], NULL, worker, &p) == 0) started++;
-    hash_jobs(&p);
-    for (unsigned i = 0; i < started; i++) pthread_join(t[i], NULL);
+    maif_pool_run(n, st->njobs, hash_job, st, NULL, 0);
     for (uint64_t i = 0; i < st->njobs; i++) {
         const job *j = &st->jobs[i];
         if (!j->bad) continue;
