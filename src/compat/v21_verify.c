@@ -25,15 +25,19 @@
  * therefore the same, finding for finding and in the same order, whatever
  * the number of threads. The footer checksum (SHA-256 of the whole file) is
  * computed on a thread of its own from the start; the provenance entries
- * are parsed on the pool beside the blocks (see struct prov), then their
+ * are parsed on the pool beside the blocks (see struct v21_prov), then their
  * hashes and signatures are checked on it.
+ *
+ * This file holds the order of the whole check and the header, security,
+ * block, index and footer rules; the provenance rules, which are a walk
+ * of their own over a JSON array, are in v21_verify_prov.c, and
+ * v21_verify.h is the seam between the two.
  *
  * Memory use is bounded by the image: one signing buffer per thread no
  * larger than the largest block, 32 bytes per block for hashes, one result
  * per block and per provenance entry, and the parsed JSON sections.
  */
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -41,44 +45,30 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compat/v21_internal.h"
+#include "compat/v21_verify.h"
 #include "core/report.h"
 #include "crypto/crypto.h"
 #include "util/common.h"
 #include "util/pool.h"
 #include "util/pyjson.h"
 
-#define HEX_HASH (2 * MAIF_HASH_BYTES + 1)
 #define MAX_THREADS MAIF_POOL_MAX_THREADS
 /* Below both, one thread: starting threads costs more than it saves (and
  * the byte-flip tests verify small files many thousands of times). */
 #define SMALL_BLOCKS 4
 #define SMALL_BYTES  (1u << 20)
 
-typedef struct vctx {
-    const uint8_t *buf;
-    size_t len;
-    const maif21 *m;
-    maif_report *rep;
-    const maif_verify_options *opt;
-    uint8_t pk[MAIF_PUBKEY_BYTES];
-    int have_pk;
-    char *signer_id; /* security signer_id (owned), or NULL */
-} vctx;
-
-#define ERR(v, code, section, block, off, ...) \
-    maif_report_add((v)->rep, MAIF_SEV_ERROR, code, section, (int64_t)(block), (int64_t)(off), __VA_ARGS__)
-
 /* 1 if the header agent_did (cut to 64 bytes) is what a writer would store
  * for did. */
-static int did_matches_header(const vctx *v, const char *did)
+int v21_did_matches_header(const v21_vctx *v, const char *did)
 {
     size_t dl = strlen(did);
     if (dl > V21_DID_LEN) dl = V21_DID_LEN;
     return strlen(v->m->agent) == dl && memcmp(v->m->agent, did, dl) == 0;
 }
 
-static int is_lower_hex(const char *s, size_t n)
+/* 1 if s is exactly n lowercase hex digits. */
+int v21_is_lower_hex(const char *s, size_t n)
 {
     if (strlen(s) != n) return 0;
     for (size_t i = 0; i < n; i++)
@@ -87,7 +77,7 @@ static int is_lower_hex(const char *s, size_t n)
 }
 
 /* Checks a 256-byte signature field's layout; returns 1 if it is well formed. */
-static int sig_field_ok(vctx *v, const uint8_t *f, const char *section, int64_t block, uint64_t off)
+static int sig_field_ok(v21_vctx *v, const uint8_t *f, const char *section, int64_t block, uint64_t off)
 {
     int ok = 1;
     if (memcmp(f, V21_SIG_TAG, V21_SIG_TAG_LEN) != 0) {
@@ -105,7 +95,7 @@ static int sig_field_ok(vctx *v, const uint8_t *f, const char *section, int64_t 
 }
 
 /* Compares JSON bytes with Python's ordered serialisation of their parse. */
-static int same_as_python(const json_t *parsed, const uint8_t *bytes, size_t n)
+int v21_same_as_python(const json_t *parsed, const uint8_t *bytes, size_t n)
 {
     maif_buf b = {0};
     int same = v21_json_dump_ordered(parsed, &b) == MAIF_OK && b.len == n && (n == 0 || memcmp(b.data, bytes, n) == 0);
@@ -113,46 +103,9 @@ static int same_as_python(const json_t *parsed, const uint8_t *bytes, size_t n)
     return same;
 }
 
-/* 1 if a and b serialise identically under v21_json_dump_ordered: same
- * types, keys in the same order, equal strings and numbers. Python's repr
- * of a float is shortest-round-trip, hence injective, and never looks like
- * an integer, so reals compare by value and sign of zero. Comparing the
- * trees directly spares two serialisations per provenance entry. (The one
- * case where the dumps would both fail, nesting past MAIF_JSON_MAX_DEPTH,
- * cannot be equal here: the expected objects are flat.) */
-static int same_ordered(const json_t *a, const json_t *b)
-{
-    if (!a || !b || json_typeof(a) != json_typeof(b)) return 0;
-    switch (json_typeof(a)) {
-    case JSON_OBJECT: {
-        if (json_object_size(a) != json_object_size(b)) return 0;
-        void *ia = json_object_iter((json_t *)a), *ib = json_object_iter((json_t *)b);
-        for (; ia && ib; ia = json_object_iter_next((json_t *)a, ia), ib = json_object_iter_next((json_t *)b, ib))
-            if (strcmp(json_object_iter_key(ia), json_object_iter_key(ib)) != 0 ||
-                !same_ordered(json_object_iter_value(ia), json_object_iter_value(ib)))
-                return 0;
-        return !ia && !ib;
-    }
-    case JSON_ARRAY:
-        if (json_array_size(a) != json_array_size(b)) return 0;
-        for (size_t i = 0; i < json_array_size(a); i++)
-            if (!same_ordered(json_array_get(a, i), json_array_get(b, i))) return 0;
-        return 1;
-    case JSON_STRING:
-        return json_string_length(a) == json_string_length(b) &&
-               memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
-    case JSON_INTEGER: return json_integer_value(a) == json_integer_value(b);
-    case JSON_REAL: {
-        double x = json_real_value(a), y = json_real_value(b);
-        return x == y && signbit(x) == signbit(y);
-    }
-    default: return 1; /* true, false, null */
-    }
-}
-
 /* ------------------------------------------------------------- header */
 
-static void check_header(vctx *v)
+static void check_header(v21_vctx *v)
 {
     const uint8_t *b = v->buf;
     uint32_t flags = rd32be(b + V21_H_FLAGS);
@@ -189,7 +142,7 @@ static void check_header(vctx *v)
 static const char *const sec_keys[] = {"signer_id", "signer_did", "public_key", "key_algorithm",
                                        "signature_algorithm", "signed_at"};
 
-static void check_security(vctx *v)
+static void check_security(v21_vctx *v)
 {
     const maif21 *m = v->m;
     uint64_t off = m->sec_off;
@@ -202,7 +155,7 @@ static void check_security(vctx *v)
         json_decref(root);
         return;
     }
-    if (!same_as_python(root, j, m->sec_len))
+    if (!v21_same_as_python(root, j, m->sec_len))
         ERR(v, "security-form", "security", -1, off,
             "security JSON at offset %" PRIu64 " is not in the form the 2.1 writer produces", off);
     /* Exactly the six keys, in the writer's order. */
@@ -224,12 +177,12 @@ static void check_security(vctx *v)
     if (!json_is_string(sid) || !json_is_string(sdid) || !json_is_integer(ts) || json_integer_value(ts) < 0)
         ERR(v, "security-field", "security", -1, off, "security signer_id, signer_did or signed_at missing or mistyped");
     if (json_is_string(sid)) v->signer_id = strdup(json_string_value(sid));
-    if (json_is_string(sdid) && !did_matches_header(v, json_string_value(sdid)))
+    if (json_is_string(sdid) && !v21_did_matches_header(v, json_string_value(sdid)))
         ERR(v, "security-signer", "security", -1, off, "security signer_did differs from the header agent_did");
     if (!json_is_string(ka) || strcmp(json_string_value(ka), "Ed25519") != 0 || !json_is_string(sa) ||
         strcmp(json_string_value(sa), "Ed25519") != 0)
         ERR(v, "security-algorithm", "security", -1, off, "security key or signature algorithm is not Ed25519");
-    if (json_is_string(pk) && is_lower_hex(json_string_value(pk), 2 * MAIF_PUBKEY_BYTES) &&
+    if (json_is_string(pk) && v21_is_lower_hex(json_string_value(pk), 2 * MAIF_PUBKEY_BYTES) &&
         maif_unhex(json_string_value(pk), v->pk, MAIF_PUBKEY_BYTES) == MAIF_OK) {
         v->have_pk = 1;
         maif_report_signer_seen(v->rep, v->opt, v->pk, "security", (int64_t)off);
@@ -310,7 +263,7 @@ static int embedding_bad(const maif_block *bk, json_t *meta)
 }
 
 /* The expensive half of a block's checks (runs on the pool). */
-static void block_work(const vctx *v, uint8_t *res, uint64_t i, wstate *ws)
+static void block_work(const v21_vctx *v, uint8_t *res, uint64_t i, wstate *ws)
 {
     maif_block bk;
     maif21_block(v->m, i, &bk);
@@ -357,7 +310,7 @@ static void block_work(const vctx *v, uint8_t *res, uint64_t i, wstate *ws)
 
 /* The sequential half: every finding for block i, in the order the rules
  * are listed. */
-static void report_block(vctx *v, uint64_t i, unsigned r, uint8_t *stored_hashes)
+static void report_block(v21_vctx *v, uint64_t i, unsigned r, uint8_t *stored_hashes)
 {
     maif_block bk;
     maif21_block(v->m, i, &bk);
@@ -428,148 +381,15 @@ static void report_block(vctx *v, uint64_t i, unsigned r, uint8_t *stored_hashes
             "block %" PRIu64 " at offset %" PRIu64 ": signature: authentication failed", i, off);
 }
 
-/* ------------------------------------------------------------- provenance */
-
-static const char *const prov_keys[] = {"timestamp",   "agent_id",  "agent_did",           "action",
-                                        "block_hash",  "entry_hash", "previous_entry_hash", "signature",
-                                        "chain_position", "metadata"};
-#define PROV_NKEYS (sizeof prov_keys / sizeof prov_keys[0])
-
-/* One provenance entry: its fields (borrowed from the parsed array) and
- * what the pool found. */
-typedef struct entry {
-    json_t *ts, *aid, *adid, *act, *bh, *eh, *peh, *sig, *pos, *meta;
-    uint8_t shape_ok; /* the ten keys in the writer's order, each of its type */
-    uint8_t hash_bad; /* entry_hash differs from the recomputed one */
-    uint8_t sig_hex;  /* signature is not 128 lowercase hex digits */
-    uint8_t sig_bad;  /* signature checked and failed */
-} entry;
-
-/* The provenance section. The writer's form is "[" e0 ", " e1 ... "]" with
- * each entry in Python's ordered form, and parsing several megabytes of it
- * in one jansson call is the largest serial step of the whole check. So
- * prov_split proposes entry boundaries (commas at depth one, outside
- * strings) and the pool parses each entry on its own and compares its
- * serialisation with its bytes. When every entry matches and the pieces
- * join as "[" e0 ", " e1 ... "]", the text *is* the ordered dump of the
- * array of those entries: a whole-array parse would give the same entries
- * and the same "form" verdict. Anything else (a boundary the scan got
- * wrong, an entry that does not parse or is not in form, odd whitespace)
- * drops back to the one-call parse and whole-array comparison, so the
- * findings never depend on which path ran. */
-typedef struct prov {
-    json_t *arr;      /* whole-array parse (slow path); NULL when not a JSON array */
-    json_t **roots;   /* per-entry parses (fast path); NULL on the slow path */
-    size_t *span;     /* fast path: 2 per entry, start offset and length in the JSON text */
-    int form_bad;     /* not the bytes Python would write for the array */
-    size_t ne;
-    entry *ents;      /* ne entries, or NULL when out of memory */
-} prov;
-
-/* Fills pv->span and pv->ne with the proposed entry boundaries; 0 when the
- * text does not have the writer's outline (then the slow path decides). */
-/* Offset of the first c in t[from, end), or end. */
-static size_t next_of(const char *t, size_t end, size_t from, char c)
-{
-    const char *p = memchr(t + from, c, end - from);
-    return p ? (size_t)(p - t) : end;
-}
-
-static int prov_split(const char *t, size_t n, prov *pv)
-{
-    if (n < 2 || t[0] != '[' || t[n - 1] != ']') return 0;
-    size_t cap = 0, ne = 0, start = 1, depth = 0;
-    size_t nq = 0, nb = 0; /* next '"' and '\\' at or after the last search, or n - 1 */
-    int in_str = 0, esc = 0;
-    for (size_t i = 1; n > 2 && i < n; i++) {
-        char c = t[i];
-        int cut = 0;
-        if (i == n - 1) { /* the closing bracket ends the last entry */
-            if (in_str || depth != 0) return 0;
-            cut = 1;
-        } else if (in_str) {
-            if (esc) {
-                esc = 0;
-            } else if (c == '\\') {
-                esc = 1;
-            } else if (c == '"') {
-                in_str = 0;
-            } else {
-                /* Most of the text is hex digits inside strings: jump to the
-                 * next quote or backslash. Each memchr resumes past its
-                 * previous hit, so the scan stays linear. */
-                if (nq < i) nq = next_of(t, n - 1, i, '"');
-                if (nb < i) nb = next_of(t, n - 1, i, '\\');
-                i = (nq < nb ? nq : nb) - 1;
-            }
-        } else if (c == '"') {
-            in_str = 1;
-        } else if (c == '{' || c == '[') {
-            depth++;
-        } else if (c == '}' || c == ']') {
-            if (depth == 0) return 0;
-            depth--;
-        } else if (c == ',' && depth == 0) {
-            cut = 1;
-        }
-        if (!cut) continue;
-        if (ne > 0) { /* entries after the first follow ", " */
-            if (start >= i || t[start] != ' ') return 0;
-            start++;
-        }
-        if (start >= i) return 0;
-        if (ne == cap) {
-            size_t nc = cap ? 2 * cap : 64;
-            size_t *p = realloc(pv->span, nc * 2 * sizeof *p);
-            if (!p) return 0;
-            pv->span = p;
-            cap = nc;
-        }
-        pv->span[2 * ne] = start;
-        pv->span[2 * ne + 1] = i - start;
-        ne++;
-        start = i + 1;
-    }
-    pv->ne = ne;
-    return 1;
-}
-
-/* Slow path: the whole array in one call, as the section is specified. */
-static void prov_parse_whole(const vctx *v, prov *pv)
-{
-    const maif21 *m = v->m;
-    const uint8_t *j = v->buf + m->prov_off + 4;
-    json_error_t je;
-    json_t *arr = json_loadb((const char *)j, m->prov_len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_array(arr)) {
-        json_decref(arr);
-        return;
-    }
-    pv->arr = arr;
-    pv->form_bad = !same_as_python(arr, j, m->prov_len);
-    pv->ne = json_array_size(arr);
-    pv->ents = calloc(pv->ne ? pv->ne : 1, sizeof *pv->ents);
-}
-
-static void prov_free(prov *pv)
-{
-    if (pv->roots)
-        for (size_t i = 0; i < pv->ne; i++) json_decref(pv->roots[i]);
-    free(pv->roots);
-    free(pv->span);
-    free(pv->ents);
-    json_decref(pv->arr);
-}
+/* ------------------------------------------------------------- phase one */
 
 /* Work for phase one: blocks, then (fast path) entry parses. */
 typedef struct phase1_job {
-    const vctx *v;
+    const v21_vctx *v;
     uint8_t *bres;        /* one BR_* set per block */
-    prov *pv;
+    v21_prov *pv;
     _Atomic int fast_bad; /* an entry failed the fast path */
 } phase1_job;
-
-static void block_work(const vctx *v, uint8_t *res, uint64_t i, wstate *ws);
 
 static void phase1_work(void *ctx, uint64_t i, void *scratch)
 {
@@ -580,235 +400,12 @@ static void phase1_work(void *ctx, uint64_t i, void *scratch)
         block_work(job->v, job->bres, i, ws);
         return;
     }
-    prov *pv = job->pv;
-    size_t k = (size_t)(i - n);
-    const char *t = (const char *)job->v->buf + job->v->m->prov_off + 4 + pv->span[2 * k];
-    size_t len = pv->span[2 * k + 1];
-    json_error_t je;
-    json_t *e = json_loadb(t, len, JSON_REJECT_DUPLICATES, &je);
-    pv->roots[k] = e;
-    if (!json_is_object(e) || !same_as_python(e, (const uint8_t *)t, len)) atomic_store(&job->fast_bad, 1);
-}
-
-typedef struct prov_job {
-    const vctx *v;
-    prov *pv;
-} prov_job;
-
-/* The expensive half of an entry's checks: its hash and signature. */
-static void entry_work(void *ctx, uint64_t i, void *scratch)
-{
-    (void)scratch;
-    prov_job *job = ctx;
-    const vctx *v = job->v;
-    json_t *e = job->pv->roots ? job->pv->roots[i] : json_array_get(job->pv->arr, i);
-    entry *en = &job->pv->ents[i];
-    int shape = json_is_object(e) && json_object_size(e) == PROV_NKEYS;
-    if (shape) {
-        size_t k = 0;
-        const char *key;
-        json_t *val;
-        json_object_foreach(e, key, val) {
-            if (strcmp(key, prov_keys[k]) != 0) shape = 0;
-            k++;
-        }
-    }
-    en->ts = json_object_get(e, "timestamp");
-    en->aid = json_object_get(e, "agent_id");
-    en->adid = json_object_get(e, "agent_did");
-    en->act = json_object_get(e, "action");
-    en->bh = json_object_get(e, "block_hash");
-    en->eh = json_object_get(e, "entry_hash");
-    en->peh = json_object_get(e, "previous_entry_hash");
-    en->sig = json_object_get(e, "signature");
-    en->pos = json_object_get(e, "chain_position");
-    en->meta = json_object_get(e, "metadata");
-    en->shape_ok = shape && json_is_integer(en->ts) && json_is_string(en->aid) && json_is_string(en->adid) &&
-                   json_is_string(en->act) && json_is_string(en->bh) && json_is_string(en->eh) &&
-                   json_is_string(en->peh) && json_is_string(en->sig) && json_is_integer(en->pos) &&
-                   json_is_object(en->meta);
-    if (!en->shape_ok) return;
-
-    char hex[HEX_HASH];
-    const char *eh = json_string_value(en->eh);
-    int rc = v21_entry_hash(json_integer_value(en->ts), json_string_value(en->aid), json_string_value(en->adid),
-                            json_string_value(en->act), json_string_value(en->bh), json_string_value(en->peh),
-                            json_integer_value(en->pos), en->meta, hex);
-    en->hash_bad = rc != MAIF_OK || strcmp(hex, eh) != 0;
-    uint8_t sg[MAIF_SIGNATURE_BYTES];
-    const char *ss = json_string_value(en->sig);
-    if (!is_lower_hex(ss, 2 * MAIF_SIGNATURE_BYTES) || maif_unhex(ss, sg, sizeof sg) != MAIF_OK)
-        en->sig_hex = 1;
-    else if (v->have_pk && !maif_ed25519_verify(v->pk, eh, strlen(eh), sg))
-        en->sig_bad = 1;
-}
-
-static json_t *expect_genesis_meta(const uint8_t *hdr)
-{
-    char fid[2 * MAIF_ID_BYTES + 1], cid[2 * MAIF_ID_BYTES + 1];
-    json_t *o = json_object();
-    json_object_set_new(o, "file_id", json_string(maif_hex(hdr + V21_H_FILE_ID, MAIF_ID_BYTES, fid)));
-    json_object_set_new(o, "creator_id", json_string(maif_hex(hdr + V21_H_CREATOR_ID, MAIF_ID_BYTES, cid)));
-    json_object_set_new(o, "format_version", json_string("2.1"));
-    json_object_set_new(o, "key_algorithm", json_string("Ed25519"));
-    return o;
-}
-
-/* Checks entry i's role: genesis, the add_* entry of block i-1, or finalize. */
-static void check_entry_role(vctx *v, size_t i, const entry *en, const char *agent_id)
-{
-    const maif21 *m = v->m;
-    const uint8_t *hdr = v->buf;
-    uint64_t off = m->prov_off;
-    const char *action = json_string_value(en->act);
-    const char *bh = json_string_value(en->bh);
-    json_t *meta = en->meta;
-    json_int_t ts = json_integer_value(en->ts);
-    char hex[HEX_HASH];
-
-    if (i == 0) {
-        uint64_t created = rd64be(hdr + V21_H_CREATED);
-        if (strcmp(action, "genesis") != 0)
-            ERR(v, "provenance-genesis", "provenance", -1, off, "provenance entry 0 is not genesis");
-        if ((uint64_t)ts != created || ts < 0)
-            ERR(v, "provenance-genesis", "provenance", -1, off,
-                "provenance genesis timestamp differs from the header's created time");
-        char *seed = NULL;
-        uint8_t gh[MAIF_HASH_BYTES];
-        if (asprintf(&seed, "genesis:%s:%" PRIu64, agent_id, created) >= 0) {
-            maif_sha256(seed, strlen(seed), gh);
-            free(seed);
-            if (strcmp(bh, maif_hex(gh, sizeof gh, hex)) != 0)
-                ERR(v, "provenance-genesis", "provenance", -1, off,
-                    "provenance genesis block_hash is not SHA-256 of genesis:<agent>:<created>");
-        }
-        json_t *want = expect_genesis_meta(hdr);
-        if (!same_ordered(meta, want))
-            ERR(v, "provenance-genesis", "provenance", -1, off,
-                "provenance genesis metadata does not match the header's file_id and creator_id");
-        json_decref(want);
-    } else if (i <= m->n) {
-        /* Compared field by field: the same verdict as same_ordered against
-         * {"block_id": <hex id>, "size": <payload size>}, without building
-         * that object for every block. */
-        uint64_t b = i - 1;
-        maif_block bk;
-        maif21_block(m, b, &bk);
-        const char *kind = v21_kind(bk.type);
-        if (strncmp(action, "add_", 4) != 0 || strncmp(action + 4, kind, strlen(kind)) != 0 ||
-            strcmp(action + 4 + strlen(kind), "_block") != 0)
-            ERR(v, "provenance-block", "provenance", (int64_t)b, off,
-                "provenance entry %zu: action \"%s\" does not fit block %" PRIu64 " (expected add_%s_block)", i,
-                action, b, kind);
-        if (strcmp(bh, maif_hex(bk.content_hash, MAIF_HASH_BYTES, hex)) != 0)
-            ERR(v, "provenance-block", "provenance", (int64_t)b, off,
-                "provenance entry %zu: block_hash differs from block %" PRIu64 "'s content hash", i, b);
-        char idhex[2 * MAIF_ID_BYTES + 1];
-        maif_hex(bk.id, MAIF_ID_BYTES, idhex);
-        int ok = json_object_size(meta) == 2;
-        void *it = ok ? json_object_iter(meta) : NULL;
-        if (ok) {
-            json_t *id = json_object_iter_value(it);
-            ok = strcmp(json_object_iter_key(it), "block_id") == 0 && json_is_string(id) &&
-                 json_string_length(id) == 2 * MAIF_ID_BYTES && memcmp(json_string_value(id), idhex, 2 * MAIF_ID_BYTES) == 0;
-        }
-        if (ok) {
-            it = json_object_iter_next(meta, it);
-            json_t *sz = json_object_iter_value(it);
-            ok = strcmp(json_object_iter_key(it), "size") == 0 && json_is_integer(sz) &&
-                 json_integer_value(sz) == (json_int_t)bk.payload_size;
-        }
-        if (!ok)
-            ERR(v, "provenance-block", "provenance", (int64_t)b, off,
-                "provenance entry %zu: metadata does not name block %" PRIu64 "'s id and payload size", i, b);
-    } else {
-        if (strcmp(action, "finalize") != 0)
-            ERR(v, "provenance-finalize", "provenance", -1, off, "provenance entry %zu is not finalize", i);
-        if (strcmp(bh, maif_hex(hdr + V21_H_MERKLE, MAIF_HASH_BYTES, hex)) != 0)
-            ERR(v, "provenance-finalize", "provenance", -1, off,
-                "provenance finalize block_hash differs from the header's Merkle root");
-        json_t *want = json_object();
-        json_object_set_new(want, "block_count", json_integer((json_int_t)m->n));
-        if (!same_ordered(meta, want))
-            ERR(v, "provenance-finalize", "provenance", -1, off,
-                "provenance finalize metadata does not give block_count %" PRIu64, m->n);
-        json_decref(want);
-    }
-}
-
-/* The sequential half: every provenance finding, in entry order. */
-static void report_provenance(vctx *v, const prov *pv)
-{
-    const maif21 *m = v->m;
-    uint64_t off = m->prov_off;
-    if (!pv->arr && !pv->roots) {
-        ERR(v, "provenance-json", "provenance", -1, off,
-            "provenance section at offset %" PRIu64 " is not a JSON array", off);
-        return;
-    }
-    if (pv->form_bad)
-        ERR(v, "provenance-form", "provenance", -1, off,
-            "provenance JSON at offset %" PRIu64 " is not in the form the 2.1 writer produces", off);
-    size_t ne = pv->ne;
-    if (ne != m->n + 2)
-        ERR(v, "provenance-count", "provenance", -1, off,
-            "provenance has %zu entries; expected %" PRIu64 " (genesis, one per block, finalize)", ne, m->n + 2);
-    if (!pv->ents) {
-        ERR(v, "no-memory", "provenance", -1, off, "out of memory checking the provenance entries");
-        return;
-    }
-
-    const char *prev = "";
-    const char *agent_id = NULL, *agent_did = NULL; /* borrowed from the first well-formed entry */
-    for (size_t i = 0; i < ne; i++) {
-        const entry *en = &pv->ents[i];
-        if (!en->shape_ok) {
-            ERR(v, "provenance-field", "provenance", -1, off,
-                "provenance entry %zu does not have the 2.1 keys, order and types", i);
-            prev = json_is_string(en->eh) ? json_string_value(en->eh) : "";
-            continue;
-        }
-        if (json_integer_value(en->pos) != (json_int_t)i)
-            ERR(v, "provenance-position", "provenance", -1, off, "provenance entry %zu: chain_position %" JSON_INTEGER_FORMAT,
-                i, json_integer_value(en->pos));
-        if (strcmp(json_string_value(en->peh), prev) != 0)
-            ERR(v, "provenance-link", "provenance", -1, off,
-                "provenance entry %zu: previous_entry_hash does not match entry %zu", i, i ? i - 1 : 0);
-        prev = json_string_value(en->eh);
-
-        /* One agent throughout, matching the header. */
-        if (!agent_id) {
-            agent_id = json_string_value(en->aid);
-            agent_did = json_string_value(en->adid);
-            const char *tail = strncmp(agent_did, "did:maif:", 9) == 0 ? agent_did + 9 : NULL;
-            if (!tail || strcmp(tail, agent_id) != 0)
-                ERR(v, "provenance-agent", "provenance", -1, off, "provenance agent_did is not did:maif:<agent_id>");
-            if (!did_matches_header(v, agent_did))
-                ERR(v, "provenance-agent", "provenance", -1, off,
-                    "provenance agent_did differs from the header agent_did");
-            if (v->signer_id && strcmp(v->signer_id, agent_id) != 0)
-                ERR(v, "security-signer", "security", -1, m->sec_off,
-                    "security signer_id differs from the provenance agent_id");
-        } else if (strcmp(agent_id, json_string_value(en->aid)) != 0 ||
-                   strcmp(agent_did, json_string_value(en->adid)) != 0) {
-            ERR(v, "provenance-agent", "provenance", -1, off, "provenance entry %zu names another agent", i);
-        }
-
-        if (en->hash_bad)
-            ERR(v, "provenance-hash", "provenance", -1, off, "provenance entry %zu: entry_hash mismatch", i);
-        if (en->sig_hex)
-            ERR(v, "provenance-signature", "provenance", -1, off,
-                "provenance entry %zu: signature is not 128 hex digits", i);
-        else if (en->sig_bad)
-            ERR(v, "provenance-signature", "provenance", -1, off,
-                "provenance entry %zu: signature: authentication failed", i);
-        if (i <= m->n + 1) check_entry_role(v, i, en, agent_id);
-    }
+    if (!v21_prov_parse_entry(job->v, job->pv, (size_t)(i - n))) atomic_store(&job->fast_bad, 1);
 }
 
 /* ------------------------------------------------------------- index, sections, footer */
 
-static void check_index(vctx *v)
+static void check_index(v21_vctx *v)
 {
     const maif21 *m = v->m;
     for (uint64_t i = 0; i < m->n; i++) {
@@ -824,7 +421,7 @@ static void check_index(vctx *v)
     }
 }
 
-static void check_layout_and_footer(vctx *v, footer_hash *fh)
+static void check_layout_and_footer(v21_vctx *v, footer_hash *fh)
 {
     const maif21 *m = v->m;
     if (m->sec_off != m->prov_off + 4 + m->prov_len)
@@ -879,7 +476,7 @@ void maif21_verify(const uint8_t *buf, size_t len, const maif_verify_options *op
         return;
     }
     maif_report_set_blocks(rep, m->n);
-    vctx v = {.buf = buf, .len = len, .m = m, .rep = rep, .opt = opt};
+    v21_vctx v = {.buf = buf, .len = len, .m = m, .rep = rep, .opt = opt};
     uint8_t *hashes = malloc(m->n ? m->n * MAIF_HASH_BYTES : 1);
     uint8_t *bres = calloc(m->n ? m->n : 1, 1);
     if (!hashes || !bres) {
@@ -899,23 +496,20 @@ void maif21_verify(const uint8_t *buf, size_t len, const maif_verify_options *op
     /* Phase one: blocks and (when the section splits) provenance entry
      * parses. Phase two: entry hashes and signatures. */
     wstate ws[MAX_THREADS] = {{0}};
-    prov pv = {0};
+    v21_prov pv = {0};
     phase1_job p1 = {.v = &v, .bres = bres, .pv = &pv};
     atomic_init(&p1.fast_bad, 0);
-    int fast = prov_split((const char *)buf + m->prov_off + 4, m->prov_len, &pv) &&
+    int fast = v21_prov_split((const char *)buf + m->prov_off + 4, m->prov_len, &pv) &&
                (pv.roots = calloc(pv.ne ? pv.ne : 1, sizeof *pv.roots)) != NULL;
     maif_pool_run(nthreads, m->n + (fast ? pv.ne : 0), phase1_work, &p1, ws, sizeof ws[0]);
     if (fast && !atomic_load(&p1.fast_bad)) {
         pv.ents = calloc(pv.ne ? pv.ne : 1, sizeof *pv.ents);
     } else {
-        prov_free(&pv);
+        v21_prov_free(&pv);
         memset(&pv, 0, sizeof pv);
-        prov_parse_whole(&v, &pv);
+        v21_prov_parse_whole(&v, &pv);
     }
-    if (pv.ents) {
-        prov_job pj = {&v, &pv};
-        maif_pool_run(nthreads, pv.ne, entry_work, &pj, ws, sizeof ws[0]);
-    }
+    if (pv.ents) v21_prov_check(&v, &pv, nthreads);
     for (unsigned k = 0; k < MAX_THREADS; k++) free(ws[k].p);
 
     for (uint64_t i = 0; i < m->n; i++) report_block(&v, i, bres[i], hashes);
@@ -924,10 +518,10 @@ void maif21_verify(const uint8_t *buf, size_t len, const maif_verify_options *op
     if (memcmp(root, buf + V21_H_MERKLE, MAIF_HASH_BYTES) != 0)
         maif_report_add(rep, MAIF_SEV_ERROR, "merkle-root", "header", -1, V21_H_MERKLE,
                         "Merkle root at offset %d does not match the blocks' content hashes", V21_H_MERKLE);
-    report_provenance(&v, &pv);
+    v21_prov_report(&v, &pv);
     check_index(&v);
     check_layout_and_footer(&v, &fh);
-    prov_free(&pv);
+    v21_prov_free(&pv);
     free(bres);
     free(hashes);
     free(v.signer_id);
