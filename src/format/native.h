@@ -204,7 +204,7 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
  * of the file), 0 if something there is damaged. */
 int nat_tail_is_torn(const uint8_t *base, uint64_t size, const nat_view *v);
 
-/* ---- writer internals (native_write.c) */
+/* ---- writer internals (native_open.c; the handle is in native_writer.h) */
 /* header_json is the file header's metadata (canonical JSON, may be NULL). */
 int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *header_json,
                       uint64_t created_us, unsigned flags);

@@ -16,21 +16,21 @@
  * segment for its batch, merged with older segments by size class
  * (merge_start), so a commit lists few segments (at most 64) and each block
  * offset is rewritten O(log n) times over the artifact's life.
+ *
+ * This file is the batch path only: adding blocks, the index, commit and
+ * rollback. Creating, opening, recovering and closing a writer are in
+ * native_open.c; the handle both work on is in native_writer.h.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "format/native.h"
+#include "format/native_writer.h"
 #include "util/buf.h"
 #include "util/common.h"
 #include "util/pyjson.h"
@@ -40,43 +40,6 @@
 #define PIPELINE_MIN (1u << 20)  /* payloads this large are hashed while a thread writes them */
 #define INDEX_FANOUT_BITS 3      /* index segments merge in groups of 8 of one size class */
 #define INDEX_FANOUT (1u << INDEX_FANOUT_BITS)
-#define ID_POOL     (256u * MAIF_ID_BYTES) /* random bytes fetched at once for block ids */
-
-struct maif_writer {
-    int fd;               /* O_RDWR, flock(LOCK_EX) held */
-    char *path;
-    const maif_key *key;  /* borrowed */
-    uint8_t pk[32];
-    unsigned flags;
-    int dead;             /* an I/O error left the file in an unknown state */
-    char err[512];
-    uint32_t header_size;
-
-    /* committed state: what a reader opening now would see */
-    uint64_t c_end;       /* end of the last commit record = start of the batch */
-    uint64_t c_blocks;
-    uint64_t c_seq_next;  /* sequence number of the next commit */
-    uint64_t c_last_off;  /* offset of the last commit record */
-    uint8_t c_chain[32];  /* record_hash of the last commit */
-    nat_merkle c_merkle;
-    nat_seg seg[NAT_MAX_SEGMENTS];
-    uint32_t nseg;
-    maif_buf rebuild;     /* when the stored index was damaged: all committed offsets; else empty */
-    int rebuild_index;
-
-    /* pending batch */
-    uint64_t pos;         /* logical end of file, buffered bytes included */
-    uint8_t chain[32];    /* record_hash of the last record appended */
-    nat_merkle merkle;
-    maif_buf pend;        /* u64 offsets of the batch's blocks */
-    maif_buf wbuf;        /* bytes not yet written; wbuf[0] belongs at file offset wbuf_off */
-    uint64_t wbuf_off;
-    maif_buf meta;        /* scratch: canonical metadata */
-    /* Block ids are random but not secret; one getrandom() per 256 ids
-     * instead of one per block (the syscall cost more than hashing 1 KiB). */
-    uint8_t id_pool[ID_POOL];
-    uint32_t id_pool_used; /* bytes of id_pool handed out; ID_POOL: empty */
-};
 
 static const uint8_t zero_pad[8];
 
@@ -89,8 +52,7 @@ typedef struct payload_job {
     int err; /* errno of a failed write, or 0 */
 } payload_job;
 
-static int fail(maif_writer *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(maif_writer *w, int code, const char *fmt, ...)
+int nat_writer_fail(maif_writer *w, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -99,10 +61,10 @@ static int fail(maif_writer *w, int code, const char *fmt, ...)
     return code;
 }
 
-static int io_fail(maif_writer *w, const char *what)
+int nat_writer_io_fail(maif_writer *w, const char *what)
 {
     w->dead = 1;
-    return fail(w, MAIF_EIO, "%s: %s: %s", w->path, what, strerror(errno ? errno : EIO));
+    return nat_writer_fail(w, MAIF_EIO, "%s: %s: %s", w->path, what, strerror(errno ? errno : EIO));
 }
 
 static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
@@ -135,7 +97,7 @@ static void *payload_write(void *arg)
 static int flush(maif_writer *w)
 {
     if (w->wbuf.len == 0) return MAIF_OK;
-    if (pwrite_all(w->fd, w->wbuf.data, w->wbuf.len, w->wbuf_off) != 0) return io_fail(w, "write");
+    if (pwrite_all(w->fd, w->wbuf.data, w->wbuf.len, w->wbuf_off) != 0) return nat_writer_io_fail(w, "write");
     w->wbuf_off += w->wbuf.len;
     w->wbuf.len = 0;
     return MAIF_OK;
@@ -143,7 +105,7 @@ static int flush(maif_writer *w)
 
 static int sync_file(maif_writer *w)
 {
-    if (fdatasync(w->fd) != 0) return io_fail(w, "fdatasync");
+    if (fdatasync(w->fd) != 0) return nat_writer_io_fail(w, "fdatasync");
     return MAIF_OK;
 }
 
@@ -170,7 +132,7 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
         if (threaded) pthread_join(t, NULL);
         if (job.err) {
             errno = job.err;
-            return io_fail(w, "write");
+            return nat_writer_io_fail(w, "write");
         }
         written = 1;
     } else if (!content_done) {
@@ -182,7 +144,7 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
     uint64_t head = NAT_REC_HEADER + (uint64_t)ext_size + meta_size;
     uint64_t pad1 = align8(head) - head, pad2 = align8(psize) - psize;
     int rc = maif_buf_reserve(&w->wbuf, (size_t)(head + pad1 + (psize < DIRECT_MIN ? psize + pad2 : 0)));
-    if (rc) return fail(w, rc, "out of memory buffering a record");
+    if (rc) return nat_writer_fail(w, rc, "out of memory buffering a record");
     maif_buf_append(&w->wbuf, hdr, NAT_REC_HEADER);
     maif_buf_append(&w->wbuf, ext, ext_size);
     maif_buf_append(&w->wbuf, meta, meta_size);
@@ -190,7 +152,7 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
     uint64_t poff = w->pos + head + pad1;
     if (psize >= DIRECT_MIN) {
         if ((rc = flush(w))) return rc;
-        if (!written && pwrite_all(w->fd, payload, (size_t)psize, poff) != 0) return io_fail(w, "write");
+        if (!written && pwrite_all(w->fd, payload, (size_t)psize, poff) != 0) return nat_writer_io_fail(w, "write");
         w->wbuf_off = poff + psize;
     } else {
         maif_buf_append(&w->wbuf, payload, (size_t)psize);
@@ -218,10 +180,10 @@ static void hdr_init(uint8_t hdr[NAT_REC_HEADER], char kind, uint32_t type, uint
 int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES])
 {
     if (!w || !spec || (spec->payload_size && !spec->payload)) return MAIF_EINVAL;
-    if (w->dead) return fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
-    if (spec->type == 0) return fail(w, MAIF_EINVAL, "block type 0 is not allowed");
+    if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
+    if (spec->type == 0) return nat_writer_fail(w, MAIF_EINVAL, "block type 0 is not allowed");
     if ((uint64_t)spec->payload_size > NAT_PAYLOAD_MAX)
-        return fail(w, MAIF_ELIMIT, "payload of %zu bytes exceeds the %llu-byte limit", spec->payload_size,
+        return nat_writer_fail(w, MAIF_ELIMIT, "payload of %zu bytes exceeds the %llu-byte limit", spec->payload_size,
                     (unsigned long long)NAT_PAYLOAD_MAX);
     uint32_t meta_size = 0;
     w->meta.len = 0;
@@ -229,10 +191,11 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
         char jerr[200];
         int rc = maif_json_canonicalize(spec->meta_json, spec->meta_size, MAIF_JSON_COMPACT, &w->meta, jerr,
                                         sizeof jerr);
-        if (rc) return fail(w, rc, "metadata: %s", jerr);
+        if (rc) return nat_writer_fail(w, rc, "metadata: %s", jerr);
         if (w->meta.len == 2) w->meta.len = 0; /* {} is stored as no metadata */
         if (w->meta.len > NAT_META_MAX)
-            return fail(w, MAIF_ELIMIT, "metadata of %zu bytes exceeds the %u-byte limit", w->meta.len, NAT_META_MAX);
+            return nat_writer_fail(w, MAIF_ELIMIT, "metadata of %zu bytes exceeds the %u-byte limit", w->meta.len,
+                                   NAT_META_MAX);
         meta_size = (uint32_t)w->meta.len;
     }
     uint8_t ext[4 + MAIF_ID_BYTES];
@@ -260,7 +223,7 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
 
     uint64_t off = w->pos;
     int rc = maif_buf_append(&w->pend, &off, sizeof off);
-    if (rc) return fail(w, rc, "out of memory");
+    if (rc) return nat_writer_fail(w, rc, "out of memory");
     rc = put_record(w, hdr, ext, ext_size, w->meta.data, meta_size, spec->payload, spec->payload_size, 0);
     if (rc) {
         w->pend.len -= sizeof off;
@@ -283,7 +246,7 @@ static int read_segment(maif_writer *w, const nat_seg *s, uint64_t *dst)
     while (got < n) {
         ssize_t k = pread(w->fd, tmp + got, n - got, (off_t)(at + got));
         if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return io_fail(w, "read index");
+        if (k <= 0) return nat_writer_io_fail(w, "read index");
         got += (size_t)k;
     }
     for (size_t i = 0; i < s->count; i++) dst[i] = rd64le(tmp + 8 * i); /* in place: same width */
@@ -336,7 +299,7 @@ static int write_index(maif_writer *w, nat_seg *segs, uint32_t *nseg, uint64_t t
     if (count == 0) return MAIF_OK;
     uint64_t psize = NAT_INDEX_HEAD + 8 * count;
     uint8_t *payload = malloc((size_t)psize);
-    if (!payload) return fail(w, MAIF_ENOMEM, "out of memory building the index");
+    if (!payload) return nat_writer_fail(w, MAIF_ENOMEM, "out of memory building the index");
     wr64le(payload, first);
     wr64le(payload + 8, count);
     uint64_t *dst = (uint64_t *)(payload + NAT_INDEX_HEAD);
@@ -408,7 +371,7 @@ static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint
 int maif_writer_commit(maif_writer *w)
 {
     if (!w) return MAIF_EINVAL;
-    if (w->dead) return fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
+    if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
     uint64_t ts = maif_now_us();
     nat_seg segs[NAT_MAX_SEGMENTS];
     uint32_t nseg = w->nseg;
@@ -442,9 +405,9 @@ int maif_writer_commit(maif_writer *w)
 int maif_writer_rollback(maif_writer *w)
 {
     if (!w) return MAIF_EINVAL;
-    if (w->dead) return fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
+    if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
     w->wbuf.len = 0;
-    if (w->wbuf_off > w->c_end && ftruncate(w->fd, (off_t)w->c_end) != 0) return io_fail(w, "truncate");
+    if (w->wbuf_off > w->c_end && ftruncate(w->fd, (off_t)w->c_end) != 0) return nat_writer_io_fail(w, "truncate");
     w->wbuf_off = w->pos = w->c_end;
     w->pend.len = 0;
     memcpy(w->chain, w->c_chain, 32);
@@ -455,258 +418,3 @@ int maif_writer_rollback(maif_writer *w)
 uint64_t maif_writer_count(const maif_writer *w) { return w ? w->c_blocks + w->pend.len / 8 : 0; }
 
 const char *maif_writer_errmsg(const maif_writer *w) { return w ? w->err : ""; }
-
-int maif_writer_close(maif_writer *w)
-{
-    if (!w) return MAIF_OK;
-    int rc = MAIF_OK;
-    if (!w->dead && (w->pend.len || w->wbuf_off > w->c_end || w->wbuf.len)) rc = maif_writer_rollback(w);
-    if (w->fd >= 0 && close(w->fd) != 0 && rc == MAIF_OK) rc = MAIF_EIO;
-    maif_buf_free(&w->pend);
-    maif_buf_free(&w->wbuf);
-    maif_buf_free(&w->meta);
-    maif_buf_free(&w->rebuild);
-    free(w->path);
-    free(w);
-    return rc;
-}
-
-static maif_writer *writer_alloc(const char *path, const maif_key *key, unsigned flags)
-{
-    maif_writer *w = calloc(1, sizeof *w);
-    if (!w) return NULL;
-    w->fd = -1;
-    w->path = strdup(path);
-    if (!w->path) {
-        free(w);
-        return NULL;
-    }
-    w->key = key;
-    maif_key_public(key, w->pk);
-    w->flags = flags;
-    w->id_pool_used = ID_POOL;
-    return w;
-}
-
-/* Builds the file header (fixed part + JSON + padding). */
-static int build_header(maif_buf *out, const char *header_json, uint64_t created)
-{
-    size_t jl = header_json ? strlen(header_json) : 0;
-    uint64_t hs = align8(NAT_FIXED_HEADER + jl);
-    if (hs > NAT_HEADER_MAX) return MAIF_ELIMIT;
-    uint8_t fixed[NAT_FIXED_HEADER] = {0};
-    memcpy(fixed + NH_MAGIC, NAT_MAGIC, NAT_MAGIC_LEN);
-    wr16le(fixed + NH_WRITE_VER, NAT_WRITE_VERSION);
-    wr16le(fixed + NH_READ_VER, NAT_READ_VERSION);
-    wr32le(fixed + NH_HEADER_SIZE, (uint32_t)hs);
-    wr64le(fixed + NH_CREATED, created);
-    maif_random(fixed + NH_FILE_ID, MAIF_ID_BYTES);
-    wr32le(fixed + NH_META_SIZE, (uint32_t)jl);
-    int rc = maif_buf_append(out, fixed, sizeof fixed);
-    if (!rc) rc = maif_buf_append(out, header_json, jl);
-    if (!rc) rc = maif_buf_append(out, zero_pad, (size_t)(hs - NAT_FIXED_HEADER - jl));
-    return rc;
-}
-
-int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *header_json,
-                      uint64_t created_us, unsigned flags)
-{
-    if (!out || !path || !key) return MAIF_EINVAL;
-    *out = NULL;
-    if (maif_crypto_init()) return MAIF_ENOMEM;
-    maif_writer *w = writer_alloc(path, key, flags);
-    if (!w) return MAIF_ENOMEM;
-    char *tmp = NULL;
-    int rc = MAIF_OK;
-    if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0) {
-        tmp = NULL;
-        rc = MAIF_ENOMEM;
-        goto out;
-    }
-    w->fd = mkstemp(tmp);
-    if (w->fd < 0) {
-        rc = fail(w, errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO, "%s: cannot create: %s", path, strerror(errno));
-        free(tmp);
-        tmp = NULL;
-        goto out;
-    }
-    fchmod(w->fd, 0644);
-    flock(w->fd, LOCK_EX | LOCK_NB);
-    rc = build_header(&w->wbuf, header_json, created_us ? created_us : maif_now_us());
-    if (rc) {
-        fail(w, rc, "%s: header metadata too large", path);
-        goto out;
-    }
-    w->header_size = (uint32_t)w->wbuf.len;
-    maif_sha256(w->wbuf.data, w->wbuf.len, w->chain);
-    w->pos = w->wbuf.len;
-    w->wbuf_off = 0;
-    w->c_seq_next = 0;
-    memcpy(w->c_chain, w->chain, 32);
-    /* The first commit makes the empty artifact valid on its own. */
-    if ((rc = maif_writer_commit(w))) goto out;
-    if (fsync(w->fd) != 0) {
-        rc = io_fail(w, "fsync");
-        goto out;
-    }
-    if (flags & MAIF_W_OVERWRITE) {
-        if (rename(tmp, path) != 0) rc = fail(w, MAIF_EIO, "%s: cannot create: %s", path, strerror(errno));
-    } else if (link(tmp, path) != 0) {
-        rc = errno == EEXIST ? fail(w, MAIF_EEXIST, "%s: file exists", path)
-                             : fail(w, errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO, "%s: cannot create: %s", path,
-                                    strerror(errno));
-    } else {
-        unlink(tmp);
-    }
-    if (rc == MAIF_OK) maif_fsync_dir_of(path); /* the new name survives a power cut too */
-out:
-    if (rc && tmp) unlink(tmp);
-    free(tmp);
-    if (rc) {
-        maif_set_last_err(rc, "%s", w->err[0] ? w->err : maif_strerror(rc));
-        maif_writer_close(w);
-        return rc;
-    }
-    *out = w;
-    return MAIF_OK;
-}
-
-int maif_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *agent_id,
-                       unsigned flags)
-{
-    json_t *o = json_object();
-    if (!o) return MAIF_ENOMEM;
-    if (agent_id && json_object_set_new(o, "agent", json_string(agent_id)) != 0) {
-        json_decref(o);
-        return maif_set_last_err(MAIF_EINVAL, "agent id is not valid UTF-8");
-    }
-    json_object_set_new(o, "created_by", json_string("maif-c/" MAIF_VERSION_STRING));
-    maif_buf b = {0};
-    int rc = maif_json_dump(o, MAIF_JSON_COMPACT, &b);
-    json_decref(o);
-    if (rc) {
-        maif_buf_free(&b);
-        return maif_set_last_err(rc, "cannot encode the header metadata");
-    }
-    char *js = maif_buf_steal(&b, NULL);
-    if (!js) return MAIF_ENOMEM;
-    rc = nat_writer_create(out, path, key, js, 0, flags);
-    free(js);
-    return rc;
-}
-
-int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags, uint64_t *cut,
-                    char *err, size_t errcap)
-{
-    if (!out || !path || !key) return MAIF_EINVAL;
-    *out = NULL;
-    if (cut) *cut = 0;
-    if (maif_crypto_init()) return MAIF_ENOMEM;
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return maif_set_err(err, errcap, errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO, "%s: %s", path,
-                            strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        return maif_set_err(err, errcap, MAIF_ELOCKED, "%s: another writer has the artifact open", path);
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        close(fd);
-        return maif_set_err(err, errcap, MAIF_EIO, "%s: %s", path, strerror(errno));
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    if (size < NAT_FIXED_HEADER) {
-        close(fd);
-        return maif_set_err(err, errcap, MAIF_EFORMAT, "%s: not a maif artifact (too short)", path);
-    }
-    void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED) {
-        close(fd);
-        return maif_set_err(err, errcap, MAIF_EIO, "%s: mmap: %s", path, strerror(errno));
-    }
-    const uint8_t *base = map;
-    int rc;
-    if (!nat_detect(base, (size_t)size)) {
-        int is_v21 = size >= 8 && memcmp(base, "MAIF", 4) == 0; /* before the unmap */
-        munmap(map, (size_t)size);
-        close(fd);
-        if (is_v21)
-            return maif_set_err(err, errcap, MAIF_EUNSUPPORTED,
-                                "%s: a MAIF 2.1 file cannot be appended to; convert it to native first", path);
-        return maif_set_err(err, errcap, MAIF_EFORMAT, "%s: not a maif artifact", path);
-    }
-    nat_view v;
-    char verr[300];
-    rc = nat_view_open(&v, base, size, verr, sizeof verr);
-    if (rc == MAIF_OK && rd16le(base + NH_WRITE_VER) > NAT_WRITE_VERSION)
-        rc = maif_set_err(verr, sizeof verr, MAIF_EVERSION, "file needs writer version %u",
-                          rd16le(base + NH_WRITE_VER));
-    if (rc == MAIF_OK && v.torn && !(flags & MAIF_W_FORCE_RECOVER) && !nat_tail_is_torn(base, size, &v))
-        rc = maif_set_err(verr, sizeof verr, MAIF_EFORMAT,
-                          "%llu bytes after the last commit (offset %llu) are damaged, not a torn write; "
-                          "`maif recover --force` discards them",
-                          (unsigned long long)v.torn, (unsigned long long)v.committed);
-    maif_writer *w = NULL;
-    if (rc == MAIF_OK && !(w = writer_alloc(path, key, flags))) rc = MAIF_ENOMEM;
-    if (rc == MAIF_OK && nat_merkle_load(&w->c_merkle, v.last.blocks, (const uint8_t(*)[32])v.last.frontier,
-                                         v.last.nfrontier) != 0)
-        rc = maif_set_err(verr, sizeof verr, MAIF_EFORMAT, "last commit: Merkle frontier does not match its block count");
-    if (rc == MAIF_OK && v.scanned) {
-        /* The stored index could not be trusted: rewrite it whole at the next commit. */
-        w->rebuild_index = 1;
-        if (maif_buf_reserve(&w->rebuild, (size_t)v.last.blocks * 8 + 1)) rc = MAIF_ENOMEM;
-        else maif_buf_append(&w->rebuild, v.offsets, (size_t)v.last.blocks * 8);
-    }
-    if (rc == MAIF_OK && v.torn) {
-        if (ftruncate(fd, (off_t)v.committed) != 0 || fsync(fd) != 0)
-            rc = maif_set_err(verr, sizeof verr, MAIF_EIO, "cannot cut the torn tail: %s", strerror(errno));
-        else if (cut)
-            *cut = v.torn;
-    }
-    if (rc == MAIF_OK) {
-        w->fd = fd;
-        w->header_size = v.hdr.header_size;
-        w->c_end = w->pos = w->wbuf_off = v.committed;
-        w->c_blocks = v.last.blocks;
-        w->c_seq_next = v.last.seq + 1;
-        w->c_last_off = v.last.off;
-        memcpy(w->c_chain, v.last.record_hash, 32);
-        memcpy(w->chain, w->c_chain, 32);
-        w->merkle = w->c_merkle;
-        w->nseg = v.scanned ? 0 : v.last.nseg;
-        memcpy(w->seg, v.last.seg, sizeof w->seg);
-    }
-    nat_view_free(&v);
-    munmap(map, (size_t)size);
-    if (rc) {
-        if (w) {
-            w->fd = -1;
-            maif_writer_close(w);
-        }
-        close(fd);
-        return maif_set_err(err, errcap, rc, "%s: %s", path, verr);
-    }
-    *out = w;
-    return MAIF_OK;
-}
-
-int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags)
-{
-    char err[512] = "";
-    int rc = nat_writer_open(out, path, key, flags, NULL, err, sizeof err);
-    if (rc) maif_set_last_err(rc, "%s", err[0] ? err : maif_strerror(rc));
-    return rc;
-}
-
-int maif_recover(const char *path, unsigned flags, uint64_t *cut, char *errbuf, size_t errbuf_cap)
-{
-    maif_key *k = NULL;
-    int rc = maif_key_generate(&k); /* opening needs a key; recovery signs nothing */
-    if (rc) return rc;
-    maif_writer *w = NULL;
-    rc = nat_writer_open(&w, path, k, flags & MAIF_W_FORCE_RECOVER, cut, errbuf, errbuf_cap);
-    if (rc == MAIF_OK) rc = maif_writer_close(w);
-    maif_key_free(k);
-    return rc;
-}

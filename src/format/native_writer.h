@@ -1,0 +1,63 @@
+/*
+ * native_writer.h — the writer's handle, shared by the two files that make
+ * up the native writer; internal.
+ *
+ * native_open.c brings a writer into being and ends it (create, open,
+ * recover, close); native_write.c appends batches to it (add, index,
+ * commit, rollback). Both work on every field of struct maif_writer, so
+ * the struct lives here rather than in either file, together with the two
+ * helpers that set the handle's error message.
+ */
+#ifndef MAIF_NATIVE_WRITER_H
+#define MAIF_NATIVE_WRITER_H
+
+#include <stdint.h>
+
+#include "format/native.h"
+#include "util/buf.h"
+
+#define ID_POOL     (256u * MAIF_ID_BYTES) /* random bytes fetched at once for block ids */
+
+struct maif_writer {
+    int fd;               /* O_RDWR, flock(LOCK_EX) held */
+    char *path;
+    const maif_key *key;  /* borrowed */
+    uint8_t pk[32];
+    unsigned flags;
+    int dead;             /* an I/O error left the file in an unknown state */
+    char err[512];
+    uint32_t header_size;
+
+    /* committed state: what a reader opening now would see */
+    uint64_t c_end;       /* end of the last commit record = start of the batch */
+    uint64_t c_blocks;
+    uint64_t c_seq_next;  /* sequence number of the next commit */
+    uint64_t c_last_off;  /* offset of the last commit record */
+    uint8_t c_chain[32];  /* record_hash of the last commit */
+    nat_merkle c_merkle;
+    nat_seg seg[NAT_MAX_SEGMENTS];
+    uint32_t nseg;
+    maif_buf rebuild;     /* when the stored index was damaged: all committed offsets; else empty */
+    int rebuild_index;
+
+    /* pending batch */
+    uint64_t pos;         /* logical end of file, buffered bytes included */
+    uint8_t chain[32];    /* record_hash of the last record appended */
+    nat_merkle merkle;
+    maif_buf pend;        /* u64 offsets of the batch's blocks */
+    maif_buf wbuf;        /* bytes not yet written; wbuf[0] belongs at file offset wbuf_off */
+    uint64_t wbuf_off;
+    maif_buf meta;        /* scratch: canonical metadata */
+    /* Block ids are random but not secret; one getrandom() per 256 ids
+     * instead of one per block (the syscall cost more than hashing 1 KiB). */
+    uint8_t id_pool[ID_POOL];
+    uint32_t id_pool_used; /* bytes of id_pool handed out; ID_POOL: empty */
+};
+
+/* Formats the handle's error message and returns code. */
+int nat_writer_fail(maif_writer *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Marks the writer dead after a failed I/O call (what) and returns
+ * MAIF_EIO with "<path>: <what>: <strerror(errno)>" as its message. */
+int nat_writer_io_fail(maif_writer *w, const char *what);
+
+#endif
