@@ -31,9 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PAYLOAD   (64u << 10)
+#define SMALL_PAYLOAD (64u << 10)
+#define MAX_PAYLOAD   (2u << 20)  /* one block in 16 is 1-2 MiB: written by a helper thread while hashed */
 #define MAX_BATCH     20
-#define RESET_BYTES   (8u << 20) /* start a new artifact past this size */
+#define RESET_BYTES   (32u << 20) /* start a new artifact past this size */
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -90,8 +91,9 @@ static void child(const char *path, const maif_key *key, int fd, unsigned flags,
     for (;; batch++) {
         unsigned nb = 1 + (unsigned)(rng_next(&seed) % MAX_BATCH);
         for (unsigned j = 0; j < nb; j++) {
-            uint64_t range = uniform ? MAX_PAYLOAD : 1ull << (1 + rng_next(&seed) % 16);
+            uint64_t range = uniform ? SMALL_PAYLOAD : 1ull << (1 + rng_next(&seed) % 16);
             size_t sz = 1 + (size_t)(rng_next(&seed) % range);
+            if (rng_next(&seed) % 16 == 0) sz = (1u << 20) + (size_t)(rng_next(&seed) % (1u << 20));
             pattern(buf, sz, batch, j);
             char meta[128];
             int ml = snprintf(meta, sizeof meta, "{\"b\":%llu,\"j\":%u,\"n\":%u,\"s\":%zu}", batch, j, nb, sz);
