@@ -118,7 +118,7 @@ int maif_reader_open(maif_reader **out, const char *path, char *errbuf, size_t e
 {
     if (!out || !path) return MAIF_EINVAL;
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int rc = errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
         maif_set_last_err(rc, "%s: %s", path, strerror(errno));

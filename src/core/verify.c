@@ -42,7 +42,7 @@ int maif_verify_file(const char *path, const maif_verify_options *opt, maif_repo
 {
     if (!out || !path) return MAIF_EINVAL;
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int rc = errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
         return maif_set_last_err(rc, "%s: %s", path, strerror(errno));

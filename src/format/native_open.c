@@ -180,7 +180,7 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
     *out = NULL;
     if (cut) *cut = 0;
     if (maif_crypto_init()) return MAIF_ENOMEM;
-    int fd = open(path, O_RDWR | O_CLOEXEC);
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return maif_set_err(err, errcap, errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO, "%s: %s", path,
                             strerror(errno));
@@ -190,8 +190,13 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
+        int e = errno;
         close(fd);
-        return maif_set_err(err, errcap, MAIF_EIO, "%s: %s", path, strerror(errno));
+        return maif_set_err(err, errcap, MAIF_EIO, "%s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return maif_set_err(err, errcap, MAIF_EIO, "%s: not a regular file", path);
     }
     uint64_t size = (uint64_t)st.st_size;
     if (size < NAT_FIXED_HEADER) {
