@@ -978,6 +978,23 @@ static void test_large_payloads_and_zero_header(void **state)
     free(buf);
 }
 
+/* A FIFO (or any non-regular file) is refused at once, never waited on. */
+static void test_fifo_refused(void **state)
+{
+    fixture *f = *state;
+    char *fifo = tu_path(f->dir, "pipe");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, fifo, NULL, 0), MAIF_EIO);
+    assert_null(r);
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_file(fifo, NULL, &rep), MAIF_EIO);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_open(&w, fifo, f->key, 0), MAIF_EIO);
+    assert_int_equal(maif_recover(fifo, 0, NULL, NULL, 0), MAIF_EIO);
+    free(fifo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -994,6 +1011,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_io_error_kills_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_payloads_and_zero_header, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
