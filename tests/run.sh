@@ -9,6 +9,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export MAIF_HOME=$(mktemp -d /tmp/maif-home.XXXXXX)
 trap 'rm -rf "$MAIF_HOME"' EXIT
+LIMIT=${MAIF_TEST_TIMEOUT:-900}   # seconds per test program: a hang fails, it does not stall CI
 passed=0; failed=0; failures=""
 log=$(mktemp /tmp/maif-test-log.XXXXXX)
 
@@ -22,7 +23,8 @@ count_cmocka() { # adds the counts of a cmocka run's summary lines
 for t in "$BA"/tests/test_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
-  "$t" >"$log" 2>&1; rc=$?
+  timeout "$LIMIT" "$t" >"$log" 2>&1; rc=$?
+  [ "$rc" = 124 ] && echo "$name: killed after ${LIMIT}s (hang?)" >>"$log"
   read -r p f < <(count_cmocka)
   if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi   # crashed before its summary
   passed=$((passed + p)); failed=$((failed + f))
@@ -33,7 +35,8 @@ done
 for s in tests/cli/*.sh; do
   [ -f "$s" ] || continue
   name=$(basename "$s" .sh)
-  bash "$s" >"$log" 2>&1; rc=$?
+  timeout "$LIMIT" bash "$s" >"$log" 2>&1; rc=$?
+  [ "$rc" = 124 ] && echo "$name: killed after ${LIMIT}s (hang?)" >>"$log"
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
   p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p'); f=$(echo "$line" | sed -n 's/.*, \([0-9]*\) failed.*/\1/p')
   p=${p:-0}; f=${f:-0}
@@ -46,7 +49,7 @@ done
 for z in "$BA"/fuzz/fuzz_*; do
   [ -x "$z" ] || continue
   name=$(basename "$z")
-  "$z" "fuzz/corpus/$name" >"$log" 2>&1; rc=$?
+  timeout "$LIMIT" "$z" "fuzz/corpus/$name" >"$log" 2>&1; rc=$?
   n=$(sed -n 's/^replayed \([0-9]*\) inputs/\1/p' "$log")
   if [ "$rc" = 0 ] && [ -n "$n" ]; then passed=$((passed + 1)); st="ok ($n inputs)"; else failed=$((failed + 1)); failures="$failures $name"; cat "$log"; st=FAILED; fi
   printf '%-28s replay %s\n' "$name" "$st"
