@@ -109,14 +109,17 @@ static int sync_file(maif_writer *w)
     return MAIF_OK;
 }
 
-/* Appends a whole record (header already filled except the two hashes) to
- * the buffer; computes content and record hashes unless content_done. */
+/* How much of a record's hashing its caller has already done. */
+enum { HASH_BOTH, HASH_NONE };
+
+/* Appends a whole record to the buffer. The header is filled in except for
+ * the hashes that `done` says are still to compute. */
 static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t *ext, uint16_t ext_size,
                       const uint8_t *meta, uint32_t meta_size, const uint8_t *payload, uint64_t psize,
-                      int content_done)
+                      int done)
 {
     int written = 0;
-    if (!content_done && psize >= PIPELINE_MIN) {
+    if (done == HASH_BOTH && psize >= PIPELINE_MIN) {
         /* Hash on this thread while another writes the payload into place;
          * the header follows once the hash is known. A crash in between
          * leaves a never-written (zero) header, which recovery treats as a
@@ -135,10 +138,11 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
             return nat_writer_io_fail(w, "write");
         }
         written = 1;
-    } else if (!content_done) {
+    } else if (done == HASH_BOTH) {
         maif_sha256(payload, (size_t)psize, hdr + NR_CONTENT_HASH);
     }
-    maif_sha256_parts(hdr + NR_RECORD_HASH, w->chain, 32, hdr, NAT_REC_HASHED, ext, ext_size, meta, meta_size);
+    if (done != HASH_NONE)
+        maif_sha256_parts(hdr + NR_RECORD_HASH, w->chain, 32, hdr, NAT_REC_HASHED, ext, ext_size, meta, meta_size);
     memcpy(w->chain, hdr + NR_RECORD_HASH, 32);
 
     uint64_t head = NAT_REC_HEADER + (uint64_t)ext_size + meta_size;
@@ -224,7 +228,7 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
     uint64_t off = w->pos;
     int rc = maif_buf_append(&w->pend, &off, sizeof off);
     if (rc) return nat_writer_fail(w, rc, "out of memory");
-    rc = put_record(w, hdr, ext, ext_size, w->meta.data, meta_size, spec->payload, spec->payload_size, 0);
+    rc = put_record(w, hdr, ext, ext_size, w->meta.data, meta_size, spec->payload, spec->payload_size, HASH_BOTH);
     if (rc) {
         w->pend.len -= sizeof off;
         return rc;
@@ -320,7 +324,7 @@ static int write_index(maif_writer *w, nat_seg *segs, uint32_t *nseg, uint64_t t
         uint8_t hdr[NAT_REC_HEADER];
         hdr_init(hdr, NAT_KIND_INDEX, 0, psize, ts, 0, 0, NULL);
         segs[keep] = (nat_seg){w->pos, first, count};
-        rc = put_record(w, hdr, NULL, 0, NULL, 0, payload, psize, 0);
+        rc = put_record(w, hdr, NULL, 0, NULL, 0, payload, psize, HASH_BOTH);
         *nseg = keep + 1;
     }
     free(payload);
@@ -358,14 +362,13 @@ static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint
     uint8_t hdr[NAT_REC_HEADER];
     hdr_init(hdr, NAT_KIND_COMMIT, 0, size, ts, 0, 0, NULL);
     nat_commit_content_hash(body, size, hdr + NR_CONTENT_HASH);
-    /* the record hash must exist before signing: compute it as put_record will */
-    uint8_t rh[32];
-    maif_sha256_parts(rh, w->chain, 32, hdr, NAT_REC_HASHED, NULL, 0, NULL, 0);
+    /* the signature signs the record hash, so both hashes come first */
+    maif_sha256_parts(hdr + NR_RECORD_HASH, w->chain, 32, hdr, NAT_REC_HASHED, NULL, 0, NULL, 0);
     uint8_t msg[16 + 32];
     memcpy(msg, NAT_SIG_DOMAIN, 16);
-    memcpy(msg + 16, rh, 32);
+    memcpy(msg + 16, hdr + NR_RECORD_HASH, 32);
     maif_key_sign(w->key, msg, sizeof msg, sig);
-    return put_record(w, hdr, NULL, 0, NULL, 0, body, size, 1);
+    return put_record(w, hdr, NULL, 0, NULL, 0, body, size, HASH_NONE);
 }
 
 int maif_writer_commit(maif_writer *w)
