@@ -995,6 +995,74 @@ static void test_fifo_refused(void **state)
     free(fifo);
 }
 
+/* Disk full at every point of a commit: with the file-size limit set to
+ * each offset in turn (step 7 bytes) across one batch, its index and its
+ * commit record, the writer either commits or fails with MAIF_EIO; either
+ * way the artifact then opens with exactly the batches that committed,
+ * verifies (a torn-tail warning allowed), recovers, and takes new batches. */
+static void test_disk_full_sweep(void **state)
+{
+    fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "sweep", 0), MAIF_OK);
+    add_simple(w, MAIF_TYPE_TEXT, "base", 4, "{\"k\":1}", NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    size_t base_len;
+    uint8_t *base = tu_read(f->path, &base_len);
+    assert_non_null(base);
+    char *path = tu_path(f->dir, "sweep.maif");
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    int failures = 0, successes = 0;
+    for (uint64_t extra = 0;; extra += 7) {
+        assert_int_equal(tu_write(path, base, base_len), 0);
+        assert_int_equal(maif_writer_open(&w, path, f->key, (extra / 7) % 5 == 0 ? MAIF_W_DURABLE : 0), MAIF_OK);
+        struct rlimit lim = old;
+        lim.rlim_cur = base_len + extra;
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        int rc = MAIF_OK;
+        for (int i = 0; i < 5 && rc == MAIF_OK; i++) {
+            char meta[32];
+            snprintf(meta, sizeof meta, "{\"i\":%d}", i);
+            maif_block_spec sp = {.type = MAIF_TYPE_TEXT, .payload = "0123456789abcdef", .payload_size = 16,
+                                  .meta_json = meta, .meta_size = strlen(meta)};
+            rc = maif_writer_add(w, &sp, NULL);
+        }
+        if (rc == MAIF_OK) rc = maif_writer_commit(w);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+        assert_true(rc == MAIF_OK || rc == MAIF_EIO);
+        maif_writer_close(w);
+        uint64_t want = rc == MAIF_OK ? 6 : 1;
+        rc == MAIF_OK ? successes++ : failures++;
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open(&r, path, NULL, 0), MAIF_OK);
+        assert_int_equal(maif_reader_count(r), want);
+        maif_reader_close(r);
+        maif_report *rep = NULL;
+        assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
+        if (!maif_report_ok(rep)) {
+            dump_report(rep);
+            fail_msg("file-size limit %llu: verify failed", (unsigned long long)(base_len + extra));
+        }
+        maif_report_free(rep);
+        assert_int_equal(maif_recover(path, 0, NULL, NULL, 0), MAIF_OK);
+        assert_int_equal(maif_writer_open(&w, path, f->key, 0), MAIF_OK);
+        add_simple(w, MAIF_TYPE_TEXT, "after", 5, NULL, NULL);
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        assert_int_equal(maif_writer_close(w), MAIF_OK);
+        assert_verifies_clean(path);
+        if (want == 6) break; /* the whole batch fit: the sweep has crossed every write */
+    }
+    signal(SIGXFSZ, prev);
+    printf("disk-full sweep: %d limits failed cleanly, then the batch fit\n", failures);
+    assert_true(failures > 100);
+    assert_int_equal(successes, 1);
+    free(base);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1012,6 +1080,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reader_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_payloads_and_zero_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disk_full_sweep, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
