@@ -64,7 +64,7 @@ static int to_native(maif_reader *r, const char *out_path, const maif_key *key, 
         return MAIF_ENOMEM;
     }
     maif_writer *w = NULL;
-    rc = nat_writer_create(&w, tmp, key, hj, info.created_us, MAIF_W_OVERWRITE);
+    rc = nat_writer_create(&w, tmp, key, hj, info.created_us, MAIF_W_OVERWRITE | MAIF_W_DURABLE);
     free(hj);
     if (rc) {
         maif_set_err(err, cap, rc, "%s: %s", out_path, maif_last_errmsg());
@@ -84,7 +84,6 @@ static int to_native(maif_reader *r, const char *out_path, const maif_key *key, 
             maif_set_err(err, cap, rc, "block %llu: %s", (unsigned long long)i, maif_writer_errmsg(w));
     }
     if (rc == MAIF_OK && (rc = maif_writer_commit(w))) maif_set_err(err, cap, rc, "%s", maif_writer_errmsg(w));
-    if (rc == MAIF_OK && fsync_path(tmp) != 0) rc = maif_set_err(err, cap, MAIF_EIO, "%s: fsync failed", tmp);
     int crc = maif_writer_close(w);
     if (rc == MAIF_OK && crc) rc = maif_set_err(err, cap, crc, "%s: close failed", tmp);
     if (rc == MAIF_OK && rename(tmp, out_path) != 0) rc = maif_set_err(err, cap, MAIF_EIO, "%s: rename failed", out_path);

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "compat/v21.h"
-#include "core/reader_internal.h"
 #include "format/native.h"
 #include "util/common.h"
 #include "util/pyjson.h"
@@ -344,10 +343,4 @@ int maif_reader_record(maif_reader *r, uint64_t i, maif_record *out)
     if (i - 1 >= r->nrecs) return MAIF_ENOTFOUND;
     *out = r->recs[i - 1];
     return MAIF_OK;
-}
-
-const uint8_t *maif_reader_image(const maif_reader *r, uint64_t *size)
-{
-    *size = r->size;
-    return r->base;
 }

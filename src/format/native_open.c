@@ -44,7 +44,7 @@ static maif_writer *writer_alloc(const char *path, const maif_key *key, unsigned
         return NULL;
     }
     w->key = key;
-    maif_key_public(key, w->pk);
+    if (key) maif_key_public(key, w->pk); /* NULL only for recovery, which never commits */
     w->flags = flags;
     w->id_pool_used = ID_POOL;
     return w;
@@ -115,7 +115,6 @@ int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, 
         nat_writer_fail(w, rc, "%s: header metadata too large", path);
         goto out;
     }
-    w->header_size = (uint32_t)w->wbuf.len;
     maif_sha256(w->wbuf.data, w->wbuf.len, w->chain);
     w->pos = w->wbuf.len;
     w->wbuf_off = 0;
@@ -176,7 +175,7 @@ int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
 int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags, uint64_t *cut,
                     char *err, size_t errcap)
 {
-    if (!out || !path || !key) return MAIF_EINVAL;
+    if (!out || !path) return MAIF_EINVAL;
     *out = NULL;
     if (cut) *cut = 0;
     if (maif_crypto_init()) return MAIF_ENOMEM;
@@ -249,7 +248,6 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
     }
     if (rc == MAIF_OK) {
         w->fd = fd;
-        w->header_size = v.hdr.header_size;
         w->c_end = w->pos = w->wbuf_off = v.committed;
         w->c_blocks = v.last.blocks;
         w->c_seq_next = v.last.seq + 1;
@@ -276,6 +274,7 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
 
 int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags)
 {
+    if (!key) return MAIF_EINVAL;
     char err[512] = "";
     int rc = nat_writer_open(out, path, key, flags, NULL, err, sizeof err);
     if (rc) maif_set_last_err(rc, "%s", err[0] ? err : maif_strerror(rc));
@@ -284,12 +283,8 @@ int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, u
 
 int maif_recover(const char *path, unsigned flags, uint64_t *cut, char *errbuf, size_t errbuf_cap)
 {
-    maif_key *k = NULL;
-    int rc = maif_key_generate(&k); /* opening needs a key; recovery signs nothing */
-    if (rc) return rc;
-    maif_writer *w = NULL;
-    rc = nat_writer_open(&w, path, k, flags & MAIF_W_FORCE_RECOVER, cut, errbuf, errbuf_cap);
+    maif_writer *w = NULL; /* opened without a key: recovery cuts, it never signs */
+    int rc = nat_writer_open(&w, path, NULL, flags & MAIF_W_FORCE_RECOVER, cut, errbuf, errbuf_cap);
     if (rc == MAIF_OK) rc = maif_writer_close(w);
-    maif_key_free(k);
     return rc;
 }

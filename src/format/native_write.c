@@ -375,6 +375,7 @@ int maif_writer_commit(maif_writer *w)
 {
     if (!w) return MAIF_EINVAL;
     if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
+    if (!w->key) return nat_writer_fail(w, MAIF_ESTATE, "%s: opened without a key; cannot commit", w->path);
     uint64_t ts = maif_now_us();
     nat_seg segs[NAT_MAX_SEGMENTS];
     uint32_t nseg = w->nseg;

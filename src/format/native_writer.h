@@ -26,7 +26,6 @@ struct maif_writer {
     unsigned flags;
     int dead;             /* an I/O error left the file in an unknown state */
     char err[512];
-    uint32_t header_size;
 
     /* committed state: what a reader opening now would see */
     uint64_t c_end;       /* end of the last commit record = start of the batch */

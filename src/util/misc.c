@@ -138,15 +138,6 @@ char *maif_type_fourcc(uint32_t type, char out[5])
     return out;
 }
 
-int fsync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc ? -1 : 0;
-}
-
 void maif_fsync_dir_of(const char *path)
 {
     char *copy = strdup(path);
