@@ -185,6 +185,17 @@ int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, u
  * it receives the block id. The block is invisible to readers until commit.
  * Errors: MAIF_EINVAL, MAIF_EJSON, MAIF_ELIMIT, MAIF_EIO, MAIF_ESTATE. */
 int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES]);
+/* As maif_writer_add, but the payload is borrowed instead of consumed at
+ * once: spec->payload must stay valid and unchanged until the next
+ * maif_writer_commit, maif_writer_rollback or maif_writer_close (or the
+ * next maif_writer_add) returns. The metadata and other spec fields are
+ * copied as usual. In exchange the writer writes and hashes borrowed
+ * payloads together when the batch is sealed, on every online core, so a
+ * batch of large payloads is not limited by one core's SHA-256. Blocks
+ * added either way may be mixed in one batch; they keep their append
+ * order. The file layout is identical. Errors: as maif_writer_add; write
+ * errors may surface from the call that consumes the payloads instead. */
+int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES]);
 /* Seals the current batch: writes the index and a signed commit record.
  * With MAIF_W_DURABLE, returns only once the batch is on stable storage.
  * Committing an empty batch is allowed (it re-seals). Errors: MAIF_EIO,

@@ -80,7 +80,8 @@ static int to_native(maif_reader *r, const char *out_path, const maif_key *key, 
         }
         maif_block_spec s = {b.type, b.payload, b.payload_size, b.meta, b.meta_size,
                              b.has_supersedes ? b.supersedes : NULL, b.id, b.timestamp_us};
-        if ((rc = maif_writer_add(w, &s, NULL)))
+        /* the reader's views stay mapped until after the commit */
+        if ((rc = maif_writer_add_borrowed(w, &s, NULL)))
             maif_set_err(err, cap, rc, "block %llu: %s", (unsigned long long)i, maif_writer_errmsg(w));
     }
     if (rc == MAIF_OK && (rc = maif_writer_commit(w))) maif_set_err(err, cap, rc, "%s", maif_writer_errmsg(w));

@@ -33,6 +33,7 @@
 #include "format/native_writer.h"
 #include "util/buf.h"
 #include "util/common.h"
+#include "util/pool.h"
 #include "util/pyjson.h"
 
 #define WBUF_FLUSH  (1u << 20)  /* write out the buffer past 1 MiB */
@@ -181,7 +182,103 @@ static void hdr_init(uint8_t hdr[NAT_REC_HEADER], char kind, uint32_t type, uint
     if (id) memcpy(hdr + NR_ID, id, MAIF_ID_BYTES);
 }
 
-int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES])
+/* A block added with maif_writer_add_borrowed: its record is laid out (the
+ * file offsets are final) but nothing of it is written and its hashes are
+ * unknown until drain. */
+typedef struct borrowed {
+    uint64_t off;            /* record offset */
+    uint64_t poff;           /* payload offset */
+    const uint8_t *payload;  /* the caller's bytes, borrowed until commit */
+    uint64_t size;
+    size_t em_off;           /* its ext ‖ metadata in w->bor_em */
+    uint32_t meta_size;
+    uint16_t ext_size;
+    uint8_t hdr[NAT_REC_HEADER]; /* complete but for the two hashes */
+} borrowed;
+
+typedef struct drain_ctx {
+    int fd;
+    borrowed *b;
+    size_t n;
+    int err; /* errno of a failed write, or 0; only item 0 sets it */
+} drain_ctx;
+
+/* Item 0 writes every borrowed payload in file order; item i >= 1 hashes
+ * payload i-1. With two or more threads the writes overlap the hashing and
+ * the thread that finishes writing joins in, so a batch of large payloads
+ * keeps every core busy. */
+static void drain_work(void *ctx, uint64_t i, void *scratch)
+{
+    (void)scratch;
+    drain_ctx *c = ctx;
+    if (i == 0) {
+        for (size_t k = 0; k < c->n; k++) {
+            borrowed *b = &c->b[k];
+            uint64_t pad = align8(b->size) - b->size;
+            if (pwrite_all(c->fd, b->payload, (size_t)b->size, b->poff) != 0 ||
+                (pad && pwrite_all(c->fd, zero_pad, (size_t)pad, b->poff + b->size) != 0)) {
+                c->err = errno ? errno : EIO;
+                return;
+            }
+        }
+        return;
+    }
+    borrowed *b = &c->b[i - 1];
+    maif_sha256(b->payload, (size_t)b->size, b->hdr + NR_CONTENT_HASH);
+}
+
+/* Writes and hashes the borrowed blocks of the batch, then chains them and
+ * writes their record heads (header ‖ ext ‖ metadata ‖ padding) in order.
+ * Until the heads are written they are holes, which read as zeros: a crash
+ * before then leaves the all-zero header that recovery cuts as torn. */
+static int drain(maif_writer *w)
+{
+    size_t n = w->bor.len / sizeof(borrowed);
+    if (n == 0) return MAIF_OK;
+    borrowed *bs = (borrowed *)w->bor.data;
+    drain_ctx c = {w->fd, bs, n, 0};
+    unsigned threads = 1;
+    if (w->bor_bytes >= PIPELINE_MIN) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus > 1 ? (unsigned)cpus : 1;
+    }
+    maif_pool_run(threads, (uint64_t)n + 1, drain_work, &c, NULL, 0);
+    if (c.err) {
+        errno = c.err;
+        return nat_writer_io_fail(w, "write");
+    }
+    maif_buf head = {0};
+    int rc = MAIF_OK;
+    for (size_t k = 0; k < n && rc == MAIF_OK; k++) {
+        borrowed *b = &bs[k];
+        const uint8_t *ext = w->bor_em.data + b->em_off, *meta = ext + b->ext_size;
+        maif_sha256_parts(b->hdr + NR_RECORD_HASH, w->chain, 32, b->hdr, NAT_REC_HASHED, ext, b->ext_size, meta,
+                          b->meta_size);
+        memcpy(w->chain, b->hdr + NR_RECORD_HASH, 32);
+        uint8_t leaf[32];
+        nat_merkle_leaf(b->hdr + NR_RECORD_HASH, leaf);
+        nat_merkle_push(&w->merkle, leaf);
+        head.len = 0;
+        if (maif_buf_append(&head, b->hdr, NAT_REC_HEADER) || maif_buf_append(&head, ext, b->ext_size) ||
+            maif_buf_append(&head, meta, b->meta_size) ||
+            maif_buf_append(&head, zero_pad, (size_t)(b->poff - b->off - head.len)))
+            rc = nat_writer_fail(w, MAIF_ENOMEM, "out of memory writing a record header");
+        else if (pwrite_all(w->fd, head.data, head.len, b->off) != 0)
+            rc = nat_writer_io_fail(w, "write");
+    }
+    maif_buf_free(&head);
+    w->bor.len = 0;
+    w->bor_em.len = 0;
+    w->bor_bytes = 0;
+    if (rc) w->dead = 1; /* the chain has moved past blocks that may lack a header */
+    return rc;
+}
+
+/* Checks a spec and builds everything of its record but the payload and the
+ * hashes: hdr, ext (*ext_size bytes), the canonical metadata in w->meta
+ * (*meta_size bytes) and the block id. */
+static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
+                   uint8_t ext[4 + MAIF_ID_BYTES], uint16_t *ext_size, uint32_t *meta_size, uint8_t id[MAIF_ID_BYTES])
 {
     if (!w || !spec || (spec->payload_size && !spec->payload)) return MAIF_EINVAL;
     if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
@@ -189,7 +286,7 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
     if ((uint64_t)spec->payload_size > NAT_PAYLOAD_MAX)
         return nat_writer_fail(w, MAIF_ELIMIT, "payload of %zu bytes exceeds the %llu-byte limit", spec->payload_size,
                     (unsigned long long)NAT_PAYLOAD_MAX);
-    uint32_t meta_size = 0;
+    *meta_size = 0;
     w->meta.len = 0;
     if (spec->meta_json && spec->meta_size) {
         char jerr[200];
@@ -200,17 +297,15 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
         if (w->meta.len > NAT_META_MAX)
             return nat_writer_fail(w, MAIF_ELIMIT, "metadata of %zu bytes exceeds the %u-byte limit", w->meta.len,
                                    NAT_META_MAX);
-        meta_size = (uint32_t)w->meta.len;
+        *meta_size = (uint32_t)w->meta.len;
     }
-    uint8_t ext[4 + MAIF_ID_BYTES];
-    uint16_t ext_size = 0;
+    *ext_size = 0;
     if (spec->supersedes) {
         wr16le(ext, NAT_EXT_SUPERSEDES);
         wr16le(ext + 2, MAIF_ID_BYTES);
         memcpy(ext + 4, spec->supersedes, MAIF_ID_BYTES);
-        ext_size = sizeof ext;
+        *ext_size = 4 + MAIF_ID_BYTES;
     }
-    uint8_t id[MAIF_ID_BYTES];
     if (spec->id) memcpy(id, spec->id, MAIF_ID_BYTES);
     else {
         if (w->id_pool_used >= ID_POOL) {
@@ -220,13 +315,22 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
         memcpy(id, w->id_pool + w->id_pool_used, MAIF_ID_BYTES);
         w->id_pool_used += MAIF_ID_BYTES;
     }
-    uint8_t hdr[NAT_REC_HEADER];
     hdr_init(hdr, NAT_KIND_BLOCK, spec->type, spec->payload_size, spec->timestamp_us ? spec->timestamp_us : maif_now_us(),
-             meta_size, ext_size, id);
+             *meta_size, *ext_size, id);
     if (spec->supersedes) wr16le(hdr + NR_FLAGS, NAT_REC_F_SUPERSEDES);
+    return MAIF_OK;
+}
 
+int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES])
+{
+    uint8_t hdr[NAT_REC_HEADER], ext[4 + MAIF_ID_BYTES], id[MAIF_ID_BYTES];
+    uint16_t ext_size;
+    uint32_t meta_size;
+    int rc = prepare(w, spec, hdr, ext, &ext_size, &meta_size, id);
+    if (rc) return rc;
+    if ((rc = drain(w))) return rc; /* the chain runs in append order */
     uint64_t off = w->pos;
-    int rc = maif_buf_append(&w->pend, &off, sizeof off);
+    rc = maif_buf_append(&w->pend, &off, sizeof off);
     if (rc) return nat_writer_fail(w, rc, "out of memory");
     rc = put_record(w, hdr, ext, ext_size, w->meta.data, meta_size, spec->payload, spec->payload_size, HASH_BOTH);
     if (rc) {
@@ -236,6 +340,32 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
     uint8_t leaf[32];
     nat_merkle_leaf(hdr + NR_RECORD_HASH, leaf);
     nat_merkle_push(&w->merkle, leaf);
+    if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
+    return MAIF_OK;
+}
+
+int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES])
+{
+    borrowed b;
+    uint8_t ext[4 + MAIF_ID_BYTES], id[MAIF_ID_BYTES];
+    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id);
+    if (rc) return rc;
+    if ((rc = flush(w))) return rc; /* the buffer must end where this record starts */
+    uint64_t head = NAT_REC_HEADER + (uint64_t)b.ext_size + b.meta_size;
+    b.off = w->pos;
+    b.poff = b.off + align8(head);
+    b.payload = spec->payload;
+    b.size = spec->payload_size;
+    b.em_off = w->bor_em.len;
+    size_t pend_len = w->pend.len, em_len = w->bor_em.len;
+    if (maif_buf_append(&w->pend, &b.off, sizeof b.off) || maif_buf_append(&w->bor_em, ext, b.ext_size) ||
+        maif_buf_append(&w->bor_em, w->meta.data, b.meta_size) || maif_buf_append(&w->bor, &b, sizeof b)) {
+        w->pend.len = pend_len;
+        w->bor_em.len = em_len;
+        return nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
+    }
+    w->bor_bytes += b.size;
+    w->pos = w->wbuf_off = b.poff + align8(b.size);
     if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
     return MAIF_OK;
 }
@@ -376,12 +506,13 @@ int maif_writer_commit(maif_writer *w)
     if (!w) return MAIF_EINVAL;
     if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
     if (!w->key) return nat_writer_fail(w, MAIF_ESTATE, "%s: opened without a key; cannot commit", w->path);
+    int rc = drain(w);
+    if (rc) return rc;
     uint64_t ts = maif_now_us();
     nat_seg segs[NAT_MAX_SEGMENTS];
     uint32_t nseg = w->nseg;
     memcpy(segs, w->seg, sizeof segs);
-    int rc = write_index(w, segs, &nseg, ts);
-    if (rc) return rc;
+    if ((rc = write_index(w, segs, &nseg, ts))) return rc;
     if (w->flags & MAIF_W_DURABLE) {
         if ((rc = flush(w)) || (rc = sync_file(w))) return rc;
     }
@@ -414,6 +545,9 @@ int maif_writer_rollback(maif_writer *w)
     if (w->wbuf_off > w->c_end && ftruncate(w->fd, (off_t)w->c_end) != 0) return nat_writer_io_fail(w, "truncate");
     w->wbuf_off = w->pos = w->c_end;
     w->pend.len = 0;
+    w->bor.len = 0;
+    w->bor_em.len = 0;
+    w->bor_bytes = 0;
     memcpy(w->chain, w->c_chain, 32);
     w->merkle = w->c_merkle;
     return MAIF_OK;

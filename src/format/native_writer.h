@@ -47,6 +47,12 @@ struct maif_writer {
     maif_buf wbuf;        /* bytes not yet written; wbuf[0] belongs at file offset wbuf_off */
     uint64_t wbuf_off;
     maif_buf meta;        /* scratch: canonical metadata */
+    /* blocks added with maif_writer_add_borrowed whose payloads are neither
+     * written nor hashed yet (native_write.c: drain); their records are
+     * holes in the file until then */
+    maif_buf bor;         /* struct borrowed entries, in append order */
+    maif_buf bor_em;      /* their ext ‖ metadata bytes, back to back */
+    uint64_t bor_bytes;   /* payload bytes they hold */
     /* Block ids are random but not secret; one getrandom() per 256 ids
      * instead of one per block (the syscall cost more than hashing 1 KiB). */
     uint8_t id_pool[ID_POOL];

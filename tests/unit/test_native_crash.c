@@ -87,10 +87,13 @@ static void child(const char *path, const maif_key *key, int fd, unsigned flags,
         batch++;
     }
     maif_reader_close(r);
-    static uint8_t buf[MAX_PAYLOAD];
+    /* one buffer per block of a batch: a borrowed payload must stay put
+     * until the commit */
+    static uint8_t bufs[MAX_BATCH][MAX_PAYLOAD];
     for (;; batch++) {
         unsigned nb = 1 + (unsigned)(rng_next(&seed) % MAX_BATCH);
         for (unsigned j = 0; j < nb; j++) {
+            uint8_t *buf = bufs[j];
             uint64_t range = uniform ? SMALL_PAYLOAD : 1ull << (1 + rng_next(&seed) % 16);
             size_t sz = 1 + (size_t)(rng_next(&seed) % range);
             if (rng_next(&seed) % 16 == 0) sz = (1u << 20) + (size_t)(rng_next(&seed) % (1u << 20));
@@ -99,7 +102,8 @@ static void child(const char *path, const maif_key *key, int fd, unsigned flags,
             int ml = snprintf(meta, sizeof meta, "{\"b\":%llu,\"j\":%u,\"n\":%u,\"s\":%zu}", batch, j, nb, sz);
             maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = buf, .payload_size = sz, .meta_json = meta,
                                  .meta_size = (size_t)ml};
-            if (maif_writer_add(w, &s, NULL) != MAIF_OK) _exit(5);
+            int borrow = rng_next(&seed) % 2 == 0;
+            if ((borrow ? maif_writer_add_borrowed : maif_writer_add)(w, &s, NULL) != MAIF_OK) _exit(5);
         }
         if (maif_writer_commit(w) != MAIF_OK) _exit(6);
         uint64_t v = batch;
