@@ -23,6 +23,11 @@
  *   - The library never aborts or exits, and never prints.
  *   - Handles are not thread-safe; use one per thread. Several readers may
  *     share a file with one writer (the writer holds an exclusive lock).
+ *   - Threads the library starts are its own business: verification hashes
+ *     on a pool that lives for one call, and on a machine with more than
+ *     one CPU a writer starts one helper thread ("maif-hash") for payload
+ *     hashes at its first small block, joined by maif_writer_close. Do not
+ *     use a writer in a child after fork().
  */
 #ifndef MAIF_H
 #define MAIF_H

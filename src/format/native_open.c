@@ -54,11 +54,14 @@ int maif_writer_close(maif_writer *w)
 {
     if (!w) return MAIF_OK;
     int rc = MAIF_OK;
-    if (!w->dead && (w->pend.len || w->bor.len || w->wbuf_off > w->c_end || w->wbuf.len)) rc = maif_writer_rollback(w);
+    if (!w->dead && (w->pend.len || w->bor.len || w->hpend.len || w->wbuf_off > w->c_end || w->wbuf.len))
+        rc = maif_writer_rollback(w);
+    nat_writer_stop_hasher(w); /* before wbuf goes: the helper may still be reading it */
     if (w->fd >= 0 && close(w->fd) != 0 && rc == MAIF_OK) rc = MAIF_EIO;
     maif_buf_free(&w->pend);
     maif_buf_free(&w->wbuf);
     maif_buf_free(&w->meta);
+    maif_buf_free(&w->hpend);
     maif_buf_free(&w->bor);
     maif_buf_free(&w->bor_em);
     maif_buf_free(&w->rebuild);

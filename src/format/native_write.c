@@ -33,10 +33,11 @@
 #include "format/native_writer.h"
 #include "util/buf.h"
 #include "util/common.h"
+#include "util/hasher.h"
 #include "util/pool.h"
 #include "util/pyjson.h"
 
-#define WBUF_FLUSH  (1u << 20)  /* write out the buffer past 1 MiB */
+#define WBUF_FLUSH  (1u << 20) /* write out the buffer past 1 MiB */
 #define DIRECT_MIN  (256u << 10) /* payloads at least this large bypass the buffer */
 #define PIPELINE_MIN (1u << 20)  /* payloads this large are hashed while a thread writes them */
 #define INDEX_FANOUT_BITS 3      /* index segments merge in groups of 8 of one size class */
@@ -95,8 +96,62 @@ static void *payload_write(void *arg)
     return NULL;
 }
 
+/* A small record in wbuf whose content hash is queued on the hasher. */
+typedef struct hrec {
+    size_t hdr;         /* offset of its header in wbuf */
+    uint32_t meta_size;
+    uint16_t ext_size;
+} hrec;
+
+#define HASHER_RING 4096 /* queued records before the writer waits */
+
+void nat_writer_stop_hasher(maif_writer *w)
+{
+    maif_hasher_stop(w->hasher);
+    w->hasher = NULL;
+}
+
+/* Starts the helper thread on the first small record (not on one CPU). */
+static maif_hasher *hasher(maif_writer *w)
+{
+    if (w->hasher || w->hasher_off) return w->hasher;
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !(w->hasher = maif_hasher_start(HASHER_RING))) w->hasher_off = 1;
+    return w->hasher;
+}
+
+/* Adds record r to the chain: its record hash, and a Merkle leaf if it is
+ * a block. hdr holds the content hash already. */
+static void chain_record(maif_writer *w, uint8_t *hdr, const uint8_t *ext, uint16_t ext_size, const uint8_t *meta,
+                         uint32_t meta_size)
+{
+    maif_sha256_parts(hdr + NR_RECORD_HASH, w->chain, 32, hdr, NAT_REC_HASHED, ext, ext_size, meta, meta_size);
+    memcpy(w->chain, hdr + NR_RECORD_HASH, 32);
+    if (hdr[NR_KIND] == NAT_KIND_BLOCK) {
+        uint8_t leaf[32];
+        nat_merkle_leaf(hdr + NR_RECORD_HASH, leaf);
+        nat_merkle_push(&w->merkle, leaf);
+    }
+}
+
+/* Waits for the queued content hashes and chains those records in append
+ * order. Afterwards w->chain and w->merkle cover every record appended, and
+ * wbuf may be written, moved or reused. */
+static void settle(maif_writer *w)
+{
+    if (w->hpend.len == 0) return;
+    maif_hasher_wait(w->hasher);
+    const hrec *r = (const hrec *)w->hpend.data;
+    for (size_t k = 0, n = w->hpend.len / sizeof *r; k < n; k++) {
+        uint8_t *hdr = w->wbuf.data + r[k].hdr;
+        chain_record(w, hdr, hdr + NAT_REC_HEADER, r[k].ext_size, hdr + NAT_REC_HEADER + r[k].ext_size,
+                     r[k].meta_size);
+    }
+    w->hpend.len = 0;
+}
+
 static int flush(maif_writer *w)
 {
+    settle(w);
     if (w->wbuf.len == 0) return MAIF_OK;
     if (pwrite_all(w->fd, w->wbuf.data, w->wbuf.len, w->wbuf_off) != 0) return nat_writer_io_fail(w, "write");
     w->wbuf_off += w->wbuf.len;
@@ -113,13 +168,18 @@ static int sync_file(maif_writer *w)
 /* How much of a record's hashing its caller has already done. */
 enum { HASH_BOTH, HASH_NONE };
 
-/* Appends a whole record to the buffer. The header is filled in except for
- * the hashes that `done` says are still to compute. */
+/* Appends a whole record to the buffer and the chain (blocks also to the
+ * Merkle tree). The header is filled in except for the hashes that `done`
+ * says are still to compute. A small payload's content hash is queued on
+ * the helper thread and the record chained later, by settle(); everything
+ * else settles the queue first, since the chain runs in append order. */
 static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t *ext, uint16_t ext_size,
                       const uint8_t *meta, uint32_t meta_size, const uint8_t *payload, uint64_t psize,
                       int done)
 {
     int written = 0;
+    int defer = done == HASH_BOTH && psize < DIRECT_MIN && hasher(w);
+    if (!defer) settle(w);
     if (done == HASH_BOTH && psize >= PIPELINE_MIN) {
         /* Hash on this thread while another writes the payload into place;
          * the header follows once the hash is known. A crash in between
@@ -139,17 +199,23 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
             return nat_writer_io_fail(w, "write");
         }
         written = 1;
-    } else if (done == HASH_BOTH) {
+    } else if (done == HASH_BOTH && !defer) {
         maif_sha256(payload, (size_t)psize, hdr + NR_CONTENT_HASH);
     }
-    if (done != HASH_NONE)
-        maif_sha256_parts(hdr + NR_RECORD_HASH, w->chain, 32, hdr, NAT_REC_HASHED, ext, ext_size, meta, meta_size);
-    memcpy(w->chain, hdr + NR_RECORD_HASH, 32);
+    if (done == HASH_NONE) {
+        memcpy(w->chain, hdr + NR_RECORD_HASH, 32);
+    } else if (!defer) {
+        chain_record(w, hdr, ext, ext_size, meta, meta_size);
+    }
 
     uint64_t head = NAT_REC_HEADER + (uint64_t)ext_size + meta_size;
     uint64_t pad1 = align8(head) - head, pad2 = align8(psize) - psize;
-    int rc = maif_buf_reserve(&w->wbuf, (size_t)(head + pad1 + (psize < DIRECT_MIN ? psize + pad2 : 0)));
+    size_t need = (size_t)(head + pad1 + (psize < DIRECT_MIN ? psize + pad2 : 0));
+    if (need > w->wbuf.cap - w->wbuf.len) settle(w); /* queued jobs point into wbuf, which may move */
+    int rc = maif_buf_reserve(&w->wbuf, need);
+    if (!rc && defer) rc = maif_buf_reserve(&w->hpend, sizeof(hrec));
     if (rc) return nat_writer_fail(w, rc, "out of memory buffering a record");
+    size_t hdr_at = w->wbuf.len;
     maif_buf_append(&w->wbuf, hdr, NAT_REC_HEADER);
     maif_buf_append(&w->wbuf, ext, ext_size);
     maif_buf_append(&w->wbuf, meta, meta_size);
@@ -160,7 +226,17 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
         if (!written && pwrite_all(w->fd, payload, (size_t)psize, poff) != 0) return nat_writer_io_fail(w, "write");
         w->wbuf_off = poff + psize;
     } else {
+        size_t at = w->wbuf.len;
         maif_buf_append(&w->wbuf, payload, (size_t)psize);
+        if (defer) {
+            uint8_t *h = w->wbuf.data + hdr_at;
+            if (maif_hasher_push(w->hasher, w->wbuf.data + at, (size_t)psize, h + NR_CONTENT_HASH) != 0) {
+                settle(w); /* the queue is full */
+                maif_hasher_push(w->hasher, w->wbuf.data + at, (size_t)psize, h + NR_CONTENT_HASH);
+            }
+            hrec r = {hdr_at, meta_size, ext_size};
+            maif_buf_append(&w->hpend, &r, sizeof r); /* reserved above: cannot fail */
+        }
     }
     maif_buf_append(&w->wbuf, zero_pad, (size_t)pad2);
     w->pos = poff + psize + pad2;
@@ -235,6 +311,7 @@ static int drain(maif_writer *w)
 {
     size_t n = w->bor.len / sizeof(borrowed);
     if (n == 0) return MAIF_OK;
+    settle(w);
     borrowed *bs = (borrowed *)w->bor.data;
     drain_ctx c = {w->fd, bs, n, 0};
     unsigned threads = 1;
@@ -252,12 +329,7 @@ static int drain(maif_writer *w)
     for (size_t k = 0; k < n && rc == MAIF_OK; k++) {
         borrowed *b = &bs[k];
         const uint8_t *ext = w->bor_em.data + b->em_off, *meta = ext + b->ext_size;
-        maif_sha256_parts(b->hdr + NR_RECORD_HASH, w->chain, 32, b->hdr, NAT_REC_HASHED, ext, b->ext_size, meta,
-                          b->meta_size);
-        memcpy(w->chain, b->hdr + NR_RECORD_HASH, 32);
-        uint8_t leaf[32];
-        nat_merkle_leaf(b->hdr + NR_RECORD_HASH, leaf);
-        nat_merkle_push(&w->merkle, leaf);
+        chain_record(w, b->hdr, ext, b->ext_size, meta, b->meta_size);
         head.len = 0;
         if (maif_buf_append(&head, b->hdr, NAT_REC_HEADER) || maif_buf_append(&head, ext, b->ext_size) ||
             maif_buf_append(&head, meta, b->meta_size) ||
@@ -337,9 +409,6 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
         w->pend.len -= sizeof off;
         return rc;
     }
-    uint8_t leaf[32];
-    nat_merkle_leaf(hdr + NR_RECORD_HASH, leaf);
-    nat_merkle_push(&w->merkle, leaf);
     if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
     return MAIF_OK;
 }
@@ -463,6 +532,7 @@ static int write_index(maif_writer *w, nat_seg *segs, uint32_t *nseg, uint64_t t
 
 static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint64_t ts)
 {
+    settle(w); /* the commit seals the chain and the Merkle root */
     uint32_t nfront = w->merkle.depth;
     uint64_t size = NC_FIXED + (uint64_t)nseg * NC_SEG_SIZE + (uint64_t)nfront * 32 + MAIF_SIGNATURE_BYTES +
                     NAT_TAIL_SIZE;
@@ -541,6 +611,8 @@ int maif_writer_rollback(maif_writer *w)
 {
     if (!w) return MAIF_EINVAL;
     if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
+    if (w->hpend.len) maif_hasher_wait(w->hasher); /* its jobs read wbuf */
+    w->hpend.len = 0;
     w->wbuf.len = 0;
     if (w->wbuf_off > w->c_end && ftruncate(w->fd, (off_t)w->c_end) != 0) return nat_writer_io_fail(w, "truncate");
     w->wbuf_off = w->pos = w->c_end;

@@ -15,6 +15,7 @@
 
 #include "format/native.h"
 #include "util/buf.h"
+#include "util/hasher.h"
 
 #define ID_POOL     (256u * MAIF_ID_BYTES) /* random bytes fetched at once for block ids */
 
@@ -53,11 +54,19 @@ struct maif_writer {
     maif_buf bor;         /* struct borrowed entries, in append order */
     maif_buf bor_em;      /* their ext ‖ metadata bytes, back to back */
     uint64_t bor_bytes;   /* payload bytes they hold */
+    /* small records in wbuf whose content hashes the helper thread is
+     * computing; they are chained (record hash, Merkle tree) by settle() */
+    maif_hasher *hasher;  /* NULL until the first small record, or for good */
+    int hasher_off;       /* 1: one CPU, or the helper could not start */
+    maif_buf hpend;       /* struct hrec entries, in append order */
     /* Block ids are random but not secret; one getrandom() per 256 ids
      * instead of one per block (the syscall cost more than hashing 1 KiB). */
     uint8_t id_pool[ID_POOL];
     uint32_t id_pool_used; /* bytes of id_pool handed out; ID_POOL: empty */
 };
+
+/* Stops the hashing helper (if any); for close. */
+void nat_writer_stop_hasher(maif_writer *w);
 
 /* Formats the handle's error message and returns code. */
 int nat_writer_fail(maif_writer *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
