@@ -12,7 +12,9 @@
  * of batches. Timing covers the adds and commits (and for the baseline the
  * writes and syncs), not file creation. For the single-commit run the
  * rate per CPU-second (CLOCK_PROCESS_CPUTIME_ID, user + system) is printed
- * too, because on a shared machine wall time also counts preemption. Each test file is deleted as soon
+ * too, because on a shared machine wall time also counts preemption. It
+ * counts every thread of the process, the writer's hashing helper
+ * included, so it falls below the wall-clock rate when both cores work. Each test file is deleted as soon
  * as it is measured, so dirty pages of one run do not slow the next.
  */
 #include <fcntl.h>

@@ -76,6 +76,7 @@ static int run(const char *src, const char *dir, int reps)
         maif_writer *w = NULL;
         bu_check(maif_writer_create(&w, path, key, "bench", MAIF_W_OVERWRITE), "writer create", maif_last_errmsg());
         maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload_size = MIB};
+        sync(); /* start clean: no writeback of earlier runs competing (run.sh does the same for dd) */
         double t0 = bu_now();
         for (uint64_t i = 0; i < nblocks; i++) {
             s.payload = data + i * MIB;
