@@ -9,7 +9,9 @@
  * write()) and not where the bytes came from. Each repetition creates a
  * fresh artifact in DIR (creation, which syncs the empty header, is not
  * timed), adds every 1 MiB block, commits once, and is timed up to the
- * return of the commit; the artifact is deleted afterwards. Repetitions
+ * return of the commit; the artifact is deleted afterwards. One warm-up run
+ * of each kind comes first and is discarded (the first gigabyte written
+ * after a pause runs slower here, for dd too). Repetitions
  * alternate between maif_writer_add_borrowed (the headline figure: the
  * data is in memory until the commit anyway, so the writer may hash the
  * whole batch on both cores) and maif_writer_add (each payload written and
@@ -71,8 +73,8 @@ static int run(const char *src, const char *dir, int reps)
     char *path = bu_path(dir, "bulk.maif");
     double rates[2][16];
     if (reps > 16) reps = 16;
-    for (int r = 0; r < 2 * reps; r++) {
-        int borrow = r % 2 == 0;
+    for (int r = -2; r < 2 * reps; r++) { /* r < 0: one warm-up of each, discarded */
+        int borrow = (r + 2) % 2 == 0;
         maif_writer *w = NULL;
         bu_check(maif_writer_create(&w, path, key, "bench", MAIF_W_OVERWRITE), "writer create", maif_last_errmsg());
         maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload_size = MIB};
@@ -87,7 +89,11 @@ static int run(const char *src, const char *dir, int reps)
         double t1 = bu_now();
         bu_check(maif_writer_close(w), "close", NULL);
         unlink(path);
-        rates[!borrow][r / 2] = (double)(nblocks * MIB) / (t1 - t0) / 1e6;
+        double rate = (double)(nblocks * MIB) / (t1 - t0) / 1e6;
+        if (getenv("BENCH_VERBOSE"))
+            fprintf(stderr, "  %s run %d: %.0f MB/s%s\n", borrow ? "borrowed" : "copying", r < 0 ? 0 : r / 2 + 1, rate,
+                    r < 0 ? " (warm-up)" : "");
+        if (r >= 0) rates[!borrow][r / 2] = rate;
     }
     char label[64], target[64];
     snprintf(label, sizeof label, "append 1MiB blocks (%llu MiB)", (unsigned long long)nblocks);
