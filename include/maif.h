@@ -23,11 +23,13 @@
  *   - The library never aborts or exits, and never prints.
  *   - Handles are not thread-safe; use one per thread. Several readers may
  *     share a file with one writer (the writer holds an exclusive lock).
- *   - Threads the library starts are its own business: verification hashes
- *     on a pool that lives for one call, and on a machine with more than
- *     one CPU a writer starts one helper thread ("maif-hash") for payload
- *     hashes at its first small block, joined by maif_writer_close. Do not
- *     use a writer in a child after fork().
+ *   - Threads the library starts are its own business, and it counts only
+ *     the CPUs the calling thread may run on (its affinity mask):
+ *     verification hashes on a pool that lives for one call, a commit
+ *     hashes borrowed payloads on one, and when two or more CPUs are usable
+ *     a writer starts one helper thread ("maif-hash") for payload hashes
+ *     at its first small block, joined by maif_writer_close. Do not use a
+ *     writer in a child after fork().
  */
 #ifndef MAIF_H
 #define MAIF_H
@@ -311,7 +313,7 @@ typedef struct maif_verify_options {
     const uint8_t *trusted; /* trusted_count pinned signer keys, MAIF_PUBKEY_BYTES each,
                                back to back; or NULL */
     size_t trusted_count;   /* 0: signer not pinned (an info finding says so) */
-    unsigned threads;       /* hashing threads; 0 = one per online CPU */
+    unsigned threads;       /* hashing threads; 0 = one per CPU this thread may use */
 } maif_verify_options;
 
 /* Verifies every byte of the file at path (either format). Returns MAIF_OK

@@ -448,11 +448,11 @@ static void check_layout_and_footer(v21_vctx *v, footer_hash *fh)
         ERR(v, "reserved", "footer", -1, fo + 44, "footer reserved bytes at offset %" PRIu64 " are not zero", fo + 44);
 }
 
-/* Threads for this file: opt->threads, else one per online CPU, at most
+/* Threads for this file: opt->threads, else one per usable CPU, at most
  * MAX_THREADS; one for a small file. */
 static unsigned pick_threads(const maif_verify_options *opt, const maif21 *m, size_t len)
 {
-    long n = opt && opt->threads ? (long)opt->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    long n = opt && opt->threads ? (long)opt->threads : (long)maif_pool_cpus();
     if (n < 1) n = 1;
     if (n > MAX_THREADS) n = MAX_THREADS;
     if (m->n < SMALL_BLOCKS && len < SMALL_BYTES) n = 1;

@@ -294,7 +294,7 @@ static void run_jobs(vstate *st)
 {
     uint64_t bytes = 0;
     for (uint64_t i = 0; i < st->njobs; i++) bytes += st->jobs[i].size;
-    unsigned n = st->opt && st->opt->threads ? st->opt->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n = st->opt && st->opt->threads ? st->opt->threads : maif_pool_cpus();
     if (n > MAIF_POOL_MAX_THREADS) n = MAIF_POOL_MAX_THREADS;
     if (n < 1 || bytes < (4u << 20)) n = 1;
     maif_pool_run(n, st->njobs, hash_job, st, NULL, 0);

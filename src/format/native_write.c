@@ -111,11 +111,12 @@ void nat_writer_stop_hasher(maif_writer *w)
     w->hasher = NULL;
 }
 
-/* Starts the helper thread on the first small record (not on one CPU). */
+/* Starts the helper thread on the first small record (not when this
+ * thread may use only one CPU). */
 static maif_hasher *hasher(maif_writer *w)
 {
     if (w->hasher || w->hasher_off) return w->hasher;
-    if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !(w->hasher = maif_hasher_start(HASHER_RING))) w->hasher_off = 1;
+    if (maif_pool_cpus() < 2 || !(w->hasher = maif_hasher_start(HASHER_RING))) w->hasher_off = 1;
     return w->hasher;
 }
 
@@ -315,10 +316,7 @@ static int drain(maif_writer *w)
     borrowed *bs = (borrowed *)w->bor.data;
     drain_ctx c = {w->fd, bs, n, 0};
     unsigned threads = 1;
-    if (w->bor_bytes >= PIPELINE_MIN) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cpus > 1 ? (unsigned)cpus : 1;
-    }
+    if (w->bor_bytes >= PIPELINE_MIN) threads = maif_pool_cpus();
     maif_pool_run(threads, (uint64_t)n + 1, drain_work, &c, NULL, 0);
     if (c.err) {
         errno = c.err;

@@ -15,6 +15,10 @@
 
 #define MAIF_POOL_MAX_THREADS 16
 
+/* CPUs the calling thread may run on (its affinity mask, so a container's
+ * cpuset counts, not the machine's CPUs); at least 1. */
+unsigned maif_pool_cpus(void);
+
 /* One work item. i is the item number, 0 <= i < count; scratch is the
  * calling thread's own scratch slot (see maif_pool_run), or NULL when the
  * caller gave none. work must write only item i's result and its scratch. */

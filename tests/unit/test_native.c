@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 
 #include "crypto/crypto.h"
 #include "format/native.h"
+#include "format/native_writer.h"
 #include "util/common.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -1060,6 +1062,64 @@ static void test_borrowed_payloads(void **state)
     for (int i = 0; i < 6; i++) free(bufs[i]);
 }
 
+/* With the writing thread pinned to one CPU the writer starts no helper
+ * thread and hashes inline; the files it writes are the same (offsets and
+ * content hashes of a mixed batch match the two-CPU run's) and verify. */
+static void test_single_cpu(void **state)
+{
+    fixture *f = *state;
+    cpu_set_t old, one;
+    assert_int_equal(sched_getaffinity(0, sizeof old, &old), 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &old)) cpu++;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    const size_t sizes[6] = {2u << 20, 0, 13, (1u << 20) + 5, 1000, 100};
+    uint8_t *bufs[6];
+    for (int i = 0; i < 6; i++) {
+        bufs[i] = malloc(sizes[i] + 1);
+        assert_non_null(bufs[i]);
+        pattern(bufs[i], sizes[i], 90 + (uint64_t)i);
+    }
+    char *multi = tu_path(f->dir, "multi.maif");
+    write_mixed(multi, f->key, 0x2b, bufs, sizes);
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    write_mixed(f->path, f->key, 0x2b, bufs, sizes);
+    maif_writer *w = NULL; /* many small blocks, as the hasher would take them */
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_OK);
+    assert_null(w->hasher);
+    for (int i = 0; i < 3000; i++) add_simple(w, MAIF_TYPE_TEXT, bufs[4], 1 + (size_t)i % 999, NULL, NULL);
+    assert_null(w->hasher);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(sched_setaffinity(0, sizeof old, &old), 0);
+    assert_verifies_clean(f->path);
+    maif_reader *a = NULL, *b = NULL;
+    assert_int_equal(maif_reader_open(&a, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&b, multi, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_count(a), 3006);
+    for (uint64_t i = 0; i < 6; i++) {
+        maif_block x, y;
+        assert_int_equal(maif_reader_block(a, i, &x), MAIF_OK);
+        assert_int_equal(maif_reader_block(b, i, &y), MAIF_OK);
+        assert_int_equal(x.offset, y.offset);
+        assert_memory_equal(x.content_hash, y.content_hash, 32);
+    }
+    maif_reader_close(a);
+    maif_reader_close(b);
+    /* and with two CPUs the same small blocks go through the helper */
+    if (CPU_COUNT(&old) > 1) {
+        assert_int_equal(maif_writer_open(&w, multi, f->key, 0), MAIF_OK);
+        add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
+        assert_non_null(w->hasher);
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        assert_int_equal(maif_writer_close(w), MAIF_OK);
+        assert_verifies_clean(multi);
+    }
+    free(multi);
+    for (int i = 0; i < 6; i++) free(bufs[i]);
+}
+
 /* A FIFO (or any non-regular file) is refused at once, never waited on. */
 static void test_fifo_refused(void **state)
 {
@@ -1166,6 +1226,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fifo_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_borrowed_payloads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_cpu, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
