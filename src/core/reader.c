@@ -321,7 +321,11 @@ static int build_records(maif_reader *r)
             cap *= 2;
         }
         int is_block = memcmp(rec.tag, NAT_TAG_BLOCK, 4) == 0;
-        recs[n++] = (maif_record){is_block ? "block" : memcmp(rec.tag, NAT_TAG_INDEX, 4) == 0 ? "index" : "commit",
+        const char *kind = is_block                                 ? "block"
+                           : memcmp(rec.tag, NAT_TAG_INDEX, 4) == 0 ? "index"
+                           : memcmp(rec.tag, NAT_TAG_DIR, 4) == 0   ? "directory"
+                                                                    : "commit";
+        recs[n++] = (maif_record){kind,
                                   off, rec.end - off, is_block ? (int64_t)blocks++ : -1, rec.type};
         off = rec.end;
     }

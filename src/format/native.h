@@ -23,8 +23,8 @@
 /* ---- file header */
 #define NAT_MAGIC            "\x89MAIF\r\n\x1a"
 #define NAT_MAGIC_LEN        8
-#define NAT_WRITE_VERSION    1 /* writers must know this version to append */
-#define NAT_READ_VERSION     1 /* readers must know this version to read */
+#define NAT_WRITE_VERSION    2 /* writers must know this version to append */
+#define NAT_READ_VERSION     2 /* readers must know this version to read */
 #define NAT_FIXED_HEADER     64
 #define NAT_HEADER_MAX       65536 /* header_size limit (fixed part + JSON + pad) */
 
@@ -59,6 +59,7 @@
 #define NAT_KIND_BLOCK  'B'
 #define NAT_KIND_INDEX  'I'
 #define NAT_KIND_COMMIT 'C'
+#define NAT_KIND_DIR    'D'
 #define NAT_REC_VERSION 1
 #define NAT_REC_F_SUPERSEDES 0x0001u /* the extension area holds a supersedes TLV */
 #define NAT_REC_F_KNOWN      0x0001u /* every other flag bit is reserved, zero */
@@ -66,6 +67,7 @@
 #define NAT_TAG_BLOCK  "MBLK"
 #define NAT_TAG_INDEX  "MIDX"
 #define NAT_TAG_COMMIT "MCMT"
+#define NAT_TAG_DIR    "MDIR"
 
 /* ---- extension TLVs: u16 tag, u16 length, value; they fill ext_size exactly */
 #define NAT_EXT_SUPERSEDES   0x0001 /* 16-byte block id */
@@ -80,8 +82,17 @@
 #define NAT_MAX_SEGMENTS    64
 #define NAT_MAX_FRONTIER    64
 
-/* ---- index record payload: u64 first, u64 count, count × u64 offset */
-#define NAT_INDEX_HEAD 16
+/* ---- index records.
+ * A leaf ('I') maps the blocks of one batch to their offsets:
+ *   u64 first, u64 count, u64 base, then count × u32 (offset − base).
+ * A directory ('D') lists leaves, so that merging index segments rewrites
+ * one 16-byte entry per leaf instead of every block offset:
+ *   u64 first, u64 count, u64 nleaf, then nleaf × (u64 leaf offset,
+ *   u64 leaf's first block); leaf k covers up to the next one's first. */
+#define NAT_INDEX_HEAD  24
+#define NAT_DIR_HEAD    24
+#define NAT_DIR_ENTRY   16
+#define NAT_LEAF_SPAN   ((uint64_t)1 << 32) /* entries are u32: a leaf spans less than 4 GiB */
 
 /* ---- commit record payload */
 #define NC_SEQ         0   /* u64 commit number, from 0 */

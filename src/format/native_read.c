@@ -16,8 +16,41 @@
 #include "format/native.h"
 #include "util/common.h"
 
+/* Reads the head (first, count) of the index record at off, which must be
+ * a leaf or a directory whose payload holds exactly what the head says.
+ * Returns the record kind, or 0 if it is neither or is malformed. */
+static int index_head(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t *first, uint64_t *count,
+                      nat_rec *r)
+{
+    int torn;
+    if (nat_rec_parse(base, limit, off, r, &torn, NULL, 0) != MAIF_OK || r->ext_size != 0 || r->meta_size != 0)
+        return 0;
+    const uint8_t *p = base + r->payload_off;
+    if (memcmp(r->tag, NAT_TAG_INDEX, 4) == 0) {
+        if (r->stored_size < NAT_INDEX_HEAD) return 0;
+        *first = rd64le(p);
+        *count = rd64le(p + 8);
+        if (*count == 0 || *count > (r->stored_size - NAT_INDEX_HEAD) / 4 ||
+            r->stored_size != NAT_INDEX_HEAD + 4 * *count)
+            return 0;
+        return NAT_KIND_INDEX;
+    }
+    if (memcmp(r->tag, NAT_TAG_DIR, 4) == 0) {
+        if (r->stored_size < NAT_DIR_HEAD) return 0;
+        *first = rd64le(p);
+        *count = rd64le(p + 8);
+        uint64_t nleaf = rd64le(p + 16);
+        if (*count == 0 || nleaf == 0 || nleaf > *count || nleaf > (r->stored_size - NAT_DIR_HEAD) / NAT_DIR_ENTRY ||
+            r->stored_size != NAT_DIR_HEAD + NAT_DIR_ENTRY * nleaf || rd64le(p + NAT_DIR_HEAD + 8) != *first)
+            return 0;
+        return NAT_KIND_DIR;
+    }
+    return 0;
+}
+
 /* Checks that the commit's segments tile [0, blocks) and point at index
- * records whose heads agree. O(segments). */
+ * records (leaves or directories) whose heads agree. O(segments); the
+ * leaves a directory lists are checked when a lookup reaches them. */
 static int check_segments(const uint8_t *base, uint64_t limit, const nat_header *h, const nat_commit *c, char *err,
                           size_t errcap)
 {
@@ -25,12 +58,10 @@ static int check_segments(const uint8_t *base, uint64_t limit, const nat_header 
     for (uint32_t i = 0; i < c->nseg; i++) {
         const nat_seg *s = &c->seg[i];
         nat_rec r;
-        int torn;
+        uint64_t first, count;
         if (s->off < h->header_size || s->first != next || s->count == 0 ||
-            nat_rec_parse(base, limit, s->off, &r, &torn, NULL, 0) != MAIF_OK ||
-            memcmp(r.tag, NAT_TAG_INDEX, 4) != 0 || r.ext_size != 0 || r.meta_size != 0 ||
-            s->count > (UINT64_MAX - NAT_INDEX_HEAD) / 8 || r.stored_size != NAT_INDEX_HEAD + 8 * s->count ||
-            rd64le(base + r.payload_off) != s->first || rd64le(base + r.payload_off + 8) != s->count)
+            !index_head(base, limit, s->off, &first, &count, &r) || first != s->first || count != s->count ||
+            s->count > UINT64_MAX - s->first)
             return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: index segment %u is damaged",
                                 (unsigned long long)c->off, i);
         next = s->first + s->count;
@@ -132,6 +163,22 @@ void nat_view_free(nat_view *v)
     v->offsets = NULL;
 }
 
+/* Offset of block i from the leaf at off (which must cover i). */
+static int leaf_lookup(const nat_view *v, const uint8_t *base, uint64_t off, uint64_t i, uint64_t *out)
+{
+    nat_rec r;
+    uint64_t first, count;
+    if (off < v->hdr.header_size || index_head(base, v->committed, off, &first, &count, &r) != NAT_KIND_INDEX ||
+        i < first || i - first >= count)
+        return MAIF_EFORMAT;
+    const uint8_t *p = base + r.payload_off;
+    uint64_t o = rd64le(p + 16) + rd32le(p + NAT_INDEX_HEAD + 4 * (i - first));
+    if (o < rd64le(p + 16) || o < v->hdr.header_size || o % 8 != 0 || !in_bounds(o, NAT_REC_HEADER, v->committed))
+        return MAIF_EFORMAT;
+    *out = o;
+    return MAIF_OK;
+}
+
 int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, uint64_t *off)
 {
     if (i >= v->last.blocks) return MAIF_ENOTFOUND;
@@ -147,10 +194,18 @@ int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, ui
         else hi = mid;
     }
     const nat_seg *s = &v->last.seg[lo];
-    uint64_t o = rd64le(base + s->off + NAT_REC_HEADER + NAT_INDEX_HEAD + 8 * (i - s->first));
-    if (o < v->hdr.header_size || o % 8 != 0 || !in_bounds(o, NAT_REC_HEADER, v->committed)) return MAIF_EFORMAT;
-    *off = o;
-    return MAIF_OK;
+    if (base[s->off + NR_KIND] == NAT_KIND_INDEX) return leaf_lookup(v, base, s->off, i, off);
+    /* A directory (its head was checked at open): binary search its leaves
+     * by first block; the leaf itself must then cover i. */
+    const uint8_t *p = base + s->off + NAT_REC_HEADER;
+    uint64_t n = rd64le(p + 16), a = 0, b = n;
+    const uint8_t *e = p + NAT_DIR_HEAD;
+    while (b - a > 1) {
+        uint64_t mid = a + (b - a) / 2;
+        if (rd64le(e + NAT_DIR_ENTRY * mid + 8) <= i) a = mid;
+        else b = mid;
+    }
+    return leaf_lookup(v, base, rd64le(e + NAT_DIR_ENTRY * a), i, off);
 }
 
 int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, maif_block *out, char *err,

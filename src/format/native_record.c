@@ -25,6 +25,11 @@ int nat_header_parse(const uint8_t *base, uint64_t size, nat_header *h, char *er
     if (rv > NAT_READ_VERSION)
         return maif_set_err(err, errcap, MAIF_EVERSION, "file needs reader version %u; this library reads %u", rv,
                             NAT_READ_VERSION);
+    if (rv < NAT_READ_VERSION)
+        return maif_set_err(err, errcap, MAIF_EVERSION,
+                            "file has read version %u, the pre-release layout of maif before 2026-11-25 (8-byte "
+                            "index entries); this library reads version %u only",
+                            rv, NAT_READ_VERSION);
     h->header_size = rd32le(base + NH_HEADER_SIZE);
     h->created = rd64le(base + NH_CREATED);
     memcpy(h->file_id, base + NH_FILE_ID, MAIF_ID_BYTES);
@@ -53,7 +58,8 @@ int nat_rec_parse(const uint8_t *base, uint64_t size, uint64_t off, nat_rec *r, 
     r->hdr = p;
     const char *tag = p[NR_KIND] == NAT_KIND_BLOCK ? NAT_TAG_BLOCK
                       : p[NR_KIND] == NAT_KIND_INDEX ? NAT_TAG_INDEX
-                      : p[NR_KIND] == NAT_KIND_COMMIT ? NAT_TAG_COMMIT : NULL;
+                      : p[NR_KIND] == NAT_KIND_COMMIT ? NAT_TAG_COMMIT
+                      : p[NR_KIND] == NAT_KIND_DIR    ? NAT_TAG_DIR : NULL;
     if (tag) memcpy(r->tag, tag, 4);
     r->version = p[NR_VERSION];
     r->flags = rd16le(p + NR_FLAGS);

@@ -32,8 +32,10 @@ typedef struct job {
     int bad;
 } job;
 
+/* An index record met so far (in file order, so sorted by offset). */
 typedef struct idx_seen {
     uint64_t off, first, count;
+    char kind; /* NAT_KIND_INDEX (leaf) or NAT_KIND_DIR */
     int ok;
 } idx_seen;
 
@@ -172,16 +174,42 @@ static int plain_internal(vstate *st, const nat_rec *r, const char *what)
     return 0;
 }
 
+/* The index record at off met earlier, or NULL. */
+static const idx_seen *find_idx(const vstate *st, uint64_t off)
+{
+    uint64_t lo = 0, hi = st->nidx;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (st->idx[mid].off < off) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < st->nidx && st->idx[lo].off == off ? &st->idx[lo] : NULL;
+}
+
+static void remember_idx(vstate *st, const nat_rec *r, uint64_t first, uint64_t count, char kind, int ok)
+{
+    push_job(st, r, -1, r->stored_size);
+    if (grow((void **)&st->idx, &st->cap_idx, st->nidx, sizeof *st->idx)) {
+        st->oom = 1;
+        return;
+    }
+    st->idx[st->nidx++] = (idx_seen){r->off, first, count, kind, ok};
+}
+
+/* A leaf: u64 first, u64 count, u64 base, count × u32 (offset − base);
+ * every entry must be the offset of that block. */
 static void do_index(vstate *st, const nat_rec *r)
 {
     int ok = plain_internal(st, r, "index") == 0;
     const uint8_t *p = st->base + r->payload_off;
-    uint64_t first = 0, count = 0;
+    uint64_t first = 0, count = 0, base = 0;
     if (r->stored_size < NAT_INDEX_HEAD) ok = 0;
     else {
         first = rd64le(p);
         count = rd64le(p + 8);
-        if (count > (r->stored_size - NAT_INDEX_HEAD) / 8 || r->stored_size != NAT_INDEX_HEAD + 8 * count) ok = 0;
+        base = rd64le(p + 16);
+        if (count == 0 || count > (r->stored_size - NAT_INDEX_HEAD) / 4 || r->stored_size != NAT_INDEX_HEAD + 4 * count)
+            ok = 0;
     }
     if (!ok) {
         ERR(st, "index", "index", -1, r->off, "index record at offset %llu: malformed", (unsigned long long)r->off);
@@ -191,22 +219,61 @@ static void do_index(vstate *st, const nat_rec *r)
             (unsigned long long)st->nblocks);
         ok = 0;
     } else {
-        for (uint64_t i = 0; i < count; i++)
-            if (rd64le(p + NAT_INDEX_HEAD + 8 * i) != st->offs[first + i]) {
-                ERR(st, "index", "index", (int64_t)(first + i), r->payload_off + NAT_INDEX_HEAD + 8 * i,
-                    "index record at offset %llu: entry for block %llu is %llu, the block is at %llu",
-                    (unsigned long long)r->off, (unsigned long long)(first + i),
-                    (unsigned long long)rd64le(p + NAT_INDEX_HEAD + 8 * i), (unsigned long long)st->offs[first + i]);
+        for (uint64_t i = 0; i < count; i++) {
+            uint64_t o = base + rd32le(p + NAT_INDEX_HEAD + 4 * i);
+            if (o != st->offs[first + i]) {
+                ERR(st, "index", "index", (int64_t)(first + i), r->payload_off + NAT_INDEX_HEAD + 4 * i,
+                    "index record at offset %llu: entry for block %llu gives offset %llu, the block is at %llu",
+                    (unsigned long long)r->off, (unsigned long long)(first + i), (unsigned long long)o,
+                    (unsigned long long)st->offs[first + i]);
                 ok = 0;
                 break;
             }
+        }
     }
-    push_job(st, r, -1, r->stored_size);
-    if (grow((void **)&st->idx, &st->cap_idx, st->nidx, sizeof *st->idx)) {
-        st->oom = 1;
-        return;
+    remember_idx(st, r, first, count, NAT_KIND_INDEX, ok);
+}
+
+/* A directory: u64 first, u64 count, u64 nleaf, nleaf × (u64 offset, u64
+ * first); every entry must name a sound leaf met earlier, and the leaves
+ * must tile [first, first + count). */
+static void do_dir(vstate *st, const nat_rec *r)
+{
+    int ok = plain_internal(st, r, "index") == 0;
+    const uint8_t *p = st->base + r->payload_off;
+    uint64_t first = 0, count = 0, n = 0;
+    if (r->stored_size < NAT_DIR_HEAD) ok = 0;
+    else {
+        first = rd64le(p);
+        count = rd64le(p + 8);
+        n = rd64le(p + 16);
+        if (count == 0 || n == 0 || n > (r->stored_size - NAT_DIR_HEAD) / NAT_DIR_ENTRY ||
+            r->stored_size != NAT_DIR_HEAD + NAT_DIR_ENTRY * n)
+            ok = 0;
     }
-    st->idx[st->nidx++] = (idx_seen){r->off, first, count, ok};
+    if (!ok) {
+        ERR(st, "index", "index", -1, r->off, "index directory at offset %llu: malformed", (unsigned long long)r->off);
+    } else {
+        uint64_t next = first;
+        for (uint64_t i = 0; i < n && ok; i++) {
+            const uint8_t *e = p + NAT_DIR_HEAD + NAT_DIR_ENTRY * i;
+            const idx_seen *l = find_idx(st, rd64le(e));
+            if (!l || l->kind != NAT_KIND_INDEX || !l->ok || l->first != rd64le(e + 8) || l->first != next) {
+                ERR(st, "index", "index", -1, r->payload_off + NAT_DIR_HEAD + NAT_DIR_ENTRY * i,
+                    "index directory at offset %llu: entry %llu does not name a sound index record for block %llu",
+                    (unsigned long long)r->off, (unsigned long long)i, (unsigned long long)next);
+                ok = 0;
+            } else {
+                next = l->first + l->count;
+            }
+        }
+        if (ok && next - first != count) {
+            ERR(st, "index", "index", -1, r->off, "index directory at offset %llu: its leaves cover %llu blocks, it claims %llu",
+                (unsigned long long)r->off, (unsigned long long)(next - first), (unsigned long long)count);
+            ok = 0;
+        }
+    }
+    remember_idx(st, r, first, count, NAT_KIND_DIR, ok);
 }
 
 static void do_commit(vstate *st, const nat_rec *r)
@@ -247,13 +314,8 @@ static void do_commit(vstate *st, const nat_rec *r)
     uint64_t next = 0;
     for (uint32_t i = 0; i < c.nseg; i++) {
         const nat_seg *s = &c.seg[i];
-        int found = 0;
-        for (uint64_t k = st->nidx; k-- > 0;)
-            if (st->idx[k].off == s->off) {
-                found = st->idx[k].ok && st->idx[k].first == s->first && st->idx[k].count == s->count;
-                break;
-            }
-        if (!found || s->first != next) {
+        const idx_seen *x = find_idx(st, s->off);
+        if (!x || !x->ok || x->first != s->first || x->count != s->count || s->first != next) {
             ERR(st, "index", "commit", -1, r->off, "commit %llu at offset %llu: index segment %u does not match an index record",
                 (unsigned long long)c.seq, (unsigned long long)r->off, i);
             break;
@@ -345,7 +407,8 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
             break;
         }
         int64_t blk = memcmp(r.tag, NAT_TAG_BLOCK, 4) == 0 ? (int64_t)st.nblocks : -1;
-        const char *sec = blk >= 0 ? "block" : memcmp(r.tag, NAT_TAG_INDEX, 4) == 0 ? "index" : "commit";
+        int is_dir = memcmp(r.tag, NAT_TAG_DIR, 4) == 0;
+        const char *sec = blk >= 0 ? "block" : is_dir || memcmp(r.tag, NAT_TAG_INDEX, 4) == 0 ? "index" : "commit";
         uint8_t rh[32];
         nat_rec_hash(base, &r, prev, rh);
         if (memcmp(rh, r.hdr + NR_RECORD_HASH, 32) != 0)
@@ -358,6 +421,7 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
             ERR(&st, "unsupported", sec, blk, off, "%s record at offset %llu: codec %u / cipher %u not supported by this version",
                 sec, (unsigned long long)off, r.codec, r.cipher);
         if (blk >= 0) do_block(&st, &r, r.hdr + NR_RECORD_HASH);
+        else if (is_dir) do_dir(&st, &r);
         else if (sec[0] == 'i') do_index(&st, &r);
         else do_commit(&st, &r);
         memcpy(prev, r.hdr + NR_RECORD_HASH, 32); /* continue from the stored hash: one finding per damaged record */

@@ -437,20 +437,51 @@ int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_
     return MAIF_OK;
 }
 
-/* Reads the offsets stored in a committed index segment. */
-static int read_segment(maif_writer *w, const nat_seg *s, uint64_t *dst)
+/* One leaf of the index: its record offset and the first block it maps. */
+typedef struct leaf_ref {
+    uint64_t off, first;
+} leaf_ref;
+_Static_assert(sizeof(leaf_ref) == NAT_DIR_ENTRY, "a directory entry decodes in place");
+
+static int pread_all(maif_writer *w, void *dst, size_t n, uint64_t at)
 {
-    size_t n = (size_t)s->count * 8;
-    uint64_t at = s->off + NAT_REC_HEADER + NAT_INDEX_HEAD;
-    uint8_t *tmp = (uint8_t *)dst;
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = pread(w->fd, tmp + got, n - got, (off_t)(at + got));
+    uint8_t *p = dst;
+    for (size_t got = 0; got < n;) {
+        ssize_t k = pread(w->fd, p + got, n - got, (off_t)(at + got));
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) return nat_writer_io_fail(w, "read index");
         got += (size_t)k;
     }
-    for (size_t i = 0; i < s->count; i++) dst[i] = rd64le(tmp + 8 * i); /* in place: same width */
+    return MAIF_OK;
+}
+
+/* Appends the leaves of committed segment s (a leaf, or a directory of
+ * leaves) to out. The segment's head was checked when the writer opened
+ * the file or wrote it. */
+static int segment_leaves(maif_writer *w, const nat_seg *s, maif_buf *out)
+{
+    uint8_t kind;
+    int rc = pread_all(w, &kind, 1, s->off + NR_KIND);
+    if (rc) return rc;
+    if (kind == NAT_KIND_INDEX) {
+        leaf_ref l = {s->off, s->first};
+        return maif_buf_append(out, &l, sizeof l) ? nat_writer_fail(w, MAIF_ENOMEM, "out of memory") : MAIF_OK;
+    }
+    uint8_t head[NAT_DIR_HEAD];
+    if ((rc = pread_all(w, head, sizeof head, s->off + NAT_REC_HEADER))) return rc;
+    uint64_t n = rd64le(head + 16);
+    if (n == 0 || n > s->count) return nat_writer_fail(w, MAIF_EFORMAT, "%s: index directory is damaged", w->path);
+    size_t at = out->len;
+    if (maif_buf_reserve(out, (size_t)n * sizeof(leaf_ref)))
+        return nat_writer_fail(w, MAIF_ENOMEM, "out of memory reading the index");
+    /* the stored entries have the layout of leaf_ref: read, then decode in place */
+    uint8_t *raw = out->data + at;
+    if ((rc = pread_all(w, raw, (size_t)n * NAT_DIR_ENTRY, s->off + NAT_REC_HEADER + NAT_DIR_HEAD))) return rc;
+    for (uint64_t i = 0; i < n; i++) {
+        leaf_ref l = {rd64le(raw + NAT_DIR_ENTRY * i), rd64le(raw + NAT_DIR_ENTRY * i + 8)};
+        memcpy(raw + NAT_DIR_ENTRY * i, &l, sizeof l);
+    }
+    out->len = at + (size_t)n * sizeof(leaf_ref);
     return MAIF_OK;
 }
 
@@ -481,50 +512,92 @@ static uint32_t merge_start(const nat_seg *segs, uint32_t nseg, uint64_t count)
     return keep;
 }
 
-/* Builds the batch's index segment (merging older ones as the size rule
- * asks) into an index record; updates segs/nseg to the new list. */
+/* Writes leaves mapping blocks first.. to the n offsets offs (native
+ * order), one leaf per run of blocks within NAT_LEAF_SPAN of its first;
+ * appends a leaf_ref for each to out. */
+static int write_leaves(maif_writer *w, uint64_t first, const uint64_t *offs, uint64_t n, uint64_t ts, maif_buf *out)
+{
+    for (uint64_t i = 0; i < n;) {
+        uint64_t j = i + 1;
+        while (j < n && offs[j] - offs[i] < NAT_LEAF_SPAN) j++;
+        uint64_t count = j - i, psize = NAT_INDEX_HEAD + 4 * count;
+        uint8_t *payload = malloc((size_t)psize);
+        if (!payload) return nat_writer_fail(w, MAIF_ENOMEM, "out of memory building the index");
+        wr64le(payload, first + i);
+        wr64le(payload + 8, count);
+        wr64le(payload + 16, offs[i]);
+        for (uint64_t k = 0; k < count; k++) wr32le(payload + NAT_INDEX_HEAD + 4 * k, (uint32_t)(offs[i + k] - offs[i]));
+        leaf_ref l = {w->pos, first + i};
+        uint8_t hdr[NAT_REC_HEADER];
+        hdr_init(hdr, NAT_KIND_INDEX, 0, psize, ts, 0, 0, NULL);
+        int rc = maif_buf_append(out, &l, sizeof l) ? nat_writer_fail(w, MAIF_ENOMEM, "out of memory")
+                                                    : put_record(w, hdr, NULL, 0, NULL, 0, payload, psize, HASH_BOTH);
+        free(payload);
+        if (rc) return rc;
+        i = j;
+    }
+    return MAIF_OK;
+}
+
+/* Writes the batch's index: a leaf with its block offsets (written once,
+ * never rewritten), then, when the size rule asks to merge it with older
+ * segments (or a rebuild or a huge batch made several leaves), one
+ * directory listing the leaves of every merged segment. Updates segs/nseg
+ * to the new list. */
 static int write_index(maif_writer *w, nat_seg *segs, uint32_t *nseg, uint64_t ts)
 {
     uint64_t npend = w->pend.len / 8;
+    if (npend == 0 && !w->rebuild_index) return MAIF_OK;
+    maif_buf leaves = {0}, all = {0};
     uint64_t first = w->c_blocks, count = npend;
-    uint32_t keep = *nseg;
+    int rc = MAIF_OK;
+    uint32_t keep;
     if (w->rebuild_index) {
-        keep = 0;
+        /* the stored index was damaged: map every block afresh */
         first = 0;
         count = w->c_blocks + npend;
-    } else if (npend) {
-        keep = merge_start(segs, *nseg, count);
-        for (uint32_t i = keep; i < *nseg; i++) count += segs[i].count;
-        if (keep < *nseg) first = segs[keep].first;
-    }
-    if (count == 0) return MAIF_OK;
-    uint64_t psize = NAT_INDEX_HEAD + 8 * count;
-    uint8_t *payload = malloc((size_t)psize);
-    if (!payload) return nat_writer_fail(w, MAIF_ENOMEM, "out of memory building the index");
-    wr64le(payload, first);
-    wr64le(payload + 8, count);
-    uint64_t *dst = (uint64_t *)(payload + NAT_INDEX_HEAD);
-    uint64_t k = 0;
-    int rc = MAIF_OK;
-    if (w->rebuild_index) {
-        memcpy(dst, w->rebuild.data, (size_t)w->c_blocks * 8);
-        k = w->c_blocks;
+        keep = *nseg = 0;
+        rc = write_leaves(w, 0, (const uint64_t *)w->rebuild.data, w->c_blocks, ts, &leaves);
+        if (!rc) rc = write_leaves(w, w->c_blocks, (const uint64_t *)w->pend.data, npend, ts, &leaves);
     } else {
-        for (uint32_t i = keep; i < *nseg && rc == MAIF_OK; i++) {
-            rc = read_segment(w, &segs[i], dst + k);
-            k += segs[i].count;
-        }
+        rc = write_leaves(w, first, (const uint64_t *)w->pend.data, npend, ts, &leaves);
+        keep = merge_start(segs, *nseg, count);
     }
-    if (rc == MAIF_OK) {
-        memcpy(dst + k, w->pend.data, w->pend.len);
-        for (uint64_t i = 0; i < count; i++) wr64le((uint8_t *)(dst + i), dst[i]); /* to little-endian, in place */
-        uint8_t hdr[NAT_REC_HEADER];
-        hdr_init(hdr, NAT_KIND_INDEX, 0, psize, ts, 0, 0, NULL);
-        segs[keep] = (nat_seg){w->pos, first, count};
-        rc = put_record(w, hdr, NULL, 0, NULL, 0, payload, psize, HASH_BOTH);
+    if (rc == MAIF_OK && count == 0) {
+        *nseg = 0; /* a rebuild of an empty artifact */
+    } else if (rc == MAIF_OK && keep == *nseg && leaves.len == sizeof(leaf_ref)) {
+        segs[keep] = (nat_seg){((leaf_ref *)leaves.data)->off, first, count};
         *nseg = keep + 1;
+    } else if (rc == MAIF_OK) {
+        uint64_t dfirst = keep < *nseg ? segs[keep].first : first, dcount = count;
+        for (uint32_t i = keep; i < *nseg && rc == MAIF_OK; i++) {
+            rc = segment_leaves(w, &segs[i], &all);
+            dcount += segs[i].count;
+        }
+        if (rc == MAIF_OK && maif_buf_append(&all, leaves.data, leaves.len))
+            rc = nat_writer_fail(w, MAIF_ENOMEM, "out of memory building the index");
+        uint64_t n = all.len / sizeof(leaf_ref), psize = NAT_DIR_HEAD + NAT_DIR_ENTRY * n;
+        uint8_t *payload = rc == MAIF_OK ? malloc((size_t)psize) : NULL;
+        if (rc == MAIF_OK && !payload) rc = nat_writer_fail(w, MAIF_ENOMEM, "out of memory building the index");
+        if (rc == MAIF_OK) {
+            wr64le(payload, dfirst);
+            wr64le(payload + 8, dcount);
+            wr64le(payload + 16, n);
+            const leaf_ref *l = (const leaf_ref *)all.data;
+            for (uint64_t i = 0; i < n; i++) {
+                wr64le(payload + NAT_DIR_HEAD + NAT_DIR_ENTRY * i, l[i].off);
+                wr64le(payload + NAT_DIR_HEAD + NAT_DIR_ENTRY * i + 8, l[i].first);
+            }
+            uint8_t hdr[NAT_REC_HEADER];
+            hdr_init(hdr, NAT_KIND_DIR, 0, psize, ts, 0, 0, NULL);
+            segs[keep] = (nat_seg){w->pos, dfirst, dcount};
+            rc = put_record(w, hdr, NULL, 0, NULL, 0, payload, psize, HASH_BOTH);
+            *nseg = keep + 1;
+        }
+        free(payload);
     }
-    free(payload);
+    maif_buf_free(&leaves);
+    maif_buf_free(&all);
     return rc;
 }
 

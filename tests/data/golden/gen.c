@@ -301,14 +301,14 @@ static int golden_generate(const char *dir, char *err, size_t cap)
     t.b[r.payload_off + r.stored_size - NAT_TAIL_SIZE - MAIF_SIGNATURE_BYTES + 7] ^= 0x40;
     EMIT("wrong_signature.maif");
 
-    /* the last index record's entry for block 6 points at block 7 */
+    /* the last index leaf's entry for block 6 points at block 7 */
     RESET();
     FIND(NAT_TAG_INDEX, 2, &r);
     {
         uint8_t *p = t.b + r.payload_off;
         uint64_t first = rd64le(p), count = rd64le(p + 8);
         if (first > 6 || first + count < 8) goto out;
-        wr64le(p + NAT_INDEX_HEAD + 8 * (6 - first), rd64le(p + NAT_INDEX_HEAD + 8 * (7 - first)));
+        wr32le(p + NAT_INDEX_HEAD + 4 * (6 - first), rd32le(p + NAT_INDEX_HEAD + 4 * (7 - first)));
     }
     EMIT("damaged_index.maif");
 
