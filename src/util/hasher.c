@@ -31,6 +31,8 @@ typedef struct job {
     const uint8_t *data;
     size_t size;
     uint8_t *out;
+    void (*fn)(void *); /* set: a call job, fn(arg) instead of a hash */
+    void *arg;
 } job;
 
 struct maif_hasher {
@@ -75,7 +77,8 @@ static int claim(maif_hasher *h, uint64_t *i)
 static void run(maif_hasher *h, uint64_t i)
 {
     const job *j = &h->ring[i & (h->cap - 1)];
-    maif_sha256(j->data, j->size, j->out);
+    if (j->fn) j->fn(j->arg);
+    else maif_sha256(j->data, j->size, j->out);
     atomic_fetch_add_explicit(&h->done, 1, memory_order_release);
 }
 
@@ -130,11 +133,11 @@ fail_ring:
     return NULL;
 }
 
-int maif_hasher_push(maif_hasher *h, const void *data, size_t size, uint8_t out[32])
+static int push(maif_hasher *h, job j)
 {
     uint64_t p = atomic_load_explicit(&h->published, memory_order_relaxed);
     if (p - h->base >= h->cap) return -1;
-    h->ring[p & (h->cap - 1)] = (job){data, size, out};
+    h->ring[p & (h->cap - 1)] = j;
     atomic_store(&h->published, p + 1);
     if (atomic_load(&h->sleeping)) {
         pthread_mutex_lock(&h->mu);
@@ -142,6 +145,16 @@ int maif_hasher_push(maif_hasher *h, const void *data, size_t size, uint8_t out[
         pthread_mutex_unlock(&h->mu);
     }
     return 0;
+}
+
+int maif_hasher_push(maif_hasher *h, const void *data, size_t size, uint8_t out[32])
+{
+    return push(h, (job){data, size, out, NULL, NULL});
+}
+
+int maif_hasher_push_call(maif_hasher *h, void (*fn)(void *), void *arg)
+{
+    return push(h, (job){NULL, 0, NULL, fn, arg});
 }
 
 size_t maif_hasher_pending(const maif_hasher *h)

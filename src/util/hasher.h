@@ -9,6 +9,9 @@
  * thread whatever the helper has not taken yet and returns once every
  * queued job is done. The helper sleeps when the queue is empty.
  *
+ * The same queue also takes the odd other job that can run beside the
+ * producer (the writer signs a commit there while it writes the batch).
+ *
  * One producer only: push and wait must not be called concurrently.
  * Between a push and the wait that follows, the producer must neither move
  * nor modify the job's input bytes nor read or write its output slot.
@@ -28,6 +31,9 @@ maif_hasher *maif_hasher_start(size_t cap);
 /* Queues out = SHA-256(data[0..size)). Returns 0, or -1 when the queue is
  * full (call maif_hasher_wait, then push again). */
 int maif_hasher_push(maif_hasher *h, const void *data, size_t size, uint8_t out[32]);
+/* Queues fn(arg), to run on the helper (or on the caller, in a wait).
+ * Returns 0, or -1 when the queue is full. */
+int maif_hasher_push_call(maif_hasher *h, void (*fn)(void *), void *arg);
 /* Jobs queued since the last wait. */
 size_t maif_hasher_pending(const maif_hasher *h);
 /* Finishes every queued job (helping on this thread) and returns when all

@@ -2,8 +2,9 @@
  * test_hasher.c — the background SHA-256 queue (src/util/hasher.c) that
  * the writer uses for small payloads: results equal one-shot SHA-256
  * whatever the mix of queue lengths, sizes and pauses (so the helper both
- * spins and sleeps); a full queue refuses a push until a wait; stopping
- * with jobs queued finishes them.
+ * spins and sleeps); call jobs run once each before the wait returns; a
+ * full queue refuses a push until a wait; stopping with jobs queued
+ * finishes them.
  */
 #include "testutil.h"
 
@@ -64,6 +65,34 @@ static void test_results_match(void **state)
     free(data);
 }
 
+static void bump(void *arg) { ++*(int *)arg; }
+
+/* Call jobs mixed with hash jobs: each runs exactly once, before the wait
+ * returns; they share the queue's capacity. */
+static void test_call_jobs(void **state)
+{
+    (void)state;
+    maif_hasher *h = maif_hasher_start(8);
+    assert_non_null(h);
+    static uint8_t buf[1000], out[4][32], want[32];
+    maif_sha256(buf, sizeof buf, want);
+    int calls[4] = {0};
+    for (int round = 0; round < 200; round++) {
+        for (int k = 0; k < 4; k++) {
+            assert_int_equal(maif_hasher_push(h, buf, sizeof buf, out[k]), 0);
+            assert_int_equal(maif_hasher_push_call(h, bump, &calls[k]), 0);
+        }
+        assert_int_equal(maif_hasher_push_call(h, bump, &calls[0]), -1); /* 8 queued: full */
+        maif_hasher_wait(h);
+        for (int k = 0; k < 4; k++) {
+            assert_int_equal(calls[k], round + 1);
+            assert_memory_equal(out[k], want, 32);
+        }
+        if (round % 50 == 0) nap_us(1000);
+    }
+    maif_hasher_stop(h);
+}
+
 static void test_full_queue_and_stop(void **state)
 {
     (void)state;
@@ -88,6 +117,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_results_match),
+        cmocka_unit_test(test_call_jobs),
         cmocka_unit_test(test_full_queue_and_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
