@@ -190,6 +190,11 @@ int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
 int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags);
 /* Appends a block to the current (uncommitted) batch. If id_out is not NULL
  * it receives the block id. The block is invisible to readers until commit.
+ * The payload is consumed before the call returns. (When two or more CPUs
+ * are usable, a payload of 256 KiB to 16 MiB is copied into a 16 MiB
+ * buffer the writer keeps until close, and written later, at the latest by
+ * the commit, so that large payloads are hashed on every core; a write
+ * error then surfaces from that later call.)
  * Errors: MAIF_EINVAL, MAIF_EJSON, MAIF_ELIMIT, MAIF_EIO, MAIF_ESTATE. */
 int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES]);
 /* As maif_writer_add, but the payload is borrowed instead of consumed at

@@ -62,6 +62,8 @@ int maif_writer_close(maif_writer *w)
     maif_buf_free(&w->wbuf);
     maif_buf_free(&w->meta);
     maif_buf_free(&w->hpend);
+    nat_writer_bor_release(w);
+    free(w->arena);
     maif_buf_free(&w->bor);
     maif_buf_free(&w->bor_em);
     maif_buf_free(&w->rebuild);

@@ -265,8 +265,9 @@ static void hdr_init(uint8_t hdr[NAT_REC_HEADER], char kind, uint32_t type, uint
 typedef struct borrowed {
     uint64_t off;            /* record offset */
     uint64_t poff;           /* payload offset */
-    const uint8_t *payload;  /* the caller's bytes, borrowed until commit */
+    const uint8_t *payload;  /* the caller's bytes, borrowed until commit, or a copy (owned) */
     uint64_t size;
+    int owned;               /* payload is the writer's copy, in w->arena */
     size_t em_off;           /* its ext ‖ metadata in w->bor_em */
     uint32_t meta_size;
     uint16_t ext_size;
@@ -304,6 +305,15 @@ static void drain_work(void *ctx, uint64_t i, void *scratch)
     maif_sha256(b->payload, (size_t)b->size, b->hdr + NR_CONTENT_HASH);
 }
 
+/* Forgets the deferred blocks (and so the copies in the arena). */
+void nat_writer_bor_release(maif_writer *w)
+{
+    w->bor.len = 0;
+    w->bor_em.len = 0;
+    w->bor_bytes = 0;
+    w->arena_used = 0;
+}
+
 /* Writes and hashes the borrowed blocks of the batch, then chains them and
  * writes their record heads (header ‖ ext ‖ metadata ‖ padding) in order.
  * Until the heads are written they are holes, which read as zeros: a crash
@@ -320,6 +330,7 @@ static int drain(maif_writer *w)
     maif_pool_run(threads, (uint64_t)n + 1, drain_work, &c, NULL, 0);
     if (c.err) {
         errno = c.err;
+        nat_writer_bor_release(w);
         return nat_writer_io_fail(w, "write");
     }
     maif_buf head = {0};
@@ -337,9 +348,7 @@ static int drain(maif_writer *w)
             rc = nat_writer_io_fail(w, "write");
     }
     maif_buf_free(&head);
-    w->bor.len = 0;
-    w->bor_em.len = 0;
-    w->bor_bytes = 0;
+    nat_writer_bor_release(w);
     if (rc) w->dead = 1; /* the chain has moved past blocks that may lack a header */
     return rc;
 }
@@ -391,18 +400,59 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
     return MAIF_OK;
 }
 
+/* Lays out a block whose payload is written and hashed later, by drain:
+ * its record is a hole until then. payload is the caller's (borrowed) or
+ * the writer's copy in its arena (owned). */
+static int defer_block(maif_writer *w, borrowed *b, const uint8_t *ext, const uint8_t *payload, uint64_t size,
+                       int owned)
+{
+    int rc = flush(w); /* the buffer must end where this record starts */
+    if (rc) return rc;
+    uint64_t head = NAT_REC_HEADER + (uint64_t)b->ext_size + b->meta_size;
+    b->off = w->pos;
+    b->poff = b->off + align8(head);
+    b->payload = payload;
+    b->size = size;
+    b->owned = owned;
+    b->em_off = w->bor_em.len;
+    size_t pend_len = w->pend.len, em_len = w->bor_em.len;
+    if (maif_buf_append(&w->pend, &b->off, sizeof b->off) || maif_buf_append(&w->bor_em, ext, b->ext_size) ||
+        maif_buf_append(&w->bor_em, w->meta.data, b->meta_size) || maif_buf_append(&w->bor, b, sizeof *b)) {
+        w->pend.len = pend_len;
+        w->bor_em.len = em_len;
+        return nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
+    }
+    w->bor_bytes += size;
+    if (owned) w->arena_used += (size_t)size;
+    w->pos = w->wbuf_off = b->poff + align8(size);
+    return MAIF_OK;
+}
+
 int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES])
 {
-    uint8_t hdr[NAT_REC_HEADER], ext[4 + MAIF_ID_BYTES], id[MAIF_ID_BYTES];
-    uint16_t ext_size;
-    uint32_t meta_size;
-    int rc = prepare(w, spec, hdr, ext, &ext_size, &meta_size, id);
+    borrowed b;
+    uint8_t ext[4 + MAIF_ID_BYTES], id[MAIF_ID_BYTES];
+    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id);
     if (rc) return rc;
+    /* A large payload is copied into the arena and deferred like a
+     * borrowed one, so that a run of them is written and hashed on every
+     * core; the copy costs a tenth of the hash. The arena is reused, so
+     * its pages are faulted in once. */
+    if (spec->payload_size >= DIRECT_MIN && spec->payload_size <= NAT_ARENA && hasher(w) &&
+        (w->arena || (w->arena = malloc(NAT_ARENA)))) {
+        if (spec->payload_size > NAT_ARENA - w->arena_used && (rc = drain(w))) return rc;
+        uint8_t *copy = w->arena + w->arena_used;
+        memcpy(copy, spec->payload, spec->payload_size);
+        if ((rc = defer_block(w, &b, ext, copy, spec->payload_size, 1))) return rc;
+        if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
+        return MAIF_OK;
+    }
     if ((rc = drain(w))) return rc; /* the chain runs in append order */
     uint64_t off = w->pos;
     rc = maif_buf_append(&w->pend, &off, sizeof off);
     if (rc) return nat_writer_fail(w, rc, "out of memory");
-    rc = put_record(w, hdr, ext, ext_size, w->meta.data, meta_size, spec->payload, spec->payload_size, HASH_BOTH);
+    rc = put_record(w, b.hdr, ext, b.ext_size, w->meta.data, b.meta_size, spec->payload, spec->payload_size,
+                    HASH_BOTH);
     if (rc) {
         w->pend.len -= sizeof off;
         return rc;
@@ -417,22 +467,7 @@ int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_
     uint8_t ext[4 + MAIF_ID_BYTES], id[MAIF_ID_BYTES];
     int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id);
     if (rc) return rc;
-    if ((rc = flush(w))) return rc; /* the buffer must end where this record starts */
-    uint64_t head = NAT_REC_HEADER + (uint64_t)b.ext_size + b.meta_size;
-    b.off = w->pos;
-    b.poff = b.off + align8(head);
-    b.payload = spec->payload;
-    b.size = spec->payload_size;
-    b.em_off = w->bor_em.len;
-    size_t pend_len = w->pend.len, em_len = w->bor_em.len;
-    if (maif_buf_append(&w->pend, &b.off, sizeof b.off) || maif_buf_append(&w->bor_em, ext, b.ext_size) ||
-        maif_buf_append(&w->bor_em, w->meta.data, b.meta_size) || maif_buf_append(&w->bor, &b, sizeof b)) {
-        w->pend.len = pend_len;
-        w->bor_em.len = em_len;
-        return nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
-    }
-    w->bor_bytes += b.size;
-    w->pos = w->wbuf_off = b.poff + align8(b.size);
+    if ((rc = defer_block(w, &b, ext, spec->payload, spec->payload_size, 0))) return rc;
     if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
     return MAIF_OK;
 }
@@ -708,9 +743,7 @@ int maif_writer_rollback(maif_writer *w)
     if (w->wbuf_off > w->c_end && ftruncate(w->fd, (off_t)w->c_end) != 0) return nat_writer_io_fail(w, "truncate");
     w->wbuf_off = w->pos = w->c_end;
     w->pend.len = 0;
-    w->bor.len = 0;
-    w->bor_em.len = 0;
-    w->bor_bytes = 0;
+    nat_writer_bor_release(w);
     memcpy(w->chain, w->c_chain, 32);
     w->merkle = w->c_merkle;
     return MAIF_OK;

@@ -54,6 +54,9 @@ struct maif_writer {
     maif_buf bor;         /* struct borrowed entries, in append order */
     maif_buf bor_em;      /* their ext ‖ metadata bytes, back to back */
     uint64_t bor_bytes;   /* payload bytes they hold */
+    uint8_t *arena;       /* NAT_ARENA bytes for copies of large payloads (maif_writer_add)
+                             waiting in bor; allocated on first use, kept until close */
+    size_t arena_used;
     /* small records in wbuf whose content hashes the helper thread is
      * computing; they are chained (record hash, Merkle tree) by settle() */
     maif_hasher *hasher;  /* NULL until the first small record, or for good */
@@ -65,6 +68,10 @@ struct maif_writer {
     uint32_t id_pool_used; /* bytes of id_pool handed out; ID_POOL: empty */
 };
 
+#define NAT_ARENA (16u << 20)
+
+/* Forgets the deferred blocks (and so the copies in the arena). */
+void nat_writer_bor_release(maif_writer *w);
 /* Stops the hashing helper (if any); for close. */
 void nat_writer_stop_hasher(maif_writer *w);
 
