@@ -14,8 +14,9 @@
  * after a pause runs slower here, for dd too). Repetitions
  * alternate between maif_writer_add_borrowed (the headline figure: the
  * data is in memory until the commit anyway, so the writer may hash the
- * whole batch on both cores) and maif_writer_add (each payload written and
- * hashed before the call returns), reported on a second line. The median
+ * whole batch on both cores) and maif_writer_add (the payload consumed
+ * before the call returns: copied into the writer's buffer, written and
+ * hashed when that fills), reported on a second line. The median
  * rate is printed beside the dd rate that run.sh measured on the same
  * bytes and filesystem in this run ($BASE_DD_MBS). MB = 10^6 bytes.
  */
