@@ -252,6 +252,12 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
             rc = maif_set_err(verr, sizeof verr, MAIF_EIO, "cannot cut the torn tail: %s", strerror(errno));
         else if (cut)
             *cut = v.torn;
+    } else if (rc == MAIF_OK) {
+        /* A crash between reserving space for a batch (fallocate, see
+         * native_write.c: drain) and writing it leaves blocks past the end
+         * of the file; truncating to the same size gives them back. */
+        uint64_t slack = size / 256 > (1u << 20) ? size / 256 : (1u << 20);
+        if ((uint64_t)st.st_blocks * 512 > size + slack) (void)!ftruncate(fd, (off_t)size);
     }
     if (rc == MAIF_OK) {
         w->fd = fd;

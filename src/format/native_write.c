@@ -22,6 +22,7 @@
  * native_open.c; the handle both work on is in native_writer.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,7 +327,14 @@ static int drain(maif_writer *w)
     borrowed *bs = (borrowed *)w->bor.data;
     drain_ctx c = {w->fd, bs, n, 0};
     unsigned threads = 1;
-    if (w->bor_bytes >= PIPELINE_MIN) threads = maif_pool_cpus();
+    if (w->bor_bytes >= PIPELINE_MIN) {
+        threads = maif_pool_cpus();
+        /* Reserving the range first spares the filesystem its per-page block
+         * reservation during the writes. All of it is written below, so
+         * nothing stays reserved past the end of the file; a filesystem
+         * that refuses just gets the plain writes. */
+        (void)!fallocate(w->fd, FALLOC_FL_KEEP_SIZE, (off_t)bs[0].off, (off_t)(w->pos - bs[0].off));
+    }
     maif_pool_run(threads, (uint64_t)n + 1, drain_work, &c, NULL, 0);
     if (c.err) {
         errno = c.err;
