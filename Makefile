@@ -27,7 +27,7 @@ BA := build/asan
 
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps lib demo test test-release bench fuzz install clean check-asan
+.PHONY: all deps lib demo test test-release bench fuzz tsan install clean check-asan
 # Keep object files that pattern rules chain through (make would delete them).
 .SECONDARY:
 all: $(B)/libmaif.a $(B)/libmaif.so $(B)/maif
@@ -116,6 +116,21 @@ install: all
 	install -m 644 include/maif.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(B)/maif $(DESTDIR)$(PREFIX)/bin/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' maif.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/maif.pc
+
+# ThreadSanitizer run of the tests that exercise the writer's threads (not
+# part of `make test`: TSan cannot be combined with ASan).
+BT := build/tsan
+TSAN_TESTS := test_hasher test_native test_native_crash
+tsan: | $(DEPS_STAMP)
+	@mkdir -p $(BT)
+	@for t in $(TSAN_TESTS); do \
+	  $(CC) -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Itests/unit -O1 -g -fsanitize=thread $(PKG_CFLAGS) \
+	    tests/unit/$$t.c tests/unit/testutil.c $(LIB_SRC) -o $(BT)/$$t $(PKG_LIBS) -lcmocka || exit 1; \
+	  echo "tsan: $$t"; \
+	  TSAN_OPTIONS=halt_on_error=1 MAIF_CRASH_KILLS=60 MAIF_CRASH_WINDOW_US=200000 $(BT)/$$t >$(BT)/$$t.log 2>&1 \
+	    || { tail -40 $(BT)/$$t.log; exit 1; }; \
+	  ! grep -q "WARNING: ThreadSanitizer" $(BT)/$$t.log || { cat $(BT)/$$t.log; exit 1; }; \
+	done; echo "tsan: no report"
 
 clean:
 	rm -rf build

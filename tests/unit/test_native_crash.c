@@ -17,7 +17,8 @@
  * their write). One round in ten uses MAIF_W_DURABLE, whose fsync between
  * the batch and its commit record is where most torn tails come from.
  *
- * MAIF_CRASH_SEED and MAIF_CRASH_KILLS override the seed and the count.
+ * MAIF_CRASH_SEED and MAIF_CRASH_KILLS override the seed and the count;
+ * MAIF_CRASH_WINDOW_US the longest wait before a kill (default 20 000 µs).
  */
 #include "testutil.h"
 
@@ -210,6 +211,8 @@ static void test_crash_loop(void **unused)
     uint64_t seed = e && *e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     e = getenv("MAIF_CRASH_KILLS");
     int kills = e && *e ? atoi(e) : 200;
+    e = getenv("MAIF_CRASH_WINDOW_US"); /* kills land within this of the fork; raise it for slow builds */
+    long window = e && atol(e) > 0 ? atol(e) : 20000;
     print_message("crash test: seed 0x%llx (MAIF_CRASH_SEED), %d kills\n", (unsigned long long)seed, kills);
     uint64_t rng = seed;
 
@@ -244,7 +247,8 @@ static void test_crash_loop(void **unused)
             _exit(9);
         }
         close(p[1]);
-        struct timespec ts = {0, (long)(rng_next(&rng) % 20001) * 1000};
+        long us = (long)(rng_next(&rng) % (uint64_t)(window + 1));
+        struct timespec ts = {us / 1000000, us % 1000000 * 1000};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
         }
         assert_int_equal(kill(pid, SIGKILL), 0);
