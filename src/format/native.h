@@ -94,6 +94,12 @@
 #define NAT_DIR_ENTRY   16
 #define NAT_LEAF_SPAN   ((uint64_t)1 << 32) /* entries are u32: a leaf spans less than 4 GiB */
 
+/* The three u64 that open a leaf or a directory payload. */
+typedef struct nat_index_head {
+    uint64_t first, count;
+    uint64_t third; /* leaf: base offset; directory: number of leaves */
+} nat_index_head;
+
 /* ---- commit record payload */
 #define NC_SEQ         0   /* u64 commit number, from 0 */
 #define NC_BLOCKS      8   /* u64 data blocks after this commit */
@@ -173,6 +179,11 @@ typedef struct nat_commit {
 /* Parses the commit record r (already header-parsed). Checks its internal
  * structure only. */
 int nat_commit_parse(const uint8_t *base, const nat_rec *r, nat_commit *c, char *err, size_t errcap);
+/* Reads the head of index record r (already header-parsed) into h when the
+ * payload holds one, and returns NAT_KIND_INDEX or NAT_KIND_DIR if the
+ * payload is exactly what the head says (count >= 1; a directory lists at
+ * least one leaf), else 0. */
+int nat_index_head_parse(const uint8_t *base, const nat_rec *r, nat_index_head *h);
 
 /* ---- Merkle tree (RFC 6962 shape): leaves H(0x00 ‖ record_hash), nodes
  * H(0x01 ‖ left ‖ right); the frontier holds the roots of the perfect

@@ -17,35 +17,22 @@
 #include "util/common.h"
 
 /* Reads the head (first, count) of the index record at off, which must be
- * a leaf or a directory whose payload holds exactly what the head says.
- * Returns the record kind, or 0 if it is neither or is malformed. */
+ * a sound leaf or directory (a directory's first leaf starting at its own
+ * first block, and no more leaves than blocks). Returns the record kind,
+ * or 0 if it is neither or is malformed. */
 static int index_head(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t *first, uint64_t *count,
                       nat_rec *r)
 {
     int torn;
+    nat_index_head h;
     if (nat_rec_parse(base, limit, off, r, &torn, NULL, 0) != MAIF_OK || r->ext_size != 0 || r->meta_size != 0)
         return 0;
-    const uint8_t *p = base + r->payload_off;
-    if (memcmp(r->tag, NAT_TAG_INDEX, 4) == 0) {
-        if (r->stored_size < NAT_INDEX_HEAD) return 0;
-        *first = rd64le(p);
-        *count = rd64le(p + 8);
-        if (*count == 0 || *count > (r->stored_size - NAT_INDEX_HEAD) / 4 ||
-            r->stored_size != NAT_INDEX_HEAD + 4 * *count)
-            return 0;
-        return NAT_KIND_INDEX;
-    }
-    if (memcmp(r->tag, NAT_TAG_DIR, 4) == 0) {
-        if (r->stored_size < NAT_DIR_HEAD) return 0;
-        *first = rd64le(p);
-        *count = rd64le(p + 8);
-        uint64_t nleaf = rd64le(p + 16);
-        if (*count == 0 || nleaf == 0 || nleaf > *count || nleaf > (r->stored_size - NAT_DIR_HEAD) / NAT_DIR_ENTRY ||
-            r->stored_size != NAT_DIR_HEAD + NAT_DIR_ENTRY * nleaf || rd64le(p + NAT_DIR_HEAD + 8) != *first)
-            return 0;
-        return NAT_KIND_DIR;
-    }
-    return 0;
+    int kind = nat_index_head_parse(base, r, &h);
+    if (kind == NAT_KIND_DIR && (h.third > h.count || rd64le(base + r->payload_off + NAT_DIR_HEAD + 8) != h.first))
+        return 0;
+    *first = h.first;
+    *count = h.count;
+    return kind;
 }
 
 /* Checks that the commit's segments tile [0, blocks) and point at index

@@ -118,6 +118,27 @@ void nat_commit_content_hash(const uint8_t *payload, uint64_t size, uint8_t out[
     maif_sha256_parts(out, payload, sig, payload + sig + MAIF_SIGNATURE_BYTES, NAT_TAIL_SIZE, NULL, 0, NULL, 0);
 }
 
+_Static_assert(NAT_INDEX_HEAD == NAT_DIR_HEAD, "leaves and directories open with the same head");
+
+int nat_index_head_parse(const uint8_t *base, const nat_rec *r, nat_index_head *h)
+{
+    int leaf = memcmp(r->tag, NAT_TAG_INDEX, 4) == 0;
+    if ((!leaf && memcmp(r->tag, NAT_TAG_DIR, 4) != 0) || r->stored_size < NAT_INDEX_HEAD) return 0;
+    const uint8_t *p = base + r->payload_off;
+    h->first = rd64le(p);
+    h->count = rd64le(p + 8);
+    h->third = rd64le(p + 16);
+    if (h->count == 0) return 0;
+    if (leaf)
+        return h->count <= (r->stored_size - NAT_INDEX_HEAD) / 4 && r->stored_size == NAT_INDEX_HEAD + 4 * h->count
+                   ? NAT_KIND_INDEX
+                   : 0;
+    return h->third != 0 && h->third <= (r->stored_size - NAT_DIR_HEAD) / NAT_DIR_ENTRY &&
+                   r->stored_size == NAT_DIR_HEAD + NAT_DIR_ENTRY * h->third
+               ? NAT_KIND_DIR
+               : 0;
+}
+
 int nat_commit_parse(const uint8_t *base, const nat_rec *r, nat_commit *c, char *err, size_t errcap)
 {
     if (memcmp(r->tag, NAT_TAG_COMMIT, 4) != 0)

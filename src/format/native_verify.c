@@ -200,17 +200,11 @@ static void remember_idx(vstate *st, const nat_rec *r, uint64_t first, uint64_t 
  * every entry must be the offset of that block. */
 static void do_index(vstate *st, const nat_rec *r)
 {
+    nat_index_head h = {0};
     int ok = plain_internal(st, r, "index") == 0;
+    if (nat_index_head_parse(st->base, r, &h) != NAT_KIND_INDEX) ok = 0;
     const uint8_t *p = st->base + r->payload_off;
-    uint64_t first = 0, count = 0, base = 0;
-    if (r->stored_size < NAT_INDEX_HEAD) ok = 0;
-    else {
-        first = rd64le(p);
-        count = rd64le(p + 8);
-        base = rd64le(p + 16);
-        if (count == 0 || count > (r->stored_size - NAT_INDEX_HEAD) / 4 || r->stored_size != NAT_INDEX_HEAD + 4 * count)
-            ok = 0;
-    }
+    uint64_t first = h.first, count = h.count, base = h.third;
     if (!ok) {
         ERR(st, "index", "index", -1, r->off, "index record at offset %llu: malformed", (unsigned long long)r->off);
     } else if (first > st->nblocks || count > st->nblocks - first) {
@@ -239,18 +233,11 @@ static void do_index(vstate *st, const nat_rec *r)
  * must tile [first, first + count). */
 static void do_dir(vstate *st, const nat_rec *r)
 {
+    nat_index_head h = {0};
     int ok = plain_internal(st, r, "index") == 0;
+    if (nat_index_head_parse(st->base, r, &h) != NAT_KIND_DIR) ok = 0;
     const uint8_t *p = st->base + r->payload_off;
-    uint64_t first = 0, count = 0, n = 0;
-    if (r->stored_size < NAT_DIR_HEAD) ok = 0;
-    else {
-        first = rd64le(p);
-        count = rd64le(p + 8);
-        n = rd64le(p + 16);
-        if (count == 0 || n == 0 || n > (r->stored_size - NAT_DIR_HEAD) / NAT_DIR_ENTRY ||
-            r->stored_size != NAT_DIR_HEAD + NAT_DIR_ENTRY * n)
-            ok = 0;
-    }
+    uint64_t first = h.first, count = h.count, n = h.third;
     if (!ok) {
         ERR(st, "index", "index", -1, r->off, "index directory at offset %llu: malformed", (unsigned long long)r->off);
     } else {
