@@ -15,7 +15,7 @@ WARN      += -Werror
 endif
 VERSION   := 0.1.0
 
-LIB_SRC   := $(sort $(wildcard src/*/*.c))
+LIB_SRC   := $(sort $(wildcard src/*/*.c src/*/*/*.c))
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -27,7 +27,7 @@ BA := build/asan
 
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps lib demo test test-release bench fuzz tsan install clean check-asan
+.PHONY: all deps lib demo test test-release bench fuzz tsan install clean check-asan check-layers
 # Keep object files that pattern rules chain through (make would delete them).
 .SECONDARY:
 all: $(B)/libmaif.a $(B)/libmaif.so $(B)/maif
@@ -82,6 +82,10 @@ TEST_BINS := $(patsubst tests/unit/%.c,$(BA)/tests/%,$(TEST_SRC))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(BA)/fuzz/%,$(FUZZ_SRC))
 
 check-asan: $(BA)/maif $(TEST_BINS) $(FUZZ_BINS)
+
+# Layers point one way (scripts/check-layers.py says which folder is where).
+check-layers:
+	@/usr/bin/python3 scripts/check-layers.py
 
 test: all check-asan
 	@./tests/run.sh $(BA) $(B)

@@ -22,7 +22,7 @@
 
 #include "maif.h"
 #include "crypto/crypto.h"
-#include "format/native.h"
+#include "format/native/native.h"
 #include "util/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
-#include "util/hasher.h"
+#include "crypto/hasher.h"
 
 #define CAP 64
 

@@ -24,7 +24,7 @@
 
 #include "maif.h"
 #include "crypto/crypto.h"
-#include "format/native.h"
+#include "format/native/native.h"
 #include "util/common.h"
 
 #define GOLDEN_CREATED 1700000000000000ull /* µs: header "created" and the base of every timestamp */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "maif.h"
+#include "report/report.h"
 
 /* ---- file header */
 #define NAT_MAGIC            "\x89MAIF\r\n\x1a"
@@ -236,7 +237,6 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
                     char *err, size_t errcap);
 
 /* ---- verifier */
-#include "core/report.h"
 void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *opt, maif_report *rep);
 
 #endif

@@ -30,8 +30,8 @@
  *
  * This file holds the order of the whole check and the header, security,
  * block, index and footer rules; the provenance rules, which are a walk
- * of their own over a JSON array, are in v21_verify_prov.c, and
- * v21_verify.h is the seam between the two.
+ * of their own over a JSON array, are in v21_verify_prov.c (v21_prov.h);
+ * both use the context and small checks of v21_vctx.h (v21_vcheck.c).
  *
  * Memory use is bounded by the image: one signing buffer per thread no
  * larger than the largest block, 32 bytes per block for hashes, one result
@@ -45,8 +45,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compat/v21_verify.h"
-#include "core/report.h"
+#include "format/v21/v21_prov.h"
+#include "report/report.h"
 #include "crypto/crypto.h"
 #include "util/common.h"
 #include "util/pool.h"
@@ -57,24 +57,6 @@
  * the byte-flip tests verify small files many thousands of times). */
 #define SMALL_BLOCKS 4
 #define SMALL_BYTES  (1u << 20)
-
-/* 1 if the header agent_did (cut to 64 bytes) is what a writer would store
- * for did. */
-int v21_did_matches_header(const v21_vctx *v, const char *did)
-{
-    size_t dl = strlen(did);
-    if (dl > V21_DID_LEN) dl = V21_DID_LEN;
-    return strlen(v->m->agent) == dl && memcmp(v->m->agent, did, dl) == 0;
-}
-
-/* 1 if s is exactly n lowercase hex digits. */
-int v21_is_lower_hex(const char *s, size_t n)
-{
-    if (strlen(s) != n) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
-    return 1;
-}
 
 /* Checks a 256-byte signature field's layout; returns 1 if it is well formed. */
 static int sig_field_ok(v21_vctx *v, const uint8_t *f, const char *section, int64_t block, uint64_t off)
@@ -92,15 +74,6 @@ static int sig_field_ok(v21_vctx *v, const uint8_t *f, const char *section, int6
         ok = 0;
     }
     return ok;
-}
-
-/* Compares JSON bytes with Python's ordered serialisation of their parse. */
-int v21_same_as_python(const json_t *parsed, const uint8_t *bytes, size_t n)
-{
-    maif_buf b = {0};
-    int same = v21_json_dump_ordered(parsed, &b) == MAIF_OK && b.len == n && (n == 0 || memcmp(b.data, bytes, n) == 0);
-    maif_buf_free(&b);
-    return same;
 }
 
 /* ------------------------------------------------------------- header */

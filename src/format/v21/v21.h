@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "maif.h"
+#include "report/report.h"
 
 #define MAIF21_HEADER_SIZE       444
 #define MAIF21_BLOCK_HEADER_SIZE 372
@@ -43,13 +44,5 @@ int maif21_record(const maif21 *m, uint64_t i, maif_record *out);
 /* Strict verification (every rule in docs/FORMAT.md's 2.1 part). Adds
  * findings to rep; a file too damaged to parse gets an error finding. */
 void maif21_verify(const uint8_t *buf, size_t len, const maif_verify_options *opt, maif_report *rep);
-
-/* Writes a 2.1 file at path holding every block of src (either format),
- * signed with key, with the provenance chain and sections the reference
- * describes. Metadata is re-serialised Python-style. Writes to a temporary
- * file and renames. Errors: MAIF_EIO, MAIF_EJSON, MAIF_ELIMIT,
- * MAIF_EUNSUPPORTED (e.g. supersedes links, which 2.1 cannot hold). */
-int maif21_write_from(maif_reader *src, const char *path, const maif_key *key, const char *agent_id, char *err,
-                      size_t errcap);
 
 #endif

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
-#include "format/native.h"
+#include "format/native/native.h"
 #include "util/common.h"
 
 /* Reads the head (first, count) of the index record at off, which must be

@@ -34,7 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compat/v21_internal.h"
+#include "format/v21/v21_internal.h"
 #include "crypto/crypto.h"
 #include "util/common.h"
 #include "util/pyjson.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
-#include "format/native.h"
+#include "format/native/native.h"
 #include "util/common.h"
 
 int nat_detect(const uint8_t *buf, size_t len)

@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
-#include "format/native.h"
-#include "format/native_writer.h"
+#include "format/native/native.h"
+#include "format/native/native_writer.h"
 #include "util/buf.h"
 #include "util/common.h"
 #include "util/pyjson.h"

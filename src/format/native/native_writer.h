@@ -13,9 +13,9 @@
 
 #include <stdint.h>
 
-#include "format/native.h"
+#include "format/native/native.h"
 #include "util/buf.h"
-#include "util/hasher.h"
+#include "crypto/hasher.h"
 
 #define ID_POOL     (256u * MAIF_ID_BYTES) /* random bytes fetched at once for block ids */
 

@@ -10,10 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compat/v21.h"
-#include "core/report.h"
+#include "api/api.h"
 #include "crypto/crypto.h"
-#include "format/native.h"
+#include "report/report.h"
 #include "util/common.h"
 
 int maif_verify_mem(const void *buf, size_t size, const maif_verify_options *opt, maif_report **out)
@@ -24,12 +23,10 @@ int maif_verify_mem(const void *buf, size_t size, const maif_verify_options *opt
     maif_report *rep = maif_report_new();
     if (!rep) return MAIF_ENOMEM;
     const uint8_t *b = buf;
-    if (nat_detect(b, size)) {
-        maif_report_set_format(rep, MAIF_FORMAT_NATIVE);
-        nat_verify(b, size, opt, rep);
-    } else if (maif21_detect(b, size)) {
-        maif_report_set_format(rep, MAIF_FORMAT_V21);
-        maif21_verify(b, size, opt, rep);
+    const maif_format_ops *ops = maif_format_detect(b, size);
+    if (ops) {
+        maif_report_set_format(rep, ops->id);
+        ops->verify(b, size, opt, rep);
     } else {
         maif_report_add(rep, MAIF_SEV_ERROR, "format", "file", -1, 0,
                         size ? "not a MAIF artifact (unrecognised magic)" : "empty file");

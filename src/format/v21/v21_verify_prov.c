@@ -8,10 +8,10 @@
  * walk the entries in order and relate each one to the header and to its
  * block. It lives apart from v21_verify.c because none of that touches the
  * block, header, index or footer rules, and v21_verify.c keeps the order
- * of the whole check in one place. The two halves share only what
- * v21_verify.h declares: the verification context, the ERR macro, three
- * small helpers and the functions below, which maif21_verify calls in
- * sequence (split, parse each entry, or parse whole; check; report; free).
+ * of the whole check in one place. This file uses only the context, the
+ * ERR macro and the small checks of v21_vctx.h; maif21_verify calls the
+ * functions below (v21_prov.h) in sequence (split, parse each entry, or
+ * parse whole; check; report; free).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compat/v21_verify.h"
+#include "format/v21/v21_prov.h"
+#include "format/v21/v21_vctx.h"
 #include "crypto/crypto.h"
 #include "util/common.h"
 #include "util/pool.h"

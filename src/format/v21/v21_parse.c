@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compat/v21_internal.h"
+#include "format/v21/v21_internal.h"
 #include "util/common.h"
 
 int maif21_detect(const uint8_t *buf, size_t len)

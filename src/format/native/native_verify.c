@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
-#include "format/native.h"
+#include "format/native/native.h"
 #include "util/common.h"
 #include "util/pool.h"
 #include "util/pyjson.h"

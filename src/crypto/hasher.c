@@ -22,7 +22,7 @@
 #include <stdlib.h>
 
 #include "crypto/crypto.h"
-#include "util/hasher.h"
+#include "crypto/hasher.h"
 
 #define SPIN_IDLE 2000 /* pauses (~50 us here) before the helper sleeps: longer than a commit's signature */
 #define SPIN_WAIT 1000 /* pauses before a waiting producer yields */

@@ -30,11 +30,11 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
-#include "format/native.h"
-#include "format/native_writer.h"
+#include "format/native/native.h"
+#include "format/native/native_writer.h"
 #include "util/buf.h"
 #include "util/common.h"
-#include "util/hasher.h"
+#include "crypto/hasher.h"
 #include "util/pool.h"
 #include "util/pyjson.h"
 

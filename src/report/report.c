@@ -2,7 +2,7 @@
  * report.c — verification findings. Findings own their message text; codes
  * and section names are static strings.
  */
-#include "core/report.h"
+#include "report/report.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -2,17 +2,17 @@
  * v21_internal.h — pieces shared by the 2.1 parser, verifier and writer,
  * not part of the library's interface (see v21.h for that).
  *
- * The writer is split in two: a core that takes blocks from a small source
- * description (v21_write.c), and the adapter over the public reader API
- * (v21_convert.c). The split keeps the core usable — and testable — from a
- * parsed 2.1 image alone, without linking the reader.
+ * The writer takes its blocks from a small source description
+ * (v21_source), fed by conversion through the format table (v21_ops.c) or
+ * straight from a parsed 2.1 image, so it never calls back into the public
+ * reader.
  */
 #ifndef MAIF_V21_INTERNAL_H
 #define MAIF_V21_INTERNAL_H
 
 #include <jansson.h>
 
-#include "compat/v21.h"
+#include "format/v21/v21.h"
 #include "util/buf.h"
 
 /* Header field offsets (MAIF-2.1.md, "File header"). */

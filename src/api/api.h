@@ -1,0 +1,22 @@
+/*
+ * api.h — what the files of the API layer share; internal. The public
+ * side is include/maif.h.
+ */
+#ifndef MAIF_API_H
+#define MAIF_API_H
+
+#include "format/format.h"
+#include "maif.h"
+
+/* The formats this library knows, in the order detection tries them. */
+extern const maif_format_ops *const maif_formats[];
+/* The table whose detect accepts buf, or NULL. */
+const maif_format_ops *maif_format_detect(const uint8_t *buf, size_t len);
+/* The table for a MAIF_FORMAT_* id, or NULL. */
+const maif_format_ops *maif_format_by_id(int id);
+
+/* Describes every block of r as a block source for a format's writer;
+ * info receives r's facts and must outlive src. */
+int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * format.h — what every on-disk format gives the API layer: one table of
+ * operations per format (libarchive's one-file-per-format model).
+ *
+ * The API layer (src/api) owns the memory map and the public handles; it
+ * finds the format of an image by asking each table's detect in turn and
+ * from then on talks to that format only through its table. A format never
+ * calls back up into the public reader: conversion hands it a block
+ * source (count + "give me block i") instead, so the layers stay one-way.
+ */
+#ifndef MAIF_FORMAT_H
+#define MAIF_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "maif.h"
+#include "report/report.h"
+
+/* Where a format's writer takes the blocks of a conversion from. */
+typedef struct maif_block_source {
+    void *ctx;
+    uint64_t count;                                        /* blocks */
+    int (*block)(void *ctx, uint64_t i, maif_block *out);  /* views valid until the write returns */
+    const maif_info *info;                                 /* the source's facts (agent, signer, root) */
+    const char *source_note;                               /* extra provenance JSON object for the
+                                                              output ("converted_from"), or NULL */
+} maif_block_source;
+
+typedef struct maif_format_ops {
+    int id;           /* MAIF_FORMAT_* */
+    const char *name; /* "native", "2.1" */
+    /* 1 if buf starts like this format. */
+    int (*detect)(const uint8_t *buf, size_t len);
+    /* Parses the structure of the image (borrowed; outlives the state).
+     * Errors: MAIF_EFORMAT, MAIF_EVERSION, MAIF_ENOMEM with one line in err. */
+    int (*open)(void **state, const uint8_t *base, uint64_t size, char *err, size_t errcap);
+    void (*close)(void *state);
+    uint64_t (*count)(const void *state);
+    /* Block i (< count) as a view into the image. */
+    int (*block)(const void *state, uint64_t i, maif_block *out, char *err, size_t errcap);
+    int (*info)(const void *state, maif_info *out);
+    /* Record i of the file in file order (header first); MAIF_ENOTFOUND
+     * past the end. May build a table on first use; the caller serialises
+     * that first call (src/api/reader.c). */
+    int (*record)(void *state, uint64_t i, maif_record *out, char *err, size_t errcap);
+    /* Strict verification of every byte; findings go to rep. */
+    void (*verify)(const uint8_t *buf, size_t len, const maif_verify_options *opt, maif_report *rep);
+    /* Writes a new file of this format at path from src, signed with key,
+     * atomically (temporary file, then rename). */
+    int (*write_from)(const maif_block_source *src, const char *path, const maif_key *key, char *err,
+                      size_t errcap);
+} maif_format_ops;
+
+extern const maif_format_ops maif_format_native;
+extern const maif_format_ops maif_format_v21;
+
+/* "did:maif:X" -> "X"; anything else unchanged. */
+static inline const char *maif_strip_did(const char *agent)
+{
+    return agent && agent[0] == 'd' && __builtin_strncmp(agent, "did:maif:", 9) == 0 ? agent + 9 : agent;
+}
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * v21_ops.c — the MAIF 2.1 format's operations table (format/format.h),
+ * over the parser (v21_parse.c), the strict verifier (v21_verify.c) and
+ * the writer core (v21_write.c).
+ */
+#include "format/format.h"
+#include "format/v21/v21_internal.h"
+#include "util/common.h"
+
+static int v21_ops_open(void **state, const uint8_t *base, uint64_t size, char *err, size_t errcap)
+{
+    maif21 *m = NULL;
+    int rc = maif21_open(&m, base, (size_t)size, err, errcap);
+    if (rc == MAIF_OK) *state = m;
+    return rc;
+}
+
+static void v21_ops_close(void *state) { maif21_close(state); }
+static uint64_t v21_ops_count(const void *state) { return maif21_count(state); }
+
+static int v21_ops_block(const void *state, uint64_t i, maif_block *out, char *err, size_t errcap)
+{
+    int rc = maif21_block(state, i, out);
+    if (rc) maif_set_err(err, errcap, rc, "block %llu: %s", (unsigned long long)i, maif_strerror(rc));
+    return rc;
+}
+
+static int v21_ops_info(const void *state, maif_info *out) { return maif21_info(state, out); }
+
+static int v21_ops_record(void *state, uint64_t i, maif_record *out, char *err, size_t errcap)
+{
+    (void)err;
+    (void)errcap;
+    return maif21_record(state, i, out);
+}
+
+static int v21_ops_write_from(const maif_block_source *src, const char *path, const maif_key *key, char *err,
+                              size_t errcap)
+{
+    const maif_info *info = src->info;
+    int is21 = info->format == MAIF_FORMAT_V21;
+    v21_source s = {
+        .ctx = src->ctx,
+        .count = src->count,
+        .block = src->block,
+        .created_us = info->created_us,
+        .agent_did = is21 ? info->agent : NULL,
+        .agent = is21 ? NULL : info->agent,
+    };
+    const char *agent_id = info->agent[0] ? maif_strip_did(info->agent) : NULL;
+    return v21_write(&s, path, key, agent_id, err, errcap);
+}
+
+const maif_format_ops maif_format_v21 = {
+    .id = MAIF_FORMAT_V21,
+    .name = "2.1",
+    .detect = maif21_detect,
+    .open = v21_ops_open,
+    .close = v21_ops_close,
+    .count = v21_ops_count,
+    .block = v21_ops_block,
+    .info = v21_ops_info,
+    .record = v21_ops_record,
+    .verify = maif21_verify,
+    .write_from = v21_ops_write_from,
+};
