@@ -2,7 +2,8 @@
  * test_reader.c — the reader over native files: a round trip of every
  * block type with metadata, explicit ids and timestamps, supersedes chains
  * and histories, info and the record listing; bad arguments across the
- * public API; readers as snapshots; FIFOs refused.
+ * public API; readers as snapshots; FIFOs refused; one reader of either
+ * format shared by 8 threads.
  */
 #include "testutil.h"
 
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -325,6 +327,234 @@ static void test_fifo_refused(void **state)
     free(fifo);
 }
 
+/* ------------------------------------------------------ shared readers */
+
+/* One reader, many threads: 8 threads start together on a freshly opened
+ * reader (so the id table and the record listing are built while they
+ * race for them) and each reads every block, finds every id, walks every
+ * history, lists every record and asks for info and count, in its own
+ * order; every answer must equal a single-threaded pass over another
+ * reader of the same image. Each thread also fails on purpose (an id and
+ * a block index of its own) and must read back its own message. */
+
+#define MT_THREADS 8
+#define MT_HIST 16
+
+typedef struct mt_expect {
+    uint64_t count;
+    maif_info info;
+    maif_block *blocks;   /* views into the reference reader */
+    uint64_t *found;      /* maif_reader_find of each block's id */
+    size_t *hist_n;
+    uint64_t (*hist)[MT_HIST];
+    maif_record *recs;
+    uint64_t nrecs;
+} mt_expect;
+
+typedef struct mt_arg {
+    maif_reader *r;
+    const mt_expect *e;
+    pthread_barrier_t *start;
+    int tid;
+    int bad;              /* mismatches seen */
+    char first[160];      /* what the first mismatch was */
+} mt_arg;
+
+static int blocks_equal(const maif_block *a, const maif_block *b)
+{
+    return a->index == b->index && a->offset == b->offset && a->type == b->type && a->flags == b->flags &&
+           a->timestamp_us == b->timestamp_us && memcmp(a->id, b->id, MAIF_ID_BYTES) == 0 &&
+           a->has_supersedes == b->has_supersedes &&
+           (!a->has_supersedes || memcmp(a->supersedes, b->supersedes, MAIF_ID_BYTES) == 0) &&
+           a->payload_size == b->payload_size && memcmp(a->payload, b->payload, a->payload_size) == 0 &&
+           a->meta_size == b->meta_size && (!a->meta_size || memcmp(a->meta, b->meta, a->meta_size) == 0) &&
+           memcmp(a->content_hash, b->content_hash, MAIF_HASH_BYTES) == 0 && a->codec == b->codec &&
+           a->cipher == b->cipher;
+}
+
+static int infos_equal(const maif_info *a, const maif_info *b)
+{
+    return a->format == b->format && a->version_major == b->version_major && a->version_minor == b->version_minor &&
+           a->file_size == b->file_size && a->torn_bytes == b->torn_bytes && a->block_count == b->block_count &&
+           a->commit_count == b->commit_count && a->created_us == b->created_us && a->modified_us == b->modified_us &&
+           memcmp(a->file_id, b->file_id, MAIF_ID_BYTES) == 0 && strcmp(a->agent, b->agent) == 0 &&
+           memcmp(a->signer, b->signer, MAIF_PUBKEY_BYTES) == 0 &&
+           memcmp(a->merkle_root, b->merkle_root, MAIF_HASH_BYTES) == 0 &&
+           strcmp(a->converted_from, b->converted_from) == 0;
+}
+
+static int records_equal(const maif_record *a, const maif_record *b)
+{
+    return strcmp(a->kind, b->kind) == 0 && a->offset == b->offset && a->size == b->size &&
+           a->block_index == b->block_index && a->type == b->type;
+}
+
+/* The single-threaded pass. */
+static void mt_expect_build(maif_reader *r, mt_expect *e)
+{
+    memset(e, 0, sizeof *e);
+    e->count = maif_reader_count(r);
+    assert_true(e->count > 0);
+    assert_int_equal(maif_reader_info(r, &e->info), MAIF_OK);
+    e->blocks = calloc(e->count, sizeof *e->blocks);
+    e->found = calloc(e->count, sizeof *e->found);
+    e->hist_n = calloc(e->count, sizeof *e->hist_n);
+    e->hist = calloc(e->count, sizeof *e->hist);
+    assert_true(e->blocks && e->found && e->hist_n && e->hist);
+    for (uint64_t i = 0; i < e->count; i++) {
+        assert_int_equal(maif_reader_block(r, i, &e->blocks[i]), MAIF_OK);
+        assert_int_equal(maif_reader_find(r, e->blocks[i].id, &e->found[i]), MAIF_OK);
+        assert_int_equal(maif_reader_history(r, e->blocks[i].id, e->hist[i], MT_HIST, &e->hist_n[i]), MAIF_OK);
+        assert_true(e->hist_n[i] >= 1 && e->hist_n[i] <= MT_HIST);
+    }
+    maif_record rec;
+    while (maif_reader_record(r, e->nrecs, &rec) == MAIF_OK) e->nrecs++;
+    assert_true(e->nrecs > e->count);
+    e->recs = calloc(e->nrecs, sizeof *e->recs);
+    assert_non_null(e->recs);
+    for (uint64_t i = 0; i < e->nrecs; i++) assert_int_equal(maif_reader_record(r, i, &e->recs[i]), MAIF_OK);
+}
+
+static void mt_expect_free(mt_expect *e)
+{
+    free(e->blocks);
+    free(e->found);
+    free(e->hist_n);
+    free(e->hist);
+    free(e->recs);
+}
+
+static void mt_bad(mt_arg *a, const char *what, uint64_t i)
+{
+    if (!a->bad++) snprintf(a->first, sizeof a->first, "thread %d: %s %llu", a->tid, what, (unsigned long long)i);
+}
+
+static void *mt_thread(void *p)
+{
+    mt_arg *a = p;
+    const mt_expect *e = a->e;
+    maif_reader *r = a->r;
+    pthread_barrier_wait(a->start);
+    uint64_t n = e->count, step = 2 * (uint64_t)a->tid + 1; /* odd: some orders visit every i once */
+    while (n % step == 0) step += 2;
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t i = (k * step + (uint64_t)a->tid) % n;
+        maif_block b;
+        if (maif_reader_block(r, i, &b) != MAIF_OK || !blocks_equal(&b, &e->blocks[i])) mt_bad(a, "block", i);
+        uint64_t at = UINT64_MAX;
+        if (maif_reader_find(r, e->blocks[i].id, &at) != MAIF_OK || at != e->found[i]) mt_bad(a, "find", i);
+        uint64_t h[MT_HIST];
+        size_t hn = 0;
+        if (maif_reader_history(r, e->blocks[i].id, h, MT_HIST, &hn) != MAIF_OK || hn != e->hist_n[i] ||
+            memcmp(h, e->hist[i], hn * sizeof *h) != 0)
+            mt_bad(a, "history", i);
+        maif_record rec;
+        uint64_t j = (k * step + (uint64_t)a->tid) % e->nrecs;
+        if (maif_reader_record(r, j, &rec) != MAIF_OK || !records_equal(&rec, &e->recs[j])) mt_bad(a, "record", j);
+        if (k % 16 == 0) {
+            maif_info info;
+            if (maif_reader_info(r, &info) != MAIF_OK || !infos_equal(&info, &e->info)) mt_bad(a, "info", k);
+            if (maif_reader_count(r) != n || maif_reader_format(r) != e->info.format) mt_bad(a, "count", k);
+        }
+        if (k % 8 == 0) { /* failures of its own, and their messages */
+            uint8_t nosuch[MAIF_ID_BYTES];
+            memset(nosuch, 0xe7, sizeof nosuch);
+            nosuch[0] = (uint8_t)a->tid;
+            nosuch[1] = (uint8_t)k;
+            char hex[2 * MAIF_ID_BYTES + 1];
+            maif_hex(nosuch, MAIF_ID_BYTES, hex);
+            if (maif_reader_find(r, nosuch, &at) != MAIF_ENOTFOUND || !strstr(maif_reader_errmsg(r), hex))
+                mt_bad(a, "own find message", k);
+            char want[64];
+            snprintf(want, sizeof want, "block %llu does not exist", (unsigned long long)(n + (uint64_t)a->tid + k));
+            if (maif_reader_block(r, n + (uint64_t)a->tid + k, &b) != MAIF_ENOTFOUND ||
+                !strstr(maif_reader_errmsg(r), want))
+                mt_bad(a, "own block message", k);
+        }
+    }
+    if (maif_reader_record(r, e->nrecs, &(maif_record){0}) != MAIF_ENOTFOUND) mt_bad(a, "record past the end", 0);
+    return NULL;
+}
+
+/* Rounds of 8 threads, each round on a fresh reader of the image at path. */
+static void mt_run(const char *path, int rounds)
+{
+    maif_reader *ref = NULL;
+    assert_int_equal(maif_reader_open(&ref, path, NULL, 0), MAIF_OK);
+    mt_expect e;
+    mt_expect_build(ref, &e);
+    for (int round = 0; round < rounds; round++) {
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open(&r, path, NULL, 0), MAIF_OK);
+        pthread_barrier_t start;
+        assert_int_equal(pthread_barrier_init(&start, NULL, MT_THREADS), 0);
+        pthread_t t[MT_THREADS];
+        mt_arg args[MT_THREADS];
+        for (int i = 0; i < MT_THREADS; i++) {
+            args[i] = (mt_arg){.r = r, .e = &e, .start = &start, .tid = i};
+            assert_int_equal(pthread_create(&t[i], NULL, mt_thread, &args[i]), 0);
+        }
+        for (int i = 0; i < MT_THREADS; i++) assert_int_equal(pthread_join(t[i], NULL), 0);
+        pthread_barrier_destroy(&start);
+        for (int i = 0; i < MT_THREADS; i++)
+            if (args[i].bad) fail_msg("%s: %d mismatches, first: %s", path, args[i].bad, args[i].first);
+        /* the main thread has no message of its own on this reader */
+        assert_string_equal(maif_reader_errmsg(r), "");
+        maif_reader_close(r);
+    }
+    mt_expect_free(&e);
+    maif_reader_close(ref);
+}
+
+static void test_threads_native(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "threads", 0), MAIF_OK);
+    uint8_t prev[MAIF_ID_BYTES];
+    for (int i = 0; i < 240; i++) {
+        char text[32], meta[32];
+        snprintf(text, sizeof text, "block %d", i);
+        snprintf(meta, sizeof meta, "{\"i\":%d}", i);
+        /* chains of three versions (i % 4 == 0, 1, 2), then a single one */
+        maif_block_spec s = {.type = i % 5 ? MAIF_TYPE_TEXT : MAIF_TYPE_JSON, .payload = text,
+                             .payload_size = strlen(text), .meta_json = i % 3 ? meta : NULL,
+                             .meta_size = i % 3 ? strlen(meta) : 0,
+                             .supersedes = i % 4 == 1 || i % 4 == 2 ? prev : NULL};
+        uint8_t id[MAIF_ID_BYTES];
+        assert_int_equal(maif_writer_add(w, &s, id), MAIF_OK);
+        memcpy(prev, id, sizeof prev);
+        if (i % 50 == 49) assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    }
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    mt_run(f->path, 6);
+    /* the same from an in-memory image */
+    size_t len;
+    uint8_t *img = tu_read(f->path, &len);
+    assert_non_null(img);
+    maif_reader *a = NULL;
+    assert_int_equal(maif_reader_open_mem(&a, img, len, NULL, 0), MAIF_OK);
+    size_t hn = 0;
+    maif_block b;
+    assert_int_equal(maif_reader_block(a, 1, &b), MAIF_OK);
+    assert_int_equal(maif_reader_history(a, b.id, NULL, 0, &hn), MAIF_OK);
+    assert_int_equal(hn, 3);
+    maif_reader_close(a);
+    free(img);
+}
+
+static void test_threads_v21(void **state)
+{
+    (void)state;
+    const char *names[] = {"sample_multimodal.maif", "sample_text.maif"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *p = tu_path(tu_samples_dir(), names[i]);
+        mt_run(p, 4);
+        free(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +562,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_args, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_reader_snapshot, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_fifo_refused, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_threads_native, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_threads_v21, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
