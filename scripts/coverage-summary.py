@@ -14,24 +14,27 @@ def main():
         sys.exit(__doc__)
     info, show_files = sys.argv[1], "--files" in sys.argv[2:]
     root = os.getcwd()
-    files = {}  # path relative to the tree -> [lines found, hit, branches found, hit]
+    # per file: {line: hits} and {(line, block, branch): taken}; counted from
+    # DA / BRDA records (lcov does not always write the LF / BRF totals)
+    files = {}
     cur = None
     with open(info) as f:
         for line in f:
             line = line.strip()
             if line.startswith("SF:"):
                 path = os.path.relpath(os.path.realpath(line[3:]), root)
-                cur = files.setdefault(path, [0, 0, 0, 0]) if path.startswith("src" + os.sep) else None
+                cur = files.setdefault(path, ({}, {})) if path.startswith("src" + os.sep) else None
             elif cur is None:
                 continue
-            elif line.startswith("LF:"):
-                cur[0] += int(line[3:])
-            elif line.startswith("LH:"):
-                cur[1] += int(line[3:])
-            elif line.startswith("BRF:"):
-                cur[2] += int(line[4:])
-            elif line.startswith("BRH:"):
-                cur[3] += int(line[4:])
+            elif line.startswith("DA:"):
+                ln, hits = line[3:].split(",")[:2]
+                cur[0][int(ln)] = cur[0].get(int(ln), 0) + int(hits)
+            elif line.startswith("BRDA:"):
+                ln, block, branch, taken = line[5:].split(",")
+                key = (int(ln), block, branch)
+                cur[1][key] = cur[1].get(key, 0) + (0 if taken == "-" else int(taken))
+    files = {p: [len(d), sum(1 for v in d.values() if v), len(b), sum(1 for v in b.values() if v)]
+             for p, (d, b) in files.items()}
     if not files:
         sys.exit("coverage-summary: no src/ files in " + info)
     folders = {}
