@@ -509,6 +509,72 @@ static void test_writer_null_and_count(void **state)
     assert_int_equal(maif_writer_close(w), MAIF_OK);
 }
 
+/* What maif_writer_create and maif_writer_open refuse, with a message. */
+static void test_writer_refusals(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "bad\xff" "agent", 0), MAIF_EINVAL);
+    assert_null(w);
+    assert_non_null(strstr(maif_last_errmsg(), "UTF-8"));
+    char *shortf = tu_path(f->dir, "short.maif");
+    assert_int_equal(tu_write(shortf, "MAIFx", 5), 0);
+    assert_int_equal(maif_writer_open(&w, shortf, f->key, 0), MAIF_EFORMAT);
+    assert_null(w);
+    assert_non_null(strstr(maif_last_errmsg(), "too short"));
+    /* a file that needs a newer writer is read, but not appended to */
+    write_small(f->path, f->key, 2);
+    size_t len;
+    uint8_t *img = tu_read(f->path, &len);
+    assert_non_null(img);
+    img[8] = 0x7f; /* the header's write version (u16 LE at offset 8, FORMAT.md) */
+    char *newer = tu_path(f->dir, "newer.maif");
+    assert_int_equal(tu_write(newer, img, len), 0);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, newer, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_count(r), 2);
+    maif_reader_close(r);
+    assert_int_equal(maif_writer_open(&w, newer, f->key, 0), MAIF_EVERSION);
+    assert_null(w);
+    assert_non_null(strstr(maif_last_errmsg(), "writer version"));
+    free(img);
+    free(newer);
+    free(shortf);
+}
+
+/* A report keeps at most 1000 findings; one "too-many" error stands for
+ * the rest. 1100 blocks, each with one payload byte flipped. */
+static void test_report_too_many(void **state)
+{
+    tu_fixture *f = *state;
+    write_small(f->path, f->key, 1100);
+    size_t len;
+    uint8_t *img = tu_read(f->path, &len);
+    assert_non_null(img);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open_mem(&r, img, len, NULL, 0), MAIF_OK);
+    uint64_t *at = calloc(1100, sizeof *at);
+    assert_non_null(at);
+    for (uint64_t i = 0; i < 1100; i++) {
+        maif_block b;
+        assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
+        at[i] = (uint64_t)(b.payload - img);
+    }
+    maif_reader_close(r);
+    for (uint64_t i = 0; i < 1100; i++) img[at[i]] ^= 0x01;
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_mem(img, len, NULL, &rep), MAIF_OK);
+    assert_false(maif_report_ok(rep));
+    assert_int_equal(maif_report_count(rep), 1001);
+    const maif_finding *last = maif_report_finding(rep, 1000);
+    assert_string_equal(last->code, "too-many");
+    assert_int_equal(last->severity, MAIF_SEV_ERROR);
+    assert_null(maif_report_finding(rep, 1001));
+    maif_report_free(rep);
+    free(at);
+    free(img);
+}
+
 /* ------------------------------------------------------------ convert */
 
 static void test_convert_round_trip(void **state)
@@ -669,6 +735,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_errors, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_key_load_default, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_writer_null_and_count, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_writer_refusals, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_report_too_many, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_convert_round_trip, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_convert_samples, tu_setup, tu_teardown),
     };
