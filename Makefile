@@ -3,6 +3,7 @@
 #   make test    build (normal and ASan+UBSan) and run every test
 #   make bench   benchmarks, each figure beside a baseline from the same run
 #   make fuzz    libFuzzer targets (clang), FUZZ_SECONDS per target
+#   make coverage  line and branch coverage of src/ by every test (gcov + lcov)
 #   make install PREFIX=/usr/local
 # Dependencies are installed by scripts/install-deps.sh (Debian packages).
 
@@ -27,7 +28,7 @@ BA := build/asan
 
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps lib demo test test-release bench fuzz tsan install clean check-asan check-layers
+.PHONY: all deps lib demo test test-release bench fuzz tsan coverage install clean check-asan check-layers check-api-tests
 # Keep object files that pattern rules chain through (make would delete them).
 .SECONDARY:
 all: $(B)/libmaif.a $(B)/libmaif.so $(B)/maif
@@ -87,6 +88,10 @@ check-asan: $(BA)/maif $(TEST_BINS) $(FUZZ_BINS)
 check-layers:
 	@/usr/bin/python3 scripts/check-layers.py
 
+# Every function of include/maif.h is used by a unit test (not yet in `make test`).
+check-api-tests:
+	@/usr/bin/python3 scripts/check-api-tests.py
+
 test: all check-asan
 	@./tests/run.sh $(BA) $(B)
 
@@ -124,7 +129,7 @@ install: all
 # ThreadSanitizer run of the tests that exercise the writer's threads (not
 # part of `make test`: TSan cannot be combined with ASan).
 BT := build/tsan
-TSAN_TESTS := test_hasher test_native test_native_crash
+TSAN_TESTS := test_hasher test_writer test_reader test_index test_recover test_sign test_native_crash
 tsan: | $(DEPS_STAMP)
 	@mkdir -p $(BT)
 	@for t in $(TSAN_TESTS); do \
@@ -135,6 +140,36 @@ tsan: | $(DEPS_STAMP)
 	    || { tail -40 $(BT)/$$t.log; exit 1; }; \
 	  ! grep -q "WARNING: ThreadSanitizer" $(BT)/$$t.log || { cat $(BT)/$$t.log; exit 1; }; \
 	done; echo "tsan: no report"
+
+# ---- coverage tree (make coverage): gcov-instrumented, no sanitizers; runs
+# everything tests/run.sh runs, then prints line and branch coverage of src/
+# per folder (scripts/coverage-summary.py). Counters are updated atomically:
+# the writer and the tests use threads.
+BC := build/cov
+CFLAGS_COV = $(CFLAGS_COMMON) -O0 -g --coverage -fprofile-update=atomic
+$(BC)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COV) -c $< -o $@
+$(BC)/libmaif.a: $(LIB_SRC:%.c=$(BC)/obj/%.o)
+	@rm -f $@; ar rcs $@ $^
+$(BC)/maif: $(TOOL_SRC:%.c=$(BC)/obj/%.o) $(BC)/libmaif.a
+	$(CC) --coverage -o $@ $^ $(PKG_LIBS)
+$(BC)/tests/%: $(BC)/obj/tests/unit/%.o $(BC)/obj/tests/unit/testutil.o $(BC)/libmaif.a
+	@mkdir -p $(dir $@)
+	$(CC) --coverage -o $@ $^ $(PKG_LIBS) -lcmocka
+$(BC)/fuzz/%: $(BC)/obj/fuzz/%.o $(BC)/obj/fuzz/replay_main.o $(BC)/libmaif.a
+	@mkdir -p $(dir $@)
+	$(CC) --coverage -o $@ $^ $(PKG_LIBS)
+
+coverage: | $(DEPS_STAMP)
+	@./scripts/install-deps.sh coverage
+	@$(MAKE) --no-print-directory $(BC)/maif $(patsubst tests/unit/%.c,$(BC)/tests/%,$(TEST_SRC)) \
+	  $(patsubst fuzz/%.c,$(BC)/fuzz/%,$(FUZZ_SRC))
+	@find $(BC) -name '*.gcda' -delete
+	@./tests/run.sh $(BC)
+	@lcov -q --capture --rc lcov_branch_coverage=1 --base-directory . --directory $(BC)/obj/src \
+	  --output-file $(BC)/coverage.info 2>$(BC)/lcov.log || { cat $(BC)/lcov.log; exit 1; }
+	@/usr/bin/python3 scripts/coverage-summary.py $(BC)/coverage.info
 
 clean:
 	rm -rf build

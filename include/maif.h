@@ -21,8 +21,11 @@
  *     memory map: valid until maif_reader_close() on that reader; never
  *     modify or free them.
  *   - The library never aborts or exits, and never prints.
- *   - Handles are not thread-safe; use one per thread. Several readers may
- *     share a file with one writer (the writer holds an exclusive lock).
+ *   - One maif_reader may be used by many threads at once for reads (every
+ *     maif_reader_* call but close); writers are single-threaded: a
+ *     maif_writer, maif_key or maif_report is used by one thread at a
+ *     time. maif_reader_errmsg is per thread. Several readers may share a
+ *     file with one writer (the writer holds an exclusive lock).
  *   - Threads the library starts are its own business, and it counts only
  *     the CPUs the calling thread may run on (its affinity mask):
  *     verification hashes on a pool that lives for one call, a commit
@@ -247,7 +250,12 @@ typedef struct maif_reader maif_reader;
 int maif_reader_open(maif_reader **out, const char *path, char *errbuf, size_t errbuf_cap);
 /* Opens an in-memory image (borrowed: buf must outlive the reader). */
 int maif_reader_open_mem(maif_reader **out, const void *buf, size_t size, char *errbuf, size_t errbuf_cap);
+/* Not concurrently with any other call on r. */
 void maif_reader_close(maif_reader *r);
+/* Detailed message for the last call on r that failed on the calling
+ * thread; "" if none, or if the calling thread's last failing reader call
+ * was on another reader. Valid until the next failing reader call on the
+ * calling thread. */
 const char *maif_reader_errmsg(const maif_reader *r);
 /* MAIF_FORMAT_NATIVE or MAIF_FORMAT_V21. */
 int maif_reader_format(const maif_reader *r);

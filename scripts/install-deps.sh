@@ -5,6 +5,8 @@ set -eu
 pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev python3"
 # `install-deps.sh fuzz` adds what `make fuzz` needs (clang's libFuzzer runtime).
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
+# `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).
+[ "${1:-}" = coverage ] && pkgs="$pkgs lcov"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -6,9 +6,19 @@
  * operations (src/format/format.h); this file finds the format, dispatches,
  * and adds what every format shares: the id table (built on first lookup)
  * and version histories.
+ *
+ * One reader serves many threads at once. Everything fixed at open is
+ * read-only afterwards; the one table built later (ids and successors, on
+ * the first find or history) is built under a mutex and published with a
+ * release store, so later lookups take no lock. Error messages of calls
+ * after open are kept per thread (a thread-local slot tagged with the
+ * reader's serial number), so one thread's failure never overwrites the
+ * message another thread is reading.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +38,11 @@ struct maif_reader {
     const uint8_t *base;  /* the image: the map, or the caller's buffer */
     uint64_t size;
     void *map;            /* owned mapping, or NULL */
-    char err[512];
+    uint64_t serial;      /* unique per reader: tags this thread's message slot */
+    char err[512];        /* message of a failing open (one thread only) */
     /* id table: open addressing, built on first find/history */
+    pthread_mutex_t ids_lock;   /* held while the table is built */
+    atomic_int ids_ready;       /* 1 once slots/nslots/succ are complete (release) */
     struct slot {
         uint8_t id[MAIF_ID_BYTES];
         uint64_t index; /* NONE: empty */
@@ -38,14 +51,36 @@ struct maif_reader {
     uint64_t *succ; /* succ[i]: the latest block superseding block i, or NONE */
 };
 
-static int rfail(maif_reader *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int rfail(maif_reader *r, int code, const char *fmt, ...)
+#define MSG_CAP 512
+
+/* The calling thread's message for the last reader call that failed on it
+ * after open (serial 0: none yet). */
+static _Thread_local struct {
+    uint64_t serial;
+    char msg[MSG_CAP];
+} t_msg;
+
+static atomic_uint_fast64_t g_serial;
+
+/* Keeps msg as the calling thread's message for r when code is an error. */
+static int rkeep(const maif_reader *r, int code, const char *msg)
 {
+    if (code != MAIF_OK) {
+        t_msg.serial = r->serial;
+        snprintf(t_msg.msg, sizeof t_msg.msg, "%s", msg);
+    }
+    return code;
+}
+
+static int rfail(const maif_reader *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int rfail(const maif_reader *r, int code, const char *fmt, ...)
+{
+    char msg[MSG_CAP];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return code;
+    return rkeep(r, code, msg);
 }
 
 static int open_image(maif_reader *r)
@@ -56,13 +91,15 @@ static int open_image(maif_reader *r)
         return ops->open(&r->st, r->base, r->size, r->err, sizeof r->err);
     }
     if (r->size >= 4 && memcmp(r->base, "MAIF", 4) == 0)
-        return rfail(r, MAIF_EVERSION, "a MAIF file of an unsupported version");
-    return rfail(r, MAIF_EFORMAT, "not a MAIF artifact (unrecognised magic)");
+        return maif_set_err(r->err, sizeof r->err, MAIF_EVERSION, "a MAIF file of an unsupported version");
+    return maif_set_err(r->err, sizeof r->err, MAIF_EFORMAT, "not a MAIF artifact (unrecognised magic)");
 }
 
 static int finish_open(maif_reader **out, maif_reader *r, int rc, const char *path, char *errbuf, size_t cap)
 {
     if (rc == MAIF_OK) {
+        r->serial = atomic_fetch_add(&g_serial, 1) + 1;
+        pthread_mutex_init(&r->ids_lock, NULL);
         *out = r;
         return MAIF_OK;
     }
@@ -108,11 +145,11 @@ int maif_reader_open(maif_reader **out, const char *path, char *errbuf, size_t e
     }
     int rc = MAIF_OK;
     if (st.st_size == 0) {
-        rc = rfail(r, MAIF_EFORMAT, "empty file");
+        rc = maif_set_err(r->err, sizeof r->err, MAIF_EFORMAT, "empty file");
     } else {
         void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
         if (m == MAP_FAILED) {
-            rc = rfail(r, MAIF_EIO, "mmap: %s", strerror(errno));
+            rc = maif_set_err(r->err, sizeof r->err, MAIF_EIO, "mmap: %s", strerror(errno));
         } else {
             r->map = m;
             r->base = m;
@@ -128,13 +165,17 @@ void maif_reader_close(maif_reader *r)
 {
     if (!r) return;
     if (r->ops && r->st) r->ops->close(r->st);
+    if (r->serial) pthread_mutex_destroy(&r->ids_lock);
     if (r->map) munmap(r->map, (size_t)r->size);
     free(r->slots);
     free(r->succ);
     free(r);
 }
 
-const char *maif_reader_errmsg(const maif_reader *r) { return r ? r->err : ""; }
+const char *maif_reader_errmsg(const maif_reader *r)
+{
+    return r && r->serial && t_msg.serial == r->serial ? t_msg.msg : "";
+}
 int maif_reader_format(const maif_reader *r) { return r && r->ops ? r->ops->id : 0; }
 
 uint64_t maif_reader_count(const maif_reader *r)
@@ -149,7 +190,8 @@ int maif_reader_block(maif_reader *r, uint64_t index, maif_block *out)
     if (index >= maif_reader_count(r))
         return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
                      (unsigned long long)maif_reader_count(r));
-    return r->ops->block(r->st, index, out, r->err, sizeof r->err);
+    char msg[MSG_CAP] = "";
+    return rkeep(r, r->ops->block(r->st, index, out, msg, sizeof msg), msg);
 }
 
 int maif_reader_info(maif_reader *r, maif_info *out)
@@ -172,9 +214,8 @@ static uint64_t slot_of(const maif_reader *r, const uint8_t id[MAIF_ID_BYTES])
     return i;
 }
 
-static int build_ids(maif_reader *r)
+static int build_ids_locked(maif_reader *r)
 {
-    if (r->slots) return MAIF_OK;
     uint64_t n = maif_reader_count(r), ns = 16;
     while (ns < 2 * n) ns *= 2;
     r->slots = malloc(ns * sizeof *r->slots);
@@ -204,6 +245,21 @@ static int build_ids(maif_reader *r)
         if (p != NONE && p < i) r->succ[p] = i; /* later blocks win a fork */
     }
     return MAIF_OK;
+}
+
+/* Builds the table once; callers on other threads wait for it. A failed
+ * build (out of memory) leaves nothing, and the next call tries again. */
+static int build_ids(maif_reader *r)
+{
+    if (atomic_load_explicit(&r->ids_ready, memory_order_acquire)) return MAIF_OK;
+    pthread_mutex_lock(&r->ids_lock);
+    int rc = MAIF_OK;
+    if (!atomic_load_explicit(&r->ids_ready, memory_order_relaxed)) {
+        rc = build_ids_locked(r);
+        if (rc == MAIF_OK) atomic_store_explicit(&r->ids_ready, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&r->ids_lock);
+    return rc;
 }
 
 int maif_reader_find(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *index_out)
@@ -248,7 +304,11 @@ int maif_reader_history(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_
 int maif_reader_record(maif_reader *r, uint64_t i, maif_record *out)
 {
     if (!r || !out) return MAIF_EINVAL;
-    return r->ops->record(r->st, i, out, r->err, sizeof r->err);
+    char msg[MSG_CAP] = "";
+    int rc = r->ops->record(r->st, i, out, msg, sizeof msg);
+    if (rc == MAIF_ENOTFOUND && !msg[0])
+        return rfail(r, rc, "record %llu does not exist (past the end of the listing)", (unsigned long long)i);
+    return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
 }
 
 /* ---- for the rest of the API layer */

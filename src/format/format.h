@@ -41,8 +41,8 @@ typedef struct maif_format_ops {
     int (*block)(const void *state, uint64_t i, maif_block *out, char *err, size_t errcap);
     int (*info)(const void *state, maif_info *out);
     /* Record i of the file in file order (header first); MAIF_ENOTFOUND
-     * past the end. May build a table on first use; the caller serialises
-     * that first call (src/api/reader.c). */
+     * past the end. May build a table on first use, which must be safe
+     * when many threads call at once (the public reader is shared). */
     int (*record)(void *state, uint64_t i, maif_record *out, char *err, size_t errcap);
     /* Strict verification of every byte; findings go to rep. */
     void (*verify)(const uint8_t *buf, size_t len, const maif_verify_options *opt, maif_report *rep);

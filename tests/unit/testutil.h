@@ -1,7 +1,8 @@
 /*
  * testutil.h — helpers shared by the cmocka unit tests: temporary
- * directories, whole-file reads and writes, and the path of the shared
- * reference samples.
+ * directories, whole-file reads and writes, the path of the shared
+ * reference samples, and the fixture and helpers of the native-format
+ * tests (test_writer, test_reader, test_index, test_recover, test_sign).
  */
 #ifndef MAIF_TESTUTIL_H
 #define MAIF_TESTUTIL_H
@@ -25,5 +26,32 @@ int tu_write(const char *path, const void *data, size_t len);
 /* Directory holding the MAIF 2.1 samples: $MAIF_SAMPLES, else
  * tests/data/v21 (copies of ../shared/reference/samples). */
 const char *tu_samples_dir(void);
+
+/* A temporary directory, a file path in it ("a.maif", not created) and a
+ * fresh signing key; tu_setup / tu_teardown are cmocka fixtures. */
+typedef struct tu_fixture {
+    char *dir;
+    char *path;
+    maif_key *key;
+} tu_fixture;
+int tu_setup(void **state);
+int tu_teardown(void **state);
+
+/* Deterministic bytes for seed (splitmix64 words); tu_check_pattern is 1
+ * when p holds exactly those bytes. */
+void tu_pattern(uint8_t *p, size_t n, uint64_t seed);
+int tu_check_pattern(const uint8_t *p, size_t n, uint64_t seed);
+/* Microseconds since the epoch (CLOCK_REALTIME). */
+uint64_t tu_now_us(void);
+/* Size of the file at path (the test fails if it cannot be stat'ed). */
+uint64_t tu_file_size(const char *path);
+/* 1 if rep has a finding with this code (and severity, unless < 0). */
+int tu_has_code(const maif_report *r, const char *code, int severity);
+/* Prints every finding of rep (for failing tests). */
+void tu_dump_report(const maif_report *r);
+/* Verifies the file and asserts it is ok with no warnings or errors. */
+void tu_assert_verifies_clean(const char *path);
+/* Appends a block (meta may be NULL) and asserts it was accepted. */
+void tu_add_simple(maif_writer *w, uint32_t type, const void *p, size_t n, const char *meta, uint8_t id[16]);
 
 #endif

@@ -4,11 +4,15 @@
  *
  * The reading side is a thin state over nat_view (native_read.c) plus the
  * two facts the file header's JSON carries (agent, converted_from) and the
- * record listing for `maif ls --all`, built on first use. The writing side
+ * record listing for `maif ls --all`, built on first use. That listing is
+ * the only state written after open: it is built under a mutex and
+ * published with a release store, so a state serves many threads at once. The writing side
  * is conversion: every block of a source goes through the ordinary writer,
  * borrowed, so a whole artifact is written and hashed on every core.
  */
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +30,9 @@ typedef struct nat_state {
     nat_view v;
     char *agent;          /* header "agent" (owned), or NULL */
     char *converted_from; /* header "converted_from" as JSON text (owned), or NULL */
-    maif_record *recs;    /* record listing, built on first nat_ops_record */
+    pthread_mutex_t recs_lock;     /* held while the listing is built */
+    _Atomic(maif_record *) recs;   /* record listing, built on first nat_ops_record;
+                                      set (release) only once nrecs is final */
     uint64_t nrecs;
 } nat_state;
 
@@ -54,7 +60,8 @@ static void nat_ops_close(void *state)
     nat_view_free(&s->v);
     free(s->agent);
     free(s->converted_from);
-    free(s->recs);
+    free(atomic_load_explicit(&s->recs, memory_order_relaxed));
+    pthread_mutex_destroy(&s->recs_lock);
     free(s);
 }
 
@@ -69,6 +76,7 @@ static int nat_ops_open(void **state, const uint8_t *base, uint64_t size, char *
         free(s);
         return rc;
     }
+    pthread_mutex_init(&s->recs_lock, NULL);
     header_meta(s);
     *state = s;
     return MAIF_OK;
@@ -136,8 +144,8 @@ static int build_records(nat_state *s, char *err, size_t errcap)
         recs[n++] = (maif_record){kind, off, rec.end - off, is_block ? (int64_t)blocks++ : -1, rec.type};
         off = rec.end;
     }
-    s->recs = recs;
     s->nrecs = n;
+    atomic_store_explicit(&s->recs, recs, memory_order_release);
     return MAIF_OK;
 }
 
@@ -148,12 +156,16 @@ static int nat_ops_record(void *state, uint64_t i, maif_record *out, char *err, 
         *out = (maif_record){"header", 0, s->v.hdr.header_size, -1, 0};
         return MAIF_OK;
     }
-    if (!s->recs) {
-        int rc = build_records(s, err, errcap);
+    const maif_record *recs = atomic_load_explicit(&s->recs, memory_order_acquire);
+    if (!recs) { /* the first call builds; callers on other threads wait for it */
+        pthread_mutex_lock(&s->recs_lock);
+        int rc = atomic_load_explicit(&s->recs, memory_order_relaxed) ? MAIF_OK : build_records(s, err, errcap);
+        pthread_mutex_unlock(&s->recs_lock);
         if (rc) return rc;
+        recs = atomic_load_explicit(&s->recs, memory_order_acquire);
     }
     if (i - 1 >= s->nrecs) return MAIF_ENOTFOUND;
-    *out = s->recs[i - 1];
+    *out = recs[i - 1];
     return MAIF_OK;
 }
 
