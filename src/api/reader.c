@@ -45,7 +45,14 @@ static int rfail(maif_reader *r, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(r->err, sizeof r->err, fmt, ap);
     va_end(ap);
-    return code;
+    return maif_set_last_err(code, "%s", r->err); /* one error channel (maif.h) */
+}
+
+/* A format operation wrote its message into r->err: mirror it. */
+static int rcheck(maif_reader *r, int rc)
+{
+    if (rc) maif_set_last_err(rc, "%s", r->err[0] ? r->err : maif_strerror(rc));
+    return rc;
 }
 
 static int open_image(maif_reader *r)
@@ -60,51 +67,49 @@ static int open_image(maif_reader *r)
     return rfail(r, MAIF_EFORMAT, "not a MAIF artifact (unrecognised magic)");
 }
 
-static int finish_open(maif_reader **out, maif_reader *r, int rc, const char *path, char *errbuf, size_t cap)
+static int finish_open(maif_reader **out, maif_reader *r, int rc, const char *path)
 {
     if (rc == MAIF_OK) {
         *out = r;
         return MAIF_OK;
     }
-    if (path) maif_set_err(errbuf, cap, rc, "%s: %s", path, r->err[0] ? r->err : maif_strerror(rc));
-    else maif_set_err(errbuf, cap, rc, "%s", r->err[0] ? r->err : maif_strerror(rc));
-    maif_set_last_err(rc, "%s", r->err[0] ? r->err : maif_strerror(rc));
+    if (path) maif_set_last_err(rc, "%s: %s", path, r->err[0] ? r->err : maif_strerror(rc));
+    else maif_set_last_err(rc, "%s", r->err[0] ? r->err : maif_strerror(rc));
     r->ops = NULL; /* a failed open left no state */
     maif_reader_close(r);
     return rc;
 }
 
-int maif_reader_open_mem(maif_reader **out, const void *buf, size_t size, char *errbuf, size_t errbuf_cap)
+int maif_reader_open_mem(maif_reader **out, const void *buf, size_t size)
 {
-    if (!out || (!buf && size)) return MAIF_EINVAL;
+    if (!out || (!buf && size)) return maif_set_last_err(MAIF_EINVAL, "maif_reader_open_mem: NULL argument");
     *out = NULL;
     maif_reader *r = calloc(1, sizeof *r);
-    if (!r) return MAIF_ENOMEM;
+    if (!r) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     r->base = buf;
     r->size = size;
-    return finish_open(out, r, open_image(r), NULL, errbuf, errbuf_cap);
+    return finish_open(out, r, open_image(r), NULL);
 }
 
-int maif_reader_open(maif_reader **out, const char *path, char *errbuf, size_t errbuf_cap)
+int maif_reader_open(maif_reader **out, const char *path)
 {
-    if (!out || !path) return MAIF_EINVAL;
+    if (!out || !path) return maif_set_last_err(MAIF_EINVAL, "maif_reader_open: NULL argument");
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int rc = errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
-        maif_set_last_err(rc, "%s: %s", path, strerror(errno));
-        return maif_set_err(errbuf, errbuf_cap, rc, "%s: %s", path, strerror(errno));
+        return maif_set_last_err(rc, "%s: %s", path, strerror(errno));
     }
-    struct stat st;
+    struct stat st = {0};
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int dir = S_ISDIR(st.st_mode);
         close(fd);
-        maif_set_last_err(MAIF_EIO, "%s: not a regular file", path);
-        return maif_set_err(errbuf, errbuf_cap, MAIF_EIO, "%s: not a regular file", path);
+        return maif_set_last_err(MAIF_EIO, "%s: %s", path, dir ? "is a directory" : "not a regular file");
     }
     maif_reader *r = calloc(1, sizeof *r);
     if (!r) {
         close(fd);
-        return MAIF_ENOMEM;
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     }
     int rc = MAIF_OK;
     if (st.st_size == 0) {
@@ -121,7 +126,7 @@ int maif_reader_open(maif_reader **out, const char *path, char *errbuf, size_t e
         }
     }
     close(fd);
-    return finish_open(out, r, rc, path, errbuf, errbuf_cap);
+    return finish_open(out, r, rc, path);
 }
 
 void maif_reader_close(maif_reader *r)
@@ -145,17 +150,18 @@ uint64_t maif_reader_count(const maif_reader *r)
 
 int maif_reader_block(maif_reader *r, uint64_t index, maif_block *out)
 {
-    if (!r || !out) return MAIF_EINVAL;
+    if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_block: NULL argument");
     if (index >= maif_reader_count(r))
         return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
                      (unsigned long long)maif_reader_count(r));
-    return r->ops->block(r->st, index, out, r->err, sizeof r->err);
+    return rcheck(r, r->ops->block(r->st, index, out, r->err, sizeof r->err));
 }
 
 int maif_reader_info(maif_reader *r, maif_info *out)
 {
-    if (!r || !out) return MAIF_EINVAL;
-    return r->ops->info(r->st, out);
+    if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_info: NULL argument");
+    int rc = r->ops->info(r->st, out);
+    return rc ? rfail(r, rc, "cannot read the artifact's facts: %s", maif_strerror(rc)) : MAIF_OK;
 }
 
 /* ---- id table and histories */
@@ -208,7 +214,7 @@ static int build_ids(maif_reader *r)
 
 int maif_reader_find(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *index_out)
 {
-    if (!r || !id) return MAIF_EINVAL;
+    if (!r || !id) return maif_set_last_err(MAIF_EINVAL, "maif_reader_find: NULL argument");
     int rc = build_ids(r);
     if (rc) return rc;
     uint64_t i = r->slots[slot_of(r, id)].index;
@@ -222,7 +228,8 @@ int maif_reader_find(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *
 
 int maif_reader_history(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *indices, size_t cap, size_t *n)
 {
-    if (!r || !id || !n || (cap && !indices)) return MAIF_EINVAL;
+    if (!r || !id || !n || (cap && !indices))
+        return maif_set_last_err(MAIF_EINVAL, "maif_reader_history: NULL argument");
     uint64_t i;
     int rc = maif_reader_find(r, id, &i);
     if (rc) return rc;
@@ -247,13 +254,22 @@ int maif_reader_history(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_
 
 int maif_reader_record(maif_reader *r, uint64_t i, maif_record *out)
 {
-    if (!r || !out) return MAIF_EINVAL;
-    return r->ops->record(r->st, i, out, r->err, sizeof r->err);
+    if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_record: NULL argument");
+    int rc = r->ops->record(r->st, i, out, r->err, sizeof r->err);
+    if (rc == MAIF_ENOTFOUND)
+        return rfail(r, rc, "record %llu does not exist", (unsigned long long)i);
+    return rcheck(r, rc);
 }
 
 /* ---- for the rest of the API layer */
 
 static int source_block(void *ctx, uint64_t i, maif_block *out) { return maif_reader_block(ctx, i, out); }
+
+void maif_reader_image(const maif_reader *r, const uint8_t **base, size_t *size)
+{
+    *base = r->base;
+    *size = (size_t)r->size;
+}
 
 int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src)
 {

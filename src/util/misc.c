@@ -11,6 +11,9 @@
 
 #include "util/common.h"
 
+unsigned maif_version(void) { return MAIF_VERSION_NUMBER; }
+const char *maif_version_string(void) { return MAIF_VERSION_STRING; }
+
 const char *maif_strerror(int code)
 {
     switch (code) {

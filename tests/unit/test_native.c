@@ -173,7 +173,7 @@ static void test_roundtrip_all_types(void **state)
 
     uint64_t t0 = now_us();
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, "agent-7", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "agent-7", NULL), MAIF_OK);
     assert_int_equal(maif_writer_count(w), 0);
     for (size_t i = 0; i < n; i++) {
         uint8_t want_id[MAIF_ID_BYTES];
@@ -202,8 +202,7 @@ static void test_roundtrip_all_types(void **state)
     uint64_t t1 = now_us();
 
     maif_reader *r = NULL;
-    char err[256];
-    assert_int_equal(maif_reader_open(&r, f->path, err, sizeof err), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_format(r), MAIF_FORMAT_NATIVE);
     assert_int_equal(maif_reader_count(r), n + 4);
     for (size_t i = 0; i < n; i++) {
@@ -327,7 +326,7 @@ static void test_rollback(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     add_simple(w, MAIF_TYPE_TEXT, "keep0", 5, NULL, NULL);
     add_simple(w, MAIF_TYPE_TEXT, "keep1", 5, "{\"a\":1}", NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
@@ -346,7 +345,7 @@ static void test_rollback(void **state)
 
     /* a reader now sees only the committed batch and counts the torn bytes */
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 2);
     maif_info info;
     assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
@@ -368,7 +367,7 @@ static void test_rollback(void **state)
     assert_int_equal(file_size(f->path), committed2);
     free(p);
 
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 3);
     const char *want[] = {"keep0", "keep1", "after"};
     for (int i = 0; i < 3; i++) {
@@ -389,20 +388,20 @@ static void test_reopen_and_lock(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL, *w2 = NULL;
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_ENOTFOUND);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_ENOTFOUND);
     assert_null(w);
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, "a", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "a", NULL), MAIF_OK);
     add_simple(w, MAIF_TYPE_TEXT, "b0", 2, NULL, NULL);
     add_simple(w, MAIF_TYPE_TEXT, "b1", 2, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
 
-    assert_int_equal(maif_writer_open(&w2, f->path, f->key, 0), MAIF_ELOCKED);
+    assert_int_equal(maif_writer_open(&w2, f->path, f->key, NULL), MAIF_ELOCKED);
     assert_null(w2);
     assert_true(strlen(maif_last_errmsg()) > 0);
-    assert_int_equal(maif_recover(f->path, 0, NULL, NULL, 0), MAIF_ELOCKED);
+    assert_int_equal(maif_recover(f->path, NULL, NULL), MAIF_ELOCKED);
     /* readers are not locked out */
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 2);
     maif_reader_close(r);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
@@ -410,7 +409,7 @@ static void test_reopen_and_lock(void **state)
     /* a different key may append: commits record their own signer */
     maif_key *k2 = NULL;
     assert_int_equal(maif_key_generate(&k2), MAIF_OK);
-    assert_int_equal(maif_writer_open(&w, f->path, k2, 0), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, f->path, k2, NULL), MAIF_OK);
     assert_int_equal(maif_writer_count(w), 2);
     uint8_t id[MAIF_ID_BYTES];
     add_simple(w, MAIF_TYPE_TEXT, "b2", 2, NULL, id);
@@ -420,7 +419,7 @@ static void test_reopen_and_lock(void **state)
     assert_int_equal(maif_writer_commit(w), MAIF_OK); /* an empty re-seal */
     assert_int_equal(maif_writer_close(w), MAIF_OK);
 
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 4);
     for (uint64_t i = 0; i < 4; i++) {
         maif_block b;
@@ -454,7 +453,7 @@ static void test_create_existing(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
@@ -462,7 +461,7 @@ static void test_create_existing(void **state)
     uint8_t *before = tu_read(f->path, &n0);
     assert_non_null(before);
 
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_EEXIST);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_EEXIST);
     assert_null(w);
     assert_true(strlen(maif_last_errmsg()) > 0);
     uint8_t *after = tu_read(f->path, &n1);
@@ -476,17 +475,17 @@ static void test_create_existing(void **state)
     assert_int_equal(system(cmd), 0);
     free(cmd);
 
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, MAIF_W_OVERWRITE), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 0);
     maif_reader_close(r);
     assert_verifies_clean(f->path);
 
     /* a missing directory */
     char *bad = tu_path(f->dir, "no/such/dir.maif");
-    assert_int_not_equal(maif_writer_create(&w, bad, f->key, NULL, 0), MAIF_OK);
+    assert_int_not_equal(maif_writer_create(&w, bad, f->key, NULL, NULL), MAIF_OK);
     assert_null(w);
     free(bad);
 }
@@ -495,13 +494,13 @@ static void test_bad_args(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(NULL, f->path, f->key, NULL, 0), MAIF_EINVAL);
-    assert_int_equal(maif_writer_create(&w, NULL, f->key, NULL, 0), MAIF_EINVAL);
-    assert_int_equal(maif_writer_create(&w, f->path, NULL, NULL, 0), MAIF_EINVAL);
+    assert_int_equal(maif_writer_create(NULL, f->path, f->key, NULL, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_create(&w, NULL, f->key, NULL, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_create(&w, f->path, NULL, NULL, NULL), MAIF_EINVAL);
     assert_int_equal(access(f->path, F_OK), -1);
-    assert_int_equal(maif_writer_open(NULL, f->path, f->key, 0), MAIF_EINVAL);
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
-    assert_int_equal(maif_writer_open(&w, NULL, f->key, 0), MAIF_EINVAL);
+    assert_int_equal(maif_writer_open(NULL, f->path, f->key, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, NULL, f->key, NULL), MAIF_EINVAL);
 
     maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = NULL, .payload_size = 3};
     assert_int_equal(maif_writer_add(NULL, &s, NULL), MAIF_EINVAL);
@@ -522,15 +521,15 @@ static void test_bad_args(void **state)
     assert_int_equal(maif_writer_close(NULL), MAIF_OK);
 
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(NULL, f->path, NULL, 0), MAIF_EINVAL);
-    assert_int_equal(maif_reader_open(&r, NULL, NULL, 0), MAIF_EINVAL);
-    assert_int_equal(maif_reader_open_mem(&r, NULL, 5, NULL, 0), MAIF_EINVAL);
+    assert_int_equal(maif_reader_open(NULL, f->path), MAIF_EINVAL);
+    assert_int_equal(maif_reader_open(&r, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_reader_open_mem(&r, NULL, 5), MAIF_EINVAL);
     char *missing = tu_path(f->dir, "missing.maif");
-    char err[128] = "";
-    assert_int_equal(maif_reader_open(&r, missing, err, sizeof err), MAIF_ENOTFOUND);
+    assert_int_equal(maif_reader_open(&r, missing), MAIF_ENOTFOUND);
     assert_null(r);
-    assert_non_null(strstr(err, "missing.maif"));
-    assert_int_equal(maif_reader_open(&r, f->dir, NULL, 0), MAIF_EIO); /* a directory */
+    assert_non_null(strstr(maif_last_errmsg(), "missing.maif")); /* the one error channel */
+    assert_int_equal(maif_reader_open(&r, f->dir), MAIF_EIO); /* a directory */
+    assert_non_null(strstr(maif_last_errmsg(), "is a directory"));
     maif_report *rep = NULL;
     assert_int_equal(maif_verify_file(missing, NULL, &rep), MAIF_ENOTFOUND);
     assert_null(rep);
@@ -539,7 +538,7 @@ static void test_bad_args(void **state)
     assert_int_equal(maif_verify_mem(NULL, 1, NULL, &rep), MAIF_EINVAL);
     assert_int_equal(maif_verify_file(NULL, NULL, &rep), MAIF_EINVAL);
 
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     maif_block b;
     uint64_t idx;
     size_t hn;
@@ -569,7 +568,7 @@ static void test_bad_metadata(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     add_simple(w, MAIF_TYPE_TEXT, "good", 4, "{\"ok\":true}", NULL);
     const char *bad[] = {"{bad", "[1,2]", "\"str\"", "42", "{\"a\":1,\"a\":2}", "{\"a\":1} x", "{\"a\":NaN}",
                          "{\"a\":\"\xff\"}", ""};
@@ -595,7 +594,7 @@ static void test_bad_metadata(void **state)
     assert_int_equal(maif_writer_close(w), MAIF_OK);
 
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 2);
     maif_block b;
     assert_int_equal(maif_reader_block(r, 0, &b), MAIF_OK);
@@ -632,14 +631,15 @@ static void test_keys(void **state)
 
     /* the loaded key signs commits that verify against the saved public key */
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, k, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, k, NULL, NULL), MAIF_OK);
     add_simple(w, MAIF_TYPE_TEXT, "signed", 6, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     maif_key_free(k);
-    maif_verify_options opt = {.trusted = (const uint8_t *)pk3, .trusted_count = 1};
+    maif_options *opt = tu_verify_options(pk3, 1, 0);
     maif_report *rep = NULL;
-    assert_int_equal(maif_verify_file(f->path, &opt, &rep), MAIF_OK);
+    assert_int_equal(maif_verify_file(f->path, opt, &rep), MAIF_OK);
+    maif_options_free(opt);
     assert_true(maif_report_ok(rep));
     maif_report_free(rep);
 
@@ -693,7 +693,7 @@ static void test_many_commits(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     uint64_t total = 0, rng = 12345;
     uint32_t max_seg = 0;
     uint8_t buf[300];
@@ -710,7 +710,7 @@ static void test_many_commits(void **state)
         assert_int_equal(maif_writer_commit(w), MAIF_OK);
         if (c % 37 == 36) { /* reopen: the writer must rebuild its segment list from the file */
             assert_int_equal(maif_writer_close(w), MAIF_OK);
-            assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_OK);
+            assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
             assert_int_equal(maif_writer_count(w), total);
         }
         if (c % 25 == 24 || c == 299) {
@@ -728,7 +728,7 @@ static void test_many_commits(void **state)
             free(img);
 
             maif_reader *r = NULL;
-            assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+            assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
             assert_int_equal(maif_reader_count(r), total);
             for (uint64_t i = 0; i < total; i++) {
                 maif_block b;
@@ -749,7 +749,7 @@ static void test_many_commits(void **state)
     assert_true(max_seg <= 2 * 10 + 2);
     maif_info info;
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
     assert_int_equal(info.commit_count, 301);
     maif_reader_close(r);
@@ -761,7 +761,7 @@ static void test_verify_pinning(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     add_simple(w, MAIF_TYPE_TEXT, "pin", 3, "{\"x\":1}", NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
@@ -788,8 +788,9 @@ static void test_verify_pinning(void **state)
     assert_null(maif_report_finding(rep, maif_report_count(rep)));
     maif_report_free(rep);
 
-    maif_verify_options right = {.trusted = (const uint8_t *)keys[1], .trusted_count = 1, .threads = 2};
-    assert_int_equal(maif_verify_file(f->path, &right, &rep), MAIF_OK);
+    maif_options *right = tu_verify_options(keys[1], 1, 2);
+    assert_int_equal(maif_verify_file(f->path, right, &rep), MAIF_OK);
+    maif_options_free(right);
     assert_true(maif_report_ok(rep));
     assert_false(has_code(rep, "signer-not-pinned", -1));
     assert_false(has_code(rep, "untrusted-signer", -1));
@@ -797,13 +798,15 @@ static void test_verify_pinning(void **state)
     assert_int_equal(pinned, 1);
     maif_report_free(rep);
 
-    maif_verify_options several = {.trusted = (const uint8_t *)keys, .trusted_count = 3};
-    assert_int_equal(maif_verify_file(f->path, &several, &rep), MAIF_OK);
+    maif_options *several = tu_verify_options(keys, 3, 0);
+    assert_int_equal(maif_verify_file(f->path, several, &rep), MAIF_OK);
+    maif_options_free(several);
     assert_true(maif_report_ok(rep));
     maif_report_free(rep);
 
-    maif_verify_options wrong = {.trusted = (const uint8_t *)keys[0], .trusted_count = 1};
-    assert_int_equal(maif_verify_file(f->path, &wrong, &rep), MAIF_OK);
+    maif_options *wrong = tu_verify_options(keys[0], 1, 0);
+    assert_int_equal(maif_verify_file(f->path, wrong, &rep), MAIF_OK);
+    maif_options_free(wrong);
     assert_false(maif_report_ok(rep));
     assert_true(has_code(rep, "untrusted-signer", MAIF_SEV_ERROR));
     assert_false(has_code(rep, "signer-not-pinned", -1));
@@ -815,7 +818,7 @@ static void test_verify_mem_matches_file(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     uint8_t *big = malloc(5 << 20); /* over the threaded-hashing threshold */
     assert_non_null(big);
     pattern(big, 5 << 20, 9);
@@ -827,9 +830,10 @@ static void test_verify_mem_matches_file(void **state)
     uint8_t *img = tu_read(f->path, &len);
     assert_non_null(img);
     for (unsigned threads = 0; threads <= 4; threads++) {
-        maif_verify_options opt = {.threads = threads};
+        maif_options *opt = tu_verify_options(NULL, 0, threads);
         maif_report *rep = NULL;
-        assert_int_equal(maif_verify_mem(img, len, &opt, &rep), MAIF_OK);
+        assert_int_equal(maif_verify_mem(img, len, opt, &rep), MAIF_OK);
+        maif_options_free(opt);
         assert_true(maif_report_ok(rep));
         assert_int_equal(maif_report_blocks(rep), 2);
         maif_report_free(rep);
@@ -837,9 +841,10 @@ static void test_verify_mem_matches_file(void **state)
     /* a damaged payload byte deep inside the big block, found by every pool size */
     img[len / 2] ^= 0x10;
     for (unsigned threads = 1; threads <= 4; threads++) {
-        maif_verify_options opt = {.threads = threads};
+        maif_options *opt = tu_verify_options(NULL, 0, threads);
         maif_report *rep = NULL;
-        assert_int_equal(maif_verify_mem(img, len, &opt, &rep), MAIF_OK);
+        assert_int_equal(maif_verify_mem(img, len, opt, &rep), MAIF_OK);
+        maif_options_free(opt);
         assert_false(maif_report_ok(rep));
         assert_true(has_code(rep, "content-hash", MAIF_SEV_ERROR));
         const maif_finding *fd = NULL;
@@ -858,7 +863,7 @@ static void test_io_error_kills_writer(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     add_simple(w, MAIF_TYPE_TEXT, "safe", 4, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     uint64_t committed = file_size(f->path);
@@ -888,10 +893,10 @@ static void test_io_error_kills_writer(void **state)
     maif_writer_close(w);
 
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 1);
     maif_reader_close(r);
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
     assert_int_equal(file_size(f->path), committed);
     add_simple(w, MAIF_TYPE_TEXT, "again", 5, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
@@ -905,11 +910,11 @@ static void test_reader_snapshot(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     add_simple(w, MAIF_TYPE_TEXT, "one", 3, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     maif_block b;
     assert_int_equal(maif_reader_block(r, 0, &b), MAIF_OK);
     for (int i = 0; i < 50; i++) add_simple(w, MAIF_TYPE_TEXT, "more", 4, NULL, NULL);
@@ -920,7 +925,7 @@ static void test_reader_snapshot(void **state)
     assert_int_equal(maif_reader_block(r, 1, &b2), MAIF_ENOTFOUND);
     maif_reader_close(r);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 51);
     maif_reader_close(r);
 }
@@ -936,7 +941,7 @@ static void test_large_payloads_and_zero_header(void **state)
     uint8_t *buf = malloc(sizes[1]);
     assert_non_null(buf);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     for (size_t i = 0; i < 3; i++) {
         pattern(buf, sizes[i], 100 + i);
         add_simple(w, MAIF_TYPE_BINARY, buf, sizes[i], "{\"i\":1}", NULL);
@@ -946,7 +951,7 @@ static void test_large_payloads_and_zero_header(void **state)
     assert_verifies_clean(f->path);
     uint64_t committed = file_size(f->path);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     for (size_t i = 0; i < 3; i++) {
         maif_block b;
         assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
@@ -965,7 +970,7 @@ static void test_large_payloads_and_zero_header(void **state)
     assert_int_equal(fwrite(zeros, 1, sizeof zeros, fp), sizeof zeros);
     assert_int_equal(fwrite(buf, 1, 4096, fp), 4096);
     assert_int_equal(fclose(fp), 0);
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 3);
     maif_reader_close(r);
     maif_report *rep = NULL;
@@ -974,7 +979,7 @@ static void test_large_payloads_and_zero_header(void **state)
     assert_true(has_code(rep, "torn-tail", MAIF_SEV_WARNING));
     maif_report_free(rep);
     uint64_t cut = 0;
-    assert_int_equal(maif_recover(f->path, 0, &cut, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_recover(f->path, NULL, &cut), MAIF_OK);
     assert_int_equal(cut, sizeof zeros + 4096);
     assert_int_equal(file_size(f->path), committed);
     assert_verifies_clean(f->path);
@@ -991,7 +996,7 @@ static void write_mixed(const char *path, const maif_key *key, int borrow_mask, 
                         const size_t sizes[6])
 {
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, path, key, "mix", MAIF_W_OVERWRITE), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, path, key, "mix", tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
     uint8_t ids[6][16];
     for (int i = 0; i < 6; i++) {
         memset(ids[i], 0xa0 + i, 16);
@@ -1037,8 +1042,8 @@ static void test_borrowed_payloads(void **state)
         write_mixed(f->path, f->key, masks[m], bufs, sizes);
         assert_verifies_clean(f->path);
         maif_reader *a = NULL, *b = NULL;
-        assert_int_equal(maif_reader_open(&a, f->path, NULL, 0), MAIF_OK);
-        assert_int_equal(maif_reader_open(&b, copy, NULL, 0), MAIF_OK);
+        assert_int_equal(maif_reader_open(&a, f->path), MAIF_OK);
+        assert_int_equal(maif_reader_open(&b, copy), MAIF_OK);
         assert_int_equal(maif_reader_count(a), 6);
         assert_int_equal(maif_reader_count(b), 6);
         for (uint64_t i = 0; i < 6; i++) {
@@ -1087,7 +1092,7 @@ static void test_single_cpu(void **state)
     assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
     write_mixed(f->path, f->key, 0x2b, bufs, sizes);
     maif_writer *w = NULL; /* many small blocks, as the hasher would take them */
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
     assert_null(w->hasher);
     for (int i = 0; i < 3000; i++) add_simple(w, MAIF_TYPE_TEXT, bufs[4], 1 + (size_t)i % 999, NULL, NULL);
     assert_null(w->hasher);
@@ -1096,8 +1101,8 @@ static void test_single_cpu(void **state)
     assert_int_equal(sched_setaffinity(0, sizeof old, &old), 0);
     assert_verifies_clean(f->path);
     maif_reader *a = NULL, *b = NULL;
-    assert_int_equal(maif_reader_open(&a, f->path, NULL, 0), MAIF_OK);
-    assert_int_equal(maif_reader_open(&b, multi, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&a, f->path), MAIF_OK);
+    assert_int_equal(maif_reader_open(&b, multi), MAIF_OK);
     assert_int_equal(maif_reader_count(a), 3006);
     for (uint64_t i = 0; i < 6; i++) {
         maif_block x, y;
@@ -1110,7 +1115,7 @@ static void test_single_cpu(void **state)
     maif_reader_close(b);
     /* and with two CPUs the same small blocks go through the helper */
     if (CPU_COUNT(&old) > 1) {
-        assert_int_equal(maif_writer_open(&w, multi, f->key, 0), MAIF_OK);
+        assert_int_equal(maif_writer_open(&w, multi, f->key, NULL), MAIF_OK);
         add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
         assert_non_null(w->hasher);
         assert_int_equal(maif_writer_commit(w), MAIF_OK);
@@ -1134,7 +1139,7 @@ static void test_large_copies(void **state)
     uint8_t *buf = malloc(cap);
     assert_non_null(buf);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, "copies", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "copies", NULL), MAIF_OK);
     uint64_t n = 0;
     for (int i = 0; i < 40; i++, n++) {
         size_t len = (1u << 20) - 4096 + (size_t)i * 211; /* around 1 MiB, unaligned */
@@ -1155,7 +1160,7 @@ static void test_large_copies(void **state)
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     assert_verifies_clean(f->path);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), n);
     for (uint64_t i = 0, k = 0; k < 40; k++) {
         maif_block b;
@@ -1178,7 +1183,7 @@ static void test_reserved_space_returned(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
@@ -1194,7 +1199,7 @@ static void test_reserved_space_returned(void **state)
     assert_int_equal(fstat(fd, &st), 0);
     assert_true(st.st_blocks * 512 >= 8 << 20);
     close(fd);
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_size, size);
@@ -1209,13 +1214,13 @@ static void test_fifo_refused(void **state)
     char *fifo = tu_path(f->dir, "pipe");
     assert_int_equal(mkfifo(fifo, 0600), 0);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, fifo, NULL, 0), MAIF_EIO);
+    assert_int_equal(maif_reader_open(&r, fifo), MAIF_EIO);
     assert_null(r);
     maif_report *rep = NULL;
     assert_int_equal(maif_verify_file(fifo, NULL, &rep), MAIF_EIO);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_open(&w, fifo, f->key, 0), MAIF_EIO);
-    assert_int_equal(maif_recover(fifo, 0, NULL, NULL, 0), MAIF_EIO);
+    assert_int_equal(maif_writer_open(&w, fifo, f->key, NULL), MAIF_EIO);
+    assert_int_equal(maif_recover(fifo, NULL, NULL), MAIF_EIO);
     free(fifo);
 }
 
@@ -1228,7 +1233,7 @@ static void test_disk_full_sweep(void **state)
 {
     fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, "sweep", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "sweep", NULL), MAIF_OK);
     add_simple(w, MAIF_TYPE_TEXT, "base", 4, "{\"k\":1}", NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
@@ -1242,7 +1247,7 @@ static void test_disk_full_sweep(void **state)
     int failures = 0, successes = 0;
     for (uint64_t extra = 0;; extra += 7) {
         assert_int_equal(tu_write(path, base, base_len), 0);
-        assert_int_equal(maif_writer_open(&w, path, f->key, (extra / 7) % 5 == 0 ? MAIF_W_DURABLE : 0), MAIF_OK);
+        assert_int_equal(maif_writer_open(&w, path, f->key, (extra / 7) % 5 == 0 ? tu_flag(MAIF_OPT_DURABLE) : NULL), MAIF_OK);
         struct rlimit lim = old;
         lim.rlim_cur = base_len + extra;
         assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
@@ -1263,7 +1268,7 @@ static void test_disk_full_sweep(void **state)
         uint64_t want = rc == MAIF_OK ? 6 : 1;
         rc == MAIF_OK ? successes++ : failures++;
         maif_reader *r = NULL;
-        assert_int_equal(maif_reader_open(&r, path, NULL, 0), MAIF_OK);
+        assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
         assert_int_equal(maif_reader_count(r), want);
         maif_reader_close(r);
         maif_report *rep = NULL;
@@ -1273,8 +1278,8 @@ static void test_disk_full_sweep(void **state)
             fail_msg("file-size limit %llu: verify failed", (unsigned long long)(base_len + extra));
         }
         maif_report_free(rep);
-        assert_int_equal(maif_recover(path, 0, NULL, NULL, 0), MAIF_OK);
-        assert_int_equal(maif_writer_open(&w, path, f->key, 0), MAIF_OK);
+        assert_int_equal(maif_recover(path, NULL, NULL), MAIF_OK);
+        assert_int_equal(maif_writer_open(&w, path, f->key, NULL), MAIF_OK);
         add_simple(w, MAIF_TYPE_TEXT, "after", 5, NULL, NULL);
         assert_int_equal(maif_writer_commit(w), MAIF_OK);
         assert_int_equal(maif_writer_close(w), MAIF_OK);
