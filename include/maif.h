@@ -297,7 +297,9 @@ MAIF_API MAIF_NODISCARD int maif_writer_rollback(maif_writer *w);
 /* Number of data blocks committed plus pending. */
 MAIF_API uint64_t maif_writer_count(const maif_writer *w);
 /* Rolls back anything uncommitted, releases the lock and frees. NULL: no-op.
- * Returns the first error met while closing, or MAIF_OK. */
+ * Returns the first error met while closing, or MAIF_OK. (Not
+ * MAIF_NODISCARD: it is also the cleanup call on error paths, where the
+ * first error is the one to report; after a successful commit, check it.) */
 MAIF_API int maif_writer_close(maif_writer *w);
 /* Detailed message for the last error on this writer ("" if none). */
 MAIF_API const char *maif_writer_errmsg(const maif_writer *w);

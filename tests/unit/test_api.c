@@ -242,6 +242,16 @@ static void test_error_channel(void **state)
     assert_non_null(strstr(maif_last_errmsg(), "maif_convert"));
     assert_int_equal(maif_convert(missing, junk, 42, f->key, NULL, NULL), MAIF_EINVAL);
     assert_non_null(strstr(maif_last_errmsg(), "42"));
+    uint32_t type;
+    assert_int_equal(maif_type_parse("nonsense", &type), MAIF_EINVAL);
+    assert_non_null(strstr(maif_last_errmsg(), "nonsense"));
+    uint8_t two[2];
+    assert_int_equal(maif_unhex("12zz", two, 2), MAIF_EINVAL);
+    assert_non_null(strstr(maif_last_errmsg(), "hex digit"));
+    assert_int_equal(maif_unhex("123", two, 2), MAIF_EINVAL);
+    assert_non_null(strstr(maif_last_errmsg(), "4 hex digits"));
+    assert_int_equal(maif_report_signer(NULL, 0, pk, NULL), MAIF_ENOTFOUND);
+    assert_non_null(strstr(maif_last_errmsg(), "no signer 0"));
 
     /* a call on a handle: the same message on the handle and the thread */
     char *path = make_artifact(f, "e.maif", f->key);
