@@ -97,7 +97,7 @@ static int run(int argc, char **argv)
     rc = maif_writer_close(w);
     w = NULL;
     if (rc != MAIF_OK) {
-        ex = cli_fail(path, rc, NULL);
+        ex = cli_fail(path, rc, maif_last_errmsg());
         goto out;
     }
     char hex[2 * MAIF_ID_BYTES + 1];

@@ -240,7 +240,7 @@ static int run(int argc, char **argv)
     int rc = maif_writer_close(w);
     w = NULL;
     if (rc != MAIF_OK) {
-        ex = cli_fail(path, rc, NULL);
+        ex = cli_fail(path, rc, maif_last_errmsg());
         goto out;
     }
     for (size_t i = 0; i < nblocks; i++) {

@@ -47,7 +47,7 @@ static int run(int argc, char **argv)
     char hex[2 * MAIF_PUBKEY_BYTES + 1];
     maif_key_public(key, pk);
     maif_key_free(key);
-    if (rc != MAIF_OK) return cli_fail(path, rc, NULL);
+    if (rc != MAIF_OK) return cli_fail(path, rc, maif_last_errmsg());
     printf("created %s (signer %s)\n", path, maif_hex(pk, sizeof pk, hex));
     return cli_finish(CLI_EXIT_OK);
 }

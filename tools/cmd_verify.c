@@ -87,7 +87,7 @@ static int run(int argc, char **argv)
             cli_err(path, "no such file");
             return CLI_EXIT_USAGE;
         }
-        return cli_fail(path, rc, NULL);
+        return cli_fail(path, rc, maif_last_errmsg());
     }
 
     /* The guard described at the top of the file. */
