@@ -437,7 +437,11 @@ MAIF_API void maif_report_free(maif_report *rep);
  * "findings": [the error codes] (see maif_info.converted_from); a 2.1
  * output, whose header and provenance hold no free-form field, gets one
  * extra, last META block whose payload is that JSON object
- * {"converted_from": {"verified": false, "findings": [...]}, ...}.
+ * {"converted_from": {"verified": false, "findings": [...], ...}}. A source
+ * whose own converted_from records an unverified origin passes the mark
+ * on: the output's note gets "origin_verified": false and
+ * "origin_findings" (native header; for 2.1 the extra META block), so
+ * converting again never washes it off.
  *
  * If report is not NULL it receives the source's verification report
  * (free with maif_report_free), also when the call fails after verifying;

@@ -10,6 +10,9 @@
  * it, and then the output says its source did not verify: the native
  * header's converted_from note (format/format.h: source_note), or for
  * 2.1, which has no free-form header field, one extra trailing META block.
+ * That mark is carried through later conversions ("origin_verified"), so
+ * a second, unforced hop from the (intact, freshly signed) forced output
+ * does not wash it off.
  *
  * Block types, payloads, metadata, timestamps and ids are carried over;
  * the blocks are handed to the target format's writer as a block source
@@ -54,28 +57,63 @@ static const char *pin_problem(const maif_report *rep, const maif_options *opt)
     return NULL;
 }
 
-/* {"verified":false,"findings":[distinct error codes]} as compact JSON. */
-static char *unverified_note(const maif_report *rep, const char *pin)
+/* Appends code to the array of distinct codes (bounded). */
+static void add_code(json_t *codes, const char *code)
 {
-    json_t *o = json_object(), *codes = json_array();
-    char *s = NULL;
-    if (o && codes) {
-        for (size_t i = 0; i < maif_report_count(rep) && json_array_size(codes) < NOTE_CODES_MAX; i++) {
-            const maif_finding *f = maif_report_finding(rep, i);
-            if (!f || f->severity < MAIF_SEV_ERROR || !f->code) continue;
-            int seen = 0;
-            for (size_t k = 0; k < json_array_size(codes) && !seen; k++)
-                seen = strcmp(json_string_value(json_array_get(codes, k)), f->code) == 0;
-            if (!seen) json_array_append_new(codes, json_string(f->code));
+    if (!code || json_array_size(codes) >= NOTE_CODES_MAX) return;
+    for (size_t k = 0; k < json_array_size(codes); k++)
+        if (strcmp(json_string_value(json_array_get(codes, k)), code) == 0) return;
+    json_array_append_new(codes, json_string(code));
+}
+
+static void add_codes_from(json_t *codes, const json_t *arr)
+{
+    size_t k;
+    json_t *v;
+    json_array_foreach(arr, k, v) if (json_is_string(v)) add_code(codes, json_string_value(v));
+}
+
+/* What the output records about where it came from, as compact JSON, or
+ * NULL in *out when there is nothing to record:
+ *  - "verified": false and "findings" (distinct error codes) when this
+ *    source did not verify and the conversion was forced;
+ *  - "origin_verified": false and "origin_findings" when the source is
+ *    itself the output of such a conversion (its converted_from says so),
+ *    so that converting once more does not wash the mark off. */
+static int origin_note(const maif_report *rep, int failed, const char *pin, const maif_info *info, char **out)
+{
+    *out = NULL;
+    json_t *up = info->converted_from && info->converted_from[0] ? json_loads(info->converted_from, 0, NULL) : NULL;
+    int upstream = json_is_object(up) && (json_is_false(json_object_get(up, "verified")) ||
+                                          json_is_false(json_object_get(up, "origin_verified")));
+    if (!failed && !upstream) {
+        json_decref(up);
+        return MAIF_OK;
+    }
+    json_t *o = json_object(), *codes = json_array(), *ocodes = json_array();
+    if (o && codes && ocodes) {
+        if (failed) {
+            for (size_t i = 0; i < maif_report_count(rep); i++) {
+                const maif_finding *f = maif_report_finding(rep, i);
+                if (f && f->severity >= MAIF_SEV_ERROR) add_code(codes, f->code);
+            }
+            if (pin) add_code(codes, "untrusted-signer");
+            json_object_set_new(o, "verified", json_false());
+            json_object_set(o, "findings", codes);
         }
-        if (pin && json_array_size(codes) < NOTE_CODES_MAX) json_array_append_new(codes, json_string("untrusted-signer"));
-        json_object_set_new(o, "verified", json_false());
-        json_object_set(o, "findings", codes);
-        s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        if (upstream) {
+            add_codes_from(ocodes, json_object_get(up, "findings"));
+            add_codes_from(ocodes, json_object_get(up, "origin_findings"));
+            json_object_set_new(o, "origin_verified", json_false());
+            json_object_set(o, "origin_findings", ocodes);
+        }
+        *out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     }
     json_decref(codes);
+    json_decref(ocodes);
     json_decref(o);
-    return s;
+    json_decref(up);
+    return *out ? MAIF_OK : maif_set_last_err(MAIF_ENOMEM, "out of memory");
 }
 
 /* A 2.1 output: the source's blocks, then one META block holding the note. */
@@ -195,8 +233,10 @@ int maif_convert(const char *in_path, const char *out_path, int to_format, const
     } else if (orc) {
         rc = maif_set_last_err(orc, "%s", open_err); /* forced, but nothing is readable */
     } else {
-        if ((bad || pin) && !(note = unverified_note(rep, pin))) rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
-        else rc = write_out(r, to, out_path, key, note);
+        maif_info info;
+        rc = maif_reader_info(r, &info);
+        if (rc == MAIF_OK) rc = origin_note(rep, bad || pin, pin, &info, &note);
+        if (rc == MAIF_OK) rc = write_out(r, to, out_path, key, note);
     }
     free(note);
     maif_reader_close(r);

@@ -376,9 +376,33 @@ static void test_convert_refuses_tampered(void **state)
     assert_non_null(strstr(note, "\"findings\":[\"content-hash\"]"));
     assert_non_null(strstr(note, "\"format\":\"native\""));
     free(note);
-    /* the forced native output converted once more keeps its source's note
-     * only as history; it is intact itself, so no new "verified" marker */
-    assert_true(verifies(out));
+    assert_true(verifies(out)); /* freshly signed: the note is the record */
+    /* converting the forced output again (it verifies) must not wash the
+     * mark off: the origin stays unverified through every hop */
+    char *hop2 = tu_path(f->dir, "hop2.maif"), *hop3 = tu_path(f->dir, "hop3.maif");
+    char *hop21 = tu_path(f->dir, "hop2.maif21");
+    assert_int_equal(maif_convert(out, hop2, MAIF_FORMAT_NATIVE, f->key, NULL, NULL), MAIF_OK);
+    assert_int_equal(maif_convert(hop2, hop3, MAIF_FORMAT_NATIVE, f->key, NULL, NULL), MAIF_OK);
+    for (int h = 0; h < 2; h++) {
+        note = note_of(h ? hop3 : hop2);
+        assert_null(strstr(note, "\"verified\"")); /* these sources verified */
+        assert_non_null(strstr(note, "\"origin_verified\":false"));
+        assert_non_null(strstr(note, "\"origin_findings\":[\"content-hash\"]"));
+        free(note);
+    }
+    assert_int_equal(maif_convert(hop2, hop21, MAIF_FORMAT_V21, f->key, NULL, NULL), MAIF_OK);
+    maif_reader *r2 = NULL;
+    assert_int_equal(maif_reader_open(&r2, hop21), MAIF_OK);
+    assert_int_equal(maif_reader_count(r2), 4);
+    maif_block nb;
+    assert_int_equal(maif_reader_block(r2, 3, &nb), MAIF_OK);
+    char *np = strndup((const char *)nb.payload, nb.payload_size);
+    assert_non_null(strstr(np, "\"origin_verified\":false"));
+    free(np);
+    maif_reader_close(r2);
+    free(hop21);
+    free(hop3);
+    free(hop2);
 
     char *out21 = tu_path(f->dir, "forced.maif21");
     assert_int_equal(maif_convert(in, out21, MAIF_FORMAT_V21, f->key, o, NULL), MAIF_OK);
