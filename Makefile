@@ -42,36 +42,45 @@ $(DEPS_STAMP): scripts/install-deps.sh
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
-CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(WARN) -fPIC -MMD -MP $(PKG_CFLAGS)
+# Hidden by default: libmaif.so exports exactly what maif.h marks MAIF_API
+# (tests/cli/test_exports.sh checks it); no version script, symbols are
+# not versioned.
+CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(WARN) -fPIC -fvisibility=hidden -MMD -MP $(PKG_CFLAGS)
 CFLAGS_REL    = $(CFLAGS_COMMON) -O2 -g
 CFLAGS_ASAN   = $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 # ---- release tree
-$(B)/obj/%.o: %.c | $(DEPS_STAMP)
+$(B)/obj/%.o: %.c Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_REL) -c $< -o $@
 $(B)/libmaif.a: $(LIB_SRC:%.c=$(B)/obj/%.o)
 	@rm -f $@; ar rcs $@ $^
-# The shared library exports only what include/maif.h declares.
-$(B)/libmaif.map: include/maif.h
-	@mkdir -p $(dir $@)
-	@{ echo '{ global:'; grep -oE '\bmaif_[a-z0-9_]+\(' $< | tr -d '(' | sort -u | sed 's/$$/;/'; echo 'local: *; };'; } > $@
-$(B)/libmaif.so: $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/libmaif.map
-	$(CC) -shared -Wl,-soname,libmaif.so.0 -Wl,--version-script=$(B)/libmaif.map -o $@ $(filter %.o,$^) $(PKG_LIBS)
-$(B)/maif: $(TOOL_SRC:%.c=$(B)/obj/%.o) $(B)/libmaif.a
-	$(CC) -o $@ $^ $(PKG_LIBS)
+$(B)/libmaif.so: $(LIB_SRC:%.c=$(B)/obj/%.o)
+	$(CC) -shared -Wl,-soname,libmaif.so.0 -o $@ $^ $(PKG_LIBS)
+	@ln -sf libmaif.so $(dir $@)libmaif.so.0
+# The CLI links the shared library, so it can use only what maif.h exports.
+# The rpath finds the library beside the binary (build trees) or in
+# ../lib (make install). Until the tools stop using the library's internal
+# buffer (util/buf.h), they carry their own copy of it.
+TOOL_PRIVATE := $(if $(shell grep -l 'util/buf.h' tools/*.c 2>/dev/null),src/util/buf.c)
+TOOL_LDFLAGS := -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib'
+$(B)/maif: $(TOOL_SRC:%.c=$(B)/obj/%.o) $(TOOL_PRIVATE:%.c=$(B)/obj/%.o) $(B)/libmaif.so
+	$(CC) $(TOOL_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lmaif $(PKG_LIBS)
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/obj/bench/benchutil.o $(B)/libmaif.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(PKG_LIBS)
 
 # ---- sanitizer tree (what the tests run)
-$(BA)/obj/%.o: %.c | $(DEPS_STAMP)
+$(BA)/obj/%.o: %.c Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -c $< -o $@
 $(BA)/libmaif.a: $(LIB_SRC:%.c=$(BA)/obj/%.o)
 	@rm -f $@; ar rcs $@ $^
-$(BA)/maif: $(TOOL_SRC:%.c=$(BA)/obj/%.o) $(BA)/libmaif.a
-	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS)
+$(BA)/libmaif.so: $(LIB_SRC:%.c=$(BA)/obj/%.o)
+	$(CC) -fsanitize=address,undefined -shared -Wl,-soname,libmaif.so.0 -o $@ $^ $(PKG_LIBS)
+	@ln -sf libmaif.so $(dir $@)libmaif.so.0
+$(BA)/maif: $(TOOL_SRC:%.c=$(BA)/obj/%.o) $(TOOL_PRIVATE:%.c=$(BA)/obj/%.o) $(BA)/libmaif.so
+	$(CC) -fsanitize=address,undefined $(TOOL_LDFLAGS) -o $@ $(filter %.o,$^) -L$(BA) -lmaif $(PKG_LIBS)
 $(BA)/tests/%: $(BA)/obj/tests/unit/%.o $(BA)/obj/tests/unit/testutil.o $(BA)/libmaif.a
 	@mkdir -p $(dir $@)
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) -lcmocka

@@ -7,7 +7,7 @@
  * 100 and every 10 000 blocks; the baseline is a plain loop that write()s
  * the same 1 KiB payloads, one write() per block, to a file in the same
  * directory. Each is run BENCH_REPS times (default 3), alternating with
- * its baseline, and the medians are printed. Durable (MAIF_W_DURABLE): a commit every 1, 100 and 10 000
+ * its baseline, and the medians are printed. Durable (MAIF_OPT_DURABLE): a commit every 1, 100 and 10 000
  * blocks, each run bounded by a time budget; the baseline write()s the
  * same payloads and calls fdatasync() once per batch, for the same number
  * of batches. Timing covers the adds and commits (and for the baseline the
@@ -47,11 +47,11 @@ static double cpu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static double run_maif(const char *path, unsigned flags, uint64_t batch, uint64_t max_batches, double budget,
+static double run_maif(const char *path, int durable, uint64_t batch, uint64_t max_batches, double budget,
                        uint64_t *batches_done)
 {
     maif_writer *w = NULL;
-    bu_check(maif_writer_create(&w, path, g_key, "bench", flags | MAIF_W_OVERWRITE), "writer create",
+    bu_check(maif_writer_create(&w, path, g_key, "bench", bu_writer_options(durable)), "writer create",
              maif_last_errmsg());
     maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload_size = BLOCK};
     uint64_t n = 0, b = 0;
@@ -149,7 +149,7 @@ int main(int argc, char **argv)
     };
     for (size_t i = 0; i < sizeof dur / sizeof dur[0]; i++) {
         uint64_t done;
-        double rate = run_maif(path, MAIF_W_DURABLE, dur[i].batch, dur[i].max_batches, 3.0, &done);
+        double rate = run_maif(path, 1, dur[i].batch, dur[i].max_batches, 3.0, &done);
         base = run_baseline(bpath, 1, dur[i].batch, done);
         bu_report(dur[i].label, rate, "blocks/s", "write()+fdatasync/batch", base, "");
     }

@@ -77,7 +77,7 @@ static int run(const char *src, const char *dir, int reps)
     for (int r = -2; r < 2 * reps; r++) { /* r < 0: one warm-up of each, discarded */
         int borrow = (r + 2) % 2 == 0;
         maif_writer *w = NULL;
-        bu_check(maif_writer_create(&w, path, key, "bench", MAIF_W_OVERWRITE), "writer create", maif_last_errmsg());
+        bu_check(maif_writer_create(&w, path, key, "bench", bu_writer_options(0)), "writer create", maif_last_errmsg());
         maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload_size = MIB};
         sync(); /* start clean: no writeback of earlier runs competing (run.sh does the same for dd) */
         double t0 = bu_now();

@@ -46,7 +46,7 @@ static uint64_t rnd(void)
 static void make(const char *path, uint64_t n, uint64_t batch, maif_key *key)
 {
     maif_writer *w = NULL;
-    bu_check(maif_writer_create(&w, path, key, "bench", MAIF_W_OVERWRITE), "writer create", maif_last_errmsg());
+    bu_check(maif_writer_create(&w, path, key, "bench", bu_writer_options(0)), "writer create", maif_last_errmsg());
     uint8_t p[PAYLOAD];
     maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = p, .payload_size = PAYLOAD};
     for (uint64_t i = 0; i < n; i++) {
@@ -75,7 +75,7 @@ static void time_opens(const char *path, uint64_t n, double *med, double *p99)
         maif_reader *r = NULL;
         maif_block b;
         double t0 = bu_now();
-        bu_check(maif_reader_open(&r, path, NULL, 0), "reader open", maif_last_errmsg());
+        bu_check(maif_reader_open(&r, path), "reader open", maif_last_errmsg());
         bu_check(maif_reader_block(r, idx, &b), "reader block", maif_reader_errmsg(r));
         g_sink += touch(b.payload, b.payload_size);
         t[i] = (bu_now() - t0) * 1e6;
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 
     /* Random reads on one open reader. */
     maif_reader *r = NULL;
-    bu_check(maif_reader_open(&r, one, NULL, 0), "reader open", maif_last_errmsg());
+    bu_check(maif_reader_open(&r, one), "reader open", maif_last_errmsg());
     uint64_t *idx = malloc(READS * sizeof *idx), *off = malloc(READS * sizeof *off);
     double *t = malloc(READS * sizeof *t);
     if (!idx || !off || !t) return 2;

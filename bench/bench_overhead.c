@@ -21,7 +21,7 @@
 static double overhead(const char *path)
 {
     maif_reader *r = NULL;
-    bu_check(maif_reader_open(&r, path, NULL, 0), "reader open", maif_last_errmsg());
+    bu_check(maif_reader_open(&r, path), "reader open", maif_last_errmsg());
     uint64_t n = maif_reader_count(r), bytes = 0;
     for (uint64_t i = 0; i < n; i++) {
         maif_block b;
@@ -37,7 +37,7 @@ static void make(const char *path, uint64_t n, uint64_t batch, maif_key *key)
     uint8_t *p = malloc(BLOCK);
     if (!p) exit(2);
     maif_writer *w = NULL;
-    bu_check(maif_writer_create(&w, path, key, "bench", MAIF_W_OVERWRITE), "writer create", maif_last_errmsg());
+    bu_check(maif_writer_create(&w, path, key, "bench", bu_writer_options(0)), "writer create", maif_last_errmsg());
     maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = p, .payload_size = BLOCK};
     for (uint64_t i = 0; i < n; i++) {
         bu_fill(p, BLOCK, i);
@@ -62,8 +62,7 @@ int main(int argc, char **argv)
          *p21 = bu_path(argv[1], "overhead.maif21");
 
     make(p21src, 10000, 10000, key);
-    char err[512] = "";
-    bu_check(maif_convert(p21src, p21, MAIF_FORMAT_V21, key, err, sizeof err), "convert to 2.1", err);
+    bu_check(maif_convert(p21src, p21, MAIF_FORMAT_V21, key, NULL, NULL), "convert to 2.1", maif_last_errmsg());
     double base = overhead(p21);
     unlink(p21src);
     unlink(p21);

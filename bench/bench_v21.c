@@ -34,7 +34,7 @@ static void write_native(const char *path, uint64_t n, size_t size, int with_met
     uint8_t *p = malloc(size);
     if (!p) exit(2);
     maif_writer *w = NULL;
-    bu_check(maif_writer_create(&w, path, key, "bench", MAIF_W_OVERWRITE), "writer create", maif_last_errmsg());
+    bu_check(maif_writer_create(&w, path, key, "bench", bu_writer_options(0)), "writer create", maif_last_errmsg());
     for (uint64_t i = 0; i < n; i++) {
         char meta[96];
         int ml = snprintf(meta, sizeof meta, "{\"source\":\"bench\",\"seq\":%llu,\"privacy\":\"public\"}",
@@ -56,11 +56,10 @@ static int prepare(const char *dir)
     maif_key *key = bu_key();
     char *sn = bu_path(dir, "small.maif"), *s21 = bu_path(dir, "small.maif21");
     char *ln = bu_path(dir, "large.maif"), *l21 = bu_path(dir, "large.maif21");
-    char err[512] = "";
     write_native(sn, SMALL_N, SMALL_SIZE, 1, key);
-    bu_check(maif_convert(sn, s21, MAIF_FORMAT_V21, key, err, sizeof err), "convert small to 2.1", err);
+    bu_check(maif_convert(sn, s21, MAIF_FORMAT_V21, key, NULL, NULL), "convert small to 2.1", maif_last_errmsg());
     write_native(ln, LARGE_N, MIB, 0, key);
-    bu_check(maif_convert(ln, l21, MAIF_FORMAT_V21, key, err, sizeof err), "convert large to 2.1", err);
+    bu_check(maif_convert(ln, l21, MAIF_FORMAT_V21, key, NULL, NULL), "convert large to 2.1", maif_last_errmsg());
     unlink(ln);
     maif_key_free(key);
     free(sn);

@@ -27,7 +27,7 @@ static int prepare(const char *path, long mib)
     if (!buf) return 2;
     maif_key *key = bu_key();
     maif_writer *w = NULL;
-    bu_check(maif_writer_create(&w, path, key, "bench", MAIF_W_OVERWRITE), "writer create", maif_last_errmsg());
+    bu_check(maif_writer_create(&w, path, key, "bench", bu_writer_options(0)), "writer create", maif_last_errmsg());
     maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = buf, .payload_size = MIB};
     for (long i = 0; i < mib; i++) {
         bu_fill(buf, MIB, 5000 + (uint64_t)i);
@@ -43,11 +43,14 @@ static int prepare(const char *path, long mib)
 
 static double verify_once(const char *path, unsigned threads)
 {
-    maif_verify_options opt = {.threads = threads};
+    maif_options *opt = NULL;
+    bu_check(maif_options_create(&opt), "options", maif_last_errmsg());
+    bu_check(maif_options_set(opt, MAIF_OPT_THREADS, threads), "options", maif_last_errmsg());
     maif_report *rep = NULL;
     double t0 = bu_now();
-    bu_check(maif_verify_file(path, &opt, &rep), "verify", maif_last_errmsg());
+    bu_check(maif_verify_file(path, opt, &rep), "verify", maif_last_errmsg());
     double t1 = bu_now();
+    maif_options_free(opt);
     if (!maif_report_ok(rep)) {
         const maif_finding *f = maif_report_finding(rep, 0);
         fprintf(stderr, "bench: %s does not verify: %s\n", path, f ? f->message : "?");

@@ -184,3 +184,17 @@ void bu_note(const char *fmt, ...)
         fclose(f);
     }
 }
+
+const maif_options *bu_writer_options(int durable)
+{
+    static maif_options *made[2]; /* reachable until exit */
+    durable = durable != 0;
+    if (!made[durable]) {
+        maif_options *o = NULL;
+        bu_check(maif_options_create(&o), "options", maif_last_errmsg());
+        bu_check(maif_options_set(o, MAIF_OPT_OVERWRITE, 1), "options", maif_last_errmsg());
+        bu_check(maif_options_set(o, MAIF_OPT_DURABLE, durable), "options", maif_last_errmsg());
+        made[durable] = o;
+    }
+    return made[durable];
+}

@@ -42,6 +42,9 @@ void bu_fill(void *buf, size_t n, uint64_t seed);
 maif_key *bu_key(void);
 /* Exits with a message when rc != 0. */
 void bu_check(int rc, const char *what, const char *detail);
+/* Writer options: MAIF_OPT_OVERWRITE, plus MAIF_OPT_DURABLE if durable.
+ * Made once per process and kept. */
+const maif_options *bu_writer_options(int durable);
 
 /* A double from the environment (baselines measured by run.sh), or -1. */
 double bu_env_double(const char *name);

@@ -120,8 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static void run_one(const uint8_t *data, size_t size)
 {
     maif_reader *r = NULL;
-    char err[256];
-    int rc = maif_reader_open_mem(&r, data, size, err, sizeof err);
+    int rc = maif_reader_open_mem(&r, data, size);
     uint64_t count = 0;
     int all_blocks_ok = 1;
     if (rc != MAIF_OK) {

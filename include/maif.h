@@ -13,8 +13,19 @@
  *
  * Conventions (since 0.1.0):
  *   - Every function that can fail returns int: 0 (MAIF_OK) on success or a
- *     negative MAIF_E* code. maif_strerror() gives static text for a code;
- *     handles keep a detailed message (maif_writer_errmsg, maif_reader_errmsg).
+ *     negative MAIF_E* code. maif_strerror() gives static text for a code.
+ *   - One error channel: every public call that fails records a detailed
+ *     message ("a.maif: block 17 at offset 16192: ...") in this thread's
+ *     last error, read with maif_last_errmsg(); a call on a handle records
+ *     the same message on the handle too (maif_writer_errmsg,
+ *     maif_reader_errmsg). Successful calls leave both unchanged. No call
+ *     takes a caller's message buffer.
+ *   - Configuration travels in an opaque maif_options object (NULL means
+ *     the defaults), set one MAIF_OPT_* id at a time, so new settings add
+ *     ids instead of changing a struct or a prototype.
+ *   - Results marked MAIF_NODISCARD must be checked: the compiler warns
+ *     when one is dropped.
+ *   - Only the functions declared here are exported from libmaif.so.
  *   - Constructors take an out-parameter; *_close(NULL) and *_free(NULL) are
  *     no-ops.
  *   - Pointers handed out by a reader are borrowed views into a read-only
@@ -48,6 +59,24 @@ extern "C" {
 #define MAIF_VERSION_MINOR 1
 #define MAIF_VERSION_PATCH 0
 #define MAIF_VERSION_STRING "0.1.0"
+/* MAJOR*10000 + MINOR*100 + PATCH, as maif_version() returns it. */
+#define MAIF_VERSION_NUMBER (MAIF_VERSION_MAJOR * 10000 + MAIF_VERSION_MINOR * 100 + MAIF_VERSION_PATCH)
+
+/* MAIF_API marks what libmaif.so exports (the library is built with
+ * -fvisibility=hidden); MAIF_NODISCARD marks results that must be used. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MAIF_API __attribute__((visibility("default")))
+#define MAIF_NODISCARD __attribute__((warn_unused_result))
+#else
+#define MAIF_API
+#define MAIF_NODISCARD
+#endif
+
+/* The version of the library actually linked (MAIF_VERSION_NUMBER of the
+ * build), which may differ from the header a program was compiled with. */
+MAIF_API unsigned maif_version(void);
+/* Its MAIF_VERSION_STRING ("0.1.0"). Static; never NULL. */
+MAIF_API const char *maif_version_string(void);
 
 /* ------------------------------------------------------------------ errors */
 
@@ -69,11 +98,11 @@ extern "C" {
 #define MAIF_EUNSUPPORTED (-15) /* feature present in the file but not supported */
 
 /* Static, human-readable text for an error code. Never NULL. */
-const char *maif_strerror(int code);
-/* Detailed message from the last constructor (maif_writer_create,
- * maif_writer_open, maif_key_*) that failed on this thread; "" if none.
- * Valid until the next failing call on the same thread. */
-const char *maif_last_errmsg(void);
+MAIF_API const char *maif_strerror(int code);
+/* Detailed message of the last public call that failed on this thread
+ * (any call, with or without a handle); "" if none has. Valid until the
+ * next failing call on the same thread; successful calls do not clear it. */
+MAIF_API const char *maif_last_errmsg(void);
 
 /* ------------------------------------------------------------- block types */
 
@@ -96,12 +125,12 @@ const char *maif_last_errmsg(void);
 /* Parses a CLI type name ("text", "image", "audio", "video", "embedding",
  * "json", "knowledge", "binary", "meta") or a four-character code ("TEXT").
  * Returns 0 and sets *type, or MAIF_EINVAL. */
-int maif_type_parse(const char *name, uint32_t *type);
+MAIF_API MAIF_NODISCARD int maif_type_parse(const char *name, uint32_t *type);
 /* Lower-case name for a known type ("text"), or NULL for an unknown one. */
-const char *maif_type_name(uint32_t type);
+MAIF_API const char *maif_type_name(uint32_t type);
 /* Writes the four characters of type into out[5] (NUL-terminated); bytes that
  * are not printable ASCII are shown as '?'. Returns out. */
-char *maif_type_fourcc(uint32_t type, char out[5]);
+MAIF_API char *maif_type_fourcc(uint32_t type, char out[5]);
 
 /* --------------------------------------------------------------- keys */
 
@@ -115,24 +144,73 @@ char *maif_type_fourcc(uint32_t type, char out[5]);
 typedef struct maif_key maif_key;
 
 /* Generates a fresh key pair. */
-int maif_key_generate(maif_key **out);
+MAIF_API MAIF_NODISCARD int maif_key_generate(maif_key **out);
 /* Writes the secret key to path (mode 0600, created or replaced atomically)
  * and the public key to path + ".pub" (mode 0644). Errors: MAIF_EIO. */
-int maif_key_save(const maif_key *key, const char *path);
+MAIF_API MAIF_NODISCARD int maif_key_save(const maif_key *key, const char *path);
 /* Loads a secret key file written by maif_key_save. Errors: MAIF_ENOTFOUND,
  * MAIF_EIO, MAIF_EKEY (malformed, or the public half does not match). */
-int maif_key_load(maif_key **out, const char *path);
+MAIF_API MAIF_NODISCARD int maif_key_load(maif_key **out, const char *path);
 /* Loads the default key $MAIF_HOME/default.key (~/.maif/default.key when
  * MAIF_HOME is unset), generating and saving it on first use. If path_out is
  * not NULL it receives the path (path_cap bytes). */
-int maif_key_load_default(maif_key **out, char *path_out, size_t path_cap);
+MAIF_API MAIF_NODISCARD int maif_key_load_default(maif_key **out, char *path_out, size_t path_cap);
 /* Copies the public key. */
-void maif_key_public(const maif_key *key, uint8_t pk[MAIF_PUBKEY_BYTES]);
+MAIF_API void maif_key_public(const maif_key *key, uint8_t pk[MAIF_PUBKEY_BYTES]);
 /* Wipes and frees. NULL is a no-op. */
-void maif_key_free(maif_key *key);
+MAIF_API void maif_key_free(maif_key *key);
 /* Loads a public key file (".pub", as written by maif_key_save) or a secret
  * key file (its public half). Errors: MAIF_ENOTFOUND, MAIF_EIO, MAIF_EKEY. */
-int maif_pubkey_load(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES]);
+MAIF_API MAIF_NODISCARD int maif_pubkey_load(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES]);
+
+/* ------------------------------------------------------------- options */
+
+/* Settings for the calls that take them (maif_writer_create,
+ * maif_writer_open, maif_recover, maif_verify_file, maif_verify_mem,
+ * maif_convert), in the model of zstd's parameter setters: one opaque
+ * object, one id at a time, so a later setting is a new id and never an
+ * ABI break. A call reads the options it is given and keeps no reference;
+ * ids a call does not use are ignored by it. NULL options mean every id at
+ * its default. Not thread-safe while being changed; any number of calls
+ * may read one object at once. */
+typedef struct maif_options maif_options;
+
+/* Option ids (values are int64_t; booleans are 0 or 1). */
+#define MAIF_OPT_THREADS        1 /* verify (and convert's verify): hashing threads,
+                                     0..MAIF_THREADS_MAX; 0 (default) = one per CPU
+                                     this thread may use */
+#define MAIF_OPT_OVERWRITE      2 /* writer_create: replace an existing file (default 0) */
+#define MAIF_OPT_DURABLE        3 /* writers: every commit is fsync'ed, data then the
+                                     commit record (default 0) */
+#define MAIF_OPT_FORCE_RECOVER  4 /* writer_open, maif_recover: cut everything after the
+                                     last valid commit even when it is damage rather than
+                                     a torn write; data is lost (default 0) */
+#define MAIF_OPT_CONVERT_FORCE  5 /* convert: go ahead although the source does not
+                                     verify, recording that in the output (default 0) */
+#define MAIF_OPT_TRUSTED_KEYS   6 /* the number of pinned signer keys (get); set
+                                     accepts only 0, which clears them; add keys with
+                                     maif_options_add_trusted_key */
+
+#define MAIF_THREADS_MAX    1024
+#define MAIF_TRUSTED_KEYS_MAX 4096 /* pinned keys one options object holds */
+
+/* Allocates options with every id at its default. Errors: MAIF_EINVAL,
+ * MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_options_create(maif_options **out);
+/* Frees. NULL is a no-op. */
+MAIF_API void maif_options_free(maif_options *o);
+/* Sets option id to value. Errors: MAIF_EINVAL (NULL o, unknown id, value
+ * out of the id's range; o is unchanged). */
+MAIF_API MAIF_NODISCARD int maif_options_set(maif_options *o, int option, int64_t value);
+/* Reads option id into *value (NULL o reads the defaults). Errors:
+ * MAIF_EINVAL (unknown id, NULL value). */
+MAIF_API MAIF_NODISCARD int maif_options_get(const maif_options *o, int option, int64_t *value);
+/* Pins a signer: verification then requires every signer to be one of the
+ * pinned keys (an "untrusted-signer" error finding otherwise); with none
+ * pinned an info finding says the signer is not pinned. A key already
+ * pinned is not added twice. Errors: MAIF_EINVAL, MAIF_ENOMEM, MAIF_ELIMIT
+ * (more than MAIF_TRUSTED_KEYS_MAX). */
+MAIF_API MAIF_NODISCARD int maif_options_add_trusted_key(maif_options *o, const uint8_t pk[MAIF_PUBKEY_BYTES]);
 
 /* ------------------------------------------------------------- blocks */
 
@@ -174,23 +252,22 @@ typedef struct maif_block {
 
 typedef struct maif_writer maif_writer;
 
-/* Writer flags. */
-#define MAIF_W_OVERWRITE 0x01u  /* create: replace an existing file */
-#define MAIF_W_DURABLE   0x02u  /* every commit is fsync'ed (data, then the commit record) */
-#define MAIF_W_FORCE_RECOVER 0x04u /* open: cut everything after the last valid commit even
-                                      when it is damage rather than a torn write (data lost) */
-
 /* Creates a new native artifact at path and commits its (empty) first batch,
  * so the file is valid at once. key signs every commit (borrowed; must
  * outlive the writer). agent_id (may be NULL) is recorded in the file header.
- * Errors: MAIF_EEXIST (without MAIF_W_OVERWRITE), MAIF_EIO, MAIF_EINVAL. */
-int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
-                       const char *agent_id, unsigned flags);
+ * opt (may be NULL): MAIF_OPT_OVERWRITE, MAIF_OPT_DURABLE.
+ * Errors: MAIF_EEXIST (without MAIF_OPT_OVERWRITE), MAIF_EIO, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
+                                               const char *agent_id, const maif_options *opt);
 /* Opens an existing native artifact for appending. A torn tail (bytes after
- * the last commit, left by a crash) is cut off first. Takes an exclusive
- * lock. Errors: MAIF_ENOTFOUND, MAIF_EIO, MAIF_EFORMAT, MAIF_EVERSION,
- * MAIF_ELOCKED. A MAIF 2.1 file gives MAIF_EUNSUPPORTED (use convert). */
-int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags);
+ * the last commit, left by a crash) is cut off first; damage after the last
+ * commit that is not a torn write is refused with MAIF_EFORMAT unless
+ * MAIF_OPT_FORCE_RECOVER. opt (may be NULL): MAIF_OPT_DURABLE,
+ * MAIF_OPT_FORCE_RECOVER. Takes an exclusive lock. Errors: MAIF_ENOTFOUND,
+ * MAIF_EIO, MAIF_EFORMAT, MAIF_EVERSION, MAIF_ELOCKED, MAIF_EINVAL. A MAIF
+ * 2.1 file gives MAIF_EUNSUPPORTED (use convert). */
+MAIF_API MAIF_NODISCARD int maif_writer_open(maif_writer **out, const char *path, const maif_key *key,
+                                             const maif_options *opt);
 /* Appends a block to the current (uncommitted) batch. If id_out is not NULL
  * it receives the block id. The block is invisible to readers until commit.
  * The payload is consumed before the call returns. (When two or more CPUs
@@ -199,7 +276,7 @@ int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, u
  * the commit, so that large payloads are hashed on every core; a write
  * error then surfaces from that later call.)
  * Errors: MAIF_EINVAL, MAIF_EJSON, MAIF_ELIMIT, MAIF_EIO, MAIF_ESTATE. */
-int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES]);
+MAIF_API MAIF_NODISCARD int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES]);
 /* As maif_writer_add, but the payload is borrowed instead of consumed at
  * once: spec->payload must stay valid and unchanged until the next
  * maif_writer_commit, maif_writer_rollback or maif_writer_close (or the
@@ -210,29 +287,32 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
  * added either way may be mixed in one batch; they keep their append
  * order. The file layout is identical. Errors: as maif_writer_add; write
  * errors may surface from the call that consumes the payloads instead. */
-int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES]);
+MAIF_API MAIF_NODISCARD int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES]);
 /* Seals the current batch: writes the index and a signed commit record.
- * With MAIF_W_DURABLE, returns only once the batch is on stable storage.
+ * With MAIF_OPT_DURABLE, returns only once the batch is on stable storage.
  * Committing an empty batch is allowed (it re-seals). Errors: MAIF_EIO,
  * MAIF_ESTATE. After MAIF_EIO the writer is dead (MAIF_ESTATE afterwards);
  * reopen it, which discards the partial batch. */
-int maif_writer_commit(maif_writer *w);
-/* Discards every block added since the last commit. */
-int maif_writer_rollback(maif_writer *w);
+MAIF_API MAIF_NODISCARD int maif_writer_commit(maif_writer *w);
+/* Discards every block added since the last commit. Errors: MAIF_EINVAL,
+ * MAIF_ESTATE. */
+MAIF_API MAIF_NODISCARD int maif_writer_rollback(maif_writer *w);
 /* Number of data blocks committed plus pending. */
-uint64_t maif_writer_count(const maif_writer *w);
+MAIF_API uint64_t maif_writer_count(const maif_writer *w);
 /* Rolls back anything uncommitted, releases the lock and frees. NULL: no-op.
- * Returns the first error met while closing, or MAIF_OK. */
-int maif_writer_close(maif_writer *w);
+ * Returns the first error met while closing, or MAIF_OK. (Not
+ * MAIF_NODISCARD: it is also the cleanup call on error paths, where the
+ * first error is the one to report; after a successful commit, check it.) */
+MAIF_API int maif_writer_close(maif_writer *w);
 /* Detailed message for the last error on this writer ("" if none). */
-const char *maif_writer_errmsg(const maif_writer *w);
+MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
 
 /* Cuts a torn tail (an uncommitted batch left by a crash) off a native
  * artifact, leaving every committed batch. *cut (may be NULL) receives the
  * bytes removed. Damage after the last commit that is not a torn write is
- * refused with MAIF_EFORMAT unless flags has MAIF_W_FORCE_RECOVER. Errors:
- * as maif_writer_open. errbuf (may be NULL) receives a message. */
-int maif_recover(const char *path, unsigned flags, uint64_t *cut, char *errbuf, size_t errbuf_cap);
+ * refused with MAIF_EFORMAT unless opt sets MAIF_OPT_FORCE_RECOVER (the
+ * only id it reads; opt may be NULL). Errors: as maif_writer_open. */
+MAIF_API MAIF_NODISCARD int maif_recover(const char *path, const maif_options *opt, uint64_t *cut);
 
 /* --------------------------------------------------------------- reader */
 
@@ -245,32 +325,32 @@ typedef struct maif_reader maif_reader;
  * from the trailer of the last commit; a torn tail is ignored (only
  * committed batches are visible), which costs one scan. Opening checks
  * structure, not signatures: use maif_verify_file() for that.
- * Errors: MAIF_ENOTFOUND, MAIF_EIO, MAIF_EFORMAT, MAIF_EVERSION, MAIF_ENOMEM.
- * On error *out is NULL; if errbuf is not NULL it receives a message. */
-int maif_reader_open(maif_reader **out, const char *path, char *errbuf, size_t errbuf_cap);
+ * Errors: MAIF_ENOTFOUND, MAIF_EIO, MAIF_EFORMAT, MAIF_EVERSION, MAIF_ENOMEM,
+ * MAIF_EINVAL. On error *out is NULL and maif_last_errmsg() says why. */
+MAIF_API MAIF_NODISCARD int maif_reader_open(maif_reader **out, const char *path);
 /* Opens an in-memory image (borrowed: buf must outlive the reader). */
-int maif_reader_open_mem(maif_reader **out, const void *buf, size_t size, char *errbuf, size_t errbuf_cap);
+MAIF_API MAIF_NODISCARD int maif_reader_open_mem(maif_reader **out, const void *buf, size_t size);
 /* Not concurrently with any other call on r. */
-void maif_reader_close(maif_reader *r);
+MAIF_API void maif_reader_close(maif_reader *r);
 /* Detailed message for the last call on r that failed on the calling
  * thread; "" if none, or if the calling thread's last failing reader call
  * was on another reader. Valid until the next failing reader call on the
  * calling thread. */
-const char *maif_reader_errmsg(const maif_reader *r);
+MAIF_API const char *maif_reader_errmsg(const maif_reader *r);
 /* MAIF_FORMAT_NATIVE or MAIF_FORMAT_V21. */
-int maif_reader_format(const maif_reader *r);
+MAIF_API int maif_reader_format(const maif_reader *r);
 /* Number of data blocks. */
-uint64_t maif_reader_count(const maif_reader *r);
+MAIF_API uint64_t maif_reader_count(const maif_reader *r);
 /* Fills *out with block index. Errors: MAIF_ENOTFOUND (index out of range),
  * MAIF_EFORMAT (the record is damaged). */
-int maif_reader_block(maif_reader *r, uint64_t index, maif_block *out);
+MAIF_API MAIF_NODISCARD int maif_reader_block(maif_reader *r, uint64_t index, maif_block *out);
 /* Finds the block with this id. Errors: MAIF_ENOTFOUND. The first call
  * builds an id table (one pass over the block headers). */
-int maif_reader_find(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *index_out);
+MAIF_API MAIF_NODISCARD int maif_reader_find(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *index_out);
 /* Version history of a logical item: the indices of every block in the
  * supersedes chain that contains id, oldest first. Writes at most cap
  * indices and sets *n to the full length. Errors: MAIF_ENOTFOUND. */
-int maif_reader_history(maif_reader *r, const uint8_t id[MAIF_ID_BYTES],
+MAIF_API MAIF_NODISCARD int maif_reader_history(maif_reader *r, const uint8_t id[MAIF_ID_BYTES],
                         uint64_t *indices, size_t cap, size_t *n);
 
 /* Artifact-level facts. Strings are borrowed (valid until close). */
@@ -289,7 +369,7 @@ typedef struct maif_info {
     uint8_t merkle_root[MAIF_HASH_BYTES];
     const char *converted_from;  /* provenance note when converted, or "" */
 } maif_info;
-int maif_reader_info(maif_reader *r, maif_info *out);
+MAIF_API MAIF_NODISCARD int maif_reader_info(maif_reader *r, maif_info *out);
 
 /* Every record of a native file, data and internal (index, commit), in file
  * order, for listings such as `maif ls --all`. kind is "block", "index" or
@@ -303,7 +383,7 @@ typedef struct maif_record {
     int64_t block_index;
     uint32_t type;
 } maif_record;
-int maif_reader_record(maif_reader *r, uint64_t i, maif_record *out);
+MAIF_API MAIF_NODISCARD int maif_reader_record(maif_reader *r, uint64_t i, maif_record *out);
 
 /* ------------------------------------------------------------- verifier */
 
@@ -322,52 +402,70 @@ typedef struct maif_finding {
 
 typedef struct maif_report maif_report;
 
-typedef struct maif_verify_options {
-    const uint8_t *trusted; /* trusted_count pinned signer keys, MAIF_PUBKEY_BYTES each,
-                               back to back; or NULL */
-    size_t trusted_count;   /* 0: signer not pinned (an info finding says so) */
-    unsigned threads;       /* hashing threads; 0 = one per CPU this thread may use */
-} maif_verify_options;
-
 /* Verifies every byte of the file at path (either format). Returns MAIF_OK
  * when verification ran, whatever it found: the verdict is in *out (free
  * with maif_report_free). A file too damaged to parse yields a report with
- * an error finding, not an error code. Errors: MAIF_ENOTFOUND, MAIF_EIO,
- * MAIF_ENOMEM, MAIF_EINVAL. opt may be NULL. */
-int maif_verify_file(const char *path, const maif_verify_options *opt, maif_report **out);
+ * an error finding, not an error code. opt (may be NULL):
+ * MAIF_OPT_THREADS and the pinned keys (maif_options_add_trusted_key).
+ * Errors: MAIF_ENOTFOUND, MAIF_EIO (also: path is a directory), MAIF_ENOMEM,
+ * MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_verify_file(const char *path, const maif_options *opt, maif_report **out);
 /* Same, for an in-memory image. */
-int maif_verify_mem(const void *buf, size_t size, const maif_verify_options *opt, maif_report **out);
+MAIF_API MAIF_NODISCARD int maif_verify_mem(const void *buf, size_t size, const maif_options *opt,
+                                            maif_report **out);
 /* 1 if no finding has severity MAIF_SEV_ERROR. */
-int maif_report_ok(const maif_report *rep);
-size_t maif_report_count(const maif_report *rep);
+MAIF_API int maif_report_ok(const maif_report *rep);
+MAIF_API size_t maif_report_count(const maif_report *rep);
 /* Borrowed; valid until maif_report_free. NULL past the end. */
-const maif_finding *maif_report_finding(const maif_report *rep, size_t i);
+MAIF_API const maif_finding *maif_report_finding(const maif_report *rep, size_t i);
 /* Format detected (MAIF_FORMAT_*, 0 if unrecognised) and blocks checked. */
-int maif_report_format(const maif_report *rep);
-uint64_t maif_report_blocks(const maif_report *rep);
+MAIF_API int maif_report_format(const maif_report *rep);
+MAIF_API uint64_t maif_report_blocks(const maif_report *rep);
 /* Distinct signer keys seen, in order; pinned is 1 if the key was trusted. */
-size_t maif_report_signer_count(const maif_report *rep);
-int maif_report_signer(const maif_report *rep, size_t i, uint8_t pk[MAIF_PUBKEY_BYTES], int *pinned);
-void maif_report_free(maif_report *rep);
+MAIF_API size_t maif_report_signer_count(const maif_report *rep);
+MAIF_API MAIF_NODISCARD int maif_report_signer(const maif_report *rep, size_t i, uint8_t pk[MAIF_PUBKEY_BYTES], int *pinned);
+MAIF_API void maif_report_free(maif_report *rep);
 
 /* ------------------------------------------------------------- convert */
 
 /* Converts between formats, keeping block types, payloads, metadata,
  * timestamps and block ids. to_format is MAIF_FORMAT_NATIVE or
  * MAIF_FORMAT_V21. key signs the output. The output is written to a
- * temporary file and renamed into place. errbuf (may be NULL) receives a
- * message on failure. Errors: those of reader_open and writer_create,
- * MAIF_EUNSUPPORTED (a feature the target format cannot hold, such as
- * supersedes links in 2.1), MAIF_ELIMIT. */
-int maif_convert(const char *in_path, const char *out_path, int to_format,
-                 const maif_key *key, char *errbuf, size_t errbuf_cap);
+ * temporary file and renamed into place.
+ *
+ * The source is verified first, exactly as maif_verify_file would with the
+ * same opt (MAIF_OPT_THREADS, pinned keys): signatures cannot carry over,
+ * so converting must never turn an artifact that is not intact, or not
+ * signed by a pinned key, into one that verifies. If the report has an
+ * error finding (or keys are pinned and no signer is among them) the call
+ * fails with MAIF_EVERIFY, naming the first finding, and writes nothing;
+ * unless opt sets MAIF_OPT_CONVERT_FORCE, in which case what is readable
+ * is converted and the output records that its source did not verify: a
+ * native output's header note converted_from gets "verified": false and
+ * "findings": [the error codes] (see maif_info.converted_from); a 2.1
+ * output, whose header and provenance hold no free-form field, gets one
+ * extra, last META block whose payload is that JSON object
+ * {"converted_from": {"verified": false, "findings": [...], ...}}. A source
+ * whose own converted_from records an unverified origin passes the mark
+ * on: the output's note gets "origin_verified": false and
+ * "origin_findings" (native header; for 2.1 the extra META block), so
+ * converting again never washes it off.
+ *
+ * If report is not NULL it receives the source's verification report
+ * (free with maif_report_free), also when the call fails after verifying;
+ * else *report is NULL. Errors: MAIF_EVERIFY, those of maif_verify_file,
+ * maif_reader_open and maif_writer_create, MAIF_EUNSUPPORTED (a feature
+ * the target format cannot hold, such as supersedes links in 2.1),
+ * MAIF_ELIMIT, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_convert(const char *in_path, const char *out_path, int to_format,
+                                         const maif_key *key, const maif_options *opt, maif_report **report);
 
 /* ------------------------------------------------------------- helpers */
 
 /* Hex of n bytes into out (2n+1 bytes). Returns out. */
-char *maif_hex(const uint8_t *bytes, size_t n, char *out);
+MAIF_API char *maif_hex(const uint8_t *bytes, size_t n, char *out);
 /* Parses exactly 2n hex digits. Returns 0 or MAIF_EINVAL. */
-int maif_unhex(const char *hex, uint8_t *out, size_t n);
+MAIF_API MAIF_NODISCARD int maif_unhex(const char *hex, uint8_t *out, size_t n);
 
 #ifdef __cplusplus
 }

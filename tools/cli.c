@@ -285,7 +285,7 @@ int cli_load_key(const char *keyfile, maif_key **out)
             return CLI_EXIT_USAGE;
         }
         if (rc) {
-            cli_err(keyfile, "cannot load key: %s", maif_strerror(rc));
+            cli_err(keyfile, "cannot load key: %s", cli_detail(keyfile, maif_last_errmsg()));
             return CLI_EXIT_USAGE;
         }
         return 0;
@@ -293,7 +293,8 @@ int cli_load_key(const char *keyfile, maif_key **out)
     char path[4096] = "";
     rc = maif_key_load_default(out, path, sizeof path);
     if (rc) {
-        cli_err(*path ? path : "default key", "cannot load or create the default key: %s", maif_strerror(rc));
+        cli_err(*path ? path : "default key", "cannot load or create the default key: %s",
+                cli_detail(path, maif_last_errmsg()));
         return CLI_EXIT_USAGE;
     }
     return 0;
@@ -324,9 +325,9 @@ int cli_open_reader(const char *path, maif_reader **out)
     *out = NULL;
     int rc = cli_check_file(path);
     if (rc) return rc;
-    char err[512] = "";
-    rc = maif_reader_open(out, path, err, sizeof err);
+    rc = maif_reader_open(out, path);
     if (rc) {
+        const char *err = maif_last_errmsg();
         *out = NULL;
         if (rc == MAIF_EFORMAT || rc == MAIF_EVERSION) {
             const char *d = cli_detail(path, err);
@@ -338,12 +339,41 @@ int cli_open_reader(const char *path, maif_reader **out)
     return 0;
 }
 
+int cli_pin_pubkeys(maif_options *opt, const char *const *paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t pk[MAIF_PUBKEY_BYTES];
+        int rc = maif_pubkey_load(paths[i], pk);
+        if (rc == MAIF_OK) rc = maif_options_add_trusted_key(opt, pk);
+        if (rc != MAIF_OK) {
+            cli_err(paths[i], "%s", rc == MAIF_ENOTFOUND ? "no such key file"
+                                    : rc == MAIF_EKEY    ? "not a maif key file"
+                                                         : cli_detail(paths[i], maif_last_errmsg()));
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+int cli_options_durable(maif_options **out)
+{
+    int rc = maif_options_create(out);
+    if (rc == MAIF_OK && (rc = maif_options_set(*out, MAIF_OPT_DURABLE, 1)) != MAIF_OK) {
+        maif_options_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int cli_open_writer(const char *path, const maif_key *key, maif_writer **out)
 {
     *out = NULL;
     int rc = cli_check_file(path);
     if (rc) return rc;
-    rc = maif_writer_open(out, path, key, MAIF_W_DURABLE);
+    maif_options *opt = NULL;
+    rc = cli_options_durable(&opt);
+    if (rc == MAIF_OK) rc = maif_writer_open(out, path, key, opt);
+    maif_options_free(opt);
     if (rc == MAIF_OK) return 0;
     *out = NULL;
     const char *d = cli_detail(path, maif_last_errmsg());

@@ -112,6 +112,15 @@ int cli_check_file(const char *path);
  * parse, 2 for missing or unreadable ones). Prints the error. */
 int cli_open_reader(const char *path, maif_reader **out);
 
+/* New options with MAIF_OPT_DURABLE set (every CLI write is durable).
+ * Returns a library code; free with maif_options_free. */
+int cli_options_durable(maif_options **out);
+
+/* Pins each of the n --pubkey files (a .pub or a secret key file) in opt.
+ * Prints the error (naming a directory as such). Returns 0 or
+ * CLI_EXIT_USAGE. */
+int cli_pin_pubkeys(maif_options *opt, const char *const *paths, size_t n);
+
 /* Opens an existing native artifact for appending (durable commits),
  * with the same error policy; a 2.1 file is refused with a hint to
  * convert it. Prints the error. */

@@ -91,13 +91,13 @@ static int run(int argc, char **argv)
     if (rc != MAIF_OK) {
         ex = cli_fail(path, rc, maif_writer_errmsg(w));
         if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE; /* a bad block is bad input, not a bad file */
-        maif_writer_rollback(w);
+        (void)!maif_writer_rollback(w); /* best effort: close rolls back anyway, and the error is reported */
         goto out;
     }
     rc = maif_writer_close(w);
     w = NULL;
     if (rc != MAIF_OK) {
-        ex = cli_fail(path, rc, NULL);
+        ex = cli_fail(path, rc, maif_last_errmsg());
         goto out;
     }
     char hex[2 * MAIF_ID_BYTES + 1];

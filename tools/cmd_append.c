@@ -224,7 +224,7 @@ static int run(int argc, char **argv)
         }
     }
     if (ex) {
-        maif_writer_rollback(w);
+        (void)!maif_writer_rollback(w); /* the error at hand is reported; close rolls back too */
         goto out;
     }
     size_t nblocks = ids.len / MAIF_ID_BYTES;
@@ -233,14 +233,14 @@ static int run(int argc, char **argv)
         if (rc != MAIF_OK) {
             ex = cli_fail(path, rc, maif_writer_errmsg(w));
             if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE;
-            maif_writer_rollback(w);
+            (void)!maif_writer_rollback(w); /* as above */
             goto out;
         }
     }
     int rc = maif_writer_close(w);
     w = NULL;
     if (rc != MAIF_OK) {
-        ex = cli_fail(path, rc, NULL);
+        ex = cli_fail(path, rc, maif_last_errmsg());
         goto out;
     }
     for (size_t i = 0; i < nblocks; i++) {

@@ -1,7 +1,13 @@
 /*
- * cmd_convert.c — `maif convert IN OUT --to 2.1|native [--key KEYFILE]`.
- * Refuses to replace an existing OUT unless --force, like create and keygen
- * refuse to clobber.
+ * cmd_convert.c — `maif convert IN OUT --to 2.1|native [--key KEYFILE]
+ * [--pubkey PUBFILE]... [--force] [--overwrite]`.
+ *
+ * The library verifies IN before converting it and refuses one that does
+ * not verify (issue 15: converting must not launder a tampered artifact
+ * into a freshly signed one); this command prints the findings of that
+ * refusal, and --force is the explicit way past it. Replacing an existing
+ * OUT is a separate choice, --overwrite, like create and keygen refuse to
+ * clobber.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,14 +15,38 @@
 
 #include "cli.h"
 
+/* Findings of IN's verification that matter (warnings and errors), in
+ * `maif verify`'s line format, on stdout. */
+static void print_findings(const char *in, const maif_report *rep)
+{
+    for (size_t i = 0; i < maif_report_count(rep); i++) {
+        const maif_finding *f = maif_report_finding(rep, i);
+        if (!f || f->severity < MAIF_SEV_WARNING) continue;
+        const char *section = f->section ? f->section : "file";
+        cli_put_clean(stdout, in, strlen(in));
+        printf(": %s: [", f->severity >= MAIF_SEV_ERROR ? "error" : "warning");
+        if (f->block >= 0 && strcmp(section, "block") == 0) printf("block %lld", (long long)f->block);
+        else if (f->block >= 0) printf("%s, block %lld", section, (long long)f->block);
+        else printf("%s", section);
+        if (f->offset >= 0) printf(" @0x%llx", (unsigned long long)f->offset);
+        printf("] ");
+        if (f->message) cli_put_clean(stdout, f->message, strlen(f->message));
+        fputc('\n', stdout);
+    }
+}
+
 static int run(int argc, char **argv)
 {
     const char *to = NULL, *keyfile = NULL;
-    int force = 0;
+    int force = 0, overwrite = 0;
+    const char *pubs[CLI_PUBKEY_MAX];
+    size_t npub = 0;
     const cli_opt opts[] = {
         {"--to", CLI_VALUE, NULL, &to, NULL, 0, NULL},
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
+        {"--pubkey", CLI_MULTI, NULL, NULL, pubs, CLI_PUBKEY_MAX, &npub},
         {"--force", CLI_FLAG, &force, NULL, NULL, 0, NULL},
+        {"--overwrite", CLI_FLAG, &overwrite, NULL, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -44,8 +74,8 @@ static int run(int argc, char **argv)
             cli_err(out, "is the input file; convert to a new file");
             return CLI_EXIT_USAGE;
         }
-        if (!force) {
-            cli_err(out, "already exists; refusing to overwrite (use --force)");
+        if (!overwrite) {
+            cli_err(out, "already exists; refusing to overwrite (use --overwrite)");
             return CLI_EXIT_USAGE;
         }
         if (!S_ISREG(so.st_mode)) {
@@ -53,12 +83,31 @@ static int run(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
+    maif_options *opt = NULL;
+    if (maif_options_create(&opt) != MAIF_OK) {
+        cli_err(in, "out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    ex = cli_pin_pubkeys(opt, pubs, npub);
+    if (!ex && force && maif_options_set(opt, MAIF_OPT_CONVERT_FORCE, 1) != MAIF_OK) ex = cli_fail(in, MAIF_EINVAL, NULL);
     maif_key *key = NULL;
-    ex = cli_load_key(keyfile, &key);
-    if (ex) return ex;
-    char err[512] = "";
-    int rc = maif_convert(in, out, fmt, key, err, sizeof err);
+    if (!ex) ex = cli_load_key(keyfile, &key);
+    if (ex) {
+        maif_options_free(opt);
+        return ex;
+    }
+    maif_report *rep = NULL;
+    int rc = maif_convert(in, out, fmt, key, opt, &rep);
     maif_key_free(key);
+    maif_options_free(opt);
+    const char *err = cli_detail(in, maif_last_errmsg());
+    int verified = rep && maif_report_ok(rep);
+    if (rc == MAIF_EVERIFY || (rc == MAIF_OK && !verified)) print_findings(in, rep);
+    maif_report_free(rep);
+    if (rc == MAIF_EVERIFY) {
+        cli_err(in, "%s (--force converts it anyway, recording that)", err);
+        return cli_finish(CLI_EXIT_VERIFY);
+    }
     if (rc != MAIF_OK) {
         if (rc == MAIF_EFORMAT || rc == MAIF_EVERSION) {
             cli_err(in, "not a readable MAIF artifact: %s", *err ? err : maif_strerror(rc));
@@ -70,6 +119,8 @@ static int run(int argc, char **argv)
         }
         return cli_fail(in, rc, err);
     }
+    if (!verified)
+        cli_err(in, "warning: does not verify; converted anyway (--force), and %s records that", out);
     cli_put_clean(stdout, in, strlen(in));
     printf(" -> ");
     cli_put_clean(stdout, out, strlen(out));
@@ -79,15 +130,26 @@ static int run(int argc, char **argv)
 
 const cli_command cli_cmd_convert = {
     "convert", run, "convert between the native and MAIF 2.1 formats",
-    "usage: maif convert IN OUT --to 2.1|native [--key KEYFILE] [--force]\n"
+    "usage: maif convert IN OUT --to 2.1|native [--key KEYFILE] [--pubkey PUBFILE]...\n"
+    "                    [--force] [--overwrite]\n"
     "\n"
     "Converts IN (either format) into a new file OUT in the native format or\n"
     "MAIF 2.1, keeping block types, payloads, metadata, timestamps and block\n"
     "ids, and signing OUT with KEYFILE (default: the default key). OUT is\n"
-    "written to a temporary file and renamed into place. An existing OUT is\n"
-    "refused unless --force. Prints \"IN -> OUT (format F)\".\n"
+    "written to a temporary file and renamed into place. Prints\n"
+    "\"IN -> OUT (format F)\".\n"
     "\n"
-    "exit codes: 0 converted; 1 IN is not a readable MAIF artifact; 2 usage\n"
-    "error, missing file, OUT exists, bad key, or IN holds something the\n"
-    "target format cannot (such as supersedes links, for 2.1).\n",
+    "IN is verified first, as `maif verify` would: one that is not intact, or\n"
+    "(with --pubkey, repeatable) not signed by one of the given keys, is\n"
+    "refused with its findings, in verify's line format, and nothing is written.\n"
+    "--force      convert what is readable anyway; OUT records that its source\n"
+    "             did not verify (native: \"verified\": false and the finding\n"
+    "             codes in the converted_from header note, shown by `maif info`;\n"
+    "             2.1: one extra last META block holding that note)\n"
+    "--overwrite  replace an existing OUT (OUT may never be IN)\n"
+    "\n"
+    "exit codes: 0 converted; 1 IN does not verify (without --force) or is not\n"
+    "a readable MAIF artifact; 2 usage error, missing file, OUT exists, bad key,\n"
+    "or IN holds something the target format cannot (such as supersedes links,\n"
+    "for 2.1).\n",
 };

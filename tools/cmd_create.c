@@ -27,7 +27,10 @@ static int run(int argc, char **argv)
     int rc = cli_load_key(keyfile, &key);
     if (rc) return rc;
     maif_writer *w = NULL;
-    rc = maif_writer_create(&w, path, key, agent, MAIF_W_DURABLE);
+    maif_options *opt = NULL;
+    rc = cli_options_durable(&opt);
+    if (rc == MAIF_OK) rc = maif_writer_create(&w, path, key, agent, opt);
+    maif_options_free(opt);
     if (rc == MAIF_EEXIST) {
         cli_err(path, "already exists; refusing to overwrite");
         maif_key_free(key);
@@ -44,7 +47,7 @@ static int run(int argc, char **argv)
     char hex[2 * MAIF_PUBKEY_BYTES + 1];
     maif_key_public(key, pk);
     maif_key_free(key);
-    if (rc != MAIF_OK) return cli_fail(path, rc, NULL);
+    if (rc != MAIF_OK) return cli_fail(path, rc, maif_last_errmsg());
     printf("created %s (signer %s)\n", path, maif_hex(pk, sizeof pk, hex));
     return cli_finish(CLI_EXIT_OK);
 }

@@ -59,7 +59,7 @@ static int run(int argc, char **argv)
         unlink(pub);
         maif_key_free(key);
         free(pub);
-        return cli_fail(path, rc, NULL);
+        return cli_fail(path, rc, maif_last_errmsg());
     }
     uint8_t pk[MAIF_PUBKEY_BYTES];
     char hex[2 * MAIF_PUBKEY_BYTES + 1];

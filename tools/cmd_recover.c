@@ -36,10 +36,13 @@ static int run(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     uint64_t cut = 0;
-    char err[512] = "";
-    int rc = maif_recover(path, force ? MAIF_W_FORCE_RECOVER : 0, &cut, err, sizeof err);
+    maif_options *opt = NULL;
+    int rc = maif_options_create(&opt);
+    if (rc == MAIF_OK && force) rc = maif_options_set(opt, MAIF_OPT_FORCE_RECOVER, 1);
+    if (rc == MAIF_OK) rc = maif_recover(path, opt, &cut);
+    maif_options_free(opt);
     if (rc != MAIF_OK) {
-        const char *d = cli_detail(path, err);
+        const char *d = cli_detail(path, maif_last_errmsg());
         switch (rc) {
         case MAIF_EFORMAT:
         case MAIF_EVERSION:
@@ -65,7 +68,7 @@ static int run(int argc, char **argv)
     if (cut < diff) cut = diff;
     unsigned long long blocks = 0;
     maif_reader *r = NULL;
-    if (maif_reader_open(&r, path, NULL, 0) == MAIF_OK) blocks = (unsigned long long)maif_reader_count(r);
+    if (maif_reader_open(&r, path) == MAIF_OK) blocks = (unsigned long long)maif_reader_count(r);
     maif_reader_close(r);
     cli_put_clean(stdout, path, strlen(path));
     if (cut)

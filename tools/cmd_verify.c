@@ -69,35 +69,25 @@ static int run(int argc, char **argv)
 
     int ex = cli_check_file(path);
     if (ex) return ex;
-    uint8_t(*trusted)[MAIF_PUBKEY_BYTES] = NULL;
-    if (npub) {
-        trusted = calloc(npub, sizeof *trusted);
-        if (!trusted) {
-            cli_err(path, "out of memory");
-            return CLI_EXIT_USAGE;
-        }
-        for (size_t i = 0; i < npub; i++) {
-            int rc = maif_pubkey_load(pubs[i], trusted[i]);
-            if (rc != MAIF_OK) {
-                cli_err(pubs[i], "%s", rc == MAIF_ENOTFOUND ? "no such key file"
-                                       : rc == MAIF_EKEY    ? "not a maif key file"
-                                                            : maif_strerror(rc));
-                free(trusted);
-                return CLI_EXIT_USAGE;
-            }
-        }
+    maif_options *opt = NULL;
+    if (maif_options_create(&opt) != MAIF_OK) {
+        cli_err(path, "out of memory");
+        return CLI_EXIT_USAGE;
     }
-    maif_verify_options opt = {.trusted = (const uint8_t *)trusted, .trusted_count = npub,
-                               .threads = 0};
+    ex = cli_pin_pubkeys(opt, pubs, npub);
+    if (ex) {
+        maif_options_free(opt);
+        return ex;
+    }
     maif_report *rep = NULL;
-    int rc = maif_verify_file(path, &opt, &rep);
-    free(trusted);
+    int rc = maif_verify_file(path, opt, &rep);
+    maif_options_free(opt);
     if (rc != MAIF_OK) {
         if (rc == MAIF_ENOTFOUND) {
             cli_err(path, "no such file");
             return CLI_EXIT_USAGE;
         }
-        return cli_fail(path, rc, NULL);
+        return cli_fail(path, rc, maif_last_errmsg());
     }
 
     /* The guard described at the top of the file. */

@@ -70,7 +70,7 @@ int main(int argc, char **argv)
         return cli_finish(CLI_EXIT_OK);
     }
     if (strcmp(c, "--version") == 0 || strcmp(c, "version") == 0) {
-        printf("maif %s\n", MAIF_VERSION_STRING);
+        printf("maif %s\n", maif_version_string()); /* the library actually loaded */
         return cli_finish(CLI_EXIT_OK);
     }
     const cli_command *cmd = lookup(c);

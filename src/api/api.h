@@ -19,4 +19,7 @@ const maif_format_ops *maif_format_by_id(int id);
  * info receives r's facts and must outlive src. */
 int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src);
 
+/* The bytes r reads (its map, or the caller's buffer); valid until close. */
+void maif_reader_image(const maif_reader *r, const uint8_t **base, size_t *size);
+
 #endif

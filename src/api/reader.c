@@ -68,6 +68,7 @@ static int rkeep(const maif_reader *r, int code, const char *msg)
     if (code != MAIF_OK) {
         t_msg.serial = r->serial;
         snprintf(t_msg.msg, sizeof t_msg.msg, "%s", msg);
+        maif_set_last_err(code, "%s", msg); /* one error channel (maif.h) */
     }
     return code;
 }
@@ -95,7 +96,7 @@ static int open_image(maif_reader *r)
     return maif_set_err(r->err, sizeof r->err, MAIF_EFORMAT, "not a MAIF artifact (unrecognised magic)");
 }
 
-static int finish_open(maif_reader **out, maif_reader *r, int rc, const char *path, char *errbuf, size_t cap)
+static int finish_open(maif_reader **out, maif_reader *r, int rc, const char *path)
 {
     if (rc == MAIF_OK) {
         r->serial = atomic_fetch_add(&g_serial, 1) + 1;
@@ -103,45 +104,43 @@ static int finish_open(maif_reader **out, maif_reader *r, int rc, const char *pa
         *out = r;
         return MAIF_OK;
     }
-    if (path) maif_set_err(errbuf, cap, rc, "%s: %s", path, r->err[0] ? r->err : maif_strerror(rc));
-    else maif_set_err(errbuf, cap, rc, "%s", r->err[0] ? r->err : maif_strerror(rc));
-    maif_set_last_err(rc, "%s", r->err[0] ? r->err : maif_strerror(rc));
+    if (path) maif_set_last_err(rc, "%s: %s", path, r->err[0] ? r->err : maif_strerror(rc));
+    else maif_set_last_err(rc, "%s", r->err[0] ? r->err : maif_strerror(rc));
     r->ops = NULL; /* a failed open left no state */
     maif_reader_close(r);
     return rc;
 }
 
-int maif_reader_open_mem(maif_reader **out, const void *buf, size_t size, char *errbuf, size_t errbuf_cap)
+int maif_reader_open_mem(maif_reader **out, const void *buf, size_t size)
 {
-    if (!out || (!buf && size)) return MAIF_EINVAL;
+    if (!out || (!buf && size)) return maif_set_last_err(MAIF_EINVAL, "maif_reader_open_mem: NULL argument");
     *out = NULL;
     maif_reader *r = calloc(1, sizeof *r);
-    if (!r) return MAIF_ENOMEM;
+    if (!r) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     r->base = buf;
     r->size = size;
-    return finish_open(out, r, open_image(r), NULL, errbuf, errbuf_cap);
+    return finish_open(out, r, open_image(r), NULL);
 }
 
-int maif_reader_open(maif_reader **out, const char *path, char *errbuf, size_t errbuf_cap)
+int maif_reader_open(maif_reader **out, const char *path)
 {
-    if (!out || !path) return MAIF_EINVAL;
+    if (!out || !path) return maif_set_last_err(MAIF_EINVAL, "maif_reader_open: NULL argument");
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int rc = errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
-        maif_set_last_err(rc, "%s: %s", path, strerror(errno));
-        return maif_set_err(errbuf, errbuf_cap, rc, "%s: %s", path, strerror(errno));
+        return maif_set_last_err(rc, "%s: %s", path, strerror(errno));
     }
-    struct stat st;
+    struct stat st = {0};
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int dir = S_ISDIR(st.st_mode);
         close(fd);
-        maif_set_last_err(MAIF_EIO, "%s: not a regular file", path);
-        return maif_set_err(errbuf, errbuf_cap, MAIF_EIO, "%s: not a regular file", path);
+        return maif_set_last_err(MAIF_EIO, "%s: %s", path, dir ? "is a directory" : "not a regular file");
     }
     maif_reader *r = calloc(1, sizeof *r);
     if (!r) {
         close(fd);
-        return MAIF_ENOMEM;
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     }
     int rc = MAIF_OK;
     if (st.st_size == 0) {
@@ -158,7 +157,7 @@ int maif_reader_open(maif_reader **out, const char *path, char *errbuf, size_t e
         }
     }
     close(fd);
-    return finish_open(out, r, rc, path, errbuf, errbuf_cap);
+    return finish_open(out, r, rc, path);
 }
 
 void maif_reader_close(maif_reader *r)
@@ -186,7 +185,7 @@ uint64_t maif_reader_count(const maif_reader *r)
 
 int maif_reader_block(maif_reader *r, uint64_t index, maif_block *out)
 {
-    if (!r || !out) return MAIF_EINVAL;
+    if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_block: NULL argument");
     if (index >= maif_reader_count(r))
         return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
                      (unsigned long long)maif_reader_count(r));
@@ -196,8 +195,9 @@ int maif_reader_block(maif_reader *r, uint64_t index, maif_block *out)
 
 int maif_reader_info(maif_reader *r, maif_info *out)
 {
-    if (!r || !out) return MAIF_EINVAL;
-    return r->ops->info(r->st, out);
+    if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_info: NULL argument");
+    int rc = r->ops->info(r->st, out);
+    return rc ? rfail(r, rc, "cannot read the artifact's facts: %s", maif_strerror(rc)) : MAIF_OK;
 }
 
 /* ---- id table and histories */
@@ -264,7 +264,7 @@ static int build_ids(maif_reader *r)
 
 int maif_reader_find(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *index_out)
 {
-    if (!r || !id) return MAIF_EINVAL;
+    if (!r || !id) return maif_set_last_err(MAIF_EINVAL, "maif_reader_find: NULL argument");
     int rc = build_ids(r);
     if (rc) return rc;
     uint64_t i = r->slots[slot_of(r, id)].index;
@@ -278,7 +278,8 @@ int maif_reader_find(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *
 
 int maif_reader_history(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *indices, size_t cap, size_t *n)
 {
-    if (!r || !id || !n || (cap && !indices)) return MAIF_EINVAL;
+    if (!r || !id || !n || (cap && !indices))
+        return maif_set_last_err(MAIF_EINVAL, "maif_reader_history: NULL argument");
     uint64_t i;
     int rc = maif_reader_find(r, id, &i);
     if (rc) return rc;
@@ -303,7 +304,7 @@ int maif_reader_history(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_
 
 int maif_reader_record(maif_reader *r, uint64_t i, maif_record *out)
 {
-    if (!r || !out) return MAIF_EINVAL;
+    if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_record: NULL argument");
     char msg[MSG_CAP] = "";
     int rc = r->ops->record(r->st, i, out, msg, sizeof msg);
     if (rc == MAIF_ENOTFOUND && !msg[0])
@@ -314,6 +315,12 @@ int maif_reader_record(maif_reader *r, uint64_t i, maif_record *out)
 /* ---- for the rest of the API layer */
 
 static int source_block(void *ctx, uint64_t i, maif_block *out) { return maif_reader_block(ctx, i, out); }
+
+void maif_reader_image(const maif_reader *r, const uint8_t **base, size_t *size)
+{
+    *base = r->base;
+    *size = (size_t)r->size;
+}
 
 int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src)
 {

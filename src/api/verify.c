@@ -1,6 +1,7 @@
 /*
  * verify.c — the public verifier: maps the file, recognises the format and
- * hands the image to that format's strict verifier.
+ * hands the image to that format's strict verifier, with the public
+ * options reduced to the verify settings the formats take (report.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,19 +15,29 @@
 #include "crypto/crypto.h"
 #include "report/report.h"
 #include "util/common.h"
+#include "util/options.h"
 
-int maif_verify_mem(const void *buf, size_t size, const maif_verify_options *opt, maif_report **out)
+static maif_verify_options verify_settings(const maif_options *opt)
 {
-    if (!out || (!buf && size)) return MAIF_EINVAL;
+    maif_verify_options v = {0};
+    v.trusted = maif_opt_trusted(opt, &v.trusted_count);
+    v.threads = (unsigned)maif_opt(opt, MAIF_OPT_THREADS);
+    return v;
+}
+
+int maif_verify_mem(const void *buf, size_t size, const maif_options *opt, maif_report **out)
+{
+    if (!out || (!buf && size)) return maif_set_last_err(MAIF_EINVAL, "maif_verify_mem: NULL argument");
     *out = NULL;
-    if (maif_crypto_init()) return MAIF_ENOMEM;
+    if (maif_crypto_init()) return maif_set_last_err(MAIF_ENOMEM, "crypto initialisation failed");
     maif_report *rep = maif_report_new();
-    if (!rep) return MAIF_ENOMEM;
+    if (!rep) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     const uint8_t *b = buf;
     const maif_format_ops *ops = maif_format_detect(b, size);
     if (ops) {
+        maif_verify_options v = verify_settings(opt);
         maif_report_set_format(rep, ops->id);
-        ops->verify(b, size, opt, rep);
+        ops->verify(b, size, &v, rep);
     } else {
         maif_report_add(rep, MAIF_SEV_ERROR, "format", "file", -1, 0,
                         size ? "not a MAIF artifact (unrecognised magic)" : "empty file");
@@ -35,19 +46,20 @@ int maif_verify_mem(const void *buf, size_t size, const maif_verify_options *opt
     return MAIF_OK;
 }
 
-int maif_verify_file(const char *path, const maif_verify_options *opt, maif_report **out)
+int maif_verify_file(const char *path, const maif_options *opt, maif_report **out)
 {
-    if (!out || !path) return MAIF_EINVAL;
+    if (!out || !path) return maif_set_last_err(MAIF_EINVAL, "maif_verify_file: NULL argument");
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int rc = errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
         return maif_set_last_err(rc, "%s: %s", path, strerror(errno));
     }
-    struct stat st;
+    struct stat st = {0};
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int dir = S_ISDIR(st.st_mode);
         close(fd);
-        return maif_set_last_err(MAIF_EIO, "%s: not a regular file", path);
+        return maif_set_last_err(MAIF_EIO, "%s: %s", path, dir ? "is a directory" : "not a regular file");
     }
     if (st.st_size == 0) {
         close(fd);

@@ -41,10 +41,10 @@ static maif_key *key_alloc(void)
 
 int maif_key_generate(maif_key **out)
 {
-    if (!out) return MAIF_EINVAL;
+    if (!out) return maif_set_last_err(MAIF_EINVAL, "maif_key_generate: out is NULL");
     *out = NULL;
     maif_key *k = key_alloc();
-    if (!k) return MAIF_ENOMEM;
+    if (!k) return maif_set_last_err(MAIF_ENOMEM, "out of memory for a key (locked memory)");
     crypto_sign_keypair(k->pk, k->sk);
     *out = k;
     return MAIF_OK;
@@ -191,26 +191,30 @@ static int write_file_atomic(const char *path, const char *text, mode_t mode)
 {
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);
-    if (!tmp) return MAIF_ENOMEM;
+    if (!tmp) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
+        int e = errno;
         free(tmp);
-        return MAIF_EIO;
+        return maif_set_last_err(MAIF_EIO, "%s: cannot create: %s", path, strerror(e));
     }
     int rc = MAIF_OK;
     size_t len = strlen(text);
     if (fchmod(fd, mode) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) rc = MAIF_EIO;
     if (close(fd) != 0) rc = MAIF_EIO;
     if (rc == MAIF_OK && rename(tmp, path) != 0) rc = MAIF_EIO;
-    if (rc != MAIF_OK) unlink(tmp);
+    if (rc != MAIF_OK) {
+        maif_set_last_err(rc, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
+        unlink(tmp);
+    }
     free(tmp);
     return rc;
 }
 
 int maif_key_save(const maif_key *key, const char *path)
 {
-    if (!key || !path) return MAIF_EINVAL;
+    if (!key || !path) return maif_set_last_err(MAIF_EINVAL, "maif_key_save: NULL argument");
     char line[sizeof SECRET_PREFIX + 2 * 32 + 2];
     char hex[65];
     /* The seed is the first 32 bytes of libsodium's secret key. */
@@ -221,7 +225,7 @@ int maif_key_save(const maif_key *key, const char *path)
     if (rc) return rc;
     size_t plen = strlen(path);
     char *pubpath = malloc(plen + 5);
-    if (!pubpath) return MAIF_ENOMEM;
+    if (!pubpath) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     memcpy(pubpath, path, plen);
     memcpy(pubpath + plen, ".pub", 5);
     snprintf(line, sizeof line, "%s%s\n", PUBLIC_PREFIX, maif_hex(key->pk, 32, hex));
@@ -233,11 +237,22 @@ int maif_key_save(const maif_key *key, const char *path)
 /* Reads a small text file into buf (NUL-terminated), bounded by KEYFILE_MAX. */
 static int read_small(const char *path, char *buf, size_t cap)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        int rc = errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
+        return maif_set_last_err(rc, "%s: %s", path, rc == MAIF_ENOTFOUND ? "no such key file" : strerror(errno));
+    }
+    struct stat st;
+    int fs = fstat(fd, &st);
+    if (fs != 0 || !S_ISREG(st.st_mode)) {
+        int dir = fs == 0 && S_ISDIR(st.st_mode);
+        close(fd);
+        return maif_set_last_err(MAIF_EIO, "%s: %s", path, dir ? "is a directory, not a key file" : "not a regular file");
+    }
     ssize_t n = read(fd, buf, cap - 1);
+    int e = errno;
     close(fd);
-    if (n < 0) return MAIF_EIO;
+    if (n < 0) return maif_set_last_err(MAIF_EIO, "%s: %s", path, strerror(e));
     buf[n] = 0;
     return MAIF_OK;
 }
@@ -262,19 +277,19 @@ static int parse_line(const char *text, const char *prefix, uint8_t out[32])
 
 int maif_key_load(maif_key **out, const char *path)
 {
-    if (!out || !path) return MAIF_EINVAL;
+    if (!out || !path) return maif_set_last_err(MAIF_EINVAL, "maif_key_load: NULL argument");
     *out = NULL;
     char text[KEYFILE_MAX];
     int rc = read_small(path, text, sizeof text);
     if (rc) return rc;
     maif_key *k = key_alloc();
-    if (!k) return MAIF_ENOMEM;
+    if (!k) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     uint8_t seed[32];
     rc = parse_line(text, SECRET_PREFIX, seed);
     sodium_memzero(text, sizeof text);
     if (rc) {
         maif_key_free(k);
-        return rc;
+        return maif_set_last_err(rc, "%s: not a maif secret key file", path);
     }
     crypto_sign_seed_keypair(k->pk, k->sk, seed);
     sodium_memzero(seed, sizeof seed);
@@ -284,7 +299,7 @@ int maif_key_load(maif_key **out, const char *path)
 
 int maif_pubkey_load(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES])
 {
-    if (!path || !pk) return MAIF_EINVAL;
+    if (!path || !pk) return maif_set_last_err(MAIF_EINVAL, "maif_pubkey_load: NULL argument");
     char text[KEYFILE_MAX];
     int rc = read_small(path, text, sizeof text);
     if (rc) return rc;
@@ -298,12 +313,12 @@ int maif_pubkey_load(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES])
         maif_key_free(k);
         return MAIF_OK;
     }
-    return MAIF_EKEY;
+    return maif_set_last_err(MAIF_EKEY, "%s: not a maif key file", path);
 }
 
 int maif_key_load_default(maif_key **out, char *path_out, size_t path_cap)
 {
-    if (!out) return MAIF_EINVAL;
+    if (!out) return maif_set_last_err(MAIF_EINVAL, "maif_key_load_default: out is NULL");
     *out = NULL;
     const char *home = getenv("MAIF_HOME");
     char dir[4096];
@@ -311,7 +326,7 @@ int maif_key_load_default(maif_key **out, char *path_out, size_t path_cap)
         snprintf(dir, sizeof dir, "%s", home);
     else {
         const char *h = getenv("HOME");
-        if (!h || !*h) return MAIF_EKEY;
+        if (!h || !*h) return maif_set_last_err(MAIF_EKEY, "neither MAIF_HOME nor HOME is set; no default key");
         snprintf(dir, sizeof dir, "%s/.maif", h);
     }
     char path[4200];
@@ -319,7 +334,8 @@ int maif_key_load_default(maif_key **out, char *path_out, size_t path_cap)
     if (path_out && path_cap) snprintf(path_out, path_cap, "%s", path);
     int rc = maif_key_load(out, path);
     if (rc != MAIF_ENOTFOUND) return rc;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return MAIF_EIO;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return maif_set_last_err(MAIF_EIO, "%s: cannot create: %s", dir, strerror(errno));
     maif_key *k = NULL;
     rc = maif_key_generate(&k);
     if (rc) return rc;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/common.h"
+
 struct maif_report {
     maif_finding *f;   /* nf findings, capacity cap */
     size_t nf, cap;
@@ -124,7 +126,9 @@ uint64_t maif_report_blocks(const maif_report *rep) { return rep ? rep->blocks :
 size_t maif_report_signer_count(const maif_report *rep) { return rep ? rep->nsigners : 0; }
 int maif_report_signer(const maif_report *rep, size_t i, uint8_t pk[MAIF_PUBKEY_BYTES], int *pinned)
 {
-    if (!rep || i >= rep->nsigners) return MAIF_ENOTFOUND;
+    if (!pk) return maif_set_last_err(MAIF_EINVAL, "maif_report_signer: pk is NULL");
+    if (!rep || i >= rep->nsigners)
+        return maif_set_last_err(MAIF_ENOTFOUND, "no signer %zu (the report names %zu)", i, rep ? rep->nsigners : 0);
     memcpy(pk, rep->signers[i].pk, MAIF_PUBKEY_BYTES);
     if (pinned) *pinned = rep->signers[i].pinned;
     return MAIF_OK;

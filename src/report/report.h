@@ -8,6 +8,15 @@
 
 #include "maif.h"
 
+/* What a format's verifier is told: the public maif_options reduced to the
+ * settings verification uses (src/api/verify.c fills it). */
+typedef struct maif_verify_options {
+    const uint8_t *trusted; /* trusted_count pinned signer keys, MAIF_PUBKEY_BYTES each,
+                               back to back; or NULL */
+    size_t trusted_count;   /* 0: signer not pinned (an info finding says so) */
+    unsigned threads;       /* hashing threads; 0 = one per CPU this thread may use */
+} maif_verify_options;
+
 #define MAIF_REPORT_MAX_FINDINGS 1000 /* past this, one "too-many" error stands for the rest */
 
 maif_report *maif_report_new(void);

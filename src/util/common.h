@@ -64,7 +64,9 @@ static inline uint64_t align8(uint64_t v) { return (v + 7u) & ~(uint64_t)7u; }
 int maif_set_err(char *buf, size_t cap, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Records the thread's last constructor error (maif_last_errmsg). Returns code. */
+/* Records the thread's last error (maif_last_errmsg): every public call
+ * that fails calls this, directly or through its handle's message. Returns
+ * code. */
 int maif_set_last_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* fsync the directory holding path, so a new name in it is durable (best effort). */

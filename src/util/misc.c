@@ -11,6 +11,9 @@
 
 #include "util/common.h"
 
+unsigned maif_version(void) { return MAIF_VERSION_NUMBER; }
+const char *maif_version_string(void) { return MAIF_VERSION_STRING; }
+
 const char *maif_strerror(int code)
 {
     switch (code) {
@@ -86,10 +89,11 @@ static int hexval(char c)
 
 int maif_unhex(const char *hex, uint8_t *out, size_t n)
 {
-    if (!hex || strlen(hex) != 2 * n) return MAIF_EINVAL;
+    if (!hex || !out || strlen(hex) != 2 * n)
+        return maif_set_last_err(MAIF_EINVAL, "not %zu hex digits", 2 * n);
     for (size_t i = 0; i < n; i++) {
         int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) return MAIF_EINVAL;
+        if (hi < 0 || lo < 0) return maif_set_last_err(MAIF_EINVAL, "not a hex digit at position %zu", 2 * i);
         out[i] = (uint8_t)(hi << 4 | lo);
     }
     return MAIF_OK;
@@ -106,7 +110,7 @@ static const struct {
 
 int maif_type_parse(const char *name, uint32_t *type)
 {
-    if (!name || !type) return MAIF_EINVAL;
+    if (!name || !type) return maif_set_last_err(MAIF_EINVAL, "maif_type_parse: NULL argument");
     for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
         if (strcmp(name, type_names[i].name) == 0) {
             *type = type_names[i].type;
@@ -114,11 +118,12 @@ int maif_type_parse(const char *name, uint32_t *type)
         }
     if (strlen(name) == 4) {
         for (int i = 0; i < 4; i++)
-            if (name[i] < 0x21 || name[i] > 0x7e) return MAIF_EINVAL;
+            if (name[i] < 0x21 || name[i] > 0x7e)
+                return maif_set_last_err(MAIF_EINVAL, "a four-character type must be printable ASCII");
         *type = MAIF_FOURCC(name[0], name[1], name[2], name[3]);
         return MAIF_OK;
     }
-    return MAIF_EINVAL;
+    return maif_set_last_err(MAIF_EINVAL, "unknown block type \"%.40s\"", name);
 }
 
 const char *maif_type_name(uint32_t type)

@@ -493,6 +493,64 @@ m convert garbage.maif out.maif --to native
 expect "convert of a non-MAIF file" 1
 m convert a.maif d.maif --to native
 expect "convert refuses an existing OUT" 2
+ok "convert names --overwrite for an existing OUT" err_has 'use --overwrite'
+cp d.maif d.keep
+m convert a.maif d.maif --to native --key k --overwrite
+expect "convert --overwrite replaces OUT" 0
+cp d.keep d.maif
+
+# issue 15: convert verifies first. One payload byte changed: verify fails,
+# and convert refuses (exit 1, the finding printed, nothing written) to
+# either format, unless --force, whose output records the failed verify.
+cp a.maif tampered.maif
+flip_byte tampered.maif "$(( $(find_offset tampered.maif TAMPERME) + 2 ))"
+m verify tampered.maif
+expect "tampered copy fails verify" 1
+for to in native 2.1; do
+  rm -f tampered-out.maif
+  m convert tampered.maif tampered-out.maif --to $to --key k
+  expect "convert --to $to refuses a tampered artifact" 1
+  ok "convert --to $to prints the finding" out_has '^tampered.maif: error: \[block [0-9]+ @0x[0-9a-f]+\] .*content hash'
+  ok "convert --to $to says why on stderr" err_has 'does not verify.*content-hash.*--force'
+  ok "convert --to $to wrote nothing" test ! -e tampered-out.maif
+done
+m convert tampered.maif forced.maif --to native --key k --force
+expect "convert --force of a tampered artifact" 0
+ok "convert --force warns" err_has 'does not verify; converted anyway'
+m info forced.maif --json
+cp "$OUT" forced.json
+jcheck "forced output records that its source did not verify" forced.json 'json.loads(d["converted_from"])["verified"] is False and json.loads(d["converted_from"])["findings"]==["content-hash"]'
+m info forced.maif
+ok "info shows the unverified source" out_has '"verified":false'
+m convert tampered.maif forced21.maif --to 2.1 --key k --force
+expect "convert --force --to 2.1 of a tampered artifact" 0
+nb_a=$(count_blocks a.maif); nb_f=$(count_blocks forced21.maif)
+ok "forced 2.1 output has one extra META block" test "$nb_f" = $((nb_a + 1))
+"$MAIF_BIN" cat forced21.maif $nb_a >note.json 2>/dev/null
+jcheck "the 2.1 note block says the source did not verify" note.json 'd["converted_from"]["verified"] is False and "content-hash" in d["converted_from"]["findings"]'
+# pinned signers
+m convert a.maif pinned.maif --to native --key k --pubkey other.pub
+expect "convert refuses a signer that is not pinned" 1
+ok "convert names the untrusted signer" err_has 'untrusted-signer|not one of the pinned'
+ok "convert refused with a pinned key wrote nothing" test ! -e pinned.maif
+m convert a.maif pinned.maif --to native --key k --pubkey other.pub --pubkey k.pub
+expect "convert with the right pinned key" 0
+m convert a.maif pinned2.maif --to native --key k --pubkey /tmp
+expect "convert --pubkey DIRECTORY" 2
+ok "--pubkey DIRECTORY says it is a directory" err_has 'is a directory'
+m verify a.maif --pubkey /tmp
+expect "verify --pubkey DIRECTORY" 2
+ok "verify --pubkey DIRECTORY says it is a directory" err_has 'is a directory'
+# every broken golden file is refused without --force
+for g in "$ROOT"/tests/data/golden/*.maif; do
+  gn=$(basename "$g")
+  verdict=$(awk -v f="$gn" '$1==f {print $2}' "$ROOT/tests/data/golden/expected.txt")
+  [ "$verdict" = fail ] || continue
+  rm -f golden-out.maif
+  m convert "$g" golden-out.maif --to native --key k
+  expect "golden $gn: convert refused" 1
+  ok "golden $gn: nothing written" test ! -e golden-out.maif
+done
 
 # native -> 2.1 -> native, payloads compared block by block
 cp a.maif plain.maif

@@ -49,7 +49,7 @@ static void *errmsg_thread(void *p)
     errmsg_arg *a = p;
     snprintf(a->before, sizeof a->before, "%s", maif_last_errmsg());
     maif_reader *r = NULL;
-    a->rc = maif_reader_open(&r, a->path, NULL, 0);
+    a->rc = maif_reader_open(&r, a->path);
     snprintf(a->after, sizeof a->after, "%s", maif_last_errmsg());
     return NULL;
 }
@@ -61,7 +61,7 @@ static void test_last_errmsg(void **state)
     tu_fixture *f = *state;
     maif_writer *w = NULL;
     char *missing = tu_path(f->dir, "missing.maif");
-    assert_int_equal(maif_writer_open(&w, missing, f->key, 0), MAIF_ENOTFOUND);
+    assert_int_equal(maif_writer_open(&w, missing, f->key, NULL), MAIF_ENOTFOUND);
     assert_null(w);
     assert_non_null(strstr(maif_last_errmsg(), "missing.maif"));
     char mine[512];
@@ -170,7 +170,7 @@ static void test_hex(void **state)
 static void write_small(const char *path, const maif_key *key, int n)
 {
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, path, key, "api", MAIF_W_OVERWRITE), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, path, key, "api", tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
     for (int i = 0; i < n; i++) {
         char text[24];
         snprintf(text, sizeof text, "text %d", i);
@@ -185,18 +185,16 @@ static void test_reader_open_mem_errors(void **state)
 {
     tu_fixture *f = *state;
     maif_reader *r = (maif_reader *)&r; /* must come back NULL */
-    char err[256];
-    assert_int_equal(maif_reader_open_mem(NULL, "x", 1, err, sizeof err), MAIF_EINVAL);
-    assert_int_equal(maif_reader_open_mem(&r, NULL, 5, err, sizeof err), MAIF_EINVAL);
-    err[0] = 0;
-    assert_int_equal(maif_reader_open_mem(&r, "", 0, err, sizeof err), MAIF_EFORMAT);
+    assert_int_equal(maif_reader_open_mem(NULL, "x", 1), MAIF_EINVAL);
+    assert_int_equal(maif_reader_open_mem(&r, NULL, 5), MAIF_EINVAL);
+    assert_int_equal(maif_reader_open_mem(&r, "", 0), MAIF_EFORMAT);
     assert_null(r);
-    assert_true(strlen(err) > 0);
-    assert_int_equal(maif_reader_open_mem(&r, "hello, not an artifact", 22, err, sizeof err), MAIF_EFORMAT);
+    assert_true(strlen(maif_last_errmsg()) > 0);
+    assert_int_equal(maif_reader_open_mem(&r, "hello, not an artifact", 22), MAIF_EFORMAT);
     assert_null(r);
-    assert_non_null(strstr(err, "unrecognised magic"));
     assert_non_null(strstr(maif_last_errmsg(), "unrecognised magic"));
-    assert_int_equal(maif_reader_open_mem(&r, "MAIF\x09\x09\x09\x09 some later version", 27, NULL, 0),
+    assert_non_null(strstr(maif_last_errmsg(), "unrecognised magic"));
+    assert_int_equal(maif_reader_open_mem(&r, "MAIF\x09\x09\x09\x09 some later version", 27),
                      MAIF_EVERSION);
     assert_null(r);
 
@@ -206,14 +204,14 @@ static void test_reader_open_mem_errors(void **state)
     assert_non_null(img);
     /* every proper prefix of a valid image that cuts its first commit fails cleanly */
     maif_reader *ok = NULL;
-    assert_int_equal(maif_reader_open_mem(&ok, img, len, err, sizeof err), MAIF_OK);
+    assert_int_equal(maif_reader_open_mem(&ok, img, len), MAIF_OK);
     maif_info info;
     assert_int_equal(maif_reader_info(ok, &info), MAIF_OK);
     assert_int_equal(info.block_count, 5);
     assert_int_equal(info.file_size, len);
     int opened = 0;
     for (size_t cut = 1; cut < len; cut += 3) {
-        int rc = maif_reader_open_mem(&r, img, cut, err, sizeof err);
+        int rc = maif_reader_open_mem(&r, img, cut);
         if (rc == MAIF_OK) { /* a prefix that ends at an earlier commit */
             opened++;
             assert_true(maif_reader_count(r) <= 5);
@@ -221,7 +219,7 @@ static void test_reader_open_mem_errors(void **state)
         } else {
             assert_true(rc == MAIF_EFORMAT || rc == MAIF_EVERSION);
             assert_null(r);
-            assert_true(strlen(err) > 0);
+            assert_true(strlen(maif_last_errmsg()) > 0);
         }
     }
     assert_true(opened > 0); /* the create's empty commit is a valid prefix */
@@ -232,7 +230,7 @@ static void test_reader_open_mem_errors(void **state)
     assert_int_equal(maif_reader_format(NULL), 0);
     assert_string_equal(maif_reader_errmsg(NULL), "");
     maif_reader_close(NULL);
-    assert_int_equal(maif_reader_open_mem(&r, img, len, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open_mem(&r, img, len), MAIF_OK);
     assert_string_equal(maif_reader_errmsg(r), ""); /* nothing failed yet */
     maif_block b;
     uint8_t id[MAIF_ID_BYTES] = {0};
@@ -264,7 +262,7 @@ static void test_reader_open_mem_errors(void **state)
     assert_non_null(strstr(maif_reader_errmsg(r), "does not exist"));
     /* the message of one reader is not shown for another */
     maif_reader *r2 = NULL;
-    assert_int_equal(maif_reader_open_mem(&r2, img, len, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open_mem(&r2, img, len), MAIF_OK);
     assert_string_equal(maif_reader_errmsg(r2), "");
     assert_int_equal(maif_reader_block(r2, 99, &b), MAIF_ENOTFOUND);
     assert_non_null(strstr(maif_reader_errmsg(r2), "block 99"));
@@ -284,7 +282,7 @@ static void test_reader_damaged_block(void **state)
     uint8_t *img = tu_read(f->path, &len);
     assert_non_null(img);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open_mem(&r, img, len, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open_mem(&r, img, len), MAIF_OK);
     maif_block b1;
     assert_int_equal(maif_reader_block(r, 1, &b1), MAIF_OK);
     uint64_t off = b1.offset;
@@ -292,7 +290,7 @@ static void test_reader_damaged_block(void **state)
     memcpy(id1, b1.id, sizeof id1);
     maif_reader_close(r);
     memset(img + off, 0xff, 8); /* the record header of block 1 */
-    assert_int_equal(maif_reader_open_mem(&r, img, len, NULL, 0), MAIF_OK); /* open reads only the tail */
+    assert_int_equal(maif_reader_open_mem(&r, img, len), MAIF_OK); /* open reads only the tail */
     maif_block b;
     assert_int_equal(maif_reader_block(r, 1, &b), MAIF_EFORMAT);
     assert_true(strlen(maif_reader_errmsg(r)) > 0);
@@ -319,9 +317,10 @@ static void test_report_accessors(void **state)
     uint8_t pk[MAIF_PUBKEY_BYTES];
     maif_key_public(f->key, pk);
 
-    maif_verify_options opt = {.trusted = pk, .trusted_count = 1, .threads = 2};
+    maif_options *opt = tu_verify_options(pk, 1, 2);
     maif_report *rep = NULL;
-    assert_int_equal(maif_verify_file(f->path, &opt, &rep), MAIF_OK);
+    assert_int_equal(maif_verify_file(f->path, opt, &rep), MAIF_OK);
+    maif_options_free(opt);
     assert_true(maif_report_ok(rep));
     assert_int_equal(maif_report_format(rep), MAIF_FORMAT_NATIVE);
     assert_int_equal(maif_report_blocks(rep), 3);
@@ -488,7 +487,7 @@ static void test_writer_null_and_count(void **state)
     assert_string_equal(maif_writer_errmsg(NULL), "");
     assert_int_equal(maif_writer_close(NULL), MAIF_OK);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     assert_string_equal(maif_writer_errmsg(w), "");
     assert_int_equal(maif_writer_count(w), 0);
     tu_add_simple(w, MAIF_TYPE_TEXT, "a", 1, NULL, NULL);
@@ -514,12 +513,12 @@ static void test_writer_refusals(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, "bad\xff" "agent", 0), MAIF_EINVAL);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "bad\xff" "agent", NULL), MAIF_EINVAL);
     assert_null(w);
     assert_non_null(strstr(maif_last_errmsg(), "UTF-8"));
     char *shortf = tu_path(f->dir, "short.maif");
     assert_int_equal(tu_write(shortf, "MAIFx", 5), 0);
-    assert_int_equal(maif_writer_open(&w, shortf, f->key, 0), MAIF_EFORMAT);
+    assert_int_equal(maif_writer_open(&w, shortf, f->key, NULL), MAIF_EFORMAT);
     assert_null(w);
     assert_non_null(strstr(maif_last_errmsg(), "too short"));
     /* a file that needs a newer writer is read, but not appended to */
@@ -531,10 +530,10 @@ static void test_writer_refusals(void **state)
     char *newer = tu_path(f->dir, "newer.maif");
     assert_int_equal(tu_write(newer, img, len), 0);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, newer, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, newer), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 2);
     maif_reader_close(r);
-    assert_int_equal(maif_writer_open(&w, newer, f->key, 0), MAIF_EVERSION);
+    assert_int_equal(maif_writer_open(&w, newer, f->key, NULL), MAIF_EVERSION);
     assert_null(w);
     assert_non_null(strstr(maif_last_errmsg(), "writer version"));
     free(img);
@@ -552,7 +551,7 @@ static void test_report_too_many(void **state)
     uint8_t *img = tu_read(f->path, &len);
     assert_non_null(img);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open_mem(&r, img, len, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open_mem(&r, img, len), MAIF_OK);
     uint64_t *at = calloc(1100, sizeof *at);
     assert_non_null(at);
     for (uint64_t i = 0; i < 1100; i++) {
@@ -581,7 +580,7 @@ static void test_convert_round_trip(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, "conv-agent", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "conv-agent", NULL), MAIF_OK);
     uint8_t ids[6][MAIF_ID_BYTES];
     for (int i = 0; i < 6; i++) {
         char text[32], meta[32];
@@ -596,9 +595,8 @@ static void test_convert_round_trip(void **state)
     assert_int_equal(maif_writer_close(w), MAIF_OK);
 
     char *v21 = tu_path(f->dir, "out.v21.maif"), *back = tu_path(f->dir, "back.maif");
-    char err[256] = "";
-    assert_int_equal(maif_convert(f->path, v21, MAIF_FORMAT_V21, f->key, err, sizeof err), MAIF_OK);
-    assert_int_equal(maif_convert(v21, back, MAIF_FORMAT_NATIVE, f->key, err, sizeof err), MAIF_OK);
+    assert_int_equal(maif_convert(f->path, v21, MAIF_FORMAT_V21, f->key, NULL, NULL), MAIF_OK);
+    assert_int_equal(maif_convert(v21, back, MAIF_FORMAT_NATIVE, f->key, NULL, NULL), MAIF_OK);
     tu_assert_verifies_clean(back);
     maif_report *rep = NULL;
     assert_int_equal(maif_verify_file(v21, NULL, &rep), MAIF_OK);
@@ -612,7 +610,7 @@ static void test_convert_round_trip(void **state)
     const int formats[2] = {MAIF_FORMAT_V21, MAIF_FORMAT_NATIVE};
     for (int p = 0; p < 2; p++) {
         maif_reader *r = NULL;
-        assert_int_equal(maif_reader_open(&r, paths[p], NULL, 0), MAIF_OK);
+        assert_int_equal(maif_reader_open(&r, paths[p]), MAIF_OK);
         assert_int_equal(maif_reader_format(r), formats[p]);
         assert_int_equal(maif_reader_count(r), 6);
         for (uint64_t i = 0; i < 6; i++) {
@@ -640,30 +638,27 @@ static void test_convert_round_trip(void **state)
 
     /* refusals */
     char *x = tu_path(f->dir, "x.maif"), *missing = tu_path(f->dir, "missing.maif");
-    err[0] = 0;
-    assert_int_equal(maif_convert(f->path, x, 3, f->key, err, sizeof err), MAIF_EINVAL);
-    assert_true(strlen(err) > 0);
-    assert_int_equal(maif_convert(NULL, x, MAIF_FORMAT_V21, f->key, NULL, 0), MAIF_EINVAL);
-    assert_int_equal(maif_convert(f->path, NULL, MAIF_FORMAT_V21, f->key, NULL, 0), MAIF_EINVAL);
-    assert_int_equal(maif_convert(f->path, x, MAIF_FORMAT_V21, NULL, NULL, 0), MAIF_EINVAL);
-    err[0] = 0;
-    assert_int_equal(maif_convert(missing, x, MAIF_FORMAT_NATIVE, f->key, err, sizeof err), MAIF_ENOTFOUND);
-    assert_non_null(strstr(err, "missing.maif"));
+    assert_int_equal(maif_convert(f->path, x, 3, f->key, NULL, NULL), MAIF_EINVAL);
+    assert_true(strlen(maif_last_errmsg()) > 0);
+    assert_int_equal(maif_convert(NULL, x, MAIF_FORMAT_V21, f->key, NULL, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_convert(f->path, NULL, MAIF_FORMAT_V21, f->key, NULL, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_convert(f->path, x, MAIF_FORMAT_V21, NULL, NULL, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_convert(missing, x, MAIF_FORMAT_NATIVE, f->key, NULL, NULL), MAIF_ENOTFOUND);
+    assert_non_null(strstr(maif_last_errmsg(), "missing.maif"));
     /* supersedes links cannot go to 2.1, and nothing is left behind */
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
     maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = "v2", .payload_size = 2, .supersedes = ids[0]};
     assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
-    err[0] = 0;
-    assert_int_equal(maif_convert(f->path, x, MAIF_FORMAT_V21, f->key, err, sizeof err), MAIF_EUNSUPPORTED);
-    assert_non_null(strstr(err, "supersedes"));
+    assert_int_equal(maif_convert(f->path, x, MAIF_FORMAT_V21, f->key, NULL, NULL), MAIF_EUNSUPPORTED);
+    assert_non_null(strstr(maif_last_errmsg(), "supersedes"));
     struct stat st;
     assert_int_not_equal(stat(x, &st), 0);
     /* native to native keeps the link */
-    assert_int_equal(maif_convert(f->path, x, MAIF_FORMAT_NATIVE, f->key, err, sizeof err), MAIF_OK);
+    assert_int_equal(maif_convert(f->path, x, MAIF_FORMAT_NATIVE, f->key, NULL, NULL), MAIF_OK);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, x, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, x), MAIF_OK);
     uint64_t h[4];
     size_t hn = 0;
     assert_int_equal(maif_reader_history(r, ids[0], h, 4, &hn), MAIF_OK);
@@ -688,14 +683,13 @@ static void test_convert_samples(void **state)
     for (size_t s = 0; s < sizeof names / sizeof names[0]; s++) {
         char *in = tu_path(tu_samples_dir(), names[s]);
         char *nat = tu_path(f->dir, "n.maif"), *again = tu_path(f->dir, "again.maif");
-        char err[256] = "";
-        assert_int_equal(maif_convert(in, nat, MAIF_FORMAT_NATIVE, f->key, err, sizeof err), MAIF_OK);
+        assert_int_equal(maif_convert(in, nat, MAIF_FORMAT_NATIVE, f->key, NULL, NULL), MAIF_OK);
         tu_assert_verifies_clean(nat);
-        assert_int_equal(maif_convert(nat, again, MAIF_FORMAT_V21, f->key, err, sizeof err), MAIF_OK);
+        assert_int_equal(maif_convert(nat, again, MAIF_FORMAT_V21, f->key, NULL, NULL), MAIF_OK);
         maif_reader *a = NULL, *b = NULL, *c = NULL;
-        assert_int_equal(maif_reader_open(&a, in, NULL, 0), MAIF_OK);
-        assert_int_equal(maif_reader_open(&b, nat, NULL, 0), MAIF_OK);
-        assert_int_equal(maif_reader_open(&c, again, NULL, 0), MAIF_OK);
+        assert_int_equal(maif_reader_open(&a, in), MAIF_OK);
+        assert_int_equal(maif_reader_open(&b, nat), MAIF_OK);
+        assert_int_equal(maif_reader_open(&c, again), MAIF_OK);
         assert_int_equal(maif_reader_count(a), maif_reader_count(b));
         assert_int_equal(maif_reader_count(a), maif_reader_count(c));
         for (uint64_t i = 0; i < maif_reader_count(a); i++) {

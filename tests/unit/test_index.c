@@ -24,7 +24,7 @@ static void test_many_commits(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     uint64_t total = 0, rng = 12345;
     uint32_t max_seg = 0;
     uint8_t buf[300];
@@ -41,7 +41,7 @@ static void test_many_commits(void **state)
         assert_int_equal(maif_writer_commit(w), MAIF_OK);
         if (c % 37 == 36) { /* reopen: the writer must rebuild its segment list from the file */
             assert_int_equal(maif_writer_close(w), MAIF_OK);
-            assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_OK);
+            assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
             assert_int_equal(maif_writer_count(w), total);
         }
         if (c % 25 == 24 || c == 299) {
@@ -59,7 +59,7 @@ static void test_many_commits(void **state)
             free(img);
 
             maif_reader *r = NULL;
-            assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+            assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
             assert_int_equal(maif_reader_count(r), total);
             for (uint64_t i = 0; i < total; i++) {
                 maif_block b;
@@ -80,7 +80,7 @@ static void test_many_commits(void **state)
     assert_true(max_seg <= 2 * 10 + 2);
     maif_info info;
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
     assert_int_equal(info.commit_count, 301);
     maif_reader_close(r);

@@ -14,7 +14,7 @@
  * (batch, j), so their bytes can be recomputed. Sizes run from 1 byte to
  * 64 KiB: uniform in odd rounds, spread over powers of two in even ones
  * (the writer buffers up to 1 MiB, so only large batches are cut short in
- * their write). One round in ten uses MAIF_W_DURABLE, whose fsync between
+ * their write). One round in ten uses MAIF_OPT_DURABLE, whose fsync between
  * the batch and its commit record is where most torn tails come from.
  *
  * MAIF_CRASH_SEED and MAIF_CRASH_KILLS override the seed and the count;
@@ -73,11 +73,11 @@ static int parse_meta(const char *m, size_t n, unsigned long long *b, unsigned *
 static void child(const char *path, const maif_key *key, int fd, unsigned flags, int uniform, uint64_t seed)
 {
     maif_writer *w = NULL;
-    if (maif_writer_open(&w, path, key, flags) != MAIF_OK) _exit(3);
+    if (maif_writer_open(&w, path, key, flags ? tu_flag(MAIF_OPT_DURABLE) : NULL) != MAIF_OK) _exit(3);
     /* continue the numbering after the last committed batch */
     unsigned long long batch = 1;
     maif_reader *r = NULL;
-    if (maif_reader_open(&r, path, NULL, 0) != MAIF_OK) _exit(4);
+    if (maif_reader_open(&r, path) != MAIF_OK) _exit(4);
     uint64_t n = maif_reader_count(r);
     if (n) {
         maif_block b;
@@ -132,8 +132,7 @@ static int has_torn_warning(const maif_report *rep)
 static uint64_t check_artifact(const char *path, state *st, int round)
 {
     maif_reader *r = NULL;
-    char err[300];
-    if (maif_reader_open(&r, path, err, sizeof err) != MAIF_OK) fail_msg("round %d: reader: %s", round, err);
+    if (maif_reader_open(&r, path) != MAIF_OK) fail_msg("round %d: reader: %s", round, maif_last_errmsg());
     uint64_t n = maif_reader_count(r);
     if (n < st->blocks_seen) fail_msg("round %d: %llu blocks, fewer than the %llu seen before", round,
                                       (unsigned long long)n, (unsigned long long)st->blocks_seen);
@@ -226,7 +225,7 @@ static void test_crash_loop(void **unused)
     for (int round = 0; round < kills; round++) {
         if (round == 0 || file_size(path) > RESET_BYTES) {
             maif_writer *w = NULL;
-            assert_int_equal(maif_writer_create(&w, path, key, "crash-test", MAIF_W_OVERWRITE), MAIF_OK);
+            assert_int_equal(maif_writer_create(&w, path, key, "crash-test", tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
             assert_int_equal(maif_writer_close(w), MAIF_OK);
             total_batches += st.reported;
             torn_seen += st.torn_seen;
@@ -235,7 +234,7 @@ static void test_crash_loop(void **unused)
         }
         int p[2];
         assert_int_equal(pipe(p), 0);
-        unsigned flags = round % 10 == 5 ? MAIF_W_DURABLE : 0;
+        unsigned flags = round % 10 == 5; /* 1: MAIF_OPT_DURABLE */
         uint64_t child_seed = rng_next(&rng);
         fflush(NULL);
         t0 = now_s();
@@ -276,12 +275,11 @@ static void test_crash_loop(void **unused)
         if ((torn && round % 2 == 0) || round % 10 == 9) {
             maif_reader *r = NULL;
             maif_info info;
-            assert_int_equal(maif_reader_open(&r, path, NULL, 0), MAIF_OK);
+            assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
             assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
             maif_reader_close(r);
             uint64_t cut = 0;
-            char err[300];
-            if (maif_recover(path, 0, &cut, err, sizeof err) != MAIF_OK) fail_msg("round %d: recover: %s", round, err);
+            if (maif_recover(path, NULL, &cut) != MAIF_OK) fail_msg("round %d: recover: %s", round, maif_last_errmsg());
             assert_int_equal(cut, info.torn_bytes);
             assert_int_equal(file_size(path), info.file_size);
             if (cut) torn_rounds++;

@@ -70,7 +70,7 @@ static uint64_t file_size(const char *path)
 }
 
 /* Verifies an exact-size copy of b[0, n). */
-static maif_report *verify_copy(const uint8_t *b, size_t n, const maif_verify_options *opt)
+static maif_report *verify_copy(const uint8_t *b, size_t n, const maif_options *opt)
 {
     uint8_t *c = malloc(n ? n : 1);
     assert_non_null(c);
@@ -88,11 +88,10 @@ static maif_report *verify_copy(const uint8_t *b, size_t n, const maif_verify_op
 static int read_everything(const uint8_t *b, size_t n, uint64_t *count)
 {
     maif_reader *r = NULL;
-    char err[256];
-    int rc = maif_reader_open_mem(&r, b, n, err, sizeof err);
+    int rc = maif_reader_open_mem(&r, b, n);
     if (rc != MAIF_OK) {
         assert_null(r);
-        assert_true(err[0] != 0);
+        assert_true(maif_last_errmsg()[0] != 0);
         return rc;
     }
     uint64_t cnt = maif_reader_count(r);
@@ -161,10 +160,10 @@ static void check_golden_line(const char *file, const char *verdict, const char 
     char *path = tu_path(golden_dir(), file);
     int want_sev = strcmp(verdict, "fail") == 0 ? MAIF_SEV_ERROR : strcmp(verdict, "warn") == 0 ? MAIF_SEV_WARNING : -1;
     if (want_sev < 0 && strcmp(verdict, "ok") != 0) fail_msg("expected.txt: bad verdict %s", verdict);
-    maif_verify_options pinned = {.trusted = (const uint8_t *)pk, .trusted_count = 1};
+    maif_options *pinned = tu_verify_options(pk, 1, 0);
     for (int pass = 0; pass < 2; pass++) {
         maif_report *rep = NULL;
-        assert_int_equal(maif_verify_file(path, pass ? &pinned : NULL, &rep), MAIF_OK);
+        assert_int_equal(maif_verify_file(path, pass ? pinned : NULL, &rep), MAIF_OK);
         int bad = 0;
         if (maif_report_ok(rep) != (want_sev != MAIF_SEV_ERROR)) bad = 1;
         /* the findings at the verdict's severity carry exactly the listed codes */
@@ -192,12 +191,12 @@ static void check_golden_line(const char *file, const char *verdict, const char 
         }
         maif_report_free(rep);
     }
+    maif_options_free(pinned);
 
     maif_reader *r = NULL;
-    char err[256];
-    int rc = maif_reader_open(&r, path, err, sizeof err);
+    int rc = maif_reader_open(&r, path);
     if (reader[0] >= '0' && reader[0] <= '9') {
-        if (rc != MAIF_OK) fail_msg("%s: reader: %s", file, err);
+        if (rc != MAIF_OK) fail_msg("%s: reader: %s", file, maif_last_errmsg());
         uint64_t want = strtoull(reader, NULL, 10);
         assert_int_equal(maif_reader_count(r), want);
         for (uint64_t i = 0; i < want; i++) {
@@ -276,7 +275,7 @@ static uint8_t *build_fresh(size_t *len)
     maif_key *k = NULL;
     assert_int_equal(maif_key_generate(&k), MAIF_OK);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, path, k, "did:example:flip", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, path, k, "did:example:flip", NULL), MAIF_OK);
     uint8_t id0[MAIF_ID_BYTES], id1[MAIF_ID_BYTES];
     maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = "first", .payload_size = 5,
                          .meta_json = "{\"source\":\"t\",\"privacy\":\"low\"}"};
@@ -373,7 +372,7 @@ typedef struct commit_pt {
 static size_t commit_points(const uint8_t *b, size_t n, commit_pt *pts, size_t cap)
 {
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open_mem(&r, b, n, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open_mem(&r, b, n), MAIF_OK);
     maif_record rec;
     size_t k = 0;
     uint64_t blocks = 0;
@@ -394,7 +393,7 @@ static void truncate_all(const uint8_t *img, size_t n, const char *what)
     commit_pt pts[16];
     size_t np = commit_points(img, n, pts, 16);
     maif_reader *full = NULL;
-    assert_int_equal(maif_reader_open_mem(&full, img, n, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open_mem(&full, img, n), MAIF_OK);
     for (size_t len = 0; len <= n; len++) {
         int fits = -1;
         for (size_t k = 0; k < np; k++)
@@ -419,12 +418,11 @@ static void truncate_all(const uint8_t *img, size_t n, const char *what)
         maif_report_free(rep);
 
         maif_reader *r = NULL;
-        char err[256];
-        int rc = maif_reader_open_mem(&r, c, len, err, sizeof err);
+        int rc = maif_reader_open_mem(&r, c, len);
         if (fits < 0) {
             if (rc != MAIF_EFORMAT) fail_msg("%s: cut at %zu: reader gave %d, want MAIF_EFORMAT", what, len, rc);
         } else {
-            if (rc != MAIF_OK) fail_msg("%s: cut at %zu: reader: %s", what, len, err);
+            if (rc != MAIF_OK) fail_msg("%s: cut at %zu: reader: %s", what, len, maif_last_errmsg());
             assert_int_equal(maif_reader_count(r), pts[fits].blocks);
             maif_info info;
             assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
@@ -481,7 +479,7 @@ static void test_torn_tail_recover(void **state)
         for (int via_writer = 0; via_writer < 2; via_writer++) {
             assert_int_equal(tu_write(path, img, (size_t)L), 0);
             maif_reader *r = NULL;
-            assert_int_equal(maif_reader_open(&r, path, NULL, 0), MAIF_OK);
+            assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
             assert_int_equal(maif_reader_count(r), nb2);
             maif_info info;
             assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
@@ -496,22 +494,21 @@ static void test_torn_tail_recover(void **state)
 
             maif_writer *w = NULL;
             if (via_writer) {
-                assert_int_equal(maif_writer_open(&w, path, k, 0), MAIF_OK);
+                assert_int_equal(maif_writer_open(&w, path, k, NULL), MAIF_OK);
                 assert_int_equal(file_size(path), c2);
                 assert_int_equal(maif_writer_count(w), nb2);
             } else {
                 uint64_t cut = 0;
-                char err[200];
-                assert_int_equal(maif_recover(path, 0, &cut, err, sizeof err), MAIF_OK);
+                assert_int_equal(maif_recover(path, NULL, &cut), MAIF_OK);
                 assert_int_equal(cut, L - c2);
                 assert_int_equal(file_size(path), c2);
-                assert_int_equal(maif_recover(path, 0, &cut, err, sizeof err), MAIF_OK); /* nothing left to cut */
+                assert_int_equal(maif_recover(path, NULL, &cut), MAIF_OK); /* nothing left to cut */
                 assert_int_equal(cut, 0);
                 assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
                 assert_true(maif_report_ok(rep));
                 assert_false(has_code(rep, "torn-tail", -1));
                 maif_report_free(rep);
-                assert_int_equal(maif_writer_open(&w, path, k, 0), MAIF_OK);
+                assert_int_equal(maif_writer_open(&w, path, k, NULL), MAIF_OK);
             }
             /* appending after the cut continues the committed history */
             maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = "next", .payload_size = 4};
@@ -524,7 +521,7 @@ static void test_torn_tail_recover(void **state)
                 fail_msg("cut at %llu: the artifact does not verify after appending", (unsigned long long)L);
             }
             maif_report_free(rep);
-            assert_int_equal(maif_reader_open(&r, path, NULL, 0), MAIF_OK);
+            assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
             assert_int_equal(maif_reader_count(r), nb2 + 1);
             maif_block b;
             assert_int_equal(maif_reader_block(r, nb2, &b), MAIF_OK);
@@ -559,20 +556,19 @@ static void test_damaged_tail_refused(void **state)
     assert_false(maif_report_ok(rep));
     maif_report_free(rep);
     maif_reader *r = NULL; /* readers still see the committed part */
-    assert_int_equal(maif_reader_open(&r, path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 8);
     maif_reader_close(r);
 
     uint64_t cut = 99;
-    char err[300] = "";
-    assert_int_equal(maif_recover(path, 0, &cut, err, sizeof err), MAIF_EFORMAT);
-    assert_true(err[0] != 0);
+    assert_int_equal(maif_recover(path, NULL, &cut), MAIF_EFORMAT);
+    assert_non_null(strstr(maif_last_errmsg(), "not a torn write"));
     assert_int_equal(file_size(path), n + 200);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_open(&w, path, k, 0), MAIF_EFORMAT);
+    assert_int_equal(maif_writer_open(&w, path, k, NULL), MAIF_EFORMAT);
     assert_null(w);
     assert_int_equal(file_size(path), n + 200);
-    assert_int_equal(maif_recover(path, MAIF_W_FORCE_RECOVER, &cut, err, sizeof err), MAIF_OK);
+    assert_int_equal(maif_recover(path, tu_flag(MAIF_OPT_FORCE_RECOVER), &cut), MAIF_OK);
     assert_int_equal(cut, 200);
     assert_int_equal(file_size(path), n);
     assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
@@ -581,10 +577,10 @@ static void test_damaged_tail_refused(void **state)
 
     /* not a maif file at all; a 2.1 file cannot be appended to */
     assert_int_equal(tu_write(path, "hello, this is not an artifact at all; hello hello hello hello hello", 68), 0);
-    assert_int_equal(maif_writer_open(&w, path, k, 0), MAIF_EFORMAT);
-    assert_int_equal(maif_recover(path, 0, NULL, NULL, 0), MAIF_EFORMAT);
+    assert_int_equal(maif_writer_open(&w, path, k, NULL), MAIF_EFORMAT);
+    assert_int_equal(maif_recover(path, NULL, NULL), MAIF_EFORMAT);
     char *v21 = tu_path(tu_samples_dir(), "sample_audio.maif");
-    if (access(v21, R_OK) == 0) assert_int_equal(maif_writer_open(&w, v21, k, 0), MAIF_EUNSUPPORTED);
+    if (access(v21, R_OK) == 0) assert_int_equal(maif_writer_open(&w, v21, k, NULL), MAIF_EUNSUPPORTED);
     free(v21);
 
     free(bad);
@@ -605,7 +601,7 @@ static void read_all_blocks(const uint8_t *img, size_t n)
     assert_non_null(c);
     memcpy(c, img, n);
     maif_reader *r = NULL;
-    if (maif_reader_open_mem(&r, c, n, NULL, 0) == MAIF_OK) {
+    if (maif_reader_open_mem(&r, c, n) == MAIF_OK) {
         for (uint64_t i = 0; i < maif_reader_count(r); i++) {
             maif_block b;
             int rc = maif_reader_block(r, i, &b);
@@ -627,7 +623,7 @@ static void test_directory_rules(void **state)
     maif_key *k = NULL;
     assert_int_equal(maif_key_generate(&k), MAIF_OK);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, path, k, "dir", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, path, k, "dir", NULL), MAIF_OK);
     for (int i = 0; i < 10; i++) {
         char text[16];
         int tl = snprintf(text, sizeof text, "block %d", i);

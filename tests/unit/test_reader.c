@@ -61,7 +61,7 @@ static void test_roundtrip_all_types(void **state)
 
     uint64_t t0 = tu_now_us();
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, "agent-7", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "agent-7", NULL), MAIF_OK);
     assert_int_equal(maif_writer_count(w), 0);
     for (size_t i = 0; i < n; i++) {
         uint8_t want_id[MAIF_ID_BYTES];
@@ -90,8 +90,7 @@ static void test_roundtrip_all_types(void **state)
     uint64_t t1 = tu_now_us();
 
     maif_reader *r = NULL;
-    char err[256];
-    assert_int_equal(maif_reader_open(&r, f->path, err, sizeof err), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_format(r), MAIF_FORMAT_NATIVE);
     assert_int_equal(maif_reader_count(r), n + 4);
     for (size_t i = 0; i < n; i++) {
@@ -214,13 +213,13 @@ static void test_bad_args(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(NULL, f->path, f->key, NULL, 0), MAIF_EINVAL);
-    assert_int_equal(maif_writer_create(&w, NULL, f->key, NULL, 0), MAIF_EINVAL);
-    assert_int_equal(maif_writer_create(&w, f->path, NULL, NULL, 0), MAIF_EINVAL);
+    assert_int_equal(maif_writer_create(NULL, f->path, f->key, NULL, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_create(&w, NULL, f->key, NULL, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_create(&w, f->path, NULL, NULL, NULL), MAIF_EINVAL);
     assert_int_equal(access(f->path, F_OK), -1);
-    assert_int_equal(maif_writer_open(NULL, f->path, f->key, 0), MAIF_EINVAL);
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
-    assert_int_equal(maif_writer_open(&w, NULL, f->key, 0), MAIF_EINVAL);
+    assert_int_equal(maif_writer_open(NULL, f->path, f->key, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, NULL, f->key, NULL), MAIF_EINVAL);
 
     maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = NULL, .payload_size = 3};
     assert_int_equal(maif_writer_add(NULL, &s, NULL), MAIF_EINVAL);
@@ -241,15 +240,14 @@ static void test_bad_args(void **state)
     assert_int_equal(maif_writer_close(NULL), MAIF_OK);
 
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(NULL, f->path, NULL, 0), MAIF_EINVAL);
-    assert_int_equal(maif_reader_open(&r, NULL, NULL, 0), MAIF_EINVAL);
-    assert_int_equal(maif_reader_open_mem(&r, NULL, 5, NULL, 0), MAIF_EINVAL);
+    assert_int_equal(maif_reader_open(NULL, f->path), MAIF_EINVAL);
+    assert_int_equal(maif_reader_open(&r, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_reader_open_mem(&r, NULL, 5), MAIF_EINVAL);
     char *missing = tu_path(f->dir, "missing.maif");
-    char err[128] = "";
-    assert_int_equal(maif_reader_open(&r, missing, err, sizeof err), MAIF_ENOTFOUND);
+    assert_int_equal(maif_reader_open(&r, missing), MAIF_ENOTFOUND);
     assert_null(r);
-    assert_non_null(strstr(err, "missing.maif"));
-    assert_int_equal(maif_reader_open(&r, f->dir, NULL, 0), MAIF_EIO); /* a directory */
+    assert_non_null(strstr(maif_last_errmsg(), "missing.maif"));
+    assert_int_equal(maif_reader_open(&r, f->dir), MAIF_EIO); /* a directory */
     maif_report *rep = NULL;
     assert_int_equal(maif_verify_file(missing, NULL, &rep), MAIF_ENOTFOUND);
     assert_null(rep);
@@ -258,7 +256,7 @@ static void test_bad_args(void **state)
     assert_int_equal(maif_verify_mem(NULL, 1, NULL, &rep), MAIF_EINVAL);
     assert_int_equal(maif_verify_file(NULL, NULL, &rep), MAIF_EINVAL);
 
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     maif_block b;
     uint64_t idx;
     size_t hn;
@@ -290,11 +288,11 @@ static void test_reader_snapshot(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     tu_add_simple(w, MAIF_TYPE_TEXT, "one", 3, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     maif_block b;
     assert_int_equal(maif_reader_block(r, 0, &b), MAIF_OK);
     for (int i = 0; i < 50; i++) tu_add_simple(w, MAIF_TYPE_TEXT, "more", 4, NULL, NULL);
@@ -305,7 +303,7 @@ static void test_reader_snapshot(void **state)
     assert_int_equal(maif_reader_block(r, 1, &b2), MAIF_ENOTFOUND);
     maif_reader_close(r);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 51);
     maif_reader_close(r);
 }
@@ -317,13 +315,13 @@ static void test_fifo_refused(void **state)
     char *fifo = tu_path(f->dir, "pipe");
     assert_int_equal(mkfifo(fifo, 0600), 0);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, fifo, NULL, 0), MAIF_EIO);
+    assert_int_equal(maif_reader_open(&r, fifo), MAIF_EIO);
     assert_null(r);
     maif_report *rep = NULL;
     assert_int_equal(maif_verify_file(fifo, NULL, &rep), MAIF_EIO);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_open(&w, fifo, f->key, 0), MAIF_EIO);
-    assert_int_equal(maif_recover(fifo, 0, NULL, NULL, 0), MAIF_EIO);
+    assert_int_equal(maif_writer_open(&w, fifo, f->key, NULL), MAIF_EIO);
+    assert_int_equal(maif_recover(fifo, NULL, NULL), MAIF_EIO);
     free(fifo);
 }
 
@@ -480,12 +478,12 @@ static void *mt_thread(void *p)
 static void mt_run(const char *path, int rounds)
 {
     maif_reader *ref = NULL;
-    assert_int_equal(maif_reader_open(&ref, path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&ref, path), MAIF_OK);
     mt_expect e;
     mt_expect_build(ref, &e);
     for (int round = 0; round < rounds; round++) {
         maif_reader *r = NULL;
-        assert_int_equal(maif_reader_open(&r, path, NULL, 0), MAIF_OK);
+        assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
         pthread_barrier_t start;
         assert_int_equal(pthread_barrier_init(&start, NULL, MT_THREADS), 0);
         pthread_t t[MT_THREADS];
@@ -510,7 +508,7 @@ static void test_threads_native(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, "threads", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "threads", NULL), MAIF_OK);
     uint8_t prev[MAIF_ID_BYTES];
     for (int i = 0; i < 240; i++) {
         char text[32], meta[32];
@@ -534,7 +532,7 @@ static void test_threads_native(void **state)
     uint8_t *img = tu_read(f->path, &len);
     assert_non_null(img);
     maif_reader *a = NULL;
-    assert_int_equal(maif_reader_open_mem(&a, img, len, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open_mem(&a, img, len), MAIF_OK);
     size_t hn = 0;
     maif_block b;
     assert_int_equal(maif_reader_block(a, 1, &b), MAIF_OK);

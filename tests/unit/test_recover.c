@@ -27,7 +27,7 @@ static void test_io_error_kills_writer(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     tu_add_simple(w, MAIF_TYPE_TEXT, "safe", 4, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     uint64_t committed = tu_file_size(f->path);
@@ -57,10 +57,10 @@ static void test_io_error_kills_writer(void **state)
     maif_writer_close(w);
 
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 1);
     maif_reader_close(r);
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
     assert_int_equal(tu_file_size(f->path), committed);
     tu_add_simple(w, MAIF_TYPE_TEXT, "again", 5, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
@@ -79,7 +79,7 @@ static void test_large_payloads_and_zero_header(void **state)
     uint8_t *buf = malloc(sizes[1]);
     assert_non_null(buf);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     for (size_t i = 0; i < 3; i++) {
         tu_pattern(buf, sizes[i], 100 + i);
         tu_add_simple(w, MAIF_TYPE_BINARY, buf, sizes[i], "{\"i\":1}", NULL);
@@ -89,7 +89,7 @@ static void test_large_payloads_and_zero_header(void **state)
     tu_assert_verifies_clean(f->path);
     uint64_t committed = tu_file_size(f->path);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     for (size_t i = 0; i < 3; i++) {
         maif_block b;
         assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
@@ -108,7 +108,7 @@ static void test_large_payloads_and_zero_header(void **state)
     assert_int_equal(fwrite(zeros, 1, sizeof zeros, fp), sizeof zeros);
     assert_int_equal(fwrite(buf, 1, 4096, fp), 4096);
     assert_int_equal(fclose(fp), 0);
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 3);
     maif_reader_close(r);
     maif_report *rep = NULL;
@@ -117,7 +117,7 @@ static void test_large_payloads_and_zero_header(void **state)
     assert_true(tu_has_code(rep, "torn-tail", MAIF_SEV_WARNING));
     maif_report_free(rep);
     uint64_t cut = 0;
-    assert_int_equal(maif_recover(f->path, 0, &cut, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_recover(f->path, NULL, &cut), MAIF_OK);
     assert_int_equal(cut, sizeof zeros + 4096);
     assert_int_equal(tu_file_size(f->path), committed);
     tu_assert_verifies_clean(f->path);
@@ -131,7 +131,7 @@ static void test_reserved_space_returned(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     tu_add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
@@ -147,7 +147,7 @@ static void test_reserved_space_returned(void **state)
     assert_int_equal(fstat(fd, &st), 0);
     assert_true(st.st_blocks * 512 >= 8 << 20);
     close(fd);
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_size, size);
@@ -164,7 +164,7 @@ static void test_disk_full_sweep(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, "sweep", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "sweep", NULL), MAIF_OK);
     tu_add_simple(w, MAIF_TYPE_TEXT, "base", 4, "{\"k\":1}", NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
@@ -178,7 +178,7 @@ static void test_disk_full_sweep(void **state)
     int failures = 0, successes = 0;
     for (uint64_t extra = 0;; extra += 7) {
         assert_int_equal(tu_write(path, base, base_len), 0);
-        assert_int_equal(maif_writer_open(&w, path, f->key, (extra / 7) % 5 == 0 ? MAIF_W_DURABLE : 0), MAIF_OK);
+        assert_int_equal(maif_writer_open(&w, path, f->key, (extra / 7) % 5 == 0 ? tu_flag(MAIF_OPT_DURABLE) : NULL), MAIF_OK);
         struct rlimit lim = old;
         lim.rlim_cur = base_len + extra;
         assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
@@ -199,7 +199,7 @@ static void test_disk_full_sweep(void **state)
         uint64_t want = rc == MAIF_OK ? 6 : 1;
         rc == MAIF_OK ? successes++ : failures++;
         maif_reader *r = NULL;
-        assert_int_equal(maif_reader_open(&r, path, NULL, 0), MAIF_OK);
+        assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
         assert_int_equal(maif_reader_count(r), want);
         maif_reader_close(r);
         maif_report *rep = NULL;
@@ -209,8 +209,8 @@ static void test_disk_full_sweep(void **state)
             fail_msg("file-size limit %llu: verify failed", (unsigned long long)(base_len + extra));
         }
         maif_report_free(rep);
-        assert_int_equal(maif_recover(path, 0, NULL, NULL, 0), MAIF_OK);
-        assert_int_equal(maif_writer_open(&w, path, f->key, 0), MAIF_OK);
+        assert_int_equal(maif_recover(path, NULL, NULL), MAIF_OK);
+        assert_int_equal(maif_writer_open(&w, path, f->key, NULL), MAIF_OK);
         tu_add_simple(w, MAIF_TYPE_TEXT, "after", 5, NULL, NULL);
         assert_int_equal(maif_writer_commit(w), MAIF_OK);
         assert_int_equal(maif_writer_close(w), MAIF_OK);

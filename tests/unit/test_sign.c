@@ -41,14 +41,15 @@ static void test_keys(void **state)
 
     /* the loaded key signs commits that verify against the saved public key */
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, k, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, k, NULL, NULL), MAIF_OK);
     tu_add_simple(w, MAIF_TYPE_TEXT, "signed", 6, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     maif_key_free(k);
-    maif_verify_options opt = {.trusted = (const uint8_t *)pk3, .trusted_count = 1};
+    maif_options *opt = tu_verify_options((const uint8_t *)pk3, 1, 0);
     maif_report *rep = NULL;
-    assert_int_equal(maif_verify_file(f->path, &opt, &rep), MAIF_OK);
+    assert_int_equal(maif_verify_file(f->path, opt, &rep), MAIF_OK);
+    maif_options_free(opt);
     assert_true(maif_report_ok(rep));
     maif_report_free(rep);
 
@@ -101,7 +102,7 @@ static void test_verify_pinning(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     tu_add_simple(w, MAIF_TYPE_TEXT, "pin", 3, "{\"x\":1}", NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
@@ -128,8 +129,9 @@ static void test_verify_pinning(void **state)
     assert_null(maif_report_finding(rep, maif_report_count(rep)));
     maif_report_free(rep);
 
-    maif_verify_options right = {.trusted = (const uint8_t *)keys[1], .trusted_count = 1, .threads = 2};
-    assert_int_equal(maif_verify_file(f->path, &right, &rep), MAIF_OK);
+    maif_options *right = tu_verify_options((const uint8_t *)keys[1], 1, 2);
+    assert_int_equal(maif_verify_file(f->path, right, &rep), MAIF_OK);
+    maif_options_free(right);
     assert_true(maif_report_ok(rep));
     assert_false(tu_has_code(rep, "signer-not-pinned", -1));
     assert_false(tu_has_code(rep, "untrusted-signer", -1));
@@ -137,13 +139,15 @@ static void test_verify_pinning(void **state)
     assert_int_equal(pinned, 1);
     maif_report_free(rep);
 
-    maif_verify_options several = {.trusted = (const uint8_t *)keys, .trusted_count = 3};
-    assert_int_equal(maif_verify_file(f->path, &several, &rep), MAIF_OK);
+    maif_options *several = tu_verify_options((const uint8_t *)keys, 3, 0);
+    assert_int_equal(maif_verify_file(f->path, several, &rep), MAIF_OK);
+    maif_options_free(several);
     assert_true(maif_report_ok(rep));
     maif_report_free(rep);
 
-    maif_verify_options wrong = {.trusted = (const uint8_t *)keys[0], .trusted_count = 1};
-    assert_int_equal(maif_verify_file(f->path, &wrong, &rep), MAIF_OK);
+    maif_options *wrong = tu_verify_options((const uint8_t *)keys[0], 1, 0);
+    assert_int_equal(maif_verify_file(f->path, wrong, &rep), MAIF_OK);
+    maif_options_free(wrong);
     assert_false(maif_report_ok(rep));
     assert_true(tu_has_code(rep, "untrusted-signer", MAIF_SEV_ERROR));
     assert_false(tu_has_code(rep, "signer-not-pinned", -1));
@@ -155,7 +159,7 @@ static void test_verify_mem_matches_file(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     uint8_t *big = malloc(5 << 20); /* over the threaded-hashing threshold */
     assert_non_null(big);
     tu_pattern(big, 5 << 20, 9);
@@ -167,9 +171,10 @@ static void test_verify_mem_matches_file(void **state)
     uint8_t *img = tu_read(f->path, &len);
     assert_non_null(img);
     for (unsigned threads = 0; threads <= 4; threads++) {
-        maif_verify_options opt = {.threads = threads};
+        maif_options *opt = tu_verify_options(NULL, 0, threads);
         maif_report *rep = NULL;
-        assert_int_equal(maif_verify_mem(img, len, &opt, &rep), MAIF_OK);
+        assert_int_equal(maif_verify_mem(img, len, opt, &rep), MAIF_OK);
+        maif_options_free(opt);
         assert_true(maif_report_ok(rep));
         assert_int_equal(maif_report_blocks(rep), 2);
         maif_report_free(rep);
@@ -177,9 +182,10 @@ static void test_verify_mem_matches_file(void **state)
     /* a damaged payload byte deep inside the big block, found by every pool size */
     img[len / 2] ^= 0x10;
     for (unsigned threads = 1; threads <= 4; threads++) {
-        maif_verify_options opt = {.threads = threads};
+        maif_options *opt = tu_verify_options(NULL, 0, threads);
         maif_report *rep = NULL;
-        assert_int_equal(maif_verify_mem(img, len, &opt, &rep), MAIF_OK);
+        assert_int_equal(maif_verify_mem(img, len, opt, &rep), MAIF_OK);
+        maif_options_free(opt);
         assert_false(maif_report_ok(rep));
         assert_true(tu_has_code(rep, "content-hash", MAIF_SEV_ERROR));
         const maif_finding *fd = NULL;

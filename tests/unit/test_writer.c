@@ -24,7 +24,7 @@ static void test_rollback(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     tu_add_simple(w, MAIF_TYPE_TEXT, "keep0", 5, NULL, NULL);
     tu_add_simple(w, MAIF_TYPE_TEXT, "keep1", 5, "{\"a\":1}", NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
@@ -43,7 +43,7 @@ static void test_rollback(void **state)
 
     /* a reader now sees only the committed batch and counts the torn bytes */
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 2);
     maif_info info;
     assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
@@ -65,7 +65,7 @@ static void test_rollback(void **state)
     assert_int_equal(tu_file_size(f->path), committed2);
     free(p);
 
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 3);
     const char *want[] = {"keep0", "keep1", "after"};
     for (int i = 0; i < 3; i++) {
@@ -86,20 +86,20 @@ static void test_reopen_and_lock(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL, *w2 = NULL;
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_ENOTFOUND);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_ENOTFOUND);
     assert_null(w);
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, "a", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "a", NULL), MAIF_OK);
     tu_add_simple(w, MAIF_TYPE_TEXT, "b0", 2, NULL, NULL);
     tu_add_simple(w, MAIF_TYPE_TEXT, "b1", 2, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
 
-    assert_int_equal(maif_writer_open(&w2, f->path, f->key, 0), MAIF_ELOCKED);
+    assert_int_equal(maif_writer_open(&w2, f->path, f->key, NULL), MAIF_ELOCKED);
     assert_null(w2);
     assert_true(strlen(maif_last_errmsg()) > 0);
-    assert_int_equal(maif_recover(f->path, 0, NULL, NULL, 0), MAIF_ELOCKED);
+    assert_int_equal(maif_recover(f->path, NULL, NULL), MAIF_ELOCKED);
     /* readers are not locked out */
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 2);
     maif_reader_close(r);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
@@ -107,7 +107,7 @@ static void test_reopen_and_lock(void **state)
     /* a different key may append: commits record their own signer */
     maif_key *k2 = NULL;
     assert_int_equal(maif_key_generate(&k2), MAIF_OK);
-    assert_int_equal(maif_writer_open(&w, f->path, k2, 0), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, f->path, k2, NULL), MAIF_OK);
     assert_int_equal(maif_writer_count(w), 2);
     uint8_t id[MAIF_ID_BYTES];
     tu_add_simple(w, MAIF_TYPE_TEXT, "b2", 2, NULL, id);
@@ -117,7 +117,7 @@ static void test_reopen_and_lock(void **state)
     assert_int_equal(maif_writer_commit(w), MAIF_OK); /* an empty re-seal */
     assert_int_equal(maif_writer_close(w), MAIF_OK);
 
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 4);
     for (uint64_t i = 0; i < 4; i++) {
         maif_block b;
@@ -151,7 +151,7 @@ static void test_create_existing(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     tu_add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
@@ -159,7 +159,7 @@ static void test_create_existing(void **state)
     uint8_t *before = tu_read(f->path, &n0);
     assert_non_null(before);
 
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_EEXIST);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_EEXIST);
     assert_null(w);
     assert_true(strlen(maif_last_errmsg()) > 0);
     uint8_t *after = tu_read(f->path, &n1);
@@ -173,17 +173,17 @@ static void test_create_existing(void **state)
     assert_int_equal(system(cmd), 0);
     free(cmd);
 
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, MAIF_W_OVERWRITE), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 0);
     maif_reader_close(r);
     tu_assert_verifies_clean(f->path);
 
     /* a missing directory */
     char *bad = tu_path(f->dir, "no/such/dir.maif");
-    assert_int_not_equal(maif_writer_create(&w, bad, f->key, NULL, 0), MAIF_OK);
+    assert_int_not_equal(maif_writer_create(&w, bad, f->key, NULL, NULL), MAIF_OK);
     assert_null(w);
     free(bad);
 }
@@ -192,7 +192,7 @@ static void test_bad_metadata(void **state)
 {
     tu_fixture *f = *state;
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     tu_add_simple(w, MAIF_TYPE_TEXT, "good", 4, "{\"ok\":true}", NULL);
     const char *bad[] = {"{bad", "[1,2]", "\"str\"", "42", "{\"a\":1,\"a\":2}", "{\"a\":1} x", "{\"a\":NaN}",
                          "{\"a\":\"\xff\"}", ""};
@@ -218,7 +218,7 @@ static void test_bad_metadata(void **state)
     assert_int_equal(maif_writer_close(w), MAIF_OK);
 
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), 2);
     maif_block b;
     assert_int_equal(maif_reader_block(r, 0, &b), MAIF_OK);
@@ -240,7 +240,7 @@ static void write_mixed(const char *path, const maif_key *key, int borrow_mask, 
                         const size_t sizes[6])
 {
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, path, key, "mix", MAIF_W_OVERWRITE), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, path, key, "mix", tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
     uint8_t ids[6][16];
     for (int i = 0; i < 6; i++) {
         memset(ids[i], 0xa0 + i, 16);
@@ -286,8 +286,8 @@ static void test_borrowed_payloads(void **state)
         write_mixed(f->path, f->key, masks[m], bufs, sizes);
         tu_assert_verifies_clean(f->path);
         maif_reader *a = NULL, *b = NULL;
-        assert_int_equal(maif_reader_open(&a, f->path, NULL, 0), MAIF_OK);
-        assert_int_equal(maif_reader_open(&b, copy, NULL, 0), MAIF_OK);
+        assert_int_equal(maif_reader_open(&a, f->path), MAIF_OK);
+        assert_int_equal(maif_reader_open(&b, copy), MAIF_OK);
         assert_int_equal(maif_reader_count(a), 6);
         assert_int_equal(maif_reader_count(b), 6);
         for (uint64_t i = 0; i < 6; i++) {
@@ -336,7 +336,7 @@ static void test_single_cpu(void **state)
     assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
     write_mixed(f->path, f->key, 0x2b, bufs, sizes);
     maif_writer *w = NULL; /* many small blocks, as the hasher would take them */
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, 0), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
     assert_null(w->hasher);
     for (int i = 0; i < 3000; i++) tu_add_simple(w, MAIF_TYPE_TEXT, bufs[4], 1 + (size_t)i % 999, NULL, NULL);
     assert_null(w->hasher);
@@ -345,8 +345,8 @@ static void test_single_cpu(void **state)
     assert_int_equal(sched_setaffinity(0, sizeof old, &old), 0);
     tu_assert_verifies_clean(f->path);
     maif_reader *a = NULL, *b = NULL;
-    assert_int_equal(maif_reader_open(&a, f->path, NULL, 0), MAIF_OK);
-    assert_int_equal(maif_reader_open(&b, multi, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&a, f->path), MAIF_OK);
+    assert_int_equal(maif_reader_open(&b, multi), MAIF_OK);
     assert_int_equal(maif_reader_count(a), 3006);
     for (uint64_t i = 0; i < 6; i++) {
         maif_block x, y;
@@ -359,7 +359,7 @@ static void test_single_cpu(void **state)
     maif_reader_close(b);
     /* and with two CPUs the same small blocks go through the helper */
     if (CPU_COUNT(&old) > 1) {
-        assert_int_equal(maif_writer_open(&w, multi, f->key, 0), MAIF_OK);
+        assert_int_equal(maif_writer_open(&w, multi, f->key, NULL), MAIF_OK);
         tu_add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
         assert_non_null(w->hasher);
         assert_int_equal(maif_writer_commit(w), MAIF_OK);
@@ -383,7 +383,7 @@ static void test_large_copies(void **state)
     uint8_t *buf = malloc(cap);
     assert_non_null(buf);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, "copies", 0), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "copies", NULL), MAIF_OK);
     uint64_t n = 0;
     for (int i = 0; i < 40; i++, n++) {
         size_t len = (1u << 20) - 4096 + (size_t)i * 211; /* around 1 MiB, unaligned */
@@ -404,7 +404,7 @@ static void test_large_copies(void **state)
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     tu_assert_verifies_clean(f->path);
     maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_reader_count(r), n);
     for (uint64_t i = 0, k = 0; k < 40; k++) {
         maif_block b;

@@ -184,3 +184,29 @@ void tu_add_simple(maif_writer *w, uint32_t type, const void *p, size_t n, const
                          .meta_size = meta ? strlen(meta) : 0};
     assert_int_equal(maif_writer_add(w, &s, id), MAIF_OK);
 }
+
+const maif_options *tu_flag(int option)
+{
+    static maif_options *made[8]; /* by id; reachable until exit */
+    if (option < 0 || option >= 8) return NULL;
+    if (!made[option]) {
+        maif_options *o = NULL;
+        if (maif_options_create(&o) != MAIF_OK) return NULL;
+        if (maif_options_set(o, option, 1) != MAIF_OK) {
+            maif_options_free(o);
+            return NULL;
+        }
+        made[option] = o;
+    }
+    return made[option];
+}
+
+maif_options *tu_verify_options(const void *keys, size_t nkeys, unsigned threads)
+{
+    maif_options *o = NULL;
+    assert_int_equal(maif_options_create(&o), MAIF_OK);
+    for (size_t i = 0; i < nkeys; i++)
+        assert_int_equal(maif_options_add_trusted_key(o, (const uint8_t *)keys + i * MAIF_PUBKEY_BYTES), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_THREADS, threads), MAIF_OK);
+    return o;
+}

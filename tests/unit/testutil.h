@@ -26,6 +26,14 @@ int tu_write(const char *path, const void *data, size_t len);
 /* Directory holding the MAIF 2.1 samples: $MAIF_SAMPLES, else
  * tests/data/v21 (copies of ../shared/reference/samples). */
 const char *tu_samples_dir(void);
+/* Options with one id set (a boolean option to 1, such as
+ * MAIF_OPT_OVERWRITE), made once per process and kept: for calls that
+ * take a const maif_options *. */
+const maif_options *tu_flag(int option);
+/* New options pinning nkeys keys (MAIF_PUBKEY_BYTES each, back to back)
+ * with MAIF_OPT_THREADS = threads; fails the test on error. Free with
+ * maif_options_free. */
+maif_options *tu_verify_options(const void *keys, size_t nkeys, unsigned threads);
 
 /* A temporary directory, a file path in it ("a.maif", not created) and a
  * fresh signing key; tu_setup / tu_teardown are cmocka fixtures. */

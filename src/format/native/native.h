@@ -228,6 +228,14 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
 int nat_tail_is_torn(const uint8_t *base, uint64_t size, const nat_view *v);
 
 /* ---- writer internals (native_open.c; the handle is in native_writer.h) */
+/* Writer flags (internal; the public side sets MAIF_OPT_OVERWRITE,
+ * MAIF_OPT_DURABLE and MAIF_OPT_FORCE_RECOVER in maif_options). */
+#define MAIF_W_OVERWRITE     0x01u /* create: replace an existing file */
+#define MAIF_W_DURABLE       0x02u /* every commit is fsync'ed */
+#define MAIF_W_FORCE_RECOVER 0x04u /* open: cut damage after the last commit too */
+
+/* The flags opt asks for. */
+unsigned nat_writer_flags(const maif_options *opt);
 /* header_json is the file header's metadata (canonical JSON, may be NULL). */
 int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *header_json,
                       uint64_t created_us, unsigned flags);

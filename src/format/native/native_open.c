@@ -29,6 +29,7 @@
 #include "format/native/native_writer.h"
 #include "util/buf.h"
 #include "util/common.h"
+#include "util/options.h"
 #include "util/pyjson.h"
 
 static const uint8_t zero_pad[8];
@@ -57,7 +58,8 @@ int maif_writer_close(maif_writer *w)
     if (!w->dead && (w->pend.len || w->bor.len || w->hpend.len || w->wbuf_off > w->c_end || w->wbuf.len))
         rc = maif_writer_rollback(w);
     nat_writer_stop_hasher(w); /* before wbuf goes: the helper may still be reading it */
-    if (w->fd >= 0 && close(w->fd) != 0 && rc == MAIF_OK) rc = MAIF_EIO;
+    if (w->fd >= 0 && close(w->fd) != 0 && rc == MAIF_OK)
+        rc = maif_set_last_err(MAIF_EIO, "%s: close: %s", w->path, strerror(errno));
     maif_buf_free(&w->pend);
     maif_buf_free(&w->wbuf);
     maif_buf_free(&w->meta);
@@ -95,11 +97,11 @@ static int build_header(maif_buf *out, const char *header_json, uint64_t created
 int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *header_json,
                       uint64_t created_us, unsigned flags)
 {
-    if (!out || !path || !key) return MAIF_EINVAL;
+    if (!out || !path || !key) return maif_set_last_err(MAIF_EINVAL, "maif_writer_create: NULL argument");
     *out = NULL;
-    if (maif_crypto_init()) return MAIF_ENOMEM;
+    if (maif_crypto_init()) return maif_set_last_err(MAIF_ENOMEM, "crypto initialisation failed");
     maif_writer *w = writer_alloc(path, key, flags);
-    if (!w) return MAIF_ENOMEM;
+    if (!w) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     char *tmp = NULL;
     int rc = MAIF_OK;
     if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0) {
@@ -155,11 +157,19 @@ out:
     return MAIF_OK;
 }
 
-int maif_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *agent_id,
-                       unsigned flags)
+unsigned nat_writer_flags(const maif_options *opt)
 {
+    return (maif_opt(opt, MAIF_OPT_OVERWRITE) ? MAIF_W_OVERWRITE : 0) |
+           (maif_opt(opt, MAIF_OPT_DURABLE) ? MAIF_W_DURABLE : 0) |
+           (maif_opt(opt, MAIF_OPT_FORCE_RECOVER) ? MAIF_W_FORCE_RECOVER : 0);
+}
+
+int maif_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *agent_id,
+                       const maif_options *opt)
+{
+    unsigned flags = nat_writer_flags(opt) & (MAIF_W_OVERWRITE | MAIF_W_DURABLE);
     json_t *o = json_object();
-    if (!o) return MAIF_ENOMEM;
+    if (!o) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     if (agent_id && json_object_set_new(o, "agent", json_string(agent_id)) != 0) {
         json_decref(o);
         return maif_set_last_err(MAIF_EINVAL, "agent id is not valid UTF-8");
@@ -173,7 +183,7 @@ int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
         return maif_set_last_err(rc, "cannot encode the header metadata");
     }
     char *js = maif_buf_steal(&b, NULL);
-    if (!js) return MAIF_ENOMEM;
+    if (!js) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     rc = nat_writer_create(out, path, key, js, 0, flags);
     free(js);
     return rc;
@@ -285,19 +295,26 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
     return MAIF_OK;
 }
 
-int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags)
+int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, const maif_options *opt)
 {
-    if (!key) return MAIF_EINVAL;
+    if (!key || !out || !path) return maif_set_last_err(MAIF_EINVAL, "maif_writer_open: NULL argument");
+    *out = NULL;
     char err[512] = "";
+    unsigned flags = nat_writer_flags(opt) & (MAIF_W_DURABLE | MAIF_W_FORCE_RECOVER);
     int rc = nat_writer_open(out, path, key, flags, NULL, err, sizeof err);
     if (rc) maif_set_last_err(rc, "%s", err[0] ? err : maif_strerror(rc));
     return rc;
 }
 
-int maif_recover(const char *path, unsigned flags, uint64_t *cut, char *errbuf, size_t errbuf_cap)
+int maif_recover(const char *path, const maif_options *opt, uint64_t *cut)
 {
+    if (cut) *cut = 0;
+    if (!path) return maif_set_last_err(MAIF_EINVAL, "maif_recover: path is NULL");
     maif_writer *w = NULL; /* opened without a key: recovery cuts, it never signs */
-    int rc = nat_writer_open(&w, path, NULL, flags & MAIF_W_FORCE_RECOVER, cut, errbuf, errbuf_cap);
-    if (rc == MAIF_OK) rc = maif_writer_close(w);
+    char err[512] = "";
+    int rc = nat_writer_open(&w, path, NULL, nat_writer_flags(opt) & MAIF_W_FORCE_RECOVER, cut, err, sizeof err);
+    if (rc) return maif_set_last_err(rc, "%s", err[0] ? err : maif_strerror(rc));
+    rc = maif_writer_close(w);
+    if (rc) maif_set_last_err(rc, "%s: cannot close after recovery", path);
     return rc;
 }

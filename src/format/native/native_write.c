@@ -61,7 +61,7 @@ int nat_writer_fail(maif_writer *w, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(w->err, sizeof w->err, fmt, ap);
     va_end(ap);
-    return code;
+    return maif_set_last_err(code, "%s", w->err); /* one error channel (maif.h) */
 }
 
 int nat_writer_io_fail(maif_writer *w, const char *what)
@@ -367,7 +367,9 @@ static int drain(maif_writer *w)
 static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
                    uint8_t ext[4 + MAIF_ID_BYTES], uint16_t *ext_size, uint32_t *meta_size, uint8_t id[MAIF_ID_BYTES])
 {
-    if (!w || !spec || (spec->payload_size && !spec->payload)) return MAIF_EINVAL;
+    if (!w) return maif_set_last_err(MAIF_EINVAL, "writer is NULL");
+    if (!spec || (spec->payload_size && !spec->payload))
+        return nat_writer_fail(w, MAIF_EINVAL, "no block spec, or a payload size without a payload");
     if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
     if (spec->type == 0) return nat_writer_fail(w, MAIF_EINVAL, "block type 0 is not allowed");
     if ((uint64_t)spec->payload_size > NAT_PAYLOAD_MAX)
@@ -707,7 +709,7 @@ static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint
 
 int maif_writer_commit(maif_writer *w)
 {
-    if (!w) return MAIF_EINVAL;
+    if (!w) return maif_set_last_err(MAIF_EINVAL, "writer is NULL");
     if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
     if (!w->key) return nat_writer_fail(w, MAIF_ESTATE, "%s: opened without a key; cannot commit", w->path);
     int rc = drain(w);
@@ -743,7 +745,7 @@ int maif_writer_commit(maif_writer *w)
 
 int maif_writer_rollback(maif_writer *w)
 {
-    if (!w) return MAIF_EINVAL;
+    if (!w) return maif_set_last_err(MAIF_EINVAL, "writer is NULL");
     if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
     if (w->hpend.len) maif_hasher_wait(w->hasher); /* its jobs read wbuf */
     w->hpend.len = 0;
