@@ -354,6 +354,30 @@ void maif_report_free(maif_report *rep);
 int maif_convert(const char *in_path, const char *out_path, int to_format,
                  const maif_key *key, char *errbuf, size_t errbuf_cap);
 
+/* ----------------------------------------------------------- allocator */
+
+/* A memory allocator for every allocation libmaif makes (SQLite's
+ * SQLITE_CONFIG_MALLOC model). realloc(user, NULL, n) must behave as
+ * malloc; free(user, NULL) is never called. The struct is copied. */
+typedef struct maif_allocator {
+    void *(*malloc)(void *user, size_t size);
+    void *(*realloc)(void *user, void *p, size_t size);
+    void (*free)(void *user, void *p);
+    void *user;
+} maif_allocator;
+
+/* Installs a (process-wide) allocator; NULL restores libc's. Call it before
+ * any other maif call and while no handle exists: memory is always freed
+ * by the allocator that made it. While a custom allocator is installed,
+ * jansson's allocations are routed to it too (json_set_alloc_funcs, which
+ * is process-wide and shared with the host program: a host that uses
+ * jansson itself sees its allocations go there as well); restoring the
+ * default puts jansson back on malloc/free. OpenSSL's and libsodium's
+ * allocations (hash contexts, the locked pages holding secret keys) are
+ * not routed. Not thread-safe. Errors: MAIF_EINVAL (a NULL function).
+ * Since 0.1.0. */
+int maif_allocator_set(const maif_allocator *a);
+
 /* ------------------------------------------------------------- helpers */
 
 /* Hex of n bytes into out (2n+1 bytes). Returns out. */

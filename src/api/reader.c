@@ -7,17 +7,14 @@
  * and adds what every format shares: the id table (built on first lookup)
  * and version histories.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "api/api.h"
 #include "format/format.h"
+#include "io/io.h"
+#include "util/alloc.h"
 #include "util/common.h"
 
 #define NONE UINT64_MAX
@@ -27,7 +24,7 @@ struct maif_reader {
     void *st;             /* that format's state */
     const uint8_t *base;  /* the image: the map, or the caller's buffer */
     uint64_t size;
-    void *map;            /* owned mapping, or NULL */
+    maif_io_mapped map;   /* owned mapping (map.base NULL for a caller's buffer) */
     char err[512];
     /* id table: open addressing, built on first find/history */
     struct slot {
@@ -78,7 +75,7 @@ int maif_reader_open_mem(maif_reader **out, const void *buf, size_t size, char *
 {
     if (!out || (!buf && size)) return MAIF_EINVAL;
     *out = NULL;
-    maif_reader *r = calloc(1, sizeof *r);
+    maif_reader *r = maif_calloc(1, sizeof *r);
     if (!r) return MAIF_ENOMEM;
     r->base = buf;
     r->size = size;
@@ -89,38 +86,21 @@ int maif_reader_open(maif_reader **out, const char *path, char *errbuf, size_t e
 {
     if (!out || !path) return MAIF_EINVAL;
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        int rc = errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
-        maif_set_last_err(rc, "%s: %s", path, strerror(errno));
-        return maif_set_err(errbuf, errbuf_cap, rc, "%s: %s", path, strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        maif_set_last_err(MAIF_EIO, "%s: not a regular file", path);
-        return maif_set_err(errbuf, errbuf_cap, MAIF_EIO, "%s: not a regular file", path);
-    }
-    maif_reader *r = calloc(1, sizeof *r);
+    maif_reader *r = maif_calloc(1, sizeof *r);
     if (!r) {
-        close(fd);
-        return MAIF_ENOMEM;
+        maif_set_last_err(MAIF_ENOMEM, "%s: out of memory", path);
+        return maif_set_err(errbuf, errbuf_cap, MAIF_ENOMEM, "%s: out of memory", path);
     }
-    int rc = MAIF_OK;
-    if (st.st_size == 0) {
-        rc = rfail(r, MAIF_EFORMAT, "empty file");
-    } else {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-        if (m == MAP_FAILED) {
-            rc = rfail(r, MAIF_EIO, "mmap: %s", strerror(errno));
-        } else {
-            r->map = m;
-            r->base = m;
-            r->size = (uint64_t)st.st_size;
-            rc = open_image(r);
-        }
+    char e[400];
+    int rc = maif_io_map_file(NULL, path, 0, &r->map, e, sizeof e);
+    if (rc) {
+        maif_free(r);
+        maif_set_last_err(rc, "%s", e);
+        return maif_set_err(errbuf, errbuf_cap, rc, "%s", e);
     }
-    close(fd);
+    r->base = r->map.base;
+    r->size = r->map.size;
+    rc = r->size == 0 ? rfail(r, MAIF_EFORMAT, "empty file") : open_image(r);
     return finish_open(out, r, rc, path, errbuf, errbuf_cap);
 }
 
@@ -128,10 +108,10 @@ void maif_reader_close(maif_reader *r)
 {
     if (!r) return;
     if (r->ops && r->st) r->ops->close(r->st);
-    if (r->map) munmap(r->map, (size_t)r->size);
-    free(r->slots);
-    free(r->succ);
-    free(r);
+    maif_io_unmap_file(&r->map);
+    maif_free(r->slots);
+    maif_free(r->succ);
+    maif_free(r);
 }
 
 const char *maif_reader_errmsg(const maif_reader *r) { return r ? r->err : ""; }
@@ -177,11 +157,11 @@ static int build_ids(maif_reader *r)
     if (r->slots) return MAIF_OK;
     uint64_t n = maif_reader_count(r), ns = 16;
     while (ns < 2 * n) ns *= 2;
-    r->slots = malloc(ns * sizeof *r->slots);
-    r->succ = malloc((n ? n : 1) * sizeof *r->succ);
+    r->slots = maif_malloc(ns * sizeof *r->slots);
+    r->succ = maif_malloc((n ? n : 1) * sizeof *r->succ);
     if (!r->slots || !r->succ) {
-        free(r->slots);
-        free(r->succ);
+        maif_free(r->slots);
+        maif_free(r->succ);
         r->slots = NULL;
         r->succ = NULL;
         return rfail(r, MAIF_ENOMEM, "out of memory building the id table");

@@ -2,16 +2,12 @@
  * verify.c — the public verifier: maps the file, recognises the format and
  * hands the image to that format's strict verifier.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "api/api.h"
 #include "crypto/crypto.h"
+#include "io/io.h"
 #include "report/report.h"
 #include "util/common.h"
 
@@ -39,25 +35,11 @@ int maif_verify_file(const char *path, const maif_verify_options *opt, maif_repo
 {
     if (!out || !path) return MAIF_EINVAL;
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        int rc = errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
-        return maif_set_last_err(rc, "%s: %s", path, strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return maif_set_last_err(MAIF_EIO, "%s: not a regular file", path);
-    }
-    if (st.st_size == 0) {
-        close(fd);
-        return maif_verify_mem("", 0, opt, out);
-    }
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED) return maif_set_last_err(MAIF_EIO, "%s: mmap: %s", path, strerror(errno));
-    madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-    int rc = maif_verify_mem(m, (size_t)st.st_size, opt, out);
-    munmap(m, (size_t)st.st_size);
+    maif_io_mapped m;
+    char e[400];
+    int rc = maif_io_map_file(NULL, path, MAIF_IO_MAP_SEQUENTIAL, &m, e, sizeof e);
+    if (rc) return maif_set_last_err(rc, "%s", e);
+    rc = maif_verify_mem(m.base, (size_t)m.size, opt, out);
+    maif_io_unmap_file(&m);
     return rc;
 }

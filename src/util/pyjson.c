@@ -21,6 +21,7 @@
  * NaN/Infinity, integers outside long long, reals that overflow a double,
  * lone surrogate escapes, duplicate keys (Python keeps the last one).
  */
+#include "util/alloc.h"
 #include "util/pyjson.h"
 
 #include <stdarg.h>
@@ -227,7 +228,7 @@ static int dump_object(const json_t *v, int style, int depth, maif_buf *out)
 {
     size_t n = json_object_size(v);
     if (n == 0) return maif_buf_puts(out, "{}");
-    kv *items = calloc(n, sizeof *items);
+    kv *items = maif_calloc(n, sizeof *items);
     if (!items) return MAIF_ENOMEM;
     size_t i = 0;
     /* json_object_iter takes a non-const object but does not modify it. */
@@ -249,7 +250,7 @@ static int dump_object(const json_t *v, int style, int depth, maif_buf *out)
         if (!rc) rc = dump_value(items[i].value, style, depth, out);
     }
     if (!rc) rc = maif_buf_putc(out, '}');
-    free(items);
+    maif_free(items);
     return rc;
 }
 
