@@ -26,4 +26,16 @@ int tu_write(const char *path, const void *data, size_t len);
  * tests/data/v21 (copies of ../shared/reference/samples). */
 const char *tu_samples_dir(void);
 
+/* An Nth-failure allocator (SQLite's test_malloc.c model), installed with
+ * maif_allocator_set: tu_alloc_fail(n, persist) makes allocation number n
+ * (1-based, counted from this call) fail, and every later one with
+ * persist; n = 0 fails none. It sits on malloc/realloc/free, so memory
+ * from before the install may be freed through it. */
+void tu_alloc_install(void);
+void tu_alloc_uninstall(void);
+void tu_alloc_fail(uint64_t n, int persist);
+/* Allocations since the last tu_alloc_fail; 1 once the armed one failed. */
+uint64_t tu_alloc_count(void);
+int tu_alloc_fired(void);
+
 #endif

@@ -79,9 +79,9 @@ void nat_writer_cut_uncommitted(maif_writer *w)
     if (w->hpend.len) maif_hasher_wait(w->hasher); /* its jobs read wbuf */
     w->hpend.len = 0;
     w->wbuf.len = 0;
-    uint64_t size = 0;
-    /* the size is unknown after a failed write: cut unless it is known to be clean */
-    if (w->io->size(w->f, &size, NULL) != 0 || size != w->c_end) (void)w->io->truncate(w->f, w->c_end);
+    /* always: even at the committed size, a cut gives back the space that
+     * drain reserved past the end (allocate, KEEP_SIZE) */
+    (void)w->io->truncate(w->f, w->c_end);
     w->wbuf_off = w->pos = w->c_end;
     w->pend.len = 0;
     nat_writer_bor_release(w);
