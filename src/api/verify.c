@@ -9,6 +9,7 @@
 #include "crypto/crypto.h"
 #include "io/io.h"
 #include "report/report.h"
+#include "util/alloc.h"
 #include "util/common.h"
 
 int maif_verify_mem(const void *buf, size_t size, const maif_verify_options *opt, maif_report **out)
@@ -21,8 +22,14 @@ int maif_verify_mem(const void *buf, size_t size, const maif_verify_options *opt
     const uint8_t *b = buf;
     const maif_format_ops *ops = maif_format_detect(b, size);
     if (ops) {
+        unsigned long fails = maif_alloc_failures();
         maif_report_set_format(rep, ops->id);
         ops->verify(b, size, opt, rep);
+        /* a verdict reached short of memory is no verdict */
+        if (maif_report_oom(rep) || maif_alloc_failures() != fails) {
+            maif_report_free(rep);
+            return maif_set_last_err(MAIF_ENOMEM, "out of memory while verifying");
+        }
     } else {
         maif_report_add(rep, MAIF_SEV_ERROR, "format", "file", -1, 0,
                         size ? "not a MAIF artifact (unrecognised magic)" : "empty file");

@@ -16,6 +16,7 @@ struct maif_report {
     size_t errors;     /* findings with severity ERROR */
     int overflowed;    /* the "too-many" finding has been added */
     int unpinned_told; /* the "signer-not-pinned" info was added */
+    int oom;           /* an allocation failed: findings may be missing or spurious */
     int format;
     uint64_t blocks;
     struct {
@@ -46,6 +47,7 @@ static void push(maif_report *rep, maif_finding fd)
         if (!p) {
             if (fd.message != oom_msg) maif_free((char *)fd.message);
             rep->errors++;
+            rep->oom = 1;
             return;
         }
         rep->f = p;
@@ -73,10 +75,12 @@ void maif_report_add(maif_report *rep, int severity, const char *code, const cha
     va_start(ap, fmt);
     msg = maif_vasprintf(fmt, ap);
     va_end(ap);
+    if (!msg || strcmp(code, "memory") == 0 || strcmp(code, "no-memory") == 0) rep->oom = 1;
     push(rep, (maif_finding){severity, code, section, block, offset, msg ? msg : oom_msg});
 }
 
 void maif_report_set_format(maif_report *rep, int format) { rep->format = format; }
+int maif_report_oom(const maif_report *rep) { return rep->oom; }
 void maif_report_set_blocks(maif_report *rep, uint64_t n) { rep->blocks = n; }
 size_t maif_report_errors(const maif_report *rep) { return rep->errors; }
 

@@ -19,27 +19,38 @@
 #include "util/alloc.h"
 
 static maif_allocator cur; /* all NULL: libc */
+/* allocations that returned NULL, process-wide: a verifier's worker threads
+ * allocate on its behalf */
+static unsigned long failures;
+
+static void *counted(void *p)
+{
+    if (!p) __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+    return p;
+}
+
+unsigned long maif_alloc_failures(void) { return __atomic_load_n(&failures, __ATOMIC_RELAXED); }
 
 void *maif_malloc(size_t size)
 {
-    if (cur.malloc) return cur.malloc(cur.user, size ? size : 1);
-    return malloc(size ? size : 1);
+    if (cur.malloc) return counted(cur.malloc(cur.user, size ? size : 1));
+    return counted(malloc(size ? size : 1));
 }
 
 void *maif_calloc(size_t n, size_t size)
 {
     size_t t;
-    if (__builtin_mul_overflow(n, size, &t)) return NULL;
-    if (!cur.malloc) return calloc(t ? t : 1, 1);
+    if (__builtin_mul_overflow(n, size, &t)) return counted(NULL);
+    if (!cur.malloc) return counted(calloc(t ? t : 1, 1));
     void *p = cur.malloc(cur.user, t ? t : 1);
     if (p) memset(p, 0, t);
-    return p;
+    return counted(p);
 }
 
 void *maif_realloc(void *p, size_t size)
 {
-    if (cur.realloc) return cur.realloc(cur.user, p, size ? size : 1);
-    return realloc(p, size ? size : 1);
+    if (cur.realloc) return counted(cur.realloc(cur.user, p, size ? size : 1));
+    return counted(realloc(p, size ? size : 1));
 }
 
 void maif_free(void *p)

@@ -316,10 +316,16 @@ int maif_json_canonicalize(const char *text, size_t n, int style, maif_buf *out,
         return MAIF_EINVAL;
     }
     json_error_t je;
+    unsigned long fails = maif_alloc_failures();
     /* No JSON_DECODE_ANY and no JSON_DISABLE_EOF_CHECK: the text must be one
      * array or object and nothing but whitespace may follow it. */
     json_t *v = json_loadb(text ? text : "", n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!v) {
+        /* jansson may report a failed allocation as a syntax error */
+        if (json_error_code(&je) == json_error_out_of_memory || maif_alloc_failures() != fails) {
+            set_err(err, errcap, "out of memory");
+            return MAIF_ENOMEM;
+        }
         set_err(err, errcap, "line %d column %d: %s", je.line, je.column, je.text);
         return MAIF_EJSON;
     }

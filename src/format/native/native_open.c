@@ -152,17 +152,20 @@ int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
                        unsigned flags)
 {
     json_t *o = json_object();
-    if (!o) return MAIF_ENOMEM;
-    if (agent_id && json_object_set_new(o, "agent", json_string(agent_id)) != 0) {
+    if (!o) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    /* unchecked here: json_string's NULL would not say whether the UTF-8
+     * was bad or memory short; the dump below checks the UTF-8 */
+    if ((agent_id && json_object_set_new_nocheck(o, "agent", json_string_nocheck(agent_id)) != 0) ||
+        json_object_set_new_nocheck(o, "created_by", json_string_nocheck("maif-c/" MAIF_VERSION_STRING)) != 0) {
         json_decref(o);
-        return maif_set_last_err(MAIF_EINVAL, "agent id is not valid UTF-8");
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     }
-    json_object_set_new(o, "created_by", json_string("maif-c/" MAIF_VERSION_STRING));
     maif_buf b = {0};
     int rc = maif_json_dump(o, MAIF_JSON_COMPACT, &b);
     json_decref(o);
     if (rc) {
         maif_buf_free(&b);
+        if (rc == MAIF_EJSON) return maif_set_last_err(MAIF_EINVAL, "agent id is not valid UTF-8");
         return maif_set_last_err(rc, "cannot encode the header metadata");
     }
     char *js = maif_buf_steal(&b, NULL);

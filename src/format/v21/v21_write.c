@@ -153,6 +153,13 @@ static int add_entry(json_t *arr, const maif_key *key, uint64_t ts, const char *
     return MAIF_OK;
 }
 
+/* Frees a half-built object; NULL. */
+static json_t *drop(json_t *o)
+{
+    json_decref(o);
+    return NULL;
+}
+
 static int printable_type(uint32_t t)
 {
     for (int s = 24; s >= 0; s -= 8) {
@@ -272,12 +279,11 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
         maif_sha256(seed, strlen(seed), gh);
         maif_free(seed);
         json_t *gm = json_object();
-        if (gm) {
-            json_object_set_new(gm, "file_id", json_string(maif_hex(file_id, MAIF_ID_BYTES, idhex)));
-            json_object_set_new(gm, "creator_id", json_string(maif_hex(creator_id, MAIF_ID_BYTES, idhex)));
-            json_object_set_new(gm, "format_version", json_string("2.1"));
-            json_object_set_new(gm, "key_algorithm", json_string("Ed25519"));
-        }
+        if (gm && (json_object_set_new(gm, "file_id", json_string(maif_hex(file_id, MAIF_ID_BYTES, idhex))) ||
+                   json_object_set_new(gm, "creator_id", json_string(maif_hex(creator_id, MAIF_ID_BYTES, idhex))) ||
+                   json_object_set_new(gm, "format_version", json_string("2.1")) ||
+                   json_object_set_new(gm, "key_algorithm", json_string("Ed25519"))))
+            gm = drop(gm); /* out of memory: add_entry says so */
         rc = add_entry(prov, key, created, aid, did, "genesis", maif_hex(gh, sizeof gh, hex), prev, gm);
     }
     for (uint64_t i = 0; rc == MAIF_OK && i < n; i++) {
@@ -286,16 +292,15 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
         char action[32];
         snprintf(action, sizeof action, "add_%s_block", v21_kind(bk.type));
         json_t *bm = json_object();
-        if (bm) {
-            json_object_set_new(bm, "block_id", json_string(maif_hex(wb[i].id, MAIF_ID_BYTES, idhex)));
-            json_object_set_new(bm, "size", json_integer((json_int_t)bk.payload_size));
-        }
+        if (bm && (json_object_set_new(bm, "block_id", json_string(maif_hex(wb[i].id, MAIF_ID_BYTES, idhex))) ||
+                   json_object_set_new(bm, "size", json_integer((json_int_t)bk.payload_size))))
+            bm = drop(bm);
         rc = add_entry(prov, key, tick(&last), aid, did, action, maif_hex(hashes + i * MAIF_HASH_BYTES, MAIF_HASH_BYTES, hex),
                        prev, bm);
     }
     if (rc == MAIF_OK) {
         json_t *fm = json_object();
-        if (fm) json_object_set_new(fm, "block_count", json_integer((json_int_t)n));
+        if (fm && json_object_set_new(fm, "block_count", json_integer((json_int_t)n))) fm = drop(fm);
         rc = add_entry(prov, key, tick(&last), aid, did, "finalize", maif_hex(root, sizeof root, hex), prev, fm);
     }
     if (rc == MAIF_OK) rc = v21_json_dump_ordered(prov, &pj);
@@ -316,13 +321,13 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
             rc = maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
             goto done;
         }
-        json_object_set_new(s, "signer_id", json_string(aid));
-        json_object_set_new(s, "signer_did", json_string(did));
-        json_object_set_new(s, "public_key", json_string(maif_hex(pk, sizeof pk, pkhex)));
-        json_object_set_new(s, "key_algorithm", json_string("Ed25519"));
-        json_object_set_new(s, "signature_algorithm", json_string("Ed25519"));
-        json_object_set_new(s, "signed_at", json_integer((json_int_t)signed_at));
-        rc = v21_json_dump_ordered(s, &sj);
+        int bad = json_object_set_new(s, "signer_id", json_string(aid));
+        bad |= json_object_set_new(s, "signer_did", json_string(did));
+        bad |= json_object_set_new(s, "public_key", json_string(maif_hex(pk, sizeof pk, pkhex)));
+        bad |= json_object_set_new(s, "key_algorithm", json_string("Ed25519"));
+        bad |= json_object_set_new(s, "signature_algorithm", json_string("Ed25519"));
+        bad |= json_object_set_new(s, "signed_at", json_integer((json_int_t)signed_at));
+        rc = bad ? MAIF_ENOMEM : v21_json_dump_ordered(s, &sj);
         json_decref(s);
         if (rc != MAIF_OK) {
             maif_set_err(err, errcap, rc, "cannot build the security section");
