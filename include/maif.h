@@ -178,7 +178,9 @@ typedef struct maif_writer maif_writer;
                                       when it is damage rather than a torn write (data lost) */
 
 /* Creates a new native artifact at path and commits its (empty) first batch,
- * so the file is valid at once. key signs every commit (borrowed; must
+ * so the file is valid at once. The file has no name until then (an
+ * unnamed O_TMPFILE file where the file system allows, else a temporary
+ * name beside path), so a process killed meanwhile leaves nothing. key signs every commit (borrowed; must
  * outlive the writer). agent_id (may be NULL) is recorded in the file header.
  * Errors: MAIF_EEXIST (without MAIF_W_OVERWRITE), MAIF_EIO, MAIF_EINVAL. */
 int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
@@ -211,15 +213,21 @@ int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_
 /* Seals the current batch: writes the index and a signed commit record.
  * With MAIF_W_DURABLE, returns only once the batch is on stable storage.
  * Committing an empty batch is allowed (it re-seals). Errors: MAIF_EIO,
- * MAIF_ESTATE. After MAIF_EIO the writer is dead (MAIF_ESTATE afterwards);
- * reopen it, which discards the partial batch. */
+ * MAIF_ESTATE. After MAIF_EIO the writer is dead (MAIF_ESTATE afterwards):
+ * maif_writer_rollback or maif_writer_close cuts the file back to the end
+ * of the last commit (best effort; otherwise the next open does), and the
+ * artifact can be reopened. */
 int maif_writer_commit(maif_writer *w);
-/* Discards every block added since the last commit. */
+/* Discards every block added since the last commit. On a writer that an
+ * I/O error killed, it still cuts the file back to the last commit, then
+ * returns MAIF_ESTATE. */
 int maif_writer_rollback(maif_writer *w);
 /* Number of data blocks committed plus pending. */
 uint64_t maif_writer_count(const maif_writer *w);
-/* Rolls back anything uncommitted, releases the lock and frees. NULL: no-op.
- * Returns the first error met while closing, or MAIF_OK. */
+/* Rolls back anything uncommitted (also after an I/O error killed the
+ * writer: the file is cut back to the end of the last commit, best
+ * effort), releases the lock and frees. NULL: no-op. Returns the first
+ * error met while closing, or MAIF_OK. */
 int maif_writer_close(maif_writer *w);
 /* Detailed message for the last error on this writer ("" if none). */
 const char *maif_writer_errmsg(const maif_writer *w);
@@ -346,8 +354,10 @@ void maif_report_free(maif_report *rep);
 
 /* Converts between formats, keeping block types, payloads, metadata,
  * timestamps and block ids. to_format is MAIF_FORMAT_NATIVE or
- * MAIF_FORMAT_V21. key signs the output. The output is written to a
- * temporary file and renamed into place. errbuf (may be NULL) receives a
+ * MAIF_FORMAT_V21. key signs the output. The output is written to an
+ * unnamed temporary file (O_TMPFILE where the file system allows, else a
+ * temporary name beside out_path) and linked into place when complete,
+ * replacing out_path; a conversion that fails or is killed leaves nothing. errbuf (may be NULL) receives a
  * message on failure. Errors: those of reader_open and writer_create,
  * MAIF_EUNSUPPORTED (a feature the target format cannot hold, such as
  * supersedes links in 2.1), MAIF_ELIMIT. */
