@@ -89,6 +89,10 @@ struct maif_io {
 /* The POSIX implementation (io_posix.c). */
 extern const maif_io maif_io_posix;
 
+/* Tests: 0 makes maif_io_posix's open_temp behave as on a file system
+ * without O_TMPFILE (a named temporary file); 1 (the default) undoes it. */
+void maif_io_posix_use_tmpfile(int on);
+
 /* The table the library uses; maif_io_posix unless set. */
 const maif_io *maif_io_default(void);
 /* Sets the library-wide table (NULL: maif_io_posix). Not synchronised:

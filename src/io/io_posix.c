@@ -67,18 +67,24 @@ static char *dir_of(const char *path)
     return d;
 }
 
+static int use_tmpfile = 1;
+
+void maif_io_posix_use_tmpfile(int on) { use_tmpfile = on; }
+
 static int px_open_temp(const maif_io *io, const char *target, maif_io_file **out)
 {
     *out = NULL;
     char *dir = dir_of(target);
     if (!dir) return ENOMEM;
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+    errno = EOPNOTSUPP;
+    int fd = use_tmpfile ? open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644) : -1;
     maif_free(dir);
     if (fd >= 0) {
         int rc = new_file(io, fd, out);
         if (!rc) ((pfile *)*out)->unnamed = 1;
         return rc;
     }
+    /* EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP: a file system */
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return errno_or(EIO);
     char *tmp = maif_asprintf("%s.tmpXXXXXX", target);
     if (!tmp) return ENOMEM;
