@@ -382,7 +382,7 @@ typedef struct maif_allocator {
  * jansson's allocations are routed to it too (json_set_alloc_funcs, which
  * is process-wide and shared with the host program: a host that uses
  * jansson itself sees its allocations go there as well); restoring the
- * default puts jansson back on malloc/free. OpenSSL's and libsodium's
+ * default puts back jansson's previous functions. OpenSSL's and libsodium's
  * allocations (hash contexts, the locked pages holding secret keys) are
  * not routed. Not thread-safe. Errors: MAIF_EINVAL (a NULL function).
  * Since 0.1.0. */

@@ -5,8 +5,8 @@
  * may be set only before any other maif call. jansson has its own hook
  * (json_set_alloc_funcs), process-wide and shared with the host program,
  * which may use jansson itself; so it is touched only while a custom
- * allocator is installed, and put back to malloc/free when the default
- * returns. OpenSSL and libsodium keep their own allocators: their
+ * allocator is installed, and what was there before is put back when the
+ * default returns. OpenSSL and libsodium keep their own allocators: their
  * allocations (hash contexts, the locked pages that hold secret keys) are
  * not routed.
  */
@@ -92,15 +92,20 @@ char *maif_asprintf(const char *fmt, ...)
 static void *json_malloc(size_t n) { return maif_malloc(n); }
 static void json_free(void *p) { maif_free(p); }
 
+/* jansson's functions before ours went in, put back when the default returns */
+static json_malloc_t saved_malloc;
+static json_free_t saved_free;
+
 int maif_allocator_set(const maif_allocator *a)
 {
     if (a && (!a->malloc || !a->realloc || !a->free)) return MAIF_EINVAL;
     if (a) {
+        if (!cur.malloc) json_get_alloc_funcs(&saved_malloc, &saved_free);
         cur = *a;
         json_set_alloc_funcs(json_malloc, json_free);
-    } else {
+    } else if (cur.malloc) {
         memset(&cur, 0, sizeof cur);
-        json_set_alloc_funcs(malloc, free);
+        json_set_alloc_funcs(saved_malloc ? saved_malloc : malloc, saved_free ? saved_free : free);
     }
     return MAIF_OK;
 }

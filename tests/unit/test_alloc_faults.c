@@ -12,6 +12,7 @@
  */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +72,17 @@ static void test_allocator_set(void **state)
     fixture *f = *state;
     maif_allocator bad = {u_malloc, NULL, u_free, &user_calls};
     assert_int_equal(maif_allocator_set(&bad), MAIF_EINVAL);
+    json_malloc_t jm0 = NULL, jm1 = NULL;
+    json_free_t jf0 = NULL, jf1 = NULL;
+    json_get_alloc_funcs(&jm0, &jf0);
     maif_allocator a = {u_malloc, u_realloc, u_free, &user_calls};
     assert_int_equal(maif_allocator_set(&a), MAIF_OK);
+    /* jansson's allocations go there too while it is installed */
+    user_calls = 0;
+    json_t *j = json_object();
+    assert_non_null(j);
+    json_decref(j);
+    assert_true(user_calls >= 1);
     user_calls = 0;
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, "hook", 0), MAIF_OK);
@@ -88,7 +98,11 @@ static void test_allocator_set(void **state)
     maif_reader_close(r);
     assert_true(user_calls > after_write);
     assert_int_equal(maif_allocator_set(NULL), MAIF_OK);
+    json_get_alloc_funcs(&jm1, &jf1);
+    assert_true(jm1 == jm0 && jf1 == jf0); /* jansson's previous functions are back */
     size_t before = user_calls;
+    j = json_object();
+    json_decref(j);
     assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
     maif_reader_close(r);
     assert_int_equal(user_calls, before);
