@@ -77,7 +77,8 @@ static int px_open_temp(const maif_io *io, const char *target, maif_io_file **ou
     char *dir = dir_of(target);
     if (!dir) return ENOMEM;
     errno = EOPNOTSUPP;
-    int fd = use_tmpfile ? open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644) : -1;
+    /* without /proc an unnamed file could only be named with privilege */
+    int fd = use_tmpfile && access("/proc/self/fd", X_OK) == 0 ? open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644) : -1;
     maif_free(dir);
     if (fd >= 0) {
         int rc = new_file(io, fd, out);
@@ -113,7 +114,7 @@ static int link_unnamed(pfile *p, const char *name)
     if (linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0) return 0;
     int e = errno_or(EIO);
     if (e == ENOENT && access(proc, F_OK) != 0 && linkat(p->fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0)
-        return 0; /* no /proc: try the privileged way */
+        return 0; /* /proc went away: try the privileged way */
     return e;
 }
 
