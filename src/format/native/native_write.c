@@ -2,12 +2,13 @@
  * native_write.c — the append-only writer.
  *
  * Blocks of a batch are serialised into a user-space buffer and written in
- * large sequential positioned writes (through the I/O methods, src/io);
- * payloads of 256 KiB or more go straight from
- * the caller's memory to the file. Nothing of a batch is visible until its
- * commit record (which ends with the tail that readers look for) is
- * written: a crash before that leaves a torn tail that the next open cuts
- * off; rollback truncates the file back to the last commit.
+ * large sequential positioned writes (through the I/O methods of src/io:
+ * one indirect call per write, no extra copy); payloads of 256 KiB or more
+ * go straight from the caller's memory to the file. Nothing of a batch is
+ * visible until its commit record (which ends with the tail that readers
+ * look for) is written: a crash before that leaves a torn tail that the
+ * next open cuts off; rollback truncates the file back to the last commit, and so does
+ * close after an I/O error killed the writer (nat_writer_cut_uncommitted).
  *
  * Durable commits sync twice: once for the batch and its index, once for
  * the commit record, so a power cut can never leave a commit that points at
