@@ -17,7 +17,8 @@
  *     reopens for reading and writing, verifies, keeps both earlier
  *     batches, and holds the new batch whole or not at all;
  *   - a convert, or a writer create, killed (SIGKILL) while it writes
- *     leaves no file behind in the output directory.
+ *     leaves no file behind in the output directory; a convert whose Nth
+ *     write, sync, open, map or publish fails leaves the old output alone.
  */
 #include "testutil.h"
 
@@ -701,6 +702,79 @@ static void test_killed_writers_leave_nothing(void **state)
     free(outdir);
 }
 
+/* Every write, sync, open, map and publish of a conversion (both ways)
+ * fails in turn: the conversion reports it, or succeeds only when the
+ * failure was harmless (a directory sync); the previous output is left
+ * as it was or replaced whole, and nothing else appears. */
+static void test_convert_fault_sweep(void **state)
+{
+    fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "conv", 0), MAIF_OK);
+    uint8_t *mid = malloc(MID_SIZE);
+    assert_non_null(mid);
+    fill(mid, MID_SIZE, 4);
+    int rc = MAIF_OK;
+    add_one(w, 0, MAIF_TYPE_TEXT, "a text", 6, "{\"m\":1}", NULL, NULL, &rc);
+    add_one(w, 1, MAIF_TYPE_BINARY, mid, MID_SIZE, NULL, NULL, NULL, &rc);
+    assert_int_equal(rc, MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    char *outdir = tu_path(f->dir, "out");
+    assert_int_equal(mkdir(outdir, 0700), 0);
+    char *out = tu_path(outdir, "o.maif");
+    maif_io_fault *fi = NULL;
+    assert_int_equal(maif_io_fault_new(&fi, NULL), MAIF_OK);
+    static const int ops[] = {MAIF_IO_OP_WRITE, MAIF_IO_OP_SYNC, MAIF_IO_OP_OPEN, MAIF_IO_OP_MAP, MAIF_IO_OP_PUBLISH};
+    for (int fmt = 0; fmt < 2; fmt++) {
+        int to = fmt ? MAIF_FORMAT_V21 : MAIF_FORMAT_NATIVE;
+        for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+            /* a previous output to protect, then count the calls */
+            assert_int_equal(maif_convert(f->path, out, to, f->key, NULL, 0), MAIF_OK);
+            size_t old_len = 0;
+            uint8_t *old = tu_read(out, &old_len);
+            assert_non_null(old);
+            maif_io_set_default(maif_io_fault_io(fi));
+            maif_io_fault_arm(fi, ops[k], 0, 0, 0);
+            assert_int_equal(maif_convert(f->path, out, to, f->key, NULL, 0), MAIF_OK);
+            uint64_t calls = maif_io_fault_count(fi, ops[k]);
+            maif_io_set_default(NULL);
+            assert_true(calls >= 1);
+            for (uint64_t n = 1; n <= calls; n++) {
+                assert_int_equal(tu_write(out, old, old_len), 0);
+                maif_io_set_default(maif_io_fault_io(fi));
+                maif_io_fault_arm(fi, ops[k], n, ops[k] == MAIF_IO_OP_WRITE ? ENOSPC : EIO, 0);
+                char err[256] = "";
+                rc = maif_convert(f->path, out, to, f->key, err, sizeof err);
+                maif_io_set_default(NULL);
+                char names[512];
+                assert_int_equal(dir_entries(outdir, names, sizeof names), 1);
+                size_t len = 0;
+                uint8_t *now = tu_read(out, &len);
+                assert_non_null(now);
+                if (rc != MAIF_OK) {
+                    if (rc != MAIF_EIO) fail_msg("op %d call %llu: %d (%s)", ops[k], (unsigned long long)n, rc, err);
+                    assert_true(err[0] != 0);
+                    assert_int_equal(len, old_len);
+                    assert_memory_equal(now, old, len);
+                } else {
+                    assert_int_equal(ops[k], MAIF_IO_OP_SYNC); /* only the directory sync may fail unseen */
+                    maif_report *rep = NULL;
+                    assert_int_equal(maif_verify_file(out, NULL, &rep), MAIF_OK);
+                    assert_true(maif_report_ok(rep));
+                    maif_report_free(rep);
+                }
+                free(now);
+            }
+            free(old);
+        }
+    }
+    maif_io_fault_free(fi);
+    free(mid);
+    free(out);
+    free(outdir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -710,6 +784,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_cut_on_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_writers_leave_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_convert_fault_sweep, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
