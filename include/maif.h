@@ -253,7 +253,9 @@ typedef struct maif_block {
 typedef struct maif_writer maif_writer;
 
 /* Creates a new native artifact at path and commits its (empty) first batch,
- * so the file is valid at once. key signs every commit (borrowed; must
+ * so the file is valid at once. The file has no name until then (an
+ * unnamed O_TMPFILE file where the file system allows, else a temporary
+ * name beside path), so a process killed meanwhile leaves nothing. key signs every commit (borrowed; must
  * outlive the writer). agent_id (may be NULL) is recorded in the file header.
  * opt (may be NULL): MAIF_OPT_OVERWRITE, MAIF_OPT_DURABLE.
  * Errors: MAIF_EEXIST (without MAIF_OPT_OVERWRITE), MAIF_EIO, MAIF_EINVAL. */
@@ -291,18 +293,23 @@ MAIF_API MAIF_NODISCARD int maif_writer_add_borrowed(maif_writer *w, const maif_
 /* Seals the current batch: writes the index and a signed commit record.
  * With MAIF_OPT_DURABLE, returns only once the batch is on stable storage.
  * Committing an empty batch is allowed (it re-seals). Errors: MAIF_EIO,
- * MAIF_ESTATE. After MAIF_EIO the writer is dead (MAIF_ESTATE afterwards);
- * reopen it, which discards the partial batch. */
+ * MAIF_ESTATE. After MAIF_EIO the writer is dead (MAIF_ESTATE afterwards):
+ * maif_writer_rollback or maif_writer_close cuts the file back to the end
+ * of the last commit (best effort; otherwise the next open does), and the
+ * artifact can be reopened. */
 MAIF_API MAIF_NODISCARD int maif_writer_commit(maif_writer *w);
-/* Discards every block added since the last commit. Errors: MAIF_EINVAL,
- * MAIF_ESTATE. */
+/* Discards every block added since the last commit. On a writer that an
+ * I/O error killed, it still cuts the file back to the last commit, then
+ * returns MAIF_ESTATE. Errors: MAIF_EINVAL, MAIF_ESTATE. */
 MAIF_API MAIF_NODISCARD int maif_writer_rollback(maif_writer *w);
 /* Number of data blocks committed plus pending. */
 MAIF_API uint64_t maif_writer_count(const maif_writer *w);
-/* Rolls back anything uncommitted, releases the lock and frees. NULL: no-op.
- * Returns the first error met while closing, or MAIF_OK. (Not
- * MAIF_NODISCARD: it is also the cleanup call on error paths, where the
- * first error is the one to report; after a successful commit, check it.) */
+/* Rolls back anything uncommitted (also after an I/O error killed the
+ * writer: the file is cut back to the end of the last commit, best
+ * effort), releases the lock and frees. NULL: no-op. Returns the first
+ * error met while closing, or MAIF_OK. (Not MAIF_NODISCARD: it is also the
+ * cleanup call on error paths, where the first error is the one to report;
+ * after a successful commit, check it.) */
 MAIF_API int maif_writer_close(maif_writer *w);
 /* Detailed message for the last error on this writer ("" if none). */
 MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
@@ -430,8 +437,10 @@ MAIF_API void maif_report_free(maif_report *rep);
 
 /* Converts between formats, keeping block types, payloads, metadata,
  * timestamps and block ids. to_format is MAIF_FORMAT_NATIVE or
- * MAIF_FORMAT_V21. key signs the output. The output is written to a
- * temporary file and renamed into place.
+ * MAIF_FORMAT_V21. key signs the output. The output is written to an
+ * unnamed temporary file (O_TMPFILE where the file system allows, else a
+ * temporary name beside out_path) and linked into place when complete,
+ * replacing out_path; a conversion that fails or is killed leaves nothing.
  *
  * The source is verified first, exactly as maif_verify_file would with the
  * same opt (MAIF_OPT_THREADS, pinned keys): signatures cannot carry over,
@@ -459,6 +468,30 @@ MAIF_API void maif_report_free(maif_report *rep);
  * MAIF_ELIMIT, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_convert(const char *in_path, const char *out_path, int to_format,
                                          const maif_key *key, const maif_options *opt, maif_report **report);
+
+/* ----------------------------------------------------------- allocator */
+
+/* A memory allocator for every allocation libmaif makes (SQLite's
+ * SQLITE_CONFIG_MALLOC model). realloc(user, NULL, n) must behave as
+ * malloc; free(user, NULL) is never called. The struct is copied. */
+typedef struct maif_allocator {
+    void *(*malloc)(void *user, size_t size);
+    void *(*realloc)(void *user, void *p, size_t size);
+    void (*free)(void *user, void *p);
+    void *user;
+} maif_allocator;
+
+/* Installs a (process-wide) allocator; NULL restores libc's. Call it before
+ * any other maif call and while no handle exists: memory is always freed
+ * by the allocator that made it. While a custom allocator is installed,
+ * jansson's allocations are routed to it too (json_set_alloc_funcs, which
+ * is process-wide and shared with the host program: a host that uses
+ * jansson itself sees its allocations go there as well); restoring the
+ * default puts back jansson's previous functions. OpenSSL's and libsodium's
+ * allocations (hash contexts, the locked pages holding secret keys) are
+ * not routed. Not thread-safe. Errors: MAIF_EINVAL (a NULL function).
+ * Since 0.1.0. */
+MAIF_API MAIF_NODISCARD int maif_allocator_set(const maif_allocator *a);
 
 /* ------------------------------------------------------------- helpers */
 

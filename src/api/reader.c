@@ -15,19 +15,16 @@
  * reader's serial number), so one thread's failure never overwrites the
  * message another thread is reading.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "api/api.h"
 #include "format/format.h"
+#include "io/io.h"
+#include "util/alloc.h"
 #include "util/common.h"
 
 #define NONE UINT64_MAX
@@ -37,7 +34,7 @@ struct maif_reader {
     void *st;             /* that format's state */
     const uint8_t *base;  /* the image: the map, or the caller's buffer */
     uint64_t size;
-    void *map;            /* owned mapping, or NULL */
+    maif_io_mapped map;   /* owned mapping (map.base NULL for a caller's buffer) */
     uint64_t serial;      /* unique per reader: tags this thread's message slot */
     char err[512];        /* message of a failing open (one thread only) */
     /* id table: open addressing, built on first find/history */
@@ -115,7 +112,7 @@ int maif_reader_open_mem(maif_reader **out, const void *buf, size_t size)
 {
     if (!out || (!buf && size)) return maif_set_last_err(MAIF_EINVAL, "maif_reader_open_mem: NULL argument");
     *out = NULL;
-    maif_reader *r = calloc(1, sizeof *r);
+    maif_reader *r = maif_calloc(1, sizeof *r);
     if (!r) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     r->base = buf;
     r->size = size;
@@ -126,37 +123,17 @@ int maif_reader_open(maif_reader **out, const char *path)
 {
     if (!out || !path) return maif_set_last_err(MAIF_EINVAL, "maif_reader_open: NULL argument");
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        int rc = errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
-        return maif_set_last_err(rc, "%s: %s", path, strerror(errno));
+    maif_reader *r = maif_calloc(1, sizeof *r);
+    if (!r) return maif_set_last_err(MAIF_ENOMEM, "%s: out of memory", path);
+    char e[400];
+    int rc = maif_io_map_file(NULL, path, 0, &r->map, e, sizeof e);
+    if (rc) {
+        maif_free(r);
+        return maif_set_last_err(rc, "%s", e);
     }
-    struct stat st = {0};
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int dir = S_ISDIR(st.st_mode);
-        close(fd);
-        return maif_set_last_err(MAIF_EIO, "%s: %s", path, dir ? "is a directory" : "not a regular file");
-    }
-    maif_reader *r = calloc(1, sizeof *r);
-    if (!r) {
-        close(fd);
-        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
-    }
-    int rc = MAIF_OK;
-    if (st.st_size == 0) {
-        rc = maif_set_err(r->err, sizeof r->err, MAIF_EFORMAT, "empty file");
-    } else {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-        if (m == MAP_FAILED) {
-            rc = maif_set_err(r->err, sizeof r->err, MAIF_EIO, "mmap: %s", strerror(errno));
-        } else {
-            r->map = m;
-            r->base = m;
-            r->size = (uint64_t)st.st_size;
-            rc = open_image(r);
-        }
-    }
-    close(fd);
+    r->base = r->map.base;
+    r->size = r->map.size;
+    rc = r->size == 0 ? maif_set_err(r->err, sizeof r->err, MAIF_EFORMAT, "empty file") : open_image(r);
     return finish_open(out, r, rc, path);
 }
 
@@ -165,10 +142,10 @@ void maif_reader_close(maif_reader *r)
     if (!r) return;
     if (r->ops && r->st) r->ops->close(r->st);
     if (r->serial) pthread_mutex_destroy(&r->ids_lock);
-    if (r->map) munmap(r->map, (size_t)r->size);
-    free(r->slots);
-    free(r->succ);
-    free(r);
+    maif_io_unmap_file(&r->map);
+    maif_free(r->slots);
+    maif_free(r->succ);
+    maif_free(r);
 }
 
 const char *maif_reader_errmsg(const maif_reader *r)
@@ -218,11 +195,11 @@ static int build_ids_locked(maif_reader *r)
 {
     uint64_t n = maif_reader_count(r), ns = 16;
     while (ns < 2 * n) ns *= 2;
-    r->slots = malloc(ns * sizeof *r->slots);
-    r->succ = malloc((n ? n : 1) * sizeof *r->succ);
+    r->slots = maif_malloc(ns * sizeof *r->slots);
+    r->succ = maif_malloc((n ? n : 1) * sizeof *r->succ);
     if (!r->slots || !r->succ) {
-        free(r->slots);
-        free(r->succ);
+        maif_free(r->slots);
+        maif_free(r->succ);
         r->slots = NULL;
         r->succ = NULL;
         return rfail(r, MAIF_ENOMEM, "out of memory building the id table");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "util/alloc.h"
 
 static EVP_MD *g_sha256;
 static int g_init_rc = MAIF_ENOMEM;
@@ -39,11 +40,11 @@ struct maif_sha256_ctx {
 maif_sha256_ctx *maif_sha256_new(void)
 {
     if (maif_crypto_init()) return NULL;
-    maif_sha256_ctx *c = malloc(sizeof *c);
+    maif_sha256_ctx *c = maif_malloc(sizeof *c);
     if (!c) return NULL;
     c->md = EVP_MD_CTX_new();
     if (!c->md) {
-        free(c);
+        maif_free(c);
         return NULL;
     }
     maif_sha256_init(c);
@@ -64,7 +65,7 @@ void maif_sha256_free(maif_sha256_ctx *c)
 {
     if (!c) return;
     EVP_MD_CTX_free(c->md);
-    free(c);
+    maif_free(c);
 }
 
 /* The one-shot calls hash small records (a 112-byte header, a 33-byte

@@ -23,6 +23,7 @@
 
 #include "crypto/crypto.h"
 #include "crypto/hasher.h"
+#include "util/alloc.h"
 
 #define SPIN_IDLE 2000 /* pauses (~50 us here) before the helper sleeps: longer than a commit's signature */
 #define SPIN_WAIT 1000 /* pauses before a waiting producer yields */
@@ -110,9 +111,9 @@ static void *helper(void *arg)
 maif_hasher *maif_hasher_start(size_t cap)
 {
     if (cap == 0 || (cap & (cap - 1))) return NULL;
-    maif_hasher *h = calloc(1, sizeof *h);
+    maif_hasher *h = maif_calloc(1, sizeof *h);
     if (!h) return NULL;
-    h->ring = calloc(cap, sizeof *h->ring);
+    h->ring = maif_calloc(cap, sizeof *h->ring);
     h->cap = cap;
     atomic_init(&h->published, 0);
     atomic_init(&h->next, 0);
@@ -128,8 +129,8 @@ fail_cv:
 fail_mu:
     pthread_mutex_destroy(&h->mu);
 fail_ring:
-    free(h->ring);
-    free(h);
+    maif_free(h->ring);
+    maif_free(h);
     return NULL;
 }
 
@@ -183,6 +184,6 @@ void maif_hasher_stop(maif_hasher *h)
     pthread_join(h->thread, NULL);
     pthread_cond_destroy(&h->cv);
     pthread_mutex_destroy(&h->mu);
-    free(h->ring);
-    free(h);
+    maif_free(h->ring);
+    maif_free(h);
 }

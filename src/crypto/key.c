@@ -6,7 +6,9 @@
  *   secret (mode 0600):  maif-ed25519-secret:<64 hex digits of the seed>
  *   public (mode 0644):  maif-ed25519-public:<64 hex digits of the key>
  * The secret file is written to a temporary name and renamed, so a crash
- * never leaves half a key behind.
+ * never leaves half a key behind. Key files are not artifacts and stay on
+ * plain POSIX calls: crypto and io (src/io, the I/O methods every artifact
+ * goes through) are sibling layers, and neither may include the other.
  *
  * Signatures are made by libsodium; verification picks libsodium or
  * OpenSSL by message size (see maif_ed25519_verify below).
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "util/alloc.h"
 #include "util/common.h"
 
 #define SECRET_PREFIX "maif-ed25519-secret:"
@@ -190,13 +193,13 @@ int maif_ed25519_verify(const uint8_t pk[MAIF_PUBKEY_BYTES], const void *msg, si
 static int write_file_atomic(const char *path, const char *text, mode_t mode)
 {
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
+    char *tmp = maif_malloc(plen + 16);
     if (!tmp) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;
-        free(tmp);
+        maif_free(tmp);
         return maif_set_last_err(MAIF_EIO, "%s: cannot create: %s", path, strerror(e));
     }
     int rc = MAIF_OK;
@@ -208,7 +211,7 @@ static int write_file_atomic(const char *path, const char *text, mode_t mode)
         maif_set_last_err(rc, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
         unlink(tmp);
     }
-    free(tmp);
+    maif_free(tmp);
     return rc;
 }
 
@@ -224,13 +227,13 @@ int maif_key_save(const maif_key *key, const char *path)
     sodium_memzero(hex, sizeof hex);
     if (rc) return rc;
     size_t plen = strlen(path);
-    char *pubpath = malloc(plen + 5);
+    char *pubpath = maif_malloc(plen + 5);
     if (!pubpath) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     memcpy(pubpath, path, plen);
     memcpy(pubpath + plen, ".pub", 5);
     snprintf(line, sizeof line, "%s%s\n", PUBLIC_PREFIX, maif_hex(key->pk, 32, hex));
     rc = write_file_atomic(pubpath, line, 0644);
-    free(pubpath);
+    maif_free(pubpath);
     return rc;
 }
 

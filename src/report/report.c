@@ -3,6 +3,7 @@
  * and section names are static strings.
  */
 #include "report/report.h"
+#include "util/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@ struct maif_report {
     size_t errors;     /* findings with severity ERROR */
     int overflowed;    /* the "too-many" finding has been added */
     int unpinned_told; /* the "signer-not-pinned" info was added */
+    int oom;           /* an allocation failed: findings may be missing or spurious */
     int format;
     uint64_t blocks;
     struct {
@@ -28,25 +30,26 @@ struct maif_report {
 
 static const char oom_msg[] = "out of memory while recording findings";
 
-maif_report *maif_report_new(void) { return calloc(1, sizeof(maif_report)); }
+maif_report *maif_report_new(void) { return maif_calloc(1, sizeof(maif_report)); }
 
 void maif_report_free(maif_report *rep)
 {
     if (!rep) return;
     for (size_t i = 0; i < rep->nf; i++)
-        if (rep->f[i].message != oom_msg) free((char *)rep->f[i].message);
-    free(rep->f);
-    free(rep);
+        if (rep->f[i].message != oom_msg) maif_free((char *)rep->f[i].message);
+    maif_free(rep->f);
+    maif_free(rep);
 }
 
 static void push(maif_report *rep, maif_finding fd)
 {
     if (rep->nf == rep->cap) {
         size_t cap = rep->cap ? rep->cap * 2 : 16;
-        maif_finding *p = realloc(rep->f, cap * sizeof *p);
+        maif_finding *p = maif_realloc(rep->f, cap * sizeof *p);
         if (!p) {
-            if (fd.message != oom_msg) free((char *)fd.message);
+            if (fd.message != oom_msg) maif_free((char *)fd.message);
             rep->errors++;
+            rep->oom = 1;
             return;
         }
         rep->f = p;
@@ -64,7 +67,7 @@ void maif_report_add(maif_report *rep, int severity, const char *code, const cha
         if (severity == MAIF_SEV_ERROR) rep->errors++;
         if (!rep->overflowed) {
             rep->overflowed = 1;
-            char *m = strdup("too many findings; the rest are not listed");
+            char *m = maif_strdup("too many findings; the rest are not listed");
             push(rep, (maif_finding){MAIF_SEV_ERROR, "too-many", "file", -1, -1, m ? m : oom_msg});
         }
         return;
@@ -72,12 +75,14 @@ void maif_report_add(maif_report *rep, int severity, const char *code, const cha
     char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0) msg = NULL;
+    msg = maif_vasprintf(fmt, ap);
     va_end(ap);
+    if (!msg || strcmp(code, "memory") == 0 || strcmp(code, "no-memory") == 0) rep->oom = 1;
     push(rep, (maif_finding){severity, code, section, block, offset, msg ? msg : oom_msg});
 }
 
 void maif_report_set_format(maif_report *rep, int format) { rep->format = format; }
+int maif_report_oom(const maif_report *rep) { return rep->oom; }
 void maif_report_set_blocks(maif_report *rep, uint64_t n) { rep->blocks = n; }
 size_t maif_report_errors(const maif_report *rep) { return rep->errors; }
 

@@ -25,6 +25,10 @@ maif_report *maif_report_new(void);
 void maif_report_add(maif_report *rep, int severity, const char *code, const char *section, int64_t block,
                      int64_t offset, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 void maif_report_set_format(maif_report *rep, int format);
+/* 1 if an allocation failed while the report was made (a "memory" or
+ * "no-memory" finding, or one that could not be recorded): its verdict
+ * means nothing. */
+int maif_report_oom(const maif_report *rep);
 void maif_report_set_blocks(maif_report *rep, uint64_t n);
 /* Records a signer key seen in the file and checks it against opt's trusted
  * keys. Adds an error finding "untrusted-signer" when keys are pinned and

@@ -1,6 +1,7 @@
 /*
  * buf.c — growable byte buffer (see buf.h). Doubling growth, overflow checks.
  */
+#include "util/alloc.h"
 #include "util/buf.h"
 
 #include <stdarg.h>
@@ -17,7 +18,7 @@ int maif_buf_reserve(maif_buf *b, size_t extra)
     if (need <= b->cap) return MAIF_OK;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need) cap = cap > MAIF_BUF_MAX / 2 ? MAIF_BUF_MAX : cap * 2;
-    uint8_t *p = realloc(b->data, cap);
+    uint8_t *p = maif_realloc(b->data, cap);
     if (!p) return MAIF_ENOMEM;
     b->data = p;
     b->cap = cap;
@@ -55,7 +56,7 @@ int maif_buf_printf(maif_buf *b, const char *fmt, ...)
 
 void maif_buf_free(maif_buf *b)
 {
-    free(b->data);
+    maif_free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }

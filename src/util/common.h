@@ -69,9 +69,6 @@ int maif_set_err(char *buf, size_t cap, int code, const char *fmt, ...)
  * code. */
 int maif_set_last_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* fsync the directory holding path, so a new name in it is durable (best effort). */
-void maif_fsync_dir_of(const char *path);
-
 /* Microseconds since the epoch (CLOCK_REALTIME). */
 uint64_t maif_now_us(void);
 

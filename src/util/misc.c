@@ -3,12 +3,11 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "util/alloc.h"
 #include "util/common.h"
 
 unsigned maif_version(void) { return MAIF_VERSION_NUMBER; }
@@ -141,16 +140,4 @@ char *maif_type_fourcc(uint32_t type, char out[5])
     }
     out[4] = 0;
     return out;
-}
-
-void maif_fsync_dir_of(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy) return;
-    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    free(copy);
 }

@@ -21,6 +21,7 @@
  * NaN/Infinity, integers outside long long, reals that overflow a double,
  * lone surrogate escapes, duplicate keys (Python keeps the last one).
  */
+#include "util/alloc.h"
 #include "util/pyjson.h"
 
 #include <stdarg.h>
@@ -227,7 +228,7 @@ static int dump_object(const json_t *v, int style, int depth, maif_buf *out)
 {
     size_t n = json_object_size(v);
     if (n == 0) return maif_buf_puts(out, "{}");
-    kv *items = calloc(n, sizeof *items);
+    kv *items = maif_calloc(n, sizeof *items);
     if (!items) return MAIF_ENOMEM;
     size_t i = 0;
     /* json_object_iter takes a non-const object but does not modify it. */
@@ -249,7 +250,7 @@ static int dump_object(const json_t *v, int style, int depth, maif_buf *out)
         if (!rc) rc = dump_value(items[i].value, style, depth, out);
     }
     if (!rc) rc = maif_buf_putc(out, '}');
-    free(items);
+    maif_free(items);
     return rc;
 }
 
@@ -315,10 +316,16 @@ int maif_json_canonicalize(const char *text, size_t n, int style, maif_buf *out,
         return MAIF_EINVAL;
     }
     json_error_t je;
+    unsigned long fails = maif_alloc_failures();
     /* No JSON_DECODE_ANY and no JSON_DISABLE_EOF_CHECK: the text must be one
      * array or object and nothing but whitespace may follow it. */
     json_t *v = json_loadb(text ? text : "", n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!v) {
+        /* jansson may report a failed allocation as a syntax error */
+        if (json_error_code(&je) == json_error_out_of_memory || maif_alloc_failures() != fails) {
+            set_err(err, errcap, "out of memory");
+            return MAIF_ENOMEM;
+        }
         set_err(err, errcap, "line %d column %d: %s", je.line, je.column, je.text);
         return MAIF_EJSON;
     }

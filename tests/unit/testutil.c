@@ -210,3 +210,62 @@ maif_options *tu_verify_options(const void *keys, size_t nkeys, unsigned threads
     assert_int_equal(maif_options_set(o, MAIF_OPT_THREADS, threads), MAIF_OK);
     return o;
 }
+
+/* ---- Nth-failure allocator: counters are atomic, the writer's helper
+ * threads allocate too */
+static uint64_t ta_count, ta_nth;
+static int ta_persist, ta_fired;
+
+static int ta_fail_now(void)
+{
+    uint64_t n = __atomic_add_fetch(&ta_count, 1, __ATOMIC_SEQ_CST);
+    uint64_t nth = __atomic_load_n(&ta_nth, __ATOMIC_SEQ_CST);
+    if (nth && (n == nth || (ta_persist && n > nth))) {
+        __atomic_store_n(&ta_fired, 1, __ATOMIC_SEQ_CST);
+        return 1;
+    }
+    return 0;
+}
+
+static void *ta_malloc(void *user, size_t n)
+{
+    (void)user;
+    return ta_fail_now() ? NULL : malloc(n);
+}
+
+static void *ta_realloc(void *user, void *p, size_t n)
+{
+    (void)user;
+    return ta_fail_now() ? NULL : realloc(p, n);
+}
+
+static void ta_free(void *user, void *p)
+{
+    (void)user;
+    free(p);
+}
+
+void tu_alloc_install(void)
+{
+    static const maif_allocator a = {ta_malloc, ta_realloc, ta_free, NULL};
+    tu_alloc_fail(0, 0);
+    (void)!maif_allocator_set(&a);
+}
+
+void tu_alloc_uninstall(void)
+{
+    tu_alloc_fail(0, 0);
+    (void)!maif_allocator_set(NULL);
+}
+
+void tu_alloc_fail(uint64_t n, int persist)
+{
+    __atomic_store_n(&ta_nth, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&ta_count, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&ta_fired, 0, __ATOMIC_SEQ_CST);
+    ta_persist = persist;
+    __atomic_store_n(&ta_nth, n, __ATOMIC_SEQ_CST);
+}
+
+uint64_t tu_alloc_count(void) { return __atomic_load_n(&ta_count, __ATOMIC_SEQ_CST); }
+int tu_alloc_fired(void) { return __atomic_load_n(&ta_fired, __ATOMIC_SEQ_CST); }

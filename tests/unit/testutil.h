@@ -62,4 +62,16 @@ void tu_assert_verifies_clean(const char *path);
 /* Appends a block (meta may be NULL) and asserts it was accepted. */
 void tu_add_simple(maif_writer *w, uint32_t type, const void *p, size_t n, const char *meta, uint8_t id[16]);
 
+/* An Nth-failure allocator (SQLite's test_malloc.c model), installed with
+ * maif_allocator_set: tu_alloc_fail(n, persist) makes allocation number n
+ * (1-based, counted from this call) fail, and every later one with
+ * persist; n = 0 fails none. It sits on malloc/realloc/free, so memory
+ * from before the install may be freed through it. */
+void tu_alloc_install(void);
+void tu_alloc_uninstall(void);
+void tu_alloc_fail(uint64_t n, int persist);
+/* Allocations since the last tu_alloc_fail; 1 once the armed one failed. */
+uint64_t tu_alloc_count(void);
+int tu_alloc_fired(void);
+
 #endif

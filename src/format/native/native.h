@@ -239,6 +239,13 @@ unsigned nat_writer_flags(const maif_options *opt);
 /* header_json is the file header's metadata (canonical JSON, may be NULL). */
 int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *header_json,
                       uint64_t created_us, unsigned flags);
+/* create flag: leave the new file unnamed (a process that dies leaves
+ * nothing) until nat_writer_publish gives it its name. */
+#define NAT_W_UNPUBLISHED 0x100u
+/* Names a writer created with NAT_W_UNPUBLISHED: path replaced if it
+ * exists (MAIF_W_OVERWRITE in flags) or MAIF_EEXIST; then syncs the
+ * directory. */
+int nat_writer_publish(maif_writer *w, unsigned flags);
 /* *cut receives the torn bytes removed; err gets a message. key may be NULL
  * only for a writer that will be closed without committing (recovery). */
 int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags, uint64_t *cut,

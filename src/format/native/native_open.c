@@ -2,8 +2,8 @@
  * native_open.c — the native writer's lifecycle: create, open, recover and
  * close.
  *
- * Creating writes the header and a first commit to a temporary file and
- * links it into place, so an artifact is never visible half made. Opening
+ * Creating writes the header and a first commit to a new unnamed file
+ * (io.h: open_temp) and links it into place, so an artifact is never visible half made. Opening
  * takes the lock, checks the file through the same committed view the
  * reader uses, cuts a torn tail (or refuses one that is damaged rather than
  * torn) and loads the last commit's state into the handle; recovery is an
@@ -14,19 +14,16 @@
  * unfinished batch.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "format/native/native.h"
 #include "format/native/native_writer.h"
+#include "io/io.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/common.h"
 #include "util/options.h"
@@ -36,12 +33,12 @@ static const uint8_t zero_pad[8];
 
 static maif_writer *writer_alloc(const char *path, const maif_key *key, unsigned flags)
 {
-    maif_writer *w = calloc(1, sizeof *w);
+    maif_writer *w = maif_calloc(1, sizeof *w);
     if (!w) return NULL;
-    w->fd = -1;
-    w->path = strdup(path);
+    w->io = maif_io_default();
+    w->path = maif_strdup(path);
     if (!w->path) {
-        free(w);
+        maif_free(w);
         return NULL;
     }
     w->key = key;
@@ -55,22 +52,27 @@ int maif_writer_close(maif_writer *w)
 {
     if (!w) return MAIF_OK;
     int rc = MAIF_OK;
-    if (!w->dead && (w->pend.len || w->bor.len || w->hpend.len || w->wbuf_off > w->c_end || w->wbuf.len))
+    if (w->dead) nat_writer_cut_uncommitted(w); /* a failed batch gives its space back */
+    else if (w->pend.len || w->bor.len || w->hpend.len || w->wbuf_off > w->c_end || w->wbuf.len)
         rc = maif_writer_rollback(w);
     nat_writer_stop_hasher(w); /* before wbuf goes: the helper may still be reading it */
-    if (w->fd >= 0 && close(w->fd) != 0 && rc == MAIF_OK)
-        rc = maif_set_last_err(MAIF_EIO, "%s: close: %s", w->path, strerror(errno));
+    if (w->f) {
+        int e = w->io->close(w->f); /* also releases the lock; an unpublished file vanishes */
+        if (e && rc == MAIF_OK)
+            rc = maif_set_last_err(maif_io_code(e) == MAIF_ENOMEM ? MAIF_ENOMEM : MAIF_EIO, "%s: close: %s", w->path,
+                                   strerror(e));
+    }
     maif_buf_free(&w->pend);
     maif_buf_free(&w->wbuf);
     maif_buf_free(&w->meta);
     maif_buf_free(&w->hpend);
     nat_writer_bor_release(w);
-    free(w->arena);
+    maif_free(w->arena);
     maif_buf_free(&w->bor);
     maif_buf_free(&w->bor_em);
     maif_buf_free(&w->rebuild);
-    free(w->path);
-    free(w);
+    maif_free(w->path);
+    maif_free(w);
     return rc;
 }
 
@@ -94,34 +96,37 @@ static int build_header(maif_buf *out, const char *header_json, uint64_t created
     return rc;
 }
 
+int nat_writer_publish(maif_writer *w, unsigned flags)
+{
+    if (!w || !w->unpublished) return MAIF_EINVAL;
+    int e = w->io->publish(w->f, w->path, (flags & MAIF_W_OVERWRITE) != 0);
+    if (e == EEXIST) return nat_writer_fail(w, MAIF_EEXIST, "%s: file exists", w->path);
+    if (e) return nat_writer_fail(w, maif_io_code(e), "%s: cannot create: %s", w->path, strerror(e));
+    w->unpublished = 0;
+    (void)w->io->sync_dir(w->io, w->path); /* the new name survives a power cut too */
+    return MAIF_OK;
+}
+
 int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *header_json,
                       uint64_t created_us, unsigned flags)
 {
     if (!out || !path || !key) return maif_set_last_err(MAIF_EINVAL, "maif_writer_create: NULL argument");
     *out = NULL;
     if (maif_crypto_init()) return maif_set_last_err(MAIF_ENOMEM, "crypto initialisation failed");
-    maif_writer *w = writer_alloc(path, key, flags);
+    maif_writer *w = writer_alloc(path, key, flags & ~NAT_W_UNPUBLISHED);
     if (!w) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
-    char *tmp = NULL;
-    int rc = MAIF_OK;
-    if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0) {
-        tmp = NULL;
-        rc = MAIF_ENOMEM;
+    /* The new file has no name (or a temporary one) until its first commit
+     * is on disk, so an artifact is never visible half made. */
+    int e = w->io->open_temp(w->io, path, &w->f), rc = MAIF_OK;
+    if (e) {
+        rc = nat_writer_fail(w, maif_io_code(e), "%s: cannot create: %s", path, strerror(e));
         goto out;
     }
-    w->fd = mkstemp(tmp);
-    if (w->fd < 0) {
-        rc = nat_writer_fail(w, errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO, "%s: cannot create: %s", path,
-                             strerror(errno));
-        free(tmp);
-        tmp = NULL;
-        goto out;
-    }
-    fchmod(w->fd, 0644);
-    flock(w->fd, LOCK_EX | LOCK_NB);
+    w->unpublished = 1;
+    (void)w->io->lock(w->f, 1); /* a new file: nobody else can hold it */
     rc = build_header(&w->wbuf, header_json, created_us ? created_us : maif_now_us());
     if (rc) {
-        nat_writer_fail(w, rc, "%s: header metadata too large", path);
+        nat_writer_fail(w, rc, rc == MAIF_ENOMEM ? "%s: out of memory" : "%s: header metadata too large", path);
         goto out;
     }
     maif_sha256(w->wbuf.data, w->wbuf.len, w->chain);
@@ -131,23 +136,12 @@ int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, 
     memcpy(w->c_chain, w->chain, 32);
     /* The first commit makes the empty artifact valid on its own. */
     if ((rc = maif_writer_commit(w))) goto out;
-    if (fsync(w->fd) != 0) {
-        rc = nat_writer_io_fail(w, "fsync");
+    if ((e = w->io->sync(w->f, MAIF_IO_SYNC_FULL))) {
+        rc = nat_writer_io_fail(w, "fsync", e);
         goto out;
     }
-    if (flags & MAIF_W_OVERWRITE) {
-        if (rename(tmp, path) != 0) rc = nat_writer_fail(w, MAIF_EIO, "%s: cannot create: %s", path, strerror(errno));
-    } else if (link(tmp, path) != 0) {
-        rc = errno == EEXIST ? nat_writer_fail(w, MAIF_EEXIST, "%s: file exists", path)
-                             : nat_writer_fail(w, errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO,
-                                               "%s: cannot create: %s", path, strerror(errno));
-    } else {
-        unlink(tmp);
-    }
-    if (rc == MAIF_OK) maif_fsync_dir_of(path); /* the new name survives a power cut too */
+    if (!(flags & NAT_W_UNPUBLISHED)) rc = nat_writer_publish(w, flags);
 out:
-    if (rc && tmp) unlink(tmp);
-    free(tmp);
     if (rc) {
         maif_set_last_err(rc, "%s", w->err[0] ? w->err : maif_strerror(rc));
         maif_writer_close(w);
@@ -170,23 +164,40 @@ int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
     unsigned flags = nat_writer_flags(opt) & (MAIF_W_OVERWRITE | MAIF_W_DURABLE);
     json_t *o = json_object();
     if (!o) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
-    if (agent_id && json_object_set_new(o, "agent", json_string(agent_id)) != 0) {
+    /* unchecked here: json_string's NULL would not say whether the UTF-8
+     * was bad or memory short; the dump below checks the UTF-8 */
+    if ((agent_id && json_object_set_new_nocheck(o, "agent", json_string_nocheck(agent_id)) != 0) ||
+        json_object_set_new_nocheck(o, "created_by", json_string_nocheck("maif-c/" MAIF_VERSION_STRING)) != 0) {
         json_decref(o);
-        return maif_set_last_err(MAIF_EINVAL, "agent id is not valid UTF-8");
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     }
-    json_object_set_new(o, "created_by", json_string("maif-c/" MAIF_VERSION_STRING));
     maif_buf b = {0};
     int rc = maif_json_dump(o, MAIF_JSON_COMPACT, &b);
     json_decref(o);
     if (rc) {
         maif_buf_free(&b);
+        if (rc == MAIF_EJSON) return maif_set_last_err(MAIF_EINVAL, "agent id is not valid UTF-8");
         return maif_set_last_err(rc, "cannot encode the header metadata");
     }
     char *js = maif_buf_steal(&b, NULL);
     if (!js) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     rc = nat_writer_create(out, path, key, js, 0, flags);
-    free(js);
+    maif_free(js);
     return rc;
+}
+
+static int open_fail(maif_writer *w, char *err, size_t errcap, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int open_fail(maif_writer *w, char *err, size_t errcap, int code, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    maif_set_err(err, errcap, code, "%s: %s", w->path, msg);
+    maif_writer_close(w);
+    return code;
 }
 
 int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags, uint64_t *cut,
@@ -196,48 +207,34 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
     *out = NULL;
     if (cut) *cut = 0;
     if (maif_crypto_init()) return MAIF_ENOMEM;
-    int fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return maif_set_err(err, errcap, errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO, "%s: %s", path,
-                            strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        return maif_set_err(err, errcap, MAIF_ELOCKED, "%s: another writer has the artifact open", path);
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return maif_set_err(err, errcap, MAIF_EIO, "%s: %s", path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return maif_set_err(err, errcap, MAIF_EIO, "%s: not a regular file", path);
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    if (size < NAT_FIXED_HEADER) {
-        close(fd);
-        return maif_set_err(err, errcap, MAIF_EFORMAT, "%s: not a maif artifact (too short)", path);
-    }
-    void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED) {
-        close(fd);
-        return maif_set_err(err, errcap, MAIF_EIO, "%s: mmap: %s", path, strerror(errno));
-    }
+    maif_writer *w = writer_alloc(path, key, flags);
+    if (!w) return maif_set_err(err, errcap, MAIF_ENOMEM, "%s: out of memory", path);
+    const maif_io *io = w->io;
+    int e = io->open(io, path, MAIF_IO_RDWR, &w->f);
+    if (e) return open_fail(w, err, errcap, maif_io_code(e), "%s", strerror(e));
+    if ((e = io->lock(w->f, 1)))
+        return e == EWOULDBLOCK ? open_fail(w, err, errcap, MAIF_ELOCKED, "another writer has the artifact open")
+                                : open_fail(w, err, errcap, MAIF_EIO, "lock: %s", strerror(e));
+    uint64_t size = 0, allocated = 0;
+    if ((e = io->size(w->f, &size, &allocated)))
+        return open_fail(w, err, errcap, e == ESPIPE ? MAIF_EIO : maif_io_code(e), "%s",
+                         e == ESPIPE ? "not a regular file" : strerror(e));
+    if (size < NAT_FIXED_HEADER) return open_fail(w, err, errcap, MAIF_EFORMAT, "not a maif artifact (too short)");
+    const void *map = NULL;
+    if ((e = io->map(w->f, size, 0, &map)))
+        return open_fail(w, err, errcap, e == ENOMEM ? MAIF_ENOMEM : MAIF_EIO, "mmap: %s", strerror(e));
     const uint8_t *base = map;
-    int rc;
     if (!nat_detect(base, (size_t)size)) {
         int is_v21 = size >= 8 && memcmp(base, "MAIF", 4) == 0; /* before the unmap */
-        munmap(map, (size_t)size);
-        close(fd);
+        io->unmap(io, map, size);
         if (is_v21)
-            return maif_set_err(err, errcap, MAIF_EUNSUPPORTED,
-                                "%s: a MAIF 2.1 file cannot be appended to; convert it to native first", path);
-        return maif_set_err(err, errcap, MAIF_EFORMAT, "%s: not a maif artifact", path);
+            return open_fail(w, err, errcap, MAIF_EUNSUPPORTED,
+                             "a MAIF 2.1 file cannot be appended to; convert it to native first");
+        return open_fail(w, err, errcap, MAIF_EFORMAT, "not a maif artifact");
     }
     nat_view v;
     char verr[300];
-    rc = nat_view_open(&v, base, size, verr, sizeof verr);
+    int rc = nat_view_open(&v, base, size, verr, sizeof verr);
     if (rc == MAIF_OK && rd16le(base + NH_WRITE_VER) > NAT_WRITE_VERSION)
         rc = maif_set_err(verr, sizeof verr, MAIF_EVERSION, "file needs writer version %u",
                           rd16le(base + NH_WRITE_VER));
@@ -246,20 +243,19 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
                           "%llu bytes after the last commit (offset %llu) are damaged, not a torn write; "
                           "`maif recover --force` discards them",
                           (unsigned long long)v.torn, (unsigned long long)v.committed);
-    maif_writer *w = NULL;
-    if (rc == MAIF_OK && !(w = writer_alloc(path, key, flags))) rc = MAIF_ENOMEM;
     if (rc == MAIF_OK && nat_merkle_load(&w->c_merkle, v.last.blocks, (const uint8_t(*)[32])v.last.frontier,
                                          v.last.nfrontier) != 0)
         rc = maif_set_err(verr, sizeof verr, MAIF_EFORMAT, "last commit: Merkle frontier does not match its block count");
     if (rc == MAIF_OK && v.scanned) {
         /* The stored index could not be trusted: rewrite it whole at the next commit. */
         w->rebuild_index = 1;
-        if (maif_buf_reserve(&w->rebuild, (size_t)v.last.blocks * 8 + 1)) rc = MAIF_ENOMEM;
+        if (maif_buf_reserve(&w->rebuild, (size_t)v.last.blocks * 8 + 1))
+            rc = maif_set_err(verr, sizeof verr, MAIF_ENOMEM, "out of memory");
         else maif_buf_append(&w->rebuild, v.offsets, (size_t)v.last.blocks * 8);
     }
     if (rc == MAIF_OK && v.torn) {
-        if (ftruncate(fd, (off_t)v.committed) != 0 || fsync(fd) != 0)
-            rc = maif_set_err(verr, sizeof verr, MAIF_EIO, "cannot cut the torn tail: %s", strerror(errno));
+        if ((e = io->truncate(w->f, v.committed)) || (e = io->sync(w->f, MAIF_IO_SYNC_FULL)))
+            rc = maif_set_err(verr, sizeof verr, MAIF_EIO, "cannot cut the torn tail: %s", strerror(e));
         else if (cut)
             *cut = v.torn;
     } else if (rc == MAIF_OK) {
@@ -267,10 +263,9 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
          * native_write.c: drain) and writing it leaves blocks past the end
          * of the file; truncating to the same size gives them back. */
         uint64_t slack = size / 256 > (1u << 20) ? size / 256 : (1u << 20);
-        if ((uint64_t)st.st_blocks * 512 > size + slack) (void)!ftruncate(fd, (off_t)size);
+        if (allocated > size + slack) (void)io->truncate(w->f, size);
     }
     if (rc == MAIF_OK) {
-        w->fd = fd;
         w->c_end = w->pos = w->wbuf_off = v.committed;
         w->c_blocks = v.last.blocks;
         w->c_seq_next = v.last.seq + 1;
@@ -282,15 +277,8 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
         memcpy(w->seg, v.last.seg, sizeof w->seg);
     }
     nat_view_free(&v);
-    munmap(map, (size_t)size);
-    if (rc) {
-        if (w) {
-            w->fd = -1;
-            maif_writer_close(w);
-        }
-        close(fd);
-        return maif_set_err(err, errcap, rc, "%s: %s", path, verr);
-    }
+    io->unmap(io, map, size);
+    if (rc) return open_fail(w, err, errcap, rc, "%s", verr);
     *out = w;
     return MAIF_OK;
 }

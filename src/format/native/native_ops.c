@@ -20,6 +20,7 @@
 
 #include "format/format.h"
 #include "format/native/native.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/common.h"
 #include "util/pyjson.h"
@@ -43,7 +44,7 @@ static void header_meta(nat_state *s)
     json_t *o = json_loadb(h->meta, h->meta_size, JSON_REJECT_DUPLICATES, NULL);
     if (!o) return;
     const char *a = json_string_value(json_object_get(o, "agent"));
-    if (a) s->agent = strdup(a);
+    if (a) s->agent = maif_strdup(a);
     json_t *cf = json_object_get(o, "converted_from");
     if (cf) {
         maif_buf b = {0};
@@ -58,22 +59,22 @@ static void nat_ops_close(void *state)
     nat_state *s = state;
     if (!s) return;
     nat_view_free(&s->v);
-    free(s->agent);
-    free(s->converted_from);
-    free(atomic_load_explicit(&s->recs, memory_order_relaxed));
+    maif_free(s->agent);
+    maif_free(s->converted_from);
+    maif_free(atomic_load_explicit(&s->recs, memory_order_relaxed));
     pthread_mutex_destroy(&s->recs_lock);
-    free(s);
+    maif_free(s);
 }
 
 static int nat_ops_open(void **state, const uint8_t *base, uint64_t size, char *err, size_t errcap)
 {
-    nat_state *s = calloc(1, sizeof *s);
+    nat_state *s = maif_calloc(1, sizeof *s);
     if (!s) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
     s->base = base;
     s->size = size;
     int rc = nat_view_open(&s->v, base, size, err, errcap);
     if (rc) {
-        free(s);
+        maif_free(s);
         return rc;
     }
     pthread_mutex_init(&s->recs_lock, NULL);
@@ -117,20 +118,20 @@ static int nat_ops_info(const void *state, maif_info *out)
 static int build_records(nat_state *s, char *err, size_t errcap)
 {
     uint64_t cap = 64, n = 0, blocks = 0;
-    maif_record *recs = malloc(cap * sizeof *recs);
+    maif_record *recs = maif_malloc(cap * sizeof *recs);
     if (!recs) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
     uint64_t off = s->v.hdr.header_size;
     while (off < s->v.committed) {
         nat_rec rec;
         int torn;
         if (nat_rec_parse(s->base, s->v.committed, off, &rec, &torn, err, errcap) != MAIF_OK) {
-            free(recs);
+            maif_free(recs);
             return MAIF_EFORMAT;
         }
         if (n == cap) {
-            maif_record *p = realloc(recs, 2 * cap * sizeof *recs);
+            maif_record *p = maif_realloc(recs, 2 * cap * sizeof *recs);
             if (!p) {
-                free(recs);
+                maif_free(recs);
                 return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
             }
             recs = p;
@@ -212,19 +213,13 @@ static int nat_ops_write_from(const maif_block_source *src, const char *out_path
     char *hj = NULL;
     int rc = header_json(src, &hj);
     if (rc) return maif_set_err(err, cap, rc, "cannot encode the header");
-    char *tmp = NULL;
-    if (asprintf(&tmp, "%s.converting", out_path) < 0) {
-        free(hj);
-        return MAIF_ENOMEM;
-    }
+    /* The output has no name until it is complete (io.h: open_temp), so a
+     * conversion that fails or is killed leaves nothing behind. */
     maif_writer *w = NULL;
-    rc = nat_writer_create(&w, tmp, key, hj, src->info->created_us, MAIF_W_OVERWRITE | MAIF_W_DURABLE);
-    free(hj);
-    if (rc) {
-        maif_set_err(err, cap, rc, "%s: %s", out_path, maif_last_errmsg());
-        free(tmp);
-        return rc;
-    }
+    rc = nat_writer_create(&w, out_path, key, hj, src->info->created_us,
+                           MAIF_W_OVERWRITE | MAIF_W_DURABLE | NAT_W_UNPUBLISHED);
+    maif_free(hj);
+    if (rc) return maif_set_err(err, cap, rc, "%s", maif_last_errmsg());
     for (uint64_t i = 0; i < src->count && rc == MAIF_OK; i++) {
         maif_block b;
         if ((rc = src->block(src->ctx, i, &b))) {
@@ -238,12 +233,10 @@ static int nat_ops_write_from(const maif_block_source *src, const char *out_path
             maif_set_err(err, cap, rc, "block %llu: %s", (unsigned long long)i, maif_writer_errmsg(w));
     }
     if (rc == MAIF_OK && (rc = maif_writer_commit(w))) maif_set_err(err, cap, rc, "%s", maif_writer_errmsg(w));
+    if (rc == MAIF_OK && (rc = nat_writer_publish(w, MAIF_W_OVERWRITE)))
+        maif_set_err(err, cap, rc, "%s", maif_writer_errmsg(w));
     int crc = maif_writer_close(w);
-    if (rc == MAIF_OK && crc) rc = maif_set_err(err, cap, crc, "%s: close failed", tmp);
-    if (rc == MAIF_OK && rename(tmp, out_path) != 0) rc = maif_set_err(err, cap, MAIF_EIO, "%s: rename failed", out_path);
-    if (rc == MAIF_OK) maif_fsync_dir_of(out_path);
-    if (rc) unlink(tmp);
-    free(tmp);
+    if (rc == MAIF_OK && crc) rc = maif_set_err(err, cap, crc, "%s: close failed", out_path);
     return rc;
 }
 

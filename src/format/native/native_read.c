@@ -14,6 +14,7 @@
 
 #include "crypto/crypto.h"
 #include "format/native/native.h"
+#include "util/alloc.h"
 #include "util/common.h"
 
 /* Reads the head (first, count) of the index record at off, which must be
@@ -100,9 +101,9 @@ static int open_by_scan(nat_view *v, const uint8_t *base, uint64_t size, char *e
         if (memcmp(r.tag, NAT_TAG_BLOCK, 4) == 0) {
             if (nblocks == cap) {
                 uint64_t ncap = cap ? cap * 2 : 1024;
-                uint64_t *p = realloc(offs, ncap * sizeof *offs);
+                uint64_t *p = maif_realloc(offs, ncap * sizeof *offs);
                 if (!p) {
-                    free(offs);
+                    maif_free(offs);
                     return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory while scanning");
                 }
                 offs = p;
@@ -124,7 +125,7 @@ static int open_by_scan(nat_view *v, const uint8_t *base, uint64_t size, char *e
         off = r.end;
     }
     if (!have_commit) {
-        free(offs);
+        maif_free(offs);
         return maif_set_err(err, errcap, MAIF_EFORMAT, "no valid commit found (file damaged before its first commit)");
     }
     v->offsets = offs;
@@ -146,7 +147,7 @@ int nat_view_open(nat_view *v, const uint8_t *base, uint64_t size, char *err, si
 
 void nat_view_free(nat_view *v)
 {
-    free(v->offsets);
+    maif_free(v->offsets);
     v->offsets = NULL;
 }
 

@@ -21,6 +21,7 @@
 
 #include "crypto/crypto.h"
 #include "format/native/native.h"
+#include "util/alloc.h"
 #include "util/common.h"
 #include "util/pool.h"
 #include "util/pyjson.h"
@@ -63,7 +64,7 @@ static int grow(void **p, uint64_t *cap, uint64_t n, size_t elem)
 {
     if (n < *cap) return 0;
     uint64_t nc = *cap ? *cap * 2 : 256;
-    void *q = realloc(*p, nc * elem);
+    void *q = maif_realloc(*p, nc * elem);
     if (!q) return -1;
     *p = q;
     *cap = nc;
@@ -433,8 +434,8 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
                             (unsigned long long)uncommitted, (unsigned long long)st.last_commit_end);
     }
     maif_report_set_blocks(rep, st.committed_blocks);
-    free(st.offs);
-    free(st.jobs);
-    free(st.idx);
+    maif_free(st.offs);
+    maif_free(st.jobs);
+    maif_free(st.idx);
     maif_buf_free(&st.scratch);
 }

@@ -2,11 +2,13 @@
  * native_write.c — the append-only writer.
  *
  * Blocks of a batch are serialised into a user-space buffer and written in
- * large sequential pwrite()s; payloads of 256 KiB or more go straight from
- * the caller's memory to the file. Nothing of a batch is visible until its
- * commit record (which ends with the tail that readers look for) is
- * written: a crash before that leaves a torn tail that the next open cuts
- * off; rollback truncates the file back to the last commit.
+ * large sequential positioned writes (through the I/O methods of src/io:
+ * one indirect call per write, no extra copy); payloads of 256 KiB or more
+ * go straight from the caller's memory to the file. Nothing of a batch is
+ * visible until its commit record (which ends with the tail that readers
+ * look for) is written: a crash before that leaves a torn tail that the
+ * next open cuts off; rollback truncates the file back to the last commit, and so does
+ * close after an I/O error killed the writer (nat_writer_cut_uncommitted).
  *
  * Durable commits sync twice: once for the batch and its index, once for
  * the commit record, so a power cut can never leave a commit that points at
@@ -35,6 +37,7 @@
 #include "util/buf.h"
 #include "util/common.h"
 #include "crypto/hasher.h"
+#include "util/alloc.h"
 #include "util/pool.h"
 #include "util/pyjson.h"
 
@@ -48,7 +51,7 @@ static const uint8_t zero_pad[8];
 
 /* A payload written by a helper thread while the writer hashes it. */
 typedef struct payload_job {
-    int fd;
+    maif_io_file *f;
     const void *data;
     size_t size;
     uint64_t off;
@@ -64,36 +67,36 @@ int nat_writer_fail(maif_writer *w, int code, const char *fmt, ...)
     return maif_set_last_err(code, "%s", w->err); /* one error channel (maif.h) */
 }
 
-int nat_writer_io_fail(maif_writer *w, const char *what)
+int nat_writer_io_fail(maif_writer *w, const char *what, int e)
 {
     w->dead = 1;
-    return nat_writer_fail(w, MAIF_EIO, "%s: %s: %s", w->path, what, strerror(errno ? errno : EIO));
+    if (!e) e = EIO;
+    return nat_writer_fail(w, e == ENOMEM ? MAIF_ENOMEM : MAIF_EIO, "%s: %s: %s", w->path, what, strerror(e));
 }
 
-static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+void nat_writer_cut_uncommitted(maif_writer *w)
 {
-    const uint8_t *b = p;
-    while (n) {
-        ssize_t k = pwrite(fd, b, n > (1u << 30) ? (1u << 30) : n, (off_t)off);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        if (k == 0) {
-            errno = ENOSPC;
-            return -1;
-        }
-        b += k;
-        n -= (size_t)k;
-        off += (uint64_t)k;
-    }
-    return 0;
+    if (!w->f) return;
+    if (w->hpend.len) maif_hasher_wait(w->hasher); /* its jobs read wbuf */
+    w->hpend.len = 0;
+    w->wbuf.len = 0;
+    /* always: even at the committed size, a cut gives back the space that
+     * drain reserved past the end (allocate, KEEP_SIZE) */
+    (void)w->io->truncate(w->f, w->c_end);
+    w->wbuf_off = w->pos = w->c_end;
+    w->pend.len = 0;
+    nat_writer_bor_release(w);
+}
+
+static int write_at(maif_writer *w, const void *p, size_t n, uint64_t off)
+{
+    return w->io->write(w->f, p, n, off);
 }
 
 static void *payload_write(void *arg)
 {
     payload_job *j = arg;
-    if (pwrite_all(j->fd, j->data, j->size, j->off) != 0) j->err = errno ? errno : EIO;
+    j->err = j->f->io->write(j->f, j->data, j->size, j->off);
     return NULL;
 }
 
@@ -155,7 +158,8 @@ static int flush(maif_writer *w)
 {
     settle(w);
     if (w->wbuf.len == 0) return MAIF_OK;
-    if (pwrite_all(w->fd, w->wbuf.data, w->wbuf.len, w->wbuf_off) != 0) return nat_writer_io_fail(w, "write");
+    int e = write_at(w, w->wbuf.data, w->wbuf.len, w->wbuf_off);
+    if (e) return nat_writer_io_fail(w, "write", e);
     w->wbuf_off += w->wbuf.len;
     w->wbuf.len = 0;
     return MAIF_OK;
@@ -163,7 +167,8 @@ static int flush(maif_writer *w)
 
 static int sync_file(maif_writer *w)
 {
-    if (fdatasync(w->fd) != 0) return nat_writer_io_fail(w, "fdatasync");
+    int e = w->io->sync(w->f, MAIF_IO_SYNC_DATA);
+    if (e) return nat_writer_io_fail(w, "fdatasync", e);
     return MAIF_OK;
 }
 
@@ -190,16 +195,13 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
         uint64_t h0 = NAT_REC_HEADER + (uint64_t)ext_size + meta_size;
         int rc = flush(w);
         if (rc) return rc;
-        payload_job job = {w->fd, payload, (size_t)psize, w->pos + align8(h0), 0};
+        payload_job job = {w->f, payload, (size_t)psize, w->pos + align8(h0), 0};
         pthread_t t;
         int threaded = pthread_create(&t, NULL, payload_write, &job) == 0;
         if (!threaded) payload_write(&job);
         maif_sha256(payload, (size_t)psize, hdr + NR_CONTENT_HASH);
         if (threaded) pthread_join(t, NULL);
-        if (job.err) {
-            errno = job.err;
-            return nat_writer_io_fail(w, "write");
-        }
+        if (job.err) return nat_writer_io_fail(w, "write", job.err);
         written = 1;
     } else if (done == HASH_BOTH && !defer) {
         maif_sha256(payload, (size_t)psize, hdr + NR_CONTENT_HASH);
@@ -225,7 +227,8 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
     uint64_t poff = w->pos + head + pad1;
     if (psize >= DIRECT_MIN) {
         if ((rc = flush(w))) return rc;
-        if (!written && pwrite_all(w->fd, payload, (size_t)psize, poff) != 0) return nat_writer_io_fail(w, "write");
+        int e = written ? 0 : write_at(w, payload, (size_t)psize, poff);
+        if (e) return nat_writer_io_fail(w, "write", e);
         w->wbuf_off = poff + psize;
     } else {
         size_t at = w->wbuf.len;
@@ -276,7 +279,7 @@ typedef struct borrowed {
 } borrowed;
 
 typedef struct drain_ctx {
-    int fd;
+    maif_io_file *f;
     borrowed *b;
     size_t n;
     int err; /* errno of a failed write, or 0; only item 0 sets it */
@@ -294,9 +297,10 @@ static void drain_work(void *ctx, uint64_t i, void *scratch)
         for (size_t k = 0; k < c->n; k++) {
             borrowed *b = &c->b[k];
             uint64_t pad = align8(b->size) - b->size;
-            if (pwrite_all(c->fd, b->payload, (size_t)b->size, b->poff) != 0 ||
-                (pad && pwrite_all(c->fd, zero_pad, (size_t)pad, b->poff + b->size) != 0)) {
-                c->err = errno ? errno : EIO;
+            int e = c->f->io->write(c->f, b->payload, (size_t)b->size, b->poff);
+            if (!e && pad) e = c->f->io->write(c->f, zero_pad, (size_t)pad, b->poff + b->size);
+            if (e) {
+                c->err = e;
                 return;
             }
         }
@@ -325,7 +329,7 @@ static int drain(maif_writer *w)
     if (n == 0) return MAIF_OK;
     settle(w);
     borrowed *bs = (borrowed *)w->bor.data;
-    drain_ctx c = {w->fd, bs, n, 0};
+    drain_ctx c = {w->f, bs, n, 0};
     unsigned threads = 1;
     if (w->bor_bytes >= PIPELINE_MIN) {
         threads = maif_pool_cpus();
@@ -333,16 +337,15 @@ static int drain(maif_writer *w)
          * reservation during the writes. All of it is written below, so
          * nothing stays reserved past the end of the file; a filesystem
          * that refuses just gets the plain writes. */
-        (void)!fallocate(w->fd, FALLOC_FL_KEEP_SIZE, (off_t)bs[0].off, (off_t)(w->pos - bs[0].off));
+        (void)w->io->allocate(w->f, bs[0].off, w->pos - bs[0].off);
     }
     maif_pool_run(threads, (uint64_t)n + 1, drain_work, &c, NULL, 0);
     if (c.err) {
-        errno = c.err;
         nat_writer_bor_release(w);
-        return nat_writer_io_fail(w, "write");
+        return nat_writer_io_fail(w, "write", c.err);
     }
     maif_buf head = {0};
-    int rc = MAIF_OK;
+    int rc = MAIF_OK, e;
     for (size_t k = 0; k < n && rc == MAIF_OK; k++) {
         borrowed *b = &bs[k];
         const uint8_t *ext = w->bor_em.data + b->em_off, *meta = ext + b->ext_size;
@@ -352,8 +355,8 @@ static int drain(maif_writer *w)
             maif_buf_append(&head, meta, b->meta_size) ||
             maif_buf_append(&head, zero_pad, (size_t)(b->poff - b->off - head.len)))
             rc = nat_writer_fail(w, MAIF_ENOMEM, "out of memory writing a record header");
-        else if (pwrite_all(w->fd, head.data, head.len, b->off) != 0)
-            rc = nat_writer_io_fail(w, "write");
+        else if ((e = write_at(w, head.data, head.len, b->off)))
+            rc = nat_writer_io_fail(w, "write", e);
     }
     maif_buf_free(&head);
     nat_writer_bor_release(w);
@@ -449,7 +452,7 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
      * core; the copy costs a tenth of the hash. The arena is reused, so
      * its pages are faulted in once. */
     if (spec->payload_size >= DIRECT_MIN && spec->payload_size <= NAT_ARENA && hasher(w) &&
-        (w->arena || (w->arena = malloc(NAT_ARENA)))) {
+        (w->arena || (w->arena = maif_malloc(NAT_ARENA)))) {
         if (spec->payload_size > NAT_ARENA - w->arena_used && (rc = drain(w))) return rc;
         uint8_t *copy = w->arena + w->arena_used;
         memcpy(copy, spec->payload, spec->payload_size);
@@ -490,14 +493,8 @@ _Static_assert(sizeof(leaf_ref) == NAT_DIR_ENTRY, "a directory entry decodes in 
 
 static int pread_all(maif_writer *w, void *dst, size_t n, uint64_t at)
 {
-    uint8_t *p = dst;
-    for (size_t got = 0; got < n;) {
-        ssize_t k = pread(w->fd, p + got, n - got, (off_t)(at + got));
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return nat_writer_io_fail(w, "read index");
-        got += (size_t)k;
-    }
-    return MAIF_OK;
+    int e = w->io->read(w->f, dst, n, at);
+    return e ? nat_writer_io_fail(w, "read index", e) : MAIF_OK;
 }
 
 /* Appends the leaves of committed segment s (a leaf, or a directory of
@@ -566,7 +563,7 @@ static int write_leaves(maif_writer *w, uint64_t first, const uint64_t *offs, ui
         uint64_t j = i + 1;
         while (j < n && offs[j] - offs[i] < NAT_LEAF_SPAN) j++;
         uint64_t count = j - i, psize = NAT_INDEX_HEAD + 4 * count;
-        uint8_t *payload = malloc((size_t)psize);
+        uint8_t *payload = maif_malloc((size_t)psize);
         if (!payload) return nat_writer_fail(w, MAIF_ENOMEM, "out of memory building the index");
         wr64le(payload, first + i);
         wr64le(payload + 8, count);
@@ -577,7 +574,7 @@ static int write_leaves(maif_writer *w, uint64_t first, const uint64_t *offs, ui
         hdr_init(hdr, NAT_KIND_INDEX, 0, psize, ts, 0, 0, NULL);
         int rc = maif_buf_append(out, &l, sizeof l) ? nat_writer_fail(w, MAIF_ENOMEM, "out of memory")
                                                     : put_record(w, hdr, NULL, 0, NULL, 0, payload, psize, HASH_BOTH);
-        free(payload);
+        maif_free(payload);
         if (rc) return rc;
         i = j;
     }
@@ -622,7 +619,7 @@ static int write_index(maif_writer *w, nat_seg *segs, uint32_t *nseg, uint64_t t
         if (rc == MAIF_OK && maif_buf_append(&all, leaves.data, leaves.len))
             rc = nat_writer_fail(w, MAIF_ENOMEM, "out of memory building the index");
         uint64_t n = all.len / sizeof(leaf_ref), psize = NAT_DIR_HEAD + NAT_DIR_ENTRY * n;
-        uint8_t *payload = rc == MAIF_OK ? malloc((size_t)psize) : NULL;
+        uint8_t *payload = rc == MAIF_OK ? maif_malloc((size_t)psize) : NULL;
         if (rc == MAIF_OK && !payload) rc = nat_writer_fail(w, MAIF_ENOMEM, "out of memory building the index");
         if (rc == MAIF_OK) {
             wr64le(payload, dfirst);
@@ -639,7 +636,7 @@ static int write_index(maif_writer *w, nat_seg *segs, uint32_t *nseg, uint64_t t
             rc = put_record(w, hdr, NULL, 0, NULL, 0, payload, psize, HASH_BOTH);
             *nseg = keep + 1;
         }
-        free(payload);
+        maif_free(payload);
     }
     maif_buf_free(&leaves);
     maif_buf_free(&all);
@@ -746,11 +743,15 @@ int maif_writer_commit(maif_writer *w)
 int maif_writer_rollback(maif_writer *w)
 {
     if (!w) return maif_set_last_err(MAIF_EINVAL, "writer is NULL");
-    if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
+    if (w->dead) {
+        nat_writer_cut_uncommitted(w); /* give the space of the failed batch back */
+        return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
+    }
     if (w->hpend.len) maif_hasher_wait(w->hasher); /* its jobs read wbuf */
     w->hpend.len = 0;
     w->wbuf.len = 0;
-    if (w->wbuf_off > w->c_end && ftruncate(w->fd, (off_t)w->c_end) != 0) return nat_writer_io_fail(w, "truncate");
+    int e = w->wbuf_off > w->c_end ? w->io->truncate(w->f, w->c_end) : 0;
+    if (e) return nat_writer_io_fail(w, "truncate", e);
     w->wbuf_off = w->pos = w->c_end;
     w->pend.len = 0;
     nat_writer_bor_release(w);

@@ -16,11 +16,14 @@
 #include "format/native/native.h"
 #include "util/buf.h"
 #include "crypto/hasher.h"
+#include "io/io.h"
 
 #define ID_POOL     (256u * MAIF_ID_BYTES) /* random bytes fetched at once for block ids */
 
 struct maif_writer {
-    int fd;               /* O_RDWR, flock(LOCK_EX) held */
+    maif_io_file *f;      /* read-write, exclusive lock held */
+    const maif_io *io;    /* the methods f came from */
+    int unpublished;      /* created with NAT_W_UNPUBLISHED and not yet named */
     char *path;
     const maif_key *key;  /* borrowed */
     uint8_t pk[32];
@@ -77,8 +80,12 @@ void nat_writer_stop_hasher(maif_writer *w);
 
 /* Formats the handle's error message and returns code. */
 int nat_writer_fail(maif_writer *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Marks the writer dead after a failed I/O call (what) and returns
- * MAIF_EIO with "<path>: <what>: <strerror(errno)>" as its message. */
-int nat_writer_io_fail(maif_writer *w, const char *what);
+/* Marks the writer dead after a failed I/O call (what) that returned the
+ * errno value e, and returns MAIF_EIO (MAIF_ENOMEM for ENOMEM) with
+ * "<path>: <what>: <strerror(e)>" as its message. */
+int nat_writer_io_fail(maif_writer *w, const char *what, int e);
+/* Best effort: cuts the file back to the end of the last commit, after an
+ * I/O error left uncommitted bytes behind it. */
+void nat_writer_cut_uncommitted(maif_writer *w);
 
 #endif

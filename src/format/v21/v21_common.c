@@ -9,6 +9,7 @@
 
 #include "format/v21/v21_internal.h"
 #include "crypto/crypto.h"
+#include "util/alloc.h"
 #include "util/common.h"
 #include "util/pyjson.h"
 
@@ -123,6 +124,7 @@ int v21_entry_hash(json_int_t ts, const char *agent_id, const char *agent_did, c
                    const char *block_hash, const char *prev, json_int_t pos, json_t *meta,
                    char out_hex[2 * MAIF_HASH_BYTES + 1])
 {
+    unsigned long fails = maif_alloc_failures();
     json_t *o = json_object();
     if (!o) return MAIF_ENOMEM;
     int bad = 0;
@@ -136,7 +138,7 @@ int v21_entry_hash(json_int_t ts, const char *agent_id, const char *agent_did, c
     bad |= json_object_set(o, "metadata", meta);
     if (bad) {
         json_decref(o);
-        return MAIF_EJSON; /* a string that is not UTF-8, or no memory */
+        return maif_alloc_failures() != fails ? MAIF_ENOMEM : MAIF_EJSON; /* no memory, or a string that is not UTF-8 */
     }
     maif_buf b = {0};
     int rc = maif_json_dump(o, MAIF_JSON_PY, &b);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "format/v21/v21_internal.h"
+#include "util/alloc.h"
 #include "util/common.h"
 
 int maif21_detect(const uint8_t *buf, size_t len)
@@ -74,7 +75,7 @@ int maif21_open(maif21 **out, const uint8_t *buf, size_t len, char *err, size_t 
         return maif_set_err(err, errcap, MAIF_EFORMAT, "index at offset %llu does not hold exactly %llu entries "
                             "before the footer", (unsigned long long)io, (unsigned long long)n);
 
-    maif21 *m = calloc(1, sizeof *m);
+    maif21 *m = maif_calloc(1, sizeof *m);
     if (!m) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
     m->buf = buf;
     m->len = len;
@@ -85,9 +86,9 @@ int maif21_open(maif21 **out, const uint8_t *buf, size_t len, char *err, size_t 
     m->sec_len = sl;
     m->index_off = io;
     if (n) {
-        m->blocks = calloc(n, sizeof *m->blocks);
+        m->blocks = maif_calloc(n, sizeof *m->blocks);
         if (!m->blocks) {
-            free(m);
+            maif_free(m);
             return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
         }
     }
@@ -143,8 +144,8 @@ int maif21_open(maif21 **out, const uint8_t *buf, size_t len, char *err, size_t 
 void maif21_close(maif21 *m)
 {
     if (!m) return;
-    free(m->blocks);
-    free(m);
+    maif_free(m->blocks);
+    maif_free(m);
 }
 
 uint64_t maif21_count(const maif21 *m) { return m ? m->n : 0; }

@@ -48,6 +48,7 @@
 #include "format/v21/v21_prov.h"
 #include "report/report.h"
 #include "crypto/crypto.h"
+#include "util/alloc.h"
 #include "util/common.h"
 #include "util/pool.h"
 #include "util/pyjson.h"
@@ -149,7 +150,7 @@ static void check_security(v21_vctx *v)
     json_t *ka = json_object_get(root, "key_algorithm"), *sa = json_object_get(root, "signature_algorithm");
     if (!json_is_string(sid) || !json_is_string(sdid) || !json_is_integer(ts) || json_integer_value(ts) < 0)
         ERR(v, "security-field", "security", -1, off, "security signer_id, signer_did or signed_at missing or mistyped");
-    if (json_is_string(sid)) v->signer_id = strdup(json_string_value(sid));
+    if (json_is_string(sid)) v->signer_id = maif_strdup(json_string_value(sid));
     if (json_is_string(sdid) && !v21_did_matches_header(v, json_string_value(sdid)))
         ERR(v, "security-signer", "security", -1, off, "security signer_did differs from the header agent_did");
     if (!json_is_string(ka) || strcmp(json_string_value(ka), "Ed25519") != 0 || !json_is_string(sa) ||
@@ -179,7 +180,7 @@ typedef struct wstate {
 static int ws_reserve(wstate *ws, size_t need)
 {
     if (need <= ws->cap) return 1;
-    uint8_t *p = realloc(ws->p, need);
+    uint8_t *p = maif_realloc(ws->p, need);
     if (!p) return 0;
     ws->p = p;
     ws->cap = need;
@@ -450,12 +451,12 @@ void maif21_verify(const uint8_t *buf, size_t len, const maif_verify_options *op
     }
     maif_report_set_blocks(rep, m->n);
     v21_vctx v = {.buf = buf, .len = len, .m = m, .rep = rep, .opt = opt};
-    uint8_t *hashes = malloc(m->n ? m->n * MAIF_HASH_BYTES : 1);
-    uint8_t *bres = calloc(m->n ? m->n : 1, 1);
+    uint8_t *hashes = maif_malloc(m->n ? m->n * MAIF_HASH_BYTES : 1);
+    uint8_t *bres = maif_calloc(m->n ? m->n : 1, 1);
     if (!hashes || !bres) {
         maif_report_add(rep, MAIF_SEV_ERROR, "no-memory", "file", -1, -1, "out of memory");
-        free(hashes);
-        free(bres);
+        maif_free(hashes);
+        maif_free(bres);
         maif21_close(m);
         return;
     }
@@ -473,17 +474,17 @@ void maif21_verify(const uint8_t *buf, size_t len, const maif_verify_options *op
     phase1_job p1 = {.v = &v, .bres = bres, .pv = &pv};
     atomic_init(&p1.fast_bad, 0);
     int fast = v21_prov_split((const char *)buf + m->prov_off + 4, m->prov_len, &pv) &&
-               (pv.roots = calloc(pv.ne ? pv.ne : 1, sizeof *pv.roots)) != NULL;
+               (pv.roots = maif_calloc(pv.ne ? pv.ne : 1, sizeof *pv.roots)) != NULL;
     maif_pool_run(nthreads, m->n + (fast ? pv.ne : 0), phase1_work, &p1, ws, sizeof ws[0]);
     if (fast && !atomic_load(&p1.fast_bad)) {
-        pv.ents = calloc(pv.ne ? pv.ne : 1, sizeof *pv.ents);
+        pv.ents = maif_calloc(pv.ne ? pv.ne : 1, sizeof *pv.ents);
     } else {
         v21_prov_free(&pv);
         memset(&pv, 0, sizeof pv);
         v21_prov_parse_whole(&v, &pv);
     }
     if (pv.ents) v21_prov_check(&v, &pv, nthreads);
-    for (unsigned k = 0; k < MAX_THREADS; k++) free(ws[k].p);
+    for (unsigned k = 0; k < MAX_THREADS; k++) maif_free(ws[k].p);
 
     for (uint64_t i = 0; i < m->n; i++) report_block(&v, i, bres[i], hashes);
     uint8_t root[MAIF_HASH_BYTES];
@@ -495,8 +496,8 @@ void maif21_verify(const uint8_t *buf, size_t len, const maif_verify_options *op
     check_index(&v);
     check_layout_and_footer(&v, &fh);
     v21_prov_free(&pv);
-    free(bres);
-    free(hashes);
-    free(v.signer_id);
+    maif_free(bres);
+    maif_free(hashes);
+    maif_free(v.signer_id);
     maif21_close(m);
 }

@@ -22,6 +22,7 @@
 #include "format/v21/v21_prov.h"
 #include "format/v21/v21_vctx.h"
 #include "crypto/crypto.h"
+#include "util/alloc.h"
 #include "util/common.h"
 #include "util/pool.h"
 #include "util/pyjson.h"
@@ -124,7 +125,7 @@ int v21_prov_split(const char *t, size_t n, v21_prov *pv)
         if (start >= i) return 0;
         if (ne == cap) {
             size_t nc = cap ? 2 * cap : 64;
-            size_t *p = realloc(pv->span, nc * 2 * sizeof *p);
+            size_t *p = maif_realloc(pv->span, nc * 2 * sizeof *p);
             if (!p) return 0;
             pv->span = p;
             cap = nc;
@@ -164,16 +165,16 @@ void v21_prov_parse_whole(const v21_vctx *v, v21_prov *pv)
     pv->arr = arr;
     pv->form_bad = !v21_same_as_python(arr, j, m->prov_len);
     pv->ne = json_array_size(arr);
-    pv->ents = calloc(pv->ne ? pv->ne : 1, sizeof *pv->ents);
+    pv->ents = maif_calloc(pv->ne ? pv->ne : 1, sizeof *pv->ents);
 }
 
 void v21_prov_free(v21_prov *pv)
 {
     if (pv->roots)
         for (size_t i = 0; i < pv->ne; i++) json_decref(pv->roots[i]);
-    free(pv->roots);
-    free(pv->span);
-    free(pv->ents);
+    maif_free(pv->roots);
+    maif_free(pv->span);
+    maif_free(pv->ents);
     json_decref(pv->arr);
 }
 
@@ -268,9 +269,9 @@ static void check_entry_role(v21_vctx *v, size_t i, const v21_entry *en, const c
                 "provenance genesis timestamp differs from the header's created time");
         char *seed = NULL;
         uint8_t gh[MAIF_HASH_BYTES];
-        if (asprintf(&seed, "genesis:%s:%" PRIu64, agent_id, created) >= 0) {
+        if ((seed = maif_asprintf("genesis:%s:%" PRIu64, agent_id, created))) {
             maif_sha256(seed, strlen(seed), gh);
-            free(seed);
+            maif_free(seed);
             if (strcmp(bh, maif_hex(gh, sizeof gh, hex)) != 0)
                 ERR(v, "provenance-genesis", "provenance", -1, off,
                     "provenance genesis block_hash is not SHA-256 of genesis:<agent>:<created>");

@@ -36,6 +36,8 @@
 
 #include "format/v21/v21_internal.h"
 #include "crypto/crypto.h"
+#include "io/io.h"
+#include "util/alloc.h"
 #include "util/common.h"
 #include "util/pyjson.h"
 
@@ -50,7 +52,9 @@ typedef struct wblock {
 
 /* Sequential output with the footer hash kept on the fly. */
 typedef struct out {
-    int fd;
+    maif_io_file *f;      /* the new file (unnamed until published) */
+    uint64_t flushed;     /* bytes written to f */
+    int err;              /* errno of the failed write, or 0 */
     maif_sha256_ctx *sha;
     uint8_t buf[OUTBUF_SIZE];
     size_t n;
@@ -60,16 +64,13 @@ typedef struct out {
 
 static int out_flush(out_t *o)
 {
-    size_t done = 0;
-    while (done < o->n) {
-        ssize_t w = write(o->fd, o->buf + done, o->n - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            o->failed = 1;
-            return MAIF_EIO;
-        }
-        done += (size_t)w;
+    int e = o->n ? o->f->io->write(o->f, o->buf, o->n, o->flushed) : 0;
+    if (e) {
+        o->failed = 1;
+        o->err = e;
+        return MAIF_EIO;
     }
+    o->flushed += o->n;
     o->n = 0;
     return MAIF_OK;
 }
@@ -152,6 +153,13 @@ static int add_entry(json_t *arr, const maif_key *key, uint64_t ts, const char *
     return MAIF_OK;
 }
 
+/* Frees a half-built object; NULL. */
+static json_t *drop(json_t *o)
+{
+    json_decref(o);
+    return NULL;
+}
+
 static int printable_type(uint32_t t)
 {
     for (int s = 24; s >= 0; s -= 8) {
@@ -159,21 +167,6 @@ static int printable_type(uint32_t t)
         if (c < 0x20 || c > 0x7e) return 0;
     }
     return 1;
-}
-
-/* Opens path.tmpXXXXXX beside path. */
-static int open_temp(const char *path, char **tmp_out)
-{
-    char *tmp = NULL;
-    if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0) return -1;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(tmp);
-        return -1;
-    }
-    (void)fchmod(fd, 0644);
-    *tmp_out = tmp;
-    return fd;
 }
 
 int v21_write(const v21_source *src, const char *path, const maif_key *key, const char *agent_id, char *err,
@@ -188,30 +181,28 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
     /* The agent and its DID. */
     char *aid = NULL, *did = NULL;
     if (agent_id && *agent_id) {
-        aid = strdup(agent_id);
+        aid = maif_strdup(agent_id);
     } else if (src->agent_did && *src->agent_did) {
         const char *d = src->agent_did;
-        aid = strdup(strncmp(d, DID_PREFIX, strlen(DID_PREFIX)) == 0 ? d + strlen(DID_PREFIX) : d);
+        aid = maif_strdup(strncmp(d, DID_PREFIX, strlen(DID_PREFIX)) == 0 ? d + strlen(DID_PREFIX) : d);
     } else if (src->agent && *src->agent) {
         const char *a = src->agent;
-        aid = strdup(strncmp(a, DID_PREFIX, strlen(DID_PREFIX)) == 0 ? a + strlen(DID_PREFIX) : a);
+        aid = maif_strdup(strncmp(a, DID_PREFIX, strlen(DID_PREFIX)) == 0 ? a + strlen(DID_PREFIX) : a);
     } else {
-        aid = strdup("anonymous");
+        aid = maif_strdup("anonymous");
     }
-    if (!aid || asprintf(&did, DID_PREFIX "%s", aid) < 0) {
-        free(aid);
+    if (!aid || !(did = maif_asprintf(DID_PREFIX "%s", aid))) {
+        maif_free(aid);
         return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
     }
 
     int rc = MAIF_OK;
-    wblock *wb = calloc(n ? n : 1, sizeof *wb);
-    uint8_t *hashes = malloc(n ? n * MAIF_HASH_BYTES : 1), *merkle_tmp = malloc(n ? n * MAIF_HASH_BYTES : 1);
+    wblock *wb = maif_calloc(n ? n : 1, sizeof *wb);
+    uint8_t *hashes = maif_malloc(n ? n * MAIF_HASH_BYTES : 1), *merkle_tmp = maif_malloc(n ? n * MAIF_HASH_BYTES : 1);
     json_t *prov = json_array();
     maif_buf pj = {0}, sj = {0};
     uint8_t *msg = NULL;
     size_t msg_cap = 0;
-    char *tmp = NULL;
-    int fd = -1;
     out_t *o = NULL;
     if (!wb || !hashes || !merkle_tmp || !prov) {
         rc = maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
@@ -280,20 +271,19 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
     char prev[2 * MAIF_HASH_BYTES + 1] = "", hex[2 * MAIF_HASH_BYTES + 1], idhex[2 * MAIF_ID_BYTES + 1];
     {
         char *seed = NULL;
-        if (asprintf(&seed, "genesis:%s:%" PRIu64, aid, created) < 0) {
+        if (!(seed = maif_asprintf("genesis:%s:%" PRIu64, aid, created))) {
             rc = maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
             goto done;
         }
         uint8_t gh[MAIF_HASH_BYTES];
         maif_sha256(seed, strlen(seed), gh);
-        free(seed);
+        maif_free(seed);
         json_t *gm = json_object();
-        if (gm) {
-            json_object_set_new(gm, "file_id", json_string(maif_hex(file_id, MAIF_ID_BYTES, idhex)));
-            json_object_set_new(gm, "creator_id", json_string(maif_hex(creator_id, MAIF_ID_BYTES, idhex)));
-            json_object_set_new(gm, "format_version", json_string("2.1"));
-            json_object_set_new(gm, "key_algorithm", json_string("Ed25519"));
-        }
+        if (gm && (json_object_set_new(gm, "file_id", json_string(maif_hex(file_id, MAIF_ID_BYTES, idhex))) ||
+                   json_object_set_new(gm, "creator_id", json_string(maif_hex(creator_id, MAIF_ID_BYTES, idhex))) ||
+                   json_object_set_new(gm, "format_version", json_string("2.1")) ||
+                   json_object_set_new(gm, "key_algorithm", json_string("Ed25519"))))
+            gm = drop(gm); /* out of memory: add_entry says so */
         rc = add_entry(prov, key, created, aid, did, "genesis", maif_hex(gh, sizeof gh, hex), prev, gm);
     }
     for (uint64_t i = 0; rc == MAIF_OK && i < n; i++) {
@@ -302,16 +292,15 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
         char action[32];
         snprintf(action, sizeof action, "add_%s_block", v21_kind(bk.type));
         json_t *bm = json_object();
-        if (bm) {
-            json_object_set_new(bm, "block_id", json_string(maif_hex(wb[i].id, MAIF_ID_BYTES, idhex)));
-            json_object_set_new(bm, "size", json_integer((json_int_t)bk.payload_size));
-        }
+        if (bm && (json_object_set_new(bm, "block_id", json_string(maif_hex(wb[i].id, MAIF_ID_BYTES, idhex))) ||
+                   json_object_set_new(bm, "size", json_integer((json_int_t)bk.payload_size))))
+            bm = drop(bm);
         rc = add_entry(prov, key, tick(&last), aid, did, action, maif_hex(hashes + i * MAIF_HASH_BYTES, MAIF_HASH_BYTES, hex),
                        prev, bm);
     }
     if (rc == MAIF_OK) {
         json_t *fm = json_object();
-        if (fm) json_object_set_new(fm, "block_count", json_integer((json_int_t)n));
+        if (fm && json_object_set_new(fm, "block_count", json_integer((json_int_t)n))) fm = drop(fm);
         rc = add_entry(prov, key, tick(&last), aid, did, "finalize", maif_hex(root, sizeof root, hex), prev, fm);
     }
     if (rc == MAIF_OK) rc = v21_json_dump_ordered(prov, &pj);
@@ -332,13 +321,13 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
             rc = maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
             goto done;
         }
-        json_object_set_new(s, "signer_id", json_string(aid));
-        json_object_set_new(s, "signer_did", json_string(did));
-        json_object_set_new(s, "public_key", json_string(maif_hex(pk, sizeof pk, pkhex)));
-        json_object_set_new(s, "key_algorithm", json_string("Ed25519"));
-        json_object_set_new(s, "signature_algorithm", json_string("Ed25519"));
-        json_object_set_new(s, "signed_at", json_integer((json_int_t)signed_at));
-        rc = v21_json_dump_ordered(s, &sj);
+        int bad = json_object_set_new(s, "signer_id", json_string(aid));
+        bad |= json_object_set_new(s, "signer_did", json_string(did));
+        bad |= json_object_set_new(s, "public_key", json_string(maif_hex(pk, sizeof pk, pkhex)));
+        bad |= json_object_set_new(s, "key_algorithm", json_string("Ed25519"));
+        bad |= json_object_set_new(s, "signature_algorithm", json_string("Ed25519"));
+        bad |= json_object_set_new(s, "signed_at", json_integer((json_int_t)signed_at));
+        rc = bad ? MAIF_ENOMEM : v21_json_dump_ordered(s, &sj);
         json_decref(s);
         if (rc != MAIF_OK) {
             maif_set_err(err, errcap, rc, "cannot build the security section");
@@ -373,20 +362,22 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
     sig_field(hdr + V21_H_SIGNATURE, sig);
 
     /* Pass 2: stream everything out. */
-    o = calloc(1, sizeof *o);
+    o = maif_calloc(1, sizeof *o);
     if (!o || !(o->sha = maif_sha256_new())) {
         rc = maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
         goto done;
     }
     maif_sha256_init(o->sha);
-    fd = open_temp(path, &tmp);
-    if (fd < 0) {
-        rc = maif_set_err(err, errcap, MAIF_EIO, "cannot create a temporary file beside %s: %s", path, strerror(errno));
+    /* unnamed until complete (io.h: open_temp): a killed writer leaves nothing */
+    const maif_io *vfs = maif_io_default();
+    int ioe = vfs->open_temp(vfs, path, &o->f);
+    if (ioe) {
+        rc = maif_set_err(err, errcap, maif_io_code(ioe), "cannot create a temporary file beside %s: %s", path,
+                          strerror(ioe));
         goto done;
     }
-    o->fd = fd;
     out_put(o, hdr, sizeof hdr, 1);
-    uint8_t *index = malloc(n ? n * MAIF21_INDEX_ENTRY_SIZE : 1);
+    uint8_t *index = maif_malloc(n ? n * MAIF21_INDEX_ENTRY_SIZE : 1);
     if (!index) {
         rc = maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
         goto done;
@@ -395,7 +386,7 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
     for (uint64_t i = 0; i < n; i++) {
         maif_block bk;
         if ((rc = src->block(src->ctx, i, &bk)) != MAIF_OK) {
-            free(index);
+            maif_free(index);
             maif_set_err(err, errcap, rc, "block %" PRIu64 ": cannot be read", i);
             goto done;
         }
@@ -411,9 +402,9 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
         wr32be(bh + V21_B_META_SIZE, (uint32_t)wb[i].meta.len);
         size_t need = V21_B_SIGNED_PREFIX + bk.payload_size + wb[i].meta.len;
         if (need > msg_cap) {
-            uint8_t *p = realloc(msg, need);
+            uint8_t *p = maif_realloc(msg, need);
             if (!p) {
-                free(index);
+                maif_free(index);
                 rc = maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
                 goto done;
             }
@@ -443,47 +434,41 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
     out_put(o, l4, 4, 1);
     out_put(o, sj.data, sj.len, 1);
     out_put(o, index, n * MAIF21_INDEX_ENTRY_SIZE, 1);
-    free(index);
+    maif_free(index);
     uint8_t foot[MAIF21_FOOTER_SIZE] = {0};
     memcpy(foot, V21_FOOTER_MAGIC, 4);
     wr64be(foot + 4, io + n * MAIF21_INDEX_ENTRY_SIZE + MAIF21_FOOTER_SIZE);
     maif_sha256_final(o->sha, foot + 12);
     out_put(o, foot, sizeof foot, 0);
-    if (o->failed || out_flush(o) != MAIF_OK || fsync(fd) != 0) {
-        rc = maif_set_err(err, errcap, MAIF_EIO, "cannot write %s: %s", tmp, strerror(errno));
+    if (o->failed || out_flush(o) != MAIF_OK || (o->err = vfs->sync(o->f, MAIF_IO_SYNC_FULL))) {
+        rc = maif_set_err(err, errcap, o->err == ENOMEM ? MAIF_ENOMEM : MAIF_EIO, "cannot write %s: %s", path,
+                          strerror(o->err ? o->err : EIO));
         goto done;
     }
-    int cr = close(fd);
-    fd = -1;
-    if (cr != 0 || rename(tmp, path) != 0) {
-        rc = maif_set_err(err, errcap, MAIF_EIO, "cannot put %s in place: %s", path, strerror(errno));
+    if ((ioe = vfs->publish(o->f, path, 1))) {
+        rc = maif_set_err(err, errcap, maif_io_code(ioe), "cannot put %s in place: %s", path, strerror(ioe));
         goto done;
     }
-    free(tmp);
-    tmp = NULL;
-    maif_fsync_dir_of(path);
+    (void)vfs->sync_dir(vfs, path);
 
 done:
-    if (fd >= 0) close(fd);
-    if (tmp) {
-        unlink(tmp);
-        free(tmp);
-    }
     if (o) {
+        if (o->f && o->f->io->close(o->f) && rc == MAIF_OK) /* an unpublished file vanishes */
+            rc = maif_set_err(err, errcap, MAIF_EIO, "cannot close %s", path);
         maif_sha256_free(o->sha);
-        free(o);
+        maif_free(o);
     }
     if (wb)
         for (uint64_t i = 0; i < n; i++) maif_buf_free(&wb[i].meta);
-    free(wb);
-    free(hashes);
-    free(merkle_tmp);
-    free(msg);
+    maif_free(wb);
+    maif_free(hashes);
+    maif_free(merkle_tmp);
+    maif_free(msg);
     json_decref(prov);
     maif_buf_free(&pj);
     maif_buf_free(&sj);
-    free(aid);
-    free(did);
+    maif_free(aid);
+    maif_free(did);
     return rc;
 }
 
