@@ -230,12 +230,26 @@ int maif_key_save(const maif_key *key, const char *path)
     return rc;
 }
 
-/* Reads a small text file into buf (NUL-terminated), bounded by KEYFILE_MAX. */
+/* Reads a small text file into buf (NUL-terminated), bounded by KEYFILE_MAX.
+ * Opened non-blocking and checked to be a regular file before anything is
+ * read, so a FIFO (or a device) given as a key fails at once instead of
+ * waiting for a writer that may never come. */
 static int read_small(const char *path, char *buf, size_t cap)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
-    ssize_t n = read(fd, buf, cap - 1);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        int e = errno;
+        maif_set_last_err(e == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO, "%s: %s", path, strerror(e));
+        return e == ENOENT ? MAIF_ENOTFOUND : MAIF_EIO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return maif_set_last_err(MAIF_EKEY, "%s: not a regular file", path);
+    }
+    ssize_t n;
+    do n = read(fd, buf, cap - 1);
+    while (n < 0 && errno == EINTR);
     close(fd);
     if (n < 0) return MAIF_EIO;
     buf[n] = 0;
