@@ -184,7 +184,10 @@ typedef struct maif_writer maif_writer;
 int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
                        const char *agent_id, unsigned flags);
 /* Opens an existing native artifact for appending. A torn tail (bytes after
- * the last commit, left by a crash) is cut off first. Takes an exclusive
+ * the last commit, left by a crash) is cut off first; bytes there that do
+ * not look like an interrupted append (docs/FORMAT.md §9, the rule the
+ * verifier uses too) are damage and give MAIF_EFORMAT unless flags has
+ * MAIF_W_FORCE_RECOVER. Takes an exclusive
  * lock. Errors: MAIF_ENOTFOUND, MAIF_EIO, MAIF_EFORMAT, MAIF_EVERSION,
  * MAIF_ELOCKED. A MAIF 2.1 file gives MAIF_EUNSUPPORTED (use convert). */
 int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags);
