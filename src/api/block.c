@@ -188,11 +188,35 @@ static int vector_embedding(maif_block_draft *d, const json_t *v)
 
 /* -------------------------------------------------------------- drafts */
 
+_Static_assert(MAIF_META_MAX == NAT_META_MAX, "the public metadata limit is the format's");
+
+/* A lower bound of the canonical size of v: the bytes of its keys and
+ * strings (the canonical form holds each at least once). Lets metadata far
+ * over the limit be refused before it is serialised. */
+static uint64_t meta_floor(const json_t *v, unsigned depth)
+{
+    if (depth > MAIF_JSON_MAX_DEPTH) return 0; /* the serialiser refuses it anyway */
+    uint64_t n = 0;
+    if (json_is_string(v)) return json_string_length(v);
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x) n += strlen(k) + meta_floor(x, depth + 1);
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) n += meta_floor(json_array_get(v, i), depth + 1);
+    }
+    return n;
+}
+
 /* Serialises the metadata once, canonically; {} is stored as none. */
 static int finish(maif_block_draft *d)
 {
     d->meta_c.len = 0;
     if (!d->meta || json_object_size(d->meta) == 0) return MAIF_OK;
+    uint64_t floor = meta_floor(d->meta, 0);
+    if (floor > MAIF_META_MAX)
+        return fail(MAIF_ELIMIT, "metadata of more than %llu bytes exceeds the %u-byte limit",
+                    (unsigned long long)floor, MAIF_META_MAX);
     int rc = maif_json_dump(d->meta, MAIF_JSON_COMPACT, &d->meta_c);
     if (rc == MAIF_EJSON) return fail(rc, "metadata: nesting deeper than %d or invalid value", MAIF_JSON_MAX_DEPTH);
     if (rc) return fail(rc, "metadata: %s", maif_strerror(rc));
