@@ -326,9 +326,13 @@ int cli_load_key(const char *keyfile, maif_key **out)
             cli_err(keyfile, "no such key file");
             return CLI_EXIT_USAGE;
         }
+        const char *d = cli_detail(keyfile, maif_last_errmsg());
+        if (rc == MAIF_EIO && strstr(d, "not a regular file")) { /* a FIFO or a directory: refused, never read */
+            cli_err(keyfile, "%s", d);
+            return CLI_EXIT_USAGE;
+        }
         if (rc == MAIF_EKEY) {
-            const char *d = cli_detail(keyfile, maif_last_errmsg());
-            cli_err(keyfile, "%s", strstr(d, "not a regular file") ? d : "not a maif secret key file");
+            cli_err(keyfile, "not a maif secret key file");
             return CLI_EXIT_USAGE;
         }
         if (rc) {

@@ -245,7 +245,7 @@ static int read_small(const char *path, char *buf, size_t cap)
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return maif_set_last_err(MAIF_EKEY, "%s: not a regular file", path);
+        return maif_set_last_err(MAIF_EIO, "%s: not a regular file", path);
     }
     ssize_t n;
     do n = read(fd, buf, cap - 1);

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "format/native/native.h"
 #include "util/common.h"
@@ -273,6 +275,53 @@ static void test_stream_memory_bounded(void **state)
     assert_true(after - before < (64u << 10)); /* KiB */
 }
 
+/* maif_writer_add_fd: a pipe, a regular file, its limit, a failing read. */
+static void test_stream_fd(void **state)
+{
+    fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    uint64_t committed = file_size(f->path);
+    maif_block_spec s = {.type = MAIF_TYPE_BINARY};
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    static uint8_t data[40000];
+    pattern(data, sizeof data, 9);
+    assert_int_equal(write(p[1], data, sizeof data), (ssize_t)sizeof data);
+    close(p[1]);
+    assert_int_equal(maif_writer_add_fd(w, &s, p[0], 0, NULL), MAIF_OK);
+    close(p[0]);
+    char *in = tu_path(f->dir, "in.bin");
+    assert_int_equal(tu_write(in, data, sizeof data), 0);
+    int fd = open(in, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(maif_writer_add_fd(w, &s, fd, sizeof data - 1, NULL), MAIF_ELIMIT);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(maif_writer_add_fd(w, &s, fd, sizeof data, NULL), MAIF_OK);
+    close(fd);
+    fd = open(in, O_WRONLY); /* reading it fails */
+    assert_true(fd >= 0);
+    assert_int_equal(maif_writer_add_fd(w, &s, fd, 0, NULL), MAIF_EIO);
+    assert_non_null(strstr(maif_writer_errmsg(w), "reading the payload"));
+    close(fd);
+    assert_int_equal(maif_writer_add_fd(w, &s, -1, 0, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_count(w), 2);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_true(file_size(f->path) > committed);
+    assert_verifies_clean(f->path);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    for (uint64_t i = 0; i < 2; i++) {
+        maif_block b;
+        assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
+        assert_int_equal(b.payload_size, sizeof data);
+        assert_memory_equal(b.payload, data, sizeof data);
+    }
+    maif_reader_close(r);
+    free(in);
+}
+
 /* --------------------------------------------------------------- drafts */
 
 static int draft_rc(const char *json)
@@ -286,7 +335,6 @@ static int draft_rc(const char *json)
 
 static void test_draft_embedding_rule(void **state)
 {
-    (void)state;
     /* base64 is checked like a vector: bad dimensions, NaN, infinity */
     assert_int_equal(draft_rc("{\"type\":\"embedding\",\"base64\":\"AAAAAAAAAAA=\",\"meta\":{\"dimensions\":0}}"),
                      MAIF_EINVAL);
@@ -327,6 +375,35 @@ static void test_draft_embedding_rule(void **state)
         assert_memory_equal(s.meta_json, meta, strlen(meta));
         maif_block_draft_free(d);
     }
+    /* an embedding whose JSON comes from a source is read whole, then checked */
+    maif_writer *w = NULL;
+    fixture *f = *state;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, 0), MAIF_OK);
+    maif_block_draft *e = NULL;
+    assert_int_equal(maif_block_draft_new(&e, MAIF_TYPE_EMBEDDING, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_block_draft_type(e), MAIF_TYPE_EMBEDDING);
+    const char *rows = "[[1,2],[3,4]]";
+    mem_src src = {(const uint8_t *)rows, strlen(rows), 0, 3, 0};
+    assert_int_equal(maif_writer_add_draft(w, e, mem_read, &src, 5, NULL), MAIF_ELIMIT);
+    src = (mem_src){(const uint8_t *)rows, strlen(rows), 0, 3, 0};
+    assert_int_equal(maif_writer_add_draft(w, e, mem_read, &src, 0, NULL), MAIF_OK);
+    src = (mem_src){(const uint8_t *)"[1,\"x\"]", 7, 0, 0, 0};
+    assert_int_equal(maif_writer_add_draft(w, e, mem_read, &src, 0, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_add_draft(w, e, NULL, NULL, 0, NULL), MAIF_EINVAL); /* pending needs a source */
+    maif_block_draft_free(e);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_count(r), 1);
+    maif_block b;
+    assert_int_equal(maif_reader_block(r, 0, &b), MAIF_OK);
+    assert_int_equal(b.payload_size, 16);
+    const char *em = "{\"count\":2,\"dimensions\":2,\"dtype\":\"float32\"}";
+    assert_int_equal(b.meta_size, strlen(em));
+    assert_memory_equal(b.meta, em, strlen(em));
+    maif_reader_close(r);
+
     /* "file" is left to the caller */
     maif_block_draft *d = NULL;
     const char *fj = "{\"type\":\"binary\",\"file\":\"some/path\"}";
@@ -500,6 +577,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stream_same_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_abandoned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_memory_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_fd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_draft_embedding_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_draft_utf8_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_rule_both_ways, setup, teardown),
