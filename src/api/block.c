@@ -488,7 +488,9 @@ int maif_writer_add_draft(maif_writer *w, const maif_block_draft *d, maif_read_f
         maif_buf b = {0};
         rc = MAIF_OK;
         for (;;) {
-            if (b.cap - b.len < 4096 && maif_buf_reserve(&b, b.len < (1u << 20) ? 1u << 16 : b.len)) {
+            size_t grow = b.len < (1u << 20) ? 1u << 16 : b.len; /* never past cap + 1 bytes */
+            if (grow > cap + 1 - b.len) grow = (size_t)(cap + 1 - b.len);
+            if (b.cap - b.len < 4096 && maif_buf_reserve(&b, grow)) {
                 rc = nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
                 break;
             }
