@@ -262,8 +262,9 @@ typedef struct maif_writer maif_writer;
 MAIF_API MAIF_NODISCARD int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
                                                const char *agent_id, const maif_options *opt);
 /* Opens an existing native artifact for appending. A torn tail (bytes after
- * the last commit, left by a crash) is cut off first; damage after the last
- * commit that is not a torn write is refused with MAIF_EFORMAT unless
+ * the last commit, left by a crash) is cut off first; bytes there that do
+ * not look like an interrupted append (docs/FORMAT.md §9, the rule the
+ * verifier uses too) are damage and give MAIF_EFORMAT unless opt sets
  * MAIF_OPT_FORCE_RECOVER. opt (may be NULL): MAIF_OPT_DURABLE,
  * MAIF_OPT_FORCE_RECOVER. Takes an exclusive lock. Errors: MAIF_ENOTFOUND,
  * MAIF_EIO, MAIF_EFORMAT, MAIF_EVERSION, MAIF_ELOCKED, MAIF_EINVAL. A MAIF
@@ -290,6 +291,35 @@ MAIF_API MAIF_NODISCARD int maif_writer_add(maif_writer *w, const maif_block_spe
  * order. The file layout is identical. Errors: as maif_writer_add; write
  * errors may surface from the call that consumes the payloads instead. */
 MAIF_API MAIF_NODISCARD int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES]);
+/* A payload source for maif_writer_add_stream: copies up to cap bytes of
+ * the payload into buf and returns how many (> 0), 0 at the end of the
+ * payload, or a negative MAIF_E* code to abandon the block. */
+typedef int64_t (*maif_read_fn)(void *ctx, void *buf, size_t cap);
+
+/* Bytes a streaming add reads and writes at a time (its memory). */
+#define MAIF_STREAM_CHUNK (1u << 20)
+
+/* As maif_writer_add, but the payload comes from read(ctx, ...) until it
+ * returns 0, and is written into place in chunks of MAIF_STREAM_CHUNK
+ * while it is hashed, so memory stays bounded whatever its size.
+ * spec->payload must be NULL and spec->payload_size 0; the other spec
+ * fields are used as by maif_writer_add. The file layout is identical to
+ * maif_writer_add of the same bytes. limit is the largest payload accepted
+ * (0: the format's limit, 2^40): one byte more makes the call fail with
+ * MAIF_ELIMIT as soon as it arrives. If the source fails or is over the
+ * limit, the block is abandoned and the file is cut back to where the
+ * block began: the batch's earlier blocks stay pending, nothing of this
+ * one remains. (since 0.1.0)
+ * Errors: as maif_writer_add; MAIF_ELIMIT; the source's own code. After
+ * MAIF_EIO from the file the writer is dead, as after any write error. */
+MAIF_API MAIF_NODISCARD int maif_writer_add_stream(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx,
+                           uint64_t limit, uint8_t id_out[MAIF_ID_BYTES]);
+/* maif_writer_add_stream reading fd (a file, pipe or socket; borrowed, not
+ * closed) to its end. A non-blocking fd is waited for. Errors: as
+ * maif_writer_add_stream; a failed read gives MAIF_EIO naming the errno
+ * (the writer stays usable). (since 0.1.0) */
+MAIF_API MAIF_NODISCARD int maif_writer_add_fd(maif_writer *w, const maif_block_spec *spec, int fd, uint64_t limit,
+                       uint8_t id_out[MAIF_ID_BYTES]);
 /* Seals the current batch: writes the index and a signed commit record.
  * With MAIF_OPT_DURABLE, returns only once the batch is on stable storage.
  * Committing an empty batch is allowed (it re-seals). Errors: MAIF_EIO,
@@ -313,6 +343,73 @@ MAIF_API uint64_t maif_writer_count(const maif_writer *w);
 MAIF_API int maif_writer_close(maif_writer *w);
 /* Detailed message for the last error on this writer ("" if none). */
 MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
+
+/* ------------------------------------------------------- block drafts
+ *
+ * A draft is a block being built from user input, with the checks every
+ * front end (the CLI, a binding, a server) must agree on:
+ *   - text must be valid UTF-8;
+ *   - a json block's payload must parse as JSON;
+ *   - an embedding given as JSON (an array of numbers, or of equal-length
+ *     rows) is stored as float32 little-endian rows; given as raw bytes
+ *     (base64) it must be a non-zero multiple of 4 bytes. Either way every
+ *     value must be a finite float32, a "dimensions" in the metadata must
+ *     be a positive integer the values divide into (the row length of a
+ *     JSON vector), "count" and "dtype" if given must agree, and
+ *     {"count":N,"dimensions":D,"dtype":"float32"} is merged into the
+ *     metadata;
+ *   - metadata is one JSON object (no duplicate keys), parsed once and
+ *     serialised once in canonical form; the writer stores that form
+ *     without parsing it again.
+ * Errors from the draft calls: MAIF_EINVAL (bad input), MAIF_EJSON (bad
+ * metadata), MAIF_ELIMIT, MAIF_ENOMEM; maif_last_errmsg() has the detail.
+ * (since 0.1.0) */
+typedef struct maif_block_draft maif_block_draft;
+
+/* Largest input parsed whole: a JSONL line, or the payload of a json or
+ * embedding block read from a source. */
+#define MAIF_PARSE_MAX ((size_t)64 << 20)
+/* Largest canonical metadata of a block. */
+#define MAIF_META_MAX (16u << 20)
+
+/* 1 if the n bytes at s are valid UTF-8 (no overlongs, surrogates or
+ * code points past U+10FFFF), else 0. */
+MAIF_API int maif_utf8_valid(const void *s, size_t n);
+/* Parses one JSONL-shaped object (at most MAIF_PARSE_MAX bytes):
+ *   {"type": T, exactly one of "text" | "base64" | "vector" | "file",
+ *    optional "meta": {...}}
+ * T is a name or code as for maif_type_parse; "text" a string; "base64"
+ * bytes (raw float32 for an embedding); "vector" (embeddings only) an
+ * array of numbers or of rows; "file" a path. The library does not open
+ * "file": the draft stays pending (maif_block_draft_pending) and
+ * maif_block_draft_file() gives the path for the caller to open and hand
+ * to maif_writer_add_draft as a source. Any other key is an error. */
+MAIF_API MAIF_NODISCARD int maif_block_draft_from_json(maif_block_draft **out, const char *json, size_t n);
+/* A pending draft of type with metadata text (may be NULL), for a payload
+ * given later by maif_block_draft_set_payload or a source. */
+MAIF_API MAIF_NODISCARD int maif_block_draft_new(maif_block_draft **out, uint32_t type, const char *meta_json, size_t meta_size);
+/* Gives a pending draft its payload (copied), checked by type as above
+ * (an embedding given this way is JSON text). */
+MAIF_API MAIF_NODISCARD int maif_block_draft_set_payload(maif_block_draft *d, const void *bytes, size_t n);
+/* 1 while the draft's payload is still to come, else 0. */
+MAIF_API int maif_block_draft_pending(const maif_block_draft *d);
+/* The draft's JSONL "file" path, or NULL. Borrowed until free. */
+MAIF_API const char *maif_block_draft_file(const maif_block_draft *d);
+MAIF_API uint32_t maif_block_draft_type(const maif_block_draft *d);
+/* The draft as a spec (borrowed views, valid until free; payload NULL
+ * while pending, which returns MAIF_ESTATE). */
+MAIF_API MAIF_NODISCARD int maif_block_draft_spec(const maif_block_draft *d, maif_block_spec *spec);
+MAIF_API void maif_block_draft_free(maif_block_draft *d);
+/* Appends the draft's block. A pending draft's payload is read from
+ * read(ctx, ...) (read is ignored otherwise): text and other types stream
+ * through maif_writer_add_stream (text checked as UTF-8 as it arrives);
+ * json and embedding payloads are read whole, at most
+ * min(limit, MAIF_PARSE_MAX) bytes, then checked. limit as for
+ * maif_writer_add_stream. On any error nothing of the block remains.
+ * Errors: as maif_writer_add_stream, MAIF_EINVAL for a payload that fails
+ * its type's checks (the message is on the writer). */
+MAIF_API MAIF_NODISCARD int maif_writer_add_draft(maif_writer *w, const maif_block_draft *d, maif_read_fn read, void *ctx, uint64_t limit,
+                          uint8_t id_out[MAIF_ID_BYTES]);
 
 /* Cuts a torn tail (an uncommitted batch left by a crash) off a native
  * artifact, leaving every committed batch. *cut (may be NULL) receives the

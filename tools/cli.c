@@ -7,8 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <float.h>
-#include <math.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/buf.h"
 
 /* ------------------------------------------------------------ parsing */
 
@@ -191,84 +189,132 @@ int cli_finish(int rc)
 
 /* -------------------------------------------------------------- input */
 
-/* Reads path ("-": stdin) whole, bounded by CLI_INPUT_MAX. On error
- * returns -1 with a message (not naming the file) in err. */
-static int read_all(const char *path, uint8_t **out, size_t *n, char *err, size_t errcap)
+/* An environment override, for tests: MAIF_INPUT_LIMIT=N (bytes, > 0). */
+static uint64_t env_limit(void)
 {
-    int is_stdin = strcmp(path, "-") == 0;
-    *out = NULL;
-    *n = 0;
-    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    const char *e = getenv("MAIF_INPUT_LIMIT");
+    if (!e || !*e) return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(e, &end, 10);
+    return errno || *end || v == 0 ? 0 : (uint64_t)v;
+}
+
+uint64_t cli_payload_limit(void)
+{
+    uint64_t e = env_limit();
+    return e && e < CLI_INPUT_MAX ? e : CLI_INPUT_MAX;
+}
+
+size_t cli_line_max(void)
+{
+    uint64_t e = env_limit();
+    return e && e < CLI_LINE_MAX ? (size_t)e : CLI_LINE_MAX;
+}
+
+int cli_open_input(const char *path, int *fd_out, char *err, size_t errcap)
+{
+    *fd_out = -1;
+    if (strcmp(path, "-") == 0) {
+        *fd_out = 0;
+        return 0;
+    }
+    /* Non-blocking, so that opening a FIFO never waits for a writer; the
+     * type is checked before the first read. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         snprintf(err, errcap, "%s", errno == ENOENT ? "no such file" : strerror(errno));
         return -1;
     }
-    maif_buf b = {0};
     struct stat st;
-    if (fstat(fd, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            snprintf(err, errcap, "is a directory");
-            goto fail;
-        }
-        if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > CLI_INPUT_MAX) {
-            snprintf(err, errcap, "larger than the input limit of 4 GiB");
-            goto fail;
-        }
-        /* A regular file's size is known: one allocation (plus the NUL). */
-        if (S_ISREG(st.st_mode) && maif_buf_reserve(&b, (size_t)st.st_size + 2) != 0) {
-            snprintf(err, errcap, "out of memory");
-            goto fail;
-        }
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errcap, "%s", strerror(errno));
+        close(fd);
+        return -1;
     }
+    if (S_ISDIR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+        snprintf(err, errcap, "%s", S_ISDIR(st.st_mode) ? "is a directory"
+                                    : "is a named pipe or socket, which could wait forever for a writer; "
+                                      "pipe the data to stdin (-) instead");
+        close(fd);
+        return -1;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int64_t cli_fd_read(void *ctx, void *buf, size_t cap)
+{
+    cli_fd_src *s = ctx;
     for (;;) {
-        if (b.cap - b.len < 2 && maif_buf_reserve(&b, 1 << 16) != 0) {
-            snprintf(err, errcap, "out of memory");
-            goto fail;
+        ssize_t k = read(s->fd, buf, cap);
+        if (k >= 0) return k;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            struct pollfd p = {s->fd, POLLIN, 0};
+            if (poll(&p, 1, -1) >= 0 || errno == EINTR) continue;
         }
-        ssize_t r = read(fd, b.data + b.len, b.cap - b.len - 1); /* keep a byte for the NUL */
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            snprintf(err, errcap, "read error: %s", strerror(errno));
-            goto fail;
-        }
-        if (r == 0) break;
-        b.len += (size_t)r;
-        if (b.len > CLI_INPUT_MAX) {
-            snprintf(err, errcap, "larger than the input limit of 4 GiB");
-            goto fail;
-        }
+        s->err = errno;
+        return MAIF_EIO;
     }
-    if (!is_stdin) close(fd);
-    size_t len = b.len;
-    char *data = maif_buf_steal(&b, &len);
-    if (!data) { /* nothing was read: still hand out a valid empty string */
-        data = calloc(1, 1);
-        len = 0;
-        if (!data) {
-            snprintf(err, errcap, "out of memory");
+}
+
+/* Lines are read through a window that grows only while a line does, and
+ * never past the line limit plus one read. */
+int cli_lines_next(cli_lines *l, const char **line, size_t *len, char *err, size_t errcap)
+{
+    for (;;) {
+        char *nl = l->len > l->scan ? memchr(l->buf + l->scan, '\n', l->len - l->scan) : NULL;
+        if (nl || (l->eof && l->len > l->start)) {
+            size_t end = nl ? (size_t)(nl - l->buf) : l->len;
+            if (end - l->start > l->max) goto too_long;
+            *line = l->buf + l->start;
+            *len = end - l->start;
+            l->start = l->scan = nl ? end + 1 : end;
+            l->lineno++;
+            return 1;
+        }
+        if (l->eof) return 0;
+        if (l->len - l->start > l->max) goto too_long;
+        l->scan = l->len;
+        if (l->start > 0 && l->start == l->len) l->start = l->scan = l->len = 0;
+        if (l->start > 0 && l->cap - l->len < (1u << 16)) { /* slide the partial line to the front */
+            memmove(l->buf, l->buf + l->start, l->len - l->start);
+            l->len -= l->start;
+            l->scan -= l->start;
+            l->start = 0;
+        }
+        if (l->cap - l->len < (1u << 16)) {
+            size_t ncap = l->cap ? l->cap * 2 : (1u << 17);
+            if (ncap > l->max + (1u << 17)) ncap = l->max + (1u << 17);
+            if (ncap <= l->cap) goto too_long;
+            char *nb = realloc(l->buf, ncap);
+            if (!nb) {
+                snprintf(err, errcap, "out of memory");
+                return -1;
+            }
+            l->buf = nb;
+            l->cap = ncap;
+        }
+        cli_fd_src src = {l->fd, 0};
+        int64_t k = cli_fd_read(&src, l->buf + l->len, l->cap - l->len);
+        if (k < 0) {
+            snprintf(err, errcap, "read error: %s", strerror(src.err));
             return -1;
         }
+        if (k == 0) l->eof = 1;
+        l->len += (size_t)k;
     }
-    *out = (uint8_t *)data;
-    *n = len;
-    return 0;
-fail:
-    maif_buf_free(&b);
-    if (!is_stdin) close(fd);
+too_long:
+    l->lineno++;
+    snprintf(err, errcap, "longer than the line limit of %zu bytes", l->max);
     return -1;
 }
 
-int cli_read_input(const char *path, uint8_t **out, size_t *n)
+void cli_lines_free(cli_lines *l)
 {
-    char err[256];
-    if (read_all(path, out, n, err, sizeof err) == 0) return 0;
-    cli_err(strcmp(path, "-") == 0 ? "<stdin>" : path, "%s", err);
-    return CLI_EXIT_USAGE;
-}
-
-int cli_read_input_err(const char *path, uint8_t **out, size_t *n, char *err, size_t errcap)
-{
-    return read_all(path, out, n, err, errcap);
+    free(l->buf);
+    l->buf = NULL;
 }
 
 int cli_load_key(const char *keyfile, maif_key **out)
@@ -278,6 +324,11 @@ int cli_load_key(const char *keyfile, maif_key **out)
         rc = maif_key_load(out, keyfile);
         if (rc == MAIF_ENOTFOUND) {
             cli_err(keyfile, "no such key file");
+            return CLI_EXIT_USAGE;
+        }
+        const char *d = cli_detail(keyfile, maif_last_errmsg());
+        if (rc == MAIF_EIO && strstr(d, "not a regular file")) { /* a FIFO or a directory: refused, never read */
+            cli_err(keyfile, "%s", d);
             return CLI_EXIT_USAGE;
         }
         if (rc == MAIF_EKEY) {
@@ -455,24 +506,26 @@ json_t *cli_json_string(const char *s, size_t n)
     if (!s) return json_string("");
     json_t *j = json_stringn(s, n);
     if (j) return j;
-    maif_buf b = {0};
+    if (n > ((size_t)-1) / 3) return NULL;
+    char *b = malloc(3 * n + 1); /* each byte becomes at most U+FFFD (3 bytes) */
+    if (!b) return NULL;
+    size_t len = 0;
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         size_t l = utf8_len(u + i, n - i);
         if (l == 0) {
-            if (maif_buf_append(&b, "\xef\xbf\xbd", 3)) goto oom;
+            memcpy(b + len, "\xef\xbf\xbd", 3);
+            len += 3;
             i++;
         } else {
-            if (maif_buf_append(&b, u + i, l)) goto oom;
+            memcpy(b + len, u + i, l);
+            len += l;
             i += l;
         }
     }
-    j = json_stringn(b.data ? (const char *)b.data : "", b.len);
-    maif_buf_free(&b);
+    j = json_stringn(b, len);
+    free(b);
     return j;
-oom:
-    maif_buf_free(&b);
-    return NULL;
 }
 
 int cli_print_json(json_t *doc)
@@ -490,185 +543,4 @@ int cli_print_json(json_t *doc)
     fputc('\n', stdout);
     free(s);
     return CLI_EXIT_OK;
-}
-
-/* ------------------------------------------------------------- blocks */
-
-json_t *cli_parse_meta(const char *text, size_t n, char *err, size_t errcap)
-{
-    json_error_t je;
-    json_t *m = json_loadb(text, n, JSON_REJECT_DUPLICATES, &je);
-    if (!m) {
-        snprintf(err, errcap, "invalid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
-        return NULL;
-    }
-    if (!json_is_object(m)) {
-        snprintf(err, errcap, "metadata must be a JSON object");
-        json_decref(m);
-        return NULL;
-    }
-    return m;
-}
-
-static int put_f32(uint8_t *p, const json_t *v, size_t i, char *err, size_t errcap)
-{
-    if (!json_is_number(v)) {
-        snprintf(err, errcap, "vector element %zu is not a number", i);
-        return -1;
-    }
-    double d = json_number_value(v);
-    if (!isfinite(d) || fabs(d) > FLT_MAX) {
-        snprintf(err, errcap, "vector element %zu is outside the float32 range", i);
-        return -1;
-    }
-    float f = (float)d;
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    p[0] = (uint8_t)u;
-    p[1] = (uint8_t)(u >> 8);
-    p[2] = (uint8_t)(u >> 16);
-    p[3] = (uint8_t)(u >> 24);
-    return 0;
-}
-
-/* Array of numbers (one row) or array of equal-length arrays (rows). */
-static int vector_to_f32(const json_t *v, cli_block *b, size_t *count, size_t *dims, char *err, size_t errcap)
-{
-    if (!json_is_array(v) || json_array_size(v) == 0) {
-        snprintf(err, errcap, "an embedding must be a non-empty JSON array of numbers or of rows");
-        return -1;
-    }
-    size_t rows, d;
-    int nested = json_is_array(json_array_get(v, 0));
-    if (nested) {
-        rows = json_array_size(v);
-        d = json_array_size(json_array_get(v, 0));
-        if (d == 0) {
-            snprintf(err, errcap, "embedding row 0 is empty");
-            return -1;
-        }
-    } else {
-        rows = 1;
-        d = json_array_size(v);
-    }
-    if (d > CLI_INPUT_MAX / 4 / rows) {
-        snprintf(err, errcap, "embedding too large");
-        return -1;
-    }
-    b->owned = malloc(rows * d * 4);
-    if (!b->owned) {
-        snprintf(err, errcap, "out of memory");
-        return -1;
-    }
-    for (size_t r = 0; r < rows; r++) {
-        const json_t *row = nested ? json_array_get(v, r) : v;
-        if (!json_is_array(row)) {
-            snprintf(err, errcap, "embedding row %zu is not an array", r);
-            return -1;
-        }
-        if (json_array_size(row) != d) {
-            snprintf(err, errcap, "embedding row %zu has %zu values, expected %zu", r, json_array_size(row), d);
-            return -1;
-        }
-        for (size_t c = 0; c < d; c++)
-            if (put_f32(b->owned + (r * d + c) * 4, json_array_get(row, c), r * d + c, err, errcap)) return -1;
-    }
-    b->payload = b->owned;
-    b->payload_size = rows * d * 4;
-    *count = rows;
-    *dims = d;
-    return 0;
-}
-
-int cli_block_build(cli_block *b, uint32_t type, int src, const uint8_t *bytes, size_t n, const json_t *vector,
-                    const json_t *meta, char *err, size_t errcap)
-{
-    memset(b, 0, sizeof *b);
-    b->type = type;
-    json_t *m = meta ? json_deep_copy(meta) : NULL;
-    json_t *parsed = NULL;
-    int have_dims = 0;
-    size_t count = 0, dims = 0;
-    if (meta && !m) goto oom;
-
-    if (src == CLI_SRC_VECTOR && type != MAIF_TYPE_EMBEDDING) {
-        snprintf(err, errcap, "\"vector\" is only allowed for type embedding");
-        goto fail;
-    }
-    if (type == MAIF_TYPE_EMBEDDING) {
-        if (src == CLI_SRC_RAW) {
-            if (n % 4 != 0 || n == 0) {
-                snprintf(err, errcap, "raw embedding bytes must be a non-zero multiple of 4 (float32)");
-                goto fail;
-            }
-            b->payload = bytes;
-            b->payload_size = n;
-            size_t total = n / 4;
-            json_t *jd = m ? json_object_get(m, "dimensions") : NULL;
-            dims = total;
-            if (json_is_integer(jd) && json_integer_value(jd) > 0) dims = (size_t)json_integer_value(jd);
-            if (total % dims != 0) {
-                snprintf(err, errcap, "%zu float32 values do not divide into rows of %zu", total, dims);
-                goto fail;
-            }
-            count = total / dims;
-        } else {
-            const json_t *v = vector;
-            if (src == CLI_SRC_BYTES) {
-                json_error_t je;
-                parsed = json_loadb((const char *)bytes, n, JSON_DECODE_ANY, &je);
-                if (!parsed) {
-                    snprintf(err, errcap, "embedding is not valid JSON: %s", je.text);
-                    goto fail;
-                }
-                v = parsed;
-            }
-            if (vector_to_f32(v, b, &count, &dims, err, errcap)) goto fail;
-        }
-        have_dims = 1;
-    } else {
-        if (type == MAIF_TYPE_JSON) {
-            json_error_t je;
-            json_t *chk = json_loadb((const char *)bytes, n, JSON_DECODE_ANY, &je);
-            if (!chk) {
-                snprintf(err, errcap, "payload is not valid JSON: %s (line %d, column %d)", je.text, je.line,
-                         je.column);
-                goto fail;
-            }
-            json_decref(chk);
-        }
-        b->payload = bytes;
-        b->payload_size = n;
-    }
-    if (have_dims) {
-        if (!m && !(m = json_object())) goto oom;
-        if (json_object_set_new(m, "count", json_integer((json_int_t)count)) ||
-            json_object_set_new(m, "dimensions", json_integer((json_int_t)dims)) ||
-            json_object_set_new(m, "dtype", json_string("float32")))
-            goto oom;
-    }
-    if (m) {
-        b->meta = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
-        if (!b->meta) {
-            snprintf(err, errcap, "metadata cannot be serialised");
-            goto fail;
-        }
-    }
-    json_decref(m);
-    json_decref(parsed);
-    return 0;
-oom:
-    snprintf(err, errcap, "out of memory");
-fail:
-    json_decref(m);
-    json_decref(parsed);
-    cli_block_free(b);
-    return -1;
-}
-
-void cli_block_free(cli_block *b)
-{
-    free(b->owned);
-    free(b->meta);
-    memset(b, 0, sizeof *b);
 }

@@ -1,11 +1,11 @@
 /*
  * cli.h — what the `maif` subcommands share: the command table entry, a
  * small option parser, the exit-code policy, one-line error reporting,
- * bounded input reading, key loading, and building a block (payload plus
- * canonical metadata) from CLI or JSONL input.
+ * streaming input (bounded lines, non-blocking opens) and key loading.
+ * Building blocks from CLI or JSONL input is the library's job
+ * (maif_block_draft_*).
  *
- * The tool only talks to the library through include/maif.h (plus the
- * util buffer). Every subcommand returns one of the CLI_EXIT_* codes; the
+ * The tool only talks to the library through include/maif.h. Every subcommand returns one of the CLI_EXIT_* codes; the
  * mapping from library error codes to exit codes lives in one place
  * (cli_exit_for) so that every command agrees on it.
  */
@@ -25,9 +25,11 @@
 #define CLI_EXIT_USAGE  2 /* usage error, missing/unreadable file, invalid input */
 #define CLI_EXIT_ACCESS 3 /* reserved: access denied */
 
-/* Largest payload, JSONL input or --meta the tool reads from a file or
- * stdin: 4 GiB. Larger inputs are refused with exit code 2. */
-#define CLI_INPUT_MAX ((size_t)4 << 30)
+/* Largest payload the tool reads from a file or stdin: 4 GiB (streamed;
+ * memory stays bounded). Larger inputs are refused with exit code 2. */
+#define CLI_INPUT_MAX ((uint64_t)4 << 30)
+/* Longest JSONL line: MAIF_PARSE_MAX (64 MiB); longer is exit code 2. */
+#define CLI_LINE_MAX MAIF_PARSE_MAX
 /* At most this many --pubkey options to verify. */
 #define CLI_PUBKEY_MAX 256
 /* Metadata shown by `ls` is cut to about this many bytes. */
@@ -91,14 +93,47 @@ const char *cli_detail(const char *path, const char *msg);
  * else rc. */
 int cli_finish(int rc);
 
-/* ---- input */
+/* ---- input
+ *
+ * Every input streams: payloads go to the writer in chunks, JSONL is read
+ * line by line, so memory is bounded whatever the input's size or kind.
+ * Named pipes (and sockets) are refused at once rather than waited on;
+ * stdin ("-") may be a pipe. */
 
-/* Reads all of path ("-" is stdin) into *out (owned, NUL-terminated, not
- * counted in *n), refusing more than CLI_INPUT_MAX bytes. Prints the error.
- * Returns 0 or CLI_EXIT_USAGE. */
-int cli_read_input(const char *path, uint8_t **out, size_t *n);
-/* Same, but returns -1 with the problem in err instead of printing. */
-int cli_read_input_err(const char *path, uint8_t **out, size_t *n, char *err, size_t errcap);
+/* The payload limit: CLI_INPUT_MAX, or MAIF_INPUT_LIMIT (bytes) if set and
+ * smaller (for tests). */
+uint64_t cli_payload_limit(void);
+/* The JSONL line limit: CLI_LINE_MAX, or MAIF_INPUT_LIMIT if smaller. */
+size_t cli_line_max(void);
+
+/* Opens path for reading ("-": stdin, fd 0) without blocking; refuses
+ * directories, FIFOs and sockets. Returns 0, or -1 with the problem (not
+ * naming the file) in err. */
+int cli_open_input(const char *path, int *fd_out, char *err, size_t errcap);
+
+/* A maif_read_fn over a file descriptor; err receives errno of a failed
+ * read (the read returns MAIF_EIO). */
+typedef struct cli_fd_src {
+    int fd;
+    int err;
+} cli_fd_src;
+int64_t cli_fd_read(void *ctx, void *buf, size_t cap);
+
+/* Line reader over fd, at most max bytes a line (without the newline). */
+typedef struct cli_lines {
+    int fd;
+    size_t max;
+    char *buf;
+    size_t cap, len;   /* bytes read into buf */
+    size_t start;      /* start of the next line */
+    size_t scan;       /* bytes before this hold no newline after start */
+    int eof;
+    unsigned long long lineno; /* physical lines returned (or refused) so far */
+} cli_lines;
+/* Returns 1 with the next line (borrowed until the next call; no '\n'),
+ * 0 at the end, or -1 with err set (read error, or a line over max). */
+int cli_lines_next(cli_lines *l, const char **line, size_t *len, char *err, size_t errcap);
+void cli_lines_free(cli_lines *l);
 
 /* Loads --key KEYFILE if keyfile is not NULL, else the default key.
  * Prints the error. Returns 0 or an exit code. */
@@ -141,35 +176,5 @@ void cli_put_clean(FILE *f, const char *s, size_t n);
 json_t *cli_json_string(const char *s, size_t n);
 /* Prints one JSON document followed by a newline. Returns an exit code. */
 int cli_print_json(json_t *doc);
-
-/* ---- building blocks */
-
-/* Where a block's payload came from. */
-enum {
-    CLI_SRC_BYTES,  /* --text, --file, stdin, JSONL "text" or "file" */
-    CLI_SRC_RAW,    /* JSONL "base64": raw bytes, never parsed */
-    CLI_SRC_VECTOR, /* JSONL "vector": a JSON array */
-};
-
-typedef struct cli_block {
-    uint32_t type;
-    const uint8_t *payload; /* the payload: borrowed input or owned below */
-    size_t payload_size;
-    uint8_t *owned;         /* payload storage when it was transformed */
-    char *meta;             /* canonical-ish JSON object, or NULL */
-} cli_block;
-
-/* Builds a block from its source. Embeddings given as JSON (an array of
- * numbers, or of equal-length rows) become float32 little-endian rows, and
- * {"count","dimensions","dtype":"float32"} is merged into meta; raw
- * embedding bytes must be a multiple of 4. JSON blocks must parse as JSON.
- * meta (borrowed) is a JSON object or NULL. On error returns -1 with a
- * message in err. Free with cli_block_free. */
-int cli_block_build(cli_block *b, uint32_t type, int src, const uint8_t *bytes, size_t n, const json_t *vector,
-                    const json_t *meta, char *err, size_t errcap);
-void cli_block_free(cli_block *b);
-
-/* Parses --meta text: must be one JSON object. Returns NULL with err set. */
-json_t *cli_parse_meta(const char *text, size_t n, char *err, size_t errcap);
 
 #endif

@@ -1,9 +1,13 @@
 /*
- * cmd_add.c — `maif add`: one block, committed at once. Everything that can
- * be checked without the artifact (type, metadata, payload) is checked
- * before the writer is opened, so a bad invocation never touches the file.
+ * cmd_add.c — `maif add`: one block, committed at once. The type, the
+ * metadata and a --text payload are checked before the writer is opened; a
+ * payload from a file or stdin streams into place (memory stays bounded)
+ * and is checked as it arrives: if it fails (bad UTF-8 text, over the
+ * limit, a read error) the block is abandoned and the file is left exactly
+ * as it was.
  */
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,35 +45,27 @@ static int run(int argc, char **argv)
         return cli_usage_err(me, "unknown type '%s' (text, image, audio, video, embedding, json, knowledge, binary, "
                                  "meta, or four ASCII characters)", type_s);
 
-    char err[512];
-    json_t *meta = NULL;
-    if (meta_s) {
-        meta = cli_parse_meta(meta_s, strlen(meta_s), err, sizeof err);
-        if (!meta) {
-            cli_err(path, "--meta: %s", err);
+    maif_block_draft *d = NULL;
+    int rc = maif_block_draft_new(&d, type, meta_s, meta_s ? strlen(meta_s) : 0);
+    if (rc) {
+        cli_err(path, "--meta: %s", cli_detail(path, maif_last_errmsg()));
+        return CLI_EXIT_USAGE;
+    }
+    const char *src_name = file ? file : from_stdin ? "<stdin>" : path;
+    if (text && (rc = maif_block_draft_set_payload(d, text, strlen(text)))) {
+        cli_err(path, "--text: %s", maif_last_errmsg());
+        maif_block_draft_free(d);
+        return CLI_EXIT_USAGE;
+    }
+    cli_fd_src src = {-1, 0};
+    if (!text) {
+        char err[256];
+        if (cli_open_input(file ? file : "-", &src.fd, err, sizeof err)) {
+            cli_err(src_name, "%s", err);
+            maif_block_draft_free(d);
             return CLI_EXIT_USAGE;
         }
     }
-    uint8_t *data = NULL;
-    size_t n = 0;
-    int rc = 0;
-    if (file || from_stdin) {
-        rc = cli_read_input(file ? file : "-", &data, &n);
-        if (rc) {
-            json_decref(meta);
-            return rc;
-        }
-    }
-    const uint8_t *bytes = text ? (const uint8_t *)text : data;
-    size_t nbytes = text ? strlen(text) : n;
-    cli_block b;
-    if (cli_block_build(&b, type, CLI_SRC_BYTES, bytes, nbytes, NULL, meta, err, sizeof err)) {
-        cli_err(file ? file : from_stdin ? "<stdin>" : path, "%s", err);
-        json_decref(meta);
-        free(data);
-        return CLI_EXIT_USAGE;
-    }
-    json_decref(meta);
 
     maif_key *key = NULL;
     maif_writer *w = NULL;
@@ -78,16 +74,24 @@ static int run(int argc, char **argv)
     ex = cli_open_writer(path, key, &w);
     if (ex) goto out;
     uint64_t index = maif_writer_count(w);
+    uint64_t limit = cli_payload_limit();
     uint8_t id[MAIF_ID_BYTES];
-    maif_block_spec spec = {
-        .type = b.type,
-        .payload = b.payload,
-        .payload_size = b.payload_size,
-        .meta_json = b.meta,
-        .meta_size = b.meta ? strlen(b.meta) : 0,
-    };
-    rc = maif_writer_add(w, &spec, id);
-    if (rc == MAIF_OK) rc = maif_writer_commit(w);
+    rc = maif_writer_add_draft(w, d, text ? NULL : cli_fd_read, &src, limit, id);
+    if (rc != MAIF_OK) {
+        /* bad payload or input: the block was abandoned, the file is as it was */
+        if (src.err)
+            cli_err(src_name, "read error: %s", strerror(src.err));
+        else if (rc == MAIF_ELIMIT)
+            cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)", (unsigned long long)limit);
+        else if (rc == MAIF_EINVAL || rc == MAIF_EJSON)
+            cli_err(src_name, "%s (nothing added)", cli_detail(path, maif_writer_errmsg(w)));
+        else
+            cli_fail(path, rc, maif_writer_errmsg(w));
+        ex = CLI_EXIT_USAGE; /* a bad block is bad input, not a bad file */
+        (void)!maif_writer_rollback(w); /* best effort: close rolls back anyway, and the error is reported */
+        goto out;
+    }
+    rc = maif_writer_commit(w);
     if (rc != MAIF_OK) {
         ex = cli_fail(path, rc, maif_writer_errmsg(w));
         if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE; /* a bad block is bad input, not a bad file */
@@ -106,8 +110,8 @@ static int run(int argc, char **argv)
 out:
     maif_writer_close(w);
     maif_key_free(key);
-    cli_block_free(&b);
-    free(data);
+    maif_block_draft_free(d);
+    if (src.fd > 0) close(src.fd);
     return ex;
 }
 
@@ -117,16 +121,22 @@ const cli_command cli_cmd_add = {
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
     "KEYFILE (default: the default key). The payload is STRING, the bytes of\n"
-    "PATH, or stdin (-), at most 4 GiB. Prints the new block's index and id:\n"
+    "PATH, or stdin (-), at most 4 GiB (MAIF_INPUT_LIMIT=N lowers that to N\n"
+    "bytes); it streams to the file, so memory stays bounded. PATH may be a\n"
+    "regular file or a device; a named pipe is refused (pipe into - instead).\n"
+    "If the payload fails (over the limit, bad text, a read error), nothing is\n"
+    "added. Prints the new block's index and id:\n"
     "  INDEX ID32HEX\n"
     "\n"
     "TYPE: text, image, audio, video, embedding, json, knowledge, binary, meta,\n"
     "or any four ASCII characters (a raw type code such as TEXT).\n"
+    "  text       the payload must be valid UTF-8 (else use binary)\n"
     "  embedding  the payload is a JSON array of numbers, or an array of\n"
     "             equal-length arrays (rows); it is stored as float32\n"
     "             little-endian rows and {\"count\":N,\"dimensions\":D,\n"
     "             \"dtype\":\"float32\"} is merged into the metadata\n"
-    "  json       the payload must be valid JSON (stored as given)\n"
+    "             (at most 64 MiB of JSON; every value a finite float32)\n"
+    "  json       the payload must be valid JSON (stored as given; at most 64 MiB)\n"
     "--meta JSON  a JSON object of metadata (stored in canonical form)\n"
     "\n"
     "exit codes: 0 added; 1 FILE is too damaged to open; 2 usage error,\n"

@@ -4,15 +4,17 @@
  * Every line of one call belongs to one transaction: the first bad line
  * rolls the whole batch back, so the artifact either gains all the lines or
  * nothing. Line numbers in errors count every physical line from 1,
- * including the blank ones that are skipped.
+ * including the blank ones that are skipped. Input is read line by line
+ * (each at most CLI_LINE_MAX bytes) and "file" payloads stream, so memory
+ * is bounded whatever the input; the rules for a line are the library's
+ * (maif_block_draft_from_json).
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
-#include "util/buf.h"
 
 static int is_blank(const char *s, size_t n)
 {
@@ -21,135 +23,43 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
-static int b64_decode(const char *s, size_t n, uint8_t **out, size_t *outn)
+/* Adds the block of one JSONL line. Returns 0, or an exit code after
+ * printing the error (which names the line). */
+static int add_line(maif_writer *w, const char *line, size_t len, const char *input_name, unsigned long long lineno,
+                    uint64_t limit, uint8_t id[MAIF_ID_BYTES])
 {
-    size_t cap = n / 4 * 3 + 3;
-    uint8_t *bin = malloc(cap ? cap : 1);
-    if (!bin) return -1;
-    const int variants[] = {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING};
-    for (size_t v = 0; v < 2; v++) {
-        size_t len = 0;
-        const char *end = NULL;
-        if (sodium_base642bin(bin, cap, s, n, " \t\r\n", &len, &end, variants[v]) == 0 && end == s + n) {
-            *out = bin;
-            *outn = len;
-            return 0;
-        }
-    }
-    free(bin);
-    return -1;
-}
-
-/* One JSONL line to a block; data_out receives storage to free after the
- * block has been added. Returns 0 or -1 with err set. */
-static int line_to_block(const char *line, size_t len, cli_block *b, uint8_t **data_out, char *err, size_t errcap)
-{
-    *data_out = NULL;
-    json_error_t je;
-    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-    if (!o) {
-        snprintf(err, errcap, "invalid JSON: %s (column %d)", je.text, je.column);
-        return -1;
-    }
-    int rc = -1;
-    if (!json_is_object(o)) {
-        snprintf(err, errcap, "expected a JSON object");
-        goto out;
-    }
-    const char *k;
-    json_t *v;
-    const char *src_key = NULL;
-    json_object_foreach(o, k, v)
-    {
-        if (strcmp(k, "text") == 0 || strcmp(k, "file") == 0 || strcmp(k, "base64") == 0 ||
-            strcmp(k, "vector") == 0) {
-            if (src_key) {
-                snprintf(err, errcap, "give exactly one of \"text\", \"file\", \"base64\", \"vector\" (got \"%s\" and \"%s\")",
-                         src_key, k);
-                goto out;
-            }
-            src_key = k;
-        } else if (strcmp(k, "type") != 0 && strcmp(k, "meta") != 0) {
-            snprintf(err, errcap, "unknown key \"%.64s\"", k);
-            goto out;
-        }
-    }
-    json_t *jt = json_object_get(o, "type");
-    if (!jt) {
-        snprintf(err, errcap, "missing \"type\"");
-        goto out;
-    }
-    uint32_t type;
-    if (!json_is_string(jt) || maif_type_parse(json_string_value(jt), &type) != MAIF_OK) {
-        snprintf(err, errcap, "unknown type %s", json_is_string(jt) ? json_string_value(jt) : "(not a string)");
-        goto out;
-    }
-    if (!src_key) {
-        snprintf(err, errcap, "missing payload: give one of \"text\", \"file\", \"base64\", \"vector\"");
-        goto out;
-    }
-    json_t *meta = json_object_get(o, "meta");
-    if (meta && !json_is_object(meta)) {
-        snprintf(err, errcap, "\"meta\" must be a JSON object");
-        goto out;
-    }
-    json_t *src = json_object_get(o, src_key);
-    int kind = CLI_SRC_BYTES;
-    const uint8_t *bytes = NULL;
-    size_t n = 0;
-    if (strcmp(src_key, "vector") == 0) {
-        if (!json_is_array(src)) {
-            snprintf(err, errcap, "\"vector\" must be an array");
-            goto out;
-        }
-        kind = CLI_SRC_VECTOR;
-    } else if (!json_is_string(src)) {
-        snprintf(err, errcap, "\"%s\" must be a string", src_key);
-        goto out;
-    } else if (strcmp(src_key, "text") == 0) {
-        bytes = (const uint8_t *)json_string_value(src);
-        n = json_string_length(src);
-    } else if (strcmp(src_key, "file") == 0) {
-        char ferr[256];
-        const char *fp = json_string_value(src);
-        if (strlen(fp) != json_string_length(src) || !*fp) {
-            snprintf(err, errcap, "\"file\" is not a usable path");
-            goto out;
-        }
-        if (cli_read_input_err(fp, data_out, &n, ferr, sizeof ferr)) {
-            snprintf(err, errcap, "%.200s: %s", fp, ferr);
-            goto out;
-        }
-        bytes = *data_out;
-    } else {
-        if (b64_decode(json_string_value(src), json_string_length(src), data_out, &n)) {
-            snprintf(err, errcap, "\"base64\" is not valid base64");
-            goto out;
-        }
-        bytes = *data_out;
-        kind = CLI_SRC_RAW;
-    }
-    if (cli_block_build(b, type, kind, bytes, n, kind == CLI_SRC_VECTOR ? src : NULL, meta, err, errcap)) goto out;
-    /* b may borrow bytes that live inside o ("text"): keep a private copy. */
-    if (kind == CLI_SRC_BYTES && !*data_out && !b->owned) {
-        uint8_t *copy = malloc(n ? n : 1);
-        if (!copy) {
-            snprintf(err, errcap, "out of memory");
-            cli_block_free(b);
-            goto out;
-        }
-        memcpy(copy, bytes, n);
-        b->payload = copy;
-        *data_out = copy;
-    }
-    rc = 0;
-out:
-    json_decref(o);
+    maif_block_draft *d = NULL;
+    int rc = maif_block_draft_from_json(&d, line, len);
     if (rc) {
-        free(*data_out);
-        *data_out = NULL;
+        cli_err(input_name, "line %llu: %s (nothing committed)", lineno, maif_last_errmsg());
+        return CLI_EXIT_USAGE;
     }
-    return rc;
+    cli_fd_src src = {-1, 0};
+    const char *fp = maif_block_draft_file(d);
+    if (fp) {
+        char err[256];
+        if (cli_open_input(fp, &src.fd, err, sizeof err)) {
+            cli_err(input_name, "line %llu: %.200s: %s (nothing committed)", lineno, fp, err);
+            maif_block_draft_free(d);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    rc = maif_writer_add_draft(w, d, fp ? cli_fd_read : NULL, &src, limit, id);
+    int ex = 0;
+    if (rc != MAIF_OK) {
+        const char *det = maif_writer_errmsg(w);
+        if (src.err)
+            cli_err(input_name, "line %llu: %.200s: read error: %s (nothing committed)", lineno, fp, strerror(src.err));
+        else if (rc == MAIF_ELIMIT && fp)
+            cli_err(input_name, "line %llu: %.200s: larger than the input limit of %llu bytes (nothing committed)",
+                    lineno, fp, (unsigned long long)limit);
+        else
+            cli_err(input_name, "line %llu: %s (nothing committed)", lineno, det && *det ? det : maif_strerror(rc));
+        ex = CLI_EXIT_USAGE;
+    }
+    if (src.fd > 0) close(src.fd);
+    maif_block_draft_free(d);
+    return ex;
 }
 
 static int run(int argc, char **argv)
@@ -170,64 +80,50 @@ static int run(int argc, char **argv)
     const char *input_name = strcmp(input, "-") == 0 ? "<stdin>" : input;
     if (strcmp(path, "-") == 0) return cli_usage_err(me, "FILE must be a file name");
 
-    uint8_t *text = NULL;
-    size_t tn = 0;
-    int ex = cli_read_input(input, &text, &tn);
-    if (ex) return ex;
+    cli_lines lines = {.fd = -1, .max = cli_line_max()};
+    char err[256];
+    if (cli_open_input(input, &lines.fd, err, sizeof err)) {
+        cli_err(input_name, "%s", err);
+        return CLI_EXIT_USAGE;
+    }
     maif_key *key = NULL;
     maif_writer *w = NULL;
-    maif_buf ids = {0};
-    ex = cli_load_key(keyfile, &key);
+    uint8_t *ids = NULL; /* MAIF_ID_BYTES per block added */
+    size_t nblocks = 0, ids_cap = 0;
+    int ex = cli_load_key(keyfile, &key);
     if (ex) goto out;
     ex = cli_open_writer(path, key, &w);
     if (ex) goto out;
-    uint64_t first = maif_writer_count(w);
-
-    const char *p = (const char *)text, *end = p + tn;
-    unsigned long long lineno = 0;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        lineno++;
-        const char *line = p;
-        p = nl ? nl + 1 : end;
+    uint64_t first = maif_writer_count(w), limit = cli_payload_limit();
+    for (;;) {
+        const char *line;
+        size_t len;
+        int got = cli_lines_next(&lines, &line, &len, err, sizeof err);
+        if (got < 0) {
+            cli_err(input_name, "line %llu: %s (nothing committed)", lines.lineno, err);
+            ex = CLI_EXIT_USAGE;
+            break;
+        }
+        if (got == 0) break;
         if (is_blank(line, len)) continue;
-        char err[512];
-        cli_block b;
-        uint8_t *data = NULL;
-        if (line_to_block(line, len, &b, &data, err, sizeof err)) {
-            cli_err(input_name, "line %llu: %s (nothing committed)", lineno, err);
-            ex = CLI_EXIT_USAGE;
-            break;
+        if (nblocks == ids_cap) {
+            size_t ncap = ids_cap ? ids_cap * 2 : 64;
+            uint8_t *p = realloc(ids, ncap * MAIF_ID_BYTES);
+            if (!p) {
+                cli_err(input_name, "out of memory (nothing committed)");
+                ex = CLI_EXIT_USAGE;
+                break;
+            }
+            ids = p;
+            ids_cap = ncap;
         }
-        uint8_t id[MAIF_ID_BYTES];
-        maif_block_spec spec = {
-            .type = b.type,
-            .payload = b.payload,
-            .payload_size = b.payload_size,
-            .meta_json = b.meta,
-            .meta_size = b.meta ? strlen(b.meta) : 0,
-        };
-        int rc = maif_writer_add(w, &spec, id);
-        cli_block_free(&b);
-        free(data);
-        if (rc != MAIF_OK) {
-            const char *d = maif_writer_errmsg(w);
-            cli_err(input_name, "line %llu: %s (nothing committed)", lineno, d && *d ? d : maif_strerror(rc));
-            ex = CLI_EXIT_USAGE;
-            break;
-        }
-        if (maif_buf_append(&ids, id, sizeof id)) {
-            cli_err(input_name, "out of memory (nothing committed)");
-            ex = CLI_EXIT_USAGE;
-            break;
-        }
+        if ((ex = add_line(w, line, len, input_name, lines.lineno, limit, ids + nblocks * MAIF_ID_BYTES))) break;
+        nblocks++;
     }
     if (ex) {
         (void)!maif_writer_rollback(w); /* the error at hand is reported; close rolls back too */
         goto out;
     }
-    size_t nblocks = ids.len / MAIF_ID_BYTES;
     if (nblocks > 0) {
         int rc = maif_writer_commit(w);
         if (rc != MAIF_OK) {
@@ -245,14 +141,15 @@ static int run(int argc, char **argv)
     }
     for (size_t i = 0; i < nblocks; i++) {
         char hex[2 * MAIF_ID_BYTES + 1];
-        printf("%llu %s\n", (unsigned long long)(first + i), maif_hex(ids.data + i * MAIF_ID_BYTES, MAIF_ID_BYTES, hex));
+        printf("%llu %s\n", (unsigned long long)(first + i), maif_hex(ids + i * MAIF_ID_BYTES, MAIF_ID_BYTES, hex));
     }
     ex = cli_finish(CLI_EXIT_OK);
 out:
     maif_writer_close(w);
     maif_key_free(key);
-    maif_buf_free(&ids);
-    free(text);
+    free(ids);
+    cli_lines_free(&lines);
+    if (lines.fd > 0) close(lines.fd);
     return ex;
 }
 
@@ -260,14 +157,17 @@ const cli_command cli_cmd_append = {
     "append", run, "add many blocks from JSON lines, in one transaction",
     "usage: maif append FILE [JSONL|-] [--key KEYFILE]\n"
     "\n"
-    "Reads one JSON object per line from JSONL (default: stdin, at most 4 GiB)\n"
+    "Reads one JSON object per line from JSONL (default: stdin; each line at\n"
+    "most 64 MiB, or MAIF_INPUT_LIMIT bytes if smaller)\n"
     "and appends every line as a block of FILE, all in one commit signed with\n"
     "KEYFILE (default: the default key). Blank lines are skipped. Each line:\n"
     "  \"type\"   required: a type as for `maif add --type`\n"
     "  exactly one of:\n"
     "  \"text\"   a string, stored as UTF-8\n"
-    "  \"file\"   a path (relative to the current directory) whose bytes are stored\n"
-    "  \"base64\" bytes in base64 (for embeddings: raw float32 little-endian)\n"
+    "  \"file\"   a path (relative to the current directory) whose bytes are stored,\n"
+    "           streamed, at most 4 GiB (MAIF_INPUT_LIMIT); a named pipe is refused\n"
+    "  \"base64\" bytes in base64 (for embeddings: raw float32 little-endian,\n"
+    "           every value finite; meta \"dimensions\" if given must divide them)\n"
     "  \"vector\" embeddings only: an array of numbers, or of equal-length rows\n"
     "  \"meta\"   optional: a JSON object of metadata\n"
     "Any other key is an error. For example:\n"

@@ -237,7 +237,10 @@ int maif_key_save(const maif_key *key, const char *path)
     return rc;
 }
 
-/* Reads a small text file into buf (NUL-terminated), bounded by KEYFILE_MAX. */
+/* Reads a small text file into buf (NUL-terminated), bounded by KEYFILE_MAX.
+ * Opened non-blocking and checked to be a regular file before anything is
+ * read, so a FIFO (or a device) given as a key fails at once instead of
+ * waiting for a writer that may never come. */
 static int read_small(const char *path, char *buf, size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);

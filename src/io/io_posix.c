@@ -253,6 +253,7 @@ static int px_size(maif_io_file *f, uint64_t *size, uint64_t *allocated)
 {
     struct stat st;
     if (fstat(((pfile *)f)->fd, &st) != 0) return errno_or(EIO);
+    if (S_ISDIR(st.st_mode)) return EISDIR;
     if (!S_ISREG(st.st_mode)) return ESPIPE;
     *size = (uint64_t)st.st_size;
     if (allocated) *allocated = (uint64_t)st.st_blocks * 512;
@@ -317,6 +318,7 @@ static int map_fail(maif_io_mapped *m, int code, char *err, size_t cap, const ch
     memset(m, 0, sizeof *m);
     if (err && cap) {
         if (e == ESPIPE) snprintf(err, cap, "%s: not a regular file", path);
+        else if (e == EISDIR) snprintf(err, cap, "%s: is a directory", path);
         else snprintf(err, cap, "%s: %s%s%s", path, what, *what ? ": " : "", strerror(e));
     }
     return code;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/common.h"
 #include "util/options.h"
 
@@ -37,7 +38,7 @@ static int known(int option) { return option >= 1 && option <= OPT_LAST && spec[
 int maif_options_create(maif_options **out)
 {
     if (!out) return maif_set_last_err(MAIF_EINVAL, "maif_options_create: out is NULL");
-    *out = calloc(1, sizeof **out); /* every default is 0 */
+    *out = maif_calloc(1, sizeof **out); /* every default is 0 */
     if (!*out) return maif_set_last_err(MAIF_ENOMEM, "maif_options_create: out of memory");
     return MAIF_OK;
 }
@@ -45,8 +46,8 @@ int maif_options_create(maif_options **out)
 void maif_options_free(maif_options *o)
 {
     if (!o) return;
-    free(o->trusted);
-    free(o);
+    maif_free(o->trusted);
+    maif_free(o);
 }
 
 int maif_options_set(maif_options *o, int option, int64_t value)
@@ -57,7 +58,7 @@ int maif_options_set(maif_options *o, int option, int64_t value)
         if (value != 0)
             return maif_set_last_err(MAIF_EINVAL, "MAIF_OPT_TRUSTED_KEYS can only be set to 0 (clear); "
                                                   "add keys with maif_options_add_trusted_key");
-        free(o->trusted);
+        maif_free(o->trusted);
         o->trusted = NULL;
         o->ntrusted = 0;
         return MAIF_OK;
@@ -84,7 +85,7 @@ int maif_options_add_trusted_key(maif_options *o, const uint8_t pk[MAIF_PUBKEY_B
         if (memcmp(o->trusted + i * MAIF_PUBKEY_BYTES, pk, MAIF_PUBKEY_BYTES) == 0) return MAIF_OK;
     if (o->ntrusted >= MAIF_TRUSTED_KEYS_MAX)
         return maif_set_last_err(MAIF_ELIMIT, "at most %d pinned keys", MAIF_TRUSTED_KEYS_MAX);
-    uint8_t *t = realloc(o->trusted, (o->ntrusted + 1) * MAIF_PUBKEY_BYTES);
+    uint8_t *t = maif_realloc(o->trusted, (o->ntrusted + 1) * MAIF_PUBKEY_BYTES);
     if (!t) return maif_set_last_err(MAIF_ENOMEM, "maif_options_add_trusted_key: out of memory");
     memcpy(t + o->ntrusted * MAIF_PUBKEY_BYTES, pk, MAIF_PUBKEY_BYTES);
     o->trusted = t;

@@ -613,5 +613,164 @@ for s in "$V21_DIR"/*.maif; do
   ok "$n: payloads identical through both conversions ($nb blocks)" test "$same" = 1
 done
 
+# ------------------------------------------- input hardening (issue 15)
+fsize() { stat -c %s "$1"; }
+m create h.maif --key k
+expect "create h.maif" 0
+m add h.maif --type text --text base --key k
+expect "add a first block to h.maif" 0
+hsize=$(fsize h.maif)
+
+# item 2: bounded input. /dev/zero and a pipe over a small limit stop at
+# the limit, leave no uncommitted byte, and the file is as it was.
+MAIF_INPUT_LIMIT=100000 timeout 10 "$MAIF_BIN" add h.maif --type binary --file /dev/zero --key k >"$OUT" 2>"$ERR"
+rc=$?
+expect "add --file /dev/zero over the limit" 2
+ok "/dev/zero: one error line naming the limit" bash -c "[ \$(wc -l <'$ERR') = 1 ] && grep -q 'larger than the input limit of 100000 bytes' '$ERR'"
+ok "/dev/zero: file size unchanged" test "$(fsize h.maif)" = "$hsize"
+head -c 300000 /dev/urandom | MAIF_INPUT_LIMIT=200000 timeout 10 "$MAIF_BIN" add h.maif --type binary - --key k >"$OUT" 2>"$ERR"
+rc=$?
+expect "add from a pipe over the limit" 2
+ok "pipe over the limit: one error line" one_error_line
+ok "pipe over the limit: file size unchanged" test "$(fsize h.maif)" = "$hsize"
+printf '{"type":"text","text":"t1"}\n{"type":"binary","file":"/dev/zero"}\n' >zero.jsonl
+MAIF_INPUT_LIMIT=100000 timeout 10 "$MAIF_BIN" append h.maif zero.jsonl --key k >"$OUT" 2>"$ERR"
+rc=$?
+expect "append of a JSONL \"file\":\"/dev/zero\"" 2
+ok "JSONL /dev/zero: error names line 2 and the limit" err_has 'line 2: /dev/zero: larger than the input limit'
+ok "JSONL /dev/zero: nothing committed, file size unchanged" test "$(fsize h.maif)" = "$hsize"
+m verify h.maif
+expect "h.maif verifies after refused inputs" 0
+ok "no torn tail left behind" bash -c "! grep -q torn '$OUT'"
+# a long line is refused before it is buffered further
+python3 -c "print('{\"type\":\"text\",\"text\":\"' + 'x'*5000 + '\"}')" >long.jsonl
+MAIF_INPUT_LIMIT=4096 m append h.maif long.jsonl --key k
+expect "a JSONL line over the line limit" 2
+ok "long line: names line 1 and the limit" err_has 'line 1: longer than the line limit of 4096 bytes'
+ok "long line: file size unchanged" test "$(fsize h.maif)" = "$hsize"
+# a big payload streams: peak memory stays far below its size
+head -c $((200 * 1024 * 1024)) /dev/zero >big.bin
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f '%M' -o mem.txt "$MAIF_BIN" add h.maif --type binary --file big.bin --key k >"$OUT" 2>"$ERR"
+  rc=$?
+  expect "add --file of 200 MiB" 0
+  ok "200 MiB add peaks under 64 MiB of memory ($(tail -n1 mem.txt) KiB)" test "$(tail -n1 mem.txt)" -lt 65536
+else
+  m add h.maif --type binary --file big.bin --key k
+  expect "add --file of 200 MiB" 0
+fi
+"$MAIF_BIN" cat h.maif 1 | cmp -s - big.bin
+ok "the 200 MiB payload reads back" test $? = 0
+rm -f big.bin
+m verify h.maif
+expect "h.maif verifies after the big add" 0
+hsize=$(fsize h.maif)
+
+# item 3: FIFOs never hang (each under timeout 10; 124 would be a hang)
+mkfifo ff
+timeout 10 "$MAIF_BIN" add h.maif --type text --text x --key ff >"$OUT" 2>"$ERR"
+rc=$?
+expect "--key FIFO is refused at once" 2
+ok "--key FIFO: one error line" bash -c "[ \$(wc -l <'$ERR') = 1 ] && grep -q 'ff: not a regular file' '$ERR'"
+timeout 10 "$MAIF_BIN" verify h.maif --pubkey ff >"$OUT" 2>"$ERR"
+rc=$?
+expect "--pubkey FIFO is refused at once" 2
+ok "--pubkey FIFO: one error line" one_error_line
+timeout 10 "$MAIF_BIN" add h.maif --type binary --file ff --key k >"$OUT" 2>"$ERR"
+rc=$?
+expect "--file FIFO is refused at once" 2
+ok "--file FIFO: says named pipe" err_has 'ff: is a named pipe'
+printf '{"type":"binary","file":"ff"}\n' >fifo.jsonl
+timeout 10 "$MAIF_BIN" append h.maif fifo.jsonl --key k >"$OUT" 2>"$ERR"
+rc=$?
+expect "JSONL \"file\" FIFO is refused at once" 2
+ok "JSONL FIFO: names line 1" err_has 'line 1: ff: is a named pipe'
+timeout 10 "$MAIF_BIN" append h.maif ff --key k >"$OUT" 2>"$ERR"
+rc=$?
+expect "JSONL input FIFO is refused at once" 2
+ok "file unchanged after FIFO inputs" test "$(fsize h.maif)" = "$hsize"
+printf 'piped' | timeout 10 "$MAIF_BIN" add h.maif --type text - --key k >"$OUT" 2>"$ERR"
+rc=$?
+expect "stdin may still be a pipe" 0
+hsize=$(fsize h.maif)
+
+# item 5: recover and add agree with verify on what is torn
+cp h.maif g.maif
+tail -c 16 g.maif >>g.maif
+m verify g.maif
+expect "verify: a duplicated commit tail is damage" 1
+m recover g.maif
+expect "recover refuses a duplicated commit tail" 1
+ok "recover: says damaged" err_has 'damaged, not a torn write'
+m add g.maif --type text --text x --key k
+expect "add refuses a duplicated commit tail" 1
+ok "duplicated tail left in place" test "$(fsize g.maif)" = $((hsize + 16))
+m recover g.maif --force
+expect "recover --force cuts it" 0
+ok "recover --force: 16 bytes" out_has 'discarded 16 bytes'
+cp h.maif g.maif
+python3 -c "import sys; open(sys.argv[1],'ab').write(b'\xee'*100)" g.maif
+m verify g.maif
+expect "verify: 100 bytes of 0xEE are damage" 1
+m recover g.maif
+expect "recover refuses 100 bytes of 0xEE" 1
+cp h.maif g.maif
+python3 -c "import sys; open(sys.argv[1],'ab').write(b'B\x01\x00\x00TEXT\x05')" g.maif
+m verify g.maif
+expect "verify: a real torn header prefix is a warning" 0
+ok "verify: torn-tail warning" out_has 'torn|uncommitted'
+m recover g.maif
+expect "recover cuts a real torn header prefix" 0
+ok "recover: 9 bytes" out_has 'discarded 9 bytes'
+cp h.maif g.maif
+python3 -c "import sys; open(sys.argv[1],'ab').write(b'Q\x01\x00\x00TEXT\x05')" g.maif
+m recover g.maif
+expect "recover refuses a header prefix with an invalid kind" 1
+m verify g.maif
+expect "verify: a header prefix with an invalid kind is damage" 1
+cp h.maif g.maif
+head -c 50 /dev/zero >>g.maif
+m verify g.maif
+expect "verify: zero bytes are a torn tail" 0
+m add g.maif --type text --text after-zeros --key k
+expect "add cuts zero bytes (a torn write)" 0
+m verify g.maif
+expect "verify after add over zero bytes" 0
+
+# item 6: one embedding rule for base64 and vector
+for d in 0 -1 '"2"' 3; do
+  printf '{"type":"embedding","base64":"AAAAAAAAAAA=","meta":{"dimensions":%s}}\n' "$d" >e.jsonl
+  m append h.maif e.jsonl --key k
+  expect "base64 embedding with dimensions $d is refused" 2
+  ok "dimensions $d: one error line" one_error_line
+done
+printf '{"type":"embedding","base64":"AADAfw=="}\n' >e.jsonl
+m append h.maif e.jsonl --key k
+expect "base64 embedding with a NaN is refused" 2
+ok "NaN: says finite" err_has 'not a finite float32'
+printf '{"type":"embedding","base64":"AAAAAAAAAAA=","meta":{"dimensions":2}}\n' >e.jsonl
+m append h.maif e.jsonl --key k
+expect "base64 embedding with good dimensions" 0
+ok "file grew only by good blocks" test "$(fsize h.maif)" -gt "$hsize"
+
+# UTF-8: text blocks must be valid UTF-8, from every source
+m add h.maif --type text --text "$(printf 'bad \xff')" --key k
+expect "--text with invalid UTF-8 is refused" 2
+ok "--text invalid UTF-8: one error line" bash -c "[ \$(wc -l <'$ERR') = 1 ] && grep -q 'not valid UTF-8' '$ERR'"
+printf 'ok \xc3\x28' >bad.txt
+hsize=$(fsize h.maif)
+m add h.maif --type text --file bad.txt --key k
+expect "--file text with invalid UTF-8 is refused" 2
+ok "--file invalid UTF-8: says so" err_has 'bad.txt: text is not valid UTF-8'
+m_in bad.txt add h.maif --type text - --key k
+expect "stdin text with invalid UTF-8 is refused" 2
+printf '{"type":"text","file":"bad.txt"}\n' >u.jsonl
+m append h.maif u.jsonl --key k
+expect "JSONL text file with invalid UTF-8 is refused" 2
+ok "JSONL invalid UTF-8: names line 1" err_has 'line 1: .*UTF-8'
+ok "no bytes left by refused text" test "$(fsize h.maif)" = "$hsize"
+m add h.maif --type binary --file bad.txt --key k
+expect "the same bytes as binary are fine" 0
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

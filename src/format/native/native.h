@@ -226,6 +226,15 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
  * append (hash-valid records, then at most one record cut short by the end
  * of the file), 0 if something there is damaged. */
 int nat_tail_is_torn(const uint8_t *base, uint64_t size, const nat_view *v);
+/* The one rule for "what the writer could have been writing when it
+ * stopped" (docs/FORMAT.md §9), for the bytes [off, size) where a record
+ * was expected but none parses completely: 1 if they are a never-written
+ * (all-zero) header, a prefix of a header the writer could have written
+ * (kind, version, flags, type, sizes, codec, cipher consistent as far as
+ * present), or such a complete header whose record runs past the end of
+ * the file (and, when prev is not NULL and its extensions and metadata are
+ * all present, whose record hash chains from prev); else 0 (damage). */
+int nat_rec_torn_at(const uint8_t *base, uint64_t size, uint64_t off, const uint8_t prev[32]);
 
 /* ---- writer internals (native_open.c; the handle is in native_writer.h) */
 /* Writer flags (internal; the public side sets MAIF_OPT_OVERWRITE,

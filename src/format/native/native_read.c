@@ -233,6 +233,61 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
     return MAIF_OK;
 }
 
+/* Fields of a record header that the writer could have been writing, as
+ * far as n bytes of it are present (docs/FORMAT.md §9). A field is judged
+ * only once all its bytes are there, except that a field that must be zero
+ * must be zero in every byte present. */
+static int header_prefix_ok(const uint8_t *p, uint64_t n)
+{
+    if (n == 0) return 1;
+    uint8_t kind = p[NR_KIND];
+    int blk = kind == NAT_KIND_BLOCK;
+    if (!blk && kind != NAT_KIND_INDEX && kind != NAT_KIND_DIR && kind != NAT_KIND_COMMIT) return 0;
+    if (n > NR_VERSION && p[NR_VERSION] != NAT_REC_VERSION) return 0;
+    /* fields zero in every index, directory and commit record: flags, type,
+     * meta_size, ext_size, id */
+    static const struct { unsigned at, len; } zero_unless_block[] = {
+        {NR_FLAGS, 2}, {NR_TYPE, 4}, {NR_META_SIZE, 4}, {NR_EXT_SIZE, 2}, {NR_ID, MAIF_ID_BYTES}};
+    if (!blk)
+        for (size_t i = 0; i < sizeof zero_unless_block / sizeof zero_unless_block[0]; i++) {
+            unsigned at = zero_unless_block[i].at, len = zero_unless_block[i].len;
+            if (n > at && !all_zero(p + at, (size_t)(n - at < len ? n - at : len))) return 0;
+        }
+    uint16_t flags = n >= NR_FLAGS + 2 ? rd16le(p + NR_FLAGS) : 0;
+    if (blk && (flags & ~NAT_REC_F_KNOWN)) return 0;
+    if (blk && n >= NR_TYPE + 4 && rd32be(p + NR_TYPE) == 0) return 0;
+    if (n >= NR_STORED_SIZE + 8 && rd64le(p + NR_STORED_SIZE) > NAT_PAYLOAD_MAX) return 0;
+    if (n >= NR_META_SIZE + 4 && rd32le(p + NR_META_SIZE) > NAT_META_MAX) return 0;
+    if (blk && n >= NR_EXT_SIZE + 2 && (flags & NAT_REC_F_SUPERSEDES) && rd16le(p + NR_EXT_SIZE) < 4 + MAIF_ID_BYTES)
+        return 0;
+    /* codec and cipher: the values this version writes (none yet) */
+    if (n > NR_CODEC && p[NR_CODEC] != 0) return 0;
+    if (n > NR_CIPHER && p[NR_CIPHER] != 0) return 0;
+    return 1;
+}
+
+int nat_rec_torn_at(const uint8_t *base, uint64_t size, uint64_t off, const uint8_t prev[32])
+{
+    if (off >= size) return 1;
+    uint64_t n = size - off, hn = n < NAT_REC_HEADER ? n : NAT_REC_HEADER;
+    const uint8_t *p = base + off;
+    if (all_zero(p, (size_t)hn)) return 1; /* a header never written (its payload may follow) */
+    if (!header_prefix_ok(p, hn)) return 0;
+    if (n < NAT_REC_HEADER) return 1;
+    nat_rec r;
+    int truncated;
+    if (nat_rec_parse(base, size, off, &r, &truncated, NULL, 0) == MAIF_OK || !truncated) return 0;
+    /* A complete header whose record runs past the end: when its extensions
+     * and metadata are all there, they must chain. */
+    if (prev && r.meta_off + r.meta_size <= size) {
+        uint8_t h[32];
+        maif_sha256_parts(h, prev, 32, r.hdr, NAT_REC_HASHED, base + r.ext_off, r.ext_size, base + r.meta_off,
+                          r.meta_size);
+        if (memcmp(h, r.hdr + NR_RECORD_HASH, 32) != 0) return 0;
+    }
+    return 1;
+}
+
 int nat_tail_is_torn(const uint8_t *base, uint64_t size, const nat_view *v)
 {
     uint8_t prev[32];
@@ -241,7 +296,8 @@ int nat_tail_is_torn(const uint8_t *base, uint64_t size, const nat_view *v)
     while (off < size) {
         nat_rec r;
         int truncated;
-        if (nat_rec_parse(base, size, off, &r, &truncated, NULL, 0) != MAIF_OK) return truncated;
+        if (nat_rec_parse(base, size, off, &r, &truncated, NULL, 0) != MAIF_OK)
+            return nat_rec_torn_at(base, size, off, prev);
         if (memcmp(r.tag, NAT_TAG_COMMIT, 4) == 0) return 0; /* a complete commit the open rejected */
         uint8_t h[32];
         nat_rec_hash(base, &r, prev, h);

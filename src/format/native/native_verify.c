@@ -385,13 +385,14 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
     uint8_t prev[32];
     maif_sha256(base, h.header_size, prev);
     uint64_t off = h.header_size;
-    int stopped = 0, stopped_truncated = 0;
+    int stopped = 0, stopped_torn = 0;
     while (off < size && !st.oom) {
         nat_rec r;
         int truncated;
         if (nat_rec_parse(base, size, off, &r, &truncated, err, sizeof err) != MAIF_OK) {
             stopped = 1;
-            stopped_truncated = truncated;
+            (void)truncated; /* the one torn-write rule decides, as for recovery */
+            stopped_torn = nat_rec_torn_at(base, size, off, prev);
             break;
         }
         int64_t blk = memcmp(r.tag, NAT_TAG_BLOCK, 4) == 0 ? (int64_t)st.nblocks : -1;
@@ -421,7 +422,7 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
     uint64_t uncommitted = st.commits ? size - st.last_commit_end : size - h.header_size;
     if (st.commits == 0) {
         ERR(&st, "no-commit", "file", -1, h.header_size, "no commit record: nothing in the file is sealed");
-    } else if (stopped && !(stopped_truncated && !tail)) {
+    } else if (stopped && !(stopped_torn && !tail)) {
         ERR(&st, "structure", "file", -1, off, "%s", err);
     } else if (uncommitted) {
         if (tail || st.broken_commit)

@@ -380,7 +380,15 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
                     (unsigned long long)NAT_PAYLOAD_MAX);
     *meta_size = 0;
     w->meta.len = 0;
-    if (spec->meta_json && spec->meta_size) {
+    if (spec->meta_json && spec->meta_size && w->meta_trusted) {
+        /* canonical already (maif_writer_add_draft): parsed once, not twice */
+        if (maif_buf_append(&w->meta, spec->meta_json, spec->meta_size))
+            return nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
+        if (w->meta.len > NAT_META_MAX)
+            return nat_writer_fail(w, MAIF_ELIMIT, "metadata of %zu bytes exceeds the %u-byte limit", w->meta.len,
+                                   NAT_META_MAX);
+        *meta_size = (uint32_t)w->meta.len;
+    } else if (spec->meta_json && spec->meta_size) {
         char jerr[200];
         int rc = maif_json_canonicalize(spec->meta_json, spec->meta_size, MAIF_JSON_COMPACT, &w->meta, jerr,
                                         sizeof jerr);
@@ -763,3 +771,36 @@ int maif_writer_rollback(maif_writer *w)
 uint64_t maif_writer_count(const maif_writer *w) { return w ? w->c_blocks + w->pend.len / 8 : 0; }
 
 const char *maif_writer_errmsg(const maif_writer *w) { return w ? w->err : ""; }
+
+/* ---- hooks for native_stream.c (declared in native_writer.h) */
+
+int nat_writer_prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
+                       uint8_t ext[4 + MAIF_ID_BYTES], uint16_t *ext_size, uint32_t *meta_size,
+                       uint8_t id[MAIF_ID_BYTES])
+{
+    return prepare(w, spec, hdr, ext, ext_size, meta_size, id);
+}
+
+int nat_writer_settle_all(maif_writer *w)
+{
+    int rc = drain(w);
+    return rc ? rc : flush(w);
+}
+
+void nat_writer_chain(maif_writer *w, uint8_t *hdr, const uint8_t *ext, uint16_t ext_size, const uint8_t *meta,
+                      uint32_t meta_size)
+{
+    chain_record(w, hdr, ext, ext_size, meta, meta_size);
+}
+
+int nat_writer_pwrite(maif_writer *w, const void *p, size_t n, uint64_t off)
+{
+    int e = write_at(w, p, n, off);
+    return e ? nat_writer_io_fail(w, "write", e) : MAIF_OK;
+}
+
+int nat_writer_cut(maif_writer *w, uint64_t off)
+{
+    int e = w->io->truncate(w->f, off);
+    return e ? nat_writer_io_fail(w, "truncate", e) : MAIF_OK;
+}

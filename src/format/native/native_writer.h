@@ -69,6 +69,8 @@ struct maif_writer {
      * instead of one per block (the syscall cost more than hashing 1 KiB). */
     uint8_t id_pool[ID_POOL];
     uint32_t id_pool_used; /* bytes of id_pool handed out; ID_POOL: empty */
+    int meta_trusted;     /* set by maif_writer_add_draft around one add: spec->meta_json
+                             was serialised canonically by the draft and is copied as is */
 };
 
 #define NAT_ARENA (16u << 20)
@@ -87,5 +89,24 @@ int nat_writer_io_fail(maif_writer *w, const char *what, int e);
 /* Best effort: cuts the file back to the end of the last commit, after an
  * I/O error left uncommitted bytes behind it. */
 void nat_writer_cut_uncommitted(maif_writer *w);
+
+/* ---- for the streaming add (native_stream.c); the rest of the batch
+ * path stays private to native_write.c */
+/* Checks spec and builds its record but for payload and hashes (prepare). */
+int nat_writer_prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
+                       uint8_t ext[4 + MAIF_ID_BYTES], uint16_t *ext_size, uint32_t *meta_size,
+                       uint8_t id[MAIF_ID_BYTES]);
+/* Writes and chains everything appended so far (deferred payloads, queued
+ * hashes, the buffer): afterwards the next record starts at w->pos, which
+ * equals w->wbuf_off, and w->chain covers every record before it. */
+int nat_writer_settle_all(maif_writer *w);
+/* Adds a record to the chain (and a block to the Merkle tree); hdr holds
+ * its content hash and receives its record hash. */
+void nat_writer_chain(maif_writer *w, uint8_t *hdr, const uint8_t *ext, uint16_t ext_size, const uint8_t *meta,
+                      uint32_t meta_size);
+/* Writes n bytes at off; on failure the writer is dead (MAIF_EIO). */
+int nat_writer_pwrite(maif_writer *w, const void *p, size_t n, uint64_t off);
+/* Truncates the file to off; on failure the writer is dead (MAIF_EIO). */
+int nat_writer_cut(maif_writer *w, uint64_t off);
 
 #endif
