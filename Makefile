@@ -101,7 +101,7 @@ check-layers:
 check-api-tests:
 	@/usr/bin/python3 scripts/check-api-tests.py
 
-test: all check-asan
+test: check-layers all check-asan
 	@./tests/run.sh $(BA) $(B)
 
 demo: all
