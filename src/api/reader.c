@@ -152,6 +152,35 @@ int maif_reader_block(maif_reader *r, uint64_t index, maif_block *out)
     return r->ops->block(r->st, index, out, r->err, sizeof r->err);
 }
 
+int maif_reader_block_decoded_size(maif_reader *r, uint64_t index, size_t *size)
+{
+    if (!r || !size || !r->ops) return MAIF_EINVAL;
+    if (index >= maif_reader_count(r))
+        return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
+                     (unsigned long long)maif_reader_count(r));
+    return r->ops->decode(r->st, index, NULL, 0, size, r->err, sizeof r->err);
+}
+
+int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t dst_capacity, size_t *written)
+{
+    if (!r || !written || (!dst && dst_capacity) || !r->ops) return MAIF_EINVAL;
+    *written = 0;
+    if (index >= maif_reader_count(r))
+        return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
+                     (unsigned long long)maif_reader_count(r));
+    if (dst) return r->ops->decode(r->st, index, dst, dst_capacity, written, r->err, sizeof r->err);
+    /* no buffer: the op's size query, then the answer decode would give */
+    size_t need = 0;
+    int rc = r->ops->decode(r->st, index, NULL, 0, &need, r->err, sizeof r->err);
+    if (rc) return rc;
+    if (need) {
+        *written = need;
+        return rfail(r, MAIF_ELIMIT, "block %llu: the decoded payload needs %zu bytes, the buffer holds 0",
+                     (unsigned long long)index, need);
+    }
+    return MAIF_OK;
+}
+
 int maif_reader_info(maif_reader *r, maif_info *out)
 {
     if (!r || !out) return MAIF_EINVAL;

@@ -85,6 +85,16 @@ static int nat_ops_block(const void *state, uint64_t i, maif_block *out, char *e
     return nat_block_view(s->base, s->v.committed, off, i, out, err, errcap);
 }
 
+static int nat_ops_decode(const void *state, uint64_t i, void *dst, size_t cap, size_t *size, char *err,
+                          size_t errcap)
+{
+    const nat_state *s = state;
+    uint64_t off;
+    if (nat_view_block_offset(&s->v, s->base, i, &off))
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index entry is damaged", (unsigned long long)i);
+    return nat_block_decode(s->base, s->v.committed, off, i, dst, cap, size, err, errcap);
+}
+
 static int nat_ops_info(const void *state, maif_info *out)
 {
     const nat_state *s = state;
@@ -248,6 +258,7 @@ const maif_format_ops maif_format_native = {
     .close = nat_ops_close,
     .count = nat_ops_count,
     .block = nat_ops_block,
+    .decode = nat_ops_decode,
     .info = nat_ops_info,
     .record = nat_ops_record,
     .verify = nat_ops_verify,
