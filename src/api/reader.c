@@ -283,6 +283,10 @@ int maif_reader_record(maif_reader *r, uint64_t i, maif_record *out)
 /* ---- for the rest of the API layer */
 
 static int source_block(void *ctx, uint64_t i, maif_block *out) { return maif_reader_block(ctx, i, out); }
+static int source_decode(void *ctx, uint64_t i, void *dst, size_t cap, size_t *written)
+{
+    return maif_reader_block_decode(ctx, i, dst, cap, written);
+}
 
 int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src)
 {
@@ -291,6 +295,7 @@ int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src)
     *src = (maif_block_source){.ctx = r,
                                .count = maif_reader_count(r),
                                .block = source_block,
+                               .decode = source_decode,
                                .info = info,
                                .source_note = NULL};
     return MAIF_OK;

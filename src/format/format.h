@@ -22,6 +22,10 @@ typedef struct maif_block_source {
     void *ctx;
     uint64_t count;                                        /* blocks */
     int (*block)(void *ctx, uint64_t i, maif_block *out);  /* views valid until the write returns */
+    /* Block i's payload decoded into dst, as maif_reader_block_decode (with
+     * dst NULL and cap 0: MAIF_ELIMIT and the size); for blocks whose view
+     * has a codec or cipher. NULL if the source cannot decode. */
+    int (*decode)(void *ctx, uint64_t i, void *dst, size_t cap, size_t *written);
     const maif_info *info;                                 /* the source's facts (agent, signer, root) */
     const char *source_note;                               /* extra provenance JSON object for the
                                                               output ("converted_from"), or NULL */

@@ -990,6 +990,61 @@ static void test_stages_every_write_path(void **state)
     for (int i = 0; i < N; i++) free(bufs[i]);
 }
 
+/* Conversion carries the decoded payload, not the stored bytes. */
+static void test_convert_decodes(void **state)
+{
+    fixture *f = *state;
+    uint8_t *p = runs(3000, 6);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "conv", 0), MAIF_OK);
+    maif_stage_config cfg = {.codec = RLE_ID};
+    assert_int_equal(nat_writer_set_stages(w, &cfg), MAIF_OK);
+    uint8_t id0[16];
+    maif_block_spec sp = {.type = MAIF_TYPE_TEXT, .payload = p, .payload_size = 3000, .meta_json = "{\"k\":1}",
+                          .meta_size = 7};
+    assert_int_equal(maif_writer_add(w, &sp, id0), MAIF_OK);
+    assert_int_equal(nat_writer_set_stages(w, NULL), MAIF_OK);
+    sp.payload_size = 10;
+    sp.supersedes = id0;
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+
+    char *out = tu_path(f->dir, "out.maif");
+    char err[256];
+    assert_int_equal(maif_convert(f->path, out, MAIF_FORMAT_NATIVE, f->key, err, sizeof err), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, out, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_reader_count(r), 2);
+    maif_block b;
+    assert_int_equal(maif_reader_block(r, 0, &b), MAIF_OK);
+    assert_int_equal(b.codec, 0);
+    assert_int_equal(b.payload_size, 3000);
+    assert_memory_equal(b.payload, p, 3000);
+    assert_memory_equal(b.id, id0, 16);
+    assert_int_equal(b.meta_size, 7);
+    assert_int_equal(maif_reader_block(r, 1, &b), MAIF_OK);
+    assert_true(b.has_supersedes);
+    assert_memory_equal(b.supersedes, id0, 16);
+    assert_int_equal(b.payload_size, 10);
+    maif_reader_close(r);
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_file(out, NULL, &rep), MAIF_OK);
+    assert_true(maif_report_ok(rep));
+    maif_report_free(rep);
+
+    /* 2.1 holds plain blocks only; an unknown codec cannot be carried */
+    char *out21 = tu_path(f->dir, "out21.maif");
+    assert_int_equal(maif_convert(f->path, out21, MAIF_FORMAT_V21, f->key, err, sizeof err), MAIF_EUNSUPPORTED);
+    maif_codec_unregister(RLE_ID);
+    assert_int_equal(maif_convert(f->path, out, MAIF_FORMAT_NATIVE, f->key, err, sizeof err), MAIF_EUNSUPPORTED);
+    assert_true(strstr(err, "cannot be decoded") != NULL);
+    assert_int_equal(maif_codec_register(&rle), MAIF_OK);
+    free(out);
+    free(out21);
+    free(p);
+}
+
 /* ------------------------------------------------------- MAIF 2.1 */
 
 static void test_v21_decode_copies(void **state)
@@ -1037,6 +1092,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stages_every_write_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_decoded_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stray_extensions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_convert_decodes, setup, teardown),
         cmocka_unit_test(test_v21_decode_copies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
