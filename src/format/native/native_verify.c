@@ -104,7 +104,9 @@ static int check_ext(vstate *st, const nat_rec *r, int64_t blk, nat_ext *ext)
             "block %lld: critical extension 0x%04x is not supported by this verifier", (long long)blk,
             ext->rep.critical_tag);
     int staged = r->codec || r->cipher;
-    if (ext->has_decoded_size != staged || (!!ext->key_id != !!r->cipher) || (!!ext->nonce != !!r->cipher)) {
+    if (rc) {
+        /* one finding for a malformed area: what it holds is not to be trusted */
+    } else if (ext->has_decoded_size != staged || (!!ext->key_id != !!r->cipher) || (!!ext->nonce != !!r->cipher)) {
         ERR(st, "extension", "block", blk, r->ext_off,
             "block %lld at offset %llu: the decoded-size, key-id and nonce extensions do not match codec %u / "
             "cipher %u",
