@@ -242,8 +242,9 @@ typedef struct maif_block {
     const char *meta;           /* canonical metadata JSON (not NUL-terminated), or NULL */
     size_t meta_size;
     uint8_t content_hash[MAIF_HASH_BYTES]; /* as stored in the file */
-    uint8_t codec;              /* 0: none (later: compression codecs) */
-    uint8_t cipher;             /* 0: none (later: AEAD algorithms) */
+    uint8_t codec;              /* how payload is encoded: 0 none (payload is the data) */
+    uint8_t cipher;             /* how it is encrypted: 0 none. Non-zero: payload holds the
+                                   stored bytes; maif_reader_block_decode gives the data */
 } maif_block;
 
 #define MAIF_BLOCK_F_SUPERSEDES 0x01u /* native: this block supersedes another (see supersedes) */
@@ -448,6 +449,29 @@ MAIF_API uint64_t maif_reader_count(const maif_reader *r);
 /* Fills *out with block index. Errors: MAIF_ENOTFOUND (index out of range),
  * MAIF_EFORMAT (the record is damaged). */
 MAIF_API MAIF_NODISCARD int maif_reader_block(maif_reader *r, uint64_t index, maif_block *out);
+/* Largest decoded payload a reader accepts (since 0.1.0): a record that
+ * claims more is refused with MAIF_EFORMAT before anything is allocated
+ * or written. It equals the payload limit of the native format. */
+#define MAIF_DECODED_MAX ((uint64_t)1 << 40)
+/* Sets *size to the size of block index's payload once decoded (its
+ * codec and cipher undone): what maif_reader_block_decode writes. For a
+ * plain block (codec and cipher 0) it is the stored size. The size a
+ * record claims is checked before it is returned: at most
+ * MAIF_DECODED_MAX and no more than its codec can produce from the stored
+ * bytes. Errors: MAIF_EINVAL, MAIF_ENOTFOUND (index out of range),
+ * MAIF_EFORMAT (damaged record, or a hostile decoded size),
+ * MAIF_EUNSUPPORTED (a codec, cipher or critical extension this library
+ * does not know; maif_reader_block still shows the stored bytes). */
+MAIF_API MAIF_NODISCARD int maif_reader_block_decoded_size(maif_reader *r, uint64_t index, size_t *size);
+/* Decodes block index's payload into dst (dst_capacity bytes; the
+ * caller's buffer; nothing is borrowed and nothing stays allocated) and
+ * sets *written to the bytes written. A plain block is copied. If dst is
+ * too small nothing is written, the call returns MAIF_ELIMIT and *written
+ * is set to the size needed. dst may be NULL when dst_capacity is 0.
+ * Works for both formats (MAIF 2.1 payloads are always plain).
+ * Errors: as maif_reader_block_decoded_size, and MAIF_ELIMIT, MAIF_ENOMEM,
+ * MAIF_EVERIFY (an encrypted payload failed authentication), MAIF_EKEY. */
+MAIF_API MAIF_NODISCARD int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t dst_capacity, size_t *written);
 /* Finds the block with this id. Errors: MAIF_ENOTFOUND. The first call
  * builds an id table (one pass over the block headers). */
 MAIF_API MAIF_NODISCARD int maif_reader_find(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *index_out);

@@ -1,6 +1,6 @@
 /*
- * cmd_cat.c — `maif cat FILE BLOCK`: the stored payload, byte for byte, on
- * stdout. BLOCK is the index `maif ls` shows or a 32-hex-digit block id.
+ * cmd_cat.c — `maif cat FILE BLOCK`: the payload, byte for byte, on
+ * stdout (decoded when the block has a codec or cipher). BLOCK is the index `maif ls` shows or a 32-hex-digit block id.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,14 +72,25 @@ static int run(int argc, char **argv)
         maif_reader_close(r);
         return rc == MAIF_ENOTFOUND ? CLI_EXIT_USAGE : CLI_EXIT_VERIFY;
     }
-    /* No cipher or codec exists in this version: a non-zero field is a
-     * newer writer or damage, and `maif verify` calls it an error too.
-     * Exit code 3 stays reserved for a real access decision. */
+    /* A block with a codec or cipher is written decoded. This library
+     * registers no stage, so that fails with MAIF_EUNSUPPORTED (a newer
+     * writer, or damage); exit code 3 stays reserved for a real access
+     * decision. */
+    uint8_t *decoded = NULL;
     if (b.cipher != 0 || b.codec != 0) {
-        cli_err(path, "block %llu uses %s %u, which this version cannot decode (see maif verify)",
-                (unsigned long long)index, b.cipher ? "cipher" : "codec", b.cipher ? b.cipher : b.codec);
-        maif_reader_close(r);
-        return CLI_EXIT_VERIFY;
+        size_t n = 0, got = 0;
+        rc = maif_reader_block_decoded_size(r, index, &n);
+        if (rc == MAIF_OK && !(decoded = malloc(n ? n : 1))) rc = MAIF_ENOMEM;
+        if (rc == MAIF_OK) rc = maif_reader_block_decode(r, index, decoded, n, &got);
+        if (rc != MAIF_OK) {
+            cli_err(path, "block %llu (codec %u, cipher %u) cannot be decoded: %s", (unsigned long long)index, b.codec,
+                    b.cipher, rc == MAIF_ENOMEM ? maif_strerror(rc) : maif_reader_errmsg(r));
+            free(decoded);
+            maif_reader_close(r);
+            return CLI_EXIT_VERIFY;
+        }
+        b.payload = decoded;
+        b.payload_size = got;
     }
     size_t off = 0;
     while (off < b.payload_size) {
@@ -88,6 +99,7 @@ static int run(int argc, char **argv)
         off += w;
     }
     maif_reader_close(r);
+    free(decoded);
     if (off < b.payload_size) {
         cli_err("stdout", "write error: %s", strerror(errno));
         return CLI_EXIT_USAGE;

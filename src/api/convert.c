@@ -25,6 +25,7 @@
 
 #include "api/api.h"
 #include "crypto/crypto.h"
+#include "util/alloc.h"
 #include "util/common.h"
 #include "util/options.h"
 
@@ -178,7 +179,7 @@ static int write_out(maif_reader *r, const maif_format_ops *to, const char *out_
         outer.count = src.count + 1;
         outer.block = noted_block;
         rc = to->write_from(&outer, out_path, key, err, sizeof err);
-        free(ns.payload);
+        maif_free(ns.payload);
     }
     if (rc) maif_set_last_err(rc, "%s: %s", out_path, err[0] ? err : maif_strerror(rc));
     return rc;
@@ -238,7 +239,7 @@ int maif_convert(const char *in_path, const char *out_path, int to_format, const
         if (rc == MAIF_OK) rc = origin_note(rep, bad || pin, pin, &info, &note);
         if (rc == MAIF_OK) rc = write_out(r, to, out_path, key, note);
     }
-    free(note);
+    maif_free(note);
     maif_reader_close(r);
     if (report) *report = rep;
     else maif_report_free(rep);

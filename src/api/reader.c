@@ -170,6 +170,42 @@ int maif_reader_block(maif_reader *r, uint64_t index, maif_block *out)
     return rkeep(r, r->ops->block(r->st, index, out, msg, sizeof msg), msg);
 }
 
+int maif_reader_block_decoded_size(maif_reader *r, uint64_t index, size_t *size)
+{
+    if (!r || !size || !r->ops) return maif_set_last_err(MAIF_EINVAL, "maif_reader_block_decoded_size: bad argument");
+    if (index >= maif_reader_count(r))
+        return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
+                     (unsigned long long)maif_reader_count(r));
+    char msg[MSG_CAP] = "";
+    int rc = r->ops->decode(r->st, index, NULL, 0, size, msg, sizeof msg);
+    return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
+}
+
+int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t dst_capacity, size_t *written)
+{
+    if (!r || !written || (!dst && dst_capacity) || !r->ops)
+        return maif_set_last_err(MAIF_EINVAL, "maif_reader_block_decode: bad argument");
+    *written = 0;
+    if (index >= maif_reader_count(r))
+        return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
+                     (unsigned long long)maif_reader_count(r));
+    char msg[MSG_CAP] = "";
+    if (dst) {
+        int rc = r->ops->decode(r->st, index, dst, dst_capacity, written, msg, sizeof msg);
+        return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
+    }
+    /* no buffer: the op's size query, then the answer decode would give */
+    size_t need = 0;
+    int rc = r->ops->decode(r->st, index, NULL, 0, &need, msg, sizeof msg);
+    if (rc) return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
+    if (need) {
+        *written = need;
+        return rfail(r, MAIF_ELIMIT, "block %llu: the decoded payload needs %zu bytes, the buffer holds 0",
+                     (unsigned long long)index, need);
+    }
+    return MAIF_OK;
+}
+
 int maif_reader_info(maif_reader *r, maif_info *out)
 {
     if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_info: NULL argument");
@@ -292,6 +328,10 @@ int maif_reader_record(maif_reader *r, uint64_t i, maif_record *out)
 /* ---- for the rest of the API layer */
 
 static int source_block(void *ctx, uint64_t i, maif_block *out) { return maif_reader_block(ctx, i, out); }
+static int source_decode(void *ctx, uint64_t i, void *dst, size_t cap, size_t *written)
+{
+    return maif_reader_block_decode(ctx, i, dst, cap, written);
+}
 
 void maif_reader_image(const maif_reader *r, const uint8_t **base, size_t *size)
 {
@@ -306,6 +346,7 @@ int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src)
     *src = (maif_block_source){.ctx = r,
                                .count = maif_reader_count(r),
                                .block = source_block,
+                               .decode = source_decode,
                                .info = info,
                                .source_note = NULL};
     return MAIF_OK;

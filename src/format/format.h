@@ -22,6 +22,10 @@ typedef struct maif_block_source {
     void *ctx;
     uint64_t count;                                        /* blocks */
     int (*block)(void *ctx, uint64_t i, maif_block *out);  /* views valid until the write returns */
+    /* Block i's payload decoded into dst, as maif_reader_block_decode (with
+     * dst NULL and cap 0: MAIF_ELIMIT and the size); for blocks whose view
+     * has a codec or cipher. NULL if the source cannot decode. */
+    int (*decode)(void *ctx, uint64_t i, void *dst, size_t cap, size_t *written);
     const maif_info *info;                                 /* the source's facts (agent, signer, root) */
     const char *source_note;                               /* extra provenance JSON object for the
                                                               output ("converted_from"), or NULL */
@@ -39,6 +43,11 @@ typedef struct maif_format_ops {
     uint64_t (*count)(const void *state);
     /* Block i (< count) as a view into the image. */
     int (*block)(const void *state, uint64_t i, maif_block *out, char *err, size_t errcap);
+    /* Block i's payload decoded (its codec and cipher undone) into dst
+     * (cap bytes); *size receives the bytes written, or on MAIF_ELIMIT the
+     * bytes needed. With dst NULL and cap 0 it only sets *size to the
+     * decoded size. Formats whose payloads are always plain copy. */
+    int (*decode)(const void *state, uint64_t i, void *dst, size_t cap, size_t *size, char *err, size_t errcap);
     int (*info)(const void *state, maif_info *out);
     /* Record i of the file in file order (header first); MAIF_ENOTFOUND
      * past the end. May build a table on first use, which must be safe

@@ -248,6 +248,13 @@ ok "append base64 payload round trips" cmp -s "$OUT" b64.expected
 python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<2f',0.5,0.25))" >vec.expected
 m cat a.maif 9
 ok "append vector stored as float32" cmp -s "$OUT" vec.expected
+# a block naming codec 7, which no stage is registered for: cat cannot decode it
+cp a.maif codec.maif
+m ls codec.maif --json
+python3 -c "import json,sys; o=json.load(open(sys.argv[1]))[9]['offset']; p=sys.argv[2]; b=bytearray(open(p,'rb').read()); b[o+30]=7; open(p,'wb').write(bytes(b))" "$OUT" codec.maif
+m cat codec.maif 9
+expect "cat of an undecodable codec" 1
+ok "cat says it cannot decode" err_has "codec 7, cipher 0\) cannot be decoded: .*codec 7 is not known"
 
 cat >bad.jsonl <<EOF
 {"type":"text","text":"should not land 1"}

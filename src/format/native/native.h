@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec/codec.h"
+#include "codec/tlv.h"
 #include "maif.h"
 #include "report/report.h"
 
@@ -70,12 +72,16 @@
 #define NAT_TAG_COMMIT "MCMT"
 #define NAT_TAG_DIR    "MDIR"
 
-/* ---- extension TLVs: u16 tag, u16 length, value; they fill ext_size exactly */
+/* ---- extension TLVs: u16 tag, u16 length, value; they fill ext_size
+ * exactly. Built and walked by codec/tlv.h; the numbers are the format's. */
 #define NAT_EXT_SUPERSEDES   0x0001 /* 16-byte block id */
-#define NAT_EXT_DECODED_SIZE 0x0002 /* u64, reserved for codecs */
-#define NAT_EXT_KEY_ID       0x0003 /* reserved for encryption */
-#define NAT_EXT_NONCE        0x0004 /* reserved for encryption */
-#define NAT_EXT_CRITICAL     0x8000 /* a reader that does not know the tag must not decode the payload */
+#define NAT_EXT_DECODED_SIZE 0x0002 /* u64: payload bytes before the stages (present iff codec or cipher is set) */
+#define NAT_EXT_KEY_ID       0x0003 /* 1..MAIF_KEY_ID_MAX bytes: the cipher's key (present iff cipher is set) */
+#define NAT_EXT_NONCE        0x0004 /* 1..MAIF_NONCE_MAX bytes: the cipher's nonce (present iff cipher is set) */
+#define NAT_EXT_CRITICAL     MAIF_TLV_CRITICAL /* a reader that does not know the tag must not decode the payload */
+/* Largest extension area this library writes: supersedes, decoded size,
+ * key id and nonce, each with its 4-byte head. */
+#define NAT_EXT_BUILD_MAX (4 * MAIF_TLV_HEAD + MAIF_ID_BYTES + 8 + MAIF_KEY_ID_MAX + MAIF_NONCE_MAX)
 
 /* ---- limits */
 #define NAT_META_MAX        (16u << 20) /* metadata JSON per block */
@@ -142,9 +148,27 @@ int nat_rec_parse(const uint8_t *base, uint64_t size, uint64_t off, nat_rec *r, 
 void nat_rec_hash(const uint8_t *base, const nat_rec *r, const uint8_t prev[32], uint8_t out[32]);
 /* The content hash of a commit skips its signature field. */
 void nat_commit_content_hash(const uint8_t *payload, uint64_t size, uint8_t out[32]);
-/* Finds the supersedes TLV; returns 1 and copies the id, 0 if none, -1 if
- * the TLV area is malformed. */
-int nat_ext_supersedes(const uint8_t *ext, uint16_t ext_size, uint8_t id[MAIF_ID_BYTES]);
+/* A block's extension area, walked against the native tag rules. */
+typedef struct nat_ext {
+    int has_supersedes;
+    uint8_t supersedes[MAIF_ID_BYTES];
+    int has_decoded_size;
+    uint64_t decoded_size;
+    const uint8_t *key_id; /* into the image, or NULL */
+    uint16_t key_id_len;
+    const uint8_t *nonce;  /* into the image, or NULL */
+    uint16_t nonce_len;
+    maif_tlv_report rep;   /* what the walk found wrong, and unknown critical tags */
+} nat_ext;
+/* Walks an extension area. Returns MAIF_OK, or MAIF_EFORMAT when it is
+ * malformed (out->rep says how and where). An unknown critical tag is not
+ * malformed: out->rep.critical_unknown is set and the payload must not be
+ * decoded. */
+int nat_ext_parse(const uint8_t *ext, uint16_t ext_size, nat_ext *out);
+/* The tags the payload pipeline (codec/codec.h) uses in this format. */
+extern const maif_stage_tags nat_stage_tags;
+/* The pipeline's associated data for the block record whose header is hdr. */
+void nat_stage_ad(const uint8_t *hdr, uint8_t ad[MAIF_STAGE_AD_BYTES]);
 
 /* Parsed file header. */
 typedef struct nat_header {
@@ -221,6 +245,13 @@ int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, ui
 /* Fills a maif_block from the block record at off. */
 int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, maif_block *out, char *err,
                    size_t errcap);
+/* Decodes the payload of the block record at off (native_decode.c): with
+ * dst NULL and cap 0 it only sets *size to the decoded size; otherwise it
+ * decodes into dst and sets *size to the bytes written (on MAIF_ELIMIT,
+ * to the bytes needed). Errors: MAIF_EFORMAT, MAIF_EUNSUPPORTED,
+ * MAIF_ELIMIT, MAIF_ENOMEM, and a stage's own. */
+int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, void *dst, size_t cap,
+                     size_t *size, char *err, size_t errcap);
 
 /* Walks the bytes after v->committed: 1 if they look like an interrupted
  * append (hash-valid records, then at most one record cut short by the end

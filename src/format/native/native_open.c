@@ -71,6 +71,7 @@ int maif_writer_close(maif_writer *w)
     maif_buf_free(&w->bor);
     maif_buf_free(&w->bor_em);
     maif_buf_free(&w->rebuild);
+    maif_stage_scratch_free(&w->stage_scratch);
     maif_free(w->path);
     maif_free(w);
     return rc;

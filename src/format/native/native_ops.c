@@ -94,6 +94,16 @@ static int nat_ops_block(const void *state, uint64_t i, maif_block *out, char *e
     return nat_block_view(s->base, s->v.committed, off, i, out, err, errcap);
 }
 
+static int nat_ops_decode(const void *state, uint64_t i, void *dst, size_t cap, size_t *size, char *err,
+                          size_t errcap)
+{
+    const nat_state *s = state;
+    uint64_t off;
+    if (nat_view_block_offset(&s->v, s->base, i, &off))
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index entry is damaged", (unsigned long long)i);
+    return nat_block_decode(s->base, s->v.committed, off, i, dst, cap, size, err, errcap);
+}
+
 static int nat_ops_info(const void *state, maif_info *out)
 {
     const nat_state *s = state;
@@ -207,6 +217,31 @@ static int header_json(const maif_block_source *src, char **out)
     return *out ? MAIF_OK : MAIF_ENOMEM;
 }
 
+/* Adds block i of src, whose view has a codec or cipher, with its payload
+ * decoded (bounded by the decoded-size checks of the source). */
+static int decoded_add(maif_writer *w, const maif_block_source *src, uint64_t i, maif_block_spec *s, char *err,
+                       size_t cap)
+{
+    size_t n = 0, got = 0;
+    int rc = src->decode ? src->decode(src->ctx, i, NULL, 0, &n) : MAIF_EUNSUPPORTED;
+    if (rc != MAIF_OK && rc != MAIF_ELIMIT)
+        return maif_set_err(err, cap, rc, "block %llu is encoded and cannot be decoded: %s", (unsigned long long)i,
+                            maif_strerror(rc));
+    uint8_t *buf = maif_malloc(n ? n : 1);
+    if (!buf) return maif_set_err(err, cap, MAIF_ENOMEM, "block %llu: out of memory decoding", (unsigned long long)i);
+    rc = src->decode(src->ctx, i, buf, n, &got);
+    if (rc) {
+        maif_free(buf);
+        return maif_set_err(err, cap, rc, "block %llu: decoding failed: %s", (unsigned long long)i, maif_strerror(rc));
+    }
+    s->payload = buf;
+    s->payload_size = got;
+    if ((rc = maif_writer_add(w, s, NULL)))
+        maif_set_err(err, cap, rc, "block %llu: %s", (unsigned long long)i, maif_writer_errmsg(w));
+    maif_free(buf);
+    return rc;
+}
+
 static int nat_ops_write_from(const maif_block_source *src, const char *out_path, const maif_key *key, char *err,
                               size_t cap)
 {
@@ -228,6 +263,12 @@ static int nat_ops_write_from(const maif_block_source *src, const char *out_path
         }
         maif_block_spec s = {b.type, b.payload, b.payload_size, b.meta, b.meta_size,
                              b.has_supersedes ? b.supersedes : NULL, b.id, b.timestamp_us};
+        if (b.codec || b.cipher) {
+            /* stored bytes are not the payload: carry the decoded payload
+             * over, as a plain block, consumed at once */
+            rc = decoded_add(w, src, i, &s, err, cap);
+            continue;
+        }
         /* the source's views stay valid until after the commit */
         if ((rc = maif_writer_add_borrowed(w, &s, NULL)))
             maif_set_err(err, cap, rc, "block %llu: %s", (unsigned long long)i, maif_writer_errmsg(w));
@@ -253,6 +294,7 @@ const maif_format_ops maif_format_native = {
     .close = nat_ops_close,
     .count = nat_ops_count,
     .block = nat_ops_block,
+    .decode = nat_ops_decode,
     .info = nat_ops_info,
     .record = nat_ops_record,
     .verify = nat_ops_verify,

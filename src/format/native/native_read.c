@@ -206,11 +206,9 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
     if (memcmp(r.tag, NAT_TAG_BLOCK, 4) != 0)
         return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index points at offset %llu, not a block",
                             (unsigned long long)index, (unsigned long long)off);
-    if (r.codec || r.cipher)
-        return maif_set_err(err, errcap, MAIF_EFORMAT,
-                            "block %llu at offset %llu: codec %u / cipher %u unknown to this version (damaged, or "
-                            "written by a newer maif)",
-                            (unsigned long long)index, (unsigned long long)off, r.codec, r.cipher);
+    /* Any codec or cipher id is shown as it is: the view is of the stored
+     * bytes, and whether they can be decoded is nat_block_decode's
+     * question (the registry's answer). */
     memset(out, 0, sizeof *out);
     out->index = index;
     out->offset = off;
@@ -218,11 +216,13 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
     out->timestamp_us = r.timestamp;
     memcpy(out->id, r.hdr + NR_ID, MAIF_ID_BYTES);
     memcpy(out->content_hash, r.hdr + NR_CONTENT_HASH, MAIF_HASH_BYTES);
-    int s = nat_ext_supersedes(base + r.ext_off, r.ext_size, out->supersedes);
-    if (s < 0)
-        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu at offset %llu: malformed extension area",
-                            (unsigned long long)index, (unsigned long long)off);
-    out->has_supersedes = s;
+    nat_ext ext;
+    if (nat_ext_parse(base + r.ext_off, r.ext_size, &ext) != MAIF_OK)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu at offset %llu: malformed extension area (%s at +%zu)",
+                            (unsigned long long)index, (unsigned long long)off, maif_tlv_problem_str(ext.rep.problem),
+                            ext.rep.off);
+    if (ext.has_supersedes) memcpy(out->supersedes, ext.supersedes, MAIF_ID_BYTES);
+    out->has_supersedes = ext.has_supersedes;
     out->flags = r.flags;
     out->payload = base + r.payload_off;
     out->payload_size = (size_t)r.stored_size;

@@ -185,22 +185,37 @@ int nat_commit_parse(const uint8_t *base, const nat_rec *r, nat_commit *c, char 
     return MAIF_OK;
 }
 
-int nat_ext_supersedes(const uint8_t *ext, uint16_t ext_size, uint8_t id[MAIF_ID_BYTES])
+static const maif_tlv_rule ext_rules[] = {
+    {NAT_EXT_SUPERSEDES, MAIF_ID_BYTES, MAIF_ID_BYTES},
+    {NAT_EXT_DECODED_SIZE, 8, 8},
+    {NAT_EXT_KEY_ID, 1, MAIF_KEY_ID_MAX},
+    {NAT_EXT_NONCE, 1, MAIF_NONCE_MAX},
+};
+#define NRULES (sizeof ext_rules / sizeof ext_rules[0])
+
+const maif_stage_tags nat_stage_tags = {NAT_EXT_DECODED_SIZE, NAT_EXT_KEY_ID, NAT_EXT_NONCE};
+
+int nat_ext_parse(const uint8_t *ext, uint16_t ext_size, nat_ext *out)
 {
-    uint32_t i = 0;
-    int found = 0;
-    while (i < ext_size) {
-        if (ext_size - i < 4) return -1;
-        uint16_t tag = rd16le(ext + i), len = rd16le(ext + i + 2);
-        if (len > ext_size - i - 4) return -1;
-        if (tag == NAT_EXT_SUPERSEDES) {
-            if (len != MAIF_ID_BYTES || found) return -1;
-            memcpy(id, ext + i + 4, MAIF_ID_BYTES);
-            found = 1;
-        }
-        i += 4u + len;
-    }
-    return found;
+    maif_tlv f[NRULES];
+    memset(out, 0, sizeof *out);
+    /* the walk fills f[] past every problem but a structural one, so the
+     * fields below are what the area says even when rc reports a problem */
+    int rc = maif_tlv_parse(ext, ext_size, ext_rules, NRULES, f, &out->rep);
+    if ((out->has_supersedes = f[0].value != NULL && f[0].len == MAIF_ID_BYTES)) memcpy(out->supersedes, f[0].value, MAIF_ID_BYTES);
+    if ((out->has_decoded_size = f[1].value != NULL && f[1].len == 8)) out->decoded_size = rd64le(f[1].value);
+    out->key_id = f[2].value;
+    out->key_id_len = f[2].len;
+    out->nonce = f[3].value;
+    out->nonce_len = f[3].len;
+    return rc;
+}
+
+void nat_stage_ad(const uint8_t *hdr, uint8_t ad[MAIF_STAGE_AD_BYTES])
+{
+    memcpy(ad, hdr + NR_ID, MAIF_ID_BYTES);
+    memcpy(ad + MAIF_ID_BYTES, hdr + NR_TYPE, 4);
+    ad[MAIF_ID_BYTES + 4] = hdr[NR_CODEC];
 }
 
 /* ---- Merkle frontier */

@@ -31,7 +31,7 @@ int maif_writer_add_stream(maif_writer *w, const maif_block_spec *spec, maif_rea
 {
     if (!w || !spec || !read || spec->payload || spec->payload_size) return MAIF_EINVAL;
     if (limit == 0 || limit > NAT_PAYLOAD_MAX) limit = NAT_PAYLOAD_MAX;
-    uint8_t hdr[NAT_REC_HEADER], ext[4 + MAIF_ID_BYTES], id[MAIF_ID_BYTES];
+    uint8_t hdr[NAT_REC_HEADER], ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
     uint16_t ext_size;
     uint32_t meta_size;
     int rc = nat_writer_prepare(w, spec, hdr, ext, &ext_size, &meta_size, id);

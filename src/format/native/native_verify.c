@@ -91,33 +91,38 @@ static void check_header(vstate *st, const nat_header *h)
     }
 }
 
-/* Checks an extension area; returns 0 if well formed. */
-static int check_ext(vstate *st, const nat_rec *r, int64_t blk)
+/* Checks a block's extension area (fills *ext) and that the stage TLVs
+ * match its codec and cipher; returns 0 if the area is well formed. */
+static int check_ext(vstate *st, const nat_rec *r, int64_t blk, nat_ext *ext)
 {
-    const uint8_t *e = st->base + r->ext_off;
-    uint32_t i = 0;
-    int sup = 0;
-    while (i < r->ext_size) {
-        if (r->ext_size - i < 4 || rd16le(e + i + 2) > r->ext_size - i - 4) {
-            ERR(st, "extension", "block", blk, r->ext_off + i, "block %lld at offset %llu: malformed extension area",
-                (long long)blk, (unsigned long long)r->off);
-            return -1;
-        }
-        uint16_t tag = rd16le(e + i), len = rd16le(e + i + 2);
-        if (tag == NAT_EXT_SUPERSEDES) {
-            if (len != MAIF_ID_BYTES || sup++) {
-                ERR(st, "extension", "block", blk, r->ext_off + i, "block %lld: bad supersedes extension", (long long)blk);
-                return -1;
-            }
-        } else if (tag & NAT_EXT_CRITICAL) {
-            ERR(st, "extension", "block", blk, r->ext_off + i,
-                "block %lld: critical extension 0x%04x is not supported by this verifier", (long long)blk, tag);
-        } else if (tag == 0) {
-            ERR(st, "extension", "block", blk, r->ext_off + i, "block %lld: extension tag 0 is invalid", (long long)blk);
-        }
-        i += 4u + len;
+    int rc = nat_ext_parse(st->base + r->ext_off, r->ext_size, ext) == MAIF_OK ? 0 : -1;
+    if (rc)
+        ERR(st, "extension", "block", blk, r->ext_off + ext->rep.off,
+            "block %lld at offset %llu: malformed extension area: %s (tag 0x%04x at +%zu)", (long long)blk,
+            (unsigned long long)r->off, maif_tlv_problem_str(ext->rep.problem), ext->rep.tag, ext->rep.off);
+    if (ext->rep.critical_unknown)
+        ERR(st, "extension", "block", blk, r->ext_off + ext->rep.critical_off,
+            "block %lld: critical extension 0x%04x is not supported by this verifier", (long long)blk,
+            ext->rep.critical_tag);
+    int staged = r->codec || r->cipher;
+    if (rc) {
+        /* one finding for a malformed area: what it holds is not to be trusted */
+    } else if (ext->has_decoded_size != staged || (!!ext->key_id != !!r->cipher) || (!!ext->nonce != !!r->cipher)) {
+        ERR(st, "extension", "block", blk, r->ext_off,
+            "block %lld at offset %llu: the decoded-size, key-id and nonce extensions do not match codec %u / "
+            "cipher %u",
+            (long long)blk, (unsigned long long)r->off, r->codec, r->cipher);
+    } else if (staged && maif_codec_known(r->codec) && maif_cipher_known(r->cipher)) {
+        maif_stage_in in = {.codec = r->codec, .cipher = r->cipher, .stored_size = r->stored_size,
+                            .has_decoded_size = 1, .decoded_size = ext->decoded_size, .key_id = ext->key_id,
+                            .key_id_len = ext->key_id_len, .nonce = ext->nonce, .nonce_len = ext->nonce_len};
+        uint64_t n;
+        char why[200];
+        if (maif_stage_decoded_size(&in, MAIF_DECODED_MAX, &n, why, sizeof why) != MAIF_OK)
+            ERR(st, "extension", "block", blk, r->ext_off, "block %lld at offset %llu: %s", (long long)blk,
+                (unsigned long long)r->off, why);
     }
-    return 0;
+    return rc;
 }
 
 static void push_job(vstate *st, const nat_rec *r, int64_t blk, uint64_t size)
@@ -136,8 +141,8 @@ static void do_block(vstate *st, const nat_rec *r, const uint8_t rh[32])
     if (r->flags & ~NAT_REC_F_KNOWN)
         ERR(st, "reserved", "block", blk, r->off + NR_FLAGS, "block %lld at offset %llu: reserved flag bits 0x%04x are set",
             (long long)blk, (unsigned long long)r->off, r->flags & ~NAT_REC_F_KNOWN);
-    uint8_t sup[MAIF_ID_BYTES];
-    int has_sup = check_ext(st, r, blk) == 0 && nat_ext_supersedes(st->base + r->ext_off, r->ext_size, sup) == 1;
+    nat_ext ext;
+    int has_sup = check_ext(st, r, blk, &ext) == 0 && ext.has_supersedes;
     if (has_sup != !!(r->flags & NAT_REC_F_SUPERSEDES))
         ERR(st, "flags", "block", blk, r->off + NR_FLAGS,
             "block %lld at offset %llu: the supersedes flag does not match the extension area", (long long)blk,
@@ -406,9 +411,16 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
         uint64_t head_end = r.meta_off + r.meta_size, pay_end = r.payload_off + r.stored_size;
         if (!all_zero(base + head_end, r.payload_off - head_end) || !all_zero(base + pay_end, r.end - pay_end))
             ERR(&st, "padding", sec, blk, off, "%s record at offset %llu: padding must be zero", sec, (unsigned long long)off);
-        if (r.codec || r.cipher)
-            ERR(&st, "unsupported", sec, blk, off, "%s record at offset %llu: codec %u / cipher %u not supported by this version",
-                sec, (unsigned long long)off, r.codec, r.cipher);
+        if (blk < 0 && (r.codec || r.cipher))
+            ERR(&st, "unsupported", sec, blk, off, "%s record at offset %llu: codec %u / cipher %u on a record that "
+                "is not a block", sec, (unsigned long long)off, r.codec, r.cipher);
+        else if (!maif_codec_known(r.codec) || !maif_cipher_known(r.cipher))
+            /* the stored bytes are what the hashes cover, so integrity does
+             * not depend on them; only decoding does */
+            maif_report_add(rep, MAIF_SEV_WARNING, "unsupported", sec, blk, (int64_t)off,
+                            "block %lld at offset %llu: codec %u / cipher %u is unknown to this library: its "
+                            "stored bytes verify, but it cannot be decoded",
+                            (long long)blk, (unsigned long long)off, r.codec, r.cipher);
         if (blk >= 0) do_block(&st, &r, r.hdr + NR_RECORD_HASH);
         else if (is_dir) do_dir(&st, &r);
         else if (sec[0] == 'i') do_index(&st, &r);

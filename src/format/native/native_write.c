@@ -31,6 +31,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codec/codec.h"
+#include "codec/tlv.h"
 #include "crypto/crypto.h"
 #include "format/native/native.h"
 #include "format/native/native_writer.h"
@@ -364,11 +366,43 @@ static int drain(maif_writer *w)
     return rc;
 }
 
-/* Checks a spec and builds everything of its record but the payload and the
- * hashes: hdr, ext (*ext_size bytes), the canonical metadata in w->meta
- * (*meta_size bytes) and the block id. */
+int nat_writer_set_stages(maif_writer *w, const maif_stage_config *cfg)
+{
+    if (!w) return MAIF_EINVAL;
+    if (!cfg || (cfg->codec == 0 && cfg->cipher == 0)) {
+        memset(&w->stages, 0, sizeof w->stages);
+        return MAIF_OK;
+    }
+    if (!maif_codec_known(cfg->codec) || !maif_cipher_known(cfg->cipher))
+        return nat_writer_fail(w, MAIF_EUNSUPPORTED, "codec %u / cipher %u is not registered", cfg->codec,
+                               cfg->cipher);
+    if (cfg->cipher && (!cfg->key_id || cfg->key_id_len == 0 || cfg->key_id_len > MAIF_KEY_ID_MAX))
+        return nat_writer_fail(w, MAIF_EINVAL, "a cipher needs a key id of 1 to %u bytes", MAIF_KEY_ID_MAX);
+    w->stages = *cfg;
+    if (cfg->cipher) {
+        memcpy(w->stage_key_id, cfg->key_id, cfg->key_id_len);
+        w->stages.key_id = w->stage_key_id;
+    } else {
+        w->stages.key_id = NULL;
+        w->stages.key_id_len = 0;
+    }
+    return MAIF_OK;
+}
+
+/* The stored form of a block: where its bytes are and how many. */
+typedef struct stored {
+    const uint8_t *data; /* the caller's payload (no stages), or the writer's stage_scratch */
+    uint64_t size;
+} stored;
+
+/* Checks a spec and builds everything of its record but the hashes: hdr,
+ * ext (*ext_size bytes), the canonical metadata in w->meta (*meta_size
+ * bytes), the block id and the stored bytes (*st): the payload itself
+ * unless the writer has stages, else their output, valid until the next
+ * prepare. */
 static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
-                   uint8_t ext[4 + MAIF_ID_BYTES], uint16_t *ext_size, uint32_t *meta_size, uint8_t id[MAIF_ID_BYTES])
+                   uint8_t ext[NAT_EXT_BUILD_MAX], uint16_t *ext_size, uint32_t *meta_size, uint8_t id[MAIF_ID_BYTES],
+                   stored *st)
 {
     if (!w) return maif_set_last_err(MAIF_EINVAL, "writer is NULL");
     if (!spec || (spec->payload_size && !spec->payload))
@@ -399,13 +433,9 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
                                    NAT_META_MAX);
         *meta_size = (uint32_t)w->meta.len;
     }
-    *ext_size = 0;
-    if (spec->supersedes) {
-        wr16le(ext, NAT_EXT_SUPERSEDES);
-        wr16le(ext + 2, MAIF_ID_BYTES);
-        memcpy(ext + 4, spec->supersedes, MAIF_ID_BYTES);
-        *ext_size = 4 + MAIF_ID_BYTES;
-    }
+    maif_tlv_builder eb;
+    maif_tlv_builder_init(&eb, ext, NAT_EXT_BUILD_MAX);
+    if (spec->supersedes) maif_tlv_put(&eb, NAT_EXT_SUPERSEDES, spec->supersedes, MAIF_ID_BYTES);
     if (spec->id) memcpy(id, spec->id, MAIF_ID_BYTES);
     else {
         if (w->id_pool_used >= ID_POOL) {
@@ -415,9 +445,29 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
         memcpy(id, w->id_pool + w->id_pool_used, MAIF_ID_BYTES);
         w->id_pool_used += MAIF_ID_BYTES;
     }
-    hdr_init(hdr, NAT_KIND_BLOCK, spec->type, spec->payload_size, spec->timestamp_us ? spec->timestamp_us : maif_now_us(),
-             *meta_size, *ext_size, id);
+    st->data = spec->payload;
+    st->size = spec->payload_size;
+    hdr_init(hdr, NAT_KIND_BLOCK, spec->type, st->size, spec->timestamp_us ? spec->timestamp_us : maif_now_us(),
+             *meta_size, 0, id);
     if (spec->supersedes) wr16le(hdr + NR_FLAGS, NAT_REC_F_SUPERSEDES);
+    if (w->stages.codec || w->stages.cipher) {
+        /* codec, then cipher; what they need to be undone joins the
+         * extension area, and the header takes the stored size */
+        hdr[NR_CODEC] = w->stages.codec;
+        hdr[NR_CIPHER] = w->stages.cipher;
+        uint8_t ad[MAIF_STAGE_AD_BYTES];
+        nat_stage_ad(hdr, ad);
+        maif_stage_out o;
+        int rc = maif_stage_encode(&w->stages, &nat_stage_tags, ad, spec->payload, spec->payload_size,
+                                   NAT_PAYLOAD_MAX, &w->stage_scratch, &eb, &o, w->err, sizeof w->err);
+        if (rc) return rc;
+        st->data = o.stored;
+        st->size = o.stored_size;
+        wr64le(hdr + NR_STORED_SIZE, st->size);
+    }
+    if (eb.rc) return nat_writer_fail(w, eb.rc, "cannot build the extension area");
+    *ext_size = (uint16_t)eb.len;
+    wr16le(hdr + NR_EXT_SIZE, *ext_size);
     return MAIF_OK;
 }
 
@@ -452,19 +502,20 @@ static int defer_block(maif_writer *w, borrowed *b, const uint8_t *ext, const ui
 int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES])
 {
     borrowed b;
-    uint8_t ext[4 + MAIF_ID_BYTES], id[MAIF_ID_BYTES];
-    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id);
+    stored st;
+    uint8_t ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
+    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st);
     if (rc) return rc;
     /* A large payload is copied into the arena and deferred like a
      * borrowed one, so that a run of them is written and hashed on every
      * core; the copy costs a tenth of the hash. The arena is reused, so
      * its pages are faulted in once. */
-    if (spec->payload_size >= DIRECT_MIN && spec->payload_size <= NAT_ARENA && hasher(w) &&
+    if (st.size >= DIRECT_MIN && st.size <= NAT_ARENA && hasher(w) &&
         (w->arena || (w->arena = maif_malloc(NAT_ARENA)))) {
-        if (spec->payload_size > NAT_ARENA - w->arena_used && (rc = drain(w))) return rc;
+        if (st.size > NAT_ARENA - w->arena_used && (rc = drain(w))) return rc;
         uint8_t *copy = w->arena + w->arena_used;
-        memcpy(copy, spec->payload, spec->payload_size);
-        if ((rc = defer_block(w, &b, ext, copy, spec->payload_size, 1))) return rc;
+        memcpy(copy, st.data, (size_t)st.size);
+        if ((rc = defer_block(w, &b, ext, copy, st.size, 1))) return rc;
         if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
         return MAIF_OK;
     }
@@ -472,8 +523,7 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
     uint64_t off = w->pos;
     rc = maif_buf_append(&w->pend, &off, sizeof off);
     if (rc) return nat_writer_fail(w, rc, "out of memory");
-    rc = put_record(w, b.hdr, ext, b.ext_size, w->meta.data, b.meta_size, spec->payload, spec->payload_size,
-                    HASH_BOTH);
+    rc = put_record(w, b.hdr, ext, b.ext_size, w->meta.data, b.meta_size, st.data, st.size, HASH_BOTH);
     if (rc) {
         w->pend.len -= sizeof off;
         return rc;
@@ -484,11 +534,15 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
 
 int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES])
 {
+    /* With stages the stored bytes are the writer's, not the caller's,
+     * and live only until the next block: consume them at once. */
+    if (w && (w->stages.codec || w->stages.cipher)) return maif_writer_add(w, spec, id_out);
     borrowed b;
-    uint8_t ext[4 + MAIF_ID_BYTES], id[MAIF_ID_BYTES];
-    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id);
+    stored st;
+    uint8_t ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
+    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st);
     if (rc) return rc;
-    if ((rc = defer_block(w, &b, ext, spec->payload, spec->payload_size, 0))) return rc;
+    if ((rc = defer_block(w, &b, ext, st.data, st.size, 0))) return rc;
     if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
     return MAIF_OK;
 }
@@ -775,10 +829,15 @@ const char *maif_writer_errmsg(const maif_writer *w) { return w ? w->err : ""; }
 /* ---- hooks for native_stream.c (declared in native_writer.h) */
 
 int nat_writer_prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
-                       uint8_t ext[4 + MAIF_ID_BYTES], uint16_t *ext_size, uint32_t *meta_size,
+                       uint8_t ext[NAT_EXT_BUILD_MAX], uint16_t *ext_size, uint32_t *meta_size,
                        uint8_t id[MAIF_ID_BYTES])
 {
-    return prepare(w, spec, hdr, ext, ext_size, meta_size, id);
+    /* a stream's size is unknown until its end: stages need the whole
+     * payload (or a chunked format of their own), so streams are plain */
+    if (w && (w->stages.codec || w->stages.cipher))
+        return nat_writer_fail(w, MAIF_EUNSUPPORTED, "a streamed payload cannot pass through payload stages yet");
+    stored st;
+    return prepare(w, spec, hdr, ext, ext_size, meta_size, id, &st);
 }
 
 int nat_writer_settle_all(maif_writer *w)

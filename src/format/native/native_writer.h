@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "codec/codec.h"
 #include "format/native/native.h"
 #include "util/buf.h"
 #include "crypto/hasher.h"
@@ -71,9 +72,20 @@ struct maif_writer {
     uint32_t id_pool_used; /* bytes of id_pool handed out; ID_POOL: empty */
     int meta_trusted;     /* set by maif_writer_add_draft around one add: spec->meta_json
                              was serialised canonically by the draft and is copied as is */
+    /* payload stages (codec/codec.h) for the blocks added from now on;
+     * 0/0 (the default) stores payloads as they are, with no copy */
+    maif_stage_config stages;
+    uint8_t stage_key_id[MAIF_KEY_ID_MAX]; /* stages.key_id points here */
+    maif_stage_scratch stage_scratch;      /* the encoded bytes of the block being added */
 };
 
 #define NAT_ARENA (16u << 20)
+
+/* Sets the stages the next blocks go through (cfg NULL: none/none); the
+ * key id is copied. Not part of the public API: version 2 assigns no
+ * stage id but 0, so only engines and tests that register stages use it.
+ * Errors: MAIF_EINVAL, MAIF_EUNSUPPORTED (an id not registered). */
+int nat_writer_set_stages(maif_writer *w, const maif_stage_config *cfg);
 
 /* Forgets the deferred blocks (and so the copies in the arena). */
 void nat_writer_bor_release(maif_writer *w);
@@ -94,7 +106,7 @@ void nat_writer_cut_uncommitted(maif_writer *w);
  * path stays private to native_write.c */
 /* Checks spec and builds its record but for payload and hashes (prepare). */
 int nat_writer_prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
-                       uint8_t ext[4 + MAIF_ID_BYTES], uint16_t *ext_size, uint32_t *meta_size,
+                       uint8_t ext[NAT_EXT_BUILD_MAX], uint16_t *ext_size, uint32_t *meta_size,
                        uint8_t id[MAIF_ID_BYTES]);
 /* Writes and chains everything appended so far (deferred payloads, queued
  * hashes, the buffer): afterwards the next record starts at w->pos, which

@@ -3,6 +3,8 @@
  * over the parser (v21_parse.c), the strict verifier (v21_verify.c) and
  * the writer core (v21_write.c).
  */
+#include <string.h>
+
 #include "format/format.h"
 #include "format/v21/v21_internal.h"
 #include "util/common.h"
@@ -23,6 +25,25 @@ static int v21_ops_block(const void *state, uint64_t i, maif_block *out, char *e
     int rc = maif21_block(state, i, out);
     if (rc) maif_set_err(err, errcap, rc, "block %llu: %s", (unsigned long long)i, maif_strerror(rc));
     return rc;
+}
+
+/* 2.1 payloads are stored as they are: decoding copies. */
+static int v21_ops_decode(const void *state, uint64_t i, void *dst, size_t cap, size_t *size, char *err,
+                          size_t errcap)
+{
+    maif_block b;
+    int rc = v21_ops_block(state, i, &b, err, errcap);
+    if (rc) return rc;
+    if (b.codec || b.cipher)
+        return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "block %llu: codec %u / cipher %u cannot be decoded",
+                            (unsigned long long)i, b.codec, b.cipher);
+    *size = b.payload_size;
+    if (!dst && cap == 0) return MAIF_OK;
+    if (b.payload_size > cap)
+        return maif_set_err(err, errcap, MAIF_ELIMIT, "block %llu: the payload needs %zu bytes, the buffer holds %zu",
+                            (unsigned long long)i, b.payload_size, cap);
+    if (b.payload_size) memcpy(dst, b.payload, b.payload_size);
+    return MAIF_OK;
 }
 
 static int v21_ops_info(const void *state, maif_info *out) { return maif21_info(state, out); }
@@ -59,6 +80,7 @@ const maif_format_ops maif_format_v21 = {
     .close = v21_ops_close,
     .count = v21_ops_count,
     .block = v21_ops_block,
+    .decode = v21_ops_decode,
     .info = v21_ops_info,
     .record = v21_ops_record,
     .verify = maif21_verify,

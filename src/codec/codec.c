@@ -1,0 +1,222 @@
+/*
+ * codec.c — the stage registry and the pipeline that runs a payload
+ * through its codec and cipher (see codec.h).
+ *
+ * The none/none path is a branch and a pointer copy: the writer calls
+ * this for every block, and small blocks must not pay for stages they do
+ * not use. Every size a stage or a stored TLV claims is checked before it
+ * is used to size a buffer: a decoded_size must be within the caller's
+ * limit and within what the stages can produce from the stored bytes, so
+ * a hostile record cannot make a reader allocate or write more than its
+ * stored bytes justify.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/codec.h"
+#include "crypto/crypto.h"
+#include "util/alloc.h"
+#include "util/common.h"
+
+static const maif_codec *g_codec[256];
+static const maif_cipher *g_cipher[256];
+
+int maif_codec_register(const maif_codec *c)
+{
+    if (!c || c->id == 0 || !c->bound || !c->decoded_max || !c->encode || !c->decode) return MAIF_EINVAL;
+    const maif_codec *expected = NULL;
+    return __atomic_compare_exchange_n(&g_codec[c->id], &expected, c, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+               ? MAIF_OK
+               : MAIF_EEXIST;
+}
+
+int maif_cipher_register(const maif_cipher *c)
+{
+    if (!c || c->id == 0 || !c->seal || !c->open || c->nonce_size == 0 || c->nonce_size > MAIF_NONCE_MAX)
+        return MAIF_EINVAL;
+    const maif_cipher *expected = NULL;
+    return __atomic_compare_exchange_n(&g_cipher[c->id], &expected, c, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+               ? MAIF_OK
+               : MAIF_EEXIST;
+}
+
+void maif_codec_unregister(uint8_t id)
+{
+    if (id) __atomic_store_n(&g_codec[id], NULL, __ATOMIC_RELEASE);
+}
+
+void maif_cipher_unregister(uint8_t id)
+{
+    if (id) __atomic_store_n(&g_cipher[id], NULL, __ATOMIC_RELEASE);
+}
+
+const maif_codec *maif_codec_find(uint8_t id) { return id ? __atomic_load_n(&g_codec[id], __ATOMIC_ACQUIRE) : NULL; }
+const maif_cipher *maif_cipher_find(uint8_t id)
+{
+    return id ? __atomic_load_n(&g_cipher[id], __ATOMIC_ACQUIRE) : NULL;
+}
+int maif_codec_known(uint8_t id) { return id == 0 || maif_codec_find(id) != NULL; }
+int maif_cipher_known(uint8_t id) { return id == 0 || maif_cipher_find(id) != NULL; }
+
+void maif_stage_scratch_free(maif_stage_scratch *s)
+{
+    maif_buf_free(&s->enc);
+    maif_buf_free(&s->seal);
+}
+
+int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags, const uint8_t *ad,
+                      const void *payload, uint64_t n, uint64_t max_stored, maif_stage_scratch *scratch,
+                      maif_tlv_builder *ext, maif_stage_out *out, char *err, size_t errcap)
+{
+    if (!cfg || (cfg->codec == 0 && cfg->cipher == 0)) {
+        out->stored = payload;
+        out->stored_size = n;
+        return MAIF_OK;
+    }
+    const maif_codec *c = maif_codec_find(cfg->codec);
+    const maif_cipher *k = maif_cipher_find(cfg->cipher);
+    if (cfg->codec && !c) return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "codec %u is not registered", cfg->codec);
+    if (cfg->cipher && !k)
+        return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "cipher %u is not registered", cfg->cipher);
+    if (n > MAIF_BUF_MAX) return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encode");
+    const uint8_t *cur = payload;
+    uint64_t cur_n = n;
+    int rc;
+    if (c) {
+        uint64_t bound = c->bound(c, n);
+        if (bound > MAIF_BUF_MAX)
+            return maif_set_err(err, errcap, MAIF_ELIMIT, "codec %s: %llu bytes may encode to more than the limit",
+                                c->name, (unsigned long long)n);
+        scratch->enc.len = 0;
+        if ((rc = maif_buf_reserve(&scratch->enc, (size_t)bound ? (size_t)bound : 1)))
+            return maif_set_err(err, errcap, rc, "codec %s: no room for the encoded payload", c->name);
+        size_t w = 0;
+        if ((rc = c->encode(c, scratch->enc.data, (size_t)bound, payload, (size_t)n, &w)))
+            return maif_set_err(err, errcap, rc, "codec %s: encoding failed", c->name);
+        if (w > bound) return maif_set_err(err, errcap, MAIF_EFORMAT, "codec %s: wrote past its bound", c->name);
+        cur = scratch->enc.data;
+        cur_n = w;
+    }
+    uint8_t nonce[MAIF_NONCE_MAX];
+    if (k) {
+        if (!cfg->key_id || cfg->key_id_len == 0 || cfg->key_id_len > MAIF_KEY_ID_MAX)
+            return maif_set_err(err, errcap, MAIF_EINVAL, "cipher %s: a key id of 1 to %u bytes is needed", k->name,
+                                MAIF_KEY_ID_MAX);
+        if (cur_n > MAIF_BUF_MAX - k->overhead)
+            return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encrypt");
+        uint64_t cap = cur_n + k->overhead;
+        scratch->seal.len = 0;
+        if ((rc = maif_buf_reserve(&scratch->seal, (size_t)cap ? (size_t)cap : 1)))
+            return maif_set_err(err, errcap, rc, "cipher %s: no room for the sealed payload", k->name);
+        maif_random(nonce, k->nonce_size);
+        maif_cipher_params p = {cfg->keyring, cfg->key_id, cfg->key_id_len, nonce, ad, MAIF_STAGE_AD_BYTES};
+        size_t w = 0;
+        if ((rc = k->seal(k, &p, scratch->seal.data, (size_t)cap, cur, (size_t)cur_n, &w)))
+            return maif_set_err(err, errcap, rc, "cipher %s: sealing failed", k->name);
+        if (w != cap) return maif_set_err(err, errcap, MAIF_EFORMAT, "cipher %s: output not of its size", k->name);
+        cur = scratch->seal.data;
+        cur_n = w;
+    }
+    if (cur_n > max_stored)
+        return maif_set_err(err, errcap, MAIF_ELIMIT, "encoded payload of %llu bytes exceeds the %llu-byte limit",
+                            (unsigned long long)cur_n, (unsigned long long)max_stored);
+    maif_tlv_put_u64(ext, tags->decoded_size, n);
+    if (k) {
+        maif_tlv_put(ext, tags->key_id, cfg->key_id, cfg->key_id_len);
+        maif_tlv_put(ext, tags->nonce, nonce, k->nonce_size);
+    }
+    if (ext->rc) return maif_set_err(err, errcap, ext->rc, "no room for the stages' extensions");
+    out->stored = cur;
+    out->stored_size = cur_n;
+    return MAIF_OK;
+}
+
+int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint64_t *size, char *err, size_t errcap)
+{
+    if (in->codec == 0 && in->cipher == 0) {
+        if (in->has_decoded_size || in->key_id || in->nonce)
+            return maif_set_err(err, errcap, MAIF_EFORMAT, "stage extensions on a payload stored as is");
+        *size = in->stored_size;
+        return MAIF_OK;
+    }
+    const maif_codec *c = maif_codec_find(in->codec);
+    const maif_cipher *k = maif_cipher_find(in->cipher);
+    if (in->codec && !c)
+        return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "codec %u is not known to this library", in->codec);
+    if (in->cipher && !k)
+        return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "cipher %u is not known to this library", in->cipher);
+    if (!in->has_decoded_size) return maif_set_err(err, errcap, MAIF_EFORMAT, "decoded_size extension missing");
+    uint64_t s = in->stored_size;
+    if (k) {
+        if (!in->nonce || in->nonce_len != k->nonce_size || !in->key_id || in->key_id_len == 0 ||
+            in->key_id_len > MAIF_KEY_ID_MAX)
+            return maif_set_err(err, errcap, MAIF_EFORMAT, "cipher %s: key id or nonce missing or malformed", k->name);
+        if (s < k->overhead)
+            return maif_set_err(err, errcap, MAIF_EFORMAT, "cipher %s: %llu stored bytes are shorter than its tag",
+                                k->name, (unsigned long long)s);
+        s -= k->overhead;
+    } else if (in->key_id || in->nonce) {
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "key id or nonce on a payload that is not encrypted");
+    }
+    uint64_t most = c ? c->decoded_max(c, s) : s;
+    if (in->decoded_size > max_decoded || in->decoded_size > most || (!c && in->decoded_size != s))
+        return maif_set_err(err, errcap, MAIF_EFORMAT,
+                            "decoded size %llu is impossible for %llu stored bytes (limit %llu)",
+                            (unsigned long long)in->decoded_size, (unsigned long long)in->stored_size,
+                            (unsigned long long)(most < max_decoded ? most : max_decoded));
+    *size = in->decoded_size;
+    return MAIF_OK;
+}
+
+int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, size_t cap, size_t *written,
+                      char *err, size_t errcap)
+{
+    uint64_t size;
+    int rc = maif_stage_decoded_size(in, max_decoded, &size, err, errcap);
+    if (rc) return rc;
+    if (size > cap) {
+        *written = size > SIZE_MAX ? SIZE_MAX : (size_t)size;
+        return maif_set_err(err, errcap, MAIF_ELIMIT, "the decoded payload needs %llu bytes, the buffer holds %zu",
+                            (unsigned long long)size, cap);
+    }
+    if (size && !dst) return maif_set_err(err, errcap, MAIF_EINVAL, "no buffer to decode into");
+    *written = 0;
+    if (in->codec == 0 && in->cipher == 0) {
+        if (size) memcpy(dst, in->stored, (size_t)size);
+        *written = (size_t)size;
+        return MAIF_OK;
+    }
+    const maif_codec *c = maif_codec_find(in->codec);
+    const maif_cipher *k = maif_cipher_find(in->cipher);
+    const uint8_t *cur = in->stored;
+    size_t cur_n = (size_t)in->stored_size, w = 0;
+    uint8_t *tmp = NULL;
+    if (k) {
+        size_t plain = cur_n - k->overhead; /* checked by decoded_size */
+        uint8_t *to = c ? (tmp = maif_malloc(plain ? plain : 1)) : dst;
+        if (!to) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory decrypting");
+        maif_cipher_params p = {in->keyring, in->key_id, in->key_id_len, in->nonce, in->ad, MAIF_STAGE_AD_BYTES};
+        rc = k->open(k, &p, to, plain, cur, cur_n, &w);
+        if (rc == MAIF_OK && w != plain) rc = MAIF_EFORMAT;
+        if (rc) {
+            if (!c) memset(dst, 0, plain); /* nothing unauthenticated is released */
+            maif_free(tmp);
+            return maif_set_err(err, errcap, rc, "cipher %s: %s", k->name,
+                                rc == MAIF_EVERIFY ? "authentication failed" : maif_strerror(rc));
+        }
+        cur = to;
+        cur_n = plain;
+    }
+    if (c) {
+        rc = c->decode(c, dst, (size_t)size, cur, cur_n, &w);
+        if (rc == MAIF_ELIMIT) rc = MAIF_EFORMAT; /* it decodes to more than its decoded_size says */
+        if (rc == MAIF_OK && w != size) rc = MAIF_EFORMAT;
+        maif_free(tmp);
+        if (rc)
+            return maif_set_err(err, errcap, rc, "codec %s: the payload does not decode to its %llu bytes", c->name,
+                                (unsigned long long)size);
+    }
+    *written = (size_t)size;
+    return MAIF_OK;
+}

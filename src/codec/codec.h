@@ -1,0 +1,176 @@
+/*
+ * codec.h — the payload pipeline: the stages a block's payload goes
+ * through between the caller and the file; internal.
+ *
+ * A payload is encoded in two stages, always in this order:
+ *
+ *     payload --codec--> encoded --cipher--> stored bytes
+ *
+ * (compress, then encrypt: ciphertext does not compress). Each stage is
+ * a table of operations registered under a one-byte id; id 0 is "none"
+ * for both and is built in. The record header names the two ids, the
+ * content hash and the chain cover the stored bytes, and what a stage
+ * needs to undo its work travels in the record's extension TLVs (the tag
+ * numbers belong to the format, which hands them in as maif_stage_tags).
+ *
+ * With none/none the pipeline is a pass-through: the stored bytes are the
+ * caller's payload (no copy), stored size = payload size, and no TLV is
+ * added, so such files are byte for byte what they were before stages
+ * existed.
+ *
+ * Real algorithms (zstd, lz4, XChaCha20-Poly1305, ...) arrive with the
+ * engines that register them; version 2 of the native format assigns no
+ * id but 0, so the library registers none by default. Tests register
+ * their own through maif_codec_register / maif_cipher_register.
+ */
+#ifndef MAIF_CODEC_CODEC_H
+#define MAIF_CODEC_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec/tlv.h"
+#include "util/buf.h"
+
+#define MAIF_STAGE_NONE     0
+#define MAIF_KEY_ID_MAX     64  /* bytes of a cipher key id */
+#define MAIF_NONCE_MAX      32  /* bytes of a cipher nonce */
+#define MAIF_STAGE_AD_BYTES 21  /* associated data: block id (16) ‖ type (4, as stored) ‖ codec id (1) */
+
+/* A compression stage. encode/decode write at most cap bytes to dst and
+ * set *written; errors: MAIF_ELIMIT (dst too small), MAIF_EFORMAT
+ * (decode: the input is not valid for this codec). */
+typedef struct maif_codec {
+    uint8_t id;       /* 1..255 */
+    const char *name; /* "zstd", ... */
+    /* Largest encoded size of n input bytes (so encode never needs more). */
+    uint64_t (*bound)(const struct maif_codec *self, uint64_t n);
+    /* Largest decoded size n encoded bytes can stand for. A stored
+     * decoded_size above it is hostile and refused before any work. */
+    uint64_t (*decoded_max)(const struct maif_codec *self, uint64_t n);
+    int (*encode)(const struct maif_codec *self, void *dst, size_t cap, const void *src, size_t n, size_t *written);
+    int (*decode)(const struct maif_codec *self, void *dst, size_t cap, const void *src, size_t n, size_t *written);
+    void *ctx;        /* the stage's own state (a dictionary, ...) */
+} maif_codec;
+
+/* Per-block parameters of a cipher stage. */
+typedef struct maif_cipher_params {
+    const void *keyring;    /* whoever holds the keys (the privacy engine); opaque here */
+    const uint8_t *key_id;  /* key_id_len bytes, ≤ MAIF_KEY_ID_MAX */
+    size_t key_id_len;
+    const uint8_t *nonce;   /* the cipher's nonce_size bytes */
+    const uint8_t *ad;      /* associated data, ad_len bytes (MAIF_STAGE_AD_BYTES) */
+    size_t ad_len;
+} maif_cipher_params;
+
+/* An authenticated-encryption stage. seal/open write at most cap bytes
+ * and set *written; errors: MAIF_ELIMIT (dst too small), MAIF_EKEY (no
+ * such key), MAIF_EVERIFY (open: authentication failed; nothing of dst
+ * may be used). */
+typedef struct maif_cipher {
+    uint8_t id;
+    const char *name;
+    size_t nonce_size;  /* ≤ MAIF_NONCE_MAX; the pipeline draws a fresh random nonce per block */
+    size_t overhead;    /* stored bytes = input bytes + overhead (the tag) */
+    int (*seal)(const struct maif_cipher *self, const maif_cipher_params *p, void *dst, size_t cap, const void *src,
+                size_t n, size_t *written);
+    int (*open)(const struct maif_cipher *self, const maif_cipher_params *p, void *dst, size_t cap, const void *src,
+                size_t n, size_t *written);
+    void *ctx;
+} maif_cipher;
+
+/* ---- registry. Registration is process-wide and not synchronised with
+ * use: register before any writer or reader that needs the stage, and
+ * unregister only when none is left. */
+
+/* Errors: MAIF_EINVAL (id 0, missing operations, nonce_size over
+ * MAIF_NONCE_MAX), MAIF_EEXIST (the id is taken). The table is borrowed
+ * and must outlive its registration. */
+int maif_codec_register(const maif_codec *c);
+int maif_cipher_register(const maif_cipher *c);
+/* Removes a registration (no-op for an id not registered or 0). */
+void maif_codec_unregister(uint8_t id);
+void maif_cipher_unregister(uint8_t id);
+/* The stage registered under id, or NULL. Id 0 gives NULL: it is no stage. */
+const maif_codec *maif_codec_find(uint8_t id);
+const maif_cipher *maif_cipher_find(uint8_t id);
+/* 1 if id is 0 or registered. */
+int maif_codec_known(uint8_t id);
+int maif_cipher_known(uint8_t id);
+
+/* ---- the pipeline */
+
+/* The extension tags a format uses for what the stages need. */
+typedef struct maif_stage_tags {
+    uint16_t decoded_size; /* u64: payload bytes before any stage */
+    uint16_t key_id;
+    uint16_t nonce;
+} maif_stage_tags;
+
+/* What a writer asks for. */
+typedef struct maif_stage_config {
+    uint8_t codec, cipher;  /* ids; 0 = none */
+    const void *keyring;    /* for the cipher */
+    const uint8_t *key_id;  /* for the cipher: which key; key_id_len ≤ MAIF_KEY_ID_MAX */
+    size_t key_id_len;
+} maif_stage_config;
+
+/* Scratch space a writer keeps between blocks (freed with
+ * maif_stage_scratch_free). */
+typedef struct maif_stage_scratch {
+    maif_buf enc;  /* codec output */
+    maif_buf seal; /* cipher output */
+} maif_stage_scratch;
+void maif_stage_scratch_free(maif_stage_scratch *s);
+
+/* The result of encoding one payload. */
+typedef struct maif_stage_out {
+    const uint8_t *stored; /* the bytes to store: the payload itself (none/none) or inside scratch;
+                              valid until the next encode with the same scratch */
+    uint64_t stored_size;
+} maif_stage_out;
+
+/* Runs payload (n bytes) through cfg's stages. ad is the block's
+ * associated data (MAIF_STAGE_AD_BYTES). Appends the TLVs the stages
+ * need to ext: decoded_size whenever a stage is on, then key_id and nonce
+ * for a cipher. With none/none: out->stored = payload, nothing appended.
+ * Errors: MAIF_EUNSUPPORTED (a stage id not registered), MAIF_EINVAL (key
+ * id missing or too long), MAIF_ELIMIT (output or TLVs over their
+ * limits: stored size ≤ max_stored), MAIF_ENOMEM, and the stages' own. A
+ * message goes to err. */
+int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags, const uint8_t *ad,
+                      const void *payload, uint64_t n, uint64_t max_stored, maif_stage_scratch *scratch,
+                      maif_tlv_builder *ext, maif_stage_out *out, char *err, size_t errcap);
+
+/* What a reader found in a record. */
+typedef struct maif_stage_in {
+    uint8_t codec, cipher;
+    const uint8_t *stored;
+    uint64_t stored_size;
+    int has_decoded_size;
+    uint64_t decoded_size;  /* from the TLV when a stage is on */
+    const uint8_t *key_id;  /* NULL if absent */
+    size_t key_id_len;
+    const uint8_t *nonce;   /* NULL if absent */
+    size_t nonce_len;
+    const uint8_t *ad;      /* MAIF_STAGE_AD_BYTES */
+    const void *keyring;    /* for a cipher, or NULL */
+} maif_stage_in;
+
+/* The payload size in will decode to, checked before any work: it is
+ * stored_size for none/none; otherwise the decoded_size TLV, which must
+ * be present, at most max_decoded, and at most what the stages can
+ * produce from stored_size. Errors: MAIF_EUNSUPPORTED (a stage not
+ * registered), MAIF_EFORMAT (missing, stray or hostile TLVs). */
+int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint64_t *size, char *err,
+                            size_t errcap);
+/* Undoes the stages into dst (cap bytes); *written gets the decoded size,
+ * and on MAIF_ELIMIT the size dst needs. none/none copies. A cipher with
+ * a codec decrypts into a temporary of stored_size bytes (bounded by the
+ * file) first. Errors: those of maif_stage_decoded_size, MAIF_ELIMIT,
+ * MAIF_ENOMEM, MAIF_EFORMAT (a stage output not of the promised size, or
+ * invalid input), MAIF_EVERIFY (authentication failed), MAIF_EKEY. */
+int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, size_t cap, size_t *written,
+                      char *err, size_t errcap);
+
+#endif

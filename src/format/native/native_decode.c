@@ -1,0 +1,69 @@
+/*
+ * native_decode.c — a native block's payload, decoded.
+ *
+ * The view (nat_block_view) hands out the stored bytes; this undoes the
+ * stages the record names (codec, then cipher; codec/codec.h) into the
+ * caller's buffer. Everything the stages need comes from the record's
+ * extension area, walked with the same rules as the view and the
+ * verifier, and the decoded size it claims is checked against
+ * NAT_PAYLOAD_MAX and against what the stages can make of the stored
+ * bytes before a byte is written.
+ */
+#include <string.h>
+
+#include "codec/codec.h"
+#include "format/native/native.h"
+#include "util/common.h"
+
+_Static_assert(MAIF_DECODED_MAX == NAT_PAYLOAD_MAX, "the public decode limit is the format's payload limit");
+
+int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, void *dst, size_t cap,
+                     size_t *size, char *err, size_t errcap)
+{
+    nat_rec r;
+    int torn;
+    int rc = nat_rec_parse(base, limit, off, &r, &torn, err, errcap);
+    if (rc) return rc;
+    if (memcmp(r.tag, NAT_TAG_BLOCK, 4) != 0)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index points at offset %llu, not a block",
+                            (unsigned long long)index, (unsigned long long)off);
+    nat_ext ext;
+    if (nat_ext_parse(base + r.ext_off, r.ext_size, &ext) != MAIF_OK)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu at offset %llu: malformed extension area (%s at +%zu)",
+                            (unsigned long long)index, (unsigned long long)off, maif_tlv_problem_str(ext.rep.problem),
+                            ext.rep.off);
+    if (ext.rep.critical_unknown)
+        return maif_set_err(err, errcap, MAIF_EUNSUPPORTED,
+                            "block %llu at offset %llu: critical extension 0x%04x is unknown to this library",
+                            (unsigned long long)index, (unsigned long long)off, ext.rep.critical_tag);
+    uint8_t ad[MAIF_STAGE_AD_BYTES];
+    nat_stage_ad(r.hdr, ad);
+    maif_stage_in in = {
+        .codec = r.codec,
+        .cipher = r.cipher,
+        .stored = base + r.payload_off,
+        .stored_size = r.stored_size,
+        .has_decoded_size = ext.has_decoded_size,
+        .decoded_size = ext.decoded_size,
+        .key_id = ext.key_id,
+        .key_id_len = ext.key_id_len,
+        .nonce = ext.nonce,
+        .nonce_len = ext.nonce_len,
+        .ad = ad,
+    };
+    char serr[200];
+    uint64_t n = 0;
+    if (!dst && cap == 0) {
+        rc = maif_stage_decoded_size(&in, MAIF_DECODED_MAX, &n, serr, sizeof serr);
+        if (rc == MAIF_OK) {
+            if (n > SIZE_MAX) rc = maif_set_err(serr, sizeof serr, MAIF_ELIMIT, "decoded size does not fit size_t");
+            else *size = (size_t)n;
+        }
+    } else {
+        rc = maif_stage_decode(&in, MAIF_DECODED_MAX, dst, cap, size, serr, sizeof serr);
+    }
+    if (rc)
+        return maif_set_err(err, errcap, rc, "block %llu at offset %llu: %s", (unsigned long long)index,
+                            (unsigned long long)off, serr);
+    return MAIF_OK;
+}
