@@ -101,7 +101,7 @@ check-layers:
 check-api-tests:
 	@/usr/bin/python3 scripts/check-api-tests.py
 
-test: check-layers all check-asan
+test: check-layers check-api-tests all check-asan
 	@./tests/run.sh $(BA) $(B)
 
 demo: all
