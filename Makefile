@@ -156,7 +156,7 @@ tsan: | $(DEPS_STAMP)
 # the writer and the tests use threads.
 BC := build/cov
 CFLAGS_COV = $(CFLAGS_COMMON) -O0 -g --coverage -fprofile-update=atomic
-$(BC)/obj/%.o: %.c | $(DEPS_STAMP)
+$(BC)/obj/%.o: %.c Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COV) -c $< -o $@
 $(BC)/libmaif.a: $(LIB_SRC:%.c=$(BC)/obj/%.o)
@@ -170,12 +170,12 @@ $(BC)/fuzz/%: $(BC)/obj/fuzz/%.o $(BC)/obj/fuzz/replay_main.o $(BC)/libmaif.a
 	@mkdir -p $(dir $@)
 	$(CC) --coverage -o $@ $^ $(PKG_LIBS)
 
-coverage: | $(DEPS_STAMP)
+coverage: all | $(DEPS_STAMP)
 	@./scripts/install-deps.sh coverage
 	@$(MAKE) --no-print-directory $(BC)/maif $(patsubst tests/unit/%.c,$(BC)/tests/%,$(TEST_SRC)) \
 	  $(patsubst fuzz/%.c,$(BC)/fuzz/%,$(FUZZ_SRC))
 	@find $(BC) -name '*.gcda' -delete
-	@./tests/run.sh $(BC)
+	@MAIF_COVERAGE=1 ./tests/run.sh $(BC)
 	@lcov -q --capture --rc lcov_branch_coverage=1 --base-directory . --directory $(BC)/obj/src \
 	  --output-file $(BC)/coverage.info 2>$(BC)/lcov.log || { cat $(BC)/lcov.log; exit 1; }
 	@/usr/bin/python3 scripts/coverage-summary.py $(BC)/coverage.info
