@@ -202,6 +202,20 @@ static void check_file(const model *m, const char *path)
     CHECK(info.block_count == m->committed);
     CHECK(info.commit_count == m->commits);
     CHECK(strcmp(info.agent, m->agent) == 0);
+    CHECK(info.file_size == m->end);
+    CHECK(info.torn_bytes == file_size(path) - m->end); /* what a crash or a pending batch left */
+
+    /* the record listing: one block record per block, one commit per commit */
+    maif_record rec;
+    uint64_t nblocks = 0, ncommits = 0;
+    for (uint64_t i = 0; maif_reader_record(r, i, &rec) == MAIF_OK; i++) {
+        CHECK(rec.offset + rec.size <= m->end);
+        if (strcmp(rec.kind, "block") == 0) CHECK(rec.block_index == (int64_t)nblocks++);
+        else if (strcmp(rec.kind, "commit") == 0) ncommits++;
+        else CHECK(i == 0 ? strcmp(rec.kind, "header") == 0
+                          : strcmp(rec.kind, "index") == 0 || strcmp(rec.kind, "directory") == 0);
+    }
+    CHECK(nblocks == m->committed && ncommits == m->commits);
 
     for (size_t i = 0; i < m->committed; i++) {
         const mblock *e = &m->b[i];
