@@ -302,7 +302,7 @@ static void op_add(model *m, maif_writer *w, in_t *in)
     e.type = t < 0xf0 ? types[t % 9] : t == 0xf0 ? 0 : MAIF_FOURCC('x', t, 0x7f, t + 1);
     /* payload */
     size_t size;
-    if (f & 0x40) {
+    if ((f & 0x40) && (t & 0x80)) { /* one add in eight, so most inputs stay fast */
         size = large_size(in);
         if (m->bytes + size > BYTES_MAX) size = u8(in);
     } else {
