@@ -15,11 +15,15 @@
  * survive each step, and its metadata as canonical JSON: the 2.1 copy,
  * canonicalised in the native style, and the final native copy must equal
  * the original's bytes (no metadata and "{}" count as the same, since 2.1
- * stores "{}" for none).
+ * stores "{}" for none); the agent comes back as 2.1 names it. An
+ * embedding that is not whole float32 rows cannot be held by 2.1: the
+ * conversion must refuse it (MAIF_EUNSUPPORTED) and write nothing.
  *
  * Then the raw input itself is handed to maif_convert as a file, in both
  * directions. That must never crash or leave a temporary file behind, and
- * what it writes must verify and hold the source's blocks.
+ * what it writes must verify and hold the source's blocks. (Once
+ * maif_convert refuses sources that do not verify, this is the place to
+ * require that too.)
  * Any broken promise aborts, so libFuzzer and `make test` report it.
  */
 #include <dirent.h>
@@ -234,6 +238,21 @@ static void remove_tree(const char *dir)
     rmdir(dir);
 }
 
+/* The agent of the native file at path, and whether its header says it
+ * was converted from 2.1. */
+static void native_facts(const char *path, char *agent, size_t cap, int *from_v21)
+{
+    maif_reader *r = NULL;
+    char err[256];
+    CHECK(maif_reader_open(&r, path, err, sizeof err) == MAIF_OK);
+    maif_info info;
+    CHECK(maif_reader_info(r, &info) == MAIF_OK);
+    CHECK(strlen(info.agent) < cap);
+    snprintf(agent, cap, "%s", info.agent);
+    *from_v21 = strstr(info.converted_from, "\"format\":\"2.1\"") != NULL;
+    maif_reader_close(r);
+}
+
 /* ---- the round trip */
 
 static const uint32_t types[] = {MAIF_TYPE_TEXT, MAIF_TYPE_EMBEDDING, MAIF_TYPE_IMAGE, MAIF_TYPE_AUDIO,
@@ -321,6 +340,15 @@ static void round_trip(in_t *in, const char *dir)
     CHECK(rc == MAIF_OK);
     verify_ok(c, MAIF_FORMAT_NATIVE);
     same_blocks(a, c, MAIF_FORMAT_NATIVE);
+    /* the agent survives, as 2.1 names it: without "did:maif:", "anonymous" for none */
+    char aa[128], ca[128];
+    int fa, fc;
+    native_facts(a, aa, sizeof aa, &fa);
+    native_facts(c, ca, sizeof ca, &fc);
+    const char *want = !aa[0] ? "anonymous" : strncmp(aa, "did:maif:", 9) == 0 ? aa + 9 : aa;
+    if (strcmp(ca, want)) fprintf(stderr, "fuzz_convert: agent \"%s\" came back as \"%s\"\n", aa, ca);
+    CHECK(strcmp(ca, want) == 0);
+    CHECK(!fa && fc);
 
     CHECK(file_count(dir) == 3); /* no temporary file left */
     unlink(a);
