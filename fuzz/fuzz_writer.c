@@ -186,10 +186,59 @@ static void spill(const char *path, const uint8_t *b, size_t n)
     close(fd);
 }
 
+/* Block i as read by r is the model's block i. */
+static void check_block(const mblock *e, maif_reader *r, uint64_t i)
+{
+    maif_block b;
+    CHECK(maif_reader_block(r, i, &b) == MAIF_OK);
+    CHECK(b.index == i);
+    CHECK(b.type == e->type);
+    CHECK(b.payload_size == e->size);
+    CHECK(e->size == 0 || memcmp(b.payload, e->payload, e->size) == 0);
+    CHECK(e->meta ? b.meta_size == strlen(e->meta) && memcmp(b.meta, e->meta, b.meta_size) == 0
+                  : b.meta_size == 0);
+    CHECK(memcmp(b.id, e->id, MAIF_ID_BYTES) == 0);
+    CHECK(b.has_supersedes == e->has_sup);
+    CHECK(!!(b.flags & MAIF_BLOCK_F_SUPERSEDES) == e->has_sup);
+    CHECK(!e->has_sup || memcmp(b.supersedes, e->sup, MAIF_ID_BYTES) == 0);
+    CHECK(e->ts == 0 || b.timestamp_us == e->ts);
+    CHECK(b.codec == 0 && b.cipher == 0);
+    uint8_t h[MAIF_HASH_BYTES];
+    maif_sha256(b.payload, b.payload_size, h);
+    CHECK(memcmp(h, b.content_hash, MAIF_HASH_BYTES) == 0);
+}
+
+/* A reader kept open while the writer goes on (readers share the file
+ * with one writer): it must go on showing the blocks it opened with. */
+static maif_reader *held;
+static size_t held_n;
+
+static void check_held(const model *m)
+{
+    if (!held) return;
+    CHECK(maif_reader_count(held) == held_n && held_n <= m->committed);
+    for (size_t i = 0; i < held_n; i++) {
+        check_block(&m->b[i], held, i);
+        uint64_t at = NONE;
+        CHECK(maif_reader_find(held, m->b[i].id, &at) == MAIF_OK && at == first_with_id(m, held_n, m->b[i].id));
+    }
+}
+
+static void hold(const model *m, const char *path)
+{
+    maif_reader_close(held);
+    held = NULL;
+    if (!path) return;
+    char err[256];
+    CHECK(maif_reader_open(&held, path, err, sizeof err) == MAIF_OK);
+    held_n = m->committed;
+}
+
 /* ---- the check: a fresh reader and the verifier against the model */
 
 static void check_file(const model *m, const char *path)
 {
+    check_held(m);
     maif_reader *r = NULL;
     char err[256];
     int rc = maif_reader_open(&r, path, err, sizeof err);
@@ -217,26 +266,7 @@ static void check_file(const model *m, const char *path)
     }
     CHECK(nblocks == m->committed && ncommits == m->commits);
 
-    for (size_t i = 0; i < m->committed; i++) {
-        const mblock *e = &m->b[i];
-        maif_block b;
-        CHECK(maif_reader_block(r, i, &b) == MAIF_OK);
-        CHECK(b.index == i);
-        CHECK(b.type == e->type);
-        CHECK(b.payload_size == e->size);
-        CHECK(e->size == 0 || memcmp(b.payload, e->payload, e->size) == 0);
-        CHECK(e->meta ? b.meta_size == strlen(e->meta) && memcmp(b.meta, e->meta, b.meta_size) == 0
-                      : b.meta_size == 0);
-        CHECK(memcmp(b.id, e->id, MAIF_ID_BYTES) == 0);
-        CHECK(b.has_supersedes == e->has_sup);
-        CHECK(!!(b.flags & MAIF_BLOCK_F_SUPERSEDES) == e->has_sup);
-        CHECK(!e->has_sup || memcmp(b.supersedes, e->sup, MAIF_ID_BYTES) == 0);
-        CHECK(e->ts == 0 || b.timestamp_us == e->ts);
-        CHECK(b.codec == 0 && b.cipher == 0);
-        uint8_t h[MAIF_HASH_BYTES];
-        maif_sha256(b.payload, b.payload_size, h);
-        CHECK(memcmp(h, b.content_hash, MAIF_HASH_BYTES) == 0);
-    }
+    for (size_t i = 0; i < m->committed; i++) check_block(&m->b[i], r, i);
     maif_block past;
     CHECK(maif_reader_block(r, m->committed, &past) == MAIF_ENOTFOUND);
 
@@ -466,6 +496,7 @@ static void run(in_t *in, const char *path)
             break;
         }
         case 13: { /* crash: the file as the writer left it, cut after the last commit */
+            hold(&m, NULL); /* the cut may shrink what a reader maps */
             size_t n;
             uint8_t *img = slurp(path, &n);
             CHECK(n >= m.end);
@@ -483,6 +514,7 @@ static void run(in_t *in, const char *path)
             break;
         }
         case 14: { /* torn commit: a power cut while the batch was written */
+            hold(&m, NULL); /* the cut may shrink what a reader maps */
             uint64_t before = m.end;
             CHECK(maif_writer_commit(w) == MAIF_OK);
             uint64_t after = file_size(path);
@@ -498,9 +530,14 @@ static void run(in_t *in, const char *path)
             check_file(&m, path);
             break;
         }
-        case 15: /* just look */
+        case 15: { /* look; a second writer is locked out; keep a reader open */
+            maif_writer *w2 = NULL;
+            CHECK(maif_writer_open(&w2, path, key(), 0) == MAIF_ELOCKED && w2 == NULL);
+            CHECK(maif_recover(path, 0, NULL, NULL, 0) == MAIF_ELOCKED);
             check_file(&m, path);
+            if (c & 0x10) hold(&m, path);
             break;
+        }
         }
         CHECK(maif_writer_count(w) == m.n);
     }
@@ -513,6 +550,7 @@ static void run(in_t *in, const char *path)
     drop_pending(&m);
     m.end = file_size(path);
     check_file(&m, path);
+    hold(&m, NULL);
     m.committed = 0;
     drop_pending(&m);
 }
