@@ -368,7 +368,7 @@ static void op_add(model *m, maif_writer *w, in_t *in)
     }
     e.ts = f & 0x01 ? 0 : 1700000000000000ull + u16(in);
     maif_block_spec spec = {.type = e.type,
-                            .payload = e.payload,
+                            .payload = size == 0 && (t & 0x40) ? NULL : e.payload, /* allowed when empty */
                             .payload_size = e.size,
                             .meta_json = mc->text,
                             .meta_size = mc->text ? strlen(mc->text) : 0,
@@ -390,7 +390,7 @@ static void op_add(model *m, maif_writer *w, in_t *in)
         scratch = malloc(size ? size : 1);
         CHECK(scratch != NULL);
         memcpy(scratch, e.payload, size);
-        spec.payload = scratch;
+        if (spec.payload) spec.payload = scratch;
         rc = maif_writer_add(w, &spec, id_out);
         memset(scratch, 0xdd, size);
         free(scratch);
@@ -442,7 +442,7 @@ static void run(in_t *in, const char *path)
     unsigned a = u8(in) % 3;
     m.agent = agents[a] ? agents[a] : "";
     maif_writer *w = NULL;
-    int rc = maif_writer_create(&w, path, key(), agents[a], 0);
+    int rc = maif_writer_create(&w, path, key(), agents[a], u8(in) == 0xd0 ? MAIF_W_DURABLE : 0);
     if (rc != MAIF_OK) fprintf(stderr, "fuzz_writer: create: %s\n", maif_last_errmsg());
     CHECK(rc == MAIF_OK);
     m.commits = 1;
