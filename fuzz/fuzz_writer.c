@@ -18,10 +18,15 @@
  * payload, canonical metadata, id, supersedes, timestamp, content hash —,
  * find every id (the first block with an id wins), give every id the
  * history the supersedes links define (FORMAT.md §5.3; recomputed here by
- * brute force), and maif_verify_file must pass the file. Any mismatch
+ * brute force), list one block record per block and one commit record per
+ * commit, report the committed size and the torn bytes a crash or a
+ * pending batch left, and maif_verify_file must pass the file. A reader
+ * held open across later operations must keep showing its blocks, and a
+ * second writer (or recover) must be locked out meanwhile. Any mismatch
  * aborts, so libFuzzer and the corpus replay in `make test` report it.
  * Timestamps in specs are fixed, so nothing checked depends on the clock.
  * Bytes written per input are capped (BYTES_MAX) to keep runs fast.
+ * FUZZ_TRACE=1 in the environment prints one line per operation.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -304,6 +309,8 @@ static void check_file(const model *m, const char *path)
 
 /* ---- operations */
 
+static int trace = -1; /* FUZZ_TRACE=1 in the environment: one line per operation */
+
 static const uint32_t types[] = {MAIF_TYPE_TEXT, MAIF_TYPE_EMBEDDING, MAIF_TYPE_IMAGE, MAIF_TYPE_AUDIO,
                                  MAIF_TYPE_VIDEO, MAIF_TYPE_KNOWLEDGE, MAIF_TYPE_BINARY, MAIF_TYPE_META,
                                  MAIF_TYPE_JSON};
@@ -432,9 +439,54 @@ static void reopen_torn(model *m, maif_writer **w, const char *path, in_t *in)
     open_writer(m, w, path, 0);
 }
 
+/* Bytes after the last commit that a crash did not leave: zeros, input
+ * bytes, or a copy of earlier records (well-formed, but chained to the
+ * wrong place). The writer may cut them as a torn write only if the
+ * verifier agrees that they are one (a warning, not an error); otherwise
+ * it must refuse to open, touching nothing, and forced recovery must cut
+ * exactly them. */
+static void damage(model *m, maif_writer **w, const char *path, in_t *in)
+{
+    CHECK(maif_writer_close(*w) == MAIF_OK);
+    *w = NULL;
+    drop_pending(m);
+    CHECK(file_size(path) == m->end);
+    size_t n;
+    uint8_t *img = slurp(path, &n);
+    unsigned kind = u8(in) % 3, len = 1 + u8(in) % 200, from = u16(in);
+    uint8_t junk[200];
+    for (unsigned i = 0; i < len; i++)
+        junk[i] = kind == 0 ? 0 : kind == 1 ? (uint8_t)u8(in) : img[(from + i) % n];
+    free(img);
+    FILE *f = fopen(path, "ab");
+    CHECK(f != NULL && fwrite(junk, 1, len, f) == len);
+    fclose(f);
+
+    maif_report *rep = NULL;
+    CHECK(maif_verify_file(path, NULL, &rep) == MAIF_OK);
+    int torn = maif_report_ok(rep);
+    maif_report_free(rep);
+    int rc = maif_writer_open(w, path, key(), 0);
+    if (rc != (torn ? MAIF_OK : MAIF_EFORMAT))
+        fprintf(stderr, "fuzz_writer: %u bytes of kind %u after the commit: verifier %s, open %d (%s)\n", len, kind,
+                torn ? "ok" : "error", rc, maif_last_errmsg());
+    CHECK(rc == (torn ? MAIF_OK : MAIF_EFORMAT));
+    if (trace) fprintf(stderr, "damage: %u bytes of kind %u: %s\n", len, kind, torn ? "cut as torn" : "refused");
+    if (rc == MAIF_OK) {
+        CHECK(file_size(path) == m->end);
+    } else {
+        CHECK(*w == NULL && file_size(path) == m->end + len);
+        uint64_t cut = 0;
+        char err[256];
+        CHECK(maif_recover(path, 0, &cut, err, sizeof err) == MAIF_EFORMAT);
+        CHECK(maif_recover(path, MAIF_W_FORCE_RECOVER, &cut, err, sizeof err) == MAIF_OK && cut == len);
+        open_writer(m, w, path, 0);
+    }
+    check_file(m, path);
+}
+
 static void run(in_t *in, const char *path)
 {
-    static int trace = -1; /* FUZZ_TRACE=1 in the environment: one line per operation */
     if (trace < 0) trace = getenv("FUZZ_TRACE") != NULL;
     static model m; /* large; one input at a time */
     static const char *const agents[] = {NULL, "agent-7", "did:maif:fuzz"};
@@ -497,6 +549,10 @@ static void run(in_t *in, const char *path)
         }
         case 13: { /* crash: the file as the writer left it, cut after the last commit */
             hold(&m, NULL); /* the cut may shrink what a reader maps */
+            if (c & 0x10) {
+                damage(&m, &w, path, in);
+                break;
+            }
             size_t n;
             uint8_t *img = slurp(path, &n);
             CHECK(n >= m.end);
