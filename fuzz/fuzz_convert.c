@@ -15,7 +15,8 @@
  * survive each step, and its metadata as canonical JSON: the 2.1 copy,
  * canonicalised in the native style, and the final native copy must equal
  * the original's bytes (no metadata and "{}" count as the same, since 2.1
- * stores "{}" for none); the agent comes back as 2.1 names it. An
+ * stores "{}" for none); the agent comes back as 2.1 names it. Converting
+ * 2.1 to 2.1 and native to native must keep the metadata bytes exactly. An
  * embedding that is not whole float32 rows cannot be held by 2.1: the
  * conversion must refuse it (MAIF_EUNSUPPORTED) and write nothing.
  *
@@ -210,6 +211,23 @@ static void same_blocks(const char *a_path, const char *b_path, int fb)
     maif_reader_close(b);
 }
 
+/* Block i of x and of y have the same metadata bytes. */
+static void same_meta_bytes(const char *x_path, const char *y_path)
+{
+    maif_reader *x = NULL, *y = NULL;
+    char err[256];
+    CHECK(maif_reader_open(&x, x_path, err, sizeof err) == MAIF_OK);
+    CHECK(maif_reader_open(&y, y_path, err, sizeof err) == MAIF_OK);
+    CHECK(maif_reader_count(x) == maif_reader_count(y));
+    for (uint64_t i = 0; i < maif_reader_count(x); i++) {
+        maif_block p, q;
+        CHECK(maif_reader_block(x, i, &p) == MAIF_OK && maif_reader_block(y, i, &q) == MAIF_OK);
+        CHECK(p.meta_size == q.meta_size && (p.meta_size == 0 || memcmp(p.meta, q.meta, p.meta_size) == 0));
+    }
+    maif_reader_close(x);
+    maif_reader_close(y);
+}
+
 static int file_count(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -350,10 +368,28 @@ static void round_trip(in_t *in, const char *dir)
     CHECK(strcmp(ca, want) == 0);
     CHECK(!fa && fc);
 
-    CHECK(file_count(dir) == 3); /* no temporary file left */
+    /* and within each format: 2.1 -> 2.1 keeps the metadata bytes exactly
+     * (they are in Python's form already), native -> native too */
+    char d[300];
+    snprintf(d, sizeof d, "%s/d.maif", dir);
+    rc = maif_convert(b, d, MAIF_FORMAT_V21, key(), err, sizeof err);
+    if (rc) fprintf(stderr, "fuzz_convert: 2.1 to 2.1: %s\n", err);
+    CHECK(rc == MAIF_OK);
+    verify_ok(d, MAIF_FORMAT_V21);
+    same_blocks(b, d, MAIF_FORMAT_V21);
+    same_meta_bytes(b, d);
+    rc = maif_convert(a, d, MAIF_FORMAT_NATIVE, key(), err, sizeof err);
+    if (rc) fprintf(stderr, "fuzz_convert: native to native: %s\n", err);
+    CHECK(rc == MAIF_OK);
+    verify_ok(d, MAIF_FORMAT_NATIVE);
+    same_blocks(a, d, MAIF_FORMAT_NATIVE);
+    same_meta_bytes(a, d);
+
+    CHECK(file_count(dir) == 4); /* no temporary file left */
     unlink(a);
     unlink(b);
     unlink(c);
+    unlink(d);
 }
 
 /* ---- the raw input as a file */
