@@ -922,6 +922,44 @@ static void test_convert_metadata_and_embeddings(void **state)
     free(dir);
 }
 
+/* Found by fuzz/fuzz_convert.c: a block stamped 0 kept that time through
+ * conversion to native instead of taking the time of the conversion (0
+ * means "now" only to maif_writer_add). */
+static void test_convert_keeps_zero_timestamp(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *v21 = tu_path(dir, "zero.maif"), *nat = tu_path(dir, "zero-native.maif");
+    maif_key *key = NULL;
+    assert_int_equal(maif_key_generate(&key), MAIF_OK);
+    synth s = {.n = 2};
+    s.b[0] = (maif_block){.type = MAIF_TYPE_TEXT, .payload = (const uint8_t *)"old", .payload_size = 3,
+                          .timestamp_us = 0};
+    s.b[1] = (maif_block){.type = MAIF_TYPE_TEXT, .payload = (const uint8_t *)"new", .payload_size = 3,
+                          .timestamp_us = 7};
+    v21_source src = {.ctx = &s, .count = s.n, .block = synth_block, .created_us = 1, .agent = "a"};
+    char err[256] = "";
+    assert_int_equal(v21_write(&src, v21, key, NULL, err, sizeof err), MAIF_OK);
+    assert_int_equal(maif_convert(v21, nat, MAIF_FORMAT_NATIVE, key, err, sizeof err), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, nat, err, sizeof err), MAIF_OK);
+    maif_block b;
+    assert_int_equal(maif_reader_block(r, 0, &b), MAIF_OK);
+    assert_int_equal(b.timestamp_us, 0);
+    assert_int_equal(maif_reader_block(r, 1, &b), MAIF_OK);
+    assert_int_equal(b.timestamp_us, 7);
+    maif_reader_close(r);
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_file(nat, NULL, &rep), MAIF_OK);
+    assert_true(maif_report_ok(rep));
+    maif_report_free(rep);
+    maif_key_free(key);
+    free(v21);
+    free(nat);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* Findings do not depend on the number of verification threads: the same
  * damaged file gives the same report, finding for finding, with 1 and 4. */
 static int same_report(const maif_report *a, const maif_report *b)
@@ -976,6 +1014,7 @@ int main(void)
         cmocka_unit_test(test_write_from_reader),
         cmocka_unit_test(test_threads_same_findings),
         cmocka_unit_test(test_convert_metadata_and_embeddings),
+        cmocka_unit_test(test_convert_keeps_zero_timestamp),
     };
     const char *filter = getenv("MAIF_TEST_FILTER"); /* e.g. "*flip*" while working on one rule */
     if (filter && *filter) cmocka_set_test_filter(filter);

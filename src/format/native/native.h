@@ -228,6 +228,10 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
 int nat_tail_is_torn(const uint8_t *base, uint64_t size, const nat_view *v);
 
 /* ---- writer internals (native_open.c; the handle is in native_writer.h) */
+/* Writer flag for conversion only (the public calls mask it off): block
+ * timestamps are stored as given, 0 included, instead of 0 meaning "now",
+ * so that a source block stamped 0 keeps its time. */
+#define NAT_W_EXACT_TIME 0x10000u
 /* header_json is the file header's metadata (canonical JSON, may be NULL). */
 int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *header_json,
                       uint64_t created_us, unsigned flags);

@@ -174,7 +174,7 @@ int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
     }
     char *js = maif_buf_steal(&b, NULL);
     if (!js) return MAIF_ENOMEM;
-    rc = nat_writer_create(out, path, key, js, 0, flags);
+    rc = nat_writer_create(out, path, key, js, 0, flags & ~NAT_W_EXACT_TIME);
     free(js);
     return rc;
 }
@@ -289,7 +289,7 @@ int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, u
 {
     if (!key) return MAIF_EINVAL;
     char err[512] = "";
-    int rc = nat_writer_open(out, path, key, flags, NULL, err, sizeof err);
+    int rc = nat_writer_open(out, path, key, flags & ~NAT_W_EXACT_TIME, NULL, err, sizeof err);
     if (rc) maif_set_last_err(rc, "%s", err[0] ? err : maif_strerror(rc));
     return rc;
 }

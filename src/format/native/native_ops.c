@@ -206,7 +206,8 @@ static int nat_ops_write_from(const maif_block_source *src, const char *out_path
         return MAIF_ENOMEM;
     }
     maif_writer *w = NULL;
-    rc = nat_writer_create(&w, tmp, key, hj, src->info->created_us, MAIF_W_OVERWRITE | MAIF_W_DURABLE);
+    rc = nat_writer_create(&w, tmp, key, hj, src->info->created_us,
+                           MAIF_W_OVERWRITE | MAIF_W_DURABLE | NAT_W_EXACT_TIME); /* times as the source has them */
     free(hj);
     if (rc) {
         maif_set_err(err, cap, rc, "%s: %s", out_path, maif_last_errmsg());

@@ -402,8 +402,8 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
         memcpy(id, w->id_pool + w->id_pool_used, MAIF_ID_BYTES);
         w->id_pool_used += MAIF_ID_BYTES;
     }
-    hdr_init(hdr, NAT_KIND_BLOCK, spec->type, spec->payload_size, spec->timestamp_us ? spec->timestamp_us : maif_now_us(),
-             *meta_size, *ext_size, id);
+    uint64_t ts = spec->timestamp_us || (w->flags & NAT_W_EXACT_TIME) ? spec->timestamp_us : maif_now_us();
+    hdr_init(hdr, NAT_KIND_BLOCK, spec->type, spec->payload_size, ts, *meta_size, *ext_size, id);
     if (spec->supersedes) wr16le(hdr + NR_FLAGS, NAT_REC_F_SUPERSEDES);
     return MAIF_OK;
 }
