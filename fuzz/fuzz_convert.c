@@ -72,6 +72,29 @@ static const maif_key *key(void)
     return k;
 }
 
+/* ---- the public calls whose signatures are changing: one place to adapt */
+
+static char api_err[512]; /* message of the last failed call below */
+
+static int reader_open(maif_reader **r, const char *path)
+{
+    return maif_reader_open(r, path, api_err, sizeof api_err);
+}
+
+static int writer_create(maif_writer **w, const char *path, const char *agent)
+{
+    int rc = maif_writer_create(w, path, key(), agent, 0);
+    if (rc) snprintf(api_err, sizeof api_err, "%s", maif_last_errmsg());
+    return rc;
+}
+
+static int convert(const char *in, const char *out, int to_format)
+{
+    return maif_convert(in, out, to_format, key(), api_err, sizeof api_err);
+}
+
+static int verify(const char *path, maif_report **rep) { return maif_verify_file(path, NULL, rep); }
+
 /* ---- metadata built from the input */
 
 static const char *const fixed_meta[] = {
@@ -170,7 +193,7 @@ static int same_meta(const char *a, size_t an, const char *b, size_t bn)
 static void verify_ok(const char *path, int format)
 {
     maif_report *rep = NULL;
-    CHECK(maif_verify_file(path, NULL, &rep) == MAIF_OK);
+    CHECK(verify(path, &rep) == MAIF_OK);
     if (!maif_report_ok(rep))
         for (size_t i = 0; i < maif_report_count(rep); i++)
             fprintf(stderr, "fuzz_convert: verify %s: %s\n", path, maif_report_finding(rep, i)->message);
@@ -184,9 +207,8 @@ static void verify_ok(const char *path, int format)
 static void same_blocks(const char *a_path, const char *b_path, int fb)
 {
     maif_reader *a = NULL, *b = NULL;
-    char err[256];
-    CHECK(maif_reader_open(&a, a_path, err, sizeof err) == MAIF_OK);
-    CHECK(maif_reader_open(&b, b_path, err, sizeof err) == MAIF_OK);
+    CHECK(reader_open(&a, a_path) == MAIF_OK);
+    CHECK(reader_open(&b, b_path) == MAIF_OK);
     CHECK(maif_reader_format(b) == fb);
     CHECK(maif_reader_count(a) == maif_reader_count(b));
     for (uint64_t i = 0; i < maif_reader_count(a); i++) {
@@ -216,9 +238,8 @@ static void same_blocks(const char *a_path, const char *b_path, int fb)
 static void same_meta_bytes(const char *x_path, const char *y_path)
 {
     maif_reader *x = NULL, *y = NULL;
-    char err[256];
-    CHECK(maif_reader_open(&x, x_path, err, sizeof err) == MAIF_OK);
-    CHECK(maif_reader_open(&y, y_path, err, sizeof err) == MAIF_OK);
+    CHECK(reader_open(&x, x_path) == MAIF_OK);
+    CHECK(reader_open(&y, y_path) == MAIF_OK);
     CHECK(maif_reader_count(x) == maif_reader_count(y));
     for (uint64_t i = 0; i < maif_reader_count(x); i++) {
         maif_block p, q;
@@ -262,8 +283,7 @@ static void remove_tree(const char *dir)
 static void native_facts(const char *path, char *agent, size_t cap, int *from_v21)
 {
     maif_reader *r = NULL;
-    char err[256];
-    CHECK(maif_reader_open(&r, path, err, sizeof err) == MAIF_OK);
+    CHECK(reader_open(&r, path) == MAIF_OK);
     maif_info info;
     CHECK(maif_reader_info(r, &info) == MAIF_OK);
     CHECK(strlen(info.agent) < cap);
@@ -286,8 +306,8 @@ static void round_trip(in_t *in, const char *dir)
     snprintf(c, sizeof c, "%s/c.maif", dir);
     static const char *const agents[] = {NULL, "agent-1", "did:maif:conv", "\xc3\xa9t\xc3\xa9"};
     maif_writer *w = NULL;
-    int rc = maif_writer_create(&w, a, key(), agents[u8(in) % 4], 0);
-    if (rc) fprintf(stderr, "fuzz_convert: create: %s\n", maif_last_errmsg());
+    int rc = writer_create(&w, a, agents[u8(in) % 4]);
+    if (rc) fprintf(stderr, "fuzz_convert: create: %s\n", api_err);
     CHECK(rc == MAIF_OK);
     unsigned nblocks = u8(in) % (MAX_BLOCKS + 1);
     int unfit = 0; /* a block 2.1 cannot hold */
@@ -342,9 +362,8 @@ static void round_trip(in_t *in, const char *dir)
     CHECK(maif_writer_close(w) == MAIF_OK);
     verify_ok(a, MAIF_FORMAT_NATIVE);
 
-    char err[256];
-    rc = maif_convert(a, b, MAIF_FORMAT_V21, key(), err, sizeof err);
-    if (rc != (unfit ? MAIF_EUNSUPPORTED : MAIF_OK)) fprintf(stderr, "fuzz_convert: to 2.1: %d %s\n", rc, err);
+    rc = convert(a, b, MAIF_FORMAT_V21);
+    if (rc != (unfit ? MAIF_EUNSUPPORTED : MAIF_OK)) fprintf(stderr, "fuzz_convert: to 2.1: %d %s\n", rc, api_err);
     CHECK(rc == (unfit ? MAIF_EUNSUPPORTED : MAIF_OK));
     if (unfit) {
         CHECK(file_count(dir) == 1); /* refused: nothing written */
@@ -354,8 +373,8 @@ static void round_trip(in_t *in, const char *dir)
     verify_ok(b, MAIF_FORMAT_V21);
     same_blocks(a, b, MAIF_FORMAT_V21);
 
-    rc = maif_convert(b, c, MAIF_FORMAT_NATIVE, key(), err, sizeof err);
-    if (rc) fprintf(stderr, "fuzz_convert: to native: %s\n", err);
+    rc = convert(b, c, MAIF_FORMAT_NATIVE);
+    if (rc) fprintf(stderr, "fuzz_convert: to native: %s\n", api_err);
     CHECK(rc == MAIF_OK);
     verify_ok(c, MAIF_FORMAT_NATIVE);
     same_blocks(a, c, MAIF_FORMAT_NATIVE);
@@ -373,14 +392,14 @@ static void round_trip(in_t *in, const char *dir)
      * (they are in Python's form already), native -> native too */
     char d[300];
     snprintf(d, sizeof d, "%s/d.maif", dir);
-    rc = maif_convert(b, d, MAIF_FORMAT_V21, key(), err, sizeof err);
-    if (rc) fprintf(stderr, "fuzz_convert: 2.1 to 2.1: %s\n", err);
+    rc = convert(b, d, MAIF_FORMAT_V21);
+    if (rc) fprintf(stderr, "fuzz_convert: 2.1 to 2.1: %s\n", api_err);
     CHECK(rc == MAIF_OK);
     verify_ok(d, MAIF_FORMAT_V21);
     same_blocks(b, d, MAIF_FORMAT_V21);
     same_meta_bytes(b, d);
-    rc = maif_convert(a, d, MAIF_FORMAT_NATIVE, key(), err, sizeof err);
-    if (rc) fprintf(stderr, "fuzz_convert: native to native: %s\n", err);
+    rc = convert(a, d, MAIF_FORMAT_NATIVE);
+    if (rc) fprintf(stderr, "fuzz_convert: native to native: %s\n", api_err);
     CHECK(rc == MAIF_OK);
     verify_ok(d, MAIF_FORMAT_NATIVE);
     same_blocks(a, d, MAIF_FORMAT_NATIVE);
@@ -404,17 +423,16 @@ static void raw(const uint8_t *data, size_t size, const char *dir)
     CHECK(size == 0 || fwrite(data, 1, size, f) == size);
     fclose(f);
     maif_report *rep = NULL;
-    CHECK(maif_verify_file(src, NULL, &rep) == MAIF_OK);
+    CHECK(verify(src, &rep) == MAIF_OK);
     int intact = maif_report_ok(rep);
     maif_report_free(rep);
     static const int to[] = {MAIF_FORMAT_NATIVE, MAIF_FORMAT_V21};
     for (int k = 0; k < 2; k++) {
         snprintf(out, sizeof out, "%s/out%d", dir, k);
-        char err[256];
-        int rc = maif_convert(src, out, to[k], key(), err, sizeof err);
+        int rc = convert(src, out, to[k]);
         /* what verifies converts, to 2.1 unless it holds what 2.1 cannot */
         if (intact && rc != MAIF_OK && !(to[k] == MAIF_FORMAT_V21 && rc == MAIF_EUNSUPPORTED)) {
-            fprintf(stderr, "fuzz_convert: an intact file does not convert: %d %s\n", rc, err);
+            fprintf(stderr, "fuzz_convert: an intact file does not convert: %d %s\n", rc, api_err);
             abort();
         }
         if (rc == MAIF_OK) {

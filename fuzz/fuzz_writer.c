@@ -161,6 +161,36 @@ static const maif_key *key(void)
     return k;
 }
 
+/* ---- the public calls whose signatures are changing: one place to adapt */
+
+static char api_err[512]; /* message of the last failed call below */
+
+static int reader_open(maif_reader **r, const char *path)
+{
+    return maif_reader_open(r, path, api_err, sizeof api_err);
+}
+
+static int writer_create(maif_writer **w, const char *path, const char *agent, unsigned flags)
+{
+    int rc = maif_writer_create(w, path, key(), agent, flags);
+    if (rc) snprintf(api_err, sizeof api_err, "%s", maif_last_errmsg());
+    return rc;
+}
+
+static int writer_open(maif_writer **w, const char *path, unsigned flags)
+{
+    int rc = maif_writer_open(w, path, key(), flags);
+    if (rc) snprintf(api_err, sizeof api_err, "%s", maif_last_errmsg());
+    return rc;
+}
+
+static int recover(const char *path, unsigned flags, uint64_t *cut)
+{
+    return maif_recover(path, flags, cut, api_err, sizeof api_err);
+}
+
+static int verify(const char *path, maif_report **rep) { return maif_verify_file(path, NULL, rep); }
+
 static uint64_t file_size(const char *path)
 {
     struct stat st;
@@ -234,8 +264,7 @@ static void hold(const model *m, const char *path)
     maif_reader_close(held);
     held = NULL;
     if (!path) return;
-    char err[256];
-    CHECK(maif_reader_open(&held, path, err, sizeof err) == MAIF_OK);
+    CHECK(reader_open(&held, path) == MAIF_OK);
     held_n = m->committed;
 }
 
@@ -245,9 +274,8 @@ static void check_file(const model *m, const char *path)
 {
     check_held(m);
     maif_reader *r = NULL;
-    char err[256];
-    int rc = maif_reader_open(&r, path, err, sizeof err);
-    if (rc != MAIF_OK) fprintf(stderr, "fuzz_writer: open: %s\n", err);
+    int rc = reader_open(&r, path);
+    if (rc != MAIF_OK) fprintf(stderr, "fuzz_writer: open: %s\n", api_err);
     CHECK(rc == MAIF_OK);
     CHECK(maif_reader_format(r) == MAIF_FORMAT_NATIVE);
     CHECK(maif_reader_count(r) == m->committed);
@@ -297,7 +325,7 @@ static void check_file(const model *m, const char *path)
     maif_reader_close(r);
 
     maif_report *rep = NULL;
-    CHECK(maif_verify_file(path, NULL, &rep) == MAIF_OK);
+    CHECK(verify(path, &rep) == MAIF_OK);
     if (!maif_report_ok(rep))
         for (size_t i = 0; i < maif_report_count(rep); i++)
             fprintf(stderr, "fuzz_writer: verify: %s\n", maif_report_finding(rep, i)->message);
@@ -416,8 +444,8 @@ static void op_add(model *m, maif_writer *w, in_t *in)
 
 static void open_writer(model *m, maif_writer **w, const char *path, unsigned flags)
 {
-    int rc = maif_writer_open(w, path, key(), flags);
-    if (rc != MAIF_OK) fprintf(stderr, "fuzz_writer: open for writing: %s\n", maif_last_errmsg());
+    int rc = writer_open(w, path, flags);
+    if (rc != MAIF_OK) fprintf(stderr, "fuzz_writer: open for writing: %s\n", api_err);
     CHECK(rc == MAIF_OK);
     CHECK(file_size(path) == m->end); /* a torn tail is cut on open */
     CHECK(maif_writer_count(*w) == m->committed);
@@ -430,9 +458,8 @@ static void reopen_torn(model *m, maif_writer **w, const char *path, in_t *in)
     uint64_t size = file_size(path);
     if (u8(in) & 1) {
         uint64_t cut = 99;
-        char err[256];
-        int rc = maif_recover(path, 0, &cut, err, sizeof err);
-        if (rc != MAIF_OK) fprintf(stderr, "fuzz_writer: recover: %s\n", err);
+        int rc = recover(path, 0, &cut);
+        if (rc != MAIF_OK) fprintf(stderr, "fuzz_writer: recover: %s\n", api_err);
         CHECK(rc == MAIF_OK);
         CHECK(cut == size - m->end);
     }
@@ -463,13 +490,13 @@ static void damage(model *m, maif_writer **w, const char *path, in_t *in)
     fclose(f);
 
     maif_report *rep = NULL;
-    CHECK(maif_verify_file(path, NULL, &rep) == MAIF_OK);
+    CHECK(verify(path, &rep) == MAIF_OK);
     int torn = maif_report_ok(rep);
     maif_report_free(rep);
-    int rc = maif_writer_open(w, path, key(), 0);
+    int rc = writer_open(w, path, 0);
     if (rc != (torn ? MAIF_OK : MAIF_EFORMAT))
         fprintf(stderr, "fuzz_writer: %u bytes of kind %u after the commit: verifier %s, open %d (%s)\n", len, kind,
-                torn ? "ok" : "error", rc, maif_last_errmsg());
+                torn ? "ok" : "error", rc, api_err);
     CHECK(rc == (torn ? MAIF_OK : MAIF_EFORMAT));
     if (trace) fprintf(stderr, "damage: %u bytes of kind %u: %s\n", len, kind, torn ? "cut as torn" : "refused");
     if (rc == MAIF_OK) {
@@ -477,9 +504,8 @@ static void damage(model *m, maif_writer **w, const char *path, in_t *in)
     } else {
         CHECK(*w == NULL && file_size(path) == m->end + len);
         uint64_t cut = 0;
-        char err[256];
-        CHECK(maif_recover(path, 0, &cut, err, sizeof err) == MAIF_EFORMAT);
-        CHECK(maif_recover(path, MAIF_W_FORCE_RECOVER, &cut, err, sizeof err) == MAIF_OK && cut == len);
+        CHECK(recover(path, 0, &cut) == MAIF_EFORMAT);
+        CHECK(recover(path, MAIF_W_FORCE_RECOVER, &cut) == MAIF_OK && cut == len);
         open_writer(m, w, path, 0);
     }
     check_file(m, path);
@@ -494,8 +520,8 @@ static void run(in_t *in, const char *path)
     unsigned a = u8(in) % 3;
     m.agent = agents[a] ? agents[a] : "";
     maif_writer *w = NULL;
-    int rc = maif_writer_create(&w, path, key(), agents[a], u8(in) == 0xd0 ? MAIF_W_DURABLE : 0);
-    if (rc != MAIF_OK) fprintf(stderr, "fuzz_writer: create: %s\n", maif_last_errmsg());
+    int rc = writer_create(&w, path, agents[a], u8(in) == 0xd0 ? MAIF_W_DURABLE : 0);
+    if (rc != MAIF_OK) fprintf(stderr, "fuzz_writer: create: %s\n", api_err);
     CHECK(rc == MAIF_OK);
     m.commits = 1;
     m.end = file_size(path);
@@ -539,9 +565,8 @@ static void run(in_t *in, const char *path)
             w = NULL;
             drop_pending(&m);
             uint64_t cut = 99;
-            char err[256];
-            rc = maif_recover(path, c & 0x10 ? MAIF_W_FORCE_RECOVER : 0, &cut, err, sizeof err);
-            if (rc) fprintf(stderr, "fuzz_writer: recover: %s\n", err);
+            rc = recover(path, c & 0x10 ? MAIF_W_FORCE_RECOVER : 0, &cut);
+            if (rc) fprintf(stderr, "fuzz_writer: recover: %s\n", api_err);
             CHECK(rc == MAIF_OK && cut == 0);
             open_writer(&m, &w, path, 0);
             check_file(&m, path);
@@ -588,8 +613,8 @@ static void run(in_t *in, const char *path)
         }
         case 15: { /* look; a second writer is locked out; keep a reader open */
             maif_writer *w2 = NULL;
-            CHECK(maif_writer_open(&w2, path, key(), 0) == MAIF_ELOCKED && w2 == NULL);
-            CHECK(maif_recover(path, 0, NULL, NULL, 0) == MAIF_ELOCKED);
+            CHECK(writer_open(&w2, path, 0) == MAIF_ELOCKED && w2 == NULL);
+            CHECK(recover(path, 0, NULL) == MAIF_ELOCKED);
             check_file(&m, path);
             if (c & 0x10) hold(&m, path);
             break;
