@@ -864,6 +864,101 @@ static void test_write_from_reader(void **state)
     free(dir);
 }
 
+/* Found by fuzz/fuzz_convert.c: a native artifact whose blocks 2.1 can
+ * hold must convert to a 2.1 file that verifies, and one it cannot hold
+ * must be refused, not written broken. "\u0000" in a metadata string is
+ * valid JSON the writers store, which the verifier used to call "not a
+ * JSON object"; an embedding that is not whole float32 rows was written
+ * and then failed "embedding-shape"; and a huge "dimensions" overflowed
+ * 4 * dimensions to 0 in the verifier, a division by zero. */
+static int convert_one(const char *dir, const maif_key *key, uint32_t type, const void *payload, size_t size,
+                       const char *meta)
+{
+    char *nat = tu_path(dir, "c.maif"), *out = tu_path(dir, "c21.maif");
+    unlink(out);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, nat, key, NULL, tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
+    maif_block_spec sp = {.type = type, .payload = payload, .payload_size = size, .meta_json = meta,
+                          .meta_size = strlen(meta), .timestamp_us = 42};
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    int rc = maif_convert(nat, out, MAIF_FORMAT_V21, key, NULL, NULL);
+    if (rc == MAIF_OK) {
+        maif_report *rep = NULL;
+        assert_int_equal(maif_verify_file(out, NULL, &rep), MAIF_OK);
+        if (!maif_report_ok(rep)) dump_report(rep);
+        assert_true(maif_report_ok(rep));
+        maif_report_free(rep);
+    } else {
+        assert_int_not_equal(access(out, F_OK), 0);
+    }
+    free(nat);
+    free(out);
+    return rc;
+}
+
+static void test_convert_metadata_and_embeddings(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    maif_key *key = NULL;
+    assert_int_equal(maif_key_generate(&key), MAIF_OK);
+    static const float row[2] = {1.0f, 0.5f};
+    assert_int_equal(convert_one(dir, key, MAIF_TYPE_TEXT, "t", 1, "{\"s\":\"a\\u0000b\"}"), MAIF_OK);
+    assert_int_equal(convert_one(dir, key, MAIF_TYPE_EMBEDDING, row, 8, "{\"dimensions\":2,\"count\":1}"), MAIF_OK);
+    assert_int_equal(convert_one(dir, key, MAIF_TYPE_EMBEDDING, row, 8, "{}"), MAIF_OK);
+    assert_int_equal(convert_one(dir, key, MAIF_TYPE_EMBEDDING, row, 3, "{}"), MAIF_EUNSUPPORTED);
+    assert_int_equal(convert_one(dir, key, MAIF_TYPE_EMBEDDING, row, 8, "{\"dimensions\":2,\"count\":2}"),
+                     MAIF_EUNSUPPORTED);
+    assert_int_equal(convert_one(dir, key, MAIF_TYPE_EMBEDDING, row, 8, "{\"dimensions\":3}"), MAIF_EUNSUPPORTED);
+    assert_int_equal(convert_one(dir, key, MAIF_TYPE_EMBEDDING, row, 0, "{\"dimensions\":4611686018427387904}"),
+                     MAIF_OK);
+    assert_int_equal(convert_one(dir, key, MAIF_TYPE_EMBEDDING, row, 8, "{\"dimensions\":4611686018427387904}"),
+                     MAIF_EUNSUPPORTED);
+    maif_key_free(key);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* Found by fuzz/fuzz_convert.c: a block stamped 0 kept that time through
+ * conversion to native instead of taking the time of the conversion (0
+ * means "now" only to maif_writer_add). */
+static void test_convert_keeps_zero_timestamp(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *v21 = tu_path(dir, "zero.maif"), *nat = tu_path(dir, "zero-native.maif");
+    maif_key *key = NULL;
+    assert_int_equal(maif_key_generate(&key), MAIF_OK);
+    synth s = {.n = 2};
+    s.b[0] = (maif_block){.type = MAIF_TYPE_TEXT, .payload = (const uint8_t *)"old", .payload_size = 3,
+                          .timestamp_us = 0};
+    s.b[1] = (maif_block){.type = MAIF_TYPE_TEXT, .payload = (const uint8_t *)"new", .payload_size = 3,
+                          .timestamp_us = 7};
+    v21_source src = {.ctx = &s, .count = s.n, .block = synth_block, .created_us = 1, .agent = "a"};
+    char err[256] = "";
+    assert_int_equal(v21_write(&src, v21, key, NULL, err, sizeof err), MAIF_OK);
+    assert_int_equal(maif_convert(v21, nat, MAIF_FORMAT_NATIVE, key, NULL, NULL), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, nat), MAIF_OK);
+    maif_block b;
+    assert_int_equal(maif_reader_block(r, 0, &b), MAIF_OK);
+    assert_int_equal(b.timestamp_us, 0);
+    assert_int_equal(maif_reader_block(r, 1, &b), MAIF_OK);
+    assert_int_equal(b.timestamp_us, 7);
+    maif_reader_close(r);
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_file(nat, NULL, &rep), MAIF_OK);
+    assert_true(maif_report_ok(rep));
+    maif_report_free(rep);
+    maif_key_free(key);
+    free(v21);
+    free(nat);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* Findings do not depend on the number of verification threads: the same
  * damaged file gives the same report, finding for finding, with 1 and 4. */
 static int same_report(const maif_report *a, const maif_report *b)
@@ -919,6 +1014,8 @@ int main(void)
         cmocka_unit_test(test_write_synthetic),
         cmocka_unit_test(test_write_from_reader),
         cmocka_unit_test(test_threads_same_findings),
+        cmocka_unit_test(test_convert_metadata_and_embeddings),
+        cmocka_unit_test(test_convert_keeps_zero_timestamp),
     };
     const char *filter = getenv("MAIF_TEST_FILTER"); /* e.g. "*flip*" while working on one rule */
     if (filter && *filter) cmocka_set_test_filter(filter);

@@ -276,6 +276,10 @@ int nat_rec_torn_at(const uint8_t *base, uint64_t size, uint64_t off, const uint
 
 /* The flags opt asks for. */
 unsigned nat_writer_flags(const maif_options *opt);
+/* Writer flag for conversion only (the public calls mask it off): block
+ * timestamps are stored as given, 0 included, instead of 0 meaning "now",
+ * so that a source block stamped 0 keeps its time. */
+#define NAT_W_EXACT_TIME 0x10000u
 /* header_json is the file header's metadata (canonical JSON, may be NULL). */
 int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *header_json,
                       uint64_t created_us, unsigned flags);

@@ -252,7 +252,7 @@ static int nat_ops_write_from(const maif_block_source *src, const char *out_path
      * conversion that fails or is killed leaves nothing behind. */
     maif_writer *w = NULL;
     rc = nat_writer_create(&w, out_path, key, hj, src->info->created_us,
-                           MAIF_W_OVERWRITE | MAIF_W_DURABLE | NAT_W_UNPUBLISHED);
+                           MAIF_W_OVERWRITE | MAIF_W_DURABLE | NAT_W_UNPUBLISHED | NAT_W_EXACT_TIME); /* times as the source has them */
     maif_free(hj);
     if (rc) return maif_set_err(err, cap, rc, "%s", maif_last_errmsg());
     for (uint64_t i = 0; i < src->count && rc == MAIF_OK; i++) {

@@ -447,8 +447,8 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
     }
     st->data = spec->payload;
     st->size = spec->payload_size;
-    hdr_init(hdr, NAT_KIND_BLOCK, spec->type, st->size, spec->timestamp_us ? spec->timestamp_us : maif_now_us(),
-             *meta_size, 0, id);
+    uint64_t ts = spec->timestamp_us || (w->flags & NAT_W_EXACT_TIME) ? spec->timestamp_us : maif_now_us();
+    hdr_init(hdr, NAT_KIND_BLOCK, spec->type, st->size, ts, *meta_size, 0, id);
     if (spec->supersedes) wr16le(hdr + NR_FLAGS, NAT_REC_F_SUPERSEDES);
     if (w->stages.codec || w->stages.cipher) {
         /* codec, then cipher; what they need to be undone joins the

@@ -29,6 +29,18 @@ const char *v21_kind(uint32_t type)
     }
 }
 
+int v21_embedding_fits(uint64_t payload_size, const json_t *meta)
+{
+    if (payload_size % 4) return 0;
+    const json_t *dims = json_object_get(meta, "dimensions"), *count = json_object_get(meta, "count");
+    if (!json_is_integer(dims)) return 1;
+    /* Divisions only: 4 * dimensions can overflow for a hostile value. */
+    json_int_t d = json_integer_value(dims);
+    uint64_t values = payload_size / 4;
+    if (d <= 0 || values % (uint64_t)d) return 0;
+    return !json_is_integer(count) || (uint64_t)json_integer_value(count) == values / (uint64_t)d;
+}
+
 void v21_content_hash(const uint8_t *payload, size_t plen, const uint8_t *meta, size_t mlen, int meta_nonempty,
                       uint8_t out[MAIF_HASH_BYTES])
 {

@@ -96,6 +96,13 @@ struct maif21 {
  * name for get "binary" (see v21_write.c for why). */
 const char *v21_kind(uint32_t type);
 
+/* 1 if an embedding payload of payload_size bytes fits its metadata:
+ * float32 values (a multiple of 4 bytes) and, when meta (may be NULL) has
+ * an integer "dimensions", whole rows of that many, and "count" of them
+ * when that is given too. The verifier requires it of every EMBD block,
+ * so the writer refuses blocks that break it. */
+int v21_embedding_fits(uint64_t payload_size, const json_t *meta);
+
 /* content_hash as 2.1 defines it (metadata joins when a non-empty object).
  * meta_nonempty: 1 if the metadata is a non-empty JSON object. */
 void v21_content_hash(const uint8_t *payload, size_t plen, const uint8_t *meta, size_t mlen, int meta_nonempty,

@@ -223,19 +223,6 @@ static unsigned sig_field_layout(const uint8_t *f)
            (!all_zero(f + pad, V21_SIG_FIELD - pad) ? 2u : 0u);
 }
 
-static int embedding_bad(const maif_block *bk, json_t *meta)
-{
-    json_t *dims = json_object_get(meta, "dimensions"), *count = json_object_get(meta, "count");
-    int bad = bk->payload_size % 4 != 0;
-    if (json_is_integer(dims)) {
-        json_int_t d = json_integer_value(dims);
-        if (d <= 0 || bk->payload_size % (4 * (uint64_t)d) != 0) bad = 1;
-        if (!bad && json_is_integer(count) && (uint64_t)json_integer_value(count) != bk->payload_size / 4 / (uint64_t)d)
-            bad = 1;
-    }
-    return bad;
-}
-
 /* The expensive half of a block's checks (runs on the pool). */
 static void block_work(const v21_vctx *v, uint8_t *res, uint64_t i, wstate *ws)
 {
@@ -246,11 +233,12 @@ static void block_work(const v21_vctx *v, uint8_t *res, uint64_t i, wstate *ws)
     unsigned r = 0;
 
     /* Metadata: a JSON object, byte for byte in Python's sorted form. Parsed
-     * once; its dump is what maif_json_canonicalize would produce from the
-     * same bytes (that parses with JSON_ALLOW_NUL, which only matters for
-     * text this stricter parse has already refused). */
+     * once, with the flags maif_json_canonicalize uses, so its dump is what
+     * that would produce: "\u0000" in a string is valid JSON (Python reads
+     * it, and the writers store it), so it must not fail the block. */
     json_error_t je;
-    json_t *meta = bk.meta_size ? json_loadb(bk.meta, bk.meta_size, JSON_REJECT_DUPLICATES, &je) : NULL;
+    json_t *meta =
+        bk.meta_size ? json_loadb(bk.meta, bk.meta_size, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je) : NULL;
     int nonempty = !(bk.meta_size == 2 && memcmp(bk.meta, "{}", 2) == 0);
     if (!json_is_object(meta)) {
         r |= BR_META_NOT_OBJECT;
@@ -261,7 +249,7 @@ static void block_work(const v21_vctx *v, uint8_t *res, uint64_t i, wstate *ws)
             memcmp(c.data, bk.meta, c.len) != 0)
             r |= BR_META_FORM;
         maif_buf_free(&c);
-        if (bk.type == MAIF_TYPE_EMBEDDING && embedding_bad(&bk, meta)) r |= BR_EMBEDDING;
+        if (bk.type == MAIF_TYPE_EMBEDDING && !v21_embedding_fits(bk.payload_size, meta)) r |= BR_EMBEDDING;
     }
     json_decref(meta);
 

@@ -246,6 +246,17 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
             maif_set_err(err, errcap, rc, "out of memory");
             goto done;
         }
+        if (bk.type == MAIF_TYPE_EMBEDDING) {
+            json_t *em = json_loadb((const char *)wb[i].meta.data, wb[i].meta.len, JSON_ALLOW_NUL, NULL);
+            int fits = v21_embedding_fits(bk.payload_size, em);
+            json_decref(em);
+            if (!fits) {
+                rc = maif_set_err(err, errcap, MAIF_EUNSUPPORTED,
+                                  "block %" PRIu64 ": an embedding of %zu bytes that is not whole float32 rows of "
+                                  "its \"dimensions\" (and \"count\"); MAIF 2.1 requires them", i, bk.payload_size);
+                goto done;
+            }
+        }
         uint64_t size = (uint64_t)MAIF21_BLOCK_HEADER_SIZE + bk.payload_size + wb[i].meta.len;
         if (size > UINT32_MAX || !add_ok(off, size, &off)) {
             rc = maif_set_err(err, errcap, MAIF_ELIMIT, "block %" PRIu64 ": %zu payload bytes exceed the 2.1 block size "
