@@ -79,6 +79,10 @@ off=$(grep -abo '"session":"s-42"' tampered2.maif | head -n1 | cut -d: -f1)
 printf '3' | dd of=tampered2.maif bs=1 seek=$((off + 14)) conv=notrunc status=none
 expect_rc 1 "$MAIF" verify tampered2.maif --pubkey agent.key.pub
 
+step "10b. A tampered artifact cannot be laundered: convert verifies its source first"
+expect_rc 1 "$MAIF" convert tampered.maif laundered.maif --to native --key agent.key
+[ ! -e laundered.maif ] && echo "nothing was written"
+
 step "11. A crash in the middle of an append leaves a torn tail; recover cuts it"
 cp memory.maif crashed.maif
 size=$(stat -c %s crashed.maif)
@@ -100,4 +104,4 @@ for i in 0 1 2 3 4; do
 done
 echo "all 5 payloads identical after native -> 2.1 -> native"
 
-printf '\n\033[1mdemo complete: written, signed, verified, tampering detected, recovered, converted.\033[0m\n'
+printf '\n\033[1mdemo complete: written, signed, verified, tampering detected (and not laundered), recovered, converted.\033[0m\n'
