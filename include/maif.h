@@ -368,8 +368,11 @@ MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
 typedef struct maif_block_draft maif_block_draft;
 
 /* Largest input parsed whole: a JSONL line, or the payload of a json or
- * embedding block read from a source. */
-#define MAIF_PARSE_MAX ((size_t)64 << 20)
+ * embedding block read from a source. Parsing holds the text, its tree and
+ * the canonical form (about 5x the text at most), so this bounds what one
+ * input may cost; larger documents can be stored as text or binary, which
+ * stream. */
+#define MAIF_PARSE_MAX ((size_t)16 << 20)
 /* Largest canonical metadata of a block. */
 #define MAIF_META_MAX (16u << 20)
 

@@ -28,7 +28,7 @@
 /* Largest payload the tool reads from a file or stdin: 4 GiB (streamed;
  * memory stays bounded). Larger inputs are refused with exit code 2. */
 #define CLI_INPUT_MAX ((uint64_t)4 << 30)
-/* Longest JSONL line: MAIF_PARSE_MAX (64 MiB); longer is exit code 2. */
+/* Longest JSONL line: MAIF_PARSE_MAX (16 MiB); longer is exit code 2. */
 #define CLI_LINE_MAX MAIF_PARSE_MAX
 /* At most this many --pubkey options to verify. */
 #define CLI_PUBKEY_MAX 256

@@ -158,7 +158,7 @@ const cli_command cli_cmd_append = {
     "usage: maif append FILE [JSONL|-] [--key KEYFILE]\n"
     "\n"
     "Reads one JSON object per line from JSONL (default: stdin; each line at\n"
-    "most 64 MiB, or MAIF_INPUT_LIMIT bytes if smaller)\n"
+    "most 16 MiB, or MAIF_INPUT_LIMIT bytes if smaller)\n"
     "and appends every line as a block of FILE, all in one commit signed with\n"
     "KEYFILE (default: the default key). Blank lines are skipped. Each line:\n"
     "  \"type\"   required: a type as for `maif add --type`\n"
