@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "maif.h"
+#include "fuzz_util.h"
 #include "util/buf.h"
 #include "util/pyjson.h"
 
@@ -45,55 +46,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_BLOCKS 24
 #define META_MAX   512 /* bytes of input-built metadata text */
 
-#define CHECK(cond) do { if (!(cond)) fail(__LINE__, #cond); } while (0)
-
-static void fail(int line, const char *what)
-{
-    fprintf(stderr, "fuzz_convert: line %d: check failed: %s\n", line, what);
-    abort();
-}
-
-typedef struct in_t {
-    const uint8_t *p;
-    size_t n;
-} in_t;
-
-static unsigned u8(in_t *in)
-{
-    if (!in->n) return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static const maif_key *key(void)
-{
-    static maif_key *k;
-    if (!k && maif_key_generate(&k) != MAIF_OK) abort();
-    return k;
-}
-
-/* ---- the public calls whose signatures are changing: one place to adapt */
-
-static char api_err[512]; /* message of the last failed call below */
-
-static int reader_open(maif_reader **r, const char *path)
-{
-    return maif_reader_open(r, path);
-}
+/* ---- the public calls whose signatures are changing (the others are in
+ * fuzz_util.h): one place to adapt */
 
 static int writer_create(maif_writer **w, const char *path, const char *agent)
 {
-    int rc = maif_writer_create(w, path, key(), agent, NULL);
-    if (rc) snprintf(api_err, sizeof api_err, "%s", maif_last_errmsg());
-    return rc;
+    return api_note(maif_writer_create(w, path, key(), agent, NULL));
 }
 
 static int convert(const char *in, const char *out, int to_format)
 {
-    return maif_convert(in, out, to_format, key(), NULL, NULL);
+    return api_note(maif_convert(in, out, to_format, key(), NULL, NULL));
 }
-
-static int verify(const char *path, maif_report **rep) { return maif_verify_file(path, NULL, rep); }
 
 /* ---- metadata built from the input */
 
@@ -262,22 +226,6 @@ static int file_count(const char *dir)
     return n;
 }
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char p[4096];
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-                unlink(p);
-            }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 /* The agent of the native file at path, and whether its header says it
  * was converted from 2.1. */
 static void native_facts(const char *path, char *agent, size_t cap, int *from_v21)
@@ -294,9 +242,15 @@ static void native_facts(const char *path, char *agent, size_t cap, int *from_v2
 
 /* ---- the round trip */
 
-static const uint32_t types[] = {MAIF_TYPE_TEXT, MAIF_TYPE_EMBEDDING, MAIF_TYPE_IMAGE, MAIF_TYPE_AUDIO,
-                                 MAIF_TYPE_VIDEO, MAIF_TYPE_KNOWLEDGE, MAIF_TYPE_BINARY, MAIF_TYPE_META,
-                                 MAIF_TYPE_JSON};
+/* Converts from into to, which must succeed (what names the step in the
+ * message) and verify as format. */
+static void convert_ok(const char *from, const char *to, int format, const char *what)
+{
+    int rc = convert(from, to, format);
+    if (rc) fprintf(stderr, "fuzz_convert: %s: %s\n", what, api_err);
+    CHECK(rc == MAIF_OK);
+    verify_ok(to, format);
+}
 
 static void round_trip(in_t *in, const char *dir)
 {
@@ -373,10 +327,7 @@ static void round_trip(in_t *in, const char *dir)
     verify_ok(b, MAIF_FORMAT_V21);
     same_blocks(a, b, MAIF_FORMAT_V21);
 
-    rc = convert(b, c, MAIF_FORMAT_NATIVE);
-    if (rc) fprintf(stderr, "fuzz_convert: to native: %s\n", api_err);
-    CHECK(rc == MAIF_OK);
-    verify_ok(c, MAIF_FORMAT_NATIVE);
+    convert_ok(b, c, MAIF_FORMAT_NATIVE, "to native");
     same_blocks(a, c, MAIF_FORMAT_NATIVE);
     /* the agent survives, as 2.1 names it: without "did:maif:", "anonymous" for none */
     char aa[128], ca[128];
@@ -392,16 +343,10 @@ static void round_trip(in_t *in, const char *dir)
      * (they are in Python's form already), native -> native too */
     char d[300];
     snprintf(d, sizeof d, "%s/d.maif", dir);
-    rc = convert(b, d, MAIF_FORMAT_V21);
-    if (rc) fprintf(stderr, "fuzz_convert: 2.1 to 2.1: %s\n", api_err);
-    CHECK(rc == MAIF_OK);
-    verify_ok(d, MAIF_FORMAT_V21);
+    convert_ok(b, d, MAIF_FORMAT_V21, "2.1 to 2.1");
     same_blocks(b, d, MAIF_FORMAT_V21);
     same_meta_bytes(b, d);
-    rc = convert(a, d, MAIF_FORMAT_NATIVE);
-    if (rc) fprintf(stderr, "fuzz_convert: native to native: %s\n", api_err);
-    CHECK(rc == MAIF_OK);
-    verify_ok(d, MAIF_FORMAT_NATIVE);
+    convert_ok(a, d, MAIF_FORMAT_NATIVE, "native to native");
     same_blocks(a, d, MAIF_FORMAT_NATIVE);
     same_meta_bytes(a, d);
 
@@ -456,9 +401,7 @@ static void raw(const uint8_t *data, size_t size, const char *dir)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char dir[] = "/dev/shm/maif-fc.XXXXXX", dir2[] = "/tmp/maif-fc.XXXXXX";
-    char *d = mkdtemp(dir);
-    if (!d) d = mkdtemp(dir2);
-    CHECK(d != NULL);
+    char *d = fuzz_tmpdir(dir, dir2);
     in_t in = {data, size};
     round_trip(&in, d);
     raw(data, size, d);

@@ -39,6 +39,7 @@
 
 #include "maif.h"
 #include "crypto/crypto.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,30 +47,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define BLOCKS_MAX 200          /* blocks per input (the model's history check is quadratic) */
 #define BYTES_MAX  (4u << 20)   /* payload bytes per input */
 #define NONE       UINT64_MAX
-
-#define CHECK(cond) do { if (!(cond)) fail(__LINE__, #cond); } while (0)
-
-static void fail(int line, const char *what)
-{
-    fprintf(stderr, "fuzz_writer: line %d: check failed: %s\n", line, what);
-    abort();
-}
-
-/* ---- the input as a stream of choices (zeros once it runs out) */
-
-typedef struct in_t {
-    const uint8_t *p;
-    size_t n;
-} in_t;
-
-static unsigned u8(in_t *in)
-{
-    if (!in->n) return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static unsigned u16(in_t *in) { return u8(in) | u8(in) << 8; }
 
 /* ---- metadata: what is passed, and what the library must store */
 
@@ -152,23 +129,8 @@ static size_t model_history(const model *m, const uint8_t id[MAIF_ID_BYTES], uin
     return k;
 }
 
-/* ---- the environment */
-
-static const maif_key *key(void)
-{
-    static maif_key *k;
-    if (!k && maif_key_generate(&k) != MAIF_OK) abort();
-    return k;
-}
-
-/* ---- the public calls whose signatures are changing: one place to adapt */
-
-static char api_err[512]; /* message of the last failed call below */
-
-static int reader_open(maif_reader **r, const char *path)
-{
-    return maif_reader_open(r, path);
-}
+/* ---- the public calls whose signatures are changing (the others are in
+ * fuzz_util.h): one place to adapt */
 
 /* The writer settings a sequence uses, as flags: FW_DURABLE, FW_FORCE. */
 enum { FW_DURABLE = 1, FW_FORCE = 2 };
@@ -185,31 +147,26 @@ static maif_options *options_for(unsigned flags)
 static int writer_create(maif_writer **w, const char *path, const char *agent, unsigned flags)
 {
     maif_options *o = options_for(flags);
-    int rc = maif_writer_create(w, path, key(), agent, o);
+    int rc = api_note(maif_writer_create(w, path, key(), agent, o));
     maif_options_free(o);
-    if (rc) snprintf(api_err, sizeof api_err, "%s", maif_last_errmsg());
     return rc;
 }
 
 static int writer_open(maif_writer **w, const char *path, unsigned flags)
 {
     maif_options *o = options_for(flags);
-    int rc = maif_writer_open(w, path, key(), o);
+    int rc = api_note(maif_writer_open(w, path, key(), o));
     maif_options_free(o);
-    if (rc) snprintf(api_err, sizeof api_err, "%s", maif_last_errmsg());
     return rc;
 }
 
 static int recover(const char *path, unsigned flags, uint64_t *cut)
 {
     maif_options *o = options_for(flags);
-    int rc = maif_recover(path, o, cut);
+    int rc = api_note(maif_recover(path, o, cut));
     maif_options_free(o);
-    if (rc) snprintf(api_err, sizeof api_err, "%s", maif_last_errmsg());
     return rc;
 }
-
-static int verify(const char *path, maif_report **rep) { return maif_verify_file(path, NULL, rep); }
 
 static uint64_t file_size(const char *path)
 {
@@ -358,10 +315,6 @@ static void check_file(const model *m, const char *path)
 /* ---- operations */
 
 static int trace = -1; /* FUZZ_TRACE=1 in the environment: one line per operation */
-
-static const uint32_t types[] = {MAIF_TYPE_TEXT, MAIF_TYPE_EMBEDDING, MAIF_TYPE_IMAGE, MAIF_TYPE_AUDIO,
-                                 MAIF_TYPE_VIDEO, MAIF_TYPE_KNOWLEDGE, MAIF_TYPE_BINARY, MAIF_TYPE_META,
-                                 MAIF_TYPE_JSON};
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -656,28 +609,10 @@ static void run(in_t *in, const char *path)
     drop_pending(&m);
 }
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char p[4096];
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-                unlink(p);
-            }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char dir[] = "/dev/shm/maif-fw.XXXXXX", dir2[] = "/tmp/maif-fw.XXXXXX";
-    char *d = mkdtemp(dir);
-    if (!d) d = mkdtemp(dir2);
-    CHECK(d != NULL);
+    char *d = fuzz_tmpdir(dir, dir2);
     char path[256];
     snprintf(path, sizeof path, "%s/a.maif", d);
     in_t in = {data, size};

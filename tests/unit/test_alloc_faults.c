@@ -18,33 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct fixture {
-    char *dir;
-    char *path;
-    maif_key *key;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    f->dir = tu_tmpdir();
-    f->path = tu_path(f->dir, "a.maif");
-    if (!f->dir || !f->path || maif_key_generate(&f->key) != MAIF_OK) return -1;
-    *state = f;
-    return 0;
-}
-
+/* tu_teardown, after putting libc's allocator back. */
 static int teardown(void **state)
 {
-    fixture *f = *state;
     tu_alloc_uninstall();
-    maif_key_free(f->key);
-    tu_rmtree(f->dir);
-    free(f->dir);
-    free(f->path);
-    free(f);
-    return 0;
+    return tu_teardown(state);
 }
 
 /* ------------------------------------------------------------ the hook */
@@ -69,7 +47,7 @@ static void u_free(void *user, void *p)
 
 static void test_allocator_set(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     maif_allocator bad = {u_malloc, NULL, u_free, &user_calls};
     assert_int_equal(maif_allocator_set(&bad), MAIF_EINVAL);
     json_malloc_t jm0 = NULL, jm1 = NULL;
@@ -113,7 +91,7 @@ static void test_allocator_set(void **state)
 static uint8_t mid[300u << 10];
 
 /* create + add + commit + close; returns 1 if everything succeeded. */
-static int write_workload(fixture *f)
+static int write_workload(tu_fixture *f)
 {
     maif_writer *w = NULL;
     int rc = maif_writer_create(&w, f->path, f->key, "alloc-sweep", NULL);
@@ -140,7 +118,7 @@ static int write_workload(fixture *f)
     return rc == MAIF_OK && crc == MAIF_OK;
 }
 
-static void check_written(fixture *f, int complete)
+static void check_written(tu_fixture *f, int complete)
 {
     maif_reader *r = NULL;
     assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
@@ -154,10 +132,7 @@ static void check_written(fixture *f, int complete)
         assert_memory_equal(b.payload, mid, sizeof mid);
     }
     maif_reader_close(r);
-    maif_report *rep = NULL;
-    assert_int_equal(maif_verify_file(f->path, NULL, &rep), MAIF_OK);
-    assert_true(maif_report_ok(rep));
-    maif_report_free(rep);
+    tu_assert_verifies(f->path);
 }
 
 static void dump_report(const maif_report *r)
@@ -168,7 +143,7 @@ static void dump_report(const maif_report *r)
     }
 }
 
-static void sweep_write(fixture *f, int persist)
+static void sweep_write(tu_fixture *f, int persist)
 {
     for (size_t i = 0; i < sizeof mid; i++) mid[i] = (uint8_t)(i * 7 + 3);
     uint64_t n = 1, completed = 0;
@@ -193,7 +168,7 @@ static void sweep_write(fixture *f, int persist)
 
 static void test_alloc_sweep_write(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     sweep_write(f, 0);
     sweep_write(f, 1);
 }
@@ -286,7 +261,7 @@ static void sweep_read(const char *path)
 
 static void test_alloc_sweep_read(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     for (size_t i = 0; i < sizeof mid; i++) mid[i] = (uint8_t)i;
     assert_true(write_workload(f));
     sweep_read(f->path);
@@ -303,7 +278,7 @@ static void test_alloc_sweep_read(void **state)
  * MAIF_ENOMEM or a complete output, never a partial one. */
 static void test_alloc_sweep_convert(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     char *in = tu_path(tu_samples_dir(), "sample_text.maif");
     char *out = tu_path(f->dir, "out.maif");
     char *out21 = tu_path(f->dir, "out21.maif");
@@ -348,10 +323,10 @@ static void test_alloc_sweep_convert(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_allocator_set, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alloc_sweep_write, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alloc_sweep_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alloc_sweep_convert, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allocator_set, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_sweep_write, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_sweep_read, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_sweep_convert, tu_setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

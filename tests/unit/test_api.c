@@ -181,6 +181,15 @@ static void write_small(const char *path, const maif_key *key, int n)
     assert_int_equal(maif_writer_close(w), MAIF_OK);
 }
 
+/* write_small into f->path, and its bytes (malloc'ed). */
+static uint8_t *small_image(const tu_fixture *f, int n, size_t *len)
+{
+    write_small(f->path, f->key, n);
+    uint8_t *img = tu_read(f->path, len);
+    assert_non_null(img);
+    return img;
+}
+
 static void test_reader_open_mem_errors(void **state)
 {
     tu_fixture *f = *state;
@@ -198,10 +207,8 @@ static void test_reader_open_mem_errors(void **state)
                      MAIF_EVERSION);
     assert_null(r);
 
-    write_small(f->path, f->key, 5);
     size_t len;
-    uint8_t *img = tu_read(f->path, &len);
-    assert_non_null(img);
+    uint8_t *img = small_image(f, 5, &len);
     /* every proper prefix of a valid image that cuts its first commit fails cleanly */
     maif_reader *ok = NULL;
     assert_int_equal(maif_reader_open_mem(&ok, img, len), MAIF_OK);
@@ -277,10 +284,8 @@ static void test_reader_open_mem_errors(void **state)
 static void test_reader_damaged_block(void **state)
 {
     tu_fixture *f = *state;
-    write_small(f->path, f->key, 4);
     size_t len;
-    uint8_t *img = tu_read(f->path, &len);
-    assert_non_null(img);
+    uint8_t *img = small_image(f, 4, &len);
     maif_reader *r = NULL;
     assert_int_equal(maif_reader_open_mem(&r, img, len), MAIF_OK);
     maif_block b1;
@@ -522,10 +527,8 @@ static void test_writer_refusals(void **state)
     assert_null(w);
     assert_non_null(strstr(maif_last_errmsg(), "too short"));
     /* a file that needs a newer writer is read, but not appended to */
-    write_small(f->path, f->key, 2);
     size_t len;
-    uint8_t *img = tu_read(f->path, &len);
-    assert_non_null(img);
+    uint8_t *img = small_image(f, 2, &len);
     img[8] = 0x7f; /* the header's write version (u16 LE at offset 8, FORMAT.md) */
     char *newer = tu_path(f->dir, "newer.maif");
     assert_int_equal(tu_write(newer, img, len), 0);
@@ -546,10 +549,8 @@ static void test_writer_refusals(void **state)
 static void test_report_too_many(void **state)
 {
     tu_fixture *f = *state;
-    write_small(f->path, f->key, 1100);
     size_t len;
-    uint8_t *img = tu_read(f->path, &len);
-    assert_non_null(img);
+    uint8_t *img = small_image(f, 1100, &len);
     maif_reader *r = NULL;
     assert_int_equal(maif_reader_open_mem(&r, img, len), MAIF_OK);
     uint64_t *at = calloc(1100, sizeof *at);

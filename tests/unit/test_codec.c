@@ -14,7 +14,6 @@
  */
 #include "testutil.h"
 
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,42 +119,12 @@ static const maif_cipher xorc = {XOR_ID, "test-xor", XOR_NONCE, XOR_TAG, xor_sea
 
 /* ------------------------------------------------------------- helpers */
 
-typedef struct fixture {
-    char *dir;
-    char *path;
-    maif_key *key;
-} fixture;
-
+/* tu_setup, with the test codec and cipher registered (once per process). */
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    f->dir = tu_tmpdir();
-    f->path = tu_path(f->dir, "a.maif");
-    if (!f->dir || !f->path || maif_key_generate(&f->key) != MAIF_OK) return -1;
+    if (tu_setup(state) != 0) return -1;
     if (!maif_codec_find(RLE_ID) && maif_codec_register(&rle) != MAIF_OK) return -1;
     if (!maif_cipher_find(XOR_ID) && maif_cipher_register(&xorc) != MAIF_OK) return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    maif_key_free(f->key);
-    tu_rmtree(f->dir);
-    free(f->dir);
-    free(f->path);
-    free(f);
-    return 0;
-}
-
-static int has_code(const maif_report *r, const char *code, int severity)
-{
-    for (size_t i = 0; i < maif_report_count(r); i++) {
-        const maif_finding *f = maif_report_finding(r, i);
-        if (strcmp(f->code, code) == 0 && (severity < 0 || f->severity == severity)) return 1;
-    }
     return 0;
 }
 
@@ -459,7 +428,7 @@ static void write_fixed(const char *path, const maif_key *key, int toggle_stages
 
 static void test_none_is_byte_identical(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     char *p2 = tu_path(f->dir, "b.maif");
     write_fixed(f->path, f->key, 0);
     write_fixed(p2, f->key, 1);
@@ -514,7 +483,7 @@ typedef struct sample {
 
 static void test_codec_end_to_end(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     sample s[5] = {
         {runs(1000, 0), 1000},
         {NULL, 0},             /* empty payload */
@@ -636,7 +605,7 @@ static void test_codec_end_to_end(void **state)
     maif_reader_close(r);
     assert_int_equal(maif_verify_file(f->path, NULL, &rep), MAIF_OK);
     assert_true(maif_report_ok(rep));
-    assert_true(has_code(rep, "unsupported", MAIF_SEV_WARNING));
+    assert_true(tu_has_code(rep, "unsupported", MAIF_SEV_WARNING));
     assert_int_equal(findings_at_least(rep, MAIF_SEV_ERROR), 0);
     maif_report_free(rep);
     /* a writer cannot be set to it, and one set before it went refuses blocks but lives on */
@@ -664,7 +633,7 @@ static void test_codec_end_to_end(void **state)
  * decoded size, key id and nonce in the extension area. */
 static void test_codec_then_cipher(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     uint8_t *p = runs(5000, 4);
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, "sealed", NULL), MAIF_OK);
@@ -751,7 +720,7 @@ static void test_codec_then_cipher(void **state)
     for (size_t k = 0; k < 333; k++) assert_int_equal(out[k], 0);
     rep = verify_mem(img, n);
     assert_false(maif_report_ok(rep));
-    assert_true(has_code(rep, "content-hash", MAIF_SEV_ERROR));
+    assert_true(tu_has_code(rep, "content-hash", MAIF_SEV_ERROR));
     maif_report_free(rep);
     maif_reader_close(r);
 
@@ -770,7 +739,7 @@ static void test_codec_then_cipher(void **state)
 
 /* Writes one RLE block (and a plain one) and returns the image and the
  * record of block 0. */
-static uint8_t *one_rle_block(fixture *f, size_t *n, nat_rec *rec, nat_ext *ext)
+static uint8_t *one_rle_block(tu_fixture *f, size_t *n, nat_rec *rec, nat_ext *ext)
 {
     uint8_t *p = runs(600, 5);
     maif_writer *w = NULL;
@@ -803,7 +772,7 @@ static void set_decoded_size(uint8_t *img, const nat_rec *rec, uint64_t v)
 
 static void test_hostile_decoded_size(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     size_t n;
     nat_rec rec;
     nat_ext ext;
@@ -829,8 +798,8 @@ static void test_hostile_decoded_size(void **state)
         maif_reader_close(r);
         /* the verifier names it too (and the chain break the edit made) */
         maif_report *rep = verify_mem(img, n);
-        assert_true(has_code(rep, "extension", MAIF_SEV_ERROR));
-        assert_true(has_code(rep, "chain", MAIF_SEV_ERROR));
+        assert_true(tu_has_code(rep, "extension", MAIF_SEV_ERROR));
+        assert_true(tu_has_code(rep, "chain", MAIF_SEV_ERROR));
         maif_report_free(rep);
     }
     /* a decoded size smaller than what the payload decodes to */
@@ -851,7 +820,7 @@ static void test_hostile_decoded_size(void **state)
 
 static void test_stray_extensions(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     size_t n;
     nat_rec rec;
     nat_ext ext;
@@ -868,7 +837,7 @@ static void test_stray_extensions(void **state)
     assert_int_equal(maif_reader_block_decode(r, 0, out, sizeof out, &wr), MAIF_EFORMAT);
     maif_reader_close(r);
     maif_report *rep = verify_mem(img, n);
-    assert_true(has_code(rep, "extension", MAIF_SEV_ERROR));
+    assert_true(tu_has_code(rep, "extension", MAIF_SEV_ERROR));
     maif_report_free(rep);
 
     /* the tag made critical and unknown: the view works, decoding may not interpret the payload */
@@ -881,7 +850,7 @@ static void test_stray_extensions(void **state)
     assert_true(strstr(maif_reader_errmsg(r), "0x8002") != NULL);
     maif_reader_close(r);
     rep = verify_mem(img, n);
-    assert_true(has_code(rep, "extension", MAIF_SEV_ERROR));
+    assert_true(tu_has_code(rep, "extension", MAIF_SEV_ERROR));
     maif_report_free(rep);
 
     /* a codec id with no decoded_size TLV (the tag made an unknown plain one) */
@@ -892,7 +861,7 @@ static void test_stray_extensions(void **state)
     assert_true(strstr(maif_reader_errmsg(r), "decoded_size extension missing") != NULL);
     maif_reader_close(r);
     rep = verify_mem(img, n);
-    assert_true(has_code(rep, "extension", MAIF_SEV_ERROR));
+    assert_true(tu_has_code(rep, "extension", MAIF_SEV_ERROR));
     maif_report_free(rep);
 
     /* a length running past the area: the view itself refuses the block */
@@ -904,7 +873,7 @@ static void test_stray_extensions(void **state)
     assert_int_equal(maif_reader_block_decode(r, 0, out, sizeof out, &wr), MAIF_EFORMAT);
     maif_reader_close(r);
     rep = verify_mem(img, n);
-    assert_true(has_code(rep, "extension", MAIF_SEV_ERROR));
+    assert_true(tu_has_code(rep, "extension", MAIF_SEV_ERROR));
     maif_report_free(rep);
     free(img);
 }
@@ -933,13 +902,7 @@ static void write_staged(const char *path, const maif_key *key, uint8_t **bufs, 
 
 static void test_stages_every_write_path(void **state)
 {
-    fixture *f = *state;
-    cpu_set_t old, one;
-    assert_int_equal(sched_getaffinity(0, sizeof old, &old), 0);
-    int cpu = 0;
-    while (!CPU_ISSET(cpu, &old)) cpu++;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
+    tu_fixture *f = *state;
     enum { N = 5 };
     const size_t sizes[N] = {(2u << 20) + 3, 13, (600u << 10), 1000, 0};
     uint8_t *bufs[N];
@@ -950,9 +913,9 @@ static void test_stages_every_write_path(void **state)
     }
     char *multi = tu_path(f->dir, "multi.maif");
     write_staged(multi, f->key, bufs, sizes, N);
-    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    tu_cpu_pin_one();
     write_staged(f->path, f->key, bufs, sizes, N);
-    assert_int_equal(sched_setaffinity(0, sizeof old, &old), 0);
+    tu_cpu_unpin();
     size_t na, nb;
     uint8_t *a = tu_read(multi, &na), *b = tu_read(f->path, &nb);
     assert_non_null(a);
@@ -993,7 +956,7 @@ static void test_stages_every_write_path(void **state)
 /* Conversion carries the decoded payload, not the stored bytes. */
 static void test_convert_decodes(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     uint8_t *p = runs(3000, 6);
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, "conv", NULL), MAIF_OK);
@@ -1027,10 +990,7 @@ static void test_convert_decodes(void **state)
     assert_memory_equal(b.supersedes, id0, 16);
     assert_int_equal(b.payload_size, 10);
     maif_reader_close(r);
-    maif_report *rep = NULL;
-    assert_int_equal(maif_verify_file(out, NULL, &rep), MAIF_OK);
-    assert_true(maif_report_ok(rep));
-    maif_report_free(rep);
+    tu_assert_verifies(out);
 
     /* 2.1 holds plain blocks only; an unknown codec cannot be carried */
     char *out21 = tu_path(f->dir, "out21.maif");
@@ -1085,13 +1045,13 @@ int main(void)
         cmocka_unit_test(test_tlv_builder_errors),
         cmocka_unit_test(test_tlv_malformed),
         cmocka_unit_test(test_registry),
-        cmocka_unit_test_setup_teardown(test_none_is_byte_identical, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_codec_end_to_end, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_codec_then_cipher, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stages_every_write_path, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_decoded_size, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stray_extensions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_convert_decodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_none_is_byte_identical, setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_codec_end_to_end, setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_codec_then_cipher, setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_stages_every_write_path, setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_decoded_size, setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_stray_extensions, setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_convert_decodes, setup, tu_teardown),
         cmocka_unit_test(test_v21_decode_copies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,44 +14,14 @@
 
 #include "testutil.h"
 
-typedef struct fixture {
-    char *dir;
-    maif_key *key;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f || !(f->dir = tu_tmpdir()) || maif_key_generate(&f->key) != MAIF_OK) return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    tu_rmtree(f->dir);
-    free(f->dir);
-    maif_key_free(f->key);
-    free(f);
-    return 0;
-}
-
 static int exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
 }
 
-static int has_code(const maif_report *rep, const char *code)
-{
-    for (size_t i = 0; i < maif_report_count(rep); i++)
-        if (strcmp(maif_report_finding(rep, i)->code, code) == 0) return 1;
-    return 0;
-}
-
 /* A native artifact at dir/name with three text blocks, signed by key. */
-static char *make_artifact(const fixture *f, const char *name, const maif_key *key)
+static char *make_artifact(const tu_fixture *f, const char *name, const maif_key *key)
 {
     char *path = tu_path(f->dir, name);
     maif_writer *w = NULL;
@@ -182,7 +152,7 @@ static void test_options_trusted_keys(void **state)
 /* The writer reads its settings from options; NULL means defaults. */
 static void test_writer_options(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     char *path = tu_path(f->dir, "w.maif");
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, path, f->key, NULL, NULL), MAIF_OK);
@@ -214,7 +184,7 @@ static void test_writer_options(void **state)
 
 static void test_error_channel(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     /* a constructor without a handle: the thread's last error */
     char *missing = tu_path(f->dir, "missing.maif");
     maif_reader *r = NULL;
@@ -341,7 +311,7 @@ static int verifies(const char *path)
 /* Issue 15, item 1: the reproduction. */
 static void test_convert_refuses_tampered(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     char *in = make_artifact(f, "bad.maif", f->key);
     flip_in_file(in, "the payload");
     assert_false(verifies(in));
@@ -353,7 +323,7 @@ static void test_convert_refuses_tampered(void **state)
         assert_false(exists(out)); /* nothing written */
         assert_non_null(rep);
         assert_false(maif_report_ok(rep));
-        assert_true(has_code(rep, "content-hash"));
+        assert_true(tu_has_code(rep, "content-hash", -1));
         maif_report_free(rep);
         assert_non_null(strstr(maif_last_errmsg(), "content-hash"));
         assert_non_null(strstr(maif_last_errmsg(), "bad.maif"));
@@ -430,7 +400,7 @@ static void test_convert_refuses_tampered(void **state)
 
 static void test_convert_intact_unchanged(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     char *in = make_artifact(f, "good.maif", f->key);
     char *out = tu_path(f->dir, "good-out.maif"), *out21 = tu_path(f->dir, "good-out.maif21");
     maif_report *rep = NULL;
@@ -452,7 +422,7 @@ static void test_convert_intact_unchanged(void **state)
 
 static void test_convert_pinned_key(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     maif_key *other = NULL;
     assert_int_equal(maif_key_generate(&other), MAIF_OK);
     char *in = make_artifact(f, "signed-by-other.maif", other);
@@ -464,7 +434,7 @@ static void test_convert_pinned_key(void **state)
     maif_options *o = tu_verify_options(mine, 1, 0);
     maif_report *rep = NULL;
     assert_int_equal(maif_convert(in, out, MAIF_FORMAT_NATIVE, f->key, o, &rep), MAIF_EVERIFY);
-    assert_true(has_code(rep, "untrusted-signer"));
+    assert_true(tu_has_code(rep, "untrusted-signer", -1));
     maif_report_free(rep);
     assert_non_null(strstr(maif_last_errmsg(), "untrusted-signer"));
     assert_false(exists(out));
@@ -491,7 +461,7 @@ static void test_convert_pinned_key(void **state)
  * refused without force. */
 static void test_convert_refuses_hostile(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     char *out = tu_path(f->dir, "hostile-out.maif");
     char *exp = tu_path("tests/data/golden", "expected.txt");
     FILE *fp = fopen(exp, "r");
@@ -563,13 +533,13 @@ int main(void)
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_options_defaults_and_ranges),
         cmocka_unit_test(test_options_trusted_keys),
-        cmocka_unit_test_setup_teardown(test_writer_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_error_channel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_options, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_error_channel, tu_setup, tu_teardown),
         cmocka_unit_test(test_error_channel_per_thread),
-        cmocka_unit_test_setup_teardown(test_convert_refuses_tampered, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_convert_intact_unchanged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_convert_pinned_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_convert_refuses_hostile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_convert_refuses_tampered, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_convert_intact_unchanged, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_convert_pinned_key, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_convert_refuses_hostile, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

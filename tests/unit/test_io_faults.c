@@ -35,34 +35,12 @@
 
 #include "io/io.h"
 
-typedef struct fixture {
-    char *dir;
-    char *path;
-    maif_key *key;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    f->dir = tu_tmpdir();
-    f->path = tu_path(f->dir, "a.maif");
-    if (!f->dir || !f->path || maif_key_generate(&f->key) != MAIF_OK) return -1;
-    *state = f;
-    return 0;
-}
-
+/* tu_teardown, after putting the default I/O methods back. */
 static int teardown(void **state)
 {
-    fixture *f = *state;
     maif_io_set_default(NULL);
     maif_io_posix_use_tmpfile(1);
-    maif_key_free(f->key);
-    tu_rmtree(f->dir);
-    free(f->dir);
-    free(f->path);
-    free(f);
-    return 0;
+    return tu_teardown(state);
 }
 
 /* Names in dir other than . and .., comma-separated into out. */
@@ -83,18 +61,11 @@ static int dir_entries(const char *dir, char *out, size_t cap)
     return n;
 }
 
-static uint64_t file_size(const char *path)
-{
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    return (uint64_t)st.st_size;
-}
-
 /* ------------------------------------------------------------ posix */
 
 static void test_posix_basics(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     const maif_io *io = &maif_io_posix;
     maif_io_file *h = NULL;
     char *missing = tu_path(f->dir, "missing");
@@ -140,7 +111,7 @@ static void test_posix_basics(void **state)
     assert_int_equal(io->publish(h, target, 0), 0);
     assert_int_equal(io->sync_dir(io, target), 0);
     assert_int_equal(io->close(h), 0);
-    assert_int_equal(file_size(target), 12);
+    assert_int_equal(tu_file_size(target), 12);
 
     /* publish without overwrite refuses an existing name; with it, replaces */
     assert_int_equal(io->open_temp(io, target, &h), 0);
@@ -148,7 +119,7 @@ static void test_posix_basics(void **state)
     assert_int_equal(io->publish(h, target, 0), EEXIST);
     assert_int_equal(io->publish(h, target, 1), 0);
     assert_int_equal(io->close(h), 0);
-    assert_int_equal(file_size(target), 3);
+    assert_int_equal(tu_file_size(target), 3);
     assert_int_equal(dir_entries(f->dir, names, sizeof names), 1);
 
     /* the lock is exclusive between two opens */
@@ -198,7 +169,7 @@ static void test_posix_basics(void **state)
  * unless published; writers and conversions still leave only their output. */
 static void test_posix_named_fallback(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     const maif_io *io = &maif_io_posix;
     maif_io_posix_use_tmpfile(0);
     char *target = tu_path(f->dir, "t.bin");
@@ -222,7 +193,7 @@ static void test_posix_named_fallback(void **state)
         assert_int_equal(io->close(h), 0);
         assert_int_equal(dir_entries(f->dir, names, sizeof names), 1);
         assert_string_equal(names, "t.bin,");
-        assert_int_equal(file_size(target), 4 - (uint64_t)overwrite);
+        assert_int_equal(tu_file_size(target), 4 - (uint64_t)overwrite);
     }
     unlink(target);
     /* a writer and a conversion through the fallback */
@@ -256,7 +227,7 @@ static void log_hook(void *ctx, int op, uint64_t n)
 
 static void test_fault_layer(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     maif_io_fault *fi = NULL;
     assert_int_equal(maif_io_fault_new(&fi, NULL), MAIF_OK);
     const maif_io *io = maif_io_fault_io(fi);
@@ -363,7 +334,7 @@ static void fill(uint8_t *p, size_t n, uint64_t seed)
 }
 
 typedef struct sweep {
-    fixture *f;
+    tu_fixture *f;
     uint8_t *base;       /* the artifact with two committed batches */
     size_t base_len;
     uint64_t base_blocks;
@@ -381,7 +352,7 @@ static void add_one(maif_writer *w, int borrowed, uint32_t type, const void *p, 
     *rc = (borrowed ? maif_writer_add_borrowed : maif_writer_add)(w, &s, id);
 }
 
-static void sweep_prepare(sweep *s, fixture *f)
+static void sweep_prepare(sweep *s, tu_fixture *f)
 {
     memset(s, 0, sizeof *s);
     s->f = f;
@@ -476,9 +447,9 @@ static void sweep_check(sweep *s, int committed, const char *what, uint64_t nth)
 {
     const char *path = s->f->path;
     uint64_t want = s->base_blocks + (committed ? NEW_BLOCKS : 0);
-    if (!committed && file_size(path) != s->base_len)
+    if (!committed && tu_file_size(path) != s->base_len)
         fail_msg("%s #%llu: failed batch left %llu uncommitted bytes", what, (unsigned long long)nth,
-                 (unsigned long long)(file_size(path) - s->base_len));
+                 (unsigned long long)(tu_file_size(path) - s->base_len));
     maif_reader *r = NULL;
     
     assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
@@ -586,7 +557,7 @@ static void test_full_disk_cut_on_close(void **state)
         assert_non_null(strstr(maif_writer_errmsg(w), strerror(ENOSPC)));
         /* rollback after the failure also cuts, and says the writer is dead */
         assert_int_equal(maif_writer_rollback(w), MAIF_ESTATE);
-        assert_int_equal(file_size(s.f->path), s.base_len);
+        assert_int_equal(tu_file_size(s.f->path), s.base_len);
         maif_writer_close(w);
         maif_io_set_default(NULL);
         sweep_check(&s, 0, "persistent ENOSPC", n);
@@ -646,7 +617,7 @@ static void run_create(void *arg)
 
 static void test_killed_writers_leave_nothing(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     /* the input: a few blocks, one large, without supersedes (2.1 cannot hold them) */
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, "in", NULL), MAIF_OK);
@@ -686,7 +657,7 @@ static void test_killed_writers_leave_nothing(void **state)
     assert_int_equal(maif_reader_count(r), 4);
     maif_reader_close(r);
     /* a failed convert (the output's 2nd write fails) leaves the old output alone */
-    uint64_t old_size = file_size(out);
+    uint64_t old_size = tu_file_size(out);
     maif_io_fault *fi = NULL;
     assert_int_equal(maif_io_fault_new(&fi, NULL), MAIF_OK);
     maif_io_set_default(maif_io_fault_io(fi));
@@ -697,7 +668,7 @@ static void test_killed_writers_leave_nothing(void **state)
     maif_io_set_default(NULL);
     maif_io_fault_free(fi);
     assert_int_equal(dir_entries(outdir, names, sizeof names), 1);
-    assert_int_equal(file_size(out), old_size);
+    assert_int_equal(tu_file_size(out), old_size);
     free(out);
     free(outdir);
 }
@@ -708,7 +679,7 @@ static void test_killed_writers_leave_nothing(void **state)
  * as it was or replaced whole, and nothing else appears. */
 static void test_convert_fault_sweep(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, "conv", NULL), MAIF_OK);
     uint8_t *mid = malloc(MID_SIZE);
@@ -759,10 +730,7 @@ static void test_convert_fault_sweep(void **state)
                     assert_memory_equal(now, old, len);
                 } else {
                     assert_int_equal(ops[k], MAIF_IO_OP_SYNC); /* only the directory sync may fail unseen */
-                    maif_report *rep = NULL;
-                    assert_int_equal(maif_verify_file(out, NULL, &rep), MAIF_OK);
-                    assert_true(maif_report_ok(rep));
-                    maif_report_free(rep);
+                    tu_assert_verifies(out);
                 }
                 free(now);
             }
@@ -778,13 +746,13 @@ static void test_convert_fault_sweep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_posix_basics, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_posix_named_fallback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fault_layer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fault_sweep, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_full_disk_cut_on_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_killed_writers_leave_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_convert_fault_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_posix_basics, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_posix_named_fallback, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_layer, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_sweep, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk_cut_on_close, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_killed_writers_leave_nothing, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_convert_fault_sweep, tu_setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

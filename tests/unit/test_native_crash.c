@@ -196,13 +196,6 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static uint64_t file_size(const char *path)
-{
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    return (uint64_t)st.st_size;
-}
-
 static void test_crash_loop(void **unused)
 {
     (void)unused;
@@ -223,7 +216,7 @@ static void test_crash_loop(void **unused)
     uint64_t total_batches = 0;
     double t_child = 0, t_check = 0, t0;
     for (int round = 0; round < kills; round++) {
-        if (round == 0 || file_size(path) > RESET_BYTES) {
+        if (round == 0 || tu_file_size(path) > RESET_BYTES) {
             maif_writer *w = NULL;
             assert_int_equal(maif_writer_create(&w, path, key, "crash-test", tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
             assert_int_equal(maif_writer_close(w), MAIF_OK);
@@ -281,7 +274,7 @@ static void test_crash_loop(void **unused)
             uint64_t cut = 0;
             if (maif_recover(path, NULL, &cut) != MAIF_OK) fail_msg("round %d: recover: %s", round, maif_last_errmsg());
             assert_int_equal(cut, info.torn_bytes);
-            assert_int_equal(file_size(path), info.file_size);
+            assert_int_equal(tu_file_size(path), info.file_size);
             if (cut) torn_rounds++;
             maif_report *rep = NULL;
             assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);

@@ -44,31 +44,6 @@ static uint8_t *load_golden(const char *name, size_t *len)
     return b;
 }
 
-static void dump_report(const maif_report *r)
-{
-    for (size_t i = 0; i < maif_report_count(r); i++) {
-        const maif_finding *f = maif_report_finding(r, i);
-        print_message("  [%d] %s %s block=%lld off=%lld %s\n", f->severity, f->code, f->section,
-                      (long long)f->block, (long long)f->offset, f->message);
-    }
-}
-
-static int has_code(const maif_report *r, const char *code, int severity)
-{
-    for (size_t i = 0; i < maif_report_count(r); i++) {
-        const maif_finding *f = maif_report_finding(r, i);
-        if (strcmp(f->code, code) == 0 && (severity < 0 || f->severity == severity)) return 1;
-    }
-    return 0;
-}
-
-static uint64_t file_size(const char *path)
-{
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    return (uint64_t)st.st_size;
-}
-
 /* Verifies an exact-size copy of b[0, n). */
 static maif_report *verify_copy(const uint8_t *b, size_t n, const maif_options *opt)
 {
@@ -182,11 +157,11 @@ static void check_golden_line(const char *file, const char *verdict, const char 
                 assert_true(l < sizeof one);
                 memcpy(one, p, l);
                 one[l] = 0;
-                if (!has_code(rep, one, want_sev)) bad = 1;
+                if (!tu_has_code(rep, one, want_sev)) bad = 1;
                 p = e ? e + 1 : p + l;
             }
         if (bad) {
-            dump_report(rep);
+            tu_dump_report(rep);
             fail_msg("%s: verify does not match expected.txt (%s %s)", file, verdict, codes);
         }
         maif_report_free(rep);
@@ -407,10 +382,10 @@ static void truncate_all(const uint8_t *img, size_t n, const char *what)
         if (fits < 0) {
             if (maif_report_ok(rep)) fail_msg("%s: cut at %zu (before the first commit) verifies ok", what, len);
         } else {
-            int torn = has_code(rep, "torn-tail", MAIF_SEV_WARNING);
+            int torn = tu_has_code(rep, "torn-tail", MAIF_SEV_WARNING);
             if (!maif_report_ok(rep) || maif_report_blocks(rep) != pts[fits].blocks ||
                 torn != (len != pts[fits].end)) {
-                dump_report(rep);
+                tu_dump_report(rep);
                 fail_msg("%s: cut at %zu: verify should give the committed prefix of %llu blocks", what, len,
                          (unsigned long long)pts[fits].blocks);
             }
@@ -489,24 +464,24 @@ static void test_torn_tail_recover(void **state)
             maif_report *rep = NULL;
             assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
             assert_true(maif_report_ok(rep));
-            assert_true(has_code(rep, "torn-tail", MAIF_SEV_WARNING));
+            assert_true(tu_has_code(rep, "torn-tail", MAIF_SEV_WARNING));
             maif_report_free(rep);
 
             maif_writer *w = NULL;
             if (via_writer) {
                 assert_int_equal(maif_writer_open(&w, path, k, NULL), MAIF_OK);
-                assert_int_equal(file_size(path), c2);
+                assert_int_equal(tu_file_size(path), c2);
                 assert_int_equal(maif_writer_count(w), nb2);
             } else {
                 uint64_t cut = 0;
                 assert_int_equal(maif_recover(path, NULL, &cut), MAIF_OK);
                 assert_int_equal(cut, L - c2);
-                assert_int_equal(file_size(path), c2);
+                assert_int_equal(tu_file_size(path), c2);
                 assert_int_equal(maif_recover(path, NULL, &cut), MAIF_OK); /* nothing left to cut */
                 assert_int_equal(cut, 0);
                 assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
                 assert_true(maif_report_ok(rep));
-                assert_false(has_code(rep, "torn-tail", -1));
+                assert_false(tu_has_code(rep, "torn-tail", -1));
                 maif_report_free(rep);
                 assert_int_equal(maif_writer_open(&w, path, k, NULL), MAIF_OK);
             }
@@ -517,7 +492,7 @@ static void test_torn_tail_recover(void **state)
             assert_int_equal(maif_writer_close(w), MAIF_OK);
             assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
             if (!maif_report_ok(rep) || maif_report_count(rep) != 1) {
-                dump_report(rep);
+                tu_dump_report(rep);
                 fail_msg("cut at %llu: the artifact does not verify after appending", (unsigned long long)L);
             }
             maif_report_free(rep);
@@ -563,14 +538,14 @@ static void test_damaged_tail_refused(void **state)
     uint64_t cut = 99;
     assert_int_equal(maif_recover(path, NULL, &cut), MAIF_EFORMAT);
     assert_non_null(strstr(maif_last_errmsg(), "not a torn write"));
-    assert_int_equal(file_size(path), n + 200);
+    assert_int_equal(tu_file_size(path), n + 200);
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_open(&w, path, k, NULL), MAIF_EFORMAT);
     assert_null(w);
-    assert_int_equal(file_size(path), n + 200);
+    assert_int_equal(tu_file_size(path), n + 200);
     assert_int_equal(maif_recover(path, tu_flag(MAIF_OPT_FORCE_RECOVER), &cut), MAIF_OK);
     assert_int_equal(cut, 200);
-    assert_int_equal(file_size(path), n);
+    assert_int_equal(tu_file_size(path), n);
     assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
     assert_true(maif_report_ok(rep));
     maif_report_free(rep);
@@ -669,8 +644,8 @@ static void test_directory_rules(void **state)
         maif_sha256(p, (size_t)d.stored_size, g.b + d.off + NR_CONTENT_HASH);
         g_reseal(&g, k, 0);
         rep = verify_copy(g.b, g.n, NULL);
-        if (maif_report_ok(rep) || !has_code(rep, "index", MAIF_SEV_ERROR)) {
-            dump_report(rep);
+        if (maif_report_ok(rep) || !tu_has_code(rep, "index", MAIF_SEV_ERROR)) {
+            tu_dump_report(rep);
             fail_msg("directory mutation %d not caught by the index rules", m);
         }
         maif_report_free(rep);

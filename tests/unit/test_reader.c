@@ -287,10 +287,7 @@ static void test_bad_args(void **state)
 static void test_reader_snapshot(void **state)
 {
     tu_fixture *f = *state;
-    maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    tu_add_simple(w, MAIF_TYPE_TEXT, "one", 3, NULL, NULL);
-    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    maif_writer *w = tu_create_one(f->path, f->key, "one", NULL);
     maif_reader *r = NULL;
     assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     maif_block b;

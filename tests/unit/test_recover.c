@@ -26,10 +26,7 @@
 static void test_io_error_kills_writer(void **state)
 {
     tu_fixture *f = *state;
-    maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    tu_add_simple(w, MAIF_TYPE_TEXT, "safe", 4, NULL, NULL);
-    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    maif_writer *w = tu_create_one(f->path, f->key, "safe", NULL);
     uint64_t committed = tu_file_size(f->path);
 
     struct rlimit old, lim;
@@ -130,11 +127,7 @@ static void test_large_payloads_and_zero_header(void **state)
 static void test_reserved_space_returned(void **state)
 {
     tu_fixture *f = *state;
-    maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    tu_add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
-    assert_int_equal(maif_writer_commit(w), MAIF_OK);
-    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    tu_write_one(f->path, f->key, "x", NULL);
     int fd = open(f->path, O_RDWR);
     assert_true(fd >= 0);
     struct stat st;
@@ -147,6 +140,7 @@ static void test_reserved_space_returned(void **state)
     assert_int_equal(fstat(fd, &st), 0);
     assert_true(st.st_blocks * 512 >= 8 << 20);
     close(fd);
+    maif_writer *w = NULL;
     assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     assert_int_equal(stat(f->path, &st), 0);

@@ -101,11 +101,7 @@ static void test_keys(void **state)
 static void test_verify_pinning(void **state)
 {
     tu_fixture *f = *state;
-    maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    tu_add_simple(w, MAIF_TYPE_TEXT, "pin", 3, "{\"x\":1}", NULL);
-    assert_int_equal(maif_writer_commit(w), MAIF_OK);
-    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    tu_write_one(f->path, f->key, "pin", "{\"x\":1}");
     uint8_t keys[3][32];
     maif_key *other = NULL;
     assert_int_equal(maif_key_generate(&other), MAIF_OK);
@@ -154,6 +150,16 @@ static void test_verify_pinning(void **state)
     maif_report_free(rep);
 }
 
+/* Verifies img[0, len) with a pool of threads (no pinned keys). */
+static maif_report *verify_threads(const uint8_t *img, size_t len, unsigned threads)
+{
+    maif_options *opt = tu_verify_options(NULL, 0, threads);
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_mem(img, len, opt, &rep), MAIF_OK);
+    maif_options_free(opt);
+    return rep;
+}
+
 /* The same image verifies identically from memory and from a file. */
 static void test_verify_mem_matches_file(void **state)
 {
@@ -171,10 +177,7 @@ static void test_verify_mem_matches_file(void **state)
     uint8_t *img = tu_read(f->path, &len);
     assert_non_null(img);
     for (unsigned threads = 0; threads <= 4; threads++) {
-        maif_options *opt = tu_verify_options(NULL, 0, threads);
-        maif_report *rep = NULL;
-        assert_int_equal(maif_verify_mem(img, len, opt, &rep), MAIF_OK);
-        maif_options_free(opt);
+        maif_report *rep = verify_threads(img, len, threads);
         assert_true(maif_report_ok(rep));
         assert_int_equal(maif_report_blocks(rep), 2);
         maif_report_free(rep);
@@ -182,10 +185,7 @@ static void test_verify_mem_matches_file(void **state)
     /* a damaged payload byte deep inside the big block, found by every pool size */
     img[len / 2] ^= 0x10;
     for (unsigned threads = 1; threads <= 4; threads++) {
-        maif_options *opt = tu_verify_options(NULL, 0, threads);
-        maif_report *rep = NULL;
-        assert_int_equal(maif_verify_mem(img, len, opt, &rep), MAIF_OK);
-        maif_options_free(opt);
+        maif_report *rep = verify_threads(img, len, threads);
         assert_false(maif_report_ok(rep));
         assert_true(tu_has_code(rep, "content-hash", MAIF_SEV_ERROR));
         const maif_finding *fd = NULL;

@@ -18,41 +18,6 @@
 #include "format/native/native.h"
 #include "util/common.h"
 
-typedef struct fixture {
-    char *dir;
-    char *path;
-    maif_key *key;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    f->dir = tu_tmpdir();
-    f->path = tu_path(f->dir, "a.maif");
-    if (!f->dir || !f->path || maif_key_generate(&f->key) != MAIF_OK) return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    maif_key_free(f->key);
-    tu_rmtree(f->dir);
-    free(f->dir);
-    free(f->path);
-    free(f);
-    return 0;
-}
-
-static uint64_t file_size(const char *path)
-{
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    return (uint64_t)st.st_size;
-}
-
 static void pattern(uint8_t *p, size_t n, uint64_t seed)
 {
     uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
@@ -64,21 +29,12 @@ static void pattern(uint8_t *p, size_t n, uint64_t seed)
     }
 }
 
-static int has_code(const maif_report *r, const char *code, int severity)
-{
-    for (size_t i = 0; i < maif_report_count(r); i++) {
-        const maif_finding *f = maif_report_finding(r, i);
-        if (strcmp(f->code, code) == 0 && (severity < 0 || f->severity == severity)) return 1;
-    }
-    return 0;
-}
-
 static void assert_verifies_clean(const char *path)
 {
     maif_report *rep = NULL;
     assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
     assert_true(maif_report_ok(rep));
-    assert_false(has_code(rep, "torn-tail", -1));
+    assert_false(tu_has_code(rep, "torn-tail", -1));
     maif_report_free(rep);
 }
 
@@ -121,7 +77,7 @@ static const size_t sizes[NSIZES] = {0, 5, 4096, (1u << 20) + 3, 3u << 20, (256u
  * byte for byte, and both verify. */
 static void test_stream_same_layout(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     char *copy = tu_path(f->dir, "b.maif");
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, "stream", NULL), MAIF_OK);
@@ -191,10 +147,10 @@ static void test_stream_same_layout(void **state)
  * writer goes on. */
 static void test_stream_abandoned(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    uint64_t committed = file_size(f->path);
+    uint64_t committed = tu_file_size(f->path);
     maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = "kept", .payload_size = 4};
     assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
 
@@ -205,16 +161,16 @@ static void test_stream_abandoned(void **state)
     mem_src src = {big, sizeof big, 0, 0, 0};
     assert_int_equal(maif_writer_add_stream(w, &st, mem_read, &src, sizeof big - 1, NULL), MAIF_ELIMIT);
     assert_non_null(strstr(maif_writer_errmsg(w), "limit"));
-    uint64_t after_limit = file_size(f->path);
+    uint64_t after_limit = tu_file_size(f->path);
     /* an endless source with a small limit stops right after it */
     uint64_t served = 0;
     assert_int_equal(maif_writer_add_stream(w, &st, endless_read, &served, 100000, NULL), MAIF_ELIMIT);
     assert_true(served <= 100001 + MAIF_STREAM_CHUNK);
-    assert_int_equal(file_size(f->path), after_limit);
+    assert_int_equal(tu_file_size(f->path), after_limit);
     /* a source that fails after more than a chunk has been written */
     src = (mem_src){big, sizeof big, 0, 0, (1u << 20) + 5};
     assert_int_equal(maif_writer_add_stream(w, &st, mem_read, &src, 0, NULL), MAIF_EIO);
-    assert_int_equal(file_size(f->path), after_limit);
+    assert_int_equal(tu_file_size(f->path), after_limit);
     assert_true(after_limit <= committed + 4096); /* only the small pending block, at most */
     /* bad arguments */
     maif_block_spec withpay = {.type = MAIF_TYPE_BINARY, .payload = "x", .payload_size = 1};
@@ -224,7 +180,7 @@ static void test_stream_abandoned(void **state)
 
     /* closing without a commit leaves exactly the committed bytes */
     assert_int_equal(maif_writer_close(w), MAIF_OK);
-    assert_int_equal(file_size(f->path), committed);
+    assert_int_equal(tu_file_size(f->path), committed);
 
     /* the writer goes on after an abandoned block: the batch keeps the rest */
     assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
@@ -261,7 +217,7 @@ static uint64_t vm_hwm_kib(void)
 /* 200 MiB streamed: the peak resident size grows by far less than 64 MiB. */
 static void test_stream_memory_bounded(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     uint64_t before = vm_hwm_kib();
@@ -278,10 +234,10 @@ static void test_stream_memory_bounded(void **state)
 /* maif_writer_add_fd: a pipe, a regular file, its limit, a failing read. */
 static void test_stream_fd(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    uint64_t committed = file_size(f->path);
+    uint64_t committed = tu_file_size(f->path);
     maif_block_spec s = {.type = MAIF_TYPE_BINARY};
     int p[2];
     assert_int_equal(pipe(p), 0);
@@ -308,7 +264,7 @@ static void test_stream_fd(void **state)
     assert_int_equal(maif_writer_count(w), 2);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
-    assert_true(file_size(f->path) > committed);
+    assert_true(tu_file_size(f->path) > committed);
     assert_verifies_clean(f->path);
     maif_reader *r = NULL;
     assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
@@ -377,7 +333,7 @@ static void test_draft_embedding_rule(void **state)
     }
     /* an embedding whose JSON comes from a source is read whole, then checked */
     maif_writer *w = NULL;
-    fixture *f = *state;
+    tu_fixture *f = *state;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     maif_block_draft *e = NULL;
     assert_int_equal(maif_block_draft_new(&e, MAIF_TYPE_EMBEDDING, NULL, 0), MAIF_OK);
@@ -417,7 +373,7 @@ static void test_draft_embedding_rule(void **state)
 
 static void test_draft_utf8_text(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     assert_true(maif_utf8_valid("h\xc3\xa9llo \xf0\x9f\x98\x80", 11));
     assert_false(maif_utf8_valid("\xc3", 1));
     assert_false(maif_utf8_valid("\xc0\x80", 2));         /* overlong */
@@ -431,7 +387,7 @@ static void test_draft_utf8_text(void **state)
     assert_true(maif_block_draft_pending(d));
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    uint64_t committed = file_size(f->path);
+    uint64_t committed = tu_file_size(f->path);
     /* streamed one byte at a time: sequences cut across reads are fine */
     const char *good = "caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac";
     mem_src src = {(const uint8_t *)good, strlen(good), 0, 1, 0};
@@ -450,7 +406,7 @@ static void test_draft_utf8_text(void **state)
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     maif_block_draft_free(d);
     assert_verifies_clean(f->path);
-    assert_true(file_size(f->path) > committed);
+    assert_true(tu_file_size(f->path) > committed);
     maif_reader *r = NULL;
     assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     maif_block b;
@@ -485,7 +441,7 @@ static int judge(const char *path, const maif_key *key, size_t committed_size, s
     maif_report *rep = NULL;
     assert_int_equal(maif_verify_mem(img, n, NULL, &rep), MAIF_OK);
     int ok = maif_report_ok(rep);
-    if (ok) assert_true(has_code(rep, "torn-tail", MAIF_SEV_WARNING));
+    if (ok) assert_true(tu_has_code(rep, "torn-tail", MAIF_SEV_WARNING));
     maif_report_free(rep);
     free(img);
     maif_writer *w = NULL;
@@ -497,19 +453,19 @@ static int judge(const char *path, const maif_key *key, size_t committed_size, s
     assert_int_equal(rc, ok ? MAIF_OK : MAIF_EFORMAT);
     if (ok) {
         /* the writer already cut it */
-        assert_int_equal(file_size(path), committed_size);
+        assert_int_equal(tu_file_size(path), committed_size);
     } else {
-        assert_int_equal(file_size(path), committed_size + tail_len);
+        assert_int_equal(tu_file_size(path), committed_size + tail_len);
         assert_int_equal(maif_recover(path, tu_flag(MAIF_OPT_FORCE_RECOVER), &cut), MAIF_OK);
         assert_int_equal(cut, tail_len);
-        assert_int_equal(file_size(path), committed_size);
+        assert_int_equal(tu_file_size(path), committed_size);
     }
     return ok;
 }
 
 static void test_torn_rule_both_ways(void **state)
 {
-    fixture *f = *state;
+    tu_fixture *f = *state;
     char *p2 = tu_path(f->dir, "t.maif");
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
@@ -517,7 +473,7 @@ static void test_torn_rule_both_ways(void **state)
                          .meta_size = 7};
     assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
-    uint64_t c1 = file_size(f->path);
+    uint64_t c1 = tu_file_size(f->path);
     uint8_t id[16];
     memset(id, 7, sizeof id);
     s.supersedes = id;
@@ -574,13 +530,13 @@ static void test_torn_rule_both_ways(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_stream_same_layout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stream_abandoned, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stream_memory_bounded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stream_fd, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_draft_embedding_rule, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_draft_utf8_text, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_torn_rule_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_same_layout, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_stream_abandoned, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_stream_memory_bounded, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_stream_fd, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_draft_embedding_rule, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_draft_utf8_text, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_torn_rule_both_ways, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

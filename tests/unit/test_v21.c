@@ -54,15 +54,6 @@ static int has_code(const maif_report *r, const char *code)
     return 0;
 }
 
-static void dump_report(const maif_report *r)
-{
-    for (size_t i = 0; i < maif_report_count(r); i++) {
-        const maif_finding *f = maif_report_finding(r, i);
-        print_message("  [%d] %s %s block=%lld off=%lld %s\n", f->severity, f->code, f->section, (long long)f->block,
-                      (long long)f->offset, f->message);
-    }
-}
-
 static void fix_footer(uint8_t *b, size_t len)
 {
     maif_sha256(b, len - MAIF21_FOOTER_SIZE, b + len - MAIF21_FOOTER_SIZE + 12);
@@ -244,7 +235,7 @@ static void test_samples_verify_clean(void **state)
         size_t len;
         uint8_t *b = load_sample(k, &len);
         maif_report *r = verify(b, len, NULL);
-        if (!maif_report_ok(r)) dump_report(r);
+        if (!maif_report_ok(r)) tu_dump_report(r);
         assert_true(maif_report_ok(r));
         assert_int_equal(maif_report_format(r), MAIF_FORMAT_V21);
         assert_int_equal(maif_report_blocks(r), sample_blocks[k]);
@@ -283,7 +274,7 @@ static void flip_all(uint8_t mask, size_t stride)
             maif_report *r = verify(b, len, NULL);
             if (maif_report_ok(r)) {
                 print_error("%s: xor 0x%02x at offset %zu went undetected\n", samples[k], mask, off);
-                dump_report(r);
+                tu_dump_report(r);
                 fail();
             }
             maif_report_free(r);
@@ -445,7 +436,7 @@ static void test_tamper_with_footer_recomputed(void **state)
         maif_report *r = verify(b, len, NULL);
         if (maif_report_ok(r) || !has_code(r, cases[c].code)) {
             print_error("case %zu (offset %zu): expected %s\n", c, cases[c].off, cases[c].code);
-            dump_report(r);
+            tu_dump_report(r);
             fail();
         }
         assert_false(has_code(r, "footer-hash"));
@@ -509,7 +500,7 @@ static void test_write_roundtrip(void **state)
         assert_int_equal(maif21_open(&dst, o, olen, NULL, 0), MAIF_OK);
 
         maif_report *r = verify(o, olen, NULL);
-        if (!maif_report_ok(r)) dump_report(r);
+        if (!maif_report_ok(r)) tu_dump_report(r);
         assert_true(maif_report_ok(r));
         maif_report_free(r);
 
@@ -689,7 +680,7 @@ static void test_write_synthetic(void **state)
     size_t len;
     uint8_t *b = tu_read(path, &len);
     maif_report *r = verify(b, len, NULL);
-    if (!maif_report_ok(r)) dump_report(r);
+    if (!maif_report_ok(r)) tu_dump_report(r);
     assert_true(maif_report_ok(r));
     maif_report_free(r);
     maif21 *m = NULL;
@@ -723,7 +714,7 @@ static void test_write_synthetic(void **state)
     assert_int_equal(v21_write(&src, path, key, "x", err, sizeof err), MAIF_OK);
     b = tu_read(path, &len);
     r = verify(b, len, NULL);
-    if (!maif_report_ok(r)) dump_report(r);
+    if (!maif_report_ok(r)) tu_dump_report(r);
     assert_true(maif_report_ok(r));
     maif_report_free(r);
     free(b);
@@ -800,7 +791,7 @@ static void test_write_from_reader(void **state)
     uint8_t *b = tu_read(out, &len);
     assert_non_null(b);
     maif_report *rep = verify(b, len, NULL);
-    if (!maif_report_ok(rep)) dump_report(rep);
+    if (!maif_report_ok(rep)) tu_dump_report(rep);
     assert_true(maif_report_ok(rep));
     maif_report_free(rep);
     maif21 *m = NULL;
@@ -887,7 +878,7 @@ static int convert_one(const char *dir, const maif_key *key, uint32_t type, cons
     if (rc == MAIF_OK) {
         maif_report *rep = NULL;
         assert_int_equal(maif_verify_file(out, NULL, &rep), MAIF_OK);
-        if (!maif_report_ok(rep)) dump_report(rep);
+        if (!maif_report_ok(rep)) tu_dump_report(rep);
         assert_true(maif_report_ok(rep));
         maif_report_free(rep);
     } else {
@@ -948,10 +939,7 @@ static void test_convert_keeps_zero_timestamp(void **state)
     assert_int_equal(maif_reader_block(r, 1, &b), MAIF_OK);
     assert_int_equal(b.timestamp_us, 7);
     maif_reader_close(r);
-    maif_report *rep = NULL;
-    assert_int_equal(maif_verify_file(nat, NULL, &rep), MAIF_OK);
-    assert_true(maif_report_ok(rep));
-    maif_report_free(rep);
+    tu_assert_verifies(nat);
     maif_key_free(key);
     free(v21);
     free(nat);

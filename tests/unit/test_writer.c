@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -150,11 +149,8 @@ static void test_reopen_and_lock(void **state)
 static void test_create_existing(void **state)
 {
     tu_fixture *f = *state;
+    tu_write_one(f->path, f->key, "x", NULL);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    tu_add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
-    assert_int_equal(maif_writer_commit(w), MAIF_OK);
-    assert_int_equal(maif_writer_close(w), MAIF_OK);
     size_t n0, n1;
     uint8_t *before = tu_read(f->path, &n0);
     assert_non_null(before);
@@ -318,12 +314,6 @@ static void test_borrowed_payloads(void **state)
 static void test_single_cpu(void **state)
 {
     tu_fixture *f = *state;
-    cpu_set_t old, one;
-    assert_int_equal(sched_getaffinity(0, sizeof old, &old), 0);
-    int cpu = 0;
-    while (!CPU_ISSET(cpu, &old)) cpu++;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
     const size_t sizes[6] = {2u << 20, 0, 13, (1u << 20) + 5, 1000, 100};
     uint8_t *bufs[6];
     for (int i = 0; i < 6; i++) {
@@ -333,7 +323,7 @@ static void test_single_cpu(void **state)
     }
     char *multi = tu_path(f->dir, "multi.maif");
     write_mixed(multi, f->key, 0x2b, bufs, sizes);
-    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    int ncpu = tu_cpu_pin_one();
     write_mixed(f->path, f->key, 0x2b, bufs, sizes);
     maif_writer *w = NULL; /* many small blocks, as the hasher would take them */
     assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
@@ -342,7 +332,7 @@ static void test_single_cpu(void **state)
     assert_null(w->hasher);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
-    assert_int_equal(sched_setaffinity(0, sizeof old, &old), 0);
+    tu_cpu_unpin();
     tu_assert_verifies_clean(f->path);
     maif_reader *a = NULL, *b = NULL;
     assert_int_equal(maif_reader_open(&a, f->path), MAIF_OK);
@@ -358,7 +348,7 @@ static void test_single_cpu(void **state)
     maif_reader_close(a);
     maif_reader_close(b);
     /* and with two CPUs the same small blocks go through the helper */
-    if (CPU_COUNT(&old) > 1) {
+    if (ncpu > 1) {
         assert_int_equal(maif_writer_open(&w, multi, f->key, NULL), MAIF_OK);
         tu_add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
         assert_non_null(w->hasher);

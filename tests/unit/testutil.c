@@ -6,6 +6,7 @@
 #endif
 #include "testutil.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,11 +179,52 @@ void tu_assert_verifies_clean(const char *path)
     maif_report_free(rep);
 }
 
+void tu_assert_verifies(const char *path)
+{
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
+    assert_true(maif_report_ok(rep));
+    maif_report_free(rep);
+}
+
 void tu_add_simple(maif_writer *w, uint32_t type, const void *p, size_t n, const char *meta, uint8_t id[16])
 {
     maif_block_spec s = {.type = type, .payload = p, .payload_size = n, .meta_json = meta,
                          .meta_size = meta ? strlen(meta) : 0};
     assert_int_equal(maif_writer_add(w, &s, id), MAIF_OK);
+}
+
+maif_writer *tu_create_one(const char *path, const maif_key *key, const char *text, const char *meta)
+{
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, path, key, NULL, NULL), MAIF_OK);
+    tu_add_simple(w, MAIF_TYPE_TEXT, text, strlen(text), meta, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    return w;
+}
+
+void tu_write_one(const char *path, const maif_key *key, const char *text, const char *meta)
+{
+    assert_int_equal(maif_writer_close(tu_create_one(path, key, text, meta)), MAIF_OK);
+}
+
+static cpu_set_t pinned_from; /* the CPU set before tu_cpu_pin_one */
+
+int tu_cpu_pin_one(void)
+{
+    assert_int_equal(sched_getaffinity(0, sizeof pinned_from, &pinned_from), 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &pinned_from)) cpu++;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    return CPU_COUNT(&pinned_from);
+}
+
+void tu_cpu_unpin(void)
+{
+    assert_int_equal(sched_setaffinity(0, sizeof pinned_from, &pinned_from), 0);
 }
 
 const maif_options *tu_flag(int option)

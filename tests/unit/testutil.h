@@ -59,8 +59,19 @@ int tu_has_code(const maif_report *r, const char *code, int severity);
 void tu_dump_report(const maif_report *r);
 /* Verifies the file and asserts it is ok with no warnings or errors. */
 void tu_assert_verifies_clean(const char *path);
+/* Verifies the file and asserts it is ok (warnings allowed). */
+void tu_assert_verifies(const char *path);
 /* Appends a block (meta may be NULL) and asserts it was accepted. */
 void tu_add_simple(maif_writer *w, uint32_t type, const void *p, size_t n, const char *meta, uint8_t id[16]);
+/* Creates path (no agent, no options) signed by key with one committed
+ * text block holding the string text (meta may be NULL); returns the
+ * writer, still open. tu_write_one closes it. Both fail the test on error. */
+maif_writer *tu_create_one(const char *path, const maif_key *key, const char *text, const char *meta);
+void tu_write_one(const char *path, const maif_key *key, const char *text, const char *meta);
+/* Pins the calling thread to one of the CPUs it may use and returns how
+ * many it could use; tu_cpu_unpin gives them back. One pin at a time. */
+int tu_cpu_pin_one(void);
+void tu_cpu_unpin(void);
 
 /* An Nth-failure allocator (SQLite's test_malloc.c model), installed with
  * maif_allocator_set: tu_alloc_fail(n, persist) makes allocation number n
