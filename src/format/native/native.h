@@ -242,6 +242,10 @@ int nat_view_open(nat_view *v, const uint8_t *base, uint64_t size, char *err, si
 void nat_view_free(nat_view *v);
 /* Offset of block i (< v->last.blocks), or MAIF_EFORMAT. */
 int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, uint64_t *off);
+/* Parses the record at off that the index gives for block index and checks
+ * that it is a block record. Errors: nat_rec_parse's, MAIF_EFORMAT. */
+int nat_block_rec(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, nat_rec *r, char *err,
+                  size_t errcap);
 /* Fills a maif_block from the block record at off. */
 int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, maif_block *out, char *err,
                    size_t errcap);

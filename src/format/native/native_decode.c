@@ -21,12 +21,8 @@ int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t
                      size_t *size, char *err, size_t errcap)
 {
     nat_rec r;
-    int torn;
-    int rc = nat_rec_parse(base, limit, off, &r, &torn, err, errcap);
+    int rc = nat_block_rec(base, limit, off, index, &r, err, errcap);
     if (rc) return rc;
-    if (memcmp(r.tag, NAT_TAG_BLOCK, 4) != 0)
-        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index points at offset %llu, not a block",
-                            (unsigned long long)index, (unsigned long long)off);
     nat_ext ext;
     if (nat_ext_parse(base + r.ext_off, r.ext_size, &ext) != MAIF_OK)
         return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu at offset %llu: malformed extension area (%s at +%zu)",

@@ -196,16 +196,24 @@ int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, ui
     return leaf_lookup(v, base, rd64le(e + NAT_DIR_ENTRY * a), i, off);
 }
 
+int nat_block_rec(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, nat_rec *r, char *err,
+                  size_t errcap)
+{
+    int torn;
+    int rc = nat_rec_parse(base, limit, off, r, &torn, err, errcap);
+    if (rc) return rc;
+    if (memcmp(r->tag, NAT_TAG_BLOCK, 4) != 0)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index points at offset %llu, not a block",
+                            (unsigned long long)index, (unsigned long long)off);
+    return MAIF_OK;
+}
+
 int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, maif_block *out, char *err,
                    size_t errcap)
 {
     nat_rec r;
-    int torn;
-    int rc = nat_rec_parse(base, limit, off, &r, &torn, err, errcap);
+    int rc = nat_block_rec(base, limit, off, index, &r, err, errcap);
     if (rc) return rc;
-    if (memcmp(r.tag, NAT_TAG_BLOCK, 4) != 0)
-        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index points at offset %llu, not a block",
-                            (unsigned long long)index, (unsigned long long)off);
     /* Any codec or cipher id is shown as it is: the view is of the stored
      * bytes, and whether they can be decoded is nat_block_decode's
      * question (the registry's answer). */
