@@ -322,17 +322,6 @@ static void test_fault_layer(void **state)
 #define MID_SIZE (300u << 10)
 #define BIG_SIZE (1536u << 10)
 
-static void fill(uint8_t *p, size_t n, uint64_t seed)
-{
-    uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        p[i] = (uint8_t)x;
-    }
-}
-
 typedef struct sweep {
     tu_fixture *f;
     uint8_t *base;       /* the artifact with two committed batches */
@@ -384,8 +373,8 @@ static void sweep_prepare(sweep *s, tu_fixture *f)
     s->big = malloc(BIG_SIZE);
     assert_non_null(s->mid);
     assert_non_null(s->big);
-    fill(s->mid, MID_SIZE, 1);
-    fill(s->big, BIG_SIZE, 2);
+    tu_xorshift_fill(s->mid, MID_SIZE, 1);
+    tu_xorshift_fill(s->big, BIG_SIZE, 2);
     assert_int_equal(maif_io_fault_new(&s->fi, NULL), MAIF_OK);
 }
 
@@ -623,7 +612,7 @@ static void test_killed_writers_leave_nothing(void **state)
     assert_int_equal(maif_writer_create(&w, f->path, f->key, "in", NULL), MAIF_OK);
     uint8_t *big = malloc(BIG_SIZE);
     assert_non_null(big);
-    fill(big, BIG_SIZE, 3);
+    tu_xorshift_fill(big, BIG_SIZE, 3);
     int rc = MAIF_OK;
     for (int i = 0; i < 3; i++) add_one(w, 0, MAIF_TYPE_TEXT, "text block", 10, "{\"t\":1}", NULL, NULL, &rc);
     add_one(w, 0, MAIF_TYPE_BINARY, big, BIG_SIZE, NULL, NULL, NULL, &rc);
@@ -684,7 +673,7 @@ static void test_convert_fault_sweep(void **state)
     assert_int_equal(maif_writer_create(&w, f->path, f->key, "conv", NULL), MAIF_OK);
     uint8_t *mid = malloc(MID_SIZE);
     assert_non_null(mid);
-    fill(mid, MID_SIZE, 4);
+    tu_xorshift_fill(mid, MID_SIZE, 4);
     int rc = MAIF_OK;
     add_one(w, 0, MAIF_TYPE_TEXT, "a text", 6, "{\"m\":1}", NULL, NULL, &rc);
     add_one(w, 1, MAIF_TYPE_BINARY, mid, MID_SIZE, NULL, NULL, NULL, &rc);

@@ -18,17 +18,6 @@
 #include "format/native/native.h"
 #include "util/common.h"
 
-static void pattern(uint8_t *p, size_t n, uint64_t seed)
-{
-    uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        p[i] = (uint8_t)x;
-    }
-}
-
 static void assert_verifies_clean(const char *path)
 {
     maif_report *rep = NULL;
@@ -92,7 +81,7 @@ static void test_stream_same_layout(void **state)
     for (int i = 0; i < NSIZES; i++) {
         bufs[i] = malloc(sizes[i] + 1);
         assert_non_null(bufs[i]);
-        pattern(bufs[i], sizes[i], (uint64_t)i + 7);
+        tu_xorshift_fill(bufs[i], sizes[i], (uint64_t)i + 7);
     }
     for (int streamed = 0; streamed < 2; streamed++) {
         assert_int_equal(maif_writer_open(&w, streamed ? copy : f->path, f->key, NULL), MAIF_OK);
@@ -155,7 +144,7 @@ static void test_stream_abandoned(void **state)
     assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
 
     static uint8_t big[(2u << 20) + 10];
-    pattern(big, sizeof big, 3);
+    tu_xorshift_fill(big, sizeof big, 3);
     maif_block_spec st = {.type = MAIF_TYPE_BINARY, .meta_json = "{\"k\":1}", .meta_size = 7};
     /* a limit one byte short */
     mem_src src = {big, sizeof big, 0, 0, 0};
@@ -242,7 +231,7 @@ static void test_stream_fd(void **state)
     int p[2];
     assert_int_equal(pipe(p), 0);
     static uint8_t data[40000];
-    pattern(data, sizeof data, 9);
+    tu_xorshift_fill(data, sizeof data, 9);
     assert_int_equal(write(p[1], data, sizeof data), (ssize_t)sizeof data);
     close(p[1]);
     assert_int_equal(maif_writer_add_fd(w, &s, p[0], 0, NULL), MAIF_OK);

@@ -226,6 +226,16 @@ static void test_bad_metadata(void **state)
     tu_assert_verifies_clean(f->path);
 }
 
+/* Block i of a and of b, which must sit at the same offset with the same
+ * content hash. */
+static void same_place(maif_reader *a, maif_reader *b, uint64_t i, maif_block *x, maif_block *y)
+{
+    assert_int_equal(maif_reader_block(a, i, x), MAIF_OK);
+    assert_int_equal(maif_reader_block(b, i, y), MAIF_OK);
+    assert_int_equal(x->offset, y->offset);
+    assert_memory_equal(x->content_hash, y->content_hash, 32);
+}
+
 /* Borrowed payloads mixed with copied ones: the same sequence of blocks
  * written with maif_writer_add and with maif_writer_add_borrowed (fixed ids
  * and timestamps) lands at the same offsets with the same content hashes
@@ -270,11 +280,7 @@ static void test_borrowed_payloads(void **state)
     tu_fixture *f = *state;
     const size_t sizes[6] = {3u << 20, 0, 13, (3u << 20) + 5, 1u << 20, 100};
     uint8_t *bufs[6];
-    for (int i = 0; i < 6; i++) {
-        bufs[i] = malloc(sizes[i] + 1);
-        assert_non_null(bufs[i]);
-        tu_pattern(bufs[i], sizes[i], 70 + (uint64_t)i);
-    }
+    for (int i = 0; i < 6; i++) bufs[i] = tu_pattern_new(sizes[i], 70 + (uint64_t)i);
     char *copy = tu_path(f->dir, "copied.maif");
     write_mixed(copy, f->key, 0, bufs, sizes);
     const int masks[] = {0x3f, 0x2b, 0x14, 0x01, 0x20};
@@ -288,10 +294,7 @@ static void test_borrowed_payloads(void **state)
         assert_int_equal(maif_reader_count(b), 6);
         for (uint64_t i = 0; i < 6; i++) {
             maif_block x, y;
-            assert_int_equal(maif_reader_block(a, i, &x), MAIF_OK);
-            assert_int_equal(maif_reader_block(b, i, &y), MAIF_OK);
-            assert_int_equal(x.offset, y.offset);
-            assert_memory_equal(x.content_hash, y.content_hash, 32);
+            same_place(a, b, i, &x, &y);
             assert_memory_equal(x.id, y.id, 16);
             assert_int_equal(x.timestamp_us, y.timestamp_us);
             assert_int_equal(x.has_supersedes, i == 4);
@@ -316,11 +319,7 @@ static void test_single_cpu(void **state)
     tu_fixture *f = *state;
     const size_t sizes[6] = {2u << 20, 0, 13, (1u << 20) + 5, 1000, 100};
     uint8_t *bufs[6];
-    for (int i = 0; i < 6; i++) {
-        bufs[i] = malloc(sizes[i] + 1);
-        assert_non_null(bufs[i]);
-        tu_pattern(bufs[i], sizes[i], 90 + (uint64_t)i);
-    }
+    for (int i = 0; i < 6; i++) bufs[i] = tu_pattern_new(sizes[i], 90 + (uint64_t)i);
     char *multi = tu_path(f->dir, "multi.maif");
     write_mixed(multi, f->key, 0x2b, bufs, sizes);
     int ncpu = tu_cpu_pin_one();
@@ -340,10 +339,7 @@ static void test_single_cpu(void **state)
     assert_int_equal(maif_reader_count(a), 3006);
     for (uint64_t i = 0; i < 6; i++) {
         maif_block x, y;
-        assert_int_equal(maif_reader_block(a, i, &x), MAIF_OK);
-        assert_int_equal(maif_reader_block(b, i, &y), MAIF_OK);
-        assert_int_equal(x.offset, y.offset);
-        assert_memory_equal(x.content_hash, y.content_hash, 32);
+        same_place(a, b, i, &x, &y);
     }
     maif_reader_close(a);
     maif_reader_close(b);

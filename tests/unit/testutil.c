@@ -123,6 +123,25 @@ void tu_pattern(uint8_t *p, size_t n, uint64_t seed)
     }
 }
 
+void tu_xorshift_fill(uint8_t *p, size_t n, uint64_t seed)
+{
+    uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        p[i] = (uint8_t)x;
+    }
+}
+
+uint8_t *tu_pattern_new(size_t n, uint64_t seed)
+{
+    uint8_t *p = malloc(n + 1);
+    assert_non_null(p);
+    tu_pattern(p, n, seed);
+    return p;
+}
+
 int tu_check_pattern(const uint8_t *p, size_t n, uint64_t seed)
 {
     uint8_t *e = malloc(n ? n : 1);
@@ -166,7 +185,7 @@ void tu_dump_report(const maif_report *r)
 }
 
 /* Verifies the file and asserts it is ok with no warnings or errors. */
-void tu_assert_verifies_clean(const char *path)
+uint64_t tu_assert_verifies_clean(const char *path)
 {
     maif_report *rep = NULL;
     assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
@@ -176,7 +195,9 @@ void tu_assert_verifies_clean(const char *path)
             fail_msg("%s: unexpected finding", path);
         }
     assert_true(maif_report_ok(rep));
+    uint64_t blocks = maif_report_blocks(rep);
     maif_report_free(rep);
+    return blocks;
 }
 
 void tu_assert_verifies(const char *path)

@@ -48,6 +48,11 @@ int tu_teardown(void **state);
 /* Deterministic bytes for seed (splitmix64 words); tu_check_pattern is 1
  * when p holds exactly those bytes. */
 void tu_pattern(uint8_t *p, size_t n, uint64_t seed);
+/* Other deterministic bytes for seed (one xorshift64 step a byte). */
+void tu_xorshift_fill(uint8_t *p, size_t n, uint64_t seed);
+/* A new buffer of n + 1 bytes, the first n tu_pattern's for seed; fails
+ * the test if out of memory. */
+uint8_t *tu_pattern_new(size_t n, uint64_t seed);
 int tu_check_pattern(const uint8_t *p, size_t n, uint64_t seed);
 /* Microseconds since the epoch (CLOCK_REALTIME). */
 uint64_t tu_now_us(void);
@@ -57,8 +62,9 @@ uint64_t tu_file_size(const char *path);
 int tu_has_code(const maif_report *r, const char *code, int severity);
 /* Prints every finding of rep (for failing tests). */
 void tu_dump_report(const maif_report *r);
-/* Verifies the file and asserts it is ok with no warnings or errors. */
-void tu_assert_verifies_clean(const char *path);
+/* Verifies the file and asserts it is ok with no warnings or errors;
+ * returns the number of blocks verified. */
+uint64_t tu_assert_verifies_clean(const char *path);
 /* Verifies the file and asserts it is ok (warnings allowed). */
 void tu_assert_verifies(const char *path);
 /* Appends a block (meta may be NULL) and asserts it was accepted. */
