@@ -87,6 +87,8 @@ static int run(int argc, char **argv)
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
     const char *path = pos[0];
     int consistency = from_s || to_s;
+    uint8_t id[MAIF_ID_BYTES];
+    int by_id = 0;
     uint64_t block = 0, from = 0, to = MAIF_COMMIT_LAST, commit = MAIF_COMMIT_LAST;
     if (consistency) {
         if (np != 1 || commit_s)
@@ -96,8 +98,10 @@ static int run(int argc, char **argv)
             return cli_usage_err(&cli_cmd_prove, "--from and --to take commit numbers");
     } else {
         if (np != 2) return cli_usage_err(&cli_cmd_prove, "give BLOCK, or --from N --to M");
-        if (!parse_u64(pos[1], &block))
-            return cli_usage_err(&cli_cmd_prove, "BLOCK must be a block index, not '%.80s'", pos[1]);
+        if (!parse_u64(pos[1], &block) && !(strlen(pos[1]) == 2 * MAIF_ID_BYTES && maif_unhex(pos[1], id, sizeof id) == MAIF_OK))
+            return cli_usage_err(&cli_cmd_prove, "BLOCK must be a block index or a 32-hex-digit block id, not '%.80s'",
+                                 pos[1]);
+        by_id = strlen(pos[1]) == 2 * MAIF_ID_BYTES;
         if (commit_s && !parse_u64(commit_s, &commit))
             return cli_usage_err(&cli_cmd_prove, "--commit takes a commit number");
     }
@@ -105,6 +109,15 @@ static int run(int argc, char **argv)
     maif_reader *r = NULL;
     int ex = cli_open_reader(path, &r);
     if (ex) return ex;
+    if (by_id) {
+        int frc = maif_reader_find(r, id, &block);
+        if (frc != MAIF_OK) {
+            if (frc == MAIF_ENOTFOUND) cli_err(path, "no block with id %s", pos[1]);
+            ex = frc == MAIF_ENOTFOUND ? CLI_EXIT_USAGE : cli_fail(path, frc, maif_reader_errmsg(r));
+            maif_reader_close(r);
+            return ex;
+        }
+    }
     maif_proof *p = NULL;
     int rc = consistency ? maif_reader_prove_consistency(r, from, to, &p)
                          : maif_reader_prove_inclusion(r, block, commit, &p);
@@ -139,10 +152,10 @@ const cli_command cli_cmd_prove = {
     "usage: maif prove FILE BLOCK [--commit N] [--json]\n"
     "       maif prove FILE --from N [--to M] [--json]\n"
     "\n"
-    "The first form proves that block BLOCK (its index, as `maif ls` shows it)\n"
-    "is in the Merkle tree of commit N (default: the last commit); the second,\n"
-    "that the tree of commit N is a prefix of the tree of commit M (default:\n"
-    "the last). Commits are numbered from 0 (`maif info` counts them). Both are\n"
+    "The first form proves that block BLOCK (its index, as `maif ls` shows it,\n"
+    "or its 32-hex-digit id) is in the Merkle tree of commit N (default: the\n"
+    "last commit); the second, that the tree of commit N is a prefix of the\n"
+    "tree of commit M (default: the last). Commits are numbered from 0. Both are\n"
     "RFC 6962 proofs bound to the signed commits: the proof carries each\n"
     "commit's record bytes, so `maif check-proof` checks it without FILE.\n"
     "Native artifacts only. Gathering reads every block record hash of the\n"

@@ -161,6 +161,10 @@ m prove a.maif 2 --commit 99; expect_err "no such commit" 2 "no commit 99"
 m prove a.maif 5 --commit 3; expect_err "block after the commit" 2 "not in the tree of commit 3"
 m prove a.maif --from 9 --to 4; expect_err "reversed commits" 2 "comes after"
 m prove a.maif x; expect "BLOCK not a number" 2
+id=$("$MAIF_BIN" ls a.maif --json | $PY -c 'import json,sys; print(json.load(sys.stdin)[5]["id"])')
+m prove a.maif "$id" --json; expect "prove by block id" 0
+if grep -q '"block":5' "$OUT"; then pass; else fail "block id resolves to index 5"; fi
+m prove a.maif 0123456789abcdef0123456789abcdef; expect_err "unknown block id" 2 "no block with id"
 m prove a.maif 1 --from 2; expect "both forms" 2
 m prove a.maif; expect "no BLOCK" 2
 m prove nofile.maif 0; expect "missing artifact" 2

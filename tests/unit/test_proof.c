@@ -572,6 +572,45 @@ static void test_tamper(void **state)
     maif_proof_free(q);
 }
 
+/* Commits that add no block: the record before such a commit is the
+ * previous commit, found by walking from it. */
+static void test_empty_commits(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    int plan[] = {0, 0, 3, 0, 2, 0, 0};
+    for (size_t c = 0; c < sizeof plan / sizeof plan[0]; c++) {
+        for (int i = 0; i < plan[c]; i++) tu_add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    }
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    maif_info in;
+    assert_int_equal(maif_reader_info(r, &in), MAIF_OK);
+    uint64_t commits = in.commit_count;
+    assert_int_equal(commits, 1 + sizeof plan / sizeof plan[0]); /* create commits once */
+    for (uint64_t a = 0; a < commits; a++) {
+        for (uint64_t b = a; b < commits; b++) {
+            maif_proof *p = NULL;
+            assert_int_equal(maif_reader_prove_consistency(r, a, b, &p), MAIF_OK);
+            if (maif_proof_check(p, NULL) != MAIF_OK) fail_msg("%llu..%llu: %s", (unsigned long long)a,
+                                                               (unsigned long long)b, maif_last_errmsg());
+            maif_proof_free(p);
+        }
+        for (uint64_t blk = 0; blk < 5; blk++) {
+            maif_proof *p = NULL;
+            int rc = maif_reader_prove_inclusion(r, blk, a, &p);
+            if (rc == MAIF_ENOTFOUND) continue;
+            assert_int_equal(rc, MAIF_OK);
+            assert_int_equal(maif_proof_check(p, NULL), MAIF_OK);
+            maif_proof_free(p);
+        }
+    }
+    maif_reader_close(r);
+}
+
 static void test_v21_unsupported(void **state)
 {
     (void)state;
@@ -592,6 +631,7 @@ int main(void)
         cmocka_unit_test(test_brute_force),
         cmocka_unit_test_setup_teardown(test_artifact, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_tamper, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_commits, tu_setup, tu_teardown),
         cmocka_unit_test(test_v21_unsupported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -192,28 +192,25 @@ int nat_proof_image_leaf(void *ctx, uint64_t i, uint8_t out[32])
     return MAIF_OK;
 }
 
-/* The record hash of the record that ends exactly at end, looking from
- * from (a record start, or the header end) forward. */
-static int hash_before(const uint8_t *base, uint64_t size, const nat_view *v, uint64_t from, uint64_t end,
+/* The record hash of the record that ends exactly at end: walks the
+ * records from from (a record start) given last, the record hash of the
+ * record before from. */
+static int hash_before(const uint8_t *base, uint64_t size, uint64_t from, uint64_t end, const uint8_t last[32],
                        uint8_t out[32], char *err, size_t errcap)
 {
-    if (from == end) { /* the first record: the chain seed */
-        maif_sha256(base, v->hdr.header_size, out);
-        return MAIF_OK;
-    }
+    memcpy(out, last, 32);
     nat_rec r;
     int trunc;
     while (from < end) {
         int rc = nat_rec_parse(base, size, from, &r, &trunc, err, errcap);
         if (rc) return rc;
-        if (r.end == end) {
-            memcpy(out, r.hdr + NR_RECORD_HASH, 32);
-            return MAIF_OK;
-        }
+        memcpy(out, r.hdr + NR_RECORD_HASH, 32);
         from = r.end;
     }
-    return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: no record ends where it starts",
-                        (unsigned long long)end);
+    if (from != end)
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: no record ends where it starts",
+                            (unsigned long long)end);
+    return MAIF_OK;
 }
 
 int nat_proof_commit(const nat_view *v, const uint8_t *base, uint64_t size, uint64_t seq, nat_commit_ref *out,
@@ -256,13 +253,16 @@ int nat_proof_commit(const nat_view *v, const uint8_t *base, uint64_t size, uint
         }
     }
     uint64_t from = v->hdr.header_size;
+    uint8_t last[32];
+    maif_sha256(base, v->hdr.header_size, last); /* the chain seed */
     if (c->prev) {
         nat_rec pr;
         rc = nat_rec_parse(base, size, c->prev, &pr, &trunc, err, errcap);
         if (rc) return rc;
         from = pr.end;
+        memcpy(last, pr.hdr + NR_RECORD_HASH, 32);
     }
-    return hash_before(base, size, v, from, c->off, out->prev_hash, err, errcap);
+    return hash_before(base, size, from, c->off, last, out->prev_hash, err, errcap);
 }
 
 int nat_proof_commit_check(const uint8_t prev_hash[32], const uint8_t hdr[NAT_REC_HEADER], const uint8_t *payload,
