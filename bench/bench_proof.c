@@ -53,7 +53,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    if (maif_writer_close(w)) return 1;
+    if (maif_writer_commit(w) || maif_writer_close(w)) return 1;
     printf("wrote %llu blocks in %.1f s\n", (unsigned long long)n, now() - t0);
 
     maif_reader *r = NULL;
@@ -92,12 +92,16 @@ int main(int argc, char **argv)
     char err[200];
     if (nat_view_open(&v, img, (uint64_t)size, err, sizeof err)) return 1;
     nat_proof_image im = {&v, img, (uint64_t)size};
+    nat_merkle fr;
+    if (nat_merkle_load(&fr, v.last.blocks, (const uint8_t(*)[32])v.last.frontier, v.last.nfrontier)) return 1;
     uint8_t path_h[NAT_PROOF_MAX_CONSISTENCY][32];
     uint32_t len;
-    reads = 0;
-    (void)nat_proof_inclusion_path(counting_leaf, &im, n / 2, v.last.blocks, path_h, &len);
-    printf("inclusion of block %llu: %llu block records read, path %u hashes\n", (unsigned long long)(n / 2),
-           (unsigned long long)reads, len);
+    for (int k = 0; k < 3; k++) {
+        reads = 0;
+        if (nat_proof_inclusion_path(counting_leaf, &im, &fr, blocks[k], v.last.blocks, path_h, &len)) return 1;
+        printf("inclusion of block %llu: %llu block records read, path %u hashes\n",
+               (unsigned long long)blocks[k], (unsigned long long)reads, len);
+    }
     nat_view_free(&v);
     free(img);
     maif_key_free(key);

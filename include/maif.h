@@ -635,8 +635,10 @@ typedef struct maif_proof maif_proof;
 
 /* An inclusion proof of block (0-based) against commit seq (or
  * MAIF_COMMIT_LAST), whose tree must hold the block. Native artifacts only.
- * Cost: O(n) leaf reads and hashes for n blocks in that commit's tree, and
- * O(c) records for the c commits after it. Errors: MAIF_EINVAL,
+ * Cost: the right spine's siblings come from the commit's frontier, the
+ * others from the block records of the frontier subtree holding the block:
+ * up to n - 1 reads and hashes for n blocks in that commit's tree (0.2 s
+ * for 2^20), plus O(c) records for the c commits after it. Errors: MAIF_EINVAL,
  * MAIF_ENOTFOUND (no such block in that tree, or no such commit),
  * MAIF_EUNSUPPORTED (a MAIF 2.1 file), MAIF_EFORMAT, MAIF_ENOMEM; the
  * message is on r and in maif_last_errmsg(). Free with maif_proof_free. */

@@ -51,6 +51,7 @@ struct maif_proof {
 
 typedef struct gather {
     nat_view v;
+    nat_merkle fr; /* the frontier of the commit proved against */
     nat_proof_image im;
     const maif_reader *r;
     char err[400];
@@ -82,6 +83,8 @@ static int load_commit(gather *g, uint64_t seq, pcommit *pc)
     int rc = nat_proof_commit(&g->v, g->im.base, g->im.size, seq, &ref, g->err, sizeof g->err);
     if (rc) return maif_reader_fail(g->r, rc, g->err);
     if (ref.payload_size > COMMIT_PAYLOAD_MAX) return maif_reader_fail(g->r, MAIF_EFORMAT, "commit payload too large");
+    if (nat_merkle_load(&g->fr, ref.c.blocks, (const uint8_t(*)[32])ref.c.frontier, ref.c.nfrontier))
+        return maif_reader_fail(g->r, MAIF_EFORMAT, "commit frontier does not match its block count");
     pc->seq = ref.c.seq;
     pc->blocks = ref.c.blocks;
     memcpy(pc->merkle, ref.c.merkle, 32);
@@ -132,7 +135,7 @@ int maif_reader_prove_inclusion(maif_reader *r, uint64_t block, uint64_t commit,
         goto done;
     }
     memcpy(p->leaf_rh, g.im.base + off + NR_RECORD_HASH, 32);
-    rc = nat_proof_inclusion_path(nat_proof_image_leaf, &g.im, block, p->size2, p->path, &p->npath);
+    rc = nat_proof_inclusion_path(nat_proof_image_leaf, &g.im, &g.fr, block, p->size2, p->path, &p->npath);
     if (rc) rc = path_fail(&g, rc);
 done:
     nat_view_free(&g.v);
@@ -160,8 +163,8 @@ int maif_reader_prove_consistency(maif_reader *r, uint64_t from, uint64_t to, ma
         rc = maif_reader_fail(r, MAIF_EINVAL, g.err);
         goto done;
     }
-    rc = load_commit(&g, to, &p->c[1]);
-    if (!rc) rc = load_commit(&g, from, &p->c[0]);
+    rc = load_commit(&g, from, &p->c[0]);
+    if (!rc) rc = load_commit(&g, to, &p->c[1]); /* last: g.fr is to's frontier */
     if (rc) goto done;
     p->kind = MAIF_PROOF_CONSISTENCY;
     p->size1 = p->c[0].blocks;
@@ -173,7 +176,7 @@ int maif_reader_prove_consistency(maif_reader *r, uint64_t from, uint64_t to, ma
         goto done;
     }
     if (p->size1 > 0 && p->size1 < p->size2) {
-        rc = nat_proof_consistency_path(nat_proof_image_leaf, &g.im, p->size1, p->size2, p->path, &p->npath);
+        rc = nat_proof_consistency_path(nat_proof_image_leaf, &g.im, &g.fr, p->size1, p->size2, p->path, &p->npath);
         if (rc) rc = path_fail(&g, rc);
     }
 done:

@@ -25,12 +25,14 @@ static void unhex(const char *h, uint8_t out[32]) { assert_int_equal(maif_unhex(
 typedef struct leaves {
     uint8_t (*h)[32];
     uint64_t n;
+    uint64_t reads; /* leaf function calls */
 } leaves;
 
 static int array_leaf(void *ctx, uint64_t i, uint8_t out[32])
 {
-    const leaves *l = ctx;
+    leaves *l = ctx;
     if (i >= l->n) return MAIF_EINVAL;
+    l->reads++;
     memcpy(out, l->h[i], 32);
     return MAIF_OK;
 }
@@ -152,7 +154,7 @@ static void test_ct_vectors(void **state)
     uint8_t h[8][32];
     static const uint8_t zero = 0;
     for (int i = 0; i < 8; i++) maif_sha256_parts(h[i], &zero, 1, ct_leaves[i].data, ct_leaves[i].n, NULL, 0, NULL, 0);
-    leaves l = {h, 8};
+    leaves l = {h, 8, 0};
     uint8_t roots[9][32], want[32];
     for (int n = 1; n <= 8; n++) {
         naive_root(h, 0, (uint64_t)n, roots[n]);
@@ -168,7 +170,7 @@ static void test_ct_vectors(void **state)
         for (uint32_t i = 0; i < ct_proofs[t].len; i++) unhex(ct_proofs[t].path[i], expect[i]);
         uint64_t a = ct_proofs[t].a, b = ct_proofs[t].b;
         if (ct_proofs[t].consistency) {
-            assert_int_equal(nat_proof_consistency_path(array_leaf, &l, a, b, path, &len), MAIF_OK);
+            assert_int_equal(nat_proof_consistency_path(array_leaf, &l, NULL, a, b, path, &len), MAIF_OK);
             assert_int_equal(len, ct_proofs[t].len);
             assert_memory_equal(path, expect, 32 * len);
             assert_int_equal(maif_merkle_check_consistency(a, b, roots[a], roots[b], &path[0][0], len), MAIF_OK);
@@ -176,7 +178,7 @@ static void test_ct_vectors(void **state)
             assert_int_equal(maif_merkle_check_consistency(a, b, roots[a], roots[b], &path[0][0], len),
                              MAIF_EVERIFY);
         } else {
-            assert_int_equal(nat_proof_inclusion_path(array_leaf, &l, a, b, path, &len), MAIF_OK);
+            assert_int_equal(nat_proof_inclusion_path(array_leaf, &l, NULL, a, b, path, &len), MAIF_OK);
             assert_int_equal(len, ct_proofs[t].len);
             assert_memory_equal(path, expect, 32 * len);
             assert_int_equal(maif_merkle_check_inclusion(h[a], a, b, &path[0][0], len, roots[b]), MAIF_OK);
@@ -210,14 +212,29 @@ static void test_brute_force(void **state)
     (void)state;
     uint8_t h[BRUTE_N][32];
     tu_pattern(&h[0][0], sizeof h, 6962);
-    leaves l = {h, BRUTE_N};
+    leaves l = {h, BRUTE_N, 0};
     uint8_t roots[BRUTE_N + 1][32];
     for (uint64_t n = 0; n <= BRUTE_N; n++) naive_root(h, 0, n, roots[n]);
     uint8_t path[NAT_PROOF_MAX_CONSISTENCY + 1][32], want[NAT_PROOF_MAX_CONSISTENCY][32];
-    for (uint64_t n = 1; n <= BRUTE_N; n++) {
+    /* every size twice: siblings from leaves only, then with the frontier */
+    for (uint64_t n = 1, with_fr = 0; n <= BRUTE_N; n += with_fr, with_fr ^= 1) {
+        nat_merkle front;
+        memset(&front, 0, sizeof front);
+        for (uint64_t i = 0; i < n; i++) nat_merkle_push(&front, h[i]);
+        const nat_merkle *fr = with_fr ? &front : NULL;
         for (uint64_t m = 0; m < n; m++) {
             uint32_t len = 0, wl = 0;
-            assert_int_equal(nat_proof_inclusion_path(array_leaf, &l, m, n, path, &len), MAIF_OK);
+            l.reads = 0;
+            assert_int_equal(nat_proof_inclusion_path(array_leaf, &l, fr, m, n, path, &len), MAIF_OK);
+            /* with the frontier, only the perfect subtree holding m is read */
+            uint64_t start = 0, size = 0;
+            for (int bit = 63; bit >= 0; bit--) {
+                if (!(n >> bit & 1)) continue;
+                size = (uint64_t)1 << bit;
+                if (m < start + size) break;
+                start += size;
+            }
+            assert_true(l.reads == (with_fr ? size - 1 : n - 1));
             naive_path(h, m, 0, n, want, &wl);
             assert_int_equal(len, wl);
             assert_memory_equal(path, want, 32 * (size_t)len);
@@ -244,7 +261,7 @@ static void test_brute_force(void **state)
         }
         for (uint64_t m = 1; m <= n; m++) {
             uint32_t len = 0, wl = 0;
-            assert_int_equal(nat_proof_consistency_path(array_leaf, &l, m, n, path, &len), MAIF_OK);
+            assert_int_equal(nat_proof_consistency_path(array_leaf, &l, fr, m, n, path, &len), MAIF_OK);
             naive_sub(h, m, 0, n, 1, want, &wl);
             assert_int_equal(len, wl);
             assert_memory_equal(path, want, 32 * (size_t)len);
@@ -267,8 +284,8 @@ static void test_brute_force(void **state)
         }
     }
     uint32_t len;
-    assert_int_equal(nat_proof_inclusion_path(array_leaf, &l, 5, 5, path, &len), MAIF_EINVAL);
-    assert_int_equal(nat_proof_consistency_path(array_leaf, &l, 0, 5, path, &len), MAIF_EINVAL);
+    assert_int_equal(nat_proof_inclusion_path(array_leaf, &l, NULL, 5, 5, path, &len), MAIF_EINVAL);
+    assert_int_equal(nat_proof_consistency_path(array_leaf, &l, NULL, 0, 5, path, &len), MAIF_EINVAL);
 }
 
 /* ------------------------------------------------------- real artifacts */

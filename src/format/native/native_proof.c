@@ -4,10 +4,11 @@
  *
  * Gathering walks the RFC's recursion top-down, recording one subtree root
  * per level, then reverses the list (the RFC lists the deepest sibling
- * first). The subtree roots are computed from the leaves, which the index
- * finds in O(1) each: a path costs O(n) leaf reads and hashes in all, about
- * a second per million blocks (FORMAT.md §6 says so; no structure of
- * version 2 stores interior nodes). The checks need no file: only hashes,
+ * first). Siblings on the tree's right spine come from the commit's stored
+ * frontier; the others are computed from the leaves, which the index finds
+ * in O(1) each. A path costs up to the size of the frontier subtree that
+ * holds the leaf in leaf reads and hashes: O(n) in the worst case (0.2 s per
+ * million blocks), since no structure of version 2 stores interior nodes. The checks need no file: only hashes,
  * and for a commit its header, payload and the record hash before it.
  */
 #include <string.h>
@@ -44,6 +45,43 @@ int nat_proof_subtree_root(nat_leaf_fn leaf, void *ctx, uint64_t a, uint64_t b, 
     return MAIF_OK;
 }
 
+/* MTH(D[a:b]) from the frontier fr of the whole tree when [a, b) is one of
+ * its perfect subtrees, or runs from the start of one to the end of the
+ * tree (then the roots fold right to left, as in nat_merkle_root): 1 if so.
+ * These are exactly the siblings on the tree's right spine. */
+static int from_frontier(const nat_merkle *fr, uint64_t a, uint64_t b, uint8_t out[32])
+{
+    if (!fr) return 0;
+    uint64_t start = 0;
+    uint32_t idx = 0;
+    for (int bit = 63; bit >= 0 && idx < fr->depth; bit--) {
+        if (!(fr->n >> bit & 1)) continue;
+        uint64_t size = (uint64_t)1 << bit;
+        if (start == a) {
+            if (b == start + size) {
+                memcpy(out, fr->h[idx], 32);
+                return 1;
+            }
+            if (b != fr->n) return 0;
+            uint8_t acc[32];
+            memcpy(acc, fr->h[fr->depth - 1], 32);
+            for (uint32_t i = fr->depth - 1; i-- > idx;) node(fr->h[i], acc, acc);
+            memcpy(out, acc, 32);
+            return 1;
+        }
+        if (start > a) return 0;
+        start += size;
+        idx++;
+    }
+    return 0;
+}
+
+static int subtree(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t a, uint64_t b, uint8_t out[32])
+{
+    if (from_frontier(fr, a, b, out)) return MAIF_OK;
+    return nat_proof_subtree_root(leaf, ctx, a, b, out);
+}
+
 static void reverse(uint8_t (*path)[32], uint32_t len)
 {
     uint8_t t[32];
@@ -54,20 +92,20 @@ static void reverse(uint8_t (*path)[32], uint32_t len)
     }
 }
 
-int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, uint64_t m, uint64_t n, uint8_t (*path)[32],
-                             uint32_t *len)
+int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
+                             uint8_t (*path)[32], uint32_t *len)
 {
     *len = 0;
-    if (m >= n) return MAIF_EINVAL;
+    if (m >= n || (fr && fr->n != n)) return MAIF_EINVAL;
     uint64_t lo = 0; /* the current subtree is D[lo : lo + n] */
     while (n > 1) {
         uint64_t k = split(n);
         int rc;
         if (m < k) {
-            rc = nat_proof_subtree_root(leaf, ctx, lo + k, lo + n, path[*len]);
+            rc = subtree(leaf, ctx, fr, lo + k, lo + n, path[*len]);
             n = k;
         } else {
-            rc = nat_proof_subtree_root(leaf, ctx, lo, lo + k, path[*len]);
+            rc = subtree(leaf, ctx, fr, lo, lo + k, path[*len]);
             m -= k;
             lo += k;
             n -= k;
@@ -79,21 +117,21 @@ int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, uint64_t m, uint64_t n
     return MAIF_OK;
 }
 
-int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, uint64_t m, uint64_t n, uint8_t (*path)[32],
-                               uint32_t *len)
+int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
+                               uint8_t (*path)[32], uint32_t *len)
 {
     *len = 0;
-    if (m == 0 || m > n) return MAIF_EINVAL;
+    if (m == 0 || m > n || (fr && fr->n != n)) return MAIF_EINVAL;
     uint64_t lo = 0;
     int whole = 1; /* SUBPROOF's b: D[lo : lo + m] is the old tree itself */
     int rc;
     while (m != n) {
         uint64_t k = split(n);
         if (m <= k) {
-            rc = nat_proof_subtree_root(leaf, ctx, lo + k, lo + n, path[*len]);
+            rc = subtree(leaf, ctx, fr, lo + k, lo + n, path[*len]);
             n = k;
         } else {
-            rc = nat_proof_subtree_root(leaf, ctx, lo, lo + k, path[*len]);
+            rc = subtree(leaf, ctx, fr, lo, lo + k, path[*len]);
             m -= k;
             lo += k;
             n -= k;
@@ -103,7 +141,7 @@ int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, uint64_t m, uint64_t
         (*len)++;
     }
     if (!whole) {
-        rc = nat_proof_subtree_root(leaf, ctx, lo, lo + n, path[*len]);
+        rc = subtree(leaf, ctx, fr, lo, lo + n, path[*len]);
         if (rc) return rc;
         (*len)++;
     }

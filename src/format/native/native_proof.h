@@ -23,13 +23,15 @@ typedef int (*nat_leaf_fn)(void *ctx, uint64_t i, uint8_t out[32]);
 /* MTH(D[a:b]) for a < b, folding leaves a..b-1 through a frontier. */
 int nat_proof_subtree_root(nat_leaf_fn leaf, void *ctx, uint64_t a, uint64_t b, uint8_t out[32]);
 /* RFC 6962 PATH(m, D[0:n]), leaf to root, into path (NAT_PROOF_MAX_INCLUSION
- * slots); m < n. Returns 0 or the leaf function's error. */
-int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, uint64_t m, uint64_t n, uint8_t (*path)[32],
-                             uint32_t *len);
+ * slots); m < n. fr, the frontier of the n leaves (or NULL), supplies the
+ * siblings on the right spine without reading leaves. Returns 0 or the leaf
+ * function's error. */
+int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
+                             uint8_t (*path)[32], uint32_t *len);
 /* RFC 6962 PROOF(m, D[0:n]) (0 < m <= n) into path
- * (NAT_PROOF_MAX_CONSISTENCY slots). */
-int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, uint64_t m, uint64_t n, uint8_t (*path)[32],
-                               uint32_t *len);
+ * (NAT_PROOF_MAX_CONSISTENCY slots); fr as above. */
+int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
+                               uint8_t (*path)[32], uint32_t *len);
 
 /* RFC 9162 §2.1.3.2: 1 if path proves leaf_hash at index in a tree of size
  * leaves whose root is root, else 0. */
