@@ -617,6 +617,74 @@ typedef struct maif_allocator {
  * Since 0.1.0. */
 MAIF_API MAIF_NODISCARD int maif_allocator_set(const maif_allocator *a);
 
+/* -------------------------------------------------------------- proofs */
+
+/* Inclusion and consistency proofs over the Merkle tree of a native
+ * artifact (FORMAT.md §6, RFC 6962 shape), each bound to signed commits: a
+ * proof carries the commit records' bytes (header, payload, and the record
+ * hash before each), so it can be checked without the artifact. Its JSON
+ * form is in docs/CLI.md ("Proofs"). Since 0.1.0. */
+typedef struct maif_proof maif_proof;
+
+#define MAIF_PROOF_INCLUSION   1
+#define MAIF_PROOF_CONSISTENCY 2
+/* Longest proof JSON maif_proof_parse accepts. */
+#define MAIF_PROOF_JSON_MAX    65536
+/* The commit argument meaning "the last commit". */
+#define MAIF_COMMIT_LAST       UINT64_MAX
+
+/* An inclusion proof of block (0-based) against commit seq (or
+ * MAIF_COMMIT_LAST), whose tree must hold the block. Native artifacts only.
+ * Cost: the right spine's siblings come from the commit's frontier, the
+ * others from the block records of the frontier subtree holding the block:
+ * up to n - 1 reads and hashes for n blocks in that commit's tree (0.2 s
+ * for 2^20), plus O(c) records for the c commits after it. Errors: MAIF_EINVAL,
+ * MAIF_ENOTFOUND (no such block in that tree, or no such commit),
+ * MAIF_EUNSUPPORTED (a MAIF 2.1 file), MAIF_EFORMAT, MAIF_ENOMEM; the
+ * message is on r and in maif_last_errmsg(). Free with maif_proof_free. */
+MAIF_API MAIF_NODISCARD int maif_reader_prove_inclusion(maif_reader *r, uint64_t block, uint64_t commit,
+                                                        maif_proof **out);
+/* A consistency proof that commit from's tree is a prefix of commit to's
+ * (by sequence number, from <= to; to may be MAIF_COMMIT_LAST). Errors and
+ * cost: as maif_reader_prove_inclusion. */
+MAIF_API MAIF_NODISCARD int maif_reader_prove_consistency(maif_reader *r, uint64_t from, uint64_t to,
+                                                          maif_proof **out);
+/* MAIF_PROOF_INCLUSION or MAIF_PROOF_CONSISTENCY; 0 for NULL. */
+MAIF_API int maif_proof_kind(const maif_proof *p);
+/* The proof as one line of canonical JSON (sorted keys, no spaces, no
+ * newline) into dst (cap bytes, NUL-terminated); *len receives its length
+ * without the NUL. Errors: MAIF_ELIMIT with *len set when cap is too small
+ * (dst may then be NULL with cap 0), MAIF_EINVAL, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_proof_json(const maif_proof *p, char *dst, size_t cap, size_t *len);
+/* Parses proof JSON (at most MAIF_PROOF_JSON_MAX bytes). Checks the shape
+ * only (fields, hex lengths, path length); maif_proof_check checks the
+ * hashes and signatures. Errors: MAIF_EJSON (not JSON, or not a proof:
+ * the message names the field), MAIF_ELIMIT, MAIF_ENOMEM, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_proof_parse(maif_proof **out, const char *json, size_t len);
+/* Checks a proof without the artifact: each commit's record hash from its
+ * bytes, its Ed25519 signature, that its signer is pinned when opt pins
+ * keys (maif_options_add_trusted_key; opt may be NULL), and the audit or
+ * consistency path against the commits' Merkle roots and block counts.
+ * Returns 0 when it checks; MAIF_EVERIFY (one line in maif_last_errmsg()
+ * naming what failed) or MAIF_EINVAL otherwise. */
+MAIF_API MAIF_NODISCARD int maif_proof_check(const maif_proof *p, const maif_options *opt);
+/* NULL is a no-op. */
+MAIF_API void maif_proof_free(maif_proof *p);
+
+/* The bare RFC 9162 checks, on hashes the caller supplies: path is len
+ * hashes of MAIF_HASH_BYTES, leaf to root. Inclusion: leaf_hash (already
+ * H(0x00 ‖ leaf)) at index in a tree of size leaves with this root.
+ * Consistency: the tree of size1 leaves (root1) is a prefix of the tree of
+ * size2 leaves (root2). Return 0 if the proof checks, MAIF_EVERIFY if not,
+ * MAIF_EINVAL for NULL arguments or len > 128. */
+MAIF_API MAIF_NODISCARD int maif_merkle_check_inclusion(const uint8_t leaf_hash[MAIF_HASH_BYTES], uint64_t index,
+                                                        uint64_t size, const uint8_t *path, size_t len,
+                                                        const uint8_t root[MAIF_HASH_BYTES]);
+MAIF_API MAIF_NODISCARD int maif_merkle_check_consistency(uint64_t size1, uint64_t size2,
+                                                          const uint8_t root1[MAIF_HASH_BYTES],
+                                                          const uint8_t root2[MAIF_HASH_BYTES],
+                                                          const uint8_t *path, size_t len);
+
 /* ------------------------------------------------------------- helpers */
 
 /* Hex of n bytes into out (2n+1 bytes). Returns out. */

@@ -22,4 +22,8 @@ int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src);
 /* The bytes r reads (its map, or the caller's buffer); valid until close. */
 void maif_reader_image(const maif_reader *r, const uint8_t **base, size_t *size);
 
+/* Records msg as r's message and the thread's last error when code is an
+ * error (the one error channel); returns code. */
+int maif_reader_fail(const maif_reader *r, int code, const char *msg);
+
 #endif

@@ -333,6 +333,8 @@ static int source_decode(void *ctx, uint64_t i, void *dst, size_t cap, size_t *w
     return maif_reader_block_decode(ctx, i, dst, cap, written);
 }
 
+int maif_reader_fail(const maif_reader *r, int code, const char *msg) { return rkeep(r, code, msg); }
+
 void maif_reader_image(const maif_reader *r, const uint8_t **base, size_t *size)
 {
     *base = r->base;

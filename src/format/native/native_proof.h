@@ -1,0 +1,79 @@
+/*
+ * native_proof.h — RFC 6962 inclusion and consistency proofs over the
+ * native Merkle tree (FORMAT.md §6): gathering them from an image, and
+ * checking them from hashes alone. Internal; the public side is the
+ * maif_proof object of include/maif.h.
+ */
+#ifndef MAIF_NATIVE_PROOF_H
+#define MAIF_NATIVE_PROOF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format/native/native.h"
+
+/* Longest audit path: one hash per level of a tree of < 2^64 leaves. A
+ * consistency path has at most two per level. */
+#define NAT_PROOF_MAX_INCLUSION 64
+#define NAT_PROOF_MAX_CONSISTENCY 128
+
+/* The leaf hash of leaf i (H(0x00 ‖ record_hash) for the native tree). */
+typedef int (*nat_leaf_fn)(void *ctx, uint64_t i, uint8_t out[32]);
+
+/* MTH(D[a:b]) for a < b, folding leaves a..b-1 through a frontier. */
+int nat_proof_subtree_root(nat_leaf_fn leaf, void *ctx, uint64_t a, uint64_t b, uint8_t out[32]);
+/* RFC 6962 PATH(m, D[0:n]), leaf to root, into path (NAT_PROOF_MAX_INCLUSION
+ * slots); m < n. fr, the frontier of the n leaves (or NULL), supplies the
+ * siblings on the right spine without reading leaves. Returns 0 or the leaf
+ * function's error. */
+int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
+                             uint8_t (*path)[32], uint32_t *len);
+/* RFC 6962 PROOF(m, D[0:n]) (0 < m <= n) into path
+ * (NAT_PROOF_MAX_CONSISTENCY slots); fr as above. */
+int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
+                               uint8_t (*path)[32], uint32_t *len);
+
+/* RFC 9162 §2.1.3.2: 1 if path proves leaf_hash at index in a tree of size
+ * leaves whose root is root, else 0. */
+int nat_proof_check_inclusion(const uint8_t leaf_hash[32], uint64_t index, uint64_t size,
+                              const uint8_t (*path)[32], uint32_t len, const uint8_t root[32]);
+/* RFC 9162 §2.1.4.2: 1 if path proves the tree of size1 leaves with root1 a
+ * prefix of the tree of size2 with root2. size1 == size2 needs an empty path
+ * and equal roots; size1 == 0 needs an empty path and root1 = H(""). */
+int nat_proof_check_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[32], const uint8_t root2[32],
+                                const uint8_t (*path)[32], uint32_t len);
+
+/* A commit and what proves its signature without the file: the record
+ * hash before it, its 112-byte header and its payload (borrowed views into
+ * the image, valid as long as it). */
+typedef struct nat_commit_ref {
+    nat_commit c;
+    uint8_t prev_hash[32];
+    const uint8_t *hdr;
+    const uint8_t *payload;
+    uint64_t payload_size;
+} nat_commit_ref;
+/* Finds commit seq by walking back links from the last commit of v
+ * (O(commits after it)), and the record hash before it. */
+int nat_proof_commit(const nat_view *v, const uint8_t *base, uint64_t size, uint64_t seq, nat_commit_ref *out,
+                     char *err, size_t errcap);
+/* The leaf function over an image's committed blocks: ctx is a
+ * nat_proof_image. */
+typedef struct nat_proof_image {
+    const nat_view *v;
+    const uint8_t *base;
+    uint64_t size;
+} nat_proof_image;
+int nat_proof_image_leaf(void *ctx, uint64_t i, uint8_t out[32]);
+
+/* Checks a commit given as bytes, without the file: the header is a commit
+ * header (kind C, no extensions or metadata, stored_size = payload_size),
+ * its record hash is H(prev ‖ header[0,80)) and matches the stored one, its
+ * content hash matches the payload, the payload is well formed, and the
+ * Ed25519 signature over domain ‖ record_hash verifies under the payload's
+ * signer. Fills c (c->sig points into payload). MAIF_EFORMAT or
+ * MAIF_EVERIFY with one line in err. */
+int nat_proof_commit_check(const uint8_t prev_hash[32], const uint8_t hdr[NAT_REC_HEADER], const uint8_t *payload,
+                           uint64_t payload_size, nat_commit *c, char *err, size_t errcap);
+
+#endif

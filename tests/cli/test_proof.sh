@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# CLI tests for `maif prove` and `maif check-proof`: output, exact exit
+# codes, tampered proofs, and an independent check of the JSON by a small
+# Python implementation of RFC 9162's verification (hashes only; the
+# signature is left to maif). Run from the repository root:
+#   MAIF_BIN=build/asan/maif bash tests/cli/test_proof.sh
+# Ends with exactly one line "N passed, M failed".
+set -u
+
+ROOT=$(pwd)
+MAIF_BIN=${MAIF_BIN:-build/asan/maif}
+case "$MAIF_BIN" in /*) ;; *) MAIF_BIN="$ROOT/$MAIF_BIN" ;; esac
+PY=/usr/bin/python3
+
+T=$(mktemp -d /tmp/maif-proof-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export MAIF_HOME="$T/home"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+cd "$T" || exit 1
+
+passed=0
+failed=0
+OUT="$T/.out"
+ERR="$T/.err"
+rc=0
+pass() { passed=$((passed + 1)); }
+fail() {
+  failed=$((failed + 1))
+  echo "FAIL: $1"
+  if [ -s "$ERR" ]; then sed 's/^/  stderr: /' "$ERR" | head -n 5; fi
+}
+m() {
+  "$MAIF_BIN" "$@" >"$OUT" 2>"$ERR"
+  rc=$?
+}
+sanitizer_clean() { ! grep -qE 'Sanitizer|runtime error:' "$ERR"; }
+expect() {
+  if [ "$rc" = "$2" ] && sanitizer_clean; then pass; else fail "$1 (exit $rc, want $2)"; fi
+}
+# expect_err DESC RC PATTERN: exit code, and one "maif: " line on stderr matching PATTERN
+expect_err() {
+  if [ "$rc" = "$2" ] && sanitizer_clean && [ "$(wc -l <"$ERR")" = 1 ] && grep -q "^maif: .*$3" "$ERR"; then
+    pass
+  else
+    fail "$1 (exit $rc, want $2; stderr matching '$3')"
+  fi
+}
+has() { if grep -q -- "$2" "$OUT"; then pass; else fail "$1: stdout lacks '$2'"; fi; }
+
+# An independent check of a proof's hashes (RFC 9162 §2.1.3.2 / §2.1.4.2).
+cat >check.py <<'PY'
+import hashlib, json, sys
+H = lambda b: hashlib.sha256(b).digest()
+def commit(c):
+    prev, hdr, pl = (bytes.fromhex(c[k]) for k in ("prev_record_hash", "header", "payload"))
+    assert hdr[0] == 0x43 and len(hdr) == 112
+    assert H(pl[:-80] + pl[-16:]) == hdr[48:80], "content hash"
+    assert H(prev + hdr[:80]) == hdr[80:112], "record hash"
+    assert hdr[80:112].hex() == c["record_hash"]
+    return int.from_bytes(pl[8:16], "little"), pl[24:56]
+def node(l, r): return H(b"\x01" + l + r)
+p = json.load(open(sys.argv[1]))
+path = [bytes.fromhex(h) for h in p["path"]]
+if p["proof"] == "maif-inclusion-v1":
+    n, root = commit(p["commit"])
+    i = p["block"]; assert p["tree_size"] == n and i < n
+    r = H(b"\x00" + bytes.fromhex(p["leaf_record_hash"]))
+    fn, sn = i, n - 1
+    for h in path:
+        assert sn > 0
+        if fn & 1 or fn == sn:
+            r = node(h, r)
+            while not fn & 1 and fn: fn >>= 1; sn >>= 1
+        else:
+            r = node(r, h)
+        fn >>= 1; sn >>= 1
+    assert sn == 0 and r == root, "inclusion"
+else:
+    m, r1 = commit(p["from_commit"]); n, r2 = commit(p["to_commit"])
+    assert (m, n) == (p["from_size"], p["to_size"]) and 0 < m < n
+    if m & (m - 1) == 0: path = [r1] + path
+    fn, sn = m - 1, n - 1
+    while fn & 1: fn >>= 1; sn >>= 1
+    fr = sr = path[0]
+    for h in path[1:]:
+        assert sn > 0
+        if fn & 1 or fn == sn:
+            fr = node(h, fr); sr = node(h, sr)
+            while not fn & 1 and fn: fn >>= 1; sn >>= 1
+        else:
+            sr = node(sr, h)
+        fn >>= 1; sn >>= 1
+    assert sn == 0 and fr == r1 and sr == r2, "consistency"
+print("python: ok")
+PY
+
+m keygen k.key; expect "keygen" 0
+m keygen other.key; expect "keygen other" 0
+m create a.maif --key k.key; expect "create" 0
+for i in $(seq 0 12); do
+  echo "entry $i" >in.txt
+  m add a.maif --type text --text "entry $i" --key k.key; expect "add $i" 0
+done
+
+# inclusion: text summary, JSON, check-proof, pinned key, independent check
+m prove a.maif 5; expect "prove text" 0
+has "prove text" "^proof: *inclusion"
+has "prove text" "^tree size: *13"
+has "prove text" "^path: *4 hashes"
+m prove a.maif 5 --json; expect "prove --json" 0
+cp "$OUT" inc.json
+if [ "$(wc -l <inc.json)" = 1 ]; then pass; else fail "prove --json is one line"; fi
+m check-proof inc.json; expect "check-proof inclusion" 0
+has "check-proof" "^ok: inclusion proof checks"
+m check-proof inc.json --pubkey k.key.pub; expect "check-proof pinned" 0
+m check-proof inc.json --pubkey other.key.pub; expect_err "check-proof other key" 1 "is not pinned"
+m check-proof - <inc.json; expect "check-proof stdin" 0
+if $PY check.py inc.json >/dev/null 2>&1; then pass; else fail "python checks the inclusion proof"; fi
+m prove a.maif 2 --commit 4 --json; expect "prove --commit" 0
+cp "$OUT" inc4.json
+if grep -q '"tree_size":4' inc4.json; then pass; else fail "--commit 4 proves against 4 blocks"; fi
+m check-proof inc4.json; expect "check-proof commit 4" 0
+if $PY check.py inc4.json >/dev/null 2>&1; then pass; else fail "python checks commit 4"; fi
+
+# consistency
+m prove a.maif --from 3 --to 11; expect "prove consistency text" 0
+has "consistency text" "^proof: *consistency"
+has "consistency text" "^from size: *3"
+m prove a.maif --from 3 --to 11 --json; expect "prove consistency" 0
+cp "$OUT" con.json
+m check-proof con.json --pubkey k.key.pub; expect "check-proof consistency" 0
+has "check-proof consistency" "^ok: consistency proof checks"
+if $PY check.py con.json >/dev/null 2>&1; then pass; else fail "python checks the consistency proof"; fi
+m prove a.maif --from 6 --json; expect "prove --from only (to the last)" 0
+
+# tampered proofs: one line, exit 1
+sed 's/"block":5/"block":6/' inc.json >t1.json
+m check-proof t1.json; expect_err "wrong index" 1 "does not lead from block 6"
+sed 's/"tree_size":13/"tree_size":14/' inc.json >t2.json
+m check-proof t2.json; expect_err "wrong size" 1 "tree_size 14 is not the commit's 13 blocks"
+$PY -c 'import json,sys; p=json.load(open("inc.json")); h=p["path"][0]; p["path"][0]=("0" if h[0]!="0" else "1")+h[1:]; print(json.dumps(p))' >t3.json
+m check-proof t3.json; expect_err "flipped path hash" 1 "audit path"
+$PY -c 'import json; p=json.load(open("inc.json")); p["path"]=p["path"][:-1]; print(json.dumps(p))' >t4.json
+m check-proof t4.json; expect_err "short path" 1 "audit path (3 hashes)"
+$PY -c 'import json; p=json.load(open("inc.json")); c=p["commit"]; s=c["payload"]; i=len(s)-32-40; c["payload"]=s[:i]+("0" if s[i]!="0" else "1")+s[i+1:]; print(json.dumps(p))' >t5.json
+m check-proof t5.json; expect_err "bad signature" 1 "bad signature"
+$PY -c 'import json; p=json.load(open("con.json")); p["from_size"]=2; print(json.dumps(p))' >t6.json
+m check-proof t6.json; expect_err "wrong from_size" 1 "from_size/to_size"
+
+# bad input: exit 2
+echo '{"proof":' >bad.json
+m check-proof bad.json; expect_err "not JSON" 2 "not valid JSON"
+echo '{"proof":"maif-inclusion-v1"}' >bad2.json
+m check-proof bad2.json; expect_err "missing fields" 2 "proof: "
+head -c 70000 /dev/zero | tr '\0' ' ' >big.json
+m check-proof big.json; expect_err "too large" 2 "larger than 65536 bytes"
+m check-proof missing.json; expect "missing proof file" 2
+m check-proof; expect "check-proof without PROOF" 2
+m prove a.maif 13; expect_err "block past the end" 2 "block 13 is not in the tree"
+m prove a.maif 2 --commit 99; expect_err "no such commit" 2 "no commit 99"
+m prove a.maif 5 --commit 3; expect_err "block after the commit" 2 "not in the tree of commit 3"
+m prove a.maif --from 9 --to 4; expect_err "reversed commits" 2 "comes after"
+m prove a.maif x; expect "BLOCK not a number" 2
+id=$("$MAIF_BIN" ls a.maif --json | $PY -c 'import json,sys; print(json.load(sys.stdin)[5]["id"])')
+m prove a.maif "$id" --json; expect "prove by block id" 0
+if grep -q '"block":5' "$OUT"; then pass; else fail "block id resolves to index 5"; fi
+m prove a.maif 0123456789abcdef0123456789abcdef; expect_err "unknown block id" 2 "no block with id"
+m prove a.maif 1 --from 2; expect "both forms" 2
+m prove a.maif; expect "no BLOCK" 2
+m prove nofile.maif 0; expect "missing artifact" 2
+echo "not maif" >junk.maif
+m prove junk.maif 0; expect "not an artifact" 1
+m prove --help; expect "prove --help" 0
+m check-proof --help; expect "check-proof --help" 0
+for f in "$ROOT"/tests/data/v21/sample_text.maif; do
+  [ -f "$f" ] || continue
+  m prove "$f" 0; expect_err "MAIF 2.1 refused" 2 "native artifact"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
