@@ -24,7 +24,7 @@ static void print_usage(FILE *f)
             "       maif --version\n"
             "\n"
             "commands:\n");
-    for (size_t i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+    for (size_t i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-11s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(f,
             "\n"
             "Blocks are numbered from 0 in the order they were added (as `maif ls`\n"
