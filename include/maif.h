@@ -191,6 +191,21 @@ typedef struct maif_options maif_options;
                                      accepts only 0, which clears them; add keys with
                                      maif_options_add_trusted_key */
 
+#define MAIF_OPT_CODEC         7 /* writer_create, writer_open: the codec blocks are
+                                     compressed with, MAIF_CODEC_* (default NONE);
+                                     maif_writer_set_codec changes it per block */
+#define MAIF_OPT_CODEC_LEVEL   8 /* writers: the codec's level, 0 (default) = the
+                                     codec's own default (zstd: 3). zstd: 1..19, or
+                                     -1..-100 for its "fast" levels; lz4: 1..64, its
+                                     acceleration (higher is faster, larger) */
+
+/* Codec ids (docs/FORMAT.md §5.6). A block whose compression would save
+ * less than 16 bytes or less than 1/32 of its payload is stored as is,
+ * with codec NONE, whatever the writer's codec. */
+#define MAIF_CODEC_NONE 0
+#define MAIF_CODEC_ZSTD 1 /* one zstd frame */
+#define MAIF_CODEC_LZ4  2 /* one raw LZ4 block */
+
 #define MAIF_THREADS_MAX    1024
 #define MAIF_TRUSTED_KEYS_MAX 4096 /* pinned keys one options object holds */
 
@@ -342,6 +357,13 @@ MAIF_API uint64_t maif_writer_count(const maif_writer *w);
  * cleanup call on error paths, where the first error is the one to report;
  * after a successful commit, check it.) */
 MAIF_API int maif_writer_close(maif_writer *w);
+/* Sets the codec (MAIF_CODEC_*) and level (as MAIF_OPT_CODEC_LEVEL; 0 =
+ * the codec's default) for the blocks added from now on, overriding the
+ * writer's options; an encryption stage, if any, is kept. Each block is
+ * still stored as is when compression does not pay (see MAIF_CODEC_NONE).
+ * Since 0.1.0. Errors: MAIF_EINVAL (NULL w, a level the codec does not
+ * take), MAIF_EUNSUPPORTED (a codec id this library does not know). */
+MAIF_API MAIF_NODISCARD int maif_writer_set_codec(maif_writer *w, int codec, int level);
 /* Detailed message for the last error on this writer ("" if none). */
 MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
 
