@@ -206,6 +206,15 @@ typedef struct maif_options maif_options;
 #define MAIF_CODEC_ZSTD 1 /* one zstd frame */
 #define MAIF_CODEC_LZ4  2 /* one raw LZ4 block */
 
+/* Parses a compression choice as the CLI's --compress and the JSONL
+ * "compress" key spell it: "none", "lz4", "zstd" (level 3), "zstd:N"
+ * (N 1..19), "zstd:fast" (-1), "zstd:fast:N" (level -N, N 1..100), into a
+ * MAIF_CODEC_* id and a level for maif_writer_set_codec. Since 0.1.0.
+ * Errors: MAIF_EINVAL (anything else; the message lists the choices). */
+MAIF_API MAIF_NODISCARD int maif_codec_parse(const char *s, int *codec, int *level);
+/* "none", "zstd", "lz4", or "unknown" for any other id. Static text. */
+MAIF_API const char *maif_codec_name(int codec);
+
 #define MAIF_THREADS_MAX    1024
 #define MAIF_TRUSTED_KEYS_MAX 4096 /* pinned keys one options object holds */
 
@@ -406,7 +415,9 @@ MAIF_API int maif_utf8_valid(const void *s, size_t n);
  * array of numbers or of rows; "file" a path. The library does not open
  * "file": the draft stays pending (maif_block_draft_pending) and
  * maif_block_draft_file() gives the path for the caller to open and hand
- * to maif_writer_add_draft as a source. Any other key is an error. */
+ * to maif_writer_add_draft as a source. An optional "compress" (a string
+ * for maif_codec_parse) sets the codec of this block alone, overriding the
+ * writer's when the draft is added. Any other key is an error. */
 MAIF_API MAIF_NODISCARD int maif_block_draft_from_json(maif_block_draft **out, const char *json, size_t n);
 /* A pending draft of type with metadata text (may be NULL), for a payload
  * given later by maif_block_draft_set_payload or a source. */
