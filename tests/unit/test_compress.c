@@ -252,6 +252,16 @@ static void test_hostile_frames(void **state)
     uint8_t *p = texty(300000, 9);
     for (int how = 1; how <= 3; how++) {
         write_damaged(f, how, p, 300000);
+        /* MAIF_GOLDEN_DIR: keep the bit-flipped file (tests/data/native/zstd-bitflip.maif was made so) */
+        const char *gd = getenv("MAIF_GOLDEN_DIR");
+        if (gd && how == 1) {
+            size_t gn;
+            uint8_t *g = tu_read(f->path, &gn);
+            char *gp = tu_path(gd, "zstd-bitflip.maif");
+            assert_int_equal(tu_write(gp, g, gn), 0);
+            free(gp);
+            free(g);
+        }
         /* the stored bytes are what was hashed and signed: verify passes */
         tu_assert_verifies_clean(f->path);
         maif_reader *r = NULL;
@@ -346,6 +356,79 @@ static void test_hostile_decoded_size(void **state)
     free(p);
 }
 
+static void test_parse_and_names(void **state)
+{
+    (void)state;
+    const struct { const char *s; int codec, level; } ok[] = {
+        {"none", 0, 0}, {"zstd", 1, 0}, {"zstd:1", 1, 1}, {"zstd:19", 1, 19}, {"zstd:fast", 1, -1},
+        {"zstd:fast:7", 1, -7}, {"zstd:fast:100", 1, -100}, {"lz4", 2, 0},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int c = -9, l = -9;
+        assert_int_equal(maif_codec_parse(ok[i].s, &c, &l), MAIF_OK);
+        assert_int_equal(c, ok[i].codec);
+        assert_int_equal(l, ok[i].level);
+    }
+    const char *bad[] = {"", "zstd:", "zstd:0", "zstd:20", "zstd:-3", "zstd:fast:0", "zstd:fast:101", "zstd:3x",
+                         "lz4:2", "gzip", "ZSTD", "zstd:fast:", "zstd:99999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int c = -9, l = -9;
+        assert_int_equal(maif_codec_parse(bad[i], &c, &l), MAIF_EINVAL);
+        assert_int_equal(c, -9);
+        assert_true(strstr(maif_last_errmsg(), "zstd:fast") != NULL);
+    }
+    int c, l;
+    assert_int_equal(maif_codec_parse(NULL, &c, &l), MAIF_EINVAL);
+    assert_string_equal(maif_codec_name(MAIF_CODEC_NONE), "none");
+    assert_string_equal(maif_codec_name(MAIF_CODEC_ZSTD), "zstd");
+    assert_string_equal(maif_codec_name(MAIF_CODEC_LZ4), "lz4");
+    assert_string_equal(maif_codec_name(77), "unknown");
+}
+
+/* A JSONL "compress" holds for its block alone; a bad one is refused. */
+static void test_draft_compress_key(void **state)
+{
+    tu_fixture *f = *state;
+    uint8_t *p = texty(3000, 5);
+    char line[4000];
+    maif_writer *w = NULL;
+    maif_options *o = NULL;
+    assert_int_equal(maif_options_create(&o), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_CODEC, MAIF_CODEC_LZ4), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, o), MAIF_OK);
+    maif_options_free(o);
+    const char *choice[3] = {"\"zstd:fast:3\"", "\"none\"", NULL};
+    for (int i = 0; i < 3; i++) {
+        snprintf(line, sizeof line, "{\"type\":\"text\",\"text\":\"%.*s\"%s%s}", 3000, (const char *)p,
+                 choice[i] ? ",\"compress\":" : "", choice[i] ? choice[i] : "");
+        for (char *q = line; *q; q++)
+            if (*q == '\n') *q = ' ';
+        maif_block_draft *d = NULL;
+        assert_int_equal(maif_block_draft_from_json(&d, line, strlen(line)), MAIF_OK);
+        assert_int_equal(maif_writer_add_draft(w, d, NULL, NULL, 0, NULL), MAIF_OK);
+        maif_block_draft_free(d);
+    }
+    maif_block_draft *d = NULL;
+    const char *bad1 = "{\"type\":\"text\",\"text\":\"x\",\"compress\":\"zstd:42\"}";
+    const char *bad2 = "{\"type\":\"text\",\"text\":\"x\",\"compress\":3}";
+    assert_int_equal(maif_block_draft_from_json(&d, bad1, strlen(bad1)), MAIF_EINVAL);
+    assert_true(strstr(maif_last_errmsg(), "zstd:42") != NULL);
+    assert_int_equal(maif_block_draft_from_json(&d, bad2, strlen(bad2)), MAIF_EINVAL);
+    assert_true(strstr(maif_last_errmsg(), "must be a string") != NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    const int want[3] = {MAIF_CODEC_ZSTD, MAIF_CODEC_NONE, MAIF_CODEC_LZ4}; /* the line's, then the writer's again */
+    for (uint64_t i = 0; i < 3; i++) {
+        maif_block b;
+        assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
+        assert_int_equal(b.codec, want[i]);
+    }
+    maif_reader_close(r);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +436,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_levels_differ_and_options, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_hostile_frames, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_hostile_decoded_size, tu_setup, tu_teardown),
+        cmocka_unit_test(test_parse_and_names),
+        cmocka_unit_test_setup_teardown(test_draft_compress_key, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
