@@ -326,7 +326,9 @@ typedef int64_t (*maif_read_fn)(void *ctx, void *buf, size_t cap);
 
 /* As maif_writer_add, but the payload comes from read(ctx, ...) until it
  * returns 0, and is written into place in chunks of MAIF_STREAM_CHUNK
- * while it is hashed, so memory stays bounded whatever its size.
+ * while it is hashed, so memory stays bounded whatever its size (except
+ * with a codec, maif_writer_set_codec: a compressed block is one frame,
+ * so its payload is read whole into memory first, at most limit bytes).
  * spec->payload must be NULL and spec->payload_size 0; the other spec
  * fields are used as by maif_writer_add. The file layout is identical to
  * maif_writer_add of the same bytes. limit is the largest payload accepted
