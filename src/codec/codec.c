@@ -77,8 +77,17 @@ const maif_cipher *maif_cipher_find(uint8_t id)
 int maif_codec_known(uint8_t id) { return id == 0 || maif_codec_find(id) != NULL; }
 int maif_cipher_known(uint8_t id) { return id == 0 || maif_cipher_find(id) != NULL; }
 
+static void codec_state_drop(maif_stage_scratch *s)
+{
+    if (s->codec_state && s->codec_state_of && s->codec_state_of->state_free)
+        s->codec_state_of->state_free(s->codec_state_of, s->codec_state);
+    s->codec_state = NULL;
+    s->codec_state_of = NULL;
+}
+
 void maif_stage_scratch_free(maif_stage_scratch *s)
 {
+    codec_state_drop(s);
     maif_buf_free(&s->enc);
     maif_buf_free(&s->seal);
 }
@@ -114,7 +123,11 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
         if (cfg->level && (cfg->level < c->level_min || cfg->level > c->level_max))
             return maif_set_err(err, errcap, MAIF_EINVAL, "codec %s: level %d is not in %d..%d", c->name,
                                 cfg->level, c->level_min, c->level_max);
-        if ((rc = c->encode(c, cfg->level, scratch->enc.data, (size_t)bound, payload, (size_t)n, &w)))
+        if (scratch->codec_state_of != c) {
+            codec_state_drop(scratch);
+            scratch->codec_state_of = c;
+        }
+        if ((rc = c->encode(c, &scratch->codec_state, cfg->level, scratch->enc.data, (size_t)bound, payload, (size_t)n, &w)))
             return maif_set_err(err, errcap, rc, "codec %s: encoding failed", c->name);
         if (w > bound) return maif_set_err(err, errcap, MAIF_EFORMAT, "codec %s: wrote past its bound", c->name);
         if (c->always || MAIF_CODEC_PAYS(n, (uint64_t)w)) {

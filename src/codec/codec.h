@@ -56,13 +56,16 @@ typedef struct maif_codec {
     /* Largest decoded size n encoded bytes can stand for. A stored
      * decoded_size above it is hostile and refused before any work. */
     uint64_t (*decoded_max)(const struct maif_codec *self, uint64_t n);
-    /* level: 0 is the codec's default, else within [level_min, level_max] */
-    int (*encode)(const struct maif_codec *self, int level, void *dst, size_t cap, const void *src, size_t n,
-                  size_t *written);
+    /* level: 0 is the codec's default, else within [level_min, level_max].
+     * *state is the caller's slot for what the codec keeps between calls
+     * (a compression context), NULL at first; freed with state_free. */
+    int (*encode)(const struct maif_codec *self, void **state, int level, void *dst, size_t cap, const void *src,
+                  size_t n, size_t *written);
     int (*decode)(const struct maif_codec *self, void *dst, size_t cap, const void *src, size_t n, size_t *written);
     void *ctx;        /* the stage's own state (a dictionary, ...) */
     int level_min, level_max; /* levels encode accepts besides 0 (both 0: none) */
     int always;       /* 1: keep the output even when it does not pay (tests of the pipeline) */
+    void (*state_free)(const struct maif_codec *self, void *state); /* NULL: encode keeps no state */
 } maif_codec;
 
 /* Per-block parameters of a cipher stage. */
@@ -133,6 +136,8 @@ typedef struct maif_stage_config {
 typedef struct maif_stage_scratch {
     maif_buf enc;  /* codec output */
     maif_buf seal; /* cipher output */
+    void *codec_state;                 /* what codec_state_of keeps between blocks, or NULL */
+    const maif_codec *codec_state_of;  /* the codec that made codec_state */
 } maif_stage_scratch;
 void maif_stage_scratch_free(maif_stage_scratch *s);
 

@@ -27,10 +27,11 @@ static uint64_t lz4_decoded_max(const maif_codec *self, uint64_t n)
     return n > UINT64_MAX / 255 ? UINT64_MAX : n * 255 + 16;
 }
 
-static int lz4_encode(const maif_codec *self, int level, void *dst, size_t cap, const void *src, size_t n,
+static int lz4_encode(const maif_codec *self, void **state, int level, void *dst, size_t cap, const void *src, size_t n,
                       size_t *written)
 {
     (void)self;
+    (void)state; /* LZ4_compress_fast keeps its 16 KiB state on the stack */
     *written = 0;
     if (n > LZ4_MAX_INPUT_SIZE) return MAIF_ELIMIT;
     int c = cap > INT_MAX ? INT_MAX : (int)cap;
@@ -53,5 +54,5 @@ static int lz4_decode(const maif_codec *self, void *dst, size_t cap, const void 
 
 const maif_codec maif_codec_lz4 = {
     MAIF_CODEC_LZ4, "lz4", lz4_bound, lz4_decoded_max, lz4_encode, lz4_decode, NULL,
-    1, MAIF_LZ4_LEVEL_MAX, 0,
+    1, MAIF_LZ4_LEVEL_MAX, 0, NULL,
 };

@@ -36,7 +36,7 @@
 static uint64_t rle_bound(const maif_codec *self, uint64_t n) { (void)self; return 2 * n; }
 static uint64_t rle_decoded_max(const maif_codec *self, uint64_t n) { (void)self; return n / 2 * 255; }
 
-static int rle_encode(const maif_codec *self, int level, void *dst, size_t cap, const void *src, size_t n, size_t *written)
+static int rle_encode(const maif_codec *self, void **state, int level, void *dst, size_t cap, const void *src, size_t n, size_t *written)
 {
     (void)self;
     const uint8_t *s = src;
@@ -71,7 +71,7 @@ static int rle_decode(const maif_codec *self, void *dst, size_t cap, const void 
     return MAIF_OK;
 }
 
-static const maif_codec rle = {RLE_ID, "test-rle", rle_bound, rle_decoded_max, rle_encode, rle_decode, NULL, 0, 0, 1};
+static const maif_codec rle = {RLE_ID, "test-rle", rle_bound, rle_decoded_max, rle_encode, rle_decode, NULL, 0, 0, 1, NULL};
 /* (always: these tests exercise the pipeline with outputs larger than their input) */
 
 static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
@@ -569,7 +569,7 @@ static void test_codec_end_to_end(void **state)
             memcpy(enc, s[i].data, s[i].n);
             en = s[i].n;
         } else {
-            assert_int_equal(rle_encode(&rle, 0, enc, 2 * s[i].n, s[i].data, s[i].n, &en), MAIF_OK);
+            assert_int_equal(rle_encode(&rle, NULL, 0, enc, 2 * s[i].n, s[i].data, s[i].n, &en), MAIF_OK);
         }
         assert_int_equal(b.payload_size, en);
         if (en) assert_memory_equal(b.payload, enc, en);
@@ -716,7 +716,7 @@ static void test_codec_then_cipher(void **state)
     /* the order: rle first, then the cipher over its output */
     uint8_t enc[10000], ad[MAIF_STAGE_AD_BYTES];
     size_t en;
-    assert_int_equal(rle_encode(&rle, 0, enc, sizeof enc, p, 5000, &en), MAIF_OK);
+    assert_int_equal(rle_encode(&rle, NULL, 0, enc, sizeof enc, p, 5000, &en), MAIF_OK);
     assert_int_equal(b.payload_size, en + XOR_TAG);
     nat_stage_ad(rec.hdr, ad);
     assert_memory_equal(ad, id, 16);

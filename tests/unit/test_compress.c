@@ -178,10 +178,10 @@ static void test_levels_differ_and_options(void **state)
  * it emits a real frame, then damages it as told, so the writer hashes
  * and signs the damaged bytes and only decoding can tell. */
 static int damage; /* 1 flip a bit mid-frame, 2 truncate, 3 content size +1 */
-static int bad_encode(const maif_codec *self, int level, void *dst, size_t cap, const void *src, size_t n,
-                      size_t *written)
+static int bad_encode(const maif_codec *self, void **state, int level, void *dst, size_t cap, const void *src,
+                      size_t n, size_t *written)
 {
-    int rc = maif_codec_zstd.encode(&maif_codec_zstd, level, dst, cap, src, n, written);
+    int rc = maif_codec_zstd.encode(&maif_codec_zstd, state, level, dst, cap, src, n, written);
     if (rc) return rc;
     uint8_t *d = dst;
     if (damage == 1) d[*written / 2] ^= 0x10;
