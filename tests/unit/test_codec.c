@@ -767,6 +767,47 @@ static void test_codec_then_cipher(void **state)
     free(p);
 }
 
+/* zstd under the cipher: a payload that compresses is stored codec 1; one
+ * that does not is stored codec 0, still sealed, and the associated data
+ * names codec 0 (else it would not open); both decode. */
+static void test_skip_under_cipher(void **state)
+{
+    fixture *f = *state;
+    uint8_t *text = runs(6000, 7), *noise = malloc(6000);
+    assert_non_null(noise);
+    tu_pattern(noise, 6000, 3);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    maif_stage_config cfg = {.codec = MAIF_CODEC_ZSTD, .cipher = XOR_ID, .key_id = (const uint8_t *)"k1",
+                             .key_id_len = 2};
+    assert_int_equal(nat_writer_set_stages(w, &cfg), MAIF_OK);
+    maif_block_spec a = {.type = MAIF_TYPE_TEXT, .payload = text, .payload_size = 6000};
+    maif_block_spec b = {.type = MAIF_TYPE_BINARY, .payload = noise, .payload_size = 6000};
+    assert_int_equal(maif_writer_add(w, &a, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &b, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    tu_assert_verifies_clean(f->path);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    const uint8_t *want[2] = {text, noise};
+    for (uint64_t i = 0; i < 2; i++) {
+        maif_block blk;
+        assert_int_equal(maif_reader_block(r, i, &blk), MAIF_OK);
+        assert_int_equal(blk.codec, i == 0 ? MAIF_CODEC_ZSTD : 0);
+        assert_int_equal(blk.cipher, XOR_ID);
+        if (i == 1) assert_int_equal(blk.payload_size, 6000 + XOR_TAG);
+        uint8_t out[6000];
+        size_t wr = 0;
+        assert_int_equal(maif_reader_block_decode(r, i, out, sizeof out, &wr), MAIF_OK);
+        assert_int_equal(wr, 6000);
+        assert_memory_equal(out, want[i], 6000);
+    }
+    maif_reader_close(r);
+    free(text);
+    free(noise);
+}
+
 /* ------------------------------------------------- hostile extensions */
 
 /* Writes one RLE block (and a plain one) and returns the image and the
@@ -1089,6 +1130,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_none_is_byte_identical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codec_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codec_then_cipher, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skip_under_cipher, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stages_every_write_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_decoded_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stray_extensions, setup, teardown),
