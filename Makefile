@@ -109,6 +109,7 @@ demo: all
 
 BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 bench: all $(BENCH_BINS)
+	@./scripts/install-deps.sh bench
 	@./bench/run.sh $(B)
 
 # libFuzzer builds (clang); FUZZ_SECONDS each.
