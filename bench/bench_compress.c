@@ -125,11 +125,12 @@ int main(int argc, char **argv)
         } else {
             snprintf(env, sizeof env, "BASE_%s_MBS", c[k].base);
             snprintf(label, sizeof label, "append text blocks, %s", c[k].name);
-            snprintf(blabel, sizeof blabel, "%s CLI, whole corpus", c[k].codec == MAIF_CODEC_ZSTD ? "zstd -T0 -3" : "lz4");
+            int z = c[k].codec == MAIF_CODEC_ZSTD;
+            snprintf(blabel, sizeof blabel, "%s CLI, whole corpus", z ? "zstd -T0 -3" : "lz4");
             bu_report(label, mbs, "MB/s", blabel, bu_env_double(env), "");
             snprintf(label, sizeof label, "  same, vs appending uncompressed");
             bu_report(label, mbs, "MB/s", "no codec (above)", none_mbs, "");
-            snprintf(label, sizeof label, "  lib%s alone, same blocks", c[k].codec == MAIF_CODEC_ZSTD ? "zstd -3" : "lz4");
+            snprintf(label, sizeof label, "  lib%s alone, same blocks", z ? "zstd -3" : "lz4");
             bu_report(label, bu_median(l, (size_t)reps), "MB/s", "", -1, "");
             snprintf(env, sizeof env, "BASE_%s_RATIO", c[k].base);
             snprintf(label, sizeof label, "ratio, %s per block", c[k].name);

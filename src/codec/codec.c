@@ -127,7 +127,8 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
             codec_state_drop(scratch);
             scratch->codec_state_of = c;
         }
-        if ((rc = c->encode(c, &scratch->codec_state, cfg->level, scratch->enc.data, (size_t)bound, payload, (size_t)n, &w)))
+        if ((rc = c->encode(c, &scratch->codec_state, cfg->level, scratch->enc.data, (size_t)bound, payload,
+                            (size_t)n, &w)))
             return maif_set_err(err, errcap, rc, "codec %s: encoding failed", c->name);
         if (w > bound) return maif_set_err(err, errcap, MAIF_EFORMAT, "codec %s: wrote past its bound", c->name);
         if (c->always || MAIF_CODEC_PAYS(n, (uint64_t)w)) {

@@ -40,9 +40,9 @@ int maif_codec_parse(const char *s, int *codec, int *level)
         if (number(s + 5, 1, MAIF_ZSTD_LEVEL_MAX, &l) == 0) c = MAIF_CODEC_ZSTD;
     }
     if (c < 0)
-        return maif_set_last_err(MAIF_EINVAL,
-                                 "unknown compression '%.40s' (zstd, zstd:1..%d, zstd:fast, zstd:fast:1..%d, lz4, none)",
-                                 s, MAIF_ZSTD_LEVEL_MAX, -MAIF_ZSTD_LEVEL_MIN);
+        return maif_set_last_err(
+            MAIF_EINVAL, "unknown compression '%.40s' (zstd, zstd:1..%d, zstd:fast, zstd:fast:1..%d, lz4, none)", s,
+            MAIF_ZSTD_LEVEL_MAX, -MAIF_ZSTD_LEVEL_MIN);
     *codec = c;
     *level = l;
     return MAIF_OK;

@@ -60,7 +60,8 @@ static int zstd_encode(const maif_codec *self, void **state, int level, void *ds
     ZSTD_CCtx *cc = *state;
     if (!cc && !(cc = *state = ZSTD_createCCtx_advanced(zmem))) return MAIF_ENOMEM;
     size_t r = ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level ? level : MAIF_ZSTD_LEVEL_DEFAULT);
+    if (!ZSTD_isError(r))
+        r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level ? level : MAIF_ZSTD_LEVEL_DEFAULT);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
     if (!ZSTD_isError(r)) r = ZSTD_compress2(cc, dst, cap, src, n);
     if (ZSTD_isError(r)) return ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall ? MAIF_ELIMIT : MAIF_ENOMEM;
