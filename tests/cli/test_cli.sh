@@ -815,6 +815,9 @@ for i in 0 1 2 4 5; do
 done
 m cat z.maif 3
 ok "cat incompressible block" cmp -s "$OUT" noise.bin
+MAIF_INPUT_LIMIT=1000 "$MAIF_BIN" cat z.maif 0 >"$OUT" 2>"$ERR"; rc=$?
+expect "cat refuses a decoded size over MAIF_INPUT_LIMIT" 1
+ok "cat over the limit: one error line" bash -c "[ \$(wc -l <'$ERR') = 1 ] && grep -q 'over the limit' '$ERR'"
 m verify z.maif
 expect "verify a compressed artifact" 0
 m verify z.maif --deep
