@@ -9,7 +9,7 @@
 
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libsodium libcrypto jansson
+PKGS      := libsodium libcrypto jansson libzstd liblz4
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(CI),true)
 WARN      += -Werror
@@ -109,6 +109,7 @@ demo: all
 
 BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 bench: all $(BENCH_BINS)
+	@./scripts/install-deps.sh bench
 	@./bench/run.sh $(B)
 
 # libFuzzer builds (clang); FUZZ_SECONDS each.

@@ -122,6 +122,47 @@ if run "$BIN/bench_v21" prepare "$W"; then
     run "$BIN/bench_v21" run "$W" "$REPS"
 fi
 
+echo "== compressed appends of a text corpus (zstd -3, lz4)"
+# Text every Debian system has: the common licenses, the packages'
+# copyright files and changelogs (gzip'ed; unpacked here), and the
+# .txt/.md documents under /usr/share/doc, in a fixed order, up to 32 MiB.
+# The CLI baselines compress the whole file.
+CORPUS=$W/corpus.txt
+{ cat /usr/share/common-licenses/* 2>/dev/null
+  find /usr/share/doc -type f \( -name copyright -o -name '*.txt' -o -name '*.md' \) -size -4M 2>/dev/null |
+      LC_ALL=C sort | xargs -r cat 2>/dev/null
+  find /usr/share/doc -type f -name 'changelog*.gz' 2>/dev/null | LC_ALL=C sort | xargs -r zcat -f 2>/dev/null
+} | head -c $((32 << 20)) > "$CORPUS"
+if [ "$(stat -c %s "$CORPUS")" -lt 1000000 ]; then
+    echo "bench: corpus under 1 MB; skipped" >&2
+elif ! command -v zstd >/dev/null || ! command -v lz4 >/dev/null; then
+    echo "bench: zstd or lz4 CLI missing (scripts/install-deps.sh bench); compression skipped" >&2
+    failed=1
+else
+    csize=$(stat -c %s "$CORPUS")
+    cat "$CORPUS" > /dev/null
+    # cli_rate CMD...: median MB/s of CMD < corpus > out, and the ratio
+    cli_rate() {
+        local rates="" t0 t1
+        "$@" < "$CORPUS" > "$W/c.out" # warm-up
+        for _ in $(seq "$REPS"); do
+            t0=$(now_ns); "$@" < "$CORPUS" > "$W/c.out"; t1=$(now_ns)
+            rates="$rates $(rate_mbs "$csize" $(( t1 - t0 )))"
+        done
+        echo "$(echo "$rates" | median) $(awk -v a="$csize" -v b="$(stat -c %s "$W/c.out")" 'BEGIN {printf "%.2f", a / b}')"
+    }
+    read -r BASE_ZSTD_MBS BASE_ZSTD_RATIO < <(cli_rate zstd -q -T0 -3 -c)
+    read -r BASE_LZ4_MBS BASE_LZ4_RATIO < <(cli_rate lz4 -q -c)
+    export BASE_ZSTD_MBS BASE_ZSTD_RATIO BASE_LZ4_MBS BASE_LZ4_RATIO
+    figure "zstd -T0 -3 CLI (same corpus)" "$BASE_ZSTD_MBS" "MB/s"
+    figure "zstd -T0 -3 CLI ratio" "$BASE_ZSTD_RATIO" "x"
+    figure "lz4 CLI (same corpus)" "$BASE_LZ4_MBS" "MB/s"
+    figure "lz4 CLI ratio" "$BASE_LZ4_RATIO" "x"
+    run "$BIN/bench_compress" "$CORPUS" "$W" "$REPS"
+    rm -f "$W/c.out" "$W/compress.maif"
+fi
+rm -f "$CORPUS"
+
 echo
 echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $cpu)"
 awk -F'\t' '

@@ -7,7 +7,10 @@
  * a failed open leaves no handle; found ids map back to blocks with that id;
  * histories are in append order and in range; and whatever the verifier
  * passes, the reader must open with the same block count and read every
- * block, whose payload matches its stored content hash.
+ * block, whose payload matches its stored content hash. Compressed
+ * blocks (codecs zstd and lz4) are decoded too: a decode that succeeds
+ * gives exactly the size the record claimed, and one byte less room is
+ * refused.
  *
  * Random mutations almost never survive the hash chain, so each input runs
  * twice: as given, and re-sealed — every content hash, record hash, Merkle
@@ -28,6 +31,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_WALK 100000 /* blocks or records looked at per input */
+#define DECODE_MAX (4u << 20) /* largest decoded payload tried per block */
 
 static void check_id(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t count)
 {
@@ -139,6 +143,18 @@ static void run_one(const uint8_t *data, size_t size)
             if (b.index != i) abort();
             if (b.payload_size) sink ^= b.payload[0] ^ b.payload[b.payload_size - 1];
             if (b.meta_size) sink ^= (uint8_t)(b.meta[0] ^ b.meta[b.meta_size - 1]);
+            if (b.codec || b.cipher) { /* the decoders on hostile frames: the size claim, then the bytes */
+                size_t ds = 0, got = 0;
+                if (maif_reader_block_decoded_size(r, i, &ds) == MAIF_OK && ds <= DECODE_MAX) {
+                    uint8_t *out = malloc(ds ? ds : 1);
+                    if (!out) abort();
+                    int drc = maif_reader_block_decode(r, i, out, ds, &got);
+                    if (drc == MAIF_OK && got != ds) abort();
+                    if (ds && maif_reader_block_decode(r, i, out, ds - 1, &got) != MAIF_ELIMIT && drc == MAIF_OK)
+                        abort(); /* one byte short must be refused */
+                    free(out);
+                }
+            }
             if (!have[0]) {
                 memcpy(ids[0], b.id, MAIF_ID_BYTES);
                 have[0] = 1;

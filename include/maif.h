@@ -191,6 +191,30 @@ typedef struct maif_options maif_options;
                                      accepts only 0, which clears them; add keys with
                                      maif_options_add_trusted_key */
 
+#define MAIF_OPT_CODEC         7 /* writer_create, writer_open: the codec blocks are
+                                     compressed with, MAIF_CODEC_* (default NONE);
+                                     maif_writer_set_codec changes it per block */
+#define MAIF_OPT_CODEC_LEVEL   8 /* writers: the codec's level, 0 (default) = the
+                                     codec's own default (zstd: 3). zstd: 1..19, or
+                                     -1..-100 for its "fast" levels; lz4: 1..64, its
+                                     acceleration (higher is faster, larger) */
+
+/* Codec ids (docs/FORMAT.md §5.6). A block whose compression would save
+ * less than 16 bytes or less than 1/32 of its payload is stored as is,
+ * with codec NONE, whatever the writer's codec. */
+#define MAIF_CODEC_NONE 0
+#define MAIF_CODEC_ZSTD 1 /* one zstd frame */
+#define MAIF_CODEC_LZ4  2 /* one raw LZ4 block */
+
+/* Parses a compression choice as the CLI's --compress and the JSONL
+ * "compress" key spell it: "none", "lz4", "zstd" (level 3), "zstd:N"
+ * (N 1..19), "zstd:fast" (-1), "zstd:fast:N" (level -N, N 1..100), into a
+ * MAIF_CODEC_* id and a level for maif_writer_set_codec. Since 0.1.0.
+ * Errors: MAIF_EINVAL (anything else; the message lists the choices). */
+MAIF_API MAIF_NODISCARD int maif_codec_parse(const char *s, int *codec, int *level);
+/* "none", "zstd", "lz4", or "unknown" for any other id. Static text. */
+MAIF_API const char *maif_codec_name(int codec);
+
 #define MAIF_THREADS_MAX    1024
 #define MAIF_TRUSTED_KEYS_MAX 4096 /* pinned keys one options object holds */
 
@@ -302,7 +326,9 @@ typedef int64_t (*maif_read_fn)(void *ctx, void *buf, size_t cap);
 
 /* As maif_writer_add, but the payload comes from read(ctx, ...) until it
  * returns 0, and is written into place in chunks of MAIF_STREAM_CHUNK
- * while it is hashed, so memory stays bounded whatever its size.
+ * while it is hashed, so memory stays bounded whatever its size (except
+ * with a codec, maif_writer_set_codec: a compressed block is one frame,
+ * so its payload is read whole into memory first, at most limit bytes).
  * spec->payload must be NULL and spec->payload_size 0; the other spec
  * fields are used as by maif_writer_add. The file layout is identical to
  * maif_writer_add of the same bytes. limit is the largest payload accepted
@@ -342,6 +368,13 @@ MAIF_API uint64_t maif_writer_count(const maif_writer *w);
  * cleanup call on error paths, where the first error is the one to report;
  * after a successful commit, check it.) */
 MAIF_API int maif_writer_close(maif_writer *w);
+/* Sets the codec (MAIF_CODEC_*) and level (as MAIF_OPT_CODEC_LEVEL; 0 =
+ * the codec's default) for the blocks added from now on, overriding the
+ * writer's options; an encryption stage, if any, is kept. Each block is
+ * still stored as is when compression does not pay (see MAIF_CODEC_NONE).
+ * Since 0.1.0. Errors: MAIF_EINVAL (NULL w, a level the codec does not
+ * take), MAIF_EUNSUPPORTED (a codec id this library does not know). */
+MAIF_API MAIF_NODISCARD int maif_writer_set_codec(maif_writer *w, int codec, int level);
 /* Detailed message for the last error on this writer ("" if none). */
 MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
 
@@ -387,7 +420,9 @@ MAIF_API int maif_utf8_valid(const void *s, size_t n);
  * array of numbers or of rows; "file" a path. The library does not open
  * "file": the draft stays pending (maif_block_draft_pending) and
  * maif_block_draft_file() gives the path for the caller to open and hand
- * to maif_writer_add_draft as a source. Any other key is an error. */
+ * to maif_writer_add_draft as a source. An optional "compress" (a string
+ * for maif_codec_parse) sets the codec of this block alone, overriding the
+ * writer's when the draft is added. Any other key is an error. */
 MAIF_API MAIF_NODISCARD int maif_block_draft_from_json(maif_block_draft **out, const char *json, size_t n);
 /* A pending draft of type with metadata text (may be NULL), for a payload
  * given later by maif_block_draft_set_payload or a source. */

@@ -15,13 +15,14 @@
 
 static int run(int argc, char **argv)
 {
-    const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL;
+    const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL, *compress = NULL;
     const cli_opt opts[] = {
         {"--type", CLI_VALUE, NULL, &type_s, NULL, 0, NULL},
         {"--text", CLI_VALUE, NULL, &text, NULL, 0, NULL},
         {"--file", CLI_VALUE, NULL, &file, NULL, 0, NULL},
         {"--meta", CLI_VALUE, NULL, &meta_s, NULL, 0, NULL},
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
+        {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -40,6 +41,9 @@ static int run(int argc, char **argv)
     if (!type_s) return cli_usage_err(me, "missing --type");
     if ((text != NULL) + (file != NULL) + from_stdin != 1)
         return cli_usage_err(me, "give exactly one of --text STRING, --file PATH or -");
+    int codec = 0, level = 0;
+    if (compress && maif_codec_parse(compress, &codec, &level) != MAIF_OK)
+        return cli_usage_err(me, "--compress: %s", maif_last_errmsg());
     uint32_t type;
     if (maif_type_parse(type_s, &type) != MAIF_OK)
         return cli_usage_err(me, "unknown type '%s' (text, image, audio, video, embedding, json, knowledge, binary, "
@@ -73,6 +77,10 @@ static int run(int argc, char **argv)
     if (ex) goto out;
     ex = cli_open_writer(path, key, &w);
     if (ex) goto out;
+    if (compress && (rc = maif_writer_set_codec(w, codec, level)) != MAIF_OK) {
+        ex = cli_fail(path, rc, maif_writer_errmsg(w));
+        goto out;
+    }
     uint64_t index = maif_writer_count(w);
     uint64_t limit = cli_payload_limit();
     uint8_t id[MAIF_ID_BYTES];
@@ -118,6 +126,7 @@ out:
 const cli_command cli_cmd_add = {
     "add", run, "add one block and commit it",
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
+    "                [--compress C]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
     "KEYFILE (default: the default key). The payload is STRING, the bytes of\n"
@@ -138,6 +147,10 @@ const cli_command cli_cmd_add = {
     "             (at most 16 MiB of JSON; every value a finite float32)\n"
     "  json       the payload must be valid JSON (stored as given; at most 16 MiB)\n"
     "--meta JSON  a JSON object of metadata (stored in canonical form)\n"
+    "--compress C zstd (level 3), zstd:N (N 1..19), zstd:fast[:N] (zstd's fast\n"
+    "             level -N, N 1..100), lz4, or none (the default). Stored as is\n"
+    "             when it saves less than 16 bytes or 1/32 of the payload. A\n"
+    "             compressed payload is read whole into memory first.\n"
     "\n"
     "exit codes: 0 added; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first).\n",

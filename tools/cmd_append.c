@@ -64,9 +64,10 @@ static int add_line(maif_writer *w, const char *line, size_t len, const char *in
 
 static int run(int argc, char **argv)
 {
-    const char *keyfile = NULL;
+    const char *keyfile = NULL, *compress = NULL;
     const cli_opt opts[] = {
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
+        {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -79,6 +80,9 @@ static int run(int argc, char **argv)
     const char *input = np == 2 ? pos[1] : "-";
     const char *input_name = strcmp(input, "-") == 0 ? "<stdin>" : input;
     if (strcmp(path, "-") == 0) return cli_usage_err(me, "FILE must be a file name");
+    int codec = 0, level = 0;
+    if (compress && maif_codec_parse(compress, &codec, &level) != MAIF_OK)
+        return cli_usage_err(me, "--compress: %s", maif_last_errmsg());
 
     cli_lines lines = {.fd = -1, .max = cli_line_max()};
     char err[256];
@@ -94,6 +98,11 @@ static int run(int argc, char **argv)
     if (ex) goto out;
     ex = cli_open_writer(path, key, &w);
     if (ex) goto out;
+    int crc;
+    if (compress && (crc = maif_writer_set_codec(w, codec, level)) != MAIF_OK) {
+        ex = cli_fail(path, crc, maif_writer_errmsg(w));
+        goto out;
+    }
     uint64_t first = maif_writer_count(w), limit = cli_payload_limit();
     for (;;) {
         const char *line;
@@ -155,7 +164,7 @@ out:
 
 const cli_command cli_cmd_append = {
     "append", run, "add many blocks from JSON lines, in one transaction",
-    "usage: maif append FILE [JSONL|-] [--key KEYFILE]\n"
+    "usage: maif append FILE [JSONL|-] [--key KEYFILE] [--compress C]\n"
     "\n"
     "Reads one JSON object per line from JSONL (default: stdin; each line at\n"
     "most 16 MiB, or MAIF_INPUT_LIMIT bytes if smaller)\n"
@@ -170,11 +179,17 @@ const cli_command cli_cmd_append = {
     "           every value finite; meta \"dimensions\" if given must divide them)\n"
     "  \"vector\" embeddings only: an array of numbers, or of equal-length rows\n"
     "  \"meta\"   optional: a JSON object of metadata\n"
+    "  \"compress\" optional: this block's compression, as for --compress\n"
     "Any other key is an error. For example:\n"
     "  {\"type\":\"text\",\"text\":\"hello\",\"meta\":{\"source\":\"chat\"}}\n"
     "  {\"type\":\"embedding\",\"vector\":[0.1,0.2]}\n"
     "On success prints \"INDEX ID32HEX\" for every block added. If any line is\n"
     "bad, nothing is committed: the error names the line (counting from 1).\n"
+    "--compress C  compress every block (unless its line says otherwise):\n"
+    "              zstd (level 3), zstd:N (N 1..19), zstd:fast[:N] (zstd's\n"
+    "              fast level -N, N 1..100), lz4, or none (the default). A block\n"
+    "              whose compression saves less than 16 bytes or 1/32 of it is\n"
+    "              stored as is. Compressed payloads are read whole into memory.\n"
     "\n"
     "exit codes: 0 committed; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, a bad line, bad key, or a 2.1 file (convert first).\n",

@@ -72,14 +72,21 @@ static int run(int argc, char **argv)
         maif_reader_close(r);
         return rc == MAIF_ENOTFOUND ? CLI_EXIT_USAGE : CLI_EXIT_VERIFY;
     }
-    /* A block with a codec or cipher is written decoded. This library
-     * registers no stage, so that fails with MAIF_EUNSUPPORTED (a newer
-     * writer, or damage); exit code 3 stays reserved for a real access
-     * decision. */
+    /* A block with a codec or cipher is written decoded (zstd and lz4 are
+     * built in; another id fails with MAIF_EUNSUPPORTED: a newer writer,
+     * or damage); exit code 3 stays reserved for a real access decision.
+     * The decoded size is bounded by the input limit before anything is
+     * allocated for it. */
     uint8_t *decoded = NULL;
     if (b.cipher != 0 || b.codec != 0) {
         size_t n = 0, got = 0;
         rc = maif_reader_block_decoded_size(r, index, &n);
+        if (rc == MAIF_OK && n > cli_payload_limit()) {
+            cli_err(path, "block %llu decodes to %zu bytes, over the limit of %llu (MAIF_INPUT_LIMIT)",
+                    (unsigned long long)index, n, (unsigned long long)cli_payload_limit());
+            maif_reader_close(r);
+            return CLI_EXIT_VERIFY;
+        }
         if (rc == MAIF_OK && !(decoded = malloc(n ? n : 1))) rc = MAIF_ENOMEM;
         if (rc == MAIF_OK) rc = maif_reader_block_decode(r, index, decoded, n, &got);
         if (rc != MAIF_OK) {

@@ -27,18 +27,35 @@ static void print_meta(const char *m, size_t n)
     fputs("...", stdout);
 }
 
-static void print_block_line(const maif_block *b, int with_offset)
+/* For a compressed block: its codec and decoded size (0 if it does not
+ * tell, such as an unknown codec or a hostile size). */
+static size_t decoded_of(maif_reader *r, const maif_block *b)
+{
+    size_t ds = 0;
+    if (maif_reader_block_decoded_size(r, b->index, &ds) != MAIF_OK) ds = 0;
+    return ds;
+}
+
+static void print_block_line(maif_reader *r, const maif_block *b, int with_offset)
 {
     char t5[5], ts[48], hex[2 * MAIF_ID_BYTES + 1];
     cli_format_time(b->timestamp_us, ts, sizeof ts);
     printf("%6llu  %-9s %10zu  %s  %s  ", (unsigned long long)b->index, cli_type_label(b->type, t5), b->payload_size,
            ts, maif_hex(b->id, MAIF_ID_BYTES, hex));
     if (with_offset) printf("@0x%llx  ", (unsigned long long)b->offset);
+    if (b->codec) {
+        size_t ds = decoded_of(r, b);
+        if (ds && b->payload_size)
+            printf("[%s %zu->%zu %.2fx]  ", maif_codec_name(b->codec), ds, b->payload_size,
+                   (double)ds / (double)b->payload_size);
+        else
+            printf("[%s]  ", maif_codec_name(b->codec));
+    }
     print_meta(b->meta, b->meta_size);
     fputc('\n', stdout);
 }
 
-static json_t *block_json(const maif_block *b)
+static json_t *block_json(maif_reader *r, const maif_block *b)
 {
     char t5[5], hex[2 * MAIF_ID_BYTES + 1];
     json_t *o = json_object();
@@ -58,6 +75,11 @@ static json_t *block_json(const maif_block *b)
               json_object_set_new(o, "offset", json_integer((json_int_t)b->offset));
     if (b->has_supersedes)
         bad |= json_object_set_new(o, "supersedes", json_string(maif_hex(b->supersedes, MAIF_ID_BYTES, hex)));
+    if (b->codec) { /* "size" stays the stored size */
+        bad |= json_object_set_new(o, "codec", json_string(maif_codec_name(b->codec)));
+        size_t ds = decoded_of(r, b);
+        if (ds) bad |= json_object_set_new(o, "decoded_size", json_integer((json_int_t)ds));
+    }
     if (bad) {
         json_decref(o);
         return NULL;
@@ -102,9 +124,9 @@ static int run(int argc, char **argv)
                 continue;
             }
             if (as_json)
-                json_array_append_new(arr, block_json(&b));
+                json_array_append_new(arr, block_json(r, &b));
             else
-                print_block_line(&b, 0);
+                print_block_line(r, &b, 0);
         }
     } else {
         for (uint64_t i = 0;; i++) {
@@ -127,11 +149,11 @@ static int run(int argc, char **argv)
                     continue;
                 }
                 if (as_json) {
-                    json_t *o = block_json(&b);
+                    json_t *o = block_json(r, &b);
                     if (o) json_object_set_new(o, "kind", json_string(rec.kind ? rec.kind : "block"));
                     json_array_append_new(arr, o);
                 } else
-                    print_block_line(&b, 1);
+                    print_block_line(r, &b, 1);
             } else {
                 const char *kind = rec.kind ? rec.kind : "?";
                 if (as_json) {
@@ -164,14 +186,16 @@ const cli_command cli_cmd_ls = {
     "added, numbered from 0. One line per block:\n"
     "  INDEX  TYPE  SIZE  TIMESTAMP  ID  META\n"
     "TYPE is the type name (or its four characters when unknown), SIZE the\n"
-    "payload bytes, TIMESTAMP ISO-8601 UTC with microseconds, ID the 32-hex\n"
+    "stored payload bytes, TIMESTAMP ISO-8601 UTC with microseconds, ID the 32-hex\n"
     "block id, META the canonical metadata cut to about 60 bytes (\"-\": none).\n"
+    "A compressed block shows \"[CODEC DECODED->STORED RATIOx]\" before META.\n"
     "--all    every record in file order: blocks (with @0xOFFSET) and internal\n"
     "         records (index, commit; for 2.1 files its sections) as\n"
     "         \"-  [KIND] SIZE bytes  @0xOFFSET\"\n"
     "--json   one JSON array of {\"index\",\"type\",\"size\",\"timestamp_us\",\"id\",\n"
     "         \"meta\" (the metadata object, or null),\"offset\",\"supersedes\"\n"
-    "         (only when set)}; with --all every element has a \"kind\" and\n"
+    "         (only when set), \"codec\" and \"decoded_size\" (only when\n"
+    "         compressed)}; with --all every element has a \"kind\" and\n"
     "         internal records are {\"kind\",\"offset\",\"size\"}\n"
     "\n"
     "exit codes: 0 listed; 1 FILE is not a readable MAIF artifact or a block is\n"

@@ -1,5 +1,5 @@
 /*
- * cmd_verify.c — `maif verify FILE [--pubkey PUBFILE]... [--json]`.
+ * cmd_verify.c — `maif verify FILE [--pubkey PUBFILE]... [--deep] [--json]`.
  *
  * The library decides; this command only reports. One extra guard lives
  * here: when keys are pinned, a report that is "ok" but names a signer
@@ -50,13 +50,88 @@ static json_t *finding_json(int sev, const char *code, const char *section, int6
     return o;
 }
 
+/* --deep: findings of the decode pass (the library's report covers the
+ * stored bytes; this pass undoes every block's codec and cipher). */
+typedef struct deep_finding {
+    int sev;
+    int64_t block, offset;
+    char msg[300];
+} deep_finding;
+
+typedef struct deep {
+    deep_finding *f;
+    size_t n, cap;
+    size_t errors;
+    unsigned long long decoded; /* blocks decoded */
+} deep;
+
+static void deep_add(deep *d, int sev, int64_t block, int64_t offset, const char *msg)
+{
+    if (sev >= MAIF_SEV_ERROR) d->errors++;
+    if (d->n == d->cap) {
+        size_t nc = d->cap ? d->cap * 2 : 16;
+        deep_finding *p = realloc(d->f, nc * sizeof *p);
+        if (!p) return; /* counted above; not listed */
+        d->f = p;
+        d->cap = nc;
+    }
+    deep_finding *f = &d->f[d->n++];
+    f->sev = sev;
+    f->block = block;
+    f->offset = offset;
+    snprintf(f->msg, sizeof f->msg, "%s", msg);
+}
+
+/* Decodes every data block of path; a block that does not is a "decode"
+ * finding: an error, or a warning when this library or this process
+ * cannot undo a stage (unknown codec, no key). Memory: one buffer of the
+ * largest decoded size, each at most the input limit. */
+static void deep_decode(const char *path, deep *d)
+{
+    maif_reader *r = NULL;
+    if (maif_reader_open(&r, path) != MAIF_OK) return; /* the report says why */
+    uint64_t n = maif_reader_count(r), limit = cli_payload_limit();
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    char msg[300];
+    for (uint64_t i = 0; i < n; i++) {
+        maif_block b;
+        if (maif_reader_block(r, i, &b) != MAIF_OK) continue; /* reported by verify */
+        size_t ds = 0, got = 0;
+        int rc = maif_reader_block_decoded_size(r, i, &ds);
+        if (rc == MAIF_OK && ds > limit) {
+            snprintf(msg, sizeof msg, "decoded size %zu is over the limit of %llu bytes (MAIF_INPUT_LIMIT)", ds,
+                     (unsigned long long)limit);
+            deep_add(d, MAIF_SEV_ERROR, (int64_t)i, (int64_t)b.offset, msg);
+            continue;
+        }
+        if (rc == MAIF_OK && ds > cap) {
+            uint8_t *p = realloc(buf, ds);
+            if (!p) rc = MAIF_ENOMEM;
+            else buf = p, cap = ds;
+        }
+        if (rc == MAIF_OK) rc = maif_reader_block_decode(r, i, buf, cap, &got);
+        if (rc == MAIF_OK) {
+            d->decoded++;
+            continue;
+        }
+        const char *det = rc == MAIF_ENOMEM ? "out of memory" : maif_reader_errmsg(r);
+        snprintf(msg, sizeof msg, "does not decode: %s", det && *det ? det : maif_strerror(rc));
+        deep_add(d, rc == MAIF_EUNSUPPORTED || rc == MAIF_EKEY ? MAIF_SEV_WARNING : MAIF_SEV_ERROR, (int64_t)i,
+                 (int64_t)b.offset, msg);
+    }
+    free(buf);
+    maif_reader_close(r);
+}
+
 static int run(int argc, char **argv)
 {
-    int as_json = 0;
+    int as_json = 0, deep_on = 0;
     const char *pubs[CLI_PUBKEY_MAX];
     size_t npub = 0;
     const cli_opt opts[] = {
         {"--json", CLI_FLAG, &as_json, NULL, NULL, 0, NULL},
+        {"--deep", CLI_FLAG, &deep_on, NULL, NULL, 0, NULL},
         {"--pubkey", CLI_MULTI, NULL, NULL, pubs, CLI_PUBKEY_MAX, &npub},
         {0},
     };
@@ -108,7 +183,10 @@ static int run(int argc, char **argv)
         if (f && f->severity >= MAIF_SEV_ERROR) errors++;
     }
     if (extra) errors++;
-    int ok = maif_report_ok(rep) && !extra;
+    deep dp = {0};
+    if (deep_on) deep_decode(path, &dp);
+    errors += dp.errors;
+    int ok = maif_report_ok(rep) && !extra && dp.errors == 0;
     const char *fmt = maif_report_format(rep) ? cli_format_name(maif_report_format(rep)) : NULL;
     unsigned long long blocks = (unsigned long long)maif_report_blocks(rep);
     ex = ok ? CLI_EXIT_OK : CLI_EXIT_VERIFY;
@@ -139,6 +217,10 @@ static int run(int argc, char **argv)
             if (extra)
                 json_array_append_new(findings,
                                       finding_json(MAIF_SEV_ERROR, "untrusted-signer", "commit", -1, -1, extra));
+            for (size_t i = 0; i < dp.n; i++)
+                json_array_append_new(findings, finding_json(dp.f[i].sev, "decode", "block", dp.f[i].block,
+                                                             dp.f[i].offset, dp.f[i].msg));
+            if (deep_on) json_object_set_new(doc, "decoded", json_integer((json_int_t)dp.decoded));
             json_object_set(doc, "signers", signers);
             json_object_set(doc, "findings", findings);
         }
@@ -153,19 +235,23 @@ static int run(int argc, char **argv)
             if (f) print_finding(path, f->severity, f->section, f->block, f->offset, f->message);
         }
         if (extra) print_finding(path, MAIF_SEV_ERROR, "commit", -1, -1, extra);
+        for (size_t i = 0; i < dp.n; i++)
+            print_finding(path, dp.f[i].sev, "decode", dp.f[i].block, dp.f[i].offset, dp.f[i].msg);
         cli_put_clean(stdout, path, strlen(path));
         if (ok)
-            printf(": OK (%llu blocks, format %s)\n", blocks, fmt ? fmt : "unknown");
+            printf(": OK (%llu blocks%s, format %s)\n", blocks, deep_on ? ", every one decoded" : "",
+                   fmt ? fmt : "unknown");
         else
             printf(": FAILED (%zu error%s)\n", errors, errors == 1 ? "" : "s");
     }
+    free(dp.f);
     maif_report_free(rep);
     return cli_finish(ex);
 }
 
 const cli_command cli_cmd_verify = {
     "verify", run, "check every hash and signature",
-    "usage: maif verify FILE [--pubkey PUBFILE]... [--json]\n"
+    "usage: maif verify FILE [--pubkey PUBFILE]... [--deep] [--json]\n"
     "\n"
     "Verifies every byte of FILE (native or MAIF 2.1): content hashes, the hash\n"
     "chain, the index, Merkle roots and commit signatures. Prints one line per\n"
@@ -178,6 +264,12 @@ const cli_command cli_cmd_verify = {
     "info finding says the signer is not pinned. With --pubkey (repeatable, up\n"
     "to 256; a .pub file or a secret key file) every signer must be one of the\n"
     "given keys.\n"
+    "--deep   also decodes every block (undoes its compression): the checks\n"
+    "         above cover the stored bytes, this that they decode to the size\n"
+    "         the record says. A block that does not is an error finding\n"
+    "         [decode, block N @0xOFFSET] (JSON code \"decode\"); one this\n"
+    "         library cannot undo (unknown codec, no key) is a warning. The\n"
+    "         last line then reads \"OK (N blocks, every one decoded, ...)\".\n"
     "--json   one JSON object {\"file\",\"ok\",\"format\" (\"native\", \"2.1\" or null),\n"
     "         \"blocks\",\"signers\":[{\"key\",\"pinned\"}],\"findings\":[{\"severity\",\n"
     "         \"code\",\"section\",\"block\" (or null),\"offset\" (or null),\"message\"}]}\n"

@@ -37,6 +37,8 @@ struct maif_block_draft {
     json_t *meta;        /* parsed metadata (an object) or NULL; serialised by finish() */
     maif_buf meta_c;     /* canonical metadata, set once the payload is known */
     char *file;          /* JSONL "file" path, or NULL */
+    int has_codec;       /* 1: a JSONL "compress" chose codec and level for this block */
+    int codec, level;
 };
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -333,7 +335,7 @@ static int from_object(maif_block_draft **out, json_t *o)
                             "give exactly one of \"text\", \"file\", \"base64\", \"vector\" (got \"%s\" and \"%s\")",
                             src_key, k);
             src_key = k;
-        } else if (strcmp(k, "type") != 0 && strcmp(k, "meta") != 0) {
+        } else if (strcmp(k, "type") != 0 && strcmp(k, "meta") != 0 && strcmp(k, "compress") != 0) {
             return fail(MAIF_EINVAL, "unknown key \"%.64s\"", k);
         }
     }
@@ -343,6 +345,11 @@ static int from_object(maif_block_draft **out, json_t *o)
     if (!json_is_string(jt) || maif_type_parse(json_string_value(jt), &type) != MAIF_OK)
         return fail(MAIF_EINVAL, "unknown type %.64s", json_is_string(jt) ? json_string_value(jt) : "(not a string)");
     if (!src_key) return fail(MAIF_EINVAL, "missing payload: give one of \"text\", \"file\", \"base64\", \"vector\"");
+    json_t *jc = json_object_get(o, "compress");
+    int codec = 0, level = 0;
+    if (jc && (!json_is_string(jc) || maif_codec_parse(json_string_value(jc), &codec, &level) != MAIF_OK))
+        return fail(MAIF_EINVAL, "\"compress\": %s",
+                    json_is_string(jc) ? maif_last_errmsg() : "must be a string such as \"zstd:3\" or \"lz4\"");
     json_t *meta = json_object_get(o, "meta");
     if (meta && !json_is_object(meta)) return fail(MAIF_EINVAL, "\"meta\" must be a JSON object");
     json_t *src = json_object_get(o, src_key);
@@ -355,6 +362,9 @@ static int from_object(maif_block_draft **out, json_t *o)
     maif_block_draft *d = draft_alloc(type);
     if (!d) return fail(MAIF_ENOMEM, "out of memory");
     d->meta = meta ? json_incref(meta) : NULL; /* o is freed by the caller; the reference keeps meta */
+    d->has_codec = jc != NULL;
+    d->codec = codec;
+    d->level = level;
     int rc = MAIF_OK;
     if (is_vector) {
         rc = vector_embedding(d, src);
@@ -479,6 +489,9 @@ int maif_writer_add_draft(maif_writer *w, const maif_block_draft *d, maif_read_f
     maif_block_spec spec;
     int rc = maif_block_draft_spec(d, &spec); /* MAIF_ESTATE: the payload is still to come */
     if (rc && !(rc == MAIF_ESTATE && d->pending)) return rc;
+    /* a JSONL "compress" holds for this block alone */
+    maif_stage_config saved = w->stages;
+    if (d->has_codec && (rc = maif_writer_set_codec(w, d->codec, d->level))) return rc;
     /* the draft's metadata is canonical already: the writer copies it as is */
     w->meta_trusted = 1;
     if (!d->pending) {
@@ -530,5 +543,7 @@ int maif_writer_add_draft(maif_writer *w, const maif_block_draft *d, maif_read_f
         rc = maif_writer_add_stream(w, &spec, read, ctx, limit, id_out);
     }
     w->meta_trusted = 0;
+    w->stages.codec = saved.codec;
+    w->stages.level = saved.level;
     return rc;
 }

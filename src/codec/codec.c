@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include "codec/codec.h"
+#include "codec/codecs.h"
 #include "crypto/crypto.h"
 #include "util/alloc.h"
 #include "util/common.h"
@@ -22,8 +25,18 @@
 static const maif_codec *g_codec[256];
 static const maif_cipher *g_cipher[256];
 
+/* The library's own codecs, registered before the registry's first use. */
+static pthread_once_t g_builtin_once = PTHREAD_ONCE_INIT;
+static void builtin_register(void)
+{
+    g_codec[MAIF_CODEC_ZSTD] = &maif_codec_zstd;
+    g_codec[MAIF_CODEC_LZ4] = &maif_codec_lz4;
+}
+#define BUILTIN() pthread_once(&g_builtin_once, builtin_register)
+
 int maif_codec_register(const maif_codec *c)
 {
+    BUILTIN();
     if (!c || c->id == 0 || !c->bound || !c->decoded_max || !c->encode || !c->decode) return MAIF_EINVAL;
     const maif_codec *expected = NULL;
     return __atomic_compare_exchange_n(&g_codec[c->id], &expected, c, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
@@ -43,6 +56,7 @@ int maif_cipher_register(const maif_cipher *c)
 
 void maif_codec_unregister(uint8_t id)
 {
+    BUILTIN();
     if (id) __atomic_store_n(&g_codec[id], NULL, __ATOMIC_RELEASE);
 }
 
@@ -51,7 +65,11 @@ void maif_cipher_unregister(uint8_t id)
     if (id) __atomic_store_n(&g_cipher[id], NULL, __ATOMIC_RELEASE);
 }
 
-const maif_codec *maif_codec_find(uint8_t id) { return id ? __atomic_load_n(&g_codec[id], __ATOMIC_ACQUIRE) : NULL; }
+const maif_codec *maif_codec_find(uint8_t id)
+{
+    BUILTIN();
+    return id ? __atomic_load_n(&g_codec[id], __ATOMIC_ACQUIRE) : NULL;
+}
 const maif_cipher *maif_cipher_find(uint8_t id)
 {
     return id ? __atomic_load_n(&g_cipher[id], __ATOMIC_ACQUIRE) : NULL;
@@ -59,8 +77,17 @@ const maif_cipher *maif_cipher_find(uint8_t id)
 int maif_codec_known(uint8_t id) { return id == 0 || maif_codec_find(id) != NULL; }
 int maif_cipher_known(uint8_t id) { return id == 0 || maif_cipher_find(id) != NULL; }
 
+static void codec_state_drop(maif_stage_scratch *s)
+{
+    if (s->codec_state && s->codec_state_of && s->codec_state_of->state_free)
+        s->codec_state_of->state_free(s->codec_state_of, s->codec_state);
+    s->codec_state = NULL;
+    s->codec_state_of = NULL;
+}
+
 void maif_stage_scratch_free(maif_stage_scratch *s)
 {
+    codec_state_drop(s);
     maif_buf_free(&s->enc);
     maif_buf_free(&s->seal);
 }
@@ -69,6 +96,7 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
                       const void *payload, uint64_t n, uint64_t max_stored, maif_stage_scratch *scratch,
                       maif_tlv_builder *ext, maif_stage_out *out, char *err, size_t errcap)
 {
+    out->codec = 0;
     if (!cfg || (cfg->codec == 0 && cfg->cipher == 0)) {
         out->stored = payload;
         out->stored_size = n;
@@ -92,11 +120,26 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
         if ((rc = maif_buf_reserve(&scratch->enc, (size_t)bound ? (size_t)bound : 1)))
             return maif_set_err(err, errcap, rc, "codec %s: no room for the encoded payload", c->name);
         size_t w = 0;
-        if ((rc = c->encode(c, scratch->enc.data, (size_t)bound, payload, (size_t)n, &w)))
+        if (cfg->level && (cfg->level < c->level_min || cfg->level > c->level_max))
+            return maif_set_err(err, errcap, MAIF_EINVAL, "codec %s: level %d is not in %d..%d", c->name,
+                                cfg->level, c->level_min, c->level_max);
+        if (scratch->codec_state_of != c) {
+            codec_state_drop(scratch);
+            scratch->codec_state_of = c;
+        }
+        if ((rc = c->encode(c, &scratch->codec_state, cfg->level, scratch->enc.data, (size_t)bound, payload,
+                            (size_t)n, &w)))
             return maif_set_err(err, errcap, rc, "codec %s: encoding failed", c->name);
         if (w > bound) return maif_set_err(err, errcap, MAIF_EFORMAT, "codec %s: wrote past its bound", c->name);
-        cur = scratch->enc.data;
-        cur_n = w;
+        if (c->always || MAIF_CODEC_PAYS(n, (uint64_t)w)) {
+            cur = scratch->enc.data;
+            cur_n = w;
+            out->codec = c->id;
+        } else if (!k) {
+            out->stored = payload; /* stored as is: no stage left, no extension */
+            out->stored_size = n;
+            return MAIF_OK;
+        }
     }
     uint8_t nonce[MAIF_NONCE_MAX];
     if (k) {
@@ -110,7 +153,10 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
         if ((rc = maif_buf_reserve(&scratch->seal, (size_t)cap ? (size_t)cap : 1)))
             return maif_set_err(err, errcap, rc, "cipher %s: no room for the sealed payload", k->name);
         maif_random(nonce, k->nonce_size);
-        maif_cipher_params p = {cfg->keyring, cfg->key_id, cfg->key_id_len, nonce, ad, MAIF_STAGE_AD_BYTES};
+        uint8_t ad_used[MAIF_STAGE_AD_BYTES];
+        memcpy(ad_used, ad, MAIF_STAGE_AD_BYTES);
+        ad_used[MAIF_STAGE_AD_BYTES - 1] = out->codec; /* the codec id as stored */
+        maif_cipher_params p = {cfg->keyring, cfg->key_id, cfg->key_id_len, nonce, ad_used, MAIF_STAGE_AD_BYTES};
         size_t w = 0;
         if ((rc = k->seal(k, &p, scratch->seal.data, (size_t)cap, cur, (size_t)cur_n, &w)))
             return maif_set_err(err, errcap, rc, "cipher %s: sealing failed", k->name);

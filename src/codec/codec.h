@@ -18,10 +18,14 @@
  * added, so such files are byte for byte what they were before stages
  * existed.
  *
- * Real algorithms (zstd, lz4, XChaCha20-Poly1305, ...) arrive with the
- * engines that register them; version 2 of the native format assigns no
- * id but 0, so the library registers none by default. Tests register
- * their own through maif_codec_register / maif_cipher_register.
+ * The library registers the codecs zstd (1) and lz4 (2) itself, on the
+ * first use of the registry (codecs.h); ciphers arrive with the engines
+ * that register them. Tests register their own through
+ * maif_codec_register / maif_cipher_register.
+ *
+ * A codec is skipped when it does not pay (MAIF_CODEC_PAYS): the block is
+ * then stored with codec 0, and the header and the cipher's associated
+ * data name codec 0.
  */
 #ifndef MAIF_CODEC_CODEC_H
 #define MAIF_CODEC_CODEC_H
@@ -37,6 +41,10 @@
 #define MAIF_NONCE_MAX      32  /* bytes of a cipher nonce */
 #define MAIF_STAGE_AD_BYTES 21  /* associated data: block id (16) ‖ type (4, as stored) ‖ codec id (1) */
 
+/* Compression pays when it saves at least 16 bytes and at least 1/32 of
+ * the payload; otherwise the payload is stored as is (codec 0). */
+#define MAIF_CODEC_PAYS(n, encoded) ((encoded) < (n) && (n) - (encoded) >= 16 && (n) - (encoded) >= (n) / 32)
+
 /* A compression stage. encode/decode write at most cap bytes to dst and
  * set *written; errors: MAIF_ELIMIT (dst too small), MAIF_EFORMAT
  * (decode: the input is not valid for this codec). */
@@ -48,9 +56,16 @@ typedef struct maif_codec {
     /* Largest decoded size n encoded bytes can stand for. A stored
      * decoded_size above it is hostile and refused before any work. */
     uint64_t (*decoded_max)(const struct maif_codec *self, uint64_t n);
-    int (*encode)(const struct maif_codec *self, void *dst, size_t cap, const void *src, size_t n, size_t *written);
+    /* level: 0 is the codec's default, else within [level_min, level_max].
+     * *state is the caller's slot for what the codec keeps between calls
+     * (a compression context), NULL at first; freed with state_free. */
+    int (*encode)(const struct maif_codec *self, void **state, int level, void *dst, size_t cap, const void *src,
+                  size_t n, size_t *written);
     int (*decode)(const struct maif_codec *self, void *dst, size_t cap, const void *src, size_t n, size_t *written);
     void *ctx;        /* the stage's own state (a dictionary, ...) */
+    int level_min, level_max; /* levels encode accepts besides 0 (both 0: none) */
+    int always;       /* 1: keep the output even when it does not pay (tests of the pipeline) */
+    void (*state_free)(const struct maif_codec *self, void *state); /* NULL: encode keeps no state */
 } maif_codec;
 
 /* Per-block parameters of a cipher stage. */
@@ -110,6 +125,7 @@ typedef struct maif_stage_tags {
 /* What a writer asks for. */
 typedef struct maif_stage_config {
     uint8_t codec, cipher;  /* ids; 0 = none */
+    int level;              /* the codec's level; 0 = its default */
     const void *keyring;    /* for the cipher */
     const uint8_t *key_id;  /* for the cipher: which key; key_id_len ≤ MAIF_KEY_ID_MAX */
     size_t key_id_len;
@@ -120,6 +136,8 @@ typedef struct maif_stage_config {
 typedef struct maif_stage_scratch {
     maif_buf enc;  /* codec output */
     maif_buf seal; /* cipher output */
+    void *codec_state;                 /* what codec_state_of keeps between blocks, or NULL */
+    const maif_codec *codec_state_of;  /* the codec that made codec_state */
 } maif_stage_scratch;
 void maif_stage_scratch_free(maif_stage_scratch *s);
 
@@ -128,12 +146,16 @@ typedef struct maif_stage_out {
     const uint8_t *stored; /* the bytes to store: the payload itself (none/none) or inside scratch;
                               valid until the next encode with the same scratch */
     uint64_t stored_size;
+    uint8_t codec;         /* the codec applied: cfg's, or 0 when it did not pay */
 } maif_stage_out;
 
 /* Runs payload (n bytes) through cfg's stages. ad is the block's
  * associated data (MAIF_STAGE_AD_BYTES). Appends the TLVs the stages
  * need to ext: decoded_size whenever a stage is on, then key_id and nonce
- * for a cipher. With none/none: out->stored = payload, nothing appended.
+ * for a cipher. A codec that does not pay is dropped (out->codec 0; the
+ * last byte of the associated data, the codec id, is then sealed as 0).
+ * With none/none, or a codec alone that did not pay: out->stored =
+ * payload, nothing appended.
  * Errors: MAIF_EUNSUPPORTED (a stage id not registered), MAIF_EINVAL (key
  * id missing or too long), MAIF_ELIMIT (output or TLVs over their
  * limits: stored size ≤ max_stored), MAIF_ENOMEM, and the stages' own. A

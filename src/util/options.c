@@ -12,7 +12,7 @@
 #include "util/common.h"
 #include "util/options.h"
 
-#define OPT_LAST MAIF_OPT_TRUSTED_KEYS
+#define OPT_LAST MAIF_OPT_CODEC_LEVEL
 
 struct maif_options {
     int64_t v[OPT_LAST + 1]; /* v[id]: the value of every settable id, always in its range */
@@ -31,6 +31,8 @@ static const struct {
     [MAIF_OPT_FORCE_RECOVER] = {0, 1, "MAIF_OPT_FORCE_RECOVER"},
     [MAIF_OPT_CONVERT_FORCE] = {0, 1, "MAIF_OPT_CONVERT_FORCE"},
     [MAIF_OPT_TRUSTED_KEYS] = {0, 0, "MAIF_OPT_TRUSTED_KEYS"},
+    [MAIF_OPT_CODEC] = {0, 2, "MAIF_OPT_CODEC"},
+    [MAIF_OPT_CODEC_LEVEL] = {-100, 64, "MAIF_OPT_CODEC_LEVEL"},
 };
 
 static int known(int option) { return option >= 1 && option <= OPT_LAST && spec[option].name; }

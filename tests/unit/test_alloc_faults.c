@@ -89,6 +89,7 @@ static void test_allocator_set(void **state)
 /* ------------------------------------------------------------ sweeps */
 
 static uint8_t mid[300u << 10];
+static int g_codec; /* the codec write_workload compresses with (MAIF_CODEC_*) */
 
 /* create + add + commit + close; returns 1 if everything succeeded. */
 static int write_workload(tu_fixture *f)
@@ -101,6 +102,7 @@ static int write_workload(tu_fixture *f)
         assert_int_equal(access(f->path, F_OK), -1); /* never half made */
         return 0;
     }
+    if (g_codec) assert_int_equal(maif_writer_set_codec(w, g_codec, 0), MAIF_OK); /* allocates nothing */
     uint8_t id[MAIF_ID_BYTES];
     maif_block_spec s1 = {.type = MAIF_TYPE_TEXT, .payload = "hello", .payload_size = 5,
                           .meta_json = "{\"k\":\"v\",\"n\":[1,2,3]}", .meta_size = 21};
@@ -128,8 +130,18 @@ static void check_written(tu_fixture *f, int complete)
     if (n == 3) {
         maif_block b;
         assert_int_equal(maif_reader_block(r, 2, &b), MAIF_OK);
-        assert_int_equal(b.payload_size, sizeof mid);
-        assert_memory_equal(b.payload, mid, sizeof mid);
+        assert_int_equal(b.codec, g_codec);
+        if (!g_codec) {
+            assert_int_equal(b.payload_size, sizeof mid);
+            assert_memory_equal(b.payload, mid, sizeof mid);
+        } else {
+            static uint8_t out[sizeof mid];
+            size_t wr = 0;
+            assert_true(b.payload_size < sizeof mid / 10);
+            assert_int_equal(maif_reader_block_decode(r, 2, out, sizeof out, &wr), MAIF_OK);
+            assert_int_equal(wr, sizeof mid);
+            assert_memory_equal(out, mid, sizeof mid);
+        }
     }
     maif_reader_close(r);
     tu_assert_verifies(f->path);
@@ -276,6 +288,43 @@ static void test_alloc_sweep_read(void **state)
 
 /* maif_convert both ways (the 2.1 writer and parser, the native writer):
  * MAIF_ENOMEM or a complete output, never a partial one. */
+/* The same with zstd: the writer's compression context and the reader's
+ * decompression context, each allocation failed in turn. */
+static void test_alloc_sweep_compressed(void **state)
+{
+    tu_fixture *f = *state;
+    g_codec = MAIF_CODEC_ZSTD;
+    sweep_write(f, 0);
+    unlink(f->path);
+    assert_true(write_workload(f));
+    static uint8_t out[sizeof mid];
+    uint64_t n = 1;
+    for (;; n++) { /* decoding: ENOMEM or the right bytes, nothing else */
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+        tu_alloc_install();
+        tu_alloc_fail(n, 0);
+        size_t wr = 0;
+        int rc = maif_reader_block_decode(r, 2, out, sizeof out, &wr);
+        int fired = tu_alloc_fired();
+        tu_alloc_uninstall();
+        maif_reader_close(r);
+        if (rc == MAIF_OK) {
+            assert_int_equal(wr, sizeof mid);
+            assert_memory_equal(out, mid, sizeof mid);
+        } else {
+            assert_int_equal(rc, MAIF_ENOMEM);
+        }
+        if (!fired) {
+            assert_int_equal(rc, MAIF_OK);
+            break;
+        }
+    }
+    print_message("decode zstd: %llu allocations, each failed in turn\n", (unsigned long long)(n - 1));
+    assert_true(n > 1);
+    g_codec = 0;
+}
+
 static void test_alloc_sweep_convert(void **state)
 {
     tu_fixture *f = *state;
@@ -327,6 +376,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alloc_sweep_write, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_sweep_read, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_sweep_convert, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_sweep_compressed, tu_setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

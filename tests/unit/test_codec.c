@@ -35,7 +35,7 @@
 static uint64_t rle_bound(const maif_codec *self, uint64_t n) { (void)self; return 2 * n; }
 static uint64_t rle_decoded_max(const maif_codec *self, uint64_t n) { (void)self; return n / 2 * 255; }
 
-static int rle_encode(const maif_codec *self, void *dst, size_t cap, const void *src, size_t n, size_t *written)
+static int rle_encode(const maif_codec *self, void **state, int level, void *dst, size_t cap, const void *src, size_t n, size_t *written)
 {
     (void)self;
     const uint8_t *s = src;
@@ -70,7 +70,8 @@ static int rle_decode(const maif_codec *self, void *dst, size_t cap, const void 
     return MAIF_OK;
 }
 
-static const maif_codec rle = {RLE_ID, "test-rle", rle_bound, rle_decoded_max, rle_encode, rle_decode, NULL};
+static const maif_codec rle = {RLE_ID, "test-rle", rle_bound, rle_decoded_max, rle_encode, rle_decode, NULL, 0, 0, 1, NULL};
+/* (always: these tests exercise the pipeline with outputs larger than their input) */
 
 static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
 {
@@ -532,7 +533,7 @@ static void test_codec_end_to_end(void **state)
             memcpy(enc, s[i].data, s[i].n);
             en = s[i].n;
         } else {
-            assert_int_equal(rle_encode(&rle, enc, 2 * s[i].n, s[i].data, s[i].n, &en), MAIF_OK);
+            assert_int_equal(rle_encode(&rle, NULL, 0, enc, 2 * s[i].n, s[i].data, s[i].n, &en), MAIF_OK);
         }
         assert_int_equal(b.payload_size, en);
         if (en) assert_memory_equal(b.payload, enc, en);
@@ -675,7 +676,7 @@ static void test_codec_then_cipher(void **state)
     /* the order: rle first, then the cipher over its output */
     uint8_t enc[10000], ad[MAIF_STAGE_AD_BYTES];
     size_t en;
-    assert_int_equal(rle_encode(&rle, enc, sizeof enc, p, 5000, &en), MAIF_OK);
+    assert_int_equal(rle_encode(&rle, NULL, 0, enc, sizeof enc, p, 5000, &en), MAIF_OK);
     assert_int_equal(b.payload_size, en + XOR_TAG);
     nat_stage_ad(rec.hdr, ad);
     assert_memory_equal(ad, id, 16);
@@ -724,6 +725,47 @@ static void test_codec_then_cipher(void **state)
     assert_int_equal(maif_cipher_register(&xorc), MAIF_OK);
     free(img);
     free(p);
+}
+
+/* zstd under the cipher: a payload that compresses is stored codec 1; one
+ * that does not is stored codec 0, still sealed, and the associated data
+ * names codec 0 (else it would not open); both decode. */
+static void test_skip_under_cipher(void **state)
+{
+    tu_fixture *f = *state;
+    uint8_t *text = runs(6000, 7), *noise = malloc(6000);
+    assert_non_null(noise);
+    tu_pattern(noise, 6000, 3);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    maif_stage_config cfg = {.codec = MAIF_CODEC_ZSTD, .cipher = XOR_ID, .key_id = (const uint8_t *)"k1",
+                             .key_id_len = 2};
+    assert_int_equal(nat_writer_set_stages(w, &cfg), MAIF_OK);
+    maif_block_spec a = {.type = MAIF_TYPE_TEXT, .payload = text, .payload_size = 6000};
+    maif_block_spec b = {.type = MAIF_TYPE_BINARY, .payload = noise, .payload_size = 6000};
+    assert_int_equal(maif_writer_add(w, &a, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &b, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    tu_assert_verifies_clean(f->path);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    const uint8_t *want[2] = {text, noise};
+    for (uint64_t i = 0; i < 2; i++) {
+        maif_block blk;
+        assert_int_equal(maif_reader_block(r, i, &blk), MAIF_OK);
+        assert_int_equal(blk.codec, i == 0 ? MAIF_CODEC_ZSTD : 0);
+        assert_int_equal(blk.cipher, XOR_ID);
+        if (i == 1) assert_int_equal(blk.payload_size, 6000 + XOR_TAG);
+        uint8_t out[6000];
+        size_t wr = 0;
+        assert_int_equal(maif_reader_block_decode(r, i, out, sizeof out, &wr), MAIF_OK);
+        assert_int_equal(wr, 6000);
+        assert_memory_equal(out, want[i], 6000);
+    }
+    maif_reader_close(r);
+    free(text);
+    free(noise);
 }
 
 /* ------------------------------------------------- hostile extensions */
@@ -1039,6 +1081,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_none_is_byte_identical, setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_codec_end_to_end, setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_codec_then_cipher, setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_skip_under_cipher, setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_stages_every_write_path, setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_hostile_decoded_size, setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_stray_extensions, setup, tu_teardown),

@@ -159,6 +159,23 @@ unsigned nat_writer_flags(const maif_options *opt)
            (maif_opt(opt, MAIF_OPT_FORCE_RECOVER) ? MAIF_W_FORCE_RECOVER : 0);
 }
 
+/* Applies MAIF_OPT_CODEC / MAIF_OPT_CODEC_LEVEL to a new writer; on
+ * failure the writer is closed (a created file stays: it is valid). */
+static int writer_codec(maif_writer **w, const maif_options *opt)
+{
+    int64_t codec = maif_opt(opt, MAIF_OPT_CODEC), level = maif_opt(opt, MAIF_OPT_CODEC_LEVEL);
+    if (codec == 0 && level == 0) return MAIF_OK;
+    int rc = maif_writer_set_codec(*w, (int)codec, (int)level);
+    if (rc) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", maif_last_errmsg());
+        (void)maif_writer_close(*w);
+        *w = NULL;
+        maif_set_last_err(rc, "%s", msg);
+    }
+    return rc;
+}
+
 int maif_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *agent_id,
                        const maif_options *opt)
 {
@@ -184,6 +201,7 @@ int maif_writer_create(maif_writer **out, const char *path, const maif_key *key,
     if (!js) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     rc = nat_writer_create(out, path, key, js, 0, flags);
     maif_free(js);
+    if (rc == MAIF_OK) rc = writer_codec(out, opt);
     return rc;
 }
 
@@ -292,6 +310,7 @@ int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, c
     unsigned flags = nat_writer_flags(opt) & (MAIF_W_DURABLE | MAIF_W_FORCE_RECOVER);
     int rc = nat_writer_open(out, path, key, flags, NULL, err, sizeof err);
     if (rc) maif_set_last_err(rc, "%s", err[0] ? err : maif_strerror(rc));
+    else rc = writer_codec(out, opt);
     return rc;
 }
 

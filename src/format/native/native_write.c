@@ -389,6 +389,20 @@ int nat_writer_set_stages(maif_writer *w, const maif_stage_config *cfg)
     return MAIF_OK;
 }
 
+int maif_writer_set_codec(maif_writer *w, int codec, int level)
+{
+    if (!w) return maif_set_last_err(MAIF_EINVAL, "maif_writer_set_codec: writer is NULL");
+    if (codec < 0 || codec > 255) return nat_writer_fail(w, MAIF_EINVAL, "codec %d is not a codec id", codec);
+    const maif_codec *c = maif_codec_find((uint8_t)codec);
+    if (codec && !c) return nat_writer_fail(w, MAIF_EUNSUPPORTED, "codec %d is not known to this library", codec);
+    if (level && (!c || level < c->level_min || level > c->level_max))
+        return nat_writer_fail(w, MAIF_EINVAL, "level %d is not one codec %s accepts (%d..%d)", level,
+                               c ? c->name : "none", c ? c->level_min : 0, c ? c->level_max : 0);
+    w->stages.codec = (uint8_t)codec; /* the cipher, if any, stays */
+    w->stages.level = level;
+    return MAIF_OK;
+}
+
 /* The stored form of a block: where its bytes are and how many. */
 typedef struct stored {
     const uint8_t *data; /* the caller's payload (no stages), or the writer's stage_scratch */
@@ -461,6 +475,7 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
         int rc = maif_stage_encode(&w->stages, &nat_stage_tags, ad, spec->payload, spec->payload_size,
                                    NAT_PAYLOAD_MAX, &w->stage_scratch, &eb, &o, w->err, sizeof w->err);
         if (rc) return rc;
+        hdr[NR_CODEC] = o.codec; /* 0 when compression did not pay */
         st->data = o.stored;
         st->size = o.stored_size;
         wr64le(hdr + NR_STORED_SIZE, st->size);

@@ -82,8 +82,9 @@ struct maif_writer {
 #define NAT_ARENA (16u << 20)
 
 /* Sets the stages the next blocks go through (cfg NULL: none/none); the
- * key id is copied. Not part of the public API: version 2 assigns no
- * stage id but 0, so only engines and tests that register stages use it.
+ * key id is copied. Not part of the public API: the public way to choose
+ * a codec is maif_writer_set_codec (which keeps the cipher); engines and
+ * tests that register stages use this.
  * Errors: MAIF_EINVAL, MAIF_EUNSUPPORTED (an id not registered). */
 int nat_writer_set_stages(maif_writer *w, const maif_stage_config *cfg);
 
