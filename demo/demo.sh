@@ -48,6 +48,13 @@ JSONL
 run cat batch.jsonl
 run "$MAIF" append memory.maif batch.jsonl --key agent.key || exit 1
 
+step "4b. Long notes are compressed on the way in (zstd), and read back as written"
+for i in $(seq 1 40); do echo "Observation $i: the retry storm started when the certificate expired; alerts were missing."; done > notes.txt
+run "$MAIF" add memory.maif --key agent.key --type text --file notes.txt --compress zstd \
+  --meta '{"source":"agent-notes"}' || exit 1
+run "$MAIF" ls memory.maif
+"$MAIF" cat memory.maif 5 | cmp - notes.txt && echo "block 5 decodes byte-identical to notes.txt"
+
 step "5. A bad batch is refused whole: nothing of it is committed"
 printf '%s\n' '{"type":"text","text":"this line is fine"}' '{"type":"text","text":"bad","vector":[1]}' > bad.jsonl
 expect_rc 2 "$MAIF" append memory.maif bad.jsonl --key agent.key
@@ -99,9 +106,9 @@ run "$MAIF" convert memory.maif memory-v21.maif --to 2.1 --key agent.key || exit
 expect_rc 0 "$MAIF" verify memory-v21.maif --pubkey agent.key.pub
 run "$MAIF" ls memory-v21.maif
 run "$MAIF" convert memory-v21.maif roundtrip.maif --to native --key agent.key || exit 1
-for i in 0 1 2 3 4; do
+for i in 0 1 2 3 4 5; do
   cmp <("$MAIF" cat memory.maif $i) <("$MAIF" cat roundtrip.maif $i) || { echo "block $i differs"; exit 1; }
 done
-echo "all 5 payloads identical after native -> 2.1 -> native"
+echo "all 6 payloads identical after native -> 2.1 -> native"
 
 printf '\n\033[1mdemo complete: written, signed, verified, tampering detected (and not laundered), recovered, converted.\033[0m\n'

@@ -1025,7 +1025,8 @@ static void test_convert_decodes(void **state)
     maif_reader_close(r);
     tu_assert_verifies(out);
 
-    /* 2.1 holds plain blocks only; an unknown codec cannot be carried */
+    /* 2.1 cannot hold the supersedes link; and once its codec is unknown the
+     * block cannot be decoded for any output */
     char *out21 = tu_path(f->dir, "out21.maif");
     assert_int_equal(maif_convert(f->path, out21, MAIF_FORMAT_V21, f->key, NULL, NULL), MAIF_EUNSUPPORTED);
     maif_codec_unregister(RLE_ID);

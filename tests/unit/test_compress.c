@@ -431,6 +431,49 @@ static void test_draft_compress_key(void **state)
     free(p);
 }
 
+/* Converting to MAIF 2.1, which holds plain payloads only, undoes the
+ * codec: the 2.1 file verifies and holds the bytes as written; and back to
+ * native they are plain too. */
+static void test_convert_to_v21_decodes(void **state)
+{
+    tu_fixture *f = *state;
+    maif_options *o = NULL;
+    assert_int_equal(maif_options_create(&o), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_CODEC, MAIF_CODEC_ZSTD), MAIF_OK);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "c21", o), MAIF_OK);
+    maif_options_free(o);
+    char text[4000];
+    for (size_t i = 0; i < sizeof text; i++) text[i] = "retry storm after the certificate expired. "[i % 43];
+    maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = text, .payload_size = sizeof text};
+    assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_set_codec(w, MAIF_CODEC_LZ4, 0), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+
+    char *v21 = tu_path(f->dir, "c.maif21"), *back = tu_path(f->dir, "back.maif");
+    assert_int_equal(maif_convert(f->path, v21, MAIF_FORMAT_V21, f->key, NULL, NULL), MAIF_OK);
+    tu_assert_verifies(v21);
+    assert_int_equal(maif_convert(v21, back, MAIF_FORMAT_NATIVE, f->key, NULL, NULL), MAIF_OK);
+    const char *paths[2] = {v21, back};
+    for (int k = 0; k < 2; k++) {
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open(&r, paths[k]), MAIF_OK);
+        assert_int_equal(maif_reader_count(r), 2);
+        for (uint64_t i = 0; i < 2; i++) {
+            maif_block b;
+            assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
+            assert_int_equal(b.codec, 0);
+            assert_int_equal(b.payload_size, sizeof text);
+            assert_memory_equal(b.payload, text, sizeof text);
+        }
+        maif_reader_close(r);
+    }
+    free(v21);
+    free(back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +483,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_decoded_size, tu_setup, tu_teardown),
         cmocka_unit_test(test_parse_and_names),
         cmocka_unit_test_setup_teardown(test_draft_compress_key, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_convert_to_v21_decodes, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 
 #include "format/format.h"
 #include "format/v21/v21_internal.h"
+#include "util/alloc.h"
 #include "util/common.h"
 
 static int v21_ops_open(void **state, const uint8_t *base, uint64_t size, char *err, size_t errcap)
@@ -55,21 +56,57 @@ static int v21_ops_record(void *state, uint64_t i, maif_record *out, char *err, 
     return maif21_record(state, i, out);
 }
 
+/* A block source whose compressed blocks come out decoded: 2.1 holds plain
+ * payloads only, and undoing a codec loses nothing. Encrypted blocks are
+ * left as they are (v21_write refuses them: writing their plaintext would
+ * strip the encryption). A decoded view lives in buf until the next call,
+ * which is as long as v21_write uses a view. */
+typedef struct plain_source {
+    const maif_block_source *inner;
+    uint8_t *buf;
+    size_t cap;
+} plain_source;
+
+static int plain_block(void *ctx, uint64_t i, maif_block *out)
+{
+    plain_source *p = ctx;
+    int rc = p->inner->block(p->inner->ctx, i, out);
+    if (rc || !out->codec || out->cipher) return rc;
+    if (!p->inner->decode) return MAIF_EUNSUPPORTED;
+    size_t n = 0, got = 0;
+    rc = p->inner->decode(p->inner->ctx, i, NULL, 0, &n);
+    if (rc != MAIF_OK && rc != MAIF_ELIMIT) return rc;
+    if (n > p->cap || !p->buf) {
+        uint8_t *b = maif_realloc(p->buf, n ? n : 1);
+        if (!b) return MAIF_ENOMEM;
+        p->buf = b;
+        p->cap = n;
+    }
+    if ((rc = p->inner->decode(p->inner->ctx, i, p->buf, n, &got))) return rc;
+    out->payload = p->buf;
+    out->payload_size = got;
+    out->codec = 0;
+    return MAIF_OK;
+}
+
 static int v21_ops_write_from(const maif_block_source *src, const char *path, const maif_key *key, char *err,
                               size_t errcap)
 {
     const maif_info *info = src->info;
     int is21 = info->format == MAIF_FORMAT_V21;
+    plain_source ps = {src, NULL, 0};
     v21_source s = {
-        .ctx = src->ctx,
+        .ctx = &ps,
         .count = src->count,
-        .block = src->block,
+        .block = plain_block,
         .created_us = info->created_us,
         .agent_did = is21 ? info->agent : NULL,
         .agent = is21 ? NULL : info->agent,
     };
     const char *agent_id = info->agent[0] ? maif_strip_did(info->agent) : NULL;
-    return v21_write(&s, path, key, agent_id, err, errcap);
+    int rc = v21_write(&s, path, key, agent_id, err, errcap);
+    maif_free(ps.buf);
+    return rc;
 }
 
 const maif_format_ops maif_format_v21 = {

@@ -224,7 +224,8 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
         }
         if (bk.codec || bk.cipher) {
             rc = maif_set_err(err, errcap, MAIF_EUNSUPPORTED,
-                              "block %" PRIu64 " is compressed or encrypted; MAIF 2.1 output needs plain blocks", i);
+                              "block %" PRIu64 " is encrypted; MAIF 2.1 cannot hold encryption, and writing its "
+                              "plaintext would strip it", i);
             goto done;
         }
         if (!printable_type(bk.type)) {
