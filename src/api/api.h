@@ -22,4 +22,10 @@ int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src);
 /* The bytes r reads (its map, or the caller's buffer); valid until close. */
 void maif_reader_image(const maif_reader *r, const uint8_t **base, size_t *size);
 
+/* Where r's cipher stages look data keys up (a codec/codec.h maif_keysrc,
+ * or NULL: none). r owns it from now on: keysrc_free (if not NULL) runs
+ * on it when r closes or another replaces it. Set by the privacy engine
+ * (maif_reader_set_keyring). */
+void maif_reader_set_keysrc(maif_reader *r, void *keysrc, void (*keysrc_free)(void *));
+
 #endif
