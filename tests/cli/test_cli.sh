@@ -779,5 +779,67 @@ ok "no bytes left by refused text" test "$(fsize h.maif)" = "$hsize"
 m add h.maif --type binary --file bad.txt --key k
 expect "the same bytes as binary are fine" 0
 
+# ---- encryption at rest: add --encrypt, cat --identity / --passphrase-file
+m keygen ea
+m keygen eb
+m create enc.maif --key k
+m add enc.maif --type text --text "plain words" --key k
+expect "plain add before encryption" 0
+m add enc.maif --type text --text "the secret words" --meta '{"source":"chat"}' --encrypt --recipient ea.pub --key k
+expect "add --encrypt --recipient" 0
+ok "add --encrypt prints the sealed block's index (after its key wrap)" out_has '^2 [0-9a-f]{32}$'
+printf 'open sesame\n' >pw.txt
+head -c 200000 /dev/urandom >rand.bin
+m add enc.maif --type binary --file rand.bin --encrypt chacha20 --passphrase-file pw.txt --key k
+expect "add --encrypt chacha20 --passphrase-file --file" 0
+m_in rand.bin add enc.maif --type binary - --encrypt --recipient ea.pub --recipient eb.pub --key k
+expect "add --encrypt from stdin for two recipients" 0
+ok "no plaintext in the file" bash -c "! grep -q 'the secret words' enc.maif"
+ok "metadata stays public" grep -q '"source":"chat"' enc.maif
+m verify enc.maif
+expect "verify needs no key" 0
+m cat enc.maif 2
+expect "cat of an encrypted block without a key: access denied" 3
+ok "cat without a key: one error line" one_error_line
+ok "cat without a key: nothing on stdout" test ! -s "$OUT"
+m cat enc.maif 2 --identity ea
+expect "cat --identity of a recipient" 0
+ok "cat --identity: the plaintext" test "$(cat "$OUT")" = "the secret words"
+m cat enc.maif 2 --identity eb
+expect "cat --identity of a non-recipient: access denied" 3
+ok "non-recipient: one error line" one_error_line
+m cat enc.maif 4 --passphrase-file pw.txt
+expect "cat --passphrase-file" 0
+ok "cat --passphrase-file: the bytes" cmp -s "$OUT" rand.bin
+printf 'open sesame!' >pw2.txt
+m cat enc.maif 4 --passphrase-file pw2.txt
+expect "cat with a wrong passphrase: access denied" 3
+m cat enc.maif 6 --identity eb
+expect "second recipient opens its block" 0
+ok "second recipient: the bytes" cmp -s "$OUT" rand.bin
+m cat enc.maif 0 --identity eb
+expect "a plain block reads with or without a key" 0
+m cat enc.maif 2 --identity ea --passphrase-file pw.txt
+expect "cat with both --identity and --passphrase-file" 2
+m cat enc.maif 2 --identity nosuch
+expect "cat --identity of a missing key file" 2
+m add enc.maif --type text --text x --recipient ea.pub --key k
+expect "--recipient without --encrypt" 2
+m add enc.maif --type text --text x --encrypt --recipient nosuch.pub --key k
+expect "--recipient of a missing file" 2
+ok "missing recipient: one error line" one_error_line
+m add enc.maif --type text --text "to myself" --encrypt --key k
+expect "add --encrypt with no recipient encrypts for the signer" 0
+m cat enc.maif 8 --identity k
+expect "the signer's key opens it" 0
+ok "signer: the plaintext" test "$(cat "$OUT")" = "to myself"
+cp enc.maif enc-bad.maif
+off=$(( $(fsize enc-bad.maif) - 400 ))
+printf '\x00' | dd of=enc-bad.maif bs=1 seek=$off conv=notrunc 2>/dev/null
+m verify enc-bad.maif
+expect "verify without a key catches a changed byte of an encrypted artifact" 1
+m add --help
+ok "add --help says metadata stays public" out_has 'METADATA STAYS PUBLIC'
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
