@@ -18,10 +18,11 @@
  * added, so such files are byte for byte what they were before stages
  * existed.
  *
- * Real algorithms (zstd, lz4, XChaCha20-Poly1305, ...) arrive with the
- * engines that register them; version 2 of the native format assigns no
- * id but 0, so the library registers none by default. Tests register
- * their own through maif_codec_register / maif_cipher_register.
+ * Real algorithms arrive with the engines that provide them. The library's
+ * own ciphers 1-3 (codec/cipher_aead.c) are found without registration
+ * (maif_cipher_builtin); a registration under the same id overrides them.
+ * Tests register their own through maif_codec_register /
+ * maif_cipher_register.
  */
 #ifndef MAIF_CODEC_CODEC_H
 #define MAIF_CODEC_CODEC_H

@@ -498,6 +498,39 @@ static void test_flip_sweep(void **state)
     free(img);
 }
 
+/* A key wrap asking for absurd KDF work is refused before any work: the
+ * reader caps Argon2id's memory and passes and PBKDF2's rounds. */
+static void test_hostile_kdf_params(void **state)
+{
+    fx *f = *state;
+    for (int kdf = MAIF_KDF_ARGON2ID; kdf <= MAIF_KDF_PBKDF2; kdf++) {
+        write_encrypted(f, MAIF_CIPHER_XCHACHA20, kdf, "pw");
+        size_t n;
+        uint8_t *img = tu_read(f->path, &n);
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open_mem(&r, img, n), MAIF_OK);
+        maif_block kw;
+        assert_int_equal(maif_reader_block(r, 1, &kw), MAIF_OK);
+        uint8_t *p = (uint8_t *)kw.payload;
+        /* MKW1, count, the X25519 stanza (3 + 112), then the passphrase stanza: kind, length, salt (16), ... */
+        size_t ps = 5 + 3 + 112;
+        assert_int_equal(p[ps], kdf == MAIF_KDF_ARGON2ID ? 2 : 3);
+        uint8_t *field = p + ps + 3 + 16 + (kdf == MAIF_KDF_ARGON2ID ? 4 : 0); /* Argon2id m, or PBKDF2 rounds */
+        memset(field, 0xff, 4);
+        maif_keyring *kp = ring();
+        assert_int_equal(maif_keyring_add_passphrase(kp, "pw", 2, kdf), MAIF_OK);
+        assert_int_equal(maif_reader_set_keyring(r, kp), MAIF_OK);
+        uint8_t buf[64];
+        size_t w;
+        uint64_t t0 = tu_now_us();
+        assert_int_equal(maif_reader_block_decode(r, 2, buf, sizeof buf, &w), MAIF_EACCESS);
+        assert_true(tu_now_us() - t0 < 2000000); /* no 4-billion-round or 4-TiB KDF was started */
+        maif_reader_close(r);
+        maif_keyring_free(kp);
+        free(img);
+    }
+}
+
 static void test_api_errors(void **state)
 {
     fx *f = *state;
@@ -535,6 +568,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_envelope_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_envelope_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flip_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_kdf_params, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
