@@ -840,6 +840,19 @@ m verify enc-bad.maif
 expect "verify without a key catches a changed byte of an encrypted artifact" 1
 m add --help
 ok "add --help says metadata stays public" out_has 'METADATA STAYS PUBLIC'
+if grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo; then
+  m_in rand.bin add enc.maif --type binary - --encrypt aes256gcm --recipient eb.pub --key k
+  expect "add --encrypt aes256gcm" 0
+  m cat enc.maif 10 --identity eb
+  expect "cat of an AES-256-GCM block" 0
+  ok "AES-256-GCM: the bytes" cmp -s "$OUT" rand.bin
+else
+  m add enc.maif --type text --text x --encrypt aes256gcm --recipient eb.pub --key k
+  expect "aes256gcm without AES-NI is refused" 2
+  ok "aes256gcm without AES-NI: says so" err_has 'AES-NI'
+fi
+m verify enc.maif
+expect "the encrypted artifact still verifies without a key" 0
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
