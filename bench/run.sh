@@ -114,6 +114,9 @@ run "$BIN/bench_open" "$W"
 echo "== overhead per block"
 run "$BIN/bench_overhead" "$W"
 
+echo "== encryption at rest (per cipher, 4 KiB and 1 MiB blocks; KDF cost)"
+run "$BIN/bench_aead" "$W"
+
 echo "== MAIF 2.1 verification"
 if run "$BIN/bench_v21" prepare "$W"; then
     BASE_OPENSSL21_MBS=$(time_openssl "$W/large.maif21")

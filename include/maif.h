@@ -94,7 +94,7 @@ MAIF_API const char *maif_version_string(void);
 #define MAIF_EKEY        (-11)  /* key file missing, malformed or of the wrong kind */
 #define MAIF_EJSON       (-12)  /* metadata is not a valid JSON object */
 #define MAIF_EEXIST      (-13)  /* file exists (create without overwrite) */
-#define MAIF_EACCESS     (-14)  /* reserved: access denied (encryption work) */
+#define MAIF_EACCESS     (-14)  /* access denied: no usable key for an encrypted block */
 #define MAIF_EUNSUPPORTED (-15) /* feature present in the file but not supported */
 
 /* Static, human-readable text for an error code. Never NULL. */
@@ -508,7 +508,10 @@ MAIF_API MAIF_NODISCARD int maif_reader_block_decoded_size(maif_reader *r, uint6
  * is set to the size needed. dst may be NULL when dst_capacity is 0.
  * Works for both formats (MAIF 2.1 payloads are always plain).
  * Errors: as maif_reader_block_decoded_size, and MAIF_ELIMIT, MAIF_ENOMEM,
- * MAIF_EVERIFY (an encrypted payload failed authentication), MAIF_EKEY. */
+ * MAIF_EVERIFY (an encrypted payload failed authentication: a wrong or
+ * moved ciphertext, a flipped byte, a cut tag; nothing is released),
+ * MAIF_EACCESS (encrypted, and no keyring or nothing in it opens the
+ * block's key: maif_reader_set_keyring). */
 MAIF_API MAIF_NODISCARD int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t dst_capacity, size_t *written);
 /* Finds the block with this id. Errors: MAIF_ENOTFOUND. The first call
  * builds an id table (one pass over the block headers). */
@@ -719,6 +722,55 @@ MAIF_API MAIF_NODISCARD int maif_merkle_check_consistency(uint64_t size1, uint64
                                                           const uint8_t root1[MAIF_HASH_BYTES],
                                                           const uint8_t root2[MAIF_HASH_BYTES],
                                                           const uint8_t *path, size_t len);
+/* ---------------------------------------------------- encryption at rest
+ *
+ * Payloads can be sealed per block with an AEAD (docs/FORMAT.md §5.6,
+ * §5.7). Each maif_writer_encrypt call draws one random data key, appends
+ * a key-wrap block (type "KEYW") holding it wrapped for every recipient
+ * and passphrase of the keyring, and seals the writer's following blocks
+ * under it. Headers, metadata, ids and sizes stay public: metadata is
+ * chained forever and can never be erased, so private content belongs in
+ * the payload. Verification needs no key: the chain covers the stored,
+ * encrypted bytes. */
+
+#define MAIF_CIPHER_XCHACHA20 1 /* XChaCha20-Poly1305 (the default) */
+#define MAIF_CIPHER_CHACHA20  2 /* ChaCha20-Poly1305 (RFC 8439) */
+#define MAIF_CIPHER_AES256GCM 3 /* AES-256-GCM, where the CPU has AES-NI */
+#define MAIF_KDF_ARGON2ID     1 /* passphrases: Argon2id, t=3, m=256 MiB (libsodium MODERATE) */
+#define MAIF_KDF_PBKDF2       2 /* passphrases: PBKDF2-HMAC-SHA256, 600 000 rounds */
+
+/* Recipients (to encrypt for) and identities and passphrases (to decrypt
+ * with). Secrets live in locked memory, wiped by maif_keyring_free. A
+ * keyring may be shared by writers and readers of several threads; it
+ * must outlive every writer and reader it was given to. */
+typedef struct maif_keyring maif_keyring;
+/* Errors: MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_keyring_create(maif_keyring **out);
+MAIF_API void maif_keyring_free(maif_keyring *kr);
+/* Adds a recipient by its signing public key (a `maif keygen` .pub): its
+ * X25519 form receives the data keys. Errors: MAIF_EKEY (not a valid
+ * Ed25519 point), MAIF_ELIMIT (32 recipients at most), MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_keyring_add_recipient(maif_keyring *kr, const uint8_t pk[MAIF_PUBKEY_BYTES]);
+/* Adds an identity: a `maif keygen` secret key opens what was encrypted to
+ * its public key. The key may be freed afterwards. Errors: MAIF_ELIMIT (8
+ * at most), MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_keyring_add_identity(maif_keyring *kr, const maif_key *key);
+/* Adds a passphrase (1..1024 bytes), used both ways: writers wrap data
+ * keys with kdf (MAIF_KDF_*), readers try it on passphrase stanzas of
+ * either KDF. Errors: MAIF_EINVAL, MAIF_ELIMIT (4 at most). */
+MAIF_API MAIF_NODISCARD int maif_keyring_add_passphrase(maif_keyring *kr, const void *pass, size_t len, int kdf);
+/* Seals w's blocks added from now on with cipher (MAIF_CIPHER_*; 0 turns
+ * encryption off) under a new data key for kr's recipients and
+ * passphrases; appends the key-wrap block at once. Streamed payloads
+ * (maif_writer_add_stream) are refused while encryption is on. Errors:
+ * MAIF_EINVAL (no recipient or passphrase, unknown cipher),
+ * MAIF_EUNSUPPORTED (AES-256-GCM on a CPU without AES-NI), those of
+ * maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_writer_encrypt(maif_writer *w, maif_keyring *kr, int cipher);
+/* Lets maif_reader_block_decode open encrypted blocks with kr (NULL: no
+ * keys). A block's data key is unwrapped on first use and cached in kr.
+ * Errors: MAIF_ENOMEM, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_reader_set_keyring(maif_reader *r, maif_keyring *kr);
 
 /* ------------------------------------------------------------- helpers */
 

@@ -119,6 +119,9 @@ typedef struct cli_fd_src {
     int err;
 } cli_fd_src;
 int64_t cli_fd_read(void *ctx, void *buf, size_t cap);
+/* Reads src to its end into a malloc'd *out (at most limit bytes).
+ * Errors: MAIF_ELIMIT, MAIF_EIO (src->err says why), MAIF_ENOMEM. */
+int cli_read_all(cli_fd_src *src, uint64_t limit, uint8_t **out, size_t *n);
 
 /* Line reader over fd, at most max bytes a line (without the newline). */
 typedef struct cli_lines {
@@ -139,6 +142,17 @@ void cli_lines_free(cli_lines *l);
 /* Loads --key KEYFILE if keyfile is not NULL, else the default key.
  * Prints the error. Returns 0 or an exit code. */
 int cli_load_key(const char *keyfile, maif_key **out);
+
+/* ---- encryption (privacy_cli.c). Each prints its one error line and
+ * returns a CLI_EXIT_* code, or 0. */
+/* MAIF_CIPHER_* for xchacha20, chacha20, aes256gcm; 0 for anything else. */
+int cli_cipher_parse(const char *name);
+/* A keyring of the recipients' public key files and a passphrase file;
+ * with neither, self's public key is the recipient. */
+int cli_keyring_for_writing(const char *const *rcpts, size_t n, const char *passfile, const maif_key *self,
+                            maif_keyring **out);
+/* A keyring of an identity (secret key file) and/or a passphrase file. */
+int cli_keyring_for_reading(const char *identity, const char *passfile, maif_keyring **out);
 
 /* Missing, unreadable or non-regular path: prints the error and returns
  * CLI_EXIT_USAGE; else 0. */

@@ -16,7 +16,27 @@
 static int run(int argc, char **argv)
 {
     const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL, *compress = NULL;
+    /* --encrypt takes an optional algorithm: taken out before parsing */
+    int cipher = 0;
+    const char *rcpts[32], *passfile = NULL;
+    size_t nrcpt = 0;
+    char **args = malloc(sizeof *args * (size_t)(argc + 1));
+    if (!args) return cli_usage_err(&cli_cmd_add, "out of memory");
+    int nargs = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--encrypt") == 0) {
+            cipher = MAIF_CIPHER_XCHACHA20;
+            if (i + 1 < argc && cli_cipher_parse(argv[i + 1])) cipher = cli_cipher_parse(argv[++i]);
+            continue;
+        }
+        args[nargs++] = argv[i];
+    }
+    args[nargs] = NULL;
+    argc = nargs;
+    argv = args;
     const cli_opt opts[] = {
+        {"--recipient", CLI_MULTI, NULL, NULL, rcpts, 32, &nrcpt},
+        {"--passphrase-file", CLI_VALUE, NULL, &passfile, NULL, 0, NULL},
         {"--type", CLI_VALUE, NULL, &type_s, NULL, 0, NULL},
         {"--text", CLI_VALUE, NULL, &text, NULL, 0, NULL},
         {"--file", CLI_VALUE, NULL, &file, NULL, 0, NULL},
@@ -29,8 +49,10 @@ static int run(int argc, char **argv)
     int np;
     const cli_command *me = &cli_cmd_add;
     int pr = cli_parse(me, argc, argv, opts, pos, 1, 2, &np);
+    free(args); /* pos and the values point into the caller's argv */
     if (pr == CLI_PARSE_HELP) return cli_help(me);
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
+    if (!cipher && (nrcpt || passfile)) return cli_usage_err(me, "--recipient and --passphrase-file need --encrypt");
     const char *path = pos[0];
     int from_stdin = 0;
     if (np == 2) {
@@ -73,10 +95,38 @@ static int run(int argc, char **argv)
 
     maif_key *key = NULL;
     maif_writer *w = NULL;
+    maif_keyring *kr = NULL;
     int ex = cli_load_key(keyfile, &key);
     if (ex) goto out;
+    if (cipher) {
+        /* sealing needs the whole payload: read it now, within the limit */
+        if ((ex = cli_keyring_for_writing(rcpts, nrcpt, passfile, key, &kr))) goto out;
+        if (!text) {
+            uint8_t *all = NULL;
+            size_t n = 0;
+            rc = cli_read_all(&src, cli_payload_limit(), &all, &n);
+            if (rc == MAIF_OK) rc = maif_block_draft_set_payload(d, all, n);
+            free(all);
+            if (rc) {
+                if (src.err) cli_err(src_name, "read error: %s", strerror(src.err));
+                else if (rc == MAIF_ELIMIT)
+                    cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
+                            (unsigned long long)cli_payload_limit());
+                else cli_err(src_name, "%s (nothing added)", cli_detail(path, maif_last_errmsg()));
+                ex = CLI_EXIT_USAGE;
+                goto out;
+            }
+            text = ""; /* the payload is in the draft */
+        }
+    }
     ex = cli_open_writer(path, key, &w);
     if (ex) goto out;
+    if (cipher && (rc = maif_writer_encrypt(w, kr, cipher))) {
+        ex = cli_fail(path, rc, maif_writer_errmsg(w));
+        if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE;
+        goto out;
+    }
+    /* after the cipher: the codec is set on top of it (compress, then encrypt) */
     if (compress && (rc = maif_writer_set_codec(w, codec, level)) != MAIF_OK) {
         ex = cli_fail(path, rc, maif_writer_errmsg(w));
         goto out;
@@ -117,6 +167,7 @@ static int run(int argc, char **argv)
     ex = cli_finish(CLI_EXIT_OK);
 out:
     maif_writer_close(w);
+    maif_keyring_free(kr);
     maif_key_free(key);
     maif_block_draft_free(d);
     if (src.fd > 0) close(src.fd);
@@ -127,6 +178,7 @@ const cli_command cli_cmd_add = {
     "add", run, "add one block and commit it",
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
     "                [--compress C]\n"
+    "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
     "KEYFILE (default: the default key). The payload is STRING, the bytes of\n"
@@ -151,6 +203,17 @@ const cli_command cli_cmd_add = {
     "             level -N, N 1..100), lz4, or none (the default). Stored as is\n"
     "             when it saves less than 16 bytes or 1/32 of the payload. A\n"
     "             compressed payload is read whole into memory first.\n"
+    "\n"
+    "--encrypt [ALG]  seal the payload with ALG (default xchacha20; aes256gcm needs\n"
+    "             AES-NI) under a fresh data key, wrapped in a key-wrap block for\n"
+    "             each --recipient PUB (a `maif keygen` .pub file) and for the\n"
+    "             passphrase in F (Argon2id; one trailing newline dropped). With\n"
+    "             neither, the signing key itself is the recipient. The payload is\n"
+    "             read whole into memory. Read it back with\n"
+    "             `maif cat FILE BLOCK --identity KEY` or `--passphrase-file F`.\n"
+    "             METADATA STAYS PUBLIC: the type, --meta, ids, sizes and times are\n"
+    "             stored in the clear, chained forever, and can never be erased.\n"
+    "             Private content belongs in the payload.\n"
     "\n"
     "exit codes: 0 added; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first).\n",

@@ -26,7 +26,12 @@ static int parse_index(const char *s, uint64_t *out)
 
 static int run(int argc, char **argv)
 {
-    const cli_opt opts[] = {{0}};
+    const char *identity = NULL, *passfile = NULL;
+    const cli_opt opts[] = {
+        {"--identity", CLI_VALUE, NULL, &identity, NULL, 0, NULL},
+        {"--passphrase-file", CLI_VALUE, NULL, &passfile, NULL, 0, NULL},
+        {0},
+    };
     const char *pos[2];
     int np;
     int pr = cli_parse(&cli_cmd_cat, argc, argv, opts, pos, 2, 2, &np);
@@ -43,9 +48,22 @@ static int run(int argc, char **argv)
         return cli_usage_err(&cli_cmd_cat, "BLOCK must be a block index or a 32-hex-digit block id, not '%.80s'",
                              sel);
 
+    if (identity && passfile) return cli_usage_err(&cli_cmd_cat, "give --identity or --passphrase-file, not both");
+    maif_keyring *kr = NULL;
     maif_reader *r = NULL;
-    int ex = cli_open_reader(path, &r);
-    if (ex) return ex;
+    int ex = 0;
+    if ((identity || passfile) && (ex = cli_keyring_for_reading(identity, passfile, &kr))) return ex;
+    ex = cli_open_reader(path, &r);
+    if (ex) {
+        maif_keyring_free(kr);
+        return ex;
+    }
+    if (kr && maif_reader_set_keyring(r, kr) != MAIF_OK) {
+        cli_err(path, "%s", maif_last_errmsg());
+        maif_reader_close(r);
+        maif_keyring_free(kr);
+        return CLI_EXIT_USAGE;
+    }
     if (by_id) {
         int rc = maif_reader_find(r, id, &index);
         if (rc == MAIF_ENOTFOUND) {
@@ -56,12 +74,14 @@ static int run(int argc, char **argv)
         if (rc != MAIF_OK) {
             ex = cli_fail(path, rc, maif_reader_errmsg(r));
             maif_reader_close(r);
+            maif_keyring_free(kr);
             return ex;
         }
     } else if (index >= maif_reader_count(r)) {
         cli_err(path, "block index %llu out of range (%llu blocks)", (unsigned long long)index,
                 (unsigned long long)maif_reader_count(r));
         maif_reader_close(r);
+        maif_keyring_free(kr);
         return CLI_EXIT_USAGE;
     }
     maif_block b;
@@ -70,13 +90,15 @@ static int run(int argc, char **argv)
         const char *d = maif_reader_errmsg(r);
         cli_err(path, "block %llu: %s", (unsigned long long)index, d && *d ? d : maif_strerror(rc));
         maif_reader_close(r);
+        maif_keyring_free(kr);
         return rc == MAIF_ENOTFOUND ? CLI_EXIT_USAGE : CLI_EXIT_VERIFY;
     }
     /* A block with a codec or cipher is written decoded (zstd and lz4 are
-     * built in; another id fails with MAIF_EUNSUPPORTED: a newer writer,
-     * or damage); exit code 3 stays reserved for a real access decision.
-     * The decoded size is bounded by the input limit before anything is
-     * allocated for it. */
+     * built in). No usable key is exit 3; a failed authentication
+     * (tampering) is 1; an unknown codec or cipher id (a newer writer, or
+     * damage) fails with MAIF_EUNSUPPORTED. Nothing of a block that fails is
+     * written. The decoded size is bounded by the input limit before
+     * anything is allocated for it. */
     uint8_t *decoded = NULL;
     if (b.cipher != 0 || b.codec != 0) {
         size_t n = 0, got = 0;
@@ -85,15 +107,26 @@ static int run(int argc, char **argv)
             cli_err(path, "block %llu decodes to %zu bytes, over the limit of %llu (MAIF_INPUT_LIMIT)",
                     (unsigned long long)index, n, (unsigned long long)cli_payload_limit());
             maif_reader_close(r);
+            maif_keyring_free(kr);
             return CLI_EXIT_VERIFY;
         }
         if (rc == MAIF_OK && !(decoded = malloc(n ? n : 1))) rc = MAIF_ENOMEM;
         if (rc == MAIF_OK) rc = maif_reader_block_decode(r, index, decoded, n, &got);
+        if (rc == MAIF_EACCESS) {
+            cli_err(path, "block %llu is encrypted and %s", (unsigned long long)index,
+                    kr ? "no identity or passphrase given opens it (access denied)"
+                       : "no key was given (use --identity KEY or --passphrase-file F)");
+            free(decoded);
+            maif_reader_close(r);
+            maif_keyring_free(kr);
+            return CLI_EXIT_ACCESS;
+        }
         if (rc != MAIF_OK) {
             cli_err(path, "block %llu (codec %u, cipher %u) cannot be decoded: %s", (unsigned long long)index, b.codec,
                     b.cipher, rc == MAIF_ENOMEM ? maif_strerror(rc) : maif_reader_errmsg(r));
             free(decoded);
             maif_reader_close(r);
+            maif_keyring_free(kr);
             return CLI_EXIT_VERIFY;
         }
         b.payload = decoded;
@@ -106,6 +139,7 @@ static int run(int argc, char **argv)
         off += w;
     }
     maif_reader_close(r);
+    maif_keyring_free(kr);
     free(decoded);
     if (off < b.payload_size) {
         cli_err("stdout", "write error: %s", strerror(errno));
@@ -116,14 +150,19 @@ static int run(int argc, char **argv)
 
 const cli_command cli_cmd_cat = {
     "cat", run, "write a block's payload to stdout",
-    "usage: maif cat FILE BLOCK\n"
+    "usage: maif cat FILE BLOCK [--identity KEY | --passphrase-file F]\n"
     "\n"
     "Writes the payload of one block of FILE (native or MAIF 2.1) to stdout,\n"
     "byte for byte, with nothing added. BLOCK is a block index as `maif ls`\n"
     "numbers them (from 0) or a block id (32 hex digits). Embeddings come out\n"
     "as their stored float32 little-endian rows.\n"
     "\n"
+    "An encrypted block (maif add --encrypt) is decrypted with --identity KEY\n"
+    "(a `maif keygen` secret key it was encrypted for) or --passphrase-file F.\n"
+    "Nothing is written unless the block authenticates.\n"
+    "\n"
     "exit codes: 0 written; 1 FILE is not a readable MAIF artifact, or the block\n"
-    "is damaged or uses a codec/cipher this version cannot decode; 2 usage\n"
-    "error, missing file, index out of range, unknown id.\n",
+    "is damaged, fails authentication, or uses a codec/cipher this version\n"
+    "cannot decode; 2 usage error, missing file, index out of range, unknown id;\n"
+    "3 the block is encrypted and no usable key was given.\n",
 };

@@ -116,9 +116,12 @@ static void deep_decode(const char *path, deep *d)
             continue;
         }
         const char *det = rc == MAIF_ENOMEM ? "out of memory" : maif_reader_errmsg(r);
-        snprintf(msg, sizeof msg, "does not decode: %s", det && *det ? det : maif_strerror(rc));
-        deep_add(d, rc == MAIF_EUNSUPPORTED || rc == MAIF_EKEY ? MAIF_SEV_WARNING : MAIF_SEV_ERROR, (int64_t)i,
-                 (int64_t)b.offset, msg);
+        /* encrypted without a key here, or a stage this build lacks: the
+         * stored bytes verified, so this is not damage */
+        int warn = rc == MAIF_EUNSUPPORTED || rc == MAIF_EKEY || rc == MAIF_EACCESS;
+        snprintf(msg, sizeof msg, "%s: %s", rc == MAIF_EACCESS ? "encrypted, not decoded without its key" : "does not decode",
+                 det && *det ? det : maif_strerror(rc));
+        deep_add(d, warn ? MAIF_SEV_WARNING : MAIF_SEV_ERROR, (int64_t)i, (int64_t)b.offset, msg);
     }
     free(buf);
     maif_reader_close(r);
@@ -238,7 +241,10 @@ static int run(int argc, char **argv)
         for (size_t i = 0; i < dp.n; i++)
             print_finding(path, dp.f[i].sev, "decode", dp.f[i].block, dp.f[i].offset, dp.f[i].msg);
         cli_put_clean(stdout, path, strlen(path));
-        if (ok)
+        if (ok && deep_on && (unsigned long long)dp.decoded < blocks)
+            printf(": OK (%llu blocks, %llu of them decoded, format %s)\n", blocks, (unsigned long long)dp.decoded,
+                   fmt ? fmt : "unknown");
+        else if (ok)
             printf(": OK (%llu blocks%s, format %s)\n", blocks, deep_on ? ", every one decoded" : "",
                    fmt ? fmt : "unknown");
         else

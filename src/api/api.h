@@ -25,5 +25,10 @@ void maif_reader_image(const maif_reader *r, const uint8_t **base, size_t *size)
 /* Records msg as r's message and the thread's last error when code is an
  * error (the one error channel); returns code. */
 int maif_reader_fail(const maif_reader *r, int code, const char *msg);
+/* Where r's cipher stages look data keys up (a codec/codec.h maif_keysrc,
+ * or NULL: none). r owns it from now on: keysrc_free (if not NULL) runs
+ * on it when r closes or another replaces it. Set by the privacy engine
+ * (maif_reader_set_keyring). */
+void maif_reader_set_keysrc(maif_reader *r, void *keysrc, void (*keysrc_free)(void *));
 
 #endif

@@ -36,6 +36,8 @@ struct maif_reader {
     uint64_t size;
     maif_io_mapped map;   /* owned mapping (map.base NULL for a caller's buffer) */
     uint64_t serial;      /* unique per reader: tags this thread's message slot */
+    void *keysrc;         /* where cipher stages find data keys (codec.h maif_keysrc), or NULL */
+    void (*keysrc_free)(void *); /* releases keysrc at close or replacement, or NULL */
     char err[512];        /* message of a failing open (one thread only) */
     /* id table: open addressing, built on first find/history */
     pthread_mutex_t ids_lock;   /* held while the table is built */
@@ -141,6 +143,7 @@ void maif_reader_close(maif_reader *r)
 {
     if (!r) return;
     if (r->ops && r->st) r->ops->close(r->st);
+    if (r->keysrc_free) r->keysrc_free(r->keysrc);
     if (r->serial) pthread_mutex_destroy(&r->ids_lock);
     maif_io_unmap_file(&r->map);
     maif_free(r->slots);
@@ -177,7 +180,7 @@ int maif_reader_block_decoded_size(maif_reader *r, uint64_t index, size_t *size)
         return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
                      (unsigned long long)maif_reader_count(r));
     char msg[MSG_CAP] = "";
-    int rc = r->ops->decode(r->st, index, NULL, 0, size, msg, sizeof msg);
+    int rc = r->ops->decode(r->st, index, r->keysrc, NULL, 0, size, msg, sizeof msg);
     return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
 }
 
@@ -191,12 +194,12 @@ int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t d
                      (unsigned long long)maif_reader_count(r));
     char msg[MSG_CAP] = "";
     if (dst) {
-        int rc = r->ops->decode(r->st, index, dst, dst_capacity, written, msg, sizeof msg);
+        int rc = r->ops->decode(r->st, index, r->keysrc, dst, dst_capacity, written, msg, sizeof msg);
         return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
     }
     /* no buffer: the op's size query, then the answer decode would give */
     size_t need = 0;
-    int rc = r->ops->decode(r->st, index, NULL, 0, &need, msg, sizeof msg);
+    int rc = r->ops->decode(r->st, index, r->keysrc, NULL, 0, &need, msg, sizeof msg);
     if (rc) return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
     if (need) {
         *written = need;
@@ -352,4 +355,12 @@ int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src)
                                .info = info,
                                .source_note = NULL};
     return MAIF_OK;
+}
+
+void maif_reader_set_keysrc(maif_reader *r, void *keysrc, void (*keysrc_free)(void *))
+{
+    if (!r) return;
+    if (r->keysrc_free) r->keysrc_free(r->keysrc);
+    r->keysrc = keysrc;
+    r->keysrc_free = keysrc_free;
 }

@@ -72,7 +72,26 @@ const maif_codec *maif_codec_find(uint8_t id)
 }
 const maif_cipher *maif_cipher_find(uint8_t id)
 {
-    return id ? __atomic_load_n(&g_cipher[id], __ATOMIC_ACQUIRE) : NULL;
+    if (!id) return NULL;
+    const maif_cipher *c = __atomic_load_n(&g_cipher[id], __ATOMIC_ACQUIRE);
+    return c ? c : maif_cipher_builtin(id);
+}
+
+/* The cipher's associated data (codec.h): the block's place, then what
+ * the cipher and its sizes are, so a ciphertext opens only where it was
+ * sealed, as what it was sealed as. */
+static size_t cipher_ad(uint8_t out[MAIF_CIPHER_AD_MAX], const uint8_t *place, uint8_t cipher, uint64_t decoded,
+                        uint64_t sealed_in, const uint8_t *key_id, size_t key_id_len)
+{
+    size_t n = 0;
+    memcpy(out, place, MAIF_STAGE_AD_BYTES);
+    n += MAIF_STAGE_AD_BYTES;
+    out[n++] = cipher;
+    for (int i = 0; i < 8; i++) out[n++] = (uint8_t)(decoded >> (8 * i));
+    for (int i = 0; i < 8; i++) out[n++] = (uint8_t)(sealed_in >> (8 * i));
+    out[n++] = (uint8_t)key_id_len;
+    memcpy(out + n, key_id, key_id_len);
+    return n + key_id_len;
 }
 int maif_codec_known(uint8_t id) { return id == 0 || maif_codec_find(id) != NULL; }
 int maif_cipher_known(uint8_t id) { return id == 0 || maif_cipher_find(id) != NULL; }
@@ -156,7 +175,9 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
         uint8_t ad_used[MAIF_STAGE_AD_BYTES];
         memcpy(ad_used, ad, MAIF_STAGE_AD_BYTES);
         ad_used[MAIF_STAGE_AD_BYTES - 1] = out->codec; /* the codec id as stored */
-        maif_cipher_params p = {cfg->keyring, cfg->key_id, cfg->key_id_len, nonce, ad_used, MAIF_STAGE_AD_BYTES};
+        uint8_t full[MAIF_CIPHER_AD_MAX];
+        size_t full_len = cipher_ad(full, ad_used, k->id, n, cur_n, cfg->key_id, cfg->key_id_len);
+        maif_cipher_params p = {cfg->keyring, cfg->key_id, cfg->key_id_len, nonce, full, full_len};
         size_t w = 0;
         if ((rc = k->seal(k, &p, scratch->seal.data, (size_t)cap, cur, (size_t)cur_n, &w)))
             return maif_set_err(err, errcap, rc, "cipher %s: sealing failed", k->name);
@@ -242,14 +263,18 @@ int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, 
         size_t plain = cur_n - k->overhead; /* checked by decoded_size */
         uint8_t *to = c ? (tmp = maif_malloc(plain ? plain : 1)) : dst;
         if (!to) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory decrypting");
-        maif_cipher_params p = {in->keyring, in->key_id, in->key_id_len, in->nonce, in->ad, MAIF_STAGE_AD_BYTES};
+        uint8_t full[MAIF_CIPHER_AD_MAX];
+        size_t full_len = cipher_ad(full, in->ad, k->id, size, plain, in->key_id, in->key_id_len);
+        maif_cipher_params p = {in->keyring, in->key_id, in->key_id_len, in->nonce, full, full_len};
         rc = k->open(k, &p, to, plain, cur, cur_n, &w);
         if (rc == MAIF_OK && w != plain) rc = MAIF_EFORMAT;
         if (rc) {
             if (!c) memset(dst, 0, plain); /* nothing unauthenticated is released */
             maif_free(tmp);
             return maif_set_err(err, errcap, rc, "cipher %s: %s", k->name,
-                                rc == MAIF_EVERIFY ? "authentication failed" : maif_strerror(rc));
+                                rc == MAIF_EVERIFY    ? "authentication failed"
+                                : rc == MAIF_EACCESS ? "no usable key for this block"
+                                                     : maif_strerror(rc));
         }
         cur = to;
         cur_n = plain;

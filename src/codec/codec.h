@@ -19,9 +19,11 @@
  * existed.
  *
  * The library registers the codecs zstd (1) and lz4 (2) itself, on the
- * first use of the registry (codecs.h); ciphers arrive with the engines
- * that register them. Tests register their own through
- * maif_codec_register / maif_cipher_register.
+ * first use of the registry (codecs.h). Its own ciphers 1-3
+ * (codec/cipher_aead.c) are found without registration
+ * (maif_cipher_builtin); a registration under the same id overrides them.
+ * Tests register their own through maif_codec_register /
+ * maif_cipher_register.
  *
  * A codec is skipped when it does not pay (MAIF_CODEC_PAYS): the block is
  * then stored with codec 0, and the header and the cipher's associated
@@ -39,7 +41,19 @@
 #define MAIF_STAGE_NONE     0
 #define MAIF_KEY_ID_MAX     64  /* bytes of a cipher key id */
 #define MAIF_NONCE_MAX      32  /* bytes of a cipher nonce */
-#define MAIF_STAGE_AD_BYTES 21  /* associated data: block id (16) ‖ type (4, as stored) ‖ codec id (1) */
+#define MAIF_STAGE_AD_BYTES 37  /* a block's place: file id (16) ‖ block id (16) ‖ type (4, as stored) ‖ codec id (1) */
+/* What a cipher authenticates (docs/FORMAT.md §5.6): the place above ‖
+ * cipher id (1) ‖ decoded size (u64 LE) ‖ sealed input size (u64 LE) ‖
+ * key id length (1) ‖ key id. */
+#define MAIF_CIPHER_AD_MAX (MAIF_STAGE_AD_BYTES + 1 + 8 + 8 + 1 + MAIF_KEY_ID_MAX)
+
+/* Where a cipher finds its keys: the privacy engine's keyring hands one of
+ * these (as the opaque keyring pointer) to writers and readers. lookup
+ * sets *key to the 32-byte data key named id, borrowed (it lives in locked
+ * memory as long as the source); MAIF_EACCESS when there is no usable key. */
+typedef struct maif_keysrc {
+    int (*lookup)(const struct maif_keysrc *self, const uint8_t *id, size_t id_len, const uint8_t **key);
+} maif_keysrc;
 
 /* Compression pays when it saves at least 16 bytes and at least 1/32 of
  * the payload; otherwise the payload is stored as is (codec 0). */
@@ -74,7 +88,7 @@ typedef struct maif_cipher_params {
     const uint8_t *key_id;  /* key_id_len bytes, ≤ MAIF_KEY_ID_MAX */
     size_t key_id_len;
     const uint8_t *nonce;   /* the cipher's nonce_size bytes */
-    const uint8_t *ad;      /* associated data, ad_len bytes (MAIF_STAGE_AD_BYTES) */
+    const uint8_t *ad;      /* associated data, ad_len bytes (≤ MAIF_CIPHER_AD_MAX; the layout above) */
     size_t ad_len;
 } maif_cipher_params;
 
@@ -109,6 +123,10 @@ void maif_cipher_unregister(uint8_t id);
 /* The stage registered under id, or NULL. Id 0 gives NULL: it is no stage. */
 const maif_codec *maif_codec_find(uint8_t id);
 const maif_cipher *maif_cipher_find(uint8_t id);
+/* The library's own ciphers (codec/cipher_aead.c): 1 XChaCha20-Poly1305,
+ * 2 ChaCha20-Poly1305, 3 AES-256-GCM; found when no registration
+ * overrides the id. NULL for other ids. */
+const maif_cipher *maif_cipher_builtin(uint8_t id);
 /* 1 if id is 0 or registered. */
 int maif_codec_known(uint8_t id);
 int maif_cipher_known(uint8_t id);

@@ -29,6 +29,10 @@ void maif_sha256_update(maif_sha256_ctx *c, const void *data, size_t n);
 void maif_sha256_final(maif_sha256_ctx *c, uint8_t out[MAIF_HASH_BYTES]);
 void maif_sha256_free(maif_sha256_ctx *c);
 
+/* The X25519 secret of a signing key (its birationally equivalent form),
+ * so a `maif keygen` key also decrypts. Wipe x after use. */
+void maif_key_x25519_secret(const maif_key *key, uint8_t x[32]);
+
 /* Ed25519 (pure, RFC 8032). */
 void maif_key_sign(const maif_key *key, const void *msg, size_t n, uint8_t sig[MAIF_SIGNATURE_BYTES]);
 /* 1 if valid, 0 otherwise. */

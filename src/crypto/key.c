@@ -60,6 +60,8 @@ void maif_key_free(maif_key *key)
 
 void maif_key_public(const maif_key *key, uint8_t pk[MAIF_PUBKEY_BYTES]) { memcpy(pk, key->pk, MAIF_PUBKEY_BYTES); }
 
+void maif_key_x25519_secret(const maif_key *key, uint8_t x[32]) { crypto_sign_ed25519_sk_to_curve25519(x, key->sk); }
+
 void maif_key_sign(const maif_key *key, const void *msg, size_t n, uint8_t sig[MAIF_SIGNATURE_BYTES])
 {
     crypto_sign_detached(sig, NULL, msg, n, key->sk);

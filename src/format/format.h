@@ -47,7 +47,8 @@ typedef struct maif_format_ops {
      * (cap bytes); *size receives the bytes written, or on MAIF_ELIMIT the
      * bytes needed. With dst NULL and cap 0 it only sets *size to the
      * decoded size. Formats whose payloads are always plain copy. */
-    int (*decode)(const void *state, uint64_t i, void *dst, size_t cap, size_t *size, char *err, size_t errcap);
+    int (*decode)(const void *state, uint64_t i, const void *keyring, void *dst, size_t cap, size_t *size, char *err,
+                  size_t errcap);
     int (*info)(const void *state, maif_info *out);
     /* Record i of the file in file order (header first); MAIF_ENOTFOUND
      * past the end. May build a table on first use, which must be safe

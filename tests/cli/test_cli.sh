@@ -846,6 +846,94 @@ jcheck "verify --deep --json: decode finding" "$OUT" "not d['ok'] and any(f['cod
 m cat flip.maif 0
 expect "cat of an undecodable block fails" 1
 ok "cat: one error line" one_error_line
+# ---- encryption at rest: add --encrypt, cat --identity / --passphrase-file
+m keygen ea
+m keygen eb
+m create enc.maif --key k
+m add enc.maif --type text --text "plain words" --key k
+expect "plain add before encryption" 0
+m add enc.maif --type text --text "the secret words" --meta '{"source":"chat"}' --encrypt --recipient ea.pub --key k
+expect "add --encrypt --recipient" 0
+ok "add --encrypt prints the sealed block's index (after its key wrap)" out_has '^2 [0-9a-f]{32}$'
+printf 'open sesame\n' >pw.txt
+head -c 200000 /dev/urandom >rand.bin
+m add enc.maif --type binary --file rand.bin --encrypt chacha20 --passphrase-file pw.txt --key k
+expect "add --encrypt chacha20 --passphrase-file --file" 0
+m_in rand.bin add enc.maif --type binary - --encrypt --recipient ea.pub --recipient eb.pub --key k
+expect "add --encrypt from stdin for two recipients" 0
+ok "no plaintext in the file" bash -c "! grep -q 'the secret words' enc.maif"
+ok "metadata stays public" grep -q '"source":"chat"' enc.maif
+m verify enc.maif
+expect "verify needs no key" 0
+m cat enc.maif 2
+expect "cat of an encrypted block without a key: access denied" 3
+ok "cat without a key: one error line" one_error_line
+ok "cat without a key: nothing on stdout" test ! -s "$OUT"
+m cat enc.maif 2 --identity ea
+expect "cat --identity of a recipient" 0
+ok "cat --identity: the plaintext" test "$(cat "$OUT")" = "the secret words"
+m cat enc.maif 2 --identity eb
+expect "cat --identity of a non-recipient: access denied" 3
+ok "non-recipient: one error line" one_error_line
+m cat enc.maif 4 --passphrase-file pw.txt
+expect "cat --passphrase-file" 0
+ok "cat --passphrase-file: the bytes" cmp -s "$OUT" rand.bin
+printf 'open sesame!' >pw2.txt
+m cat enc.maif 4 --passphrase-file pw2.txt
+expect "cat with a wrong passphrase: access denied" 3
+m cat enc.maif 6 --identity eb
+expect "second recipient opens its block" 0
+ok "second recipient: the bytes" cmp -s "$OUT" rand.bin
+m cat enc.maif 0 --identity eb
+expect "a plain block reads with or without a key" 0
+m cat enc.maif 2 --identity ea --passphrase-file pw.txt
+expect "cat with both --identity and --passphrase-file" 2
+m cat enc.maif 2 --identity nosuch
+expect "cat --identity of a missing key file" 2
+m add enc.maif --type text --text x --recipient ea.pub --key k
+expect "--recipient without --encrypt" 2
+m add enc.maif --type text --text x --encrypt --recipient nosuch.pub --key k
+expect "--recipient of a missing file" 2
+ok "missing recipient: one error line" one_error_line
+m add enc.maif --type text --text "to myself" --encrypt --key k
+expect "add --encrypt with no recipient encrypts for the signer" 0
+m cat enc.maif 8 --identity k
+expect "the signer's key opens it" 0
+ok "signer: the plaintext" test "$(cat "$OUT")" = "to myself"
+cp enc.maif enc-bad.maif
+off=$(( $(fsize enc-bad.maif) - 400 ))
+printf '\x00' | dd of=enc-bad.maif bs=1 seek=$off conv=notrunc 2>/dev/null
+m verify enc-bad.maif
+expect "verify without a key catches a changed byte of an encrypted artifact" 1
+m add --help
+ok "add --help says metadata stays public" out_has 'METADATA STAYS PUBLIC'
+if grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo; then
+  m_in rand.bin add enc.maif --type binary - --encrypt aes256gcm --recipient eb.pub --key k
+  expect "add --encrypt aes256gcm" 0
+  m cat enc.maif 10 --identity eb
+  expect "cat of an AES-256-GCM block" 0
+  ok "AES-256-GCM: the bytes" cmp -s "$OUT" rand.bin
+else
+  m add enc.maif --type text --text x --encrypt aes256gcm --recipient eb.pub --key k
+  expect "aes256gcm without AES-NI is refused" 2
+  ok "aes256gcm without AES-NI: says so" err_has 'AES-NI'
+fi
+m verify enc.maif
+expect "the encrypted artifact still verifies without a key" 0
+
+# ---- compress, then encrypt: one block through both stages
+m create ce.maif --key k
+m add ce.maif --type text --file corpus.txt --compress zstd --encrypt --recipient ea.pub --key k
+expect "add --compress zstd --encrypt" 0
+m ls ce.maif
+ok "ls: the sealed block is compressed too" out_has '^ +1  text .*\[zstd [0-9]+->[0-9]+ '
+m cat ce.maif 1 --identity ea
+expect "cat of a compressed, encrypted block with the identity" 0
+ok "it decodes to the original bytes" cmp -s "$OUT" corpus.txt
+m verify ce.maif --deep
+expect "verify --deep without the key: not an error" 0
+ok "verify --deep: says the block was not decoded without its key" out_has 'encrypted, not decoded without its key'
+ok "verify --deep: counts what it decoded" out_has 'OK \(2 blocks, 1 of them decoded'
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -674,13 +674,23 @@ static void test_codec_then_cipher(void **state)
     assert_memory_equal(ext.key_id, "team-key-1", 10);
     assert_int_equal(ext.nonce_len, XOR_NONCE);
     /* the order: rle first, then the cipher over its output */
-    uint8_t enc[10000], ad[MAIF_STAGE_AD_BYTES];
+    uint8_t enc[10000], place[MAIF_STAGE_AD_BYTES], ad[MAIF_CIPHER_AD_MAX];
     size_t en;
     assert_int_equal(rle_encode(&rle, NULL, 0, enc, sizeof enc, p, 5000, &en), MAIF_OK);
     assert_int_equal(b.payload_size, en + XOR_TAG);
-    nat_stage_ad(rec.hdr, ad);
-    assert_memory_equal(ad, id, 16);
-    maif_cipher_params cp = {NULL, ext.key_id, ext.key_id_len, ext.nonce, ad, sizeof ad};
+    nat_stage_ad(img + NH_FILE_ID, rec.hdr, place);
+    assert_memory_equal(place + 16, id, 16);
+    /* the cipher's associated data: place ‖ cipher ‖ decoded ‖ sealed input ‖ key id (FORMAT.md §5.6) */
+    size_t adn = 0;
+    memcpy(ad, place, sizeof place);
+    adn += sizeof place;
+    ad[adn++] = XOR_ID;
+    for (int i = 0; i < 8; i++) ad[adn++] = (uint8_t)((uint64_t)5000 >> (8 * i));
+    for (int i = 0; i < 8; i++) ad[adn++] = (uint8_t)((uint64_t)en >> (8 * i));
+    ad[adn++] = 10;
+    memcpy(ad + adn, "team-key-1", 10);
+    adn += 10;
+    maif_cipher_params cp = {NULL, ext.key_id, ext.key_id_len, ext.nonce, ad, adn};
     uint8_t plain[10000];
     size_t pn;
     assert_int_equal(xor_open(&xorc, &cp, plain, sizeof plain, b.payload, b.payload_size, &pn), MAIF_OK);

@@ -167,8 +167,9 @@ typedef struct nat_ext {
 int nat_ext_parse(const uint8_t *ext, uint16_t ext_size, nat_ext *out);
 /* The tags the payload pipeline (codec/codec.h) uses in this format. */
 extern const maif_stage_tags nat_stage_tags;
-/* The pipeline's associated data for the block record whose header is hdr. */
-void nat_stage_ad(const uint8_t *hdr, uint8_t ad[MAIF_STAGE_AD_BYTES]);
+/* The pipeline's associated data for the block record whose header is hdr,
+ * in the file whose header's file_id is file_id. */
+void nat_stage_ad(const uint8_t *file_id, const uint8_t *hdr, uint8_t ad[MAIF_STAGE_AD_BYTES]);
 
 /* Parsed file header. */
 typedef struct nat_header {
@@ -254,7 +255,7 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
  * decodes into dst and sets *size to the bytes written (on MAIF_ELIMIT,
  * to the bytes needed). Errors: MAIF_EFORMAT, MAIF_EUNSUPPORTED,
  * MAIF_ELIMIT, MAIF_ENOMEM, and a stage's own. */
-int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, void *dst, size_t cap,
+int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring, void *dst, size_t cap,
                      size_t *size, char *err, size_t errcap);
 
 /* Walks the bytes after v->committed: 1 if they look like an interrupted

@@ -17,7 +17,7 @@
 
 _Static_assert(MAIF_DECODED_MAX == NAT_PAYLOAD_MAX, "the public decode limit is the format's payload limit");
 
-int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, void *dst, size_t cap,
+int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring, void *dst, size_t cap,
                      size_t *size, char *err, size_t errcap)
 {
     nat_rec r;
@@ -33,7 +33,7 @@ int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t
                             "block %llu at offset %llu: critical extension 0x%04x is unknown to this library",
                             (unsigned long long)index, (unsigned long long)off, ext.rep.critical_tag);
     uint8_t ad[MAIF_STAGE_AD_BYTES];
-    nat_stage_ad(r.hdr, ad);
+    nat_stage_ad(base + NH_FILE_ID, r.hdr, ad);
     maif_stage_in in = {
         .codec = r.codec,
         .cipher = r.cipher,
@@ -46,6 +46,7 @@ int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t
         .nonce = ext.nonce,
         .nonce_len = ext.nonce_len,
         .ad = ad,
+        .keyring = keyring,
     };
     char serr[200];
     uint64_t n = 0;

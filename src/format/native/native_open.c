@@ -131,6 +131,7 @@ int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, 
         goto out;
     }
     maif_sha256(w->wbuf.data, w->wbuf.len, w->chain);
+    memcpy(w->file_id, w->wbuf.data + NH_FILE_ID, MAIF_ID_BYTES);
     w->pos = w->wbuf.len;
     w->wbuf_off = 0;
     w->c_seq_next = 0;
@@ -287,6 +288,7 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
     if (rc == MAIF_OK) {
         w->c_end = w->pos = w->wbuf_off = v.committed;
         w->c_blocks = v.last.blocks;
+        memcpy(w->file_id, base + NH_FILE_ID, MAIF_ID_BYTES);
         w->c_seq_next = v.last.seq + 1;
         w->c_last_off = v.last.off;
         memcpy(w->c_chain, v.last.record_hash, 32);

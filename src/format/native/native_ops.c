@@ -94,14 +94,14 @@ static int nat_ops_block(const void *state, uint64_t i, maif_block *out, char *e
     return nat_block_view(s->base, s->v.committed, off, i, out, err, errcap);
 }
 
-static int nat_ops_decode(const void *state, uint64_t i, void *dst, size_t cap, size_t *size, char *err,
+static int nat_ops_decode(const void *state, uint64_t i, const void *keyring, void *dst, size_t cap, size_t *size, char *err,
                           size_t errcap)
 {
     const nat_state *s = state;
     uint64_t off;
     if (nat_view_block_offset(&s->v, s->base, i, &off))
         return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index entry is damaged", (unsigned long long)i);
-    return nat_block_decode(s->base, s->v.committed, off, i, dst, cap, size, err, errcap);
+    return nat_block_decode(s->base, s->v.committed, off, i, keyring, dst, cap, size, err, errcap);
 }
 
 static int nat_ops_info(const void *state, maif_info *out)

@@ -211,11 +211,12 @@ int nat_ext_parse(const uint8_t *ext, uint16_t ext_size, nat_ext *out)
     return rc;
 }
 
-void nat_stage_ad(const uint8_t *hdr, uint8_t ad[MAIF_STAGE_AD_BYTES])
+void nat_stage_ad(const uint8_t *file_id, const uint8_t *hdr, uint8_t ad[MAIF_STAGE_AD_BYTES])
 {
-    memcpy(ad, hdr + NR_ID, MAIF_ID_BYTES);
-    memcpy(ad + MAIF_ID_BYTES, hdr + NR_TYPE, 4);
-    ad[MAIF_ID_BYTES + 4] = hdr[NR_CODEC];
+    memcpy(ad, file_id, MAIF_ID_BYTES);
+    memcpy(ad + MAIF_ID_BYTES, hdr + NR_ID, MAIF_ID_BYTES);
+    memcpy(ad + 2 * MAIF_ID_BYTES, hdr + NR_TYPE, 4);
+    ad[2 * MAIF_ID_BYTES + 4] = hdr[NR_CODEC];
 }
 
 /* ---- Merkle frontier */

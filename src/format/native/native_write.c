@@ -470,7 +470,7 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
         hdr[NR_CODEC] = w->stages.codec;
         hdr[NR_CIPHER] = w->stages.cipher;
         uint8_t ad[MAIF_STAGE_AD_BYTES];
-        nat_stage_ad(hdr, ad);
+        nat_stage_ad(w->file_id, hdr, ad);
         maif_stage_out o;
         int rc = maif_stage_encode(&w->stages, &nat_stage_tags, ad, spec->payload, spec->payload_size,
                                    NAT_PAYLOAD_MAX, &w->stage_scratch, &eb, &o, w->err, sizeof w->err);

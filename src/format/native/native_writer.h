@@ -28,6 +28,7 @@ struct maif_writer {
     char *path;
     const maif_key *key;  /* borrowed */
     uint8_t pk[32];
+    uint8_t file_id[MAIF_ID_BYTES]; /* the header's: bound into every sealed payload's associated data */
     unsigned flags;
     int dead;             /* an I/O error left the file in an unknown state */
     char err[512];

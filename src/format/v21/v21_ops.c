@@ -29,9 +29,10 @@ static int v21_ops_block(const void *state, uint64_t i, maif_block *out, char *e
 }
 
 /* 2.1 payloads are stored as they are: decoding copies. */
-static int v21_ops_decode(const void *state, uint64_t i, void *dst, size_t cap, size_t *size, char *err,
+static int v21_ops_decode(const void *state, uint64_t i, const void *keyring, void *dst, size_t cap, size_t *size, char *err,
                           size_t errcap)
 {
+    (void)keyring;
     maif_block b;
     int rc = v21_ops_block(state, i, &b, err, errcap);
     if (rc) return rc;
