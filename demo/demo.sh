@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The maif demo: one agent session, end to end.
 # An agent writes its memory (text, an image, structured data, embeddings)
-# with metadata, commits it as signed batches, lists and reads it back,
+# with metadata, commits it as signed batches (a long note compressed with
+# zstd, a private one encrypted for its own key), lists and reads it back,
 # verifies it against its pinned key, and then we play attacker: tamper with
 # a copy and watch verification catch it. Finally the artifact goes to the
 # MAIF 2.1 format of the original implementation and back.
@@ -55,6 +56,15 @@ run "$MAIF" add memory.maif --key agent.key --type text --file notes.txt --compr
 run "$MAIF" ls memory.maif
 "$MAIF" cat memory.maif 5 | cmp - notes.txt && echo "block 5 decodes byte-identical to notes.txt"
 
+cp memory.maif shareable.maif   # a copy before any private note, for step 12
+step "4c. A private note is encrypted for the agent's own key (metadata stays public)"
+run "$MAIF" add memory.maif --key agent.key --type text --text "Patient asked to keep the diagnosis private." \
+  --meta '{"source":"chat","privacy":"confidential"}' --encrypt --recipient agent.key.pub || exit 1
+grep -q "diagnosis private" memory.maif && { echo "demo: plaintext found in the file" >&2; exit 1; }
+echo "the note's words are nowhere in the file"
+expect_rc 3 "$MAIF" cat memory.maif 7
+run "$MAIF" cat memory.maif 7 --identity agent.key && echo
+
 step "5. A bad batch is refused whole: nothing of it is committed"
 printf '%s\n' '{"type":"text","text":"this line is fine"}' '{"type":"text","text":"bad","vector":[1]}' > bad.jsonl
 expect_rc 2 "$MAIF" append memory.maif bad.jsonl --key agent.key
@@ -102,13 +112,16 @@ run "$MAIF" recover crashed.maif || exit 1
 expect_rc 0 "$MAIF" verify crashed.maif --pubkey agent.key.pub
 
 step "12. Interoperability: to MAIF 2.1 (the original format) and back"
-run "$MAIF" convert memory.maif memory-v21.maif --to 2.1 --key agent.key || exit 1
+echo "MAIF 2.1 cannot hold encryption, so the artifact with the private note is refused:"
+expect_rc 2 "$MAIF" convert memory.maif memory-v21.maif --to 2.1 --key agent.key
+echo "the copy taken before the note converts (its zstd block is written decoded):"
+run "$MAIF" convert shareable.maif memory-v21.maif --to 2.1 --key agent.key || exit 1
 expect_rc 0 "$MAIF" verify memory-v21.maif --pubkey agent.key.pub
 run "$MAIF" ls memory-v21.maif
 run "$MAIF" convert memory-v21.maif roundtrip.maif --to native --key agent.key || exit 1
 for i in 0 1 2 3 4 5; do
-  cmp <("$MAIF" cat memory.maif $i) <("$MAIF" cat roundtrip.maif $i) || { echo "block $i differs"; exit 1; }
+  cmp <("$MAIF" cat shareable.maif $i) <("$MAIF" cat roundtrip.maif $i) || { echo "block $i differs"; exit 1; }
 done
 echo "all 6 payloads identical after native -> 2.1 -> native"
 
-printf '\n\033[1mdemo complete: written, signed, verified, tampering detected (and not laundered), recovered, converted.\033[0m\n'
+printf '\n\033[1mdemo complete: written (compressed, encrypted), signed, verified, tampering detected (and not laundered), recovered, converted.\033[0m\n'
