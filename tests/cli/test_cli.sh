@@ -4,78 +4,16 @@
 #   MAIF_BIN=build/asan/maif bash tests/cli/test_cli.sh
 # Uses its own temporary directory and its own MAIF_HOME. Ends with exactly
 # one line "N passed, M failed" and exits non-zero when M > 0.
-set -u
-
-ROOT=$(pwd)
-MAIF_BIN=${MAIF_BIN:-build/asan/maif}
-case "$MAIF_BIN" in /*) ;; *) MAIF_BIN="$ROOT/$MAIF_BIN" ;; esac
+HARNESS_NAME=cli
+. "$(dirname "$0")/harness.bash"
 V21_DIR="$ROOT/tests/data/v21"
 
-T=$(mktemp -d /tmp/maif-cli-test.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export MAIF_HOME="$T/home"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-cd "$T" || exit 1
-
-passed=0
-failed=0
-OUT="$T/.out"
-ERR="$T/.err"
-rc=0
-
-pass() { passed=$((passed + 1)); }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL: $1"
-  if [ -s "$ERR" ]; then sed 's/^/  stderr: /' "$ERR" | head -n 5; fi
-}
-
-# m ARGS...: runs maif, stdout to $OUT, stderr to $ERR, exit code in $rc.
-m() {
-  "$MAIF_BIN" "$@" >"$OUT" 2>"$ERR"
-  rc=$?
-}
-# m_in INPUTFILE ARGS...: same, with stdin from INPUTFILE.
-m_in() {
-  local in=$1
-  shift
-  "$MAIF_BIN" "$@" <"$in" >"$OUT" 2>"$ERR"
-  rc=$?
-}
-
-# Any sanitizer report is a failure of the check that triggered it.
-sanitizer_clean() { ! grep -qE 'Sanitizer|runtime error:' "$ERR"; }
-
-# expect DESC WANT_RC: checks the last run's exit code (and sanitizer output).
-expect() {
-  local desc=$1 want=$2
-  if [ "$rc" = "$want" ] && sanitizer_clean; then pass; else fail "$desc (exit $rc, want $want)"; fi
-}
-# ok DESC COMMAND...: passes when COMMAND succeeds.
-ok() {
-  local desc=$1
-  shift
-  if "$@"; then pass; else fail "$desc"; fi
-}
-# one_error_line: stderr is exactly one "maif: ..." line.
-one_error_line() { [ "$(wc -l <"$ERR")" = 1 ] && grep -q '^maif: ' "$ERR"; }
-out_has() { grep -qE -- "$1" "$OUT"; }
-err_has() { grep -qE -- "$1" "$ERR"; }
-# jcheck DESC FILE PYEXPR: the file is JSON and PYEXPR (over d) is true.
-jcheck() {
-  local desc=$1 file=$2 expr=$3
-  if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($expr) else 1)" "$file" 2>/dev/null; then
-    pass
-  else
-    fail "$desc"
-  fi
-}
 count_blocks() { "$MAIF_BIN" ls "$1" 2>/dev/null | wc -l; }
 flip_byte() { # flip_byte FILE OFFSET
-  python3 -c "import sys; p=sys.argv[1]; o=int(sys.argv[2]); b=bytearray(open(p,'rb').read()); b[o]^=0x5a; open(p,'wb').write(bytes(b))" "$1" "$2"
+  "$PY" -c "import sys; p=sys.argv[1]; o=int(sys.argv[2]); b=bytearray(open(p,'rb').read()); b[o]^=0x5a; open(p,'wb').write(bytes(b))" "$1" "$2"
 }
 find_offset() { # find_offset FILE STRING: offset of the first occurrence
-  python3 -c "import sys; print(open(sys.argv[1],'rb').read().find(sys.argv[2].encode()))" "$1" "$2"
+  "$PY" -c "import sys; print(open(sys.argv[1],'rb').read().find(sys.argv[2].encode()))" "$1" "$2"
 }
 
 if [ ! -x "$MAIF_BIN" ]; then
@@ -191,7 +129,7 @@ expect "add valid json payload" 0
 m add a.maif --type embedding --text '[1, 2.5, -3]' --meta '{"model":"m1"}' --key k
 expect "add embedding" 0
 ok "embedding is index 4" out_has '^4 '
-python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<3f',1,2.5,-3))" >emb.expected
+"$PY" -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<3f',1,2.5,-3))" >emb.expected
 m cat a.maif 4
 expect "cat embedding" 0
 ok "embedding stored as float32 LE" cmp -s "$OUT" emb.expected
@@ -245,13 +183,13 @@ ok "append file payload round trips" cmp -s "$OUT" p1.bin
 printf '\000\001\002\003\377' >b64.expected
 m cat a.maif 8
 ok "append base64 payload round trips" cmp -s "$OUT" b64.expected
-python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<2f',0.5,0.25))" >vec.expected
+"$PY" -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<2f',0.5,0.25))" >vec.expected
 m cat a.maif 9
 ok "append vector stored as float32" cmp -s "$OUT" vec.expected
 # a block naming codec 7, which no stage is registered for: cat cannot decode it
 cp a.maif codec.maif
 m ls codec.maif --json
-python3 -c "import json,sys; o=json.load(open(sys.argv[1]))[9]['offset']; p=sys.argv[2]; b=bytearray(open(p,'rb').read()); b[o+30]=7; open(p,'wb').write(bytes(b))" "$OUT" codec.maif
+"$PY" -c "import json,sys; o=json.load(open(sys.argv[1]))[9]['offset']; p=sys.argv[2]; b=bytearray(open(p,'rb').read()); b[o+30]=7; open(p,'wb').write(bytes(b))" "$OUT" codec.maif
 m cat codec.maif 9
 expect "cat of an undecodable codec" 1
 ok "cat says it cannot decode" err_has "codec 7, cipher 0\) cannot be decoded: .*codec 7 is not known"
@@ -306,7 +244,7 @@ ok "ls shows metadata" bash -c "head -n1 '$OUT' | grep -q '\"source\":\"chat\"'"
 m ls a.maif --json
 expect "ls --json" 0
 cp "$OUT" ls.json
-ok "ls --json is valid JSON" python3 -m json.tool ls.json
+ok "ls --json is valid JSON" "$PY" -m json.tool ls.json
 jcheck "ls --json has 12 entries numbered from 0" ls.json 'len(d)==12 and [b["index"] for b in d]==list(range(12))'
 jcheck "ls --json fields" ls.json 'all(set(["index","type","size","timestamp_us","id","meta","offset"])<=set(b) for b in d)'
 jcheck "ls --json meta is an object" ls.json 'd[0]["meta"]["source"]=="chat" and d[0]["id"]=="'"$ID0"'" and d[0]["type"]=="text"'
@@ -369,7 +307,7 @@ ok "info shows the signer" out_has "^signer: +$KPUB$"
 m info a.maif --json
 expect "info --json" 0
 cp "$OUT" info.json
-ok "info --json is valid JSON" python3 -m json.tool info.json
+ok "info --json is valid JSON" "$PY" -m json.tool info.json
 jcheck "info --json fields" info.json 'all(k in d for k in ["format","version","size","blocks","commits","created","modified","file_id","agent","signer","merkle_root","torn_bytes","converted_from"])'
 jcheck "info --json values" info.json 'd["format"]=="native" and d["blocks"]==12 and d["agent"]=="agent-1" and d["torn_bytes"]==0 and d["commits"]>=9 and len(d["signer"])==64 and d["size"]=='"$(stat -c %s a.maif)"
 m info missing.maif
@@ -385,7 +323,7 @@ ok "verify says the signer is not pinned" out_has '^a\.maif: info: \[commit @0x[
 m verify a.maif --json
 expect "verify --json" 0
 cp "$OUT" v.json
-ok "verify --json is valid JSON" python3 -m json.tool v.json
+ok "verify --json is valid JSON" "$PY" -m json.tool v.json
 jcheck "verify --json fields" v.json 'd["ok"] is True and d["format"]=="native" and d["blocks"]==12 and d["file"]=="a.maif" and isinstance(d["signers"],list) and isinstance(d["findings"],list)'
 jcheck "verify --json: signer not pinned" v.json 'any(f["code"]=="signer-not-pinned" for f in d["findings"]) and all(not s["pinned"] for s in d["signers"])'
 jcheck "verify --json finding fields" v.json 'all(set(["severity","code","section","block","offset","message"])<=set(f) for f in d["findings"])'
@@ -583,7 +521,7 @@ done
 ok "native -> 2.1 -> native keeps every payload" test "$rt_ok" = 1
 m ls back.maif --json
 cp "$OUT" back-ls.json
-ok "round trip keeps block ids" python3 -c "import json; a=json.load(open('ls.json')); b=json.load(open('back-ls.json')); exit(0 if [x['id'] for x in a]==[x['id'] for x in b] else 1)"
+ok "round trip keeps block ids" "$PY" -c "import json; a=json.load(open('ls.json')); b=json.load(open('back-ls.json')); exit(0 if [x['id'] for x in a]==[x['id'] for x in b] else 1)"
 m add plain21.maif --type text --text x --key k
 expect "add to a 2.1 file is refused" 2
 m recover plain21.maif
@@ -650,7 +588,7 @@ m verify h.maif
 expect "h.maif verifies after refused inputs" 0
 ok "no torn tail left behind" bash -c "! grep -q torn '$OUT'"
 # a long line is refused before it is buffered further
-python3 -c "print('{\"type\":\"text\",\"text\":\"' + 'x'*5000 + '\"}')" >long.jsonl
+"$PY" -c "print('{\"type\":\"text\",\"text\":\"' + 'x'*5000 + '\"}')" >long.jsonl
 MAIF_INPUT_LIMIT=4096 m append h.maif long.jsonl --key k
 expect "a JSONL line over the line limit" 2
 ok "long line: names line 1 and the limit" err_has 'line 1: longer than the line limit of 4096 bytes'
@@ -716,13 +654,13 @@ m recover g.maif --force
 expect "recover --force cuts it" 0
 ok "recover --force: 16 bytes" out_has 'discarded 16 bytes'
 cp h.maif g.maif
-python3 -c "import sys; open(sys.argv[1],'ab').write(b'\xee'*100)" g.maif
+"$PY" -c "import sys; open(sys.argv[1],'ab').write(b'\xee'*100)" g.maif
 m verify g.maif
 expect "verify: 100 bytes of 0xEE are damage" 1
 m recover g.maif
 expect "recover refuses 100 bytes of 0xEE" 1
 cp h.maif g.maif
-python3 -c "import sys; open(sys.argv[1],'ab').write(b'B\x01\x00\x00TEXT\x05')" g.maif
+"$PY" -c "import sys; open(sys.argv[1],'ab').write(b'B\x01\x00\x00TEXT\x05')" g.maif
 m verify g.maif
 expect "verify: a real torn header prefix is a warning" 0
 ok "verify: torn-tail warning" out_has 'torn|uncommitted'
@@ -730,7 +668,7 @@ m recover g.maif
 expect "recover cuts a real torn header prefix" 0
 ok "recover: 9 bytes" out_has 'discarded 9 bytes'
 cp h.maif g.maif
-python3 -c "import sys; open(sys.argv[1],'ab').write(b'Q\x01\x00\x00TEXT\x05')" g.maif
+"$PY" -c "import sys; open(sys.argv[1],'ab').write(b'Q\x01\x00\x00TEXT\x05')" g.maif
 m recover g.maif
 expect "recover refuses a header prefix with an invalid kind" 1
 m verify g.maif
@@ -935,5 +873,4 @@ expect "verify --deep without the key: not an error" 0
 ok "verify --deep: says the block was not decoded without its key" out_has 'encrypted, not decoded without its key'
 ok "verify --deep: counts what it decoded" out_has 'OK \(2 blocks, 1 of them decoded'
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_finish

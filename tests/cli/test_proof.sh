@@ -5,46 +5,9 @@
 # signature is left to maif). Run from the repository root:
 #   MAIF_BIN=build/asan/maif bash tests/cli/test_proof.sh
 # Ends with exactly one line "N passed, M failed".
-set -u
+HARNESS_NAME=proof
+. "$(dirname "$0")/harness.bash"
 
-ROOT=$(pwd)
-MAIF_BIN=${MAIF_BIN:-build/asan/maif}
-case "$MAIF_BIN" in /*) ;; *) MAIF_BIN="$ROOT/$MAIF_BIN" ;; esac
-PY=/usr/bin/python3
-
-T=$(mktemp -d /tmp/maif-proof-test.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export MAIF_HOME="$T/home"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-cd "$T" || exit 1
-
-passed=0
-failed=0
-OUT="$T/.out"
-ERR="$T/.err"
-rc=0
-pass() { passed=$((passed + 1)); }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL: $1"
-  if [ -s "$ERR" ]; then sed 's/^/  stderr: /' "$ERR" | head -n 5; fi
-}
-m() {
-  "$MAIF_BIN" "$@" >"$OUT" 2>"$ERR"
-  rc=$?
-}
-sanitizer_clean() { ! grep -qE 'Sanitizer|runtime error:' "$ERR"; }
-expect() {
-  if [ "$rc" = "$2" ] && sanitizer_clean; then pass; else fail "$1 (exit $rc, want $2)"; fi
-}
-# expect_err DESC RC PATTERN: exit code, and one "maif: " line on stderr matching PATTERN
-expect_err() {
-  if [ "$rc" = "$2" ] && sanitizer_clean && [ "$(wc -l <"$ERR")" = 1 ] && grep -q "^maif: .*$3" "$ERR"; then
-    pass
-  else
-    fail "$1 (exit $rc, want $2; stderr matching '$3')"
-  fi
-}
 has() { if grep -q -- "$2" "$OUT"; then pass; else fail "$1: stdout lacks '$2'"; fi; }
 
 # An independent check of a proof's hashes (RFC 9162 §2.1.3.2 / §2.1.4.2).
@@ -177,5 +140,4 @@ for f in "$ROOT"/tests/data/v21/sample_text.maif; do
   m prove "$f" 0; expect_err "MAIF 2.1 refused" 2 "native artifact"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_finish
