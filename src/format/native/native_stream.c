@@ -6,14 +6,16 @@
  * metadata, all known before the first byte arrives, so the payload is
  * written straight into place chunk by chunk while it is hashed; the header
  * (which holds the size and the content hash) follows at the end, exactly
- * as maif_writer_add lays the same bytes out. Memory stays at one chunk
- * whatever the payload's size. Until the header is written the record is a
- * zero-filled hole, which recovery treats as a torn write (FORMAT.md §9);
+ * as maif_writer_add lays the same bytes out. Memory stays bounded
+ * whatever the payload's size: one chunk, or PIPE_BUFS chunks when the
+ * reading, hashing and writing run on three threads at once (below).
+ * Until the header is written the record is a zero-filled hole, which recovery treats as a torn write (FORMAT.md §9);
  * an abandoned block (source failed or over its limit) is cut off the file
  * at once, leaving the batch's earlier blocks pending.
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #include "format/native/native_writer.h"
 #include "util/alloc.h"
 #include "util/common.h"
+#include "util/pool.h"
 
 static const uint8_t zero_pad[8];
 
@@ -69,6 +72,158 @@ static int add_buffered(maif_writer *w, const maif_block_spec *spec, maif_read_f
     return rc;
 }
 
+/* Reads the next chunk of the payload into buf (up to MAIF_STREAM_CHUNK
+ * bytes, fewer only at the end), enforcing limit as the bytes arrive.
+ * *total counts the payload so far. Returns MAIF_OK with *fill (0 at the
+ * end), or an error recorded on w. */
+static int fill_chunk(maif_writer *w, maif_read_fn read, void *ctx, uint64_t limit, uint8_t *buf, size_t *fill,
+                      uint64_t *total)
+{
+    *fill = 0;
+    while (*fill < MAIF_STREAM_CHUNK) {
+        uint64_t room = MAIF_STREAM_CHUNK - *fill;
+        if (room > limit - *total + 1) room = limit - *total + 1; /* one byte over the limit tells */
+        int64_t k = read(ctx, buf + *fill, (size_t)room);
+        if (k < 0)
+            return nat_writer_fail(w, k >= -1000 ? (int)k : MAIF_EIO, "%s: payload source failed: %s", w->path,
+                                   maif_strerror((int)k));
+        if (k == 0) return MAIF_OK;
+        if ((uint64_t)k > room) return nat_writer_fail(w, MAIF_EINVAL, "payload source returned more than asked for");
+        *fill += (size_t)k;
+        *total += (uint64_t)k;
+        if (*total > limit)
+            return nat_writer_fail(w, MAIF_ELIMIT, "payload larger than the limit of %llu bytes",
+                                   (unsigned long long)limit);
+    }
+    return MAIF_OK;
+}
+
+/* With two or more CPUs the payload streams through three stages at once:
+ * this thread reads chunk s+2 while a helper hashes chunk s+1 and another
+ * writes chunk s into place, over a ring of PIPE_BUFS chunks. A chunk's
+ * slot is reused once it has been both hashed and written. The hash runs
+ * in payload order on one thread, so the content hash is the same as the
+ * sequential loop's. Memory: PIPE_BUFS chunks. */
+#define PIPE_BUFS 4
+
+typedef struct stream_pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint8_t *buf[PIPE_BUFS];
+    size_t len[PIPE_BUFS];
+    uint64_t off[PIPE_BUFS];  /* file offset of the chunk in each slot */
+    uint64_t filled;          /* chunks handed over by the reader */
+    uint64_t hashed, written; /* chunks each helper has finished */
+    int closing;              /* the reader hands over no more chunks */
+    int werr;                 /* errno of the first failed write, or 0 */
+    maif_sha256_ctx *sha;
+    maif_writer *w;
+} stream_pipe;
+
+/* Waits for chunk s to be handed over; 0 when the reader closed first. */
+static int pipe_take(stream_pipe *p, uint64_t s)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->filled <= s && !p->closing) pthread_cond_wait(&p->cv, &p->mu);
+    int have = p->filled > s;
+    pthread_mutex_unlock(&p->mu);
+    return have;
+}
+
+static void pipe_done(stream_pipe *p, uint64_t *counter)
+{
+    pthread_mutex_lock(&p->mu);
+    (*counter)++;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void *pipe_hash(void *arg)
+{
+    stream_pipe *p = arg;
+    for (uint64_t s = 0; pipe_take(p, s); s++) {
+        maif_sha256_update(p->sha, p->buf[s % PIPE_BUFS], p->len[s % PIPE_BUFS]);
+        pipe_done(p, &p->hashed);
+    }
+    return NULL;
+}
+
+static void *pipe_write(void *arg)
+{
+    stream_pipe *p = arg;
+    for (uint64_t s = 0; pipe_take(p, s); s++) {
+        size_t k = s % PIPE_BUFS;
+        /* after a failure the chunks are only counted: the reader stops */
+        int e = p->werr ? 0 : p->w->io->write(p->w->f, p->buf[k], p->len[k], p->off[k]);
+        pthread_mutex_lock(&p->mu);
+        if (e && !p->werr) p->werr = e;
+        p->written++;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+#define PIPE_UNAVAILABLE 1 /* the helpers could not start: stream on this thread */
+
+/* Streams the payload through the pipeline. Returns MAIF_OK with *total,
+ * PIPE_UNAVAILABLE before anything was read, a source error (recorded on
+ * w; *abandon set: cut the block), or a write error (the writer is dead). */
+static int stream_piped(maif_writer *w, maif_read_fn read, void *ctx, uint64_t limit, uint64_t poff,
+                        maif_sha256_ctx *sha, uint64_t *total, int *abandon)
+{
+    stream_pipe p = {.sha = sha, .w = w};
+    int rc = MAIF_OK;
+    for (int i = 0; i < PIPE_BUFS && rc == MAIF_OK; i++)
+        if (!(p.buf[i] = maif_malloc(MAIF_STREAM_CHUNK))) rc = PIPE_UNAVAILABLE;
+    pthread_t th, tw;
+    int hash_started = 0, write_started = 0, made = 0;
+    if (rc == MAIF_OK) {
+        made = 1;
+        pthread_mutex_init(&p.mu, NULL);
+        pthread_cond_init(&p.cv, NULL);
+        hash_started = pthread_create(&th, NULL, pipe_hash, &p) == 0;
+        write_started = hash_started && pthread_create(&tw, NULL, pipe_write, &p) == 0;
+        if (!write_started) rc = PIPE_UNAVAILABLE;
+    }
+    for (uint64_t s = 0; rc == MAIF_OK; s++) {
+        size_t k = s % PIPE_BUFS;
+        pthread_mutex_lock(&p.mu);
+        while (s >= PIPE_BUFS && (p.hashed + PIPE_BUFS <= s || p.written + PIPE_BUFS <= s))
+            pthread_cond_wait(&p.cv, &p.mu);
+        int werr = p.werr;
+        pthread_mutex_unlock(&p.mu);
+        if (werr) break;
+        size_t fill = 0;
+        if ((rc = fill_chunk(w, read, ctx, limit, p.buf[k], &fill, total))) {
+            *abandon = 1;
+            break;
+        }
+        if (fill == 0) break;
+        p.len[k] = fill;
+        p.off[k] = poff + *total - fill;
+        pthread_mutex_lock(&p.mu);
+        p.filled = s + 1;
+        pthread_cond_broadcast(&p.cv);
+        pthread_mutex_unlock(&p.mu);
+    }
+    if (hash_started) {
+        pthread_mutex_lock(&p.mu);
+        p.closing = 1;
+        pthread_cond_broadcast(&p.cv);
+        pthread_mutex_unlock(&p.mu);
+        pthread_join(th, NULL);
+        if (write_started) pthread_join(tw, NULL);
+    }
+    if (made) {
+        pthread_mutex_destroy(&p.mu);
+        pthread_cond_destroy(&p.cv);
+    }
+    if (rc == MAIF_OK && p.werr) rc = nat_writer_io_fail(w, "write", p.werr);
+    for (int i = 0; i < PIPE_BUFS; i++) maif_free(p.buf[i]);
+    return rc;
+}
+
 int maif_writer_add_stream(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx,
                            uint64_t limit, uint8_t id_out[MAIF_ID_BYTES])
 {
@@ -93,38 +248,25 @@ int maif_writer_add_stream(maif_writer *w, const maif_block_spec *spec, maif_rea
     }
     maif_sha256_init(sha);
     uint64_t total = 0;
-    int eof = 0;
-    while (!eof) {
-        size_t fill = 0;
-        while (fill < MAIF_STREAM_CHUNK) {
-            uint64_t room = MAIF_STREAM_CHUNK - fill;
-            if (room > limit - total + 1) room = limit - total + 1; /* one byte over the limit tells */
-            int64_t k = read(ctx, chunk + fill, (size_t)room);
-            if (k < 0) {
-                rc = nat_writer_fail(w, k >= -1000 ? (int)k : MAIF_EIO, "%s: payload source failed: %s", w->path,
-                                     maif_strerror((int)k));
-                goto abandon;
-            }
-            if (k == 0) {
-                eof = 1;
+    int abandon = 0;
+    rc = maif_pool_cpus() >= 2 ? stream_piped(w, read, ctx, limit, poff, sha, &total, &abandon) : PIPE_UNAVAILABLE;
+    if (rc == PIPE_UNAVAILABLE) {
+        /* one CPU (or no helper threads): read, hash and write in turn */
+        rc = MAIF_OK;
+        total = 0;
+        for (;;) {
+            size_t fill = 0;
+            if ((rc = fill_chunk(w, read, ctx, limit, chunk, &fill, &total))) {
+                abandon = 1;
                 break;
             }
-            if ((uint64_t)k > room) {
-                rc = nat_writer_fail(w, MAIF_EINVAL, "payload source returned more than asked for");
-                goto abandon;
-            }
-            fill += (size_t)k;
-            total += (uint64_t)k;
-            if (total > limit) {
-                rc = nat_writer_fail(w, MAIF_ELIMIT, "payload larger than the limit of %llu bytes",
-                                     (unsigned long long)limit);
-                goto abandon;
-            }
+            if (fill == 0) break;
+            maif_sha256_update(sha, chunk, fill);
+            if ((rc = nat_writer_pwrite(w, chunk, fill, poff + total - fill))) break;
         }
-        if (fill == 0) break;
-        maif_sha256_update(sha, chunk, fill);
-        if ((rc = nat_writer_pwrite(w, chunk, fill, poff + total - fill))) goto out;
     }
+    if (abandon) goto abandon;
+    if (rc) goto out; /* a write failed: the writer is dead */
     uint64_t pad2 = align8(total) - total;
     if (pad2 && (rc = nat_writer_pwrite(w, zero_pad, (size_t)pad2, poff + total))) goto out;
     wr64le(hdr + NR_STORED_SIZE, total);
