@@ -164,6 +164,19 @@ else
     run "$BIN/bench_compress" "$CORPUS" "$W" "$REPS"
     rm -f "$W/c.out" "$W/compress.maif"
 fi
+
+echo "== zstd dictionaries for small blocks (1 and 4 KiB)"
+# The first 8 MiB of the text corpus, and the JSON files under /usr/share.
+# bench_dict measures in process; `zstd -19` of each whole file is the bound.
+head -c $((8 << 20)) "$CORPUS" > "$W/dict-text"
+find /usr/share -name '*.json' -type f -size -4M 2>/dev/null | LC_ALL=C sort | xargs -r cat > "$W/dict-json" 2>/dev/null
+for d in text json; do
+    if [ "$(stat -c %s "$W/dict-$d")" -lt 262144 ]; then echo "bench: $d dictionary corpus under 256 KiB; skipped" >&2; continue; fi
+    command -v zstd >/dev/null && figure "zstd -19 CLI ratio, whole $d corpus" \
+        "$(awk -v a="$(stat -c %s "$W/dict-$d")" -v b="$(zstd -q -19 -c < "$W/dict-$d" | wc -c)" 'BEGIN {printf "%.2f", a / b}')" "x"
+    run "$BIN/bench_dict" "$d" "$W/dict-$d"
+done
+rm -f "$W/dict-text" "$W/dict-json"
 rm -f "$CORPUS"
 
 echo
