@@ -198,6 +198,11 @@ typedef struct maif_options maif_options;
                                      codec's own default (zstd: 3). zstd: 1..19, or
                                      -1..-100 for its "fast" levels; lz4: 1..64, its
                                      acceleration (higher is faster, larger) */
+#define MAIF_OPT_LOCK_WAIT_MS  9 /* writer_open: how long to wait, in milliseconds
+                                     (0..3600000), for another writer to release the
+                                     artifact before failing with MAIF_ELOCKED; 0
+                                     (default) fails at once. Waiters poll the lock
+                                     and are not served in strict arrival order */
 
 /* Codec ids (docs/FORMAT.md §5.6). A block whose compression would save
  * less than 16 bytes or less than 1/32 of its payload is stored as is,
@@ -291,7 +296,10 @@ MAIF_API MAIF_NODISCARD int maif_writer_create(maif_writer **out, const char *pa
  * not look like an interrupted append (docs/FORMAT.md §9, the rule the
  * verifier uses too) are damage and give MAIF_EFORMAT unless opt sets
  * MAIF_OPT_FORCE_RECOVER. opt (may be NULL): MAIF_OPT_DURABLE,
- * MAIF_OPT_FORCE_RECOVER. Takes an exclusive lock. Errors: MAIF_ENOTFOUND,
+ * MAIF_OPT_FORCE_RECOVER, MAIF_OPT_LOCK_WAIT_MS. Takes an exclusive lock,
+ * waiting for it up to MAIF_OPT_LOCK_WAIT_MS (so writers in several
+ * processes queue), and reads the file's state only once it holds the lock:
+ * it appends after every commit of the writers before it. Errors: MAIF_ENOTFOUND,
  * MAIF_EIO, MAIF_EFORMAT, MAIF_EVERSION, MAIF_ELOCKED, MAIF_EINVAL. A MAIF
  * 2.1 file gives MAIF_EUNSUPPORTED (use convert). */
 MAIF_API MAIF_NODISCARD int maif_writer_open(maif_writer **out, const char *path, const maif_key *key,

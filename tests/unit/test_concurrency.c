@@ -1,0 +1,214 @@
+/*
+ * test_concurrency.c — several processes on one artifact: writers that
+ * queue for the lock (MAIF_OPT_LOCK_WAIT_MS) instead of failing, and
+ * readers that follow a writer with maif_reader_refresh.
+ *
+ * Every block carries metadata {"b":batch,"j":index,"n":size,"p":process}
+ * so the parent can check, from the file alone, that every batch is there
+ * once, whole, and not interleaved with another process's blocks.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NPROC   8
+#define NBATCH  25
+#define MAXJ    4 /* blocks per batch: 1 + (p + b) % MAXJ */
+
+static unsigned batch_size(unsigned p, unsigned b) { return 1 + (p + b) % MAXJ; }
+
+static int parse_meta(const maif_block *blk, unsigned *p, unsigned *b, unsigned *j, unsigned *n)
+{
+    char buf[96];
+    int used = 0;
+    if (!blk->meta || blk->meta_size >= sizeof buf) return -1;
+    memcpy(buf, blk->meta, blk->meta_size);
+    buf[blk->meta_size] = 0;
+    if (sscanf(buf, "{\"b\":%u,\"j\":%u,\"n\":%u,\"p\":%u}%n", b, j, n, p, &used) != 4 ||
+        (size_t)used != blk->meta_size)
+        return -1;
+    return 0;
+}
+
+/* Appends batch b of process p to an open writer and commits it. */
+static int append_batch(maif_writer *w, unsigned p, unsigned b)
+{
+    unsigned n = batch_size(p, b);
+    for (unsigned j = 0; j < n; j++) {
+        char meta[96], text[64];
+        snprintf(meta, sizeof meta, "{\"b\":%u,\"j\":%u,\"n\":%u,\"p\":%u}", b, j, n, p);
+        snprintf(text, sizeof text, "process %u batch %u block %u", p, b, j);
+        maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = text, .payload_size = strlen(text),
+                             .meta_json = meta, .meta_size = strlen(meta)};
+        if (maif_writer_add(w, &s, NULL) != MAIF_OK) return -1;
+    }
+    return maif_writer_commit(w) == MAIF_OK ? 0 : -1;
+}
+
+/* Checks every block of r: batches whole and contiguous, at most one copy
+ * of each; counts the batches seen per process in seen[p] (bitmask of b).
+ * Returns the number of whole batches, or -1 on any violation. */
+static long check_batches(maif_reader *r, uint64_t first, uint32_t seen[NPROC + 1])
+{
+    long batches = 0;
+    uint64_t count = maif_reader_count(r);
+    for (uint64_t i = first; i < count;) {
+        maif_block blk;
+        unsigned p, b, j, n;
+        if (maif_reader_block(r, i, &blk) != MAIF_OK || parse_meta(&blk, &p, &b, &j, &n) || j != 0 || p > NPROC ||
+            b >= 32 || n != batch_size(p, b) || (seen[p] >> b & 1))
+            return -1;
+        if (i + n > count) return -1; /* a partial batch is visible */
+        for (unsigned k = 1; k < n; k++) {
+            unsigned p2, b2, j2, n2;
+            if (maif_reader_block(r, i + k, &blk) != MAIF_OK || parse_meta(&blk, &p2, &b2, &j2, &n2) || p2 != p ||
+                b2 != b || j2 != k || n2 != n)
+                return -1;
+        }
+        seen[p] |= 1u << b;
+        batches++;
+        i += n;
+    }
+    return batches;
+}
+
+static void wait_children(const pid_t *pids, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int st = 0;
+        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+}
+
+/* ------------------------------------------------------------- writers */
+
+static void test_lock_wait_option(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = tu_create_one(f->path, f->key, "first", NULL);
+    maif_options *opt = NULL;
+    assert_int_equal(maif_options_create(&opt), MAIF_OK);
+    int64_t v = -1;
+    assert_int_equal(maif_options_get(opt, MAIF_OPT_LOCK_WAIT_MS, &v), MAIF_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(maif_options_set(opt, MAIF_OPT_LOCK_WAIT_MS, -1), MAIF_EINVAL);
+    assert_int_equal(maif_options_set(opt, MAIF_OPT_LOCK_WAIT_MS, 3600001), MAIF_EINVAL);
+    /* held by w (flock is per open file, so this process conflicts with itself) */
+    maif_writer *w2 = NULL;
+    assert_int_equal(maif_writer_open(&w2, f->path, f->key, NULL), MAIF_ELOCKED);
+    assert_null(w2);
+    assert_non_null(strstr(maif_last_errmsg(), "another writer"));
+    assert_int_equal(maif_options_set(opt, MAIF_OPT_LOCK_WAIT_MS, 30), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w2, f->path, f->key, opt), MAIF_ELOCKED);
+    assert_null(w2);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    /* free now: a waiting open takes it at once */
+    assert_int_equal(maif_writer_open(&w2, f->path, f->key, opt), MAIF_OK);
+    assert_int_equal(maif_writer_close(w2), MAIF_OK);
+    maif_options_free(opt);
+}
+
+/* A writer that waits for the lock appends after the holder's commit. */
+static void test_waiter_sees_holders_commit(void **state)
+{
+    tu_fixture *f = *state;
+    tu_write_one(f->path, f->key, "first", NULL);
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    /* fork before the parent opens its writer: a child that inherited the
+     * writer's descriptor would share its lock */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(go[1]);
+        char c;
+        if (read(go[0], &c, 1) != 1) _exit(2);
+        maif_options *opt = NULL;
+        maif_writer *cw = NULL;
+        if (maif_options_create(&opt) || maif_options_set(opt, MAIF_OPT_LOCK_WAIT_MS, 60000)) _exit(3);
+        if (maif_writer_open(&cw, f->path, f->key, opt) != MAIF_OK) _exit(4);
+        if (append_batch(cw, 1, 1) || maif_writer_close(cw) != MAIF_OK) _exit(5);
+        maif_options_free(opt);
+        _exit(0);
+    }
+    close(go[0]);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
+    /* the child starts waiting while the lock is held; it must append
+     * after this batch, not over it */
+    assert_int_equal(write(go[1], "g", 1), 1);
+    close(go[1]);
+    assert_int_equal(append_batch(w, 0, 0), 0);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    wait_children(&pid, 1);
+    tu_assert_verifies(f->path);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    uint32_t seen[NPROC + 1] = {0};
+    assert_int_equal(check_batches(r, 1, seen), 2);
+    assert_int_equal(seen[0], 1u);
+    assert_int_equal(seen[1], 2u);
+    maif_block blk;
+    unsigned p, b, j, n;
+    assert_int_equal(maif_reader_block(r, 1, &blk), MAIF_OK);
+    assert_int_equal(parse_meta(&blk, &p, &b, &j, &n), 0);
+    assert_int_equal(p, 0); /* the holder's batch comes first */
+    maif_reader_close(r);
+}
+
+/* NPROC processes each open, append one batch, commit and close, NBATCH
+ * times, all on one artifact at once. */
+static void test_many_writers(void **state)
+{
+    tu_fixture *f = *state;
+    tu_write_one(f->path, f->key, "first", NULL);
+    pid_t pids[NPROC];
+    for (unsigned p = 0; p < NPROC; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            maif_options *opt = NULL;
+            if (maif_options_create(&opt) || maif_options_set(opt, MAIF_OPT_LOCK_WAIT_MS, 120000)) _exit(3);
+            for (unsigned b = 0; b < NBATCH; b++) {
+                maif_writer *w = NULL;
+                if (maif_writer_open(&w, f->path, f->key, opt) != MAIF_OK) _exit(4);
+                if (append_batch(w, p, b)) _exit(5);
+                if (maif_writer_close(w) != MAIF_OK) _exit(6);
+            }
+            maif_options_free(opt);
+            _exit(0);
+        }
+    }
+    wait_children(pids, NPROC);
+    uint64_t nblocks = 1;
+    for (unsigned p = 0; p < NPROC; p++)
+        for (unsigned b = 0; b < NBATCH; b++) nblocks += batch_size(p, b);
+    assert_int_equal(tu_assert_verifies_clean(f->path), nblocks);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    assert_int_equal(maif_reader_count(r), nblocks);
+    maif_info info;
+    assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
+    /* create's empty first commit, tu_write_one's, then one per batch */
+    assert_int_equal(info.commit_count, 2 + NPROC * NBATCH);
+    uint32_t seen[NPROC + 1] = {0};
+    assert_int_equal(check_batches(r, 1, seen), NPROC * NBATCH);
+    for (unsigned p = 0; p < NPROC; p++) assert_int_equal(seen[p], (1u << NBATCH) - 1);
+    maif_reader_close(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_lock_wait_option, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_waiter_sees_holders_commit, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_many_writers, tu_setup, tu_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
