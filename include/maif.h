@@ -36,7 +36,10 @@
  *     maif_reader_* call but close); writers are single-threaded: a
  *     maif_writer, maif_key or maif_report is used by one thread at a
  *     time. maif_reader_errmsg is per thread. Several readers may share a
- *     file with one writer (the writer holds an exclusive lock).
+ *     file with one writer (the writer holds an exclusive lock; other
+ *     writers wait for it with MAIF_OPT_LOCK_WAIT_MS); readers see
+ *     committed batches only and follow the writer with
+ *     maif_reader_refresh.
  *   - Threads the library starts are its own business, and it counts only
  *     the CPUs the calling thread may run on (its affinity mask):
  *     verification hashes on a pool that lives for one call, a commit
@@ -483,6 +486,26 @@ MAIF_API MAIF_NODISCARD int maif_reader_open(maif_reader **out, const char *path
 MAIF_API MAIF_NODISCARD int maif_reader_open_mem(maif_reader **out, const void *buf, size_t size);
 /* Not concurrently with any other call on r. */
 MAIF_API void maif_reader_close(maif_reader *r);
+/* Follows a writer (single writer, many readers; since 0.2.0). A reader
+ * sees the artifact as of its last commit when it was opened; a batch
+ * being written, or a torn tail, is never visible. maif_reader_refresh maps
+ * the file again and, if it now holds a newer commit, switches r to it:
+ * maif_reader_count and every later call see the blocks up to that commit.
+ * *changed (may be NULL) is 1 if it switched, else 0. Uncommitted bytes
+ * past the last commit are ignored, so a reader can loop on refresh while
+ * another process appends.
+ * Lifetimes: views handed out before a refresh stay valid until
+ * maif_reader_close (the old map is kept until then, so a reader that
+ * refreshes often holds address space, not memory, for each switch;
+ * reopen to release it). Block indices and ids stay the same across a
+ * refresh (the artifact only grows).
+ * Threads: not concurrently with any other call on r (unlike the read
+ * calls); synchronise, or give each thread its own reader.
+ * Errors: MAIF_EINVAL (r NULL, or opened with maif_reader_open_mem),
+ * MAIF_ENOTFOUND, MAIF_EIO, MAIF_ENOMEM, MAIF_EFORMAT (the newer part is
+ * damaged, or the file was replaced by another artifact or cut below r's
+ * view); on error r keeps its view. */
+MAIF_API MAIF_NODISCARD int maif_reader_refresh(maif_reader *r, int *changed);
 /* Detailed message for the last call on r that failed on the calling
  * thread; "" if none, or if the calling thread's last failing reader call
  * was on another reader. Valid until the next failing reader call on the

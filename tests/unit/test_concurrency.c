@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NPROC   8
@@ -203,12 +204,154 @@ static void test_many_writers(void **state)
     maif_reader_close(r);
 }
 
+/* ------------------------------------------------------------- readers */
+
+#define NFOLLOW 30 /* batches the child appends while the parent follows */
+
+/* The parent loops refresh + a full check while a child appends; what it
+ * sees only grows, is always whole batches, and ends at what the child
+ * committed. A view taken before the first refresh stays valid. */
+static void test_refresh_follows_writer(void **state)
+{
+    tu_fixture *f = *state;
+    tu_write_one(f->path, f->key, "first", NULL);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    maif_block first;
+    assert_int_equal(maif_reader_block(r, 0, &first), MAIF_OK);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        maif_writer *w = NULL;
+        if (maif_writer_open(&w, f->path, f->key, NULL) != MAIF_OK) _exit(4);
+        for (unsigned b = 0; b < NFOLLOW; b++) {
+            if (append_batch(w, 2, b)) _exit(5);
+            struct timespec d = {0, 2000000}; /* let the reader catch some states */
+            nanosleep(&d, NULL);
+        }
+        _exit(maif_writer_close(w) == MAIF_OK ? 0 : 6);
+    }
+    uint64_t last_count = 1;
+    long last_batches = 0;
+    unsigned switches = 0;
+    int st = 0, done = 0;
+    for (;;) {
+        if (!done) {
+            pid_t got = waitpid(pid, &st, WNOHANG);
+            assert_true(got >= 0);
+            done = got == pid;
+        }
+        int changed = -1;
+        assert_int_equal(maif_reader_refresh(r, &changed), MAIF_OK);
+        assert_true(changed == 0 || changed == 1);
+        switches += (unsigned)changed;
+        uint64_t count = maif_reader_count(r);
+        assert_true(count >= last_count);
+        assert_true(changed || count == last_count);
+        uint32_t seen[NPROC + 1] = {0};
+        long batches = check_batches(r, 1, seen);
+        assert_true(batches >= last_batches);
+        /* a prefix: batches 0 .. batches-1 of process 2 */
+        assert_int_equal(seen[2], batches == 32 ? UINT32_MAX : (1u << batches) - 1);
+        last_count = count;
+        last_batches = batches;
+        if (done) break; /* this last refresh came after the child's exit */
+    }
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(last_batches, NFOLLOW);
+    assert_true(switches >= 1);
+    int changed = -1;
+    assert_int_equal(maif_reader_refresh(r, &changed), MAIF_OK);
+    assert_int_equal(changed, 0);
+    /* the view from before every refresh still reads */
+    assert_int_equal(first.payload_size, 5);
+    assert_memory_equal(first.payload, "first", 5);
+    /* ids found after refreshes resolve against the new view */
+    maif_block blk;
+    uint64_t idx = 0;
+    assert_int_equal(maif_reader_block(r, last_count - 1, &blk), MAIF_OK);
+    assert_int_equal(maif_reader_find(r, blk.id, &idx), MAIF_OK);
+    assert_int_equal(idx, last_count - 1);
+    maif_reader_close(r);
+    tu_assert_verifies(f->path);
+}
+
+/* A batch being written is invisible to readers opened before or during
+ * it, and to refresh, until its commit; a rolled-back one never shows. */
+static void test_refresh_ignores_uncommitted(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = tu_create_one(f->path, f->key, "first", NULL);
+    maif_reader *before = NULL, *during = NULL;
+    assert_int_equal(maif_reader_open(&before, f->path), MAIF_OK);
+    /* add until the writer's buffers spill uncommitted bytes into the file */
+    size_t big = 64u << 10;
+    uint8_t *p = tu_pattern_new(big, 7);
+    maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = p, .payload_size = big};
+    uint64_t committed = tu_file_size(f->path);
+    for (int i = 0; i < 4096 && tu_file_size(f->path) == committed; i++)
+        assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
+    assert_true(tu_file_size(f->path) > committed);
+    assert_int_equal(maif_reader_open(&during, f->path), MAIF_OK);
+    assert_int_equal(maif_reader_count(during), 1);
+    int changed = -1;
+    assert_int_equal(maif_reader_refresh(before, &changed), MAIF_OK);
+    assert_int_equal(changed, 0);
+    assert_int_equal(maif_reader_count(before), 1);
+    /* rolled back: cut from the file, never seen */
+    assert_int_equal(maif_writer_rollback(w), MAIF_OK);
+    assert_int_equal(maif_reader_refresh(during, &changed), MAIF_OK);
+    assert_int_equal(changed, 0);
+    assert_int_equal(maif_reader_count(during), 1);
+    /* committed: both readers switch to it */
+    assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_reader_refresh(before, &changed), MAIF_OK);
+    assert_int_equal(changed, 1);
+    assert_int_equal(maif_reader_count(before), 2);
+    assert_int_equal(maif_reader_refresh(during, NULL), MAIF_OK);
+    assert_int_equal(maif_reader_count(during), 2);
+    maif_block blk;
+    assert_int_equal(maif_reader_block(during, 1, &blk), MAIF_OK);
+    assert_int_equal(blk.payload_size, big);
+    assert_true(tu_check_pattern(blk.payload, big, 7));
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    free(p);
+
+    /* replaced by another artifact: refused, the view is kept */
+    maif_writer *w2 = NULL;
+    assert_int_equal(maif_writer_create(&w2, f->path, f->key, NULL, tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
+    assert_int_equal(maif_writer_close(w2), MAIF_OK);
+    assert_int_equal(maif_reader_refresh(before, &changed), MAIF_EFORMAT);
+    assert_int_equal(changed, 0);
+    assert_non_null(strstr(maif_last_errmsg(), "replaced"));
+    assert_int_equal(maif_reader_count(before), 2);
+    assert_int_equal(maif_reader_block(before, 1, &blk), MAIF_OK);
+    assert_true(tu_check_pattern(blk.payload, big, 7));
+    maif_reader_close(before);
+    maif_reader_close(during);
+
+    /* an in-memory image has no file to follow */
+    size_t n = 0;
+    uint8_t *img = tu_read(f->path, &n);
+    assert_non_null(img);
+    maif_reader *mem = NULL;
+    assert_int_equal(maif_reader_open_mem(&mem, img, n), MAIF_OK);
+    assert_int_equal(maif_reader_refresh(mem, &changed), MAIF_EINVAL);
+    assert_int_equal(maif_reader_refresh(NULL, NULL), MAIF_EINVAL);
+    maif_reader_close(mem);
+    free(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lock_wait_option, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_waiter_sees_holders_commit, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_many_writers, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_follows_writer, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_ignores_uncommitted, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
