@@ -5,7 +5,8 @@
  *
  * Every block carries metadata {"b":batch,"j":index,"n":size,"p":process}
  * so the parent can check, from the file alone, that every batch is there
- * once, whole, and not interleaved with another process's blocks.
+ * once, whole, and not interleaved with another process's blocks (filler
+ * blocks with metadata {"f":1} may follow a batch's blocks).
  */
 #include "testutil.h"
 
@@ -35,8 +36,8 @@ static int parse_meta(const maif_block *blk, unsigned *p, unsigned *b, unsigned 
     return 0;
 }
 
-/* Appends batch b of process p to an open writer and commits it. */
-static int append_batch(maif_writer *w, unsigned p, unsigned b)
+/* Adds batch b of process p to an open writer, without committing. */
+static int add_batch(maif_writer *w, unsigned p, unsigned b)
 {
     unsigned n = batch_size(p, b);
     for (unsigned j = 0; j < n; j++) {
@@ -47,7 +48,13 @@ static int append_batch(maif_writer *w, unsigned p, unsigned b)
                              .meta_json = meta, .meta_size = strlen(meta)};
         if (maif_writer_add(w, &s, NULL) != MAIF_OK) return -1;
     }
-    return maif_writer_commit(w) == MAIF_OK ? 0 : -1;
+    return 0;
+}
+
+/* Appends batch b of process p to an open writer and commits it. */
+static int append_batch(maif_writer *w, unsigned p, unsigned b)
+{
+    return add_batch(w, p, b) || maif_writer_commit(w) != MAIF_OK ? -1 : 0;
 }
 
 /* Checks every block of r: batches whole and contiguous, at most one copy
@@ -60,6 +67,10 @@ static long check_batches(maif_reader *r, uint64_t first, uint32_t seen[NPROC + 
     for (uint64_t i = first; i < count;) {
         maif_block blk;
         unsigned p, b, j, n;
+        if (maif_reader_block(r, i, &blk) == MAIF_OK && blk.meta_size == 7 && memcmp(blk.meta, "{\"f\":1}", 7) == 0) {
+            i++; /* filler (test_refresh_lock_step) */
+            continue;
+        }
         if (maif_reader_block(r, i, &blk) != MAIF_OK || parse_meta(&blk, &p, &b, &j, &n) || j != 0 || p > NPROC ||
             b >= 32 || n != batch_size(p, b) || (seen[p] >> b & 1))
             return -1;
@@ -277,6 +288,77 @@ static void test_refresh_follows_writer(void **state)
     tu_assert_verifies(f->path);
 }
 
+/* In lock step with a writer in another process: after each step the
+ * child reports (mid-batch, with uncommitted bytes in the file, or just
+ * committed), the parent's refresh must show exactly the committed
+ * batches. */
+static void test_refresh_lock_step(void **state)
+{
+    tu_fixture *f = *state;
+    tu_write_one(f->path, f->key, "first", NULL);
+    int up[2], down[2];
+    assert_int_equal(pipe(up), 0);
+    assert_int_equal(pipe(down), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(up[0]);
+        close(down[1]);
+        maif_writer *w = NULL;
+        char c;
+        if (maif_writer_open(&w, f->path, f->key, NULL) != MAIF_OK) _exit(4);
+        for (unsigned b = 0; b < 8; b++) {
+            if (add_batch(w, 3, b)) _exit(5);
+            /* filler until the writer's buffers spill into the file */
+            static uint8_t fill[64u << 10];
+            maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = fill, .payload_size = sizeof fill,
+                                 .meta_json = "{\"f\":1}", .meta_size = 7};
+            uint64_t size0 = tu_file_size(f->path);
+            for (int i = 0; i < 4096 && tu_file_size(f->path) == size0; i++)
+                if (maif_writer_add(w, &s, NULL) != MAIF_OK) _exit(5);
+            if (write(up[1], "a", 1) != 1 || read(down[0], &c, 1) != 1) _exit(7);
+            if (maif_writer_commit(w) != MAIF_OK) _exit(6);
+            if (write(up[1], "c", 1) != 1 || read(down[0], &c, 1) != 1) _exit(7);
+        }
+        _exit(maif_writer_close(w) == MAIF_OK ? 0 : 6);
+    }
+    close(up[1]);
+    close(down[0]);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    for (long b = 0; b < 8; b++) {
+        for (int step = 0; step < 2; step++) {
+            char c = 0;
+            assert_int_equal(read(up[0], &c, 1), 1);
+            assert_int_equal(c, step ? 'c' : 'a');
+            int changed = -1;
+            assert_int_equal(maif_reader_refresh(r, &changed), MAIF_OK);
+            assert_int_equal(changed, step); /* a batch in progress changes nothing */
+            uint32_t seen[NPROC + 1] = {0};
+            long want = b + step;
+            assert_int_equal(check_batches(r, 1, seen), want);
+            assert_int_equal(seen[3], (1u << want) - 1);
+            if (step == 0) {
+                /* the batch's bytes are in the file: a reader opened now
+                 * sees them as an uncommitted tail, and ignores them */
+                maif_reader *now = NULL;
+                maif_info info;
+                assert_int_equal(maif_reader_open(&now, f->path), MAIF_OK);
+                assert_int_equal(maif_reader_info(now, &info), MAIF_OK);
+                assert_true(info.torn_bytes > 0);
+                assert_int_equal(maif_reader_count(now), maif_reader_count(r));
+                maif_reader_close(now);
+            }
+            assert_int_equal(write(down[1], "k", 1), 1);
+        }
+    }
+    close(up[0]);
+    close(down[1]);
+    wait_children(&pid, 1);
+    maif_reader_close(r);
+    tu_assert_verifies_clean(f->path);
+}
+
 /* A batch being written is invisible to readers opened before or during
  * it, and to refresh, until its commit; a rolled-back one never shows. */
 static void test_refresh_ignores_uncommitted(void **state)
@@ -352,6 +434,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_writers, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_follows_writer, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_ignores_uncommitted, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_lock_step, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
