@@ -46,7 +46,9 @@
  *     hashes borrowed payloads on one, and when two or more CPUs are usable
  *     a writer starts one helper thread ("maif-hash") for payload hashes
  *     at its first small block, joined by maif_writer_close. Do not use a
- *     writer in a child after fork().
+ *     writer in a child after fork(); a child forked while a writer is
+ *     open shares its lock until the child exits or execs, so fork before
+ *     opening writers that should queue.
  */
 #ifndef MAIF_H
 #define MAIF_H

@@ -411,13 +411,19 @@ static void test_refresh_ignores_uncommitted(void **state)
     assert_int_equal(maif_reader_count(before), 2);
     assert_int_equal(maif_reader_block(before, 1, &blk), MAIF_OK);
     assert_true(tu_check_pattern(blk.payload, big, 7));
+    /* gone: refused, the view is kept */
+    size_t n = 0;
+    uint8_t *img = tu_read(f->path, &n);
+    assert_non_null(img);
+    assert_int_equal(unlink(f->path), 0);
+    assert_int_equal(maif_reader_refresh(before, &changed), MAIF_ENOTFOUND);
+    assert_int_equal(maif_reader_count(before), 2);
+    assert_int_equal(maif_reader_block(before, 1, &blk), MAIF_OK);
+    assert_true(tu_check_pattern(blk.payload, big, 7));
     maif_reader_close(before);
     maif_reader_close(during);
 
     /* an in-memory image has no file to follow */
-    size_t n = 0;
-    uint8_t *img = tu_read(f->path, &n);
-    assert_non_null(img);
     maif_reader *mem = NULL;
     assert_int_equal(maif_reader_open_mem(&mem, img, n), MAIF_OK);
     assert_int_equal(maif_reader_refresh(mem, &changed), MAIF_EINVAL);
