@@ -36,14 +36,19 @@
  *     maif_reader_* call but close); writers are single-threaded: a
  *     maif_writer, maif_key or maif_report is used by one thread at a
  *     time. maif_reader_errmsg is per thread. Several readers may share a
- *     file with one writer (the writer holds an exclusive lock).
+ *     file with one writer (the writer holds an exclusive lock; other
+ *     writers wait for it with MAIF_OPT_LOCK_WAIT_MS); readers see
+ *     committed batches only and follow the writer with
+ *     maif_reader_refresh.
  *   - Threads the library starts are its own business, and it counts only
  *     the CPUs the calling thread may run on (its affinity mask):
  *     verification hashes on a pool that lives for one call, a commit
  *     hashes borrowed payloads on one, and when two or more CPUs are usable
  *     a writer starts one helper thread ("maif-hash") for payload hashes
  *     at its first small block, joined by maif_writer_close. Do not use a
- *     writer in a child after fork().
+ *     writer in a child after fork(); a child forked while a writer is
+ *     open shares its lock until the child exits or execs, so fork before
+ *     opening writers that should queue.
  */
 #ifndef MAIF_H
 #define MAIF_H
@@ -198,6 +203,11 @@ typedef struct maif_options maif_options;
                                      codec's own default (zstd: 3). zstd: 1..19, or
                                      -1..-100 for its "fast" levels; lz4: 1..64, its
                                      acceleration (higher is faster, larger) */
+#define MAIF_OPT_LOCK_WAIT_MS  9 /* writer_open: how long to wait, in milliseconds
+                                     (0..3600000), for another writer to release the
+                                     artifact before failing with MAIF_ELOCKED; 0
+                                     (default) fails at once. Waiters poll the lock
+                                     and are not served in strict arrival order */
 
 /* Codec ids (docs/FORMAT.md §5.6). A block whose compression would save
  * less than 16 bytes or less than 1/32 of its payload is stored as is,
@@ -291,7 +301,10 @@ MAIF_API MAIF_NODISCARD int maif_writer_create(maif_writer **out, const char *pa
  * not look like an interrupted append (docs/FORMAT.md §9, the rule the
  * verifier uses too) are damage and give MAIF_EFORMAT unless opt sets
  * MAIF_OPT_FORCE_RECOVER. opt (may be NULL): MAIF_OPT_DURABLE,
- * MAIF_OPT_FORCE_RECOVER. Takes an exclusive lock. Errors: MAIF_ENOTFOUND,
+ * MAIF_OPT_FORCE_RECOVER, MAIF_OPT_LOCK_WAIT_MS. Takes an exclusive lock,
+ * waiting for it up to MAIF_OPT_LOCK_WAIT_MS (so writers in several
+ * processes queue), and reads the file's state only once it holds the lock:
+ * it appends after every commit of the writers before it. Errors: MAIF_ENOTFOUND,
  * MAIF_EIO, MAIF_EFORMAT, MAIF_EVERSION, MAIF_ELOCKED, MAIF_EINVAL. A MAIF
  * 2.1 file gives MAIF_EUNSUPPORTED (use convert). */
 MAIF_API MAIF_NODISCARD int maif_writer_open(maif_writer **out, const char *path, const maif_key *key,
@@ -475,6 +488,26 @@ MAIF_API MAIF_NODISCARD int maif_reader_open(maif_reader **out, const char *path
 MAIF_API MAIF_NODISCARD int maif_reader_open_mem(maif_reader **out, const void *buf, size_t size);
 /* Not concurrently with any other call on r. */
 MAIF_API void maif_reader_close(maif_reader *r);
+/* Follows a writer (single writer, many readers; since 0.2.0). A reader
+ * sees the artifact as of its last commit when it was opened; a batch
+ * being written, or a torn tail, is never visible. maif_reader_refresh maps
+ * the file again and, if it now holds a newer commit, switches r to it:
+ * maif_reader_count and every later call see the blocks up to that commit.
+ * *changed (may be NULL) is 1 if it switched, else 0. Uncommitted bytes
+ * past the last commit are ignored, so a reader can loop on refresh while
+ * another process appends.
+ * Lifetimes: views handed out before a refresh stay valid until
+ * maif_reader_close (the old map is kept until then, so a reader that
+ * refreshes often holds address space, not memory, for each switch;
+ * reopen to release it). Block indices and ids stay the same across a
+ * refresh (the artifact only grows).
+ * Threads: not concurrently with any other call on r (unlike the read
+ * calls); synchronise, or give each thread its own reader.
+ * Errors: MAIF_EINVAL (r NULL, or opened with maif_reader_open_mem),
+ * MAIF_ENOTFOUND, MAIF_EIO, MAIF_ENOMEM, MAIF_EFORMAT (the newer part is
+ * damaged, or the file was replaced by another artifact or cut below r's
+ * view); on error r keeps its view. */
+MAIF_API MAIF_NODISCARD int maif_reader_refresh(maif_reader *r, int *changed);
 /* Detailed message for the last call on r that failed on the calling
  * thread; "" if none, or if the calling thread's last failing reader call
  * was on another reader. Valid until the next failing reader call on the

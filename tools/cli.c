@@ -423,6 +423,8 @@ int cli_open_writer(const char *path, const maif_key *key, maif_writer **out)
     if (rc) return rc;
     maif_options *opt = NULL;
     rc = cli_options_durable(&opt);
+    /* concurrent add/append queue for the lock rather than fail at once */
+    if (rc == MAIF_OK) rc = maif_options_set(opt, MAIF_OPT_LOCK_WAIT_MS, CLI_LOCK_WAIT_MS);
     if (rc == MAIF_OK) rc = maif_writer_open(out, path, key, opt);
     maif_options_free(opt);
     if (rc == MAIF_OK) return 0;
@@ -433,7 +435,7 @@ int cli_open_writer(const char *path, const maif_key *key, maif_writer **out)
         cli_err(path, "MAIF 2.1 files cannot be appended to; convert it first (maif convert IN OUT --to native)");
         return CLI_EXIT_USAGE;
     case MAIF_ELOCKED:
-        cli_err(path, "locked by another writer");
+        cli_err(path, "locked by another writer (waited %d s)", CLI_LOCK_WAIT_MS / 1000);
         return CLI_EXIT_USAGE;
     case MAIF_EFORMAT:
     case MAIF_EVERSION:

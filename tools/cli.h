@@ -171,9 +171,10 @@ int cli_options_durable(maif_options **out);
  * CLI_EXIT_USAGE. */
 int cli_pin_pubkeys(maif_options *opt, const char *const *paths, size_t n);
 
+#define CLI_LOCK_WAIT_MS 10000 /* how long add/append wait for another writer's lock */
 /* Opens an existing native artifact for appending (durable commits),
- * with the same error policy; a 2.1 file is refused with a hint to
- * convert it. Prints the error. */
+ * waiting up to CLI_LOCK_WAIT_MS for another writer, with the same error
+ * policy; a 2.1 file is refused with a hint to convert it. Prints the error. */
 int cli_open_writer(const char *path, const maif_key *key, maif_writer **out);
 
 /* ---- formatting */

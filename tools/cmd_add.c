@@ -188,6 +188,7 @@ const cli_command cli_cmd_add = {
     "If the payload fails (over the limit, bad text, a read error), nothing is\n"
     "added. Prints the new block's index and id:\n"
     "  INDEX ID32HEX\n"
+    "If another writer has FILE open, waits up to 10 s for it (then exit 2).\n"
     "\n"
     "TYPE: text, image, audio, video, embedding, json, knowledge, binary, meta,\n"
     "or any four ASCII characters (a raw type code such as TEXT).\n"

@@ -185,6 +185,7 @@ const cli_command cli_cmd_append = {
     "  {\"type\":\"embedding\",\"vector\":[0.1,0.2]}\n"
     "On success prints \"INDEX ID32HEX\" for every block added. If any line is\n"
     "bad, nothing is committed: the error names the line (counting from 1).\n"
+    "If another writer has FILE open, waits up to 10 s for it (then exit 2).\n"
     "--compress C  compress every block (unless its line says otherwise):\n"
     "              zstd (level 3), zstd:N (N 1..19), zstd:fast[:N] (zstd's\n"
     "              fast level -N, N 1..100), lz4, or none (the default). A block\n"

@@ -48,6 +48,18 @@ struct maif_reader {
     } *slots;
     uint64_t nslots;
     uint64_t *succ; /* succ[i]: the latest block superseding block i, or NONE */
+    char *path;     /* the file, for maif_reader_refresh; NULL for an in-memory image */
+    struct retired *retired; /* views replaced by refresh, freed at close */
+};
+
+/* A view a refresh replaced. Blocks handed out before the refresh point
+ * into its map, and maif.h promises them until close, so it stays mapped
+ * until then. */
+struct retired {
+    struct retired *next;
+    const maif_format_ops *ops;
+    void *st;
+    maif_io_mapped map;
 };
 
 #define MSG_CAP 512
@@ -135,6 +147,11 @@ int maif_reader_open(maif_reader **out, const char *path)
     }
     r->base = r->map.base;
     r->size = r->map.size;
+    if (!(r->path = maif_strdup(path))) {
+        maif_io_unmap_file(&r->map);
+        maif_free(r);
+        return maif_set_last_err(MAIF_ENOMEM, "%s: out of memory", path);
+    }
     rc = r->size == 0 ? maif_set_err(r->err, sizeof r->err, MAIF_EFORMAT, "empty file") : open_image(r);
     return finish_open(out, r, rc, path);
 }
@@ -146,9 +163,78 @@ void maif_reader_close(maif_reader *r)
     if (r->keysrc_free) r->keysrc_free(r->keysrc);
     if (r->serial) pthread_mutex_destroy(&r->ids_lock);
     maif_io_unmap_file(&r->map);
+    while (r->retired) {
+        struct retired *o = r->retired;
+        r->retired = o->next;
+        o->ops->close(o->st);
+        maif_io_unmap_file(&o->map);
+        maif_free(o);
+    }
+    maif_free(r->path);
     maif_free(r->slots);
     maif_free(r->succ);
     maif_free(r);
+}
+
+/* Maps the file again and, when it holds a newer commit than r's view,
+ * makes that commit r's view. The committed part of an artifact never
+ * changes (writers only append after it, and cut only uncommitted bytes),
+ * so a file of the same size whose view had no torn tail is unchanged. */
+int maif_reader_refresh(maif_reader *r, int *changed)
+{
+    if (changed) *changed = 0;
+    if (!r) return maif_set_last_err(MAIF_EINVAL, "maif_reader_refresh: NULL argument");
+    if (!r->path) return rfail(r, MAIF_EINVAL, "maif_reader_refresh: an in-memory image cannot be refreshed");
+    maif_info was;
+    int rc = r->ops->info(r->st, &was);
+    if (rc) return rfail(r, rc, "%s: cannot read the current view", r->path);
+    maif_io_mapped m;
+    char e[400];
+    if ((rc = maif_io_map_file(NULL, r->path, 0, &m, e, sizeof e))) return rfail(r, rc, "%s", e);
+    if (m.size == r->size && was.torn_bytes == 0) {
+        maif_io_unmap_file(&m);
+        return MAIF_OK;
+    }
+    void *st = NULL;
+    const maif_format_ops *ops = maif_format_detect(m.base, (size_t)m.size);
+    maif_info now;
+    if (ops != r->ops) {
+        rc = maif_set_err(e, sizeof e, MAIF_EFORMAT, "%s: the file was replaced (not the same format)", r->path);
+    } else if ((rc = ops->open(&st, m.base, m.size, e, sizeof e)) != MAIF_OK) {
+        st = NULL;
+    } else if ((rc = ops->info(st, &now)) != MAIF_OK) {
+        maif_set_err(e, sizeof e, rc, "%s: cannot read the new view", r->path);
+    } else if (memcmp(now.file_id, was.file_id, MAIF_ID_BYTES) != 0 || now.block_count < was.block_count ||
+               now.commit_count < was.commit_count) {
+        rc = maif_set_err(e, sizeof e, MAIF_EFORMAT, "%s: the file was replaced or cut below this view", r->path);
+    } else if (now.commit_count == was.commit_count) {
+        /* no new commit (only a torn or unfinished tail moved): keep the view */
+        ops->close(st);
+        maif_io_unmap_file(&m);
+        return MAIF_OK;
+    }
+    struct retired *o = rc ? NULL : maif_malloc(sizeof *o);
+    if (!rc && !o) rc = maif_set_err(e, sizeof e, MAIF_ENOMEM, "out of memory");
+    if (rc) {
+        if (st) ops->close(st);
+        maif_io_unmap_file(&m);
+        return rfail(r, rc, "%s", e);
+    }
+    *o = (struct retired){r->retired, r->ops, r->st, r->map};
+    r->retired = o;
+    r->st = st;
+    r->map = m;
+    r->base = m.base;
+    r->size = m.size;
+    /* the id table describes the old view: rebuild on the next lookup */
+    maif_free(r->slots);
+    maif_free(r->succ);
+    r->slots = NULL;
+    r->succ = NULL;
+    r->nslots = 0;
+    atomic_store_explicit(&r->ids_ready, 0, memory_order_relaxed);
+    if (changed) *changed = 1;
+    return MAIF_OK;
 }
 
 const char *maif_reader_errmsg(const maif_reader *r)

@@ -12,7 +12,7 @@
 #include "util/common.h"
 #include "util/options.h"
 
-#define OPT_LAST MAIF_OPT_CODEC_LEVEL
+#define OPT_LAST MAIF_OPT_LOCK_WAIT_MS
 
 struct maif_options {
     int64_t v[OPT_LAST + 1]; /* v[id]: the value of every settable id, always in its range */
@@ -33,6 +33,7 @@ static const struct {
     [MAIF_OPT_TRUSTED_KEYS] = {0, 0, "MAIF_OPT_TRUSTED_KEYS"},
     [MAIF_OPT_CODEC] = {0, 2, "MAIF_OPT_CODEC"},
     [MAIF_OPT_CODEC_LEVEL] = {-100, 64, "MAIF_OPT_CODEC_LEVEL"},
+    [MAIF_OPT_LOCK_WAIT_MS] = {0, 3600000, "MAIF_OPT_LOCK_WAIT_MS"},
 };
 
 static int known(int option) { return option >= 1 && option <= OPT_LAST && spec[option].name; }

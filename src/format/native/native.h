@@ -297,8 +297,9 @@ int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, 
 int nat_writer_publish(maif_writer *w, unsigned flags);
 /* *cut receives the torn bytes removed; err gets a message. key may be NULL
  * only for a writer that will be closed without committing (recovery). */
+/* lock_wait_ms: how long to wait for another writer's lock (0: MAIF_ELOCKED at once). */
 int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags, uint64_t *cut,
-                    char *err, size_t errcap);
+                    uint32_t lock_wait_ms, char *err, size_t errcap);
 
 /* ---- verifier */
 void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *opt, maif_report *rep);

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/crypto.h"
 #include "format/native/native.h"
@@ -220,8 +221,33 @@ static int open_fail(maif_writer *w, char *err, size_t errcap, int code, const c
     return code;
 }
 
+/* Takes f's exclusive lock, retrying with short sleeps (1 ms doubling to
+ * 16 ms) until wait_ms have passed. Polling rather than a blocking flock
+ * keeps the wait bounded without signals or helper threads; the price is
+ * that waiters are not served strictly in arrival order. Returns 0 or the
+ * lock method's errno (EWOULDBLOCK when the time ran out). */
+static int lock_wait(const maif_io *io, maif_io_file *f, uint32_t wait_ms)
+{
+    struct timespec now, end;
+    int e = io->lock(f, 1);
+    if (e != EWOULDBLOCK || wait_ms == 0) return e;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += wait_ms / 1000;
+    end.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) end.tv_sec++, end.tv_nsec -= 1000000000L;
+    long step_us = 1000;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) return EWOULDBLOCK;
+        struct timespec d = {0, step_us * 1000L};
+        nanosleep(&d, NULL);
+        if ((e = io->lock(f, 1)) != EWOULDBLOCK) return e;
+        if (step_us < 16000) step_us *= 2;
+    }
+}
+
 int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, unsigned flags, uint64_t *cut,
-                    char *err, size_t errcap)
+                    uint32_t lock_wait_ms, char *err, size_t errcap)
 {
     if (!out || !path) return MAIF_EINVAL;
     *out = NULL;
@@ -232,7 +258,9 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
     const maif_io *io = w->io;
     int e = io->open(io, path, MAIF_IO_RDWR, &w->f);
     if (e) return open_fail(w, err, errcap, maif_io_code(e), "%s", strerror(e));
-    if ((e = io->lock(w->f, 1)))
+    /* Everything below reads the file only after the lock is held, so a
+     * writer that waited sees the commits of the one it waited for. */
+    if ((e = lock_wait(io, w->f, lock_wait_ms)))
         return e == EWOULDBLOCK ? open_fail(w, err, errcap, MAIF_ELOCKED, "another writer has the artifact open")
                                 : open_fail(w, err, errcap, MAIF_EIO, "lock: %s", strerror(e));
     uint64_t size = 0, allocated = 0;
@@ -310,7 +338,7 @@ int maif_writer_open(maif_writer **out, const char *path, const maif_key *key, c
     *out = NULL;
     char err[512] = "";
     unsigned flags = nat_writer_flags(opt) & (MAIF_W_DURABLE | MAIF_W_FORCE_RECOVER);
-    int rc = nat_writer_open(out, path, key, flags, NULL, err, sizeof err);
+    int rc = nat_writer_open(out, path, key, flags, NULL, (uint32_t)maif_opt(opt, MAIF_OPT_LOCK_WAIT_MS), err, sizeof err);
     if (rc) maif_set_last_err(rc, "%s", err[0] ? err : maif_strerror(rc));
     else rc = writer_codec(out, opt);
     return rc;
@@ -322,7 +350,7 @@ int maif_recover(const char *path, const maif_options *opt, uint64_t *cut)
     if (!path) return maif_set_last_err(MAIF_EINVAL, "maif_recover: path is NULL");
     maif_writer *w = NULL; /* opened without a key: recovery cuts, it never signs */
     char err[512] = "";
-    int rc = nat_writer_open(&w, path, NULL, nat_writer_flags(opt) & MAIF_W_FORCE_RECOVER, cut, err, sizeof err);
+    int rc = nat_writer_open(&w, path, NULL, nat_writer_flags(opt) & MAIF_W_FORCE_RECOVER, cut, 0, err, sizeof err);
     if (rc) return maif_set_last_err(rc, "%s", err[0] ? err : maif_strerror(rc));
     rc = maif_writer_close(w);
     if (rc) maif_set_last_err(rc, "%s: cannot close after recovery", path);
