@@ -489,8 +489,8 @@ static void test_torn_rule_both_ways(void **state)
         assert_true(judge(p2, f->key, (size_t)c1, L));
     }
     /* damage: a copy of the commit tail; 100 bytes of 0xEE; a prefix with
-     * a bad kind, version, flags, type, codec; a complete header that does
-     * not chain */
+     * a bad kind, version, flags, type, an unknown codec or cipher; a
+     * complete header that does not chain */
     write_with_tail(p2, full, (size_t)c1, full + c1 - NAT_TAIL_SIZE, NAT_TAIL_SIZE);
     assert_false(judge(p2, f->key, (size_t)c1, NAT_TAIL_SIZE));
     uint8_t ee[100];
@@ -501,7 +501,7 @@ static void test_torn_rule_both_ways(void **state)
         size_t at, len;
         uint8_t val;
     } bad[] = {{NR_KIND, 60, 'X'},      {NR_VERSION, 60, 9},   {NR_FLAGS + 1, 60, 0x80},
-               {NR_TYPE, 60, 0},        {NR_CODEC, 60, 1},     {NR_CIPHER, 40, 2},
+               {NR_TYPE, 60, 0},        {NR_CODEC, 60, 99},    {NR_CIPHER, 40, 99},
                {NR_META_SIZE + 3, 30, 0x7f}, {NR_RECORD_HASH, NAT_REC_HEADER + 30, 0x55}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint8_t t[NAT_REC_HEADER + 64];
@@ -511,6 +511,17 @@ static void test_torn_rule_both_ways(void **state)
         if (bad[i].at == NR_KIND) t[NR_KIND] = 'X';
         write_with_tail(p2, full, (size_t)c1, t, bad[i].len);
         if (judge(p2, f->key, (size_t)c1, bad[i].len)) fail_msg("bad prefix %zu judged torn", i);
+    }
+    /* torn: a prefix of a compressed or encrypted block's header (codecs
+     * and ciphers this library writes) */
+    static const size_t stage_at[] = {NR_CODEC, NR_CIPHER};
+    static const uint8_t stage_val[] = {MAIF_CODEC_LZ4, MAIF_CIPHER_AES256GCM};
+    for (size_t i = 0; i < 2; i++) {
+        uint8_t t[NAT_REC_HEADER];
+        memcpy(t, rec, 60);
+        t[stage_at[i]] = stage_val[i];
+        write_with_tail(p2, full, (size_t)c1, t, 60);
+        if (!judge(p2, f->key, (size_t)c1, 60)) fail_msg("a prefix with stage %zu judged damage", i);
     }
     free(full);
     free(p2);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/codec.h"
 #include "crypto/crypto.h"
 #include "format/native/native.h"
 #include "util/alloc.h"
@@ -268,9 +269,10 @@ static int header_prefix_ok(const uint8_t *p, uint64_t n)
     if (n >= NR_META_SIZE + 4 && rd32le(p + NR_META_SIZE) > NAT_META_MAX) return 0;
     if (blk && n >= NR_EXT_SIZE + 2 && (flags & NAT_REC_F_SUPERSEDES) && rd16le(p + NR_EXT_SIZE) < 4 + MAIF_ID_BYTES)
         return 0;
-    /* codec and cipher: the values this version writes (none yet) */
-    if (n > NR_CODEC && p[NR_CODEC] != 0) return 0;
-    if (n > NR_CIPHER && p[NR_CIPHER] != 0) return 0;
+    /* codec and cipher: values this library knows (and so could have been
+     * writing: zstd, lz4, the AEADs, or a registered stage) */
+    if (n > NR_CODEC && !maif_codec_known(p[NR_CODEC])) return 0;
+    if (n > NR_CIPHER && !maif_cipher_known(p[NR_CIPHER])) return 0;
     return 1;
 }
 
