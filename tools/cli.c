@@ -97,6 +97,20 @@ int cli_help(const cli_command *cmd)
     return cli_finish(CLI_EXIT_OK);
 }
 
+int cli_parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || strlen(s) > 20) return 0;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9') return 0;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
 /* ------------------------------------------------------------- errors */
 
 static void put_clean_line(FILE *f, const char *s)

@@ -71,6 +71,10 @@ typedef struct cli_opt {
 int cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts, const char **pos, int pos_min,
               int pos_max, int *npos);
 
+/* 1 and *out for a plain decimal number (no sign, no spaces, no
+ * overflow), else 0: block numbers, commit numbers. */
+int cli_parse_u64(const char *s, uint64_t *out);
+
 /* Prints the command's help to stdout. Returns CLI_EXIT_OK. */
 int cli_help(const cli_command *cmd);
 

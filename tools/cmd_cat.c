@@ -9,21 +9,6 @@
 
 #include "cli.h"
 
-/* 1 and *out for a plain decimal index (no sign, no spaces), else 0. */
-static int parse_index(const char *s, uint64_t *out)
-{
-    if (!*s || strlen(s) > 20) return 0;
-    uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') return 0;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return 0;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 1;
-}
-
 static int run(int argc, char **argv)
 {
     const char *identity = NULL, *passfile = NULL;
@@ -44,7 +29,7 @@ static int run(int argc, char **argv)
     int by_id = 0;
     if (strlen(sel) == 2 * MAIF_ID_BYTES && maif_unhex(sel, id, sizeof id) == MAIF_OK)
         by_id = 1;
-    else if (!parse_index(sel, &index))
+    else if (!cli_parse_u64(sel, &index))
         return cli_usage_err(&cli_cmd_cat, "BLOCK must be a block index or a 32-hex-digit block id, not '%.80s'",
                              sel);
 

@@ -11,20 +11,6 @@
 
 #include "cli.h"
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s || strlen(s) > 20) return 0;
-    uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') return 0;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return 0;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 1;
-}
-
 static const char *jstr(json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
@@ -94,15 +80,15 @@ static int run(int argc, char **argv)
         if (np != 1 || commit_s)
             return cli_usage_err(&cli_cmd_prove, "give either BLOCK [--commit N] or --from N [--to M], not both");
         if (!from_s) return cli_usage_err(&cli_cmd_prove, "--to needs --from");
-        if (!parse_u64(from_s, &from) || (to_s && !parse_u64(to_s, &to)))
+        if (!cli_parse_u64(from_s, &from) || (to_s && !cli_parse_u64(to_s, &to)))
             return cli_usage_err(&cli_cmd_prove, "--from and --to take commit numbers");
     } else {
         if (np != 2) return cli_usage_err(&cli_cmd_prove, "give BLOCK, or --from N --to M");
-        if (!parse_u64(pos[1], &block) && !(strlen(pos[1]) == 2 * MAIF_ID_BYTES && maif_unhex(pos[1], id, sizeof id) == MAIF_OK))
+        if (!cli_parse_u64(pos[1], &block) && !(strlen(pos[1]) == 2 * MAIF_ID_BYTES && maif_unhex(pos[1], id, sizeof id) == MAIF_OK))
             return cli_usage_err(&cli_cmd_prove, "BLOCK must be a block index or a 32-hex-digit block id, not '%.80s'",
                                  pos[1]);
         by_id = strlen(pos[1]) == 2 * MAIF_ID_BYTES;
-        if (commit_s && !parse_u64(commit_s, &commit))
+        if (commit_s && !cli_parse_u64(commit_s, &commit))
             return cli_usage_err(&cli_cmd_prove, "--commit takes a commit number");
     }
 

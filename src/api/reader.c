@@ -255,7 +255,8 @@ int maif_reader_block(maif_reader *r, uint64_t index, maif_block *out)
     if (index >= maif_reader_count(r))
         return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
                      (unsigned long long)maif_reader_count(r));
-    char msg[MSG_CAP] = "";
+    char msg[MSG_CAP];
+    msg[0] = '\0'; /* only on failure does a format write it: no 512-byte clear per read */
     return rkeep(r, r->ops->block(r->st, index, out, msg, sizeof msg), msg);
 }
 
@@ -265,7 +266,8 @@ int maif_reader_block_decoded_size(maif_reader *r, uint64_t index, size_t *size)
     if (index >= maif_reader_count(r))
         return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
                      (unsigned long long)maif_reader_count(r));
-    char msg[MSG_CAP] = "";
+    char msg[MSG_CAP];
+    msg[0] = '\0';
     int rc = r->ops->decode(r->st, index, r->keysrc, NULL, 0, size, msg, sizeof msg);
     return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
 }
@@ -278,7 +280,8 @@ int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t d
     if (index >= maif_reader_count(r))
         return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
                      (unsigned long long)maif_reader_count(r));
-    char msg[MSG_CAP] = "";
+    char msg[MSG_CAP];
+    msg[0] = '\0';
     if (dst) {
         int rc = r->ops->decode(r->st, index, r->keysrc, dst, dst_capacity, written, msg, sizeof msg);
         return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
@@ -407,7 +410,8 @@ int maif_reader_history(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_
 int maif_reader_record(maif_reader *r, uint64_t i, maif_record *out)
 {
     if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_record: NULL argument");
-    char msg[MSG_CAP] = "";
+    char msg[MSG_CAP];
+    msg[0] = '\0';
     int rc = r->ops->record(r->st, i, out, msg, sizeof msg);
     if (rc == MAIF_ENOTFOUND && !msg[0])
         return rfail(r, rc, "record %llu does not exist (past the end of the listing)", (unsigned long long)i);

@@ -31,7 +31,8 @@ static void zfree(void *opaque, void *p)
     (void)opaque;
     maif_free(p);
 }
-static const ZSTD_customMem zmem = {zalloc, zfree, NULL};
+/* libzstd allocates through the library's allocation hook (also zdict.c) */
+const ZSTD_customMem maif_zstd_mem = {zalloc, zfree, NULL};
 
 static uint64_t zstd_bound(const maif_codec *self, uint64_t n)
 {
@@ -58,7 +59,7 @@ static int zstd_encode(const maif_codec *self, void **state, int level, void *ds
     (void)self;
     *written = 0;
     ZSTD_CCtx *cc = *state;
-    if (!cc && !(cc = *state = ZSTD_createCCtx_advanced(zmem))) return MAIF_ENOMEM;
+    if (!cc && !(cc = *state = ZSTD_createCCtx_advanced(maif_zstd_mem))) return MAIF_ENOMEM;
     size_t r = ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
     if (!ZSTD_isError(r))
         r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level ? level : MAIF_ZSTD_LEVEL_DEFAULT);
@@ -84,7 +85,7 @@ static int zstd_decode(const maif_codec *self, void *dst, size_t cap, const void
     if (content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR) return MAIF_EFORMAT;
     if (content > cap) return MAIF_ELIMIT;
     if (content != cap) return MAIF_EFORMAT;
-    ZSTD_DCtx *dc = ZSTD_createDCtx_advanced(zmem);
+    ZSTD_DCtx *dc = ZSTD_createDCtx_advanced(maif_zstd_mem);
     if (!dc) return MAIF_ENOMEM;
     size_t r = ZSTD_decompressDCtx(dc, dst, cap, src, n);
     ZSTD_freeDCtx(dc);

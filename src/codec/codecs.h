@@ -16,4 +16,9 @@
 extern const maif_codec maif_codec_zstd; /* id MAIF_CODEC_ZSTD */
 extern const maif_codec maif_codec_lz4;  /* id MAIF_CODEC_LZ4 */
 
+#ifdef ZSTD_STATIC_LINKING_ONLY
+/* libzstd's allocator: the library's allocation hook (codec_zstd.c) */
+extern const ZSTD_customMem maif_zstd_mem;
+#endif
+
 #endif

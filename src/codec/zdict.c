@@ -30,22 +30,7 @@ struct maif_zdict {
     void *cdict_mem;
 };
 
-static void *zalloc(void *opaque, size_t n)
-{
-    (void)opaque;
-    return maif_malloc(n ? n : 1);
-}
-static void zfree(void *opaque, void *p)
-{
-    (void)opaque;
-    maif_free(p);
-}
-static const ZSTD_customMem zmem = {zalloc, zfree, NULL};
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 int maif_zdict_train(const void *samples, const size_t *sizes, size_t count, size_t cap, uint8_t **out,
                      size_t *out_len, char *err, size_t errcap)
@@ -97,8 +82,8 @@ int maif_zdict_load(const void *dict, size_t n, int level, maif_zdict **out, cha
     if (n < MAIF_ZDICT_MIN)
         return maif_set_err(err, errcap, MAIF_EFORMAT, "dictionary of %zu bytes is too small", n);
     const uint8_t *p = dict;
-    if (le32(p) != ZDICT_MAGIC) return maif_set_err(err, errcap, MAIF_EFORMAT, "not a zstd dictionary");
-    uint32_t id = le32(p + 4);
+    if (rd32le(p) != ZDICT_MAGIC) return maif_set_err(err, errcap, MAIF_EFORMAT, "not a zstd dictionary");
+    uint32_t id = rd32le(p + 4);
     if (id == 0) return maif_set_err(err, errcap, MAIF_EFORMAT, "zstd dictionary without an id");
     maif_zdict *d = maif_calloc(1, sizeof *d);
     if (!d || !(d->bytes = maif_malloc(n))) {
@@ -110,7 +95,7 @@ int maif_zdict_load(const void *dict, size_t n, int level, maif_zdict **out, cha
     d->id = id;
     d->level = level ? level : MAIF_ZSTD_LEVEL_DEFAULT;
     unsigned long failed = maif_alloc_failures();
-    d->ddict = ZSTD_createDDict_advanced(d->bytes, n, ZSTD_dlm_byRef, ZSTD_dct_fullDict, zmem);
+    d->ddict = ZSTD_createDDict_advanced(d->bytes, n, ZSTD_dlm_byRef, ZSTD_dct_fullDict, maif_zstd_mem);
     if (!d->ddict) {
         int oom = maif_alloc_failures() != failed;
         maif_zdict_free(d);
@@ -141,7 +126,7 @@ int maif_zdict_encode(maif_zdict *d, void **state, void *dst, size_t cap, const 
         if (!d->cdict) return MAIF_EFORMAT; /* cannot happen: the tables were accepted at load */
     }
     ZSTD_CCtx *cc = *state;
-    if (!cc && !(cc = *state = ZSTD_createCCtx_advanced(zmem))) return MAIF_ENOMEM;
+    if (!cc && !(cc = *state = ZSTD_createCCtx_advanced(maif_zstd_mem))) return MAIF_ENOMEM;
     size_t r = ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_refCDict(cc, d->cdict);
@@ -166,7 +151,7 @@ int maif_zdict_decode(const maif_zdict *d, void *dst, size_t cap, const void *sr
     if (content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR) return MAIF_EFORMAT;
     if (content > cap) return MAIF_ELIMIT;
     if (content != cap) return MAIF_EFORMAT;
-    ZSTD_DCtx *dc = ZSTD_createDCtx_advanced(zmem);
+    ZSTD_DCtx *dc = ZSTD_createDCtx_advanced(maif_zstd_mem);
     if (!dc) return MAIF_ENOMEM;
     size_t r = ZSTD_decompress_usingDDict(dc, dst, cap, src, n, d->ddict);
     ZSTD_freeDCtx(dc);

@@ -29,49 +29,6 @@
 
 static const uint8_t zero_pad[8];
 
-/* With payload stages the whole payload is needed at once (one zstd
- * frame, one AEAD seal per block): it is read into memory, bounded by
- * limit, and added as usual. */
-static int add_buffered(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx, uint64_t limit,
-                        uint8_t id_out[MAIF_ID_BYTES])
-{
-    maif_buf b = {0};
-    int rc = MAIF_OK;
-    for (;;) {
-        if (b.len == b.cap && (rc = maif_buf_reserve(&b, b.len < MAIF_STREAM_CHUNK ? MAIF_STREAM_CHUNK : b.len))) {
-            rc = nat_writer_fail(w, rc, "out of memory buffering the payload");
-            break;
-        }
-        uint64_t room = b.cap - b.len;
-        if (room > limit - b.len + 1) room = limit - b.len + 1; /* one byte over the limit tells */
-        int64_t k = read(ctx, b.data + b.len, (size_t)room);
-        if (k < 0) {
-            rc = nat_writer_fail(w, k >= -1000 ? (int)k : MAIF_EIO, "%s: payload source failed: %s", w->path,
-                                 maif_strerror((int)k));
-            break;
-        }
-        if (k == 0) break;
-        if ((uint64_t)k > room) {
-            rc = nat_writer_fail(w, MAIF_EINVAL, "payload source returned more than asked for");
-            break;
-        }
-        b.len += (size_t)k;
-        if (b.len > limit) {
-            rc = nat_writer_fail(w, MAIF_ELIMIT, "payload larger than the limit of %llu bytes",
-                                 (unsigned long long)limit);
-            break;
-        }
-    }
-    if (rc == MAIF_OK) {
-        maif_block_spec sp = *spec;
-        sp.payload = b.data;
-        sp.payload_size = b.len;
-        rc = maif_writer_add(w, &sp, id_out);
-    }
-    maif_buf_free(&b);
-    return rc;
-}
-
 /* Reads the next chunk of the payload into buf (up to MAIF_STREAM_CHUNK
  * bytes, fewer only at the end), enforcing limit as the bytes arrive.
  * *total counts the payload so far. Returns MAIF_OK with *fill (0 at the
@@ -96,6 +53,34 @@ static int fill_chunk(maif_writer *w, maif_read_fn read, void *ctx, uint64_t lim
                                    (unsigned long long)limit);
     }
     return MAIF_OK;
+}
+
+/* With payload stages the whole payload is needed at once (one zstd
+ * frame, one AEAD seal per block): it is read into memory, bounded by
+ * limit, and added as usual. */
+static int add_buffered(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx, uint64_t limit,
+                        uint8_t id_out[MAIF_ID_BYTES])
+{
+    maif_buf b = {0};
+    uint64_t total = 0;
+    int rc = MAIF_OK;
+    for (;;) {
+        size_t fill = 0;
+        if ((rc = maif_buf_reserve(&b, MAIF_STREAM_CHUNK))) {
+            rc = nat_writer_fail(w, rc, "out of memory buffering the payload");
+            break;
+        }
+        if ((rc = fill_chunk(w, read, ctx, limit, b.data + b.len, &fill, &total)) || fill == 0) break;
+        b.len += fill;
+    }
+    if (rc == MAIF_OK) {
+        maif_block_spec sp = *spec;
+        sp.payload = b.data;
+        sp.payload_size = b.len;
+        rc = maif_writer_add(w, &sp, id_out);
+    }
+    maif_buf_free(&b);
+    return rc;
 }
 
 /* With two or more CPUs the payload streams through three stages at once:
