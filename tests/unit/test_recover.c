@@ -121,6 +121,71 @@ static void test_large_payloads_and_zero_header(void **state)
     free(buf);
 }
 
+/* A kill can stop a write of record heads at any page boundary: the block's
+ * header and the start of its metadata are there, the rest of its head is
+ * still the zero hole. After the last commit that is a torn tail (verify
+ * warns, recovery cuts it without --force); before a commit it is damage. */
+static void test_head_cut_at_page(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = tu_create_one(f->path, f->key, "first", NULL);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    uint64_t committed = tu_file_size(f->path);
+    size_t mlen = 9000;
+    char *meta = malloc(mlen + 16);
+    assert_non_null(meta);
+    memcpy(meta, "{\"k\":\"", 6);
+    memset(meta + 6, 'm', mlen);
+    memcpy(meta + 6 + mlen, "\"}", 3);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
+    tu_add_simple(w, MAIF_TYPE_TEXT, "second", 6, meta, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    free(meta);
+
+    size_t len = 0;
+    uint8_t *img = tu_read(f->path, &len);
+    assert_non_null(img);
+    nat_rec r;
+    int trunc = 0;
+    assert_int_equal(nat_rec_parse(img, len, committed, &r, &trunc, NULL, 0), MAIF_OK);
+    uint64_t q = (committed + NAT_REC_HEADER + 64 + NAT_WRITE_PAGE - 1) & ~(uint64_t)(NAT_WRITE_PAGE - 1);
+    uint64_t head_end = r.meta_off + r.meta_size;
+    assert_true(q < head_end);
+    memset(img + q, 0, head_end - q);
+    assert_true(nat_rec_head_torn(img, &r));
+
+    /* a commit follows: damage */
+    assert_int_equal(tu_write(f->path, img, len), 0);
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_file(f->path, NULL, &rep), MAIF_OK);
+    assert_false(maif_report_ok(rep));
+    assert_true(tu_has_code(rep, "chain", MAIF_SEV_ERROR));
+    maif_report_free(rep);
+
+    /* nothing after it: a torn tail */
+    assert_int_equal(tu_write(f->path, img, (size_t)r.end), 0);
+    assert_int_equal(maif_verify_file(f->path, NULL, &rep), MAIF_OK);
+    if (!maif_report_ok(rep)) tu_dump_report(rep);
+    assert_true(maif_report_ok(rep));
+    assert_true(tu_has_code(rep, "torn-tail", MAIF_SEV_WARNING));
+    maif_report_free(rep);
+    uint64_t cut = 0;
+    assert_int_equal(maif_recover(f->path, NULL, &cut), MAIF_OK);
+    assert_int_equal(cut, r.end - committed);
+    tu_assert_verifies_clean(f->path);
+
+    /* the same cut with a byte that is not zero after the page boundary is damage */
+    img[head_end - 1] = 'x';
+    assert_false(nat_rec_head_torn(img, &r));
+    assert_int_equal(tu_write(f->path, img, (size_t)r.end), 0);
+    assert_int_equal(maif_verify_file(f->path, NULL, &rep), MAIF_OK);
+    assert_false(maif_report_ok(rep));
+    maif_report_free(rep);
+    assert_int_not_equal(maif_recover(f->path, NULL, NULL), MAIF_OK);
+    free(img);
+}
+
 /* Space a crashed writer reserved past the end of the file (drain reserves
  * a batch's range with fallocate before writing it) is given back when
  * the artifact is next opened for writing. */
@@ -224,6 +289,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_io_error_kills_writer, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_large_payloads_and_zero_header, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_head_cut_at_page, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_reserved_space_returned, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_disk_full_sweep, tu_setup, tu_teardown),
     };

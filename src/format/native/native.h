@@ -271,6 +271,16 @@ int nat_tail_is_torn(const uint8_t *base, uint64_t size, const nat_view *v);
  * the file (and, when prev is not NULL and its extensions and metadata are
  * all present, whose record hash chains from prev); else 0 (damage). */
 int nat_rec_torn_at(const uint8_t *base, uint64_t size, uint64_t off, const uint8_t prev[32]);
+/* Writes reach a file a page at a time: a kill can stop one at any
+ * NAT_WRITE_PAGE boundary, leaving the rest of the range as it was (zero,
+ * for a record head the writer reserved as a hole). */
+#define NAT_WRITE_PAGE 4096u
+/* For a complete record whose record hash does not match: 1 if its head
+ * (header, extensions, metadata) is a write cut short at a page boundary:
+ * zero from a NAT_WRITE_PAGE-aligned offset inside it to its end, and the
+ * header as far as written one the writer could have written (rule 4 of
+ * docs/FORMAT.md §9); else 0 (damage). */
+int nat_rec_head_torn(const uint8_t *base, const nat_rec *r);
 
 /* ---- writer internals (native_open.c; the handle is in native_writer.h) */
 /* Writer flags (internal; the public side sets MAIF_OPT_OVERWRITE,

@@ -276,12 +276,35 @@ static int header_prefix_ok(const uint8_t *p, uint64_t n)
     return 1;
 }
 
+/* A write the kernel cut short (the process killed, the machine down)
+ * stops at a page boundary of the file: in [off, end), the place q where
+ * the bytes that were written end, when q is 4096-aligned, off < q < end
+ * and everything from q to end is zero; else 0. */
+static uint64_t page_cut(const uint8_t *base, uint64_t off, uint64_t end)
+{
+    uint64_t l = end;
+    while (l > off && base[l - 1] == 0) l--;
+    if (l == off) return 0;
+    uint64_t q = (l + NAT_WRITE_PAGE - 1) & ~(uint64_t)(NAT_WRITE_PAGE - 1);
+    return q < end ? q : 0;
+}
+
+int nat_rec_head_torn(const uint8_t *base, const nat_rec *r)
+{
+    uint64_t q = page_cut(base, r->off, r->meta_off + r->meta_size);
+    if (!q) return 0;
+    uint64_t n = q - r->off;
+    return header_prefix_ok(base + r->off, n < NAT_REC_HEADER ? n : NAT_REC_HEADER);
+}
+
 int nat_rec_torn_at(const uint8_t *base, uint64_t size, uint64_t off, const uint8_t prev[32])
 {
     if (off >= size) return 1;
     uint64_t n = size - off, hn = n < NAT_REC_HEADER ? n : NAT_REC_HEADER;
     const uint8_t *p = base + off;
     if (all_zero(p, (size_t)hn)) return 1; /* a header never written (its payload may follow) */
+    uint64_t q = page_cut(base, off, off + hn);
+    if (q) return header_prefix_ok(p, q - off); /* a header whose write stopped at a page boundary */
     if (!header_prefix_ok(p, hn)) return 0;
     if (n < NAT_REC_HEADER) return 1;
     nat_rec r;
@@ -311,7 +334,10 @@ int nat_tail_is_torn(const uint8_t *base, uint64_t size, const nat_view *v)
         if (memcmp(r.tag, NAT_TAG_COMMIT, 4) == 0) return 0; /* a complete commit the open rejected */
         uint8_t h[32];
         nat_rec_hash(base, &r, prev, h);
-        if (memcmp(h, r.hdr + NR_RECORD_HASH, 32) != 0) return 0;
+        if (memcmp(h, r.hdr + NR_RECORD_HASH, 32) != 0) {
+            if (!nat_rec_head_torn(base, &r)) return 0;
+            memcpy(h, r.hdr + NR_RECORD_HASH, 32); /* a head cut short: only more of the same may follow */
+        }
         memcpy(prev, h, 32);
         off = r.end;
     }

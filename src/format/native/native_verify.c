@@ -391,6 +391,12 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
     maif_sha256(base, h.header_size, prev);
     uint64_t off = h.header_size;
     int stopped = 0, stopped_torn = 0;
+    /* The first record whose head looks like a write cut short at a page
+     * boundary (nat_rec_head_torn): damage if a commit follows it, part of
+     * the torn tail otherwise. */
+    uint64_t cut_off = 0, cut_commits = 0;
+    int64_t cut_blk = -1;
+    const char *cut_sec = NULL;
     while (off < size && !st.oom) {
         nat_rec r;
         int truncated;
@@ -405,9 +411,16 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
         const char *sec = blk >= 0 ? "block" : is_dir || memcmp(r.tag, NAT_TAG_INDEX, 4) == 0 ? "index" : "commit";
         uint8_t rh[32];
         nat_rec_hash(base, &r, prev, rh);
-        if (memcmp(rh, r.hdr + NR_RECORD_HASH, 32) != 0)
+        if (memcmp(rh, r.hdr + NR_RECORD_HASH, 32) != 0) {
+            if (!cut_sec && nat_rec_head_torn(base, &r)) {
+                cut_sec = sec, cut_blk = blk, cut_off = off, cut_commits = st.commits;
+                memcpy(prev, r.hdr + NR_RECORD_HASH, 32);
+                off = r.end;
+                continue; /* judged once we know whether a commit follows */
+            }
             ERR(&st, "chain", sec, blk, off, "%s record at offset %llu: record hash mismatch (header, extensions or metadata changed, or the chain is broken)",
                 sec, (unsigned long long)off);
+        }
         uint64_t head_end = r.meta_off + r.meta_size, pay_end = r.payload_off + r.stored_size;
         if (!all_zero(base + head_end, r.payload_off - head_end) || !all_zero(base + pay_end, r.end - pay_end))
             ERR(&st, "padding", sec, blk, off, "%s record at offset %llu: padding must be zero", sec, (unsigned long long)off);
@@ -428,6 +441,9 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
         memcpy(prev, r.hdr + NR_RECORD_HASH, 32); /* continue from the stored hash: one finding per damaged record */
         off = r.end;
     }
+    if (cut_sec && st.commits > cut_commits)
+        ERR(&st, "chain", cut_sec, cut_blk, cut_off, "%s record at offset %llu: record hash mismatch (header, extensions or metadata changed, or the chain is broken)",
+            cut_sec, (unsigned long long)cut_off);
     if (st.oom) maif_report_add(rep, MAIF_SEV_ERROR, "memory", "file", -1, (int64_t)off, "out of memory while verifying");
     run_jobs(&st);
     int tail = claims_tail(base, size, h.header_size);
