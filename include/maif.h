@@ -805,6 +805,93 @@ MAIF_API MAIF_NODISCARD int maif_writer_encrypt(maif_writer *w, maif_keyring *kr
  * Errors: MAIF_ENOMEM, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_reader_set_keyring(maif_reader *r, maif_keyring *kr);
 
+/* ------------------------------------------- understanding: image and audio
+ *
+ * Features computed from an image or a sound without any model, for
+ * near-duplicate detection, similarity and metadata (`maif add --analyze`).
+ * The bytes are untrusted: sizes are bounded before anything is allocated
+ * (an image is refused above MAIF_IMAGE_PIXELS_MAX pixels, whatever its
+ * header claims), and a damaged file is an error, never a guess. */
+
+/* Largest image analysed: 64 Mi pixels (e.g. 8192 x 8192). */
+#define MAIF_IMAGE_PIXELS_MAX ((uint64_t)64 << 20)
+/* Colour histogram: 8 hue x 3 saturation x 3 value bins, in that order
+ * (bin = h*9 + s*3 + v); the fractions of the image's pixels, summing to 1. */
+#define MAIF_IMAGE_HSV_BINS 72
+/* Gradient-orientation histogram: 2 x 2 cells of 9 unsigned orientations
+ * (0-180 degrees), magnitude-weighted, the whole vector L2-normalised. */
+#define MAIF_IMAGE_HOG_BINS 36
+
+typedef struct maif_image_features {
+    uint32_t width, height;
+    char format[8];                    /* "png" or "jpeg" */
+    uint64_t phash;                    /* DCT perceptual hash (32x32 luma, 8x8 low frequencies) */
+    uint64_t phash_content;            /* the same of the content inside a uniform border (equal to
+                                          phash when there is none): robust to crops of margin */
+    uint64_t dhash;                    /* difference hash (9x8 luma) */
+    float hsv[MAIF_IMAGE_HSV_BINS];
+    float hog[MAIF_IMAGE_HOG_BINS];
+} maif_image_features;
+
+/* Decodes a PNG or JPEG (alpha composited over white) and computes its
+ * features. Errors: MAIF_EINVAL (NULL), MAIF_EUNSUPPORTED (neither PNG
+ * nor JPEG), MAIF_EFORMAT (damaged or truncated), MAIF_ELIMIT (more than
+ * MAIF_IMAGE_PIXELS_MAX pixels: refused from the header, before decoding),
+ * MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_image_analyze(const void *data, size_t size, maif_image_features *out);
+/* Bits that differ between two 64-bit hashes (0..64): near-duplicates
+ * are a few bits apart (docs/UNDERSTANDING.md gives measured distances). */
+MAIF_API int maif_hash_distance(uint64_t a, uint64_t b);
+/* The perceptual distance of two images: the smaller of the distances of
+ * their phash and of their phash_content (0..64). */
+MAIF_API int maif_image_distance(const maif_image_features *a, const maif_image_features *b);
+
+/* Analysis frames: 25 ms Hamming windows every 10 ms, 40 mel bands
+ * (HTK scale, 0 Hz to half the sample rate), 13 MFCCs (orthonormal DCT-II
+ * of the natural-log mel energies). */
+#define MAIF_AUDIO_MEL_BANDS 40
+#define MAIF_AUDIO_MFCC 13
+/* Largest WAV analysed: 2^31 sample frames per channel. */
+#define MAIF_AUDIO_FRAMES_MAX ((uint64_t)1 << 31)
+
+typedef struct maif_audio_features {
+    uint32_t sample_rate;              /* Hz */
+    uint16_t channels;                 /* 1..8, mixed down to mono for analysis */
+    uint16_t bits;                     /* bits per sample as stored */
+    int is_float;                      /* IEEE float samples (else integer PCM) */
+    uint64_t frames;                   /* samples per channel */
+    double duration;                   /* seconds */
+    uint64_t windows;                  /* analysis frames */
+    float rms_db;                      /* level of the whole sound, dBFS */
+    float mfcc_mean[MAIF_AUDIO_MFCC], mfcc_std[MAIF_AUDIO_MFCC];
+} maif_audio_features;
+
+/* Parses a WAV file (RIFF WAVE; PCM 8/16/24/32-bit, IEEE float 32/64,
+ * WAVE_FORMAT_EXTENSIBLE of those; 1-8 channels) and computes its
+ * features. Errors: MAIF_EINVAL, MAIF_EUNSUPPORTED (not a WAV, or an
+ * encoding other than those), MAIF_EFORMAT (damaged), MAIF_ELIMIT,
+ * MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_audio_analyze(const void *data, size_t size, maif_audio_features *out);
+/* The log-mel spectrogram (what = 0: MAIF_AUDIO_MEL_BANDS floats a frame)
+ * or the MFCCs (what = 1: MAIF_AUDIO_MFCC floats a frame) of a WAV, frame
+ * after frame, into out (cap floats). Sets *nframes to the frame count;
+ * MAIF_ELIMIT when cap is too small (out untouched, *nframes set), so a
+ * first call with cap 0 sizes the buffer. Errors as maif_audio_analyze. */
+MAIF_API MAIF_NODISCARD int maif_audio_spectrum(const void *data, size_t size, int what, float *out, size_t cap,
+                                                size_t *nframes);
+
+/* The metadata `maif add --analyze` stores for an image (type
+ * MAIF_TYPE_IMAGE) or a sound (MAIF_TYPE_AUDIO), as a JSON object into
+ * buf (cap bytes, NUL-terminated); *len gets its length (without the NUL)
+ * and, with MAIF_ELIMIT, the length needed (*len stays 0 when the
+ * analysis itself fails, an oversized image included). Keys (docs/UNDERSTANDING.md):
+ * image: format, width, height, phash, dhash (16 hex digits),
+ * color_histogram, hog; audio: format "wav", sample_rate, channels, bits,
+ * duration, rms_db, mfcc_mean, mfcc_std. Errors: those of the analysis,
+ * MAIF_EINVAL (another type). */
+MAIF_API MAIF_NODISCARD int maif_media_metadata(uint32_t type, const void *data, size_t size, char *buf, size_t cap,
+                                                size_t *len);
+
 /* ------------------------------------------------------------- helpers */
 
 /* Hex of n bytes into out (2n+1 bytes). Returns out. */
