@@ -892,6 +892,96 @@ MAIF_API MAIF_NODISCARD int maif_audio_spectrum(const void *data, size_t size, i
 MAIF_API MAIF_NODISCARD int maif_media_metadata(uint32_t type, const void *data, size_t size, char *buf, size_t cap,
                                                 size_t *len);
 
+/* ------------------------------------------------- the knowledge graph
+ *
+ * An artifact's knowledge graph: the triples of its KNOW blocks, the
+ * `relationships` metadata of every block, and (when asked) links between
+ * near-duplicate images. A KNOW payload is JSON (docs/FORMAT.md §5.3.1):
+ * {"triples": [[S, P, O], ...]} or the array alone, a triple being
+ * [subject, predicate, object] or {"subject", "predicate", "object"};
+ * subject and predicate are strings of 1 to 4096 bytes, the object such a
+ * string or a number, true, false or null. A string of exactly 32 hex
+ * digits names a block (by id); any other string an entity.
+ *
+ * Nodes and edges are numbered from 0; their strings are borrowed until
+ * maif_graph_free. Lists come out as in maif_reader_history: at most cap
+ * written, *n the full count, MAIF_ELIMIT when cap was too small. */
+
+typedef struct maif_graph maif_graph;
+
+#define MAIF_GRAPH_NODE_BLOCK   1 /* a block, named by its 32-hex id */
+#define MAIF_GRAPH_NODE_ENTITY  2 /* any other string */
+#define MAIF_GRAPH_NODE_LITERAL 3 /* a number, true, false or null: its JSON text */
+
+typedef struct maif_graph_node {
+    const char *name;
+    int kind;                   /* MAIF_GRAPH_NODE_* */
+    int64_t block;              /* a block node's index in the reader, else -1 (an
+                                   entity, or an id the artifact does not hold) */
+    uint32_t type;              /* that block's type, else 0 */
+} maif_graph_node;
+
+typedef struct maif_graph_edge {
+    uint64_t from, to;          /* node numbers */
+    const char *predicate;
+    uint64_t block;             /* the block that states it (first, if several do) */
+} maif_graph_edge;
+
+/* maif_graph_build flags */
+#define MAIF_GRAPH_SUPERSEDED      0x1u /* also the triples and relationships of superseded blocks */
+#define MAIF_GRAPH_NEAR_DUPLICATES 0x2u /* link images (metadata "phash", "phash_content" from
+                                           `maif add --analyze`) within 12 bits:
+                                           "near_duplicate_of", from the later to the earlier */
+/* Longest path or neighbourhood asked for. */
+#define MAIF_GRAPH_DEPTH_MAX 64u
+
+/* Builds the graph of r's blocks in one pass. Every block that is not
+ * superseded (unless flags say so) is a node; KNOW payloads that are
+ * encrypted without a key in r's keyring, or not in the format above, are
+ * skipped and counted (maif_graph_skipped), not errors. Errors:
+ * MAIF_EINVAL, MAIF_ENOMEM, MAIF_ELIMIT, those of the reader. */
+MAIF_API MAIF_NODISCARD int maif_graph_build(maif_graph **out, maif_reader *r, unsigned flags);
+MAIF_API void maif_graph_free(maif_graph *g);
+MAIF_API uint64_t maif_graph_node_count(const maif_graph *g);
+MAIF_API uint64_t maif_graph_edge_count(const maif_graph *g);
+/* How many knowledge blocks or relationships were skipped; *why (may be
+ * NULL) the first reason, "" when none. */
+MAIF_API uint64_t maif_graph_skipped(const maif_graph *g, const char **why);
+MAIF_API MAIF_NODISCARD int maif_graph_node_get(const maif_graph *g, uint64_t node, maif_graph_node *out);
+MAIF_API MAIF_NODISCARD int maif_graph_edge_get(const maif_graph *g, uint64_t edge, maif_graph_edge *out);
+/* The node named name: a 32-hex block id (any case), an entity, or a
+ * literal's JSON text. Errors: MAIF_ENOTFOUND, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_graph_lookup(const maif_graph *g, const char *name, uint64_t *node);
+/* The edges into or out of node. */
+MAIF_API MAIF_NODISCARD int maif_graph_neighbors(const maif_graph *g, uint64_t node, uint64_t *edges, size_t cap,
+                                                 size_t *n);
+/* A shortest path from one node to another over edges in either
+ * direction, at most max_edges (1 to MAIF_GRAPH_DEPTH_MAX) long: its edges
+ * in order. from == to is the empty path. Errors: MAIF_ENOTFOUND (no such
+ * path), MAIF_EINVAL, MAIF_ELIMIT, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_graph_path(const maif_graph *g, uint64_t from, uint64_t to, unsigned max_edges,
+                                            uint64_t *edges, size_t cap, size_t *n);
+/* The nodes at most depth (0 to MAIF_GRAPH_DEPTH_MAX) edges from node,
+ * nearest first, node itself first. */
+MAIF_API MAIF_NODISCARD int maif_graph_around(const maif_graph *g, uint64_t node, unsigned depth, uint64_t *nodes,
+                                              size_t cap, size_t *n);
+/* The edges whose subject, predicate and object equal s, p and o; NULL
+ * matches anything. A name that is no node matches nothing (*n = 0). */
+MAIF_API MAIF_NODISCARD int maif_graph_match(const maif_graph *g, const char *s, const char *p, const char *o,
+                                             uint64_t *edges, size_t cap, size_t *n);
+
+/* Where an export goes: returns 0, or non-zero to stop (MAIF_EIO). */
+typedef int (*maif_write_fn)(void *ctx, const void *buf, size_t n);
+#define MAIF_GRAPH_DOT  1 /* Graphviz: blocks as boxes, entities as ellipses, literals as text */
+#define MAIF_GRAPH_JSON 2 /* {"nodes": [{id, name, kind, block?, type?}], "edges": [{from, to, predicate, block}]} */
+/* Writes the graph, or the part of it among nodes[0..nnodes) (NULL: all),
+ * as format through write. Errors: MAIF_EINVAL, MAIF_EIO, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_graph_export(const maif_graph *g, int format, const uint64_t *nodes, size_t nnodes,
+                                              maif_write_fn write, void *ctx);
+/* Checks a KNOW payload against the format above. Errors: MAIF_EJSON
+ * (with the first problem), MAIF_ELIMIT (over MAIF_PARSE_MAX), MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_knowledge_check(const void *payload, size_t n);
+
 /* ------------------------------------------------------------- helpers */
 
 /* Hex of n bytes into out (2n+1 bytes). Returns out. */
