@@ -9,7 +9,7 @@
 
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libsodium libcrypto jansson libzstd liblz4
+PKGS      := libsodium libcrypto jansson libzstd liblz4 libpng libjpeg
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(CI),true)
 WARN      += -Werror

@@ -114,6 +114,9 @@ run "$BIN/bench_open" "$W"
 echo "== overhead per block"
 run "$BIN/bench_overhead" "$W"
 
+echo "== understanding: image and sound analysis"
+run "$BIN/bench_media"
+
 echo "== encryption at rest (per cipher, 4 KiB and 1 MiB blocks; KDF cost)"
 run "$BIN/bench_aead" "$W"
 

@@ -805,6 +805,183 @@ MAIF_API MAIF_NODISCARD int maif_writer_encrypt(maif_writer *w, maif_keyring *kr
  * Errors: MAIF_ENOMEM, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_reader_set_keyring(maif_reader *r, maif_keyring *kr);
 
+/* ------------------------------------------- understanding: image and audio
+ *
+ * Features computed from an image or a sound without any model, for
+ * near-duplicate detection, similarity and metadata (`maif add --analyze`).
+ * The bytes are untrusted: sizes are bounded before anything is allocated
+ * (an image is refused above MAIF_IMAGE_PIXELS_MAX pixels, whatever its
+ * header claims), and a damaged file is an error, never a guess. */
+
+/* Largest image analysed: 64 Mi pixels (e.g. 8192 x 8192). */
+#define MAIF_IMAGE_PIXELS_MAX ((uint64_t)64 << 20)
+/* Colour histogram: 8 hue x 3 saturation x 3 value bins, in that order
+ * (bin = h*9 + s*3 + v); the fractions of the image's pixels, summing to 1. */
+#define MAIF_IMAGE_HSV_BINS 72
+/* Gradient-orientation histogram: 2 x 2 cells of 9 unsigned orientations
+ * (0-180 degrees), magnitude-weighted, the whole vector L2-normalised. */
+#define MAIF_IMAGE_HOG_BINS 36
+
+typedef struct maif_image_features {
+    uint32_t width, height;
+    char format[8];                    /* "png" or "jpeg" */
+    uint64_t phash;                    /* DCT perceptual hash (32x32 luma, 8x8 low frequencies) */
+    uint64_t phash_content;            /* the same of the content inside a uniform border (equal to
+                                          phash when there is none): robust to crops of margin */
+    uint64_t dhash;                    /* difference hash (9x8 luma) */
+    float hsv[MAIF_IMAGE_HSV_BINS];
+    float hog[MAIF_IMAGE_HOG_BINS];
+} maif_image_features;
+
+/* Decodes a PNG or JPEG (alpha composited over white) and computes its
+ * features. Errors: MAIF_EINVAL (NULL), MAIF_EUNSUPPORTED (neither PNG
+ * nor JPEG), MAIF_EFORMAT (damaged or truncated), MAIF_ELIMIT (more than
+ * MAIF_IMAGE_PIXELS_MAX pixels: refused from the header, before decoding),
+ * MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_image_analyze(const void *data, size_t size, maif_image_features *out);
+/* Bits that differ between two 64-bit hashes (0..64): near-duplicates
+ * are a few bits apart (docs/UNDERSTANDING.md gives measured distances). */
+MAIF_API int maif_hash_distance(uint64_t a, uint64_t b);
+/* The perceptual distance of two images: the smaller of the distances of
+ * their phash and of their phash_content (0..64). */
+MAIF_API int maif_image_distance(const maif_image_features *a, const maif_image_features *b);
+
+/* Analysis frames: 25 ms Hamming windows every 10 ms, 40 mel bands
+ * (HTK scale, 0 Hz to half the sample rate), 13 MFCCs (orthonormal DCT-II
+ * of the natural-log mel energies). */
+#define MAIF_AUDIO_MEL_BANDS 40
+#define MAIF_AUDIO_MFCC 13
+/* Largest WAV analysed: 2^31 sample frames per channel. */
+#define MAIF_AUDIO_FRAMES_MAX ((uint64_t)1 << 31)
+
+typedef struct maif_audio_features {
+    uint32_t sample_rate;              /* Hz */
+    uint16_t channels;                 /* 1..8, mixed down to mono for analysis */
+    uint16_t bits;                     /* bits per sample as stored */
+    int is_float;                      /* IEEE float samples (else integer PCM) */
+    uint64_t frames;                   /* samples per channel */
+    double duration;                   /* seconds */
+    uint64_t windows;                  /* analysis frames */
+    float rms_db;                      /* level of the whole sound, dBFS */
+    float mfcc_mean[MAIF_AUDIO_MFCC], mfcc_std[MAIF_AUDIO_MFCC];
+} maif_audio_features;
+
+/* Parses a WAV file (RIFF WAVE; PCM 8/16/24/32-bit, IEEE float 32/64,
+ * WAVE_FORMAT_EXTENSIBLE of those; 1-8 channels) and computes its
+ * features. Errors: MAIF_EINVAL, MAIF_EUNSUPPORTED (not a WAV, or an
+ * encoding other than those), MAIF_EFORMAT (damaged), MAIF_ELIMIT,
+ * MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_audio_analyze(const void *data, size_t size, maif_audio_features *out);
+/* The log-mel spectrogram (what = 0: MAIF_AUDIO_MEL_BANDS floats a frame)
+ * or the MFCCs (what = 1: MAIF_AUDIO_MFCC floats a frame) of a WAV, frame
+ * after frame, into out (cap floats). Sets *nframes to the frame count;
+ * MAIF_ELIMIT when cap is too small (out untouched, *nframes set), so a
+ * first call with cap 0 sizes the buffer. Errors as maif_audio_analyze. */
+MAIF_API MAIF_NODISCARD int maif_audio_spectrum(const void *data, size_t size, int what, float *out, size_t cap,
+                                                size_t *nframes);
+
+/* The metadata `maif add --analyze` stores for an image (type
+ * MAIF_TYPE_IMAGE) or a sound (MAIF_TYPE_AUDIO), as a JSON object into
+ * buf (cap bytes, NUL-terminated); *len gets its length (without the NUL)
+ * and, with MAIF_ELIMIT, the length needed (*len stays 0 when the
+ * analysis itself fails, an oversized image included). Keys (docs/UNDERSTANDING.md):
+ * image: format, width, height, phash, dhash (16 hex digits),
+ * color_histogram, hog; audio: format "wav", sample_rate, channels, bits,
+ * duration, rms_db, mfcc_mean, mfcc_std. Errors: those of the analysis,
+ * MAIF_EINVAL (another type). */
+MAIF_API MAIF_NODISCARD int maif_media_metadata(uint32_t type, const void *data, size_t size, char *buf, size_t cap,
+                                                size_t *len);
+
+/* ------------------------------------------------- the knowledge graph
+ *
+ * An artifact's knowledge graph: the triples of its KNOW blocks, the
+ * `relationships` metadata of every block, and (when asked) links between
+ * near-duplicate images. A KNOW payload is JSON (docs/FORMAT.md §5.3.1):
+ * {"triples": [[S, P, O], ...]} or the array alone, a triple being
+ * [subject, predicate, object] or {"subject", "predicate", "object"};
+ * subject and predicate are strings of 1 to 4096 bytes, the object such a
+ * string or a number, true, false or null. A string of exactly 32 hex
+ * digits names a block (by id); any other string an entity.
+ *
+ * Nodes and edges are numbered from 0; their strings are borrowed until
+ * maif_graph_free. Lists come out as in maif_reader_history: at most cap
+ * written, *n the full count, MAIF_ELIMIT when cap was too small. */
+
+typedef struct maif_graph maif_graph;
+
+#define MAIF_GRAPH_NODE_BLOCK   1 /* a block, named by its 32-hex id */
+#define MAIF_GRAPH_NODE_ENTITY  2 /* any other string */
+#define MAIF_GRAPH_NODE_LITERAL 3 /* a number, true, false or null: its JSON text */
+
+typedef struct maif_graph_node {
+    const char *name;
+    int kind;                   /* MAIF_GRAPH_NODE_* */
+    int64_t block;              /* a block node's index in the reader, else -1 (an
+                                   entity, or an id the artifact does not hold) */
+    uint32_t type;              /* that block's type, else 0 */
+} maif_graph_node;
+
+typedef struct maif_graph_edge {
+    uint64_t from, to;          /* node numbers */
+    const char *predicate;
+    uint64_t block;             /* the block that states it (first, if several do) */
+} maif_graph_edge;
+
+/* maif_graph_build flags */
+#define MAIF_GRAPH_SUPERSEDED      0x1u /* also the triples and relationships of superseded blocks */
+#define MAIF_GRAPH_NEAR_DUPLICATES 0x2u /* link images (metadata "phash", "phash_content" from
+                                           `maif add --analyze`) within 12 bits:
+                                           "near_duplicate_of", from the later to the earlier */
+/* Longest path or neighbourhood asked for. */
+#define MAIF_GRAPH_DEPTH_MAX 64u
+
+/* Builds the graph of r's blocks in one pass. Every block that is not
+ * superseded (unless flags say so) is a node; KNOW payloads that are
+ * encrypted without a key in r's keyring, or not in the format above, are
+ * skipped and counted (maif_graph_skipped), not errors. Errors:
+ * MAIF_EINVAL, MAIF_ENOMEM, MAIF_ELIMIT, those of the reader. */
+MAIF_API MAIF_NODISCARD int maif_graph_build(maif_graph **out, maif_reader *r, unsigned flags);
+MAIF_API void maif_graph_free(maif_graph *g);
+MAIF_API uint64_t maif_graph_node_count(const maif_graph *g);
+MAIF_API uint64_t maif_graph_edge_count(const maif_graph *g);
+/* How many knowledge blocks or relationships were skipped; *why (may be
+ * NULL) the first reason, "" when none. */
+MAIF_API uint64_t maif_graph_skipped(const maif_graph *g, const char **why);
+MAIF_API MAIF_NODISCARD int maif_graph_node_get(const maif_graph *g, uint64_t node, maif_graph_node *out);
+MAIF_API MAIF_NODISCARD int maif_graph_edge_get(const maif_graph *g, uint64_t edge, maif_graph_edge *out);
+/* The node named name: a 32-hex block id (any case), an entity, or a
+ * literal's JSON text. Errors: MAIF_ENOTFOUND, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_graph_lookup(const maif_graph *g, const char *name, uint64_t *node);
+/* The edges into or out of node. */
+MAIF_API MAIF_NODISCARD int maif_graph_neighbors(const maif_graph *g, uint64_t node, uint64_t *edges, size_t cap,
+                                                 size_t *n);
+/* A shortest path from one node to another over edges in either
+ * direction, at most max_edges (1 to MAIF_GRAPH_DEPTH_MAX) long: its edges
+ * in order. from == to is the empty path. Errors: MAIF_ENOTFOUND (no such
+ * path), MAIF_EINVAL, MAIF_ELIMIT, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_graph_path(const maif_graph *g, uint64_t from, uint64_t to, unsigned max_edges,
+                                            uint64_t *edges, size_t cap, size_t *n);
+/* The nodes at most depth (0 to MAIF_GRAPH_DEPTH_MAX) edges from node,
+ * nearest first, node itself first. */
+MAIF_API MAIF_NODISCARD int maif_graph_around(const maif_graph *g, uint64_t node, unsigned depth, uint64_t *nodes,
+                                              size_t cap, size_t *n);
+/* The edges whose subject, predicate and object equal s, p and o; NULL
+ * matches anything. A name that is no node matches nothing (*n = 0). */
+MAIF_API MAIF_NODISCARD int maif_graph_match(const maif_graph *g, const char *s, const char *p, const char *o,
+                                             uint64_t *edges, size_t cap, size_t *n);
+
+/* Where an export goes: returns 0, or non-zero to stop (MAIF_EIO). */
+typedef int (*maif_write_fn)(void *ctx, const void *buf, size_t n);
+#define MAIF_GRAPH_DOT  1 /* Graphviz: blocks as boxes, entities as ellipses, literals as text */
+#define MAIF_GRAPH_JSON 2 /* {"nodes": [{id, name, kind, block?, type?}], "edges": [{from, to, predicate, block}]} */
+/* Writes the graph, or the part of it among nodes[0..nnodes) (NULL: all),
+ * as format through write. Errors: MAIF_EINVAL, MAIF_EIO, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_graph_export(const maif_graph *g, int format, const uint64_t *nodes, size_t nnodes,
+                                              maif_write_fn write, void *ctx);
+/* Checks a KNOW payload against the format above. Errors: MAIF_EJSON
+ * (with the first problem), MAIF_ELIMIT (over MAIF_PARSE_MAX), MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_knowledge_check(const void *payload, size_t n);
+
 /* ------------------------------------------------------------- helpers */
 
 /* Hex of n bytes into out (2n+1 bytes). Returns out. */

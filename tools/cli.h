@@ -44,7 +44,7 @@ typedef struct cli_command {
 
 extern const cli_command cli_cmd_keygen, cli_cmd_create, cli_cmd_add, cli_cmd_append, cli_cmd_ls,
     cli_cmd_cat, cli_cmd_info, cli_cmd_verify, cli_cmd_recover, cli_cmd_convert;
-extern const cli_command cli_cmd_prove, cli_cmd_check_proof;
+extern const cli_command cli_cmd_prove, cli_cmd_check_proof, cli_cmd_graph;
 
 /* ---- option parsing */
 
@@ -77,6 +77,19 @@ int cli_parse_u64(const char *s, uint64_t *out);
 
 /* Prints the command's help to stdout. Returns CLI_EXIT_OK. */
 int cli_help(const cli_command *cmd);
+
+/* ---- images and sounds (cli_media.c) */
+
+#define CLI_CAPTION_MAX 4096          /* bytes of a caption */
+#define CLI_CAPTION_TIMEOUT_MS 60000  /* how long a --captioner command may take */
+/* The metadata `maif add` stores for an image or sound: user_meta (a JSON
+ * object, or NULL) plus, with analyze, the keys of maif_media_metadata the
+ * agent did not set itself, plus "caption" and "caption_source" from
+ * caption (given) or captioner (`sh -c CMD` with the payload on stdin,
+ * its trimmed stdout the caption). *merged is malloc'd JSON. Returns 0 or
+ * an exit code (the error printed on subject). */
+int cli_media_meta(const char *subject, uint32_t type, int analyze, const char *caption, const char *captioner,
+                   const uint8_t *data, size_t n, const char *user_meta, char **merged);
 
 /* ---- errors and exit codes */
 

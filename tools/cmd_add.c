@@ -18,7 +18,9 @@ static int run(int argc, char **argv)
     const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL, *compress = NULL;
     /* --encrypt takes an optional algorithm: taken out before parsing */
     int cipher = 0;
-    const char *rcpts[32], *passfile = NULL;
+    const char *rcpts[32], *passfile = NULL, *caption = NULL, *captioner = NULL;
+    int analyze = 0;
+    char *merged_meta = NULL;
     size_t nrcpt = 0;
     char **args = malloc(sizeof *args * (size_t)(argc + 1));
     if (!args) return cli_usage_err(&cli_cmd_add, "out of memory");
@@ -43,6 +45,9 @@ static int run(int argc, char **argv)
         {"--meta", CLI_VALUE, NULL, &meta_s, NULL, 0, NULL},
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
         {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
+        {"--analyze", CLI_FLAG, &analyze, NULL, NULL, 0, NULL},
+        {"--caption", CLI_VALUE, NULL, &caption, NULL, 0, NULL},
+        {"--captioner", CLI_VALUE, NULL, &captioner, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -71,14 +76,68 @@ static int run(int argc, char **argv)
         return cli_usage_err(me, "unknown type '%s' (text, image, audio, video, embedding, json, knowledge, binary, "
                                  "meta, or four ASCII characters)", type_s);
 
+    if (analyze && type != MAIF_TYPE_IMAGE && type != MAIF_TYPE_AUDIO)
+        return cli_usage_err(me, "--analyze works on image and audio blocks");
+    if ((caption || captioner) && type != MAIF_TYPE_IMAGE)
+        return cli_usage_err(me, "--caption and --captioner describe an image (--type image)");
+    if (caption && captioner) return cli_usage_err(me, "give --caption or --captioner, not both");
+    const char *src_name = file ? file : from_stdin ? "<stdin>" : path;
+    uint8_t *media = NULL; /* the whole payload, when it must be analysed first */
+    size_t media_n = 0;
+    int payload_set = 0;
+    if (analyze || caption || captioner) {
+        if (text) {
+            media_n = strlen(text);
+        } else {
+            char err[256];
+            cli_fd_src in = {-1, 0};
+            if (cli_open_input(file ? file : "-", &in.fd, err, sizeof err)) {
+                cli_err(src_name, "%s", err);
+                return CLI_EXIT_USAGE;
+            }
+            int r = cli_read_all(&in, cli_payload_limit(), &media, &media_n);
+            if (in.fd > 0) close(in.fd);
+            if (r) {
+                if (in.err) cli_err(src_name, "read error: %s", strerror(in.err));
+                else if (r == MAIF_ELIMIT)
+                    cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
+                            (unsigned long long)cli_payload_limit());
+                else cli_err(src_name, "%s", maif_last_errmsg());
+                free(media);
+                return CLI_EXIT_USAGE;
+            }
+        }
+        int mx = cli_media_meta(src_name, type, analyze, caption, captioner, text ? (const uint8_t *)text : media,
+                                media_n, meta_s, &merged_meta);
+        if (mx) {
+            free(media);
+            return mx;
+        }
+        meta_s = merged_meta;
+    }
+
     maif_block_draft *d = NULL;
     int rc = maif_block_draft_new(&d, type, meta_s, meta_s ? strlen(meta_s) : 0);
     if (rc) {
         cli_err(path, "--meta: %s", cli_detail(path, maif_last_errmsg()));
+        free(media);
+        free(merged_meta);
         return CLI_EXIT_USAGE;
     }
-    const char *src_name = file ? file : from_stdin ? "<stdin>" : path;
-    if (text && (rc = maif_block_draft_set_payload(d, text, strlen(text)))) {
+    free(merged_meta); /* the draft holds its canonical copy */
+    meta_s = NULL;
+    if (media) {
+        rc = maif_block_draft_set_payload(d, media, media_n);
+        free(media);
+        if (rc) {
+            cli_err(src_name, "%s (nothing added)", maif_last_errmsg());
+            maif_block_draft_free(d);
+            return CLI_EXIT_USAGE;
+        }
+        text = ""; /* the payload is in the draft */
+        payload_set = 1;
+    }
+    if (text && !payload_set && (rc = maif_block_draft_set_payload(d, text, strlen(text)))) {
         cli_err(path, "--text: %s", maif_last_errmsg());
         maif_block_draft_free(d);
         return CLI_EXIT_USAGE;
@@ -179,6 +238,7 @@ const cli_command cli_cmd_add = {
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
     "                [--compress C]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]]\n"
+    "                [--analyze] [--caption TEXT | --captioner CMD]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
     "KEYFILE (default: the default key). The payload is STRING, the bytes of\n"
@@ -204,6 +264,18 @@ const cli_command cli_cmd_add = {
     "             level -N, N 1..100), lz4, or none (the default). Stored as is\n"
     "             when it saves less than 16 bytes or 1/32 of the payload. A\n"
     "             compressed payload is read whole into memory first.\n"
+    "--analyze    image (PNG, JPEG) or audio (WAV) blocks: store features in the\n"
+    "             metadata: format, width, height, perceptual hashes (phash,\n"
+    "             dhash), colour and gradient histograms; or sample_rate,\n"
+    "             channels, bits, duration, rms_db, MFCC means and deviations\n"
+    "             (docs/UNDERSTANDING.md). Keys given in --meta win. The payload\n"
+    "             is read whole; a damaged image or sound adds nothing (exit 2).\n"
+    "--caption TEXT  an image's caption, written by the agent (stored as\n"
+    "             \"caption\", with \"caption_source\":\"agent\").\n"
+    "--captioner CMD  run `sh -c CMD` with the image on stdin; its output (at\n"
+    "             most 4096 bytes, within 60 s, exit status 0) is the caption\n"
+    "             (\"caption_source\":\"captioner\"). maif has no captioning\n"
+    "             model of its own and never makes a caption up.\n"
     "\n"
     "--encrypt [ALG]  seal the payload with ALG (default xchacha20; aes256gcm needs\n"
     "             AES-NI) under a fresh data key, wrapped in a key-wrap block for\n"

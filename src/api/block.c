@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/knowledge.h"
 #include "format/native/native_writer.h"
 #include "maif.h"
 #include "util/alloc.h"
@@ -231,17 +232,22 @@ static int finish(maif_block_draft *d)
 /* The payload given as bytes: checked (and converted) by type. */
 static int take_bytes(maif_block_draft *d, const void *bytes, size_t n)
 {
-    if (n > MAIF_PARSE_MAX && (d->type == MAIF_TYPE_EMBEDDING || d->type == MAIF_TYPE_JSON))
+    int parsed = d->type == MAIF_TYPE_EMBEDDING || d->type == MAIF_TYPE_JSON || d->type == MAIF_TYPE_KNOWLEDGE;
+    if (n > MAIF_PARSE_MAX && parsed)
         return fail(MAIF_ELIMIT, "payload of %zu bytes is over the %zu-byte limit for parsed payloads", n,
                     (size_t)MAIF_PARSE_MAX);
-    if (d->type == MAIF_TYPE_EMBEDDING || d->type == MAIF_TYPE_JSON) {
+    if (parsed) {
         json_error_t je;
         json_t *v = json_loadb(bytes ? bytes : "", n, JSON_DECODE_ANY, &je);
         if (!v)
             return fail(MAIF_EINVAL, "%s is not valid JSON: %s (line %d, column %d)",
-                        d->type == MAIF_TYPE_JSON ? "payload" : "embedding", je.text, je.line, je.column);
+                        d->type == MAIF_TYPE_JSON ? "payload" : d->type == MAIF_TYPE_KNOWLEDGE ? "knowledge payload" : "embedding",
+                        je.text, je.line, je.column);
         int rc = MAIF_OK;
+        char why[256];
         if (d->type == MAIF_TYPE_EMBEDDING) rc = vector_embedding(d, v);
+        else if (d->type == MAIF_TYPE_KNOWLEDGE && !maif_knowledge_triples(v, why, sizeof why))
+            rc = fail(MAIF_EINVAL, "%s", why);
         json_decref(v);
         if (rc || d->type == MAIF_TYPE_EMBEDDING) return rc;
     }
@@ -496,7 +502,7 @@ int maif_writer_add_draft(maif_writer *w, const maif_block_draft *d, maif_read_f
     w->meta_trusted = 1;
     if (!d->pending) {
         rc = maif_writer_add(w, &spec, id_out);
-    } else if (d->type == MAIF_TYPE_EMBEDDING || d->type == MAIF_TYPE_JSON) {
+    } else if (d->type == MAIF_TYPE_EMBEDDING || d->type == MAIF_TYPE_JSON || d->type == MAIF_TYPE_KNOWLEDGE) {
         /* parsed whole: read into memory, bounded by MAIF_PARSE_MAX */
         uint64_t cap = limit && limit < MAIF_PARSE_MAX ? limit : MAIF_PARSE_MAX;
         maif_buf b = {0};
