@@ -14,7 +14,7 @@ Errors raise MAIFError subclasses carrying the library's message.
 from .errors import (MAIFAccessError, MAIFError, MAIFExistsError, MAIFFormatError, MAIFIOError, MAIFLockedError,
                      MAIFNotFoundError, MAIFUnsupportedError, MAIFValueError, MAIFVerifyError)
 from .handles import BlockView, Finding, Key, Keyring, Reader, Report, Writer, convert, verify, version
-from .core import (FORMAT_VERSION_MAJOR, FORMAT_VERSION_MINOR, MAGIC_FOOTER, MAGIC_HEADER, BlockFlags, BlockType,
+from ._compat import (FORMAT_VERSION_MAJOR, FORMAT_VERSION_MINOR, MAGIC_FOOTER, MAGIC_HEADER, BlockFlags, BlockType,
                    FileFlags, MAIFDecoder, MAIFEncoder, ProvenanceEntry, SecureBlock, SecureBlockHeader,
                    SecureBlockType, SecureMAIFReader, SecureMAIFWriter, create_maif, create_secure_maif,
                    quick_create, quick_read, quick_verify, verify_maif, verify_secure_maif)

@@ -20,7 +20,7 @@ import struct
 import threading
 
 from . import _lib
-from .core import BlockType
+from ._compat import BlockType
 from .errors import MAIFError, error
 from .handles import Key, Keyring, Reader, Writer, as_key, cipher_id, convert, parse_codec, verify
 

@@ -11,7 +11,7 @@ stores an IMAG block (the original stored images as BINA).
 """
 import os
 
-from .core import BlockType, MAIFDecoder, MAIFEncoder
+from ._compat import BlockType, MAIFDecoder, MAIFEncoder
 
 
 class _HybridLoad:

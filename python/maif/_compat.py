@@ -1,4 +1,4 @@
-"""core.py — the encoder/decoder API that users of the original Python MAIF
+"""_compat.py — the encoder/decoder API that users of the original Python MAIF
 know (MAIFEncoder, MAIFDecoder, create_maif, verify_maif, quick_*), over
 libmaif.
 
@@ -21,7 +21,7 @@ import os
 import struct
 
 from . import _lib
-from .errors import MAIFError, error
+from .errors import MAIFError
 from .handles import Key, Reader, Writer, as_key, convert, fourcc, type_code, verify
 
 MAGIC_HEADER = b"MAIF"
@@ -380,6 +380,11 @@ class MAIFDecoder:
     def verify_integrity(self, trusted_keys=()):
         """(ok, [error messages]) from libmaif's verifier of every byte."""
         rep = verify(self.file_path, trusted_keys=trusted_keys)
+        if self._reader is None:
+            try:
+                self.load()  # as the original did; a file too damaged to open still gets its report
+            except MAIFError:
+                pass
         self._report = rep
         self._tampered_blocks = rep.tampered_blocks
         self._tampering_detected = not rep.ok
