@@ -250,7 +250,9 @@ class Writer(_Handle):
     with Writer("a.maif", key, agent_id="bot") as w:   # create (mode="w")
         w.add("text", b"hello", {"k": 1})
     # commit on a clean exit, rollback if the block raised; close either way.
-    Writer(path, key, mode="a") appends to an existing native artifact."""
+    Writer(path, key, mode="a") appends to an existing native artifact.
+    key: a maif.Key (or what as_key takes); None means Key.default(), the
+    CLI's key in $MAIF_HOME."""
     _free = staticmethod(lib.maif_writer_close)
 
     def __init__(self, path, key=None, agent_id=None, mode="w", overwrite=False, durable=False, compress=None,
@@ -329,6 +331,7 @@ class Writer(_Handle):
     def encrypt(self, keyring, algorithm="xchacha20-poly1305"):
         """Seals the blocks added from now on for keyring's recipients and passphrases."""
         check(lib.maif_writer_encrypt(self._live(), keyring._live(), cipher_id(algorithm)), self._err)
+        self._keyring = keyring  # the keyring must outlive the writer
 
     def commit(self):
         check(lib.maif_writer_commit(self._live()), self._err)
