@@ -287,8 +287,9 @@ class Writer(_Handle):
         meta = _meta_bytes(metadata)
         spec = _lib.BlockSpec()
         spec.type = type_code(block_type)
-        buf = ctypes.create_string_buffer(payload, len(payload)) if payload else None
-        spec.payload = ctypes.cast(buf, c_void_p) if buf is not None else None
+        # The library reads the payload during the call only: point at the
+        # bytes object itself instead of copying it.
+        spec.payload = ctypes.cast(ctypes.c_char_p(payload), c_void_p) if payload else None
         spec.payload_size = len(payload)
         spec.meta_json = meta
         spec.meta_size = len(meta) if meta else 0
