@@ -102,19 +102,17 @@ class SecureBlock:
     .metadata (dict or None), .block_id (hex), .block_type (int),
     .block_type_name, .header, .index, .fourcc, .encrypted."""
 
-    def __init__(self, reader, view, size, previous_hash):
+    def __init__(self, reader, view, size, previous_hash, is_v21):
         self._reader = reader
         self._data = None
+        self._meta_text = view.meta
+        self._metadata = None
         self.index = view.index
         self.fourcc = view.fourcc
         self.encrypted = bool(view.cipher)
         self.codec = view.codec
         self.supersedes = view.supersedes.hex() if view.supersedes else None
-        try:
-            self.metadata = view.metadata
-        except ValueError:
-            self.metadata = {"_error": "metadata is not valid JSON"}
-        if reader.format == "v21":
+        if is_v21:
             flags = view.flags
         else:
             flags = BlockFlags.SIGNED | BlockFlags.IMMUTABLE
@@ -126,6 +124,20 @@ class SecureBlock:
                                         timestamp=view.timestamp_us, block_id=view.id, previous_hash=previous_hash,
                                         content_hash=view.content_hash,
                                         metadata_size=len(view.meta.encode()) if view.meta else 0)
+
+    @property
+    def metadata(self):
+        """The block's metadata as a dict (None if it has none); parsed on first use."""
+        if self._metadata is None and self._meta_text:
+            try:
+                self._metadata = json.loads(self._meta_text)
+            except ValueError:
+                self._metadata = {"_error": "metadata is not valid JSON"}
+        return self._metadata
+
+    @metadata.setter
+    def metadata(self, value):
+        self._metadata, self._meta_text = value, None
 
     @property
     def data(self):
@@ -328,10 +340,10 @@ class MAIFDecoder:
             for kind, _off, size, bi, _t in r.records():
                 if kind == "block" and bi >= 0:
                     sizes[bi] = size
-            blocks, prev = [], b"\0" * 32
+            blocks, prev, is_v21 = [], b"\0" * 32, r.format == "v21"
             for i in range(len(r)):
                 v = r.block(i)
-                blocks.append(SecureBlock(r, v, sizes.get(i, v.payload_size), prev))
+                blocks.append(SecureBlock(r, v, sizes.get(i, v.payload_size), prev, is_v21))
                 prev = v.content_hash
             if r.format == "v21":
                 with open(self.file_path, "rb") as f:

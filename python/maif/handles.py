@@ -7,6 +7,7 @@ payloads, metadata and messages are copied into Python objects at once, so
 no Python value points into a reader's memory map after close().
 """
 import ctypes
+import functools
 import json
 import os
 from ctypes import byref, c_int, c_size_t, c_uint32, c_uint64, c_void_p
@@ -238,7 +239,9 @@ def type_code(block_type):
     return out.value
 
 
+@functools.lru_cache(maxsize=256)
 def fourcc(code):
+    """The four characters of a type code ('?' for bytes that are not printable ASCII)."""
     return "".join(chr(c) if 32 <= c < 127 else "?" for c in int(code).to_bytes(4, "big"))
 
 
