@@ -298,8 +298,11 @@ class MAIFEncoder:
             self.abort()
 
     def __del__(self):
-        if getattr(self, "_writer", None) is not None and not getattr(self, "finalized", True):
-            self.abort()
+        try:
+            if getattr(self, "_writer", None) is not None and not getattr(self, "finalized", True):
+                self.abort()
+        except Exception:
+            pass
 
 
 SecureMAIFWriter = MAIFEncoder

@@ -16,6 +16,7 @@ TypeError, so nothing is silently ignored.
 import collections
 import math
 import os
+import shutil
 import struct
 import threading
 
@@ -260,14 +261,17 @@ class Artifact:
 
     def save(self, path=None):
         """Writes the pending blocks, signed, in one commit; returns the path.
-        A new artifact replaces the file at path; one loaded from (or saved
-        to) path appends to it. Raises MAIFError with the library's message."""
+        A new artifact replaces the file at path. One already saved or
+        loaded appends to its file; given another path, its file is copied
+        there first and the copy is appended to. Raises MAIFError with the
+        library's message."""
         path = os.fspath(path) if path is not None else self.path
         if path is None:
             raise ValueError("save: no path (the artifact was never saved or loaded)")
         c = self.client
-        append = self.path is not None and os.path.abspath(path) == os.path.abspath(self.path) \
-            and os.path.exists(path)
+        append = self.path is not None and os.path.exists(self.path)
+        if append and os.path.abspath(path) != os.path.abspath(self.path):
+            shutil.copyfile(self.path, path)  # save-as: the saved blocks go along, signatures intact
         kw = dict(durable=c.durable, compress=c.compression, lock_wait_ms=c.lock_wait_ms)
         with c._writers:
             self._close_reader()

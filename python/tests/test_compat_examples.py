@@ -250,3 +250,33 @@ def test_abandoned_encoder_leaves_nothing():
     with MAIFEncoder("kept.maif", "agent") as enc:
         enc.add_text_block("written at exit")
     assert os.path.exists("kept.maif")
+
+
+def test_damaged_files_give_a_verdict_not_a_crash():
+    from maif import MAIFDecoder, MAIFFormatError, verify_maif
+    _write_demo("whole.maif", format="v21")
+    data = open("whole.maif", "rb").read()
+    open("cut.maif", "wb").write(data[:len(data) // 2])  # a 2.1 file has a footer: a cut is damage
+    open("junk.maif", "wb").write(b"MAIF" + b"\xff" * 600)
+    for p in ("cut.maif", "junk.maif"):
+        ok, report = verify_maif(p)
+        assert not ok and report["errors"] and report["tampering_detected"]
+        dec = MAIFDecoder(p)
+        ok, errors = dec.verify_integrity()
+        assert not ok and errors and dec.is_tampered()
+    with pytest.raises(MAIFFormatError) as ei:
+        MAIFDecoder("junk.maif").load()
+    assert "junk.maif" in str(ei.value)
+
+
+def test_cut_native_file_keeps_its_earlier_commits():
+    """A native artifact cut inside a batch is its last whole commit plus a
+    torn tail (what a crash leaves): valid, with a warning, as in the CLI."""
+    from maif import MAIFEncoder, verify_maif
+    enc = MAIFEncoder("n.maif", "agent")
+    enc.add_text_block("a" * 4000)
+    enc.finalize()
+    data = open("n.maif", "rb").read()
+    open("cut.maif", "wb").write(data[:len(data) - 100])
+    ok, report = verify_maif("cut.maif")
+    assert ok and report["block_count"] == 0 and report["warnings"]

@@ -168,3 +168,14 @@ def test_v21_format_option_and_append():
         assert d.verify_integrity()[0]
     with pytest.raises(ValueError, match="2.1"):
         create_client("v", format="v21", encryption_algorithm="xchacha20")
+
+
+def test_save_as_carries_the_saved_blocks():
+    client = create_client("s")
+    art = create_artifact("a", client)
+    art.add_text("first")
+    art.save("one.maif")
+    art.add_text("second")
+    art.save("two.maif")
+    assert [c["data"] for c in Artifact.load("two.maif", client).get_content()] == ["first", "second"]
+    assert [c["data"] for c in Artifact.load("one.maif", client).get_content()] == ["first"]
