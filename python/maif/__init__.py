@@ -15,7 +15,7 @@ from .errors import (MAIFAccessError, MAIFError, MAIFExistsError, MAIFFormatErro
                      MAIFNotFoundError, MAIFUnsupportedError, MAIFValueError, MAIFVerifyError)
 from .handles import BlockView, Finding, Key, Keyring, Reader, Report, Writer, convert, verify, version
 from ._compat import (FORMAT_VERSION_MAJOR, FORMAT_VERSION_MINOR, MAGIC_FOOTER, MAGIC_HEADER, BlockFlags, BlockType,
-                   FileFlags, MAIFDecoder, MAIFEncoder, ProvenanceEntry, SecureBlock, SecureBlockHeader,
+                   FileFlags, MAIFBlock, MAIFDecoder, MAIFEncoder, MAIFHeader, MAIFParser, ProvenanceEntry, SecureBlock, SecureBlockHeader,
                    SecureBlockType, SecureMAIFReader, SecureMAIFWriter, create_maif, create_secure_maif,
                    quick_create, quick_read, quick_verify, verify_maif, verify_secure_maif)
 from .simple import MAIF, load_maif

@@ -552,6 +552,105 @@ class MAIFDecoder:
 SecureMAIFReader = MAIFDecoder
 
 
+# ---------------------------------------------------------------- parser
+
+class MAIFBlock:
+    """The parser's simplified view of a block (the original's MAIFBlock)."""
+
+    def __init__(self, block_type, offset=0, size=0, hash_value="", version=1, previous_hash=None, block_id=None,
+                 metadata=None, data=None):
+        self.block_type = block_type
+        self.offset = offset
+        self.size = size
+        self.hash_value = hash_value
+        self.version = version
+        self.previous_hash = previous_hash
+        self.block_id = block_id
+        self.metadata = metadata
+        self.data = data
+
+    @property
+    def hash(self):
+        return self.hash_value
+
+    def to_dict(self):
+        return {"type": self.block_type, "block_type": self.block_type, "offset": self.offset, "size": self.size,
+                "hash": self.hash_value, "version": self.version, "previous_hash": self.previous_hash,
+                "block_id": self.block_id, "metadata": self.metadata or {}}
+
+
+class MAIFHeader:
+    """The parser's simplified view of the file header."""
+
+    def __init__(self, version="2.1", created_timestamp=None, creator_id=None, root_hash=None, agent_id=None):
+        self.version = version
+        self.created_timestamp = created_timestamp
+        self.creator_id = creator_id
+        self.root_hash = root_hash
+        self.agent_id = agent_id
+
+
+class MAIFParser:
+    """High-level reading: load(), .blocks (MAIFBlock), .provenance, .header,
+    verify() -> (bool, [str]), is_tampered(), get_block_data(i),
+    get_text_content(i), export_manifest(), .file_info, .security_info."""
+
+    def __init__(self, file_path):
+        self.file_path = os.fspath(file_path)
+        self._decoder = MAIFDecoder(file_path)
+        self.blocks = []
+        self.provenance = []
+        self.header = None
+
+    def load(self):
+        d = self._decoder
+        d.load()
+        zero = b"\0" * 32
+        self.blocks = [MAIFBlock(b.fourcc, d._reader.block(b.index).offset, b.header.size,
+                                 b.header.content_hash.hex(), b.header.version,
+                                 None if b.header.previous_hash == zero else b.header.previous_hash.hex(),
+                                 b.block_id, b.metadata, b.data) for b in d.blocks]
+        self.provenance = d.get_provenance()
+        fi = d.get_file_info()
+        self.header = MAIFHeader(fi["version"], fi["created"] / 1e6, fi["creator_id"], fi["merkle_root"],
+                                 fi["agent_did"])
+        return True
+
+    def verify(self):
+        return self._decoder.verify_integrity()
+
+    def is_tampered(self):
+        return self._decoder.is_tampered()
+
+    def get_block_data(self, index):
+        b = self._decoder.get_block(index)
+        return b.data if b is not None else None
+
+    def get_text_content(self, index):
+        return self._decoder.get_text_content(index)
+
+    def export_manifest(self):
+        return self._decoder.export_manifest()
+
+    @property
+    def file_info(self):
+        return self._decoder.get_file_info()
+
+    @property
+    def security_info(self):
+        return self._decoder.get_security_info()
+
+    def close(self):
+        self._decoder.close()
+
+    def __enter__(self):
+        self.load()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 # ------------------------------------------------------------ functions
 
 def create_maif(output_path, agent_id, content, private_key=None, format="native"):
@@ -624,7 +723,7 @@ def quick_read(file_path):
         return d.export_manifest()
 
 
-__all__ = ["MAIFEncoder", "MAIFDecoder", "BlockType", "BlockFlags", "FileFlags", "SecureBlock",
+__all__ = ["MAIFEncoder", "MAIFDecoder", "MAIFParser", "MAIFBlock", "MAIFHeader", "BlockType", "BlockFlags", "FileFlags", "SecureBlock",
            "SecureBlockHeader", "ProvenanceEntry", "create_maif", "verify_maif", "quick_create", "quick_verify",
            "quick_read", "SecureMAIFWriter", "SecureMAIFReader", "SecureBlockType", "create_secure_maif",
            "verify_secure_maif", "MAGIC_HEADER", "MAGIC_FOOTER", "FORMAT_VERSION_MAJOR", "FORMAT_VERSION_MINOR"]

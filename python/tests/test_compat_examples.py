@@ -280,3 +280,36 @@ def test_cut_native_file_keeps_its_earlier_commits():
     open("cut.maif", "wb").write(data[:len(data) - 100])
     ok, report = verify_maif("cut.maif")
     assert ok and report["block_count"] == 0 and report["warnings"]
+
+
+def test_basic_usage_flow_with_the_parser():
+    """basic_usage: encoder with metadata'd embeddings, verify_maif, decoder
+    listing, provenance, security, then MAIFParser."""
+    from maif import BlockType, MAIFDecoder, MAIFEncoder, MAIFParser, verify_maif
+    encoder = MAIFEncoder("sample.maif", agent_id="demo-agent-001")
+    encoder.add_text_block("This is the first text block.", metadata={"source": "demo", "language": "en"})
+    encoder.add_text_block("MAIF provides verifiable storage.", metadata={"source": "demo", "topic": "d"})
+    rows = [[0.1, 0.2, 0.3, 0.4, 0.5] * 20, [0.2, 0.3, 0.4, 0.5, 0.6] * 20]
+    encoder.add_embeddings_block(rows, metadata={"model": "demo-embeddings", "dimensions": 100})
+    encoder.finalize()
+    is_valid, report = verify_maif("sample.maif")
+    assert is_valid, report.get("errors")
+    decoder = MAIFDecoder("sample.maif")
+    decoder.load()
+    info = decoder.get_file_info()
+    assert info["block_count"] == 3 and info["is_signed"] and info["agent_did"] == "did:maif:demo-agent-001"
+    kinds = [(BlockType(b.header.block_type).name, bool(b.header.flags & 0x01)) for b in decoder.blocks]
+    assert kinds == [("TEXT", True), ("TEXT", True), ("EMBEDDINGS", True)]
+    texts = [decoder.get_text_content(i) for i, b in enumerate(decoder.blocks)
+             if b.header.block_type == BlockType.TEXT]
+    assert texts[1] == "MAIF provides verifiable storage."
+    assert [e.agent_id for e in decoder.provenance] == ["demo-agent-001"] * 3
+    assert decoder.get_security_info()["signer_id"] == "demo-agent-001"
+    parser = MAIFParser("sample.maif")
+    assert parser.load()
+    assert len(parser.blocks) == 3 and len(parser.provenance) == 3
+    assert parser.blocks[0].block_type == "TEXT" and parser.blocks[0].previous_hash is None
+    assert parser.blocks[1].previous_hash == parser.blocks[0].hash
+    assert parser.get_block_data(0) == b"This is the first text block."
+    assert parser.verify() == (True, [])
+    assert parser.header.agent_id == "did:maif:demo-agent-001"
