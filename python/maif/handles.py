@@ -355,9 +355,15 @@ class Writer(_Handle):
                 raise error(rc)
 
     def __exit__(self, exc_type, *exc):
-        if exc_type is None and self._h:
-            self.commit()
-        self.close()
+        if exc_type is None:
+            if self._h:
+                self.commit()
+            self.close()
+            return
+        try:
+            self.close()  # rolls back; the exception in flight is the one to see
+        except MAIFError:
+            pass
 
 
 def _as_rows(rows):
