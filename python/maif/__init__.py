@@ -22,3 +22,17 @@ from .simple import MAIF, load_maif
 from .sdk import Artifact, MAIFClient, create_artifact, create_client
 
 __version__ = version()
+
+__all__ = [
+    # the original's API
+    "MAIFEncoder", "MAIFDecoder", "MAIFParser", "MAIFBlock", "MAIFHeader", "BlockType", "BlockFlags", "FileFlags",
+    "SecureBlock", "SecureBlockHeader", "ProvenanceEntry", "create_maif", "verify_maif", "quick_create",
+    "quick_verify", "quick_read", "SecureMAIFWriter", "SecureMAIFReader", "SecureBlockType", "create_secure_maif",
+    "verify_secure_maif", "MAGIC_HEADER", "MAGIC_FOOTER", "FORMAT_VERSION_MAJOR", "FORMAT_VERSION_MINOR",
+    # the simple API and the SDK
+    "MAIF", "load_maif", "MAIFClient", "Artifact", "create_client", "create_artifact",
+    # the library's objects and errors
+    "Key", "Keyring", "Writer", "Reader", "BlockView", "Report", "Finding", "verify", "convert", "version",
+    "MAIFError", "MAIFNotFoundError", "MAIFFormatError", "MAIFValueError", "MAIFVerifyError", "MAIFAccessError",
+    "MAIFLockedError", "MAIFExistsError", "MAIFUnsupportedError", "MAIFIOError",
+]

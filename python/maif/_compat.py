@@ -22,7 +22,7 @@ import struct
 
 from . import _lib
 from .errors import MAIFError
-from .handles import Key, Reader, Writer, as_key, convert, fourcc, type_code, verify
+from .handles import Reader, Writer, as_key, convert, type_code, verify
 
 MAGIC_HEADER = b"MAIF"
 MAGIC_FOOTER = b"FIAM"

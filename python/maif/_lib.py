@@ -15,7 +15,7 @@ Where the library is looked for, in order:
 import ctypes
 import ctypes.util
 import os
-from ctypes import (POINTER, Structure, c_char, c_char_p, c_int, c_int64, c_size_t, c_uint, c_uint8, c_uint32,
+from ctypes import (POINTER, Structure, c_char_p, c_int, c_int64, c_size_t, c_uint, c_uint8, c_uint32,
                     c_uint64, c_void_p)
 
 ID_BYTES = 16
