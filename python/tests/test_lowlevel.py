@@ -137,3 +137,32 @@ def test_numpy_embeddings_when_available():
         arr = d.get_embeddings_content(0, as_numpy=True)
         assert arr.shape == (3, 4) and arr.dtype == np.float32 and float(arr[2, 3]) == 11.0
         assert d.blocks[0].metadata == {"count": 3, "dimensions": 4, "dtype": "float32", "model": "arange"}
+
+
+def test_decoder_with_a_keyring_opens_encrypted_blocks():
+    owner = maif.Key.generate()
+    with maif.Keyring(recipients=[owner]) as kr:
+        with maif.Writer("e.maif", owner) as w:
+            w.encrypt(kr, "xchacha20-poly1305")
+            w.add("text", "sealed words")
+    with pytest.raises(maif.MAIFAccessError, match="no usable key"):
+        maif.MAIFDecoder("e.maif").blocks[1].data  # block 0 is the key-wrap block
+    kr = maif.Keyring(identities=[owner])
+    with maif.MAIFDecoder("e.maif", keyring=kr) as d:
+        b = d.blocks[1]
+        assert b.encrypted and b.header.flags & maif.BlockFlags.ENCRYPTED
+        assert d.get_text_content(1) == "sealed words"
+        assert d.blocks[0].fourcc == "KEYW"
+    assert maif.verify_maif("e.maif")[0]
+
+
+def test_reader_follows_a_writer():
+    k = maif.Key.generate()
+    with maif.Writer("f.maif", k) as w:
+        w.add("text", "one")
+    r = maif.Reader("f.maif")
+    assert len(r) == 1 and not r.refresh()
+    with maif.Writer("f.maif", k, mode="a") as w:
+        w.add("text", "two")
+    assert len(r) == 1 and r.refresh() and len(r) == 2 and r.read(1) == b"two"
+    r.close()
