@@ -182,6 +182,9 @@ done
 rm -f "$W/dict-text" "$W/dict-json"
 rm -f "$CORPUS"
 
+echo "== the Python binding (python/maif over libmaif.so)"
+run /usr/bin/python3 bench/bench_python.py "$B" "$W" "$REPS"
+
 echo
 echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $cpu)"
 awk -F'\t' '

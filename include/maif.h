@@ -160,6 +160,15 @@ MAIF_API MAIF_NODISCARD int maif_key_load(maif_key **out, const char *path);
  * MAIF_HOME is unset), generating and saving it on first use. If path_out is
  * not NULL it receives the path (path_cap bytes). */
 MAIF_API MAIF_NODISCARD int maif_key_load_default(maif_key **out, char *path_out, size_t path_cap);
+/* Bytes of an Ed25519 seed (the secret half a key is derived from, as in
+ * RFC 8032 and the raw private key of other libraries). */
+#define MAIF_SEED_BYTES 32
+/* Derives the key pair from a 32-byte seed, so a binding can use a key it
+ * already holds (RFC 8032 private key bytes, such as those of Python's
+ * cryptography Ed25519PrivateKey.private_bytes_raw()) without a key file.
+ * The seed is copied into locked memory; the caller wipes its own copy.
+ * Since 0.1.0. Errors: MAIF_EINVAL (NULL argument), MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_key_from_seed(maif_key **out, const uint8_t seed[MAIF_SEED_BYTES]);
 /* Copies the public key. */
 MAIF_API void maif_key_public(const maif_key *key, uint8_t pk[MAIF_PUBKEY_BYTES]);
 /* Wipes and frees. NULL is a no-op. */

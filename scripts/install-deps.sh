@@ -2,11 +2,15 @@
 # Installs the Debian packages maif builds and tests with, and nothing else.
 # Called by the Makefile; safe to run again (it only installs what is missing).
 set -eu
-pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev python3 libpng-dev libjpeg-dev"
+pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev python3"
+# Image decoding (understanding engine).
+pkgs="$pkgs libpng-dev libjpeg-dev"
 # The media tests decode Debian's icons and analyse sounds made with sox and espeak-ng.
-pkgs="$pkgs adwaita-icon-theme sox espeak-ng python3-numpy"
+pkgs="$pkgs adwaita-icon-theme sox espeak-ng"
 # The knowledge-graph tests check that Graphviz accepts `maif graph --dot`.
 pkgs="$pkgs graphviz"
+# The Python package's tests (and numpy for its embeddings and the media reference).
+pkgs="$pkgs python3-pytest python3-numpy"
 # `install-deps.sh fuzz` adds what `make fuzz` needs (clang's libFuzzer runtime).
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 # `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).

@@ -5,6 +5,8 @@
 set -u
 BA=${1:-build/asan}
 export MAIF_BIN="$BA/maif"
+# The release tree, for tests that load libmaif.so into another program (tests/cli/test_python.sh).
+export MAIF_RELEASE_DIR=${2:-build/release}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export MAIF_HOME=$(mktemp -d /tmp/maif-home.XXXXXX)

@@ -53,6 +53,17 @@ int maif_key_generate(maif_key **out)
     return MAIF_OK;
 }
 
+int maif_key_from_seed(maif_key **out, const uint8_t seed[MAIF_SEED_BYTES])
+{
+    if (out) *out = NULL;
+    if (!out || !seed) return maif_set_last_err(MAIF_EINVAL, "maif_key_from_seed: NULL argument");
+    maif_key *k = key_alloc();
+    if (!k) return maif_set_last_err(MAIF_ENOMEM, "out of memory for a key (locked memory)");
+    crypto_sign_seed_keypair(k->pk, k->sk, seed);
+    *out = k;
+    return MAIF_OK;
+}
+
 void maif_key_free(maif_key *key)
 {
     if (key) sodium_free(key); /* sodium_free wipes */

@@ -98,6 +98,32 @@ static void test_keys(void **state)
 }
 
 /* Unpinned, pinned to the right key, pinned to the wrong one. */
+/* maif_key_from_seed: RFC 8032 §7.1 test 1 (seed -> public key), and a
+ * key from a seed equals the key file holding that seed. */
+static void test_key_from_seed(void **state)
+{
+    tu_fixture *f = *state;
+    uint8_t seed[MAIF_SEED_BYTES], want[32], pk[32], pk2[32];
+    assert_int_equal(maif_unhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", seed, 32), 0);
+    assert_int_equal(maif_unhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", want, 32), 0);
+    maif_key *k = NULL, *k2 = NULL;
+    assert_int_equal(maif_key_from_seed(&k, seed), MAIF_OK);
+    maif_key_public(k, pk);
+    assert_memory_equal(pk, want, 32);
+    char *kp = tu_path(f->dir, "seed.key");
+    assert_int_equal(maif_key_save(k, kp), MAIF_OK);
+    assert_int_equal(maif_key_load(&k2, kp), MAIF_OK);
+    maif_key_public(k2, pk2);
+    assert_memory_equal(pk2, want, 32);
+    maif_key_free(k);
+    maif_key_free(k2);
+    free(kp);
+    k = (maif_key *)1;
+    assert_int_equal(maif_key_from_seed(&k, NULL), MAIF_EINVAL);
+    assert_null(k);
+    assert_int_equal(maif_key_from_seed(NULL, seed), MAIF_EINVAL);
+}
+
 static void test_verify_pinning(void **state)
 {
     tu_fixture *f = *state;
@@ -202,6 +228,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keys, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_key_from_seed, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_verify_pinning, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_verify_mem_matches_file, tu_setup, tu_teardown),
     };
