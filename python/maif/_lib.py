@@ -177,6 +177,7 @@ _PROTOS = {
     "maif_keyring_add_recipient": (c_int, [_P, c_char_p]),
     "maif_keyring_add_identity": (c_int, [_P, _P]),
     "maif_keyring_add_passphrase": (c_int, [_P, c_char_p, c_size_t, c_int]),
+    "maif_media_metadata": (c_int, [c_uint32, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(c_size_t)]),
 }
 
 for _name, (_res, _args) in _PROTOS.items():

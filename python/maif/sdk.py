@@ -14,6 +14,7 @@ NotImplementedError naming what is missing, and an unknown option raises
 TypeError, so nothing is silently ignored.
 """
 import collections
+import ctypes
 import math
 import os
 import shutil
@@ -27,6 +28,21 @@ from .handles import Key, Keyring, Reader, Writer, as_key, cipher_id, convert, p
 
 _MISSING_SEMANTIC = ("the semantic engine (text embeddings and a search index) has not landed in libmaif yet; "
                      "search() ranks stored embeddings when given a query vector")
+
+
+def media_metadata(block_type, data):
+    """The features libmaif computes for an image or a WAV (a dict)."""
+    import json
+    t = int(block_type)
+    n = ctypes.c_size_t(0)
+    rc = _lib.lib.maif_media_metadata(t, data, len(data), None, 0, ctypes.byref(n))
+    if rc != -10 or n.value == 0:  # MAIF_ELIMIT with the size needed, else the analysis failed
+        raise error(rc if rc < 0 else -1)
+    buf = ctypes.create_string_buffer(n.value + 1)
+    rc = _lib.lib.maif_media_metadata(t, data, len(data), buf, n.value + 1, ctypes.byref(n))
+    if rc < 0:
+        raise error(rc)
+    return json.loads(buf.value.decode("utf-8"))
 
 
 def _not_landed(what):
@@ -59,8 +75,10 @@ class MAIFClient:
       trusted_keys            public keys every signer must be one of
       durable                 fsync every save (default False)
       format                  "native" (default) or "v21" for new files
-      enable_semantic_search, language_detection, sentiment_analysis,
-      extract_features        True raises NotImplementedError (not landed)
+      enable_semantic_search, language_detection, sentiment_analysis
+                              True raises NotImplementedError (not landed)
+      extract_features        the default of Artifact.add_image(extract_features=):
+                              store the image's features (docs/MEDIA.md)
     """
 
     _DEFAULTS = {
@@ -78,8 +96,7 @@ class MAIFClient:
                             % (", ".join(unknown), ", ".join(sorted(self._DEFAULTS))))
         o = dict(self._DEFAULTS, **options)
         for flag, what in (("enable_semantic_search", "semantic search"), ("language_detection",
-                           "language detection"), ("sentiment_analysis", "sentiment analysis"),
-                           ("extract_features", "image feature extraction")):
+                           "language detection"), ("sentiment_analysis", "sentiment analysis")):
             if o[flag]:
                 raise _not_landed(what)
         self.agent_id = agent_id
@@ -211,17 +228,22 @@ class Artifact:
             meta["language"] = language
         return self._add(BlockType.TEXT, text.encode("utf-8"), meta or None)
 
-    def add_image(self, data, format=None, extract_features=False, metadata=None):
+    def add_image(self, data, format=None, extract_features=None, metadata=None):
         """Adds image bytes (or a path to them); format ("png", ...) is stored,
-        sniffed from the bytes when not given. extract_features=True raises
-        NotImplementedError (no image engine yet)."""
-        if extract_features:
-            raise _not_landed("extract_features")
+        sniffed from the bytes when not given. extract_features=True stores
+        what maif_media_metadata computes (PNG and JPEG: width, height,
+        phash, phash_content, dhash, color_histogram, hog); keys given in
+        metadata win. A damaged or unsupported image then raises MAIFError."""
         if isinstance(data, (str, os.PathLike)):
             with open(data, "rb") as f:
                 data = f.read()
         data = bytes(data)
-        meta = dict(metadata or {})
+        meta = {}
+        if extract_features is None:
+            extract_features = self.client.options["extract_features"]
+        if extract_features:
+            meta.update(media_metadata(BlockType.IMAGE, data))
+        meta.update(metadata or {})
         fmt = format or _sniff_image(data)
         if fmt:
             meta["format"] = fmt

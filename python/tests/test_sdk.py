@@ -38,8 +38,6 @@ def test_engines_not_landed_raise_not_implemented():
         art.add_text("great!", sentiment_analysis=True)
     with pytest.raises(NotImplementedError, match="language detection"):
         art.add_text("bonjour", language="auto")
-    with pytest.raises(NotImplementedError, match="extract_features"):
-        art.add_image(b"\x89PNG", extract_features=True)
     with pytest.raises(NotImplementedError, match="semantic"):
         art.search("meeting")
     with pytest.raises(NotImplementedError, match="semantic search"):
@@ -179,3 +177,21 @@ def test_save_as_carries_the_saved_blocks():
     art.save("two.maif")
     assert [c["data"] for c in Artifact.load("two.maif", client).get_content()] == ["first", "second"]
     assert [c["data"] for c in Artifact.load("one.maif", client).get_content()] == ["first"]
+
+
+ICON = "/usr/share/icons/Adwaita/512x512/devices/camera-web.png"
+
+
+def test_add_image_extract_features(tmp_path):
+    art = create_artifact("pics", create_client("x", extract_features=True))
+    art.add_image(ICON, metadata={"source": "icon", "width": 1})
+    path = str(tmp_path / "pics.maif")
+    art.save(path)
+    r = maif.Reader(path)
+    meta = r.block(0).metadata
+    r.close()
+    assert meta["source"] == "icon" and meta["width"] == 1          # the caller's keys win
+    assert meta["height"] == 512 and meta["format"] == "png"
+    assert len(meta["phash"]) == 16 and len(meta["color_histogram"]) == 72
+    with pytest.raises(maif.MAIFError, match="PNG"):
+        art.add_image(b"\x89PNG\r\n\x1a\n broken", extract_features=True)
