@@ -76,6 +76,13 @@ run "$MAIF" cat memory.maif 2 && echo
 "$MAIF" cat memory.maif 1 > chart.out && cmp chart.png chart.out && echo "block 1 reads back byte-identical to chart.png"
 run "$MAIF" info memory.maif || exit 1
 
+step "6b. Understanding on the way in: image features, and the knowledge graph"
+run "$MAIF" add memory.maif --key agent.key --type image --file chart.png --analyze --caption "incident timeline, redrawn" || exit 1
+"$MAIF" ls memory.maif --json | /usr/bin/python3 -c 'import json,sys; m=json.load(sys.stdin)[-1]["meta"]; print("stored features:", {k: m[k] for k in ("format","width","height","phash","caption")})'
+run "$MAIF" add memory.maif --key agent.key --type knowledge \
+  --text '[["missing alert","made_worse","retry storm"],["expired certificate","owned_by","platform team"]]' || exit 1
+run "$MAIF" graph memory.maif --from "missing alert" --to "platform team" || exit 1
+
 step "7. Verification against the agent's pinned public key"
 expect_rc 0 "$MAIF" verify memory.maif --pubkey agent.key.pub
 
