@@ -901,6 +901,41 @@ MAIF_API MAIF_NODISCARD int maif_audio_spectrum(const void *data, size_t size, i
 MAIF_API MAIF_NODISCARD int maif_media_metadata(uint32_t type, const void *data, size_t size, char *buf, size_t cap,
                                                 size_t *len);
 
+/* -------------------------------------- ACAM: cross-modal attention
+ *
+ * ACAM fuses what is said about an item in one text embedding space (its
+ * caption, its metadata, the blocks related to it: its "sources") into one
+ * joint vector for a query, with attention weights that combine a scaled
+ * dot product, cosine similarity and each source's trust (docs/ACAM.md has
+ * the equations):
+ *   s_i = mix * (q . e_i) / sqrt(d) + (1 - mix) * cos(q, e_i)
+ *   a_i = softmax_i(s_i / temperature + ln trust_i)
+ *   joint = sum_i a_i e_i,   score = cos(q, joint)
+ * Deterministic: the same inputs always give the same weights and score. */
+
+#define MAIF_ACAM_DIM_MAX 65536u   /* dimensions */
+#define MAIF_ACAM_SOURCES_MAX 256u /* sources of one item */
+
+typedef struct maif_acam_source {
+    const float *vec;   /* dim floats, borrowed for the call */
+    float trust;        /* (0, 1]: how far this source is believed */
+} maif_acam_source;
+
+typedef struct maif_acam_params {
+    float mix;          /* [0, 1]: weight of the scaled dot product against cosine (default 0.5) */
+    float temperature;  /* (0, 100]: softmax temperature (default 0.1; lower is sharper) */
+} maif_acam_params;
+
+/* Fills p with the defaults. */
+MAIF_API void maif_acam_defaults(maif_acam_params *p);
+/* Attention over n sources of one item for query (dim floats): weights[n]
+ * (summing to 1), joint[dim] (may be NULL) and *score in [-1, 1]. params
+ * may be NULL (the defaults). Errors: MAIF_EINVAL (NULL, dim or n 0, a
+ * value that is not finite, trust outside (0, 1], params out of range),
+ * MAIF_ELIMIT (over MAIF_ACAM_DIM_MAX or MAIF_ACAM_SOURCES_MAX). */
+MAIF_API MAIF_NODISCARD int maif_acam_fuse(const float *query, size_t dim, const maif_acam_source *src, size_t n,
+                                           const maif_acam_params *params, float *weights, float *joint, float *score);
+
 /* ------------------------------------------------- the knowledge graph
  *
  * An artifact's knowledge graph: the triples of its KNOW blocks, the
