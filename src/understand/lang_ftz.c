@@ -472,7 +472,11 @@ int maif_langid_load(maif_langid **out, const char *path)
     if (rc == MAIF_OK && len > MAIF_LANGID_MAX) rc = maif_set_last_err(MAIF_ELIMIT, "%s: larger than %u bytes", path, MAIF_LANGID_MAX);
     if (rc == MAIF_OK) {
         rc = maif_langid_load_mem(out, buf, len);
-        if (rc) maif_set_last_err(rc, "%s: %s", path, maif_last_errmsg());
+        if (rc) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", maif_last_errmsg()); /* the message buffer is the one written */
+            maif_set_last_err(rc, "%s: %s", path, msg);
+        }
     }
     maif_free(buf);
     return rc;

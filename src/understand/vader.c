@@ -262,7 +262,11 @@ int maif_vader_load(maif_vader **out, const char *path)
     int rc;
     if (err) rc = maif_set_last_err(MAIF_EIO, "%s: read error", path);
     else if (len > MAIF_VADER_MAX) rc = maif_set_last_err(MAIF_ELIMIT, "%s: larger than %u bytes", path, MAIF_VADER_MAX);
-    else if ((rc = maif_vader_load_mem(out, buf, len))) maif_set_last_err(rc, "%s: %s", path, maif_last_errmsg());
+    else if ((rc = maif_vader_load_mem(out, buf, len))) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", maif_last_errmsg()); /* the message buffer is the one written */
+            maif_set_last_err(rc, "%s: %s", path, msg);
+        }
     maif_free(buf);
     return rc;
 }
