@@ -3,6 +3,9 @@
 # Called by the Makefile; safe to run again (it only installs what is missing).
 set -eu
 pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev python3"
+# the text-analysis tests: fasttext (the reference for language id) and the
+# packages whose translations make the multilingual test set
+pkgs="$pkgs fasttext libglib2.0-data shared-mime-info"
 # `install-deps.sh fuzz` adds what `make fuzz` needs (clang's libFuzzer runtime).
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 # `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).
