@@ -13,11 +13,15 @@
 
 #include "cli.h"
 
-static int run(int argc, char **argv)
+/* what --analyze reads and builds, freed by run() whatever the exit path */
+static uint8_t *analyze_text;
+static char *analyze_meta;
+
+static int add(int argc, char **argv)
 {
     const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL, *compress = NULL;
     /* --encrypt takes an optional algorithm: taken out before parsing */
-    int cipher = 0;
+    int cipher = 0, analyze = 0;
     const char *rcpts[32], *passfile = NULL;
     size_t nrcpt = 0;
     char **args = malloc(sizeof *args * (size_t)(argc + 1));
@@ -43,6 +47,7 @@ static int run(int argc, char **argv)
         {"--meta", CLI_VALUE, NULL, &meta_s, NULL, 0, NULL},
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
         {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
+        {"--analyze", CLI_FLAG, &analyze, NULL, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -70,6 +75,30 @@ static int run(int argc, char **argv)
     if (maif_type_parse(type_s, &type) != MAIF_OK)
         return cli_usage_err(me, "unknown type '%s' (text, image, audio, video, embedding, json, knowledge, binary, "
                                  "meta, or four ASCII characters)", type_s);
+    const char *src_name = file ? file : from_stdin ? "<stdin>" : path;
+    size_t text_n = text ? strlen(text) : 0;
+    if (analyze) {
+        /* the text is read whole (at most MAIF_TEXT_ANALYZE_MAX) and analysed before anything is written */
+        if (type != MAIF_TYPE_TEXT) return cli_usage_err(me, "--analyze needs --type text");
+        if (cipher) return cli_usage_err(me, "--analyze with --encrypt would describe the sealed text in public metadata");
+        if (!text) {
+            cli_fd_src as = {-1, 0};
+            char err[256];
+            if (cli_open_input(file ? file : "-", &as.fd, err, sizeof err)) {
+                cli_err(src_name, "%s", err);
+                return CLI_EXIT_USAGE;
+            }
+            int r = cli_read_all(&as, MAIF_TEXT_ANALYZE_MAX, &analyze_text, &text_n);
+            if (as.fd > 0) close(as.fd);
+            if (r == MAIF_ELIMIT) cli_err(src_name, "--analyze: larger than %u bytes (nothing added)", MAIF_TEXT_ANALYZE_MAX);
+            else if (r) cli_err(src_name, "read error: %s", as.err ? strerror(as.err) : maif_strerror(r));
+            if (r) return CLI_EXIT_USAGE;
+            text = analyze_text ? (const char *)analyze_text : "";
+        }
+        int ex = cli_analyze_meta(src_name, meta_s, text, text_n, &analyze_meta);
+        if (ex) return ex;
+        meta_s = analyze_meta;
+    }
 
     maif_block_draft *d = NULL;
     int rc = maif_block_draft_new(&d, type, meta_s, meta_s ? strlen(meta_s) : 0);
@@ -77,8 +106,7 @@ static int run(int argc, char **argv)
         cli_err(path, "--meta: %s", cli_detail(path, maif_last_errmsg()));
         return CLI_EXIT_USAGE;
     }
-    const char *src_name = file ? file : from_stdin ? "<stdin>" : path;
-    if (text && (rc = maif_block_draft_set_payload(d, text, strlen(text)))) {
+    if (text && (rc = maif_block_draft_set_payload(d, text, text_n))) {
         cli_err(path, "--text: %s", maif_last_errmsg());
         maif_block_draft_free(d);
         return CLI_EXIT_USAGE;
@@ -174,10 +202,18 @@ out:
     return ex;
 }
 
+static int run(int argc, char **argv)
+{
+    int ex = add(argc, argv);
+    free(analyze_text);
+    free(analyze_meta);
+    return ex;
+}
+
 const cli_command cli_cmd_add = {
     "add", run, "add one block and commit it",
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
-    "                [--compress C]\n"
+    "                [--compress C] [--analyze]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
@@ -200,6 +236,14 @@ const cli_command cli_cmd_add = {
     "             (at most 16 MiB of JSON; every value a finite float32)\n"
     "  json       the payload must be valid JSON (stored as given; at most 16 MiB)\n"
     "--meta JSON  a JSON object of metadata (stored in canonical form)\n"
+    "--analyze    (text only) add the text's \"language\" (fastText lid.176 code),\n"
+    "             \"language_confidence\" (its probability) and \"sentiment\"\n"
+    "             (VADER {compound,neg,neu,pos}; English lexicon) to the\n"
+    "             metadata. The text is read whole (at most 16 MiB). Models:\n"
+    "             $MAIF_LID_MODEL and $MAIF_VADER_LEXICON, else lid.176.ftz and\n"
+    "             vader_lexicon.txt in $MAIF_MODELS, $MAIF_CACHE/models or\n"
+    "             ~/.cache/maif/models (scripts/fetch-lid.sh fetches them).\n"
+    "             Not with --encrypt (metadata is public).\n"
     "--compress C zstd (level 3), zstd:N (N 1..19), zstd:fast[:N] (zstd's fast\n"
     "             level -N, N 1..100), lz4, or none (the default). Stored as is\n"
     "             when it saves less than 16 bytes or 1/32 of the payload. A\n"
