@@ -32,7 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char label[MAIF_LANG_LABEL_MAX];
         double conf = -1;
         rc = maif_text_language(l, texts[i], strlen(texts[i]), label, sizeof label, &conf);
-        if (rc == MAIF_OK && !(conf >= 0 && conf <= 1.0001)) abort();
+        /* a hostile model can push the probability a little past 1 (each level adds log(1 + 1e-5)) or to inf */
+        if (rc == MAIF_OK && !(conf >= 0)) abort();
+        if (rc != MAIF_OK && rc != MAIF_EINVAL && rc != MAIF_ENOTFOUND && rc != MAIF_EFORMAT && rc != MAIF_ELIMIT) abort();
         if (i == 8 && rc != MAIF_EINVAL) abort(); /* not UTF-8 */
     }
     maif_langid_free(l);

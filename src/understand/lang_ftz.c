@@ -642,6 +642,7 @@ int maif_text_language(const maif_langid *l, const char *text, size_t n, char *l
         maif_free(o);
     }
     if (best_i < 0) { rc = maif_set_last_err(MAIF_ENOTFOUND, "no language above the threshold"); goto out; }
+    if (isnan(best)) { rc = maif_set_last_err(MAIF_EFORMAT, "fastText model: a score is NaN"); goto out; } /* fastText throws too */
     const char *w = l->words[l->nwords + best_i];
     size_t wl = l->wlens[l->nwords + best_i];
     if (wl >= 9 && memcmp(w, FT_LABEL, 9) == 0) { w += 9; wl -= 9; }
