@@ -307,8 +307,9 @@ static int build_tree(maif_langid *l)
     for (int32_t i = osz; i < nn; i++) {
         int32_t mini[2];
         for (int j = 0; j < 2; j++) {
-            /* fastText compares int64 counts; they were checked to be in [0, 2^53) */
-            if (leaf >= 0 && cnt[leaf] < cnt[node]) mini[j] = leaf--;
+            /* fastText's rule; node == i (not built yet, count 1e15) is never taken, which
+             * fastText gets from counts below 1e15 and a hostile file could break (a cycle) */
+            if (leaf >= 0 && (node >= i || cnt[leaf] < cnt[node])) mini[j] = leaf--;
             else mini[j] = node++;
         }
         l->left[i] = mini[0];
@@ -613,6 +614,7 @@ int maif_text_language(const maif_langid *l, const char *text, size_t n, char *l
                 best_i = node;
                 continue;
             }
+            if (sp + 2 > (size_t)(2 * osz)) { rc = maif_set_last_err(MAIF_EFORMAT, "fastText model: bad tree"); break; }
             float f = dot_row(&l->out, hidden, node - osz);
             f = (float)(1. / (double)(1 + expf(-f)));
             /* fastText's std_log(x) = log(x + 1e-5), x and the result float */
@@ -623,6 +625,7 @@ int maif_text_language(const maif_langid *l, const char *text, size_t n, char *l
         }
         maif_free(stack);
         maif_free(scores);
+        if (rc) goto out;
     } else {
         int32_t osz = l->nlabels;
         float *o = maif_malloc(sizeof *o * (size_t)osz);

@@ -189,6 +189,23 @@ static void test_hostile_models(void **state)
     assert_int_equal(load_patched(m, n, 64, 0x7fffffff), MAIF_EFORMAT); /* a huge dictionary */
     assert_int_equal(load_patched(m, n, 68, 4), MAIF_EFORMAT);         /* a label typed as a word */
     assert_int_equal(load_patched(m, n, 72, 0), MAIF_EFORMAT);         /* no labels */
+    /* label counts at or past fastText's 1e15 sentinel (entries: en's count at
+     * 150, fr's at 171): the tree is still a tree, prediction ends */
+    for (int k = 0; k < 3; k++) {
+        uint8_t *c = malloc(n);
+        assert_non_null(c);
+        memcpy(c, m, n);
+        wr64le(c + 150, k == 1 ? 10 : (uint64_t)2e15);
+        wr64le(c + 171, k == 0 ? 5 : (uint64_t)3e15);
+        maif_langid *l = NULL;
+        assert_int_equal(maif_langid_load_mem(&l, c, n), MAIF_OK);
+        char label[MAIF_LANG_LABEL_MAX];
+        assert_int_equal(maif_text_language(l, "hello", 5, label, sizeof label, NULL), MAIF_OK);
+        maif_langid_free(l);
+        wr64le(c + 150, (uint64_t)1 << 60); /* past 2^53: refused */
+        assert_int_equal(maif_langid_load_mem(&l, c, n), MAIF_EFORMAT);
+        free(c);
+    }
     free(m);
     /* version 11: old supervised models had no subwords; still loads */
     m = tu_read(SEEDS "tiny_hs_dense.bin", &n);
