@@ -199,6 +199,13 @@ static int load_matrix(rd *r, ft_matrix *m, int quant, int32_t dim)
     return 0;
 }
 
+/* fastText's ProductQuantizer::get_centroids(m, code) */
+static const float *centroid(const ft_pq *q, int32_t m, uint8_t code)
+{
+    if (m == q->nsubq - 1) return q->centroids + (size_t)m * FT_KSUB * q->dsub + (size_t)code * q->lastdsub;
+    return q->centroids + ((size_t)m * FT_KSUB + code) * q->dsub;
+}
+
 /* x += row i of the matrix (times its norm for a quantised one) */
 static void add_row(const ft_matrix *m, float *x, int64_t i)
 {
@@ -208,18 +215,13 @@ static void add_row(const ft_matrix *m, float *x, int64_t i)
         return;
     }
     float alpha = 1;
-    if (m->qnorm) alpha = m->npq.centroids[(size_t)m->norm_codes[i] * (size_t)m->npq.lastdsub];
+    if (m->qnorm) alpha = centroid(&m->npq, 0, m->norm_codes[i])[0];
     const ft_pq *q = &m->pq;
     const uint8_t *code = m->codes + (size_t)q->nsubq * (size_t)i;
     int32_t d = q->dsub;
     for (int32_t s = 0; s < q->nsubq; s++) {
-        const float *c;
-        if (s == q->nsubq - 1) {
-            c = q->centroids + (size_t)s * FT_KSUB * q->dsub + (size_t)code[s] * q->lastdsub;
-            d = q->lastdsub;
-        } else {
-            c = q->centroids + ((size_t)s * FT_KSUB + code[s]) * q->dsub;
-        }
+        const float *c = centroid(q, s, code[s]);
+        if (s == q->nsubq - 1) d = q->lastdsub;
         for (int32_t n = 0; n < d; n++) x[s * q->dsub + n] += alpha * c[n];
     }
 }
@@ -233,19 +235,14 @@ static float dot_row(const ft_matrix *m, const float *x, int64_t i)
         return d;
     }
     float alpha = 1;
-    if (m->qnorm) alpha = m->npq.centroids[(size_t)m->norm_codes[i] * (size_t)m->npq.lastdsub];
+    if (m->qnorm) alpha = centroid(&m->npq, 0, m->norm_codes[i])[0];
     const ft_pq *q = &m->pq;
     const uint8_t *code = m->codes + (size_t)q->nsubq * (size_t)i;
     float res = 0;
     int32_t d = q->dsub;
     for (int32_t s = 0; s < q->nsubq; s++) {
-        const float *c;
-        if (s == q->nsubq - 1) {
-            c = q->centroids + (size_t)s * FT_KSUB * q->dsub + (size_t)code[s] * q->lastdsub;
-            d = q->lastdsub;
-        } else {
-            c = q->centroids + ((size_t)s * FT_KSUB + code[s]) * q->dsub;
-        }
+        const float *c = centroid(q, s, code[s]);
+        if (s == q->nsubq - 1) d = q->lastdsub;
         for (int32_t n = 0; n < d; n++) res += x[s * q->dsub + n] * c[n];
     }
     return res * alpha;
