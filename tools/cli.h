@@ -111,6 +111,16 @@ const char *cli_detail(const char *path, const char *msg);
  * else rc. */
 int cli_finish(int rc);
 
+/* ---- text analysis (analyze.c) */
+
+/* For `add --analyze`: meta (a JSON object, or NULL) with "language",
+ * "language_confidence" and "sentiment" of the n bytes of text added, into
+ * a malloc'd *out. Loads the models from the model directory (see
+ * analyze.c). Reports a problem on stderr (subject names the input) and
+ * returns a CLI exit code: 0, or 2 (not UTF-8, a model missing or
+ * malformed, --meta already holding one of the keys). */
+int cli_analyze_meta(const char *subject, const char *meta, const void *text, size_t n, char **out);
+
 /* ---- input
  *
  * Every input streams: payloads go to the writer in chunks, JSONL is read

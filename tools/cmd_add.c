@@ -13,7 +13,11 @@
 
 #include "cli.h"
 
-static int run(int argc, char **argv)
+/* what --analyze reads and builds, freed by run() whatever the exit path */
+static uint8_t *analyze_text;
+static char *analyze_meta;
+
+static int add(int argc, char **argv)
 {
     const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL, *compress = NULL;
     /* --encrypt takes an optional algorithm: taken out before parsing */
@@ -75,19 +79,42 @@ static int run(int argc, char **argv)
     if (maif_type_parse(type_s, &type) != MAIF_OK)
         return cli_usage_err(me, "unknown type '%s' (text, image, audio, video, embedding, json, knowledge, binary, "
                                  "meta, or four ASCII characters)", type_s);
-
-    if (analyze && type != MAIF_TYPE_IMAGE && type != MAIF_TYPE_AUDIO)
-        return cli_usage_err(me, "--analyze works on image and audio blocks");
+    const char *src_name = file ? file : from_stdin ? "<stdin>" : path;
+    size_t text_n = text ? strlen(text) : 0;
+    if (analyze && type != MAIF_TYPE_TEXT && type != MAIF_TYPE_IMAGE && type != MAIF_TYPE_AUDIO)
+        return cli_usage_err(me, "--analyze works on text, image and audio blocks");
+    if (analyze && cipher)
+        return cli_usage_err(me, "--analyze with --encrypt would describe the sealed payload in public metadata");
+    int text_analyze = analyze && type == MAIF_TYPE_TEXT, media_analyze = analyze && !text_analyze;
+    if (text_analyze) {
+        /* the text is read whole (at most MAIF_TEXT_ANALYZE_MAX) and analysed before anything is written */
+        if (!text) {
+            cli_fd_src as = {-1, 0};
+            char err[256];
+            if (cli_open_input(file ? file : "-", &as.fd, err, sizeof err)) {
+                cli_err(src_name, "%s", err);
+                return CLI_EXIT_USAGE;
+            }
+            int r = cli_read_all(&as, MAIF_TEXT_ANALYZE_MAX, &analyze_text, &text_n);
+            if (as.fd > 0) close(as.fd);
+            if (r == MAIF_ELIMIT) cli_err(src_name, "--analyze: larger than %u bytes (nothing added)", MAIF_TEXT_ANALYZE_MAX);
+            else if (r) cli_err(src_name, "read error: %s", as.err ? strerror(as.err) : maif_strerror(r));
+            if (r) return CLI_EXIT_USAGE;
+            text = analyze_text ? (const char *)analyze_text : "";
+        }
+        int ex = cli_analyze_meta(src_name, meta_s, text, text_n, &analyze_meta);
+        if (ex) return ex;
+        meta_s = analyze_meta;
+    }
     if ((caption || captioner) && type != MAIF_TYPE_IMAGE)
         return cli_usage_err(me, "--caption and --captioner describe an image (--type image)");
     if (caption && captioner) return cli_usage_err(me, "give --caption or --captioner, not both");
-    const char *src_name = file ? file : from_stdin ? "<stdin>" : path;
     uint8_t *media = NULL; /* the whole payload, when it must be analysed first */
     size_t media_n = 0;
     int payload_set = 0;
-    if (analyze || caption || captioner) {
+    if (media_analyze || caption || captioner) {
         if (text) {
-            media_n = strlen(text);
+            media_n = text_n;
         } else {
             char err[256];
             cli_fd_src in = {-1, 0};
@@ -107,7 +134,7 @@ static int run(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
         }
-        int mx = cli_media_meta(src_name, type, analyze, caption, captioner, text ? (const uint8_t *)text : media,
+        int mx = cli_media_meta(src_name, type, media_analyze, caption, captioner, text ? (const uint8_t *)text : media,
                                 media_n, meta_s, &merged_meta);
         if (mx) {
             free(media);
@@ -137,7 +164,7 @@ static int run(int argc, char **argv)
         text = ""; /* the payload is in the draft */
         payload_set = 1;
     }
-    if (text && !payload_set && (rc = maif_block_draft_set_payload(d, text, strlen(text)))) {
+    if (text && !payload_set && (rc = maif_block_draft_set_payload(d, text, text_n))) {
         cli_err(path, "--text: %s", maif_last_errmsg());
         maif_block_draft_free(d);
         return CLI_EXIT_USAGE;
@@ -233,12 +260,19 @@ out:
     return ex;
 }
 
+static int run(int argc, char **argv)
+{
+    int ex = add(argc, argv);
+    free(analyze_text);
+    free(analyze_meta);
+    return ex;
+}
+
 const cli_command cli_cmd_add = {
     "add", run, "add one block and commit it",
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
-    "                [--compress C]\n"
+    "                [--compress C] [--analyze] [--caption TEXT | --captioner CMD]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]]\n"
-    "                [--analyze] [--caption TEXT | --captioner CMD]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
     "KEYFILE (default: the default key). The payload is STRING, the bytes of\n"
@@ -260,16 +294,24 @@ const cli_command cli_cmd_add = {
     "             (at most 16 MiB of JSON; every value a finite float32)\n"
     "  json       the payload must be valid JSON (stored as given; at most 16 MiB)\n"
     "--meta JSON  a JSON object of metadata (stored in canonical form)\n"
+    "--analyze    text blocks: add the text's \"language\" (fastText lid.176 code),\n"
+    "             \"language_confidence\" (its probability) and \"sentiment\"\n"
+    "             (VADER {compound,neg,neu,pos}; English lexicon) to the\n"
+    "             metadata. The text is read whole (at most 16 MiB). Models:\n"
+    "             $MAIF_LID_MODEL and $MAIF_VADER_LEXICON, else lid.176.ftz and\n"
+    "             vader_lexicon.txt in $MAIF_MODELS, $MAIF_CACHE/models or\n"
+    "             ~/.cache/maif/models (scripts/fetch-lid.sh fetches them).\n"
+    "             Not with --encrypt (metadata is public).\n"
+    "             Image (PNG, JPEG) and audio (WAV) blocks: store features in the\n"
+    "             metadata: format, width, height, perceptual hashes (phash,\n"
+    "             dhash), colour and gradient histograms; or sample_rate,\n"
+    "             channels, bits, duration, rms_db, MFCC means and deviations\n"
+    "             (docs/MEDIA.md). Keys given in --meta win. The payload\n"
+    "             is read whole; a damaged image or sound adds nothing (exit 2).\n"
     "--compress C zstd (level 3), zstd:N (N 1..19), zstd:fast[:N] (zstd's fast\n"
     "             level -N, N 1..100), lz4, or none (the default). Stored as is\n"
     "             when it saves less than 16 bytes or 1/32 of the payload. A\n"
     "             compressed payload is read whole into memory first.\n"
-    "--analyze    image (PNG, JPEG) or audio (WAV) blocks: store features in the\n"
-    "             metadata: format, width, height, perceptual hashes (phash,\n"
-    "             dhash), colour and gradient histograms; or sample_rate,\n"
-    "             channels, bits, duration, rms_db, MFCC means and deviations\n"
-    "             (docs/UNDERSTANDING.md). Keys given in --meta win. The payload\n"
-    "             is read whole; a damaged image or sound adds nothing (exit 2).\n"
     "--caption TEXT  an image's caption, written by the agent (stored as\n"
     "             \"caption\", with \"caption_source\":\"agent\").\n"
     "--captioner CMD  run `sh -c CMD` with the image on stdin; its output (at\n"

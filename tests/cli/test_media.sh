@@ -50,7 +50,7 @@ head -c 100 tone.wav >cut.wav
 m add a.maif --type audio --file cut.wav --analyze; expect "truncated WAV: the whole frames that are there" 0
 printf 'RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x00\x01\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00' >chan.wav
 m add a.maif --type audio --file chan.wav --analyze; expect_err "256 channels" 2 "channels"
-m add a.maif --type text --text hi --analyze; expect_err "--analyze on text" 2 "image and audio"
+m add a.maif --type video --file tone.wav --analyze; expect_err "--analyze on video" 2 "text, image and audio"
 m add a.maif --type image --file "$ICON" --caption x --captioner cat; expect_err "both caption flags" 2 "not both"
 m add a.maif --type audio --file tone.wav --caption x; expect_err "caption on audio" 2 "describe an image"
 m add a.maif --type image --file "$ICON" --captioner 'exit 3'; expect_err "captioner fails" 2 "failed"
