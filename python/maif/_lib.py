@@ -178,6 +178,12 @@ _PROTOS = {
     "maif_keyring_add_identity": (c_int, [_P, _P]),
     "maif_keyring_add_passphrase": (c_int, [_P, c_char_p, c_size_t, c_int]),
     "maif_media_metadata": (c_int, [c_uint32, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(c_size_t)]),
+    "maif_langid_load": (c_int, [POINTER(_P), c_char_p]),
+    "maif_langid_free": (None, [_P]),
+    "maif_text_language": (c_int, [_P, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(ctypes.c_double)]),
+    "maif_vader_load": (c_int, [POINTER(_P), c_char_p]),
+    "maif_vader_free": (None, [_P]),
+    "maif_text_sentiment": (c_int, [_P, c_char_p, c_size_t, POINTER(ctypes.c_double * 4)]),
 }
 
 for _name, (_res, _args) in _PROTOS.items():

@@ -45,6 +45,69 @@ def media_metadata(block_type, data):
     return json.loads(buf.value.decode("utf-8"))
 
 
+def _model_file(env, name):
+    """Where the CLI finds a model (tools/analyze.c): $ENV, else NAME in
+    $MAIF_MODELS, $MAIF_CACHE/models, ${XDG_CACHE_HOME:-~/.cache}/maif/models."""
+    e = os.environ
+    if e.get(env):
+        return e[env]
+    if e.get("MAIF_MODELS"):
+        return os.path.join(e["MAIF_MODELS"], name)
+    if e.get("MAIF_CACHE"):
+        return os.path.join(e["MAIF_CACHE"], "models", name)
+    base = e.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "maif", "models", name)
+
+
+class _TextAnalyzer:
+    """fastText lid.176 and the VADER lexicon, loaded once on first use."""
+
+    def __init__(self):
+        self._lid = None
+        self._vader = None
+        self._lock = threading.Lock()
+
+    def _load(self, attr, fn, env, name):
+        with self._lock:
+            if getattr(self, attr) is None:
+                h = ctypes.c_void_p()
+                path = _model_file(env, name)
+                rc = fn(ctypes.byref(h), path.encode())
+                if rc < 0:
+                    raise error(rc, "%s: %s (scripts/fetch-lid.sh fetches it; or set %s)"
+                                % (path, _lib.last_errmsg(), env))
+                setattr(self, attr, h)
+            return getattr(self, attr)
+
+    def language(self, text):
+        h = self._load("_lid", _lib.lib.maif_langid_load, "MAIF_LID_MODEL", "lid.176.ftz")
+        b = text.encode("utf-8")
+        label = ctypes.create_string_buffer(64)
+        conf = ctypes.c_double()
+        rc = _lib.lib.maif_text_language(h, b, len(b), label, 64, ctypes.byref(conf))
+        if rc < 0:
+            raise error(rc)
+        return label.value.decode(), round(conf.value, 6)
+
+    def sentiment(self, text):
+        h = self._load("_vader", _lib.lib.maif_vader_load, "MAIF_VADER_LEXICON", "vader_lexicon.txt")
+        b = text.encode("utf-8")
+        out = (ctypes.c_double * 4)()
+        rc = _lib.lib.maif_text_sentiment(h, b, len(b), ctypes.byref(out))
+        if rc < 0:
+            raise error(rc)
+        return {"neg": out[0], "neu": out[1], "pos": out[2], "compound": out[3]}
+
+    def close(self):
+        if self._lid is not None:
+            _lib.lib.maif_langid_free(self._lid)
+        if self._vader is not None:
+            _lib.lib.maif_vader_free(self._vader)
+        self._lid = self._vader = None
+
+    __del__ = close
+
+
 def _not_landed(what):
     return NotImplementedError("%s is not available: %s" % (what, "its engine has not landed in libmaif yet"))
 
@@ -75,8 +138,10 @@ class MAIFClient:
       trusted_keys            public keys every signer must be one of
       durable                 fsync every save (default False)
       format                  "native" (default) or "v21" for new files
-      enable_semantic_search, language_detection, sentiment_analysis
-                              True raises NotImplementedError (not landed)
+      enable_semantic_search  True raises NotImplementedError (not landed)
+      language_detection      the default of add_text(language="auto")
+      sentiment_analysis      the default of add_text(sentiment_analysis=)
+                              (fastText lid.176 and VADER: docs/UNDERSTANDING.md)
       extract_features        the default of Artifact.add_image(extract_features=):
                               store the image's features (docs/MEDIA.md)
     """
@@ -95,12 +160,12 @@ class MAIFClient:
             raise TypeError("create_client: unknown option(s) %s; known: %s"
                             % (", ".join(unknown), ", ".join(sorted(self._DEFAULTS))))
         o = dict(self._DEFAULTS, **options)
-        for flag, what in (("enable_semantic_search", "semantic search"), ("language_detection",
-                           "language detection"), ("sentiment_analysis", "sentiment analysis")):
+        for flag, what in (("enable_semantic_search", "semantic search"),):
             if o[flag]:
                 raise _not_landed(what)
         self.agent_id = agent_id
         self.options = o
+        self._analyzer = _TextAnalyzer()
         k = o["key"] if o["key"] is not None else o["private_key"]
         self.key = Key.default() if k is None else as_key(k)
         n = int(o["max_concurrent_writers"])
@@ -211,17 +276,27 @@ class Artifact:
         self._pending.append({"type": btype, "payload": payload, "metadata": metadata, "rows": rows, "id": bid})
         return bid.hex()
 
-    def add_text(self, text, title=None, language=None, sentiment_analysis=False, metadata=None):
-        """Adds text; language is stored as given (a tag such as "en");
-        language="auto" and sentiment_analysis=True need engines that have
-        not landed and raise NotImplementedError."""
+    def add_text(self, text, title=None, language=None, sentiment_analysis=None, metadata=None):
+        """Adds text. language is stored as the tag given ("en"), or detected
+        with fastText's lid.176 when "auto" (then "language" and
+        "language_confidence" are stored); sentiment_analysis=True stores
+        VADER's "sentiment" {compound, neg, neu, pos}. Both default to the
+        client's language_detection / sentiment_analysis options. The models
+        are found as the CLI finds them (docs/UNDERSTANDING.md)."""
         if not isinstance(text, str):
             raise TypeError("text must be str")
-        if sentiment_analysis:
-            raise _not_landed("sentiment_analysis")
+        opts = self.client.options
+        if language is None and opts["language_detection"]:
+            language = "auto"
+        if sentiment_analysis is None:
+            sentiment_analysis = opts["sentiment_analysis"]
+        found = {}
         if language == "auto":
-            raise _not_landed("language detection (language='auto')")
-        meta = dict(metadata or {})
+            found["language"], found["language_confidence"] = self.client._analyzer.language(text)
+            language = None
+        if sentiment_analysis:
+            found["sentiment"] = self.client._analyzer.sentiment(text)
+        meta = dict(found, **(metadata or {}))
         if title is not None:
             meta["title"] = title
         if language is not None:

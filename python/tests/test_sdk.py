@@ -34,10 +34,6 @@ def test_artifact_round_trip():
 
 def test_engines_not_landed_raise_not_implemented():
     art = create_artifact("a", create_client("x"))
-    with pytest.raises(NotImplementedError, match="sentiment"):
-        art.add_text("great!", sentiment_analysis=True)
-    with pytest.raises(NotImplementedError, match="language detection"):
-        art.add_text("bonjour", language="auto")
     with pytest.raises(NotImplementedError, match="semantic"):
         art.search("meeting")
     with pytest.raises(NotImplementedError, match="semantic search"):
@@ -195,3 +191,36 @@ def test_add_image_extract_features(tmp_path):
     assert len(meta["phash"]) == 16 and len(meta["color_histogram"]) == 72
     with pytest.raises(maif.MAIFError, match="PNG"):
         art.add_image(b"\x89PNG\r\n\x1a\n broken", extract_features=True)
+
+
+def _models():
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    d = os.environ.get("MAIF_MODELS") or os.path.join(root, "build", "cache", "models")
+    ok = all(os.path.isfile(os.path.join(d, f)) for f in ("lid.176.ftz", "vader_lexicon.txt"))
+    return d if ok else None
+
+
+@pytest.mark.skipif(_models() is None, reason="lid.176.ftz / vader_lexicon.txt absent (make lang-data)")
+def test_add_text_language_and_sentiment(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAIF_MODELS", _models())
+    art = create_artifact("notes", create_client("x", sentiment_analysis=True))
+    art.add_text("I really love this wonderful library, it is great!", language="auto")
+    art.add_text("Ceci est une phrase en français, écrite pour le test.", language="auto", sentiment_analysis=False)
+    art.add_text("plain", language="en", metadata={"source": "chat"})
+    path = str(tmp_path / "notes.maif")
+    art.save(path)
+    r = maif.Reader(path)
+    m0, m1, m2 = (r.block(i).metadata for i in range(3))
+    r.close()
+    assert m0["language"] == "en" and 0 < m0["language_confidence"] <= 1
+    assert m0["sentiment"]["compound"] > 0.5 and set(m0["sentiment"]) == {"compound", "neg", "neu", "pos"}
+    assert m1["language"] == "fr" and "sentiment" not in m1
+    assert m2 == {"language": "en", "sentiment": m2["sentiment"], "source": "chat"}
+
+
+def test_add_text_missing_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAIF_MODELS", str(tmp_path))
+    art = create_artifact("notes", create_client("x"))
+    with pytest.raises(maif.MAIFError, match="lid.176.ftz"):
+        art.add_text("hello", language="auto")
