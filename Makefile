@@ -10,6 +10,8 @@
 PREFIX    ?= /usr/local
 CC        ?= cc
 PKGS      := libsodium libcrypto jansson libzstd liblz4
+# libstemmer (Snowball) ships no pkg-config file: linked by name.
+EXTRA_LIBS := -lstemmer
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(CI),true)
 WARN      += -Werror
@@ -40,7 +42,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 
 # pkg-config is only queried after deps are in place.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EXTRA_LIBS) -lpthread -lm
 
 # Hidden by default: libmaif.so exports exactly what maif.h marks MAIF_API
 # (tests/cli/test_exports.sh checks it); no version script, symbols are

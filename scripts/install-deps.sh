@@ -2,13 +2,14 @@
 # Installs the Debian packages maif builds and tests with, and nothing else.
 # Called by the Makefile; safe to run again (it only installs what is missing).
 set -eu
-pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev python3"
+pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev libstemmer-dev python3"
 # `install-deps.sh fuzz` adds what `make fuzz` needs (clang's libFuzzer runtime).
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 # `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).
 [ "${1:-}" = coverage ] && pkgs="$pkgs lcov"
-# `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with.
-[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4"
+# `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with,
+# and hnswlib (header-only, C++) as the vector-index baseline of bench_index.
+[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 libhnswlib-dev g++"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
