@@ -142,7 +142,11 @@ const sem_embedder_ops sem_embedder_hashed = {"hashed", hashed_open, hashed_embe
 /* ------------------------------------------------- the model embedders */
 
 #ifdef MAIF_WITH_USE
-#include "semantic/use.h"
+/* the signatures the USE-lite module provides (semantic/use.c) */
+typedef struct sem_use sem_use;
+int sem_use_open(sem_use **out, const char *model_dir);
+int sem_use_embed(sem_use *m, const char *text, size_t len, float *out);
+void sem_use_close(sem_use *m);
 static int use_open(void **state, const char *arg, maif_reader *r, char *model, size_t *dim)
 {
     (void)r;
@@ -170,7 +174,12 @@ static void use_close(void *state) {}
 const sem_embedder_ops sem_embedder_use = {"use", use_open, use_embed, use_close};
 
 #ifdef MAIF_WITH_GLOVE
-#include "semantic/glove.h"
+/* the signatures the word-vector module provides (semantic/glove.c) */
+typedef struct sem_glove sem_glove;
+int sem_glove_open(sem_glove **out, const char *path);
+size_t sem_glove_dim(const sem_glove *g);
+int sem_glove_embed(sem_glove *g, const char *text, size_t len, float *out);
+void sem_glove_close(sem_glove *g);
 static int glove_open(void **state, const char *arg, maif_reader *r, char *model, size_t *dim)
 {
     (void)r;

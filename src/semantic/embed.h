@@ -23,8 +23,9 @@
  *   size_t sem_glove_dim(const sem_glove *g);
  *   int sem_glove_embed(sem_glove *g, const char *text, size_t len, float *out);
  *   void sem_glove_close(sem_glove *g);
- * when the build defines MAIF_WITH_USE / MAIF_WITH_GLOVE (and provides
- * semantic/use.h, semantic/glove.h); until then they fail with
+ * (declared in embed.c) when the build defines MAIF_WITH_USE /
+ * MAIF_WITH_GLOVE (add -DMAIF_WITH_USE to CFLAGS_COMMON with the module's
+ * .c files in src/semantic/); until then they fail with
  * MAIF_EUNSUPPORTED, "model not built in yet".
  */
 #ifndef MAIF_SEM_EMBED_H
