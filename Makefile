@@ -110,8 +110,19 @@ demo: all
 	@./demo/demo.sh $(B)/maif
 
 BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
-bench: all $(BENCH_BINS)
+# The vector-index baseline: hnswlib (header-only C++, installed by
+# `install-deps.sh bench`), built with maif's flags, and once more with
+# -march=native because hnswlib chooses its SIMD at compile time.
+HNSW_BINS := $(B)/bench/hnswlib_base $(B)/bench/hnswlib_native
+$(B)/bench/hnswlib_base: bench/hnswlib_base.cpp
+	@mkdir -p $(dir $@)
+	g++ -std=c++11 -O2 -g -o $@ $< -lpthread
+$(B)/bench/hnswlib_native: bench/hnswlib_base.cpp
+	@mkdir -p $(dir $@)
+	g++ -std=c++11 -O2 -g -march=native -o $@ $< -lpthread
+bench: all
 	@./scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory $(BENCH_BINS) $(HNSW_BINS)
 	@./bench/run.sh $(B)
 
 # libFuzzer builds (clang); FUZZ_SECONDS each.

@@ -337,13 +337,14 @@ static int vector_cands(run_ctx *c, const float *q, size_t want, cand **out, siz
         }
         maif_free(th);
     }
-    /* best first, one per subject (a text embedded twice counts once) */
+    /* best first, one per subject and row (a text embedded twice counts
+     * once; the rows of a multi-row block are results of their own) */
     for (size_t i = 0; i < n; i++) cs[i].fused = cs[i].score;
     qsort(cs, n, sizeof *cs, cmp_cand);
     size_t m = 0;
     for (size_t i = 0; i < n && m < want; i++) {
         int dup = 0;
-        for (size_t j = 0; j < m && !dup; j++) dup = cs[j].block == cs[i].block;
+        for (size_t j = 0; j < m && !dup; j++) dup = cs[j].block == cs[i].block && cs[j].row == cs[i].row;
         if (!dup) cs[m++] = cs[i];
     }
     if (m > want) m = want;
