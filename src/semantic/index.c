@@ -137,6 +137,8 @@ int maif_index_open(maif_index **out, maif_reader *r, const char *model)
         const char *mm = m ? json_string_value(json_object_get(m, "model")) : NULL;
         int match = mm && strlen(mm) < SEM_MODEL_MAX && (!model || strcmp(mm, model) == 0);
         if (match && !model) strcpy(ix->model, mm);
+        json_t *sup = json_object_get(m, "superseded");
+        ix->graph_superseded = !json_is_integer(sup) || json_integer_value(sup) != 0;
         json_decref(m);
         if (!match) continue;
         const uint8_t *p = b.payload;
@@ -352,9 +354,12 @@ int maif_index_build(const char *path, const char *model, const maif_key *key, c
         rc = maif_set_last_err(MAIF_ESTATE, "the artifact changed while the index was built; run again");
         goto out;
     }
-    json_t *meta = json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:I}", "covered", (json_int_t)nb, "dimensions",
+    size_t nsup = 0;
+    for (size_t i = 0; i < n; i++) nsup += flags[i] & SEM_VIDX_F_SUPERSEDED;
+    json_t *meta = json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:I,s:I}", "covered", (json_int_t)nb, "dimensions",
                              (json_int_t)dim, "ef_construction", (json_int_t)efc, "m", (json_int_t)m, "metric",
-                             metric_name(metric), "model", mdl, "vectors", (json_int_t)n);
+                             metric_name(metric), "model", mdl, "superseded", (json_int_t)nsup, "vectors",
+                             (json_int_t)n);
     char *ms = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(meta);
     if (!ms) {

@@ -302,7 +302,11 @@ static int vector_cands(run_ctx *c, const float *q, size_t want, cand **out, siz
             sem_topk_sort(&t);
             ng = t.n;
         } else {
-            rc = sem_hnsw_search(&ix->h, k, q, want, ef, node_allow, c, &s->scratch, gh, &ng, err, sizeof err);
+            /* nothing to hide: the plain graph search, no predicate per node */
+            int hide = !s->p[MAIF_SEARCH_SUPERSEDED] && (ix->graph_superseded || ix->tail_sup.n || ix->tail_sup.has_zero);
+            sem_allow_fn allow = c->filtering || hide ? node_allow : NULL;
+            if (allow) memset(s->cache, 0, (size_t)ix->h.n);
+            rc = sem_hnsw_search(&ix->h, k, q, want, ef, allow, c, &s->scratch, gh, &ng, err, sizeof err);
             if (rc) {
                 maif_free(gh);
                 maif_free(cs);
@@ -410,7 +414,7 @@ int maif_search_run(maif_search *s, maif_index *ix)
             s->cache = cc;
             s->ncache = (size_t)ix->h.n;
         }
-        if (ix->has_graph) memset(s->cache, 0, (size_t)ix->h.n);
+        if (ix->has_graph && s->p[MAIF_SEARCH_EXACT]) memset(s->cache, 0, (size_t)ix->h.n);
         q = maif_malloc(ix->dim * sizeof *q);
         if (!q) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
         if (s->vec) {

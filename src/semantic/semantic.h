@@ -36,6 +36,8 @@ struct maif_index {
     float *tailvec;              /* ntail x dim, normalised for cosine */
     size_t ntail;
     sem_idset tail_sup;          /* ids superseded by blocks after covered */
+    int graph_superseded;        /* nodes flagged superseded at build (the VIDX's
+                                    "superseded" metadata; 1 when it is missing) */
     maif_embedder *emb;          /* for text queries, opened on first use */
 };
 
