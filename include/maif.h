@@ -216,6 +216,10 @@ typedef struct maif_options maif_options;
 #define MAIF_OPT_INDEX_METRIC 42 /* maif_index_build: MAIF_METRIC_*; 0 (default) = cosine */
 #define MAIF_OPT_INDEX_QUANTIZE 43 /* maif_index_build: MAIF_QUANTIZE_*; 0 (default) =
                                      none. Others are refused (MAIF_EUNSUPPORTED) for now */
+#define MAIF_OPT_INDEX_THREADS 44 /* maif_index_build: threads inserting nodes,
+                                     0..MAIF_THREADS_MAX; 0 (default) = one per CPU this
+                                     thread may use (at most 16). One thread builds the
+                                     same graph every time; more depend on scheduling */
 
 /* Codec ids (docs/FORMAT.md §5.6). A block whose compression would save
  * less than 16 bytes or less than 1/32 of its payload is stored as is,
@@ -881,7 +885,7 @@ MAIF_API MAIF_NODISCARD int maif_embed_file(const char *path, const char *model,
 /* Builds an HNSW index over every embedding of model (NULL: the model of
  * the last EMBD block) and appends it as one VIDX block in a signed
  * commit (FORMAT.md §5.8). opt: MAIF_OPT_INDEX_M, _EF_CONSTRUCTION,
- * _METRIC, _QUANTIZE, and those of maif_writer_open. Memory: the index
+ * _METRIC, _QUANTIZE, _THREADS, and those of maif_writer_open. Memory: the index
  * (about 4 * (dim + 2M + 1) + 32 bytes a vector) plus the id table.
  * *indexed (may be NULL) receives the vectors indexed. Errors:
  * MAIF_ENOTFOUND (no embeddings), MAIF_EUNSUPPORTED (quantisation),

@@ -9,6 +9,7 @@
 
 static int run(int argc, char **argv)
 {
+    const char *threads_s = NULL;
     const char *m_s = NULL, *efc_s = NULL, *metric_s = NULL, *quant_s = NULL, *model = NULL, *keyfile = NULL;
     const cli_opt opts[] = {
         {"--m", CLI_VALUE, NULL, &m_s, NULL, 0, NULL},
@@ -16,6 +17,7 @@ static int run(int argc, char **argv)
         {"--metric", CLI_VALUE, NULL, &metric_s, NULL, 0, NULL},
         {"--quantize", CLI_VALUE, NULL, &quant_s, NULL, 0, NULL},
         {"--model", CLI_VALUE, NULL, &model, NULL, 0, NULL},
+        {"--threads", CLI_VALUE, NULL, &threads_s, NULL, 0, NULL},
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
         {0},
     };
@@ -26,7 +28,9 @@ static int run(int argc, char **argv)
     if (pr == CLI_PARSE_HELP) return cli_help(me);
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
     const char *path = pos[0];
-    uint64_t m = 0, efc = 0;
+    uint64_t m = 0, efc = 0, threads = 0;
+    if (threads_s && (!cli_parse_u64(threads_s, &threads) || threads > 1024))
+        return cli_usage_err(me, "--threads: a number from 0 (one per CPU) to 1024");
     int metric = MAIF_METRIC_COSINE, quant = MAIF_QUANTIZE_NONE;
     if (m_s && (!cli_parse_u64(m_s, &m) || m < 2 || m > 128)) return cli_usage_err(me, "--m: a number from 2 to 128");
     if (efc_s && (!cli_parse_u64(efc_s, &efc) || efc < 1 || efc > 4096))
@@ -54,6 +58,7 @@ static int run(int argc, char **argv)
     if (!rc) rc = maif_options_set(o, MAIF_OPT_INDEX_EF_CONSTRUCTION, (int64_t)efc);
     if (!rc) rc = maif_options_set(o, MAIF_OPT_INDEX_METRIC, metric);
     if (!rc) rc = maif_options_set(o, MAIF_OPT_INDEX_QUANTIZE, quant);
+    if (!rc) rc = maif_options_set(o, MAIF_OPT_INDEX_THREADS, (int64_t)threads);
     uint64_t n = 0;
     if (!rc) rc = maif_index_build(path, model, key, o, &n);
     maif_options_free(o);
@@ -86,7 +91,7 @@ static int run(int argc, char **argv)
 const cli_command cli_cmd_index = {
     "index", run, "build the vector index (HNSW) inside the artifact",
     "usage: maif index FILE [--m M] [--ef-construction N] [--metric cosine|l2|ip]\n"
-    "                  [--quantize none|int8|pq] [--model MODEL] [--key KEYFILE]\n"
+    "                  [--quantize none|int8|pq] [--model MODEL] [--threads N] [--key KEYFILE]\n"
     "\n"
     "Builds an HNSW graph over every embedding of MODEL (default: the model of\n"
     "the last embedding block) and appends it to FILE as one VIDX block in a\n"
@@ -99,6 +104,8 @@ const cli_command cli_cmd_index = {
     "--ef-construction N  beam width while building, 1..4096 (200)\n"
     "--metric             cosine (default), l2 (squared Euclidean), ip (inner product)\n"
     "--quantize           none (default); int8 and pq are not implemented yet (exit 2)\n"
+    "--threads N          threads inserting nodes (default 0: one per CPU, at most 16);\n"
+    "                     with 1 the same input always gives the same graph\n"
     "\n"
     "exit codes: 0 built; 1 FILE is damaged; 2 usage error, missing file, no\n"
     "embeddings, bad key, or a 2.1 file.\n",

@@ -113,14 +113,6 @@ static int links(const sem_hnsw *h, uint32_t i, uint32_t l, const uint32_t **ids
     return MAIF_OK;
 }
 
-int sem_hnsw_links(const sem_hnsw *h, uint32_t i, uint32_t l, const uint32_t **ids, uint32_t *count, char *err,
-                   size_t errcap);
-int sem_hnsw_links(const sem_hnsw *h, uint32_t i, uint32_t l, const uint32_t **ids, uint32_t *count, char *err,
-                   size_t errcap)
-{
-    return links(h, i, l, ids, count, err, errcap);
-}
-
 void sem_scratch_free(sem_scratch *s)
 {
     maif_free(s->tag);

@@ -85,6 +85,7 @@ typedef struct sem_build_in {
     uint64_t n, covered;
     uint32_t dim, metric, m, ef_construction;
     uint64_t seed;
+    unsigned threads;         /* 0: one per CPU this thread may use */
 } sem_build_in;
 int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size);
 

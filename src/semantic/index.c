@@ -347,7 +347,8 @@ int maif_index_build(const char *path, const char *model, const maif_key *key, c
                                *mdl ? " of model " : "", mdl);
         goto out;
     }
-    sem_build_in in = {rows, blk, subj, rowi, flags, n, nb, (uint32_t)dim, (uint32_t)metric, m, efc, 0x5EED};
+    sem_build_in in = {rows, blk, subj, rowi, flags, n, nb, (uint32_t)dim, (uint32_t)metric, m, efc, 0x5EED,
+                       (unsigned)maif_opt(opt, MAIF_OPT_INDEX_THREADS)};
     if ((rc = sem_hnsw_build(&in, &payload, &psize))) goto out;
     if ((rc = maif_writer_open(&w, path, key, opt))) goto out;
     if (maif_writer_count(w) != nb) {

@@ -231,6 +231,7 @@ static void test_embed_index_search(void **state)
     assert_int_equal(maif_options_create(&o), MAIF_OK);
     assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_M, 4), MAIF_OK);
     assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_EF_CONSTRUCTION, 32), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_THREADS, 1), MAIF_OK);
     uint64_t indexed = 0;
     assert_int_equal(maif_index_build(f->path, NULL, f->key, o, &indexed), MAIF_OK);
     assert_int_equal(indexed, NDOCS);
@@ -350,6 +351,7 @@ static void test_agent_vectors_recall(void **state)
     maif_options *o = NULL;
     assert_int_equal(maif_options_create(&o), MAIF_OK);
     assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_METRIC, MAIF_METRIC_L2), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_THREADS, 2), MAIF_OK); /* the locked, parallel build */
     assert_int_equal(maif_index_build(f->path, "agent-v1", f->key, o, NULL), MAIF_OK);
     maif_options_free(o);
     maif_reader *r = NULL;
@@ -406,7 +408,7 @@ static uint8_t *small_index(size_t *size)
         blk[i] = subj[i] = (uint64_t)i;
         row[i] = 0;
     }
-    sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, SEM_METRIC_L2, 4, 16, 7};
+    sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, SEM_METRIC_L2, 4, 16, 7, 1};
     uint8_t *p = NULL;
     assert_int_equal(sem_hnsw_build(&in, &p, size), MAIF_OK);
     return p;
