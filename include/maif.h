@@ -215,7 +215,9 @@ typedef struct maif_options maif_options;
                                      inserting, 1..4096; 0 (default) = 200 */
 #define MAIF_OPT_INDEX_METRIC 42 /* maif_index_build: MAIF_METRIC_*; 0 (default) = cosine */
 #define MAIF_OPT_INDEX_QUANTIZE 43 /* maif_index_build: MAIF_QUANTIZE_*; 0 (default) =
-                                     none. Others are refused (MAIF_EUNSUPPORTED) for now */
+                                     none (float vectors in the index); INT8 (codes, the
+                                     graph walked on them, the best ef re-ranked exactly
+                                     from the EMBD rows); PQ is refused (MAIF_EUNSUPPORTED) */
 #define MAIF_OPT_INDEX_THREADS 44 /* maif_index_build: threads inserting nodes,
                                      0..MAIF_THREADS_MAX; 0 (default) = one per CPU this
                                      thread may use (at most 16). One thread builds the
@@ -841,7 +843,7 @@ MAIF_API MAIF_NODISCARD int maif_reader_set_keyring(maif_reader *r, maif_keyring
 #define MAIF_METRIC_L2     2 /* squared Euclidean distance */
 #define MAIF_METRIC_IP     3 /* inner product */
 #define MAIF_QUANTIZE_NONE 0
-#define MAIF_QUANTIZE_INT8 1 /* reserved: not implemented yet */
+#define MAIF_QUANTIZE_INT8 1 /* 8 bits a dimension (per-dimension min and step), exact re-rank */
 #define MAIF_QUANTIZE_PQ   2 /* reserved: not implemented yet */
 
 typedef struct maif_embedder maif_embedder;
@@ -915,6 +917,7 @@ typedef struct maif_index_info {
     uint64_t covered_blocks;  /* blocks before the index */
     unsigned m, ef_construction;
     uint64_t index_bytes;     /* VIDX payload */
+    int quantize;             /* MAIF_QUANTIZE_* of the graph's vectors */
     const char *kernels;      /* "avx512", "avx2" or "portable": the distance kernels in use */
 } maif_index_info;
 /* Errors: MAIF_EINVAL. */

@@ -78,11 +78,12 @@ static int run(int argc, char **argv)
         maif_reader_close(r);
         return ex;
     }
-    printf("indexed %llu vectors of %zu dimensions (model %s, metric %s, M %u, ef-construction %u) in block %lld, "
+    printf("indexed %llu vectors of %zu dimensions (model %s, metric %s, M %u, ef-construction %u%s) in block %lld, "
            "%llu bytes\n",
            (unsigned long long)n, info.dimensions, *info.model ? info.model : "(none)",
            info.metric == MAIF_METRIC_L2 ? "l2" : info.metric == MAIF_METRIC_IP ? "ip" : "cosine", info.m,
-           info.ef_construction, (long long)info.index_block, (unsigned long long)info.index_bytes);
+           info.ef_construction, info.quantize == MAIF_QUANTIZE_INT8 ? ", int8" : "", (long long)info.index_block,
+           (unsigned long long)info.index_bytes);
     maif_index_close(ix);
     maif_reader_close(r);
     return cli_finish(CLI_EXIT_OK);
@@ -103,7 +104,10 @@ const cli_command cli_cmd_index = {
     "--m M                links per node and layer (2M at layer 0), 2..128 (16)\n"
     "--ef-construction N  beam width while building, 1..4096 (200)\n"
     "--metric             cosine (default), l2 (squared Euclidean), ip (inner product)\n"
-    "--quantize           none (default); int8 and pq are not implemented yet (exit 2)\n"
+    "--quantize           none (default: float vectors in the index); int8 (one byte a\n"
+    "                     dimension: the graph is walked on the codes and the best ef\n"
+    "                     re-ranked exactly from the embedding blocks); pq is not\n"
+    "                     implemented yet (exit 2)\n"
     "--threads N          threads inserting nodes (default 0: one per CPU, at most 16);\n"
     "                     with 1 the same input always gives the same graph\n"
     "\n"

@@ -19,16 +19,48 @@
 #include "util/alloc.h"
 #include "util/common.h"
 
-size_t sem_vidx_size(uint64_t n, uint32_t dim, uint32_t m, uint32_t m0, uint64_t nupper)
+size_t sem_vidx_size(uint64_t n, uint32_t dim, uint32_t m, uint32_t m0, uint64_t nupper, uint32_t quant)
 {
-    uint64_t rec, nodes, meta, up, total;
-    if (!mul_ok(4, 1 + (uint64_t)m0 + dim, &rec) || !mul_ok(n, rec, &nodes)) return 0;
+    uint64_t rec, nodes, meta, up, total, params = 0;
+    if (quant == SEM_QUANT_INT8) {
+        rec = (4 * (1 + (uint64_t)m0) + dim + 3) & ~(uint64_t)3;
+        params = 8 * (uint64_t)dim;
+    } else if (!mul_ok(4, 1 + (uint64_t)m0 + dim, &rec)) {
+        return 0;
+    }
+    if (!mul_ok(n, rec, &nodes)) return 0;
     if (!mul_ok(n, SEM_VIDX_META, &meta)) return 0;
     if (!mul_ok(nupper, 4 * (1 + (uint64_t)m), &up)) return 0;
-    if (!add_ok(SEM_VIDX_HDR, align8(nodes), &total) || nodes > UINT64_MAX - 8) return 0;
+    if (nodes > UINT64_MAX - 8 || !add_ok(SEM_VIDX_HDR + params, align8(nodes), &total)) return 0;
     if (!add_ok(total, meta, &total) || !add_ok(total, up, &total)) return 0;
     if (total > SIZE_MAX) return 0;
     return (size_t)total;
+}
+
+int sem_query_prepare(const sem_hnsw *h, const float *q, sem_scratch *s, sem_query *qc)
+{
+    qc->q = q;
+    qc->aux = NULL;
+    qc->c0 = 0;
+    if (h->quant == SEM_QUANT_NONE) return MAIF_OK;
+    if (s->auxcap < h->dim) {
+        float *a = maif_realloc(s->aux, h->dim * sizeof *a);
+        if (!a) return MAIF_ENOMEM;
+        s->aux = a;
+        s->auxcap = h->dim;
+    }
+    double c0 = 0;
+    for (uint32_t d = 0; d < h->dim; d++) {
+        if (h->metric == SEM_METRIC_L2) {
+            s->aux[d] = q[d] - h->qlo[d];
+        } else {
+            s->aux[d] = q[d] * h->qscale[d];
+            c0 += (double)q[d] * h->qlo[d];
+        }
+    }
+    qc->aux = s->aux;
+    qc->c0 = (float)c0;
+    return MAIF_OK;
 }
 
 int sem_hnsw_view(sem_hnsw *h, const uint8_t *p, size_t size, char *err, size_t errcap)
@@ -58,15 +90,23 @@ int sem_hnsw_view(sem_hnsw *h, const uint8_t *p, size_t size, char *err, size_t 
     if (h->max_level > SEM_VIDX_LEVEL_MAX) return BAD("vector index: max level %u > %u", h->max_level, SEM_VIDX_LEVEL_MAX);
     if (h->n ? h->entry >= h->n : h->entry != 0) return BAD("vector index: entry point %u out of range", h->entry);
     if (h->nupper > h->n * (uint64_t)SEM_VIDX_LEVEL_MAX) return BAD("vector index: %llu upper lists for %llu nodes", (unsigned long long)h->nupper, (unsigned long long)h->n);
-    if (h->quant != 0) return BAD("vector index: quantisation %u not supported", h->quant);
+    if (h->quant > SEM_QUANT_INT8) return BAD("vector index: quantisation %u not supported", h->quant);
     if (rd32le(p + 68) != 0 || !all_zero(p + 72, SEM_VIDX_HDR - 72)) return BAD("vector index: reserved header bytes not zero");
-    size_t want = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper);
+    size_t want = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper, h->quant);
     if (want == 0 || want != size)
         return BAD("vector index: payload is %zu bytes, its header implies %zu", size, want);
     h->base = p;
     h->size = size;
-    h->rec = 4 * (1 + (size_t)h->m0 + h->dim);
-    h->nodes = p + SEM_VIDX_HDR;
+    size_t params = 0;
+    if (h->quant == SEM_QUANT_INT8) {
+        h->rec = (4 * (1 + (size_t)h->m0) + h->dim + 3) & ~(size_t)3;
+        params = 8 * (size_t)h->dim;
+        h->qlo = (const float *)(const void *)(p + SEM_VIDX_HDR);
+        h->qscale = h->qlo + h->dim;
+    } else {
+        h->rec = 4 * (1 + (size_t)h->m0 + h->dim);
+    }
+    h->nodes = p + SEM_VIDX_HDR + params;
     h->meta = h->nodes + align8((uint64_t)h->n * h->rec);
     h->upper = h->meta + (size_t)h->n * SEM_VIDX_META;
     return MAIF_OK;
@@ -118,6 +158,7 @@ void sem_scratch_free(sem_scratch *s)
     maif_free(s->tag);
     maif_free(s->cand);
     maif_free(s->res);
+    maif_free(s->aux);
     memset(s, 0, sizeof *s);
 }
 
@@ -181,10 +222,8 @@ int sem_scratch_begin(sem_scratch *s, uint64_t n)
 }
 
 /* Greedy descent from *cur at layer l: moves to strictly closer nodes. */
-int sem_hnsw_greedy(const sem_hnsw *h, const sem_kernels *kern, const float *q, uint32_t l, uint32_t *cur,
-                    float *curd, char *err, size_t errcap);
-int sem_hnsw_greedy(const sem_hnsw *h, const sem_kernels *kern, const float *q, uint32_t l, uint32_t *cur,
-                    float *curd, char *err, size_t errcap)
+static int greedy(const sem_hnsw *h, const sem_kernels *kern, const sem_query *q, uint32_t l, uint32_t *cur,
+                  float *curd, char *err, size_t errcap)
 {
     for (int changed = 1; changed;) {
         changed = 0;
@@ -199,7 +238,7 @@ int sem_hnsw_greedy(const sem_hnsw *h, const sem_kernels *kern, const float *q, 
                          (unsigned long long)h->n);
                 return MAIF_EFORMAT;
             }
-            float d = sem_dist(kern, (int)h->metric, q, sem_node_vec(h, e), h->dim);
+            float d = sem_node_dist(h, kern, q, e);
             if (d < *curd) {
                 *curd = d;
                 *cur = e;
@@ -212,19 +251,14 @@ int sem_hnsw_greedy(const sem_hnsw *h, const sem_kernels *kern, const float *q, 
 
 /* Beam search at layer l from ep; leaves up to ef allowed results as a
  * max-heap in s->res[0..*nres). */
-int sem_hnsw_layer(const sem_hnsw *h, const sem_kernels *kern, const float *q, uint32_t ep, float epd, size_t ef,
-                   uint32_t l, sem_allow_fn allow, void *ctx, sem_scratch *s, size_t *nres, char *err,
-                   size_t errcap);
-int sem_hnsw_layer(const sem_hnsw *h, const sem_kernels *kern, const float *q, uint32_t ep, float epd, size_t ef,
-                   uint32_t l, sem_allow_fn allow, void *ctx, sem_scratch *s, size_t *nres, char *err,
-                   size_t errcap)
+static int layer(const sem_hnsw *h, const sem_kernels *kern, const sem_query *q, uint32_t ep, float epd, size_t ef,
+                 uint32_t l, sem_allow_fn allow, void *ctx, sem_scratch *s, size_t *nres, char *err, size_t errcap)
 {
     int rc = sem_scratch_begin(s, h->n);
     if (rc) return rc;
     if ((rc = reserve(&s->res, &s->rcap, ef + 2))) return rc;
     if ((rc = reserve(&s->cand, &s->ccap, 64))) return rc;
     size_t nc = 0, nr = 0;
-    const int metric = (int)h->metric;
     s->tag[ep] = s->gen;
     hpush(s->cand, &nc, -epd, ep);
     float bound = __builtin_inff();
@@ -251,7 +285,7 @@ int sem_hnsw_layer(const sem_hnsw *h, const sem_kernels *kern, const float *q, u
             if (j + 1 < cnt && ids[j + 1] < h->n) __builtin_prefetch(sem_node_vec(h, ids[j + 1]));
             if (s->tag[e] == s->gen) continue;
             s->tag[e] = s->gen;
-            float d = sem_dist(kern, metric, q, sem_node_vec(h, e), h->dim);
+            float d = sem_node_dist(h, kern, q, e);
             if (nr < ef || d < bound) {
                 hpush(s->cand, &nc, -d, e);
                 if (!allow || allow(ctx, e)) {
@@ -273,13 +307,15 @@ int sem_hnsw_search(const sem_hnsw *h, const sem_kernels *kern, const float *q, 
     *nout = 0;
     if (h->n == 0 || k == 0) return MAIF_OK;
     if (ef < k) ef = k;
+    sem_query qc;
+    int rc = sem_query_prepare(h, q, s, &qc);
+    if (rc) return rc;
     uint32_t cur = h->entry;
-    float curd = sem_dist(kern, (int)h->metric, q, sem_node_vec(h, cur), h->dim);
-    int rc;
+    float curd = sem_node_dist(h, kern, &qc, cur);
     for (uint32_t l = h->max_level; l >= 1; l--)
-        if ((rc = sem_hnsw_greedy(h, kern, q, l, &cur, &curd, err, errcap))) return rc;
+        if ((rc = greedy(h, kern, &qc, l, &cur, &curd, err, errcap))) return rc;
     size_t nr;
-    if ((rc = sem_hnsw_layer(h, kern, q, cur, curd, ef, 0, allow, ctx, s, &nr, err, errcap))) return rc;
+    if ((rc = layer(h, kern, &qc, cur, curd, ef, 0, allow, ctx, s, &nr, err, errcap))) return rc;
     while (nr > k) hpop(s->res, &nr);
     size_t n = nr;
     while (nr) { /* pops worst first: fill from the back */

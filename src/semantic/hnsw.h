@@ -31,22 +31,50 @@ typedef struct sem_hnsw {
     size_t size;          /* == sem_vidx_size(...) of the header's fields */
     uint32_t metric, dim, m, m0, ef_construction, max_level, entry, quant;
     uint64_t n, covered, nupper;
-    size_t rec;           /* bytes of one node record: 4 * (1 + m0 + dim) */
-    const uint8_t *nodes; /* n records: count u32, m0 ids u32, dim floats */
+    size_t rec;           /* bytes of one node record: 4 * (1 + m0 + dim), or with int8
+                             codes align4(4 * (1 + m0) + dim) */
+    const float *qlo, *qscale; /* quant 1: per dimension, value = lo + scale * code */
+    const uint8_t *nodes; /* n records: count u32, m0 ids u32, dim floats (or codes) */
     const uint8_t *meta;  /* n * SEM_VIDX_META */
     const uint8_t *upper; /* nupper lists of (1 + m) u32: count, ids */
 } sem_hnsw;
 
+#define SEM_QUANT_NONE 0
+#define SEM_QUANT_INT8 1
+
 /* Total payload bytes for these parameters; 0 if the sizes overflow. */
-size_t sem_vidx_size(uint64_t n, uint32_t dim, uint32_t m, uint32_t m0, uint64_t nupper);
+size_t sem_vidx_size(uint64_t n, uint32_t dim, uint32_t m, uint32_t m0, uint64_t nupper, uint32_t quant);
 
 /* Checks the header of a VIDX payload (4-byte aligned) and fills h. O(1).
  * Errors: MAIF_EFORMAT (message in err). */
 int sem_hnsw_view(sem_hnsw *h, const uint8_t *p, size_t size, char *err, size_t errcap);
 
+/* Node i's float vector (quant 0) or its dim codes (quant 1). */
 static inline const float *sem_node_vec(const sem_hnsw *h, uint32_t i)
 {
     return (const float *)(const void *)(h->nodes + (size_t)i * h->rec + 4 * (1 + (size_t)h->m0));
+}
+static inline const uint8_t *sem_node_codes(const sem_hnsw *h, uint32_t i)
+{
+    return h->nodes + (size_t)i * h->rec + 4 * (1 + (size_t)h->m0);
+}
+
+/* A query prepared for one index: for int8 codes, aux holds q * scale
+ * (cosine, ip; c0 = q . lo) or q - lo (l2). */
+typedef struct sem_query {
+    const float *q;
+    const float *aux;
+    float c0;
+} sem_query;
+
+/* Distance from the query to node i (approximate for int8 codes). */
+static inline float sem_node_dist(const sem_hnsw *h, const sem_kernels *k, const sem_query *qc, uint32_t i)
+{
+    if (h->quant == SEM_QUANT_NONE) return sem_dist(k, (int)h->metric, qc->q, sem_node_vec(h, i), h->dim);
+    const uint8_t *c = sem_node_codes(h, i);
+    if (h->metric == SEM_METRIC_L2) return k->l2_u8(qc->aux, h->qscale, c, h->dim);
+    float d = qc->c0 + k->dot_u8(qc->aux, c, h->dim);
+    return h->metric == SEM_METRIC_COSINE ? 1.0f - d : -d;
 }
 static inline const uint8_t *sem_node_meta(const sem_hnsw *h, uint32_t i)
 {
@@ -60,7 +88,12 @@ typedef struct sem_scratch {
     uint32_t gen;
     sem_hit *cand, *res;
     size_t ccap, rcap;
+    float *aux;      /* the prepared query (int8) */
+    size_t auxcap;
 } sem_scratch;
+/* Prepares q (dim floats) for h into qc, using s for storage.
+ * Errors: MAIF_ENOMEM. */
+int sem_query_prepare(const sem_hnsw *h, const float *q, sem_scratch *s, sem_query *qc);
 void sem_scratch_free(sem_scratch *s);
 
 /* Keep node i as a result? (filters). 1 yes, 0 no. */
@@ -76,7 +109,9 @@ int sem_hnsw_search(const sem_hnsw *h, const sem_kernels *kern, const float *q, 
 
 /* Builds the graph over rows (n x dim floats) into a new payload buffer
  * (maif_free it): vectors copied (normalised for cosine), meta from
- * block/subject/row/flags arrays. Errors: MAIF_ENOMEM, MAIF_ELIMIT. */
+ * block/subject/row/flags arrays; with int8 the graph is built on the
+ * floats, then the vectors are replaced by codes (per-dimension min and
+ * step). Errors: MAIF_ENOMEM, MAIF_ELIMIT. */
 typedef struct sem_build_in {
     const float *const *rows; /* n pointers to dim floats each */
     const uint64_t *block, *subject;
@@ -86,6 +121,7 @@ typedef struct sem_build_in {
     uint32_t dim, metric, m, ef_construction;
     uint64_t seed;
     unsigned threads;         /* 0: one per CPU this thread may use */
+    uint32_t quant;           /* SEM_QUANT_*: int8 stores codes instead of floats */
 } sem_build_in;
 int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size);
 

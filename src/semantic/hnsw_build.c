@@ -298,6 +298,60 @@ static void work(void *ctx, uint64_t item, void *scratch)
     if (rc) __atomic_store_n(&b->rc, rc, __ATOMIC_RELAXED);
 }
 
+/* Rewrites a float index (h over fbuf, which it frees) with 8-bit codes:
+ * per dimension lo = min and step = (max - min) / 255, code =
+ * round((v - lo) / step). The graph is the one built on the floats. */
+static int to_int8(const sem_hnsw *h, uint8_t *fbuf, uint8_t **out, size_t *out_size)
+{
+    size_t qsize = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper, SEM_QUANT_INT8);
+    uint8_t *q = qsize ? maif_calloc(1, qsize) : NULL;
+    float *lo = maif_malloc(2 * (size_t)h->dim * sizeof *lo);
+    if (!q || !lo) {
+        maif_free(q);
+        maif_free(lo);
+        maif_free(fbuf);
+        return maif_set_last_err(MAIF_ENOMEM, "index build: out of memory");
+    }
+    float *hi = lo + h->dim;
+    for (uint32_t d = 0; d < h->dim; d++) {
+        lo[d] = __builtin_inff();
+        hi[d] = -__builtin_inff();
+    }
+    for (uint64_t i = 0; i < h->n; i++) {
+        const float *v = sem_node_vec(h, (uint32_t)i);
+        for (uint32_t d = 0; d < h->dim; d++) {
+            if (v[d] < lo[d]) lo[d] = v[d];
+            if (v[d] > hi[d]) hi[d] = v[d];
+        }
+    }
+    memcpy(q, fbuf, SEM_VIDX_HDR);
+    wr32le(q + 64, SEM_QUANT_INT8);
+    float *plo = (float *)(void *)(q + SEM_VIDX_HDR), *pst = plo + h->dim;
+    for (uint32_t d = 0; d < h->dim; d++) {
+        plo[d] = h->n ? lo[d] : 0.0f;
+        pst[d] = h->n && hi[d] > lo[d] ? (hi[d] - lo[d]) / 255.0f : 0.0f;
+    }
+    size_t qrec = (4 * (1 + (size_t)h->m0) + h->dim + 3) & ~(size_t)3;
+    uint8_t *nodes = q + SEM_VIDX_HDR + 8 * (size_t)h->dim;
+    for (uint64_t i = 0; i < h->n; i++) {
+        uint8_t *dst = nodes + (size_t)i * qrec;
+        memcpy(dst, h->nodes + (size_t)i * h->rec, 4 * (1 + (size_t)h->m0));
+        const float *v = sem_node_vec(h, (uint32_t)i);
+        for (uint32_t d = 0; d < h->dim; d++) {
+            float c = pst[d] > 0 ? (v[d] - plo[d]) / pst[d] + 0.5f : 0.0f;
+            dst[4 * (1 + (size_t)h->m0) + d] = (uint8_t)(c < 0 ? 0 : c > 255 ? 255 : (int)c);
+        }
+    }
+    uint8_t *qmeta = nodes + align8((uint64_t)h->n * qrec);
+    size_t tail = h->size - (size_t)(h->meta - h->base); /* node info and upper lists, unchanged */
+    memcpy(qmeta, h->meta, tail);
+    maif_free(lo);
+    maif_free(fbuf);
+    *out = q;
+    *out_size = qsize;
+    return MAIF_OK;
+}
+
 int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
 {
     *out = NULL;
@@ -317,7 +371,7 @@ int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
         level[i] = (uint8_t)L;
         nupper += L;
     }
-    size_t size = sem_vidx_size(n, in->dim, m, m0, nupper);
+    size_t size = sem_vidx_size(n, in->dim, m, m0, nupper, SEM_QUANT_NONE);
     if (!size) {
         maif_free(level);
         return maif_set_last_err(MAIF_ELIMIT, "index build: index too large");
@@ -388,6 +442,7 @@ int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
     }
     wr32le(p + 48, b.maxl);
     wr32le(p + 52, b.entry);
+    if (in->quant == SEM_QUANT_INT8) return to_int8(&b.h, b.buf, out, out_size);
     *out = b.buf;
     *out_size = size;
     return MAIF_OK;

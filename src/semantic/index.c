@@ -223,6 +223,7 @@ int maif_index_get_info(const maif_index *ix, maif_index_info *out)
     out->m = ix->has_graph ? ix->h.m : 0;
     out->ef_construction = ix->has_graph ? ix->h.ef_construction : 0;
     out->index_bytes = ix->has_graph ? ix->h.size : 0;
+    out->quantize = ix->has_graph ? (int)ix->h.quant : 0;
     out->kernels = sem_kernels_best()->name;
     return MAIF_OK;
 }
@@ -241,8 +242,8 @@ int maif_index_build(const char *path, const char *model, const maif_key *key, c
     if (!path || !key) return maif_set_last_err(MAIF_EINVAL, "maif_index_build: NULL argument");
     int64_t mo = maif_opt(opt, MAIF_OPT_INDEX_M), efo = maif_opt(opt, MAIF_OPT_INDEX_EF_CONSTRUCTION);
     int64_t meto = maif_opt(opt, MAIF_OPT_INDEX_METRIC), qo = maif_opt(opt, MAIF_OPT_INDEX_QUANTIZE);
-    if (qo != 0)
-        return maif_set_last_err(MAIF_EUNSUPPORTED, "quantisation (int8, pq) is not implemented yet: use none");
+    if (qo == MAIF_QUANTIZE_PQ)
+        return maif_set_last_err(MAIF_EUNSUPPORTED, "product quantisation (pq) is not implemented yet: use none or int8");
     uint32_t m = mo ? (uint32_t)mo : 16, efc = efo ? (uint32_t)efo : 200;
     int metric = meto ? (int)meto : SEM_METRIC_COSINE;
     maif_reader *r = NULL;
@@ -348,7 +349,7 @@ int maif_index_build(const char *path, const char *model, const maif_key *key, c
         goto out;
     }
     sem_build_in in = {rows, blk, subj, rowi, flags, n, nb, (uint32_t)dim, (uint32_t)metric, m, efc, 0x5EED,
-                       (unsigned)maif_opt(opt, MAIF_OPT_INDEX_THREADS)};
+                       (unsigned)maif_opt(opt, MAIF_OPT_INDEX_THREADS), (uint32_t)qo};
     if ((rc = sem_hnsw_build(&in, &payload, &psize))) goto out;
     if ((rc = maif_writer_open(&w, path, key, opt))) goto out;
     if (maif_writer_count(w) != nb) {
@@ -357,10 +358,10 @@ int maif_index_build(const char *path, const char *model, const maif_key *key, c
     }
     size_t nsup = 0;
     for (size_t i = 0; i < n; i++) nsup += flags[i] & SEM_VIDX_F_SUPERSEDED;
-    json_t *meta = json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:I,s:I}", "covered", (json_int_t)nb, "dimensions",
+    json_t *meta = json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:I,s:I}", "covered", (json_int_t)nb, "dimensions",
                              (json_int_t)dim, "ef_construction", (json_int_t)efc, "m", (json_int_t)m, "metric",
-                             metric_name(metric), "model", mdl, "superseded", (json_int_t)nsup, "vectors",
-                             (json_int_t)n);
+                             metric_name(metric), "model", mdl, "quantize", qo ? "int8" : "none", "superseded",
+                             (json_int_t)nsup, "vectors", (json_int_t)n);
     char *ms = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(meta);
     if (!ms) {

@@ -285,36 +285,75 @@ static int vector_cands(run_ctx *c, const float *q, size_t want, cand **out, siz
     size_t n = 0;
     int rc = MAIF_OK;
     if (ix->has_graph && ix->h.n) {
-        gh = maif_malloc(want * sizeof *gh);
-        if (!gh) {
+        /* with int8 codes, the best ef by approximate distance are re-ranked exactly */
+        int quant = ix->h.quant != SEM_QUANT_NONE;
+        size_t kr = quant && ef > want ? ef : want;
+        gh = maif_malloc(kr * sizeof *gh);
+        float *row = quant ? maif_malloc(ix->dim * sizeof *row) : NULL;
+        if (!gh || (quant && !row)) {
+            maif_free(gh);
+            maif_free(row);
             maif_free(cs);
             return MAIF_ENOMEM;
         }
         size_t ng = 0;
         char err[256];
+        int hide = !s->p[MAIF_SEARCH_SUPERSEDED] && (ix->graph_superseded || ix->tail_sup.n || ix->tail_sup.has_zero);
         if (s->p[MAIF_SEARCH_EXACT]) {
-            sem_topk t = {gh, 0, want};
-            for (uint64_t i = 0; i < ix->h.n; i++) {
-                if (!s->p[MAIF_SEARCH_SUPERSEDED] || c->filtering)
-                    if (!node_allow(c, (uint32_t)i)) continue;
-                sem_topk_push(&t, sem_dist(k, ix->metric, q, sem_node_vec(&ix->h, (uint32_t)i), ix->dim), (uint32_t)i);
+            sem_query qc;
+            rc = sem_query_prepare(&ix->h, q, &s->scratch, &qc);
+            sem_topk t = {gh, 0, kr};
+            for (uint64_t i = 0; i < ix->h.n && !rc; i++) {
+                if ((hide || c->filtering) && !node_allow(c, (uint32_t)i)) continue;
+                sem_topk_push(&t, sem_node_dist(&ix->h, k, &qc, (uint32_t)i), (uint32_t)i);
             }
             sem_topk_sort(&t);
             ng = t.n;
         } else {
             /* nothing to hide: the plain graph search, no predicate per node */
-            int hide = !s->p[MAIF_SEARCH_SUPERSEDED] && (ix->graph_superseded || ix->tail_sup.n || ix->tail_sup.has_zero);
             sem_allow_fn allow = c->filtering || hide ? node_allow : NULL;
             if (allow) memset(s->cache, 0, (size_t)ix->h.n);
-            rc = sem_hnsw_search(&ix->h, k, q, want, ef, allow, c, &s->scratch, gh, &ng, err, sizeof err);
-            if (rc) {
-                maif_free(gh);
-                maif_free(cs);
+            rc = sem_hnsw_search(&ix->h, k, q, kr, ef, allow, c, &s->scratch, gh, &ng, err, sizeof err);
+            if (rc == MAIF_EFORMAT) {
                 char msg[400];
                 snprintf(msg, sizeof msg, "block %lld: %s", (long long)ix->vidx_block, err);
-                return maif_set_last_err(rc, "%s", msg);
+                maif_set_last_err(rc, "%s", msg);
             }
         }
+        if (rc) {
+            maif_free(gh);
+            maif_free(row);
+            maif_free(cs);
+            return rc == MAIF_ENOMEM ? maif_set_last_err(rc, "out of memory") : rc;
+        }
+        if (quant) { /* exact distances from the EMBD rows in the map */
+            for (size_t i = 0; i < ng; i++) {
+                const uint8_t *mt = sem_node_meta(&ix->h, gh[i].id);
+                maif_block b;
+                uint64_t off = (uint64_t)rd32le(mt + 16) * ix->dim * 4;
+                if (maif_reader_block(ix->r, rd64le(mt), &b) != MAIF_OK || b.codec || b.cipher ||
+                    b.payload_size < off + ix->dim * 4)
+                    continue; /* not readable in place: keep the approximate distance */
+                memcpy(row, b.payload + off, ix->dim * sizeof *row);
+                if (ix->metric == SEM_METRIC_COSINE) sem_normalize(row, ix->dim);
+                gh[i].dist = sem_dist(k, ix->metric, q, row, ix->dim);
+            }
+            sem_topk t = {gh, 0, want}; /* keep the want best of the re-ranked */
+            sem_hit *tmp = maif_malloc((ng ? ng : 1) * sizeof *tmp);
+            if (!tmp) {
+                maif_free(gh);
+                maif_free(row);
+                maif_free(cs);
+                return MAIF_ENOMEM;
+            }
+            memcpy(tmp, gh, ng * sizeof *tmp);
+            for (size_t i = 0; i < ng; i++) sem_topk_push(&t, tmp[i].dist, tmp[i].id);
+            sem_topk_sort(&t);
+            ng = t.n;
+            maif_free(tmp);
+        }
+        maif_free(row);
+        if (ng > want) ng = want;
         for (size_t i = 0; i < ng; i++) {
             const uint8_t *mt = sem_node_meta(&ix->h, gh[i].id);
             cs[n++] = (cand){rd64le(mt + 8), (int64_t)rd64le(mt), rd32le(mt + 16), score_of(ix->metric, gh[i].dist), 0};

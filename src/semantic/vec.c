@@ -44,7 +44,37 @@ static float l2sq_portable(const float *a, const float *b, size_t n)
     return (s0 + s1) + (s2 + s3);
 }
 
-static const sem_kernels k_portable = {"portable", dot_portable, l2sq_portable};
+static float dot_u8_portable(const float *a, const uint8_t *c, size_t n)
+{
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * c[i];
+        s1 += a[i + 1] * c[i + 1];
+        s2 += a[i + 2] * c[i + 2];
+        s3 += a[i + 3] * c[i + 3];
+    }
+    for (; i < n; i++) s0 += a[i] * c[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static float l2_u8_portable(const float *a, const float *sc, const uint8_t *c, size_t n)
+{
+    float s0 = 0, s1 = 0;
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        float d0 = a[i] - sc[i] * c[i], d1 = a[i + 1] - sc[i + 1] * c[i + 1];
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+    }
+    for (; i < n; i++) {
+        float d = a[i] - sc[i] * c[i];
+        s0 += d * d;
+    }
+    return s0 + s1;
+}
+
+static const sem_kernels k_portable = {"portable", dot_portable, l2sq_portable, dot_u8_portable, l2_u8_portable};
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -139,8 +169,75 @@ __attribute__((target("avx512f"))) static float l2sq_avx512(const float *a, cons
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-static const sem_kernels k_avx2 = {"avx2", dot_avx2, l2sq_avx2};
-static const sem_kernels k_avx512 = {"avx512", dot_avx512, l2sq_avx512};
+__attribute__((target("avx2,fma"))) static float dot_u8_avx2(const float *a, const uint8_t *c, size_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(c + i));
+        __m256 c0 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+        __m256 c1 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(b, 8)));
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), c0, s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), c1, s1);
+    }
+    float s = hsum256(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += a[i] * c[i];
+    return s;
+}
+
+__attribute__((target("avx2,fma"))) static float l2_u8_avx2(const float *a, const float *sc, const uint8_t *c, size_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(c + i));
+        __m256 c0 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+        __m256 c1 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(b, 8)));
+        __m256 d0 = _mm256_fnmadd_ps(_mm256_loadu_ps(sc + i), c0, _mm256_loadu_ps(a + i));
+        __m256 d1 = _mm256_fnmadd_ps(_mm256_loadu_ps(sc + i + 8), c1, _mm256_loadu_ps(a + i + 8));
+        s0 = _mm256_fmadd_ps(d0, d0, s0);
+        s1 = _mm256_fmadd_ps(d1, d1, s1);
+    }
+    float s = hsum256(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) {
+        float d = a[i] - sc[i] * c[i];
+        s += d * d;
+    }
+    return s;
+}
+
+__attribute__((target("avx512f"))) static float dot_u8_avx512(const float *a, const uint8_t *c, size_t n)
+{
+    __m512 s0 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 cv = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + i))));
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), cv, s0);
+    }
+    float s = _mm512_reduce_add_ps(s0);
+    for (; i < n; i++) s += a[i] * c[i];
+    return s;
+}
+
+__attribute__((target("avx512f"))) static float l2_u8_avx512(const float *a, const float *sc, const uint8_t *c, size_t n)
+{
+    __m512 s0 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 cv = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + i))));
+        __m512 d = _mm512_fnmadd_ps(_mm512_loadu_ps(sc + i), cv, _mm512_loadu_ps(a + i));
+        s0 = _mm512_fmadd_ps(d, d, s0);
+    }
+    float s = _mm512_reduce_add_ps(s0);
+    for (; i < n; i++) {
+        float d = a[i] - sc[i] * c[i];
+        s += d * d;
+    }
+    return s;
+}
+
+static const sem_kernels k_avx2 = {"avx2", dot_avx2, l2sq_avx2, dot_u8_avx2, l2_u8_avx2};
+static const sem_kernels k_avx512 = {"avx512", dot_avx512, l2sq_avx512, dot_u8_avx512, l2_u8_avx512};
 #endif
 
 const sem_kernels *sem_kernels_get(int which)

@@ -17,6 +17,9 @@ typedef struct sem_kernels {
     const char *name;   /* "portable", "avx2", "avx512" */
     sem_vec_fn dot;     /* sum a[i]*b[i] */
     sem_vec_fn l2sq;    /* sum (a[i]-b[i])^2 */
+    /* int8 (unsigned code) vectors, HSC int8: */
+    float (*dot_u8)(const float *a, const uint8_t *c, size_t n);                     /* sum a[i]*c[i] */
+    float (*l2_u8)(const float *a, const float *s, const uint8_t *c, size_t n);      /* sum (a[i]-s[i]*c[i])^2 */
 } sem_kernels;
 
 /* The best kernels this CPU runs (cached after the first call). */

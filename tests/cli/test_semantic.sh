@@ -76,8 +76,12 @@ m search a.maif "x" -k 0; expect_err "bad k" 2 "-k"
 m search a.maif "x" --where '=1'; expect_err "bad where" 2 "where"
 m search a.maif "x" --since yesterday; expect_err "bad since" 2 "since"
 m index a.maif --metric hamming; expect_err "bad metric" 2 "metric"
-m index a.maif --quantize int8; expect_err "int8 not yet" 2 "not implemented"
+m index a.maif --quantize pq; expect_err "pq not yet" 2 "not implemented"
 m index a.maif --m 1; expect_err "bad M" 2 "--m"
+m index a.maif --quantize int8 --threads 1; expect "index int8" 0
+ok "index int8: summary" out_has '^indexed 7 vectors'
+m search a.maif "espresso descaling" --mode vector -k 1; expect "search int8" 0
+ok "search int8: espresso" out_has '^14 '
 m embed a.maif --model use; expect_err "use not built in" 2 "not built in"
 m embed a.maif --model nope; expect_err "unknown model" 2 "unknown model"
 m add a.maif --type json --text '{}' --embed; expect_err "embed needs text" 2 "text"

@@ -235,7 +235,7 @@ static void test_embed_index_search(void **state)
     uint64_t indexed = 0;
     assert_int_equal(maif_index_build(f->path, NULL, f->key, o, &indexed), MAIF_OK);
     assert_int_equal(indexed, NDOCS);
-    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_QUANTIZE, MAIF_QUANTIZE_INT8), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_QUANTIZE, MAIF_QUANTIZE_PQ), MAIF_OK);
     assert_int_equal(maif_index_build(f->path, NULL, f->key, o, &indexed), MAIF_EUNSUPPORTED);
     maif_options_free(o);
     assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
@@ -348,16 +348,21 @@ static void test_agent_vectors_recall(void **state)
     assert_int_equal(maif_writer_add_embedding(w, bad, 2, NULL, NULL, NULL), MAIF_EINVAL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
+  for (int quant = 0; quant <= 1; quant++) {
     maif_options *o = NULL;
     assert_int_equal(maif_options_create(&o), MAIF_OK);
-    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_METRIC, MAIF_METRIC_L2), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_METRIC, quant ? MAIF_METRIC_COSINE : MAIF_METRIC_L2), MAIF_OK);
     assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_THREADS, 2), MAIF_OK); /* the locked, parallel build */
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_QUANTIZE, quant ? MAIF_QUANTIZE_INT8 : 0), MAIF_OK);
     assert_int_equal(maif_index_build(f->path, "agent-v1", f->key, o, NULL), MAIF_OK);
     maif_options_free(o);
     maif_reader *r = NULL;
     maif_index *ix = NULL;
     assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_index_open(&ix, r, "agent-v1"), MAIF_OK);
+    maif_index_info info;
+    assert_int_equal(maif_index_get_info(ix, &info), MAIF_OK);
+    assert_int_equal(info.quantize, quant ? MAIF_QUANTIZE_INT8 : MAIF_QUANTIZE_NONE);
     maif_search *s = NULL, *e = NULL;
     assert_int_equal(maif_search_create(&s), MAIF_OK);
     assert_int_equal(maif_search_create(&e), MAIF_OK);
@@ -374,7 +379,7 @@ static void test_agent_vectors_recall(void **state)
         for (size_t i = 0; i < K; i++) {
             maif_search_hit a, b;
             assert_int_equal(maif_search_result(e, i, &a), MAIF_OK);
-            assert_true(a.score <= 0); /* minus a squared distance */
+            if (!quant) assert_true(a.score <= 0); /* minus a squared distance */
             for (size_t j = 0; j < maif_search_count(s); j++) {
                 assert_int_equal(maif_search_result(s, j, &b), MAIF_OK);
                 if (b.block == a.block) {
@@ -384,18 +389,20 @@ static void test_agent_vectors_recall(void **state)
             }
         }
     }
-    print_message("recall@10 on %d clustered vectors: %.3f\n", N, (double)hit / (Q * K));
+    print_message("recall@10 on %d clustered vectors (%s): %.3f\n", N, quant ? "int8, cosine" : "float, l2",
+                  (double)hit / (Q * K));
     assert_true(hit >= (size_t)(0.9 * Q * K));
     maif_search_free(s);
     maif_search_free(e);
     maif_index_close(ix);
     maif_reader_close(r);
+  }
     free(all);
 }
 
 /* ------------------------------------------------------------ hostile */
 
-static uint8_t *small_index(size_t *size)
+static uint8_t *small_index(size_t *size, uint32_t quant)
 {
     enum { N = 50, D = 4 };
     float rows[N][D];
@@ -408,7 +415,7 @@ static uint8_t *small_index(size_t *size)
         blk[i] = subj[i] = (uint64_t)i;
         row[i] = 0;
     }
-    sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, SEM_METRIC_L2, 4, 16, 7, 1};
+    sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, SEM_METRIC_L2, 4, 16, 7, 1, quant};
     uint8_t *p = NULL;
     assert_int_equal(sem_hnsw_build(&in, &p, size), MAIF_OK);
     return p;
@@ -430,11 +437,10 @@ static int search_all(const uint8_t *p, size_t size)
     return rc;
 }
 
-static void test_hostile_index(void **state)
+static void hostile(uint32_t quant)
 {
-    (void)state;
     size_t size;
-    uint8_t *p = small_index(&size);
+    uint8_t *p = small_index(&size, quant);
     assert_int_equal(search_all(p, size), MAIF_OK);
     uint8_t *c = malloc(size);
     sem_hnsw h;
@@ -449,7 +455,8 @@ static void test_hostile_index(void **state)
         {48, 200, 4},                    /* max level */
         {52, 50, 4},                     /* entry == n */
         {56, 0xFFFFFFFFFFFFFFFFULL, 8},  /* upper lists */
-        {64, 1, 4},                      /* quantisation */
+        {64, 7, 4},                      /* quantisation */
+        {64, quant ? 0 : 1, 4},          /* the other layout: the size no longer matches */
         {100, 1, 1},                     /* reserved */
         {0, 0, 1},                       /* magic */
         {8, 2, 4},                       /* version */
@@ -466,18 +473,18 @@ static void test_hostile_index(void **state)
     assert_int_equal(sem_hnsw_view(&h, p, size, err, sizeof err), MAIF_OK);
     for (uint32_t node = 0; node < h.n; node++) {
         memcpy(c, p, size);
-        uint32_t *lst = (uint32_t *)(void *)(c + SEM_VIDX_HDR + node * h.rec);
+        uint32_t *lst = (uint32_t *)(void *)(c + (h.nodes - p) + node * h.rec);
         lst[0] = 1000;
         int rc = search_all(c, size);
         assert_true(rc == MAIF_OK || rc == MAIF_EFORMAT);
         memcpy(c, p, size);
-        lst = (uint32_t *)(void *)(c + SEM_VIDX_HDR + node * h.rec);
+        lst = (uint32_t *)(void *)(c + (h.nodes - p) + node * h.rec);
         if (lst[0]) lst[1] = 0xFFFFFFF0u;
         rc = search_all(c, size);
         assert_true(rc == MAIF_OK || rc == MAIF_EFORMAT);
         /* a loop: every link to itself */
         memcpy(c, p, size);
-        lst = (uint32_t *)(void *)(c + SEM_VIDX_HDR + node * h.rec);
+        lst = (uint32_t *)(void *)(c + (h.nodes - p) + node * h.rec);
         for (uint32_t j = 0; j < lst[0]; j++) lst[1 + j] = node;
         assert_int_equal(search_all(c, size), MAIF_OK);
         /* level and upper slot out of range */
@@ -495,7 +502,7 @@ static void test_hostile_index(void **state)
     }
     /* every layer-0 list too large: found by the first search */
     memcpy(c, p, size);
-    for (uint32_t node = 0; node < h.n; node++) *(uint32_t *)(void *)(c + SEM_VIDX_HDR + node * h.rec) = h.m0 + 1;
+    for (uint32_t node = 0; node < h.n; node++) *(uint32_t *)(void *)(c + (h.nodes - p) + node * h.rec) = h.m0 + 1;
     assert_int_equal(search_all(c, size), MAIF_EFORMAT);
     /* random byte flips: never a crash */
     for (int t = 0; t < 2000; t++) {
@@ -509,6 +516,13 @@ static void test_hostile_index(void **state)
     }
     free(c);
     free(p);
+}
+
+static void test_hostile_index(void **state)
+{
+    (void)state;
+    hostile(SEM_QUANT_NONE);
+    hostile(SEM_QUANT_INT8);
 }
 
 int main(void)
