@@ -34,9 +34,11 @@ static void test_kernels(void **state)
     assert_non_null(p);
     assert_non_null(sem_kernels_best());
     float *a = malloc(1100 * sizeof *a), *b = malloc(1100 * sizeof *b);
+    uint8_t codes[1100];
     for (int i = 0; i < 1100; i++) {
         a[i] = frand();
         b[i] = frand();
+        codes[i] = (uint8_t)(frand() * 127 + 128);
     }
     int tested = 0;
     for (int w = 1; w <= 2; w++) {
@@ -52,6 +54,12 @@ static void test_kernels(void **state)
                 assert_true(fabsf(x - y) <= 1e-4f * (1 + fabsf(x)));
                 x = p->l2sq(a, b + off, n);
                 y = k->l2sq(a, b + off, n);
+                assert_true(fabsf(x - y) <= 1e-4f * (1 + fabsf(x)));
+                x = p->dot_u8(a + off, codes + off, n);
+                y = k->dot_u8(a + off, codes + off, n);
+                assert_true(fabsf(x - y) <= 1e-4f * (1 + fabsf(x)));
+                x = p->l2_u8(a, b + off, codes + off, n);
+                y = k->l2_u8(a, b + off, codes + off, n);
                 assert_true(fabsf(x - y) <= 1e-4f * (1 + fabsf(x)));
             }
         }
