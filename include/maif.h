@@ -904,8 +904,10 @@ typedef struct maif_index maif_index;
  * embeddings (the tail) are copied and searched exactly. With no index
  * every embedding is tail. An index whose header is malformed fails here
  * (MAIF_EFORMAT); damage inside the graph fails the search that meets it.
- * r is borrowed and must outlive the index. Errors: MAIF_EFORMAT,
- * MAIF_ENOMEM, MAIF_EINVAL. */
+ * r is borrowed and must outlive the index. An index, and a maif_search,
+ * is used by one thread at a time (it opens its embedder on the first text
+ * query); threads open one index each on a shared reader. Errors:
+ * MAIF_EFORMAT, MAIF_ENOMEM, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_index_open(maif_index **out, maif_reader *r, const char *model);
 typedef struct maif_index_info {
     const char *model;        /* borrowed until close; "" for vectors with no model */
