@@ -187,6 +187,8 @@ for v in base:hnswlib native:hnswlib-native; do
     if [ -x "$bin" ]; then HNSW_ARGS="$HNSW_ARGS $bin:${v#*:}"; else echo "bench: $bin missing (libhnswlib-dev); no baseline" >&2; fi
 done
 BENCH_TEXT=$CORPUS run "$BIN/bench_index" "$W" $HNSW_ARGS
+echo "== retrieval quality on WordNet glosses (hashed embedder, BM25, hybrid)"
+run ./bench/wordnet_eval.sh "$B/maif" "$W"
 rm -f "$CORPUS"
 
 echo

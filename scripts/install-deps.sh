@@ -8,8 +8,9 @@ pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev
 # `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).
 [ "${1:-}" = coverage ] && pkgs="$pkgs lcov"
 # `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with,
-# and hnswlib (header-only, C++) as the vector-index baseline of bench_index.
-[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 libhnswlib-dev g++"
+# hnswlib (header-only, C++) as the vector-index baseline of bench_index, and
+# WordNet for the retrieval-quality set (bench/wordnet_eval.sh).
+[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 libhnswlib-dev g++ wordnet-base"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
