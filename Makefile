@@ -10,6 +10,8 @@
 PREFIX    ?= /usr/local
 CC        ?= cc
 PKGS      := libsodium libcrypto jansson libzstd liblz4 libpng libjpeg
+# libstemmer (Snowball) ships no pkg-config file: linked by name.
+EXTRA_LIBS := -lstemmer
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(CI),true)
 WARN      += -Werror
@@ -40,7 +42,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 
 # pkg-config is only queried after deps are in place.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EXTRA_LIBS) -lpthread -lm
 
 # Hidden by default: libmaif.so exports exactly what maif.h marks MAIF_API
 # (tests/cli/test_exports.sh checks it); no version script, symbols are
@@ -113,8 +115,19 @@ demo: all
 	@./demo/demo.sh $(B)/maif
 
 BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
-bench: all $(BENCH_BINS) lang-data
+# The vector-index baseline: hnswlib (header-only C++, installed by
+# `install-deps.sh bench`), built with maif's flags, and once more with
+# -march=native because hnswlib chooses its SIMD at compile time.
+HNSW_BINS := $(B)/bench/hnswlib_base $(B)/bench/hnswlib_native
+$(B)/bench/hnswlib_base: bench/hnswlib_base.cpp
+	@mkdir -p $(dir $@)
+	g++ -std=c++11 -O2 -g -o $@ $< -lpthread
+$(B)/bench/hnswlib_native: bench/hnswlib_base.cpp
+	@mkdir -p $(dir $@)
+	g++ -std=c++11 -O2 -g -march=native -o $@ $< -lpthread
+bench: all lang-data
 	@./scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory $(BENCH_BINS) $(HNSW_BINS)
 	@./bench/run.sh $(B)
 
 # libFuzzer builds (clang); FUZZ_SECONDS each.
@@ -144,7 +157,7 @@ install: all
 # ThreadSanitizer run of the tests that exercise the writer's threads (not
 # part of `make test`: TSan cannot be combined with ASan).
 BT := build/tsan
-TSAN_TESTS := test_hasher test_writer test_reader test_index test_recover test_sign test_native_crash test_stream test_concurrency
+TSAN_TESTS := test_hasher test_writer test_reader test_index test_recover test_sign test_native_crash test_stream test_concurrency test_semantic
 tsan: | $(DEPS_STAMP)
 	@mkdir -p $(BT)
 	@for t in $(TSAN_TESTS); do \

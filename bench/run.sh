@@ -180,6 +180,18 @@ for d in text json; do
     run "$BIN/bench_dict" "$d" "$W/dict-$d"
 done
 rm -f "$W/dict-text" "$W/dict-json"
+
+echo "== vector index (HNSW in the artifact) beside hnswlib; exact scan; hashed embedder"
+# hnswlib twice: built with maif's flags (-O2: its SSE path) and with
+# -march=native (its AVX-512 path), since it picks its SIMD at compile time.
+HNSW_ARGS=""
+for v in base:hnswlib native:hnswlib-native; do
+    bin=$B/bench/hnswlib_${v%%:*}
+    if [ -x "$bin" ]; then HNSW_ARGS="$HNSW_ARGS $bin:${v#*:}"; else echo "bench: $bin missing (libhnswlib-dev); no baseline" >&2; fi
+done
+BENCH_TEXT=$CORPUS run "$BIN/bench_index" "$W" $HNSW_ARGS
+echo "== retrieval quality on WordNet glosses (hashed embedder, BM25, hybrid)"
+run ./bench/wordnet_eval.sh "$B/maif" "$W"
 rm -f "$CORPUS"
 
 echo "== the Python binding (python/maif over libmaif.so)"

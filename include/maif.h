@@ -217,6 +217,20 @@ typedef struct maif_options maif_options;
                                      artifact before failing with MAIF_ELOCKED; 0
                                      (default) fails at once. Waiters poll the lock
                                      and are not served in strict arrival order */
+#define MAIF_OPT_INDEX_M      40 /* maif_index_build: HNSW M, the links a node keeps
+                                     per layer above 0 (2M at layer 0), 2..128;
+                                     0 (default) = 16 */
+#define MAIF_OPT_INDEX_EF_CONSTRUCTION 41 /* maif_index_build: the beam width while
+                                     inserting, 1..4096; 0 (default) = 200 */
+#define MAIF_OPT_INDEX_METRIC 42 /* maif_index_build: MAIF_METRIC_*; 0 (default) = cosine */
+#define MAIF_OPT_INDEX_QUANTIZE 43 /* maif_index_build: MAIF_QUANTIZE_*; 0 (default) =
+                                     none (float vectors in the index); INT8 (codes, the
+                                     graph walked on them, the best ef re-ranked exactly
+                                     from the EMBD rows); PQ is refused (MAIF_EUNSUPPORTED) */
+#define MAIF_OPT_INDEX_THREADS 44 /* maif_index_build: threads inserting nodes,
+                                     0..MAIF_THREADS_MAX; 0 (default) = one per CPU this
+                                     thread may use (at most 16). One thread builds the
+                                     same graph every time; more depend on scheduling */
 
 /* Codec ids (docs/FORMAT.md §5.6). A block whose compression would save
  * less than 16 bytes or less than 1/32 of its payload is stored as is,
@@ -1095,6 +1109,181 @@ typedef struct {
  * argument, text not valid UTF-8), MAIF_ELIMIT (text over
  * MAIF_TEXT_ANALYZE_MAX), MAIF_ENOMEM. */
 MAIF_API MAIF_NODISCARD int maif_text_sentiment(const maif_vader *v, const char *text, size_t n, maif_sentiment *out);
+/* ------------------------------------------------------------ semantic
+ *
+ * Embeddings, a vector index stored inside the artifact, and search by
+ * meaning, by words, or both (docs/SEMANTIC.md explains the design,
+ * docs/FORMAT.md §5.3 and §5.8 the blocks). Since 0.2.0.
+ *
+ * Embeddings are EMBD blocks (float32 rows) whose metadata names their
+ * "model" and, for one row, the "source_block" (32 hex digits) whose
+ * content they embed. An embedder turns text into a vector; it is chosen
+ * by a model string:
+ *   "hashed"          built in, no model files: hashed word, word-pair and
+ *                     character-trigram features weighted by IDF learned
+ *                     from the artifact (its latest HIDF block; uniform
+ *                     weights when it has none), 256 dimensions, unit length
+ *   "hashed:ID"       the same with the IDF table of block ID (32 hex)
+ *   "use[:DIR]"       the Universal Sentence Encoder lite, 512-d
+ *   "glove:PATH"      averaged word vectors from a GloVe/word2vec text file
+ * "use" and "glove" fail with MAIF_EUNSUPPORTED ("model not built in
+ * yet") in this build. */
+
+#define MAIF_METRIC_COSINE 1 /* cosine similarity (vectors normalised) */
+#define MAIF_METRIC_L2     2 /* squared Euclidean distance */
+#define MAIF_METRIC_IP     3 /* inner product */
+#define MAIF_QUANTIZE_NONE 0
+#define MAIF_QUANTIZE_INT8 1 /* 8 bits a dimension (per-dimension min and step), exact re-rank */
+#define MAIF_QUANTIZE_PQ   2 /* reserved: not implemented yet */
+
+typedef struct maif_embedder maif_embedder;
+/* Opens the embedder named by model (NULL: "hashed"). r (may be NULL) is
+ * the artifact the hashed embedder takes its IDF table from; borrowed
+ * only during the call. Errors: MAIF_EINVAL (unknown model),
+ * MAIF_ENOTFOUND (hashed:ID names no block), MAIF_EFORMAT (a malformed
+ * IDF table), MAIF_EUNSUPPORTED (a model not built in), MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_embedder_open(maif_embedder **out, const char *model, maif_reader *r);
+/* Dimensions of its vectors (0 for NULL). */
+MAIF_API size_t maif_embedder_dim(const maif_embedder *e);
+/* The model id to record with its vectors ("hashed:ID" once an IDF table
+ * was found); opening that id again gives the same embedder. Borrowed
+ * until close. "" for NULL. */
+MAIF_API const char *maif_embedder_model(const maif_embedder *e);
+/* Embeds len bytes of UTF-8 text into out (maif_embedder_dim floats).
+ * Errors: MAIF_EINVAL. Not thread-safe on one embedder. */
+MAIF_API MAIF_NODISCARD int maif_embedder_embed(maif_embedder *e, const char *text, size_t len, float *out);
+/* NULL is a no-op. */
+MAIF_API void maif_embedder_close(maif_embedder *e);
+
+/* Appends an EMBD block of one vector v (dim floats, all finite, 1 <= dim
+ * <= 65536) with metadata {"count":1,"dimensions":dim,"dtype":"float32",
+ * "model":model,"source_block":HEX(source)}; model and source may be NULL
+ * (then the key is left out). This is how an agent stores its own
+ * embeddings. Errors: as maif_writer_add; MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_writer_add_embedding(maif_writer *w, const float *v, size_t dim, const char *model,
+                                                      const uint8_t source[MAIF_ID_BYTES],
+                                                      uint8_t id_out[MAIF_ID_BYTES]);
+/* Embeds every readable TEXT block of the native artifact at path that
+ * has no embedding of this model yet, appending the EMBD blocks in one
+ * signed commit. For "hashed" in an artifact without an IDF table, one is
+ * learned from all its texts first and stored as an HIDF block in the
+ * same commit (the model id becomes "hashed:ID"). Encrypted texts are
+ * skipped. *added (may be NULL) receives the number of blocks embedded.
+ * opt: as maif_writer_open. Errors: those of maif_reader_open,
+ * maif_writer_open, maif_embedder_open, maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_embed_file(const char *path, const char *model, const maif_key *key,
+                                            const maif_options *opt, uint64_t *added);
+
+/* Builds an HNSW index over every embedding of model (NULL: the model of
+ * the last EMBD block) and appends it as one VIDX block in a signed
+ * commit (FORMAT.md §5.8). opt: MAIF_OPT_INDEX_M, _EF_CONSTRUCTION,
+ * _METRIC, _QUANTIZE, _THREADS, and those of maif_writer_open. Memory: the index
+ * (about 4 * (dim + 2M + 1) + 32 bytes a vector) plus the id table.
+ * *indexed (may be NULL) receives the vectors indexed. Errors:
+ * MAIF_ENOTFOUND (no embeddings), MAIF_EUNSUPPORTED (quantisation),
+ * MAIF_ESTATE (another writer appended meanwhile), MAIF_ELIMIT, those of
+ * the reader and writer. */
+MAIF_API MAIF_NODISCARD int maif_index_build(const char *path, const char *model, const maif_key *key,
+                                             const maif_options *opt, uint64_t *indexed);
+
+typedef struct maif_index maif_index;
+/* Opens the vector index of r for model (NULL: the latest index's model,
+ * else the model of the last EMBD block). The graph is used in place from
+ * r's map: no load, no copy; the cost is the walk back from the last
+ * block to the index, i.e. O(blocks added since it was built), whose
+ * embeddings (the tail) are copied and searched exactly. With no index
+ * every embedding is tail. An index whose header is malformed fails here
+ * (MAIF_EFORMAT); damage inside the graph fails the search that meets it.
+ * r is borrowed and must outlive the index. An index, and a maif_search,
+ * is used by one thread at a time (it opens its embedder on the first text
+ * query); threads open one index each on a shared reader. Errors:
+ * MAIF_EFORMAT, MAIF_ENOMEM, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_index_open(maif_index **out, maif_reader *r, const char *model);
+typedef struct maif_index_info {
+    const char *model;        /* borrowed until close; "" for vectors with no model */
+    size_t dimensions;        /* 0: no embeddings */
+    int metric;               /* MAIF_METRIC_* */
+    int64_t index_block;      /* the VIDX block, or -1 */
+    uint64_t indexed;         /* vectors in the graph */
+    uint64_t tail;            /* vectors after it, searched exactly */
+    uint64_t covered_blocks;  /* blocks before the index */
+    unsigned m, ef_construction;
+    uint64_t index_bytes;     /* VIDX payload */
+    int quantize;             /* MAIF_QUANTIZE_* of the graph's vectors */
+    const char *kernels;      /* "avx512", "avx2" or "portable": the distance kernels in use */
+} maif_index_info;
+/* Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_index_get_info(const maif_index *ix, maif_index_info *out);
+/* NULL is a no-op. */
+MAIF_API void maif_index_close(maif_index *ix);
+
+/* A query and, after maif_search_run, its results. */
+typedef struct maif_search maif_search;
+
+/* Parameters (maif_search_set), int64_t each: */
+#define MAIF_SEARCH_K          1 /* results wanted, 1..10000 (default 10) */
+#define MAIF_SEARCH_MODE       2 /* MAIF_MODE_*; 0 (default): hybrid for a text query,
+                                    vector for a vector query */
+#define MAIF_SEARCH_EF         3 /* HNSW beam width, 1..100000; 0 (default) = max(4k, 64) */
+#define MAIF_SEARCH_TYPE       4 /* keep only results of this block type; 0 = any */
+#define MAIF_SEARCH_SINCE_US   5 /* keep results with timestamp >= this (0: no bound) */
+#define MAIF_SEARCH_UNTIL_US   6 /* keep results with timestamp <= this (0: no bound) */
+#define MAIF_SEARCH_PRIVACY    7 /* keep results whose "privacy" is at most this level:
+                                    1 public, 2 internal, 3 confidential, 4 restricted
+                                    (no "privacy" key counts as public); 0 = any */
+#define MAIF_SEARCH_SUPERSEDED 8 /* 1: include versions a later block supersedes (default 0) */
+#define MAIF_SEARCH_HALF_LIFE_S 9 /* recency: scores times 2^(-age / half-life) (seconds,
+                                     0 = off); ranks the vector candidates again */
+#define MAIF_SEARCH_EXACT     10 /* 1: scan every vector instead of the graph (default 0) */
+#define MAIF_MODE_VECTOR 1
+#define MAIF_MODE_TEXT   2 /* BM25 over TEXT blocks, Snowball English stemming */
+#define MAIF_MODE_HYBRID 3 /* vector and text lists fused by reciprocal rank (k = 60) */
+
+/* Errors: MAIF_ENOMEM, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_search_create(maif_search **out);
+/* NULL is a no-op. */
+MAIF_API void maif_search_free(maif_search *s);
+/* Sets a MAIF_SEARCH_* parameter. Errors: MAIF_EINVAL (unknown, out of range). */
+MAIF_API MAIF_NODISCARD int maif_search_set(maif_search *s, int param, int64_t value);
+/* Adds a metadata condition every result must meet (at most 16): "key=value"
+ * (a string, or a number compared as a number), "key>=N", "key<=N",
+ * "key>N", "key<N" (numbers; a missing or non-numeric value fails). The
+ * key is a top-level key of the result block's metadata. Errors:
+ * MAIF_EINVAL (malformed), MAIF_ELIMIT. */
+MAIF_API MAIF_NODISCARD int maif_search_where(maif_search *s, const char *expr);
+/* The query as text (copied; embedded with the index's model for the
+ * vector part), or as a vector (copied; dim must match the index). Each
+ * replaces the other. Errors: MAIF_EINVAL, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_search_set_text(maif_search *s, const char *text, size_t len);
+MAIF_API MAIF_NODISCARD int maif_search_set_vector(maif_search *s, const float *v, size_t dim);
+/* Runs the query on ix (its reader for text). Filters are applied while
+ * the graph is searched, not afterwards: nodes that fail them are still
+ * walked through but never returned. Results from the graph and from the
+ * exact scan of the tail are merged into one list. Errors: MAIF_EINVAL
+ * (no query; vector mode without embeddings; a vector of the wrong
+ * dimension), MAIF_EFORMAT (a damaged index: the message names the node),
+ * MAIF_ENOMEM, and those of the embedder. */
+MAIF_API MAIF_NODISCARD int maif_search_run(maif_search *s, maif_index *ix);
+/* Results of the last run, best first. */
+MAIF_API size_t maif_search_count(const maif_search *s);
+typedef struct maif_search_hit {
+    uint64_t block;          /* the result: the block an embedding embeds (its
+                                source_block), or the EMBD block itself, or a text block */
+    uint8_t id[MAIF_ID_BYTES];
+    uint32_t type;
+    uint64_t timestamp_us;
+    double score;            /* higher is better: cosine similarity, inner product or
+                                minus squared L2 distance (vector), BM25 (text), or
+                                the fused 1/(60 + rank) sum (hybrid); times the decay */
+    int64_t embedding_block; /* the EMBD block that matched, or -1 (a text-only match) */
+    uint32_t row;            /* its row */
+    const char *snippet;     /* up to 160 bytes of the result's text, cut at a UTF-8
+                                boundary, not NUL-terminated; "" when not text */
+    size_t snippet_size;
+} maif_search_hit;
+/* Result i (borrowed: valid until the next maif_search_run or free).
+ * Errors: MAIF_ENOTFOUND past the end, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_search_result(const maif_search *s, size_t i, maif_search_hit *out);
 
 /* ------------------------------------------------------------- helpers */
 

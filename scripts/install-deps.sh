@@ -2,7 +2,7 @@
 # Installs the Debian packages maif builds and tests with, and nothing else.
 # Called by the Makefile; safe to run again (it only installs what is missing).
 set -eu
-pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev python3"
+pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev libstemmer-dev python3"
 # Image decoding (understanding engine).
 pkgs="$pkgs libpng-dev libjpeg-dev"
 # The media tests decode Debian's icons and analyse sounds made with sox and espeak-ng.
@@ -18,8 +18,10 @@ pkgs="$pkgs fasttext libglib2.0-data shared-mime-info"
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 # `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).
 [ "${1:-}" = coverage ] && pkgs="$pkgs lcov"
-# `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with.
-[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4"
+# `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with,
+# hnswlib (header-only, C++) as the vector-index baseline of bench_index, and
+# WordNet for the retrieval-quality set (bench/wordnet_eval.sh).
+[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 libhnswlib-dev g++ wordnet-base"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -23,6 +23,7 @@ static int add(int argc, char **argv)
     /* --encrypt takes an optional algorithm: taken out before parsing */
     int cipher = 0;
     const char *rcpts[32], *passfile = NULL, *caption = NULL, *captioner = NULL;
+    const char *embed = NULL; /* --embed [MODEL]: likewise */
     int analyze = 0;
     char *merged_meta = NULL;
     size_t nrcpt = 0;
@@ -33,6 +34,14 @@ static int add(int argc, char **argv)
         if (strcmp(argv[i], "--encrypt") == 0) {
             cipher = MAIF_CIPHER_XCHACHA20;
             if (i + 1 < argc && cli_cipher_parse(argv[i + 1])) cipher = cli_cipher_parse(argv[++i]);
+            continue;
+        }
+        if (strcmp(argv[i], "--embed") == 0) {
+            embed = "hashed";
+            if (i + 1 < argc && (strcmp(argv[i + 1], "hashed") == 0 || strncmp(argv[i + 1], "hashed:", 7) == 0 ||
+                                 strcmp(argv[i + 1], "use") == 0 || strncmp(argv[i + 1], "use:", 4) == 0 ||
+                                 strncmp(argv[i + 1], "glove:", 6) == 0))
+                embed = argv[++i];
             continue;
         }
         args[nargs++] = argv[i];
@@ -70,6 +79,7 @@ static int add(int argc, char **argv)
     }
     if (strcmp(path, "-") == 0) return cli_usage_err(me, "FILE must be a file name");
     if (!type_s) return cli_usage_err(me, "missing --type");
+    if (embed && cipher) return cli_usage_err(me, "--embed with --encrypt would store the text's embedding in the clear");
     if ((text != NULL) + (file != NULL) + from_stdin != 1)
         return cli_usage_err(me, "give exactly one of --text STRING, --file PATH or -");
     int codec = 0, level = 0;
@@ -142,6 +152,7 @@ static int add(int argc, char **argv)
         }
         meta_s = merged_meta;
     }
+    if (embed && type != MAIF_TYPE_TEXT) return cli_usage_err(me, "--embed needs --type text");
 
     maif_block_draft *d = NULL;
     int rc = maif_block_draft_new(&d, type, meta_s, meta_s ? strlen(meta_s) : 0);
@@ -182,8 +193,41 @@ static int add(int argc, char **argv)
     maif_key *key = NULL;
     maif_writer *w = NULL;
     maif_keyring *kr = NULL;
+    maif_reader *er = NULL;
+    maif_embedder *emb = NULL;
+    uint8_t *all_in = NULL; /* --embed: the payload read whole, to embed it too */
+    size_t all_n = 0;
+    float *vec = NULL;
     int ex = cli_load_key(keyfile, &key);
     if (ex) goto out;
+    if (embed) {
+        /* the embedder first (its IDF weights come from the artifact as committed now) */
+        if ((ex = cli_open_reader(path, &er))) goto out;
+        if ((rc = maif_embedder_open(&emb, embed, er))) {
+            cli_err(path, "--embed: %s", cli_detail(path, maif_last_errmsg()));
+            ex = CLI_EXIT_USAGE;
+            goto out;
+        }
+        vec = malloc(maif_embedder_dim(emb) * sizeof *vec);
+        if (!vec) {
+            cli_err(path, "out of memory");
+            ex = CLI_EXIT_USAGE;
+            goto out;
+        }
+        if (!text) {
+            rc = cli_read_all(&src, cli_payload_limit(), &all_in, &all_n);
+            if (rc == MAIF_OK) rc = maif_block_draft_set_payload(d, all_in, all_n);
+            if (rc) {
+                if (src.err) cli_err(src_name, "read error: %s", strerror(src.err));
+                else if (rc == MAIF_ELIMIT)
+                    cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
+                            (unsigned long long)cli_payload_limit());
+                else cli_err(src_name, "%s (nothing added)", cli_detail(path, maif_last_errmsg()));
+                ex = CLI_EXIT_USAGE;
+                goto out;
+            }
+        }
+    }
     if (cipher) {
         /* sealing needs the whole payload: read it now, within the limit */
         if ((ex = cli_keyring_for_writing(rcpts, nrcpt, passfile, key, &kr))) goto out;
@@ -220,7 +264,14 @@ static int add(int argc, char **argv)
     uint64_t index = maif_writer_count(w);
     uint64_t limit = cli_payload_limit();
     uint8_t id[MAIF_ID_BYTES];
-    rc = maif_writer_add_draft(w, d, text ? NULL : cli_fd_read, &src, limit, id);
+    int whole = text || all_in; /* the payload is in the draft already */
+    rc = maif_writer_add_draft(w, d, whole ? NULL : cli_fd_read, &src, limit, id);
+    if (rc == MAIF_OK && emb) {
+        const char *t = text ? text : (const char *)all_in;
+        size_t tl = text ? strlen(text) : all_n;
+        rc = maif_embedder_embed(emb, t, tl, vec);
+        if (rc == MAIF_OK) rc = maif_writer_add_embedding(w, vec, maif_embedder_dim(emb), maif_embedder_model(emb), id, NULL);
+    }
     if (rc != MAIF_OK) {
         /* bad payload or input: the block was abandoned, the file is as it was */
         if (src.err)
@@ -252,6 +303,10 @@ static int add(int argc, char **argv)
     printf("%llu %s\n", (unsigned long long)index, maif_hex(id, sizeof id, hex));
     ex = cli_finish(CLI_EXIT_OK);
 out:
+    maif_embedder_close(emb);
+    maif_reader_close(er);
+    free(all_in);
+    free(vec);
     maif_writer_close(w);
     maif_keyring_free(kr);
     maif_key_free(key);
@@ -273,6 +328,7 @@ const cli_command cli_cmd_add = {
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
     "                [--compress C] [--analyze] [--caption TEXT | --captioner CMD]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]]\n"
+    "                [--embed [MODEL]]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
     "KEYFILE (default: the default key). The payload is STRING, the bytes of\n"
@@ -329,6 +385,12 @@ const cli_command cli_cmd_add = {
     "             METADATA STAYS PUBLIC: the type, --meta, ids, sizes and times are\n"
     "             stored in the clear, chained forever, and can never be erased.\n"
     "             Private content belongs in the payload.\n"
+    "\n"
+    "--embed [MODEL]  (text only) also store the text's embedding by MODEL (hashed,\n"
+    "             the default; use[:DIR]; glove:PATH; see `maif embed --help`) as an\n"
+    "             EMBD block in the same commit. The payload is read whole. The\n"
+    "             hashed model uses the IDF weights learned by the last\n"
+    "             `maif embed` (uniform weights before the first). Not with --encrypt.\n"
     "\n"
     "exit codes: 0 added; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first).\n",

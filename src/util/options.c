@@ -12,7 +12,7 @@
 #include "util/common.h"
 #include "util/options.h"
 
-#define OPT_LAST MAIF_OPT_LOCK_WAIT_MS
+#define OPT_LAST MAIF_OPT_INDEX_THREADS
 
 struct maif_options {
     int64_t v[OPT_LAST + 1]; /* v[id]: the value of every settable id, always in its range */
@@ -34,6 +34,11 @@ static const struct {
     [MAIF_OPT_CODEC] = {0, 2, "MAIF_OPT_CODEC"},
     [MAIF_OPT_CODEC_LEVEL] = {-100, 64, "MAIF_OPT_CODEC_LEVEL"},
     [MAIF_OPT_LOCK_WAIT_MS] = {0, 3600000, "MAIF_OPT_LOCK_WAIT_MS"},
+    [MAIF_OPT_INDEX_M] = {0, 128, "MAIF_OPT_INDEX_M"},
+    [MAIF_OPT_INDEX_EF_CONSTRUCTION] = {0, 4096, "MAIF_OPT_INDEX_EF_CONSTRUCTION"},
+    [MAIF_OPT_INDEX_METRIC] = {0, 3, "MAIF_OPT_INDEX_METRIC"},
+    [MAIF_OPT_INDEX_QUANTIZE] = {0, 2, "MAIF_OPT_INDEX_QUANTIZE"},
+    [MAIF_OPT_INDEX_THREADS] = {0, MAIF_THREADS_MAX, "MAIF_OPT_INDEX_THREADS"},
 };
 
 static int known(int option) { return option >= 1 && option <= OPT_LAST && spec[option].name; }

@@ -1,0 +1,128 @@
+/*
+ * hnsw.h — the HNSW graph of a VIDX block (docs/FORMAT.md §5.8), read in
+ * place: sem_hnsw_view checks the fixed header in O(1) and every later
+ * access (a node's level, list size, neighbour ids, upper-list slot) is
+ * bounded where it is used, so a hostile index fails one search with
+ * MAIF_EFORMAT instead of reading outside the payload or looping.
+ * The builder writes the same layout into a buffer of its own.
+ */
+#ifndef MAIF_SEM_HNSW_H
+#define MAIF_SEM_HNSW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "semantic/vec.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the VIDX reader maps little-endian arrays in place"
+#endif
+
+#define SEM_VIDX_MAGIC   "MAIFVIX1"
+#define SEM_VIDX_HDR     128u
+#define SEM_VIDX_META    32u      /* per node: block u64, subject u64, row u32, level u8, flags u8, pad u16, upper u32 */
+#define SEM_VIDX_N_MAX   0xFFFFFFF0u
+#define SEM_VIDX_M_MAX   128u
+#define SEM_VIDX_LEVEL_MAX 31u
+#define SEM_VIDX_F_SUPERSEDED 0x01u /* the node's subject was superseded when the index was built */
+
+typedef struct sem_hnsw {
+    const uint8_t *base;  /* the payload */
+    size_t size;          /* == sem_vidx_size(...) of the header's fields */
+    uint32_t metric, dim, m, m0, ef_construction, max_level, entry, quant;
+    uint64_t n, covered, nupper;
+    size_t rec;           /* bytes of one node record: 4 * (1 + m0 + dim), or with int8
+                             codes align4(4 * (1 + m0) + dim) */
+    const float *qlo, *qscale; /* quant 1: per dimension, value = lo + scale * code */
+    const uint8_t *nodes; /* n records: count u32, m0 ids u32, dim floats (or codes) */
+    const uint8_t *meta;  /* n * SEM_VIDX_META */
+    const uint8_t *upper; /* nupper lists of (1 + m) u32: count, ids */
+} sem_hnsw;
+
+#define SEM_QUANT_NONE 0
+#define SEM_QUANT_INT8 1
+
+/* Total payload bytes for these parameters; 0 if the sizes overflow. */
+size_t sem_vidx_size(uint64_t n, uint32_t dim, uint32_t m, uint32_t m0, uint64_t nupper, uint32_t quant);
+
+/* Checks the header of a VIDX payload (4-byte aligned) and fills h. O(1).
+ * Errors: MAIF_EFORMAT (message in err). */
+int sem_hnsw_view(sem_hnsw *h, const uint8_t *p, size_t size, char *err, size_t errcap);
+
+/* Node i's float vector (quant 0) or its dim codes (quant 1). */
+static inline const float *sem_node_vec(const sem_hnsw *h, uint32_t i)
+{
+    return (const float *)(const void *)(h->nodes + (size_t)i * h->rec + 4 * (1 + (size_t)h->m0));
+}
+static inline const uint8_t *sem_node_codes(const sem_hnsw *h, uint32_t i)
+{
+    return h->nodes + (size_t)i * h->rec + 4 * (1 + (size_t)h->m0);
+}
+
+/* A query prepared for one index: for int8 codes, aux holds q * scale
+ * (cosine, ip; c0 = q . lo) or q - lo (l2). */
+typedef struct sem_query {
+    const float *q;
+    const float *aux;
+    float c0;
+} sem_query;
+
+/* Distance from the query to node i (approximate for int8 codes). */
+static inline float sem_node_dist(const sem_hnsw *h, const sem_kernels *k, const sem_query *qc, uint32_t i)
+{
+    if (h->quant == SEM_QUANT_NONE) return sem_dist(k, (int)h->metric, qc->q, sem_node_vec(h, i), h->dim);
+    const uint8_t *c = sem_node_codes(h, i);
+    if (h->metric == SEM_METRIC_L2) return k->l2_u8(qc->aux, h->qscale, c, h->dim);
+    float d = qc->c0 + k->dot_u8(qc->aux, c, h->dim);
+    return h->metric == SEM_METRIC_COSINE ? 1.0f - d : -d;
+}
+static inline const uint8_t *sem_node_meta(const sem_hnsw *h, uint32_t i)
+{
+    return h->meta + (size_t)i * SEM_VIDX_META;
+}
+
+/* Scratch for searches: visited tags (one per node) and the two heaps. */
+typedef struct sem_scratch {
+    uint32_t *tag;
+    size_t ntag;
+    uint32_t gen;
+    sem_hit *cand, *res;
+    size_t ccap, rcap;
+    float *aux;      /* the prepared query (int8) */
+    size_t auxcap;
+} sem_scratch;
+/* Prepares q (dim floats) for h into qc, using s for storage.
+ * Errors: MAIF_ENOMEM. */
+int sem_query_prepare(const sem_hnsw *h, const float *q, sem_scratch *s, sem_query *qc);
+void sem_scratch_free(sem_scratch *s);
+
+/* Keep node i as a result? (filters). 1 yes, 0 no. */
+typedef int (*sem_allow_fn)(void *ctx, uint32_t i);
+
+/* The k nearest allowed nodes to q (dim floats; unit length for cosine),
+ * searching with ef (>= k) at layer 0. Writes up to k hits best first to
+ * out, sets *nout. Errors: MAIF_EFORMAT (a bound failed: err says which
+ * node), MAIF_ENOMEM. */
+int sem_hnsw_search(const sem_hnsw *h, const sem_kernels *kern, const float *q, size_t k, size_t ef,
+                    sem_allow_fn allow, void *ctx, sem_scratch *s, sem_hit *out, size_t *nout, char *err,
+                    size_t errcap);
+
+/* Builds the graph over rows (n x dim floats) into a new payload buffer
+ * (maif_free it): vectors copied (normalised for cosine), meta from
+ * block/subject/row/flags arrays; with int8 the graph is built on the
+ * floats, then the vectors are replaced by codes (per-dimension min and
+ * step). Errors: MAIF_ENOMEM, MAIF_ELIMIT. */
+typedef struct sem_build_in {
+    const float *const *rows; /* n pointers to dim floats each */
+    const uint64_t *block, *subject;
+    const uint32_t *row;
+    const uint8_t *flags;
+    uint64_t n, covered;
+    uint32_t dim, metric, m, ef_construction;
+    uint64_t seed;
+    unsigned threads;         /* 0: one per CPU this thread may use */
+    uint32_t quant;           /* SEM_QUANT_*: int8 stores codes instead of floats */
+} sem_build_in;
+int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * semantic.h — what the files of the semantic engine share: the opened
+ * index (graph view plus the exact tail), filters, BM25.
+ */
+#ifndef MAIF_SEMANTIC_H
+#define MAIF_SEMANTIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "maif.h"
+#include "semantic/embed.h"
+#include "semantic/hnsw.h"
+#include "semantic/idset.h"
+#include "semantic/vec.h"
+
+#define SEM_TYPE_VIDX MAIF_FOURCC('V', 'I', 'D', 'X')
+
+/* An embedding row after the index: searched exactly. */
+typedef struct sem_tail {
+    uint64_t block, subject;
+    uint32_t row;
+} sem_tail;
+
+struct maif_index {
+    maif_reader *r;              /* borrowed */
+    char model[SEM_MODEL_MAX];   /* the embeddings searched: EMBD blocks whose "model" is this */
+    size_t dim;                  /* 0: no embeddings at all */
+    int metric;                  /* SEM_METRIC_* */
+    int has_graph;               /* h is valid */
+    sem_hnsw h;
+    int64_t vidx_block;          /* the VIDX block, or -1 */
+    uint8_t *owned;              /* the VIDX payload when it could not be used in place */
+    uint64_t covered;            /* blocks [0, covered) are in the graph; later EMBD rows are the tail */
+    sem_tail *tail;
+    float *tailvec;              /* ntail x dim, normalised for cosine */
+    size_t ntail;
+    sem_idset tail_sup;          /* ids superseded by blocks after covered */
+    int graph_superseded;        /* nodes flagged superseded at build (the VIDX's
+                                    "superseded" metadata; 1 when it is missing) */
+    maif_embedder *emb;          /* for text queries, opened on first use */
+};
+
+/* A parsed metadata condition of maif_search_where. */
+typedef struct sem_where {
+    char key[128];
+    int op;            /* '=', '<', '>', 'l' (<=), 'g' (>=) */
+    char sval[256];
+    double num;
+    int is_num;        /* sval parsed fully as a number */
+} sem_where;
+
+/* Parses an embedding block's metadata: model (copied, "" if none),
+ * dimensions, and the source_block id (has_src). 0 or MAIF_EFORMAT. */
+int sem_embd_meta(const maif_block *b, char *model, size_t *dim, uint8_t src[MAIF_ID_BYTES], int *has_src);
+
+/* BM25 over the readable TEXT blocks of r for query; allow(ctx, block)
+ * filters during the scan. Writes the best k (block, score) into out. */
+typedef int (*sem_block_allow_fn)(void *ctx, uint64_t block);
+typedef struct sem_scored {
+    uint64_t block;
+    double score;
+} sem_scored;
+int sem_bm25_search(maif_reader *r, const char *query, size_t qlen, sem_block_allow_fn allow, void *ctx, size_t k,
+                    sem_scored *out, size_t *nout);
+
+#endif
