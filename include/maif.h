@@ -805,6 +805,105 @@ MAIF_API MAIF_NODISCARD int maif_writer_encrypt(maif_writer *w, maif_keyring *kr
  * Errors: MAIF_ENOMEM, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_reader_set_keyring(maif_reader *r, maif_keyring *kr);
 
+/* ---------------------------------------- recipients, rotation, audit
+ *
+ * Control blocks (docs/FORMAT.md §5.8) are stored as is and carry their
+ * own Ed25519 signature in their metadata, {"actor": hex public key,
+ * "sig": hex}, over "MAIF-CONTROL-V1\0" ‖ file_id ‖ type ‖ payload, on top
+ * of the signed commit that seals them like any block. */
+#define MAIF_TYPE_KEYWRAP MAIF_FOURCC('K', 'E', 'Y', 'W') /* a data key wrapped for its recipients */
+#define MAIF_TYPE_AUDIT   MAIF_FOURCC('A', 'U', 'D', 'T') /* an audit record: canonical JSON {"action": ...} */
+#define MAIF_TYPE_ERASURE MAIF_FOURCC('E', 'R', 'A', 'S') /* an erasure record: the blocks shredded */
+#define MAIF_TYPE_POLICY  MAIF_FOURCC('P', 'O', 'L', 'Y') /* an access policy (JSON) */
+
+/* Appends a signed audit block (type AUDT) to w's batch: its payload is
+ * the canonical JSON object fields_json (n bytes; NULL/0 for {}) with
+ * "action": action added (1 to 32 of a-z and '-'; the library writes
+ * "grant", "revoke", "rotate", "shred", "policy", "read"), signed by w's
+ * key. It is part of the batch: commit to keep it. id_out (may be NULL)
+ * receives its id. Errors: MAIF_EINVAL, MAIF_EJSON (not an object, or it
+ * sets "action"), MAIF_ELIMIT, those of maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_writer_audit(maif_writer *w, const char *action, const char *fields_json, size_t n,
+                                              uint8_t id_out[MAIF_ID_BYTES]);
+/* Checks the own signature of control block index (AUDT, ERAS or POLY)
+ * against its file's id and payload; actor receives the key that signed
+ * it. Errors: MAIF_EVERIFY (it does not check), MAIF_EINVAL (another
+ * type), MAIF_ENOTFOUND, MAIF_EFORMAT. */
+MAIF_API MAIF_NODISCARD int maif_reader_check_signed(maif_reader *r, uint64_t index, uint8_t actor[MAIF_PUBKEY_BYTES]);
+/* Applies r's grants and revocations to kr: every audit block of r whose
+ * signature checks, in order, "grant" adds its "recipient" to kr's
+ * recipients and "revoke" removes it; a key revoked (and not granted
+ * again since) is then refused by maif_keyring_add_recipient
+ * (MAIF_EACCESS), so blocks encrypted with kr are never wrapped for it.
+ * Errors: MAIF_EINVAL, MAIF_ELIMIT. */
+MAIF_API MAIF_NODISCARD int maif_keyring_follow(maif_keyring *kr, maif_reader *r);
+/* Rotation: for every data key of r (each chain of key-wrap blocks, by
+ * supersedes) that kr's identities or passphrases open, appends to w's
+ * batch a new key-wrap block superseding the newest version, wrapping the
+ * same data key for kr's recipients and passphrases only (fresh ephemeral
+ * keys and salts). Payloads are not re-encrypted: a reader tries the
+ * newest versions first and any version opens. r and w are on the same
+ * artifact (r opened before w's batch). *rewrapped / *unopened (may be
+ * NULL) receive how many keys were re-wrapped / could not be opened with
+ * kr. Errors: MAIF_EINVAL (no recipient or passphrase), MAIF_ENOMEM,
+ * those of maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_keyring_rewrap(maif_keyring *kr, maif_reader *r, maif_writer *w, uint64_t *rewrapped,
+                                                uint64_t *unopened);
+
+/* ------------------------------------------------ crypto-shredding
+ *
+ * A shreddable block is sealed under its own data key that is never
+ * written into the artifact: it lives in a keystore file (by convention
+ * FILE.keystore), each entry sealed under a master key kept in another
+ * file (by convention in the key holder's $MAIF_HOME, never beside the
+ * artifact). Erasing destroys the block's key AND replaces the master key,
+ * so copies of the keystore taken before (backups, journals) open nothing.
+ * docs/FORMAT.md §5.9 says exactly what is and is not guaranteed. */
+typedef struct maif_keystore maif_keystore;
+#define MAIF_SHRED_PUNCH 1u /* also overwrite the ciphertext with zeros and punch its range */
+
+/* Opens the keystore at path whose master key file is master_path; with
+ * create and no file at path, creates an empty one with a fresh master
+ * key (mode 0600; master_path's directory must exist). Holds every data
+ * key in locked memory, wiped by maif_keystore_close. Errors:
+ * MAIF_ENOTFOUND (no keystore, create 0), MAIF_EKEY (the master key is
+ * missing or was replaced: nothing in the file opens), MAIF_EFORMAT,
+ * MAIF_EVERIFY (an entry fails authentication), MAIF_EIO, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_keystore_open(maif_keystore **out, const char *path, const char *master_path,
+                                               int create);
+/* Wipes and frees. NULL is a no-op. */
+MAIF_API void maif_keystore_close(maif_keystore *ks);
+/* Number of data keys held. */
+MAIF_API size_t maif_keystore_count(const maif_keystore *ks);
+/* Replaces the master key (the keystore is rewritten under a new one and
+ * the old master file is overwritten, then replaced). Errors: MAIF_EIO. */
+MAIF_API MAIF_NODISCARD int maif_keystore_rekey(maif_keystore *ks);
+/* Seals w's blocks added from now on with cipher under a fresh data key
+ * stored (durably, before this returns) in ks and not in the artifact: no
+ * key-wrap block. Every block sealed under one key is erased together, so
+ * call it before each block to shred separately (maif add --shreddable
+ * does). ks must outlive w's use of it. Errors: MAIF_EINVAL,
+ * MAIF_EUNSUPPORTED, MAIF_ELIMIT (2^20 keys), MAIF_EIO. */
+MAIF_API MAIF_NODISCARD int maif_writer_encrypt_shreddable(maif_writer *w, maif_keystore *ks, int cipher);
+/* Lets readers given kr open blocks whose keys ks holds (ks borrowed; NULL
+ * removes it). Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_keyring_add_keystore(maif_keyring *kr, maif_keystore *ks);
+/* Erases blocks[0..n) of r (n 1..4096; each sealed with a key of ks), and
+ * every other block sealed under the same keys: (1) appends to w a signed
+ * erasure record (type ERAS, FORMAT.md §5.9) naming each erased block's
+ * id and content hash, and commits w's batch; (2) deletes the keys and
+ * rewrites ks under a new master key; (3) with MAIF_SHRED_PUNCH,
+ * overwrites their stored bytes with zeros and punches the range out
+ * (fallocate PUNCH_HOLE, where the file system can); the verifier then
+ * accepts those payloads only because the erasure record names them. r
+ * and w are on the same artifact, r opened before this batch. *erased
+ * (may be NULL) receives the number of blocks erased. A failure after (1)
+ * leaves the erasure recorded: call again. Errors: MAIF_EINVAL (a block
+ * not encrypted with a key of ks), MAIF_ELIMIT, MAIF_EIO, MAIF_ENOMEM,
+ * those of maif_writer_commit. */
+MAIF_API MAIF_NODISCARD int maif_keystore_shred(maif_keystore *ks, maif_reader *r, maif_writer *w,
+                                                const uint64_t *blocks, size_t n, unsigned flags, uint64_t *erased);
+
 /* ------------------------------------------------------------- helpers */
 
 /* Hex of n bytes into out (2n+1 bytes). Returns out. */

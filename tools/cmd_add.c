@@ -20,6 +20,7 @@ static int run(int argc, char **argv)
     int cipher = 0;
     const char *rcpts[32], *passfile = NULL;
     size_t nrcpt = 0;
+    int shreddable = 0;
     char **args = malloc(sizeof *args * (size_t)(argc + 1));
     if (!args) return cli_usage_err(&cli_cmd_add, "out of memory");
     int nargs = 0;
@@ -43,6 +44,7 @@ static int run(int argc, char **argv)
         {"--meta", CLI_VALUE, NULL, &meta_s, NULL, 0, NULL},
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
         {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
+        {"--shreddable", CLI_FLAG, &shreddable, NULL, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -52,7 +54,11 @@ static int run(int argc, char **argv)
     free(args); /* pos and the values point into the caller's argv */
     if (pr == CLI_PARSE_HELP) return cli_help(me);
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
-    if (!cipher && (nrcpt || passfile)) return cli_usage_err(me, "--recipient and --passphrase-file need --encrypt");
+    if (!cipher && (nrcpt || passfile || shreddable))
+        return cli_usage_err(me, "--recipient, --passphrase-file and --shreddable need --encrypt");
+    if (shreddable && (nrcpt || passfile))
+        return cli_usage_err(me, "--shreddable keys live in the keystore only: a key wrapped for --recipient or "
+                                 "--passphrase-file could never be shredded");
     const char *path = pos[0];
     int from_stdin = 0;
     if (np == 2) {
@@ -96,11 +102,13 @@ static int run(int argc, char **argv)
     maif_key *key = NULL;
     maif_writer *w = NULL;
     maif_keyring *kr = NULL;
+    maif_keystore *ks = NULL;
     int ex = cli_load_key(keyfile, &key);
     if (ex) goto out;
     if (cipher) {
         /* sealing needs the whole payload: read it now, within the limit */
-        if ((ex = cli_keyring_for_writing(rcpts, nrcpt, passfile, key, &kr))) goto out;
+        if (!shreddable && (ex = cli_keyring_for_writing(path, rcpts, nrcpt, passfile, key, &kr))) goto out;
+        if (shreddable && (ex = cli_keystore_open(path, 1, &ks))) goto out;
         if (!text) {
             uint8_t *all = NULL;
             size_t n = 0;
@@ -121,7 +129,7 @@ static int run(int argc, char **argv)
     }
     ex = cli_open_writer(path, key, &w);
     if (ex) goto out;
-    if (cipher && (rc = maif_writer_encrypt(w, kr, cipher))) {
+    if (cipher && (rc = shreddable ? maif_writer_encrypt_shreddable(w, ks, cipher) : maif_writer_encrypt(w, kr, cipher))) {
         ex = cli_fail(path, rc, maif_writer_errmsg(w));
         if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE;
         goto out;
@@ -168,6 +176,7 @@ static int run(int argc, char **argv)
 out:
     maif_writer_close(w);
     maif_keyring_free(kr);
+    maif_keystore_close(ks);
     maif_key_free(key);
     maif_block_draft_free(d);
     if (src.fd > 0) close(src.fd);
@@ -178,7 +187,8 @@ const cli_command cli_cmd_add = {
     "add", run, "add one block and commit it",
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
     "                [--compress C]\n"
-    "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]]\n"
+    "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]\n"
+    "                 [--shreddable]]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
     "KEYFILE (default: the default key). The payload is STRING, the bytes of\n"
@@ -209,13 +219,21 @@ const cli_command cli_cmd_add = {
     "             AES-NI) under a fresh data key, wrapped in a key-wrap block for\n"
     "             each --recipient PUB (a `maif keygen` .pub file) and for the\n"
     "             passphrase in F (Argon2id; one trailing newline dropped). With\n"
-    "             neither, the signing key itself is the recipient. The payload is\n"
+    "             neither, the signing key itself is the recipient. Recipients\n"
+    "             granted in FILE (maif grant) are added; a revoked one is refused\n"
+    "             (exit 3). The payload is\n"
     "             read whole into memory. Read it back with\n"
     "             `maif cat FILE BLOCK --identity KEY` or `--passphrase-file F`.\n"
     "             METADATA STAYS PUBLIC: the type, --meta, ids, sizes and times are\n"
     "             stored in the clear, chained forever, and can never be erased.\n"
     "             Private content belongs in the payload.\n"
+    "--shreddable the block's own data key is kept in FILE.keystore (sealed under a\n"
+    "             master key in $MAIF_HOME/masters/), never in FILE, so\n"
+    "             `maif shred FILE BLOCK` can erase it for good. Not with\n"
+    "             --recipient or --passphrase-file. Readers need the keystore and\n"
+    "             its master key (maif cat uses them when present).\n"
     "\n"
     "exit codes: 0 added; 1 FILE is too damaged to open; 2 usage error,\n"
-    "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first).\n",
+    "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first);\n"
+    "3 a --recipient was revoked in FILE.\n",
 };
