@@ -904,6 +904,110 @@ MAIF_API MAIF_NODISCARD int maif_keyring_add_keystore(maif_keyring *kr, maif_key
 MAIF_API MAIF_NODISCARD int maif_keystore_shred(maif_keystore *ks, maif_reader *r, maif_writer *w,
                                                 const uint64_t *blocks, size_t n, unsigned flags, uint64_t *erased);
 
+/* ------------------------------------------ access policy and levels
+ *
+ * A policy (docs/FORMAT.md §5.10) is a JSON object in a signed control
+ * block of type POLY; each new one supersedes the one before:
+ *   {"level": L,                          the artifact's security level
+ *    "signers": [HEX64, ...],             pinned signers (top_secret needs them)
+ *    "roles": {"NAME": [HEX64, ...], ...}, which keys hold which roles
+ *    "rules": [{"role": NAME, "levels": [L, ...], "types": [T, ... | "*"],
+ *               "purposes": [P, ...], "hours": [FROM, TO],
+ *               "not_before": US, "expires": US}, ...],
+ *    "audit_reads": BOOL}
+ * Levels: public < internal < confidential < secret < top_secret. A
+ * block's level is its metadata "level" (an unknown one counts as
+ * top_secret), never below the artifact's. Rules: confidential and above
+ * must be encrypted; top_secret must use XChaCha20-Poly1305 and a signer
+ * the policy pins; secret and above (or any level with "audit_reads")
+ * are read only when the read is audited. A read is allowed when one rule
+ * of a role the reader's key holds matches the block's type and level,
+ * the stated purpose (if the rule lists purposes), the UTC hour and the
+ * rule's validity window. Control blocks (KEYW, AUDT, ERAS, POLY) are
+ * public. Where this is cryptographic and where it is only the honest
+ * reader's doing: FORMAT.md §5.10. */
+typedef struct maif_policy maif_policy;
+#define MAIF_POLICY_MAX 65536 /* bytes of policy JSON */
+#define MAIF_LEVEL_PUBLIC       0
+#define MAIF_LEVEL_INTERNAL     1
+#define MAIF_LEVEL_CONFIDENTIAL 2
+#define MAIF_LEVEL_SECRET       3
+#define MAIF_LEVEL_TOP_SECRET   4
+
+/* "public", ... (either case) -> MAIF_LEVEL_*, or -1. */
+MAIF_API int maif_level_parse(const char *s);
+/* "public", ..., "top_secret"; "unknown" otherwise. Static text. */
+MAIF_API const char *maif_level_name(int level);
+/* Parses and checks a policy strictly (unknown keys, wrong types, a rule
+ * naming an undefined role, more than 64 roles / 256 keys a role / 256
+ * rules are errors). Errors: MAIF_EJSON (the message says what),
+ * MAIF_ELIMIT (over MAIF_POLICY_MAX), MAIF_ENOMEM, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_policy_parse(maif_policy **out, const char *json, size_t n);
+MAIF_API void maif_policy_free(maif_policy *p);
+/* The artifact level it sets (MAIF_LEVEL_*). */
+MAIF_API int maif_policy_level(const maif_policy *p);
+/* 1 if pk holds role in p. */
+MAIF_API int maif_policy_has_role(const maif_policy *p, const uint8_t pk[MAIF_PUBKEY_BYTES], const char *role);
+/* 1 if p names at least one key with the role "admin": then only such a
+ * key may set the next policy. */
+MAIF_API int maif_policy_has_admins(const maif_policy *p);
+/* 1 if some rule of a role pk holds covers type at level (conditions of
+ * purpose and time aside): whom `maif add --encrypt` wraps keys for. */
+MAIF_API int maif_policy_may_read_level(const maif_policy *p, const uint8_t pk[MAIF_PUBKEY_BYTES], uint32_t type,
+                                        int level);
+/* One read to decide. */
+typedef struct maif_access_request {
+    const uint8_t *subject; /* MAIF_PUBKEY_BYTES: the reader's key */
+    const char *purpose;    /* or NULL */
+    uint64_t time_us;       /* when (µs since the epoch, UTC) */
+    uint32_t type;          /* the block's type */
+    int level;              /* the block's level (raised to the artifact's) */
+    int audited;            /* 1 if the read is recorded in the audit trail */
+} maif_access_request;
+/* MAIF_OK if p allows the read, else MAIF_EACCESS with one line in why
+ * (cap bytes; may be NULL) naming the reason. MAIF_EINVAL for NULLs. */
+MAIF_API int maif_policy_decide(const maif_policy *p, const maif_access_request *q, char *why, size_t cap);
+/* The level rules on writing spec with cipher (MAIF_CIPHER_*, 0 none) by
+ * signer: MAIF_OK, or MAIF_EACCESS with the reason in why. Control blocks
+ * always pass. (maif_writer_add does not consult policies; writers such
+ * as `maif add` call this first.) */
+MAIF_API int maif_policy_check_write(const maif_policy *p, const maif_block_spec *spec, int cipher,
+                                     const uint8_t signer[MAIF_PUBKEY_BYTES], char *why, size_t cap);
+/* The artifact's current policy (free with maif_policy_free); *index (may
+ * be NULL) receives its block. Fail-closed: MAIF_EACCESS when a policy
+ * block's own signature fails, it does not supersede the one before, its
+ * signer is not an admin of the one before (when that names admins), or
+ * its JSON is not a valid policy. MAIF_ENOTFOUND: no policy. */
+MAIF_API MAIF_NODISCARD int maif_reader_policy(maif_reader *r, maif_policy **out, uint64_t *index);
+/* Cryptography behind the policy: drops from kr's recipients every key
+ * that no rule of p lets read a block of type at level (whatever the
+ * conditions), so blocks encrypted with kr are not wrapped for it.
+ * *dropped (may be NULL) receives how many. Errors: MAIF_EACCESS (no
+ * recipient or passphrase is left), MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_keyring_restrict(maif_keyring *kr, const maif_policy *p, uint32_t type, int level,
+                                                  size_t *dropped);
+/* Appends a policy block (json checked by maif_policy_parse, stored in
+ * canonical form, signed by w's key) superseding r's current one; r is
+ * the same artifact. Commit to keep it. Errors: those of
+ * maif_policy_parse, MAIF_EACCESS (the current policy names admins and
+ * w's key is not one, or it cannot be established), maif_writer_add's. */
+MAIF_API MAIF_NODISCARD int maif_writer_set_policy(maif_writer *w, maif_reader *r, const char *json, size_t n,
+                                                   uint8_t id_out[MAIF_ID_BYTES]);
+/* Whether subject may read block index now under r's current policy
+ * (MAIF_OK without a policy). audited: the caller records the read in the
+ * audit trail (maif_writer_audit "read"). Errors: MAIF_EACCESS (denied:
+ * maif_reader_errmsg says why), MAIF_ENOTFOUND, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_reader_check_access(maif_reader *r, uint64_t index,
+                                                     const uint8_t subject[MAIF_PUBKEY_BYTES], const char *purpose,
+                                                     int audited);
+/* Makes r enforce its policy: from now on maif_reader_block_decode checks
+ * maif_reader_check_access for subject (copied; purpose 1..64 bytes or
+ * NULL; audited as above) before it decodes, and returns MAIF_EACCESS
+ * without releasing anything when denied. pk NULL removes the check.
+ * Errors: MAIF_EINVAL, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_reader_set_subject(maif_reader *r, const uint8_t pk[MAIF_PUBKEY_BYTES],
+                                                    const char *purpose, int audited);
+
 /* ------------------------------------------------------------- helpers */
 
 /* Hex of n bytes into out (2n+1 bytes). Returns out. */

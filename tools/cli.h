@@ -184,7 +184,12 @@ int cli_keystore_rotate(const char *path, const maif_key *key, int *rotated);
 /* The artifact's access policy on reading block index of r, by the key in
  * identity (default: the default key) for purpose (may be NULL): 0, or
  * CLI_EXIT_ACCESS after one line naming the rule (cmd_policy.c). */
-int cli_policy_check(const char *path, maif_reader *r, uint64_t index, const char *identity, const char *purpose);
+int cli_policy_check(const char *path, maif_reader *r, uint64_t index, const char *identity, const char *purpose,
+                     int audited);
+/* maif add under a policy: the level rules on spec (exit 3 when broken),
+ * then kr (may be NULL) restricted to the keys that may read it. */
+int cli_policy_for_add(const char *path, const maif_block_spec *spec, int cipher, const maif_key *key,
+                       maif_keyring *kr);
 
 /* Missing, unreadable or non-regular path: prints the error and returns
  * CLI_EXIT_USAGE; else 0. */

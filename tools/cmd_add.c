@@ -127,6 +127,11 @@ static int run(int argc, char **argv)
             text = ""; /* the payload is in the draft */
         }
     }
+    {
+        /* the artifact's policy: its level rules, and whom keys are wrapped for */
+        maif_block_spec sp = {.type = type, .meta_json = meta_s, .meta_size = meta_s ? strlen(meta_s) : 0};
+        if ((ex = cli_policy_for_add(path, &sp, cipher, key, kr))) goto out;
+    }
     ex = cli_open_writer(path, key, &w);
     if (ex) goto out;
     if (cipher && (rc = shreddable ? maif_writer_encrypt_shreddable(w, ks, cipher) : maif_writer_encrypt(w, kr, cipher))) {

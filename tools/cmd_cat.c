@@ -86,7 +86,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     /* the artifact's access policy, if it has one (maif policy) */
-    if ((ex = cli_policy_check(path, r, index, identity, purpose))) goto out;
+    if ((ex = cli_policy_check(path, r, index, identity, purpose, audit))) goto out;
     /* A block with a codec or cipher is written decoded (zstd and lz4 are
      * built in). No usable key is exit 3; a failed authentication
      * (tampering) is 1; an unknown codec or cipher id (a newer writer, or

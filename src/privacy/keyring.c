@@ -63,6 +63,7 @@ struct maif_keyring {
     maif_keysrc src;                 /* first: the writer's key source (cache only) */
     pthread_mutex_t lock;            /* guards the counts and the cache */
     uint8_t rcpt[MAX_RCPT][32];      /* X25519 public keys to wrap for */
+    uint8_t rcpt_ed[MAX_RCPT][32];   /* ... and their Ed25519 forms (the keys policies name) */
     size_t nrcpt;
     uint8_t revoked[MAX_REVOKED][32]; /* X25519 keys revoked in a followed artifact: never wrapped for */
     size_t nrevoked;
@@ -163,14 +164,38 @@ int maif_keyring_set_kdf_params(maif_keyring *kr, uint64_t argon_ops, uint64_t a
 }
 
 /* lock held. A recipient already there is not added twice. */
-static int add_rcpt_locked(maif_keyring *kr, const uint8_t x[32])
+static int add_rcpt_locked(maif_keyring *kr, const uint8_t x[32], const uint8_t ed[32])
 {
     for (size_t i = 0; i < kr->nrevoked; i++)
         if (memcmp(kr->revoked[i], x, 32) == 0) return MAIF_EACCESS;
     for (size_t i = 0; i < kr->nrcpt; i++)
         if (memcmp(kr->rcpt[i], x, 32) == 0) return MAIF_OK;
     if (kr->nrcpt == MAX_RCPT) return MAIF_ELIMIT;
+    memcpy(kr->rcpt_ed[kr->nrcpt], ed, 32);
     memcpy(kr->rcpt[kr->nrcpt++], x, 32);
+    return MAIF_OK;
+}
+
+int maif_keyring_restrict(maif_keyring *kr, const maif_policy *p, uint32_t type, int level, size_t *dropped)
+{
+    if (!kr || !p) return maif_set_last_err(MAIF_EINVAL, "maif_keyring_restrict: NULL argument");
+    size_t k = 0, d = 0;
+    pthread_mutex_lock(&kr->lock);
+    for (size_t i = 0; i < kr->nrcpt; i++) {
+        if (!maif_policy_may_read_level(p, kr->rcpt_ed[i], type, level)) {
+            d++;
+            continue;
+        }
+        memmove(kr->rcpt[k], kr->rcpt[i], 32);
+        memmove(kr->rcpt_ed[k], kr->rcpt_ed[i], 32);
+        k++;
+    }
+    kr->nrcpt = k;
+    size_t left = k + kr->npass;
+    pthread_mutex_unlock(&kr->lock);
+    if (dropped) *dropped = d;
+    if (!left)
+        return maif_set_last_err(MAIF_EACCESS, "no recipient may read a block of this type and level under the policy");
     return MAIF_OK;
 }
 
@@ -181,7 +206,7 @@ int maif_keyring_add_recipient(maif_keyring *kr, const uint8_t pk[MAIF_PUBKEY_BY
     if (maif_ed25519_pk_to_x25519(x, pk))
         return maif_set_last_err(MAIF_EKEY, "the recipient is not a valid Ed25519 public key");
     pthread_mutex_lock(&kr->lock);
-    int rc = add_rcpt_locked(kr, x);
+    int rc = add_rcpt_locked(kr, x, pk);
     pthread_mutex_unlock(&kr->lock);
     if (rc == MAIF_EACCESS) return maif_set_last_err(rc, "the recipient was revoked in this artifact");
     return rc ? maif_set_last_err(rc, "a keyring holds at most %d recipients", MAX_RCPT) : MAIF_OK;
@@ -512,6 +537,7 @@ static void drop_rcpt_locked(maif_keyring *kr, const uint8_t x[32])
     for (size_t i = 0; i < kr->nrcpt; i++)
         if (memcmp(kr->rcpt[i], x, 32) == 0) {
             memmove(kr->rcpt[i], kr->rcpt[i + 1], (kr->nrcpt - i - 1) * 32);
+            memmove(kr->rcpt_ed[i], kr->rcpt_ed[i + 1], (kr->nrcpt - i - 1) * 32);
             kr->nrcpt--;
             return;
         }
@@ -544,7 +570,7 @@ int maif_keyring_follow(maif_keyring *kr, maif_reader *r)
         pthread_mutex_lock(&kr->lock);
         if (!strcmp(action, "grant")) {
             unrevoke_locked(kr, x);
-            rc = add_rcpt_locked(kr, x);
+            rc = add_rcpt_locked(kr, x, pk);
         } else if (!strcmp(action, "revoke")) {
             drop_rcpt_locked(kr, x);
             int seen = 0;

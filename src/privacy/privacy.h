@@ -29,4 +29,8 @@ int maif_keyring_set_kdf_params(maif_keyring *kr, uint64_t argon_ops, uint64_t a
 /* keystore.c: a key of ks by id (borrowed), or MAIF_EACCESS. */
 int priv_keystore_lookup(maif_keystore *ks, const uint8_t *id, size_t id_len, const uint8_t **key);
 
+/* policy.c: r's current policy (*out NULL: none); MAIF_EACCESS with why
+ * when the policy blocks do not establish one (fail-closed). */
+int priv_current_policy(maif_reader *r, maif_policy **out, uint64_t *index, char *why, size_t cap);
+
 #endif
