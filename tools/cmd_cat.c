@@ -38,6 +38,7 @@ static int run(int argc, char **argv)
                              sel);
 
     if (identity && passfile) return cli_usage_err(&cli_cmd_cat, "give --identity or --passphrase-file, not both");
+    if (keyfile && !audit) return cli_usage_err(&cli_cmd_cat, "--key signs the --audit record: give --audit");
     maif_keyring *kr = NULL;
     maif_reader *r = NULL;
     maif_keystore *ks = NULL;
@@ -108,7 +109,7 @@ static int run(int argc, char **argv)
             cli_err(path, "block %llu is encrypted and %s", (unsigned long long)index,
                     identity || passfile ? "no identity or passphrase given opens it (access denied)"
                     : ks ? "no key given or in the keystore opens it (access denied; erased blocks stay closed)"
-                         : "no key was given (use --identity KEY or --passphrase-file F)");
+                         : "no key was given (access denied; use --identity KEY or --passphrase-file F)");
             ex = CLI_EXIT_ACCESS;
             goto out;
         }
