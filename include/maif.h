@@ -544,7 +544,8 @@ MAIF_API MAIF_NODISCARD int maif_reader_block_decoded_size(maif_reader *r, uint6
  * MAIF_EVERIFY (an encrypted payload failed authentication: a wrong or
  * moved ciphertext, a flipped byte, a cut tag; nothing is released),
  * MAIF_EACCESS (encrypted, and no keyring or nothing in it opens the
- * block's key: maif_reader_set_keyring). */
+ * block's key: maif_reader_set_keyring; or the artifact's access policy
+ * denies the subject set with maif_reader_set_subject). */
 MAIF_API MAIF_NODISCARD int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t dst_capacity, size_t *written);
 /* Finds the block with this id. Errors: MAIF_ENOTFOUND. The first call
  * builds an id table (one pass over the block headers). */
