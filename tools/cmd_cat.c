@@ -44,6 +44,7 @@ static int run(int argc, char **argv)
     maif_keystore *ks = NULL;
     maif_key *reader_key = NULL;
     uint8_t *decoded = NULL;
+    size_t decoded_cap = 0;
     int ex = 0, rc;
     if ((identity || passfile) && (ex = cli_keyring_for_reading(identity, passfile, &kr))) return ex;
     if ((ex = cli_open_reader(path, &r))) goto out;
@@ -104,6 +105,7 @@ static int run(int argc, char **argv)
             goto out;
         }
         if (rc == MAIF_OK && !(decoded = malloc(n ? n : 1))) rc = MAIF_ENOMEM;
+        decoded_cap = decoded ? n : 0;
         if (rc == MAIF_OK) rc = maif_reader_block_decode(r, index, decoded, n, &got);
         if (rc == MAIF_EACCESS) {
             cli_err(path, "block %llu is encrypted and %s", (unsigned long long)index,
@@ -152,6 +154,7 @@ static int run(int argc, char **argv)
     }
     ex = cli_finish(CLI_EXIT_OK);
 out:
+    if (decoded) explicit_bzero(decoded, decoded_cap); /* the plaintext does not outlive the call */
     free(decoded);
     maif_reader_close(r);
     maif_keyring_free(kr);

@@ -48,7 +48,7 @@ static int add_passfile(maif_keyring *kr, const char *file)
     int rc = MAIF_OK;
     if (n == 0 || n > PASS_FILE_MAX) rc = MAIF_EINVAL;
     else rc = maif_keyring_add_passphrase(kr, buf, n, MAIF_KDF_ARGON2ID);
-    memset(buf, 0, sizeof buf);
+    explicit_bzero(buf, sizeof buf); /* not elided, unlike a memset of a dying buffer */
     if (rc) {
         cli_err(file, "a passphrase file holds 1 to %d bytes (one trailing newline is dropped)", PASS_FILE_MAX);
         return CLI_EXIT_USAGE;

@@ -421,6 +421,25 @@ static const uint8_t *block_key_id(maif_reader *r, const maif_block *b, size_t *
     return ext.key_id;
 }
 
+/* 1 if an erasure record of r names block b (id and content hash). */
+static int named_erased(maif_reader *r, const maif_block *b)
+{
+    uint64_t n = maif_reader_count(r);
+    for (uint64_t i = b->index + 1; i < n; i++) {
+        maif_block e;
+        if (maif_reader_block(r, i, &e) != MAIF_OK || e.type != MAIF_TYPE_ERASURE || e.codec || e.cipher ||
+            e.payload_size < 9 || memcmp(e.payload, "MER1", 4) != 0)
+            continue;
+        uint64_t cnt = rd32le(e.payload + 5);
+        if (cnt > 4096 || e.payload_size != 9 + cnt * 48) continue;
+        for (uint64_t k = 0; k < cnt; k++)
+            if (memcmp(e.payload + 9 + k * 48, b->id, 16) == 0 &&
+                memcmp(e.payload + 9 + k * 48 + 16, b->content_hash, 32) == 0)
+                return 1;
+    }
+    return 0;
+}
+
 typedef struct erased {
     uint64_t index, off, size;
     uint8_t id[16], hash[32];
@@ -446,7 +465,13 @@ int maif_keystore_shred(maif_keystore *ks, maif_reader *r, maif_writer *w, const
     if (n == 0 || n > 4096) return maif_set_last_err(MAIF_EINVAL, "shred 1 to 4096 blocks at a time");
     if (flags & ~(unsigned)MAIF_SHRED_PUNCH) return maif_set_last_err(MAIF_EINVAL, "unknown shred flags");
     uint8_t (*kids)[16] = maif_malloc(n * 16);
-    if (!kids) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    uint64_t *again = maif_malloc(n * sizeof *again); /* erased before: overwrite only */
+    if (!kids || !again) {
+        maif_free(kids);
+        maif_free(again);
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    }
+    size_t nk = 0, na = 0;
     int rc = MAIF_OK;
     for (size_t i = 0; i < n && !rc; i++) {
         maif_block b;
@@ -459,13 +484,17 @@ int maif_keystore_shred(maif_keystore *ks, maif_reader *r, maif_writer *w, const
             break;
         }
         kid = block_key_id(r, &b, &kl, &po);
-        if (!kid || kl != 16 || ks_lookup(&ks->src, kid, kl, &dk) != MAIF_OK) {
+        if (kid && kl == 16 && ks_lookup(&ks->src, kid, kl, &dk) == MAIF_OK) {
+            memcpy(kids[nk++], kid, 16);
+        } else if (kid && (flags & MAIF_SHRED_PUNCH) && named_erased(r, &b)) {
+            again[na++] = blocks[i]; /* its key is gone already: finish (or add) the overwrite */
+        } else {
             rc = maif_set_last_err(MAIF_EINVAL, "block %llu is not shreddable: its key is not in the keystore%s",
-                                   (unsigned long long)blocks[i], b.cipher ? " (already erased, or wrapped in the file)"
-                                                                           : " (it is not encrypted)");
-            break;
+                                   (unsigned long long)blocks[i],
+                                   !b.cipher ? " (it is not encrypted)"
+                                   : kid && named_erased(r, &b) ? " (already erased: add --punch to overwrite it)"
+                                                                : " (it was wrapped in the file)");
         }
-        memcpy(kids[i], kid, 16);
     }
     /* every block sealed under those keys is erased with them */
     uint64_t count = maif_reader_count(r), ne = 0;
@@ -478,7 +507,8 @@ int maif_keystore_shred(maif_keystore *ks, maif_reader *r, maif_writer *w, const
         const uint8_t *kid = block_key_id(r, &b, &kl, &po);
         if (!kid || kl != 16) continue;
         int hit = 0;
-        for (size_t k = 0; k < n && !hit; k++) hit = memcmp(kids[k], kid, 16) == 0;
+        for (size_t k = 0; k < nk && !hit; k++) hit = memcmp(kids[k], kid, 16) == 0;
+        for (size_t k = 0; k < na && !hit; k++) hit = again[k] == i;
         if (!hit) continue;
         if ((ne & (ne - 1)) == 0) {
             void *q = maif_realloc(list, (size_t)(ne ? 2 * ne : 1) * sizeof *list);
@@ -513,9 +543,9 @@ int maif_keystore_shred(maif_keystore *ks, maif_reader *r, maif_writer *w, const
         if (rc) maif_set_last_err(rc, "cannot record the erasure: %s", maif_writer_errmsg(w));
     }
     /* 2. the keys, and the master key that sealed every copy of them */
-    if (!rc) {
+    if (!rc && nk) {
         pthread_mutex_lock(&ks->lock);
-        for (size_t k = 0; k < n; k++)
+        for (size_t k = 0; k < nk; k++)
             for (size_t i = 0; i < ks->n; i++)
                 if (memcmp(ks->ids[i], kids[k], 16) == 0) {
                     ks->n--;
@@ -544,5 +574,6 @@ int maif_keystore_shred(maif_keystore *ks, maif_reader *r, maif_writer *w, const
     maif_free(rec);
     maif_free(list);
     maif_free(kids);
+    maif_free(again);
     return rc;
 }

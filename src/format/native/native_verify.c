@@ -352,11 +352,14 @@ static void hash_job(void *ctx, uint64_t i, void *scratch)
 }
 
 /* A payload that fails its content hash is accepted only when all of
- * this holds: a later erasure record, itself intact (content hash) and
- * committed, names the block's id together with the content hash its
- * header still carries (the record hash covers it, so the chain and the
- * signed commits vouch for it), and every stored byte is zero (the
- * payload was overwritten, not altered). Such a job becomes bad == 2. */
+ * this holds: a later erasure record (FORMAT.md §5.9), itself intact
+ * (content hash) and committed, with its "overwritten" flag set, names the
+ * block's id together with the content hash its header still carries (the
+ * record hash covers it, so the chain and the signed commits vouch for it),
+ * and the block has a cipher. Then an all-zero payload was erased
+ * (bad == 2, an info finding); any other bytes are an overwrite that was
+ * interrupted (bad == 3, a warning: the record says the content is gone,
+ * its key is destroyed; `maif shred --punch` again finishes it). */
 typedef struct bad_ref {
     uint8_t id[16];
     uint64_t job;
@@ -386,7 +389,7 @@ static void accept_erasures(vstate *st)
         const job *ej = &st->jobs[st->eras[e]];
         if (ej->bad || ej->block < 0 || (uint64_t)ej->block >= st->committed_blocks) continue;
         const uint8_t *p = st->base + ej->payload_off;
-        if (ej->size < 9 || memcmp(p, "MER1", 4) != 0 || p[4] > 1) continue;
+        if (ej->size < 9 || memcmp(p, "MER1", 4) != 0 || p[4] != 1) continue;
         uint64_t cnt = rd32le(p + 5);
         if (cnt > 4096 || ej->size != 9 + cnt * 48) continue;
         for (uint64_t x = 0; x < cnt; x++) {
@@ -398,9 +401,9 @@ static void accept_erasures(vstate *st)
                 job *j = &st->jobs[hit->job];
                 const uint8_t *hdr = st->base + j->rec_off;
                 if (j->bad != 1 || j->block >= ej->block || memcmp(hdr + NR_CONTENT_HASH, ent + 16, 32) != 0 ||
-                    hdr[NR_CIPHER] == 0 || !all_zero(st->base + j->payload_off, (size_t)j->size))
+                    hdr[NR_CIPHER] == 0)
                     continue;
-                j->bad = 2;
+                j->bad = all_zero(st->base + j->payload_off, (size_t)j->size) ? 2 : 3;
             }
         }
     }
@@ -422,6 +425,11 @@ static void run_jobs(vstate *st)
             maif_report_add(st->rep, MAIF_SEV_INFO, "erased", "block", j->block, (int64_t)j->rec_off,
                             "block %lld at offset %llu: payload erased (crypto-shredded and overwritten), as the "
                             "signed erasure record names it",
+                            (long long)j->block, (unsigned long long)j->rec_off);
+        if (j->bad == 3)
+            maif_report_add(st->rep, MAIF_SEV_WARNING, "erasure-incomplete", "block", j->block, (int64_t)j->rec_off,
+                            "block %lld at offset %llu: a signed erasure record says its payload was overwritten, "
+                            "but stored bytes remain (an interrupted `maif shred --punch`: run it again)",
                             (long long)j->block, (unsigned long long)j->rec_off);
         if (j->bad != 1) continue;
         if (j->block >= 0)
