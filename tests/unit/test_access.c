@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "privacy/privacy.h"
@@ -410,6 +412,110 @@ static void test_zeroed_without_record(void **state)
     assert_int_equal(maif_keystore_open(&ks, f->ks, f->master, 0), MAIF_EFORMAT);
 }
 
+/* Crash safety of shredding: a child shreds blocks one call at a time
+ * (with --punch on odd rounds) and is SIGKILLed at a random moment. After
+ * every kill the artifact (its torn tail cut) verifies, the keystore opens
+ * (its master, or the new one beside it), and every block either opens
+ * with its plaintext intact or is named by an erasure record. */
+static void test_shred_crash(void **state)
+{
+    fx *f = *state;
+    const int blocks = 6;
+    const size_t size = 96u << 10;
+    uint64_t seed = 0x5eed, window_us = 400000; /* round 0 is not killed: it measures a whole run */
+    for (int round = 0; round < 24; round++) {
+        unlink(f->path);
+        unlink(f->ks);
+        unlink(f->master);
+        maif_keystore *ks = NULL;
+        assert_int_equal(maif_keystore_open(&ks, f->ks, f->master, 1), MAIF_OK);
+        maif_writer *w = NULL;
+        assert_int_equal(maif_writer_create(&w, f->path, f->owner, "agent", NULL), MAIF_OK);
+        uint8_t *buf = tu_pattern_new(size, 0);
+        for (int i = 0; i < blocks; i++) {
+            tu_pattern(buf, size, (uint64_t)i + 1);
+            assert_int_equal(maif_writer_encrypt_shreddable(w, ks, MAIF_CIPHER_XCHACHA20), MAIF_OK);
+            tu_add_simple(w, MAIF_TYPE_BINARY, buf, size, NULL, NULL);
+        }
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        assert_int_equal(maif_writer_close(w), MAIF_OK);
+        maif_keystore_close(ks);
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            maif_keystore *cks = NULL;
+            if (maif_keystore_open(&cks, f->ks, f->master, 0)) _exit(2);
+            for (uint64_t i = 0; i < (uint64_t)blocks; i++) {
+                maif_writer *cw = NULL;
+                maif_reader *cr = NULL;
+                if (maif_writer_open(&cw, f->path, f->owner, NULL) || maif_reader_open(&cr, f->path)) _exit(3);
+                uint64_t e;
+                if (maif_keystore_shred(cks, cr, cw, &i, 1, (round & 1) ? MAIF_SHRED_PUNCH : 0, &e)) _exit(4);
+                maif_reader_close(cr);
+                (void)maif_writer_close(cw);
+            }
+            _exit(0);
+        }
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        int st;
+        if (round == 0) {
+            uint64_t t0 = tu_now_us();
+            waitpid(pid, &st, 0);
+            assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+            window_us = tu_now_us() - t0 + 1;
+        } else {
+            usleep((useconds_t)((seed >> 33) % window_us));
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+        }
+        uint64_t cut = 0;
+        assert_int_equal(maif_recover(f->path, NULL, &cut), MAIF_OK);
+        maif_report *rep = NULL;
+        assert_int_equal(maif_verify_file(f->path, NULL, &rep), MAIF_OK);
+        for (size_t i = 0; i < maif_report_count(rep); i++)
+            if (maif_report_finding(rep, i)->severity == MAIF_SEV_ERROR)
+                fail_msg("round %d: %s", round, maif_report_finding(rep, i)->message);
+        maif_report_free(rep);
+        assert_int_equal(maif_keystore_open(&ks, f->ks, f->master, 0), MAIF_OK);
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+        maif_keyring *kr = ring_for(NULL);
+        assert_int_equal(maif_keyring_add_keystore(kr, ks), MAIF_OK);
+        assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
+        uint64_t data = 0, closed = 0;
+        for (uint64_t i = 0; i < maif_reader_count(r); i++) {
+            maif_block b;
+            assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
+            if (b.type != MAIF_TYPE_BINARY) continue;
+            size_t n = 0;
+            int rc = maif_reader_block_decode(r, i, buf, size, &n);
+            if (rc == MAIF_OK) {
+                assert_int_equal(n, size);
+                assert_true(tu_check_pattern(buf, size, data + 1));
+            } else {
+                /* closed: it must be named by an erasure record */
+                assert_int_equal(rc, MAIF_EACCESS);
+                int named = 0;
+                for (uint64_t k = i + 1; k < maif_reader_count(r) && !named; k++) {
+                    maif_block e;
+                    assert_int_equal(maif_reader_block(r, k, &e), MAIF_OK);
+                    if (e.type == MAIF_TYPE_ERASURE && memmem(e.payload, e.payload_size, b.id, 16)) named = 1;
+                }
+                assert_true(named);
+                closed++;
+            }
+            data++;
+        }
+        if (getenv("MAIF_SHRED_STATS")) fprintf(stderr, "round %d: %llu closed, cut %llu, exit %d\n", round, (unsigned long long)closed, (unsigned long long)cut, WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
+        assert_int_equal(data, blocks);
+        maif_reader_close(r);
+        maif_keyring_free(kr);
+        maif_keystore_close(ks);
+        free(buf);
+    }
+}
+
 /* ---- policies */
 
 static char *policy_text(const fx *f, const char *extra_rules, const char *level)
@@ -689,6 +795,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shred_punch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zeroed_without_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shred_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_in_artifact, setup, teardown),
