@@ -767,7 +767,9 @@ MAIF_API MAIF_NODISCARD int maif_merkle_check_consistency(uint64_t size1, uint64
  * the payload. Verification needs no key: the chain covers the stored,
  * encrypted bytes. */
 
-#define MAIF_CIPHER_XCHACHA20 1 /* XChaCha20-Poly1305 (the default) */
+#define MAIF_CIPHER_XCHACHA20 1 /* XChaCha20-Poly1305 (the default); a payload over 64 KiB
+                                   is stored as cipher 4, its STREAM form (64 KiB chunks,
+                                   counter and last-chunk flag in the nonce; FORMAT.md §5.7) */
 #define MAIF_CIPHER_CHACHA20  2 /* ChaCha20-Poly1305 (RFC 8439) */
 #define MAIF_CIPHER_AES256GCM 3 /* AES-256-GCM, where the CPU has AES-NI */
 #define MAIF_KDF_ARGON2ID     1 /* passphrases: Argon2id, t=3, m=256 MiB (libsodium MODERATE) */
