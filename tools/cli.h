@@ -186,6 +186,9 @@ int cli_keystore_rotate(const char *path, const maif_key *key, int *rotated);
  * CLI_EXIT_ACCESS after one line naming the rule (cmd_policy.c). */
 int cli_policy_check(const char *path, maif_reader *r, uint64_t index, const char *identity, const char *purpose,
                      int audited);
+/* path's current policy (*out NULL: none); an exit code after one line
+ * when it cannot be established. */
+int cli_policy_load(const char *path, maif_policy **out);
 /* maif add under a policy: the level rules on spec (exit 3 when broken),
  * then kr (may be NULL) restricted to the keys that may read it. */
 int cli_policy_for_add(const char *path, const maif_block_spec *spec, int cipher, const maif_key *key,

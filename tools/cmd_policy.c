@@ -25,6 +25,17 @@ static int current_policy(const char *path, maif_reader *r, maif_policy **out, u
     return 0;
 }
 
+int cli_policy_load(const char *path, maif_policy **out)
+{
+    *out = NULL;
+    maif_reader *r = NULL;
+    int ex = cli_open_reader(path, &r);
+    if (ex) return ex;
+    ex = current_policy(path, r, out, NULL);
+    maif_reader_close(r);
+    return ex;
+}
+
 int cli_policy_check(const char *path, maif_reader *r, uint64_t index, const char *identity, const char *purpose,
                      int audited)
 {

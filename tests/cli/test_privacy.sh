@@ -127,6 +127,8 @@ m add p.maif --type text --text "sec" --meta '{"level":"secret"}' --encrypt --ke
 N2=$(cut -d' ' -f1 "$OUT")
 m cat p.maif "$N2" --identity owner.key; expect_err "secret reads must be audited" 3 "audited"
 m cat p.maif "$N2" --identity owner.key --audit --key owner.key; expect "audited secret read" 0
+echo '{"type":"text","text":"plain line"}' > plain.jsonl
+m append p.maif plain.jsonl --key owner.key; expect_err "append under a confidential policy refuses a plain block" 3 "requires encryption"
 m policy p.maif --set pol.json --key bob.key; expect_err "a non-admin cannot replace the policy" 3 "admin"
 m audit p.maif --json; expect "audit of p" 0
 jcheck "policy and read in the trail" "$OUT" "[e['action'] for e in d['entries']]==['policy-set','read']"
