@@ -114,6 +114,7 @@ static int run(int argc, char **argv)
             size_t n = 0;
             rc = cli_read_all(&src, cli_payload_limit(), &all, &n);
             if (rc == MAIF_OK) rc = maif_block_draft_set_payload(d, all, n);
+            if (all) explicit_bzero(all, n); /* plaintext to be sealed: not left in freed memory */
             free(all);
             if (rc) {
                 if (src.err) cli_err(src_name, "read error: %s", strerror(src.err));

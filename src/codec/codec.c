@@ -18,6 +18,7 @@
 
 #include "codec/codec.h"
 #include "codec/codecs.h"
+#include "crypto/aead.h"
 #include "crypto/crypto.h"
 #include "util/alloc.h"
 #include "util/common.h"
@@ -195,8 +196,9 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
         size_t full_len = cipher_ad(full, ad_used, k->id, n, cur_n, cfg->key_id, cfg->key_id_len);
         maif_cipher_params p = {cfg->keyring, cfg->key_id, cfg->key_id_len, nonce, full, full_len};
         size_t w = 0;
-        if ((rc = k->seal(k, &p, scratch->seal.data, (size_t)cap, cur, (size_t)cur_n, &w)))
-            return maif_set_err(err, errcap, rc, "cipher %s: sealing failed", k->name);
+        rc = k->seal(k, &p, scratch->seal.data, (size_t)cap, cur, (size_t)cur_n, &w);
+        if (cur == scratch->enc.data) maif_wipe(scratch->enc.data, (size_t)cur_n); /* compressed plaintext */
+        if (rc) return maif_set_err(err, errcap, rc, "cipher %s: sealing failed", k->name);
         if (w != cap) return maif_set_err(err, errcap, MAIF_EFORMAT, "cipher %s: output not of its size", k->name);
         cur = scratch->seal.data;
         cur_n = w;
@@ -289,6 +291,7 @@ int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, 
         if (rc == MAIF_OK && w != plain) rc = MAIF_EFORMAT;
         if (rc) {
             if (!c) memset(dst, 0, plain); /* nothing unauthenticated is released */
+            if (tmp) maif_wipe(tmp, plain);
             maif_free(tmp);
             return maif_set_err(err, errcap, rc, "cipher %s: %s", k->name,
                                 rc == MAIF_EVERIFY    ? "authentication failed"
@@ -302,6 +305,7 @@ int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, 
         rc = c->decode(c, dst, (size_t)size, cur, cur_n, &w);
         if (rc == MAIF_ELIMIT) rc = MAIF_EFORMAT; /* it decodes to more than its decoded_size says */
         if (rc == MAIF_OK && w != size) rc = MAIF_EFORMAT;
+        if (tmp) maif_wipe(tmp, cur_n); /* the decrypted, still compressed payload */
         maif_free(tmp);
         if (rc)
             return maif_set_err(err, errcap, rc, "codec %s: the payload does not decode to its %llu bytes", c->name,
