@@ -765,7 +765,15 @@ MAIF_API MAIF_NODISCARD int maif_merkle_check_consistency(uint64_t size1, uint64
  * under it. Headers, metadata, ids and sizes stay public: metadata is
  * chained forever and can never be erased, so private content belongs in
  * the payload. Verification needs no key: the chain covers the stored,
- * encrypted bytes. */
+ * encrypted bytes.
+ * Secrets in memory: identities, passphrases, data keys, key-encryption
+ * keys and keystore master keys live in sodium_malloc'd memory (guard
+ * pages, mlock'ed where allowed) and are wiped when freed, on every path;
+ * key commitments and master-key ids are compared in constant time; the
+ * library's own staging copies of plaintext (compressed before sealing,
+ * decrypted before decompressing) are wiped before they are freed, and no
+ * plaintext is released before its tag verifies. (A maif_block_draft's
+ * copy of a payload is not wiped: free drafts of secrets promptly.) */
 
 #define MAIF_CIPHER_XCHACHA20 1 /* XChaCha20-Poly1305 (the default); a payload over 64 KiB
                                    is stored as cipher 4, its STREAM form (64 KiB chunks,
