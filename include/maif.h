@@ -846,7 +846,9 @@ MAIF_API MAIF_NODISCARD int maif_reader_check_signed(maif_reader *r, uint64_t in
  * recipients and "revoke" removes it; a key revoked (and not granted
  * again since) is then refused by maif_keyring_add_recipient
  * (MAIF_EACCESS), so blocks encrypted with kr are never wrapped for it.
- * Errors: MAIF_EINVAL, MAIF_ELIMIT. */
+ * When r's current policy names keys with the role admin, only their
+ * grants and revocations count. Errors: MAIF_EINVAL, MAIF_ELIMIT,
+ * MAIF_EACCESS (r's policy blocks cannot be trusted, FORMAT.md §5.10). */
 MAIF_API MAIF_NODISCARD int maif_keyring_follow(maif_keyring *kr, maif_reader *r);
 /* Rotation: for every data key of r (each chain of key-wrap blocks, by
  * supersedes) that kr's identities or passphrases open, appends to w's
@@ -897,7 +899,9 @@ MAIF_API MAIF_NODISCARD int maif_keystore_rekey(maif_keystore *ks);
  * MAIF_EUNSUPPORTED, MAIF_ELIMIT (2^20 keys), MAIF_EIO. */
 MAIF_API MAIF_NODISCARD int maif_writer_encrypt_shreddable(maif_writer *w, maif_keystore *ks, int cipher);
 /* Lets readers given kr open blocks whose keys ks holds (ks borrowed; NULL
- * removes it). Errors: MAIF_EINVAL. */
+ * removes it). Keys are looked up in ks's memory: do not add keys to ks
+ * (maif_writer_encrypt_shreddable) or shred with it while other threads
+ * decode through it. Errors: MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_keyring_add_keystore(maif_keyring *kr, maif_keystore *ks);
 /* Erases blocks[0..n) of r (n 1..4096; each sealed with a key of ks), and
  * every other block sealed under the same keys: (1) appends to w a signed
@@ -1005,16 +1009,21 @@ MAIF_API MAIF_NODISCARD int maif_keyring_restrict(maif_keyring *kr, const maif_p
 MAIF_API MAIF_NODISCARD int maif_writer_set_policy(maif_writer *w, maif_reader *r, const char *json, size_t n,
                                                    uint8_t id_out[MAIF_ID_BYTES]);
 /* Whether subject may read block index now under r's current policy
- * (MAIF_OK without a policy). audited: the caller records the read in the
+ * (MAIF_OK without a policy; the policy is established on each call, a
+ * pass over the block headers). audited: the caller records the read in the
  * audit trail (maif_writer_audit "read"). Errors: MAIF_EACCESS (denied:
  * maif_reader_errmsg says why), MAIF_ENOTFOUND, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_reader_check_access(maif_reader *r, uint64_t index,
                                                      const uint8_t subject[MAIF_PUBKEY_BYTES], const char *purpose,
                                                      int audited);
 /* Makes r enforce its policy: from now on maif_reader_block_decode checks
- * maif_reader_check_access for subject (copied; purpose 1..64 bytes or
- * NULL; audited as above) before it decodes, and returns MAIF_EACCESS
- * without releasing anything when denied. pk NULL removes the check.
+ * the read by subject (copied; purpose 1..64 bytes or NULL; audited as
+ * above) as maif_reader_check_access does, and returns MAIF_EACCESS
+ * without releasing anything when denied. The policy is read once, here
+ * (a policy that cannot be trusted denies every read): set the subject
+ * again after maif_reader_refresh. maif_reader_block still shows stored
+ * bytes, which for an unencrypted block are its payload: only encryption
+ * keeps those from a reader that does not ask. pk NULL removes the check.
  * Errors: MAIF_EINVAL, MAIF_ENOMEM. */
 MAIF_API MAIF_NODISCARD int maif_reader_set_subject(maif_reader *r, const uint8_t pk[MAIF_PUBKEY_BYTES],
                                                     const char *purpose, int audited);

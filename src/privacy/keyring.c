@@ -482,9 +482,13 @@ static int open_chain(maif_keyring *kr, maif_reader *r, const uint8_t *id, uint8
         b.type != MAIF_TYPE_KEYWRAP || b.codec || b.cipher)
         return MAIF_EACCESS; /* the key-wrap block is missing */
     size_t n = 0;
-    uint64_t ix[256];
-    if (maif_reader_history(r, id, ix, 256, &n) != MAIF_OK || n == 0) return MAIF_EACCESS;
-    if (n > 256) n = 256; /* the newest of a longer chain are beyond the window: try what is in it */
+    if (maif_reader_history(r, id, NULL, 0, &n) != MAIF_OK || n == 0) return MAIF_EACCESS;
+    uint64_t *ix = maif_malloc(n * sizeof *ix); /* n ≤ the block count */
+    if (!ix) return MAIF_ENOMEM;
+    if (maif_reader_history(r, id, ix, n, &n) != MAIF_OK) {
+        maif_free(ix);
+        return MAIF_EACCESS;
+    }
     char why[160];
     int rc = MAIF_EACCESS;
     for (size_t k = n, tried = 0; k-- > 0 && rc == MAIF_EACCESS && tried < MAX_VERSIONS;) {
@@ -495,6 +499,7 @@ static int open_chain(maif_keyring *kr, maif_reader *r, const uint8_t *id, uint8
         rc = open_keyw(kr, id, b.payload, (size_t)b.payload_size, dk, why, sizeof why);
         if (rc == MAIF_EFORMAT) rc = MAIF_EACCESS; /* a malformed wrap opens nothing */
     }
+    maif_free(ix);
     return rc;
 }
 
@@ -558,11 +563,17 @@ int maif_keyring_follow(maif_keyring *kr, maif_reader *r)
     if (!kr || !r) return maif_set_last_err(MAIF_EINVAL, "maif_keyring_follow: NULL argument");
     uint64_t n = maif_reader_count(r);
     int rc = MAIF_OK;
+    maif_policy *pol = NULL;
+    char why[256];
+    if (priv_current_policy(r, &pol, NULL, why, sizeof why) != MAIF_OK)
+        return maif_set_last_err(MAIF_EACCESS, "%s", why); /* fail closed: no grants from an untrusted policy */
+    int admins = maif_policy_has_admins(pol);
     for (uint64_t i = 0; i < n && !rc; i++) {
         maif_block b;
         uint8_t actor[32];
         if (maif_reader_block(r, i, &b) != MAIF_OK || b.type != MAIF_TYPE_AUDIT) continue;
         if (priv_check_signed(r, &b, actor) != MAIF_OK) continue; /* not signed: ignored */
+        if (admins && !maif_policy_has_role(pol, actor, "admin")) continue; /* only admins grant and revoke */
         char action[16];
         uint8_t pk[MAIF_PUBKEY_BYTES], x[32];
         if (priv_audit_recipient(&b, action, sizeof action, pk) != MAIF_OK) continue;
@@ -580,6 +591,7 @@ int maif_keyring_follow(maif_keyring *kr, maif_reader *r)
         }
         pthread_mutex_unlock(&kr->lock);
     }
+    maif_policy_free(pol);
     if (rc == MAIF_ELIMIT) return maif_set_last_err(rc, "more than %d recipients granted or revoked", MAX_RCPT);
     return MAIF_OK;
 }

@@ -504,14 +504,36 @@ typedef struct subject {
     uint8_t pk[32];
     char purpose[PURPOSE_MAX + 1];
     int has_purpose, audited;
+    maif_policy *policy; /* read once, when the subject was set; NULL: none */
+    int denied;          /* the policy blocks could not be trusted: every read is denied */
+    char why[256];
 } subject;
+
+static void subject_free(void *ctx)
+{
+    subject *s = ctx;
+    maif_policy_free(s->policy);
+    maif_free(s);
+}
 
 static int gate(void *ctx, maif_reader *r, uint64_t index, char *msg, size_t cap)
 {
     subject *s = ctx;
-    int rc = maif_reader_check_access(r, index, s->pk, s->has_purpose ? s->purpose : NULL, s->audited);
-    if (rc) snprintf(msg, cap, "%s", maif_reader_errmsg(r));
-    return rc;
+    if (s->denied) {
+        snprintf(msg, cap, "%s", s->why);
+        return MAIF_EACCESS;
+    }
+    if (!s->policy) return MAIF_OK;
+    maif_block b;
+    int rc = maif_reader_block(r, index, &b);
+    if (rc) return rc;
+    if (b.type == MAIF_TYPE_KEYWRAP || b.type == MAIF_TYPE_AUDIT || b.type == MAIF_TYPE_ERASURE ||
+        b.type == MAIF_TYPE_POLICY)
+        return MAIF_OK;
+    maif_access_request q = {.subject = s->pk, .purpose = s->has_purpose ? s->purpose : NULL, .time_us = now_us(),
+                             .type = b.type, .level = block_level(s->policy, b.meta, b.meta_size),
+                             .audited = s->audited};
+    return maif_policy_decide(s->policy, &q, msg, cap);
 }
 
 int maif_reader_set_subject(maif_reader *r, const uint8_t pk[MAIF_PUBKEY_BYTES], const char *purpose, int audited)
@@ -532,7 +554,8 @@ int maif_reader_set_subject(maif_reader *r, const uint8_t pk[MAIF_PUBKEY_BYTES],
         s->has_purpose = 1;
     }
     s->audited = !!audited;
-    maif_reader_set_gate(r, gate, s, maif_free);
+    if (priv_current_policy(r, &s->policy, NULL, s->why, sizeof s->why) != MAIF_OK) s->denied = 1;
+    maif_reader_set_gate(r, gate, s, subject_free);
     return MAIF_OK;
 }
 

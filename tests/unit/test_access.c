@@ -732,8 +732,25 @@ static void test_policy_in_artifact(void **state)
     assert_int_equal(maif_writer_set_policy(wb, r, s, strlen(s), NULL), MAIF_EACCESS);
     maif_reader_close(r);
     assert_int_equal(maif_writer_audit(wb, "noop", NULL, 0, NULL), MAIF_OK);
+    /* a grant signed by a key that is not an admin of the policy: ignored */
+    char fields[120], hex[65];
+    snprintf(fields, sizeof fields, "{\"recipient\":\"%s\"}", maif_hex(f->carol_pk, 32, hex));
+    audit(wb, "grant", fields); /* block 4 */
     assert_int_equal(maif_writer_commit(wb), MAIF_OK);
     assert_true(verify_ok(f->path, NULL));
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    maif_keyring *kr = ring_for(NULL);
+    assert_int_equal(maif_keyring_follow(kr, r), MAIF_OK);
+    assert_int_equal(maif_keyring_add_recipient(kr, f->owner_pk), MAIF_OK);
+    assert_int_equal(maif_writer_encrypt(wb, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK);
+    tu_add_simple(wb, MAIF_TYPE_TEXT, "for admins", 10, NULL, NULL); /* 5 KEYW, 6 */
+    assert_int_equal(maif_writer_encrypt(wb, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_commit(wb), MAIF_OK);
+    maif_reader_close(r);
+    maif_keyring_free(kr);
+    char txt[32];
+    assert_int_equal(read_as(f->path, 6, f->carol, NULL, txt, sizeof txt), MAIF_EACCESS);
+    assert_int_equal(read_as(f->path, 6, f->owner, NULL, txt, sizeof txt), MAIF_OK);
     /* a policy block appended by a non-admin anyway (bypassing the call):
      * the file verifies, but readers fail closed */
     char *copy = tu_path(f->dir, "b.maif");
@@ -782,6 +799,11 @@ static void test_policy_in_artifact(void **state)
     assert_int_equal(maif_reader_check_access(r, 2, f->owner_pk, NULL, 0), MAIF_EACCESS);
     assert_non_null(strstr(maif_reader_errmsg(r), "cannot be trusted"));
     assert_int_equal(maif_reader_policy(r, &p, NULL), MAIF_EACCESS);
+    assert_int_equal(maif_reader_set_subject(r, f->owner_pk, NULL, 1), MAIF_OK); /* fails closed too */
+    assert_int_equal(maif_reader_block_decode(r, 2, buf, sizeof buf, &n), MAIF_EACCESS);
+    maif_keyring *kf = ring_for(f->owner);
+    assert_int_equal(maif_keyring_follow(kf, r), MAIF_EACCESS); /* no grants from an untrusted policy */
+    maif_keyring_free(kf);
     maif_reader_close(r);
     free(img);
     free(s);
