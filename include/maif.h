@@ -816,6 +816,25 @@ MAIF_API MAIF_NODISCARD int maif_writer_encrypt(maif_writer *w, maif_keyring *kr
  * Errors: MAIF_ENOMEM, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_reader_set_keyring(maif_reader *r, maif_keyring *kr);
 
+/* Sealed metadata (FORMAT.md §5.7): adds spec's block (as
+ * maif_writer_add) with private_json (a JSON object, at most 64 KiB) sealed
+ * into one public metadata field "sealed_meta", under a key derived from
+ * the data key w's blocks are encrypted with, bound to this block (file,
+ * id, type, key id). The rest of spec's metadata stays public (and must
+ * not have "sealed_meta"). Errors: MAIF_ESTATE (encryption is off),
+ * MAIF_EJSON, MAIF_ELIMIT, those of maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_writer_add_sealed(maif_writer *w, const maif_block_spec *spec,
+                                                   const char *private_json, size_t n,
+                                                   uint8_t id_out[MAIF_ID_BYTES]);
+/* Opens block index's sealed metadata into dst (cap bytes, NUL-terminated
+ * canonical JSON); *len receives its length without the NUL (also when
+ * cap is too small: MAIF_ELIMIT). Uses r's keyring and access policy
+ * subject like maif_reader_block_decode. Errors: MAIF_ENOTFOUND (none),
+ * MAIF_EACCESS, MAIF_EVERIFY (fails authentication), MAIF_EFORMAT,
+ * MAIF_ELIMIT, MAIF_ENOMEM, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_reader_sealed_meta(maif_reader *r, uint64_t index, char *dst, size_t cap,
+                                                    size_t *len);
+
 /* ---------------------------------------- recipients, rotation, audit
  *
  * Control blocks (docs/FORMAT.md §5.8) are stored as is and carry their

@@ -21,6 +21,7 @@ static int run(int argc, char **argv)
     const char *rcpts[32], *passfile = NULL;
     size_t nrcpt = 0;
     int shreddable = 0;
+    const char *meta_private = NULL;
     char **args = malloc(sizeof *args * (size_t)(argc + 1));
     if (!args) return cli_usage_err(&cli_cmd_add, "out of memory");
     int nargs = 0;
@@ -45,6 +46,7 @@ static int run(int argc, char **argv)
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
         {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
         {"--shreddable", CLI_FLAG, &shreddable, NULL, NULL, 0, NULL},
+        {"--meta-private", CLI_VALUE, NULL, &meta_private, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -54,8 +56,8 @@ static int run(int argc, char **argv)
     free(args); /* pos and the values point into the caller's argv */
     if (pr == CLI_PARSE_HELP) return cli_help(me);
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
-    if (!cipher && (nrcpt || passfile || shreddable))
-        return cli_usage_err(me, "--recipient, --passphrase-file and --shreddable need --encrypt");
+    if (!cipher && (nrcpt || passfile || shreddable || meta_private))
+        return cli_usage_err(me, "--recipient, --passphrase-file, --shreddable and --meta-private need --encrypt");
     if (shreddable && (nrcpt || passfile))
         return cli_usage_err(me, "--shreddable keys live in the keystore only: a key wrapped for --recipient or "
                                  "--passphrase-file could never be shredded");
@@ -148,7 +150,13 @@ static int run(int argc, char **argv)
     uint64_t index = maif_writer_count(w);
     uint64_t limit = cli_payload_limit();
     uint8_t id[MAIF_ID_BYTES];
-    rc = maif_writer_add_draft(w, d, text ? NULL : cli_fd_read, &src, limit, id);
+    if (meta_private) { /* the payload is in the draft (encryption reads it whole) */
+        maif_block_spec sp;
+        rc = maif_block_draft_spec(d, &sp);
+        if (rc == MAIF_OK) rc = maif_writer_add_sealed(w, &sp, meta_private, strlen(meta_private), id);
+    } else {
+        rc = maif_writer_add_draft(w, d, text ? NULL : cli_fd_read, &src, limit, id);
+    }
     if (rc != MAIF_OK) {
         /* bad payload or input: the block was abandoned, the file is as it was */
         if (src.err)
@@ -194,7 +202,7 @@ const cli_command cli_cmd_add = {
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
     "                [--compress C]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]\n"
-    "                 [--shreddable]]\n"
+    "                 [--shreddable] [--meta-private JSON]]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
     "KEYFILE (default: the default key). The payload is STRING, the bytes of\n"
@@ -233,6 +241,9 @@ const cli_command cli_cmd_add = {
     "             METADATA STAYS PUBLIC: the type, --meta, ids, sizes and times are\n"
     "             stored in the clear, chained forever, and can never be erased.\n"
     "             Private content belongs in the payload.\n"
+    "--meta-private JSON  a JSON object sealed into the metadata field \"sealed_meta\"\n"
+    "             with the payload's key (read it with maif cat --sealed-meta); the\n"
+    "             rest of --meta stays public\n"
     "--shreddable the block's own data key is kept in FILE.keystore (sealed under a\n"
     "             master key in $MAIF_HOME/masters/), never in FILE, so\n"
     "             `maif shred FILE BLOCK` can erase it for good. Not with\n"

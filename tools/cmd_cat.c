@@ -12,8 +12,9 @@
 static int run(int argc, char **argv)
 {
     const char *identity = NULL, *passfile = NULL, *keyfile = NULL, *purpose = NULL;
-    int audit = 0;
+    int audit = 0, sealed = 0;
     const cli_opt opts[] = {
+        {"--sealed-meta", CLI_FLAG, &sealed, NULL, NULL, 0, NULL},
         {"--identity", CLI_VALUE, NULL, &identity, NULL, 0, NULL},
         {"--passphrase-file", CLI_VALUE, NULL, &passfile, NULL, 0, NULL},
         {"--audit", CLI_FLAG, &audit, NULL, NULL, 0, NULL},
@@ -89,6 +90,23 @@ static int run(int argc, char **argv)
     }
     /* the artifact's access policy, if it has one (maif policy) */
     if ((ex = cli_policy_check(path, r, index, identity, purpose, audit))) goto out;
+    if (sealed) { /* the block's sealed metadata instead of its payload */
+        char small[1];
+        size_t need = 0;
+        rc = maif_reader_sealed_meta(r, index, small, sizeof small, &need);
+        if (rc == MAIF_ELIMIT && (decoded = malloc(need + 1))) {
+            decoded_cap = need + 1;
+            rc = maif_reader_sealed_meta(r, index, (char *)decoded, need + 1, &need);
+        }
+        if (rc) {
+            ex = cli_fail(path, rc, maif_reader_errmsg(r));
+            if (rc == MAIF_ENOTFOUND) ex = CLI_EXIT_USAGE;
+            goto out;
+        }
+        printf("%s\n", decoded ? (char *)decoded : "");
+        ex = cli_finish(CLI_EXIT_OK);
+        goto out;
+    }
     /* A block with a codec or cipher is written decoded (zstd and lz4 are
      * built in). No usable key is exit 3; a failed authentication
      * (tampering) is 1; an unknown codec or cipher id (a newer writer, or
@@ -166,7 +184,7 @@ out:
 const cli_command cli_cmd_cat = {
     "cat", run, "write a block's payload to stdout",
     "usage: maif cat FILE BLOCK [--identity KEY | --passphrase-file F] [--purpose P]\n"
-    "                [--audit [--key KEYFILE]]\n"
+    "                [--audit [--key KEYFILE]] [--sealed-meta]\n"
     "\n"
     "Writes the payload of one block of FILE (native or MAIF 2.1) to stdout,\n"
     "byte for byte, with nothing added. BLOCK is a block index as `maif ls`\n"
@@ -180,6 +198,8 @@ const cli_command cli_cmd_cat = {
     "--audit      record the read first: a signed audit block {\"action\":\"read\"}\n"
     "             appended to FILE, signed with --key KEYFILE (default: the\n"
     "             default key); a policy may require it.\n"
+    "--sealed-meta  print the block's sealed metadata (maif add --meta-private) as\n"
+    "             JSON instead of its payload (same keys and policy).\n"
     "--purpose P  the purpose of the read, for the policy's conditions (and the\n"
     "             audit record).\n"
     "If FILE has an access policy (maif policy), the reader is the --identity\n"

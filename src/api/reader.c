@@ -455,6 +455,14 @@ int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src)
     return MAIF_OK;
 }
 
+const void *maif_reader_keysrc(const maif_reader *r) { return r->keysrc; }
+
+int maif_reader_gate_run(maif_reader *r, uint64_t index, char *msg, size_t cap)
+{
+    msg[0] = '\0';
+    return r->gate ? r->gate(r->gate_ctx, r, index, msg, cap) : MAIF_OK;
+}
+
 void maif_reader_set_gate(maif_reader *r, maif_reader_gate gate, void *ctx, void (*ctx_free)(void *))
 {
     if (r->gate_free) r->gate_free(r->gate_ctx);

@@ -64,6 +64,18 @@ m audit a.maif --json; expect "audit after a read" 0
 jcheck "the read is in the trail" "$OUT" "d['entries'][-1]['action']=='read' and d['entries'][-1]['record']['index']==1"
 m cat a.maif 1 --key owner.key; expect_err "--key without --audit" 2 "--audit"
 
+# ---- sealed metadata
+m add a.maif --type text --text "visit" --meta '{"source":"clinic"}' --meta-private '{"patient":"Jane Doe"}' --encrypt --key owner.key
+expect "add --meta-private" 0
+SM=$(cut -d' ' -f1 "$OUT")
+ok "the private part is not in the file" bash -c "! grep -q 'Jane Doe' a.maif"
+m cat a.maif "$SM" --sealed-meta --identity owner.key; expect "cat --sealed-meta" 0
+ok "the sealed metadata" out_has '^\{"patient":"Jane Doe"\}$'
+m cat a.maif "$SM" --sealed-meta --identity carol.key; expect_err "cat --sealed-meta with the wrong key" 3 "no usable key"
+m cat a.maif 1 --sealed-meta --identity owner.key; expect_err "a block without sealed metadata" 2 "no sealed metadata"
+m add a.maif --type text --text "x" --meta-private '{"a":1}'; expect_err "--meta-private needs --encrypt" 2 "need --encrypt"
+m add a.maif --type text --text "x" --meta-private '[1]' --encrypt --key owner.key; expect "--meta-private that is not an object" 2
+
 # ---- shred
 m add a.maif --type text --text "forget me" --encrypt --shreddable --key owner.key; expect "add --shreddable" 0
 S1=$(cut -d' ' -f1 "$OUT")

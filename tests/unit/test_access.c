@@ -516,6 +516,91 @@ static void test_shred_crash(void **state)
     }
 }
 
+/* ---- sealed metadata */
+
+static void test_sealed_meta(void **state)
+{
+    fx *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->owner, "agent", NULL), MAIF_OK);
+    maif_block_spec sp = {.type = MAIF_TYPE_TEXT, .payload = "note", .payload_size = 4,
+                          .meta_json = "{\"source\":\"chat\"}", .meta_size = 17};
+    const char *priv = "{\"patient\": \"Jane Doe\", \"mrn\": 123}";
+    assert_int_equal(maif_writer_add_sealed(w, &sp, priv, strlen(priv), NULL), MAIF_ESTATE); /* no encryption */
+    maif_keyring *kr = ring_for(NULL);
+    assert_int_equal(maif_keyring_add_recipient(kr, f->owner_pk), MAIF_OK);
+    assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK); /* 0 KEYW */
+    uint8_t id[16];
+    assert_int_equal(maif_writer_add_sealed(w, &sp, priv, strlen(priv), id), MAIF_OK); /* 1 */
+    assert_int_equal(maif_writer_add_sealed(w, &sp, "[1]", 3, NULL), MAIF_EJSON);
+    maif_block_spec bad = sp;
+    bad.meta_json = "{\"sealed_meta\":\"x\"}";
+    bad.meta_size = strlen(bad.meta_json);
+    assert_int_equal(maif_writer_add_sealed(w, &bad, priv, strlen(priv), NULL), MAIF_EJSON);
+    maif_keystore *ks = NULL;
+    assert_int_equal(maif_keystore_open(&ks, f->ks, f->master, 1), MAIF_OK);
+    assert_int_equal(maif_writer_encrypt_shreddable(w, ks, MAIF_CIPHER_XCHACHA20), MAIF_OK);
+    assert_int_equal(maif_writer_add_sealed(w, &sp, "{\"x\":1}", 7, NULL), MAIF_OK); /* 2 */
+    assert_int_equal(maif_writer_encrypt(w, NULL, 0), MAIF_OK);
+    tu_add_simple(w, MAIF_TYPE_TEXT, "plain", 5, NULL, NULL); /* 3 */
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    maif_keyring_free(kr);
+    assert_true(verify_ok(f->path, NULL));
+
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    maif_block b;
+    assert_int_equal(maif_reader_block(r, 1, &b), MAIF_OK);
+    assert_memory_equal(b.id, id, 16);
+    assert_null(memmem(b.meta, b.meta_size, "Jane", 4));
+    assert_non_null(memmem(b.meta, b.meta_size, "\"source\":\"chat\"", 15));
+    char out[256];
+    size_t len = 0;
+    assert_int_equal(maif_reader_sealed_meta(r, 1, out, sizeof out, &len), MAIF_EACCESS); /* no keyring */
+    kr = ring_for(f->carol);
+    assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
+    assert_int_equal(maif_reader_sealed_meta(r, 1, out, sizeof out, &len), MAIF_EACCESS);
+    maif_keyring *ko = ring_for(f->owner);
+    assert_int_equal(maif_keyring_add_keystore(ko, ks), MAIF_OK);
+    assert_int_equal(maif_reader_set_keyring(r, ko), MAIF_OK);
+    assert_int_equal(maif_reader_sealed_meta(r, 1, out, sizeof out, &len), MAIF_OK);
+    assert_string_equal(out, "{\"mrn\":123,\"patient\":\"Jane Doe\"}");
+    assert_int_equal(len, strlen(out));
+    assert_int_equal(maif_reader_sealed_meta(r, 1, out, 5, &len), MAIF_ELIMIT);
+    assert_int_equal(len, 32);
+    assert_int_equal(maif_reader_sealed_meta(r, 2, out, sizeof out, &len), MAIF_OK);
+    assert_string_equal(out, "{\"x\":1}");
+    assert_int_equal(maif_reader_sealed_meta(r, 3, out, sizeof out, &len), MAIF_ENOTFOUND);
+    assert_int_equal(maif_reader_sealed_meta(r, 9, out, sizeof out, &len), MAIF_ENOTFOUND);
+    maif_reader_close(r);
+
+    /* a flipped byte of the sealed field: authentication fails */
+    size_t fn;
+    uint8_t *img = tu_read(f->path, &fn);
+    uint8_t *h = memmem(img, fn, "sealed_meta\":\"", 14);
+    assert_non_null(h);
+    h[14 + 60] = h[14 + 60] == 'a' ? 'b' : 'a';
+    assert_int_equal(maif_reader_open_mem(&r, img, fn), MAIF_OK);
+    assert_int_equal(maif_reader_set_keyring(r, ko), MAIF_OK);
+    assert_int_equal(maif_reader_sealed_meta(r, 1, out, sizeof out, &len), MAIF_EVERIFY);
+    maif_reader_close(r);
+    free(img);
+
+    /* shredding the key closes the sealed field too */
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    uint64_t which = 2, erased = 0;
+    assert_int_equal(maif_keystore_shred(ks, r, w, &which, 1, 0, &erased), MAIF_OK);
+    maif_reader_close(r);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    assert_int_equal(maif_reader_set_keyring(r, ko), MAIF_OK);
+    assert_int_equal(maif_reader_sealed_meta(r, 2, out, sizeof out, &len), MAIF_EACCESS);
+    maif_reader_close(r);
+    maif_keyring_free(kr);
+    maif_keyring_free(ko);
+    maif_keystore_close(ks);
+}
+
 /* ---- policies */
 
 static char *policy_text(const fx *f, const char *extra_rules, const char *level)
@@ -818,6 +903,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shred_punch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zeroed_without_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shred_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_in_artifact, setup, teardown),
