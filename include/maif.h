@@ -567,7 +567,8 @@ MAIF_API MAIF_NODISCARD int maif_reader_block_decoded_size(maif_reader *r, uint6
  * MAIF_EVERIFY (an encrypted payload failed authentication: a wrong or
  * moved ciphertext, a flipped byte, a cut tag; nothing is released),
  * MAIF_EACCESS (encrypted, and no keyring or nothing in it opens the
- * block's key: maif_reader_set_keyring). */
+ * block's key: maif_reader_set_keyring; or the artifact's access policy
+ * denies the subject set with maif_reader_set_subject). */
 MAIF_API MAIF_NODISCARD int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t dst_capacity, size_t *written);
 /* Finds the block with this id. Errors: MAIF_ENOTFOUND. The first call
  * builds an id table (one pass over the block headers). */
@@ -787,9 +788,19 @@ MAIF_API MAIF_NODISCARD int maif_merkle_check_consistency(uint64_t size1, uint64
  * under it. Headers, metadata, ids and sizes stay public: metadata is
  * chained forever and can never be erased, so private content belongs in
  * the payload. Verification needs no key: the chain covers the stored,
- * encrypted bytes. */
+ * encrypted bytes.
+ * Secrets in memory: identities, passphrases, data keys, key-encryption
+ * keys and keystore master keys live in sodium_malloc'd memory (guard
+ * pages, mlock'ed where allowed) and are wiped when freed, on every path;
+ * key commitments and master-key ids are compared in constant time; the
+ * library's own staging copies of plaintext (compressed before sealing,
+ * decrypted before decompressing) are wiped before they are freed, and no
+ * plaintext is released before its tag verifies. (A maif_block_draft's
+ * copy of a payload is not wiped: free drafts of secrets promptly.) */
 
-#define MAIF_CIPHER_XCHACHA20 1 /* XChaCha20-Poly1305 (the default) */
+#define MAIF_CIPHER_XCHACHA20 1 /* XChaCha20-Poly1305 (the default); a payload over 64 KiB
+                                   is stored as cipher 4, its STREAM form (64 KiB chunks,
+                                   counter and last-chunk flag in the nonce; FORMAT.md §5.7) */
 #define MAIF_CIPHER_CHACHA20  2 /* ChaCha20-Poly1305 (RFC 8439) */
 #define MAIF_CIPHER_AES256GCM 3 /* AES-256-GCM, where the CPU has AES-NI */
 #define MAIF_KDF_ARGON2ID     1 /* passphrases: Argon2id, t=3, m=256 MiB (libsodium MODERATE) */
@@ -1284,6 +1295,236 @@ typedef struct maif_search_hit {
 /* Result i (borrowed: valid until the next maif_search_run or free).
  * Errors: MAIF_ENOTFOUND past the end, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_search_result(const maif_search *s, size_t i, maif_search_hit *out);
+/* Sealed metadata (FORMAT.md §5.7): adds spec's block (as
+ * maif_writer_add) with private_json (a JSON object, at most 64 KiB) sealed
+ * into one public metadata field "sealed_meta", under a key derived from
+ * the data key w's blocks are encrypted with, bound to this block (file,
+ * id, type, key id). The rest of spec's metadata stays public (and must
+ * not have "sealed_meta"). Errors: MAIF_ESTATE (encryption is off),
+ * MAIF_EJSON, MAIF_ELIMIT, those of maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_writer_add_sealed(maif_writer *w, const maif_block_spec *spec,
+                                                   const char *private_json, size_t n,
+                                                   uint8_t id_out[MAIF_ID_BYTES]);
+/* Opens block index's sealed metadata into dst (cap bytes, NUL-terminated
+ * canonical JSON); *len receives its length without the NUL (also when
+ * cap is too small: MAIF_ELIMIT). Uses r's keyring and access policy
+ * subject like maif_reader_block_decode. Errors: MAIF_ENOTFOUND (none),
+ * MAIF_EACCESS, MAIF_EVERIFY (fails authentication), MAIF_EFORMAT,
+ * MAIF_ELIMIT, MAIF_ENOMEM, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_reader_sealed_meta(maif_reader *r, uint64_t index, char *dst, size_t cap,
+                                                    size_t *len);
+
+/* ---------------------------------------- recipients, rotation, audit
+ *
+ * Control blocks (docs/FORMAT.md §5.9) are stored as is and carry their
+ * own Ed25519 signature in their metadata, {"actor": hex public key,
+ * "sig": hex}, over "MAIF-CONTROL-V1\0" ‖ file_id ‖ type ‖ payload, on top
+ * of the signed commit that seals them like any block. */
+#define MAIF_TYPE_KEYWRAP MAIF_FOURCC('K', 'E', 'Y', 'W') /* a data key wrapped for its recipients */
+#define MAIF_TYPE_AUDIT   MAIF_FOURCC('A', 'U', 'D', 'T') /* an audit record: canonical JSON {"action": ...} */
+#define MAIF_TYPE_ERASURE MAIF_FOURCC('E', 'R', 'A', 'S') /* an erasure record: the blocks shredded */
+#define MAIF_TYPE_POLICY  MAIF_FOURCC('P', 'O', 'L', 'Y') /* an access policy (JSON) */
+
+/* Appends a signed audit block (type AUDT) to w's batch: its payload is
+ * the canonical JSON object fields_json (n bytes; NULL/0 for {}) with
+ * "action": action added (1 to 32 of a-z and '-'; the library writes
+ * "grant", "revoke", "rotate", "shred", "policy", "read"), signed by w's
+ * key. It is part of the batch: commit to keep it. id_out (may be NULL)
+ * receives its id. Errors: MAIF_EINVAL, MAIF_EJSON (not an object, or it
+ * sets "action"), MAIF_ELIMIT, those of maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_writer_audit(maif_writer *w, const char *action, const char *fields_json, size_t n,
+                                              uint8_t id_out[MAIF_ID_BYTES]);
+/* Checks the own signature of control block index (AUDT, ERAS or POLY)
+ * against its file's id and payload; actor receives the key that signed
+ * it. Errors: MAIF_EVERIFY (it does not check), MAIF_EINVAL (another
+ * type), MAIF_ENOTFOUND, MAIF_EFORMAT. */
+MAIF_API MAIF_NODISCARD int maif_reader_check_signed(maif_reader *r, uint64_t index, uint8_t actor[MAIF_PUBKEY_BYTES]);
+/* Applies r's grants and revocations to kr: every audit block of r whose
+ * signature checks, in order, "grant" adds its "recipient" to kr's
+ * recipients and "revoke" removes it; a key revoked (and not granted
+ * again since) is then refused by maif_keyring_add_recipient
+ * (MAIF_EACCESS), so blocks encrypted with kr are never wrapped for it.
+ * When r's current policy names keys with the role admin, only their
+ * grants and revocations count. Errors: MAIF_EINVAL, MAIF_ELIMIT,
+ * MAIF_EACCESS (r's policy blocks cannot be trusted, FORMAT.md §5.11). */
+MAIF_API MAIF_NODISCARD int maif_keyring_follow(maif_keyring *kr, maif_reader *r);
+/* Rotation: for every data key of r (each chain of key-wrap blocks, by
+ * supersedes) that kr's identities or passphrases open, appends to w's
+ * batch a new key-wrap block superseding the newest version, wrapping the
+ * same data key for kr's recipients and passphrases only (fresh ephemeral
+ * keys and salts). Payloads are not re-encrypted: a reader tries the
+ * newest versions first and any version opens. r and w are on the same
+ * artifact (r opened before w's batch). *rewrapped / *unopened (may be
+ * NULL) receive how many keys were re-wrapped / could not be opened with
+ * kr. Errors: MAIF_EINVAL (no recipient or passphrase), MAIF_ENOMEM,
+ * those of maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_keyring_rewrap(maif_keyring *kr, maif_reader *r, maif_writer *w, uint64_t *rewrapped,
+                                                uint64_t *unopened);
+
+/* ------------------------------------------------ crypto-shredding
+ *
+ * A shreddable block is sealed under its own data key that is never
+ * written into the artifact: it lives in a keystore file (by convention
+ * FILE.keystore), each entry sealed under a master key kept in another
+ * file (by convention in the key holder's $MAIF_HOME, never beside the
+ * artifact). Erasing destroys the block's key AND replaces the master key,
+ * so copies of the keystore taken before (backups, journals) open nothing.
+ * docs/FORMAT.md §5.10 says exactly what is and is not guaranteed. */
+typedef struct maif_keystore maif_keystore;
+#define MAIF_SHRED_PUNCH 1u /* also overwrite the ciphertext with zeros and punch its range */
+
+/* Opens the keystore at path whose master key file is master_path; with
+ * create and no file at path, creates an empty one with a fresh master
+ * key (mode 0600; master_path's directory must exist). Holds every data
+ * key in locked memory, wiped by maif_keystore_close. Errors:
+ * MAIF_ENOTFOUND (no keystore, create 0), MAIF_EKEY (the master key is
+ * missing or was replaced: nothing in the file opens), MAIF_EFORMAT,
+ * MAIF_EVERIFY (an entry fails authentication), MAIF_EIO, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_keystore_open(maif_keystore **out, const char *path, const char *master_path,
+                                               int create);
+/* Wipes and frees. NULL is a no-op. */
+MAIF_API void maif_keystore_close(maif_keystore *ks);
+/* Number of data keys held. */
+MAIF_API size_t maif_keystore_count(const maif_keystore *ks);
+/* Replaces the master key (the keystore is rewritten under a new one and
+ * the old master file is overwritten, then replaced). Errors: MAIF_EIO. */
+MAIF_API MAIF_NODISCARD int maif_keystore_rekey(maif_keystore *ks);
+/* Seals w's blocks added from now on with cipher under a fresh data key
+ * stored (durably, before this returns) in ks and not in the artifact: no
+ * key-wrap block. Every block sealed under one key is erased together, so
+ * call it before each block to shred separately (maif add --shreddable
+ * does). ks must outlive w's use of it. Errors: MAIF_EINVAL,
+ * MAIF_EUNSUPPORTED, MAIF_ELIMIT (2^20 keys), MAIF_EIO. */
+MAIF_API MAIF_NODISCARD int maif_writer_encrypt_shreddable(maif_writer *w, maif_keystore *ks, int cipher);
+/* Lets readers given kr open blocks whose keys ks holds (ks borrowed; NULL
+ * removes it). Keys are looked up in ks's memory: do not add keys to ks
+ * (maif_writer_encrypt_shreddable) or shred with it while other threads
+ * decode through it. Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_keyring_add_keystore(maif_keyring *kr, maif_keystore *ks);
+/* Erases blocks[0..n) of r (n 1..4096; each sealed with a key of ks), and
+ * every other block sealed under the same keys: (1) appends to w a signed
+ * erasure record (type ERAS, FORMAT.md §5.10) naming each erased block's
+ * id and content hash, and commits w's batch; (2) deletes the keys and
+ * rewrites ks under a new master key; (3) with MAIF_SHRED_PUNCH,
+ * overwrites their stored bytes with zeros and punches the range out
+ * (fallocate PUNCH_HOLE, where the file system can); the verifier then
+ * accepts those payloads only because the erasure record names them. r
+ * and w are on the same artifact, r opened before this batch. *erased
+ * (may be NULL) receives the number of blocks erased. A failure after (1)
+ * leaves the erasure recorded: call again. Errors: MAIF_EINVAL (a block
+ * not encrypted with a key of ks), MAIF_ELIMIT, MAIF_EIO, MAIF_ENOMEM,
+ * those of maif_writer_commit. */
+MAIF_API MAIF_NODISCARD int maif_keystore_shred(maif_keystore *ks, maif_reader *r, maif_writer *w,
+                                                const uint64_t *blocks, size_t n, unsigned flags, uint64_t *erased);
+
+/* ------------------------------------------ access policy and levels
+ *
+ * A policy (docs/FORMAT.md §5.11) is a JSON object in a signed control
+ * block of type POLY; each new one supersedes the one before:
+ *   {"level": L,                          the artifact's security level
+ *    "signers": [HEX64, ...],             pinned signers (top_secret needs them)
+ *    "roles": {"NAME": [HEX64, ...], ...}, which keys hold which roles
+ *    "rules": [{"role": NAME, "levels": [L, ...], "types": [T, ... | "*"],
+ *               "purposes": [P, ...], "hours": [FROM, TO],
+ *               "not_before": US, "expires": US}, ...],
+ *    "audit_reads": BOOL}
+ * Levels: public < internal < confidential < secret < top_secret. A
+ * block's level is its metadata "level" (an unknown one counts as
+ * top_secret), never below the artifact's. Rules: confidential and above
+ * must be encrypted; top_secret must use XChaCha20-Poly1305 and a signer
+ * the policy pins; secret and above (or any level with "audit_reads")
+ * are read only when the read is audited. A read is allowed when one rule
+ * of a role the reader's key holds matches the block's type and level,
+ * the stated purpose (if the rule lists purposes), the UTC hour and the
+ * rule's validity window. Control blocks (KEYW, AUDT, ERAS, POLY) are
+ * public. Where this is cryptographic and where it is only the honest
+ * reader's doing: FORMAT.md §5.11. */
+typedef struct maif_policy maif_policy;
+#define MAIF_POLICY_MAX 65536 /* bytes of policy JSON */
+#define MAIF_LEVEL_PUBLIC       0
+#define MAIF_LEVEL_INTERNAL     1
+#define MAIF_LEVEL_CONFIDENTIAL 2
+#define MAIF_LEVEL_SECRET       3
+#define MAIF_LEVEL_TOP_SECRET   4
+
+/* "public", ... (either case) -> MAIF_LEVEL_*, or -1. */
+MAIF_API int maif_level_parse(const char *s);
+/* "public", ..., "top_secret"; "unknown" otherwise. Static text. */
+MAIF_API const char *maif_level_name(int level);
+/* Parses and checks a policy strictly (unknown keys, wrong types, a rule
+ * naming an undefined role, more than 64 roles / 256 keys a role / 256
+ * rules are errors). Errors: MAIF_EJSON (the message says what),
+ * MAIF_ELIMIT (over MAIF_POLICY_MAX), MAIF_ENOMEM, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_policy_parse(maif_policy **out, const char *json, size_t n);
+MAIF_API void maif_policy_free(maif_policy *p);
+/* The artifact level it sets (MAIF_LEVEL_*). */
+MAIF_API int maif_policy_level(const maif_policy *p);
+/* 1 if pk holds role in p. */
+MAIF_API int maif_policy_has_role(const maif_policy *p, const uint8_t pk[MAIF_PUBKEY_BYTES], const char *role);
+/* 1 if p names at least one key with the role "admin": then only such a
+ * key may set the next policy. */
+MAIF_API int maif_policy_has_admins(const maif_policy *p);
+/* 1 if some rule of a role pk holds covers type at level (conditions of
+ * purpose and time aside): whom `maif add --encrypt` wraps keys for. */
+MAIF_API int maif_policy_may_read_level(const maif_policy *p, const uint8_t pk[MAIF_PUBKEY_BYTES], uint32_t type,
+                                        int level);
+/* One read to decide. */
+typedef struct maif_access_request {
+    const uint8_t *subject; /* MAIF_PUBKEY_BYTES: the reader's key */
+    const char *purpose;    /* or NULL */
+    uint64_t time_us;       /* when (µs since the epoch, UTC) */
+    uint32_t type;          /* the block's type */
+    int level;              /* the block's level (raised to the artifact's) */
+    int audited;            /* 1 if the read is recorded in the audit trail */
+} maif_access_request;
+/* MAIF_OK if p allows the read, else MAIF_EACCESS with one line in why
+ * (cap bytes; may be NULL) naming the reason. MAIF_EINVAL for NULLs. */
+MAIF_API int maif_policy_decide(const maif_policy *p, const maif_access_request *q, char *why, size_t cap);
+/* The level rules on writing spec with cipher (MAIF_CIPHER_*, 0 none) by
+ * signer: MAIF_OK, or MAIF_EACCESS with the reason in why. Control blocks
+ * always pass. (maif_writer_add does not consult policies; writers such
+ * as `maif add` call this first.) */
+MAIF_API int maif_policy_check_write(const maif_policy *p, const maif_block_spec *spec, int cipher,
+                                     const uint8_t signer[MAIF_PUBKEY_BYTES], char *why, size_t cap);
+/* The artifact's current policy (free with maif_policy_free); *index (may
+ * be NULL) receives its block. Fail-closed: MAIF_EACCESS when a policy
+ * block's own signature fails, it does not supersede the one before, its
+ * signer is not an admin of the one before (when that names admins), or
+ * its JSON is not a valid policy. MAIF_ENOTFOUND: no policy. */
+MAIF_API MAIF_NODISCARD int maif_reader_policy(maif_reader *r, maif_policy **out, uint64_t *index);
+/* Cryptography behind the policy: drops from kr's recipients every key
+ * that no rule of p lets read a block of type at level (whatever the
+ * conditions), so blocks encrypted with kr are not wrapped for it.
+ * *dropped (may be NULL) receives how many. Errors: MAIF_EACCESS (no
+ * recipient or passphrase is left), MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_keyring_restrict(maif_keyring *kr, const maif_policy *p, uint32_t type, int level,
+                                                  size_t *dropped);
+/* Appends a policy block (json checked by maif_policy_parse, stored in
+ * canonical form, signed by w's key) superseding r's current one; r is
+ * the same artifact. Commit to keep it. Errors: those of
+ * maif_policy_parse, MAIF_EACCESS (the current policy names admins and
+ * w's key is not one, or it cannot be established), maif_writer_add's. */
+MAIF_API MAIF_NODISCARD int maif_writer_set_policy(maif_writer *w, maif_reader *r, const char *json, size_t n,
+                                                   uint8_t id_out[MAIF_ID_BYTES]);
+/* Whether subject may read block index now under r's current policy
+ * (MAIF_OK without a policy; the policy is established on each call, a
+ * pass over the block headers). audited: the caller records the read in the
+ * audit trail (maif_writer_audit "read"). Errors: MAIF_EACCESS (denied:
+ * maif_reader_errmsg says why), MAIF_ENOTFOUND, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_reader_check_access(maif_reader *r, uint64_t index,
+                                                     const uint8_t subject[MAIF_PUBKEY_BYTES], const char *purpose,
+                                                     int audited);
+/* Makes r enforce its policy: from now on maif_reader_block_decode checks
+ * the read by subject (copied; purpose 1..64 bytes or NULL; audited as
+ * above) as maif_reader_check_access does, and returns MAIF_EACCESS
+ * without releasing anything when denied. The policy is read once, here
+ * (a policy that cannot be trusted denies every read): set the subject
+ * again after maif_reader_refresh. maif_reader_block still shows stored
+ * bytes, which for an unencrypted block are its payload: only encryption
+ * keeps those from a reader that does not ask. pk NULL removes the check.
+ * Errors: MAIF_EINVAL, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_reader_set_subject(maif_reader *r, const uint8_t pk[MAIF_PUBKEY_BYTES],
+                                                    const char *purpose, int audited);
 
 /* ------------------------------------------------------------- helpers */
 

@@ -23,7 +23,7 @@
 #define CLI_EXIT_OK     0 /* success */
 #define CLI_EXIT_VERIFY 1 /* not intact, untrusted signer, or too damaged to parse */
 #define CLI_EXIT_USAGE  2 /* usage error, missing/unreadable file, invalid input */
-#define CLI_EXIT_ACCESS 3 /* reserved: access denied */
+#define CLI_EXIT_ACCESS 3 /* access denied, or no usable key */
 
 /* Largest payload the tool reads from a file or stdin: 4 GiB (streamed;
  * memory stays bounded). Larger inputs are refused with exit code 2. */
@@ -46,6 +46,7 @@ extern const cli_command cli_cmd_keygen, cli_cmd_create, cli_cmd_add, cli_cmd_ap
     cli_cmd_cat, cli_cmd_info, cli_cmd_verify, cli_cmd_recover, cli_cmd_convert;
 extern const cli_command cli_cmd_prove, cli_cmd_check_proof, cli_cmd_graph, cli_cmd_mcp;
 extern const cli_command cli_cmd_embed, cli_cmd_index, cli_cmd_search;
+extern const cli_command cli_cmd_grant, cli_cmd_revoke, cli_cmd_rotate, cli_cmd_shred, cli_cmd_policy, cli_cmd_audit;
 
 /* ---- option parsing */
 
@@ -176,11 +177,46 @@ int cli_load_key(const char *keyfile, maif_key **out);
 /* MAIF_CIPHER_* for xchacha20, chacha20, aes256gcm; 0 for anything else. */
 int cli_cipher_parse(const char *name);
 /* A keyring of the recipients' public key files and a passphrase file;
- * with neither, self's public key is the recipient. */
-int cli_keyring_for_writing(const char *const *rcpts, size_t n, const char *passfile, const maif_key *self,
+ * with neither, self's public key is the recipient. The recipients
+ * granted in artifact (maif grant) are added; one revoked there is
+ * refused (exit 3). */
+int cli_keyring_for_writing(const char *artifact, const char *const *rcpts, size_t n, const char *passfile, const maif_key *self,
                             maif_keyring **out);
 /* A keyring of an identity (secret key file) and/or a passphrase file. */
 int cli_keyring_for_reading(const char *identity, const char *passfile, maif_keyring **out);
+
+/* grant / rotate: re-wraps every data key of path that key (or identity,
+ * or the passphrase in passfile) opens for the artifact's granted,
+ * unrevoked recipients and key itself, into w's batch. */
+int cli_priv_rewrap(const char *path, maif_writer *w, const maif_key *key, const char *identity, const char *passfile,
+                    uint64_t *done, uint64_t *unopened);
+/* Appends a signed audit block (fields may be NULL). */
+int cli_priv_audit(const char *path, maif_writer *w, const char *action, json_t *fields);
+/* Commits w; a failure is reported (exit 2 or the I/O code). */
+int cli_priv_commit(const char *path, maif_writer *w);
+
+/* The keystore of path's shreddable blocks: path + ".keystore", its
+ * master key $MAIF_HOME/masters/<file id>.master (cap bytes each). */
+int cli_keystore_paths(const char *path, const uint8_t file_id[MAIF_ID_BYTES], char *ks, char *master, size_t cap);
+/* Opens path's keystore (create: making it and the masters directory if
+ * needed). Without create, *out stays NULL when there is none or its
+ * master key is gone. Prints the error. */
+int cli_keystore_open(const char *path, int create, maif_keystore **out);
+/* Replaces the master key of path's keystore if it has one (*rotated 1). */
+int cli_keystore_rotate(const char *path, const maif_key *key, int *rotated);
+
+/* The artifact's access policy on reading block index of r, by the key in
+ * identity (default: the default key) for purpose (may be NULL): 0, or
+ * CLI_EXIT_ACCESS after one line naming the rule (cmd_policy.c). */
+int cli_policy_check(const char *path, maif_reader *r, uint64_t index, const char *identity, const char *purpose,
+                     int audited);
+/* path's current policy (*out NULL: none); an exit code after one line
+ * when it cannot be established. */
+int cli_policy_load(const char *path, maif_policy **out);
+/* maif add under a policy: the level rules on spec (exit 3 when broken),
+ * then kr (may be NULL) restricted to the keys that may read it. */
+int cli_policy_for_add(const char *path, const maif_block_spec *spec, int cipher, const maif_key *key,
+                       maif_keyring *kr);
 
 /* Missing, unreadable or non-regular path: prints the error and returns
  * CLI_EXIT_USAGE; else 0. */

@@ -27,6 +27,8 @@ static int add(int argc, char **argv)
     int analyze = 0;
     char *merged_meta = NULL;
     size_t nrcpt = 0;
+    int shreddable = 0;
+    const char *meta_private = NULL;
     char **args = malloc(sizeof *args * (size_t)(argc + 1));
     if (!args) return cli_usage_err(&cli_cmd_add, "out of memory");
     int nargs = 0;
@@ -61,6 +63,8 @@ static int add(int argc, char **argv)
         {"--analyze", CLI_FLAG, &analyze, NULL, NULL, 0, NULL},
         {"--caption", CLI_VALUE, NULL, &caption, NULL, 0, NULL},
         {"--captioner", CLI_VALUE, NULL, &captioner, NULL, 0, NULL},
+        {"--shreddable", CLI_FLAG, &shreddable, NULL, NULL, 0, NULL},
+        {"--meta-private", CLI_VALUE, NULL, &meta_private, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -70,7 +74,11 @@ static int add(int argc, char **argv)
     free(args); /* pos and the values point into the caller's argv */
     if (pr == CLI_PARSE_HELP) return cli_help(me);
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
-    if (!cipher && (nrcpt || passfile)) return cli_usage_err(me, "--recipient and --passphrase-file need --encrypt");
+    if (!cipher && (nrcpt || passfile || shreddable || meta_private))
+        return cli_usage_err(me, "--recipient, --passphrase-file, --shreddable and --meta-private need --encrypt");
+    if (shreddable && (nrcpt || passfile))
+        return cli_usage_err(me, "--shreddable keys live in the keystore only: a key wrapped for --recipient or "
+                                 "--passphrase-file could never be shredded");
     const char *path = pos[0];
     int from_stdin = 0;
     if (np == 2) {
@@ -198,6 +206,7 @@ static int add(int argc, char **argv)
     uint8_t *all_in = NULL; /* --embed: the payload read whole, to embed it too */
     size_t all_n = 0;
     float *vec = NULL;
+    maif_keystore *ks = NULL;
     int ex = cli_load_key(keyfile, &key);
     if (ex) goto out;
     if (embed) {
@@ -230,12 +239,14 @@ static int add(int argc, char **argv)
     }
     if (cipher) {
         /* sealing needs the whole payload: read it now, within the limit */
-        if ((ex = cli_keyring_for_writing(rcpts, nrcpt, passfile, key, &kr))) goto out;
+        if (!shreddable && (ex = cli_keyring_for_writing(path, rcpts, nrcpt, passfile, key, &kr))) goto out;
+        if (shreddable && (ex = cli_keystore_open(path, 1, &ks))) goto out;
         if (!text) {
             uint8_t *all = NULL;
             size_t n = 0;
             rc = cli_read_all(&src, cli_payload_limit(), &all, &n);
             if (rc == MAIF_OK) rc = maif_block_draft_set_payload(d, all, n);
+            if (all) explicit_bzero(all, n); /* plaintext to be sealed: not left in freed memory */
             free(all);
             if (rc) {
                 if (src.err) cli_err(src_name, "read error: %s", strerror(src.err));
@@ -249,9 +260,14 @@ static int add(int argc, char **argv)
             text = ""; /* the payload is in the draft */
         }
     }
+    {
+        /* the artifact's policy: its level rules, and whom keys are wrapped for */
+        maif_block_spec sp = {.type = type, .meta_json = meta_s, .meta_size = meta_s ? strlen(meta_s) : 0};
+        if ((ex = cli_policy_for_add(path, &sp, cipher, key, kr))) goto out;
+    }
     ex = cli_open_writer(path, key, &w);
     if (ex) goto out;
-    if (cipher && (rc = maif_writer_encrypt(w, kr, cipher))) {
+    if (cipher && (rc = shreddable ? maif_writer_encrypt_shreddable(w, ks, cipher) : maif_writer_encrypt(w, kr, cipher))) {
         ex = cli_fail(path, rc, maif_writer_errmsg(w));
         if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE;
         goto out;
@@ -265,7 +281,13 @@ static int add(int argc, char **argv)
     uint64_t limit = cli_payload_limit();
     uint8_t id[MAIF_ID_BYTES];
     int whole = text || all_in; /* the payload is in the draft already */
-    rc = maif_writer_add_draft(w, d, whole ? NULL : cli_fd_read, &src, limit, id);
+    if (meta_private) { /* the payload is in the draft (encryption reads it whole) */
+        maif_block_spec sp;
+        rc = maif_block_draft_spec(d, &sp);
+        if (rc == MAIF_OK) rc = maif_writer_add_sealed(w, &sp, meta_private, strlen(meta_private), id);
+    } else {
+        rc = maif_writer_add_draft(w, d, whole ? NULL : cli_fd_read, &src, limit, id);
+    }
     if (rc == MAIF_OK && emb) {
         const char *t = text ? text : (const char *)all_in;
         size_t tl = text ? strlen(text) : all_n;
@@ -309,6 +331,7 @@ out:
     free(vec);
     maif_writer_close(w);
     maif_keyring_free(kr);
+    maif_keystore_close(ks);
     maif_key_free(key);
     maif_block_draft_free(d);
     if (src.fd > 0) close(src.fd);
@@ -327,7 +350,8 @@ const cli_command cli_cmd_add = {
     "add", run, "add one block and commit it",
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
     "                [--compress C] [--analyze] [--caption TEXT | --captioner CMD]\n"
-    "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]]\n"
+    "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]\n"
+    "                 [--shreddable] [--meta-private JSON]]\n"
     "                [--embed [MODEL]]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
@@ -379,12 +403,22 @@ const cli_command cli_cmd_add = {
     "             AES-NI) under a fresh data key, wrapped in a key-wrap block for\n"
     "             each --recipient PUB (a `maif keygen` .pub file) and for the\n"
     "             passphrase in F (Argon2id; one trailing newline dropped). With\n"
-    "             neither, the signing key itself is the recipient. The payload is\n"
+    "             neither, the signing key itself is the recipient. Recipients\n"
+    "             granted in FILE (maif grant) are added; a revoked one is refused\n"
+    "             (exit 3). The payload is\n"
     "             read whole into memory. Read it back with\n"
     "             `maif cat FILE BLOCK --identity KEY` or `--passphrase-file F`.\n"
     "             METADATA STAYS PUBLIC: the type, --meta, ids, sizes and times are\n"
     "             stored in the clear, chained forever, and can never be erased.\n"
     "             Private content belongs in the payload.\n"
+    "--meta-private JSON  a JSON object sealed into the metadata field \"sealed_meta\"\n"
+    "             with the payload's key (read it with maif cat --sealed-meta); the\n"
+    "             rest of --meta stays public\n"
+    "--shreddable the block's own data key is kept in FILE.keystore (sealed under a\n"
+    "             master key in $MAIF_HOME/masters/), never in FILE, so\n"
+    "             `maif shred FILE BLOCK` can erase it for good. Not with\n"
+    "             --recipient or --passphrase-file. Readers need the keystore and\n"
+    "             its master key (maif cat uses them when present).\n"
     "\n"
     "--embed [MODEL]  (text only) also store the text's embedding by MODEL (hashed,\n"
     "             the default; use[:DIR]; glove:PATH; see `maif embed --help`) as an\n"
@@ -393,5 +427,6 @@ const cli_command cli_cmd_add = {
     "             `maif embed` (uniform weights before the first). Not with --encrypt.\n"
     "\n"
     "exit codes: 0 added; 1 FILE is too damaged to open; 2 usage error,\n"
-    "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first).\n",
+    "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first);\n"
+    "3 a --recipient was revoked in FILE.\n",
 };

@@ -25,14 +25,24 @@ static int is_blank(const char *s, size_t n)
 
 /* Adds the block of one JSONL line. Returns 0, or an exit code after
  * printing the error (which names the line). */
-static int add_line(maif_writer *w, const char *line, size_t len, const char *input_name, unsigned long long lineno,
-                    uint64_t limit, uint8_t id[MAIF_ID_BYTES])
+static int add_line(maif_writer *w, const maif_policy *pol, const uint8_t *signer, const char *line, size_t len,
+                    const char *input_name, unsigned long long lineno, uint64_t limit, uint8_t id[MAIF_ID_BYTES])
 {
     maif_block_draft *d = NULL;
     int rc = maif_block_draft_from_json(&d, line, len);
     if (rc) {
         cli_err(input_name, "line %llu: %s (nothing committed)", lineno, maif_last_errmsg());
         return CLI_EXIT_USAGE;
+    }
+    if (pol) { /* the artifact's level rules (append does not encrypt) */
+        maif_block_spec sp;
+        char why[256];
+        (void)!maif_block_draft_spec(d, &sp); /* type and metadata are set even while the payload is pending */
+        if (maif_policy_check_write(pol, &sp, 0, signer, why, sizeof why) != MAIF_OK) {
+            cli_err(input_name, "line %llu: %s (nothing committed)", lineno, why);
+            maif_block_draft_free(d);
+            return CLI_EXIT_ACCESS;
+        }
     }
     cli_fd_src src = {-1, 0};
     const char *fp = maif_block_draft_file(d);
@@ -92,12 +102,16 @@ static int run(int argc, char **argv)
     }
     maif_key *key = NULL;
     maif_writer *w = NULL;
+    maif_policy *pol = NULL;
     uint8_t *ids = NULL; /* MAIF_ID_BYTES per block added */
     size_t nblocks = 0, ids_cap = 0;
     int ex = cli_load_key(keyfile, &key);
     if (ex) goto out;
     ex = cli_open_writer(path, key, &w);
     if (ex) goto out;
+    uint8_t signer[MAIF_PUBKEY_BYTES];
+    maif_key_public(key, signer);
+    if ((ex = cli_policy_load(path, &pol))) goto out;
     int crc;
     if (compress && (crc = maif_writer_set_codec(w, codec, level)) != MAIF_OK) {
         ex = cli_fail(path, crc, maif_writer_errmsg(w));
@@ -126,7 +140,8 @@ static int run(int argc, char **argv)
             ids = p;
             ids_cap = ncap;
         }
-        if ((ex = add_line(w, line, len, input_name, lines.lineno, limit, ids + nblocks * MAIF_ID_BYTES))) break;
+        if ((ex = add_line(w, pol, signer, line, len, input_name, lines.lineno, limit, ids + nblocks * MAIF_ID_BYTES)))
+            break;
         nblocks++;
     }
     if (ex) {
@@ -155,6 +170,7 @@ static int run(int argc, char **argv)
     ex = cli_finish(CLI_EXIT_OK);
 out:
     maif_writer_close(w);
+    maif_policy_free(pol);
     maif_key_free(key);
     free(ids);
     cli_lines_free(&lines);

@@ -11,10 +11,15 @@
 
 static int run(int argc, char **argv)
 {
-    const char *identity = NULL, *passfile = NULL;
+    const char *identity = NULL, *passfile = NULL, *keyfile = NULL, *purpose = NULL;
+    int audit = 0, sealed = 0;
     const cli_opt opts[] = {
+        {"--sealed-meta", CLI_FLAG, &sealed, NULL, NULL, 0, NULL},
         {"--identity", CLI_VALUE, NULL, &identity, NULL, 0, NULL},
         {"--passphrase-file", CLI_VALUE, NULL, &passfile, NULL, 0, NULL},
+        {"--audit", CLI_FLAG, &audit, NULL, NULL, 0, NULL},
+        {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
+        {"--purpose", CLI_VALUE, NULL, &purpose, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -34,49 +39,73 @@ static int run(int argc, char **argv)
                              sel);
 
     if (identity && passfile) return cli_usage_err(&cli_cmd_cat, "give --identity or --passphrase-file, not both");
+    if (keyfile && !audit) return cli_usage_err(&cli_cmd_cat, "--key signs the --audit record: give --audit");
     maif_keyring *kr = NULL;
     maif_reader *r = NULL;
-    int ex = 0;
+    maif_keystore *ks = NULL;
+    maif_key *reader_key = NULL;
+    uint8_t *decoded = NULL;
+    size_t decoded_cap = 0;
+    int ex = 0, rc;
     if ((identity || passfile) && (ex = cli_keyring_for_reading(identity, passfile, &kr))) return ex;
-    ex = cli_open_reader(path, &r);
-    if (ex) {
-        maif_keyring_free(kr);
-        return ex;
+    if ((ex = cli_open_reader(path, &r))) goto out;
+    if ((ex = cli_keystore_open(path, 0, &ks))) goto out; /* shreddable blocks: the keystore beside FILE, if any */
+    if (ks && !kr && maif_keyring_create(&kr) != MAIF_OK) {
+        ex = cli_fail(path, MAIF_ENOMEM, NULL);
+        goto out;
+    }
+    if (ks && maif_keyring_add_keystore(kr, ks) != MAIF_OK) {
+        ex = cli_fail(path, MAIF_EINVAL, NULL);
+        goto out;
     }
     if (kr && maif_reader_set_keyring(r, kr) != MAIF_OK) {
         cli_err(path, "%s", maif_last_errmsg());
-        maif_reader_close(r);
-        maif_keyring_free(kr);
-        return CLI_EXIT_USAGE;
+        ex = CLI_EXIT_USAGE;
+        goto out;
     }
     if (by_id) {
-        int rc = maif_reader_find(r, id, &index);
+        rc = maif_reader_find(r, id, &index);
         if (rc == MAIF_ENOTFOUND) {
             cli_err(path, "no block with id %s", sel);
-            maif_reader_close(r);
-            return CLI_EXIT_USAGE;
+            ex = CLI_EXIT_USAGE;
+            goto out;
         }
         if (rc != MAIF_OK) {
             ex = cli_fail(path, rc, maif_reader_errmsg(r));
-            maif_reader_close(r);
-            maif_keyring_free(kr);
-            return ex;
+            goto out;
         }
     } else if (index >= maif_reader_count(r)) {
         cli_err(path, "block index %llu out of range (%llu blocks)", (unsigned long long)index,
                 (unsigned long long)maif_reader_count(r));
-        maif_reader_close(r);
-        maif_keyring_free(kr);
-        return CLI_EXIT_USAGE;
+        ex = CLI_EXIT_USAGE;
+        goto out;
     }
     maif_block b;
-    int rc = maif_reader_block(r, index, &b);
+    rc = maif_reader_block(r, index, &b);
     if (rc != MAIF_OK) {
         const char *d = maif_reader_errmsg(r);
         cli_err(path, "block %llu: %s", (unsigned long long)index, d && *d ? d : maif_strerror(rc));
-        maif_reader_close(r);
-        maif_keyring_free(kr);
-        return rc == MAIF_ENOTFOUND ? CLI_EXIT_USAGE : CLI_EXIT_VERIFY;
+        ex = rc == MAIF_ENOTFOUND ? CLI_EXIT_USAGE : CLI_EXIT_VERIFY;
+        goto out;
+    }
+    /* the artifact's access policy, if it has one (maif policy) */
+    if ((ex = cli_policy_check(path, r, index, identity, purpose, audit))) goto out;
+    if (sealed) { /* the block's sealed metadata instead of its payload */
+        char small[1];
+        size_t need = 0;
+        rc = maif_reader_sealed_meta(r, index, small, sizeof small, &need);
+        if (rc == MAIF_ELIMIT && (decoded = malloc(need + 1))) {
+            decoded_cap = need + 1;
+            rc = maif_reader_sealed_meta(r, index, (char *)decoded, need + 1, &need);
+        }
+        if (rc) {
+            ex = cli_fail(path, rc, maif_reader_errmsg(r));
+            if (rc == MAIF_ENOTFOUND) ex = CLI_EXIT_USAGE;
+            goto out;
+        }
+        printf("%s\n", decoded ? (char *)decoded : "");
+        ex = cli_finish(CLI_EXIT_OK);
+        goto out;
     }
     /* A block with a codec or cipher is written decoded (zstd and lz4 are
      * built in). No usable key is exit 3; a failed authentication
@@ -84,38 +113,51 @@ static int run(int argc, char **argv)
      * damage) fails with MAIF_EUNSUPPORTED. Nothing of a block that fails is
      * written. The decoded size is bounded by the input limit before
      * anything is allocated for it. */
-    uint8_t *decoded = NULL;
     if (b.cipher != 0 || b.codec != 0) {
         size_t n = 0, got = 0;
         rc = maif_reader_block_decoded_size(r, index, &n);
         if (rc == MAIF_OK && n > cli_payload_limit()) {
             cli_err(path, "block %llu decodes to %zu bytes, over the limit of %llu (MAIF_INPUT_LIMIT)",
                     (unsigned long long)index, n, (unsigned long long)cli_payload_limit());
-            maif_reader_close(r);
-            maif_keyring_free(kr);
-            return CLI_EXIT_VERIFY;
+            ex = CLI_EXIT_VERIFY;
+            goto out;
         }
         if (rc == MAIF_OK && !(decoded = malloc(n ? n : 1))) rc = MAIF_ENOMEM;
+        decoded_cap = decoded ? n : 0;
         if (rc == MAIF_OK) rc = maif_reader_block_decode(r, index, decoded, n, &got);
         if (rc == MAIF_EACCESS) {
             cli_err(path, "block %llu is encrypted and %s", (unsigned long long)index,
-                    kr ? "no identity or passphrase given opens it (access denied)"
-                       : "no key was given (use --identity KEY or --passphrase-file F)");
-            free(decoded);
-            maif_reader_close(r);
-            maif_keyring_free(kr);
-            return CLI_EXIT_ACCESS;
+                    identity || passfile ? "no identity or passphrase given opens it (access denied)"
+                    : ks ? "no key given or in the keystore opens it (access denied; erased blocks stay closed)"
+                         : "no key was given (access denied; use --identity KEY or --passphrase-file F)");
+            ex = CLI_EXIT_ACCESS;
+            goto out;
         }
         if (rc != MAIF_OK) {
             cli_err(path, "block %llu (codec %u, cipher %u) cannot be decoded: %s", (unsigned long long)index, b.codec,
                     b.cipher, rc == MAIF_ENOMEM ? maif_strerror(rc) : maif_reader_errmsg(r));
-            free(decoded);
-            maif_reader_close(r);
-            maif_keyring_free(kr);
-            return CLI_EXIT_VERIFY;
+            ex = CLI_EXIT_VERIFY;
+            goto out;
         }
         b.payload = decoded;
         b.payload_size = got;
+    }
+    if (audit) { /* the read is recorded before anything is released */
+        maif_writer *w = NULL;
+        char hex[2 * MAIF_ID_BYTES + 1];
+        if (!(ex = cli_load_key(keyfile, &reader_key))) ex = cli_open_writer(path, reader_key, &w);
+        if (!ex) {
+            json_t *f = json_object();
+            json_object_set_new(f, "block", json_string(maif_hex(b.id, sizeof b.id, hex)));
+            json_object_set_new(f, "index", json_integer((json_int_t)index));
+            if (purpose) json_object_set_new(f, "purpose", cli_json_string(purpose, strlen(purpose)));
+            ex = cli_priv_audit(path, w, "read", f);
+            json_decref(f);
+        }
+        if (!ex) ex = cli_priv_commit(path, w);
+        if (!ex && (rc = maif_writer_close(w)) != MAIF_OK) ex = cli_fail(path, rc, maif_last_errmsg());
+        else if (ex) maif_writer_close(w);
+        if (ex) goto out;
     }
     size_t off = 0;
     while (off < b.payload_size) {
@@ -123,19 +165,26 @@ static int run(int argc, char **argv)
         if (w == 0) break;
         off += w;
     }
-    maif_reader_close(r);
-    maif_keyring_free(kr);
-    free(decoded);
     if (off < b.payload_size) {
         cli_err("stdout", "write error: %s", strerror(errno));
-        return CLI_EXIT_USAGE;
+        ex = CLI_EXIT_USAGE;
+        goto out;
     }
-    return cli_finish(CLI_EXIT_OK);
+    ex = cli_finish(CLI_EXIT_OK);
+out:
+    if (decoded) explicit_bzero(decoded, decoded_cap); /* the plaintext does not outlive the call */
+    free(decoded);
+    maif_reader_close(r);
+    maif_keyring_free(kr);
+    maif_keystore_close(ks);
+    maif_key_free(reader_key);
+    return ex;
 }
 
 const cli_command cli_cmd_cat = {
     "cat", run, "write a block's payload to stdout",
-    "usage: maif cat FILE BLOCK [--identity KEY | --passphrase-file F]\n"
+    "usage: maif cat FILE BLOCK [--identity KEY | --passphrase-file F] [--purpose P]\n"
+    "                [--audit [--key KEYFILE]] [--sealed-meta]\n"
     "\n"
     "Writes the payload of one block of FILE (native or MAIF 2.1) to stdout,\n"
     "byte for byte, with nothing added. BLOCK is a block index as `maif ls`\n"
@@ -144,10 +193,21 @@ const cli_command cli_cmd_cat = {
     "\n"
     "An encrypted block (maif add --encrypt) is decrypted with --identity KEY\n"
     "(a `maif keygen` secret key it was encrypted for) or --passphrase-file F.\n"
-    "Nothing is written unless the block authenticates.\n"
+    "Nothing is written unless the block authenticates. A shreddable block\n"
+    "(maif add --shreddable) opens with FILE.keystore and its master key.\n"
+    "--audit      record the read first: a signed audit block {\"action\":\"read\"}\n"
+    "             appended to FILE, signed with --key KEYFILE (default: the\n"
+    "             default key); a policy may require it.\n"
+    "--sealed-meta  print the block's sealed metadata (maif add --meta-private) as\n"
+    "             JSON instead of its payload (same keys and policy).\n"
+    "--purpose P  the purpose of the read, for the policy's conditions (and the\n"
+    "             audit record).\n"
+    "If FILE has an access policy (maif policy), the reader is the --identity\n"
+    "key (or the default key) and the policy decides (exit 3 when it denies).\n"
     "\n"
     "exit codes: 0 written; 1 FILE is not a readable MAIF artifact, or the block\n"
     "is damaged, fails authentication, or uses a codec/cipher this version\n"
     "cannot decode; 2 usage error, missing file, index out of range, unknown id;\n"
-    "3 the block is encrypted and no usable key was given.\n",
+    "3 the block is encrypted and no usable key was given, or the policy denies\n"
+    "the read.\n",
 };

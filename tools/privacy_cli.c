@@ -48,7 +48,7 @@ static int add_passfile(maif_keyring *kr, const char *file)
     int rc = MAIF_OK;
     if (n == 0 || n > PASS_FILE_MAX) rc = MAIF_EINVAL;
     else rc = maif_keyring_add_passphrase(kr, buf, n, MAIF_KDF_ARGON2ID);
-    memset(buf, 0, sizeof buf);
+    explicit_bzero(buf, sizeof buf); /* not elided, unlike a memset of a dying buffer */
     if (rc) {
         cli_err(file, "a passphrase file holds 1 to %d bytes (one trailing newline is dropped)", PASS_FILE_MAX);
         return CLI_EXIT_USAGE;
@@ -56,14 +56,24 @@ static int add_passfile(maif_keyring *kr, const char *file)
     return 0;
 }
 
-int cli_keyring_for_writing(const char *const *rcpts, size_t n, const char *passfile, const maif_key *self,
-                            maif_keyring **out)
+int cli_keyring_for_writing(const char *artifact, const char *const *rcpts, size_t n, const char *passfile,
+                            const maif_key *self, maif_keyring **out)
 {
     *out = NULL;
     maif_keyring *kr = NULL;
     if (maif_keyring_create(&kr)) {
         cli_err("keyring", "%s", maif_last_errmsg());
         return CLI_EXIT_USAGE;
+    }
+    if (artifact) { /* grants and revocations first: a revoked key is then refused below */
+        maif_reader *r = NULL;
+        int ex = cli_open_reader(artifact, &r);
+        if (!ex && maif_keyring_follow(kr, r) != MAIF_OK) ex = cli_fail(artifact, MAIF_ELIMIT, maif_last_errmsg());
+        maif_reader_close(r);
+        if (ex) {
+            maif_keyring_free(kr);
+            return ex;
+        }
     }
     for (size_t i = 0; i < n; i++) {
         uint8_t pk[MAIF_PUBKEY_BYTES];
@@ -72,9 +82,10 @@ int cli_keyring_for_writing(const char *const *rcpts, size_t n, const char *pass
         if (rc) {
             cli_err(rcpts[i], "%s", rc == MAIF_ENOTFOUND ? "no such key file"
                                     : rc == MAIF_EKEY    ? "not a maif key file"
+                                    : rc == MAIF_EACCESS ? "this recipient was revoked in the artifact (access denied)"
                                                          : cli_detail(rcpts[i], maif_last_errmsg()));
             maif_keyring_free(kr);
-            return CLI_EXIT_USAGE;
+            return rc == MAIF_EACCESS ? CLI_EXIT_ACCESS : CLI_EXIT_USAGE;
         }
     }
     if (passfile) {
@@ -87,10 +98,12 @@ int cli_keyring_for_writing(const char *const *rcpts, size_t n, const char *pass
     if (n == 0 && !passfile) { /* no one named: the signer encrypts for itself */
         uint8_t pk[MAIF_PUBKEY_BYTES];
         maif_key_public(self, pk);
-        if (maif_keyring_add_recipient(kr, pk)) {
-            cli_err("key", "%s", maif_last_errmsg());
+        int rc = maif_keyring_add_recipient(kr, pk);
+        if (rc) {
+            cli_err("key", "%s", rc == MAIF_EACCESS ? "the signing key was revoked in the artifact (access denied)"
+                                                    : maif_last_errmsg());
             maif_keyring_free(kr);
-            return CLI_EXIT_USAGE;
+            return rc == MAIF_EACCESS ? CLI_EXIT_ACCESS : CLI_EXIT_USAGE;
         }
     }
     *out = kr;
@@ -155,4 +168,127 @@ int cli_read_all(cli_fd_src *src, uint64_t limit, uint8_t **out, size_t *n)
     *out = buf;
     *n = len;
     return MAIF_OK;
+}
+
+/* ---- grant, revoke, rotate: shared steps */
+
+int cli_priv_rewrap(const char *path, maif_writer *w, const maif_key *key, const char *identity, const char *passfile,
+                    uint64_t *done, uint64_t *unopened)
+{
+    maif_keyring *kr = NULL;
+    maif_reader *r = NULL;
+    int ex = cli_keyring_for_reading(identity, passfile, &kr);
+    if (ex) return ex;
+    int rc = maif_keyring_add_identity(kr, key);
+    if (!rc && (ex = cli_open_reader(path, &r))) goto out;
+    if (!rc) rc = maif_keyring_follow(kr, r);
+    uint8_t pk[MAIF_PUBKEY_BYTES];
+    maif_key_public(key, pk);
+    if (!rc) {
+        rc = maif_keyring_add_recipient(kr, pk); /* the actor keeps access, unless it was revoked */
+        if (rc == MAIF_EACCESS) rc = MAIF_OK;
+    }
+    if (!rc) rc = maif_keyring_rewrap(kr, r, w, done, unopened);
+    if (rc) ex = cli_fail(path, rc, cli_detail(path, maif_last_errmsg()));
+out:
+    maif_reader_close(r);
+    maif_keyring_free(kr);
+    return ex;
+}
+
+int cli_priv_commit(const char *path, maif_writer *w)
+{
+    int rc = maif_writer_commit(w);
+    if (rc) {
+        int ex = cli_fail(path, rc, cli_detail(path, maif_writer_errmsg(w)));
+        return ex == CLI_EXIT_VERIFY ? CLI_EXIT_USAGE : ex;
+    }
+    return 0;
+}
+
+int cli_priv_audit(const char *path, maif_writer *w, const char *action, json_t *fields)
+{
+    char *s = fields ? json_dumps(fields, JSON_COMPACT) : NULL;
+    int rc = maif_writer_audit(w, action, s, s ? strlen(s) : 0, NULL);
+    free(s);
+    if (rc) return cli_fail(path, rc, cli_detail(path, maif_writer_errmsg(w)));
+    return 0;
+}
+
+/* ---- the keystore of shreddable blocks */
+
+int cli_keystore_paths(const char *path, const uint8_t file_id[MAIF_ID_BYTES], char *ks, char *master, size_t cap)
+{
+    const char *home = getenv("MAIF_HOME");
+    char dflt[4096];
+    if (!home || !*home) {
+        const char *h = getenv("HOME");
+        if (!h || !*h) {
+            cli_err(path, "neither MAIF_HOME nor HOME is set: no place for the keystore's master key");
+            return CLI_EXIT_USAGE;
+        }
+        snprintf(dflt, sizeof dflt, "%s/.maif", h);
+        home = dflt;
+    }
+    char hex[2 * MAIF_ID_BYTES + 1];
+    maif_hex(file_id, MAIF_ID_BYTES, hex);
+    if ((size_t)snprintf(ks, cap, "%s.keystore", path) >= cap ||
+        (size_t)snprintf(master, cap, "%s/masters/%s.master", home, hex) >= cap) {
+        cli_err(path, "path too long");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_keystore_open(const char *path, int create, maif_keystore **out)
+{
+    *out = NULL;
+    maif_reader *r = NULL;
+    int ex = cli_open_reader(path, &r);
+    if (ex) return ex;
+    maif_info info;
+    int rc = maif_reader_info(r, &info);
+    uint8_t fid[MAIF_ID_BYTES];
+    memcpy(fid, info.file_id, sizeof fid);
+    maif_reader_close(r);
+    if (rc) return cli_fail(path, rc, maif_last_errmsg());
+    char ks[4200], master[4200];
+    if ((ex = cli_keystore_paths(path, fid, ks, master, sizeof ks))) return ex;
+    if (!create && access(ks, F_OK) != 0) return 0;
+    if (create) { /* the masters directory, private to the key holder */
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s", master);
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+            *slash = 0;
+            char *up = strrchr(dir, '/');
+            if (up) {
+                *up = 0;
+                (void)mkdir(dir, 0700);
+                *up = '/';
+            }
+            (void)mkdir(dir, 0700);
+        }
+    }
+    rc = maif_keystore_open(out, ks, master, create);
+    if (rc == MAIF_EKEY && !create) return 0; /* its master is gone: it opens nothing */
+    if (rc) {
+        cli_err(ks, "%s", cli_detail(ks, maif_last_errmsg()));
+        return rc == MAIF_EFORMAT || rc == MAIF_EVERIFY ? CLI_EXIT_VERIFY : CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_keystore_rotate(const char *path, const maif_key *key, int *rotated)
+{
+    (void)key;
+    *rotated = 0;
+    maif_keystore *ks = NULL;
+    int ex = cli_keystore_open(path, 0, &ks);
+    if (ex || !ks) return ex;
+    int rc = maif_keystore_rekey(ks);
+    maif_keystore_close(ks);
+    if (rc) return cli_fail(path, rc, maif_last_errmsg());
+    *rotated = 1;
+    return 0;
 }

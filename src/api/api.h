@@ -31,4 +31,16 @@ int maif_reader_fail(const maif_reader *r, int code, const char *msg);
  * (maif_reader_set_keyring). */
 void maif_reader_set_keysrc(maif_reader *r, void *keysrc, void (*keysrc_free)(void *));
 
+/* An access gate: asked before block index's payload is decoded
+ * (maif_reader_block_decode); a non-zero MAIF_E* code (MAIF_EACCESS)
+ * denies it, with a message in msg (cap bytes). The privacy engine sets
+ * it from an artifact's access policy (maif_reader_set_subject). r owns
+ * ctx from now on: ctx_free (if not NULL) runs at close or replacement. */
+typedef int (*maif_reader_gate)(void *ctx, maif_reader *r, uint64_t index, char *msg, size_t cap);
+void maif_reader_set_gate(maif_reader *r, maif_reader_gate gate, void *ctx, void (*ctx_free)(void *));
+/* r's key source (NULL: none), and its gate's verdict on block index
+ * (MAIF_OK without a gate), for engines that decrypt beside the pipeline. */
+const void *maif_reader_keysrc(const maif_reader *r);
+int maif_reader_gate_run(maif_reader *r, uint64_t index, char *msg, size_t cap);
+
 #endif

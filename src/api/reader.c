@@ -38,6 +38,9 @@ struct maif_reader {
     uint64_t serial;      /* unique per reader: tags this thread's message slot */
     void *keysrc;         /* where cipher stages find data keys (codec.h maif_keysrc), or NULL */
     void (*keysrc_free)(void *); /* releases keysrc at close or replacement, or NULL */
+    maif_reader_gate gate;       /* consulted before a payload is decoded, or NULL */
+    void *gate_ctx;
+    void (*gate_free)(void *);
     char err[512];        /* message of a failing open (one thread only) */
     /* id table: open addressing, built on first find/history */
     pthread_mutex_t ids_lock;   /* held while the table is built */
@@ -161,6 +164,7 @@ void maif_reader_close(maif_reader *r)
     if (!r) return;
     if (r->ops && r->st) r->ops->close(r->st);
     if (r->keysrc_free) r->keysrc_free(r->keysrc);
+    if (r->gate_free) r->gate_free(r->gate_ctx);
     if (r->serial) pthread_mutex_destroy(&r->ids_lock);
     maif_io_unmap_file(&r->map);
     while (r->retired) {
@@ -282,6 +286,10 @@ int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t d
                      (unsigned long long)maif_reader_count(r));
     char msg[MSG_CAP];
     msg[0] = '\0';
+    if (r->gate) { /* an access policy (privacy engine): denied reads release nothing */
+        int rc = r->gate(r->gate_ctx, r, index, msg, sizeof msg);
+        if (rc) return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
+    }
     if (dst) {
         int rc = r->ops->decode(r->st, index, r->keysrc, dst, dst_capacity, written, msg, sizeof msg);
         return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
@@ -445,6 +453,22 @@ int maif_reader_source(maif_reader *r, maif_info *info, maif_block_source *src)
                                .info = info,
                                .source_note = NULL};
     return MAIF_OK;
+}
+
+const void *maif_reader_keysrc(const maif_reader *r) { return r->keysrc; }
+
+int maif_reader_gate_run(maif_reader *r, uint64_t index, char *msg, size_t cap)
+{
+    msg[0] = '\0';
+    return r->gate ? r->gate(r->gate_ctx, r, index, msg, cap) : MAIF_OK;
+}
+
+void maif_reader_set_gate(maif_reader *r, maif_reader_gate gate, void *ctx, void (*ctx_free)(void *))
+{
+    if (r->gate_free) r->gate_free(r->gate_ctx);
+    r->gate = gate;
+    r->gate_ctx = ctx;
+    r->gate_free = ctx_free;
 }
 
 void maif_reader_set_keysrc(maif_reader *r, void *keysrc, void (*keysrc_free)(void *))

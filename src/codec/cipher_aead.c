@@ -9,8 +9,13 @@
  * keys would let two recipients read two different payloads from one
  * block. The data key comes from the keyring the writer or reader was
  * given (codec.h maif_keysrc) and is never copied out of its locked memory.
- * Payloads are sealed whole (no chunked STREAM form yet), up to the
- * format's payload limit.
+ * Ciphers 1-3 seal a payload whole. Cipher 4 is XChaCha20-Poly1305 in
+ * the STREAM construction (age's model): the payload is cut into chunks
+ * of 64 KiB (the last may be shorter), each sealed on its own under the
+ * same key and associated data with the nonce
+ *     block nonce[0..19) ‖ chunk counter (u32 BE) ‖ last-chunk flag (1 byte),
+ * so a chunk moved, dropped, repeated or cut off fails authentication, and
+ * a reader could open (and a writer seal) one chunk at a time.
  */
 #include <string.h>
 
@@ -60,16 +65,107 @@ static int aead_open(const maif_cipher *self, const maif_cipher_params *p, void 
     return MAIF_OK;
 }
 
-static const maif_cipher builtin[4] = {
+/* ---- cipher 4: STREAM */
+
+#define CHUNK   MAIF_STREAM_CHUNK_PLAIN
+#define SEALED  (CHUNK + MAIF_AEAD_TAG_BYTES)
+
+static uint64_t stream_chunks(uint64_t n) { return n == 0 ? 1 : (n + CHUNK - 1) / CHUNK; }
+
+static uint64_t stream_overhead(const maif_cipher *self, uint64_t n)
+{
+    (void)self;
+    return COMMIT + stream_chunks(n) * MAIF_AEAD_TAG_BYTES;
+}
+
+static int stream_plain(const maif_cipher *self, uint64_t s, uint64_t *plain)
+{
+    (void)self;
+    if (s < COMMIT + MAIF_AEAD_TAG_BYTES) return MAIF_EFORMAT;
+    s -= COMMIT;
+    uint64_t full = s / SEALED, rest = s % SEALED;
+    if (rest && rest < MAIF_AEAD_TAG_BYTES) return MAIF_EFORMAT; /* a chunk shorter than its tag */
+    uint64_t chunks = full + (rest ? 1 : 0);
+    *plain = s - chunks * MAIF_AEAD_TAG_BYTES;
+    return stream_chunks(*plain) == chunks ? MAIF_OK : MAIF_EFORMAT;
+}
+
+static void chunk_nonce(uint8_t out[24], const uint8_t *nonce, uint32_t i, int last)
+{
+    memcpy(out, nonce, 19);
+    wr32be(out + 19, i);
+    out[23] = last ? 1 : 0;
+}
+
+static int stream_seal(const maif_cipher *self, const maif_cipher_params *p, void *dst, size_t cap, const void *src,
+                       size_t n, size_t *written)
+{
+    uint64_t ov = stream_overhead(self, n);
+    if (cap < n || cap - n < ov) return MAIF_ELIMIT;
+    if (stream_chunks(n) > UINT32_MAX) return MAIF_ELIMIT;
+    const uint8_t *key;
+    int rc = key_of(p, &key);
+    if (rc) return rc;
+    uint8_t *out = dst;
+    const uint8_t *in = src;
+    maif_key_commitment(out, key, p->nonce, self->nonce_size, p->ad, p->ad_len);
+    size_t o = COMMIT;
+    uint64_t chunks = stream_chunks(n);
+    for (uint64_t i = 0; i < chunks; i++) {
+        size_t len = i + 1 < chunks ? CHUNK : n - (size_t)i * CHUNK;
+        uint8_t cn[24];
+        chunk_nonce(cn, p->nonce, (uint32_t)i, i + 1 == chunks);
+        rc = maif_aead_seal(MAIF_AEAD_XCHACHA20, out + o, in + (size_t)i * CHUNK, len, p->ad, p->ad_len, cn, key);
+        if (rc) return rc;
+        o += len + MAIF_AEAD_TAG_BYTES;
+    }
+    *written = o;
+    return MAIF_OK;
+}
+
+static int stream_open(const maif_cipher *self, const maif_cipher_params *p, void *dst, size_t cap, const void *src,
+                       size_t n, size_t *written)
+{
+    uint64_t m;
+    if (stream_plain(self, n, &m) != MAIF_OK) return MAIF_EVERIFY;
+    if (cap < m) return MAIF_ELIMIT;
+    const uint8_t *key;
+    int rc = key_of(p, &key);
+    if (rc) return rc;
+    uint8_t c[COMMIT];
+    maif_key_commitment(c, key, p->nonce, self->nonce_size, p->ad, p->ad_len);
+    if (maif_ct_compare(c, src, COMMIT) != 0) return MAIF_EVERIFY;
+    const uint8_t *in = (const uint8_t *)src + COMMIT;
+    uint8_t *out = dst;
+    uint64_t chunks = stream_chunks(m);
+    for (uint64_t i = 0; i < chunks; i++) {
+        size_t len = i + 1 < chunks ? CHUNK : (size_t)(m - i * CHUNK);
+        uint8_t cn[24];
+        chunk_nonce(cn, p->nonce, (uint32_t)i, i + 1 == chunks);
+        rc = maif_aead_open(MAIF_AEAD_XCHACHA20, out + (size_t)i * CHUNK, in + (size_t)i * SEALED,
+                            len + MAIF_AEAD_TAG_BYTES, p->ad, p->ad_len, cn, key);
+        if (rc) {
+            maif_wipe(out, (size_t)m); /* nothing of a stream that fails is released */
+            return rc;
+        }
+    }
+    *written = (size_t)m;
+    return MAIF_OK;
+}
+
+static const maif_cipher builtin[5] = {
     [MAIF_AEAD_XCHACHA20] = {MAIF_AEAD_XCHACHA20, "xchacha20", 24, COMMIT + MAIF_AEAD_TAG_BYTES, aead_seal, aead_open,
                              NULL},
     [MAIF_AEAD_CHACHA20] = {MAIF_AEAD_CHACHA20, "chacha20", 12, COMMIT + MAIF_AEAD_TAG_BYTES, aead_seal, aead_open,
                             NULL},
     [MAIF_AEAD_AES256GCM] = {MAIF_AEAD_AES256GCM, "aes256gcm", 12, COMMIT + MAIF_AEAD_TAG_BYTES, aead_seal,
                              aead_open, NULL},
+    [MAIF_CIPHER_XCHACHA20_STREAM] = {MAIF_CIPHER_XCHACHA20_STREAM, "xchacha20-stream", 24,
+                                      COMMIT + MAIF_AEAD_TAG_BYTES, stream_seal, stream_open, NULL, stream_overhead,
+                                      stream_plain},
 };
 
 const maif_cipher *maif_cipher_builtin(uint8_t id)
 {
-    return id >= 1 && id <= 3 ? &builtin[id] : NULL;
+    return id >= 1 && id <= 4 ? &builtin[id] : NULL;
 }

@@ -18,6 +18,7 @@
 
 #include "codec/codec.h"
 #include "codec/codecs.h"
+#include "crypto/aead.h"
 #include "crypto/crypto.h"
 #include "util/alloc.h"
 #include "util/common.h"
@@ -96,6 +97,16 @@ static size_t cipher_ad(uint8_t out[MAIF_CIPHER_AD_MAX], const uint8_t *place, u
 int maif_codec_known(uint8_t id) { return id == 0 || maif_codec_find(id) != NULL; }
 int maif_cipher_known(uint8_t id) { return id == 0 || maif_cipher_find(id) != NULL; }
 
+uint64_t maif_cipher_overhead(const maif_cipher *k, uint64_t n) { return k->overhead_of ? k->overhead_of(k, n) : k->overhead; }
+
+int maif_cipher_plain(const maif_cipher *k, uint64_t s, uint64_t *plain)
+{
+    if (k->plain_of) return k->plain_of(k, s, plain);
+    if (s < k->overhead) return MAIF_EFORMAT;
+    *plain = s - k->overhead;
+    return MAIF_OK;
+}
+
 static void codec_state_drop(maif_stage_scratch *s)
 {
     if (s->codec_state && s->codec_state_of && s->codec_state_of->state_free)
@@ -116,6 +127,7 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
                       maif_tlv_builder *ext, maif_stage_out *out, char *err, size_t errcap)
 {
     out->codec = 0;
+    out->cipher = 0;
     if (!cfg || (cfg->codec == 0 && cfg->cipher == 0)) {
         out->stored = payload;
         out->stored_size = n;
@@ -161,13 +173,18 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
         }
     }
     uint8_t nonce[MAIF_NONCE_MAX];
+    if (k && k->id == MAIF_CIPHER_XCHACHA20 && cur_n > MAIF_STREAM_CHUNK_PLAIN) {
+        const maif_cipher *st = maif_cipher_find(MAIF_CIPHER_XCHACHA20_STREAM);
+        if (st) k = st; /* large payloads are sealed in chunks */
+    }
+    out->cipher = k ? k->id : 0;
     if (k) {
         if (!cfg->key_id || cfg->key_id_len == 0 || cfg->key_id_len > MAIF_KEY_ID_MAX)
             return maif_set_err(err, errcap, MAIF_EINVAL, "cipher %s: a key id of 1 to %u bytes is needed", k->name,
                                 MAIF_KEY_ID_MAX);
-        if (cur_n > MAIF_BUF_MAX - k->overhead)
-            return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encrypt");
-        uint64_t cap = cur_n + k->overhead;
+        uint64_t ov = maif_cipher_overhead(k, cur_n);
+        if (cur_n > MAIF_BUF_MAX - ov) return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encrypt");
+        uint64_t cap = cur_n + ov;
         scratch->seal.len = 0;
         if ((rc = maif_buf_reserve(&scratch->seal, (size_t)cap ? (size_t)cap : 1)))
             return maif_set_err(err, errcap, rc, "cipher %s: no room for the sealed payload", k->name);
@@ -179,8 +196,9 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
         size_t full_len = cipher_ad(full, ad_used, k->id, n, cur_n, cfg->key_id, cfg->key_id_len);
         maif_cipher_params p = {cfg->keyring, cfg->key_id, cfg->key_id_len, nonce, full, full_len};
         size_t w = 0;
-        if ((rc = k->seal(k, &p, scratch->seal.data, (size_t)cap, cur, (size_t)cur_n, &w)))
-            return maif_set_err(err, errcap, rc, "cipher %s: sealing failed", k->name);
+        rc = k->seal(k, &p, scratch->seal.data, (size_t)cap, cur, (size_t)cur_n, &w);
+        if (cur == scratch->enc.data) maif_wipe(scratch->enc.data, (size_t)cur_n); /* compressed plaintext */
+        if (rc) return maif_set_err(err, errcap, rc, "cipher %s: sealing failed", k->name);
         if (w != cap) return maif_set_err(err, errcap, MAIF_EFORMAT, "cipher %s: output not of its size", k->name);
         cur = scratch->seal.data;
         cur_n = w;
@@ -219,10 +237,11 @@ int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint6
         if (!in->nonce || in->nonce_len != k->nonce_size || !in->key_id || in->key_id_len == 0 ||
             in->key_id_len > MAIF_KEY_ID_MAX)
             return maif_set_err(err, errcap, MAIF_EFORMAT, "cipher %s: key id or nonce missing or malformed", k->name);
-        if (s < k->overhead)
-            return maif_set_err(err, errcap, MAIF_EFORMAT, "cipher %s: %llu stored bytes are shorter than its tag",
+        uint64_t plain;
+        if (maif_cipher_plain(k, s, &plain) != MAIF_OK)
+            return maif_set_err(err, errcap, MAIF_EFORMAT, "cipher %s: %llu stored bytes are not a sealed payload",
                                 k->name, (unsigned long long)s);
-        s -= k->overhead;
+        s = plain;
     } else if (in->key_id || in->nonce) {
         return maif_set_err(err, errcap, MAIF_EFORMAT, "key id or nonce on a payload that is not encrypted");
     }
@@ -260,7 +279,9 @@ int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, 
     size_t cur_n = (size_t)in->stored_size, w = 0;
     uint8_t *tmp = NULL;
     if (k) {
-        size_t plain = cur_n - k->overhead; /* checked by decoded_size */
+        uint64_t plain64 = 0;
+        (void)maif_cipher_plain(k, cur_n, &plain64); /* checked by decoded_size */
+        size_t plain = (size_t)plain64;
         uint8_t *to = c ? (tmp = maif_malloc(plain ? plain : 1)) : dst;
         if (!to) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory decrypting");
         uint8_t full[MAIF_CIPHER_AD_MAX];
@@ -270,6 +291,7 @@ int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, 
         if (rc == MAIF_OK && w != plain) rc = MAIF_EFORMAT;
         if (rc) {
             if (!c) memset(dst, 0, plain); /* nothing unauthenticated is released */
+            if (tmp) maif_wipe(tmp, plain);
             maif_free(tmp);
             return maif_set_err(err, errcap, rc, "cipher %s: %s", k->name,
                                 rc == MAIF_EVERIFY    ? "authentication failed"
@@ -283,6 +305,7 @@ int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, 
         rc = c->decode(c, dst, (size_t)size, cur, cur_n, &w);
         if (rc == MAIF_ELIMIT) rc = MAIF_EFORMAT; /* it decodes to more than its decoded_size says */
         if (rc == MAIF_OK && w != size) rc = MAIF_EFORMAT;
+        if (tmp) maif_wipe(tmp, cur_n); /* the decrypted, still compressed payload */
         maif_free(tmp);
         if (rc)
             return maif_set_err(err, errcap, rc, "codec %s: the payload does not decode to its %llu bytes", c->name,

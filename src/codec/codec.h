@@ -106,7 +106,24 @@ typedef struct maif_cipher {
     int (*open)(const struct maif_cipher *self, const maif_cipher_params *p, void *dst, size_t cap, const void *src,
                 size_t n, size_t *written);
     void *ctx;
+    /* Ciphers whose overhead depends on the input size (chunked STREAM
+     * sealing): overhead_of gives the stored bytes added to n input bytes,
+     * plain_of the input size that stored bytes stand for (MAIF_EFORMAT when
+     * no input size gives them). NULL: the fixed overhead above. */
+    uint64_t (*overhead_of)(const struct maif_cipher *self, uint64_t n);
+    int (*plain_of)(const struct maif_cipher *self, uint64_t stored, uint64_t *plain);
 } maif_cipher;
+
+/* Stored bytes a cipher adds to n input bytes; and the input size that s
+ * stored bytes stand for (MAIF_EFORMAT when none). */
+uint64_t maif_cipher_overhead(const maif_cipher *k, uint64_t n);
+int maif_cipher_plain(const maif_cipher *k, uint64_t s, uint64_t *plain);
+
+/* Cipher 4: XChaCha20-Poly1305 in STREAM chunks of MAIF_STREAM_CHUNK_PLAIN
+ * bytes (FORMAT.md §5.7). A writer asking for cipher 1 seals a payload
+ * larger than one chunk with it. */
+#define MAIF_CIPHER_XCHACHA20_STREAM 4
+#define MAIF_STREAM_CHUNK_PLAIN (64u << 10)
 
 /* ---- registry. Registration is process-wide and not synchronised with
  * use: register before any writer or reader that needs the stage, and
@@ -124,7 +141,7 @@ void maif_cipher_unregister(uint8_t id);
 const maif_codec *maif_codec_find(uint8_t id);
 const maif_cipher *maif_cipher_find(uint8_t id);
 /* The library's own ciphers (codec/cipher_aead.c): 1 XChaCha20-Poly1305,
- * 2 ChaCha20-Poly1305, 3 AES-256-GCM; found when no registration
+ * 2 ChaCha20-Poly1305, 3 AES-256-GCM, 4 XChaCha20-Poly1305 STREAM; found when no registration
  * overrides the id. NULL for other ids. */
 const maif_cipher *maif_cipher_builtin(uint8_t id);
 /* 1 if id is 0 or registered. */
@@ -165,6 +182,8 @@ typedef struct maif_stage_out {
                               valid until the next encode with the same scratch */
     uint64_t stored_size;
     uint8_t codec;         /* the codec applied: cfg's, or 0 when it did not pay */
+    uint8_t cipher;        /* the cipher applied: cfg's, or the STREAM form of cipher 1 for a
+                              payload over one chunk (MAIF_CIPHER_XCHACHA20_STREAM) */
 } maif_stage_out;
 
 /* Runs payload (n bytes) through cfg's stages. ad is the block's

@@ -84,6 +84,10 @@ struct maif_io {
     int (*allocate)(maif_io_file *f, uint64_t off, uint64_t len);
     /* Makes a new or changed name in the directory of path durable. */
     int (*sync_dir)(const maif_io *io, const char *path);
+    /* Deallocates [off, off+len) without changing the size (the range then
+     * reads as zeros; FALLOC_FL_PUNCH_HOLE). NULL, or EOPNOTSUPP, where the
+     * file system cannot; callers zero the range first either way. */
+    int (*punch)(maif_io_file *f, uint64_t off, uint64_t len);
 };
 
 /* The POSIX implementation (io_posix.c). */

@@ -265,6 +265,13 @@ static int px_allocate(maif_io_file *f, uint64_t off, uint64_t len)
     return fallocate(((pfile *)f)->fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) != 0 ? errno_or(EIO) : 0;
 }
 
+static int px_punch(maif_io_file *f, uint64_t off, uint64_t len)
+{
+    return fallocate(((pfile *)f)->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) != 0
+               ? errno_or(EIO)
+               : 0;
+}
+
 static int px_sync_dir(const maif_io *io, const char *path)
 {
     (void)io;
@@ -294,6 +301,7 @@ const maif_io maif_io_posix = {
     .size = px_size,
     .allocate = px_allocate,
     .sync_dir = px_sync_dir,
+    .punch = px_punch,
 };
 
 static const maif_io *default_io = &maif_io_posix;

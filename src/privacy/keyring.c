@@ -18,6 +18,7 @@
  * lives in one sodium_malloc'd area, wiped when the keyring is freed.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -34,6 +35,7 @@
 #define MAX_PASS     4
 #define PASS_MAX     1024
 #define MAX_DK       1024
+#define MAX_REVOKED  256
 #define MAX_STANZAS  (MAX_RCPT + MAX_PASS)
 #define MAX_PASS_TRY 4 /* passphrase stanzas tried per KEYW block: each costs a KDF run */
 
@@ -61,7 +63,10 @@ struct maif_keyring {
     maif_keysrc src;                 /* first: the writer's key source (cache only) */
     pthread_mutex_t lock;            /* guards the counts and the cache */
     uint8_t rcpt[MAX_RCPT][32];      /* X25519 public keys to wrap for */
+    uint8_t rcpt_ed[MAX_RCPT][32];   /* ... and their Ed25519 forms (the keys policies name) */
     size_t nrcpt;
+    uint8_t revoked[MAX_REVOKED][32]; /* X25519 keys revoked in a followed artifact: never wrapped for */
+    size_t nrevoked;
     uint8_t id_pk[MAX_IDENT][32];    /* X25519 public keys of the identities */
     size_t nident;
     size_t pass_len[MAX_PASS];
@@ -70,6 +75,7 @@ struct maif_keyring {
     uint8_t dk_id[MAX_DK][MAIF_ID_BYTES]; /* ids of the cached data keys (KEYW block ids) */
     size_t ndk;
     secrets *sec;
+    maif_keystore *ks;               /* shreddable keys (borrowed), or NULL */
     uint64_t argon_ops, argon_mem;
     uint32_t pbkdf2_iter;
 };
@@ -100,7 +106,9 @@ static int ring_lookup(const maif_keysrc *self, const uint8_t *id, size_t id_len
     maif_keyring *kr = (maif_keyring *)self;
     pthread_mutex_lock(&kr->lock);
     *key = cached(kr, id, id_len);
+    maif_keystore *ks = kr->ks;
     pthread_mutex_unlock(&kr->lock);
+    if (!*key && ks) return priv_keystore_lookup(ks, id, id_len, key);
     return *key ? MAIF_OK : MAIF_EACCESS;
 }
 
@@ -135,6 +143,15 @@ void maif_keyring_free(maif_keyring *kr)
     maif_free(kr);
 }
 
+int maif_keyring_add_keystore(maif_keyring *kr, maif_keystore *ks)
+{
+    if (!kr) return maif_set_last_err(MAIF_EINVAL, "maif_keyring_add_keystore: NULL keyring");
+    pthread_mutex_lock(&kr->lock);
+    kr->ks = ks;
+    pthread_mutex_unlock(&kr->lock);
+    return MAIF_OK;
+}
+
 int maif_keyring_set_kdf_params(maif_keyring *kr, uint64_t argon_ops, uint64_t argon_mem, uint32_t pbkdf2_iter)
 {
     if (!kr || !argon_ops || argon_ops > ARGON_OPS_CAP || argon_mem < 8192 || argon_mem > ARGON_MEM_CAP ||
@@ -146,6 +163,42 @@ int maif_keyring_set_kdf_params(maif_keyring *kr, uint64_t argon_ops, uint64_t a
     return MAIF_OK;
 }
 
+/* lock held. A recipient already there is not added twice. */
+static int add_rcpt_locked(maif_keyring *kr, const uint8_t x[32], const uint8_t ed[32])
+{
+    for (size_t i = 0; i < kr->nrevoked; i++)
+        if (memcmp(kr->revoked[i], x, 32) == 0) return MAIF_EACCESS;
+    for (size_t i = 0; i < kr->nrcpt; i++)
+        if (memcmp(kr->rcpt[i], x, 32) == 0) return MAIF_OK;
+    if (kr->nrcpt == MAX_RCPT) return MAIF_ELIMIT;
+    memcpy(kr->rcpt_ed[kr->nrcpt], ed, 32);
+    memcpy(kr->rcpt[kr->nrcpt++], x, 32);
+    return MAIF_OK;
+}
+
+int maif_keyring_restrict(maif_keyring *kr, const maif_policy *p, uint32_t type, int level, size_t *dropped)
+{
+    if (!kr || !p) return maif_set_last_err(MAIF_EINVAL, "maif_keyring_restrict: NULL argument");
+    size_t k = 0, d = 0;
+    pthread_mutex_lock(&kr->lock);
+    for (size_t i = 0; i < kr->nrcpt; i++) {
+        if (!maif_policy_may_read_level(p, kr->rcpt_ed[i], type, level)) {
+            d++;
+            continue;
+        }
+        memmove(kr->rcpt[k], kr->rcpt[i], 32);
+        memmove(kr->rcpt_ed[k], kr->rcpt_ed[i], 32);
+        k++;
+    }
+    kr->nrcpt = k;
+    size_t left = k + kr->npass;
+    pthread_mutex_unlock(&kr->lock);
+    if (dropped) *dropped = d;
+    if (!left)
+        return maif_set_last_err(MAIF_EACCESS, "no recipient may read a block of this type and level under the policy");
+    return MAIF_OK;
+}
+
 int maif_keyring_add_recipient(maif_keyring *kr, const uint8_t pk[MAIF_PUBKEY_BYTES])
 {
     if (!kr || !pk) return maif_set_last_err(MAIF_EINVAL, "maif_keyring_add_recipient: NULL argument");
@@ -153,10 +206,9 @@ int maif_keyring_add_recipient(maif_keyring *kr, const uint8_t pk[MAIF_PUBKEY_BY
     if (maif_ed25519_pk_to_x25519(x, pk))
         return maif_set_last_err(MAIF_EKEY, "the recipient is not a valid Ed25519 public key");
     pthread_mutex_lock(&kr->lock);
-    int rc = MAIF_OK;
-    if (kr->nrcpt == MAX_RCPT) rc = MAIF_ELIMIT;
-    else memcpy(kr->rcpt[kr->nrcpt++], x, 32);
+    int rc = add_rcpt_locked(kr, x, pk);
     pthread_mutex_unlock(&kr->lock);
+    if (rc == MAIF_EACCESS) return maif_set_last_err(rc, "the recipient was revoked in this artifact");
     return rc ? maif_set_last_err(rc, "a keyring holds at most %d recipients", MAX_RCPT) : MAIF_OK;
 }
 
@@ -397,14 +449,7 @@ int maif_writer_encrypt(maif_writer *w, maif_keyring *kr, int cipher)
     }
     if (!rc) {
         maif_block_spec sp = {.type = MAIF_TYPE_KEYWRAP, .payload = payload, .payload_size = len, .id = key_id};
-        maif_stage_config none = {0};
-        maif_stage_config saved = w->stages; /* the key-wrap block itself is stored as is */
-        uint8_t saved_kid[MAIF_KEY_ID_MAX];
-        memcpy(saved_kid, w->stage_key_id, sizeof saved_kid);
-        (void)nat_writer_set_stages(w, &none);
-        rc = maif_writer_add(w, &sp, NULL);
-        w->stages = saved;
-        memcpy(w->stage_key_id, saved_kid, sizeof saved_kid);
+        rc = priv_add_plain(w, &sp, NULL); /* the key-wrap block itself is stored as is */
     }
     if (!rc) {
         memcpy(kr->dk_id[slot], key_id, MAIF_ID_BYTES);
@@ -424,36 +469,195 @@ int maif_writer_encrypt(maif_writer *w, maif_keyring *kr, int cipher)
 
 /* ---- reader */
 
+#define MAX_VERSIONS 16 /* key-wrap versions (rotations) a reader tries, newest first */
+
+/* Opens the data key named id (a KEYW block id) in r with kr's identities
+ * and passphrases: the newest versions of its supersedes chain first
+ * (rotations re-wrap the same key, their stanzas bound to id). */
+static int open_chain(maif_keyring *kr, maif_reader *r, const uint8_t *id, uint8_t *dk)
+{
+    uint64_t idx;
+    maif_block b;
+    if (maif_reader_find(r, id, &idx) != MAIF_OK || maif_reader_block(r, idx, &b) != MAIF_OK ||
+        b.type != MAIF_TYPE_KEYWRAP || b.codec || b.cipher)
+        return MAIF_EACCESS; /* the key-wrap block is missing */
+    size_t n = 0;
+    if (maif_reader_history(r, id, NULL, 0, &n) != MAIF_OK || n == 0) return MAIF_EACCESS;
+    uint64_t *ix = maif_malloc(n * sizeof *ix); /* n ≤ the block count */
+    if (!ix) return MAIF_ENOMEM;
+    if (maif_reader_history(r, id, ix, n, &n) != MAIF_OK) {
+        maif_free(ix);
+        return MAIF_EACCESS;
+    }
+    char why[160];
+    int rc = MAIF_EACCESS;
+    for (size_t k = n, tried = 0; k-- > 0 && rc == MAIF_EACCESS && tried < MAX_VERSIONS;) {
+        if (ix[k] < idx) break; /* before the named block: wrapped under other ids */
+        if (maif_reader_block(r, ix[k], &b) != MAIF_OK || b.type != MAIF_TYPE_KEYWRAP || b.codec || b.cipher)
+            continue;
+        tried++;
+        rc = open_keyw(kr, id, b.payload, (size_t)b.payload_size, dk, why, sizeof why);
+        if (rc == MAIF_EFORMAT) rc = MAIF_EACCESS; /* a malformed wrap opens nothing */
+    }
+    maif_free(ix);
+    return rc;
+}
+
+/* Caches dk under id in kr (unless it is there); *key receives the cached
+ * copy. */
+static int cache_key(maif_keyring *kr, const uint8_t *id, const uint8_t *dk, const uint8_t **key)
+{
+    int rc = MAIF_OK;
+    pthread_mutex_lock(&kr->lock);
+    if (!(*key = cached(kr, id, MAIF_ID_BYTES))) {
+        if (kr->ndk == MAX_DK) rc = MAIF_EACCESS;
+        else {
+            memcpy(kr->sec->dk[kr->ndk], dk, MAIF_AEAD_KEY_BYTES);
+            memcpy(kr->dk_id[kr->ndk], id, MAIF_ID_BYTES);
+            *key = kr->sec->dk[kr->ndk++];
+        }
+    }
+    pthread_mutex_unlock(&kr->lock);
+    return rc;
+}
+
 static int bound_lookup(const maif_keysrc *self, const uint8_t *id, size_t id_len, const uint8_t **key)
 {
     const binding *bd = (const binding *)self;
     maif_keyring *kr = bd->kr;
     if (ring_lookup(&kr->src, id, id_len, key) == MAIF_OK) return MAIF_OK;
     if (id_len != MAIF_ID_BYTES) return MAIF_EACCESS;
-    uint64_t idx;
-    maif_block b;
-    if (maif_reader_find(bd->r, id, &idx) != MAIF_OK || maif_reader_block(bd->r, idx, &b) != MAIF_OK ||
-        b.type != MAIF_TYPE_KEYWRAP || b.codec || b.cipher)
-        return MAIF_EACCESS; /* the key-wrap block is missing */
     uint8_t *dk = maif_secret_alloc(MAIF_AEAD_KEY_BYTES);
     if (!dk) return MAIF_ENOMEM;
-    char why[160];
-    int rc = open_keyw(kr, id, b.payload, (size_t)b.payload_size, dk, why, sizeof why);
-    if (rc == MAIF_EFORMAT) rc = MAIF_EACCESS; /* a malformed wrap opens nothing */
-    if (!rc) {
+    int rc = open_chain(kr, bd->r, id, dk);
+    if (!rc) rc = cache_key(kr, id, dk, key);
+    maif_secret_free(dk);
+    return rc;
+}
+
+/* ---- following an artifact's grants and revocations */
+
+static void drop_rcpt_locked(maif_keyring *kr, const uint8_t x[32])
+{
+    for (size_t i = 0; i < kr->nrcpt; i++)
+        if (memcmp(kr->rcpt[i], x, 32) == 0) {
+            memmove(kr->rcpt[i], kr->rcpt[i + 1], (kr->nrcpt - i - 1) * 32);
+            memmove(kr->rcpt_ed[i], kr->rcpt_ed[i + 1], (kr->nrcpt - i - 1) * 32);
+            kr->nrcpt--;
+            return;
+        }
+}
+
+static void unrevoke_locked(maif_keyring *kr, const uint8_t x[32])
+{
+    for (size_t i = 0; i < kr->nrevoked; i++)
+        if (memcmp(kr->revoked[i], x, 32) == 0) {
+            memmove(kr->revoked[i], kr->revoked[i + 1], (kr->nrevoked - i - 1) * 32);
+            kr->nrevoked--;
+            return;
+        }
+}
+
+int maif_keyring_follow(maif_keyring *kr, maif_reader *r)
+{
+    if (!kr || !r) return maif_set_last_err(MAIF_EINVAL, "maif_keyring_follow: NULL argument");
+    uint64_t n = maif_reader_count(r);
+    int rc = MAIF_OK;
+    maif_policy *pol = NULL;
+    char why[256];
+    if (priv_current_policy(r, &pol, NULL, why, sizeof why) != MAIF_OK)
+        return maif_set_last_err(MAIF_EACCESS, "%s", why); /* fail closed: no grants from an untrusted policy */
+    int admins = maif_policy_has_admins(pol);
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        maif_block b;
+        uint8_t actor[32];
+        if (maif_reader_block(r, i, &b) != MAIF_OK || b.type != MAIF_TYPE_AUDIT) continue;
+        if (priv_check_signed(r, &b, actor) != MAIF_OK) continue; /* not signed: ignored */
+        if (admins && !maif_policy_has_role(pol, actor, "admin")) continue; /* only admins grant and revoke */
+        char action[16];
+        uint8_t pk[MAIF_PUBKEY_BYTES], x[32];
+        if (priv_audit_recipient(&b, action, sizeof action, pk) != MAIF_OK) continue;
+        if (maif_ed25519_pk_to_x25519(x, pk)) continue;
         pthread_mutex_lock(&kr->lock);
-        if (!(*key = cached(kr, id, id_len))) {
-            if (kr->ndk == MAX_DK) rc = MAIF_EACCESS;
-            else {
-                memcpy(kr->sec->dk[kr->ndk], dk, MAIF_AEAD_KEY_BYTES);
-                memcpy(kr->dk_id[kr->ndk], id, MAIF_ID_BYTES);
-                *key = kr->sec->dk[kr->ndk++];
-            }
+        if (!strcmp(action, "grant")) {
+            unrevoke_locked(kr, x);
+            rc = add_rcpt_locked(kr, x, pk);
+        } else if (!strcmp(action, "revoke")) {
+            drop_rcpt_locked(kr, x);
+            int seen = 0;
+            for (size_t k = 0; k < kr->nrevoked; k++) seen |= memcmp(kr->revoked[k], x, 32) == 0;
+            if (!seen && kr->nrevoked == MAX_REVOKED) rc = MAIF_ELIMIT;
+            else if (!seen) memcpy(kr->revoked[kr->nrevoked++], x, 32);
         }
         pthread_mutex_unlock(&kr->lock);
     }
-    maif_secret_free(dk);
-    return rc;
+    maif_policy_free(pol);
+    if (rc == MAIF_ELIMIT) return maif_set_last_err(rc, "more than %d recipients granted or revoked", MAX_RCPT);
+    return MAIF_OK;
+}
+
+/* ---- rotation: new key-wrap versions for the same data keys */
+
+static int cmp_id(const void *a, const void *b) { return memcmp(a, b, MAIF_ID_BYTES); }
+
+int maif_keyring_rewrap(maif_keyring *kr, maif_reader *r, maif_writer *w, uint64_t *rewrapped, uint64_t *unopened)
+{
+    if (!kr || !r || !w) return maif_set_last_err(MAIF_EINVAL, "maif_keyring_rewrap: NULL argument");
+    if (rewrapped) *rewrapped = 0;
+    if (unopened) *unopened = 0;
+    if (kr->nrcpt + kr->npass == 0)
+        return maif_set_last_err(MAIF_EINVAL, "re-wrapping needs at least one recipient or passphrase");
+    uint64_t n = maif_reader_count(r), nsup = 0;
+    uint8_t (*sup)[MAIF_ID_BYTES] = NULL;
+    for (uint64_t i = 0; i < n; i++) { /* ids superseded by a key-wrap version: not chain heads */
+        maif_block b;
+        if (maif_reader_block(r, i, &b) != MAIF_OK || b.type != MAIF_TYPE_KEYWRAP || !b.has_supersedes) continue;
+        if ((nsup & (nsup - 1)) == 0) { /* grow at powers of two */
+            void *q = maif_realloc(sup, (size_t)(nsup ? 2 * nsup : 1) * MAIF_ID_BYTES);
+            if (!q) {
+                maif_free(sup);
+                return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+            }
+            sup = q;
+        }
+        memcpy(sup[nsup++], b.supersedes, MAIF_ID_BYTES);
+    }
+    if (nsup) qsort(sup, (size_t)nsup, MAIF_ID_BYTES, cmp_id);
+    uint8_t *dk = maif_secret_alloc(MAIF_AEAD_KEY_BYTES);
+    uint8_t *payload = maif_malloc(5 + MAX_STANZAS * (3 + BODY_X25519));
+    int rc = dk && payload ? MAIF_OK : MAIF_ENOMEM;
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        maif_block b;
+        if (maif_reader_block(r, i, &b) != MAIF_OK || b.type != MAIF_TYPE_KEYWRAP || b.codec || b.cipher) continue;
+        if (nsup && bsearch(b.id, sup, (size_t)nsup, MAIF_ID_BYTES, cmp_id)) continue;
+        uint64_t root = i;
+        size_t hn = 0;
+        if (b.has_supersedes) { /* a rotated version: its stanzas are bound to the chain's first id */
+            uint64_t first;
+            if (maif_reader_history(r, b.id, &first, 1, &hn) != MAIF_OK || hn == 0) continue;
+            root = first;
+        }
+        maif_block rb;
+        if (maif_reader_block(r, root, &rb) != MAIF_OK || rb.type != MAIF_TYPE_KEYWRAP) continue;
+        if (open_chain(kr, r, rb.id, dk) != MAIF_OK) {
+            if (unopened) (*unopened)++;
+            continue;
+        }
+        size_t len = 0;
+        pthread_mutex_lock(&kr->lock);
+        rc = build_keyw(kr, dk, rb.id, payload, 0, &len);
+        pthread_mutex_unlock(&kr->lock);
+        if (rc) break;
+        maif_block_spec sp = {.type = MAIF_TYPE_KEYWRAP, .payload = payload, .payload_size = len,
+                              .supersedes = b.id};
+        rc = priv_add_plain(w, &sp, NULL);
+        if (!rc && rewrapped) (*rewrapped)++;
+    }
+    if (dk) maif_secret_free(dk);
+    maif_free(payload);
+    maif_free(sup);
+    if (rc) return maif_set_last_err(rc, "cannot re-wrap the data keys: %s", maif_writer_errmsg(w));
+    return MAIF_OK;
 }
 
 int maif_reader_set_keyring(maif_reader *r, maif_keyring *kr)

@@ -499,6 +499,113 @@ static void test_flip_sweep(void **state)
     free(img);
 }
 
+/* Cipher 4, the STREAM form of XChaCha20-Poly1305: chunks of 64 KiB,
+ * each with a counter and a last-chunk flag in its nonce. Round trip at the
+ * boundaries; chunks swapped, repeated, dropped or cut: authentication
+ * fails and nothing is released; a writer asking for cipher 1 uses it past
+ * one chunk, and the artifact verifies and decodes. */
+static void test_stream_cipher(void **state)
+{
+    fx *f = *state;
+    const maif_cipher *k = maif_cipher_builtin(MAIF_CIPHER_XCHACHA20_STREAM);
+    assert_non_null(k);
+    uint8_t key42[32];
+    memset(key42, 0x42, 32);
+    fixed_src fk = {{fixed_lookup}, key42};
+    uint8_t nonce[24], ad[40], kid[16] = {7};
+    memset(nonce, 0x24, sizeof nonce);
+    memset(ad, 0x11, sizeof ad);
+    maif_cipher_params p = {&fk.src, kid, sizeof kid, nonce, ad, sizeof ad};
+    const size_t C = MAIF_STREAM_CHUNK_PLAIN, S = C + 16;
+    static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 3 * 65536 + 5};
+    for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++) {
+        size_t n = sizes[t];
+        uint8_t *in = tu_pattern_new(n, t), *out = malloc(n + 1), *st = malloc(n + 32 + 16 * 8);
+        size_t chunks = n == 0 ? 1 : (n + C - 1) / C, w = 0;
+        assert_int_equal(maif_cipher_overhead(k, n), 32 + 16 * chunks);
+        assert_int_equal(k->seal(k, &p, st, n + 32 + 16 * chunks, in, n, &w), MAIF_OK);
+        assert_int_equal(w, n + 32 + 16 * chunks);
+        uint64_t plain = 0;
+        assert_int_equal(maif_cipher_plain(k, w, &plain), MAIF_OK);
+        assert_int_equal(plain, n);
+        size_t got = 0;
+        assert_int_equal(k->open(k, &p, out, n, st, w, &got), MAIF_OK);
+        assert_int_equal(got, n);
+        if (n) assert_memory_equal(out, in, n);
+        if (chunks >= 3) {
+            uint8_t *tmp = malloc(S);
+            /* swap chunks 0 and 1 */
+            memcpy(tmp, st + 32, S);
+            memcpy(st + 32, st + 32 + S, S);
+            memcpy(st + 32 + S, tmp, S);
+            memset(out, 0x77, n);
+            assert_int_equal(k->open(k, &p, out, n, st, w, &got), MAIF_EVERIFY);
+            for (size_t i = 0; i < n; i++) assert_int_equal(out[i], 0);
+            memcpy(st + 32 + S, st + 32, S); /* chunk 1 = original chunk 1 again; chunk 0 = old chunk 1 */
+            memcpy(st + 32, tmp, S);          /* back to the original */
+            assert_int_equal(k->open(k, &p, out, n, st, w, &got), MAIF_OK);
+            memcpy(tmp, st + 32 + S, S); /* repeat chunk 0 in place of chunk 1 */
+            memcpy(st + 32 + S, st + 32, S);
+            assert_int_equal(k->open(k, &p, out, n, st, w, &got), MAIF_EVERIFY);
+            memcpy(st + 32 + S, tmp, S);
+            /* drop the last chunk: the new last one lacks the flag */
+            size_t cut = 32 + (chunks - 1) * S;
+            assert_int_equal(maif_cipher_plain(k, cut, &plain), MAIF_OK);
+            assert_int_equal(k->open(k, &p, out, n, st, cut, &got), MAIF_EVERIFY);
+            /* cut inside a tag: not a sealed payload */
+            assert_int_equal(maif_cipher_plain(k, 32 + S + 7, &plain), MAIF_EFORMAT);
+            assert_int_equal(k->open(k, &p, out, n, st, 32 + S + 7, &got), MAIF_EVERIFY);
+            /* a flipped byte in the middle chunk */
+            st[32 + S + 100] ^= 1;
+            assert_int_equal(k->open(k, &p, out, n, st, w, &got), MAIF_EVERIFY);
+            free(tmp);
+        }
+        free(in);
+        free(out);
+        free(st);
+    }
+    assert_int_equal(maif_cipher_plain(k, 10, &(uint64_t){0}), MAIF_EFORMAT);
+
+    /* end to end: cipher 1 asked, cipher 4 stored past one chunk */
+    maif_keyring *kr = ring();
+    uint8_t pk[32];
+    maif_key_public(f->alice, pk);
+    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->signer, "agent", tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
+    assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK);
+    uint8_t *big = tu_pattern_new(300000, 5);
+    tu_add_simple(w, MAIF_TYPE_BINARY, big, 300000, NULL, NULL); /* 1 */
+    tu_add_simple(w, MAIF_TYPE_BINARY, big, C, NULL, NULL);      /* 2: exactly one chunk: cipher 1 */
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_keyring_free(kr);
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_file(f->path, NULL, &rep), MAIF_OK);
+    assert_true(maif_report_ok(rep));
+    maif_report_free(rep);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    maif_block b;
+    assert_int_equal(maif_reader_block(r, 1, &b), MAIF_OK);
+    assert_int_equal(b.cipher, MAIF_CIPHER_XCHACHA20_STREAM);
+    assert_int_equal(b.payload_size, 300000 + 32 + 16 * 5);
+    assert_int_equal(maif_reader_block(r, 2, &b), MAIF_OK);
+    assert_int_equal(b.cipher, MAIF_CIPHER_XCHACHA20);
+    kr = ring();
+    assert_int_equal(maif_keyring_add_identity(kr, f->alice), MAIF_OK);
+    assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
+    uint8_t *back = malloc(300000);
+    size_t got = 0;
+    assert_int_equal(maif_reader_block_decode(r, 1, back, 300000, &got), MAIF_OK);
+    assert_int_equal(got, 300000);
+    assert_memory_equal(back, big, 300000);
+    maif_reader_close(r);
+    maif_keyring_free(kr);
+    free(back);
+    free(big);
+}
+
 /* A key wrap asking for absurd KDF work is refused before any work: the
  * reader caps Argon2id's memory and passes and PBKDF2's rounds. */
 static void test_hostile_kdf_params(void **state)
@@ -570,6 +677,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_envelope_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flip_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_kdf_params, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_cipher, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

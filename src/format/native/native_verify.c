@@ -54,6 +54,8 @@ typedef struct vstate {
     nat_merkle merkle;
     uint64_t commits, last_commit_off, last_commit_end, committed_blocks;
     maif_buf scratch;
+    uint64_t *eras;    /* jobs of erasure records (type ERAS, FORMAT.md §5.10) */
+    uint64_t neras, cap_eras;
     int broken_commit; /* a commit record failed to parse: what follows it is damage, not a torn append */
     int oom;
 } vstate;
@@ -165,6 +167,10 @@ static void do_block(vstate *st, const nat_rec *r, const uint8_t rh[32])
     }
     st->offs[st->nblocks++] = r->off;
     push_job(st, r, blk, r->stored_size);
+    if (r->type == MAIF_TYPE_ERASURE && !r->codec && !r->cipher && !st->oom) {
+        if (grow((void **)&st->eras, &st->cap_eras, st->neras, sizeof *st->eras)) st->oom = 1;
+        else st->eras[st->neras++] = st->njobs - 1;
+    }
     uint8_t leaf[32];
     nat_merkle_leaf(rh, leaf);
     nat_merkle_push(&st->merkle, leaf);
@@ -345,6 +351,65 @@ static void hash_job(void *ctx, uint64_t i, void *scratch)
     j->bad = memcmp(h, st->base + j->rec_off + NR_CONTENT_HASH, 32) != 0;
 }
 
+/* A payload that fails its content hash is accepted only when all of
+ * this holds: a later erasure record (FORMAT.md §5.10), itself intact
+ * (content hash) and committed, with its "overwritten" flag set, names the
+ * block's id together with the content hash its header still carries (the
+ * record hash covers it, so the chain and the signed commits vouch for it),
+ * and the block has a cipher. Then an all-zero payload was erased
+ * (bad == 2, an info finding); any other bytes are an overwrite that was
+ * interrupted (bad == 3, a warning: the record says the content is gone,
+ * its key is destroyed; `maif shred --punch` again finishes it). */
+typedef struct bad_ref {
+    uint8_t id[16];
+    uint64_t job;
+} bad_ref;
+
+static int cmp_bad(const void *a, const void *b) { return memcmp(a, b, 16); }
+
+static void accept_erasures(vstate *st)
+{
+    if (!st->neras) return;
+    uint64_t nbad = 0;
+    for (uint64_t i = 0; i < st->njobs; i++) nbad += st->jobs[i].bad && st->jobs[i].block >= 0;
+    if (!nbad) return;
+    bad_ref *bad = maif_malloc((size_t)nbad * sizeof *bad);
+    if (!bad) {
+        st->oom = 1;
+        return;
+    }
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < st->njobs; i++)
+        if (st->jobs[i].bad && st->jobs[i].block >= 0) {
+            memcpy(bad[k].id, st->base + st->jobs[i].rec_off + NR_ID, 16);
+            bad[k++].job = i;
+        }
+    qsort(bad, (size_t)nbad, sizeof *bad, cmp_bad);
+    for (uint64_t e = 0; e < st->neras; e++) {
+        const job *ej = &st->jobs[st->eras[e]];
+        if (ej->bad || ej->block < 0 || (uint64_t)ej->block >= st->committed_blocks) continue;
+        const uint8_t *p = st->base + ej->payload_off;
+        if (ej->size < 9 || memcmp(p, "MER1", 4) != 0 || p[4] != 1) continue;
+        uint64_t cnt = rd32le(p + 5);
+        if (cnt > 4096 || ej->size != 9 + cnt * 48) continue;
+        for (uint64_t x = 0; x < cnt; x++) {
+            const uint8_t *ent = p + 9 + x * 48;
+            bad_ref *hit = bsearch(ent, bad, (size_t)nbad, sizeof *bad, cmp_bad);
+            if (!hit) continue;
+            while (hit > bad && memcmp(hit[-1].id, ent, 16) == 0) hit--; /* ids may repeat in a hostile file */
+            for (; hit < bad + nbad && memcmp(hit->id, ent, 16) == 0; hit++) {
+                job *j = &st->jobs[hit->job];
+                const uint8_t *hdr = st->base + j->rec_off;
+                if (j->bad != 1 || j->block >= ej->block || memcmp(hdr + NR_CONTENT_HASH, ent + 16, 32) != 0 ||
+                    hdr[NR_CIPHER] == 0)
+                    continue;
+                j->bad = all_zero(st->base + j->payload_off, (size_t)j->size) ? 2 : 3;
+            }
+        }
+    }
+    maif_free(bad);
+}
+
 static void run_jobs(vstate *st)
 {
     uint64_t bytes = 0;
@@ -353,9 +418,20 @@ static void run_jobs(vstate *st)
     if (n > MAIF_POOL_MAX_THREADS) n = MAIF_POOL_MAX_THREADS;
     if (n < 1 || bytes < (4u << 20)) n = 1;
     maif_pool_run(n, st->njobs, hash_job, st, NULL, 0);
+    accept_erasures(st);
     for (uint64_t i = 0; i < st->njobs; i++) {
         const job *j = &st->jobs[i];
-        if (!j->bad) continue;
+        if (j->bad == 2)
+            maif_report_add(st->rep, MAIF_SEV_INFO, "erased", "block", j->block, (int64_t)j->rec_off,
+                            "block %lld at offset %llu: payload erased (crypto-shredded and overwritten), as the "
+                            "signed erasure record names it",
+                            (long long)j->block, (unsigned long long)j->rec_off);
+        if (j->bad == 3)
+            maif_report_add(st->rep, MAIF_SEV_WARNING, "erasure-incomplete", "block", j->block, (int64_t)j->rec_off,
+                            "block %lld at offset %llu: a signed erasure record says its payload was overwritten, "
+                            "but stored bytes remain (an interrupted `maif shred --punch`: run it again)",
+                            (long long)j->block, (unsigned long long)j->rec_off);
+        if (j->bad != 1) continue;
         if (j->block >= 0)
             ERR(st, "content-hash", "block", j->block, j->rec_off, "block %lld at offset %llu: content hash mismatch",
                 (long long)j->block, (unsigned long long)j->rec_off);
@@ -465,6 +541,7 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
     maif_report_set_blocks(rep, st.committed_blocks);
     maif_free(st.offs);
     maif_free(st.jobs);
+    maif_free(st.eras);
     maif_free(st.idx);
     maif_buf_free(&st.scratch);
 }

@@ -476,6 +476,7 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
                                    NAT_PAYLOAD_MAX, &w->stage_scratch, &eb, &o, w->err, sizeof w->err);
         if (rc) return rc;
         hdr[NR_CODEC] = o.codec; /* 0 when compression did not pay */
+        hdr[NR_CIPHER] = o.cipher; /* cipher 1 becomes its STREAM form (4) past one chunk */
         st->data = o.stored;
         st->size = o.stored_size;
         wr64le(hdr + NR_STORED_SIZE, st->size);
