@@ -16,6 +16,7 @@
 /* what --analyze reads and builds, freed by run() whatever the exit path */
 static uint8_t *analyze_text;
 static char *analyze_meta;
+static char *merged_meta; /* --analyze of an image or sound, --caption: the metadata made */
 
 static int add(int argc, char **argv)
 {
@@ -25,7 +26,6 @@ static int add(int argc, char **argv)
     const char *rcpts[32], *passfile = NULL, *caption = NULL, *captioner = NULL;
     const char *embed = NULL; /* --embed [MODEL]: likewise */
     int analyze = 0;
-    char *merged_meta = NULL;
     size_t nrcpt = 0;
     int shreddable = 0;
     const char *meta_private = NULL;
@@ -167,11 +167,8 @@ static int add(int argc, char **argv)
     if (rc) {
         cli_err(path, "--meta: %s", cli_detail(path, maif_last_errmsg()));
         free(media);
-        free(merged_meta);
         return CLI_EXIT_USAGE;
     }
-    free(merged_meta); /* the draft holds its canonical copy */
-    meta_s = NULL;
     if (media) {
         rc = maif_block_draft_set_payload(d, media, media_n);
         free(media);
@@ -343,6 +340,9 @@ static int run(int argc, char **argv)
     int ex = add(argc, argv);
     free(analyze_text);
     free(analyze_meta);
+    free(merged_meta);
+    analyze_text = NULL;
+    analyze_meta = merged_meta = NULL;
     return ex;
 }
 
