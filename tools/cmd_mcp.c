@@ -210,7 +210,29 @@ static json_t *tool_remember(srv *s, json_t *args, int *bad)
     int rc = ms ? open_writer(s, &w) : MAIF_ENOMEM;
     uint64_t index = 0;
     uint8_t id[MAIF_ID_BYTES];
-    if (rc == 0) rc = append_block(w, MAIF_TYPE_TEXT, json_string_value(text), json_string_length(text), ms, &index, id);
+    /* the text and its embedding (the built-in hashed embedder, with the
+     * artifact's IDF table when it has one) in one commit, so recall finds
+     * it by meaning as well as by words */
+    maif_reader *r = NULL;
+    maif_embedder *e = NULL;
+    float *v = NULL;
+    if (rc == 0 && maif_reader_open(&r, s->path) == 0 && maif_embedder_open(&e, "hashed", r) == 0 &&
+        (v = malloc(sizeof *v * maif_embedder_dim(e))) &&
+        maif_embedder_embed(e, json_string_value(text), json_string_length(text), v) != 0) {
+        free(v);
+        v = NULL;
+    }
+    if (rc == 0) {
+        maif_block_spec spec = {.type = MAIF_TYPE_TEXT, .payload = json_string_value(text),
+                                .payload_size = json_string_length(text), .meta_json = ms, .meta_size = strlen(ms)};
+        index = maif_writer_count(w);
+        rc = maif_writer_add(w, &spec, id);
+        if (rc == 0 && v) rc = maif_writer_add_embedding(w, v, maif_embedder_dim(e), maif_embedder_model(e), id, NULL);
+        if (rc == 0) rc = maif_writer_commit(w);
+    }
+    free(v);
+    maif_embedder_close(e);
+    maif_reader_close(r);
     free(ms);
     json_t *err = rc ? lib_error("remember", rc) : NULL;
     if (w && (rc = maif_writer_close(w)) && !err) err = lib_error("remember", rc);
@@ -304,18 +326,49 @@ static json_t *tool_prove(srv *s, json_t *args, int *bad)
     return out;
 }
 
-/* recall: the semantic engine's search when it is built in (maif_search
- * in docs/SEMANTIC.md); until then, an error that says so. */
+/* recall: the semantic engine's search (hybrid: the vector index of the
+ * latest model fused with BM25; BM25 alone when nothing is embedded yet). */
 static json_t *tool_recall(srv *s, json_t *args, int *bad)
 {
-    (void)s;
     json_t *q = json_object_get(args, "query"), *k = json_object_get(args, "k");
     if (!json_is_string(q) || (k && (!json_is_integer(k) || json_integer_value(k) < 1 ||
                                       json_integer_value(k) > MCP_RECALL_MAX))) {
         *bad = 1;
         return NULL;
     }
-    return tool_error("recall: the semantic engine is not built into this maif");
+    maif_reader *r = NULL;
+    maif_index *ix = NULL;
+    maif_search *se = NULL;
+    int rc = maif_reader_open(&r, s->path);
+    if (rc == 0) rc = maif_index_open(&ix, r, NULL);
+    if (rc == 0) rc = maif_search_create(&se);
+    if (rc == 0) rc = maif_search_set(se, MAIF_SEARCH_K, k ? json_integer_value(k) : 5);
+    if (rc == 0) rc = maif_search_set(se, MAIF_SEARCH_TYPE, MAIF_TYPE_TEXT);
+    if (rc == 0) rc = maif_search_set_text(se, json_string_value(q), json_string_length(q));
+    maif_index_info info;
+    if (rc == 0 && maif_index_get_info(ix, &info) == 0 && info.dimensions == 0)
+        rc = maif_search_set(se, MAIF_SEARCH_MODE, MAIF_MODE_TEXT);
+    if (rc == 0) rc = maif_search_run(se, ix);
+    json_t *out;
+    if (rc) {
+        out = lib_error("recall", rc);
+    } else {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < maif_search_count(se); i++) {
+            maif_search_hit h;
+            char hex[2 * MAIF_ID_BYTES + 1];
+            if (maif_search_result(se, i, &h)) break;
+            json_t *snip = json_stringn(h.snippet, h.snippet_size);
+            json_array_append_new(arr, json_pack("{s:I, s:s, s:f, s:o}", "block", (json_int_t)h.block, "id",
+                                                 maif_hex(h.id, MAIF_ID_BYTES, hex), "score", h.score, "text",
+                                                 snip ? snip : json_string("")));
+        }
+        out = tool_result(json_pack("{s:o}", "results", arr), NULL);
+    }
+    maif_search_free(se);
+    maif_index_close(ix);
+    maif_reader_close(r);
+    return out;
 }
 
 /* ---- tools/list */

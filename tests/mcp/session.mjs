@@ -135,10 +135,15 @@ await acheck("prove: an inclusion proof that maif check-proof accepts", async ()
   const c = spawnSync(maifBin, ["check-proof", p], { env });
   assert.equal(c.status, 0, c.stderr.toString());
 });
-await acheck("recall answers (a result or a clear error)", async () => {
-  const r = await m.callTool({ name: "recall", arguments: { query: "short answers", k: 3 } });
-  if (r.isError) assert.match(r.content[0].text, /recall/);
-  else assert.ok(Array.isArray(r.structuredContent.results));
+await acheck("recall finds the remembered text first", async () => {
+  await m.callTool({ name: "remember", arguments: { text: "The deploy failed because the certificate expired." } });
+  await m.callTool({ name: "remember", arguments: { text: "Lunch was pasta with tomatoes." } });
+  const r = await m.callTool({ name: "recall", arguments: { query: "what answers does the user prefer", k: 3 } });
+  assert.ok(!r.isError, r.content?.[0]?.text);
+  assert.equal(r.structuredContent.results[0].id, remembered.id);
+  assert.match(r.structuredContent.results[0].text, /short answers/);
+  const r2 = await m.callTool({ name: "recall", arguments: { query: "certificate expiry", k: 1 } });
+  assert.match(r2.structuredContent.results[0].text, /certificate expired/);
 });
 await acheck("resources: the graph and the blocks", async () => {
   const { resources } = await m.listResources();
