@@ -9,7 +9,7 @@
 
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libsodium libcrypto jansson libzstd liblz4
+PKGS      := libsodium libcrypto jansson libzstd liblz4 libpcre2-8
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(CI),true)
 WARN      += -Werror
