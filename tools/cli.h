@@ -45,6 +45,7 @@ typedef struct cli_command {
 extern const cli_command cli_cmd_keygen, cli_cmd_create, cli_cmd_add, cli_cmd_append, cli_cmd_ls,
     cli_cmd_cat, cli_cmd_info, cli_cmd_verify, cli_cmd_recover, cli_cmd_convert;
 extern const cli_command cli_cmd_prove, cli_cmd_check_proof;
+extern const cli_command cli_cmd_pii, cli_cmd_query;
 
 /* ---- option parsing */
 
@@ -157,6 +158,21 @@ int cli_keyring_for_writing(const char *const *rcpts, size_t n, const char *pass
                             maif_keyring **out);
 /* A keyring of an identity (secret key file) and/or a passphrase file. */
 int cli_keyring_for_reading(const char *identity, const char *passfile, maif_keyring **out);
+
+/* ---- PII and differential privacy (pii_cli.c) */
+/* Reads a small file (or "-") whole, at most max bytes, NUL-terminated;
+ * free *out. Prints the error; returns 0 or CLI_EXIT_USAGE. */
+int cli_read_small(const char *path, size_t max, char **out, size_t *n);
+/* A scanner with the custom patterns of the file patterns (may be NULL). */
+int cli_pii_scanner(const char *patterns, maif_pii_scanner **out);
+/* `maif add --anonymize MODE`: text (len bytes, UTF-8) scanned and
+ * replaced into *new_text, and meta (a JSON object or NULL) with a "pii"
+ * record of what was done (mode, counts per type, key origin; never a
+ * value) into *new_meta; both malloc'd. The pseudonym key comes from
+ * pkfile, else from the signing key (keyfile or the default) and FILE's
+ * file id. Prints the error; returns 0 or an exit code. */
+int cli_anonymize(const char *path, const char *mode, const char *patterns, const char *pkfile, const char *keyfile,
+                  const char *text, size_t len, const char *meta, char **new_text, char **new_meta);
 
 /* Missing, unreadable or non-regular path: prints the error and returns
  * CLI_EXIT_USAGE; else 0. */

@@ -19,6 +19,8 @@ static int run(int argc, char **argv)
     /* --encrypt takes an optional algorithm: taken out before parsing */
     int cipher = 0;
     const char *rcpts[32], *passfile = NULL;
+    const char *anonymize = NULL, *pii_patterns = NULL, *pseudo_key = NULL;
+    char *anon_text = NULL, *anon_meta = NULL; /* --anonymize: the payload and metadata that replace the input */
     size_t nrcpt = 0;
     char **args = malloc(sizeof *args * (size_t)(argc + 1));
     if (!args) return cli_usage_err(&cli_cmd_add, "out of memory");
@@ -43,6 +45,9 @@ static int run(int argc, char **argv)
         {"--meta", CLI_VALUE, NULL, &meta_s, NULL, 0, NULL},
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
         {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
+        {"--anonymize", CLI_VALUE, NULL, &anonymize, NULL, 0, NULL},
+        {"--pii-patterns", CLI_VALUE, NULL, &pii_patterns, NULL, 0, NULL},
+        {"--pseudonym-key", CLI_VALUE, NULL, &pseudo_key, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -70,17 +75,38 @@ static int run(int argc, char **argv)
     if (maif_type_parse(type_s, &type) != MAIF_OK)
         return cli_usage_err(me, "unknown type '%s' (text, image, audio, video, embedding, json, knowledge, binary, "
                                  "meta, or four ASCII characters)", type_s);
+    if (!anonymize && (pii_patterns || pseudo_key)) return cli_usage_err(me, "--pii-patterns and --pseudonym-key need --anonymize");
+    if (anonymize) {
+        /* scanned and replaced in memory before the writer sees anything */
+        if (type != MAIF_TYPE_TEXT) return cli_usage_err(me, "--anonymize works on text blocks (--type text)");
+        char *in = NULL;
+        size_t n = text ? strlen(text) : 0;
+        int aex = text ? 0 : cli_read_small(file ? file : "-", (size_t)cli_payload_limit(), &in, &n);
+        if (!aex)
+            aex = cli_anonymize(path, anonymize, pii_patterns, pseudo_key, keyfile, text ? text : in, n, meta_s,
+                                &anon_text, &anon_meta);
+        free(in);
+        if (aex) return aex;
+        text = anon_text;
+        meta_s = anon_meta;
+        file = NULL;
+        from_stdin = 0;
+    }
 
     maif_block_draft *d = NULL;
     int rc = maif_block_draft_new(&d, type, meta_s, meta_s ? strlen(meta_s) : 0);
     if (rc) {
         cli_err(path, "--meta: %s", cli_detail(path, maif_last_errmsg()));
+        free(anon_text);
+        free(anon_meta);
         return CLI_EXIT_USAGE;
     }
     const char *src_name = file ? file : from_stdin ? "<stdin>" : path;
     if (text && (rc = maif_block_draft_set_payload(d, text, strlen(text)))) {
         cli_err(path, "--text: %s", maif_last_errmsg());
         maif_block_draft_free(d);
+        free(anon_text);
+        free(anon_meta);
         return CLI_EXIT_USAGE;
     }
     cli_fd_src src = {-1, 0};
@@ -170,6 +196,8 @@ out:
     maif_keyring_free(kr);
     maif_key_free(key);
     maif_block_draft_free(d);
+    free(anon_text);
+    free(anon_meta);
     if (src.fd > 0) close(src.fd);
     return ex;
 }
@@ -179,6 +207,7 @@ const cli_command cli_cmd_add = {
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
     "                [--compress C]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]]\n"
+    "                [--anonymize redact|mask|pseudonymize [--pii-patterns CONF] [--pseudonym-key F]]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
     "KEYFILE (default: the default key). The payload is STRING, the bytes of\n"
@@ -215,6 +244,18 @@ const cli_command cli_cmd_add = {
     "             METADATA STAYS PUBLIC: the type, --meta, ids, sizes and times are\n"
     "             stored in the clear, chained forever, and can never be erased.\n"
     "             Private content belongs in the payload.\n"
+    "\n"
+    "--anonymize MODE  (text blocks) find personal data (e-mail, phone, card, IBAN,\n"
+    "             SSN, IPv4/IPv6, MAC, dates of birth and names in context, and\n"
+    "             the PCRE2 patterns of CONF: NAME = PATTERN lines) and replace\n"
+    "             each value before anything is written: redact -> [EMAIL],\n"
+    "             mask -> all letters and digits but the last four become *,\n"
+    "             pseudonymize -> <EMAIL_16hex>, HMAC-SHA256 under a key derived\n"
+    "             (HKDF) from the signing key and FILE's id (tokens are stable\n"
+    "             within FILE), or from the bytes of F (16..4096; --pseudonym-key:\n"
+    "             stable across artifacts). The metadata gets \"pii\": {\"mode\",\n"
+    "             \"found\": {TYPE: COUNT}, \"key\"}; never a value. The payload\n"
+    "             is read whole into memory.\n"
     "\n"
     "exit codes: 0 added; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first).\n",
