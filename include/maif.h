@@ -926,6 +926,93 @@ MAIF_API MAIF_NODISCARD int maif_pii_key_derive(const maif_key *key, const void 
 MAIF_API MAIF_NODISCARD int maif_pii_anonymize(maif_pii_scanner *s, const char *text, size_t len, int mode,
                                                const char **out, size_t *out_len);
 
+/* ------------------------------------ differential privacy (since 0.2.0)
+ *
+ * Aggregates over block metadata released with differential privacy, and
+ * a privacy budget per artifact kept in signed ledger blocks (type "DPLG",
+ * docs/FORMAT.md §5.9). No floating point touches the noise: answers are
+ * computed on an integer grid (1 for counts, a power of two for sums),
+ * and the noise is the discrete Laplace (two-sided geometric) or the
+ * discrete Gaussian, both drawn exactly with integer arithmetic
+ * (Canonne, Kamath, Steinke 2020) from libsodium's randombytes. Neighbouring
+ * artifacts differ by one block. docs/PRIVACY_ANALYTICS.md has the design,
+ * the accounting and its limits (run time depends on the noise drawn). */
+
+#define MAIF_TYPE_DPLEDGER MAIF_FOURCC('D', 'P', 'L', 'G') /* a privacy ledger entry (JSON) */
+
+#define MAIF_DP_COUNT     1 /* blocks that match the type filter */
+#define MAIF_DP_SUM       2 /* sum of a numeric metadata key, each value clamped to [lower, upper] */
+#define MAIF_DP_MEAN      3 /* noisy sum / noisy count (each at half the budget of the query) */
+#define MAIF_DP_HISTOGRAM 4 /* counts per category of a string metadata key, plus "other" */
+
+#define MAIF_DP_CATEGORIES_MAX 64
+/* Per query: epsilon in [1e-6, 20]; delta in [1e-18, 0.01]. A budget: epsilon
+ * in (0, 1000], delta in [0, 0.5]. Decimal strings, at most 9 (epsilon) or 18
+ * (delta) digits after the point: "0.5", "1e-6", "2.5E-3". */
+#define MAIF_DP_EPSILON_MAX_NANO ((uint64_t)20 * 1000000000u)
+#define MAIF_DP_EPSILON_MIN_NANO ((uint64_t)1000)
+
+/* Parses a privacy parameter written in decimal (digits, an optional point
+ * and fraction, an optional exponent e[+-]N) exactly, into units of
+ * 10^-scale (scale 9 for epsilon, 18 for delta). Refuses signs, NaN, inf,
+ * hex, empty strings, zero, values over max (in those units) and values
+ * that are not a whole number of units. Errors: MAIF_EINVAL (one line in
+ * maif_last_errmsg()). */
+MAIF_API MAIF_NODISCARD int maif_dp_parse(const char *s, unsigned scale, uint64_t max, uint64_t *out);
+
+/* Draws Z from the discrete Laplace distribution with scale t/s:
+ * P(Z = z) proportional to exp(-|z| s / t); s, t in 1..2^62. Exact
+ * (CKS20 Algorithm 2; t/s at most 2^40). Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_dp_sample_laplace(uint64_t s, uint64_t t, int64_t *out);
+/* Draws Z from the discrete Gaussian N_Z(0, sigma^2) with sigma^2 = num/den
+ * (num 1..2^56, den 1..2^16, num/den <= 2^40): P(Z = z) proportional to
+ * exp(-z^2 / (2 sigma^2)). Exact (CKS20 Algorithm 3) except that outcomes
+ * of probability below exp(-30000) are never drawn. Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_dp_sample_gaussian(uint64_t num, uint64_t den, int64_t *out);
+
+typedef struct maif_dp_query {
+    int kind;                    /* MAIF_DP_* */
+    const char *key;             /* the metadata key (sum, mean, histogram); NULL for count */
+    double lower, upper;         /* clamping bounds (sum, mean): finite, lower < upper, |bound| <= 2^40 */
+    const char *const *categories; /* histogram: the bins (public; the answer never names others) */
+    size_t ncategories;          /* 1..MAIF_DP_CATEGORIES_MAX */
+    uint32_t type;               /* only blocks of this type (0: every data block but ledger and key-wrap blocks) */
+    const char *epsilon;         /* this query's epsilon (decimal) */
+    const char *delta;           /* NULL: pure epsilon-DP, discrete Laplace; else (epsilon, delta)-DP
+                                    through rho-zCDP, discrete Gaussian */
+    const char *budget_epsilon;  /* sets the artifact's budget if it has none; must equal it if it has */
+    const char *budget_delta;    /* with budget_epsilon (NULL: 0) */
+} maif_dp_query;
+
+typedef struct maif_dp_result {
+    size_t nvalues;              /* 1, or ncategories + 1 for a histogram ("other" last) */
+    double values[MAIF_DP_CATEGORIES_MAX + 1]; /* the noisy answers */
+    double grid;                 /* answers are multiples of this (1 for counts) */
+    double scale;                /* the noise's scale b (Laplace) or sigma (Gaussian), in answer units
+                                    (for a mean: of its sum) */
+    uint64_t epsilon_nano;       /* charged by this query, in 10^-9 */
+    uint64_t delta_atto;         /* charged by this query, in 10^-18 */
+    uint64_t rho_nano;           /* zCDP rho of the Gaussian noise (0 for Laplace), 10^-9, rounded up */
+    uint64_t spent_epsilon_nano, spent_delta_atto; /* the ledger's totals, this query included */
+    uint64_t budget_epsilon_nano, budget_delta_atto;
+    uint64_t ledger_block;       /* index of the ledger block recording this query */
+} maif_dp_result;
+
+/* Runs a query on the native artifact at path and records it: opens a
+ * writer (waiting for the lock as MAIF_OPT_LOCK_WAIT_MS in opt), reads
+ * the ledger under the lock, refuses a query the budget cannot pay for,
+ * appends a ledger block with the charge and commits it (signed by key,
+ * durable if opt says so), and only then computes the noisy answer into
+ * *out. A budget is set by the first query that gives budget_epsilon (a
+ * "budget" ledger block); an artifact without one refuses queries.
+ * Errors: MAIF_EINVAL (bad parameters: the message names the one),
+ * MAIF_ESTATE (no budget set, or budget_epsilon differs from the one set),
+ * MAIF_EACCESS (the query would exceed the budget: nothing is recorded or
+ * released), MAIF_EFORMAT (a malformed ledger block), those of
+ * maif_writer_open, maif_reader_open and maif_writer_commit. */
+MAIF_API MAIF_NODISCARD int maif_dp_query_run(const char *path, const maif_key *key, const maif_options *opt,
+                                              const maif_dp_query *q, maif_dp_result *out);
+
 /* ------------------------------------------------------------- helpers */
 
 /* Hex of n bytes into out (2n+1 bytes). Returns out. */
