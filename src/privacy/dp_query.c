@@ -24,6 +24,7 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto/crypto.h"
@@ -48,16 +49,25 @@ typedef struct plan {
 
 static int bad(const char *what, const char *detail) { return maif_set_last_err(MAIF_EINVAL, "%s: %s", what, detail); }
 
+/* maif_dp_parse with its message prefixed by the flag and the range */
+static int parse_param(const char *flag, const char *range, const char *s, unsigned scale, uint64_t max, uint64_t *v)
+{
+    if (maif_dp_parse(s, scale, max, v) == 0) return 0;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", maif_last_errmsg());
+    return maif_set_last_err(MAIF_EINVAL, "%s: %s (a decimal in %s)", flag, msg, range);
+}
+
 static int make_plan(const maif_dp_query *q, plan *p)
 {
     memset(p, 0, sizeof *p);
     if (!q->epsilon) return bad("--dp-epsilon", "missing");
-    if (maif_dp_parse(q->epsilon, 9, MAIF_DP_EPSILON_MAX_NANO, &p->eps_nano))
-        return maif_set_last_err(MAIF_EINVAL, "--dp-epsilon: %s (a decimal in [0.000001, 20])", maif_last_errmsg());
+    if (parse_param("--dp-epsilon", "[0.000001, 20]", q->epsilon, 9, MAIF_DP_EPSILON_MAX_NANO, &p->eps_nano))
+        return MAIF_EINVAL;
     if (p->eps_nano < MAIF_DP_EPSILON_MIN_NANO) return bad("--dp-epsilon", "below the minimum of 0.000001");
     if (q->delta) {
-        if (maif_dp_parse(q->delta, 18, 10000000000000000ull, &p->delta_atto))
-            return maif_set_last_err(MAIF_EINVAL, "--dp-delta: %s (a decimal in [1e-18, 0.01])", maif_last_errmsg());
+        if (parse_param("--dp-delta", "[1e-18, 0.01]", q->delta, 18, 10000000000000000ull, &p->delta_atto))
+            return MAIF_EINVAL;
         p->gauss = 1;
     }
     p->parts = q->kind == MAIF_DP_MEAN ? 2 : 1;
@@ -235,10 +245,10 @@ int maif_dp_query_run(const char *path, const maif_key *key, const maif_options 
     if (rc) return rc;
     uint64_t beps = 0, bdelta = 0;
     if (q->budget_epsilon) {
-        if (maif_dp_parse(q->budget_epsilon, 9, 1000 * NANO, &beps))
-            return maif_set_last_err(MAIF_EINVAL, "--dp-budget: %s (a decimal in (0, 1000])", maif_last_errmsg());
-        if (q->budget_delta && maif_dp_parse(q->budget_delta, 18, 500000000000000000ull, &bdelta))
-            return maif_set_last_err(MAIF_EINVAL, "--dp-budget-delta: %s (a decimal in (0, 0.5])", maif_last_errmsg());
+        if (parse_param("--dp-budget", "(0, 1000]", q->budget_epsilon, 9, 1000 * NANO, &beps)) return MAIF_EINVAL;
+        if (q->budget_delta &&
+            parse_param("--dp-budget-delta", "(0, 0.5]", q->budget_delta, 18, 500000000000000000ull, &bdelta))
+            return MAIF_EINVAL;
     } else if (q->budget_delta) {
         return maif_set_last_err(MAIF_EINVAL, "--dp-budget-delta needs --dp-budget");
     }
@@ -284,12 +294,20 @@ int maif_dp_query_run(const char *path, const maif_key *key, const maif_options 
         rc = maif_set_last_err(MAIF_ESTATE, "%s: no privacy budget set (give --dp-budget EPSILON on first use)", path);
         goto done;
     }
-    if (lg.spent_eps + p.eps_nano > lg.budget_eps || lg.spent_delta + p.delta_atto > lg.budget_delta) {
+    if (lg.spent_eps + p.eps_nano > lg.budget_eps) {
         unsigned __int128 left = lg.budget_eps > lg.spent_eps ? lg.budget_eps - lg.spent_eps : 0;
         rc = maif_set_last_err(MAIF_EACCESS,
-                               "%s: privacy budget exceeded: the query needs epsilon %.9g%s, %.9g of %.9g remain "
-                               "(nothing released)", path, (double)p.eps_nano / 1e9, p.gauss ? " and its delta" : "",
-                               (double)left / 1e9, (double)lg.budget_eps / 1e9);
+                               "%s: privacy budget exceeded: the query needs epsilon %.9g, %.9g of %.9g remain "
+                               "(nothing released)", path, (double)p.eps_nano / 1e9, (double)left / 1e9,
+                               (double)lg.budget_eps / 1e9);
+        goto done;
+    }
+    if (lg.spent_delta + p.delta_atto > lg.budget_delta) {
+        unsigned __int128 left = lg.budget_delta > lg.spent_delta ? lg.budget_delta - lg.spent_delta : 0;
+        rc = maif_set_last_err(MAIF_EACCESS,
+                               "%s: privacy budget exceeded: the query needs delta %.3g, %.3g of %.3g remain "
+                               "(nothing released; the budget's delta is set by --dp-budget-delta)", path,
+                               (double)p.delta_atto / 1e18, (double)left / 1e18, (double)lg.budget_delta / 1e18);
         goto done;
     }
     /* the charge is committed before any noise is drawn or answer computed */
