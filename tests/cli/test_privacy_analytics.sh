@@ -61,7 +61,7 @@ m add a.maif --type text --encrypt --text "SSN 123-45-6789"
 expect "encrypted raw block" 0
 m pii a.maif
 expect "pii" 0
-ok "report lists findings masked" grep -q '^7 card 81+19 \*\*\*\* \*\*\*\* \*\*\*\* 1111$' "$OUT"
+ok "report lists findings masked" grep -q '^6 card 81+19 \*\*\*\* \*\*\*\* \*\*\*\* 1111$' "$OUT"
 ok "no clear values" bash -c "! grep -q 'jane.roe@example.com' $OUT"
 ok "encrypted block skipped" grep -q 'skipped: encrypted, no usable key' "$OUT"
 m pii a.maif --json --identity "$MAIF_HOME/default.key"
