@@ -179,6 +179,30 @@ done
 rm -f "$W/dict-text" "$W/dict-json"
 rm -f "$CORPUS"
 
+echo "== PII scanning (generated labelled corpus, repeated to 64 MiB)"
+PII_TXT=$W/pii.txt
+ROOT_DIR=$(cd "$(dirname "$0")/.." && pwd)
+if /usr/bin/python3 "$ROOT_DIR/tests/data/pii/gen_corpus.py" --n 20000 > "$W/pii1.txt"; then
+    : > "$PII_TXT"
+    while [ "$(stat -c %s "$PII_TXT")" -lt $((64 << 20)) ]; do cat "$W/pii1.txt" >> "$PII_TXT"; done
+    psize=$(stat -c %s "$PII_TXT")
+    cat "$PII_TXT" > /dev/null
+    rates=""
+    LC_ALL=C grep -E -o -f "$ROOT_DIR/bench/pii_patterns.ere" "$PII_TXT" > /dev/null # warm-up
+    for _ in $(seq "$REPS"); do
+        t0=$(now_ns); LC_ALL=C grep -E -o -f "$ROOT_DIR/bench/pii_patterns.ere" "$PII_TXT" > /dev/null; t1=$(now_ns)
+        rates="$rates $(rate_mbs "$psize" $(( t1 - t0 )))"
+    done
+    BASE_GREP_MBS=$(echo "$rates" | median)
+    export BASE_GREP_MBS
+    figure "grep -E -o, 11 PII patterns (LC_ALL=C)" "$BASE_GREP_MBS" "MB/s"
+    run "$BIN/bench_pii" "$PII_TXT" "$REPS"
+else
+    echo "bench: corpus generator failed; PII scanning skipped" >&2
+    failed=1
+fi
+rm -f "$PII_TXT" "$W/pii1.txt"
+
 echo
 echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $cpu)"
 awk -F'\t' '

@@ -51,13 +51,16 @@ typedef struct scan {
 
 static int at(const scan *s, size_t i) { return i < s->n ? s->t[i] : -1; }
 
-/* 1 if text at i starts with word (lower-case ASCII), case-insensitively */
-static int starts_ci(const scan *s, size_t i, const char *word)
+/* the length of word (lower-case ASCII) if text at i starts with it,
+ * case-insensitively, else 0 */
+static size_t match_ci(const scan *s, size_t i, const char *word)
 {
-    for (size_t k = 0; word[k]; k++)
+    size_t k = 0;
+    for (; word[k]; k++)
         if (i + k >= s->n || lower(s->t[i + k]) != (unsigned char)word[k]) return 0;
-    return 1;
+    return k;
 }
+static int starts_ci(const scan *s, size_t i, const char *word) { return match_ci(s, i, word) != 0; }
 
 /* 1 if one of words occurs, as a whole word, in the window bytes before pos */
 static int context_before(const scan *s, size_t pos, size_t window, const char *const *words)
@@ -65,9 +68,11 @@ static int context_before(const scan *s, size_t pos, size_t window, const char *
     size_t from = pos > window ? pos - window : 0;
     for (size_t i = from; i < pos; i++) {
         if (i > 0 && is_alnum(s->t[i - 1])) continue;
+        int c0 = lower(s->t[i]);
         for (const char *const *w = words; *w; w++) {
-            size_t k = strlen(*w);
-            if (i + k <= pos && starts_ci(s, i, *w) && !is_alnum(at(s, i + k))) return 1;
+            if ((unsigned char)(*w)[0] != c0) continue;
+            size_t k = match_ci(s, i, *w);
+            if (k && i + k <= pos && !is_alnum(at(s, i + k))) return 1;
         }
     }
     return 0;
@@ -422,9 +427,13 @@ static const char *const MONTHS[] = {"january", "february", "march",     "april"
 
 static size_t month_name(const scan *s, size_t i, int *m)
 {
+    int c0 = lower(at(s, i));
+    if (!(c0 == 'j' || c0 == 'f' || c0 == 'm' || c0 == 'a' || c0 == 's' || c0 == 'o' || c0 == 'n' || c0 == 'd'))
+        return 0;
     for (int q = 0; q < 12; q++) {
-        size_t full = strlen(MONTHS[q]);
-        if (starts_ci(s, i, MONTHS[q]) && !is_alpha(at(s, i + full))) return *m = q + 1, full;
+        if (MONTHS[q][0] != c0) continue;
+        size_t full = match_ci(s, i, MONTHS[q]);
+        if (full && !is_alpha(at(s, i + full))) return *m = q + 1, full;
         char ab[4] = {MONTHS[q][0], MONTHS[q][1], MONTHS[q][2], 0};
         if (starts_ci(s, i, ab) && !is_alpha(at(s, i + 3))) {
             *m = q + 1;
@@ -630,9 +639,14 @@ static const name_trigger NAME_TRIG[] = {
  * name's offset and returns its length */
 static size_t scan_name(const scan *s, size_t i, size_t *noff)
 {
+    int c0 = lower(s->t[i]);
+    if (!(c0 == 'm' || c0 == 'n' || c0 == 'c' || c0 == 'd' || c0 == 'h' || c0 == 'p' || c0 == 'f' || c0 == 's' ||
+          c0 == 'r' || c0 == 'i'))
+        return 0;
     for (const name_trigger *tr = NAME_TRIG; tr->word; tr++) {
-        size_t n = strlen(tr->word);
-        if (!starts_ci(s, i, tr->word)) continue;
+        if (tr->word[0] != c0) continue;
+        size_t n = match_ci(s, i, tr->word);
+        if (!n) continue;
         if (tr->need_cap && !is_upper(s->t[i])) continue;
         size_t k = i + n;
         while (at(s, k) == ' ' || at(s, k) == '\n') k++;
