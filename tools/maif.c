@@ -38,7 +38,7 @@ static void print_usage(FILE *f)
             "  1  verification failed: the artifact is not intact, is not signed by a\n"
             "     trusted key, or is too damaged to parse\n"
             "  2  usage error, missing or unreadable file, or invalid input\n"
-            "  3  reserved: access denied\n"
+            "  3  access denied: no usable key, or the privacy budget is exhausted\n"
             "\n"
             "Errors are one line on stderr: \"maif: FILE: problem\". With --json, stdout\n"
             "holds exactly one JSON document (nothing when the command fails early).\n");
