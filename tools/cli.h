@@ -23,7 +23,7 @@
 #define CLI_EXIT_OK     0 /* success */
 #define CLI_EXIT_VERIFY 1 /* not intact, untrusted signer, or too damaged to parse */
 #define CLI_EXIT_USAGE  2 /* usage error, missing/unreadable file, invalid input */
-#define CLI_EXIT_ACCESS 3 /* reserved: access denied */
+#define CLI_EXIT_ACCESS 3 /* access denied: no usable key, or the privacy budget is exhausted */
 
 /* Largest payload the tool reads from a file or stdin: 4 GiB (streamed;
  * memory stays bounded). Larger inputs are refused with exit code 2. */

@@ -203,7 +203,8 @@ const cli_command cli_cmd_query = {
     "\"epsilon\", \"delta\", \"rho\", \"spent_epsilon\", \"budget_epsilon\",\n"
     "\"spent_delta\", \"budget_delta\", \"ledger_block\"}.\n"
     "\n"
-    "exit codes: 0 answered; 1 FILE is too damaged to open; 2 usage error,\n"
+    "exit codes: 0 answered; 1 FILE is too damaged to open, or a ledger block is\n"
+    "malformed (queries are then refused); 2 usage error,\n"
     "missing file, bad parameter (negative, NaN, zero or huge epsilon/delta,\n"
     "bad bounds), no budget set, or a different budget given; 3 the query would\n"
     "exceed the privacy budget (nothing released).\n",

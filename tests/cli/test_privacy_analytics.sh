@@ -119,4 +119,19 @@ expect "query missing file" 2
 m verify q.maif
 expect "ledger verifies" 0
 
+# concurrent queries queue on the writer lock: the budget is never overspent
+m create c.maif
+m query c.maif --dp-epsilon 0.3 --count --dp-budget 1
+expect "first query sets the budget" 0
+for i in 1 2 3 4; do ("$MAIF_BIN" query c.maif --dp-epsilon 0.3 --count >/dev/null 2>&1; echo $? > "rc.$i") & done
+wait
+ok "exactly two of four concurrent queries answered" [ "$(cat rc.1 rc.2 rc.3 rc.4 | sort | tr -d '\n')" = "0033" ]
+ok "three spends recorded" [ "$("$MAIF_BIN" ls c.maif | grep -c DPLG)" = 4 ]
+
+# a malformed ledger entry makes the ledger unreadable: queries are refused
+m create j.maif
+m add j.maif --type DPLG --text 'not json'
+m query j.maif --dp-epsilon 0.1 --count --dp-budget 1
+expect_err "malformed ledger refused" 1 "ledger block 0: malformed"
+
 harness_finish
