@@ -427,20 +427,20 @@ static const char *const MONTHS[] = {"january", "february", "march",     "april"
 
 static size_t month_name(const scan *s, size_t i, int *m)
 {
-    int c0 = lower(at(s, i));
-    if (!(c0 == 'j' || c0 == 'f' || c0 == 'm' || c0 == 'a' || c0 == 's' || c0 == 'o' || c0 == 'n' || c0 == 'd'))
-        return 0;
-    for (int q = 0; q < 12; q++) {
-        if (MONTHS[q][0] != c0) continue;
-        size_t full = match_ci(s, i, MONTHS[q]);
-        if (full && !is_alpha(at(s, i + full))) return *m = q + 1, full;
-        char ab[4] = {MONTHS[q][0], MONTHS[q][1], MONTHS[q][2], 0};
-        if (starts_ci(s, i, ab) && !is_alpha(at(s, i + 3))) {
-            *m = q + 1;
-            return at(s, i + 3) == '.' ? 4 : 3;
-        }
-        if (q == 8 && starts_ci(s, i, "sept") && !is_alpha(at(s, i + 4))) return *m = 9, at(s, i + 4) == '.' ? 5 : 4;
+    if (i + 3 > s->n) return 0;
+    /* the first three letters name at most one month */
+    unsigned code = (unsigned)lower(s->t[i]) << 16 | (unsigned)lower(s->t[i + 1]) << 8 | (unsigned)lower(s->t[i + 2]);
+    int q = 0;
+    for (; q < 12; q++)
+        if (code == ((unsigned)MONTHS[q][0] << 16 | (unsigned)MONTHS[q][1] << 8 | (unsigned)MONTHS[q][2])) break;
+    if (q == 12) return 0;
+    size_t full = match_ci(s, i, MONTHS[q]);
+    if (full && !is_alpha(at(s, i + full))) return *m = q + 1, full;
+    if (!is_alpha(at(s, i + 3))) {
+        *m = q + 1;
+        return at(s, i + 3) == '.' ? 4 : 3;
     }
+    if (q == 8 && lower(at(s, i + 3)) == 't' && !is_alpha(at(s, i + 4))) return *m = 9, at(s, i + 4) == '.' ? 5 : 4;
     return 0;
 }
 
@@ -627,24 +627,38 @@ typedef struct name_trigger {
     int need_cap;     /* the trigger itself must be capitalised (sentence start) */
 } name_trigger;
 
-static const name_trigger NAME_TRIG[] = {
-    {"my name is ", 0}, {"my name's ", 0}, {"name is ", 0}, {"call me ", 0}, {"dear ", 0}, {"hi ", 1},
-    {"hello ", 1},      {"hey ", 1},        {"mr. ", 0},     {"mr ", 1},      {"mrs. ", 0}, {"mrs ", 1}, {"professor ", 1},
-    {"ms. ", 0},        {"ms ", 1},         {"miss ", 1},    {"dr. ", 0},     {"prof. ", 0}, {"name: ", 0},
-    {"full name: ", 0}, {"patient: ", 0},   {"signed, ", 0}, {"regards, ", 0}, {"sincerely, ", 0},
-    {"cheers, ", 0},    {"i am ", 1},       {"i'm ", 1},     {NULL, 0},
-};
+/* the triggers by first letter, so a word start costs one switch */
+static const name_trigger TRIG_M[] = {{"my name is ", 0}, {"my name's ", 0}, {"mr. ", 0}, {"mr ", 1}, {"mrs. ", 0},
+                                      {"mrs ", 1},        {"ms. ", 0},       {"ms ", 1},  {"miss ", 1}, {NULL, 0}};
+static const name_trigger TRIG_N[] = {{"name is ", 0}, {"name: ", 0}, {NULL, 0}};
+static const name_trigger TRIG_C[] = {{"call me ", 0}, {"cheers, ", 0}, {NULL, 0}};
+static const name_trigger TRIG_D[] = {{"dear ", 0}, {"dr. ", 0}, {NULL, 0}};
+static const name_trigger TRIG_H[] = {{"hi ", 1}, {"hello ", 1}, {"hey ", 1}, {NULL, 0}};
+static const name_trigger TRIG_P[] = {{"professor ", 1}, {"prof. ", 0}, {"patient: ", 0}, {NULL, 0}};
+static const name_trigger TRIG_F[] = {{"full name: ", 0}, {NULL, 0}};
+static const name_trigger TRIG_S[] = {{"signed, ", 0}, {"sincerely, ", 0}, {NULL, 0}};
+static const name_trigger TRIG_R[] = {{"regards, ", 0}, {NULL, 0}};
+static const name_trigger TRIG_I[] = {{"i am ", 1}, {"i'm ", 1}, {NULL, 0}};
 
 /* at a word start i: a trigger followed by a name; sets *noff to the
  * name's offset and returns its length */
 static size_t scan_name(const scan *s, size_t i, size_t *noff)
 {
-    int c0 = lower(s->t[i]);
-    if (!(c0 == 'm' || c0 == 'n' || c0 == 'c' || c0 == 'd' || c0 == 'h' || c0 == 'p' || c0 == 'f' || c0 == 's' ||
-          c0 == 'r' || c0 == 'i'))
-        return 0;
-    for (const name_trigger *tr = NAME_TRIG; tr->word; tr++) {
-        if (tr->word[0] != c0) continue;
+    const name_trigger *list;
+    switch (lower(s->t[i])) {
+    case 'm': list = TRIG_M; break;
+    case 'n': list = TRIG_N; break;
+    case 'c': list = TRIG_C; break;
+    case 'd': list = TRIG_D; break;
+    case 'h': list = TRIG_H; break;
+    case 'p': list = TRIG_P; break;
+    case 'f': list = TRIG_F; break;
+    case 's': list = TRIG_S; break;
+    case 'r': list = TRIG_R; break;
+    case 'i': list = TRIG_I; break;
+    default: return 0;
+    }
+    for (const name_trigger *tr = list; tr->word; tr++) {
         size_t n = match_ci(s, i, tr->word);
         if (!n) continue;
         if (tr->need_cap && !is_upper(s->t[i])) continue;
