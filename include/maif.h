@@ -900,7 +900,8 @@ MAIF_API const char *maif_pii_type_name(int type);
 /* Parses "redact", "mask" or "pseudonymize" (also "pseudonymise") into
  * MAIF_PII_*. Errors: MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_pii_mode_parse(const char *s, int *mode);
-/* Sets the key of MAIF_PII_PSEUDO (copied into locked memory). */
+/* Sets the key of MAIF_PII_PSEUDO (copied into locked memory, wiped by
+ * maif_pii_scanner_free). Errors: MAIF_EINVAL, MAIF_ENOMEM. */
 MAIF_API MAIF_NODISCARD int maif_pii_scanner_set_key(maif_pii_scanner *s, const uint8_t key[MAIF_PII_KEY_BYTES]);
 /* Derives a pseudonymisation key, domain-separated from every other use
  * of the same secret: HKDF-SHA256 (RFC 5869) with salt
@@ -999,7 +1000,8 @@ typedef struct maif_dp_result {
 } maif_dp_result;
 
 /* Runs a query on the native artifact at path and records it: opens a
- * writer (waiting for the lock as MAIF_OPT_LOCK_WAIT_MS in opt), reads
+ * writer (opt, may be NULL: MAIF_OPT_LOCK_WAIT_MS to wait for the lock,
+ * MAIF_OPT_DURABLE to fsync the charge before the answer exists), reads
  * the ledger under the lock, refuses a query the budget cannot pay for,
  * appends a ledger block with the charge and commits it (signed by key,
  * durable if opt says so), and only then computes the noisy answer into
