@@ -9,7 +9,7 @@
 
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libsodium libcrypto jansson libzstd liblz4 libpng libjpeg
+PKGS      := libsodium libcrypto jansson libzstd liblz4 libpng libjpeg libpcre2-8
 # libstemmer (Snowball) ships no pkg-config file: linked by name.
 EXTRA_LIBS := -lstemmer
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter

@@ -1525,6 +1525,215 @@ MAIF_API MAIF_NODISCARD int maif_reader_check_access(maif_reader *r, uint64_t in
  * Errors: MAIF_EINVAL, MAIF_ENOMEM. */
 MAIF_API MAIF_NODISCARD int maif_reader_set_subject(maif_reader *r, const uint8_t pk[MAIF_PUBKEY_BYTES],
                                                     const char *purpose, int audited);
+/* ------------------------------------------------ PII detection (since 0.2.0)
+ *
+ * A scanner finds personal data in UTF-8 text with hand-written scanners
+ * (no regular expressions): e-mail addresses, phone numbers (E.164 "+CC ..."
+ * and "00CC ...", and North American / separated national forms), payment
+ * card numbers (known IIN prefix, 13..19 digits, Luhn), IBANs (per-country
+ * length and ISO 7064 mod-97), US SSNs (dashed; area 000, 666 and 900-999,
+ * group 00 and serial 0000 are never issued and are not reported), IPv4
+ * and IPv6 addresses, MAC addresses, dates of birth (a date within 40
+ * bytes after "born", "DOB", "date of birth", "birthday" ...) and person
+ * names in context ("my name is ...", "Dear ...", "Mr./Ms./Dr. ...",
+ * "Hi/Hello ...", "name: ..."), plus custom patterns (PCRE2, JIT, bounded
+ * match limits) loaded from a configuration text. docs/PRIVACY_ANALYTICS.md
+ * has the rules and their measured precision and recall.
+ *
+ * A scanner is used by one thread at a time; findings are borrowed views
+ * into the scanner, valid until the next maif_pii_scan or
+ * maif_pii_anonymize on it or maif_pii_scanner_free. */
+
+#define MAIF_PII_EMAIL  1
+#define MAIF_PII_PHONE  2
+#define MAIF_PII_CARD   3
+#define MAIF_PII_IBAN   4
+#define MAIF_PII_SSN    5
+#define MAIF_PII_IPV4   6
+#define MAIF_PII_IPV6   7
+#define MAIF_PII_MAC    8
+#define MAIF_PII_DOB    9
+#define MAIF_PII_NAME   10
+#define MAIF_PII_CUSTOM 11 /* a pattern of the configuration; its name is in label */
+#define MAIF_PII_TYPE_MAX 11
+
+/* Anonymisation modes. */
+#define MAIF_PII_REDACT 1 /* the value becomes "[TYPE]" (custom: "[NAME]") */
+#define MAIF_PII_MASK   2 /* every letter and digit but the last four becomes '*' */
+#define MAIF_PII_PSEUDO 3 /* "<TYPE_" + 16 hex of HMAC-SHA256(key, type, normalised value) + ">" */
+
+/* Bytes of a pseudonymisation key. */
+#define MAIF_PII_KEY_BYTES 32
+/* Limits of a pattern configuration: patterns, bytes of the text, bytes
+ * of one pattern, and PCRE2's match limit (steps) and depth limit per
+ * match attempt. A custom pattern hitting a limit stops matching in that
+ * text (it never hangs); maif_pii_scan reports it with MAIF_ELIMIT. */
+#define MAIF_PII_PATTERNS_MAX 64
+#define MAIF_PII_CONFIG_MAX   65536
+#define MAIF_PII_PATTERN_MAX  1024
+#define MAIF_PII_MATCH_LIMIT  100000
+#define MAIF_PII_DEPTH_LIMIT  1000
+/* Longest text one call scans. */
+#define MAIF_PII_TEXT_MAX ((size_t)1 << 30)
+
+typedef struct maif_pii_finding {
+    int type;           /* MAIF_PII_* */
+    size_t offset;      /* first byte in the scanned text */
+    size_t length;      /* bytes */
+    const char *text;   /* the scanned text + offset (borrowed from the caller: valid while it is) */
+    const char *label;  /* "email", "phone", ... or the custom pattern's name; valid until free */
+} maif_pii_finding;
+
+typedef struct maif_pii_scanner maif_pii_scanner;
+
+/* A scanner with every built-in type on and no custom pattern.
+ * Errors: MAIF_ENOMEM, MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_pii_scanner_create(maif_pii_scanner **out);
+/* NULL is a no-op. Wipes the pseudonymisation key. */
+MAIF_API void maif_pii_scanner_free(maif_pii_scanner *s);
+/* Turns built-in types on or off: bit (1 << MAIF_PII_x) for each type
+ * wanted (default: all). Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_pii_scanner_set_types(maif_pii_scanner *s, uint32_t mask);
+/* Loads custom patterns from a configuration text (len bytes, at most
+ * MAIF_PII_CONFIG_MAX), replacing any loaded before. One pattern a line:
+ *     NAME = PCRE2-PATTERN
+ * NAME is 1..32 of [a-z0-9_-]; blank lines and lines starting with '#'
+ * are ignored; the pattern is compiled UTF-8 (PCRE2_UTF | PCRE2_UCP),
+ * JIT-compiled where the platform allows. At most MAIF_PII_PATTERNS_MAX
+ * patterns of MAIF_PII_PATTERN_MAX bytes. Errors: MAIF_EINVAL (a bad line
+ * or pattern: the message names the line and PCRE2's reason; the scanner
+ * keeps its previous patterns), MAIF_ELIMIT, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_pii_scanner_load_patterns(maif_pii_scanner *s, const char *config, size_t len);
+/* Scans len bytes of text (UTF-8 expected; invalid bytes never match a
+ * name and are otherwise treated as separators) and sets *count to the
+ * findings, non-overlapping and in text order (where two candidates
+ * overlap the earlier, then the longer wins). Read them with
+ * maif_pii_scanner_finding. Errors: MAIF_EINVAL, MAIF_ENOMEM, MAIF_ELIMIT
+ * (text over MAIF_PII_TEXT_MAX, or a custom pattern hit PCRE2's match or
+ * depth limit: the findings up to there are kept, *count is set). */
+MAIF_API MAIF_NODISCARD int maif_pii_scan(maif_pii_scanner *s, const char *text, size_t len, size_t *count);
+/* The i-th finding of the last scan (borrowed, see above), or NULL. */
+MAIF_API const maif_pii_finding *maif_pii_scanner_finding(const maif_pii_scanner *s, size_t i);
+/* "email", "phone", "card", "iban", "ssn", "ipv4", "ipv6", "mac", "dob",
+ * "name", "custom"; "unknown" otherwise. Static. */
+MAIF_API const char *maif_pii_type_name(int type);
+/* Parses "redact", "mask" or "pseudonymize" (also "pseudonymise") into
+ * MAIF_PII_*. Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_pii_mode_parse(const char *s, int *mode);
+/* Sets the key of MAIF_PII_PSEUDO (copied into locked memory, wiped by
+ * maif_pii_scanner_free). Errors: MAIF_EINVAL, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_pii_scanner_set_key(maif_pii_scanner *s, const uint8_t key[MAIF_PII_KEY_BYTES]);
+/* Derives a pseudonymisation key, domain-separated from every other use
+ * of the same secret: HKDF-SHA256 (RFC 5869) with salt
+ * "maif-pii-pseudonym-v1", input keying material either the seed of a
+ * signing key (key non-NULL, secret NULL) or secret_len >= 16 bytes of
+ * secret (a key file's bytes; key NULL), and info = context (context_len
+ * bytes, e.g. the artifact's file id; may be empty). The same inputs
+ * always give the same key; nothing about the secret can be learned from
+ * it. Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_pii_key_derive(const maif_key *key, const void *secret, size_t secret_len,
+                                                const void *context, size_t context_len,
+                                                uint8_t out[MAIF_PII_KEY_BYTES]);
+/* Scans text and replaces every finding according to mode
+ * (MAIF_PII_REDACT, MAIF_PII_MASK, MAIF_PII_PSEUDO; the last needs
+ * maif_pii_scanner_set_key). *out receives the new text (borrowed from the
+ * scanner, NUL-terminated, valid as the findings are) and *out_len its
+ * length; the findings of this scan stay readable (their offsets refer to
+ * the input). Pseudonyms: the same value (after normalisation: e-mail
+ * lower-cased, numbers reduced to their digits, IBANs to upper-case
+ * letters and digits) under the same key always gives the same token, and
+ * without the key a token reveals nothing but its type.
+ * Errors: those of maif_pii_scan, MAIF_ESTATE (pseudonymise without a key). */
+MAIF_API MAIF_NODISCARD int maif_pii_anonymize(maif_pii_scanner *s, const char *text, size_t len, int mode,
+                                               const char **out, size_t *out_len);
+
+/* ------------------------------------ differential privacy (since 0.2.0)
+ *
+ * Aggregates over block metadata released with differential privacy, and
+ * a privacy budget per artifact kept in signed ledger blocks (type "DPLG",
+ * docs/FORMAT.md §5.12). No floating point touches the noise: answers are
+ * computed on an integer grid (1 for counts, a power of two for sums),
+ * and the noise is the discrete Laplace (two-sided geometric) or the
+ * discrete Gaussian, both drawn exactly with integer arithmetic
+ * (Canonne, Kamath, Steinke 2020) from libsodium's randombytes. Neighbouring
+ * artifacts differ by one block. docs/PRIVACY_ANALYTICS.md has the design,
+ * the accounting and its limits (run time depends on the noise drawn). */
+
+#define MAIF_TYPE_DPLEDGER MAIF_FOURCC('D', 'P', 'L', 'G') /* a privacy ledger entry (JSON) */
+
+#define MAIF_DP_COUNT     1 /* blocks that match the type filter */
+#define MAIF_DP_SUM       2 /* sum of a numeric metadata key, each value clamped to [lower, upper] */
+#define MAIF_DP_MEAN      3 /* noisy sum / noisy count (each at half the budget of the query) */
+#define MAIF_DP_HISTOGRAM 4 /* counts per category of a string metadata key, plus "other" */
+
+#define MAIF_DP_CATEGORIES_MAX 64
+/* Per query: epsilon in [1e-6, 20]; delta in [1e-18, 0.01]. A budget: epsilon
+ * in (0, 1000], delta in [0, 0.5]. Decimal strings, at most 9 (epsilon) or 18
+ * (delta) digits after the point: "0.5", "1e-6", "2.5E-3". */
+#define MAIF_DP_EPSILON_MAX_NANO ((uint64_t)20 * 1000000000u)
+#define MAIF_DP_EPSILON_MIN_NANO ((uint64_t)1000)
+
+/* Parses a privacy parameter written in decimal (digits, an optional point
+ * and fraction, an optional exponent e[+-]N) exactly, into units of
+ * 10^-scale (scale 9 for epsilon, 18 for delta). Refuses signs, NaN, inf,
+ * hex, empty strings, zero, values over max (in those units) and values
+ * that are not a whole number of units. Errors: MAIF_EINVAL (one line in
+ * maif_last_errmsg()). */
+MAIF_API MAIF_NODISCARD int maif_dp_parse(const char *s, unsigned scale, uint64_t max, uint64_t *out);
+
+/* Draws Z from the discrete Laplace distribution with scale t/s:
+ * P(Z = z) proportional to exp(-|z| s / t); s, t in 1..2^62. Exact
+ * (CKS20 Algorithm 2; t/s at most 2^40). Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_dp_sample_laplace(uint64_t s, uint64_t t, int64_t *out);
+/* Draws Z from the discrete Gaussian N_Z(0, sigma^2) with sigma^2 = num/den
+ * (num 1..2^56, den 1..2^16, num/den <= 2^40): P(Z = z) proportional to
+ * exp(-z^2 / (2 sigma^2)). Exact (CKS20 Algorithm 3) except that outcomes
+ * of probability below exp(-30000) are never drawn. Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_dp_sample_gaussian(uint64_t num, uint64_t den, int64_t *out);
+
+typedef struct maif_dp_query {
+    int kind;                    /* MAIF_DP_* */
+    const char *key;             /* the metadata key (sum, mean, histogram); NULL for count */
+    double lower, upper;         /* clamping bounds (sum, mean): finite, lower < upper, |bound| <= 2^40 */
+    const char *const *categories; /* histogram: the bins (public; the answer never names others) */
+    size_t ncategories;          /* 1..MAIF_DP_CATEGORIES_MAX */
+    uint32_t type;               /* only blocks of this type (0: every data block but ledger and key-wrap blocks) */
+    const char *epsilon;         /* this query's epsilon (decimal) */
+    const char *delta;           /* NULL: pure epsilon-DP, discrete Laplace; else (epsilon, delta)-DP
+                                    through rho-zCDP, discrete Gaussian */
+    const char *budget_epsilon;  /* sets the artifact's budget if it has none; must equal it if it has */
+    const char *budget_delta;    /* with budget_epsilon (NULL: 0) */
+} maif_dp_query;
+
+typedef struct maif_dp_result {
+    size_t nvalues;              /* 1, or ncategories + 1 for a histogram ("other" last) */
+    double values[MAIF_DP_CATEGORIES_MAX + 1]; /* the noisy answers */
+    double grid;                 /* answers are multiples of this (1 for counts) */
+    double scale;                /* the noise's scale b (Laplace) or sigma (Gaussian), in answer units
+                                    (for a mean: of its sum) */
+    uint64_t epsilon_nano;       /* charged by this query, in 10^-9 */
+    uint64_t delta_atto;         /* charged by this query, in 10^-18 */
+    uint64_t rho_nano;           /* zCDP rho of the Gaussian noise (0 for Laplace), 10^-9, rounded up */
+    uint64_t spent_epsilon_nano, spent_delta_atto; /* the ledger's totals, this query included */
+    uint64_t budget_epsilon_nano, budget_delta_atto;
+    uint64_t ledger_block;       /* index of the ledger block recording this query */
+} maif_dp_result;
+
+/* Runs a query on the native artifact at path and records it: opens a
+ * writer (opt, may be NULL: MAIF_OPT_LOCK_WAIT_MS to wait for the lock,
+ * MAIF_OPT_DURABLE to fsync the charge before the answer exists), reads
+ * the ledger under the lock, refuses a query the budget cannot pay for,
+ * appends a ledger block with the charge and commits it (signed by key,
+ * durable if opt says so), and only then computes the noisy answer into
+ * *out. A budget is set by the first query that gives budget_epsilon (a
+ * "budget" ledger block); an artifact without one refuses queries.
+ * Errors: MAIF_EINVAL (bad parameters: the message names the one),
+ * MAIF_ESTATE (no budget set, or budget_epsilon differs from the one set),
+ * MAIF_EACCESS (the query would exceed the budget: nothing is recorded or
+ * released), MAIF_EFORMAT (a malformed ledger block), those of
+ * maif_writer_open, maif_reader_open and maif_writer_commit. */
+MAIF_API MAIF_NODISCARD int maif_dp_query_run(const char *path, const maif_key *key, const maif_options *opt,
+                                              const maif_dp_query *q, maif_dp_result *out);
 
 /* ------------------------------------------------------------- helpers */
 

@@ -2,7 +2,7 @@
 # Installs the Debian packages maif builds and tests with, and nothing else.
 # Called by the Makefile; safe to run again (it only installs what is missing).
 set -eu
-pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev libstemmer-dev python3"
+pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev libstemmer-dev libpcre2-dev python3"
 # Image decoding (understanding engine).
 pkgs="$pkgs libpng-dev libjpeg-dev"
 # The media tests decode Debian's icons and analyse sounds made with sox and espeak-ng.

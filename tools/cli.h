@@ -23,7 +23,7 @@
 #define CLI_EXIT_OK     0 /* success */
 #define CLI_EXIT_VERIFY 1 /* not intact, untrusted signer, or too damaged to parse */
 #define CLI_EXIT_USAGE  2 /* usage error, missing/unreadable file, invalid input */
-#define CLI_EXIT_ACCESS 3 /* access denied, or no usable key */
+#define CLI_EXIT_ACCESS 3 /* access denied: no usable key, or the privacy budget is exhausted */
 
 /* Largest payload the tool reads from a file or stdin: 4 GiB (streamed;
  * memory stays bounded). Larger inputs are refused with exit code 2. */
@@ -47,6 +47,7 @@ extern const cli_command cli_cmd_keygen, cli_cmd_create, cli_cmd_add, cli_cmd_ap
 extern const cli_command cli_cmd_prove, cli_cmd_check_proof, cli_cmd_graph, cli_cmd_mcp;
 extern const cli_command cli_cmd_embed, cli_cmd_index, cli_cmd_search;
 extern const cli_command cli_cmd_grant, cli_cmd_revoke, cli_cmd_rotate, cli_cmd_shred, cli_cmd_policy, cli_cmd_audit;
+extern const cli_command cli_cmd_pii, cli_cmd_query;
 
 /* ---- option parsing */
 
@@ -217,6 +218,20 @@ int cli_policy_load(const char *path, maif_policy **out);
  * then kr (may be NULL) restricted to the keys that may read it. */
 int cli_policy_for_add(const char *path, const maif_block_spec *spec, int cipher, const maif_key *key,
                        maif_keyring *kr);
+/* ---- PII and differential privacy (pii_cli.c) */
+/* Reads a small file (or "-") whole, at most max bytes, NUL-terminated;
+ * free *out. Prints the error; returns 0 or CLI_EXIT_USAGE. */
+int cli_read_small(const char *path, size_t max, char **out, size_t *n);
+/* A scanner with the custom patterns of the file patterns (may be NULL). */
+int cli_pii_scanner(const char *patterns, maif_pii_scanner **out);
+/* `maif add --anonymize MODE`: text (len bytes, UTF-8) scanned and
+ * replaced into *new_text, and meta (a JSON object or NULL) with a "pii"
+ * record of what was done (mode, counts per type, key origin; never a
+ * value) into *new_meta; both malloc'd. The pseudonym key comes from
+ * pkfile, else from the signing key (keyfile or the default) and FILE's
+ * file id. Prints the error; returns 0 or an exit code. */
+int cli_anonymize(const char *path, const char *mode, const char *patterns, const char *pkfile, const char *keyfile,
+                  const char *text, size_t len, const char *meta, char **new_text, char **new_meta);
 
 /* Missing, unreadable or non-regular path: prints the error and returns
  * CLI_EXIT_USAGE; else 0. */

@@ -26,6 +26,8 @@ static int add(int argc, char **argv)
     const char *rcpts[32], *passfile = NULL, *caption = NULL, *captioner = NULL;
     const char *embed = NULL; /* --embed [MODEL]: likewise */
     int analyze = 0;
+    const char *anonymize = NULL, *pii_patterns = NULL, *pseudo_key = NULL;
+    char *anon_text = NULL, *anon_meta = NULL; /* --anonymize: the payload and metadata that replace the input */
     size_t nrcpt = 0;
     int shreddable = 0;
     const char *meta_private = NULL;
@@ -65,6 +67,9 @@ static int add(int argc, char **argv)
         {"--captioner", CLI_VALUE, NULL, &captioner, NULL, 0, NULL},
         {"--shreddable", CLI_FLAG, &shreddable, NULL, NULL, 0, NULL},
         {"--meta-private", CLI_VALUE, NULL, &meta_private, NULL, 0, NULL},
+        {"--anonymize", CLI_VALUE, NULL, &anonymize, NULL, 0, NULL},
+        {"--pii-patterns", CLI_VALUE, NULL, &pii_patterns, NULL, 0, NULL},
+        {"--pseudonym-key", CLI_VALUE, NULL, &pseudo_key, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -97,6 +102,23 @@ static int add(int argc, char **argv)
     if (maif_type_parse(type_s, &type) != MAIF_OK)
         return cli_usage_err(me, "unknown type '%s' (text, image, audio, video, embedding, json, knowledge, binary, "
                                  "meta, or four ASCII characters)", type_s);
+    if (!anonymize && (pii_patterns || pseudo_key)) return cli_usage_err(me, "--pii-patterns and --pseudonym-key need --anonymize");
+    if (anonymize) {
+        /* scanned and replaced in memory before the writer sees anything */
+        if (type != MAIF_TYPE_TEXT) return cli_usage_err(me, "--anonymize works on text blocks (--type text)");
+        char *in = NULL;
+        size_t n = text ? strlen(text) : 0;
+        int aex = text ? 0 : cli_read_small(file ? file : "-", (size_t)cli_payload_limit(), &in, &n);
+        if (!aex)
+            aex = cli_anonymize(path, anonymize, pii_patterns, pseudo_key, keyfile, text ? text : in, n, meta_s,
+                                &anon_text, &anon_meta);
+        free(in);
+        if (aex) return aex;
+        text = anon_text;
+        meta_s = anon_meta;
+        file = NULL;
+        from_stdin = 0;
+    }
     const char *src_name = file ? file : from_stdin ? "<stdin>" : path;
     size_t text_n = text ? strlen(text) : 0;
     if (analyze && type != MAIF_TYPE_TEXT && type != MAIF_TYPE_IMAGE && type != MAIF_TYPE_AUDIO)
@@ -167,6 +189,8 @@ static int add(int argc, char **argv)
     if (rc) {
         cli_err(path, "--meta: %s", cli_detail(path, maif_last_errmsg()));
         free(media);
+        free(anon_text);
+        free(anon_meta);
         return CLI_EXIT_USAGE;
     }
     if (media) {
@@ -183,6 +207,8 @@ static int add(int argc, char **argv)
     if (text && !payload_set && (rc = maif_block_draft_set_payload(d, text, text_n))) {
         cli_err(path, "--text: %s", maif_last_errmsg());
         maif_block_draft_free(d);
+        free(anon_text);
+        free(anon_meta);
         return CLI_EXIT_USAGE;
     }
     cli_fd_src src = {-1, 0};
@@ -331,6 +357,8 @@ out:
     maif_keystore_close(ks);
     maif_key_free(key);
     maif_block_draft_free(d);
+    free(anon_text);
+    free(anon_meta);
     if (src.fd > 0) close(src.fd);
     return ex;
 }
@@ -352,6 +380,7 @@ const cli_command cli_cmd_add = {
     "                [--compress C] [--analyze] [--caption TEXT | --captioner CMD]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]\n"
     "                 [--shreddable] [--meta-private JSON]]\n"
+    "                [--anonymize redact|mask|pseudonymize [--pii-patterns CONF] [--pseudonym-key F]]\n"
     "                [--embed [MODEL]]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
@@ -425,6 +454,18 @@ const cli_command cli_cmd_add = {
     "             EMBD block in the same commit. The payload is read whole. The\n"
     "             hashed model uses the IDF weights learned by the last\n"
     "             `maif embed` (uniform weights before the first). Not with --encrypt.\n"
+    "\n"
+    "--anonymize MODE  (text blocks) find personal data (e-mail, phone, card, IBAN,\n"
+    "             SSN, IPv4/IPv6, MAC, dates of birth and names in context, and\n"
+    "             the PCRE2 patterns of CONF: NAME = PATTERN lines) and replace\n"
+    "             each value before anything is written: redact -> [EMAIL],\n"
+    "             mask -> all letters and digits but the last four become *,\n"
+    "             pseudonymize -> <EMAIL_16hex>, HMAC-SHA256 under a key derived\n"
+    "             (HKDF) from the signing key and FILE's id (tokens are stable\n"
+    "             within FILE), or from the bytes of F (16..4096; --pseudonym-key:\n"
+    "             stable across artifacts). The metadata gets \"pii\": {\"mode\",\n"
+    "             \"found\": {TYPE: COUNT}, \"key\"}; never a value. The payload\n"
+    "             is read whole into memory.\n"
     "\n"
     "exit codes: 0 added; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first);\n"

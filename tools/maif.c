@@ -14,6 +14,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_cat,    &cli_cmd_info,   &cli_cmd_verify,  &cli_cmd_recover, &cli_cmd_convert,
     &cli_cmd_prove,  &cli_cmd_check_proof, &cli_cmd_grant, &cli_cmd_revoke, &cli_cmd_rotate, &cli_cmd_shred,
     &cli_cmd_policy, &cli_cmd_audit, &cli_cmd_embed, &cli_cmd_index, &cli_cmd_search, &cli_cmd_graph, &cli_cmd_mcp,
+    &cli_cmd_pii,    &cli_cmd_query,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -39,7 +40,7 @@ static void print_usage(FILE *f)
             "  1  verification failed: the artifact is not intact, is not signed by a\n"
             "     trusted key, or is too damaged to parse\n"
             "  2  usage error, missing or unreadable file, or invalid input\n"
-            "  3  access denied, or no usable key\n"
+            "  3  access denied: no usable key, or the privacy budget is exhausted\n"
             "\n"
             "Errors are one line on stderr: \"maif: FILE: problem\". With --json, stdout\n"
             "holds exactly one JSON document (nothing when the command fails early).\n");
