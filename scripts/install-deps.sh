@@ -8,7 +8,7 @@ pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev
 # `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).
 [ "${1:-}" = coverage ] && pkgs="$pkgs lcov"
 # `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with.
-[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4"
+[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 wordnet-base nodejs npm"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
