@@ -190,11 +190,13 @@ if [ -f "$MC/use/package/dist/model.json" ] && /usr/bin/python3 tests/ref-use/se
          { cp tests/ref-use/package.json tests/ref-use/package-lock.json "$REF/" && (cd "$REF" && npm ci --no-audit --no-fund >/dev/null 2>&1); }; }; then
         cp tests/ref-use/embed.js "$REF/"
         mdir=$(cd "$MC/use/package/dist" && pwd)
-        BASE_USE_JS_MS=$(cd "$REF" && BATCH=1 node embed.js "$mdir" --bench < "$W/sentences.txt" | sed -n 's/^ms_per_text //p')
-        BASE_USE_JS64_MS=$(cd "$REF" && BATCH=64 node embed.js "$mdir" --bench < "$W/sentences.txt" | sed -n 's/^ms_per_text //p')
-        export BASE_USE_JS_MS BASE_USE_JS64_MS
+        read -r _ BASE_USE_JS_MS _ BASE_USE_JS_CPU_MS < <(cd "$REF" && BATCH=1 node embed.js "$mdir" --bench < "$W/sentences.txt")
+        read -r _ BASE_USE_JS64_MS _ BASE_USE_JS64_CPU_MS < <(cd "$REF" && BATCH=64 node embed.js "$mdir" --bench < "$W/sentences.txt")
+        export BASE_USE_JS_MS BASE_USE_JS_CPU_MS BASE_USE_JS64_MS BASE_USE_JS64_CPU_MS
         figure "JS reference, 1 text a call" "$BASE_USE_JS_MS" "ms/text"
+        figure "JS reference, 1 a call, CPU time" "$BASE_USE_JS_CPU_MS" "ms/text"
         figure "JS reference, 64 texts a call" "$BASE_USE_JS64_MS" "ms/text"
+        figure "JS reference, 64 a call, CPU time" "$BASE_USE_JS64_CPU_MS" "ms/text"
     else
         echo "bench: node/npm or the reference package unavailable: USE-lite speed without its baseline" >&2
     fi

@@ -18,13 +18,13 @@
  * part: every sentence attends only to its own tokens.
  *
  * The dense layers are matrix products over all tokens of a batch at once
- * (cblas_sgemm from OpenBLAS: it picks AVX2/AVX-512 kernels at run time and
- * those products are >95% of the arithmetic); attention, layer norm and the
- * rest are plain loops.
+ * (use_gemm.c: cblas_sgemm from OpenBLAS, which picks AVX2/AVX-512 kernels
+ * at run time, or for few rows an AVX-512 kernel over weights packed at
+ * load time; those products are >95% of the arithmetic); attention, layer
+ * norm and the rest are plain loops.
  */
 #include "semantic/model_use.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "semantic/use_gemm.h"
 #include "semantic/use_tokenizer.h"
 #include "util/alloc.h"
 #include "util/common.h"
@@ -45,9 +46,10 @@
 typedef struct {
     size_t din, heads, depth, ffn;
     float qscale;
-    const float *ln_s, *ln_b, *w_qkv, *b_qkv, *w_o, *b_o;
-    const float *fln_s, *fln_b, *w1, *b1, *w2, *b2;
-    const float *w_res, *b_res;  /* layer 0 only: din -> d1 */
+    const float *ln_s, *ln_b, *b_qkv, *b_o;
+    const float *fln_s, *fln_b, *b1, *b2;
+    const float *b_res;  /* layer 0 only: din -> d1 */
+    use_matrix w_qkv, w_o, w1, w2, w_res;
 } use_layer;
 
 struct sem_use {
@@ -55,7 +57,9 @@ struct sem_use {
     float *weights;       /* all tensors, 4-byte aligned copies */
     size_t nvocab_rows, d0, d1, dout, maxlen;
     float ln_eps, l2_eps;
-    const float *emb, *inv_timescale, *w_t, *b_t;
+    const float *emb, *inv_timescale, *b_t;
+    use_matrix w_t;
+    int simd;             /* small batches through the packed kernel */
     use_layer layer[NLAYERS];
     /* scratch, grown on demand */
     float *scratch;
@@ -199,27 +203,35 @@ static int load_layer(sem_use *m, const manifest *mf, int L, size_t din)
         snprintf(nm, sizeof nm, fmt, L); \
         if ((rc = get_f32(mf, nm, nd, shp, &t))) return rc; \
         ly->field = (const float *)(m->weights + t->offset); } while (0)
+#define MAT(field, fmt, nd, shp, rows, cols) do { \
+        snprintf(nm, sizeof nm, fmt, L); \
+        if ((rc = get_f32(mf, nm, nd, shp, &t))) return rc; \
+        if (use_matrix_init(&ly->field, m->weights + t->offset, rows, cols)) return maif_set_last_err(MAIF_ENOMEM, "out of memory"); } while (0)
     s1[0] = din; F32(ln_s, PA "Encode/Layer_%d/TransformerLayer/layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat", 1, s1);
     s1[0] = din; F32(ln_b, PA "Encode/Layer_%d/TransformerLayer/layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat", 1, s1);
     s4[0] = 1; s4[1] = 1; s4[2] = din; s4[3] = 3 * din;
-    F32(w_qkv, PM "Encode/Layer_%d/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0", 4, s4);
+    MAT(w_qkv, PM "Encode/Layer_%d/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0", 4, s4, din, 3 * din);
     s1[0] = 3 * din; F32(b_qkv, PA "Encode/Layer_%d/TransformerLayer/MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat", 1, s1);
     s4[0] = 1; s4[1] = 1; s4[2] = din; s4[3] = m->d1;
-    F32(w_o, PM "Encode/Layer_%d/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0", 4, s4);
+    MAT(w_o, PM "Encode/Layer_%d/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0", 4, s4, din, m->d1);
     s1[0] = m->d1; F32(b_o, PA "Encode/Layer_%d/TransformerLayer/MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat", 1, s1);
     s1[0] = m->d1; F32(fln_s, PA "Encode/Layer_%d/TransformerLayer/FFN/layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat", 1, s1);
     s1[0] = m->d1; F32(fln_b, PA "Encode/Layer_%d/TransformerLayer/FFN/layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat", 1, s1);
-    s2[0] = m->d1; s2[1] = 0; F32(w1, PA "Encode/TransformerStack/Layer_%d/TransformerLayer/FFN/conv1/Tensordot/Reshape_1", 2, s2);
+    s2[0] = m->d1; s2[1] = 0;
+    snprintf(nm, sizeof nm, PA "Encode/TransformerStack/Layer_%d/TransformerLayer/FFN/conv1/Tensordot/Reshape_1", L);
+    if ((rc = get_f32(mf, nm, 2, s2, &t))) return rc;
     ly->ffn = s2[1];
     if (bad_dim(ly->ffn)) return maif_set_last_err(MAIF_ELIMIT, "model.json: FFN width %zu", ly->ffn);
+    if (use_matrix_init(&ly->w1, m->weights + t->offset, m->d1, ly->ffn)) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     s1[0] = ly->ffn; F32(b1, PA "Encode/Layer_%d/TransformerLayer/FFN/conv1/bias/ConcatPartitions/concat", 1, s1);
-    s2[0] = ly->ffn; s2[1] = m->d1; F32(w2, PA "Encode/TransformerStack/Layer_%d/TransformerLayer/FFN/conv2/Tensordot/Reshape_1", 2, s2);
+    s2[0] = ly->ffn; s2[1] = m->d1; MAT(w2, PA "Encode/TransformerStack/Layer_%d/TransformerLayer/FFN/conv2/Tensordot/Reshape_1", 2, s2, ly->ffn, m->d1);
     s1[0] = m->d1; F32(b2, PA "Encode/Layer_%d/TransformerLayer/FFN/conv2/bias/ConcatPartitions/concat", 1, s1);
     if (L == 0) {
-        s2[0] = din; s2[1] = m->d1; F32(w_res, PA "Encode/Layer_%d/TransformerLayer/dense/kernel/ConcatPartitions/concat", 2, s2);
+        s2[0] = din; s2[1] = m->d1; MAT(w_res, PA "Encode/Layer_%d/TransformerLayer/dense/kernel/ConcatPartitions/concat", 2, s2, din, m->d1);
         s1[0] = m->d1; F32(b_res, PA "Encode/Layer_%d/TransformerLayer/dense/bias/ConcatPartitions/concat", 1, s1);
     }
 #undef F32
+#undef MAT
     double v;
     snprintf(nm, sizeof nm, PA "Encode/TransformerStack/Layer_%d/TransformerLayer/MultiheadAttention/split_heads/split_last_dimension/Reshape/shape/3", L);
     if ((rc = get_scalar(mf, nm, 1, &v))) return rc;
@@ -255,8 +267,8 @@ static int load_model(sem_use *m, const manifest *mf)
     s2[0] = m->d1; s2[1] = 0;
     if ((rc = get_f32(mf, "module/Encoder_en/hidden_layers/tanh_layer_0/weights", 2, s2, &t))) return rc;
     m->dout = s2[1];
-    m->w_t = m->weights + t->offset;
     if (bad_dim(m->dout)) return maif_set_last_err(MAIF_ELIMIT, "model.json: output width %zu", m->dout);
+    if (use_matrix_init(&m->w_t, m->weights + t->offset, m->d1, m->dout)) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     s1[0] = m->dout;
     if ((rc = get_f32(mf, "module/Encoder_en/hidden_layers/tanh_layer_0/bias", 1, s1, &t))) return rc;
     m->b_t = m->weights + t->offset;
@@ -293,6 +305,7 @@ static int open_common(sem_use **out, json_t *root, const char *vocab_json, size
     if ((rc = parse_manifest(root, wlen, &mf, NULL))) goto fail;
     m = maif_calloc(1, sizeof *m);
     if (!m || !(m->weights = maif_malloc(wlen ? wlen : 4))) { rc = maif_set_last_err(MAIF_ENOMEM, "out of memory"); goto fail; }
+    m->simd = 1;
     memcpy(m->weights, weights, wlen);
     mf.raw = (const uint32_t *)m->weights;
     if ((rc = load_model(m, &mf))) goto fail;
@@ -416,10 +429,26 @@ done:
 
 size_t sem_use_dim(const sem_use *m) { return m ? m->dout : 0; }
 
+int sem_use_set_simd(sem_use *m, int on)
+{
+    if (!m) return 0;
+    m->simd = on ? 1 : 0;
+    return m->simd && use_gemm_have_simd();
+}
+
 void sem_use_close(sem_use *m)
 {
     if (!m) return;
     use_tokenizer_free(m->tok);
+    for (int L = 0; L < NLAYERS; L++) {
+        use_layer *ly = &m->layer[L];
+        use_matrix_free(&ly->w_qkv);
+        use_matrix_free(&ly->w_o);
+        use_matrix_free(&ly->w1);
+        use_matrix_free(&ly->w2);
+        use_matrix_free(&ly->w_res);
+    }
+    use_matrix_free(&m->w_t);
     maif_free(m->weights);
     maif_free(m->scratch);
     maif_free(m->ids);
@@ -436,12 +465,11 @@ long sem_use_tokenize(sem_use *m, const char *text, size_t len, int32_t *ids, si
 
 /* ---- forward pass ------------------------------------------------------- */
 
-/* y[n x nout] = x[n x nin] W[nin x nout] + b */
-static void dense(const float *x, size_t n, size_t nin, const float *W, const float *b, size_t nout, float *y)
+/* y[n x W.n] = x[n x W.k] W + b */
+static void dense(const sem_use *m, const float *x, size_t n, const use_matrix *W, const float *b, float *y)
 {
-    for (size_t i = 0; i < n; i++) memcpy(y + i * nout, b, nout * sizeof *y);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)nout, (int)nin, 1.0f, x, (int)nin, W,
-                (int)nout, 1.0f, y, (int)nout);
+    for (size_t i = 0; i < n; i++) memcpy(y + i * W->n, b, W->n * sizeof *y);
+    use_gemm_acc(x, n, W, y, m->simd);
 }
 
 static void layer_norm(const float *x, size_t n, size_t d, const float *s, const float *b, float eps, float *y)
@@ -495,13 +523,12 @@ static void attention(const use_layer *ly, const float *qkv, const size_t *start
 static void ffn(const sem_use *m, const use_layer *ly, float *x, size_t n, float *h, float *f)
 {
     layer_norm(x, n, m->d1, ly->fln_s, ly->fln_b, m->ln_eps, h);
-    dense(h, n, m->d1, ly->w1, ly->b1, ly->ffn, f);
+    dense(m, h, n, &ly->w1, ly->b1, f);
     for (size_t i = 0; i < n * ly->ffn; i++) if (f[i] < 0) f[i] = 0;
     /* x += f W2 + b2 */
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < m->d1; j++) x[i * m->d1 + j] += ly->b2[j];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)m->d1, (int)ly->ffn, 1.0f, f, (int)ly->ffn,
-                ly->w2, (int)m->d1, 1.0f, x, (int)m->d1);
+    use_gemm_acc(f, n, &ly->w2, x, m->simd);
 }
 
 static size_t widest(const sem_use *m)
@@ -547,15 +574,14 @@ static int forward(sem_use *m, const int32_t *ids, const size_t *start, size_t n
         const use_layer *ly = &m->layer[L];
         const float *xin = L == 0 ? x0 : x;
         layer_norm(xin, ntok, ly->din, ly->ln_s, ly->ln_b, m->ln_eps, h);
-        dense(h, ntok, ly->din, ly->w_qkv, ly->b_qkv, 3 * ly->din, big);
+        dense(m, h, ntok, &ly->w_qkv, ly->b_qkv, big);
         attention(ly, big, start, nsent, ctx, p);
         if (L == 0) {
-            dense(x0, ntok, ly->din, ly->w_res, ly->b_res, m->d1, x);  /* residual, projected */
+            dense(m, x0, ntok, &ly->w_res, ly->b_res, x);  /* residual, projected */
         }
         for (size_t i = 0; i < ntok; i++)
             for (size_t j = 0; j < m->d1; j++) x[i * m->d1 + j] += ly->b_o[j];
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)ntok, (int)m->d1, (int)ly->din, 1.0f, ctx,
-                    (int)ly->din, ly->w_o, (int)m->d1, 1.0f, x, (int)m->d1);
+        use_gemm_acc(ctx, ntok, &ly->w_o, x, m->simd);
         ffn(m, ly, x, ntok, h, big);
     }
     /* mean over each sentence's tokens, then tanh layer and l2 normalise */
@@ -568,7 +594,7 @@ static int forward(sem_use *m, const int32_t *ids, const size_t *start, size_t n
         float div = (float)(T > 1 ? T : 1);
         for (size_t j = 0; j < m->d1; j++) hp[j] /= div;
     }
-    if (nsent > 0) dense(h, nsent, m->d1, m->w_t, m->b_t, m->dout, out);
+    if (nsent > 0) dense(m, h, nsent, &m->w_t, m->b_t, out);
     for (size_t s = 0; s < nsent; s++) {
         float *o = out + s * m->dout, ss = 0;
         for (size_t j = 0; j < m->dout; j++) { o[j] = tanhf(o[j]); ss += o[j] * o[j]; }

@@ -36,7 +36,8 @@ typedef struct sem_use sem_use;
 /* Opens the model in model_dir: a folder holding model.json, vocab.json
  * and the shards model.json names (the package's dist/ folder; the package
  * root, with dist/ under it, is accepted too). On success *out owns the
- * model (about 28 MB); free it with sem_use_close. Returns 0, or
+ * model (about 28 MB, and 20 MB more of packed weights on CPUs with
+ * AVX-512); free it with sem_use_close. Returns 0, or
  * MAIF_EINVAL (NULL argument), MAIF_ENOTFOUND (missing file), MAIF_EIO,
  * MAIF_EFORMAT (malformed JSON, wrong shapes, missing tensors, shard sizes
  * that do not add up), MAIF_ELIMIT (a SEM_USE_MAX_* limit), MAIF_ENOMEM. */
@@ -65,6 +66,12 @@ int sem_use_embed_batch(sem_use *m, const char *const *texts, const size_t *lens
  * model's maximum length): writes at most cap ids, returns how many there
  * are (may exceed cap), or a negative MAIF_E* code. */
 long sem_use_tokenize(sem_use *m, const char *text, size_t len, int32_t *ids, size_t cap);
+
+/* Small batches (a text or two) run their matrix products through an
+ * AVX-512 kernel over weights packed at open (when the CPU has AVX-512),
+ * larger ones through OpenBLAS. on = 0 sends everything to OpenBLAS (for
+ * tests and benchmarks). Returns 1 if the packed kernel is now in use. */
+int sem_use_set_simd(sem_use *m, int on);
 
 /* Frees the model; NULL is a no-op. */
 void sem_use_close(sem_use *m);

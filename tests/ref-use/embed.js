@@ -3,8 +3,8 @@
 // that scripts/fetch-models.sh unpacked (the same files the C code reads;
 // loaded as that package's own index.js does). Reads one sentence a line on
 // stdin; writes a JSON line of 512 numbers a sentence on stdout, or with
-// --bench prints "ms_per_text N" for the whole input, embedded BATCH
-// sentences a call (default 1).
+// --bench prints "ms_per_text W cpu_ms_per_text C" (wall and CPU time a
+// text) for the whole input, embedded BATCH sentences a call (default 1).
 "use strict";
 const { initModel } = require("@energetic-ai/embeddings");
 const { loadGraphModel } = require("@energetic-ai/core");
@@ -33,10 +33,14 @@ async function main() {
   const model = await initModel(modelSourceFrom(dir));
   if (bench) {
     await model.embed(["warm up"]);
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < lines.length; i += batch) await model.embed(lines.slice(i, i + batch));
     const t1 = process.hrtime.bigint();
-    console.log("ms_per_text " + (Number(t1 - t0) / 1e6 / lines.length).toFixed(3));
+    const c1 = process.cpuUsage(c0);
+    // wall time, and CPU time of the whole process (user + system, every thread)
+    console.log("ms_per_text " + (Number(t1 - t0) / 1e6 / lines.length).toFixed(3) +
+                " cpu_ms_per_text " + ((c1.user + c1.system) / 1e3 / lines.length).toFixed(3));
     return;
   }
   const out = [];

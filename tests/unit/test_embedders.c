@@ -17,6 +17,8 @@
 
 #include "semantic/model_glove.h"
 #include "semantic/model_use.h"
+#include "semantic/use_gemm.h"
+#include <cblas.h>
 
 #define TINY "tests/data/use-tiny"
 
@@ -281,6 +283,50 @@ static void test_use_real(void **state)
     free(mj);
 }
 
+/* The packed AVX-512 kernel against sgemm, on shapes with remainders in
+ * both the rows (blocks of 6) and the columns (panels of 32). */
+static void test_use_gemm_kernel(void **state)
+{
+    (void)state;
+    if (!use_gemm_have_simd()) {
+        print_message("skipped: this CPU has no AVX-512; OpenBLAS does every product\n");
+        skip();
+    }
+    static const size_t ks[] = { 1, 7, 64 }, ns[] = { 1, 12, 32, 40, 97 };
+    for (size_t a = 0; a < 3; a++)
+        for (size_t b = 0; b < 5; b++)
+            for (size_t rows = 1; rows <= 14; rows++) {
+                size_t k = ks[a], n = ns[b];
+                float *A = malloc(rows * k * sizeof *A), *W = malloc(k * n * sizeof *W);
+                float *C1 = malloc(rows * n * sizeof *C1), *C2 = malloc(rows * n * sizeof *C2);
+                assert_true(A && W && C1 && C2);
+                for (size_t i = 0; i < rows * k; i++) A[i] = (float)((i * 7919) % 13) / 13.0f - 0.5f;
+                for (size_t i = 0; i < k * n; i++) W[i] = (float)((i * 104729) % 17) / 17.0f - 0.5f;
+                for (size_t i = 0; i < rows * n; i++) C1[i] = C2[i] = (float)(i % 5);
+                use_matrix m;
+                assert_int_equal(use_matrix_init(&m, W, k, n), 0);
+                assert_non_null(m.packed);
+                use_gemm_acc(A, rows, &m, C1, 1);
+                use_gemm_acc(A, rows, &m, C2, 0);
+                for (size_t i = 0; i < rows * n; i++) assert_true(fabsf(C1[i] - C2[i]) < 1e-4f);
+                use_matrix_free(&m);
+                free(A);
+                free(W);
+                free(C1);
+                free(C2);
+            }
+    /* the model gives the same vectors through either kernel */
+    sem_use *u;
+    assert_int_equal(sem_use_open(&u, TINY), 0);
+    float v1[12], v2[12];
+    assert_int_equal(sem_use_set_simd(u, 1), 1);
+    assert_int_equal(sem_use_embed(u, "abc ab a b", 10, v1), 0);
+    assert_int_equal(sem_use_set_simd(u, 0), 0);
+    assert_int_equal(sem_use_embed(u, "abc ab a b", 10, v2), 0);
+    for (int i = 0; i < 12; i++) assert_true(fabsf(v1[i] - v2[i]) < 1e-5f);
+    sem_use_close(u);
+}
+
 /* ---- word vectors ------------------------------------------------------- */
 
 static const char GLOVE[] =
@@ -454,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_use_tiny_embed),
         cmocka_unit_test(test_use_hostile),
         cmocka_unit_test(test_use_real),
+        cmocka_unit_test(test_use_gemm_kernel),
         cmocka_unit_test(test_glove_text),
         cmocka_unit_test(test_glove_hostile),
         cmocka_unit_test(test_glove_remove_pc),
