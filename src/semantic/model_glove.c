@@ -579,18 +579,20 @@ static int word_byte(uint8_t c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
-static void add_vec(const sem_glove *g, long r, float *out, size_t *known)
+/* Sums in double: vectors of up to 3e38 a value cannot overflow it. */
+static void add_vec(const sem_glove *g, long r, double *acc, size_t *known)
 {
     const float *v = g->vec + (size_t)r * g->dim;
-    float w = g->weight[r];
-    for (size_t j = 0; j < g->dim; j++) out[j] += w * v[j];
+    double w = g->weight[r];
+    for (size_t j = 0; j < g->dim; j++) acc[j] += w * v[j];
     (*known)++;
 }
 
 int sem_glove_embed(sem_glove *g, const char *text, size_t len, float *out)
 {
     if (!g || (!text && len) || !out) return maif_set_last_err(MAIF_EINVAL, "sem_glove_embed: NULL argument");
-    for (size_t j = 0; j < g->dim; j++) out[j] = 0;
+    double acc[SEM_GLOVE_MAX_DIM];
+    for (size_t j = 0; j < g->dim; j++) acc[j] = 0;
     char w[SEM_GLOVE_MAX_WORD_BYTES];
     size_t known = 0;
     for (size_t i = 0; i < len;) {
@@ -605,20 +607,23 @@ int sem_glove_embed(sem_glove *g, const char *text, size_t len, float *out)
             w[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
         }
         long r = find_row(g, w, n);
-        if (r >= 0) { add_vec(g, r, out, &known); continue; }
+        if (r >= 0) { add_vec(g, r, acc, &known); continue; }
         /* the parts of a hyphenated word */
         for (size_t a = 0; a < n;) {
             size_t b = a;
             while (b < n && w[b] != '-') b++;
-            if (b > a && (r = find_row(g, w + a, b - a)) >= 0) add_vec(g, r, out, &known);
+            if (b > a && (r = find_row(g, w + a, b - a)) >= 0) add_vec(g, r, acc, &known);
             a = b + 1;
         }
     }
-    double ss = 0;
-    for (size_t j = 0; j < g->dim; j++) ss += (double)out[j] * out[j];
-    if (ss > 0) {
-        float inv = (float)(1.0 / sqrt(ss));
-        for (size_t j = 0; j < g->dim; j++) out[j] *= inv;
+    double mx = 0, ss = 0;
+    for (size_t j = 0; j < g->dim; j++) if (fabs(acc[j]) > mx) mx = fabs(acc[j]);
+    if (mx > 0) {
+        for (size_t j = 0; j < g->dim; j++) { acc[j] /= mx; ss += acc[j] * acc[j]; }  /* scaled: no overflow */
+        double inv = 1.0 / sqrt(ss);
+        for (size_t j = 0; j < g->dim; j++) out[j] = (float)(acc[j] * inv);
+    } else {
+        for (size_t j = 0; j < g->dim; j++) out[j] = 0;
     }
     return 0;
 }

@@ -600,6 +600,10 @@ static int forward(sem_use *m, const int32_t *ids, const size_t *start, size_t n
         for (size_t j = 0; j < m->dout; j++) { o[j] = tanhf(o[j]); ss += o[j] * o[j]; }
         float r = 1.0f / sqrtf(ss > m->l2_eps ? ss : m->l2_eps);
         for (size_t j = 0; j < m->dout; j++) o[j] *= r;
+        /* finite weights can still overflow float32 (a hostile model):
+         * say so rather than hand out NaN */
+        if (!isfinite(ss) || !isfinite(r))
+            return maif_set_last_err(MAIF_EFORMAT, "the model's weights overflow float32 on this text (NaN or infinity)");
     }
     return 0;
 }

@@ -54,7 +54,10 @@ size_t sem_use_dim(const sem_use *m);
 
 /* Embeds text[0..len) (UTF-8; invalid bytes become U+FFFD) into out, which
  * holds sem_use_dim(m) floats; the result is L2-normalised, as the model's
- * last op makes it. Returns 0, MAIF_EINVAL or MAIF_ENOMEM. */
+ * last op makes it (its L2 normalisation divides by max(norm, 1e-6), so a
+ * near-zero vector stays shorter than 1, as in the graph). Returns 0,
+ * MAIF_EINVAL, MAIF_ENOMEM, or MAIF_EFORMAT when the model's weights make
+ * the arithmetic overflow (only a hostile or broken model does). */
 int sem_use_embed(sem_use *m, const char *text, size_t len, float *out);
 
 /* Embeds n texts at once (out: n * sem_use_dim floats, row after row).
