@@ -2,13 +2,15 @@
 # Installs the Debian packages maif builds and tests with, and nothing else.
 # Called by the Makefile; safe to run again (it only installs what is missing).
 set -eu
-pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev python3 libicu-dev libopenblas-dev"
+# libicu-dev: NFKC of the USE-lite tokenizer; libopenblas-dev: its matrix
+# products; wordnet-base: sentences of the embedder reference test and benchmark.
+pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev python3 libicu-dev libopenblas-dev wordnet-base"
 # `install-deps.sh fuzz` adds what `make fuzz` needs (clang's libFuzzer runtime).
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 # `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).
 [ "${1:-}" = coverage ] && pkgs="$pkgs lcov"
 # `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with.
-[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 wordnet-base nodejs npm"
+[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
