@@ -275,7 +275,7 @@ fi
 rm -f "$PII_TXT" "$W/pii1.txt"
 echo "== embedders: USE-lite in C beside its JavaScript runtime; WordNet recall@10"
 # Needs the models (make models) and, for the JS baseline, node + npm.
-MC=${MAIF_CACHE:-build/cache/models}
+MC=${MAIF_CACHE:-build/cache}/models
 if [ -f "$MC/use/package/dist/model.json" ] && /usr/bin/python3 tests/ref-use/sentences.py 1000 > "$W/sentences.txt"; then
     export OPENBLAS_NUM_THREADS=1   # one core, like the JS
     REF=${MAIF_REF_DIR:-build/cache/ref-use}

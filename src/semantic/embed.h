@@ -15,18 +15,10 @@
  * id again gives the same function: that is how a query is embedded like
  * the blocks it is compared with.
  *
- * Plugging in the model-based embedders: the "use" and "glove" rows call
- *   int sem_use_open(sem_use **out, const char *model_dir);
- *   int sem_use_embed(sem_use *m, const char *text, size_t len, float *out);   (512 floats)
- *   void sem_use_close(sem_use *m);
- *   int sem_glove_open(sem_glove **out, const char *path);
- *   size_t sem_glove_dim(const sem_glove *g);
- *   int sem_glove_embed(sem_glove *g, const char *text, size_t len, float *out);
- *   void sem_glove_close(sem_glove *g);
- * (declared in embed.c) when the build defines MAIF_WITH_USE /
- * MAIF_WITH_GLOVE (add -DMAIF_WITH_USE to CFLAGS_COMMON with the module's
- * .c files in src/semantic/); until then they fail with
- * MAIF_EUNSUPPORTED, "model not built in yet".
+ * The model-based embedders: the "use" row calls model_use.h (USE-lite
+ * in C; without DIR the model is looked for in "use/package" under $MAIF_MODELS,
+ * $MAIF_CACHE/models or ~/.cache/maif/models), the "glove" row
+ * model_glove.h (word vectors with SIF averaging).
  */
 #ifndef MAIF_SEM_EMBED_H
 #define MAIF_SEM_EMBED_H

@@ -9,7 +9,7 @@
 set -u
 ROOT=$(pwd)
 BA=${BA:-build/asan}
-CACHE=${MAIF_CACHE:-build/cache/models}
+CACHE=${MAIF_CACHE:-build/cache}/models
 MODEL="$CACHE/use/package/dist"
 N=${MAIF_REF_SENTENCES:-1100}
 WORK=${MAIF_REF_DIR:-build/cache/ref-use}

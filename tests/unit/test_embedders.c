@@ -26,7 +26,7 @@ static char *cache_path(const char *rel)
 {
     const char *c = getenv("MAIF_CACHE");
     char *p = NULL;
-    if (asprintf(&p, "%s/%s", c && *c ? c : "build/cache/models", rel) < 0) return NULL;
+    if (asprintf(&p, "%s/models/%s", c && *c ? c : "build/cache", rel) < 0) return NULL;
     return p;
 }
 
