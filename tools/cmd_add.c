@@ -16,6 +16,7 @@
 static int run(int argc, char **argv)
 {
     const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL, *compress = NULL;
+    int use_dict = 0;
     /* --encrypt takes an optional algorithm: taken out before parsing */
     int cipher = 0;
     const char *rcpts[32], *passfile = NULL;
@@ -43,6 +44,7 @@ static int run(int argc, char **argv)
         {"--meta", CLI_VALUE, NULL, &meta_s, NULL, 0, NULL},
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
         {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
+        {"--dict", CLI_FLAG, &use_dict, NULL, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -66,6 +68,8 @@ static int run(int argc, char **argv)
     int codec = 0, level = 0;
     if (compress && maif_codec_parse(compress, &codec, &level) != MAIF_OK)
         return cli_usage_err(me, "--compress: %s", maif_last_errmsg());
+    if (use_dict && compress && codec != MAIF_CODEC_ZSTD)
+        return cli_usage_err(me, "--dict compresses with zstd: give --compress zstd or zstd:N, or no --compress");
     uint32_t type;
     if (maif_type_parse(type_s, &type) != MAIF_OK)
         return cli_usage_err(me, "unknown type '%s' (text, image, audio, video, embedding, json, knowledge, binary, "
@@ -131,6 +135,11 @@ static int run(int argc, char **argv)
         ex = cli_fail(path, rc, maif_writer_errmsg(w));
         goto out;
     }
+    if (use_dict && (rc = maif_writer_use_dict(w, NULL, level)) != MAIF_OK) {
+        ex = cli_fail(path, rc, maif_writer_errmsg(w));
+        if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE;
+        goto out;
+    }
     uint64_t index = maif_writer_count(w);
     uint64_t limit = cli_payload_limit();
     uint8_t id[MAIF_ID_BYTES];
@@ -177,7 +186,7 @@ out:
 const cli_command cli_cmd_add = {
     "add", run, "add one block and commit it",
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
-    "                [--compress C]\n"
+    "                [--compress C [--dict]]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]]\n"
     "\n"
     "Appends one block to the native artifact FILE and commits it, signed with\n"
@@ -204,6 +213,9 @@ const cli_command cli_cmd_add = {
     "             level -N, N 1..100), lz4, or none (the default). Stored as is\n"
     "             when it saves less than 16 bytes or 1/32 of the payload. A\n"
     "             compressed payload is read whole into memory first.\n"
+    "--dict       compress with FILE's latest zstd dictionary (`maif dict FILE\n"
+    "             --train` makes one; exit 2 if there is none), at the zstd level\n"
+    "             of --compress (default 3)\n"
     "\n"
     "--encrypt [ALG]  seal the payload with ALG (default xchacha20; aes256gcm needs\n"
     "             AES-NI) under a fresh data key, wrapped in a key-wrap block for\n"

@@ -65,9 +65,11 @@ static int add_line(maif_writer *w, const char *line, size_t len, const char *in
 static int run(int argc, char **argv)
 {
     const char *keyfile = NULL, *compress = NULL;
+    int use_dict = 0;
     const cli_opt opts[] = {
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
         {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
+        {"--dict", CLI_FLAG, &use_dict, NULL, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -83,6 +85,8 @@ static int run(int argc, char **argv)
     int codec = 0, level = 0;
     if (compress && maif_codec_parse(compress, &codec, &level) != MAIF_OK)
         return cli_usage_err(me, "--compress: %s", maif_last_errmsg());
+    if (use_dict && compress && codec != MAIF_CODEC_ZSTD)
+        return cli_usage_err(me, "--dict compresses with zstd: give --compress zstd or zstd:N, or no --compress");
 
     cli_lines lines = {.fd = -1, .max = cli_line_max()};
     char err[256];
@@ -101,6 +105,11 @@ static int run(int argc, char **argv)
     int crc;
     if (compress && (crc = maif_writer_set_codec(w, codec, level)) != MAIF_OK) {
         ex = cli_fail(path, crc, maif_writer_errmsg(w));
+        goto out;
+    }
+    if (use_dict && (crc = maif_writer_use_dict(w, NULL, level)) != MAIF_OK) {
+        ex = cli_fail(path, crc, maif_writer_errmsg(w));
+        if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE;
         goto out;
     }
     uint64_t first = maif_writer_count(w), limit = cli_payload_limit();
@@ -164,7 +173,7 @@ out:
 
 const cli_command cli_cmd_append = {
     "append", run, "add many blocks from JSON lines, in one transaction",
-    "usage: maif append FILE [JSONL|-] [--key KEYFILE] [--compress C]\n"
+    "usage: maif append FILE [JSONL|-] [--key KEYFILE] [--compress C [--dict]]\n"
     "\n"
     "Reads one JSON object per line from JSONL (default: stdin; each line at\n"
     "most 16 MiB, or MAIF_INPUT_LIMIT bytes if smaller)\n"
@@ -191,6 +200,9 @@ const cli_command cli_cmd_append = {
     "              fast level -N, N 1..100), lz4, or none (the default). A block\n"
     "              whose compression saves less than 16 bytes or 1/32 of it is\n"
     "              stored as is. Compressed payloads are read whole into memory.\n"
+    "--dict        compress with FILE's latest zstd dictionary (`maif dict FILE\n"
+    "              --train` makes one; exit 2 if there is none), at the level of\n"
+    "              --compress (default 3); a line's own \"compress\" overrides it\n"
     "\n"
     "exit codes: 0 committed; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, a bad line, bad key, or a 2.1 file (convert first).\n",

@@ -160,3 +160,54 @@ int maif_zdict_decode(const maif_zdict *d, void *dst, size_t cap, const void *sr
     *written = r;
     return MAIF_OK;
 }
+
+/* ---- codec 3: the pipeline's face of the above (codec.h encode_dict /
+ * decode_dict). The dictionary comes from the writer (the one it set) or
+ * the reader (the one the block's dict_ref names, resolved and checked by
+ * the format); the frame's dictionary id must be that dictionary's. */
+
+static uint64_t zd_bound(const maif_codec *self, uint64_t n)
+{
+    return maif_codec_zstd.bound(self, n);
+}
+/* A dictionary does not change zstd's bound: every block of at most
+ * 128 KiB still costs a 3-byte header. */
+static uint64_t zd_decoded_max(const maif_codec *self, uint64_t n)
+{
+    return maif_codec_zstd.decoded_max(self, n);
+}
+static int zd_encode_plain(const maif_codec *self, void **state, int level, void *dst, size_t cap, const void *src,
+                           size_t n, size_t *written)
+{
+    (void)self, (void)state, (void)level, (void)dst, (void)cap, (void)src, (void)n;
+    *written = 0;
+    return MAIF_ESTATE; /* never called: the pipeline uses encode_dict */
+}
+static int zd_decode_plain(const maif_codec *self, void *dst, size_t cap, const void *src, size_t n, size_t *written)
+{
+    (void)self, (void)dst, (void)cap, (void)src, (void)n;
+    *written = 0;
+    return MAIF_EUNSUPPORTED;
+}
+static int zd_encode(const maif_codec *self, void *dict, void **state, void *dst, size_t cap, const void *src,
+                     size_t n, size_t *written)
+{
+    (void)self;
+    return maif_zdict_encode(dict, state, dst, cap, src, n, written);
+}
+static int zd_decode(const maif_codec *self, const void *dict, void *dst, size_t cap, const void *src, size_t n,
+                     size_t *written)
+{
+    (void)self;
+    return maif_zdict_decode(dict, dst, cap, src, n, written);
+}
+static void zd_state_free(const maif_codec *self, void *state)
+{
+    (void)self;
+    maif_zdict_state_free(state);
+}
+
+const maif_codec maif_codec_zstd_dict = {
+    MAIF_CODEC_ZSTD_DICT, "zstd-dict", zd_bound, zd_decoded_max, zd_encode_plain, zd_decode_plain, NULL,
+    MAIF_ZSTD_LEVEL_MIN, MAIF_ZSTD_LEVEL_MAX, 0, zd_state_free, zd_encode, zd_decode,
+};

@@ -9,9 +9,11 @@
  * checksum), that names the dictionary's id; decoding requires exactly
  * that id, so a frame cannot be decoded with the wrong dictionary.
  *
- * Not wired to the format yet: storing a dictionary in an artifact (a
- * block of its own, named by a TLV of the blocks that use it) is the next
- * step (bench/bench_dict.c measures what it buys; docs/BENCHMARKS.md).
+ * The format stores a dictionary as a block of its own (type ZDIC) and
+ * names it from the blocks compressed with it (codec 3, zstd-dict, and
+ * the dict_ref extension; docs/FORMAT.md §5.6.2). zdict.c also holds codec
+ * 3's table (codecs.h maif_codec_zstd_dict), whose dictionary argument is
+ * a maif_zdict.
  *
  * Threads: a loaded dictionary may be shared by threads for decoding (the
  * decompression tables are made at load and only read after); encoding
