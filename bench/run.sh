@@ -177,6 +177,40 @@ for d in text json; do
     run "$BIN/bench_dict" "$d" "$W/dict-$d"
 done
 rm -f "$W/dict-text" "$W/dict-json"
+
+echo "== zstd dictionaries stored in artifacts (maif dict --train, --compress zstd --dict)"
+# Real records, one block each: WordNet's noun glosses (wordnet-base: the
+# text after "|" of each synset line of data.noun) and the JSON documents
+# under /usr/share cut into records (each element of a top-level array,
+# each member of a top-level object, compact JSON, one a line). `zstd -19`
+# of each whole file is the bound as the CLI measures it.
+if [ -r /usr/share/wordnet/data.noun ]; then
+    grep -v '^  ' /usr/share/wordnet/data.noun | cut -d'|' -f2- | sed 's/^ //' | head -n 40000 > "$W/rec-wordnet"
+fi
+find /usr/share -name '*.json' -type f -size -4M 2>/dev/null | LC_ALL=C sort | /usr/bin/python3 -c '
+import json, sys
+n = 0
+for path in sys.stdin.read().split("\n"):
+    try:
+        d = json.load(open(path))
+    except Exception:
+        continue
+    items = d if isinstance(d, list) else [{k: v} for k, v in d.items()] if isinstance(d, dict) else [d]
+    for it in items:
+        line = json.dumps(it, separators=(",", ":"), sort_keys=True)
+        if 16 <= len(line) <= 65536:
+            print(line)
+            n += 1
+            if n >= 40000:
+                sys.exit(0)
+' > "$W/rec-json" 2>/dev/null
+for d in wordnet json; do
+    [ -s "$W/rec-$d" ] || { echo "bench: no $d records; skipped" >&2; continue; }
+    command -v zstd >/dev/null && figure "zstd -19 CLI ratio, all $d records" \
+        "$(awk -v a="$(stat -c %s "$W/rec-$d")" -v b="$(zstd -q -19 -c < "$W/rec-$d" | wc -c)" 'BEGIN {printf "%.2f", a / b}')" "x"
+    run "$BIN/bench_dict_maif" "$d" "$W/rec-$d" "$W"
+done
+rm -f "$W/rec-wordnet" "$W/rec-json"
 rm -f "$CORPUS"
 
 echo

@@ -7,8 +7,8 @@ pkgs="build-essential pkg-config libsodium-dev libssl-dev openssl libjansson-dev
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 # `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).
 [ "${1:-}" = coverage ] && pkgs="$pkgs lcov"
-# `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with.
-[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4"
+# `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with, and WordNet.
+[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 wordnet-base" # wordnet-base: the glosses bench_dict_maif stores as records
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
