@@ -98,6 +98,51 @@ if run "$BIN/bench_bulk" mksrc "$SRC" "$BULK_MIB"; then
 fi
 rm -f "$SRC" "$W/dd.out"
 
+echo "== maif add --file of 512 MiB against dd (CLI, durable commit)"
+# What a user runs: `maif add FILE --type binary --file big.bin` (and the
+# same bytes from stdin), whose commit is durable (fdatasync), beside dd
+# writing the same bytes to the same filesystem in the same run, without
+# and with conv=fdatasync. Peak memory (max RSS) from /usr/bin/time.
+BIG=$W/big.bin
+MAIF=$B/maif
+if [ -x "$MAIF" ] && head -c $((512 << 20)) /dev/urandom > "$BIG"; then
+    export MAIF_HOME=$W/home
+    "$MAIF" keygen "$W/bench.key" > /dev/null
+    bsize=$(stat -c %s "$BIG")
+    cat "$BIG" > /dev/null
+    dd_r="" ddf_r="" add_r="" in_r="" rss_file=0 rss_in=0
+    timed() { # timed CMD...: runs CMD, prints "ns maxrss_kib"
+        local t0 t1
+        t0=$(now_ns); /usr/bin/time -f %M -o "$W/rss" "$@" > /dev/null; t1=$(now_ns)
+        echo "$(( t1 - t0 )) $(cat "$W/rss")"
+    }
+    for i in $(seq 0 "$REPS"); do # run 0 is a warm-up, discarded
+        rm -f "$W/dd.out"; sync; read -r ns _ < <(timed dd if="$BIG" of="$W/dd.out" bs=1M status=none)
+        [ "$i" -gt 0 ] && dd_r="$dd_r $(rate_mbs "$bsize" "$ns")"
+        rm -f "$W/dd.out"; sync; read -r ns _ < <(timed dd if="$BIG" of="$W/dd.out" bs=1M conv=fdatasync status=none)
+        [ "$i" -gt 0 ] && ddf_r="$ddf_r $(rate_mbs "$bsize" "$ns")"
+        rm -f "$W/dd.out" "$W/add.maif"; "$MAIF" create "$W/add.maif" --key "$W/bench.key" > /dev/null; sync
+        read -r ns kib < <(timed "$MAIF" add "$W/add.maif" --type binary --file "$BIG" --key "$W/bench.key")
+        [ "$i" -gt 0 ] && add_r="$add_r $(rate_mbs "$bsize" "$ns")"
+        [ "$kib" -gt "$rss_file" ] && rss_file=$kib
+        rm -f "$W/add.maif"; "$MAIF" create "$W/add.maif" --key "$W/bench.key" > /dev/null; sync
+        read -r ns kib < <(timed sh -c "\"\$0\" add \"\$1\" --type binary - --key \"\$2\" < \"\$3\"" "$MAIF" "$W/add.maif" "$W/bench.key" "$BIG")
+        [ "$i" -gt 0 ] && in_r="$in_r $(rate_mbs "$bsize" "$ns")"
+        [ "$kib" -gt "$rss_in" ] && rss_in=$kib
+    done
+    dd_m=$(echo "$dd_r" | median); ddf_m=$(echo "$ddf_r" | median)
+    add_m=$(echo "$add_r" | median); in_m=$(echo "$in_r" | median)
+    figure "dd bs=1M, 512 MiB" "$dd_m" "MB/s"
+    figure "dd bs=1M conv=fdatasync, 512 MiB" "$ddf_m" "MB/s"
+    # the C side's printer, so the rows carry ratios and targets
+    "$BIN/bench_addfile" "maif add --file (durable)" "$add_m" "dd bs=1M" "$dd_m" ">= 0.5x dd"
+    "$BIN/bench_addfile" "  same, vs dd conv=fdatasync" "$add_m" "dd conv=fdatasync" "$ddf_m" ""
+    "$BIN/bench_addfile" "maif add - (stdin, durable)" "$in_m" "dd bs=1M" "$dd_m" ">= 0.5x dd"
+    "$BIN/bench_addfile" "maif add peak RSS, --file" "$(awk -v k="$rss_file" 'BEGIN {printf "%.1f", k / 1024}')" "limit" 64 "<= 64 MiB" MiB
+    "$BIN/bench_addfile" "maif add peak RSS, stdin" "$(awk -v k="$rss_in" 'BEGIN {printf "%.1f", k / 1024}')" "limit" 64 "<= 64 MiB" MiB
+fi
+rm -f "$BIG" "$W/dd.out" "$W/add.maif" "$W/rss"
+
 echo "== full verify ($VERIFY_MIB MiB of 1 MiB blocks, page cache)"
 VF=$W/verify.maif
 if run "$BIN/bench_verify" prepare "$VF" "$VERIFY_MIB"; then

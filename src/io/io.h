@@ -84,6 +84,11 @@ struct maif_io {
     int (*allocate)(maif_io_file *f, uint64_t off, uint64_t len);
     /* Makes a new or changed name in the directory of path durable. */
     int (*sync_dir)(const maif_io *io, const char *path);
+    /* Starts writing [off, off+len) back to storage without waiting for
+     * it (Linux sync_file_range SYNC_FILE_RANGE_WRITE), so that a later
+     * sync has less left to wait for. A hint: NULL, or any error, changes
+     * nothing; durability still comes from sync. */
+    int (*writeback)(maif_io_file *f, uint64_t off, uint64_t len);
 };
 
 /* The POSIX implementation (io_posix.c). */

@@ -157,6 +157,13 @@ static int f_sync_dir(const maif_io *io, const char *path)
     return e ? e : FI(io)->inner->sync_dir(FI(io)->inner, path);
 }
 
+/* A hint with no failure to inject: forwarded as is. */
+static int f_writeback(maif_io_file *f, uint64_t off, uint64_t len)
+{
+    const maif_io *in = FI(f->io)->inner;
+    return in->writeback ? in->writeback(INNER(f), off, len) : 0;
+}
+
 int maif_io_fault_new(maif_io_fault **out, const maif_io *inner)
 {
     maif_io_fault *fi = maif_calloc(1, sizeof *fi);
@@ -178,6 +185,7 @@ int maif_io_fault_new(maif_io_fault **out, const maif_io *inner)
         .size = f_size,
         .allocate = f_allocate,
         .sync_dir = f_sync_dir,
+        .writeback = f_writeback,
     };
     fi->inner = inner ? inner : &maif_io_posix;
     return MAIF_OK;
