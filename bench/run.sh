@@ -143,6 +143,11 @@ if [ -x "$MAIF" ] && head -c $((512 << 20)) /dev/urandom > "$BIG"; then
 fi
 rm -f "$BIG" "$W/dd.out" "$W/add.maif" "$W/rss"
 
+echo "== JSONL ingest: maif append of 20 000 small text blocks with metadata"
+# The CLI as a user runs it (one thread, and --jobs 2), against the
+# library's own maif_writer_add of the same blocks, in this same run.
+[ -x "$B/maif" ] && run "$BIN/bench_jsonl" "$B/maif" "$W" "$REPS"
+
 echo "== full verify ($VERIFY_MIB MiB of 1 MiB blocks, page cache)"
 VF=$W/verify.maif
 if run "$BIN/bench_verify" prepare "$VF" "$VERIFY_MIB"; then

@@ -31,4 +31,11 @@ int maif_reader_fail(const maif_reader *r, int code, const char *msg);
  * (maif_reader_set_keyring). */
 void maif_reader_set_keysrc(maif_reader *r, void *keysrc, void (*keysrc_free)(void *));
 
+/* maif_block_draft_from_json's general path (jansson), without the
+ * one-pass scanner of draft_fast.c: for tests and fuzzing, which check
+ * that both give the same drafts. */
+int maif_draft_from_json_tree(maif_block_draft **out, const char *json, size_t n);
+/* 1 with the codec and level a JSONL "compress" chose, else 0. */
+int maif_draft_codec(const maif_block_draft *d, int *codec, int *level);
+
 #endif
