@@ -11,6 +11,7 @@
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,61 @@ static void test_many_dicts(void **state)
     free(dict);
 }
 
+/* Four threads decode through one reader whose dictionaries load on
+ * first use (the cache is shared under its lock; `make tsan` runs this). */
+typedef struct tjob {
+    maif_reader *r;
+    int k;
+} tjob;
+
+static void *decode_all(void *arg)
+{
+    tjob *j = arg;
+    for (int pass = 0; pass < 3; pass++)
+        for (int k = NAT_DICTS_CACHED + 3; k >= 0; k--) {
+            int kk = (k + j->k) % (NAT_DICTS_CACHED + 4);
+            for (int i = kk * 3; i < kk * 3 + 3; i++) {
+                size_t n, wr = 0;
+                char *want = record(i, &n), buf[400];
+                uint64_t bi = (uint64_t)kk * 4 + 1 + (uint64_t)(i - kk * 3);
+                if (maif_reader_block_decode(j->r, bi, buf, sizeof buf, &wr) != MAIF_OK || wr != n ||
+                    memcmp(buf, want, n) != 0)
+                    j->k = -1000;
+                free(want);
+            }
+        }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    tu_fixture *f = *state;
+    size_t dn;
+    uint8_t *dict = train(2048, &dn);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    for (int k = 0; k < NAT_DICTS_CACHED + 4; k++) {
+        assert_int_equal(maif_writer_add_dict(w, dict, dn, 0, NULL), MAIF_OK);
+        add_records(w, k * 3, k * 3 + 3);
+    }
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    pthread_t th[4];
+    tjob jobs[4];
+    for (int t = 0; t < 4; t++) {
+        jobs[t] = (tjob){r, t * 3};
+        assert_int_equal(pthread_create(&th[t], NULL, decode_all, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(th[t], NULL);
+        assert_true(jobs[t].k >= 0);
+    }
+    maif_reader_close(r);
+    free(dict);
+}
+
 static size_t largest;
 static void *track_malloc(void *ctx, size_t n)
 {
@@ -375,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roundtrip, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_no_dict_rollback_encrypt, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_many_dicts, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_threads, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_hostile, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
