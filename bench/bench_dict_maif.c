@@ -9,7 +9,7 @@
  * one block, as an agent's memory would hold them. The first half of the
  * records is appended with `--compress zstd` (codec 1, a frame per block);
  * then, exactly as `maif dict FILE --train` and `append --compress zstd
- * --dict` do, a dictionary of DICT_KIB KiB (default 64) is trained on the
+ * --dict` do, a dictionary of DICT_KIB KiB (default 32, as bench_dict) is trained on the
  * artifact's blocks (maif_reader_dict_train), stored in it
  * (maif_writer_add_dict) and used for the second half (codec 3). The
  * same second half goes into a second artifact with plain zstd. Reported,
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_dict_maif NAME RECORDS DIR [DICT_KIB]\n");
         return 2;
     }
-    size_t dict_cap = (argc > 4 ? (size_t)atoi(argv[4]) : 64) * 1024;
+    size_t dict_cap = (argc > 4 ? (size_t)atoi(argv[4]) : 32) * 1024;
     FILE *f = fopen(argv[2], "rb");
     if (!f || dict_cap < MAIF_DICT_MIN || dict_cap > MAIF_DICT_MAX) return 2;
     size_t cap = 0, n = 0;
