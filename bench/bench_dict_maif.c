@@ -21,6 +21,11 @@
  *   - bound: libzstd level 19 on the same bytes as one stream (what `zstd
  *     -19` of them achieves, with no per-block framing).
  *
+ * Also the artifact's growth per record for the second half (payload,
+ * record header, extensions, metadata, padding, index and commit; the
+ * dictionary block counted), with the dictionary, with plain zstd-3 and
+ * with no codec: what a record really costs in the file.
+ *
  * Append rates (blocks/s, one commit) with and without the dictionary are
  * printed for information; every dictionary block is decoded and compared.
  */
@@ -118,6 +123,7 @@ int main(int argc, char **argv)
     maif_writer *w;
     bu_check(maif_writer_create(&w, pd, key, NULL, o), "create", maif_last_errmsg());
     append(w, rec, len, 0, half);
+    uint64_t grow0 = bu_file_size(pd); /* the artifact before the dictionary and the second half */
     maif_reader *r;
     bu_check(maif_reader_open(&r, pd), "open", maif_last_errmsg());
     void *dict = malloc(dict_cap);
@@ -130,13 +136,23 @@ int main(int argc, char **argv)
     bu_check(maif_writer_add_dict(w, dict, dsize, 0, NULL), "add_dict", maif_writer_errmsg(w));
     double sd = append(w, rec, len, half, n);
     bu_check(maif_writer_close(w), "close", maif_last_errmsg());
+    uint64_t grow_dict = bu_file_size(pd) - grow0; /* the dictionary block included */
     uint64_t with = stored(pd, half + 1, n + 1, rec, len, half);
 
     /* the same second half, plain zstd-3 */
     bu_check(maif_writer_create(&w, pp, key, NULL, o), "create", maif_last_errmsg());
+    uint64_t g0 = bu_file_size(pp);
     double sp = append(w, rec, len, half, n);
     bu_check(maif_writer_close(w), "close", maif_last_errmsg());
+    uint64_t grow_plain = bu_file_size(pp) - g0;
     uint64_t plain = stored(pp, 0, n - half, rec, len, half);
+    /* and uncompressed: what a record costs in the file with no codec */
+    bu_check(maif_options_set(o, MAIF_OPT_CODEC, MAIF_CODEC_NONE), "options", "");
+    bu_check(maif_writer_create(&w, pp, key, NULL, o), "create", maif_last_errmsg());
+    g0 = bu_file_size(pp);
+    append(w, rec, len, half, n);
+    bu_check(maif_writer_close(w), "close", maif_last_errmsg());
+    uint64_t grow_none = bu_file_size(pp) - g0;
 
     /* the bound: the same bytes as one stream at level 19 */
     char *cat = malloc(test_bytes ? test_bytes : 1);
@@ -159,6 +175,12 @@ int main(int argc, char **argv)
     snprintf(label, sizeof label, "  %s, vs the bound", argv[1]);
     bu_report(label, ratio((double)test_bytes, (double)(with + dsize)), "x", "zstd -19, records as one stream",
               ratio((double)test_bytes, (double)b19), "");
+    snprintf(label, sizeof label, "  %s, artifact growth: zstd-dict", argv[1]);
+    bu_report(label, (double)grow_dict / (double)(n - half), "B/record", "no codec", (double)grow_none / (double)(n - half),
+              "");
+    snprintf(label, sizeof label, "  %s, artifact growth: zstd-3", argv[1]);
+    bu_report(label, (double)grow_plain / (double)(n - half), "B/record", "no codec",
+              (double)grow_none / (double)(n - half), "");
     bu_note("%s: %zu-byte dictionary trained in %.2f s on %llu blocks; append %.0f blocks/s with it, %.0f blocks/s "
             "plain zstd; ratio without counting the dictionary %.2fx",
             argv[1], dsize, tsecs, (unsigned long long)used, (double)(n - half) / sd, (double)(n - half) / sp,

@@ -404,7 +404,7 @@ MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
  * dictionary is stored in the artifact itself, as a block of type
  * MAIF_TYPE_ZDICT (covered by the chain and the signatures like any
  * block), and blocks compressed with it (MAIF_CODEC_ZSTD_DICT) name it by
- * block number and id (docs/FORMAT.md §5.6.2). Readers find it by itself:
+ * block number (docs/FORMAT.md §5.6.2). Readers find it by itself:
  * maif_reader_block_decode loads a block's dictionary on first use (its
  * content hash checked, its size bounded before any allocation) and keeps
  * up to 8 loaded per reader. Since 0.2.0. */

@@ -129,6 +129,10 @@ int maif_zdict_encode(maif_zdict *d, void **state, void *dst, size_t cap, const 
     if (!cc && !(cc = *state = ZSTD_createCCtx_advanced(maif_zstd_mem))) return MAIF_ENOMEM;
     size_t r = ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+    /* no magic number and no dictionary id: 8 bytes a block that the
+     * record already says (its codec, its dict_ref) */
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_refCDict(cc, d->cdict);
     if (!ZSTD_isError(r)) r = ZSTD_compress2(cc, dst, cap, src, n);
     if (ZSTD_isError(r)) return ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall ? MAIF_ELIMIT : MAIF_ENOMEM;
@@ -141,11 +145,9 @@ void maif_zdict_state_free(void *state) { ZSTD_freeCCtx(state); }
 int maif_zdict_decode(const maif_zdict *d, void *dst, size_t cap, const void *src, size_t n, size_t *written)
 {
     *written = 0;
-    size_t fsz = ZSTD_findFrameCompressedSize(src, n);
-    if (ZSTD_isError(fsz) || fsz != n) return MAIF_EFORMAT;
     ZSTD_frameHeader fh;
-    if (ZSTD_getFrameHeader(&fh, src, n) != 0 || fh.frameType != ZSTD_frame || !fh.checksumFlag ||
-        fh.dictID != d->id)
+    if (n == 0 || ZSTD_getFrameHeader_advanced(&fh, src, n, ZSTD_f_zstd1_magicless) != 0 ||
+        fh.frameType != ZSTD_frame || !fh.checksumFlag || fh.dictID != 0)
         return MAIF_EFORMAT;
     unsigned long long content = fh.frameContentSize;
     if (content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR) return MAIF_EFORMAT;
@@ -153,11 +155,17 @@ int maif_zdict_decode(const maif_zdict *d, void *dst, size_t cap, const void *sr
     if (content != cap) return MAIF_EFORMAT;
     ZSTD_DCtx *dc = ZSTD_createDCtx_advanced(maif_zstd_mem);
     if (!dc) return MAIF_ENOMEM;
-    size_t r = ZSTD_decompress_usingDDict(dc, dst, cap, src, n, d->ddict);
+    /* one frame, and all of the n bytes: the stream must end exactly at
+     * the frame's end (decompressStream returns 0 there) with nothing left */
+    ZSTD_inBuffer in = {src, n, 0};
+    ZSTD_outBuffer out = {dst, cap, 0};
+    size_t r = ZSTD_DCtx_setParameter(dc, ZSTD_d_format, ZSTD_f_zstd1_magicless);
+    if (!ZSTD_isError(r)) r = ZSTD_DCtx_refDDict(dc, d->ddict);
+    if (!ZSTD_isError(r)) r = ZSTD_decompressStream(dc, &out, &in);
     ZSTD_freeDCtx(dc);
     if (ZSTD_isError(r)) return ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? MAIF_ENOMEM : MAIF_EFORMAT;
-    if (r != cap) return MAIF_EFORMAT;
-    *written = r;
+    if (r != 0 || in.pos != n || out.pos != cap) return MAIF_EFORMAT;
+    *written = out.pos;
     return MAIF_OK;
 }
 

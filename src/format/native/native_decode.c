@@ -50,21 +50,21 @@ int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t
         .ad = ad,
         .keyring = keyring,
         .dict_ref = ext.dict_ref,
-        .dict_ref_len = ext.dict_ref ? NAT_EXT_DICT_REF_LEN : 0,
+        .dict_ref_len = ext.dict_ref_len,
     };
     char serr[200];
     uint64_t n = 0;
-    if (ext.dict_ref && rd64le(ext.dict_ref) >= index)
+    if (ext.dict_ref && ext.dict_index >= index)
         return maif_set_err(err, errcap, MAIF_EFORMAT,
                             "block %llu at offset %llu: its dictionary (block %llu) does not come before it",
                             (unsigned long long)index, (unsigned long long)off,
-                            (unsigned long long)rd64le(ext.dict_ref));
+                            (unsigned long long)ext.dict_index);
     struct maif_zdict *owned = NULL;
     if (ext.dict_ref && (dst || cap) && r.codec == MAIF_CODEC_ZSTD_DICT) {
         /* the size is checked first (cheap, and a hostile claim is refused
          * before the dictionary is even loaded) */
         rc = maif_stage_decoded_size(&in, MAIF_DECODED_MAX, &n, serr, sizeof serr);
-        if (rc == MAIF_OK) rc = nat_dicts_get(dicts, base, v, rd64le(ext.dict_ref), ext.dict_ref + 8, &in.dict, &owned,
+        if (rc == MAIF_OK) rc = nat_dicts_get(dicts, base, v, ext.dict_index, &in.dict, &owned,
                                               serr, sizeof serr);
         if (rc)
             return maif_set_err(err, errcap, rc, "block %llu at offset %llu: %s", (unsigned long long)index,

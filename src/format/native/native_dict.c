@@ -1,14 +1,15 @@
 /*
  * native_dict.c — zstd dictionaries stored in a native artifact
  * (docs/FORMAT.md §5.6.2): a ZDIC block holds one, stored as is; a block
- * of codec 3 names it by block number and id in its dict_ref extension.
+ * of codec 3 names it by block number in its dict_ref extension.
  *
- * Why number and id: the number finds the block in O(1) through the index
- * (no id table), the id makes the reference unambiguous, and a reader
- * checks both, that the block comes before the one that uses it, that it
- * is a ZDIC block stored as is, and that its payload still matches its
- * content hash (the chain covers the hash, so the dictionary is covered
- * too) before zstd sees a byte of it. Loading is bounded by zdict.h
+ * Why a number: it finds the block in O(1) through the index (no id
+ * table), it never changes in an append-only file, and it costs 1 to 8
+ * bytes a block (blocks worth a dictionary are small: an id would cost 16
+ * more). A reader checks that the block comes before the one that uses
+ * it, that it is a ZDIC block stored as is, and that its payload still
+ * matches its content hash (the chain covers the hash, so the dictionary
+ * is covered too) before zstd sees a byte of it. Loading is bounded by zdict.h
  * (MAIF_ZDICT_MAX) before any allocation.
  *
  * Readers keep the dictionaries they loaded (nat_dicts, a few per view,
@@ -39,8 +40,8 @@ void nat_dicts_free(nat_dicts *c)
     pthread_mutex_destroy(&c->lock);
 }
 
-int nat_dict_load(const uint8_t *base, const nat_view *v, uint64_t index, const uint8_t id[MAIF_ID_BYTES], int level,
-                  maif_zdict **out, char *err, size_t errcap)
+int nat_dict_load(const uint8_t *base, const nat_view *v, uint64_t index, int level, maif_zdict **out, char *err,
+                  size_t errcap)
 {
     *out = NULL;
     if (index >= v->last.blocks)
@@ -53,13 +54,9 @@ int nat_dict_load(const uint8_t *base, const nat_view *v, uint64_t index, const 
     maif_block b;
     int rc = nat_block_view(base, v->committed, off, index, &b, err, errcap);
     if (rc) return rc;
-    char hex[2 * MAIF_ID_BYTES + 1];
     if (b.type != NAT_TYPE_ZDICT || b.codec || b.cipher)
         return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu is not a dictionary stored as is",
                             (unsigned long long)index);
-    if (memcmp(b.id, id, MAIF_ID_BYTES) != 0)
-        return maif_set_err(err, errcap, MAIF_EFORMAT, "dictionary block %llu has id %s, not the one referenced",
-                            (unsigned long long)index, maif_hex(b.id, MAIF_ID_BYTES, hex));
     if (b.payload_size > MAIF_ZDICT_MAX)
         return maif_set_err(err, errcap, MAIF_ELIMIT, "dictionary block %llu: %zu bytes, over the limit of %u",
                             (unsigned long long)index, b.payload_size, MAIF_ZDICT_MAX);
@@ -74,8 +71,8 @@ int nat_dict_load(const uint8_t *base, const nat_view *v, uint64_t index, const 
     return MAIF_OK;
 }
 
-int nat_dicts_get(nat_dicts *c, const uint8_t *base, const nat_view *v, uint64_t index,
-                  const uint8_t id[MAIF_ID_BYTES], const void **out, maif_zdict **owned, char *err, size_t errcap)
+int nat_dicts_get(nat_dicts *c, const uint8_t *base, const nat_view *v, uint64_t index, const void **out,
+                  maif_zdict **owned, char *err, size_t errcap)
 {
     *out = NULL;
     *owned = NULL;
@@ -83,14 +80,14 @@ int nat_dicts_get(nat_dicts *c, const uint8_t *base, const nat_view *v, uint64_t
         pthread_mutex_lock(&c->lock);
         for (int i = 0; i < c->n; i++)
             if (c->e[i].index == index) {
-                *out = c->e[i].d; /* its id was checked when it was loaded */
+                *out = c->e[i].d;
                 pthread_mutex_unlock(&c->lock);
                 return MAIF_OK;
             }
         pthread_mutex_unlock(&c->lock);
     }
     maif_zdict *d;
-    int rc = nat_dict_load(base, v, index, id, 0, &d, err, errcap);
+    int rc = nat_dict_load(base, v, index, 0, &d, err, errcap);
     if (rc) return rc;
     if (c) {
         pthread_mutex_lock(&c->lock);
@@ -123,7 +120,7 @@ void nat_writer_dict_stages(maif_writer *w)
     if (w->dict) {
         w->stages.dict = w->dict;
         w->stages.dict_ref = w->dict_ref;
-        w->stages.dict_ref_len = NAT_EXT_DICT_REF_LEN;
+        w->stages.dict_ref_len = w->dict_ref_len;
     } else {
         w->stages.dict = NULL;
         w->stages.dict_ref = NULL;
@@ -133,7 +130,7 @@ void nat_writer_dict_stages(maif_writer *w)
 
 void nat_writer_dict_rollback(maif_writer *w)
 {
-    if (!w->dict || rd64le(w->dict_ref) < w->c_blocks) return;
+    if (!w->dict || w->dict_index < w->c_blocks) return;
     maif_stage_scratch_drop_state(&w->stage_scratch);
     maif_zdict_free(w->dict);
     w->dict = NULL;
@@ -141,15 +138,20 @@ void nat_writer_dict_rollback(maif_writer *w)
     nat_writer_dict_stages(w);
 }
 
-/* Makes d (owned from now on) the writer's dictionary, block index with
- * id, and compresses the next blocks with it (codec 3). */
-static void install(maif_writer *w, maif_zdict *d, uint64_t index, const uint8_t id[MAIF_ID_BYTES], int level)
+/* Makes d (owned from now on) the writer's dictionary, block index, and
+ * compresses the next blocks with it (codec 3). */
+static void install(maif_writer *w, maif_zdict *d, uint64_t index, int level)
 {
     maif_stage_scratch_drop_state(&w->stage_scratch); /* a context may still reference the old tables */
     maif_zdict_free(w->dict);
     w->dict = d;
-    wr64le(w->dict_ref, index);
-    memcpy(w->dict_ref + 8, id, MAIF_ID_BYTES);
+    w->dict_index = index;
+    uint8_t n = 0;
+    do { /* little-endian, shortest form */
+        w->dict_ref[n] = (uint8_t)(index >> (8 * n));
+        n++;
+    } while (n < NAT_EXT_DICT_REF_MAX && index >> (8 * n));
+    w->dict_ref_len = n;
     w->stages.codec = MAIF_CODEC_ZSTD_DICT;
     w->stages.level = level;
     nat_writer_dict_stages(w);
@@ -178,7 +180,7 @@ int maif_writer_add_dict(maif_writer *w, const void *dict, size_t n, int level, 
         maif_zdict_free(d);
         return rc;
     }
-    install(w, d, index, id, level);
+    install(w, d, index, level);
     if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
     return MAIF_OK;
 }
@@ -214,14 +216,8 @@ int maif_writer_use_dict(maif_writer *w, const uint8_t id[MAIF_ID_BYTES], int le
         }
     }
     maif_zdict *d = NULL;
-    uint8_t fid[MAIF_ID_BYTES];
     if (rc == MAIF_OK) {
-        uint64_t off;
-        nat_rec r;
-        (void)nat_view_block_offset(&v, base, found, &off);
-        (void)nat_block_rec(base, v.committed, off, found, &r, err, sizeof err);
-        memcpy(fid, r.hdr + NR_ID, MAIF_ID_BYTES);
-        rc = nat_dict_load(base, &v, found, fid, level, &d, err, sizeof err);
+        rc = nat_dict_load(base, &v, found, level, &d, err, sizeof err);
         if (rc) rc = nat_writer_fail(w, rc, "%s: %s", w->path, err);
     } else {
         char hex[2 * MAIF_ID_BYTES + 1];
@@ -231,6 +227,6 @@ int maif_writer_use_dict(maif_writer *w, const uint8_t id[MAIF_ID_BYTES], int le
     nat_view_free(&v);
     w->io->unmap(w->io, map, w->c_end);
     if (rc) return rc;
-    install(w, d, found, fid, level);
+    install(w, d, found, level);
     return MAIF_OK;
 }

@@ -79,7 +79,9 @@ struct maif_writer {
     uint8_t stage_key_id[MAIF_KEY_ID_MAX]; /* stages.key_id points here */
     maif_stage_scratch stage_scratch;      /* the encoded bytes of the block being added */
     struct maif_zdict *dict;  /* the dictionary codec 3 compresses with (owned), or NULL */
-    uint8_t dict_ref[NAT_EXT_DICT_REF_LEN]; /* its block number ‖ id: the dict_ref extension */
+    uint8_t dict_ref[NAT_EXT_DICT_REF_MAX]; /* its block number, shortest little-endian: the dict_ref extension */
+    uint8_t dict_ref_len;
+    uint64_t dict_index;  /* that block number */
 };
 
 #define NAT_ARENA (16u << 20)
