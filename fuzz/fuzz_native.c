@@ -8,7 +8,7 @@
  * histories are in append order and in range; and whatever the verifier
  * passes, the reader must open with the same block count and read every
  * block, whose payload matches its stored content hash. Compressed
- * blocks (codecs zstd and lz4) are decoded too: a decode that succeeds
+ * blocks (codecs zstd, lz4 and zstd-dict) are decoded too: a decode that succeeds
  * gives exactly the size the record claimed, and one byte less room is
  * refused.
  *
