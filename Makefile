@@ -166,7 +166,7 @@ install: all
 # ThreadSanitizer run of the tests that exercise the writer's threads (not
 # part of `make test`: TSan cannot be combined with ASan).
 BT := build/tsan
-TSAN_TESTS := test_hasher test_writer test_reader test_index test_recover test_sign test_native_crash test_stream test_concurrency test_semantic
+TSAN_TESTS := test_hasher test_writer test_reader test_index test_recover test_sign test_native_crash test_stream test_concurrency test_semantic test_dict
 tsan: | $(DEPS_STAMP)
 	@mkdir -p $(BT)
 	@for t in $(TSAN_TESTS); do \
@@ -176,7 +176,17 @@ tsan: | $(DEPS_STAMP)
 	  TSAN_OPTIONS=halt_on_error=1 MAIF_CRASH_KILLS=60 MAIF_CRASH_WINDOW_US=200000 $(BT)/$$t >$(BT)/$$t.log 2>&1 \
 	    || { tail -40 $(BT)/$$t.log; exit 1; }; \
 	  ! grep -q "WARNING: ThreadSanitizer" $(BT)/$$t.log || { cat $(BT)/$$t.log; exit 1; }; \
-	done; echo "tsan: no report"
+	done
+	@# the CLI's parse threads (maif append --jobs)
+	@$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -O1 -g -fsanitize=thread $(PKG_CFLAGS) $(TOOL_SRC) $(LIB_SRC) \
+	  -o $(BT)/maif $(PKG_LIBS)
+	@echo "tsan: maif append --jobs 4"; rm -rf $(BT)/cli && mkdir -p $(BT)/cli && \
+	  /usr/bin/python3 -c 'import json; [print(json.dumps({"type":"text","text":"n %d" % i,"meta":{"i":i}})) for i in range(5000)]' \
+	    > $(BT)/cli/l.jsonl && MAIF_HOME=$(BT)/cli $(BT)/maif create $(BT)/cli/a.maif > /dev/null && \
+	  TSAN_OPTIONS=halt_on_error=1 MAIF_HOME=$(BT)/cli $(BT)/maif append $(BT)/cli/a.maif $(BT)/cli/l.jsonl --jobs 4 \
+	    > /dev/null 2> $(BT)/cli.log || { cat $(BT)/cli.log; exit 1; }
+	@! grep -q "WARNING: ThreadSanitizer" $(BT)/cli.log || { cat $(BT)/cli.log; exit 1; }
+	@echo "tsan: no report"
 
 # ---- coverage tree (make coverage): gcov-instrumented, no sanitizers; runs
 # everything tests/run.sh runs, then prints line and branch coverage of src/

@@ -98,6 +98,56 @@ if run "$BIN/bench_bulk" mksrc "$SRC" "$BULK_MIB"; then
 fi
 rm -f "$SRC" "$W/dd.out"
 
+echo "== maif add --file of 512 MiB against dd (CLI, durable commit)"
+# What a user runs: `maif add FILE --type binary --file big.bin` (and the
+# same bytes from stdin), whose commit is durable (fdatasync), beside dd
+# writing the same bytes to the same filesystem in the same run, without
+# and with conv=fdatasync. Peak memory (max RSS) from /usr/bin/time.
+BIG=$W/big.bin
+MAIF=$B/maif
+if [ -x "$MAIF" ] && head -c $((512 << 20)) /dev/urandom > "$BIG"; then
+    export MAIF_HOME=$W/home
+    "$MAIF" keygen "$W/bench.key" > /dev/null
+    bsize=$(stat -c %s "$BIG")
+    cat "$BIG" > /dev/null
+    dd_r="" ddf_r="" add_r="" in_r="" rss_file=0 rss_in=0
+    timed() { # timed CMD...: runs CMD, prints "ns maxrss_kib"
+        local t0 t1
+        t0=$(now_ns); /usr/bin/time -f %M -o "$W/rss" "$@" > /dev/null; t1=$(now_ns)
+        echo "$(( t1 - t0 )) $(cat "$W/rss")"
+    }
+    for i in $(seq 0 "$REPS"); do # run 0 is a warm-up, discarded
+        rm -f "$W/dd.out"; sync; read -r ns _ < <(timed dd if="$BIG" of="$W/dd.out" bs=1M status=none)
+        [ "$i" -gt 0 ] && dd_r="$dd_r $(rate_mbs "$bsize" "$ns")"
+        rm -f "$W/dd.out"; sync; read -r ns _ < <(timed dd if="$BIG" of="$W/dd.out" bs=1M conv=fdatasync status=none)
+        [ "$i" -gt 0 ] && ddf_r="$ddf_r $(rate_mbs "$bsize" "$ns")"
+        rm -f "$W/dd.out" "$W/add.maif"; "$MAIF" create "$W/add.maif" --key "$W/bench.key" > /dev/null; sync
+        read -r ns kib < <(timed "$MAIF" add "$W/add.maif" --type binary --file "$BIG" --key "$W/bench.key")
+        [ "$i" -gt 0 ] && add_r="$add_r $(rate_mbs "$bsize" "$ns")"
+        [ "$kib" -gt "$rss_file" ] && rss_file=$kib
+        rm -f "$W/add.maif"; "$MAIF" create "$W/add.maif" --key "$W/bench.key" > /dev/null; sync
+        read -r ns kib < <(timed sh -c "\"\$0\" add \"\$1\" --type binary - --key \"\$2\" < \"\$3\"" "$MAIF" "$W/add.maif" "$W/bench.key" "$BIG")
+        [ "$i" -gt 0 ] && in_r="$in_r $(rate_mbs "$bsize" "$ns")"
+        [ "$kib" -gt "$rss_in" ] && rss_in=$kib
+    done
+    dd_m=$(echo "$dd_r" | median); ddf_m=$(echo "$ddf_r" | median)
+    add_m=$(echo "$add_r" | median); in_m=$(echo "$in_r" | median)
+    figure "dd bs=1M, 512 MiB" "$dd_m" "MB/s"
+    figure "dd bs=1M conv=fdatasync, 512 MiB" "$ddf_m" "MB/s"
+    # the C side's printer, so the rows carry ratios and targets
+    "$BIN/bench_addfile" "maif add --file (durable)" "$add_m" "dd bs=1M" "$dd_m" ">= 0.5x dd"
+    "$BIN/bench_addfile" "  same, vs dd conv=fdatasync" "$add_m" "dd conv=fdatasync" "$ddf_m" ""
+    "$BIN/bench_addfile" "maif add - (stdin, durable)" "$in_m" "dd bs=1M" "$dd_m" ">= 0.5x dd"
+    "$BIN/bench_addfile" "maif add peak RSS, --file" "$(awk -v k="$rss_file" 'BEGIN {printf "%.1f", k / 1024}')" "limit" 64 "<= 64 MiB" MiB
+    "$BIN/bench_addfile" "maif add peak RSS, stdin" "$(awk -v k="$rss_in" 'BEGIN {printf "%.1f", k / 1024}')" "limit" 64 "<= 64 MiB" MiB
+fi
+rm -f "$BIG" "$W/dd.out" "$W/add.maif" "$W/rss"
+
+echo "== JSONL ingest: maif append of 20 000 small text blocks with metadata"
+# The CLI as a user runs it (one thread, and --jobs 2), against the
+# library's own maif_writer_add of the same blocks, in this same run.
+[ -x "$B/maif" ] && run "$BIN/bench_jsonl" "$B/maif" "$W" "$REPS"
+
 echo "== full verify ($VERIFY_MIB MiB of 1 MiB blocks, page cache)"
 VF=$W/verify.maif
 if run "$BIN/bench_verify" prepare "$VF" "$VERIFY_MIB"; then
@@ -192,6 +242,39 @@ done
 BENCH_TEXT=$CORPUS run "$BIN/bench_index" "$W" $HNSW_ARGS
 echo "== retrieval quality on WordNet glosses (hashed embedder, BM25, hybrid)"
 run ./bench/wordnet_eval.sh "$B/maif" "$W"
+echo "== zstd dictionaries stored in artifacts (maif dict --train, --compress zstd --dict)"
+# Real records, one block each: WordNet's noun glosses (wordnet-base: the
+# text after "|" of each synset line of data.noun) and the JSON documents
+# under /usr/share cut into records (each element of a top-level array,
+# each member of a top-level object, compact JSON, one a line). `zstd -19`
+# of each whole file is the bound as the CLI measures it.
+if [ -r /usr/share/wordnet/data.noun ]; then
+    grep -v '^  ' /usr/share/wordnet/data.noun | cut -d'|' -f2- | sed 's/^ //' | head -n 40000 > "$W/rec-wordnet"
+fi
+find /usr/share -name '*.json' -type f -size -4M 2>/dev/null | LC_ALL=C sort | /usr/bin/python3 -c '
+import json, sys
+n = 0
+for path in sys.stdin.read().split("\n"):
+    try:
+        d = json.load(open(path))
+    except Exception:
+        continue
+    items = d if isinstance(d, list) else [{k: v} for k, v in d.items()] if isinstance(d, dict) else [d]
+    for it in items:
+        line = json.dumps(it, separators=(",", ":"), sort_keys=True)
+        if 16 <= len(line) <= 65536:
+            print(line)
+            n += 1
+            if n >= 40000:
+                sys.exit(0)
+' > "$W/rec-json" 2>/dev/null
+for d in wordnet json; do
+    [ -s "$W/rec-$d" ] || { echo "bench: no $d records; skipped" >&2; continue; }
+    command -v zstd >/dev/null && figure "zstd -19 CLI ratio, all $d records" \
+        "$(awk -v a="$(stat -c %s "$W/rec-$d")" -v b="$(zstd -q -19 -c < "$W/rec-$d" | wc -c)" 'BEGIN {printf "%.2f", a / b}')" "x"
+    run "$BIN/bench_dict_maif" "$d" "$W/rec-$d" "$W"
+done
+rm -f "$W/rec-wordnet" "$W/rec-json"
 rm -f "$CORPUS"
 
 echo "== the Python binding (python/maif over libmaif.so)"

@@ -9,7 +9,7 @@
  * passes, the reader must open with the same block count and read every
  * block, whose payload matches its stored content hash (unless a signed
  * erasure record declares it erased, and the report says so). Compressed
- * blocks (codecs zstd and lz4) are decoded too: a decode that succeeds
+ * blocks (codecs zstd, lz4 and zstd-dict) are decoded too: a decode that succeeds
  * gives exactly the size the record claimed, and one byte less room is
  * refused.
  *

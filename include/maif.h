@@ -126,6 +126,7 @@ MAIF_API const char *maif_last_errmsg(void);
 #define MAIF_TYPE_BINARY    MAIF_FOURCC('B', 'I', 'N', 'A')
 #define MAIF_TYPE_META      MAIF_FOURCC('M', 'E', 'T', 'A')
 #define MAIF_TYPE_JSON      MAIF_FOURCC('J', 'S', 'O', 'N') /* structured JSON data */
+#define MAIF_TYPE_ZDICT     MAIF_FOURCC('Z', 'D', 'I', 'C') /* a zstd dictionary (maif_writer_add_dict) */
 
 /* Parses a CLI type name ("text", "image", "audio", "video", "embedding",
  * "json", "knowledge", "binary", "meta") or a four-character code ("TEXT").
@@ -238,6 +239,8 @@ typedef struct maif_options maif_options;
 #define MAIF_CODEC_NONE 0
 #define MAIF_CODEC_ZSTD 1 /* one zstd frame */
 #define MAIF_CODEC_LZ4  2 /* one raw LZ4 block */
+#define MAIF_CODEC_ZSTD_DICT 3 /* one zstd frame compressed with a dictionary stored in the
+                                  artifact (a MAIF_TYPE_ZDICT block; see maif_writer_add_dict) */
 
 /* Parses a compression choice as the CLI's --compress and the JSONL
  * "compress" key spell it: "none", "lz4", "zstd" (level 3), "zstd:N"
@@ -245,7 +248,8 @@ typedef struct maif_options maif_options;
  * MAIF_CODEC_* id and a level for maif_writer_set_codec. Since 0.1.0.
  * Errors: MAIF_EINVAL (anything else; the message lists the choices). */
 MAIF_API MAIF_NODISCARD int maif_codec_parse(const char *s, int *codec, int *level);
-/* "none", "zstd", "lz4", or "unknown" for any other id. Static text. */
+/* "none", "zstd", "lz4", "zstd-dict", or "unknown" for any other id.
+ * Static text. */
 MAIF_API const char *maif_codec_name(int codec);
 
 #define MAIF_THREADS_MAX    1024
@@ -406,13 +410,65 @@ MAIF_API uint64_t maif_writer_count(const maif_writer *w);
 MAIF_API int maif_writer_close(maif_writer *w);
 /* Sets the codec (MAIF_CODEC_*) and level (as MAIF_OPT_CODEC_LEVEL; 0 =
  * the codec's default) for the blocks added from now on, overriding the
- * writer's options; an encryption stage, if any, is kept. Each block is
+ * writer's options; an encryption stage, if any, is kept.
+ * MAIF_CODEC_ZSTD_DICT needs a dictionary set first (maif_writer_add_dict,
+ * maif_writer_use_dict; else MAIF_ESTATE). Each block is
  * still stored as is when compression does not pay (see MAIF_CODEC_NONE).
  * Since 0.1.0. Errors: MAIF_EINVAL (NULL w, a level the codec does not
  * take), MAIF_EUNSUPPORTED (a codec id this library does not know). */
 MAIF_API MAIF_NODISCARD int maif_writer_set_codec(maif_writer *w, int codec, int level);
 /* Detailed message for the last error on this writer ("" if none). */
 MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
+
+/* ------------------------------------------------------ zstd dictionaries
+ *
+ * Many small similar blocks (chat turns, log lines, JSON records)
+ * compress far better with a dictionary trained on their kind. A
+ * dictionary is stored in the artifact itself, as a block of type
+ * MAIF_TYPE_ZDICT (covered by the chain and the signatures like any
+ * block), and blocks compressed with it (MAIF_CODEC_ZSTD_DICT) name it by
+ * block number (docs/FORMAT.md §5.6.2). Readers find it by itself:
+ * maif_reader_block_decode loads a block's dictionary on first use (its
+ * content hash checked, its size bounded before any allocation) and keeps
+ * up to 8 loaded per reader. Since 0.2.0. */
+
+/* Dictionary sizes the calls below accept: MAIF_DICT_MIN..MAIF_DICT_MAX
+ * bytes; MAIF_DICT_DEFAULT is what `maif dict --train` asks for. */
+#define MAIF_DICT_MIN     256u
+#define MAIF_DICT_MAX     (1u << 20)
+#define MAIF_DICT_DEFAULT (64u << 10)
+
+/* Trains a zstd dictionary of at most dst_capacity bytes
+ * (MAIF_DICT_MIN..MAIF_DICT_MAX) from count samples laid end to end in
+ * samples (sizes[i] bytes each) into dst; *written gets its size.
+ * Errors: MAIF_EINVAL (NULL, capacity out of range, no samples),
+ * MAIF_ELIMIT (zstd could not train: too few or too uniform samples; a
+ * few hundred samples of the kind to compress are a good start),
+ * MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_dict_train(void *dst, size_t dst_capacity, const void *samples,
+                                            const size_t *sizes, size_t count, size_t *written);
+/* Appends dict (n bytes; a zstd dictionary as maif_dict_train makes, checked
+ * first) as a MAIF_TYPE_ZDICT block stored as is, and compresses the blocks
+ * added from now on with it: codec MAIF_CODEC_ZSTD_DICT at level (zstd's,
+ * as MAIF_OPT_CODEC_LEVEL; 0 = 3). id_out (may be NULL) gets the block id.
+ * The dictionary is part of the batch: it becomes visible with the commit,
+ * and a rollback discards it and the blocks that use it (the writer then
+ * falls back to plain zstd at the same level).
+ * Errors: MAIF_EINVAL (NULL, encryption on: a dictionary is public, add
+ * it before maif_writer_encrypt), MAIF_EFORMAT (not a zstd dictionary),
+ * MAIF_ELIMIT (over MAIF_DICT_MAX), those of maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_writer_add_dict(maif_writer *w, const void *dict, size_t n, int level,
+                                                 uint8_t id_out[MAIF_ID_BYTES]);
+/* Compresses the blocks added from now on with a dictionary already
+ * committed to the artifact: the block with this id, or with id NULL the
+ * latest MAIF_TYPE_ZDICT block; level as for maif_writer_add_dict. An
+ * encryption stage, if any, is kept (compress, then encrypt).
+ * maif_writer_set_codec switches between the dictionary and other codecs
+ * afterwards (MAIF_CODEC_ZSTD_DICT is refused until a dictionary is set;
+ * its level is then the dictionary's). Errors: MAIF_ENOTFOUND (no such
+ * block, or no dictionary), MAIF_EFORMAT (the block is not a dictionary,
+ * or damaged), MAIF_EINVAL, MAIF_EIO, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_writer_use_dict(maif_writer *w, const uint8_t id[MAIF_ID_BYTES], int level);
 
 /* ------------------------------------------------------- block drafts
  *
@@ -579,6 +635,14 @@ MAIF_API MAIF_NODISCARD int maif_reader_find(maif_reader *r, const uint8_t id[MA
 MAIF_API MAIF_NODISCARD int maif_reader_history(maif_reader *r, const uint8_t id[MAIF_ID_BYTES],
                         uint64_t *indices, size_t cap, size_t *n);
 
+/* Trains a zstd dictionary (see maif_dict_train) from r's own blocks: the decoded payloads of its
+ * blocks (not dictionaries, key wraps, or blocks it cannot decode: no
+ * key), newest first, each cut to its first 128 KiB, at most 100 times
+ * dst_capacity bytes and at most 32 MiB in all. *used (may be NULL) gets
+ * the number of blocks sampled. Errors: those of maif_dict_train (MAIF_ELIMIT
+ * also when r has too few blocks), MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_reader_dict_train(maif_reader *r, void *dst, size_t dst_capacity, size_t *written,
+                                                   uint64_t *used);
 /* Artifact-level facts. Strings are borrowed (valid until close). */
 typedef struct maif_info {
     int format;                  /* MAIF_FORMAT_* */

@@ -23,7 +23,7 @@ pkgs="$pkgs fasttext libglib2.0-data shared-mime-info"
 [ "${1:-}" = coverage ] && pkgs="$pkgs lcov"
 # `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with,
 # hnswlib (header-only, C++) as the vector-index baseline of bench_index, and
-# WordNet for the retrieval-quality set (bench/wordnet_eval.sh).
+# WordNet for the retrieval-quality set (bench/wordnet_eval.sh) and the glosses bench_dict_maif stores as records.
 [ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 libhnswlib-dev g++ wordnet-base"
 missing=""
 for p in $pkgs; do

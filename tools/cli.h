@@ -44,7 +44,7 @@ typedef struct cli_command {
 
 extern const cli_command cli_cmd_keygen, cli_cmd_create, cli_cmd_add, cli_cmd_append, cli_cmd_ls,
     cli_cmd_cat, cli_cmd_info, cli_cmd_verify, cli_cmd_recover, cli_cmd_convert;
-extern const cli_command cli_cmd_prove, cli_cmd_check_proof, cli_cmd_graph, cli_cmd_mcp;
+extern const cli_command cli_cmd_prove, cli_cmd_check_proof, cli_cmd_graph, cli_cmd_mcp, cli_cmd_dict;
 extern const cli_command cli_cmd_embed, cli_cmd_index, cli_cmd_search;
 extern const cli_command cli_cmd_grant, cli_cmd_revoke, cli_cmd_rotate, cli_cmd_shred, cli_cmd_policy, cli_cmd_audit;
 extern const cli_command cli_cmd_pii, cli_cmd_query;

@@ -21,6 +21,7 @@ static char *merged_meta; /* --analyze of an image or sound, --caption: the meta
 static int add(int argc, char **argv)
 {
     const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL, *compress = NULL;
+    int use_dict = 0;
     /* --encrypt takes an optional algorithm: taken out before parsing */
     int cipher = 0;
     const char *rcpts[32], *passfile = NULL, *caption = NULL, *captioner = NULL;
@@ -70,6 +71,7 @@ static int add(int argc, char **argv)
         {"--anonymize", CLI_VALUE, NULL, &anonymize, NULL, 0, NULL},
         {"--pii-patterns", CLI_VALUE, NULL, &pii_patterns, NULL, 0, NULL},
         {"--pseudonym-key", CLI_VALUE, NULL, &pseudo_key, NULL, 0, NULL},
+        {"--dict", CLI_FLAG, &use_dict, NULL, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -98,6 +100,8 @@ static int add(int argc, char **argv)
     int codec = 0, level = 0;
     if (compress && maif_codec_parse(compress, &codec, &level) != MAIF_OK)
         return cli_usage_err(me, "--compress: %s", maif_last_errmsg());
+    if (use_dict && compress && codec != MAIF_CODEC_ZSTD)
+        return cli_usage_err(me, "--dict compresses with zstd: give --compress zstd or zstd:N, or no --compress");
     uint32_t type;
     if (maif_type_parse(type_s, &type) != MAIF_OK)
         return cli_usage_err(me, "unknown type '%s' (text, image, audio, video, embedding, json, knowledge, binary, "
@@ -300,6 +304,11 @@ static int add(int argc, char **argv)
         ex = cli_fail(path, rc, maif_writer_errmsg(w));
         goto out;
     }
+    if (use_dict && (rc = maif_writer_use_dict(w, NULL, level)) != MAIF_OK) {
+        ex = cli_fail(path, rc, maif_writer_errmsg(w));
+        if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE;
+        goto out;
+    }
     uint64_t index = maif_writer_count(w);
     uint64_t limit = cli_payload_limit();
     uint8_t id[MAIF_ID_BYTES];
@@ -377,7 +386,7 @@ static int run(int argc, char **argv)
 const cli_command cli_cmd_add = {
     "add", run, "add one block and commit it",
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
-    "                [--compress C] [--analyze] [--caption TEXT | --captioner CMD]\n"
+    "                [--compress C [--dict]] [--analyze] [--caption TEXT | --captioner CMD]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]\n"
     "                 [--shreddable] [--meta-private JSON]]\n"
     "                [--anonymize redact|mask|pseudonymize [--pii-patterns CONF] [--pseudonym-key F]]\n"
@@ -427,6 +436,9 @@ const cli_command cli_cmd_add = {
     "             most 4096 bytes, within 60 s, exit status 0) is the caption\n"
     "             (\"caption_source\":\"captioner\"). maif has no captioning\n"
     "             model of its own and never makes a caption up.\n"
+    "--dict       compress with FILE's latest zstd dictionary (`maif dict FILE\n"
+    "             --train` makes one; exit 2 if there is none), at the zstd level\n"
+    "             of --compress (default 3)\n"
     "\n"
     "--encrypt [ALG]  seal the payload with ALG (default xchacha20; aes256gcm needs\n"
     "             AES-NI) under a fresh data key, wrapped in a key-wrap block for\n"

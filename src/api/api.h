@@ -42,5 +42,11 @@ void maif_reader_set_gate(maif_reader *r, maif_reader_gate gate, void *ctx, void
  * (MAIF_OK without a gate), for engines that decrypt beside the pipeline. */
 const void *maif_reader_keysrc(const maif_reader *r);
 int maif_reader_gate_run(maif_reader *r, uint64_t index, char *msg, size_t cap);
+/* maif_block_draft_from_json's general path (jansson), without the
+ * one-pass scanner of draft_fast.c: for tests and fuzzing, which check
+ * that both give the same drafts. */
+int maif_draft_from_json_tree(maif_block_draft **out, const char *json, size_t n);
+/* 1 with the codec and level a JSONL "compress" chose, else 0. */
+int maif_draft_codec(const maif_block_draft *d, int *codec, int *level);
 
 #endif

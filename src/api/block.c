@@ -23,6 +23,8 @@
 #include <string.h>
 
 #include "api/knowledge.h"
+#include "api/api.h"
+#include "api/draft_fast.h"
 #include "format/native/native_writer.h"
 #include "maif.h"
 #include "util/alloc.h"
@@ -399,18 +401,61 @@ static int from_object(maif_block_draft **out, json_t *o)
     return MAIF_OK;
 }
 
+/* A line the one-pass scanner took (draft_fast.h): the same checks, in
+ * the same order, as from_object for that shape. Returns 1 with *rc set,
+ * or 0 to leave the line to jansson (which then words any error). */
+static int from_fast(maif_block_draft **out, maif_draft_fast *f, int *rc)
+{
+    uint32_t type;
+    int codec = 0, level = 0;
+    if (maif_type_parse((const char *)f->type.data, &type) != MAIF_OK || type == MAIF_TYPE_EMBEDDING) return 0;
+    if (f->has_compress && maif_codec_parse((const char *)f->compress.data, &codec, &level) != MAIF_OK) return 0;
+    if (f->meta.len > MAIF_META_MAX) return 0;
+    maif_block_draft *d = draft_alloc(type);
+    if (!d) {
+        *rc = fail(MAIF_ENOMEM, "out of memory");
+        return 1;
+    }
+    d->has_codec = f->has_compress;
+    d->codec = codec;
+    d->level = level;
+    *rc = take_bytes(d, f->text.data, f->text.len);
+    if (!*rc && f->has_meta && maif_buf_append(&d->meta_c, f->meta.data, f->meta.len))
+        *rc = fail(MAIF_ENOMEM, "out of memory");
+    if (*rc) maif_block_draft_free(d);
+    else *out = d;
+    return 1;
+}
+
 int maif_block_draft_from_json(maif_block_draft **out, const char *json, size_t n)
 {
     if (!out || (!json && n)) return MAIF_EINVAL;
     *out = NULL;
     if (n > MAIF_PARSE_MAX) return fail(MAIF_ELIMIT, "line of %zu bytes is over the %zu-byte limit", n,
                                         (size_t)MAIF_PARSE_MAX);
+    maif_draft_fast f = {0};
+    int frc = 0, took = json && maif_draft_fast_scan(json, n, &f) && from_fast(out, &f, &frc);
+    maif_draft_fast_free(&f);
+    if (took) return frc;
+    return maif_draft_from_json_tree(out, json, n);
+}
+
+int maif_draft_from_json_tree(maif_block_draft **out, const char *json, size_t n)
+{
+    *out = NULL;
     json_error_t je;
     json_t *o = json_loadb(json ? json : "", n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!o) return fail(MAIF_EJSON, "invalid JSON: %s (column %d)", je.text, je.column);
     int rc = from_object(out, o);
     json_decref(o);
     return rc;
+}
+
+int maif_draft_codec(const maif_block_draft *d, int *codec, int *level)
+{
+    *codec = d->codec;
+    *level = d->level;
+    return d->has_codec;
 }
 
 uint32_t maif_block_draft_type(const maif_block_draft *d) { return d ? d->type : 0; }

@@ -32,13 +32,16 @@ static void builtin_register(void)
 {
     g_codec[MAIF_CODEC_ZSTD] = &maif_codec_zstd;
     g_codec[MAIF_CODEC_LZ4] = &maif_codec_lz4;
+    g_codec[MAIF_CODEC_ZSTD_DICT] = &maif_codec_zstd_dict;
 }
 #define BUILTIN() pthread_once(&g_builtin_once, builtin_register)
 
 int maif_codec_register(const maif_codec *c)
 {
     BUILTIN();
-    if (!c || c->id == 0 || !c->bound || !c->decoded_max || !c->encode || !c->decode) return MAIF_EINVAL;
+    if (!c || c->id == 0 || !c->bound || !c->decoded_max || !c->encode || !c->decode ||
+        !c->encode_dict != !c->decode_dict)
+        return MAIF_EINVAL;
     const maif_codec *expected = NULL;
     return __atomic_compare_exchange_n(&g_codec[c->id], &expected, c, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
                ? MAIF_OK
@@ -115,6 +118,8 @@ static void codec_state_drop(maif_stage_scratch *s)
     s->codec_state_of = NULL;
 }
 
+void maif_stage_scratch_drop_state(maif_stage_scratch *s) { codec_state_drop(s); }
+
 void maif_stage_scratch_free(maif_stage_scratch *s)
 {
     codec_state_drop(s);
@@ -154,13 +159,19 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
         if (cfg->level && (cfg->level < c->level_min || cfg->level > c->level_max))
             return maif_set_err(err, errcap, MAIF_EINVAL, "codec %s: level %d is not in %d..%d", c->name,
                                 cfg->level, c->level_min, c->level_max);
+        if (c->encode_dict && !cfg->dict)
+            return maif_set_err(err, errcap, MAIF_ESTATE, "codec %s: no dictionary set", c->name);
+        if (c->encode_dict && (!cfg->dict_ref || !cfg->dict_ref_len || cfg->dict_ref_len > 64))
+            return maif_set_err(err, errcap, MAIF_EINVAL, "codec %s: no reference to its dictionary", c->name);
         if (scratch->codec_state_of != c) {
             codec_state_drop(scratch);
             scratch->codec_state_of = c;
         }
-        if ((rc = c->encode(c, &scratch->codec_state, cfg->level, scratch->enc.data, (size_t)bound, payload,
-                            (size_t)n, &w)))
-            return maif_set_err(err, errcap, rc, "codec %s: encoding failed", c->name);
+        rc = c->encode_dict ? c->encode_dict(c, cfg->dict, &scratch->codec_state, scratch->enc.data, (size_t)bound,
+                                             payload, (size_t)n, &w)
+                            : c->encode(c, &scratch->codec_state, cfg->level, scratch->enc.data, (size_t)bound,
+                                        payload, (size_t)n, &w);
+        if (rc) return maif_set_err(err, errcap, rc, "codec %s: encoding failed", c->name);
         if (w > bound) return maif_set_err(err, errcap, MAIF_EFORMAT, "codec %s: wrote past its bound", c->name);
         if (c->always || MAIF_CODEC_PAYS(n, (uint64_t)w)) {
             cur = scratch->enc.data;
@@ -211,6 +222,7 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
         maif_tlv_put(ext, tags->key_id, cfg->key_id, cfg->key_id_len);
         maif_tlv_put(ext, tags->nonce, nonce, k->nonce_size);
     }
+    if (out->codec && c->encode_dict) maif_tlv_put(ext, tags->dict_ref, cfg->dict_ref, cfg->dict_ref_len);
     if (ext->rc) return maif_set_err(err, errcap, ext->rc, "no room for the stages' extensions");
     out->stored = cur;
     out->stored_size = cur_n;
@@ -220,7 +232,7 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
 int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint64_t *size, char *err, size_t errcap)
 {
     if (in->codec == 0 && in->cipher == 0) {
-        if (in->has_decoded_size || in->key_id || in->nonce)
+        if (in->has_decoded_size || in->key_id || in->nonce || in->dict_ref)
             return maif_set_err(err, errcap, MAIF_EFORMAT, "stage extensions on a payload stored as is");
         *size = in->stored_size;
         return MAIF_OK;
@@ -232,6 +244,10 @@ int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint6
     if (in->cipher && !k)
         return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "cipher %u is not known to this library", in->cipher);
     if (!in->has_decoded_size) return maif_set_err(err, errcap, MAIF_EFORMAT, "decoded_size extension missing");
+    if (!!in->dict_ref != !!(c && c->decode_dict))
+        return maif_set_err(err, errcap, MAIF_EFORMAT, in->dict_ref ? "a dictionary reference on a codec without one"
+                                                                    : "codec %s: dictionary reference missing",
+                            c ? c->name : "");
     uint64_t s = in->stored_size;
     if (k) {
         if (!in->nonce || in->nonce_len != k->nonce_size || !in->key_id || in->key_id_len == 0 ||
@@ -301,8 +317,13 @@ int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, 
         cur = to;
         cur_n = plain;
     }
+    if (c && c->decode_dict && !in->dict) {
+        maif_free(tmp);
+        return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "codec %s: its dictionary was not given", c->name);
+    }
     if (c) {
-        rc = c->decode(c, dst, (size_t)size, cur, cur_n, &w);
+        rc = c->decode_dict ? c->decode_dict(c, in->dict, dst, (size_t)size, cur, cur_n, &w)
+                            : c->decode(c, dst, (size_t)size, cur, cur_n, &w);
         if (rc == MAIF_ELIMIT) rc = MAIF_EFORMAT; /* it decodes to more than its decoded_size says */
         if (rc == MAIF_OK && w != size) rc = MAIF_EFORMAT;
         if (tmp) maif_wipe(tmp, cur_n); /* the decrypted, still compressed payload */

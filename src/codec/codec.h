@@ -80,6 +80,15 @@ typedef struct maif_codec {
     int level_min, level_max; /* levels encode accepts besides 0 (both 0: none) */
     int always;       /* 1: keep the output even when it does not pay (tests of the pipeline) */
     void (*state_free)(const struct maif_codec *self, void *state); /* NULL: encode keeps no state */
+    /* A codec that needs a dictionary (codec 3, zdict.h) sets both; the
+     * pipeline then calls these, with the dictionary the writer set or
+     * the reader resolved (a maif_zdict for codec 3), instead of
+     * encode/decode, and the block names the dictionary in the dict_ref
+     * extension. NULL for codecs without dictionaries. */
+    int (*encode_dict)(const struct maif_codec *self, void *dict, void **state, void *dst, size_t cap,
+                       const void *src, size_t n, size_t *written);
+    int (*decode_dict)(const struct maif_codec *self, const void *dict, void *dst, size_t cap, const void *src,
+                       size_t n, size_t *written);
 } maif_codec;
 
 /* Per-block parameters of a cipher stage. */
@@ -155,6 +164,7 @@ typedef struct maif_stage_tags {
     uint16_t decoded_size; /* u64: payload bytes before any stage */
     uint16_t key_id;
     uint16_t nonce;
+    uint16_t dict_ref; /* which dictionary a dictionary codec used (opaque to the pipeline) */
 } maif_stage_tags;
 
 /* What a writer asks for. */
@@ -164,6 +174,9 @@ typedef struct maif_stage_config {
     const void *keyring;    /* for the cipher */
     const uint8_t *key_id;  /* for the cipher: which key; key_id_len ≤ MAIF_KEY_ID_MAX */
     size_t key_id_len;
+    void *dict;               /* for a codec with encode_dict: its dictionary (borrowed) */
+    const uint8_t *dict_ref;  /* the bytes of the dict_ref extension naming it (dict_ref_len ≤ 64) */
+    size_t dict_ref_len;
 } maif_stage_config;
 
 /* Scratch space a writer keeps between blocks (freed with
@@ -175,6 +188,9 @@ typedef struct maif_stage_scratch {
     const maif_codec *codec_state_of;  /* the codec that made codec_state */
 } maif_stage_scratch;
 void maif_stage_scratch_free(maif_stage_scratch *s);
+/* Frees the codec's kept context only (before the dictionary it may
+ * reference goes away). */
+void maif_stage_scratch_drop_state(maif_stage_scratch *s);
 
 /* The result of encoding one payload. */
 typedef struct maif_stage_out {
@@ -193,8 +209,11 @@ typedef struct maif_stage_out {
  * last byte of the associated data, the codec id, is then sealed as 0).
  * With none/none, or a codec alone that did not pay: out->stored =
  * payload, nothing appended.
+ * A dictionary codec (encode_dict) appends dict_ref (cfg->dict_ref) last,
+ * when it paid.
  * Errors: MAIF_EUNSUPPORTED (a stage id not registered), MAIF_EINVAL (key
- * id missing or too long), MAIF_ELIMIT (output or TLVs over their
+ * id missing or too long), MAIF_ESTATE (a dictionary codec without
+ * cfg->dict), MAIF_ELIMIT (output or TLVs over their
  * limits: stored size ≤ max_stored), MAIF_ENOMEM, and the stages' own. A
  * message goes to err. */
 int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags, const uint8_t *ad,
@@ -214,13 +233,18 @@ typedef struct maif_stage_in {
     size_t nonce_len;
     const uint8_t *ad;      /* MAIF_STAGE_AD_BYTES */
     const void *keyring;    /* for a cipher, or NULL */
+    const uint8_t *dict_ref; /* the dict_ref extension, or NULL if absent */
+    size_t dict_ref_len;
+    const void *dict;       /* for a codec with decode_dict: the dictionary dict_ref names, resolved
+                               by the format; NULL gives MAIF_EUNSUPPORTED at decode */
 } maif_stage_in;
 
 /* The payload size in will decode to, checked before any work: it is
  * stored_size for none/none; otherwise the decoded_size TLV, which must
  * be present, at most max_decoded, and at most what the stages can
- * produce from stored_size. Errors: MAIF_EUNSUPPORTED (a stage not
- * registered), MAIF_EFORMAT (missing, stray or hostile TLVs). */
+ * produce from stored_size; dict_ref present exactly when the codec takes
+ * a dictionary. Errors: MAIF_EUNSUPPORTED (a stage not registered),
+ * MAIF_EFORMAT (missing, stray or hostile TLVs). */
 int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint64_t *size, char *err,
                             size_t errcap);
 /* Undoes the stages into dst (cap bytes); *written gets the decoded size,

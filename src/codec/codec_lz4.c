@@ -54,5 +54,5 @@ static int lz4_decode(const maif_codec *self, void *dst, size_t cap, const void 
 
 const maif_codec maif_codec_lz4 = {
     MAIF_CODEC_LZ4, "lz4", lz4_bound, lz4_decoded_max, lz4_encode, lz4_decode, NULL,
-    1, MAIF_LZ4_LEVEL_MAX, 0, NULL,
+    1, MAIF_LZ4_LEVEL_MAX, 0, NULL, NULL, NULL,
 };

@@ -54,6 +54,7 @@ const char *maif_codec_name(int codec)
     case MAIF_CODEC_NONE: return "none";
     case MAIF_CODEC_ZSTD: return "zstd";
     case MAIF_CODEC_LZ4: return "lz4";
+    case MAIF_CODEC_ZSTD_DICT: return "zstd-dict";
     default: return "unknown";
     }
 }

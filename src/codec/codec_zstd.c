@@ -103,5 +103,5 @@ static void zstd_state_free(const maif_codec *self, void *state)
 
 const maif_codec maif_codec_zstd = {
     MAIF_CODEC_ZSTD, "zstd", zstd_bound, zstd_decoded_max, zstd_encode, zstd_decode, NULL,
-    MAIF_ZSTD_LEVEL_MIN, MAIF_ZSTD_LEVEL_MAX, 0, zstd_state_free,
+    MAIF_ZSTD_LEVEL_MIN, MAIF_ZSTD_LEVEL_MAX, 0, zstd_state_free, NULL, NULL,
 };

@@ -129,6 +129,10 @@ int maif_zdict_encode(maif_zdict *d, void **state, void *dst, size_t cap, const 
     if (!cc && !(cc = *state = ZSTD_createCCtx_advanced(maif_zstd_mem))) return MAIF_ENOMEM;
     size_t r = ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+    /* no magic number and no dictionary id: 8 bytes a block that the
+     * record already says (its codec, its dict_ref) */
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_refCDict(cc, d->cdict);
     if (!ZSTD_isError(r)) r = ZSTD_compress2(cc, dst, cap, src, n);
     if (ZSTD_isError(r)) return ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall ? MAIF_ELIMIT : MAIF_ENOMEM;
@@ -141,11 +145,9 @@ void maif_zdict_state_free(void *state) { ZSTD_freeCCtx(state); }
 int maif_zdict_decode(const maif_zdict *d, void *dst, size_t cap, const void *src, size_t n, size_t *written)
 {
     *written = 0;
-    size_t fsz = ZSTD_findFrameCompressedSize(src, n);
-    if (ZSTD_isError(fsz) || fsz != n) return MAIF_EFORMAT;
     ZSTD_frameHeader fh;
-    if (ZSTD_getFrameHeader(&fh, src, n) != 0 || fh.frameType != ZSTD_frame || !fh.checksumFlag ||
-        fh.dictID != d->id)
+    if (n == 0 || ZSTD_getFrameHeader_advanced(&fh, src, n, ZSTD_f_zstd1_magicless) != 0 ||
+        fh.frameType != ZSTD_frame || !fh.checksumFlag || fh.dictID != 0)
         return MAIF_EFORMAT;
     unsigned long long content = fh.frameContentSize;
     if (content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR) return MAIF_EFORMAT;
@@ -153,10 +155,67 @@ int maif_zdict_decode(const maif_zdict *d, void *dst, size_t cap, const void *sr
     if (content != cap) return MAIF_EFORMAT;
     ZSTD_DCtx *dc = ZSTD_createDCtx_advanced(maif_zstd_mem);
     if (!dc) return MAIF_ENOMEM;
-    size_t r = ZSTD_decompress_usingDDict(dc, dst, cap, src, n, d->ddict);
+    /* one frame, and all of the n bytes: the stream must end exactly at
+     * the frame's end (decompressStream returns 0 there) with nothing left */
+    ZSTD_inBuffer in = {src, n, 0};
+    ZSTD_outBuffer out = {dst, cap, 0};
+    size_t r = ZSTD_DCtx_setParameter(dc, ZSTD_d_format, ZSTD_f_zstd1_magicless);
+    if (!ZSTD_isError(r)) r = ZSTD_DCtx_refDDict(dc, d->ddict);
+    if (!ZSTD_isError(r)) r = ZSTD_decompressStream(dc, &out, &in);
     ZSTD_freeDCtx(dc);
     if (ZSTD_isError(r)) return ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? MAIF_ENOMEM : MAIF_EFORMAT;
-    if (r != cap) return MAIF_EFORMAT;
-    *written = r;
+    if (r != 0 || in.pos != n || out.pos != cap) return MAIF_EFORMAT;
+    *written = out.pos;
     return MAIF_OK;
 }
+
+/* ---- codec 3: the pipeline's face of the above (codec.h encode_dict /
+ * decode_dict). The dictionary comes from the writer (the one it set) or
+ * the reader (the one the block's dict_ref names, resolved and checked by
+ * the format); the frame's dictionary id must be that dictionary's. */
+
+static uint64_t zd_bound(const maif_codec *self, uint64_t n)
+{
+    return maif_codec_zstd.bound(self, n);
+}
+/* A dictionary does not change zstd's bound: every block of at most
+ * 128 KiB still costs a 3-byte header. */
+static uint64_t zd_decoded_max(const maif_codec *self, uint64_t n)
+{
+    return maif_codec_zstd.decoded_max(self, n);
+}
+static int zd_encode_plain(const maif_codec *self, void **state, int level, void *dst, size_t cap, const void *src,
+                           size_t n, size_t *written)
+{
+    (void)self, (void)state, (void)level, (void)dst, (void)cap, (void)src, (void)n;
+    *written = 0;
+    return MAIF_ESTATE; /* never called: the pipeline uses encode_dict */
+}
+static int zd_decode_plain(const maif_codec *self, void *dst, size_t cap, const void *src, size_t n, size_t *written)
+{
+    (void)self, (void)dst, (void)cap, (void)src, (void)n;
+    *written = 0;
+    return MAIF_EUNSUPPORTED;
+}
+static int zd_encode(const maif_codec *self, void *dict, void **state, void *dst, size_t cap, const void *src,
+                     size_t n, size_t *written)
+{
+    (void)self;
+    return maif_zdict_encode(dict, state, dst, cap, src, n, written);
+}
+static int zd_decode(const maif_codec *self, const void *dict, void *dst, size_t cap, const void *src, size_t n,
+                     size_t *written)
+{
+    (void)self;
+    return maif_zdict_decode(dict, dst, cap, src, n, written);
+}
+static void zd_state_free(const maif_codec *self, void *state)
+{
+    (void)self;
+    maif_zdict_state_free(state);
+}
+
+const maif_codec maif_codec_zstd_dict = {
+    MAIF_CODEC_ZSTD_DICT, "zstd-dict", zd_bound, zd_decoded_max, zd_encode_plain, zd_decode_plain, NULL,
+    MAIF_ZSTD_LEVEL_MIN, MAIF_ZSTD_LEVEL_MAX, 0, zd_state_free, zd_encode, zd_decode,
+};

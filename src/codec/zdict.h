@@ -5,13 +5,16 @@
  * a dictionary from sample payloads, load one (stored bytes that may be
  * hostile) with its size bounded before anything is allocated, and
  * compress / decompress one block with it. A block compressed with a
- * dictionary is one zstd frame, as codec 1 writes (content size and
- * checksum), that names the dictionary's id; decoding requires exactly
- * that id, so a frame cannot be decoded with the wrong dictionary.
+ * dictionary is one zstd frame with its content size and checksum, in
+ * zstd's magicless format and without a dictionary id (8 bytes fewer a
+ * block: the record names its codec and its dictionary), so decoding with
+ * the wrong dictionary is caught by the checksum.
  *
- * Not wired to the format yet: storing a dictionary in an artifact (a
- * block of its own, named by a TLV of the blocks that use it) is the next
- * step (bench/bench_dict.c measures what it buys; docs/BENCHMARKS.md).
+ * The format stores a dictionary as a block of its own (type ZDIC) and
+ * names it from the blocks compressed with it (codec 3, zstd-dict, and
+ * the dict_ref extension; docs/FORMAT.md §5.6.2). zdict.c also holds codec
+ * 3's table (codecs.h maif_codec_zstd_dict), whose dictionary argument is
+ * a maif_zdict.
  *
  * Threads: a loaded dictionary may be shared by threads for decoding (the
  * decompression tables are made at load and only read after); encoding
@@ -49,8 +52,8 @@ void maif_zdict_free(maif_zdict *d);
 /* The id zstd frames compressed with d carry. */
 uint32_t maif_zdict_id(const maif_zdict *d);
 
-/* Compresses n bytes into dst (cap bytes): one frame with content size,
- * checksum and d's id. *state is the caller's context slot (NULL at
+/* Compresses n bytes into dst (cap bytes): one magicless frame with
+ * content size and checksum, no dictionary id. *state is the caller's context slot (NULL at
  * first; free with maif_zdict_state_free). Errors: MAIF_ELIMIT (dst too
  * small), MAIF_ENOMEM. */
 int maif_zdict_encode(maif_zdict *d, void **state, void *dst, size_t cap, const void *src, size_t n,
@@ -58,10 +61,11 @@ int maif_zdict_encode(maif_zdict *d, void **state, void *dst, size_t cap, const 
 void maif_zdict_state_free(void *state);
 
 /* Decodes src (n bytes) into dst of exactly cap bytes, the decoded size
- * the record states. The input must be exactly one frame with a checksum,
- * a content size and d's id; checked before any work. Errors: MAIF_ELIMIT
- * (the frame says more than cap), MAIF_EFORMAT (anything else wrong:
- * another dictionary or none, damage), MAIF_ENOMEM. */
+ * the record states. The input must be exactly one magicless frame with
+ * a checksum, a content size equal to cap and no dictionary id (the
+ * header is checked before any work). Errors: MAIF_ELIMIT (the frame says
+ * more than cap), MAIF_EFORMAT (anything else wrong: another dictionary,
+ * whose output fails the checksum, damage, trailing bytes), MAIF_ENOMEM. */
 int maif_zdict_decode(const maif_zdict *d, void *dst, size_t cap, const void *src, size_t n, size_t *written);
 
 #endif

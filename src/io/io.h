@@ -88,6 +88,11 @@ struct maif_io {
      * reads as zeros; FALLOC_FL_PUNCH_HOLE). NULL, or EOPNOTSUPP, where the
      * file system cannot; callers zero the range first either way. */
     int (*punch)(maif_io_file *f, uint64_t off, uint64_t len);
+    /* Starts writing [off, off+len) back to storage without waiting for
+     * it (Linux sync_file_range SYNC_FILE_RANGE_WRITE), so that a later
+     * sync has less left to wait for. A hint: NULL, or any error, changes
+     * nothing; durability still comes from sync. */
+    int (*writeback)(maif_io_file *f, uint64_t off, uint64_t len);
 };
 
 /* The POSIX implementation (io_posix.c). */

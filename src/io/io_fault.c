@@ -164,6 +164,13 @@ static int f_punch(maif_io_file *f, uint64_t off, uint64_t len)
     return e ? e : in->punch ? in->punch(INNER(f), off, len) : EOPNOTSUPP;
 }
 
+/* A hint with no failure to inject: forwarded as is. */
+static int f_writeback(maif_io_file *f, uint64_t off, uint64_t len)
+{
+    const maif_io *in = FI(f->io)->inner;
+    return in->writeback ? in->writeback(INNER(f), off, len) : 0;
+}
+
 int maif_io_fault_new(maif_io_fault **out, const maif_io *inner)
 {
     maif_io_fault *fi = maif_calloc(1, sizeof *fi);
@@ -186,6 +193,7 @@ int maif_io_fault_new(maif_io_fault **out, const maif_io *inner)
         .allocate = f_allocate,
         .sync_dir = f_sync_dir,
         .punch = f_punch,
+        .writeback = f_writeback,
     };
     fi->inner = inner ? inner : &maif_io_posix;
     return MAIF_OK;

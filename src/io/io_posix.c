@@ -272,6 +272,16 @@ static int px_punch(maif_io_file *f, uint64_t off, uint64_t len)
                : 0;
 }
 
+static int px_writeback(maif_io_file *f, uint64_t off, uint64_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    return sync_file_range(((pfile *)f)->fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE) != 0 ? errno_or(EIO) : 0;
+#else
+    (void)f, (void)off, (void)len;
+    return 0;
+#endif
+}
+
 static int px_sync_dir(const maif_io *io, const char *path)
 {
     (void)io;
@@ -302,6 +312,7 @@ const maif_io maif_io_posix = {
     .allocate = px_allocate,
     .sync_dir = px_sync_dir,
     .punch = px_punch,
+    .writeback = px_writeback,
 };
 
 static const maif_io *default_io = &maif_io_posix;

@@ -70,7 +70,7 @@ static int rle_decode(const maif_codec *self, void *dst, size_t cap, const void 
     return MAIF_OK;
 }
 
-static const maif_codec rle = {RLE_ID, "test-rle", rle_bound, rle_decoded_max, rle_encode, rle_decode, NULL, 0, 0, 1, NULL};
+static const maif_codec rle = {RLE_ID, "test-rle", rle_bound, rle_decoded_max, rle_encode, rle_decode, NULL, 0, 0, 1, NULL, NULL, NULL};
 /* (always: these tests exercise the pipeline with outputs larger than their input) */
 
 static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)

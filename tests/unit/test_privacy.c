@@ -151,7 +151,7 @@ static int fixed_lookup(const maif_keysrc *self, const uint8_t *id, size_t id_le
 static void test_stage_binding(void **state)
 {
     (void)state;
-    static const maif_stage_tags tags = {2, 3, 4};
+    static const maif_stage_tags tags = {2, 3, 4, 0};
     uint8_t k1[32], k2[32];
     maif_random(k1, 32);
     maif_random(k2, 32);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_getFrameHeader_advanced, the magicless format */
 #include <zstd.h>
 
 #include "codec/zdict.h"
@@ -87,8 +88,13 @@ static void test_round_trip_beats_plain(void **state)
         assert_false(ZSTD_isError(plain));
         without += plain;
         total += n;
-        /* the frame names the dictionary */
-        assert_int_equal(ZSTD_getDictID_fromFrame(enc, w), maif_zdict_id(d));
+        /* a magicless frame with no dictionary id (the record names both) */
+        ZSTD_frameHeader fh;
+        assert_int_equal(ZSTD_getFrameHeader_advanced(&fh, enc, w, ZSTD_f_zstd1_magicless), 0);
+        assert_int_equal(fh.dictID, 0);
+        assert_true(fh.checksumFlag);
+        assert_int_equal(fh.frameContentSize, n);
+        assert_int_not_equal(ZSTD_getDictID_fromFrame(enc, w), maif_zdict_id(d));
         memset(dec, 0, sizeof dec);
         assert_int_equal(maif_zdict_decode(d, dec, n, enc, w, &got), MAIF_OK);
         assert_int_equal(got, n);

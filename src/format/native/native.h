@@ -15,6 +15,7 @@
 #ifndef MAIF_NATIVE_H
 #define MAIF_NATIVE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,10 +79,13 @@
 #define NAT_EXT_DECODED_SIZE 0x0002 /* u64: payload bytes before the stages (present iff codec or cipher is set) */
 #define NAT_EXT_KEY_ID       0x0003 /* 1..MAIF_KEY_ID_MAX bytes: the cipher's key (present iff cipher is set) */
 #define NAT_EXT_NONCE        0x0004 /* 1..MAIF_NONCE_MAX bytes: the cipher's nonce (present iff cipher is set) */
+#define NAT_EXT_DICT_REF     0x0020 /* 1-8 bytes, little-endian: the number of the ZDIC block a codec-3
+                                       payload was compressed with (present iff codec is 3) */
+#define NAT_EXT_DICT_REF_MAX 8
 #define NAT_EXT_CRITICAL     MAIF_TLV_CRITICAL /* a reader that does not know the tag must not decode the payload */
 /* Largest extension area this library writes: supersedes, decoded size,
  * key id and nonce, each with its 4-byte head. */
-#define NAT_EXT_BUILD_MAX (4 * MAIF_TLV_HEAD + MAIF_ID_BYTES + 8 + MAIF_KEY_ID_MAX + MAIF_NONCE_MAX)
+#define NAT_EXT_BUILD_MAX (5 * MAIF_TLV_HEAD + MAIF_ID_BYTES + 8 + MAIF_KEY_ID_MAX + MAIF_NONCE_MAX + NAT_EXT_DICT_REF_MAX)
 
 /* ---- limits */
 #define NAT_META_MAX        (16u << 20) /* metadata JSON per block */
@@ -158,6 +162,9 @@ typedef struct nat_ext {
     uint16_t key_id_len;
     const uint8_t *nonce;  /* into the image, or NULL */
     uint16_t nonce_len;
+    const uint8_t *dict_ref; /* into the image (dict_ref_len bytes), or NULL */
+    uint16_t dict_ref_len;
+    uint64_t dict_index;     /* the block number dict_ref holds */
     maif_tlv_report rep;   /* what the walk found wrong, and unknown critical tags */
 } nat_ext;
 /* Walks an extension area. Returns MAIF_OK, or MAIF_EFORMAT when it is
@@ -171,6 +178,9 @@ extern const maif_stage_tags nat_stage_tags;
  * in the file whose header's file_id is file_id. */
 void nat_stage_ad(const uint8_t *file_id, const uint8_t *hdr, uint8_t ad[MAIF_STAGE_AD_BYTES]);
 
+struct maif_zdict;
+struct nat_view;
+struct nat_dicts;
 /* Parsed file header. */
 typedef struct nat_header {
     uint32_t header_size;
@@ -255,8 +265,42 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
  * decodes into dst and sets *size to the bytes written (on MAIF_ELIMIT,
  * to the bytes needed). Errors: MAIF_EFORMAT, MAIF_EUNSUPPORTED,
  * MAIF_ELIMIT, MAIF_ENOMEM, and a stage's own. */
-int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring, void *dst, size_t cap,
-                     size_t *size, char *err, size_t errcap);
+int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring,
+                     struct nat_dicts *dicts, const struct nat_view *v, void *dst, size_t cap, size_t *size, char *err,
+                     size_t errcap);
+
+/* ---- zstd dictionaries stored in the artifact (native_dict.c; FORMAT
+ * §5.6.2). A block of type ZDIC holds one, stored as is; a codec-3 block
+ * names it by number (NAT_EXT_DICT_REF). */
+#define NAT_TYPE_ZDICT 0x5A444943u /* "ZDIC" */
+#define NAT_DICTS_CACHED 8         /* dictionaries a reader keeps loaded */
+/* A reader's loaded dictionaries, shared by its threads. Entries are never
+ * evicted (a decode may be using one); past NAT_DICTS_CACHED a dictionary
+ * is loaded for one decode and freed after it. */
+typedef struct nat_dicts {
+    pthread_mutex_t lock;
+    int n;
+    struct {
+        uint64_t index;
+        struct maif_zdict *d;
+    } e[NAT_DICTS_CACHED];
+} nat_dicts;
+void nat_dicts_init(nat_dicts *c);
+void nat_dicts_free(nat_dicts *c);
+/* Loads the dictionary of block index (which must be a ZDIC block with
+ * codec and cipher 0 whose payload matches its content hash)
+ * from the committed image at base (view v), for compression at level.
+ * Errors: MAIF_ENOTFOUND (no such block), MAIF_EFORMAT (not a dictionary
+ * block, wrong id, hash mismatch, a malformed dictionary), MAIF_ELIMIT,
+ * MAIF_ENOMEM. */
+int nat_dict_load(const uint8_t *base, const struct nat_view *v, uint64_t index, int level,
+                  struct maif_zdict **out, char *err, size_t errcap);
+/* The dictionary of block index for decoding: from c's entries, else
+ * loaded (nat_dict_load) and kept in c, or, when c is full or NULL, handed
+ * over in *owned for the caller to free after the decode. *out is valid
+ * as long as c (or *owned). Errors: nat_dict_load's. */
+int nat_dicts_get(nat_dicts *c, const uint8_t *base, const struct nat_view *v, uint64_t index, const void **out,
+                  struct maif_zdict **owned, char *err, size_t errcap);
 
 /* Walks the bytes after v->committed: 1 if they look like an interrupted
  * append (hash-valid records, then at most one record cut short by the end

@@ -12,13 +12,15 @@
 #include <string.h>
 
 #include "codec/codec.h"
+#include "codec/zdict.h"
 #include "format/native/native.h"
 #include "util/common.h"
 
 _Static_assert(MAIF_DECODED_MAX == NAT_PAYLOAD_MAX, "the public decode limit is the format's payload limit");
 
-int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring, void *dst, size_t cap,
-                     size_t *size, char *err, size_t errcap)
+int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring,
+                     nat_dicts *dicts, const nat_view *v, void *dst, size_t cap, size_t *size, char *err,
+                     size_t errcap)
 {
     nat_rec r;
     int rc = nat_block_rec(base, limit, off, index, &r, err, errcap);
@@ -47,9 +49,27 @@ int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t
         .nonce_len = ext.nonce_len,
         .ad = ad,
         .keyring = keyring,
+        .dict_ref = ext.dict_ref,
+        .dict_ref_len = ext.dict_ref_len,
     };
     char serr[200];
     uint64_t n = 0;
+    if (ext.dict_ref && ext.dict_index >= index)
+        return maif_set_err(err, errcap, MAIF_EFORMAT,
+                            "block %llu at offset %llu: its dictionary (block %llu) does not come before it",
+                            (unsigned long long)index, (unsigned long long)off,
+                            (unsigned long long)ext.dict_index);
+    struct maif_zdict *owned = NULL;
+    if (ext.dict_ref && (dst || cap) && r.codec == MAIF_CODEC_ZSTD_DICT) {
+        /* the size is checked first (cheap, and a hostile claim is refused
+         * before the dictionary is even loaded) */
+        rc = maif_stage_decoded_size(&in, MAIF_DECODED_MAX, &n, serr, sizeof serr);
+        if (rc == MAIF_OK) rc = nat_dicts_get(dicts, base, v, ext.dict_index, &in.dict, &owned,
+                                              serr, sizeof serr);
+        if (rc)
+            return maif_set_err(err, errcap, rc, "block %llu at offset %llu: %s", (unsigned long long)index,
+                                (unsigned long long)off, serr);
+    }
     if (!dst && cap == 0) {
         rc = maif_stage_decoded_size(&in, MAIF_DECODED_MAX, &n, serr, sizeof serr);
         if (rc == MAIF_OK) {
@@ -59,6 +79,7 @@ int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t
     } else {
         rc = maif_stage_decode(&in, MAIF_DECODED_MAX, dst, cap, size, serr, sizeof serr);
     }
+    maif_zdict_free(owned);
     if (rc)
         return maif_set_err(err, errcap, rc, "block %llu at offset %llu: %s", (unsigned long long)index,
                             (unsigned long long)off, serr);

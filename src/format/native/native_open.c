@@ -22,6 +22,7 @@
 
 #include "crypto/crypto.h"
 #include "format/native/native.h"
+#include "codec/zdict.h"
 #include "format/native/native_writer.h"
 #include "io/io.h"
 #include "util/alloc.h"
@@ -73,6 +74,7 @@ int maif_writer_close(maif_writer *w)
     maif_buf_free(&w->bor_em);
     maif_buf_free(&w->rebuild);
     maif_stage_scratch_free(&w->stage_scratch);
+    maif_zdict_free(w->dict);
     maif_free(w->path);
     maif_free(w);
     return rc;

@@ -35,6 +35,7 @@ typedef struct nat_state {
     _Atomic(maif_record *) recs;   /* record listing, built on first nat_ops_record;
                                       set (release) only once nrecs is final */
     uint64_t nrecs;
+    nat_dicts dicts;      /* zstd dictionaries loaded for codec-3 blocks (native_dict.c) */
 } nat_state;
 
 static void header_meta(nat_state *s)
@@ -59,6 +60,7 @@ static void nat_ops_close(void *state)
     nat_state *s = state;
     if (!s) return;
     nat_view_free(&s->v);
+    nat_dicts_free(&s->dicts);
     maif_free(s->agent);
     maif_free(s->converted_from);
     maif_free(atomic_load_explicit(&s->recs, memory_order_relaxed));
@@ -78,6 +80,7 @@ static int nat_ops_open(void **state, const uint8_t *base, uint64_t size, char *
         return rc;
     }
     pthread_mutex_init(&s->recs_lock, NULL);
+    nat_dicts_init(&s->dicts);
     header_meta(s);
     *state = s;
     return MAIF_OK;
@@ -97,11 +100,11 @@ static int nat_ops_block(const void *state, uint64_t i, maif_block *out, char *e
 static int nat_ops_decode(const void *state, uint64_t i, const void *keyring, void *dst, size_t cap, size_t *size, char *err,
                           size_t errcap)
 {
-    const nat_state *s = state;
+    nat_state *s = (nat_state *)state; /* only its dictionary cache changes, under its lock */
     uint64_t off;
     if (nat_view_block_offset(&s->v, s->base, i, &off))
         return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index entry is damaged", (unsigned long long)i);
-    return nat_block_decode(s->base, s->v.committed, off, i, keyring, dst, cap, size, err, errcap);
+    return nat_block_decode(s->base, s->v.committed, off, i, keyring, &s->dicts, &s->v, dst, cap, size, err, errcap);
 }
 
 static int nat_ops_info(const void *state, maif_info *out)

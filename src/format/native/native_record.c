@@ -190,10 +190,11 @@ static const maif_tlv_rule ext_rules[] = {
     {NAT_EXT_DECODED_SIZE, 8, 8},
     {NAT_EXT_KEY_ID, 1, MAIF_KEY_ID_MAX},
     {NAT_EXT_NONCE, 1, MAIF_NONCE_MAX},
+    {NAT_EXT_DICT_REF, 1, NAT_EXT_DICT_REF_MAX},
 };
 #define NRULES (sizeof ext_rules / sizeof ext_rules[0])
 
-const maif_stage_tags nat_stage_tags = {NAT_EXT_DECODED_SIZE, NAT_EXT_KEY_ID, NAT_EXT_NONCE};
+const maif_stage_tags nat_stage_tags = {NAT_EXT_DECODED_SIZE, NAT_EXT_KEY_ID, NAT_EXT_NONCE, NAT_EXT_DICT_REF};
 
 int nat_ext_parse(const uint8_t *ext, uint16_t ext_size, nat_ext *out)
 {
@@ -208,6 +209,11 @@ int nat_ext_parse(const uint8_t *ext, uint16_t ext_size, nat_ext *out)
     out->key_id_len = f[2].len;
     out->nonce = f[3].value;
     out->nonce_len = f[3].len;
+    if (f[4].value && f[4].len >= 1 && f[4].len <= NAT_EXT_DICT_REF_MAX) {
+        out->dict_ref = f[4].value;
+        out->dict_ref_len = f[4].len;
+        for (uint16_t i = f[4].len; i-- > 0;) out->dict_index = out->dict_index << 8 | f[4].value[i];
+    }
     return rc;
 }
 

@@ -103,6 +103,7 @@ typedef struct stream_pipe {
     int werr;                 /* errno of the first failed write, or 0 */
     maif_sha256_ctx *sha;
     maif_writer *w;
+    int writeback;            /* durable commits: start each chunk's writeback at once */
 } stream_pipe;
 
 /* Waits for chunk s to be handed over; 0 when the reader closed first. */
@@ -140,6 +141,7 @@ static void *pipe_write(void *arg)
         size_t k = s % PIPE_BUFS;
         /* after a failure the chunks are only counted: the reader stops */
         int e = p->werr ? 0 : p->w->io->write(p->w->f, p->buf[k], p->len[k], p->off[k]);
+        if (!e && p->writeback) (void)p->w->io->writeback(p->w->f, p->off[k], p->len[k]); /* a hint */
         pthread_mutex_lock(&p->mu);
         if (e && !p->werr) p->werr = e;
         p->written++;
@@ -157,7 +159,7 @@ static void *pipe_write(void *arg)
 static int stream_piped(maif_writer *w, maif_read_fn read, void *ctx, uint64_t limit, uint64_t poff,
                         maif_sha256_ctx *sha, uint64_t *total, int *abandon)
 {
-    stream_pipe p = {.sha = sha, .w = w};
+    stream_pipe p = {.sha = sha, .w = w, .writeback = (w->flags & MAIF_W_DURABLE) && w->io->writeback};
     int rc = MAIF_OK;
     for (int i = 0; i < PIPE_BUFS && rc == MAIF_OK; i++)
         if (!(p.buf[i] = maif_malloc(MAIF_STREAM_CHUNK))) rc = PIPE_UNAVAILABLE;
@@ -248,6 +250,7 @@ int maif_writer_add_stream(maif_writer *w, const maif_block_spec *spec, maif_rea
             if (fill == 0) break;
             maif_sha256_update(sha, chunk, fill);
             if ((rc = nat_writer_pwrite(w, chunk, fill, poff + total - fill))) break;
+            if ((w->flags & MAIF_W_DURABLE) && w->io->writeback) (void)w->io->writeback(w->f, poff + total - fill, fill);
         }
     }
     if (abandon) goto abandon;

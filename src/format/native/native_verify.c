@@ -117,12 +117,21 @@ static int check_ext(vstate *st, const nat_rec *r, int64_t blk, nat_ext *ext)
     } else if (staged && maif_codec_known(r->codec) && maif_cipher_known(r->cipher)) {
         maif_stage_in in = {.codec = r->codec, .cipher = r->cipher, .stored_size = r->stored_size,
                             .has_decoded_size = 1, .decoded_size = ext->decoded_size, .key_id = ext->key_id,
-                            .key_id_len = ext->key_id_len, .nonce = ext->nonce, .nonce_len = ext->nonce_len};
+                            .key_id_len = ext->key_id_len, .nonce = ext->nonce, .nonce_len = ext->nonce_len,
+                            .dict_ref = ext->dict_ref, .dict_ref_len = ext->dict_ref_len};
         uint64_t n;
         char why[200];
         if (maif_stage_decoded_size(&in, MAIF_DECODED_MAX, &n, why, sizeof why) != MAIF_OK)
             ERR(st, "extension", "block", blk, r->ext_off, "block %lld at offset %llu: %s", (long long)blk,
                 (unsigned long long)r->off, why);
+        else if (ext->dict_ref && ext->dict_index >= (uint64_t)blk)
+            ERR(st, "extension", "block", blk, r->ext_off,
+                "block %lld at offset %llu: its dictionary (block %llu) does not come before it", (long long)blk,
+                (unsigned long long)r->off, (unsigned long long)ext->dict_index);
+    } else if (!staged && ext->dict_ref) {
+        ERR(st, "extension", "block", blk, r->ext_off,
+            "block %lld at offset %llu: a dictionary reference on a payload stored as is", (long long)blk,
+            (unsigned long long)r->off);
     }
     return rc;
 }

@@ -371,8 +371,12 @@ int nat_writer_set_stages(maif_writer *w, const maif_stage_config *cfg)
     if (!w) return MAIF_EINVAL;
     if (!cfg || (cfg->codec == 0 && cfg->cipher == 0)) {
         memset(&w->stages, 0, sizeof w->stages);
+        nat_writer_dict_stages(w);
         return MAIF_OK;
     }
+    if (cfg->codec == MAIF_CODEC_ZSTD_DICT && !w->dict && !cfg->dict)
+        return nat_writer_fail(w, MAIF_ESTATE, "codec zstd-dict needs a dictionary (maif_writer_add_dict or "
+                                               "maif_writer_use_dict)");
     if (!maif_codec_known(cfg->codec) || !maif_cipher_known(cfg->cipher))
         return nat_writer_fail(w, MAIF_EUNSUPPORTED, "codec %u / cipher %u is not registered", cfg->codec,
                                cfg->cipher);
@@ -386,6 +390,7 @@ int nat_writer_set_stages(maif_writer *w, const maif_stage_config *cfg)
         w->stages.key_id = NULL;
         w->stages.key_id_len = 0;
     }
+    if (!cfg->dict) nat_writer_dict_stages(w); /* the writer's dictionary, unless the caller brings one */
     return MAIF_OK;
 }
 
@@ -398,8 +403,12 @@ int maif_writer_set_codec(maif_writer *w, int codec, int level)
     if (level && (!c || level < c->level_min || level > c->level_max))
         return nat_writer_fail(w, MAIF_EINVAL, "level %d is not one codec %s accepts (%d..%d)", level,
                                c ? c->name : "none", c ? c->level_min : 0, c ? c->level_max : 0);
+    if (codec == MAIF_CODEC_ZSTD_DICT && !w->dict)
+        return nat_writer_fail(w, MAIF_ESTATE, "codec zstd-dict needs a dictionary (maif_writer_add_dict or "
+                                               "maif_writer_use_dict)");
     w->stages.codec = (uint8_t)codec; /* the cipher, if any, stays */
     w->stages.level = level;
+    nat_writer_dict_stages(w);
     return MAIF_OK;
 }
 
@@ -835,6 +844,7 @@ int maif_writer_rollback(maif_writer *w)
     nat_writer_bor_release(w);
     memcpy(w->chain, w->c_chain, 32);
     w->merkle = w->c_merkle;
+    nat_writer_dict_rollback(w);
     return MAIF_OK;
 }
 

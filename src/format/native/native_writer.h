@@ -78,6 +78,10 @@ struct maif_writer {
     maif_stage_config stages;
     uint8_t stage_key_id[MAIF_KEY_ID_MAX]; /* stages.key_id points here */
     maif_stage_scratch stage_scratch;      /* the encoded bytes of the block being added */
+    struct maif_zdict *dict;  /* the dictionary codec 3 compresses with (owned), or NULL */
+    uint8_t dict_ref[NAT_EXT_DICT_REF_MAX]; /* its block number, shortest little-endian: the dict_ref extension */
+    uint8_t dict_ref_len;
+    uint64_t dict_index;  /* that block number */
 };
 
 #define NAT_ARENA (16u << 20)
@@ -88,6 +92,13 @@ struct maif_writer {
  * tests that register stages use this.
  * Errors: MAIF_EINVAL, MAIF_EUNSUPPORTED (an id not registered). */
 int nat_writer_set_stages(maif_writer *w, const maif_stage_config *cfg);
+
+/* Points w->stages' dictionary fields at w->dict (or clears them);
+ * native_dict.c. Called whenever the stages are replaced. */
+void nat_writer_dict_stages(maif_writer *w);
+/* After a rollback: forgets a dictionary that was added in the discarded
+ * batch (its block number is free again); codec 3 falls back to zstd. */
+void nat_writer_dict_rollback(maif_writer *w);
 
 /* Forgets the deferred blocks (and so the copies in the arena). */
 void nat_writer_bor_release(maif_writer *w);
