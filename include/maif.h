@@ -1251,6 +1251,32 @@ MAIF_API MAIF_NODISCARD int maif_writer_add_embedding(maif_writer *w, const floa
 MAIF_API MAIF_NODISCARD int maif_embed_file(const char *path, const char *model, const maif_key *key,
                                             const maif_options *opt, uint64_t *added);
 
+/* ---- CSB: binding embeddings to their source (docs/CSB.md)
+ *
+ * A bound embedding's metadata carries "model_hash" (what the model
+ * computes with: the IDF table's content hash, the model files' hash) and
+ * "csb", the SHA-256 of "maif-csb-v1\0" || SHA-256(the source's content)
+ * || model_hash || u32le(len(model)) || model || u64le(dim) || the vector's
+ * float32 LE bytes. maif_verify_* recompute it for every bound embedding
+ * of a native artifact: a vector moved onto another source, altered, or
+ * relabelled with another model is an error ("csb"), even in a file
+ * re-signed by someone who did not recompute the binding. */
+
+/* The commitment above into out. Errors: MAIF_EINVAL, MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_csb_commit(const uint8_t source_hash[MAIF_HASH_BYTES], const char *model,
+                                            const uint8_t model_hash[MAIF_HASH_BYTES], const float *v, size_t dim,
+                                            uint8_t out[MAIF_HASH_BYTES]);
+/* The hash of what e computes with (its model_hash). */
+MAIF_API void maif_embedder_model_hash(const maif_embedder *e, uint8_t out[MAIF_HASH_BYTES]);
+/* As maif_writer_add_embedding, for e's vector v (maif_embedder_dim(e)
+ * floats) of the source block's content source_data (source_size bytes,
+ * the bytes that were embedded), with model, model_hash and the CSB
+ * commitment in the metadata. Errors: as maif_writer_add_embedding. */
+MAIF_API MAIF_NODISCARD int maif_writer_add_embedding_bound(maif_writer *w, const maif_embedder *e, const float *v,
+                                                            const uint8_t source[MAIF_ID_BYTES],
+                                                            const void *source_data, size_t source_size,
+                                                            uint8_t id_out[MAIF_ID_BYTES]);
+
 /* Builds an HNSW index over every embedding of model (NULL: the model of
  * the last EMBD block) and appends it as one VIDX block in a signed
  * commit (FORMAT.md §5.8). opt: MAIF_OPT_INDEX_M, _EF_CONSTRUCTION,

@@ -324,7 +324,7 @@ static int add(int argc, char **argv)
         const char *t = text ? text : (const char *)all_in;
         size_t tl = text ? strlen(text) : all_n;
         rc = maif_embedder_embed(emb, t, tl, vec);
-        if (rc == MAIF_OK) rc = maif_writer_add_embedding(w, vec, maif_embedder_dim(emb), maif_embedder_model(emb), id, NULL);
+        if (rc == MAIF_OK) rc = maif_writer_add_embedding_bound(w, emb, vec, id, t, tl, NULL);
     }
     if (rc != MAIF_OK) {
         /* bad payload or input: the block was abandoned, the file is as it was */

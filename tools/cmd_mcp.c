@@ -227,7 +227,8 @@ static json_t *tool_remember(srv *s, json_t *args, int *bad)
                                 .payload_size = json_string_length(text), .meta_json = ms, .meta_size = strlen(ms)};
         index = maif_writer_count(w);
         rc = maif_writer_add(w, &spec, id);
-        if (rc == 0 && v) rc = maif_writer_add_embedding(w, v, maif_embedder_dim(e), maif_embedder_model(e), id, NULL);
+        if (rc == 0 && v)
+            rc = maif_writer_add_embedding_bound(w, e, v, id, json_string_value(text), json_string_length(text), NULL);
         if (rc == 0) rc = maif_writer_commit(w);
     }
     free(v);

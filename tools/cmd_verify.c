@@ -1,11 +1,12 @@
 /*
- * cmd_verify.c — `maif verify FILE [--pubkey PUBFILE]... [--deep] [--json]`.
+ * cmd_verify.c — `maif verify FILE [--pubkey PUBFILE]... [--deep] [--recompute] [--json]`.
  *
  * The library decides; this command only reports. One extra guard lives
  * here: when keys are pinned, a report that is "ok" but names a signer
  * outside the pinned set (or no signer at all) still fails, so a library
  * that forgot to flag an untrusted signer cannot make the CLI say OK.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,14 +128,106 @@ static void deep_decode(const char *path, deep *d)
     maif_reader_close(r);
 }
 
+/* --recompute: every embedding that names its model and source is
+ * computed again from the source's text with that model, here; one that
+ * differs (cosine below 0.9999) is an error [recompute] (a poisoned or
+ * stale vector); one whose model or source cannot be had here (not
+ * installed, sealed) is a warning. */
+#define RECOMPUTE_MODELS 8
+static void recompute(const char *path, deep *d, unsigned long long *done)
+{
+    maif_reader *r = NULL;
+    if (maif_reader_open(&r, path) != MAIF_OK) return;
+    struct { char model[256]; maif_embedder *e; int failed; } cache[RECOMPUTE_MODELS];
+    size_t nc = 0;
+    float *v = NULL;
+    size_t vcap = 0;
+    char msg[300];
+    uint64_t n = maif_reader_count(r);
+    for (uint64_t i = 0; i < n; i++) {
+        maif_block b;
+        if (maif_reader_block(r, i, &b) != MAIF_OK || b.type != MAIF_TYPE_EMBEDDING || !b.meta) continue;
+        json_t *m = json_loadb(b.meta, b.meta_size, 0, NULL);
+        const char *model = json_string_value(json_object_get(m, "model")),
+                   *src = json_string_value(json_object_get(m, "source_block"));
+        uint8_t sid[MAIF_ID_BYTES];
+        uint64_t si;
+        if (!model || !src || strlen(model) >= sizeof cache[0].model || maif_unhex(src, sid, sizeof sid) ||
+            maif_reader_find(r, sid, &si) != MAIF_OK) {
+            json_decref(m);
+            continue; /* not bound to a source this file holds: verify says what it must */
+        }
+        size_t k = 0;
+        while (k < nc && strcmp(cache[k].model, model) != 0) k++;
+        if (k == nc && nc < RECOMPUTE_MODELS) {
+            snprintf(cache[nc].model, sizeof cache[nc].model, "%s", model);
+            cache[nc].e = NULL;
+            /* "hashed" alone means uniform weights: not the artifact's latest IDF table */
+            cache[nc].failed = maif_embedder_open(&cache[nc].e, model, strcmp(model, "hashed") ? r : NULL) != MAIF_OK;
+            nc++;
+        }
+        maif_embedder *e = k < nc && !cache[k].failed ? cache[k].e : NULL;
+        if (!e) {
+            snprintf(msg, sizeof msg, "not recomputed: model %.100s is not available here", model);
+            deep_add(d, MAIF_SEV_WARNING, (int64_t)i, (int64_t)b.offset, msg);
+            json_decref(m);
+            continue;
+        }
+        size_t tn = 0, got = 0, vn = 0;
+        char *text = NULL;
+        int rc = maif_reader_block_decoded_size(r, si, &tn);
+        if (rc == MAIF_OK && tn > (16u << 20)) rc = MAIF_ELIMIT;
+        if (rc == MAIF_OK && !(text = malloc(tn ? tn : 1))) rc = MAIF_ENOMEM;
+        if (rc == MAIF_OK) rc = maif_reader_block_decode(r, si, text, tn, &got);
+        size_t dim = maif_embedder_dim(e);
+        if (rc == MAIF_OK && dim > vcap) {
+            float *nv = realloc(v, 2 * dim * sizeof *nv);
+            if (!nv) rc = MAIF_ENOMEM;
+            else v = nv, vcap = dim;
+        }
+        if (rc == MAIF_OK) rc = maif_embedder_embed(e, text, got, v);
+        if (rc == MAIF_OK) rc = maif_reader_block_decoded_size(r, i, &vn);
+        if (rc == MAIF_OK && vn != dim * sizeof(float)) {
+            snprintf(msg, sizeof msg, "does not match its source block %llu: %zu values where model %.100s gives %zu",
+                     (unsigned long long)si, vn / sizeof(float), model, dim);
+            deep_add(d, MAIF_SEV_ERROR, (int64_t)i, (int64_t)b.offset, msg);
+        } else if (rc == MAIF_OK && (rc = maif_reader_block_decode(r, i, v + dim, dim * sizeof(float), &got)) == MAIF_OK) {
+            double dot = 0, na = 0, nb = 0;
+            for (size_t j = 0; j < dim; j++) {
+                dot += (double)v[j] * v[dim + j];
+                na += (double)v[j] * v[j];
+                nb += (double)v[dim + j] * v[dim + j];
+            }
+            double cosv = na > 0 && nb > 0 ? dot / sqrt(na * nb) : (na == nb ? 1 : 0);
+            (*done)++;
+            if (cosv < 0.9999) {
+                snprintf(msg, sizeof msg,
+                         "does not match its source block %llu under model %.100s: cosine %.4f (a poisoned or stale vector)",
+                         (unsigned long long)si, model, cosv);
+                deep_add(d, MAIF_SEV_ERROR, (int64_t)i, (int64_t)b.offset, msg);
+            }
+        }
+        if (rc != MAIF_OK && rc != MAIF_EFORMAT) {
+            snprintf(msg, sizeof msg, "not recomputed: %s", rc == MAIF_EACCESS ? "its source is sealed" : maif_strerror(rc));
+            deep_add(d, MAIF_SEV_WARNING, (int64_t)i, (int64_t)b.offset, msg);
+        }
+        free(text);
+        json_decref(m);
+    }
+    for (size_t k = 0; k < nc; k++) maif_embedder_close(cache[k].e);
+    free(v);
+    maif_reader_close(r);
+}
+
 static int run(int argc, char **argv)
 {
-    int as_json = 0, deep_on = 0;
+    int as_json = 0, deep_on = 0, recompute_on = 0;
     const char *pubs[CLI_PUBKEY_MAX];
     size_t npub = 0;
     const cli_opt opts[] = {
         {"--json", CLI_FLAG, &as_json, NULL, NULL, 0, NULL},
         {"--deep", CLI_FLAG, &deep_on, NULL, NULL, 0, NULL},
+        {"--recompute", CLI_FLAG, &recompute_on, NULL, NULL, 0, NULL},
         {"--pubkey", CLI_MULTI, NULL, NULL, pubs, CLI_PUBKEY_MAX, &npub},
         {0},
     };
@@ -186,10 +279,13 @@ static int run(int argc, char **argv)
         if (f && f->severity >= MAIF_SEV_ERROR) errors++;
     }
     if (extra) errors++;
-    deep dp = {0};
+    deep dp = {0}, rp = {0};
+    unsigned long long recomputed = 0;
     if (deep_on) deep_decode(path, &dp);
+    if (recompute_on) recompute(path, &rp, &recomputed);
+    errors += rp.errors;
     errors += dp.errors;
-    int ok = maif_report_ok(rep) && !extra && dp.errors == 0;
+    int ok = maif_report_ok(rep) && !extra && dp.errors == 0 && rp.errors == 0;
     const char *fmt = maif_report_format(rep) ? cli_format_name(maif_report_format(rep)) : NULL;
     unsigned long long blocks = (unsigned long long)maif_report_blocks(rep);
     ex = ok ? CLI_EXIT_OK : CLI_EXIT_VERIFY;
@@ -223,7 +319,11 @@ static int run(int argc, char **argv)
             for (size_t i = 0; i < dp.n; i++)
                 json_array_append_new(findings, finding_json(dp.f[i].sev, "decode", "block", dp.f[i].block,
                                                              dp.f[i].offset, dp.f[i].msg));
+            for (size_t i = 0; i < rp.n; i++)
+                json_array_append_new(findings, finding_json(rp.f[i].sev, "recompute", "block", rp.f[i].block,
+                                                             rp.f[i].offset, rp.f[i].msg));
             if (deep_on) json_object_set_new(doc, "decoded", json_integer((json_int_t)dp.decoded));
+            if (recompute_on) json_object_set_new(doc, "recomputed", json_integer((json_int_t)recomputed));
             json_object_set(doc, "signers", signers);
             json_object_set(doc, "findings", findings);
         }
@@ -240,6 +340,8 @@ static int run(int argc, char **argv)
         if (extra) print_finding(path, MAIF_SEV_ERROR, "commit", -1, -1, extra);
         for (size_t i = 0; i < dp.n; i++)
             print_finding(path, dp.f[i].sev, "decode", dp.f[i].block, dp.f[i].offset, dp.f[i].msg);
+        for (size_t i = 0; i < rp.n; i++)
+            print_finding(path, rp.f[i].sev, "recompute", rp.f[i].block, rp.f[i].offset, rp.f[i].msg);
         cli_put_clean(stdout, path, strlen(path));
         if (ok && deep_on && (unsigned long long)dp.decoded < blocks)
             printf(": OK (%llu blocks, %llu of them decoded, format %s)\n", blocks, (unsigned long long)dp.decoded,
@@ -251,13 +353,14 @@ static int run(int argc, char **argv)
             printf(": FAILED (%zu error%s)\n", errors, errors == 1 ? "" : "s");
     }
     free(dp.f);
+    free(rp.f);
     maif_report_free(rep);
     return cli_finish(ex);
 }
 
 const cli_command cli_cmd_verify = {
     "verify", run, "check every hash and signature",
-    "usage: maif verify FILE [--pubkey PUBFILE]... [--deep] [--json]\n"
+    "usage: maif verify FILE [--pubkey PUBFILE]... [--deep] [--recompute] [--json]\n"
     "\n"
     "Verifies every byte of FILE (native or MAIF 2.1): content hashes, the hash\n"
     "chain, the index, Merkle roots and commit signatures. Prints one line per\n"
@@ -276,6 +379,12 @@ const cli_command cli_cmd_verify = {
     "         [decode, block N @0xOFFSET] (JSON code \"decode\"); one this\n"
     "         library cannot undo (unknown codec, no key) is a warning. The\n"
     "         last line then reads \"OK (N blocks, every one decoded, ...)\".\n"
+    "--recompute  also computes every embedding that names its model and\n"
+    "         source block again, from the source, with that model (when it is\n"
+    "         installed here): one that differs (cosine below 0.9999) is an error\n"
+    "         [recompute, block N] (a poisoned or stale vector); one whose model\n"
+    "         or source is not available here (not installed, sealed) a warning.\n"
+    "         Bound embeddings (CSB, docs/CSB.md) are checked by every verify.\n"
     "--json   one JSON object {\"file\",\"ok\",\"format\" (\"native\", \"2.1\" or null),\n"
     "         \"blocks\",\"signers\":[{\"key\",\"pinned\"}],\"findings\":[{\"severity\",\n"
     "         \"code\",\"section\",\"block\" (or null),\"offset\" (or null),\"message\"}]}\n"

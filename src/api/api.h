@@ -49,4 +49,8 @@ int maif_draft_from_json_tree(maif_block_draft **out, const char *json, size_t n
 /* 1 with the codec and level a JSONL "compress" chose, else 0. */
 int maif_draft_codec(const maif_block_draft *d, int *codec, int *level);
 
+/* CSB (csb.c): checks the binding of every bound embedding of the native
+ * image [base, size) into rep (codes "csb", "csb-unchecked"). */
+void maif_csb_check(const uint8_t *base, size_t size, maif_report *rep);
+
 #endif

@@ -36,6 +36,7 @@ int maif_verify_mem(const void *buf, size_t size, const maif_options *opt, maif_
         unsigned long fails = maif_alloc_failures();
         maif_report_set_format(rep, ops->id);
         ops->verify(b, size, &v, rep);
+        if (ops->id == MAIF_FORMAT_NATIVE && maif_report_ok(rep)) maif_csb_check(b, size, rep);
         /* a verdict reached short of memory is no verdict */
         if (maif_report_oom(rep) || maif_alloc_failures() != fails) {
             maif_report_free(rep);

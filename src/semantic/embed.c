@@ -7,8 +7,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "semantic/embed.h"
 #include "semantic/idset.h"
 #include "semantic/model_glove.h"
@@ -21,6 +23,7 @@ struct maif_embedder {
     void *state;
     size_t dim;
     char model[SEM_MODEL_MAX];
+    uint8_t model_hash[MAIF_HASH_BYTES]; /* what the model computes with (CSB, docs/CSB.md) */
 };
 
 /* ---------------------------------------------------------------- text */
@@ -198,6 +201,110 @@ const sem_embedder_ops sem_embedder_glove = {"glove", glove_open, glove_embed, g
 
 static const sem_embedder_ops *const table[] = {&sem_embedder_hashed, &sem_embedder_use, &sem_embedder_glove};
 
+/* ------------------------------------------------------- model hashes
+ *
+ * What CSB binds an embedding to besides its source: a hash of what the
+ * model computes with. hashed: the IDF table's content hash (its HIDF
+ * block), or a constant for uniform weights; use: every file of the
+ * model's folder (model.json, vocab.json, the weight shards), in name
+ * order, each as its name, its length and its bytes; glove: the vectors file. */
+
+#define HASH_FILE_MAX ((uint64_t)4 << 30)
+
+static int hash_file_into(maif_sha256_ctx *c, const char *path, const char *name)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return maif_set_last_err(MAIF_ENOTFOUND, "%s: cannot open to hash the model", path);
+    uint8_t *buf = maif_malloc(1 << 20);
+    if (!buf) {
+        fclose(f);
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    }
+    if (name) maif_sha256_update(c, name, strlen(name) + 1);
+    uint64_t total = 0;
+    size_t k;
+    int rc = 0;
+    while ((k = fread(buf, 1, 1 << 20, f)) > 0) {
+        maif_sha256_update(c, buf, k);
+        if ((total += k) > HASH_FILE_MAX) {
+            rc = maif_set_last_err(MAIF_ELIMIT, "%s: model file over 4 GiB", path);
+            break;
+        }
+    }
+    if (!rc && ferror(f)) rc = maif_set_last_err(MAIF_EIO, "%s: read error while hashing the model", path);
+    maif_free(buf);
+    fclose(f);
+    return rc;
+}
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int hash_dir(const char *dir, uint8_t out[MAIF_HASH_BYTES])
+{
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/dist", dir);
+    DIR *d = opendir(sub);
+    const char *base = sub;
+    if (!d) {
+        d = opendir(dir);
+        base = dir;
+    }
+    if (!d) return maif_set_last_err(MAIF_ENOTFOUND, "%s: cannot list the model folder", dir);
+    char *names[256];
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < 256) {
+        const char *nm = de->d_name;
+        size_t l = strlen(nm);
+        if (strcmp(nm, "model.json") == 0 || strcmp(nm, "vocab.json") == 0 || (strstr(nm, "shard") && l < 200))
+            names[n++] = maif_strdup(nm);
+    }
+    closedir(d);
+    qsort(names, n, sizeof names[0], cmp_names);
+    maif_sha256_ctx *c = maif_sha256_new();
+    int rc = c ? 0 : maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && !rc; i++) {
+        char path[4500];
+        snprintf(path, sizeof path, "%s/%s", base, names[i] ? names[i] : "");
+        rc = names[i] ? hash_file_into(c, path, names[i]) : maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    }
+    if (c) {
+        maif_sha256_final(c, out);
+        maif_sha256_free(c);
+    }
+    for (size_t i = 0; i < n; i++) maif_free(names[i]);
+    return rc;
+}
+
+static int model_hash_of(maif_embedder *e, const char *arg, maif_reader *r)
+{
+    if (e->ops == &sem_embedder_hashed) {
+        uint8_t id[MAIF_ID_BYTES];
+        uint64_t at;
+        maif_block b;
+        if (strncmp(e->model, "hashed:", 7) == 0 && r && maif_unhex(e->model + 7, id, sizeof id) == MAIF_OK &&
+            maif_reader_find(r, id, &at) == MAIF_OK && maif_reader_block(r, at, &b) == MAIF_OK) {
+            memcpy(e->model_hash, b.content_hash, MAIF_HASH_BYTES);
+        } else {
+            static const char uniform[] = "maif hashed embedder v1, uniform weights";
+            maif_sha256(uniform, sizeof uniform - 1, e->model_hash);
+        }
+        return 0;
+    }
+    if (e->ops == &sem_embedder_use) {
+        char dir[4096];
+        if (!arg || !*arg) model_dir(dir, sizeof dir, "use/package");
+        else snprintf(dir, sizeof dir, "%s", arg);
+        return hash_dir(dir, e->model_hash);
+    }
+    maif_sha256_ctx *c = maif_sha256_new();
+    if (!c) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    int rc = hash_file_into(c, arg ? arg : "", NULL);
+    maif_sha256_final(c, e->model_hash);
+    maif_sha256_free(c);
+    return rc;
+}
+
 /* ------------------------------------------------------------ public */
 
 int maif_embedder_open(maif_embedder **out, const char *model, maif_reader *r)
@@ -225,8 +332,19 @@ int maif_embedder_open(maif_embedder **out, const char *model, maif_reader *r)
         maif_free(e);
         return maif_set_last_err(MAIF_EFORMAT, "model '%s': dimension out of range", model);
     }
+    if ((rc = model_hash_of(e, colon ? colon + 1 : NULL, r))) {
+        ops->close(e->state);
+        maif_free(e);
+        return rc;
+    }
     *out = e;
     return MAIF_OK;
+}
+
+void maif_embedder_model_hash(const maif_embedder *e, uint8_t out[MAIF_HASH_BYTES])
+{
+    if (e) memcpy(out, e->model_hash, MAIF_HASH_BYTES);
+    else memset(out, 0, MAIF_HASH_BYTES);
 }
 
 size_t maif_embedder_dim(const maif_embedder *e) { return e ? e->dim : 0; }
@@ -245,8 +363,8 @@ void maif_embedder_close(maif_embedder *e)
     maif_free(e);
 }
 
-int maif_writer_add_embedding(maif_writer *w, const float *v, size_t dim, const char *model,
-                              const uint8_t source[MAIF_ID_BYTES], uint8_t id_out[MAIF_ID_BYTES])
+static int add_embedding(maif_writer *w, const float *v, size_t dim, const char *model, const uint8_t *source,
+                         const uint8_t *model_hash, const uint8_t *csb, uint8_t *id_out)
 {
     if (!w || !v || dim == 0 || dim > SEM_DIM_MAX)
         return maif_set_last_err(MAIF_EINVAL, "maif_writer_add_embedding: bad argument (dim 1..%d)", SEM_DIM_MAX);
@@ -255,10 +373,10 @@ int maif_writer_add_embedding(maif_writer *w, const float *v, size_t dim, const 
     json_t *m = json_pack("{s:i,s:I,s:s}", "count", 1, "dimensions", (json_int_t)dim, "dtype", "float32");
     if (!m) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     if (model && *model) json_object_set_new(m, "model", json_string(model));
-    if (source) {
-        char hex[2 * MAIF_ID_BYTES + 1];
-        json_object_set_new(m, "source_block", json_string(maif_hex(source, MAIF_ID_BYTES, hex)));
-    }
+    char hex[2 * MAIF_HASH_BYTES + 1];
+    if (source) json_object_set_new(m, "source_block", json_string(maif_hex(source, MAIF_ID_BYTES, hex)));
+    if (model_hash) json_object_set_new(m, "model_hash", json_string(maif_hex(model_hash, MAIF_HASH_BYTES, hex)));
+    if (csb) json_object_set_new(m, "csb", json_string(maif_hex(csb, MAIF_HASH_BYTES, hex)));
     char *meta = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(m);
     if (!meta) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
@@ -274,6 +392,25 @@ int maif_writer_add_embedding(maif_writer *w, const float *v, size_t dim, const 
     json_get_alloc_funcs(&jm, &jf); /* json_dumps allocated through jansson's functions */
     jf(meta);
     return rc;
+}
+
+int maif_writer_add_embedding(maif_writer *w, const float *v, size_t dim, const char *model,
+                              const uint8_t source[MAIF_ID_BYTES], uint8_t id_out[MAIF_ID_BYTES])
+{
+    return add_embedding(w, v, dim, model, source, NULL, NULL, id_out);
+}
+
+int maif_writer_add_embedding_bound(maif_writer *w, const maif_embedder *e, const float *v,
+                                    const uint8_t source[MAIF_ID_BYTES], const void *source_data, size_t source_size,
+                                    uint8_t id_out[MAIF_ID_BYTES])
+{
+    if (!w || !e || !v || !source || (!source_data && source_size))
+        return maif_set_last_err(MAIF_EINVAL, "maif_writer_add_embedding_bound: NULL argument");
+    uint8_t sh[MAIF_HASH_BYTES], csb[MAIF_HASH_BYTES];
+    maif_sha256(source_data ? source_data : "", source_size, sh);
+    int rc = maif_csb_commit(sh, e->model, e->model_hash, v, e->dim, csb);
+    if (rc) return rc;
+    return add_embedding(w, v, e->dim, e->model, source, e->model_hash, csb, id_out);
 }
 
 /* Fills set with the source_block ids of every EMBD block of model. */
@@ -334,6 +471,7 @@ int maif_embed_file(const char *path, const char *model, const maif_key *key, co
                 rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
                 goto out;
             }
+            maif_sha256(idf, SEM_HASHED_BUCKETS * sizeof *idf, e->model_hash); /* the HIDF block's content hash */
             st->idf = idf;
             idf = NULL;
             e->ops = &sem_embedder_hashed;
@@ -360,11 +498,11 @@ int maif_embed_file(const char *path, const char *model, const maif_key *key, co
         char *owned = NULL;
         if (sem_block_text(r, i, &t, &tl, &owned) != MAIF_OK) continue; /* encrypted and no key: skipped */
         rc = maif_embedder_embed(e, t, tl, vec);
-        maif_free(owned);
-        if (rc) goto out;
         uint8_t src[MAIF_ID_BYTES];
         memcpy(src, b.id, sizeof src);
-        if ((rc = maif_writer_add_embedding(w, vec, e->dim, e->model, src, NULL))) goto out;
+        if (!rc) rc = maif_writer_add_embedding_bound(w, e, vec, src, t, tl, NULL);
+        maif_free(owned);
+        if (rc) goto out;
         count++;
     }
     if ((rc = maif_writer_commit(w))) goto out;
