@@ -82,7 +82,7 @@ m index a.maif --quantize int8 --threads 1; expect "index int8" 0
 ok "index int8: summary" out_has '^indexed 7 vectors'
 m search a.maif "espresso descaling" --mode vector -k 1; expect "search int8" 0
 ok "search int8: espresso" out_has '^14 '
-m embed a.maif --model use; expect_err "use not built in" 2 "not built in"
+m embed a.maif --model use:/nonexistent/use; expect_err "use: no model there" 2 "nonexistent"
 m embed a.maif --model nope; expect_err "unknown model" 2 "unknown model"
 m add a.maif --type json --text '{}' --embed; expect_err "embed needs text" 2 "text"
 m add a.maif --type text --text "x" --embed --encrypt; expect_err "embed with encrypt" 2 "clear"
