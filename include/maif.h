@@ -208,6 +208,16 @@ typedef struct maif_options maif_options;
                                      artifact before failing with MAIF_ELOCKED; 0
                                      (default) fails at once. Waiters poll the lock
                                      and are not served in strict arrival order */
+/* ids 10-19 belong to the streaming engine */
+#define MAIF_OPT_WORKERS      15 /* writers: threads that encode (compress, encrypt)
+                                     and hash the blocks of a group commit or of queued
+                                     asynchronous appends in parallel, 0..MAIF_THREADS_MAX;
+                                     0 (default) = one per CPU this thread may use;
+                                     1 = everything on the committing thread */
+#define MAIF_OPT_ASYNC_QUEUE  16 /* writers: asynchronous appends queued before
+                                     maif_writer_add_async waits (backpressure),
+                                     1..1048576; 0 (default) = MAIF_ASYNC_QUEUE_DEFAULT */
+#define MAIF_ASYNC_QUEUE_DEFAULT 1024
 
 /* Codec ids (docs/FORMAT.md §5.6). A block whose compression would save
  * less than 16 bytes or less than 1/32 of its payload is stored as is,
@@ -390,6 +400,76 @@ MAIF_API int maif_writer_close(maif_writer *w);
 MAIF_API MAIF_NODISCARD int maif_writer_set_codec(maif_writer *w, int codec, int level);
 /* Detailed message for the last error on this writer ("" if none). */
 MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
+
+/* ------------------------------------------------ group commit, async
+ *
+ * The calls in this section are the thread-safe way into a writer (since
+ * 0.2.0): any number of threads may call maif_writer_commit_batch,
+ * maif_writer_add_async and maif_writer_flush on one writer at once.
+ * Requests join one FIFO queue; the first caller that finds no commit in
+ * progress becomes the leader, takes every queued request, adds their
+ * blocks in queue order and seals them all with ONE commit (one index
+ * segment, one signature and, with MAIF_OPT_DURABLE, one pair of fsyncs);
+ * the others wait for it and the requests that arrive meanwhile form the
+ * next group. So concurrent committers share fsyncs (group commit, as in
+ * SQLite's WAL or LevelDB's write queue), while each request's blocks stay
+ * contiguous and become visible together: no request is lost, split or
+ * interleaved with another.
+ * While any of these calls may be running, no other maif_writer_* call
+ * may be made on w (the leader uses the writer's single-threaded path);
+ * maif_writer_close may be called once they have all returned. A batch
+ * started with maif_writer_add must be committed before: a group that
+ * finds one pending fails with MAIF_ESTATE.
+ * A request the writer refuses on its own (bad metadata, a limit) fails
+ * alone: the leader adds the rest of the group again without it. An I/O
+ * error kills the writer and fails every request of its group and after.
+ * Error messages are in the calling thread's maif_last_errmsg();
+ * maif_writer_errmsg(w) is then not meaningful (any leader writes it). */
+
+/* Appends specs[0..n) as one batch and commits it, sharing the commit
+ * with concurrent callers. Returns when the batch is committed (on stable
+ * storage with MAIF_OPT_DURABLE) or has failed; nothing of a failed batch
+ * is visible. The specs and their payloads are borrowed for the call.
+ * ids_out (may be NULL) receives the n block ids. n = 0 commits nothing
+ * and returns once every request queued before it is done.
+ * Errors: as maif_writer_add and maif_writer_commit; MAIF_EINVAL (NULL w,
+ * n > 0 with NULL specs), MAIF_ESTATE (no key, a pending batch, a dead
+ * writer). */
+MAIF_API MAIF_NODISCARD int maif_writer_commit_batch(maif_writer *w, const maif_block_spec *specs, size_t n,
+                                                     uint8_t (*ids_out)[MAIF_ID_BYTES]);
+/* Completion of an asynchronous append: rc is MAIF_OK once the block is
+ * committed (durable with MAIF_OPT_DURABLE), id its block id (borrowed for
+ * the call), else a MAIF_E* code and id NULL (the message is in
+ * maif_last_errmsg() of the thread that calls maif_writer_flush). */
+typedef void (*maif_commit_fn)(void *ctx, int rc, const uint8_t *id);
+/* Queues one block to be appended and committed as its own batch, and
+ * returns at once; done (may be NULL) is called with ctx when it is
+ * committed or failed. Blocks queued by one thread are committed in the
+ * order queued. Queued blocks are committed by a helper thread the writer
+ * starts at the first call ("maif-commit"; joined by maif_writer_close),
+ * or by any thread inside maif_writer_commit_batch or maif_writer_flush,
+ * in groups as described above.
+ * Ownership: *spec itself is copied, but everything it points to (payload,
+ * meta_json, id, supersedes) is borrowed: it must stay valid and unchanged
+ * until done is called (or, with done NULL, until maif_writer_flush or
+ * maif_writer_close returns).
+ * Callbacks run on the committing thread, one at a time, in commit order;
+ * done must return quickly and must not call any maif_writer_* function
+ * on w (it would deadlock waiting for itself).
+ * Backpressure: when MAIF_OPT_ASYNC_QUEUE requests are queued or being
+ * committed, the call waits until one completes.
+ * Errors: MAIF_EINVAL (NULL w or spec), MAIF_ESTATE (no key), MAIF_ENOMEM
+ * (the request or the helper thread could not be made; nothing queued).
+ * Errors of the block itself go to done and to maif_writer_flush. */
+MAIF_API MAIF_NODISCARD int maif_writer_add_async(maif_writer *w, const maif_block_spec *spec, maif_commit_fn done,
+                                                  void *ctx);
+/* Waits until every request queued before the call (by any thread) is
+ * committed or failed and its callback has returned. Returns MAIF_OK, or
+ * the first error of an asynchronous append since the previous flush
+ * (which it clears), with its message in maif_last_errmsg().
+ * maif_writer_close flushes too (its return value carries that error).
+ * Errors: MAIF_EINVAL (NULL w); those of the appends. */
+MAIF_API MAIF_NODISCARD int maif_writer_flush(maif_writer *w);
 
 /* ------------------------------------------------------- block drafts
  *

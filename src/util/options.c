@@ -12,7 +12,7 @@
 #include "util/common.h"
 #include "util/options.h"
 
-#define OPT_LAST MAIF_OPT_LOCK_WAIT_MS
+#define OPT_LAST MAIF_OPT_ASYNC_QUEUE
 
 struct maif_options {
     int64_t v[OPT_LAST + 1]; /* v[id]: the value of every settable id, always in its range */
@@ -34,6 +34,8 @@ static const struct {
     [MAIF_OPT_CODEC] = {0, 2, "MAIF_OPT_CODEC"},
     [MAIF_OPT_CODEC_LEVEL] = {-100, 64, "MAIF_OPT_CODEC_LEVEL"},
     [MAIF_OPT_LOCK_WAIT_MS] = {0, 3600000, "MAIF_OPT_LOCK_WAIT_MS"},
+    [MAIF_OPT_WORKERS] = {0, MAIF_THREADS_MAX, "MAIF_OPT_WORKERS"},
+    [MAIF_OPT_ASYNC_QUEUE] = {0, 1 << 20, "MAIF_OPT_ASYNC_QUEUE"},
 };
 
 static int known(int option) { return option >= 1 && option <= OPT_LAST && spec[option].name; }

@@ -10,6 +10,7 @@
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,82 @@ static void test_many_writers(void **state)
     uint32_t seen[NPROC + 1] = {0};
     assert_int_equal(check_batches(r, 1, seen), NPROC * NBATCH);
     for (unsigned p = 0; p < NPROC; p++) assert_int_equal(seen[p], (1u << NBATCH) - 1);
+    maif_reader_close(r);
+}
+
+/* NPROC processes, each with GTHREADS threads sharing one writer through
+ * maif_writer_commit_batch (group commit), in GROUNDS rounds of open, 2
+ * batches per thread, close: the processes queue for the lock, the threads
+ * of one process share commits; every batch must still be whole, once. */
+#define GTHREADS 4
+#define GROUNDS  3
+
+typedef struct gjob {
+    maif_writer *w;
+    unsigned p, t, round;
+    int rc;
+} gjob;
+
+static void *group_thread(void *arg)
+{
+    gjob *j = arg;
+    for (unsigned k = 0; k < 2 && !j->rc; k++) {
+        unsigned b = j->round * 2 * GTHREADS + j->t * 2 + k, n = batch_size(j->p, b);
+        maif_block_spec s[MAXJ];
+        char meta[MAXJ][96], text[MAXJ][64];
+        for (unsigned i = 0; i < n; i++) {
+            snprintf(meta[i], sizeof meta[i], "{\"b\":%u,\"j\":%u,\"n\":%u,\"p\":%u}", b, i, n, j->p);
+            snprintf(text[i], sizeof text[i], "process %u batch %u block %u", j->p, b, i);
+            s[i] = (maif_block_spec){.type = MAIF_TYPE_TEXT, .payload = text[i], .payload_size = strlen(text[i]),
+                                     .meta_json = meta[i], .meta_size = strlen(meta[i])};
+        }
+        j->rc = maif_writer_commit_batch(j->w, s, n, NULL);
+    }
+    return NULL;
+}
+
+static void test_many_writers_grouped(void **state)
+{
+    tu_fixture *f = *state;
+    tu_write_one(f->path, f->key, "first", NULL);
+    pid_t pids[NPROC];
+    for (unsigned p = 0; p < NPROC; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            maif_options *opt = NULL;
+            if (maif_options_create(&opt) || maif_options_set(opt, MAIF_OPT_LOCK_WAIT_MS, 120000)) _exit(3);
+            for (unsigned round = 0; round < GROUNDS; round++) {
+                maif_writer *w = NULL;
+                if (maif_writer_open(&w, f->path, f->key, opt) != MAIF_OK) _exit(4);
+                pthread_t t[GTHREADS];
+                gjob jobs[GTHREADS];
+                for (unsigned i = 0; i < GTHREADS; i++) {
+                    jobs[i] = (gjob){w, p, i, round, 0};
+                    if (pthread_create(&t[i], NULL, group_thread, &jobs[i])) _exit(7);
+                }
+                for (unsigned i = 0; i < GTHREADS; i++) {
+                    pthread_join(t[i], NULL);
+                    if (jobs[i].rc) _exit(5);
+                }
+                if (maif_writer_close(w) != MAIF_OK) _exit(6);
+            }
+            maif_options_free(opt);
+            _exit(0);
+        }
+    }
+    wait_children(pids, NPROC);
+    unsigned nb = GROUNDS * GTHREADS * 2;
+    uint64_t nblocks = 1;
+    for (unsigned p = 0; p < NPROC; p++)
+        for (unsigned b = 0; b < nb; b++) nblocks += batch_size(p, b);
+    assert_int_equal(tu_assert_verifies_clean(f->path), nblocks);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    assert_int_equal(maif_reader_count(r), nblocks);
+    uint32_t seen[NPROC + 1] = {0};
+    assert_int_equal(check_batches(r, 1, seen), NPROC * nb);
+    for (unsigned p = 0; p < NPROC; p++) assert_int_equal(seen[p], (1u << nb) - 1);
     maif_reader_close(r);
 }
 
@@ -438,6 +515,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lock_wait_option, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_waiter_sees_holders_commit, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_many_writers, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_many_writers_grouped, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_follows_writer, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_ignores_uncommitted, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_lock_step, tu_setup, tu_teardown),

@@ -21,6 +21,9 @@
 
 #define ID_POOL     (256u * MAIF_ID_BYTES) /* random bytes fetched at once for block ids */
 
+/* The queue of group commits and asynchronous appends (native_group.c). */
+typedef struct nat_group nat_group;
+
 struct maif_writer {
     maif_io_file *f;      /* read-write, exclusive lock held */
     const maif_io *io;    /* the methods f came from */
@@ -78,6 +81,7 @@ struct maif_writer {
     maif_stage_config stages;
     uint8_t stage_key_id[MAIF_KEY_ID_MAX]; /* stages.key_id points here */
     maif_stage_scratch stage_scratch;      /* the encoded bytes of the block being added */
+    nat_group *group;     /* commit queue shared by threads (native_group.c); set at alloc */
 };
 
 #define NAT_ARENA (16u << 20)
@@ -93,6 +97,13 @@ int nat_writer_set_stages(maif_writer *w, const maif_stage_config *cfg);
 void nat_writer_bor_release(maif_writer *w);
 /* Stops the hashing helper (if any); for close. */
 void nat_writer_stop_hasher(maif_writer *w);
+
+/* Group commit (native_group.c): the queue is made with the writer and
+ * ended by close, which first waits for queued asynchronous appends.
+ * queue bounds the asynchronous requests (0: MAIF_ASYNC_QUEUE_DEFAULT). */
+int nat_group_init(maif_writer *w, size_t queue);
+void nat_group_set_queue(maif_writer *w, size_t queue);
+int nat_group_close(maif_writer *w);
 
 /* Formats the handle's error message and returns code. */
 int nat_writer_fail(maif_writer *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
