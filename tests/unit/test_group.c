@@ -393,6 +393,140 @@ static void test_mixed(void **state)
     assert_int_equal(tu_assert_verifies_clean(f->path), NT * NB);
 }
 
+/* ------------------------------------------- encoded by the worker pool */
+
+#define PT   4   /* threads */
+#define PB   12  /* batches each */
+#define PN   3   /* blocks per batch */
+#define PSZ  (48u << 10)
+
+typedef struct pjob {
+    maif_writer *w;
+    unsigned t;
+    int rc;
+    int bad; /* this thread's batch 5 carries bad metadata */
+} pjob;
+
+/* Block (t, b, j): compressible text, every fourth one random bytes (the
+ * codec does not pay and the block is stored as is, then sealed). */
+static void pblock(uint8_t *p, unsigned t, unsigned b, unsigned j)
+{
+    uint64_t seed = (uint64_t)t << 32 | b << 8 | j;
+    if (j == 1 && b % 4 == 0) {
+        tu_pattern(p, PSZ, seed);
+        return;
+    }
+    for (size_t i = 0; i < PSZ; i++) p[i] = (uint8_t)("abcdefgh"[(i / 64 + seed) % 8]);
+}
+
+static void *pool_thread(void *arg)
+{
+    pjob *j = arg;
+    uint8_t *buf = malloc((size_t)PSZ * PN);
+    for (unsigned b = 0; b < PB && !j->rc; b++) {
+        maif_block_spec s[PN];
+        char meta[PN][96];
+        for (unsigned k = 0; k < PN; k++) {
+            pblock(buf + (size_t)k * PSZ, j->t, b, k);
+            snprintf(meta[k], sizeof meta[k], "{\"b\":%u,\"j\":%u,\"n\":%u,\"t\":%u}", b, k, PN, j->t);
+            s[k] = (maif_block_spec){.type = MAIF_TYPE_BINARY, .payload = buf + (size_t)k * PSZ, .payload_size = PSZ,
+                                     .meta_json = meta[k], .meta_size = strlen(meta[k])};
+        }
+        if (j->bad && b == 5) {
+            s[2].meta_json = "{bad";
+            s[2].meta_size = 4;
+            if (maif_writer_commit_batch(j->w, s, PN, NULL) != MAIF_EJSON) j->rc = -1;
+            continue;
+        }
+        j->rc = maif_writer_commit_batch(j->w, s, PN, NULL);
+    }
+    free(buf);
+    return NULL;
+}
+
+static void pool_case(tu_fixture *f, int workers, int cipher)
+{
+    maif_options *o = NULL;
+    assert_int_equal(maif_options_create(&o), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_OVERWRITE, 1), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_WORKERS, workers), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_CODEC, MAIF_CODEC_ZSTD), MAIF_OK);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "pool", o), MAIF_OK);
+    maif_options_free(o);
+    maif_keyring *kr = NULL;
+    uint64_t first = 0;
+    if (cipher) {
+        uint8_t pk[MAIF_PUBKEY_BYTES];
+        maif_key_public(f->key, pk);
+        assert_int_equal(maif_keyring_create(&kr), MAIF_OK);
+        assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+        assert_int_equal(maif_keyring_add_identity(kr, f->key), MAIF_OK);
+        assert_int_equal(maif_writer_encrypt(w, kr, cipher), MAIF_OK);
+        first = maif_writer_count(w); /* the key-wrap block */
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    }
+    pjob jobs[PT];
+    pthread_t th[PT];
+    for (unsigned t = 0; t < PT; t++) {
+        jobs[t] = (pjob){.w = w, .t = t, .bad = t == 1};
+        assert_int_equal(pthread_create(&th[t], NULL, pool_thread, &jobs[t]), 0);
+    }
+    for (unsigned t = 0; t < PT; t++) {
+        pthread_join(th[t], NULL);
+        assert_int_equal(jobs[t].rc, 0);
+    }
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    uint64_t nblocks = first + (uint64_t)(PT * PB - 1) * PN;
+    assert_int_equal(tu_assert_verifies_clean(f->path), nblocks);
+
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    if (kr) assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
+    assert_int_equal(maif_reader_count(r), nblocks);
+    uint8_t *want = malloc(PSZ), *got = malloc(PSZ);
+    unsigned zstd = 0, plain = 0;
+    for (uint64_t i = first; i < nblocks; i += PN) {
+        for (unsigned k = 0; k < PN; k++) {
+            maif_block blk;
+            unsigned t, b, j, n;
+            assert_int_equal(maif_reader_block(r, i + k, &blk), MAIF_OK);
+            assert_int_equal(parse(&blk, &t, &b, &j, &n), 0);
+            assert_int_equal(j, k);
+            assert_int_equal(n, PN);
+            assert_int_equal(blk.cipher, cipher);
+            if (blk.codec == MAIF_CODEC_ZSTD) zstd++;
+            else plain++;
+            size_t wr = 0;
+            assert_int_equal(maif_reader_block_decode(r, i + k, got, PSZ, &wr), MAIF_OK);
+            assert_int_equal(wr, PSZ);
+            pblock(want, t, b, j);
+            assert_memory_equal(want, got, PSZ);
+        }
+    }
+    assert_true(zstd > 0);
+    assert_true(plain > 0); /* random blocks were stored as is */
+    free(want);
+    free(got);
+    maif_reader_close(r);
+    maif_keyring_free(kr);
+}
+
+static void test_pool_compress(void **state)
+{
+    tu_fixture *f = *state;
+    pool_case(f, 1, 0);
+    pool_case(f, 2, 0);
+    pool_case(f, 4, 0);
+}
+
+static void test_pool_encrypt(void **state)
+{
+    tu_fixture *f = *state;
+    pool_case(f, 2, MAIF_CIPHER_XCHACHA20);
+    pool_case(f, 3, MAIF_CIPHER_CHACHA20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +536,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_states, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_async, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_mixed, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_pool_compress, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_pool_encrypt, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,10 +29,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "format/native/native.h"
 #include "format/native/native_writer.h"
 #include "util/alloc.h"
 #include "util/common.h"
+#include "util/pool.h"
+
+#define ENC_ITEMS 64            /* blocks encoded ahead at once */
+#define ENC_BYTES (32u << 20)   /* payload bytes encoded ahead at once (bounds the memory) */
+#define ENC_THREADED (64u << 10) /* a chunk smaller than this is encoded on the leader alone */
 
 #define GROUP_MSG 512 /* = sizeof w->err */
 
@@ -53,6 +59,26 @@ typedef struct gc_req {
     char msg[GROUP_MSG];
 } gc_req;
 
+/* A block the workers encode (compress, encrypt) and hash ahead of the
+ * writer; its output stays in its scratch until the leader adds it. */
+typedef struct enc_item {
+    gc_req *req;
+    size_t j;                 /* block j of req */
+    maif_block_spec s;        /* req->specs[j], with its id fixed (the cipher binds it) */
+    uint8_t id[MAIF_ID_BYTES];
+    int rc;                   /* the encode's error, or 0 */
+    int precheck;             /* the spec fails the writer's own checks: add it plainly for the error */
+    char err[GROUP_MSG];
+    nat_encoded e;
+    maif_stage_scratch scr;   /* output buffers, kept from group to group */
+} enc_item;
+
+/* A worker thread's codec state (a compression context), kept between calls. */
+typedef struct enc_slot {
+    void *state;
+    const maif_codec *of;
+} enc_slot;
+
 struct nat_group {
     pthread_mutex_t mu;
     pthread_cond_t cv;      /* queue changed, a group finished, or stop */
@@ -65,6 +91,9 @@ struct nat_group {
     pthread_t thread;       /* the committer of async requests */
     int thread_on;
     int stop;
+    unsigned workers;       /* encode threads (MAIF_OPT_WORKERS resolved); 1: no pool */
+    enc_item *items;        /* ENC_ITEMS, allocated at the first group with stages */
+    enc_slot slots[MAIF_POOL_MAX_THREADS];
 };
 
 int nat_group_init(maif_writer *w, size_t queue)
@@ -81,13 +110,130 @@ int nat_group_init(maif_writer *w, size_t queue)
         return MAIF_ENOMEM;
     }
     g->async_max = queue ? queue : MAIF_ASYNC_QUEUE_DEFAULT;
+    g->workers = maif_pool_cpus();
     w->group = g;
     return MAIF_OK;
 }
 
-void nat_group_set_queue(maif_writer *w, size_t queue)
+void nat_group_config(maif_writer *w, size_t queue, unsigned workers)
 {
-    if (w && w->group && queue) w->group->async_max = queue; /* before any thread shares w */
+    if (!w || !w->group) return; /* before any thread shares w */
+    if (queue) w->group->async_max = queue;
+    w->group->workers = workers ? workers : maif_pool_cpus();
+}
+
+typedef struct enc_ctx {
+    const maif_writer *w;
+    enc_item *items;
+} enc_ctx;
+
+/* Runs the writer's stages over item i and hashes the stored bytes: what
+ * prepare and put_record would do on the leader, minus the chain. */
+static void enc_work(void *ctx, uint64_t i, void *scratch)
+{
+    enc_ctx *c = ctx;
+    enc_item *it = &c->items[i];
+    enc_slot *slot = scratch;
+    if (it->precheck) return;
+    it->scr.codec_state = slot->state; /* this thread's context, lent to the item */
+    it->scr.codec_state_of = slot->of;
+    uint8_t hdr[NAT_REC_HEADER] = {0}, ad[MAIF_STAGE_AD_BYTES];
+    wr32be(hdr + NR_TYPE, it->s.type);
+    memcpy(hdr + NR_ID, it->s.id, MAIF_ID_BYTES);
+    hdr[NR_CODEC] = c->w->stages.codec;
+    nat_stage_ad(c->w->file_id, hdr, ad);
+    maif_tlv_builder eb;
+    maif_tlv_builder_init(&eb, it->e.tlv, sizeof it->e.tlv);
+    it->rc = maif_stage_encode(&c->w->stages, &nat_stage_tags, ad, it->s.payload, it->s.payload_size,
+                               NAT_PAYLOAD_MAX, &it->scr, &eb, &it->e.out, it->err, sizeof it->err);
+    slot->state = it->scr.codec_state;
+    slot->of = it->scr.codec_state_of;
+    it->scr.codec_state = NULL;
+    it->scr.codec_state_of = NULL;
+    if (it->rc) return;
+    it->e.tlv_len = (uint16_t)eb.len;
+    maif_sha256(it->e.out.stored, (size_t)it->e.out.stored_size, it->e.content_hash);
+}
+
+/* Encodes items[0..n) on up to g->workers threads. */
+static void encode_chunk(maif_writer *w, nat_group *g, size_t n, uint64_t bytes)
+{
+    enc_ctx c = {w, g->items};
+    unsigned threads = bytes < ENC_THREADED ? 1 : g->workers;
+    maif_pool_run(threads, n, enc_work, &c, g->slots, sizeof g->slots[0]);
+}
+
+/* Adds item it (encoded) to the writer. */
+static int add_item(maif_writer *w, enc_item *it)
+{
+    uint8_t (*ids)[MAIF_ID_BYTES] = it->req->ids;
+    if (it->precheck) return maif_writer_add(w, &it->req->specs[it->j], ids ? ids[it->j] : NULL);
+    if (it->rc) return nat_writer_fail(w, it->rc, "%s", it->err);
+    return nat_writer_add_encoded(w, &it->s, &it->e, ids ? ids[it->j] : NULL);
+}
+
+/* Marks r failed with rc and the writer's message. */
+static void fail_req(maif_writer *w, gc_req *r, int rc)
+{
+    r->failed = 1;
+    r->rc = rc;
+    snprintf(r->msg, sizeof r->msg, "%s", w->err);
+}
+
+/* Fills items with the blocks from (*rp, *jp) on, skipping failed
+ * requests, up to ENC_ITEMS blocks or ENC_BYTES of payload; moves the
+ * cursor past them and returns how many. */
+static size_t gather(nat_group *g, gc_req **rp, size_t *jp, uint64_t *bytes)
+{
+    size_t n = 0;
+    gc_req *r = *rp;
+    size_t j = *jp;
+    *bytes = 0;
+    while (r && n < ENC_ITEMS && *bytes < ENC_BYTES) {
+        if (r->failed || j >= r->n) {
+            r = r->next;
+            j = 0;
+            continue;
+        }
+        const maif_block_spec *sp = &r->specs[j];
+        enc_item *it = &g->items[n++];
+        it->req = r;
+        it->j = j++;
+        it->s = *sp;
+        it->rc = 0;
+        it->precheck = !sp->type || (sp->payload_size && !sp->payload) || (uint64_t)sp->payload_size > NAT_PAYLOAD_MAX;
+        if (!sp->id) {
+            maif_random(it->id, MAIF_ID_BYTES);
+            it->s.id = it->id;
+        }
+        *bytes += sp->payload_size;
+    }
+    *rp = r;
+    *jp = j;
+    return n;
+}
+
+/* The pooled add_group: blocks are encoded and hashed ahead on the
+ * workers, a chunk at a time, then added in order on this thread. */
+static int add_group_pooled(maif_writer *w, nat_group *g, gc_req *grp)
+{
+retry:;
+    gc_req *r = grp;
+    size_t j = 0;
+    for (;;) {
+        uint64_t bytes;
+        size_t n = gather(g, &r, &j, &bytes);
+        if (n == 0) return MAIF_OK;
+        encode_chunk(w, g, n, bytes);
+        for (size_t k = 0; k < n; k++) {
+            int rc = add_item(w, &g->items[k]);
+            if (rc == MAIF_OK) continue;
+            if (w->dead) return rc;
+            fail_req(w, g->items[k].req, rc);
+            if (maif_writer_rollback(w) != MAIF_OK) return MAIF_ESTATE;
+            goto retry; /* as add_group: each pass fails one more request */
+        }
+    }
 }
 
 /* Adds the blocks of every request of the group that has not failed on
@@ -95,6 +241,12 @@ void nat_group_set_queue(maif_writer *w, size_t queue)
  * setting it on every request. */
 static int add_group(maif_writer *w, gc_req *grp)
 {
+    nat_group *g = w->group;
+    if ((w->stages.codec || w->stages.cipher) && g->workers > 1) {
+        if (!g->items && !(g->items = maif_calloc(ENC_ITEMS, sizeof *g->items)))
+            return nat_writer_fail(w, MAIF_ENOMEM, "out of memory for the encode workers");
+        return add_group_pooled(w, g, grp);
+    }
 retry:
     for (gc_req *r = grp; r; r = r->next) {
         if (r->failed) continue;
@@ -102,9 +254,7 @@ retry:
             int rc = maif_writer_add(w, &r->specs[j], r->ids ? r->ids[j] : NULL);
             if (rc == MAIF_OK) continue;
             if (w->dead) return rc;
-            r->failed = 1;
-            r->rc = rc;
-            snprintf(r->msg, sizeof r->msg, "%s", w->err);
+            fail_req(w, r, rc);
             if (maif_writer_rollback(w) != MAIF_OK) return MAIF_ESTATE;
             goto retry; /* the requests before it are added again; each pass fails one more */
         }
@@ -287,6 +437,13 @@ int nat_group_close(maif_writer *w)
         pthread_mutex_unlock(&g->mu);
         pthread_join(g->thread, NULL);
     }
+    if (g->items)
+        for (size_t i = 0; i < ENC_ITEMS; i++) maif_stage_scratch_free(&g->items[i].scr);
+    for (size_t k = 0; k < MAIF_POOL_MAX_THREADS; k++) {
+        maif_stage_scratch s = {.codec_state = g->slots[k].state, .codec_state_of = g->slots[k].of};
+        maif_stage_scratch_free(&s);
+    }
+    maif_free(g->items);
     pthread_cond_destroy(&g->cv);
     pthread_mutex_destroy(&g->mu);
     maif_free(g);

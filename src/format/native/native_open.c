@@ -171,7 +171,7 @@ unsigned nat_writer_flags(const maif_options *opt)
 static int writer_codec(maif_writer **w, const maif_options *opt)
 {
     int64_t codec = maif_opt(opt, MAIF_OPT_CODEC), level = maif_opt(opt, MAIF_OPT_CODEC_LEVEL);
-    nat_group_set_queue(*w, (size_t)maif_opt(opt, MAIF_OPT_ASYNC_QUEUE));
+    nat_group_config(*w, (size_t)maif_opt(opt, MAIF_OPT_ASYNC_QUEUE), (unsigned)maif_opt(opt, MAIF_OPT_WORKERS));
     if (codec == 0 && level == 0) return MAIF_OK;
     int rc = maif_writer_set_codec(*w, (int)codec, (int)level);
     if (rc) {

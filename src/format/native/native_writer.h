@@ -82,7 +82,25 @@ struct maif_writer {
     uint8_t stage_key_id[MAIF_KEY_ID_MAX]; /* stages.key_id points here */
     maif_stage_scratch stage_scratch;      /* the encoded bytes of the block being added */
     nat_group *group;     /* commit queue shared by threads (native_group.c); set at alloc */
+    const struct nat_encoded *pre; /* set around one nat_writer_add_encoded: prepare takes
+                                      the stages' output from it instead of encoding */
 };
+
+/* A block whose stages (codec, cipher) a worker has run ahead of the
+ * writer, with the content hash of the stored bytes (native_group.c). The
+ * spec it belongs to must name its block id (the associated data binds
+ * it), and the writer's stages must be the ones it was encoded with. */
+typedef struct nat_encoded {
+    maif_stage_out out;             /* stored bytes: the payload, or in the worker's scratch */
+    uint8_t tlv[NAT_EXT_BUILD_MAX]; /* the TLVs the stages appended */
+    uint16_t tlv_len;
+    uint8_t content_hash[32];
+} nat_encoded;
+
+/* As maif_writer_add of spec (spec->id set), with e's stored bytes and
+ * content hash: only the chain is computed here. */
+int nat_writer_add_encoded(maif_writer *w, const maif_block_spec *spec, const nat_encoded *e,
+                           uint8_t id_out[MAIF_ID_BYTES]);
 
 #define NAT_ARENA (16u << 20)
 
@@ -102,7 +120,8 @@ void nat_writer_stop_hasher(maif_writer *w);
  * ended by close, which first waits for queued asynchronous appends.
  * queue bounds the asynchronous requests (0: MAIF_ASYNC_QUEUE_DEFAULT). */
 int nat_group_init(maif_writer *w, size_t queue);
-void nat_group_set_queue(maif_writer *w, size_t queue);
+/* MAIF_OPT_ASYNC_QUEUE (0: keep) and MAIF_OPT_WORKERS (0: the usable CPUs). */
+void nat_group_config(maif_writer *w, size_t queue, unsigned workers);
 int nat_group_close(maif_writer *w);
 
 /* Formats the handle's error message and returns code. */
