@@ -626,6 +626,35 @@ MAIF_API MAIF_NODISCARD int maif_reader_block_decoded_size(maif_reader *r, uint6
  * MAIF_EACCESS (encrypted, and no keyring or nothing in it opens the
  * block's key: maif_reader_set_keyring). */
 MAIF_API MAIF_NODISCARD int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t dst_capacity, size_t *written);
+/* A cache of decoded payloads (since 0.2.0). With a cache, a block whose
+ * decoding does work (a codec or a cipher) is kept, decoded, after
+ * maif_reader_block_decode, and the next decode of that block is a copy
+ * from memory: no decompression, no decryption, no second authentication
+ * (the first one passed). cache_size is the memory budget in bytes (each
+ * entry is charged its size plus 64 bytes); a payload over an eighth of
+ * it is never kept. 0 removes the cache. Replacing a cache drops its
+ * entries and counters. The policy is S3-FIFO: new blocks enter a small
+ * probation queue, blocks read again there (or soon after leaving it)
+ * enter the main queue, so one pass over many blocks (a scan, a verify)
+ * does not evict the blocks read repeatedly. Thread-safe like the read
+ * calls, but not concurrently with another maif_reader_set_cache on r.
+ * Plain blocks are not cached (their decode is one copy from the map).
+ * The parsed metadata the reader hands out is a view into the map: there
+ * is nothing to cache for it.
+ * Errors: MAIF_EINVAL (NULL r), MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_reader_set_cache(maif_reader *r, size_t cache_size);
+/* Counters of r's cache, since it was set. */
+typedef struct maif_cache_stats {
+    uint64_t hits;      /* decodes answered from the cache */
+    uint64_t misses;    /* decodes that looked and had to decode (plain blocks included) */
+    uint64_t inserts;   /* payloads kept */
+    uint64_t evictions; /* payloads dropped to stay within the budget */
+    size_t bytes;       /* charged now (<= capacity) */
+    size_t entries;     /* payloads held now */
+    size_t capacity;    /* the budget; 0 without a cache */
+} maif_cache_stats;
+/* Fills *out (all zero without a cache). Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_reader_cache_stats(maif_reader *r, maif_cache_stats *out);
 /* Finds the block with this id. Errors: MAIF_ENOTFOUND. The first call
  * builds an id table (one pass over the block headers). */
 MAIF_API MAIF_NODISCARD int maif_reader_find(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *index_out);

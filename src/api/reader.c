@@ -25,6 +25,7 @@
 #include "format/format.h"
 #include "io/io.h"
 #include "util/alloc.h"
+#include "util/cache.h"
 #include "util/common.h"
 
 #define NONE UINT64_MAX
@@ -50,6 +51,7 @@ struct maif_reader {
     uint64_t *succ; /* succ[i]: the latest block superseding block i, or NONE */
     char *path;     /* the file, for maif_reader_refresh; NULL for an in-memory image */
     struct retired *retired; /* views replaced by refresh, freed at close */
+    maif_cache *cache;       /* decoded payloads of coded or sealed blocks, or NULL (maif_reader_set_cache) */
 };
 
 /* A view a refresh replaced. Blocks handed out before the refresh point
@@ -161,6 +163,7 @@ void maif_reader_close(maif_reader *r)
     if (!r) return;
     if (r->ops && r->st) r->ops->close(r->st);
     if (r->keysrc_free) r->keysrc_free(r->keysrc);
+    maif_cache_free(r->cache);
     if (r->serial) pthread_mutex_destroy(&r->ids_lock);
     maif_io_unmap_file(&r->map);
     while (r->retired) {
@@ -282,8 +285,24 @@ int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t d
                      (unsigned long long)maif_reader_count(r));
     char msg[MSG_CAP];
     msg[0] = '\0';
+    if (r->cache) {
+        size_t have = 0;
+        if (maif_cache_get(r->cache, index, dst, dst_capacity, &have)) {
+            *written = have;
+            if (have <= dst_capacity) return MAIF_OK;
+            return rfail(r, MAIF_ELIMIT, "block %llu: the decoded payload needs %zu bytes, the buffer holds %zu",
+                         (unsigned long long)index, have, dst_capacity);
+        }
+    }
     if (dst) {
         int rc = r->ops->decode(r->st, index, r->keysrc, dst, dst_capacity, written, msg, sizeof msg);
+        if (rc == MAIF_OK && r->cache) {
+            /* only blocks whose decoding did work: a plain one is a copy from the map anyway */
+            maif_block b;
+            char m2[MSG_CAP];
+            if (r->ops->block(r->st, index, &b, m2, sizeof m2) == MAIF_OK && (b.codec || b.cipher))
+                (void)maif_cache_put(r->cache, index, dst, *written); /* out of memory: just not cached */
+        }
         return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
     }
     /* no buffer: the op's size query, then the answer decode would give */
@@ -453,4 +472,32 @@ void maif_reader_set_keysrc(maif_reader *r, void *keysrc, void (*keysrc_free)(vo
     if (r->keysrc_free) r->keysrc_free(r->keysrc);
     r->keysrc = keysrc;
     r->keysrc_free = keysrc_free;
+}
+
+int maif_reader_set_cache(maif_reader *r, size_t cache_size)
+{
+    if (!r || !r->ops) return maif_set_last_err(MAIF_EINVAL, "maif_reader_set_cache: reader is NULL");
+    maif_cache *c = NULL;
+    if (cache_size && !(c = maif_cache_new(cache_size)))
+        return rfail(r, MAIF_ENOMEM, "out of memory for a cache of %zu bytes", cache_size);
+    maif_cache_free(r->cache);
+    r->cache = c;
+    return MAIF_OK;
+}
+
+int maif_reader_cache_stats(maif_reader *r, maif_cache_stats *out)
+{
+    if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_cache_stats: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (!r->cache) return MAIF_OK;
+    maif_cache_counters c;
+    maif_cache_counters_get(r->cache, &c);
+    out->hits = c.hits;
+    out->misses = c.misses;
+    out->inserts = c.inserts;
+    out->evictions = c.evictions;
+    out->bytes = c.bytes;
+    out->entries = c.entries;
+    out->capacity = c.budget;
+    return MAIF_OK;
 }
