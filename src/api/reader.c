@@ -203,7 +203,8 @@ int maif_reader_refresh(maif_reader *r, int *changed)
     maif_info now;
     if (ops != r->ops) {
         rc = maif_set_err(e, sizeof e, MAIF_EFORMAT, "%s: the file was replaced (not the same format)", r->path);
-    } else if ((rc = ops->open(&st, m.base, m.size, e, sizeof e)) != MAIF_OK) {
+    } else if ((rc = ops->open_after ? ops->open_after(&st, m.base, m.size, was.file_size, e, sizeof e)
+                                     : ops->open(&st, m.base, m.size, e, sizeof e)) != MAIF_OK) {
         st = NULL;
     } else if ((rc = ops->info(st, &now)) != MAIF_OK) {
         maif_set_err(e, sizeof e, rc, "%s: cannot read the new view", r->path);

@@ -294,6 +294,55 @@ static void test_many_writers_grouped(void **state)
 
 /* ------------------------------------------------------------- readers */
 
+/* Adds n 1 KiB blocks without committing; past 1 MiB the writer writes
+ * them out, so the file holds an unfinished batch after its last commit. */
+static void add_unfinished(maif_writer *w, unsigned n)
+{
+    static uint8_t p[1024];
+    for (unsigned i = 0; i < n; i++) {
+        maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = p, .payload_size = sizeof p};
+        assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
+    }
+}
+
+/* A refresh while the writer is mid-batch finds the newest commit before
+ * the unfinished bytes by walking only what was appended since its view
+ * (no scan of the file): nothing new, then exactly the new commits. */
+static void test_refresh_mid_batch(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = tu_create_one(f->path, f->key, "first", NULL);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    uint64_t size0 = tu_file_size(f->path);
+    add_unfinished(w, 1500);
+    assert_true(tu_file_size(f->path) > size0 + (1u << 20)); /* written out, uncommitted */
+    int changed = -1;
+    assert_int_equal(maif_reader_refresh(r, &changed), MAIF_OK);
+    assert_int_equal(changed, 0);
+    assert_int_equal(maif_reader_count(r), 1);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(append_batch(w, 3, 0), 0);
+    add_unfinished(w, 1500); /* and mid-batch again */
+    assert_int_equal(maif_reader_refresh(r, &changed), MAIF_OK);
+    assert_int_equal(changed, 1);
+    uint64_t want = 1 + 1500 + batch_size(3, 0);
+    assert_int_equal(maif_reader_count(r), want);
+    maif_info info;
+    assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
+    assert_true(info.torn_bytes > (1u << 20));
+    maif_block b;
+    assert_int_equal(maif_reader_block(r, want - 1, &b), MAIF_OK);
+    unsigned p, bb, j, n;
+    assert_int_equal(parse_meta(&b, &p, &bb, &j, &n), 0);
+    assert_int_equal(p, 3);
+    assert_int_equal(maif_writer_rollback(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_reader_refresh(r, &changed), MAIF_OK);
+    assert_int_equal(changed, 0);
+    maif_reader_close(r);
+}
+
 #define NFOLLOW 30 /* batches the child appends while the parent follows */
 
 /* The parent loops refresh + a full check while a child appends; what it
@@ -519,6 +568,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refresh_follows_writer, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_ignores_uncommitted, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_lock_step, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_mid_batch, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
