@@ -33,9 +33,11 @@
  *     modify or free them.
  *   - The library never aborts or exits, and never prints.
  *   - One maif_reader may be used by many threads at once for reads (every
- *     maif_reader_* call but close); writers are single-threaded: a
- *     maif_writer, maif_key or maif_report is used by one thread at a
- *     time. maif_reader_errmsg is per thread. Several readers may share a
+ *     maif_reader_* call but close, refresh and set_cache); writers are
+ *     single-threaded: a maif_writer, maif_key or maif_report is used by
+ *     one thread at a time, except for the group-commit calls
+ *     (maif_writer_commit_batch, maif_writer_add_async, maif_writer_flush),
+ *     which any number of threads may call on one writer at once. maif_reader_errmsg is per thread. Several readers may share a
  *     file with one writer (the writer holds an exclusive lock; other
  *     writers wait for it with MAIF_OPT_LOCK_WAIT_MS); readers see
  *     committed batches only and follow the writer with
@@ -45,7 +47,11 @@
  *     verification hashes on a pool that lives for one call, a commit
  *     hashes borrowed payloads on one, and when two or more CPUs are usable
  *     a writer starts one helper thread ("maif-hash") for payload hashes
- *     at its first small block, joined by maif_writer_close. Do not use a
+ *     at its first small block, joined by maif_writer_close; the first
+ *     maif_writer_add_async starts a committer thread ("maif-commit"),
+ *     joined by maif_writer_close; a group commit with a codec or cipher
+ *     encodes its blocks on up to MAIF_OPT_WORKERS threads that live for
+ *     one group. Do not use a
  *     writer in a child after fork(); a child forked while a writer is
  *     open shares its lock until the child exits or execs, so fork before
  *     opening writers that should queue.
