@@ -24,6 +24,7 @@
  * a copy of their spec (not of the bytes it points to) and are counted
  * against a bound: add_async waits while the queue is full.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,11 @@ struct nat_group {
     pthread_t thread;       /* the committer of async requests */
     int thread_on;
     int stop;
+    uint64_t tickets;       /* groups taken so far; a group's ticket is its number */
+    uint64_t completed;     /* groups reported so far, in ticket order */
+    int broken;             /* a final fsync failed (MAIF_EIO): every later group fails */
+    uint64_t cut_to;        /* then: the committed end before that group */
+    char broken_msg[GROUP_MSG];
     unsigned workers;       /* encode threads (MAIF_OPT_WORKERS resolved); 1: no pool */
     enc_item *items;        /* ENC_ITEMS, allocated at the first group with stages */
     enc_slot slots[MAIF_POOL_MAX_THREADS];
@@ -262,44 +268,86 @@ retry:
     return MAIF_OK;
 }
 
-/* The leader's work, without the mutex: adds and commits the group. */
-static void run_group(maif_writer *w, gc_req *grp)
+/* Marks every request of grp that has not failed with rc and msg. */
+static void fail_all(gc_req *grp, int rc, const char *msg)
 {
-    size_t blocks = 0;
-    for (gc_req *r = grp; r; r = r->next) blocks += r->n;
-    int rc = MAIF_OK;
-    if (blocks == 0) return; /* flushes only: everything before them is done */
-    if (w->pend.len || w->bor.len) /* left as it is: the caller's own batch */
-        rc = nat_writer_fail(w, MAIF_ESTATE, "%s: a batch added with maif_writer_add is pending; commit it first",
-                             w->path);
-    else if ((rc = add_group(w, grp)) == MAIF_OK) {
-        int any = 0;
-        for (gc_req *r = grp; r; r = r->next) any |= !r->failed && r->n;
-        if (any) rc = maif_writer_commit(w);
-    } else if (!w->dead && maif_writer_rollback(w) != MAIF_OK) {
-        rc = MAIF_ESTATE;
-    }
-    if (rc == MAIF_OK) return;
     for (gc_req *r = grp; r; r = r->next) {
         if (r->failed) continue;
         r->failed = 1;
         r->rc = rc;
-        snprintf(r->msg, sizeof r->msg, "%s", w->err);
+        snprintf(r->msg, sizeof r->msg, "%s", msg);
     }
 }
 
-/* Called with g->mu held and no leader at work: takes the queue, commits
- * it, reports every result. Returns with g->mu held. */
+/* The leader's work, without the mutex: adds and commits the group.
+ * Returns 1 when the commit is written but, the writer being durable, its
+ * final fsync is still to do (the caller does it after handing on the
+ * leadership), else 0. */
+static int run_group(maif_writer *w, gc_req *grp)
+{
+    size_t blocks = 0;
+    for (gc_req *r = grp; r; r = r->next) blocks += r->n;
+    int rc = MAIF_OK, any = 0;
+    if (blocks == 0) return 0; /* flushes only: everything before them is done */
+    if (w->pend.len || w->bor.len) /* left as it is: the caller's own batch */
+        rc = nat_writer_fail(w, MAIF_ESTATE, "%s: a batch added with maif_writer_add is pending; commit it first",
+                             w->path);
+    else if ((rc = add_group(w, grp)) == MAIF_OK) {
+        for (gc_req *r = grp; r; r = r->next) any |= !r->failed && r->n;
+        if (any) rc = nat_writer_commit_nosync(w);
+    } else if (!w->dead && maif_writer_rollback(w) != MAIF_OK) {
+        rc = MAIF_ESTATE;
+    }
+    if (rc == MAIF_OK) return any && (w->flags & MAIF_W_DURABLE);
+    fail_all(grp, rc, w->err);
+    return 0;
+}
+
+/* Called with g->mu held, no leader at work and a request queued: takes
+ * the queue and commits it (as leader), hands the leadership on, does the
+ * final fsync of a durable commit while the next leader writes its group
+ * (the kernel merges the two syncs when it can), then reports the results
+ * once every earlier group has reported (groups complete in commit order).
+ * Returns with g->mu held. */
 static void lead(maif_writer *w, nat_group *g)
 {
     gc_req *grp = g->head;
     g->head = g->tail = NULL;
     g->leading = 1;
+    uint64_t ticket = ++g->tickets;
+    if (g->broken && !w->dead) {
+        /* an earlier group's final fsync failed: what it and the groups
+         * after it wrote may be lost, so close cuts back before them */
+        w->dead = 1;
+        w->c_end = g->cut_to;
+        snprintf(w->err, sizeof w->err, "%s", g->broken_msg);
+    }
     pthread_mutex_unlock(&g->mu);
 
-    run_group(w, grp);
-    /* callbacks in queue order, still as leader so that they run in commit
-     * order, and without the mutex so that they may queue more work */
+    uint64_t start = w->c_end;
+    int need_sync = run_group(w, grp);
+
+    pthread_mutex_lock(&g->mu);
+    g->leading = 0; /* the next group may be written while this one syncs */
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+
+    int e = need_sync ? w->io->sync(w->f, MAIF_IO_SYNC_DATA) : 0;
+    char msg[GROUP_MSG];
+    if (e) snprintf(msg, sizeof msg, "%s: fdatasync: %s", w->path, strerror(e));
+
+    pthread_mutex_lock(&g->mu);
+    while (g->completed != ticket - 1) pthread_cond_wait(&g->cv, &g->mu);
+    if (e && !g->broken) {
+        g->broken = e == ENOMEM ? MAIF_ENOMEM : MAIF_EIO;
+        g->cut_to = start;
+        snprintf(g->broken_msg, sizeof g->broken_msg, "%s", msg);
+    }
+    if (g->broken) fail_all(grp, g->broken, g->broken_msg); /* this group's sync, or an earlier one's */
+    pthread_mutex_unlock(&g->mu);
+
+    /* callbacks in queue order, before any later group completes, and
+     * without the mutex so that they may queue more work */
     for (gc_req *r = grp; r; r = r->next)
         if (r->async && r->cb) r->cb(r->ctx, r->failed ? r->rc : MAIF_OK, r->failed ? NULL : r->id);
 
@@ -317,7 +365,7 @@ static void lead(maif_writer *w, nat_group *g)
         g->async_live--;
         maif_free(r);
     }
-    g->leading = 0;
+    g->completed = ticket;
     pthread_cond_broadcast(&g->cv);
 }
 
@@ -338,7 +386,7 @@ static int submit_wait(maif_writer *w, gc_req *r)
     enqueue(g, r);
     pthread_cond_broadcast(&g->cv);
     while (!r->done) {
-        if (!g->leading) lead(w, g);
+        if (!g->leading && g->head) lead(w, g);
         else pthread_cond_wait(&g->cv, &g->mu);
     }
     pthread_mutex_unlock(&g->mu);
@@ -367,7 +415,7 @@ static void *committer(void *arg)
     pthread_mutex_lock(&g->mu);
     for (;;) {
         if (g->head && !g->leading) lead(w, g);
-        else if (g->stop && !g->head && !g->leading) break;
+        else if (g->stop && !g->head && !g->leading && g->completed == g->tickets) break;
         else pthread_cond_wait(&g->cv, &g->mu);
     }
     pthread_mutex_unlock(&g->mu);
@@ -429,8 +477,15 @@ int nat_group_close(maif_writer *w)
     nat_group *g = w->group;
     if (!g) return MAIF_OK;
     int rc = MAIF_OK;
+    if (g->broken && !w->dead) { /* a final fsync failed and no group came after to say so */
+        w->dead = 1;
+        w->c_end = g->cut_to;
+        snprintf(w->err, sizeof w->err, "%s", g->broken_msg);
+        rc = g->broken;
+    }
     if (g->thread_on) {
-        rc = maif_writer_flush(w);
+        int frc = maif_writer_flush(w);
+        if (rc == MAIF_OK) rc = frc;
         pthread_mutex_lock(&g->mu);
         g->stop = 1;
         pthread_cond_broadcast(&g->cv);

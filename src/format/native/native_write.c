@@ -815,7 +815,15 @@ static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint
     return put_record(w, hdr, NULL, 0, NULL, 0, body, size, HASH_NONE);
 }
 
-int maif_writer_commit(maif_writer *w)
+static int commit(maif_writer *w, int final_sync);
+
+int maif_writer_commit(maif_writer *w) { return commit(w, 1); }
+
+int nat_writer_commit_nosync(maif_writer *w) { return commit(w, 0); }
+
+/* Seals the batch; final_sync 0 leaves the durable writer's last fsync
+ * (the one after the commit record) to the caller. */
+static int commit(maif_writer *w, int final_sync)
 {
     if (!w) return maif_set_last_err(MAIF_EINVAL, "writer is NULL");
     if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
@@ -833,7 +841,7 @@ int maif_writer_commit(maif_writer *w)
     uint64_t commit_off = w->pos;
     if ((rc = write_commit(w, segs, nseg, ts))) return rc;
     if ((rc = flush(w))) return rc;
-    if ((w->flags & MAIF_W_DURABLE) && (rc = sync_file(w))) return rc;
+    if ((w->flags & MAIF_W_DURABLE) && final_sync && (rc = sync_file(w))) return rc;
 
     w->c_blocks += w->pend.len / 8;
     w->pend.len = 0;

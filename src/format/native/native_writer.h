@@ -120,6 +120,11 @@ void nat_writer_stop_hasher(maif_writer *w);
  * ended by close, which first waits for queued asynchronous appends.
  * queue bounds the asynchronous requests (0: MAIF_ASYNC_QUEUE_DEFAULT). */
 int nat_group_init(maif_writer *w, size_t queue);
+/* As maif_writer_commit, but a durable writer skips the fsync after the
+ * commit record (the batch itself is synced before it): the caller syncs
+ * (native_group.c overlaps it with the next group's work). The writer's
+ * committed state already includes the batch when it returns. */
+int nat_writer_commit_nosync(maif_writer *w);
 /* MAIF_OPT_ASYNC_QUEUE (0: keep) and MAIF_OPT_WORKERS (0: the usable CPUs). */
 void nat_group_config(maif_writer *w, size_t queue, unsigned workers);
 int nat_group_close(maif_writer *w);
