@@ -415,9 +415,10 @@ MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
  * Requests join one FIFO queue; the first caller that finds no commit in
  * progress becomes the leader, takes every queued request, adds their
  * blocks in queue order and seals them all with ONE commit (one index
- * segment, one signature and, with MAIF_OPT_DURABLE, one pair of fsyncs);
- * the others wait for it and the requests that arrive meanwhile form the
- * next group. So concurrent committers share fsyncs (group commit, as in
+ * segment, one signature and, with MAIF_OPT_DURABLE, one pair of fsyncs,
+ * the second of which runs while the next group is being written); the
+ * others wait for it and the requests that arrive meanwhile form the next
+ * group. Groups complete in commit order. So concurrent committers share fsyncs (group commit, as in
  * SQLite's WAL or LevelDB's write queue), while each request's blocks stay
  * contiguous and become visible together: no request is lost, split or
  * interleaved with another.
@@ -428,7 +429,9 @@ MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
  * finds one pending fails with MAIF_ESTATE.
  * A request the writer refuses on its own (bad metadata, a limit) fails
  * alone: the leader adds the rest of the group again without it. An I/O
- * error kills the writer and fails every request of its group and after.
+ * error (a failed fsync included) kills the writer and fails every request
+ * of its group and of every later group; maif_writer_close then cuts the
+ * file back to the end of the last commit before that group.
  * Error messages are in the calling thread's maif_last_errmsg();
  * maif_writer_errmsg(w) is then not meaningful (any leader writes it). */
 

@@ -640,6 +640,29 @@ static void test_fault_sweep_coded(void **state)
     sweep_free(&s);
 }
 
+/* The final fsync of a group commit runs after the next group may have
+ * started; when it fails, that group fails, so does every later one, and
+ * close cuts the file back to before the failed group. */
+static void test_group_final_sync_fails(void **state)
+{
+    sweep s;
+    sweep_prepare(&s, *state);
+    assert_int_equal(tu_write(s.f->path, s.base, s.base_len), 0);
+    maif_io_set_default(maif_io_fault_io(s.fi));
+    maif_io_fault_arm(s.fi, MAIF_IO_OP_SYNC, 2, EIO, 0); /* the second sync: after the commit record */
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_open(&w, s.f->path, s.f->key, tu_flag(MAIF_OPT_DURABLE)), MAIF_OK);
+    maif_block_spec sp = {.type = MAIF_TYPE_TEXT, .payload = "lost", .payload_size = 4};
+    assert_int_equal(maif_writer_commit_batch(w, &sp, 1, NULL), MAIF_EIO);
+    assert_non_null(strstr(maif_last_errmsg(), "fdatasync"));
+    assert_int_not_equal(maif_writer_commit_batch(w, &sp, 1, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK); /* the error was reported; close cuts */
+    maif_io_set_default(NULL);
+    assert_true(maif_io_fault_fired(s.fi));
+    sweep_check(&s, 0, "final group fsync", 2);
+    sweep_free(&s);
+}
+
 /* ENOSPC from a point on (a full disk): the append fails, and close gives
  * the space of the failed batch back. */
 static void test_full_disk_cut_on_close(void **state)
@@ -854,6 +877,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_layer, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_sweep, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_sweep_coded, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_final_sync_fails, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_cut_on_close, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_writers_leave_nothing, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_convert_fault_sweep, tu_setup, teardown),
