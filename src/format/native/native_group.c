@@ -13,6 +13,18 @@
  * callers that queued while it worked form the next group, so the more
  * threads commit at once, the more commits each fsync carries.
  *
+ * The second fsync of a durable commit (after the commit record) runs
+ * after the leader has handed the leadership on: the next group is added,
+ * written and synced meanwhile, and the kernel merges concurrent syncs of
+ * one file into one journal commit where it can. Results are still
+ * reported group by group in commit order (a ticket per group), and a
+ * failed final fsync fails its group and every later one.
+ *
+ * With a codec or a cipher, the leader does not encode the blocks itself:
+ * the encode workers (util/pool.h, MAIF_OPT_WORKERS threads) compress,
+ * encrypt and hash a chunk of the group at a time, and the leader only
+ * chains and writes them, in order (nat_writer_add_encoded).
+ *
  * A request's blocks are contiguous and become visible together (one
  * commit covers the whole group), so batches are never lost, split or
  * interleaved. A request whose blocks the writer refuses (bad metadata, a
