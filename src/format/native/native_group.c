@@ -424,6 +424,7 @@ static void *committer(void *arg)
 {
     maif_writer *w = arg;
     nat_group *g = w->group;
+    pthread_setname_np(pthread_self(), "maif-commit");
     pthread_mutex_lock(&g->mu);
     for (;;) {
         if (g->head && !g->leading) lead(w, g);
