@@ -46,6 +46,7 @@
 #include "format/native/native.h"
 #include "format/native/native_writer.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 #include "util/common.h"
 #include "util/pool.h"
 
@@ -254,16 +255,30 @@ retry:;
     }
 }
 
+#define ENC_KEEP (2 * (size_t)ENC_BYTES + (4u << 20)) /* output buffer bytes kept between groups */
+
 /* Adds the blocks of every request of the group that has not failed on
- * its own. Returns 0, or the writer-wide error (the writer is dead) after
- * setting it on every request. */
+ * its own (those get their own error). Returns 0, or a writer-wide error:
+ * the writer is dead, or the rollback that drops a failed request failed. */
 static int add_group(maif_writer *w, gc_req *grp)
 {
     nat_group *g = w->group;
     if ((w->stages.codec || w->stages.cipher) && g->workers > 1) {
         if (!g->items && !(g->items = maif_calloc(ENC_ITEMS, sizeof *g->items)))
             return nat_writer_fail(w, MAIF_ENOMEM, "out of memory for the encode workers");
-        return add_group_pooled(w, g, grp);
+        int rc = add_group_pooled(w, g, grp);
+        /* what the workers encoded is written: keep up to ENC_KEEP bytes
+         * of output buffers for the next group (a chunk of ENC_BYTES fits
+         * them, so steady runs allocate nothing), free the rest */
+        size_t kept = 0;
+        for (size_t i = 0; i < ENC_ITEMS; i++) {
+            maif_buf *b[2] = {&g->items[i].scr.enc, &g->items[i].scr.seal};
+            for (int k = 0; k < 2; k++) {
+                if (kept + b[k]->cap > ENC_KEEP) maif_buf_free(b[k]);
+                else kept += b[k]->cap;
+            }
+        }
+        return rc;
     }
 retry:
     for (gc_req *r = grp; r; r = r->next) {
