@@ -527,6 +527,68 @@ static void test_pool_encrypt(void **state)
     pool_case(f, 3, MAIF_CIPHER_CHACHA20);
 }
 
+/* Many asynchronous appends at once: the committer's groups span several
+ * chunks, so the next chunk is encoded while the leader writes one; a bad
+ * block among them fails alone (its callback and the flush say so). */
+#define AN 300
+
+typedef struct acb {
+    _Atomic unsigned ok, failed;
+} acb;
+
+static void acb_done(void *ctx, int rc, const uint8_t *id)
+{
+    acb *c = ctx;
+    if (rc == MAIF_OK && id) atomic_fetch_add(&c->ok, 1);
+    else atomic_fetch_add(&c->failed, 1);
+}
+
+static void test_pool_async_chunks(void **state)
+{
+    tu_fixture *f = *state;
+    maif_options *o = NULL;
+    assert_int_equal(maif_options_create(&o), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_WORKERS, 2), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_CODEC, MAIF_CODEC_LZ4), MAIF_OK);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "pool", o), MAIF_OK);
+    maif_options_free(o);
+    uint8_t *buf = malloc((size_t)PSZ * AN);
+    assert_non_null(buf);
+    static char meta[AN][96];
+    acb c = {0};
+    for (unsigned i = 0; i < AN; i++) {
+        pblock(buf + (size_t)i * PSZ, 9, i, i % PN);
+        snprintf(meta[i], sizeof meta[i], "{\"b\":%u,\"j\":%u,\"n\":1,\"t\":9}", i, i % PN);
+        maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = buf + (size_t)i * PSZ, .payload_size = PSZ,
+                             .meta_json = i == 77 ? "{x" : meta[i], .meta_size = i == 77 ? 2 : strlen(meta[i])};
+        assert_int_equal(maif_writer_add_async(w, &s, acb_done, &c), MAIF_OK);
+    }
+    assert_int_equal(maif_writer_flush(w), MAIF_EJSON);
+    assert_int_equal(atomic_load(&c.ok), AN - 1);
+    assert_int_equal(atomic_load(&c.failed), 1);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(tu_assert_verifies_clean(f->path), AN - 1);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    uint8_t *want = malloc(PSZ), *got = malloc(PSZ);
+    for (uint64_t k = 0; k < AN - 1; k++) {
+        maif_block blk;
+        unsigned t, b, j, n;
+        assert_int_equal(maif_reader_block(r, k, &blk), MAIF_OK);
+        assert_int_equal(parse(&blk, &t, &b, &j, &n), 0);
+        assert_int_equal(b, k < 77 ? k : k + 1); /* in queue order, 77 missing */
+        size_t wr = 0;
+        assert_int_equal(maif_reader_block_decode(r, k, got, PSZ, &wr), MAIF_OK);
+        pblock(want, 9, b, j);
+        assert_memory_equal(want, got, PSZ);
+    }
+    free(want);
+    free(got);
+    free(buf);
+    maif_reader_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +600,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mixed, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_pool_compress, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_pool_encrypt, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_pool_async_chunks, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

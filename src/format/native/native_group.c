@@ -51,7 +51,7 @@
 #include "util/pool.h"
 
 #define ENC_ITEMS 64            /* blocks encoded ahead at once */
-#define ENC_BYTES (32u << 20)   /* payload bytes encoded ahead at once (bounds the memory) */
+#define ENC_BYTES (16u << 20)   /* payload bytes encoded ahead at once (bounds the memory) */
 #define ENC_THREADED (64u << 10) /* a chunk smaller than this is encoded on the leader alone */
 
 #define GROUP_MSG 512 /* = sizeof w->err */
@@ -111,7 +111,8 @@ struct nat_group {
     uint64_t cut_to;        /* then: the committed end before that group */
     char broken_msg[GROUP_MSG];
     unsigned workers;       /* encode threads (MAIF_OPT_WORKERS resolved); 1: no pool */
-    enc_item *items;        /* ENC_ITEMS, allocated at the first group with stages */
+    enc_item *items;        /* 2 x ENC_ITEMS (a chunk written, the next encoded), allocated at
+                               the first group with stages */
     enc_slot slots[MAIF_POOL_MAX_THREADS];
 };
 
@@ -175,11 +176,29 @@ static void enc_work(void *ctx, uint64_t i, void *scratch)
 }
 
 /* Encodes items[0..n) on up to g->workers threads. */
-static void encode_chunk(maif_writer *w, nat_group *g, size_t n, uint64_t bytes)
+static void encode_chunk(const maif_writer *w, nat_group *g, enc_item *items, size_t n, uint64_t bytes)
 {
-    enc_ctx c = {w, g->items};
+    enc_ctx c = {w, items};
     unsigned threads = bytes < ENC_THREADED ? 1 : g->workers;
     maif_pool_run(threads, n, enc_work, &c, g->slots, sizeof g->slots[0]);
+}
+
+/* A chunk encoded on a background thread while the leader writes the
+ * chunk before it. */
+typedef struct enc_bg {
+    const maif_writer *w;
+    nat_group *g;
+    enc_item *items;
+    size_t n;
+    uint64_t bytes;
+    pthread_t t;
+} enc_bg;
+
+static void *enc_bg_run(void *arg)
+{
+    enc_bg *b = arg;
+    encode_chunk(b->w, b->g, b->items, b->n, b->bytes);
+    return NULL;
 }
 
 /* Adds item it (encoded) to the writer. */
@@ -202,7 +221,7 @@ static void fail_req(maif_writer *w, gc_req *r, int rc)
 /* Fills items with the blocks from (*rp, *jp) on, skipping failed
  * requests, up to ENC_ITEMS blocks or ENC_BYTES of payload; moves the
  * cursor past them and returns how many. */
-static size_t gather(nat_group *g, gc_req **rp, size_t *jp, uint64_t *bytes)
+static size_t gather(enc_item *items, gc_req **rp, size_t *jp, uint64_t *bytes)
 {
     size_t n = 0;
     gc_req *r = *rp;
@@ -215,7 +234,7 @@ static size_t gather(nat_group *g, gc_req **rp, size_t *jp, uint64_t *bytes)
             continue;
         }
         const maif_block_spec *sp = &r->specs[j];
-        enc_item *it = &g->items[n++];
+        enc_item *it = &items[n++];
         it->req = r;
         it->j = j++;
         it->s = *sp;
@@ -233,29 +252,45 @@ static size_t gather(nat_group *g, gc_req **rp, size_t *jp, uint64_t *bytes)
 }
 
 /* The pooled add_group: blocks are encoded and hashed ahead on the
- * workers, a chunk at a time, then added in order on this thread. */
+ * workers, a chunk at a time, and added in order on this thread; while
+ * the leader writes one chunk the next is encoded (two halves of items,
+ * used in turn), so the cores are not idle during the writes. */
 static int add_group_pooled(maif_writer *w, nat_group *g, gc_req *grp)
 {
 retry:;
     gc_req *r = grp;
     size_t j = 0;
+    int h = 0;
+    uint64_t bytes;
+    size_t n = gather(g->items, &r, &j, &bytes);
+    if (n == 0) return MAIF_OK;
+    encode_chunk(w, g, g->items, n, bytes);
     for (;;) {
-        uint64_t bytes;
-        size_t n = gather(g, &r, &j, &bytes);
-        if (n == 0) return MAIF_OK;
-        encode_chunk(w, g, n, bytes);
+        enc_item *cur = g->items + (size_t)h * ENC_ITEMS, *next = g->items + (size_t)(h ^ 1) * ENC_ITEMS;
+        enc_bg bg = {.w = w, .g = g, .items = next};
+        bg.n = gather(next, &r, &j, &bg.bytes);
+        int bg_on = 0;
+        if (bg.n) {
+            if (bg.bytes >= ENC_THREADED && pthread_create(&bg.t, NULL, enc_bg_run, &bg) == 0) bg_on = 1;
+            else encode_chunk(w, g, next, bg.n, bg.bytes); /* small, or no thread: now */
+        }
         for (size_t k = 0; k < n; k++) {
-            int rc = add_item(w, &g->items[k]);
+            int rc = add_item(w, &cur[k]);
             if (rc == MAIF_OK) continue;
+            if (bg_on) pthread_join(bg.t, NULL); /* its items name requests: let it finish */
             if (w->dead) return rc;
-            fail_req(w, g->items[k].req, rc);
+            fail_req(w, cur[k].req, rc);
             if (maif_writer_rollback(w) != MAIF_OK) return MAIF_ESTATE;
             goto retry; /* as add_group: each pass fails one more request */
         }
+        if (bg_on) pthread_join(bg.t, NULL);
+        if (bg.n == 0) return MAIF_OK;
+        n = bg.n;
+        h ^= 1;
     }
 }
 
-#define ENC_KEEP (2 * (size_t)ENC_BYTES + (4u << 20)) /* output buffer bytes kept between groups */
+#define ENC_KEEP (4 * (size_t)ENC_BYTES + (8u << 20)) /* output buffer bytes kept between groups: two chunks */
 
 /* Adds the blocks of every request of the group that has not failed on
  * its own (those get their own error). Returns 0, or a writer-wide error:
@@ -264,14 +299,14 @@ static int add_group(maif_writer *w, gc_req *grp)
 {
     nat_group *g = w->group;
     if ((w->stages.codec || w->stages.cipher) && g->workers > 1) {
-        if (!g->items && !(g->items = maif_calloc(ENC_ITEMS, sizeof *g->items)))
+        if (!g->items && !(g->items = maif_calloc(2 * ENC_ITEMS, sizeof *g->items)))
             return nat_writer_fail(w, MAIF_ENOMEM, "out of memory for the encode workers");
         int rc = add_group_pooled(w, g, grp);
         /* what the workers encoded is written: keep up to ENC_KEEP bytes
          * of output buffers for the next group (a chunk of ENC_BYTES fits
          * them, so steady runs allocate nothing), free the rest */
         size_t kept = 0;
-        for (size_t i = 0; i < ENC_ITEMS; i++) {
+        for (size_t i = 0; i < 2 * ENC_ITEMS; i++) {
             maif_buf *b[2] = {&g->items[i].scr.enc, &g->items[i].scr.seal};
             for (int k = 0; k < 2; k++) {
                 if (kept + b[k]->cap > ENC_KEEP) maif_buf_free(b[k]);
@@ -521,7 +556,7 @@ int nat_group_close(maif_writer *w)
         pthread_join(g->thread, NULL);
     }
     if (g->items)
-        for (size_t i = 0; i < ENC_ITEMS; i++) maif_stage_scratch_free(&g->items[i].scr);
+        for (size_t i = 0; i < 2 * ENC_ITEMS; i++) maif_stage_scratch_free(&g->items[i].scr);
     for (size_t k = 0; k < MAIF_POOL_MAX_THREADS; k++) {
         maif_stage_scratch s = {.codec_state = g->slots[k].state, .codec_state_of = g->slots[k].of};
         maif_stage_scratch_free(&s);
