@@ -648,7 +648,9 @@ MAIF_API MAIF_NODISCARD int maif_reader_block_decode(maif_reader *r, uint64_t in
  * does not evict the blocks read repeatedly. Thread-safe like the read
  * calls, but not concurrently with another maif_reader_set_cache on r.
  * Plain blocks are not cached (their decode is one copy from the map).
- * The parsed metadata the reader hands out is a view into the map: there
+ * Decrypted payloads are kept in ordinary (not locked) memory, wiped when
+ * they leave the cache; maif_reader_set_keyring empties the cache, so
+ * nothing decrypted with the old keys is served after. The parsed metadata the reader hands out is a view into the map: there
  * is nothing to cache for it.
  * Errors: MAIF_EINVAL (NULL r), MAIF_ENOMEM. */
 MAIF_API MAIF_NODISCARD int maif_reader_set_cache(maif_reader *r, size_t cache_size);

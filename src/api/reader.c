@@ -473,6 +473,14 @@ void maif_reader_set_keysrc(maif_reader *r, void *keysrc, void (*keysrc_free)(vo
     if (r->keysrc_free) r->keysrc_free(r->keysrc);
     r->keysrc = keysrc;
     r->keysrc_free = keysrc_free;
+    if (r->cache) {
+        /* plaintext decrypted with the old keys must not outlive them:
+         * start an empty cache (none if that cannot be had) */
+        maif_cache_counters c;
+        maif_cache_counters_get(r->cache, &c);
+        maif_cache_free(r->cache);
+        r->cache = maif_cache_new(c.budget);
+    }
 }
 
 int maif_reader_set_cache(maif_reader *r, size_t cache_size)

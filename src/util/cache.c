@@ -113,11 +113,19 @@ static void q_remove(maif_cache *c, entry *e)
     q->bytes -= cost(e);
 }
 
+/* Values may be decrypted payloads: wiped before their memory goes back. */
+static void free_val(entry *e)
+{
+    if (e->val) explicit_bzero(e->val, e->size);
+    maif_free(e->val);
+    e->val = NULL;
+}
+
 static void drop(maif_cache *c, entry *e)
 {
     q_remove(c, e);
     hash_remove(c, e);
-    maif_free(e->val);
+    free_val(e);
     maif_free(e);
 }
 
@@ -130,8 +138,7 @@ static void evict_small(maif_cache *c)
         q_push(c, Q_MAIN, t);
         return;
     }
-    maif_free(t->val);
-    t->val = NULL;
+    free_val(t);
     q_push(c, Q_GHOST, t);
     c->evictions++;
     size_t gmax = c->q[Q_MAIN].n > GHOST_MIN ? c->q[Q_MAIN].n : GHOST_MIN;
@@ -180,7 +187,7 @@ void maif_cache_free(maif_cache *c)
     for (size_t i = 0; i < c->nbuckets; i++)
         for (entry *e = c->tab[i], *next; e; e = next) {
             next = e->hnext;
-            maif_free(e->val);
+            free_val(e);
             maif_free(e);
         }
     maif_free(c->tab);

@@ -183,12 +183,58 @@ static void test_cache_threads(void **state)
     maif_reader_close(r);
 }
 
+/* A decrypted block is served from the cache until the keyring changes:
+ * then the cache is emptied and, without keys, the decode is refused. */
+static void test_cache_encrypted(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, "cache", NULL), MAIF_OK);
+    uint8_t pk[MAIF_PUBKEY_BYTES];
+    maif_key_public(f->key, pk);
+    maif_keyring *kr = NULL;
+    assert_int_equal(maif_keyring_create(&kr), MAIF_OK);
+    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+    assert_int_equal(maif_keyring_add_identity(kr, f->key), MAIF_OK);
+    assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK);
+    uint8_t p[BS];
+    fill(p, 7);
+    maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = p, .payload_size = BS};
+    assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
+    uint64_t idx = maif_writer_count(w) - 1;
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    assert_int_equal(maif_reader_set_cache(r, 1 << 20), MAIF_OK);
+    assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
+    uint8_t got[BS];
+    size_t n = 0;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(maif_reader_block_decode(r, idx, got, sizeof got, &n), MAIF_OK);
+        assert_memory_equal(got, p, BS);
+    }
+    maif_cache_stats st;
+    assert_int_equal(maif_reader_cache_stats(r, &st), MAIF_OK);
+    assert_int_equal(st.hits, 1);
+    /* no keys now: nothing decrypted is served any more */
+    assert_int_equal(maif_reader_set_keyring(r, NULL), MAIF_OK);
+    assert_int_equal(maif_reader_cache_stats(r, &st), MAIF_OK);
+    assert_int_equal(st.entries, 0);
+    assert_int_equal(st.capacity, 1 << 20);
+    assert_int_equal(maif_reader_block_decode(r, idx, got, sizeof got, &n), MAIF_EACCESS);
+    maif_reader_close(r);
+    maif_keyring_free(kr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cache_basics, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_cache_scan_resistant, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_cache_threads, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_encrypted, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
