@@ -418,10 +418,13 @@ MAIF_API const char *maif_writer_errmsg(const maif_writer *w);
  * segment, one signature and, with MAIF_OPT_DURABLE, one pair of fsyncs,
  * the second of which runs while the next group is being written); the
  * others wait for it and the requests that arrive meanwhile form the next
- * group. Groups complete in commit order. So concurrent committers share fsyncs (group commit, as in
- * SQLite's WAL or LevelDB's write queue), while each request's blocks stay
- * contiguous and become visible together: no request is lost, split or
- * interleaved with another.
+ * group. Groups complete in commit order. So concurrent committers share
+ * fsyncs (group commit, as in SQLite's WAL or LevelDB's write queue), while
+ * each request's blocks stay contiguous and become visible together: no
+ * request is lost, split or interleaved with another. With a codec or a
+ * cipher, a group's blocks are compressed, encrypted and hashed ahead on
+ * MAIF_OPT_WORKERS threads while the leader writes, in order, the ones
+ * already encoded (the file is the same as one thread's).
  * While any of these calls may be running, no other maif_writer_* call
  * may be made on w (the leader uses the writer's single-threaded path);
  * maif_writer_close may be called once they have all returned. A batch
@@ -451,9 +454,10 @@ MAIF_API MAIF_NODISCARD int maif_writer_commit_batch(maif_writer *w, const maif_
  * the call), else a MAIF_E* code and id NULL (the message is in
  * maif_last_errmsg() of the thread that calls maif_writer_flush). */
 typedef void (*maif_commit_fn)(void *ctx, int rc, const uint8_t *id);
-/* Queues one block to be appended and committed as its own batch, and
- * returns at once; done (may be NULL) is called with ctx when it is
- * committed or failed. Blocks queued by one thread are committed in the
+/* Queues one block to be appended and committed, and returns at once;
+ * done (may be NULL) is called with ctx when it is committed or failed.
+ * The block is a request of its own (it succeeds or fails alone) and
+ * shares its commit with whatever else is queued. Blocks queued by one thread are committed in the
  * order queued. Queued blocks are committed by a helper thread the writer
  * starts at the first call ("maif-commit"; joined by maif_writer_close),
  * or by any thread inside maif_writer_commit_batch or maif_writer_flush,
@@ -479,6 +483,9 @@ MAIF_API MAIF_NODISCARD int maif_writer_add_async(maif_writer *w, const maif_blo
  * maif_writer_close flushes too (its return value carries that error).
  * Errors: MAIF_EINVAL (NULL w); those of the appends. */
 MAIF_API MAIF_NODISCARD int maif_writer_flush(maif_writer *w);
+/* (maif_writer_commit_batch, maif_writer_add_async and maif_writer_flush:
+ * since 0.2.0. MAIF_OPT_WORKERS and MAIF_OPT_ASYNC_QUEUE are read by
+ * maif_writer_create and maif_writer_open.) */
 
 /* ------------------------------------------------------- block drafts
  *
