@@ -593,9 +593,14 @@ MAIF_API void maif_reader_close(maif_reader *r);
  * past the last commit are ignored, so a reader can loop on refresh while
  * another process appends.
  * Lifetimes: views handed out before a refresh stay valid until
- * maif_reader_close (the old map is kept until then, so a reader that
- * refreshes often holds address space, not memory, for each switch;
- * reopen to release it). Block indices and ids stay the same across a
+ * maif_reader_close. From its first refresh a reader keeps the file open
+ * (one descriptor) and maps it with room to grow (twice its size, at
+ * least 256 MiB more); while the artifact at the path is still the one it
+ * holds and fits that map, a refresh maps nothing new. When it must map
+ * again, the old map is kept until close (about once per doubling of the
+ * file). The parsed state of an old view is kept until close only if
+ * maif_reader_info handed out its strings; otherwise it is freed at the
+ * switch, so a reader can follow a writer through any number of commits. Block indices and ids stay the same across a
  * refresh (the artifact only grows).
  * Threads: not concurrently with any other call on r (unlike the read
  * calls); synchronise, or give each thread its own reader.

@@ -305,6 +305,57 @@ static void add_unfinished(maif_writer *w, unsigned n)
     }
 }
 
+static long map_count(void)
+{
+    FILE *fp = fopen("/proc/self/maps", "r");
+    if (!fp) return -1;
+    long n = 0;
+    for (int c; (c = fgetc(fp)) != EOF;) n += c == '\n';
+    fclose(fp);
+    return n;
+}
+
+/* A reader following thousands of commits keeps neither a map nor a
+ * parsed view per switch: the map has room to grow and is reused, and old
+ * views are freed unless maif_reader_info handed out their strings. */
+static void test_refresh_many_switches(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = tu_create_one(f->path, f->key, "first", NULL);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    maif_info info;
+    assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
+    const char *agent = info.agent; /* must stay valid across the switches */
+    char agent_copy[64];
+    snprintf(agent_copy, sizeof agent_copy, "%s", agent);
+    maif_block first;
+    assert_int_equal(maif_reader_block(r, 0, &first), MAIF_OK);
+    long maps0 = -1;
+    for (unsigned i = 0; i < 3000; i++) {
+        char t[32];
+        snprintf(t, sizeof t, "switch %u", i);
+        maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = t, .payload_size = strlen(t)};
+        assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        int changed = 0;
+        assert_int_equal(maif_reader_refresh(r, &changed), MAIF_OK);
+        assert_int_equal(changed, 1);
+        assert_int_equal(maif_reader_count(r), 2 + i);
+        if (i == 10) maps0 = map_count();
+    }
+    long maps1 = map_count();
+    if (maps0 >= 0) assert_true(maps1 - maps0 < 16);
+    assert_string_equal(agent, agent_copy);
+    assert_int_equal(first.payload_size, 5);
+    assert_memory_equal(first.payload, "first", 5);
+    maif_block last;
+    assert_int_equal(maif_reader_block(r, 3000, &last), MAIF_OK);
+    assert_memory_equal(last.payload, "switch 2999", 11);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_reader_close(r);
+}
+
 /* A refresh while the writer is mid-batch finds the newest commit before
  * the unfinished bytes by walking only what was appended since its view
  * (no scan of the file): nothing new, then exactly the new commits. */
@@ -569,6 +620,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refresh_ignores_uncommitted, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_lock_step, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_mid_batch, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_many_switches, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
