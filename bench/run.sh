@@ -13,6 +13,7 @@
 #   BENCH_VERIFY_MIB MiB in the verify artifact (default 1024)
 #   BENCH_REPS       repetitions of the large-file and buffered-append measurements (default 3)
 #   BENCH_VERBOSE    set: bench_bulk prints every run, warm-ups included
+#   BENCH_POOL_MIB   MiB appended per worker-pool figure (default 128)
 # Everything written is removed on exit.
 set -u
 
@@ -169,6 +170,15 @@ run "$BIN/bench_media"
 
 echo "== encryption at rest (per cipher, 4 KiB and 1 MiB blocks; KDF cost)"
 run "$BIN/bench_aead" "$W"
+
+echo "== group commit: durable commits/s from 1, 8 and 32 threads on one writer"
+run "$BIN/bench_commit" "$W"
+
+echo "== worker pool: compressed and encrypted appends on 1 and 2 workers"
+run "$BIN/bench_pool" "$W"
+
+echo "== readers while a writer appends (p50, p99); the reader's cache"
+run "$BIN/bench_readers" "$W"
 
 echo "== MAIF 2.1 verification"
 if run "$BIN/bench_v21" prepare "$W"; then

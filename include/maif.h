@@ -33,9 +33,11 @@
  *     modify or free them.
  *   - The library never aborts or exits, and never prints.
  *   - One maif_reader may be used by many threads at once for reads (every
- *     maif_reader_* call but close); writers are single-threaded: a
- *     maif_writer, maif_key or maif_report is used by one thread at a
- *     time. maif_reader_errmsg is per thread. Several readers may share a
+ *     maif_reader_* call but close, refresh and set_cache); writers are
+ *     single-threaded: a maif_writer, maif_key or maif_report is used by
+ *     one thread at a time, except for the group-commit calls
+ *     (maif_writer_commit_batch, maif_writer_add_async, maif_writer_flush),
+ *     which any number of threads may call on one writer at once. maif_reader_errmsg is per thread. Several readers may share a
  *     file with one writer (the writer holds an exclusive lock; other
  *     writers wait for it with MAIF_OPT_LOCK_WAIT_MS); readers see
  *     committed batches only and follow the writer with
@@ -45,7 +47,11 @@
  *     verification hashes on a pool that lives for one call, a commit
  *     hashes borrowed payloads on one, and when two or more CPUs are usable
  *     a writer starts one helper thread ("maif-hash") for payload hashes
- *     at its first small block, joined by maif_writer_close. Do not use a
+ *     at its first small block, joined by maif_writer_close; the first
+ *     maif_writer_add_async starts a committer thread ("maif-commit"),
+ *     joined by maif_writer_close; a group commit with a codec or cipher
+ *     encodes its blocks on up to MAIF_OPT_WORKERS threads that live for
+ *     one group. Do not use a
  *     writer in a child after fork(); a child forked while a writer is
  *     open shares its lock until the child exits or execs, so fork before
  *     opening writers that should queue.
@@ -232,6 +238,16 @@ typedef struct maif_options maif_options;
                                      0..MAIF_THREADS_MAX; 0 (default) = one per CPU this
                                      thread may use (at most 16). One thread builds the
                                      same graph every time; more depend on scheduling */
+/* ids 10-19 belong to the streaming engine */
+#define MAIF_OPT_WORKERS      15 /* writers: threads that encode (compress, encrypt)
+                                     and hash the blocks of a group commit or of queued
+                                     asynchronous appends in parallel, 0..MAIF_THREADS_MAX;
+                                     0 (default) = one per CPU this thread may use;
+                                     1 = everything on the committing thread */
+#define MAIF_OPT_ASYNC_QUEUE  16 /* writers: asynchronous appends queued before
+                                     maif_writer_add_async waits (backpressure),
+                                     1..1048576; 0 (default) = MAIF_ASYNC_QUEUE_DEFAULT */
+#define MAIF_ASYNC_QUEUE_DEFAULT 1024
 
 /* Codec ids (docs/FORMAT.md §5.6). A block whose compression would save
  * less than 16 bytes or less than 1/32 of its payload is stored as is,
@@ -469,6 +485,85 @@ MAIF_API MAIF_NODISCARD int maif_writer_add_dict(maif_writer *w, const void *dic
  * block, or no dictionary), MAIF_EFORMAT (the block is not a dictionary,
  * or damaged), MAIF_EINVAL, MAIF_EIO, MAIF_ENOMEM. */
 MAIF_API MAIF_NODISCARD int maif_writer_use_dict(maif_writer *w, const uint8_t id[MAIF_ID_BYTES], int level);
+/* ------------------------------------------------ group commit, async
+ *
+ * The calls in this section are the thread-safe way into a writer (since
+ * 0.2.0): any number of threads may call maif_writer_commit_batch,
+ * maif_writer_add_async and maif_writer_flush on one writer at once.
+ * Requests join one FIFO queue; the first caller that finds no commit in
+ * progress becomes the leader, takes every queued request, adds their
+ * blocks in queue order and seals them all with ONE commit (one index
+ * segment, one signature and, with MAIF_OPT_DURABLE, one pair of fsyncs,
+ * the second of which runs while the next group is being written); the
+ * others wait for it and the requests that arrive meanwhile form the next
+ * group. Groups complete in commit order. So concurrent committers share
+ * fsyncs (group commit, as in SQLite's WAL or LevelDB's write queue), while
+ * each request's blocks stay contiguous and become visible together: no
+ * request is lost, split or interleaved with another. With a codec or a
+ * cipher, a group's blocks are compressed, encrypted and hashed ahead on
+ * MAIF_OPT_WORKERS threads while the leader writes, in order, the ones
+ * already encoded (the file is the same as one thread's).
+ * While any of these calls may be running, no other maif_writer_* call
+ * may be made on w (the leader uses the writer's single-threaded path);
+ * maif_writer_close may be called once they have all returned. A batch
+ * started with maif_writer_add must be committed before: a group that
+ * finds one pending fails with MAIF_ESTATE.
+ * A request the writer refuses on its own (bad metadata, a limit) fails
+ * alone: the leader adds the rest of the group again without it. An I/O
+ * error (a failed fsync included) kills the writer and fails every request
+ * of its group and of every later group; maif_writer_close then cuts the
+ * file back to the end of the last commit before that group.
+ * Error messages are in the calling thread's maif_last_errmsg();
+ * maif_writer_errmsg(w) is then not meaningful (any leader writes it). */
+
+/* Appends specs[0..n) as one batch and commits it, sharing the commit
+ * with concurrent callers. Returns when the batch is committed (on stable
+ * storage with MAIF_OPT_DURABLE) or has failed; nothing of a failed batch
+ * is visible. The specs and their payloads are borrowed for the call.
+ * ids_out (may be NULL) receives the n block ids. n = 0 commits nothing
+ * and returns once every request queued before it is done.
+ * Errors: as maif_writer_add and maif_writer_commit; MAIF_EINVAL (NULL w,
+ * n > 0 with NULL specs), MAIF_ESTATE (no key, a pending batch, a dead
+ * writer). */
+MAIF_API MAIF_NODISCARD int maif_writer_commit_batch(maif_writer *w, const maif_block_spec *specs, size_t n,
+                                                     uint8_t (*ids_out)[MAIF_ID_BYTES]);
+/* Completion of an asynchronous append: rc is MAIF_OK once the block is
+ * committed (durable with MAIF_OPT_DURABLE), id its block id (borrowed for
+ * the call), else a MAIF_E* code and id NULL (the message is in
+ * maif_last_errmsg() of the thread that calls maif_writer_flush). */
+typedef void (*maif_commit_fn)(void *ctx, int rc, const uint8_t *id);
+/* Queues one block to be appended and committed, and returns at once;
+ * done (may be NULL) is called with ctx when it is committed or failed.
+ * The block is a request of its own (it succeeds or fails alone) and
+ * shares its commit with whatever else is queued. Blocks queued by one thread are committed in the
+ * order queued. Queued blocks are committed by a helper thread the writer
+ * starts at the first call ("maif-commit"; joined by maif_writer_close),
+ * or by any thread inside maif_writer_commit_batch or maif_writer_flush,
+ * in groups as described above.
+ * Ownership: *spec itself is copied, but everything it points to (payload,
+ * meta_json, id, supersedes) is borrowed: it must stay valid and unchanged
+ * until done is called (or, with done NULL, until maif_writer_flush or
+ * maif_writer_close returns).
+ * Callbacks run on the committing thread, one at a time, in commit order;
+ * done must return quickly and must not call any maif_writer_* function
+ * on w (it would deadlock waiting for itself).
+ * Backpressure: when MAIF_OPT_ASYNC_QUEUE requests are queued or being
+ * committed, the call waits until one completes.
+ * Errors: MAIF_EINVAL (NULL w or spec), MAIF_ESTATE (no key), MAIF_ENOMEM
+ * (the request or the helper thread could not be made; nothing queued).
+ * Errors of the block itself go to done and to maif_writer_flush. */
+MAIF_API MAIF_NODISCARD int maif_writer_add_async(maif_writer *w, const maif_block_spec *spec, maif_commit_fn done,
+                                                  void *ctx);
+/* Waits until every request queued before the call (by any thread) is
+ * committed or failed and its callback has returned. Returns MAIF_OK, or
+ * the first error of an asynchronous append since the previous flush
+ * (which it clears), with its message in maif_last_errmsg().
+ * maif_writer_close flushes too (its return value carries that error).
+ * Errors: MAIF_EINVAL (NULL w); those of the appends. */
+MAIF_API MAIF_NODISCARD int maif_writer_flush(maif_writer *w);
+/* (maif_writer_commit_batch, maif_writer_add_async and maif_writer_flush:
+ * since 0.2.0. MAIF_OPT_WORKERS and MAIF_OPT_ASYNC_QUEUE are read by
+ * maif_writer_create and maif_writer_open.) */
 
 /* ------------------------------------------------------- block drafts
  *
@@ -576,9 +671,14 @@ MAIF_API void maif_reader_close(maif_reader *r);
  * past the last commit are ignored, so a reader can loop on refresh while
  * another process appends.
  * Lifetimes: views handed out before a refresh stay valid until
- * maif_reader_close (the old map is kept until then, so a reader that
- * refreshes often holds address space, not memory, for each switch;
- * reopen to release it). Block indices and ids stay the same across a
+ * maif_reader_close. From its first refresh a reader keeps the file open
+ * (one descriptor) and maps it with room to grow (twice its size, at
+ * least 256 MiB more); while the artifact at the path is still the one it
+ * holds and fits that map, a refresh maps nothing new. When it must map
+ * again, the old map is kept until close (about once per doubling of the
+ * file). The parsed state of an old view is kept until close only if
+ * maif_reader_info handed out its strings; otherwise it is freed at the
+ * switch, so a reader can follow a writer through any number of commits. Block indices and ids stay the same across a
  * refresh (the artifact only grows).
  * Threads: not concurrently with any other call on r (unlike the read
  * calls); synchronise, or give each thread its own reader.
@@ -626,6 +726,37 @@ MAIF_API MAIF_NODISCARD int maif_reader_block_decoded_size(maif_reader *r, uint6
  * block's key: maif_reader_set_keyring; or the artifact's access policy
  * denies the subject set with maif_reader_set_subject). */
 MAIF_API MAIF_NODISCARD int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t dst_capacity, size_t *written);
+/* A cache of decoded payloads (since 0.2.0). With a cache, a block whose
+ * decoding does work (a codec or a cipher) is kept, decoded, after
+ * maif_reader_block_decode, and the next decode of that block is a copy
+ * from memory: no decompression, no decryption, no second authentication
+ * (the first one passed). cache_size is the memory budget in bytes (each
+ * entry is charged its size plus 64 bytes); a payload over an eighth of
+ * it is never kept. 0 removes the cache. Replacing a cache drops its
+ * entries and counters. The policy is S3-FIFO: new blocks enter a small
+ * probation queue, blocks read again there (or soon after leaving it)
+ * enter the main queue, so one pass over many blocks (a scan, a verify)
+ * does not evict the blocks read repeatedly. Thread-safe like the read
+ * calls, but not concurrently with another maif_reader_set_cache on r.
+ * Plain blocks are not cached (their decode is one copy from the map).
+ * Decrypted payloads are kept in ordinary (not locked) memory, wiped when
+ * they leave the cache; maif_reader_set_keyring empties the cache, so
+ * nothing decrypted with the old keys is served after. The parsed metadata the reader hands out is a view into the map: there
+ * is nothing to cache for it.
+ * Errors: MAIF_EINVAL (NULL r), MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_reader_set_cache(maif_reader *r, size_t cache_size);
+/* Counters of r's cache, since it was set. */
+typedef struct maif_cache_stats {
+    uint64_t hits;      /* decodes answered from the cache */
+    uint64_t misses;    /* decodes that looked and had to decode (plain blocks included) */
+    uint64_t inserts;   /* payloads kept */
+    uint64_t evictions; /* payloads dropped to stay within the budget */
+    size_t bytes;       /* charged now (<= capacity) */
+    size_t entries;     /* payloads held now */
+    size_t capacity;    /* the budget; 0 without a cache */
+} maif_cache_stats;
+/* Fills *out (all zero without a cache). Errors: MAIF_EINVAL. */
+MAIF_API MAIF_NODISCARD int maif_reader_cache_stats(maif_reader *r, maif_cache_stats *out);
 /* Finds the block with this id. Errors: MAIF_ENOTFOUND. The first call
  * builds an id table (one pass over the block headers). */
 MAIF_API MAIF_NODISCARD int maif_reader_find(maif_reader *r, const uint8_t id[MAIF_ID_BYTES], uint64_t *index_out);

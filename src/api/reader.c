@@ -25,6 +25,7 @@
 #include "format/format.h"
 #include "io/io.h"
 #include "util/alloc.h"
+#include "util/cache.h"
 #include "util/common.h"
 
 #define NONE UINT64_MAX
@@ -53,6 +54,9 @@ struct maif_reader {
     uint64_t *succ; /* succ[i]: the latest block superseding block i, or NONE */
     char *path;     /* the file, for maif_reader_refresh; NULL for an in-memory image */
     struct retired *retired; /* views replaced by refresh, freed at close */
+    maif_cache *cache;       /* decoded payloads of coded or sealed blocks, or NULL (maif_reader_set_cache) */
+    maif_io_file *hold;      /* the file, kept open from the first refresh on (its map: map) */
+    atomic_int info_given;   /* maif_reader_info handed out strings of st since it became the view */
 };
 
 /* A view a refresh replaced. Blocks handed out before the refresh point
@@ -165,25 +169,61 @@ void maif_reader_close(maif_reader *r)
     if (r->ops && r->st) r->ops->close(r->st);
     if (r->keysrc_free) r->keysrc_free(r->keysrc);
     if (r->gate_free) r->gate_free(r->gate_ctx);
+    maif_cache_free(r->cache);
     if (r->serial) pthread_mutex_destroy(&r->ids_lock);
     maif_io_unmap_file(&r->map);
     while (r->retired) {
         struct retired *o = r->retired;
         r->retired = o->next;
-        o->ops->close(o->st);
+        if (o->st) o->ops->close(o->st);
         maif_io_unmap_file(&o->map);
         maif_free(o);
     }
+    if (r->hold) r->hold->io->close(r->hold);
     maif_free(r->path);
     maif_free(r->slots);
     maif_free(r->succ);
     maif_free(r);
 }
 
-/* Maps the file again and, when it holds a newer commit than r's view,
- * makes that commit r's view. The committed part of an artifact never
- * changes (writers only append after it, and cut only uncommitted bytes),
- * so a file of the same size whose view had no torn tail is unchanged. */
+#define MAP_SLACK (256u << 20) /* a refresh maps at least this much past the end */
+
+/* Maps size bytes of f with room to grow: twice the size, or MAP_SLACK
+ * more if that is larger (mapping past the end of a file is allowed; the
+ * parsers never read past size). Falls back to exactly size if the
+ * address space is refused. *m's size is the mapped length (for unmap). */
+static int map_grow(const maif_io *io, maif_io_file *f, uint64_t size, maif_io_mapped *m)
+{
+    uint64_t slack = size > MAP_SLACK ? size : MAP_SLACK;
+    uint64_t len = size <= (uint64_t)SIZE_MAX - slack ? size + slack : size;
+    const void *base = NULL;
+    int e = io->map(f, len, 0, &base);
+    if (e && len != size) e = io->map(f, len = size, 0, &base);
+    if (e) return e;
+    *m = (maif_io_mapped){io, base, len, 0};
+    return 0;
+}
+
+/* 1 if the file at r's path still starts with the bytes r's view starts
+ * with (for a native artifact that includes its random file id): the path
+ * names the artifact r holds open. */
+static int same_artifact(const maif_reader *r, const maif_io *io)
+{
+    uint8_t head[64];
+    size_t n = r->size < sizeof head ? (size_t)r->size : sizeof head;
+    maif_io_file *f = NULL;
+    if (io->open(io, r->path, MAIF_IO_RDONLY, &f)) return 0;
+    int same = io->read(f, head, n, 0) == 0 && memcmp(head, r->base, n) == 0;
+    io->close(f);
+    return same;
+}
+
+/* Switches r to a newer commit when the file holds one. The committed part
+ * of an artifact never changes (writers only append after it, and cut only
+ * uncommitted bytes), so a file of the same size whose view had no torn
+ * tail is unchanged. From the first refresh on, r keeps the file open and
+ * maps it with room to grow: while the artifact at the path is the one it
+ * holds and fits the map, a refresh maps nothing new. */
 int maif_reader_refresh(maif_reader *r, int *changed)
 {
     if (changed) *changed = 0;
@@ -192,44 +232,74 @@ int maif_reader_refresh(maif_reader *r, int *changed)
     maif_info was;
     int rc = r->ops->info(r->st, &was);
     if (rc) return rfail(r, rc, "%s: cannot read the current view", r->path);
-    maif_io_mapped m;
-    char e[400];
-    if ((rc = maif_io_map_file(NULL, r->path, 0, &m, e, sizeof e))) return rfail(r, rc, "%s", e);
-    if (m.size == r->size && was.torn_bytes == 0) {
-        maif_io_unmap_file(&m);
-        return MAIF_OK;
+    const maif_io *io = maif_io_default();
+    maif_io_file *f = NULL;   /* a new handle on the path, when the held one is not used */
+    maif_io_mapped m = {0};   /* a new map, when one is made */
+    uint64_t size = 0;
+    int e;
+    if (r->hold && same_artifact(r, io)) {
+        if ((e = r->hold->io->size(r->hold, &size, NULL)))
+            return rfail(r, maif_io_code(e), "%s: %s", r->path, strerror(e));
+        if (size == r->size && was.torn_bytes == 0) return MAIF_OK;
+        if (size > r->map.size && (e = map_grow(r->hold->io, r->hold, size, &m)))
+            return rfail(r, maif_io_code(e), "%s: mmap: %s", r->path, strerror(e));
+    } else {
+        if ((e = io->open(io, r->path, MAIF_IO_RDONLY, &f)))
+            return rfail(r, maif_io_code(e), "%s: %s", r->path, strerror(e));
+        if ((e = io->size(f, &size, NULL)) || (!r->hold && size == r->size && was.torn_bytes == 0) ||
+            (e = map_grow(io, f, size, &m))) {
+            io->close(f);
+            return e ? rfail(r, maif_io_code(e), "%s: %s", r->path, strerror(e)) : MAIF_OK;
+        }
     }
+    const uint8_t *base = m.base ? m.base : r->base;
+    char err[400];
     void *st = NULL;
-    const maif_format_ops *ops = maif_format_detect(m.base, (size_t)m.size);
+    const maif_format_ops *ops = maif_format_detect(base, (size_t)size);
     maif_info now;
     if (ops != r->ops) {
-        rc = maif_set_err(e, sizeof e, MAIF_EFORMAT, "%s: the file was replaced (not the same format)", r->path);
-    } else if ((rc = ops->open(&st, m.base, m.size, e, sizeof e)) != MAIF_OK) {
+        rc = maif_set_err(err, sizeof err, MAIF_EFORMAT, "%s: the file was replaced (not the same format)", r->path);
+    } else if ((rc = ops->open_after ? ops->open_after(&st, base, size, was.file_size, err, sizeof err)
+                                     : ops->open(&st, base, size, err, sizeof err)) != MAIF_OK) {
         st = NULL;
     } else if ((rc = ops->info(st, &now)) != MAIF_OK) {
-        maif_set_err(e, sizeof e, rc, "%s: cannot read the new view", r->path);
+        maif_set_err(err, sizeof err, rc, "%s: cannot read the new view", r->path);
     } else if (memcmp(now.file_id, was.file_id, MAIF_ID_BYTES) != 0 || now.block_count < was.block_count ||
                now.commit_count < was.commit_count) {
-        rc = maif_set_err(e, sizeof e, MAIF_EFORMAT, "%s: the file was replaced or cut below this view", r->path);
-    } else if (now.commit_count == was.commit_count) {
-        /* no new commit (only a torn or unfinished tail moved): keep the view */
-        ops->close(st);
-        maif_io_unmap_file(&m);
-        return MAIF_OK;
+        rc = maif_set_err(err, sizeof err, MAIF_EFORMAT, "%s: the file was replaced or cut below this view", r->path);
+    } else if (now.commit_count == was.commit_count && !m.base) {
+        rc = -1; /* no new commit (only a torn or unfinished tail moved): keep the view */
     }
-    struct retired *o = rc ? NULL : maif_malloc(sizeof *o);
-    if (!rc && !o) rc = maif_set_err(e, sizeof e, MAIF_ENOMEM, "out of memory");
+    /* (with a new map and no new commit, r still moves to it, quietly, so
+     * that the next refreshes use it) */
+    int newer = rc == MAIF_OK && now.commit_count != was.commit_count;
+    /* the old view: its map stays until close if a new one replaces it (block
+     * views point into it); its parsed state only if maif_reader_info handed
+     * out its strings */
+    int keep_state = atomic_load_explicit(&r->info_given, memory_order_relaxed);
+    struct retired *o = rc == MAIF_OK && (m.base || keep_state) ? maif_malloc(sizeof *o) : NULL;
+    if (rc == MAIF_OK && (m.base || keep_state) && !o)
+        rc = maif_set_err(err, sizeof err, MAIF_ENOMEM, "out of memory");
     if (rc) {
         if (st) ops->close(st);
         maif_io_unmap_file(&m);
-        return rfail(r, rc, "%s", e);
+        if (f) io->close(f);
+        return rc == -1 ? MAIF_OK : rfail(r, rc, "%s", err);
     }
-    *o = (struct retired){r->retired, r->ops, r->st, r->map};
-    r->retired = o;
+    if (o) {
+        *o = (struct retired){r->retired, r->ops, keep_state ? r->st : NULL, m.base ? r->map : (maif_io_mapped){0}};
+        r->retired = o;
+    }
+    if (!keep_state) r->ops->close(r->st);
+    atomic_store_explicit(&r->info_given, 0, memory_order_relaxed);
     r->st = st;
-    r->map = m;
-    r->base = m.base;
-    r->size = m.size;
+    if (m.base) r->map = m;
+    if (f) {
+        if (r->hold) r->hold->io->close(r->hold);
+        r->hold = f;
+    }
+    r->base = base;
+    r->size = size;
     /* the id table describes the old view: rebuild on the next lookup */
     maif_free(r->slots);
     maif_free(r->succ);
@@ -237,7 +307,7 @@ int maif_reader_refresh(maif_reader *r, int *changed)
     r->succ = NULL;
     r->nslots = 0;
     atomic_store_explicit(&r->ids_ready, 0, memory_order_relaxed);
-    if (changed) *changed = 1;
+    if (changed) *changed = newer;
     return MAIF_OK;
 }
 
@@ -290,8 +360,24 @@ int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t d
         int rc = r->gate(r->gate_ctx, r, index, msg, sizeof msg);
         if (rc) return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
     }
+    if (r->cache) { /* after the gate: a cached plaintext is no way around the policy */
+        size_t have = 0;
+        if (maif_cache_get(r->cache, index, dst, dst_capacity, &have)) {
+            *written = have;
+            if (have <= dst_capacity) return MAIF_OK;
+            return rfail(r, MAIF_ELIMIT, "block %llu: the decoded payload needs %zu bytes, the buffer holds %zu",
+                         (unsigned long long)index, have, dst_capacity);
+        }
+    }
     if (dst) {
         int rc = r->ops->decode(r->st, index, r->keysrc, dst, dst_capacity, written, msg, sizeof msg);
+        if (rc == MAIF_OK && r->cache) {
+            /* only blocks whose decoding did work: a plain one is a copy from the map anyway */
+            maif_block b;
+            char m2[MSG_CAP];
+            if (r->ops->block(r->st, index, &b, m2, sizeof m2) == MAIF_OK && (b.codec || b.cipher))
+                (void)maif_cache_put(r->cache, index, dst, *written); /* out of memory: just not cached */
+        }
         return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
     }
     /* no buffer: the op's size query, then the answer decode would give */
@@ -310,6 +396,7 @@ int maif_reader_info(maif_reader *r, maif_info *out)
 {
     if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_info: NULL argument");
     int rc = r->ops->info(r->st, out);
+    if (rc == MAIF_OK) atomic_store_explicit(&r->info_given, 1, memory_order_relaxed); /* its strings live in st */
     return rc ? rfail(r, rc, "cannot read the artifact's facts: %s", maif_strerror(rc)) : MAIF_OK;
 }
 
@@ -477,4 +564,40 @@ void maif_reader_set_keysrc(maif_reader *r, void *keysrc, void (*keysrc_free)(vo
     if (r->keysrc_free) r->keysrc_free(r->keysrc);
     r->keysrc = keysrc;
     r->keysrc_free = keysrc_free;
+    if (r->cache) {
+        /* plaintext decrypted with the old keys must not outlive them:
+         * start an empty cache (none if that cannot be had) */
+        maif_cache_counters c;
+        maif_cache_counters_get(r->cache, &c);
+        maif_cache_free(r->cache);
+        r->cache = maif_cache_new(c.budget);
+    }
+}
+
+int maif_reader_set_cache(maif_reader *r, size_t cache_size)
+{
+    if (!r || !r->ops) return maif_set_last_err(MAIF_EINVAL, "maif_reader_set_cache: reader is NULL");
+    maif_cache *c = NULL;
+    if (cache_size && !(c = maif_cache_new(cache_size)))
+        return rfail(r, MAIF_ENOMEM, "out of memory for a cache of %zu bytes", cache_size);
+    maif_cache_free(r->cache);
+    r->cache = c;
+    return MAIF_OK;
+}
+
+int maif_reader_cache_stats(maif_reader *r, maif_cache_stats *out)
+{
+    if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_cache_stats: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (!r->cache) return MAIF_OK;
+    maif_cache_counters c;
+    maif_cache_counters_get(r->cache, &c);
+    out->hits = c.hits;
+    out->misses = c.misses;
+    out->inserts = c.inserts;
+    out->evictions = c.evictions;
+    out->bytes = c.bytes;
+    out->entries = c.entries;
+    out->capacity = c.budget;
+    return MAIF_OK;
 }

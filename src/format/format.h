@@ -39,6 +39,12 @@ typedef struct maif_format_ops {
     /* Parses the structure of the image (borrowed; outlives the state).
      * Errors: MAIF_EFORMAT, MAIF_EVERSION, MAIF_ENOMEM with one line in err. */
     int (*open)(void **state, const uint8_t *base, uint64_t size, char *err, size_t errcap);
+    /* Optional (NULL: open is used): as open, for a refresh that knows its
+     * previous view was committed up to byte committed (maif_info's
+     * file_size), so a format can look for newer commits after it instead
+     * of scanning the whole image. */
+    int (*open_after)(void **state, const uint8_t *base, uint64_t size, uint64_t committed, char *err,
+                      size_t errcap);
     void (*close)(void *state);
     uint64_t (*count)(const void *state);
     /* Block i (< count) as a view into the image. */

@@ -39,6 +39,8 @@ static const struct {
     [MAIF_OPT_INDEX_METRIC] = {0, 3, "MAIF_OPT_INDEX_METRIC"},
     [MAIF_OPT_INDEX_QUANTIZE] = {0, 2, "MAIF_OPT_INDEX_QUANTIZE"},
     [MAIF_OPT_INDEX_THREADS] = {0, MAIF_THREADS_MAX, "MAIF_OPT_INDEX_THREADS"},
+    [MAIF_OPT_WORKERS] = {0, MAIF_THREADS_MAX, "MAIF_OPT_WORKERS"},
+    [MAIF_OPT_ASYNC_QUEUE] = {0, 1 << 20, "MAIF_OPT_ASYNC_QUEUE"},
 };
 
 static int known(int option) { return option >= 1 && option <= OPT_LAST && spec[option].name; }

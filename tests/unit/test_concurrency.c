@@ -10,6 +10,7 @@
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,7 +216,183 @@ static void test_many_writers(void **state)
     maif_reader_close(r);
 }
 
+/* NPROC processes, each with GTHREADS threads sharing one writer through
+ * maif_writer_commit_batch (group commit), in GROUNDS rounds of open, 2
+ * batches per thread, close: the processes queue for the lock, the threads
+ * of one process share commits; every batch must still be whole, once. */
+#define GTHREADS 4
+#define GROUNDS  3
+
+typedef struct gjob {
+    maif_writer *w;
+    unsigned p, t, round;
+    int rc;
+} gjob;
+
+static void *group_thread(void *arg)
+{
+    gjob *j = arg;
+    for (unsigned k = 0; k < 2 && !j->rc; k++) {
+        unsigned b = j->round * 2 * GTHREADS + j->t * 2 + k, n = batch_size(j->p, b);
+        maif_block_spec s[MAXJ];
+        char meta[MAXJ][96], text[MAXJ][64];
+        for (unsigned i = 0; i < n; i++) {
+            snprintf(meta[i], sizeof meta[i], "{\"b\":%u,\"j\":%u,\"n\":%u,\"p\":%u}", b, i, n, j->p);
+            snprintf(text[i], sizeof text[i], "process %u batch %u block %u", j->p, b, i);
+            s[i] = (maif_block_spec){.type = MAIF_TYPE_TEXT, .payload = text[i], .payload_size = strlen(text[i]),
+                                     .meta_json = meta[i], .meta_size = strlen(meta[i])};
+        }
+        j->rc = maif_writer_commit_batch(j->w, s, n, NULL);
+    }
+    return NULL;
+}
+
+static void test_many_writers_grouped(void **state)
+{
+    tu_fixture *f = *state;
+    tu_write_one(f->path, f->key, "first", NULL);
+    pid_t pids[NPROC];
+    for (unsigned p = 0; p < NPROC; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            maif_options *opt = NULL;
+            if (maif_options_create(&opt) || maif_options_set(opt, MAIF_OPT_LOCK_WAIT_MS, 120000)) _exit(3);
+            for (unsigned round = 0; round < GROUNDS; round++) {
+                maif_writer *w = NULL;
+                if (maif_writer_open(&w, f->path, f->key, opt) != MAIF_OK) _exit(4);
+                pthread_t t[GTHREADS];
+                gjob jobs[GTHREADS];
+                for (unsigned i = 0; i < GTHREADS; i++) {
+                    jobs[i] = (gjob){w, p, i, round, 0};
+                    if (pthread_create(&t[i], NULL, group_thread, &jobs[i])) _exit(7);
+                }
+                for (unsigned i = 0; i < GTHREADS; i++) {
+                    pthread_join(t[i], NULL);
+                    if (jobs[i].rc) _exit(5);
+                }
+                if (maif_writer_close(w) != MAIF_OK) _exit(6);
+            }
+            maif_options_free(opt);
+            _exit(0);
+        }
+    }
+    wait_children(pids, NPROC);
+    unsigned nb = GROUNDS * GTHREADS * 2;
+    uint64_t nblocks = 1;
+    for (unsigned p = 0; p < NPROC; p++)
+        for (unsigned b = 0; b < nb; b++) nblocks += batch_size(p, b);
+    assert_int_equal(tu_assert_verifies_clean(f->path), nblocks);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    assert_int_equal(maif_reader_count(r), nblocks);
+    uint32_t seen[NPROC + 1] = {0};
+    assert_int_equal(check_batches(r, 1, seen), NPROC * nb);
+    for (unsigned p = 0; p < NPROC; p++) assert_int_equal(seen[p], (1u << nb) - 1);
+    maif_reader_close(r);
+}
+
 /* ------------------------------------------------------------- readers */
+
+/* Adds n 1 KiB blocks without committing; past 1 MiB the writer writes
+ * them out, so the file holds an unfinished batch after its last commit. */
+static void add_unfinished(maif_writer *w, unsigned n)
+{
+    static uint8_t p[1024];
+    for (unsigned i = 0; i < n; i++) {
+        maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = p, .payload_size = sizeof p};
+        assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
+    }
+}
+
+static long map_count(void)
+{
+    FILE *fp = fopen("/proc/self/maps", "r");
+    if (!fp) return -1;
+    long n = 0;
+    for (int c; (c = fgetc(fp)) != EOF;) n += c == '\n';
+    fclose(fp);
+    return n;
+}
+
+/* A reader following thousands of commits keeps neither a map nor a
+ * parsed view per switch: the map has room to grow and is reused, and old
+ * views are freed unless maif_reader_info handed out their strings. */
+static void test_refresh_many_switches(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = tu_create_one(f->path, f->key, "first", NULL);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    maif_info info;
+    assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
+    const char *agent = info.agent; /* must stay valid across the switches */
+    char agent_copy[64];
+    snprintf(agent_copy, sizeof agent_copy, "%s", agent);
+    maif_block first;
+    assert_int_equal(maif_reader_block(r, 0, &first), MAIF_OK);
+    long maps0 = -1;
+    for (unsigned i = 0; i < 3000; i++) {
+        char t[32];
+        snprintf(t, sizeof t, "switch %u", i);
+        maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = t, .payload_size = strlen(t)};
+        assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        int changed = 0;
+        assert_int_equal(maif_reader_refresh(r, &changed), MAIF_OK);
+        assert_int_equal(changed, 1);
+        assert_int_equal(maif_reader_count(r), 2 + i);
+        if (i == 10) maps0 = map_count();
+    }
+    long maps1 = map_count();
+    if (maps0 >= 0) assert_true(maps1 - maps0 < 16);
+    assert_string_equal(agent, agent_copy);
+    assert_int_equal(first.payload_size, 5);
+    assert_memory_equal(first.payload, "first", 5);
+    maif_block last;
+    assert_int_equal(maif_reader_block(r, 3000, &last), MAIF_OK);
+    assert_memory_equal(last.payload, "switch 2999", 11);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_reader_close(r);
+}
+
+/* A refresh while the writer is mid-batch finds the newest commit before
+ * the unfinished bytes by walking only what was appended since its view
+ * (no scan of the file): nothing new, then exactly the new commits. */
+static void test_refresh_mid_batch(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = tu_create_one(f->path, f->key, "first", NULL);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    uint64_t size0 = tu_file_size(f->path);
+    add_unfinished(w, 1500);
+    assert_true(tu_file_size(f->path) > size0 + (1u << 20)); /* written out, uncommitted */
+    int changed = -1;
+    assert_int_equal(maif_reader_refresh(r, &changed), MAIF_OK);
+    assert_int_equal(changed, 0);
+    assert_int_equal(maif_reader_count(r), 1);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(append_batch(w, 3, 0), 0);
+    add_unfinished(w, 1500); /* and mid-batch again */
+    assert_int_equal(maif_reader_refresh(r, &changed), MAIF_OK);
+    assert_int_equal(changed, 1);
+    uint64_t want = 1 + 1500 + batch_size(3, 0);
+    assert_int_equal(maif_reader_count(r), want);
+    maif_info info;
+    assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
+    assert_true(info.torn_bytes > (1u << 20));
+    maif_block b;
+    assert_int_equal(maif_reader_block(r, want - 1, &b), MAIF_OK);
+    unsigned p, bb, j, n;
+    assert_int_equal(parse_meta(&b, &p, &bb, &j, &n), 0);
+    assert_int_equal(p, 3);
+    assert_int_equal(maif_writer_rollback(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_reader_refresh(r, &changed), MAIF_OK);
+    assert_int_equal(changed, 0);
+    maif_reader_close(r);
+}
 
 #define NFOLLOW 30 /* batches the child appends while the parent follows */
 
@@ -438,9 +615,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lock_wait_option, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_waiter_sees_holders_commit, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_many_writers, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_many_writers_grouped, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_follows_writer, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_ignores_uncommitted, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_refresh_lock_step, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_mid_batch, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_many_switches, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

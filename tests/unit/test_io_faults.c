@@ -328,9 +328,16 @@ typedef struct sweep {
     size_t base_len;
     uint64_t base_blocks;
     uint8_t first_id[MAIF_ID_BYTES]; /* a block of the first batch; the new batch supersedes it */
-    uint8_t *mid, *big;  /* payloads */
+    uint8_t *mid, *big;  /* payloads (compressible) */
     maif_io_fault *fi;
+    int mode;            /* SWEEP_*: how the workload appends its batch */
 } sweep;
+
+/* The batch goes in through maif_writer_add / _borrowed and a commit; or,
+ * compressed with zstd on two workers, as one maif_writer_commit_batch;
+ * or, compressed, block by block through maif_writer_add_async (each its
+ * own commit, so a failure leaves a prefix of the blocks). */
+enum { SWEEP_PLAIN, SWEEP_GROUP, SWEEP_ASYNC };
 
 static void add_one(maif_writer *w, int borrowed, uint32_t type, const void *p, size_t n, const char *meta,
                     const uint8_t *supersedes, uint8_t id[MAIF_ID_BYTES], int *rc)
@@ -375,6 +382,9 @@ static void sweep_prepare(sweep *s, tu_fixture *f)
     assert_non_null(s->big);
     tu_xorshift_fill(s->mid, MID_SIZE, 1);
     tu_xorshift_fill(s->big, BIG_SIZE, 2);
+    /* a 4 KiB random phrase repeated: the codec modes store them compressed */
+    for (size_t i = 4096; i < MID_SIZE; i++) s->mid[i] = s->mid[i % 4096];
+    for (size_t i = 4096; i < BIG_SIZE; i++) s->big[i] = s->big[i % 4096];
     assert_int_equal(maif_io_fault_new(&s->fi, NULL), MAIF_OK);
 }
 
@@ -387,12 +397,70 @@ static void sweep_free(sweep *s)
     free(s->big);
 }
 
+#define NEW_BLOCKS (SMALL_N + 4)
+
+static void async_done(void *ctx, int rc, const uint8_t *id)
+{
+    (void)id;
+    int *ok = ctx;
+    if (rc == MAIF_OK) (*ok)++; /* callbacks come in commit order: the committed prefix */
+}
+
+/* The batch of the codec modes: as one group commit or as async appends.
+ * Returns the number of its blocks committed. */
+static uint64_t workload_coded(sweep *s, maif_writer *w)
+{
+    static char p[SMALL_N][40], meta[SMALL_N][64];
+    maif_block_spec sp[NEW_BLOCKS];
+    for (int i = 0; i < SMALL_N; i++) {
+        snprintf(meta[i], sizeof meta[i], "{\"i\":%d,\"kind\":\"small\"}", i);
+        int n = snprintf(p[i], sizeof p[i], "small payload %d", i);
+        sp[i] = (maif_block_spec){.type = MAIF_TYPE_TEXT, .payload = p[i], .payload_size = (size_t)n,
+                                  .meta_json = meta[i], .meta_size = strlen(meta[i]),
+                                  .supersedes = i == 0 ? s->first_id : NULL};
+    }
+    sp[SMALL_N] = (maif_block_spec){.type = MAIF_TYPE_IMAGE, .payload = s->mid, .payload_size = MID_SIZE,
+                                    .meta_json = "{\"size\":\"300k\"}", .meta_size = 15};
+    sp[SMALL_N + 1] = (maif_block_spec){.type = MAIF_TYPE_VIDEO, .payload = s->big, .payload_size = BIG_SIZE,
+                                        .meta_json = "{\"size\":\"1.5m\"}", .meta_size = 15};
+    sp[SMALL_N + 2] = (maif_block_spec){.type = MAIF_TYPE_AUDIO, .payload = s->mid, .payload_size = MID_SIZE};
+    sp[SMALL_N + 3] = (maif_block_spec){.type = MAIF_TYPE_TEXT, .payload = "last", .payload_size = 4,
+                                        .meta_json = "{\"last\":1}", .meta_size = 10};
+    if (s->mode == SWEEP_GROUP) {
+        int rc = maif_writer_commit_batch(w, sp, NEW_BLOCKS, NULL);
+        assert_true(rc == MAIF_OK || rc == MAIF_EIO || rc == MAIF_ESTATE || rc == MAIF_ENOMEM);
+        return rc == MAIF_OK ? NEW_BLOCKS : 0;
+    }
+    int ok = 0, rc = MAIF_OK;
+    for (int i = 0; i < NEW_BLOCKS; i++) {
+        assert_int_equal(maif_writer_add_async(w, &sp[i], async_done, &ok), MAIF_OK);
+        { /* one commit each, so the count of I/O calls is the same every run */
+            int frc = maif_writer_flush(w);
+            if (rc == MAIF_OK) rc = frc;
+        }
+    }
+    int frc = maif_writer_flush(w);
+    if (rc == MAIF_OK) rc = frc;
+    assert_true(rc == MAIF_OK || rc == MAIF_EIO || rc == MAIF_ESTATE || rc == MAIF_ENOMEM);
+    assert_true(rc != MAIF_OK || ok == NEW_BLOCKS);
+    return (uint64_t)ok;
+}
+
 /* The workload under test: open, a batch added then rolled back, the mixed
- * batch, commit, close. Returns 1 if the commit succeeded. */
-static int workload(sweep *s, unsigned flags)
+ * batch, commit, close. Returns the number of the batch's blocks
+ * committed (all or none but in SWEEP_ASYNC). */
+static uint64_t workload(sweep *s, unsigned flags)
 {
     maif_writer *w = NULL;
-    int rc = maif_writer_open(&w, s->f->path, s->f->key, flags ? tu_flag(MAIF_OPT_DURABLE) : NULL);
+    maif_options *o = NULL;
+    assert_int_equal(maif_options_create(&o), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_DURABLE, flags ? 1 : 0), MAIF_OK);
+    if (s->mode != SWEEP_PLAIN) {
+        assert_int_equal(maif_options_set(o, MAIF_OPT_CODEC, MAIF_CODEC_ZSTD), MAIF_OK);
+        assert_int_equal(maif_options_set(o, MAIF_OPT_WORKERS, 2), MAIF_OK);
+    }
+    int rc = maif_writer_open(&w, s->f->path, s->f->key, o);
+    maif_options_free(o);
     if (rc != MAIF_OK) {
         assert_true(rc == MAIF_EIO || rc == MAIF_ENOMEM);
         assert_null(w);
@@ -406,6 +474,12 @@ static int workload(sweep *s, unsigned flags)
     assert_true(rb == MAIF_OK || rb == MAIF_EIO || rb == MAIF_ESTATE);
     if (rc == MAIF_OK) rc = rb;
     if (rc == MAIF_OK) assert_int_equal(maif_writer_count(w), s->base_blocks);
+    if (s->mode != SWEEP_PLAIN) {
+        uint64_t k = rc == MAIF_OK || rc == MAIF_ESTATE ? workload_coded(s, w) : 0;
+        int crc = maif_writer_close(w);
+        assert_true(crc == MAIF_OK || crc == MAIF_EIO || crc == MAIF_ESTATE);
+        return k;
+    }
     rc = MAIF_OK;
     char meta[64], p[SMALL_N][40]; /* borrowed payloads live until the commit */
     for (int i = 0; i < SMALL_N; i++) {
@@ -426,16 +500,30 @@ static int workload(sweep *s, unsigned flags)
     }
     int crc = maif_writer_close(w);
     assert_true(crc == MAIF_OK || crc == MAIF_EIO);
-    return rc == MAIF_OK;
+    return rc == MAIF_OK ? NEW_BLOCKS : 0;
 }
 
-#define NEW_BLOCKS (SMALL_N + 4)
+/* Block i of r decodes to exactly want (n bytes). */
+static void assert_decodes(maif_reader *r, uint64_t i, const uint8_t *want, size_t n)
+{
+    uint8_t *got = malloc(n);
+    size_t wr = 0;
+    assert_non_null(got);
+    assert_int_equal(maif_reader_block_decode(r, i, got, n, &wr), MAIF_OK);
+    assert_int_equal(wr, n);
+    assert_memory_equal(got, want, n);
+    free(got);
+}
 
-/* After a run: the artifact is intact and holds the batch whole or not at all. */
-static void sweep_check(sweep *s, int committed, const char *what, uint64_t nth)
+/* After a run: the artifact is intact and holds the first `committed`
+ * blocks of the batch: all or none of them but in SWEEP_ASYNC. */
+static void sweep_check(sweep *s, uint64_t committed, const char *what, uint64_t nth)
 {
     const char *path = s->f->path;
-    uint64_t want = s->base_blocks + (committed ? NEW_BLOCKS : 0);
+    uint64_t want = s->base_blocks + committed;
+    if (s->mode != SWEEP_ASYNC && committed != 0 && committed != NEW_BLOCKS)
+        fail_msg("%s #%llu: %llu blocks of a batch committed", what, (unsigned long long)nth,
+                 (unsigned long long)committed);
     if (!committed && tu_file_size(path) != s->base_len)
         fail_msg("%s #%llu: failed batch left %llu uncommitted bytes", what, (unsigned long long)nth,
                  (unsigned long long)(tu_file_size(path) - s->base_len));
@@ -453,22 +541,24 @@ static void sweep_check(sweep *s, int committed, const char *what, uint64_t nth)
     assert_memory_equal(b.id, s->first_id, MAIF_ID_BYTES);
     assert_int_equal(maif_reader_block(r, 2, &b), MAIF_OK);
     assert_memory_equal(b.payload, "{\"second\":true}", 15);
+    uint64_t nb = s->base_blocks;
     if (committed) {
-        uint64_t nb = s->base_blocks;
         assert_int_equal(maif_reader_block(r, nb, &b), MAIF_OK);
         assert_true(b.has_supersedes);
         assert_memory_equal(b.supersedes, s->first_id, MAIF_ID_BYTES);
-        assert_int_equal(maif_reader_block(r, nb + SMALL_N, &b), MAIF_OK);
-        assert_int_equal(b.payload_size, MID_SIZE);
-        assert_memory_equal(b.payload, s->mid, MID_SIZE);
-        assert_int_equal(maif_reader_block(r, nb + 1 + SMALL_N, &b), MAIF_OK);
-        assert_int_equal(b.payload_size, BIG_SIZE);
-        assert_memory_equal(b.payload, s->big, BIG_SIZE);
         uint64_t hist[4];
         size_t nh = 0;
         assert_int_equal(maif_reader_history(r, s->first_id, hist, 4, &nh), MAIF_OK);
         assert_int_equal(nh, 2);
     }
+    if (committed > SMALL_N) {
+        assert_int_equal(maif_reader_block(r, nb + SMALL_N, &b), MAIF_OK);
+        assert_int_equal(b.codec, s->mode == SWEEP_PLAIN ? MAIF_CODEC_NONE : MAIF_CODEC_ZSTD);
+        if (!b.codec) assert_int_equal(b.payload_size, MID_SIZE);
+        assert_decodes(r, nb + SMALL_N, s->mid, MID_SIZE);
+    }
+    if (committed > SMALL_N + 1) assert_decodes(r, nb + 1 + SMALL_N, s->big, BIG_SIZE);
+    if (committed > SMALL_N + 2) assert_decodes(r, nb + 2 + SMALL_N, s->mid, MID_SIZE);
     maif_reader_close(r);
     maif_report *rep = NULL;
     assert_int_equal(maif_verify_file(path, NULL, &rep), MAIF_OK);
@@ -489,11 +579,11 @@ static uint64_t sweep_kind(sweep *s, int op, int err, unsigned flags, const char
     assert_int_equal(tu_write(s->f->path, s->base, s->base_len), 0);
     maif_io_set_default(maif_io_fault_io(s->fi));
     maif_io_fault_arm(s->fi, op, 0, 0, 0);
-    int ok = workload(s, flags);
+    uint64_t ok = workload(s, flags);
     uint64_t calls = maif_io_fault_count(s->fi, op);
     maif_io_set_default(NULL);
-    assert_true(ok);
-    sweep_check(s, 1, what, 0);
+    assert_int_equal(ok, NEW_BLOCKS);
+    sweep_check(s, ok, what, 0);
     uint64_t present = 0;
     for (uint64_t n = 1; n <= calls; n++) {
         assert_int_equal(tu_write(s->f->path, s->base, s->base_len), 0);
@@ -503,7 +593,7 @@ static uint64_t sweep_kind(sweep *s, int op, int err, unsigned flags, const char
         int fired = maif_io_fault_fired(s->fi);
         maif_io_set_default(NULL);
         assert_true(fired);
-        present += (uint64_t)ok;
+        present += ok == NEW_BLOCKS;
         sweep_check(s, ok, what, n);
     }
     print_message("%s: %llu calls failed one at a time, %llu of them left the batch committed\n", what,
@@ -523,6 +613,53 @@ static void test_fault_sweep(void **state)
     sweep_kind(&s, MAIF_IO_OP_ALLOCATE, ENOSPC, 0, "allocate"); /* none with a single usable CPU */
     assert_true(sweep_kind(&s, MAIF_IO_OP_READ, EIO, 0, "read (index merge)") >= 7);
     assert_true(sweep_kind(&s, MAIF_IO_OP_LOCK, EIO, 0, "lock") >= 1);
+    sweep_free(&s);
+}
+
+/* The same sweeps over compressed blocks appended by a group commit (the
+ * worker pool encodes them) and by asynchronous appends. */
+static void test_fault_sweep_coded(void **state)
+{
+    sweep s;
+    sweep_prepare(&s, *state);
+    for (int mode = SWEEP_GROUP; mode <= SWEEP_ASYNC; mode++) {
+        s.mode = mode;
+        const char *m = mode == SWEEP_GROUP ? "group" : "async";
+        char what[64];
+        snprintf(what, sizeof what, "%s: write (ENOSPC)", m);
+        assert_true(sweep_kind(&s, MAIF_IO_OP_WRITE, ENOSPC, 0, what) >= 2);
+        snprintf(what, sizeof what, "%s: write (EIO, durable)", m);
+        assert_true(sweep_kind(&s, MAIF_IO_OP_WRITE, EIO, 1, what) >= 2);
+        snprintf(what, sizeof what, "%s: sync", m);
+        assert_true(sweep_kind(&s, MAIF_IO_OP_SYNC, EIO, 1, what) >= 2);
+        snprintf(what, sizeof what, "%s: truncate", m);
+        sweep_kind(&s, MAIF_IO_OP_TRUNCATE, EIO, 0, what); /* none when the rolled-back batch stayed in the buffer */
+        snprintf(what, sizeof what, "%s: read (index merge)", m);
+        assert_true(sweep_kind(&s, MAIF_IO_OP_READ, EIO, 0, what) >= 1);
+    }
+    sweep_free(&s);
+}
+
+/* The final fsync of a group commit runs after the next group may have
+ * started; when it fails, that group fails, so does every later one, and
+ * close cuts the file back to before the failed group. */
+static void test_group_final_sync_fails(void **state)
+{
+    sweep s;
+    sweep_prepare(&s, *state);
+    assert_int_equal(tu_write(s.f->path, s.base, s.base_len), 0);
+    maif_io_set_default(maif_io_fault_io(s.fi));
+    maif_io_fault_arm(s.fi, MAIF_IO_OP_SYNC, 2, EIO, 0); /* the second sync: after the commit record */
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_open(&w, s.f->path, s.f->key, tu_flag(MAIF_OPT_DURABLE)), MAIF_OK);
+    maif_block_spec sp = {.type = MAIF_TYPE_TEXT, .payload = "lost", .payload_size = 4};
+    assert_int_equal(maif_writer_commit_batch(w, &sp, 1, NULL), MAIF_EIO);
+    assert_non_null(strstr(maif_last_errmsg(), "fdatasync"));
+    assert_int_not_equal(maif_writer_commit_batch(w, &sp, 1, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK); /* the error was reported; close cuts */
+    maif_io_set_default(NULL);
+    assert_true(maif_io_fault_fired(s.fi));
+    sweep_check(&s, 0, "final group fsync", 2);
     sweep_free(&s);
 }
 
@@ -739,6 +876,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_posix_named_fallback, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_layer, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_sweep, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_sweep_coded, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_final_sync_fails, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_cut_on_close, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_writers_leave_nothing, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_convert_fault_sweep, tu_setup, teardown),

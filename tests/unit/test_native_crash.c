@@ -17,6 +17,12 @@
  * their write). One round in ten uses MAIF_OPT_DURABLE, whose fsync between
  * the batch and its commit record is where most torn tails come from.
  *
+ * Rounds cycle through three ways of appending: plain adds; adds with a
+ * codec (zstd or lz4: the odd-numbered blocks repeat a 64-byte phrase and
+ * are stored compressed, so payloads are checked through decode); and
+ * maif_writer_add_async with one block per batch, each reported by its
+ * completion callback, so a callback's promise is checked like a commit's.
+ *
  * MAIF_CRASH_SEED and MAIF_CRASH_KILLS override the seed and the count;
  * MAIF_CRASH_WINDOW_US the longest wait before a kill (default 20 000 µs).
  */
@@ -24,6 +30,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +52,17 @@ static uint64_t rng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+/* Random bytes for even j; for odd j a 64-byte random phrase repeated,
+ * which compresses (the codec rounds store those compressed). */
 static void pattern(uint8_t *p, size_t n, uint64_t batch, uint64_t j)
 {
     uint64_t s = batch * 1000003u + j;
+    size_t period = j % 2 ? 64 : SIZE_MAX;
     for (size_t i = 0; i < n; i += 8) {
+        if (i >= period) {
+            memcpy(p + i, p + i - period, n - i < 8 ? n - i : 8);
+            continue;
+        }
         uint64_t z = rng_next(&s);
         memcpy(p + i, &z, n - i < 8 ? n - i : 8);
     }
@@ -68,12 +82,34 @@ static int parse_meta(const char *m, size_t n, unsigned long long *b, unsigned *
 
 /* ------------------------------------------------------------- the child */
 
+/* How a child appends: plain adds and commits; the same with a codec
+ * (zstd or lz4, so half the blocks are stored compressed); or one block
+ * per batch through maif_writer_add_async, reported by its callback. */
+enum { MODE_PLAIN, MODE_CODEC, MODE_ASYNC };
+
+static int g_report_fd;
+
+static void reported(void *ctx, int rc, const uint8_t *id)
+{
+    (void)id;
+    if (rc != MAIF_OK) _exit(6);
+    uint64_t v = (uint64_t)(uintptr_t)ctx;
+    if (write(g_report_fd, &v, sizeof v) != (ssize_t)sizeof v) _exit(7);
+}
+
 /* Never returns. Exit codes (seen only if it is not killed first):
  * 3 open failed, 4 reader failed, 5 add failed, 6 commit failed. */
-static void child(const char *path, const maif_key *key, int fd, unsigned flags, int uniform, uint64_t seed)
+static void child(const char *path, const maif_key *key, int fd, unsigned flags, int uniform, uint64_t seed, int mode)
 {
     maif_writer *w = NULL;
-    if (maif_writer_open(&w, path, key, flags ? tu_flag(MAIF_OPT_DURABLE) : NULL) != MAIF_OK) _exit(3);
+    maif_options *o = NULL;
+    if (maif_options_create(&o) || maif_options_set(o, MAIF_OPT_DURABLE, flags ? 1 : 0) ||
+        maif_options_set(o, MAIF_OPT_ASYNC_QUEUE, 8) ||
+        (mode == MODE_CODEC && maif_options_set(o, MAIF_OPT_CODEC, seed % 2 ? MAIF_CODEC_ZSTD : MAIF_CODEC_LZ4)))
+        _exit(3);
+    if (maif_writer_open(&w, path, key, o) != MAIF_OK) _exit(3);
+    maif_options_free(o);
+    g_report_fd = fd;
     /* continue the numbering after the last committed batch */
     unsigned long long batch = 1;
     maif_reader *r = NULL;
@@ -91,8 +127,22 @@ static void child(const char *path, const maif_key *key, int fd, unsigned flags,
     /* one buffer per block of a batch: a borrowed payload must stay put
      * until the commit */
     static uint8_t bufs[MAX_BATCH][MAX_PAYLOAD];
+    static char metas[MAX_BATCH][128];
     for (;; batch++) {
-        unsigned nb = 1 + (unsigned)(rng_next(&seed) % MAX_BATCH);
+        unsigned nb = mode == MODE_ASYNC ? 1 : 1 + (unsigned)(rng_next(&seed) % MAX_BATCH);
+        if (mode == MODE_ASYNC) {
+            /* at most 8 queued (MAIF_OPT_ASYNC_QUEUE): a slot is reused only
+             * long after its block completed */
+            unsigned slot = (unsigned)(batch % MAX_BATCH);
+            uint64_t range = uniform ? SMALL_PAYLOAD : 1ull << (1 + rng_next(&seed) % 16);
+            size_t sz = 1 + (size_t)(rng_next(&seed) % range);
+            pattern(bufs[slot], sz, batch, 0);
+            int ml = snprintf(metas[slot], sizeof metas[slot], "{\"b\":%llu,\"j\":0,\"n\":1,\"s\":%zu}", batch, sz);
+            maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = bufs[slot], .payload_size = sz,
+                                 .meta_json = metas[slot], .meta_size = (size_t)ml};
+            if (maif_writer_add_async(w, &s, reported, (void *)(uintptr_t)batch) != MAIF_OK) _exit(5);
+            continue;
+        }
         for (unsigned j = 0; j < nb; j++) {
             uint8_t *buf = bufs[j];
             uint64_t range = uniform ? SMALL_PAYLOAD : 1ull << (1 + rng_next(&seed) % 16);
@@ -128,6 +178,8 @@ static int has_torn_warning(const maif_report *rep)
     return 0;
 }
 
+static uint64_t g_compressed_seen; /* blocks found stored compressed */
+
 /* Returns the torn bytes after the last commit. */
 static uint64_t check_artifact(const char *path, state *st, int round)
 {
@@ -153,13 +205,18 @@ static uint64_t check_artifact(const char *path, state *st, int round)
         if (!(i == 0 ? bt == 1 && j == 0 : starts || continues))
             fail_msg("round %d: block %llu (batch %llu, %u/%u) breaks the sequence after batch %llu, %u/%u", round,
                      (unsigned long long)i, bt, j, nb, prev_b, prev_j, prev_n);
-        if (sz != b.payload_size || sz < 1 || sz > MAX_PAYLOAD || nb < 1 || nb > MAX_BATCH)
+        if ((!b.codec && sz != b.payload_size) || sz < 1 || sz > MAX_PAYLOAD || nb < 1 || nb > MAX_BATCH)
             fail_msg("round %d: block %llu: size %zu / %zu", round, (unsigned long long)i, b.payload_size, sz);
         if (i >= st->blocks_checked) {
+            static uint8_t got[MAX_PAYLOAD];
+            size_t gn = 0;
+            if (maif_reader_block_decode(r, i, got, sizeof got, &gn) != MAIF_OK || gn != sz)
+                fail_msg("round %d: block %llu: decode: %s", round, (unsigned long long)i, maif_reader_errmsg(r));
             pattern(want, sz, bt, j);
-            if (memcmp(want, b.payload, sz) != 0)
+            if (memcmp(want, got, sz) != 0)
                 fail_msg("round %d: block %llu (batch %llu, %u): payload differs", round, (unsigned long long)i, bt, j);
         }
+        if (b.codec) g_compressed_seen++;
         prev_b = bt;
         prev_j = j;
         prev_n = nb;
@@ -240,7 +297,7 @@ static void test_crash_loop(void **unused)
         assert_true(pid >= 0);
         if (pid == 0) {
             close(p[0]);
-            child(path, key, p[1], flags, round % 2, child_seed);
+            child(path, key, p[1], flags, round % 2, child_seed, round % 3);
             _exit(9);
         }
         close(p[1]);
@@ -297,6 +354,7 @@ static void test_crash_loop(void **unused)
     /* the loop must have exercised something: most children get to commit */
     assert_true(committed_rounds > kills / 4);
     if (kills >= 200) assert_true(torn_seen > 0);
+    if (kills >= 30) assert_true(g_compressed_seen > 0); /* the codec rounds did store compressed blocks */
     maif_key_free(key);
     tu_rmtree(dir);
     free(dir);

@@ -250,6 +250,12 @@ typedef struct nat_view {
  * the chain. Errors: MAIF_EFORMAT (no valid commit at all), MAIF_EVERSION,
  * MAIF_ENOMEM. */
 int nat_view_open(nat_view *v, const uint8_t *base, uint64_t size, char *err, size_t errcap);
+/* As nat_view_open, for a reader that already knows the commit ending at
+ * from: when the tail does not check out (a writer is mid-batch), the
+ * record heads after from are walked to the last commit (no hashing), and
+ * the image up to it opens from its tail; only if that fails is the whole
+ * file scanned. Cost: O(records appended since from). */
+int nat_view_open_after(nat_view *v, const uint8_t *base, uint64_t size, uint64_t from, char *err, size_t errcap);
 void nat_view_free(nat_view *v);
 /* Offset of block i (< v->last.blocks), or MAIF_EFORMAT. */
 int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, uint64_t *off);

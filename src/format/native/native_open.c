@@ -47,13 +47,18 @@ static maif_writer *writer_alloc(const char *path, const maif_key *key, unsigned
     if (key) maif_key_public(key, w->pk); /* NULL only for recovery, which never commits */
     w->flags = flags;
     w->id_pool_used = ID_POOL;
+    if (nat_group_init(w, 0)) {
+        maif_free(w->path);
+        maif_free(w);
+        return NULL;
+    }
     return w;
 }
 
 int maif_writer_close(maif_writer *w)
 {
     if (!w) return MAIF_OK;
-    int rc = MAIF_OK;
+    int rc = nat_group_close(w); /* queued asynchronous appends are committed first */
     if (w->dead) nat_writer_cut_uncommitted(w); /* a failed batch gives its space back */
     else if (w->pend.len || w->bor.len || w->hpend.len || w->wbuf_off > w->c_end || w->wbuf.len)
         rc = maif_writer_rollback(w);
@@ -168,6 +173,7 @@ unsigned nat_writer_flags(const maif_options *opt)
 static int writer_codec(maif_writer **w, const maif_options *opt)
 {
     int64_t codec = maif_opt(opt, MAIF_OPT_CODEC), level = maif_opt(opt, MAIF_OPT_CODEC_LEVEL);
+    nat_group_config(*w, (size_t)maif_opt(opt, MAIF_OPT_ASYNC_QUEUE), (unsigned)maif_opt(opt, MAIF_OPT_WORKERS));
     if (codec == 0 && level == 0) return MAIF_OK;
     int rc = maif_writer_set_codec(*w, (int)codec, (int)level);
     if (rc) {

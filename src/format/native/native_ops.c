@@ -68,13 +68,15 @@ static void nat_ops_close(void *state)
     maif_free(s);
 }
 
-static int nat_ops_open(void **state, const uint8_t *base, uint64_t size, char *err, size_t errcap)
+static int nat_ops_open_after(void **state, const uint8_t *base, uint64_t size, uint64_t from, char *err,
+                              size_t errcap)
 {
     nat_state *s = maif_calloc(1, sizeof *s);
     if (!s) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory");
     s->base = base;
     s->size = size;
-    int rc = nat_view_open(&s->v, base, size, err, errcap);
+    int rc = from ? nat_view_open_after(&s->v, base, size, from, err, errcap)
+                  : nat_view_open(&s->v, base, size, err, errcap);
     if (rc) {
         maif_free(s);
         return rc;
@@ -84,6 +86,11 @@ static int nat_ops_open(void **state, const uint8_t *base, uint64_t size, char *
     header_meta(s);
     *state = s;
     return MAIF_OK;
+}
+
+static int nat_ops_open(void **state, const uint8_t *base, uint64_t size, char *err, size_t errcap)
+{
+    return nat_ops_open_after(state, base, size, 0, err, errcap);
 }
 
 static uint64_t nat_ops_count(const void *state) { return ((const nat_state *)state)->v.last.blocks; }
@@ -294,6 +301,7 @@ const maif_format_ops maif_format_native = {
     .name = "native",
     .detect = nat_detect,
     .open = nat_ops_open,
+    .open_after = nat_ops_open_after,
     .close = nat_ops_close,
     .count = nat_ops_count,
     .block = nat_ops_block,

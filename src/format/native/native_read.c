@@ -146,6 +146,34 @@ int nat_view_open(nat_view *v, const uint8_t *base, uint64_t size, char *err, si
     return open_by_scan(v, base, size, err, errcap);
 }
 
+int nat_view_open_after(nat_view *v, const uint8_t *base, uint64_t size, uint64_t from, char *err, size_t errcap)
+{
+    memset(v, 0, sizeof *v);
+    int rc = nat_header_parse(base, size, &v->hdr, err, errcap);
+    if (rc) return rc;
+    if (open_from_tail(v, base, size, NULL, 0) == MAIF_OK) return MAIF_OK;
+    /* a writer is mid-batch: walk the record heads after the commit the
+     * caller knows to the last commit that ends before the unfinished
+     * part, and open the image cut there, from its tail */
+    uint64_t off = from, last = 0;
+    if (from >= v->hdr.header_size && from <= size && from % 8 == 0)
+        while (off < size) {
+            nat_rec r;
+            int torn;
+            if (nat_rec_parse(base, size, off, &r, &torn, NULL, 0) != MAIF_OK || r.end <= off) break;
+            if (memcmp(r.tag, NAT_TAG_COMMIT, 4) == 0) last = r.end;
+            off = r.end;
+        }
+    if (!last && from < size) last = from; /* no commit since: the known one is still the last */
+    memset(&v->last, 0, sizeof v->last);
+    if (last && open_from_tail(v, base, last, NULL, 0) == MAIF_OK) {
+        v->torn = size - last;
+        return MAIF_OK;
+    }
+    memset(&v->last, 0, sizeof v->last);
+    return open_by_scan(v, base, size, err, errcap);
+}
+
 void nat_view_free(nat_view *v)
 {
     maif_free(v->offsets);

@@ -174,8 +174,9 @@ static int sync_file(maif_writer *w)
     return MAIF_OK;
 }
 
-/* How much of a record's hashing its caller has already done. */
-enum { HASH_BOTH, HASH_NONE };
+/* How much of a record's hashing its caller has already done: nothing,
+ * everything (commit records), or the content hash (encoded ahead). */
+enum { HASH_BOTH, HASH_NONE, HASH_CHAIN };
 
 /* Appends a whole record to the buffer and the chain (blocks also to the
  * Merkle tree). The header is filled in except for the hashes that `done`
@@ -481,9 +482,17 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
         uint8_t ad[MAIF_STAGE_AD_BYTES];
         nat_stage_ad(w->file_id, hdr, ad);
         maif_stage_out o;
-        int rc = maif_stage_encode(&w->stages, &nat_stage_tags, ad, spec->payload, spec->payload_size,
-                                   NAT_PAYLOAD_MAX, &w->stage_scratch, &eb, &o, w->err, sizeof w->err);
-        if (rc) return rc;
+        if (w->pre) { /* encoded ahead by a worker, with the same stages */
+            o = w->pre->out;
+            if (w->pre->tlv_len > eb.cap - eb.len)
+                return nat_writer_fail(w, MAIF_ELIMIT, "no room for the stages' extensions");
+            memcpy(ext + eb.len, w->pre->tlv, w->pre->tlv_len);
+            eb.len += w->pre->tlv_len;
+        } else {
+            int rc = maif_stage_encode(&w->stages, &nat_stage_tags, ad, spec->payload, spec->payload_size,
+                                       NAT_PAYLOAD_MAX, &w->stage_scratch, &eb, &o, w->err, sizeof w->err);
+            if (rc) return rc;
+        }
         hdr[NR_CODEC] = o.codec; /* 0 when compression did not pay */
         hdr[NR_CIPHER] = o.cipher; /* cipher 1 becomes its STREAM form (4) past one chunk */
         st->data = o.stored;
@@ -568,6 +577,31 @@ int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_
     int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st);
     if (rc) return rc;
     if ((rc = defer_block(w, &b, ext, st.data, st.size, 0))) return rc;
+    if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
+    return MAIF_OK;
+}
+
+int nat_writer_add_encoded(maif_writer *w, const maif_block_spec *spec, const nat_encoded *e,
+                           uint8_t id_out[MAIF_ID_BYTES])
+{
+    if (!w || !spec || !spec->id || !(w->stages.codec || w->stages.cipher)) return MAIF_EINVAL;
+    borrowed b;
+    stored st;
+    uint8_t ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
+    w->pre = e;
+    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st);
+    w->pre = NULL;
+    if (rc) return rc;
+    memcpy(b.hdr + NR_CONTENT_HASH, e->content_hash, 32);
+    if ((rc = drain(w))) return rc; /* the chain runs in append order */
+    uint64_t off = w->pos;
+    rc = maif_buf_append(&w->pend, &off, sizeof off);
+    if (rc) return nat_writer_fail(w, rc, "out of memory");
+    rc = put_record(w, b.hdr, ext, b.ext_size, w->meta.data, b.meta_size, st.data, st.size, HASH_CHAIN);
+    if (rc) {
+        w->pend.len -= sizeof off;
+        return rc;
+    }
     if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
     return MAIF_OK;
 }
@@ -791,7 +825,15 @@ static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint
     return put_record(w, hdr, NULL, 0, NULL, 0, body, size, HASH_NONE);
 }
 
-int maif_writer_commit(maif_writer *w)
+static int commit(maif_writer *w, int final_sync);
+
+int maif_writer_commit(maif_writer *w) { return commit(w, 1); }
+
+int nat_writer_commit_nosync(maif_writer *w) { return commit(w, 0); }
+
+/* Seals the batch; final_sync 0 leaves the durable writer's last fsync
+ * (the one after the commit record) to the caller. */
+static int commit(maif_writer *w, int final_sync)
 {
     if (!w) return maif_set_last_err(MAIF_EINVAL, "writer is NULL");
     if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
@@ -809,7 +851,7 @@ int maif_writer_commit(maif_writer *w)
     uint64_t commit_off = w->pos;
     if ((rc = write_commit(w, segs, nseg, ts))) return rc;
     if ((rc = flush(w))) return rc;
-    if ((w->flags & MAIF_W_DURABLE) && (rc = sync_file(w))) return rc;
+    if ((w->flags & MAIF_W_DURABLE) && final_sync && (rc = sync_file(w))) return rc;
 
     w->c_blocks += w->pend.len / 8;
     w->pend.len = 0;

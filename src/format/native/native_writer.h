@@ -21,6 +21,9 @@
 
 #define ID_POOL     (256u * MAIF_ID_BYTES) /* random bytes fetched at once for block ids */
 
+/* The queue of group commits and asynchronous appends (native_group.c). */
+typedef struct nat_group nat_group;
+
 struct maif_writer {
     maif_io_file *f;      /* read-write, exclusive lock held */
     const maif_io *io;    /* the methods f came from */
@@ -82,7 +85,26 @@ struct maif_writer {
     uint8_t dict_ref[NAT_EXT_DICT_REF_MAX]; /* its block number, shortest little-endian: the dict_ref extension */
     uint8_t dict_ref_len;
     uint64_t dict_index;  /* that block number */
+    nat_group *group;     /* commit queue shared by threads (native_group.c); set at alloc */
+    const struct nat_encoded *pre; /* set around one nat_writer_add_encoded: prepare takes
+                                      the stages' output from it instead of encoding */
 };
+
+/* A block whose stages (codec, cipher) a worker has run ahead of the
+ * writer, with the content hash of the stored bytes (native_group.c). The
+ * spec it belongs to must name its block id (the associated data binds
+ * it), and the writer's stages must be the ones it was encoded with. */
+typedef struct nat_encoded {
+    maif_stage_out out;             /* stored bytes: the payload, or in the worker's scratch */
+    uint8_t tlv[NAT_EXT_BUILD_MAX]; /* the TLVs the stages appended */
+    uint16_t tlv_len;
+    uint8_t content_hash[32];
+} nat_encoded;
+
+/* As maif_writer_add of spec (spec->id set), with e's stored bytes and
+ * content hash: only the chain is computed here. */
+int nat_writer_add_encoded(maif_writer *w, const maif_block_spec *spec, const nat_encoded *e,
+                           uint8_t id_out[MAIF_ID_BYTES]);
 
 #define NAT_ARENA (16u << 20)
 
@@ -104,6 +126,19 @@ void nat_writer_dict_rollback(maif_writer *w);
 void nat_writer_bor_release(maif_writer *w);
 /* Stops the hashing helper (if any); for close. */
 void nat_writer_stop_hasher(maif_writer *w);
+
+/* Group commit (native_group.c): the queue is made with the writer and
+ * ended by close, which first waits for queued asynchronous appends.
+ * queue bounds the asynchronous requests (0: MAIF_ASYNC_QUEUE_DEFAULT). */
+int nat_group_init(maif_writer *w, size_t queue);
+/* As maif_writer_commit, but a durable writer skips the fsync after the
+ * commit record (the batch itself is synced before it): the caller syncs
+ * (native_group.c overlaps it with the next group's work). The writer's
+ * committed state already includes the batch when it returns. */
+int nat_writer_commit_nosync(maif_writer *w);
+/* MAIF_OPT_ASYNC_QUEUE (0: keep) and MAIF_OPT_WORKERS (0: the usable CPUs). */
+void nat_group_config(maif_writer *w, size_t queue, unsigned workers);
+int nat_group_close(maif_writer *w);
 
 /* Formats the handle's error message and returns code. */
 int nat_writer_fail(maif_writer *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
