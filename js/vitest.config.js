@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.js'],
+    testTimeout: 30000,
+    hookTimeout: 30000,
+    // koffi loads libmaif.so into the worker: forks keep each file's
+    // native state in its own process.
+    pool: 'forks',
+  },
+});
