@@ -136,6 +136,14 @@ export class Key extends Handle {
     k._own(out[0]);
     return k;
   }
+  /** $MAIF_HOME/default.key (~/.maif/default.key), the CLI's key, made on first use; .path names it. */
+  static default() {
+    const k = new Key(), out = [null], buf = Buffer.alloc(4096);
+    check(lib.maif_key_load_default(out, buf, buf.length));
+    k._own(out[0]);
+    k.path = buf.subarray(0, buf.indexOf(0)).toString('utf8');
+    return k;
+  }
   /** Writes the secret key to path (0600) and the public key to path + ".pub". */
   save(path) {
     check(lib.maif_key_save(this._live(), String(path)));

@@ -55,8 +55,8 @@ function inlineJson(type, bytes) {
 class ThreadState {
   constructor() {
     this.checkpoints = new Map(); // ns -> Map(checkpoint_id -> {index, parent, metadata})
-    this.blobs = new Map(); // `${ns}\0${channel}\0${JSON version}` -> block index (first wins)
-    this.writes = new Map(); // `${ns}\0${checkpoint_id}` -> Map(`${task_id},${idx}` -> {index, taskId, channel, taskPath, idx})
+    this.blobs = new Map(); // `${ns}\0${channel}\0${JSON version}` -> {index, serde} (first wins)
+    this.writes = new Map(); // `${ns}\0${checkpoint_id}` -> Map(`${task_id},${idx}` -> {index, serde, taskId, channel, taskPath, idx})
   }
 }
 
@@ -113,7 +113,7 @@ export class MaifSaver extends BaseCheckpointSaver {
       case BLOCK_CHANNEL_VALUE: {
         const t = this._thread(m.thread_id, true);
         const k = `${m.checkpoint_ns}\0${m.channel}\0${JSON.stringify(m.version)}`;
-        if (!t.blobs.has(k)) t.blobs.set(k, h.index);
+        if (!t.blobs.has(k)) t.blobs.set(k, { index: h.index, serde: m.serde });
         break;
       }
       case BLOCK_WRITE: {
@@ -121,7 +121,7 @@ export class MaifSaver extends BaseCheckpointSaver {
         const ok = `${m.checkpoint_ns}\0${m.checkpoint_id}`;
         let w = t.writes.get(ok);
         if (!w) t.writes.set(ok, (w = new Map()));
-        w.set(`${m.task_id},${m.idx}`, { index: h.index, taskId: m.task_id, channel: m.channel, taskPath: m.task_path ?? '', idx: m.idx });
+        w.set(`${m.task_id},${m.idx}`, { index: h.index, serde: m.serde, taskId: m.task_id, channel: m.channel, taskPath: m.task_path ?? '', idx: m.idx });
         break;
       }
       case BLOCK_TOMBSTONE:
@@ -178,11 +178,6 @@ export class MaifSaver extends BaseCheckpointSaver {
     return this.serde.loadsTyped(type, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
-  async _loadSerialized(index) {
-    const h = this._readerNow().header(index);
-    return this._load(index, h.metadata.serde);
-  }
-
   // -------------------------------------------------------------- reads
 
   _orderedWrites(t, ns, cid) {
@@ -195,7 +190,7 @@ export class MaifSaver extends BaseCheckpointSaver {
 
   async _pendingWrites(t, ns, cid) {
     const out = [];
-    for (const w of this._orderedWrites(t, ns, cid)) out.push([w.taskId, w.channel, await this._loadSerialized(w.index)]);
+    for (const w of this._orderedWrites(t, ns, cid)) out.push([w.taskId, w.channel, await this._load(w.index, w.serde)]);
     return out;
   }
 
@@ -210,15 +205,15 @@ export class MaifSaver extends BaseCheckpointSaver {
     const checkpoint = await this._load(entry.index, entry.meta.serde);
     const values = {};
     for (const [channel, version] of Object.entries(checkpoint.channel_versions ?? {})) {
-      const bi = t.blobs.get(`${ns}\0${channel}\0${JSON.stringify(version)}`);
-      if (bi !== undefined) values[channel] = await this._loadSerialized(bi);
+      const blob = t.blobs.get(`${ns}\0${channel}\0${JSON.stringify(version)}`);
+      if (blob !== undefined) values[channel] = await this._load(blob.index, blob.serde);
     }
     checkpoint.channel_values = values;
     if (checkpoint.v < 4 && entry.parent !== undefined) {
       // Checkpoints before format 4 kept pending sends as writes of their parent.
       const sends = [];
       for (const w of this._orderedWrites(t, ns, entry.parent)) {
-        if (w.channel === TASKS) sends.push(await this._loadSerialized(w.index));
+        if (w.channel === TASKS) sends.push(await this._load(w.index, w.serde));
       }
       checkpoint.channel_values[TASKS] = sends;
       checkpoint.channel_versions ??= {};

@@ -122,6 +122,7 @@ const decls = [
   'int maif_key_save(void *key, const char *path)',
   'int maif_key_load(_Out_ void **out, const char *path)',
   'int maif_key_from_seed(_Out_ void **out, const uint8_t *seed)',
+  'int maif_key_load_default(_Out_ void **out, _Out_ uint8_t *path_out, size_t path_cap)',
   'void maif_key_public(void *key, _Out_ uint8_t *pk)',
   'void maif_key_free(void *key)',
   'int maif_pubkey_load(const char *path, _Out_ uint8_t *pk)',

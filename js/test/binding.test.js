@@ -45,6 +45,21 @@ describe('Key', () => {
     expect(a.publicKey.toString('hex')).toBe(b.publicKey.toString('hex'));
     expect(() => Key.fromSeed(Buffer.alloc(5))).toThrow(MaifError);
   });
+  it('loads the default key from MAIF_HOME, making it once', () => {
+    const home = path.join(dir, 'home');
+    const saved = process.env.MAIF_HOME;
+    process.env.MAIF_HOME = home;
+    try {
+      const a = Key.default();
+      expect(a.path).toBe(path.join(home, 'default.key'));
+      expect(fs.existsSync(a.path)).toBe(true);
+      const b = Key.default();
+      expect(b.publicKey.equals(a.publicKey)).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.MAIF_HOME;
+      else process.env.MAIF_HOME = saved;
+    }
+  });
   it('rejects a missing key file with the library code and message', () => {
     try {
       Key.load(path.join(dir, 'missing.key'));
