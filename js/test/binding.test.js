@@ -107,6 +107,28 @@ describe('Writer and Reader', () => {
     expect(() => r.count).toThrow(MaifStateError);
   });
 
+  it('takes chosen ids and times, and compresses with the CLI spelling', () => {
+    const p = path.join(dir, 'ids.maif');
+    const w = Writer.create(p, { key, compress: 'zstd:9' });
+    const tid = 'ab'.repeat(16), eid = 'cd'.repeat(16);
+    const long = 'all work and no play makes jack a dull boy. '.repeat(200);
+    expect(w.addText(long, null, { id: tid, timestampUs: 1700000000000000 })).toBe(tid);
+    expect(w.addEmbedding([3, 4], { model: 'm' }, { id: eid, timestampUs: 1700000000000001 })).toBe(eid);
+    w.commit();
+    w.close();
+    const r = new Reader(p);
+    const t = r.block(r.find(tid));
+    expect(t.text).toBe(long);
+    expect(t.codec).toBe(1); // zstd
+    expect(t.payloadSize).toBeLessThan(Buffer.byteLength(long));
+    expect(t.timestampUs).toBe(1700000000000000);
+    const e = r.block(r.find(eid));
+    expect(e.metadata).toEqual({ model: 'm', count: 1, dimensions: 2, dtype: 'float32' });
+    expect(Array.from(e.vectors[0])).toEqual([3, 4]);
+    r.close();
+    expect(verify(p).ok).toBe(true);
+  });
+
   it('rolls back, and close drops what was not committed', () => {
     const p = path.join(dir, 'rb.maif');
     const w = Writer.create(p, { key });
