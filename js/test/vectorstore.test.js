@@ -113,6 +113,17 @@ describe('MaifVectorStore', () => {
     expect(verify(file, { trustedKeys: [key] }).ok).toBe(true);
   });
 
+  it('uses caller ids (32 hex digits) as the text blocks\' ids', async () => {
+    const file = path.join(dir, 'ids.maif');
+    const store = new MaifVectorStore(new SyntheticEmbeddings({ vectorSize: 4 }), { path: file });
+    const ids = ['11'.repeat(16), '22'.repeat(16)];
+    expect(await store.addDocuments([new Document({ pageContent: 'one' }), new Document({ pageContent: 'two' })], { ids })).toEqual(ids);
+    const [hit] = await store.similaritySearch('two', 1);
+    expect(hit.id).toBe(ids[1]);
+    await expect(store.addDocuments([new Document({ pageContent: 'x' })], { ids: ['not-hex'] })).rejects.toThrow(/32 hex/);
+    store.close();
+  });
+
   it('refuses mismatched input without writing anything', async () => {
     const file = path.join(dir, 'bad.maif');
     const store = new MaifVectorStore(new FakeEmbeddings(), { path: file });
