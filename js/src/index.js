@@ -9,7 +9,7 @@
 // python/maif/handles.py); docs/JS.md is this package's manual.
 import koffi from 'koffi';
 import {
-  lib, Block, Info, Finding, E, OPT, FORMAT_NATIVE, FORMAT_V21, SEV, ID_BYTES, PUBKEY_BYTES, SEED_BYTES, copyOut,
+  lib, Block, Info, Finding, E, OPT, CIPHERS, KDFS, FORMAT_NATIVE, FORMAT_V21, SEV, ID_BYTES, PUBKEY_BYTES, SEED_BYTES, copyOut,
   libraryPath,
 } from './lib.js';
 import { check, error, MaifError } from './errors.js';
@@ -171,6 +171,40 @@ function publicKeyBytes(who) {
   const pk = Buffer.alloc(PUBKEY_BYTES);
   check(lib.maif_pubkey_load(who, pk));
   return pk;
+}
+
+/**
+ * Recipients to encrypt for, identities and passphrases to decrypt with
+ * (maif_keyring_*). Secrets live in the library's locked memory. A keyring
+ * must outlive the writers and readers it is given to (they keep a
+ * reference to it).
+ */
+export class Keyring extends Handle {
+  constructor({ recipients = [], identities = [], passphrases = [], kdf = 'argon2id' } = {}) {
+    super(lib.maif_keyring_free);
+    const out = [null];
+    check(lib.maif_keyring_create(out));
+    this._own(out[0]);
+    for (const r of recipients) this.addRecipient(r);
+    for (const i of identities) this.addIdentity(i);
+    for (const p of passphrases) this.addPassphrase(p, kdf);
+  }
+  /** Encrypt for this signing public key (a Key, 32 bytes, 64 hex digits or a .pub path). */
+  addRecipient(who) {
+    check(lib.maif_keyring_add_recipient(this._live(), publicKeyBytes(who)));
+  }
+  /** Decrypt with this secret key (a Key or a key file path). */
+  addIdentity(key) {
+    const k = key instanceof Key ? key : Key.load(key);
+    check(lib.maif_keyring_add_identity(this._live(), k._live()));
+  }
+  /** A passphrase used both ways; kdf "argon2id" (default) or "pbkdf2" for new key wraps. */
+  addPassphrase(pass, kdf = 'argon2id') {
+    const b = toBuffer(pass);
+    const id = KDFS[kdf];
+    if (!id) throw error(E.EINVAL, `unknown kdf ${JSON.stringify(kdf)}; choose argon2id or pbkdf2`);
+    check(lib.maif_keyring_add_passphrase(this._live(), b, b.length, id));
+  }
 }
 
 class Options extends Handle {
@@ -342,6 +376,19 @@ export class Writer extends Handle {
     }
   }
 
+  /**
+   * Seals the blocks added from now on (payloads only: metadata stays
+   * public) for keyring's recipients and passphrases with algorithm
+   * ("xchacha20-poly1305" default, "chacha20-poly1305", "aes-256-gcm");
+   * appends the key-wrap block at once. Null turns encryption off.
+   */
+  encrypt(keyring, algorithm = 'xchacha20-poly1305') {
+    const cipher = keyring ? CIPHERS[String(algorithm).toLowerCase()] : 0;
+    if (cipher === undefined) throw error(E.EINVAL, `unknown encryption algorithm ${JSON.stringify(algorithm)}`);
+    check(lib.maif_writer_encrypt(this._live(), keyring ? keyring._live() : null, cipher), () => this._err());
+    this.keyring = keyring;
+  }
+
   /** Seals the current batch with a signed commit record. */
   commit() {
     check(lib.maif_writer_commit(this._live()), () => this._err());
@@ -384,8 +431,16 @@ export class Reader extends Handle {
     this.path = String(path);
   }
 
-  static open(path) {
-    return new Reader(path);
+  static open(path, options = {}) {
+    const r = new Reader(path);
+    if (options.keyring) r.setKeyring(options.keyring);
+    return r;
+  }
+
+  /** Lets read() and block() open encrypted payloads with keyring (null: no keys). */
+  setKeyring(keyring) {
+    check(lib.maif_reader_set_keyring(this._live(), keyring ? keyring._live() : null), () => this._err());
+    this.keyring = keyring;
   }
 
   _err() {

@@ -25,7 +25,7 @@ import {
   BaseCheckpointSaver, TASKS, WRITES_IDX_MAP, compareWritesSortKeys, copyCheckpoint, getCheckpointId,
   maxChannelVersion, writesSortKey,
 } from '@langchain/langgraph-checkpoint';
-import { Key, Reader, Writer } from './index.js';
+import { Key, Keyring, Reader, Writer } from './index.js';
 
 export const BLOCK_CHECKPOINT = 'LGCK';
 export const BLOCK_CHANNEL_VALUE = 'LGCV';
@@ -68,7 +68,10 @@ class ThreadState {
  *   const graph = workflow.compile({ checkpointer: saver });
  *
  * options: key (a maif Key, or a key file path; default: a fresh key,
- * readable as saver.key), agentId, durable (fsync every commit), serde.
+ * readable as saver.key), agentId, durable (fsync every commit), serde,
+ * encrypt (true: seal every payload for the saver's own key; or a maif
+ * Keyring), cipher, keyring (to read payloads sealed by earlier sessions
+ * without encrypting new ones).
  * The saver holds the artifact's writer lock until close().
  */
 export class MaifSaver extends BaseCheckpointSaver {
@@ -79,6 +82,13 @@ export class MaifSaver extends BaseCheckpointSaver {
     else if (typeof options.key === 'string') this.key = Key.load(options.key);
     else this.key = Key.generate();
     const wopts = { key: this.key, agentId: options.agentId, durable: !!options.durable, lockWaitMs: options.lockWaitMs };
+    if (options.encrypt) {
+      this.keyring = options.encrypt instanceof Keyring
+        ? options.encrypt
+        : new Keyring({ recipients: [this.key], identities: [this.key] });
+    } else {
+      this.keyring = options.keyring ?? null; // reads only: opens what earlier sessions sealed
+    }
     this.threads = new Map();
     this._reader = null;
     this._stale = false;
@@ -88,6 +98,12 @@ export class MaifSaver extends BaseCheckpointSaver {
       this._scan();
     } else {
       this._writer = Writer.create(this.path, wopts);
+    }
+    if (options.encrypt) {
+      // Payloads (checkpoints, values, writes) sealed for the keyring;
+      // the metadata that indexes them stays public, as it must to be
+      // indexed without the key.
+      this._writer.encrypt(this.keyring, options.cipher ?? 'xchacha20-poly1305');
     }
   }
 
@@ -140,14 +156,14 @@ export class MaifSaver extends BaseCheckpointSaver {
 
   _readerNow() {
     if (!this._reader) {
-      this._reader = new Reader(this.path);
+      this._reader = Reader.open(this.path, { keyring: this.keyring });
       this._stale = false;
     } else if (this._stale) {
       // A refresh keeps the old map until close: reopen now and then so a
       // long run does not accumulate mappings.
       if (++this._refreshes >= 256) {
         this._reader.close();
-        this._reader = new Reader(this.path);
+        this._reader = Reader.open(this.path, { keyring: this.keyring });
         this._refreshes = 0;
       } else {
         this._reader.refresh();

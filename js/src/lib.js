@@ -34,6 +34,10 @@ export const OPT = {
 export const FORMAT_NATIVE = 1;
 export const FORMAT_V21 = 21;
 export const SEV = { 0: 'info', 1: 'warning', 2: 'error' };
+export const CIPHERS = {
+  'xchacha20-poly1305': 1, xchacha20: 1, 'chacha20-poly1305': 2, chacha20: 2, 'aes-256-gcm': 3, 'aes-gcm': 3,
+};
+export const KDFS = { argon2id: 1, pbkdf2: 2 };
 
 function findLibrary() {
   const tried = [];
@@ -149,6 +153,13 @@ const decls = [
   'void maif_block_draft_free(void *d)',
   'int maif_writer_add_draft(void *w, void *d, void *read, void *ctx, uint64_t limit, _Out_ uint8_t *id_out)',
 
+  'int maif_keyring_create(_Out_ void **out)',
+  'void maif_keyring_free(void *kr)',
+  'int maif_keyring_add_recipient(void *kr, const uint8_t *pk)',
+  'int maif_keyring_add_identity(void *kr, void *key)',
+  'int maif_keyring_add_passphrase(void *kr, const void *pass, size_t len, int kdf)',
+  'int maif_writer_encrypt(void *w, void *kr, int cipher)',
+  'int maif_reader_set_keyring(void *r, void *kr)',
   'int maif_reader_open(_Out_ void **out, const char *path)',
   'void maif_reader_close(void *r)',
   'int maif_reader_refresh(void *r, _Out_ int *changed)',

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Key, Writer, Reader, verify, convert, version, typeCode, fourcc,
+  Key, Keyring, Writer, Reader, verify, convert, version, typeCode, fourcc, MaifAccessError,
   MaifError, MaifNotFoundError, MaifExistsError, MaifValueError, MaifFormatError, MaifStateError,
 } from '../src/index.js';
 import { tmpdir } from './helpers.js';
@@ -183,6 +183,38 @@ describe('Writer and Reader', () => {
     expect(() => r.find('00'.repeat(16))).toThrow(MaifNotFoundError);
     expect(() => r.block(99)).toThrow(MaifNotFoundError);
     r.close();
+  });
+});
+
+describe('encryption at rest', () => {
+  it('seals payloads for a recipient and a passphrase; opens them with either', () => {
+    const p = path.join(dir, 'sealed.maif');
+    const bob = Key.generate();
+    const kr = new Keyring({ recipients: [bob] });
+    kr.addPassphrase('correct horse battery staple', 'pbkdf2');
+    const w = Writer.create(p, { key });
+    w.addText('public note');
+    w.encrypt(kr, 'chacha20-poly1305');
+    const sid = w.addText('secret note', { kind: 'diary' });
+    w.commit();
+    w.close();
+    expect(fs.readFileSync(p).includes(Buffer.from('secret note'))).toBe(false);
+    expect(verify(p).ok).toBe(true);
+    const r = new Reader(p);
+    const i = r.find(sid);
+    expect(r.header(i).metadata).toEqual({ kind: 'diary' }); // metadata stays public
+    expect(r.header(i).cipher).toBe(2);
+    expect(() => r.read(i)).toThrow(MaifAccessError);
+    r.setKeyring(new Keyring({ identities: [bob] }));
+    expect(r.block(i).text).toBe('secret note');
+    r.close();
+    const r2 = Reader.open(p, { keyring: new Keyring({ passphrases: ['correct horse battery staple'] }) });
+    expect(r2.block(r2.find(sid)).text).toBe('secret note');
+    r2.close();
+    const r3 = Reader.open(p, { keyring: new Keyring({ identities: [Key.generate()] }) });
+    expect(() => r3.read(r3.find(sid))).toThrow(MaifAccessError);
+    r3.close();
+    expect(() => new Keyring().addPassphrase('x', 'md5')).toThrow(MaifValueError);
   });
 });
 

@@ -124,3 +124,38 @@ describe('StateGraph on MaifSaver', () => {
     expect(verify(bad).ok).toBe(false);
   });
 });
+
+describe('MaifSaver with encryption', () => {
+  it('seals every payload, still verifies without the key, and reads back with it', async () => {
+    const { Keyring } = await import('../src/index.js');
+    const file = path.join(dir, 'sealed.maif');
+    const key = Key.generate();
+    let saver = new MaifSaver(file, { key, encrypt: true });
+    const graph = buildGraph().compile({ checkpointer: saver });
+    const cfg = { configurable: { thread_id: 'secret' } };
+    await graph.invoke({ messages: ['the launch code is 0000'] }, cfg);
+    saver.close();
+    // Sealed: the text is nowhere in the file, and the run verifies without any key.
+    expect(fs.readFileSync(file).includes(Buffer.from('launch code'))).toBe(false);
+    expect(verify(file, { trustedKeys: [key] }).ok).toBe(true);
+    const r = new Reader(file);
+    expect(r.header(0).type).toBe('KEYW');
+    const lg = [];
+    for (let i = 1; i < r.count; i++) lg.push(r.header(i));
+    expect(lg.every((h) => h.cipher !== 0)).toBe(true);
+    expect(() => r.read(1)).toThrow(/key|access/i);
+    r.close();
+    // Reopened with the key: the state is there, and new steps are sealed too.
+    saver = new MaifSaver(file, { key, encrypt: true });
+    const g2 = buildGraph().compile({ checkpointer: saver });
+    expect((await g2.getState(cfg)).values.messages[0]).toBe('the launch code is 0000');
+    await g2.invoke({ messages: ['more'] }, cfg);
+    saver.close();
+    // A saver with another key cannot read the payloads, but still lists the index.
+    const other = Key.generate();
+    const stranger = new MaifSaver(file, { key: other, keyring: new Keyring({ identities: [other] }) });
+    await expect(stranger.getTuple(cfg)).rejects.toThrow();
+    stranger.close();
+    expect(verify(file).ok).toBe(true);
+  });
+});
