@@ -116,8 +116,15 @@ export class MaifSaver extends BaseCheckpointSaver {
   }
 
   _index(h) {
+    // Blocks whose metadata does not have the layout's fields (another
+    // program's, or damaged) are not LangGraph state: skipped, not trusted.
     const m = h.metadata;
     if (!m || typeof m.thread_id !== 'string') return;
+    const str = (...keys) => keys.every((k) => typeof m[k] === 'string');
+    if (h.type !== BLOCK_TOMBSTONE && !str('checkpoint_ns', 'checkpoint_id')) return;
+    if ((h.type === BLOCK_CHANNEL_VALUE || h.type === BLOCK_WRITE) && !str('channel', 'serde')) return;
+    if (h.type === BLOCK_CHECKPOINT && !str('serde')) return;
+    if (h.type === BLOCK_WRITE && (!str('task_id') || !Number.isInteger(m.idx))) return;
     switch (h.type) {
       case BLOCK_CHECKPOINT: {
         const t = this._thread(m.thread_id, true);

@@ -65,7 +65,9 @@ function metadataMatches(meta, filter) {
  * if missing). options: path (required), key (a maif Key or a key file
  * path; default a fresh key, readable as store.key), agentId, model (the
  * "model" recorded in EMBD blocks and the only model searched; default the
- * embeddings' model name, else its class name). Each addVectors call is
+ * embeddings' model name, else its class name), keyring (a maif Keyring
+ * to open sealed blocks; blocks it cannot open are skipped). Each
+ * addVectors call is
  * one signed commit; other writers of the same file are picked up at the
  * next search.
  */
@@ -82,6 +84,7 @@ export class MaifVectorStore extends VectorStore {
     else if (typeof options.key === 'string') this.key = Key.load(options.key);
     else this.key = Key.generate();
     this.agentId = options.agentId;
+    this.keyring = options.keyring ?? null; // opens sealed texts and vectors written by others
     this.model = options.model ?? embeddings?.model ?? embeddings?.modelName ?? embeddings?.constructor?.name ?? 'unknown';
     this.index = options.index ?? new ExactScan();
     this._reader = null;
@@ -95,7 +98,7 @@ export class MaifVectorStore extends VectorStore {
 
   /** Indexes the blocks appended since the last look (by this store or any other writer). */
   _sync() {
-    if (!this._reader) this._reader = new Reader(this.path);
+    if (!this._reader) this._reader = Reader.open(this.path, { keyring: this.keyring });
     else this._reader.refresh();
     const r = this._reader;
     const n = r.count;
@@ -110,7 +113,13 @@ export class MaifVectorStore extends VectorStore {
       } catch {
         continue; // a vector whose text is not in this artifact
       }
-      const b = r.block(i);
+      let b;
+      try {
+        b = r.block(i);
+      } catch {
+        continue; // sealed without a key in this store's keyring, or unreadable
+      }
+      if (!b.vectors[0] || b.vectors[0].length !== m.dimensions) continue;
       this.index.add({ vector: b.vectors[0], textIndex, id: m.source_block, model: m.model });
     }
     this._scanned = n;

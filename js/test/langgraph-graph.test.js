@@ -159,3 +159,25 @@ describe('MaifSaver with encryption', () => {
     expect(verify(file).ok).toBe(true);
   });
 });
+
+describe('MaifSaver over foreign blocks', () => {
+  it('skips blocks that do not follow the layout, and keeps working', async () => {
+    const { Writer } = await import('../src/index.js');
+    const file = path.join(dir, 'foreign.maif');
+    const key = Key.generate();
+    const w = Writer.create(file, { key });
+    w.add('LGCK', 'not a checkpoint', { thread_id: 't', checkpoint_ns: 5 });
+    w.add('LGWR', 'x', { thread_id: 't', checkpoint_ns: '', checkpoint_id: 'c', channel: 'a', serde: 'json', task_id: 'k', idx: 'zero' });
+    w.add('LGCV', 'x', { thread_id: 't' });
+    w.addText('an ordinary note', { thread_id: 't' });
+    w.commit();
+    w.close();
+    const saver = new MaifSaver(file, { key });
+    expect(await saver.getTuple({ configurable: { thread_id: 't' } })).toBeUndefined();
+    const graph = buildGraph().compile({ checkpointer: saver });
+    const out = await graph.invoke({ messages: ['hi'] }, { configurable: { thread_id: 't' } });
+    expect(out.turns).toBe(1);
+    saver.close();
+    expect(verify(file).ok).toBe(true);
+  });
+});

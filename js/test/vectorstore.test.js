@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Document } from '@langchain/core/documents';
 import { FakeEmbeddings, SyntheticEmbeddings } from '@langchain/core/utils/testing';
 import { MaifVectorStore } from '../src/vectorstore.js';
-import { Key, Reader, verify } from '../src/index.js';
+import { Key, Keyring, Reader, Writer, verify } from '../src/index.js';
 import { tmpdir } from './helpers.js';
 
 const dir = tmpdir('maif-vs-');
@@ -122,6 +122,26 @@ describe('MaifVectorStore', () => {
     expect(hit.id).toBe(ids[1]);
     await expect(store.addDocuments([new Document({ pageContent: 'x' })], { ids: ['not-hex'] })).rejects.toThrow(/32 hex/);
     store.close();
+  });
+
+  it('skips sealed vectors it cannot open, and finds them with the keyring', async () => {
+    const file = path.join(dir, 'sealed.maif');
+    const key = Key.generate();
+    const emb = new SyntheticEmbeddings({ vectorSize: 4 });
+    const w = Writer.create(file, { key });
+    const kr = new Keyring({ recipients: [key], identities: [key] });
+    w.encrypt(kr);
+    const id = w.addText('a sealed memory');
+    w.addEmbedding([await emb.embedQuery('a sealed memory')], { model: 'syn', source_block: id });
+    w.commit();
+    w.close();
+    const blind = new MaifVectorStore(emb, { path: file, key, model: 'syn' });
+    expect(await blind.similaritySearch('a sealed memory', 3)).toEqual([]);
+    blind.close();
+    const seeing = new MaifVectorStore(emb, { path: file, key, model: 'syn', keyring: kr });
+    const [hit] = await seeing.similaritySearch('a sealed memory', 3);
+    expect(hit.pageContent).toBe('a sealed memory');
+    seeing.close();
   });
 
   it('refuses mismatched input without writing anything', async () => {
