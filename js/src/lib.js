@@ -9,8 +9,8 @@
 //   1. the path in $MAIF_LIB;
 //   2. build/release/libmaif.so of the source tree this package sits in;
 //   3. the system's libmaif.so.0 (make install).
-// The ASan build cannot be loaded into node without preloading libasan
-// (LD_PRELOAD), so the tests use the release build.
+// The ASan build loads into node only with libasan preloaded (LD_PRELOAD):
+// tests/cli/test_js.sh runs the suite against both builds.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
