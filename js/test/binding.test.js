@@ -186,6 +186,20 @@ describe('Writer and Reader', () => {
   });
 });
 
+describe('files written by the original MAIF 2.1 implementation', () => {
+  const data = path.join(import.meta.dirname, '..', '..', 'tests', 'data', 'v21');
+  it('reads and verifies them', () => {
+    const r = new Reader(path.join(data, 'sample_multimodal.maif'));
+    expect(r.format).toBe('v21');
+    const blocks = [...r.blocks()];
+    expect(blocks.map((b) => b.type)).toEqual(['TEXT', 'AUDI', 'VIDE', 'IMAG', 'EMBD']);
+    expect(blocks[0].text).toMatch(/multimodal/);
+    expect(blocks[4].vectors[0].length).toBe(blocks[4].metadata.dimensions);
+    r.close();
+    for (const f of fs.readdirSync(data)) expect(verify(path.join(data, f)).ok).toBe(true);
+  });
+});
+
 describe('encryption at rest', () => {
   it('seals payloads for a recipient and a passphrase; opens them with either', () => {
     const p = path.join(dir, 'sealed.maif');
