@@ -174,6 +174,11 @@ describe('MaifSaver over foreign blocks', () => {
     w.close();
     const saver = new MaifSaver(file, { key });
     expect(await saver.getTuple({ configurable: { thread_id: 't' } })).toBeUndefined();
+    // Metadata with a NUL in a string and a fraction round-trips through the block metadata.
+    const { emptyCheckpoint } = await import('@langchain/langgraph-checkpoint');
+    const odd = { source: 'update', step: -1, parents: {}, note: 'a\u0000b', ratio: 0.1 };
+    const c = await saver.put({ configurable: { thread_id: 'odd' } }, emptyCheckpoint(), odd, {});
+    expect((await saver.getTuple(c)).metadata).toEqual(odd);
     const graph = buildGraph().compile({ checkpointer: saver });
     const out = await graph.invoke({ messages: ['hi'] }, { configurable: { thread_id: 't' } });
     expect(out.turns).toBe(1);
