@@ -1156,6 +1156,28 @@ MAIF_API void maif_acam_defaults(maif_acam_params *p);
 MAIF_API MAIF_NODISCARD int maif_acam_fuse(const float *query, size_t dim, const maif_acam_source *src, size_t n,
                                            const maif_acam_params *params, float *weights, float *joint, float *score);
 
+/* Cross-modal search: the blocks of one type (images, sounds, ...) ranked
+ * for a text query through what is said about them in text, embedded with
+ * model (as maif_embedder_open; NULL: "hashed") in one space: the caption
+ * (trust 1.0 from the agent, 0.6 from a captioner), the other string
+ * metadata values (0.5), and the text blocks linked to it by
+ * "relationships" either way (0.8). MAIF_ACAM_FUSED fuses them with
+ * maif_acam_fuse (params may be NULL); MAIF_ACAM_PLAIN is the baseline:
+ * the same texts joined and embedded as one. Blocks with nothing said
+ * about them are left out. Writes the k best (score descending) to hits
+ * and their number to *n. Errors: MAIF_EINVAL, MAIF_ENOMEM, those of the
+ * embedder. */
+#define MAIF_ACAM_FUSED 1
+#define MAIF_ACAM_PLAIN 2
+typedef struct maif_acam_hit {
+    uint64_t block;   /* the item's block number */
+    float score;      /* cosine of the query with its joint (or joined) representation */
+    size_t sources;   /* the texts it was known by */
+} maif_acam_hit;
+MAIF_API MAIF_NODISCARD int maif_acam_search(maif_reader *r, const char *model, const char *query, size_t qlen,
+                                             uint32_t type, int mode, const maif_acam_params *params,
+                                             maif_acam_hit *hits, size_t k, size_t *n);
+
 /* ------------------------------------------------- the knowledge graph
  *
  * An artifact's knowledge graph: the triples of its KNOW blocks, the
@@ -1196,6 +1218,10 @@ typedef struct maif_graph_edge {
 #define MAIF_GRAPH_NEAR_DUPLICATES 0x2u /* link images (metadata "phash", "phash_content" from
                                            `maif add --analyze`) within 12 bits:
                                            "near_duplicate_of", from the later to the earlier */
+#define MAIF_GRAPH_SIMILAR         0x4u /* link blocks whose embeddings (one row each, same model,
+                                           stored as is; up to 20 000) have cosine >= 0.7:
+                                           "similar_to", from the later to the earlier */
+#define MAIF_GRAPH_SIMILAR_MIN 0.7
 /* Longest path or neighbourhood asked for. */
 #define MAIF_GRAPH_DEPTH_MAX 64u
 

@@ -80,7 +80,7 @@ static void print_edges(const maif_graph *g, const uint64_t *edges, size_t n)
 
 static int run(int argc, char **argv)
 {
-    int dot = 0, json = 0, near = 0, all = 0;
+    int dot = 0, json = 0, near = 0, all = 0, similar = 0;
     const char *around = NULL, *depth_s = NULL, *neighbors = NULL, *from = NULL, *to = NULL, *subj = NULL,
                *pred = NULL, *obj = NULL, *identity = NULL, *passfile = NULL;
     const cli_opt opts[] = {
@@ -95,6 +95,7 @@ static int run(int argc, char **argv)
         {"--predicate", CLI_VALUE, NULL, &pred, NULL, 0, NULL},
         {"--object", CLI_VALUE, NULL, &obj, NULL, 0, NULL},
         {"--near-duplicates", CLI_FLAG, &near, NULL, NULL, 0, NULL},
+        {"--similar", CLI_FLAG, &similar, NULL, NULL, 0, NULL},
         {"--all-versions", CLI_FLAG, &all, NULL, NULL, 0, NULL},
         {"--identity", CLI_VALUE, NULL, &identity, NULL, 0, NULL},
         {"--passphrase-file", CLI_VALUE, NULL, &passfile, NULL, 0, NULL},
@@ -128,7 +129,8 @@ static int run(int argc, char **argv)
     }
     maif_graph *g = NULL;
     int rc = kr ? maif_reader_set_keyring(r, kr) : MAIF_OK;
-    if (rc == MAIF_OK) rc = maif_graph_build(&g, r, (near ? MAIF_GRAPH_NEAR_DUPLICATES : 0) | (all ? MAIF_GRAPH_SUPERSEDED : 0));
+    if (rc == MAIF_OK) rc = maif_graph_build(&g, r, (near ? MAIF_GRAPH_NEAR_DUPLICATES : 0) | (all ? MAIF_GRAPH_SUPERSEDED : 0) |
+                                       (similar ? MAIF_GRAPH_SIMILAR : 0));
     if (rc != MAIF_OK) {
         ex = cli_fail(path, rc, maif_last_errmsg());
         goto out;
@@ -210,14 +212,16 @@ const cli_command cli_cmd_graph = {
     "       maif graph FILE --neighbors NODE\n"
     "       maif graph FILE --from NODE --to NODE [--depth N]\n"
     "       maif graph FILE [--subject S] [--predicate P] [--object O]\n"
-    "       (any of them with [--near-duplicates] [--all-versions]\n"
+    "       (any of them with [--near-duplicates] [--similar] [--all-versions]\n"
     "        [--identity KEY | --passphrase-file F])\n"
     "\n"
     "The graph of FILE: the triples of its knowledge blocks (--type knowledge:\n"
     "{\"triples\": [[SUBJECT, PREDICATE, OBJECT], ...]}, docs/FORMAT.md), the\n"
     "\"relationships\" metadata of every block ({\"type\": NAME, \"target\": BLOCK ID}),\n"
     "and with --near-duplicates \"near_duplicate_of\" links between images that\n"
-    "`maif add --analyze` hashed within 12 bits of each other. A string of 32 hex\n"
+    "`maif add --analyze` hashed within 12 bits of each other, and with --similar\n"
+    "\"similar_to\" links between blocks whose embeddings (maif embed) have a\n"
+    "cosine of at least 0.7. A string of 32 hex\n"
     "digits names a block; other strings are entities. Superseded blocks are\n"
     "left out unless --all-versions. Knowledge blocks that cannot be read\n"
     "(encrypted without --identity/--passphrase-file, or malformed) are\n"

@@ -86,14 +86,55 @@ static const char *mode_name(int mode)
     return mode == MAIF_MODE_VECTOR ? "vector" : mode == MAIF_MODE_TEXT ? "text" : "hybrid";
 }
 
+/* --cross-modal: blocks of one type ranked through what is said about
+ * them in text, fused by ACAM (docs/ACAM.md). */
+static int cross_modal(const char *path, const char *query, uint32_t type, const char *model, size_t k, int json)
+{
+    maif_reader *r = NULL;
+    int ex = cli_open_reader(path, &r);
+    if (ex) return ex;
+    maif_acam_hit *hits = malloc(k * sizeof *hits);
+    size_t n = 0;
+    int rc = hits ? maif_acam_search(r, model, query, strlen(query), type, MAIF_ACAM_FUSED, NULL, hits, k, &n) : MAIF_ENOMEM;
+    if (rc) {
+        ex = cli_fail(path, rc, maif_last_errmsg());
+    } else if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+            maif_block b;
+            char hex[2 * MAIF_ID_BYTES + 1];
+            if (maif_reader_block(r, hits[i].block, &b)) continue;
+            json_array_append_new(arr, json_pack("{s:I, s:s, s:f, s:I}", "block", (json_int_t)hits[i].block, "id",
+                                                 maif_hex(b.id, MAIF_ID_BYTES, hex), "score", (double)hits[i].score,
+                                                 "sources", (json_int_t)hits[i].sources));
+        }
+        json_t *doc = json_pack("{s:s, s:o}", "mode", "cross-modal", "results", arr);
+        ex = cli_print_json(doc);
+        json_decref(doc);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            maif_block b;
+            char hex[2 * MAIF_ID_BYTES + 1];
+            if (maif_reader_block(r, hits[i].block, &b)) continue;
+            printf("%llu %s %.6f (%zu texts)\n", (unsigned long long)hits[i].block, maif_hex(b.id, MAIF_ID_BYTES, hex),
+                   (double)hits[i].score, hits[i].sources);
+        }
+        ex = cli_finish(CLI_EXIT_OK);
+    }
+    free(hits);
+    maif_reader_close(r);
+    return ex;
+}
+
 static int run(int argc, char **argv)
 {
     const char *k_s = NULL, *mode_s = NULL, *type_s = NULL, *since_s = NULL, *until_s = NULL, *ef_s = NULL;
     const char *vec_s = NULL, *model = NULL, *privacy_s = NULL, *half_s = NULL;
     const char *where[WHERE_MAX];
     size_t nwhere = 0;
-    int json = 0, exact = 0, all_versions = 0;
+    int json = 0, exact = 0, all_versions = 0, cross = 0;
     const cli_opt opts[] = {
+        {"--cross-modal", CLI_FLAG, &cross, NULL, NULL, 0, NULL},
         {"-k", CLI_VALUE, NULL, &k_s, NULL, 0, NULL},
         {"--mode", CLI_VALUE, NULL, &mode_s, NULL, 0, NULL},
         {"--type", CLI_VALUE, NULL, &type_s, NULL, 0, NULL},
@@ -143,6 +184,13 @@ static int run(int argc, char **argv)
         for (int i = 0; i < 4; i++)
             if (strcmp(privacy_s, lv[i]) == 0) privacy = i + 1;
         if (!privacy) return cli_usage_err(me, "--privacy: public, internal, confidential or restricted");
+    }
+    if (cross) {
+        if (!query) return cli_usage_err(me, "--cross-modal needs a query text");
+        if (!type || type == MAIF_TYPE_TEXT) return cli_usage_err(me, "--cross-modal needs --type (image, audio, ...)");
+        if (mode_s || nwhere || since_s || until_s || ef_s || privacy_s || half_s || exact || all_versions)
+            return cli_usage_err(me, "--cross-modal takes -k, --type, --model and --json only");
+        return cross_modal(path, query, type, model, (size_t)k, json);
     }
     maif_search *s = NULL;
     int rc = maif_search_create(&s);
@@ -246,6 +294,13 @@ const cli_command cli_cmd_search = {
     "                   [--privacy LEVEL] [--half-life SECONDS] [--all-versions] [--exact]\n"
     "                   [--model MODEL]\n"
     "       maif search FILE --vector VEC.f32 [-k 10] [filters as above]\n"
+    "       maif search FILE \"query text\" --cross-modal --type T [-k 10] [--model MODEL] [--json]\n"
+    "\n"
+    "--cross-modal ranks the blocks of type T (image, audio, ...) by what is\n"
+    "said about them in text: their caption, their other metadata, and the\n"
+    "text blocks linked to them by relationships, each embedded by MODEL\n"
+    "(default hashed) and fused by ACAM with its trust (docs/ACAM.md). Lines:\n"
+    "  BLOCK ID32HEX SCORE (N texts)\n"
     "\n"
     "Prints the k best results, best first, one line each:\n"
     "  BLOCK ID32HEX SCORE SNIPPET\n"

@@ -8,6 +8,7 @@
  * interned in one hash table; adjacency is compressed (CSR) once built.
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,27 @@ typedef struct img {
     uint64_t node, block, phash, content;
 } img;
 
+/* An embedding of one row bound to a source block (for similar_to links). */
+typedef struct emb {
+    uint64_t block, source_node;
+    const float *v;
+    uint32_t dim;
+    char model[128];
+} emb;
+
+#define SIMILAR_MAX 20000u   /* embeddings compared pairwise at most */
+
+static double cos_sim(const float *a, const float *b, uint32_t d)
+{
+    double dot = 0, na = 0, nb = 0;
+    for (uint32_t i = 0; i < d; i++) {
+        dot += (double)a[i] * b[i];
+        na += (double)a[i] * a[i];
+        nb += (double)b[i] * b[i];
+    }
+    return na > 0 && nb > 0 ? dot / sqrt(na * nb) : 0;
+}
+
 static int build_adjacency(maif_graph *g)
 {
     g->adj_off = maif_calloc(g->nnodes + 1, sizeof *g->adj_off);
@@ -388,6 +410,49 @@ int maif_graph_build(maif_graph **out, maif_reader *r, unsigned flags)
         }
         json_decref(m);
     }
+    /* similar_to: sources whose embeddings (one row, stored as is, same
+     * model and size) are within MAIF_GRAPH_SIMILAR_MIN cosine */
+    emb *embs = NULL;
+    uint64_t nemb = 0, cap_emb = 0;
+    for (uint64_t i = 0; i < count && rc == 0 && (flags & MAIF_GRAPH_SIMILAR); i++) {
+        if ((rc = maif_reader_block(r, i, &b))) break;
+        if (gone[i] || b.type != MAIF_TYPE_EMBEDDING || b.codec || b.cipher || !b.meta || b.payload_size % 4 ||
+            b.payload_size == 0 || b.payload_size > 4u * 65536u || ((uintptr_t)b.payload & 3))
+            continue;
+        json_t *m = json_loadb(b.meta, b.meta_size, 0, NULL);
+        const char *src = json_string_value(json_object_get(m, "source_block")), *mod = json_string_value(json_object_get(m, "model"));
+        uint64_t node;
+        char low[2 * MAIF_ID_BYTES + 1];
+        if (src && strlen(src) == 2 * MAIF_ID_BYTES && json_integer_value(json_object_get(m, "count")) == 1) {
+            for (int c = 0; c < 2 * MAIF_ID_BYTES; c++) low[c] = (char)(src[c] >= 'A' && src[c] <= 'F' ? src[c] + 32 : src[c]);
+            low[2 * MAIF_ID_BYTES] = 0;
+            if (is_block_id(low, 2 * MAIF_ID_BYTES) && (rc = node_get(g, MAIF_GRAPH_NODE_BLOCK, low, 2 * MAIF_ID_BYTES, &node)) == 0) {
+                if (nemb == cap_emb) {
+                    uint64_t nc = cap_emb ? cap_emb * 2 : 64;
+                    emb *ne = maif_realloc(embs, nc * sizeof *ne);
+                    if (!ne) rc = MAIF_ENOMEM;
+                    else embs = ne, cap_emb = nc;
+                }
+                if (rc == 0) {
+                    emb *x = &embs[nemb++];
+                    x->block = i, x->source_node = node, x->v = (const float *)b.payload;
+                    x->dim = (uint32_t)(b.payload_size / 4);
+                    snprintf(x->model, sizeof x->model, "%s", mod ? mod : "");
+                }
+            }
+        }
+        json_decref(m);
+    }
+    if (rc == 0 && nemb > SIMILAR_MAX)
+        skip(g, "%llu embeddings: similar_to links are computed for at most %u", (unsigned long long)nemb, SIMILAR_MAX);
+    else
+        for (uint64_t i = 0; i < nemb && rc == 0; i++)
+            for (uint64_t j = i + 1; j < nemb && rc == 0; j++)
+                if (embs[i].dim == embs[j].dim && embs[i].source_node != embs[j].source_node &&
+                    strcmp(embs[i].model, embs[j].model) == 0 &&
+                    cos_sim(embs[i].v, embs[j].v, embs[i].dim) >= MAIF_GRAPH_SIMILAR_MIN)
+                    rc = edge_add(g, embs[j].source_node, "similar_to", 10, embs[i].source_node, embs[j].block);
+    maif_free(embs);
     if (rc == 0 && nimg > NEAR_IMAGES_MAX)
         skip(g, "%llu images: near-duplicate links are computed for at most %u", (unsigned long long)nimg,
              NEAR_IMAGES_MAX);

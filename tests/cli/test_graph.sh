@@ -58,6 +58,15 @@ m graph g.maif --predicate near_duplicate_of --near-duplicates; expect "--near-d
 [ "$(wc -l <"$OUT")" = 1 ] && pass || fail "one near-duplicate pair"
 m verify g.maif; expect "verify" 0
 
+# similar_to links from embeddings
+m create s.maif; expect "create s" 0
+m add s.maif --type text --text "The deploy failed because the TLS certificate expired"; expect "add s1" 0
+m add s.maif --type text --text "The deploy failed because the certificate had expired"; expect "add s2" 0
+m add s.maif --type text --text "Lunch was pasta with tomatoes"; expect "add s3" 0
+m embed s.maif; expect "embed" 0
+m graph s.maif --similar; expect "--similar" 0
+[ "$(wc -l <"$OUT")" = 1 ] && out_has '#1\(text .*--similar_to--> #0\(text' && pass || fail "one similar_to link, 1 to 0"
+
 # encrypted knowledge: skipped with a note, read with the key
 m keygen me.key; expect "keygen" 0
 m add g.maif --type knowledge --text '[["Dave","owes","Erin"]]' --encrypt --recipient me.key.pub; expect "add encrypted knowledge" 0

@@ -59,6 +59,18 @@ m add a.maif --type image --file "$ICON" --captioner 'head -c 5000 /dev/zero | t
 m ls a.maif --json
 if [ "$(grep -c '"index"' "$OUT")" = 8 ]; then pass; else fail "8 blocks after the failures (only the cut WAV added)"; fi
 
+# cross-modal search: images found through what is said about them (ACAM)
+m create x.maif; expect "create x" 0
+m add x.maif --type image --file /usr/share/icons/Adwaita/512x512/devices/printer.png --caption "an office printer"; expect "add printer" 0
+P=$(cut -d' ' -f2 "$OUT")
+m add x.maif --type text --text "The printer on floor 2 jams every Monday morning" --meta "{\"relationships\":[{\"type\":\"about\",\"target\":\"$P\"}]}"; expect "add a note about it" 0
+m add x.maif --type image --file "$ICON" --caption "a web camera on a monitor"; expect "add webcam" 0
+m search x.maif "paper jam on Monday" --cross-modal --type image; expect "search --cross-modal" 0
+[ "$(head -1 "$OUT" | cut -d' ' -f1)" = 0 ] && out_has '\(2 texts\)' && pass || fail "the printer first, known by two texts"
+m search x.maif "web camera" --cross-modal --type image --json; expect "--cross-modal --json" 0
+jcheck "the webcam first" "$OUT" 'd["mode"]=="cross-modal" and d["results"][0]["block"]==2'
+m search x.maif "jam" --cross-modal; expect_err "--cross-modal without --type" 2 "needs --type"
+
 # the C log-mel against numpy's, frame by frame
 for w in tone.wav speech.wav; do
   r=$("$PY" "$ROOT/tests/cli/media_ref.py" "$LIB" "$w" 2>&1)

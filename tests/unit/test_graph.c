@@ -216,6 +216,40 @@ static void test_graph_encrypted(void **state)
     maif_keyring_free(kr);
 }
 
+/* similar_to: blocks whose one-row embeddings of one model are close. */
+static void test_graph_similar(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    uint8_t t[3][MAIF_ID_BYTES];
+    const char *texts[3] = {"first", "second", "third"};
+    for (int i = 0; i < 3; i++) add_with(w, MAIF_TYPE_TEXT, texts[i], NULL, NULL, t[i]);
+    const float v0[4] = {1, 0, 0, 0}, v1[4] = {0.9f, 0.3f, 0, 0}, v2[4] = {0, 0, 1, 0}, v3[4] = {1, 0.1f, 0, 0};
+    assert_int_equal(maif_writer_add_embedding(w, v0, 4, "m", t[0], NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add_embedding(w, v1, 4, "m", t[1], NULL), MAIF_OK);  /* cos 0.95 with v0 */
+    assert_int_equal(maif_writer_add_embedding(w, v2, 4, "m", t[2], NULL), MAIF_OK);  /* orthogonal */
+    assert_int_equal(maif_writer_add_embedding(w, v3, 4, "other", t[2], NULL), MAIF_OK); /* close, other model */
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    maif_graph *g = NULL;
+    assert_int_equal(maif_graph_build(&g, r, 0), MAIF_OK);
+    assert_int_equal(maif_graph_edge_count(g), 0);
+    maif_graph_free(g);
+    assert_int_equal(maif_graph_build(&g, r, MAIF_GRAPH_SIMILAR), MAIF_OK);
+    assert_int_equal(maif_graph_edge_count(g), 1);
+    maif_graph_edge e;
+    assert_int_equal(maif_graph_edge_get(g, 0, &e), MAIF_OK);
+    assert_string_equal(e.predicate, "similar_to");
+    char hex[2 * MAIF_ID_BYTES + 1];
+    assert_int_equal(e.from, node_named(g, maif_hex(t[1], MAIF_ID_BYTES, hex)));
+    assert_int_equal(e.to, node_named(g, maif_hex(t[0], MAIF_ID_BYTES, hex)));
+    maif_graph_free(g);
+    maif_reader_close(r);
+}
+
 static void test_knowledge_rules(void **state)
 {
     (void)state;
@@ -253,6 +287,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_graph_build_and_query, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_graph_encrypted, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_graph_similar, tu_setup, tu_teardown),
         cmocka_unit_test(test_knowledge_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
