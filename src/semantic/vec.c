@@ -74,7 +74,17 @@ static float l2_u8_portable(const float *a, const float *sc, const uint8_t *c, s
     return s0 + s1;
 }
 
-static const sem_kernels k_portable = {"portable", dot_portable, l2sq_portable, dot_u8_portable, l2_u8_portable};
+static void dot4_portable(const float *q, const float *r, size_t stride, size_t n, float out[4])
+{
+    for (int j = 0; j < 4; j++) out[j] = dot_portable(q, r + j * stride, n);
+}
+static void l2sq4_portable(const float *q, const float *r, size_t stride, size_t n, float out[4])
+{
+    for (int j = 0; j < 4; j++) out[j] = l2sq_portable(q, r + j * stride, n);
+}
+
+static const sem_kernels k_portable = {"portable", dot_portable, l2sq_portable, dot_u8_portable, l2_u8_portable,
+                                       dot4_portable, l2sq4_portable};
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -236,8 +246,57 @@ __attribute__((target("avx512f"))) static float l2_u8_avx512(const float *a, con
     return s;
 }
 
-static const sem_kernels k_avx2 = {"avx2", dot_avx2, l2sq_avx2, dot_u8_avx2, l2_u8_avx2};
-static const sem_kernels k_avx512 = {"avx512", dot_avx512, l2sq_avx512, dot_u8_avx512, l2_u8_avx512};
+static void dot4_avx2(const float *q, const float *r, size_t stride, size_t n, float out[4])
+{
+    for (int j = 0; j < 4; j++) out[j] = dot_avx2(q, r + j * stride, n);
+}
+static void l2sq4_avx2(const float *q, const float *r, size_t stride, size_t n, float out[4])
+{
+    for (int j = 0; j < 4; j++) out[j] = l2sq_avx2(q, r + j * stride, n);
+}
+
+/* Four rows share each load of q and keep four accumulators in flight;
+ * the tails (n % 16) go through a mask. */
+#define ROW4_AVX512(NAME, STEP)                                                                            \
+    __attribute__((target("avx512f"))) static void NAME(const float *q, const float *r, size_t stride,   \
+                                                        size_t n, float out[4])                          \
+    {                                                                                                      \
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(),              \
+               s3 = _mm512_setzero_ps();                                                                   \
+        const float *r0 = r, *r1 = r + stride, *r2 = r + 2 * stride, *r3 = r + 3 * stride;                \
+        size_t i = 0;                                                                                      \
+        for (; i + 16 <= n; i += 16) {                                                                     \
+            __m512 qv = _mm512_loadu_ps(q + i);                                                            \
+            STEP(s0, qv, _mm512_loadu_ps(r0 + i));                                                         \
+            STEP(s1, qv, _mm512_loadu_ps(r1 + i));                                                         \
+            STEP(s2, qv, _mm512_loadu_ps(r2 + i));                                                         \
+            STEP(s3, qv, _mm512_loadu_ps(r3 + i));                                                         \
+        }                                                                                                  \
+        if (i < n) {                                                                                       \
+            __mmask16 m = (__mmask16)((1u << (n - i)) - 1);                                                \
+            __m512 qv = _mm512_maskz_loadu_ps(m, q + i);                                                   \
+            STEP(s0, qv, _mm512_maskz_loadu_ps(m, r0 + i));                                                \
+            STEP(s1, qv, _mm512_maskz_loadu_ps(m, r1 + i));                                                \
+            STEP(s2, qv, _mm512_maskz_loadu_ps(m, r2 + i));                                                \
+            STEP(s3, qv, _mm512_maskz_loadu_ps(m, r3 + i));                                                \
+        }                                                                                                  \
+        out[0] = _mm512_reduce_add_ps(s0);                                                                 \
+        out[1] = _mm512_reduce_add_ps(s1);                                                                 \
+        out[2] = _mm512_reduce_add_ps(s2);                                                                 \
+        out[3] = _mm512_reduce_add_ps(s3);                                                                 \
+    }
+#define STEP_DOT(s, a, b) s = _mm512_fmadd_ps(a, b, s)
+#define STEP_L2(s, a, b)                    \
+    do {                                    \
+        __m512 d_ = _mm512_sub_ps(a, b);    \
+        s = _mm512_fmadd_ps(d_, d_, s);     \
+    } while (0)
+ROW4_AVX512(dot4_avx512, STEP_DOT)
+ROW4_AVX512(l2sq4_avx512, STEP_L2)
+
+static const sem_kernels k_avx2 = {"avx2", dot_avx2, l2sq_avx2, dot_u8_avx2, l2_u8_avx2, dot4_avx2, l2sq4_avx2};
+static const sem_kernels k_avx512 = {"avx512", dot_avx512, l2sq_avx512, dot_u8_avx512, l2_u8_avx512,
+                                     dot4_avx512, l2sq4_avx512};
 #endif
 
 const sem_kernels *sem_kernels_get(int which)
@@ -328,7 +387,18 @@ size_t sem_exact_topk(const sem_kernels *kern, int metric, const float *rows, si
                       const float *q, size_t k, sem_hit *out)
 {
     sem_topk t = {out, 0, k};
-    for (size_t i = 0; i < n; i++) sem_topk_push(&t, sem_dist(kern, metric, rows + i * dim, q, dim), (uint32_t)i);
+    size_t i = 0;
+    float d4[4];
+    for (; i + 4 <= n; i += 4) {
+        if (metric == SEM_METRIC_L2) {
+            kern->l2sq4(q, rows + i * dim, dim, dim, d4);
+        } else {
+            kern->dot4(q, rows + i * dim, dim, dim, d4);
+            for (int j = 0; j < 4; j++) d4[j] = metric == SEM_METRIC_COSINE ? 1.0f - d4[j] : -d4[j];
+        }
+        for (int j = 0; j < 4; j++) sem_topk_push(&t, d4[j], (uint32_t)(i + j));
+    }
+    for (; i < n; i++) sem_topk_push(&t, sem_dist(kern, metric, rows + i * dim, q, dim), (uint32_t)i);
     sem_topk_sort(&t);
     return t.n;
 }

@@ -20,6 +20,10 @@ typedef struct sem_kernels {
     /* int8 (unsigned code) vectors, HSC int8: */
     float (*dot_u8)(const float *a, const uint8_t *c, size_t n);                     /* sum a[i]*c[i] */
     float (*l2_u8)(const float *a, const float *s, const uint8_t *c, size_t n);      /* sum (a[i]-s[i]*c[i])^2 */
+    /* four rows at once (rows r, r + stride, ... in floats) against q, for scans:
+     * out[j] = dot or l2sq of q and row j */
+    void (*dot4)(const float *q, const float *r, size_t stride, size_t n, float out[4]);
+    void (*l2sq4)(const float *q, const float *r, size_t stride, size_t n, float out[4]);
 } sem_kernels;
 
 /* The best kernels this CPU runs (cached after the first call). */
