@@ -144,17 +144,37 @@ MAIF_API char *maif_type_fourcc(uint32_t type, char out[5]);
 #define MAIF_ID_BYTES        16
 #define MAIF_HASH_BYTES      32
 
-/* An Ed25519 key pair. The secret half lives in locked memory and is wiped
- * when the key is freed. */
+/* A signing key pair: Ed25519 (the default), RSA-PSS or ECDSA P-256
+ * (docs/IDENTITIES.md, FORMAT.md §5.5.1). An Ed25519 secret lives in locked memory and is
+ * wiped when the key is freed; RSA and P-256 secrets live in OpenSSL's
+ * memory and are freed (wiped by OpenSSL) with the key. */
 typedef struct maif_key maif_key;
+
+/* Signature algorithms (the values are the format's, docs/FORMAT.md §5.5.1). */
+#define MAIF_SIG_ED25519 1 /* Ed25519 (RFC 8032, pure) */
+#define MAIF_SIG_RSA_PSS 2 /* RSA-PSS, SHA-256, MGF1-SHA-256, salt 32 bytes; 3072-bit keys by default */
+#define MAIF_SIG_P256    3 /* ECDSA over P-256 with SHA-256; signature r ‖ s (64 bytes) */
+/* The algorithm's name: "ed25519", "rsa-pss", "p256", or "unknown". Static. */
+MAIF_API const char *maif_sig_alg_name(int alg);
+/* Generates a fresh key pair of algorithm alg (MAIF_SIG_*); bits is the RSA
+ * modulus size (0: 3072; 2048..8192, a multiple of 8) and must be 0 for
+ * the others. Since 0.2.0. Errors: MAIF_EINVAL (unknown algorithm, bad
+ * bits), MAIF_ENOMEM, MAIF_EKEY (OpenSSL refused). */
+MAIF_API MAIF_NODISCARD int maif_key_generate_alg(maif_key **out, int alg, unsigned bits);
+/* The key's algorithm (MAIF_SIG_*). Since 0.2.0. */
+MAIF_API int maif_key_alg(const maif_key *key);
 
 /* Generates a fresh key pair. */
 MAIF_API MAIF_NODISCARD int maif_key_generate(maif_key **out);
 /* Writes the secret key to path (mode 0600, created or replaced atomically)
- * and the public key to path + ".pub" (mode 0644). Errors: MAIF_EIO. */
+ * and the public key to path + ".pub" (mode 0644). Ed25519 keys are one
+ * line of text ("maif-ed25519-secret:HEX"); RSA-PSS and P-256 keys are PEM
+ * (PKCS#8 "PRIVATE KEY", and "PUBLIC KEY" for the .pub). Errors: MAIF_EIO. */
 MAIF_API MAIF_NODISCARD int maif_key_save(const maif_key *key, const char *path);
-/* Loads a secret key file written by maif_key_save. Errors: MAIF_ENOTFOUND,
- * MAIF_EIO, MAIF_EKEY (malformed, or the public half does not match). */
+/* Loads a secret key file written by maif_key_save, or a PEM private key
+ * made elsewhere (Ed25519, RSA of 2048..8192 bits, P-256; unencrypted).
+ * Errors: MAIF_ENOTFOUND, MAIF_EIO, MAIF_EKEY (malformed, another key type,
+ * or the public half does not match). */
 MAIF_API MAIF_NODISCARD int maif_key_load(maif_key **out, const char *path);
 /* Loads the default key $MAIF_HOME/default.key (~/.maif/default.key when
  * MAIF_HOME is unset), generating and saving it on first use. If path_out is
@@ -169,13 +189,19 @@ MAIF_API MAIF_NODISCARD int maif_key_load_default(maif_key **out, char *path_out
  * The seed is copied into locked memory; the caller wipes its own copy.
  * Since 0.1.0. Errors: MAIF_EINVAL (NULL argument), MAIF_ENOMEM. */
 MAIF_API MAIF_NODISCARD int maif_key_from_seed(maif_key **out, const uint8_t seed[MAIF_SEED_BYTES]);
-/* Copies the public key. */
+/* Copies the public key (Ed25519), or the signer id, SHA-256 of the DER
+ * SubjectPublicKeyInfo (RSA-PSS, P-256): the 32 bytes commits name their
+ * signer by and verification pins. */
 MAIF_API void maif_key_public(const maif_key *key, uint8_t pk[MAIF_PUBKEY_BYTES]);
 /* Wipes and frees. NULL is a no-op. */
 MAIF_API void maif_key_free(maif_key *key);
 /* Loads a public key file (".pub", as written by maif_key_save) or a secret
  * key file (its public half). Errors: MAIF_ENOTFOUND, MAIF_EIO, MAIF_EKEY. */
 MAIF_API MAIF_NODISCARD int maif_pubkey_load(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES]);
+/* maif_pubkey_load that also says the key's algorithm (MAIF_SIG_*); .pub
+ * files may be PEM "PUBLIC KEY" (pk is then the signer id, except for
+ * Ed25519). Since 0.2.0. Errors: those of maif_pubkey_load. */
+MAIF_API MAIF_NODISCARD int maif_pubkey_load_alg(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES], int *alg);
 
 /* ------------------------------------------------------------- options */
 
@@ -635,6 +661,9 @@ MAIF_API uint64_t maif_report_blocks(const maif_report *rep);
 /* Distinct signer keys seen, in order; pinned is 1 if the key was trusted. */
 MAIF_API size_t maif_report_signer_count(const maif_report *rep);
 MAIF_API MAIF_NODISCARD int maif_report_signer(const maif_report *rep, size_t i, uint8_t pk[MAIF_PUBKEY_BYTES], int *pinned);
+/* The signature algorithm (MAIF_SIG_*) of signer i, as its first commit
+ * (or MAIF 2.1 security section) names it; 0 if i is out of range. Since 0.2.0. */
+MAIF_API int maif_report_signer_alg(const maif_report *rep, size_t i);
 MAIF_API void maif_report_free(maif_report *rep);
 
 /* ------------------------------------------------------------- convert */

@@ -209,6 +209,7 @@ static int run(int argc, char **argv)
                 json_t *s = json_object();
                 json_object_set_new(s, "key", json_string(maif_hex(pk, sizeof pk, hex)));
                 json_object_set_new(s, "pinned", json_boolean(pinned));
+                json_object_set_new(s, "alg", json_string(maif_sig_alg_name(maif_report_signer_alg(rep, i))));
                 json_array_append_new(signers, s);
             }
             for (size_t i = 0; i < nf; i++) {
@@ -277,7 +278,7 @@ const cli_command cli_cmd_verify = {
     "         library cannot undo (unknown codec, no key) is a warning. The\n"
     "         last line then reads \"OK (N blocks, every one decoded, ...)\".\n"
     "--json   one JSON object {\"file\",\"ok\",\"format\" (\"native\", \"2.1\" or null),\n"
-    "         \"blocks\",\"signers\":[{\"key\",\"pinned\"}],\"findings\":[{\"severity\",\n"
+    "         \"blocks\",\"signers\":[{\"key\",\"pinned\",\"alg\"}],\"findings\":[{\"severity\",\n"
     "         \"code\",\"section\",\"block\" (or null),\"offset\" (or null),\"message\"}]}\n"
     "\n"
     "exit codes: 0 intact and trusted; 1 not intact, untrusted signer, or too\n"
