@@ -126,6 +126,7 @@ MAIF_API const char *maif_last_errmsg(void);
 #define MAIF_TYPE_BINARY    MAIF_FOURCC('B', 'I', 'N', 'A')
 #define MAIF_TYPE_META      MAIF_FOURCC('M', 'E', 'T', 'A')
 #define MAIF_TYPE_JSON      MAIF_FOURCC('J', 'S', 'O', 'N') /* structured JSON data */
+#define MAIF_TYPE_CHAIN     MAIF_FOURCC('X', '5', 'C', 'H') /* a signer's X.509 chain (docs/IDENTITIES.md) */
 
 /* Parses a CLI type name ("text", "image", "audio", "video", "embedding",
  * "json", "knowledge", "binary", "meta") or a four-character code ("TEXT").
@@ -202,6 +203,43 @@ MAIF_API MAIF_NODISCARD int maif_pubkey_load(const char *path, uint8_t pk[MAIF_P
  * files may be PEM "PUBLIC KEY" (pk is then the signer id, except for
  * Ed25519). Since 0.2.0. Errors: those of maif_pubkey_load. */
 MAIF_API MAIF_NODISCARD int maif_pubkey_load_alg(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES], int *alg);
+
+/* ---------------------------------------------------------- identities */
+/* X.509 identities for signers (docs/IDENTITIES.md). */
+typedef struct maif_writer maif_writer; /* below */
+typedef struct maif_report maif_report; /* below */
+
+/* A PEM certificate signing request (PKCS#10, signed by key: SHA-256, or
+ * pure Ed25519) for subject "/CN=agent-7/O=Example" ('\/' escapes a slash),
+ * so a CA can certify a maif key. Writes it NUL-terminated into out (cap
+ * bytes) and its length (without the NUL) to *len, also when cap is too
+ * small. Since 0.2.0. Errors: MAIF_EINVAL (NULL, malformed subject),
+ * MAIF_ELIMIT (cap), MAIF_EKEY. */
+MAIF_API MAIF_NODISCARD int maif_key_csr(const maif_key *key, const char *subject, char *out, size_t cap, size_t *len);
+/* Adds the signer's certificate chain (leaf first; PEM, or DER
+ * certificates back to back; at most 16 certificates and 256 KiB) to w's
+ * batch as a MAIF_TYPE_CHAIN block; the commit that seals it binds it to
+ * w's key. The leaf's public key must be w's key. Since 0.2.0. Errors:
+ * MAIF_EFORMAT (malformed, empty, a certificate twice), MAIF_ELIMIT,
+ * MAIF_EKEY (the leaf is for another key), MAIF_ESTATE, and those of
+ * maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_writer_add_chain(maif_writer *w, const void *chain, size_t len,
+                                                  uint8_t id_out[MAIF_ID_BYTES]);
+/* Checks that every commit's signer of the native artifact at path has
+ * attached a chain (in a batch it signed) that is valid, to one of the
+ * roots (PEM or DER certificates, all trusted), at that commit's
+ * timestamp, and whose leaf allows digitalSignature. One error finding per
+ * signer and problem, codes "identity-no-chain", "identity-expired",
+ * "identity-not-yet-valid", "identity-key-usage",
+ * "identity-unknown-issuer", "identity-chain-too-long",
+ * "identity-invalid", and per chain block "identity-chain" (malformed,
+ * over the limits) and "identity-key-mismatch" (its leaf is not the key of
+ * the signer who attached it). Checks identities only: run
+ * maif_verify_file for integrity. *out is the report (free with
+ * maif_report_free). Since 0.2.0. Errors: MAIF_EFORMAT/MAIF_ELIMIT (the
+ * roots), MAIF_EUNSUPPORTED (not native), those of maif_reader_open. */
+MAIF_API MAIF_NODISCARD int maif_verify_chains(const char *path, const void *roots, size_t roots_len,
+                                               maif_report **out);
 
 /* ------------------------------------------------------------- options */
 

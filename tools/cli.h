@@ -45,6 +45,7 @@ typedef struct cli_command {
 extern const cli_command cli_cmd_keygen, cli_cmd_create, cli_cmd_add, cli_cmd_append, cli_cmd_ls,
     cli_cmd_cat, cli_cmd_info, cli_cmd_verify, cli_cmd_recover, cli_cmd_convert;
 extern const cli_command cli_cmd_prove, cli_cmd_check_proof, cli_cmd_graph;
+extern const cli_command cli_cmd_csr, cli_cmd_cert;
 
 /* ---- option parsing */
 

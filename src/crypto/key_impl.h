@@ -32,4 +32,8 @@ int maif_key_pem(const struct maif_key *k, char **secret, char **pub);
 /* A PEM "PUBLIC KEY" text: alg and signer id, spki copied when not NULL. */
 int maif_pubkey_from_pem(const char *pem, int *alg, uint8_t id[32], uint8_t *spki, size_t *spki_len);
 
+/* A new OpenSSL reference to the key pair (Ed25519: built from the seed),
+ * or NULL. */
+EVP_PKEY *maif_key_to_evp(const struct maif_key *k);
+
 #endif

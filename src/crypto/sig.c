@@ -279,3 +279,9 @@ int maif_sig_verify(int alg, const uint8_t *pk, size_t pk_len, const void *msg, 
     ERR_clear_error();
     return ok;
 }
+
+EVP_PKEY *maif_key_to_evp(const struct maif_key *k)
+{
+    if (k->alg == MAIF_SIG_ED25519) return EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, k->sk, 32);
+    return k->evp && EVP_PKEY_up_ref(k->evp) == 1 ? k->evp : NULL;
+}

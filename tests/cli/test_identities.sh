@@ -135,4 +135,183 @@ expect_err "an rsa/p256 .pub cannot be a recipient" 2 "p256 key cannot be a reci
 m convert rsa.maif out.maif21 --to 2.1 --key rsa.key
 ok "convert to MAIF 2.1 with an rsa-pss key is refused" bash -c "[ $rc = 2 ] && grep -q 'Ed25519 only' '$ERR'"
 
+# ---- X.509 chains: a CA of our own (root, intermediate, leaves) -----------
+cat >ext.cnf <<'CNF'
+[ v3_ca ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+[ v3_leaf ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+[ v3_leaf_nods ]
+basicConstraints = CA:FALSE
+keyUsage = critical,keyEncipherment
+CNF
+mkdir -p ca/new && : >ca/index.txt && echo 1000 >ca/serial
+cat >ca.cnf <<'CNF'
+[ ca ]
+default_ca = d
+[ d ]
+database = ca/index.txt
+new_certs_dir = ca/new
+serial = ca/serial
+default_md = sha256
+policy = p
+unique_subject = no
+[ p ]
+commonName = supplied
+CNF
+ecgen() { openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+# sign CSR ISSUER EXT OUT [startdate enddate]: a certificate from the CA
+sign() {
+  if [ $# -gt 4 ]; then
+    openssl ca -batch -config ca.cnf -cert "$2.pem" -keyfile "$2.key" -in "$1" -out "$4" -extfile ext.cnf \
+      -extensions "$3" -startdate "$5" -enddate "$6" -notext >/dev/null 2>&1
+  else
+    openssl x509 -req -in "$1" -CA "$2.pem" -CAkey "$2.key" -set_serial "$RANDOM$RANDOM" -days 30 \
+      -extfile ext.cnf -extensions "$3" -out "$4" 2>/dev/null
+  fi
+}
+utc() { date -u -d "@$1" +%Y%m%d%H%M%SZ; }
+ecgen root.key
+openssl req -x509 -new -key root.key -subj /CN=Test-Root -days 30 -addext "basicConstraints=critical,CA:TRUE" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign" -out root.pem 2>/dev/null
+ecgen int.key
+openssl req -new -key int.key -subj /CN=Test-Intermediate -out int.csr 2>/dev/null
+sign int.csr root v3_ca int.pem
+ecgen other.key
+openssl req -x509 -new -key other.key -subj /CN=Other-Root -days 30 -out other.pem 2>/dev/null
+ok "test CA built with the openssl CLI" test -s int.pem
+
+# maif csr: a request per algorithm, certified by the intermediate
+for a in ed rsa ec; do
+  m csr $a.key --subject "/CN=agent-$a/O=Test"
+  expect "csr for the $a key" 0
+  cp "$OUT" $a.csr
+  ok "openssl accepts the $a request" bash -c "openssl req -in $a.csr -noout -verify >/dev/null 2>&1 && openssl req -in $a.csr -noout -subject | grep -q 'CN *= *agent-$a'"
+  sign $a.csr int v3_leaf $a.crt
+  cat $a.crt int.pem >$a.chain
+  m create id-$a.maif --key $a.key
+  m cert id-$a.maif $a.chain --key $a.key
+  expect "cert attaches the $a chain" 0
+  ok "cert prints the block" out_has '^0 [0-9a-f]{32}$'
+  m verify id-$a.maif --ca root.pem
+  expect "verify --ca with a valid $a chain" 0
+done
+m csr ec.key --subject "CN=no-slash"
+expect_err "csr with a malformed subject" 2 "subject"
+m csr ec.key
+expect_err "csr without --subject" 2 "--subject is required"
+m verify id-ec.maif --ca root.pem --json
+cp "$OUT" v.json
+jcheck "verify --ca --json ok" v.json 'd["ok"] and not any(f["code"].startswith("identity") for f in d["findings"])'
+
+# an unknown root
+m verify id-ec.maif --ca other.pem
+expect "verify --ca with an unknown root" 1
+ok "one unknown-issuer line" bash -c "[ \$(grep -c 'unknown issuer' '$OUT') = 1 ] && grep -q 'error: \[commit\] commit 0 (signer [0-9a-f]*\.\.\.): unknown issuer /CN=Test-Root' '$OUT'"
+
+# a leaf without digitalSignature
+sign ec.csr int v3_leaf_nods nods.crt
+cat nods.crt int.pem >nods.chain
+m create nods.maif --key ec.key
+m cert nods.maif nods.chain --key ec.key
+m verify nods.maif --ca root.pem
+expect "verify --ca: leaf without digitalSignature" 1
+ok "one key-usage line" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'key usage lacks digitalSignature' '$OUT'"
+
+# expiry at signing time: a leaf valid for a few seconds; commits inside
+# its validity verify after it expired, a commit after it does not
+now=$(date -u +%s)
+sign ec.csr int v3_leaf short.crt "$(utc $((now - 60)))" "$(utc $((now + 4)))"
+cat short.crt int.pem >short.chain
+m create exp.maif --key ec.key
+m cert exp.maif short.chain --key ec.key
+expect "attach a short-lived chain" 0
+sleep 5
+m verify exp.maif --ca root.pem
+expect "commits signed while the leaf was valid still verify after it expired" 0
+m add exp.maif --key ec.key --type text --text late
+m verify exp.maif --ca root.pem
+expect "a commit signed after expiry fails" 1
+ok "one expiry line naming the commit and times" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -qE 'commit 2 .*had expired at signing time [0-9T:-]+Z \(not after [0-9T:-]+Z\)' '$OUT'"
+m verify exp.maif --ca root.pem --json
+cp "$OUT" v.json
+jcheck "verify --json: identity-expired" v.json 'not d["ok"] and [f["code"] for f in d["findings"] if f["severity"]=="error"]==["identity-expired"]'
+# not yet valid at signing time
+sign ec.csr int v3_leaf future.crt "$(utc $((now + 86400)))" "$(utc $((now + 172800)))"
+cat future.crt int.pem >future.chain
+m create fut.maif --key ec.key
+m cert fut.maif future.chain --key ec.key
+m verify fut.maif --ca root.pem
+expect "a leaf not yet valid at signing time" 1
+ok "one not-yet-valid line" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'was not yet valid at signing time' '$OUT'"
+
+# a signer without a chain, and a chain for another key
+cp id-ec.maif two.maif
+m add two.maif --key rsa.key --type text --text "no chain"
+m verify two.maif --ca root.pem
+expect "a second signer without a chain" 1
+ok "one no-chain line" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'commit 2: its rsa-pss signer [0-9a-f]*\.\.\. attached no certificate chain' '$OUT'"
+m cert id-ec.maif rsa.chain --key ec.key
+expect_err "cert refuses a chain for another key" 2 "is not for the signing key"
+cp id-ec.maif mm.maif
+m add mm.maif --key ec.key --type X5CH --file rsa.chain
+m verify mm.maif --ca root.pem
+expect "a chain block for another key" 1
+ok "one key-mismatch line" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'chain block 1: the leaf certificate (/CN=agent-rsa/O=Test) is not for the key' '$OUT'"
+
+# bad input: malformed PEM and DER, a loop, 100 levels
+printf -- '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' >bad.pem
+head -c 300 /dev/urandom >bad.der
+m cert id-ec.maif bad.pem --key ec.key
+expect_err "cert: malformed PEM" 2 "certificate 1 is malformed PEM or DER"
+m cert id-ec.maif bad.der --key ec.key
+expect_err "cert: malformed DER" 2 "certificate 1 is malformed PEM or DER"
+m verify id-ec.maif --ca bad.pem
+expect_err "verify --ca: malformed root file" 2 "root certificates: certificate 1 is malformed"
+m verify id-ec.maif --ca nosuch.pem
+expect "verify --ca: missing root file" 2
+cat ec.crt int.pem int.pem >loop.chain
+m cert id-ec.maif loop.chain --key ec.key
+expect_err "cert: a chain with a loop" 2 "are the same (a loop)"
+# a cross-signed loop: I1 issued by I2, I2 issued by I1, neither a root
+ecgen i1.key; ecgen i2.key
+openssl req -new -key i1.key -subj /CN=Loop-1 -out i1.csr 2>/dev/null
+openssl req -new -key i2.key -subj /CN=Loop-2 -out i2.csr 2>/dev/null
+openssl req -x509 -new -key i2.key -subj /CN=Loop-2 -days 30 -out i2.pem 2>/dev/null
+sign i1.csr i2 v3_ca i1.pem
+sign i2.csr i1 v3_ca i2x.pem
+cp i2x.pem i2.pem
+sign ec.csr i1 v3_leaf looped.crt
+cat looped.crt i1.pem i2.pem >xloop.chain
+m create xloop.maif --key ec.key
+m cert xloop.maif xloop.chain --key ec.key
+m verify xloop.maif --ca root.pem
+expect "verify --ca: a cross-signed loop" 1
+ok "one unknown-issuer line for the loop" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'unknown issuer' '$OUT'"
+# 100 levels under the root
+cp root.key l0.key; cp root.pem l0.pem
+for i in $(seq 1 100); do
+  ecgen l$i.key
+  openssl req -new -key l$i.key -subj "/CN=Level-$i" -out l$i.csr 2>/dev/null
+  sign l$i.csr l$((i - 1)) v3_ca l$i.pem
+done
+sign ec.csr l100 v3_leaf deep.crt
+{ cat deep.crt; for i in $(seq 100 -1 1); do cat l$i.pem; done; } >deep.chain
+m cert id-ec.maif deep.chain --key ec.key
+expect_err "cert: a chain of 101 certificates is refused" 2 "more than 16 certificates"
+cp id-ec.maif deep.maif
+m add deep.maif --key ec.key --type X5CH --file deep.chain
+m verify deep.maif --ca root.pem
+expect "verify --ca: a 101-certificate chain block" 1
+ok "one chain-limit line" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'chain block 1: certificate chain: more than 16 certificates' '$OUT'"
+{ cat deep.crt; for i in $(seq 100 -1 86); do cat l$i.pem; done; } >deep16.chain
+m create deep16.maif --key ec.key
+m cert deep16.maif deep16.chain --key ec.key
+expect "cert: 16 certificates are within the bound" 0
+m verify deep16.maif --ca root.pem
+expect "verify --ca: 16 certificates that do not reach the root" 1
+ok "one unknown-issuer line for the cut chain" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'unknown issuer /CN=Level-85' '$OUT'"
+
 harness_finish
