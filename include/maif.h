@@ -164,6 +164,23 @@ MAIF_API const char *maif_sig_alg_name(int alg);
 MAIF_API MAIF_NODISCARD int maif_key_generate_alg(maif_key **out, int alg, unsigned bits);
 /* The key's algorithm (MAIF_SIG_*). Since 0.2.0. */
 MAIF_API int maif_key_alg(const maif_key *key);
+/* A signing key on a PKCS#11 token: module is the module's path (dlopen'ed
+ * and called directly), token the token's label, key_label the CKA_LABEL of
+ * its private key and of the public key beside it, pin the user PIN. The
+ * key type on the token picks the algorithm: Ed25519 (CKM_EDDSA), P-256
+ * (CKM_ECDSA over SHA-256) or RSA 2048..8192 (CKM_SHA256_RSA_PKCS_PSS,
+ * salt 32). The private key never leaves the token; the session stays open
+ * (logged in) until maif_key_free. Such a key signs commits only: it
+ * cannot be saved, decrypt, sign a CSR or a MAIF 2.1 file. Not for
+ * concurrent use from several threads. Since 0.2.0. Errors: MAIF_EINVAL
+ * (NULL or empty arguments, not a PKCS#11 2.x module), MAIF_ENOTFOUND (the
+ * module does not load), MAIF_EACCESS (wrong or locked PIN, no such
+ * private key), MAIF_EKEY (no such token, a module call failed, a key type
+ * maif cannot use), MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_key_from_pkcs11(maif_key **out, const char *module, const char *token,
+                                                 const char *key_label, const char *pin);
+/* 1 if key lives on a PKCS#11 token (maif_key_from_pkcs11), else 0. Since 0.2.0. */
+MAIF_API int maif_key_is_hardware(const maif_key *key);
 
 /* Generates a fresh key pair. */
 MAIF_API MAIF_NODISCARD int maif_key_generate(maif_key **out);

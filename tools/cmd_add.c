@@ -16,6 +16,7 @@
 static int run(int argc, char **argv)
 {
     const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL, *compress = NULL;
+    cli_p11 p11 = {0};
     /* --encrypt takes an optional algorithm: taken out before parsing */
     int cipher = 0;
     const char *rcpts[32], *passfile = NULL, *caption = NULL, *captioner = NULL;
@@ -44,6 +45,7 @@ static int run(int argc, char **argv)
         {"--file", CLI_VALUE, NULL, &file, NULL, 0, NULL},
         {"--meta", CLI_VALUE, NULL, &meta_s, NULL, 0, NULL},
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
+        CLI_P11_OPTS(p11),
         {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
         {"--analyze", CLI_FLAG, &analyze, NULL, NULL, 0, NULL},
         {"--caption", CLI_VALUE, NULL, &caption, NULL, 0, NULL},
@@ -155,7 +157,7 @@ static int run(int argc, char **argv)
     maif_key *key = NULL;
     maif_writer *w = NULL;
     maif_keyring *kr = NULL;
-    int ex = cli_load_key(keyfile, &key);
+    int ex = cli_load_signing_key(keyfile, &p11, &key);
     if (ex) goto out;
     if (cipher) {
         /* sealing needs the whole payload: read it now, within the limit */
@@ -236,6 +238,7 @@ out:
 const cli_command cli_cmd_add = {
     "add", run, "add one block and commit it",
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
+    "       " CLI_P11_USAGE "\n"
     "                [--compress C]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]]\n"
     "                [--analyze] [--caption TEXT | --captioner CMD]\n"
@@ -287,6 +290,8 @@ const cli_command cli_cmd_add = {
     "             METADATA STAYS PUBLIC: the type, --meta, ids, sizes and times are\n"
     "             stored in the clear, chained forever, and can never be erased.\n"
     "             Private content belongs in the payload.\n"
+    "\n"
+    CLI_P11_HELP
     "\n"
     "exit codes: 0 added; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first).\n",

@@ -65,8 +65,10 @@ static int add_line(maif_writer *w, const char *line, size_t len, const char *in
 static int run(int argc, char **argv)
 {
     const char *keyfile = NULL, *compress = NULL;
+    cli_p11 p11 = {0};
     const cli_opt opts[] = {
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
+        CLI_P11_OPTS(p11),
         {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
         {0},
     };
@@ -94,7 +96,7 @@ static int run(int argc, char **argv)
     maif_writer *w = NULL;
     uint8_t *ids = NULL; /* MAIF_ID_BYTES per block added */
     size_t nblocks = 0, ids_cap = 0;
-    int ex = cli_load_key(keyfile, &key);
+    int ex = cli_load_signing_key(keyfile, &p11, &key);
     if (ex) goto out;
     ex = cli_open_writer(path, key, &w);
     if (ex) goto out;
@@ -165,6 +167,7 @@ out:
 const cli_command cli_cmd_append = {
     "append", run, "add many blocks from JSON lines, in one transaction",
     "usage: maif append FILE [JSONL|-] [--key KEYFILE] [--compress C]\n"
+    "       " CLI_P11_USAGE "\n"
     "\n"
     "Reads one JSON object per line from JSONL (default: stdin; each line at\n"
     "most 16 MiB, or MAIF_INPUT_LIMIT bytes if smaller)\n"
@@ -191,6 +194,8 @@ const cli_command cli_cmd_append = {
     "              fast level -N, N 1..100), lz4, or none (the default). A block\n"
     "              whose compression saves less than 16 bytes or 1/32 of it is\n"
     "              stored as is. Compressed payloads are read whole into memory.\n"
+    "\n"
+    CLI_P11_HELP
     "\n"
     "exit codes: 0 committed; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, a bad line, bad key, or a 2.1 file (convert first).\n",

@@ -93,6 +93,12 @@ int cli_keyring_for_writing(const char *const *rcpts, size_t n, const char *pass
     }
     if (n == 0 && !passfile) { /* no one named: the signer encrypts for itself */
         uint8_t pk[MAIF_PUBKEY_BYTES];
+        if (maif_key_is_hardware(self)) {
+            cli_err("key", "a key on a PKCS#11 token cannot be a recipient here (its secret stays on the token); "
+                    "name an Ed25519 --recipient or a --passphrase-file");
+            maif_keyring_free(kr);
+            return CLI_EXIT_ACCESS;
+        }
         if (maif_key_alg(self) != MAIF_SIG_ED25519) {
             cli_err("key", "a %s key cannot be a recipient: only Ed25519 keys encrypt; name an Ed25519 --recipient "
                     "or a --passphrase-file", maif_sig_alg_name(maif_key_alg(self)));

@@ -76,6 +76,28 @@ int maif_key_generate_alg(maif_key **out, int alg, unsigned bits)
 
 int maif_key_alg(const maif_key *key) { return key ? key->alg : 0; }
 
+int maif_key_is_hardware(const maif_key *key) { return key && key->p11 != NULL; }
+
+int maif_key_from_pkcs11(maif_key **out, const char *module, const char *token, const char *key_label,
+                         const char *pin)
+{
+    if (!out) return maif_set_last_err(MAIF_EINVAL, "maif_key_from_pkcs11: out is NULL");
+    *out = NULL;
+    if (!module || !token || !key_label || !pin)
+        return maif_set_last_err(MAIF_EINVAL, "maif_key_from_pkcs11: NULL argument");
+    if (!*module || strlen(token) > 32 || !*key_label)
+        return maif_set_last_err(MAIF_EINVAL, "PKCS#11: empty module or key label, or a token label over 32 bytes");
+    maif_key *k = key_alloc();
+    if (!k) return maif_set_last_err(MAIF_ENOMEM, "out of memory for a key (locked memory)");
+    int rc = maif_p11_open(k, module, token, key_label, pin);
+    if (rc) {
+        maif_key_free(k);
+        return rc;
+    }
+    *out = k;
+    return MAIF_OK;
+}
+
 const uint8_t *maif_key_spki(const maif_key *key, size_t *len)
 {
     *len = key->spki_len;
@@ -86,6 +108,7 @@ int maif_key_evp_sign(const maif_key *key, const void *msg, size_t n, uint8_t *s
 
 int maif_key_sign_any(const maif_key *key, const void *msg, size_t n, uint8_t *sig, size_t cap, size_t *len)
 {
+    if (key->p11) return maif_p11_sign(key, msg, n, sig, cap, len);
     if (key->alg != MAIF_SIG_ED25519) return maif_key_evp_sign(key, msg, n, sig, cap, len);
     if (cap < MAIF_SIGNATURE_BYTES) return maif_set_last_err(MAIF_ELIMIT, "signature buffer too small");
     crypto_sign_detached(sig, NULL, msg, n, key->sk);
@@ -120,6 +143,7 @@ int maif_key_from_seed(maif_key **out, const uint8_t seed[MAIF_SEED_BYTES])
 void maif_key_free(maif_key *key)
 {
     if (!key) return;
+    maif_p11_close(key->p11);
     EVP_PKEY_free(key->evp); /* OpenSSL clears key material it frees */
     sodium_free(key);        /* sodium_free wipes */
 }
@@ -312,6 +336,7 @@ static int save_pem(const maif_key *key, const char *path)
 int maif_key_save(const maif_key *key, const char *path)
 {
     if (!key || !path) return maif_set_last_err(MAIF_EINVAL, "maif_key_save: NULL argument");
+    if (key->p11) return maif_set_last_err(MAIF_EKEY, "a key on a PKCS#11 token cannot be saved to a file");
     if (key->alg != MAIF_SIG_ED25519) return save_pem(key, path);
     char line[sizeof SECRET_PREFIX + 2 * 32 + 2];
     char hex[65];

@@ -18,7 +18,14 @@ struct maif_key {
     EVP_PKEY *evp;           /* RSA-PSS / P-256: the key pair (OpenSSL's memory, freed with the key) */
     uint16_t spki_len;       /* public key as DER SubjectPublicKeyInfo (Ed25519: the 32 raw bytes) */
     uint8_t spki[MAIF_SPKI_MAX];
+    struct maif_p11 *p11;    /* a key on a PKCS#11 token (p11.c): signs there; sk and evp unused */
+    size_t sig_len;          /* p11 keys: signature length */
 };
+
+/* PKCS#11 (p11.c). */
+int maif_p11_open(struct maif_key *k, const char *module, const char *token, const char *label, const char *pin);
+int maif_p11_sign(const struct maif_key *k, const void *msg, size_t n, uint8_t *sig, size_t cap, size_t *len);
+void maif_p11_close(struct maif_p11 *p);
 
 /* Fills k (alg, evp, spki, pk) from an OpenSSL key pair it takes over, or
  * from an Ed25519 one it copies the seed of. Errors: MAIF_EKEY. */

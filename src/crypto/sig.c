@@ -204,6 +204,7 @@ static int pss_params(EVP_PKEY_CTX *pc)
 
 size_t maif_key_sig_len(const maif_key *key)
 {
+    if (key->p11) return key->sig_len ? key->sig_len : 64;
     if (key->alg == MAIF_SIG_RSA_PSS) return (size_t)EVP_PKEY_get_size(key->evp);
     return 64;
 }
@@ -282,6 +283,7 @@ int maif_sig_verify(int alg, const uint8_t *pk, size_t pk_len, const void *msg, 
 
 EVP_PKEY *maif_key_to_evp(const struct maif_key *k)
 {
+    if (k->p11) return NULL; /* the secret stays on the token */
     if (k->alg == MAIF_SIG_ED25519) return EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, k->sk, 32);
     return k->evp && EVP_PKEY_up_ref(k->evp) == 1 ? k->evp : NULL;
 }

@@ -254,6 +254,25 @@ static void test_ed25519_only_places(void **state)
     maif_key_free(k);
 }
 
+/* PKCS#11 without a token: the errors (tests/cli/test_pkcs11.sh signs on
+ * a SoftHSM token). */
+static void test_pkcs11_errors(void **state)
+{
+    tu_fixture *f = *state;
+    maif_key *k = NULL;
+    assert_int_equal(maif_key_is_hardware(f->key), 0);
+    assert_int_equal(maif_key_from_pkcs11(&k, "/nonexistent/module.so", "t", "l", "1234"), MAIF_ENOTFOUND);
+    assert_null(k);
+    assert_non_null(strstr(maif_last_errmsg(), "cannot load the PKCS#11 module"));
+    assert_int_equal(maif_key_from_pkcs11(&k, "libc.so.6", "t", "l", "1234"), MAIF_EINVAL);
+    assert_non_null(strstr(maif_last_errmsg(), "not a PKCS#11 module"));
+    assert_int_equal(maif_key_from_pkcs11(&k, "", "t", "l", "1234"), MAIF_EINVAL);
+    assert_int_equal(maif_key_from_pkcs11(&k, "m", "a-token-label-longer-than-32-bytes", "l", "1"), MAIF_EINVAL);
+    assert_int_equal(maif_key_from_pkcs11(&k, "m", "t", "l", NULL), MAIF_EINVAL);
+    assert_int_equal(maif_key_from_pkcs11(NULL, "m", "t", "l", "1"), MAIF_EINVAL);
+    assert_null(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +281,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commits_verify_and_tamper, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_mixed_signers, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_ed25519_only_places, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_pkcs11_errors, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -726,12 +726,14 @@ typedef struct sign_job {
     uint8_t *sig;
     size_t cap, len;
     int rc;
+    char why[256]; /* the message of a failure (the helper thread's error channel is its own) */
 } sign_job;
 
 static void sign_run(void *arg)
 {
     sign_job *j = arg;
     j->rc = maif_key_sign_any(j->key, j->msg, sizeof j->msg, j->sig, j->cap, &j->len);
+    if (j->rc) snprintf(j->why, sizeof j->why, "%s", maif_last_errmsg());
 }
 
 static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint64_t ts)
@@ -780,7 +782,7 @@ static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint
     nat_commit_content_hash_at(body, size, (uint64_t)(sig - body), sig_len, hdr + NR_CONTENT_HASH);
     /* the signature signs the record hash, so both hashes come first */
     maif_sha256_parts(hdr + NR_RECORD_HASH, w->chain, 32, hdr, NAT_REC_HASHED, NULL, 0, NULL, 0);
-    sign_job sj = {w->key, {0}, sig, sig_len, 0, MAIF_OK};
+    sign_job sj = {w->key, {0}, sig, sig_len, 0, MAIF_OK, ""};
     memcpy(sj.msg, NAT_SIG_DOMAIN, 16);
     memcpy(sj.msg + 16, hdr + NR_RECORD_HASH, 32);
     if (w->hasher && maif_hasher_push_call(w->hasher, sign_run, &sj) == 0) {
@@ -794,7 +796,7 @@ static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint
     }
     if (sj.rc != MAIF_OK || sj.len != sig_len)
         return nat_writer_fail(w, sj.rc ? sj.rc : MAIF_EKEY, "%s: signing the commit failed: %s", w->path,
-                               sj.rc ? maif_last_errmsg() : "signature of an unexpected length");
+                               sj.rc ? sj.why : "signature of an unexpected length");
     return put_record(w, hdr, NULL, 0, NULL, 0, body, size, HASH_NONE);
 }
 
