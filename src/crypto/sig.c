@@ -22,6 +22,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -238,6 +239,49 @@ int maif_key_evp_sign(const maif_key *key, const void *msg, size_t n, uint8_t *s
     return MAIF_OK;
 }
 
+/*
+ * The last public key decoded, kept decoded. Decoding an RSA or EC key
+ * through OpenSSL 3's decoders costs more than verifying with it (about
+ * 100 us here), and a file's commits usually name the same key, so one
+ * entry saves most of it. Shared by all threads under a lock; a user holds
+ * its own reference, so replacing the entry never frees a key in use.
+ */
+static struct {
+    pthread_mutex_t lock;
+    int alg;
+    size_t len;
+    uint8_t der[MAIF_SPKI_MAX];
+    EVP_PKEY *key;
+} key_cache = {PTHREAD_MUTEX_INITIALIZER, 0, 0, {0}, NULL};
+
+/* A reference to the decoded key (alg checked), or NULL. */
+static EVP_PKEY *decode_pub(int alg, const uint8_t *pk, size_t pk_len)
+{
+    EVP_PKEY *key = NULL;
+    pthread_mutex_lock(&key_cache.lock);
+    if (key_cache.key && key_cache.alg == alg && key_cache.len == pk_len && memcmp(key_cache.der, pk, pk_len) == 0 &&
+        EVP_PKEY_up_ref(key_cache.key) == 1)
+        key = key_cache.key;
+    pthread_mutex_unlock(&key_cache.lock);
+    if (key) return key;
+    const unsigned char *q = pk;
+    key = d2i_PUBKEY(NULL, &q, (long)pk_len);
+    if (!key || q != pk + pk_len || pkey_alg(key) != alg) {
+        EVP_PKEY_free(key);
+        return NULL;
+    }
+    pthread_mutex_lock(&key_cache.lock);
+    if (EVP_PKEY_up_ref(key) == 1) {
+        EVP_PKEY_free(key_cache.key);
+        key_cache.key = key;
+        key_cache.alg = alg;
+        key_cache.len = pk_len;
+        memcpy(key_cache.der, pk, pk_len);
+    }
+    pthread_mutex_unlock(&key_cache.lock);
+    return key;
+}
+
 int maif_sig_verify(int alg, const uint8_t *pk, size_t pk_len, const void *msg, size_t n, const uint8_t *sig,
                     size_t sig_len)
 {
@@ -246,9 +290,8 @@ int maif_sig_verify(int alg, const uint8_t *pk, size_t pk_len, const void *msg, 
         return pk_len == 32 && sig_len == 64 && maif_ed25519_verify(pk, msg, n, sig);
     if ((alg != MAIF_SIG_RSA_PSS && alg != MAIF_SIG_P256) || pk_len > MAIF_SPKI_MAX || sig_len > MAIF_SIG_MAX)
         return 0;
-    const unsigned char *q = pk;
-    EVP_PKEY *key = d2i_PUBKEY(NULL, &q, (long)pk_len);
-    int ok = key && q == pk + pk_len && pkey_alg(key) == alg;
+    EVP_PKEY *key = decode_pub(alg, pk, pk_len);
+    int ok = key != NULL;
     uint8_t der[80];
     int dl = 0;
     if (ok && alg == MAIF_SIG_RSA_PSS) {

@@ -200,8 +200,7 @@ static void fmt_time(const ASN1_TIME *t, char *buf, size_t cap)
 {
     struct tm tm;
     if (t && ASN1_TIME_to_tm(t, &tm) == 1)
-        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec);
+        strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
     else
         snprintf(buf, cap, "?");
 }
