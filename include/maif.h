@@ -4,7 +4,9 @@
  * MAIF artifacts are append-only files of typed blocks (text, images, audio,
  * video, embeddings, JSON, knowledge triples, metadata). Every block carries
  * a content hash and is linked into a hash chain; batches of blocks are sealed
- * by signed commit records (Ed25519) carrying a Merkle root. The byte layout
+ * by signed commit records (Ed25519, RSA-PSS or ECDSA P-256; keys in files or
+ * on PKCS#11 tokens, optionally certified by X.509 chains: docs/IDENTITIES.md)
+ * carrying a Merkle root. The byte layout
  * is specified normatively in docs/FORMAT.md.
  *
  * Two on-disk formats are read through this one API:
