@@ -198,7 +198,12 @@ int maif_verify_chains(const char *path, const void *roots, size_t roots_len, ma
         x->block = i;
         x->owner = sealing_commit(cs, nc, i);
         if (x->owner >= nc) continue; /* not committed: cannot happen for a reader's blocks */
-        if (mx_chain_parse(b.payload, b.payload_size, &x->c) != MAIF_OK) {
+        int prc = mx_chain_parse(b.payload, b.payload_size, &x->c);
+        if (prc == MAIF_ENOMEM) {
+            rc = prc;
+            goto out;
+        }
+        if (prc != MAIF_OK) {
             maif_report_add(rep, MAIF_SEV_ERROR, "identity-chain", "block", (int64_t)i, (int64_t)b.offset,
                             "chain block %llu: %s", (unsigned long long)i, maif_last_errmsg());
             continue;
@@ -260,6 +265,7 @@ int maif_verify_chains(const char *path, const void *roots, size_t roots_len, ma
                         (unsigned long long)c->seq, short_hex(c->signer, hx), first_detail);
     }
     maif_free(seen);
+    if (maif_report_oom(rep)) rc = maif_set_last_err(MAIF_ENOMEM, "out of memory while recording findings");
 out:
     for (size_t j = 0; ch && j < nch; j++) mx_chain_free(ch[j].c);
     maif_free(ch);

@@ -135,6 +135,28 @@ expect_err "an rsa/p256 .pub cannot be a recipient" 2 "p256 key cannot be a reci
 m convert rsa.maif out.maif21 --to 2.1 --key rsa.key
 ok "convert to MAIF 2.1 with an rsa-pss key is refused" bash -c "[ $rc = 2 ] && grep -q 'Ed25519 only' '$ERR'"
 
+# ---- a torn version 2 commit: every cut of the last batch recovers to the commit before
+m create torn.maif --key rsa2k.key
+m add torn.maif --key rsa2k.key --type text --text one
+cp torn.maif torn-base.maif
+m add torn.maif --key rsa2k.key --type text --text two
+"$PY" - "$MAIF_BIN" >torn.txt 2>&1 <<'PY'
+import subprocess, sys
+M = sys.argv[1]
+full = open("torn.maif", "rb").read(); base = len(open("torn-base.maif", "rb").read())
+bad = 0
+for cut in range(base, len(full), 53):
+    open("t.maif", "wb").write(full[:cut])
+    r = subprocess.run([M, "recover", "t.maif"], capture_output=True)
+    v = subprocess.run([M, "verify", "t.maif"], capture_output=True)
+    l = subprocess.run([M, "ls", "t.maif"], capture_output=True, text=True)
+    if r.returncode or v.returncode or len(l.stdout.strip().splitlines()) != 1 or b"Sanitizer" in r.stderr + v.stderr:
+        bad += 1
+        print("cut", cut, r.returncode, v.returncode)
+print("bad", bad)
+PY
+ok "every cut of an rsa-pss commit batch recovers to the commit before" grep -qx "bad 0" torn.txt
+
 # ---- X.509 chains: a CA of our own (root, intermediate, leaves) -----------
 cat >ext.cnf <<'CNF'
 [ v3_ca ]

@@ -146,11 +146,64 @@ static void test_bad_input(void **state)
     assert_int_equal(maif_writer_close(w), MAIF_OK);
 }
 
+/* Every allocation of maif_writer_add_chain and maif_verify_chains fails
+ * in turn: each call succeeds or says MAIF_ENOMEM, never a false finding,
+ * never a leak. */
+static void test_alloc_sweep(void **state)
+{
+    tu_fixture *f = *state;
+    if (system("command -v openssl >/dev/null 2>&1") != 0) skip();
+    make_ca(f->dir);
+    size_t n;
+    uint8_t *pem = issue(f->dir, f->key, "leaf", &n);
+    char *rp = tu_path(f->dir, "root.pem");
+    size_t rl;
+    uint8_t *roots = tu_read(rp, &rl);
+    for (uint64_t k = 1;; k++) {
+        unlink(f->path);
+        maif_writer *w = NULL;
+        assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+        tu_alloc_install();
+        tu_alloc_fail(k, 0);
+        int rc = maif_writer_add_chain(w, pem, n, NULL);
+        int fired = tu_alloc_fired();
+        tu_alloc_uninstall();
+        assert_true(rc == MAIF_OK || rc == MAIF_ENOMEM);
+        if (rc == MAIF_OK) assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        assert_int_equal(maif_writer_close(w), MAIF_OK);
+        if (!fired) break;
+    }
+    for (uint64_t k = 1;; k++) {
+        maif_report *rep = NULL;
+        tu_alloc_install();
+        tu_alloc_fail(k, 0);
+        int rc = maif_verify_chains(f->path, roots, rl, &rep);
+        int fired = tu_alloc_fired();
+        tu_alloc_uninstall();
+        if (rc == MAIF_OK) {
+            if (!maif_report_ok(rep)) tu_dump_report(rep);
+            assert_true(maif_report_ok(rep));
+        } else {
+            assert_int_equal(rc, MAIF_ENOMEM);
+            assert_null(rep);
+        }
+        maif_report_free(rep);
+        if (!fired) {
+            assert_int_equal(rc, MAIF_OK);
+            break;
+        }
+    }
+    free(roots);
+    free(rp);
+    free(pem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_csr_attach_verify, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_sweep, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
