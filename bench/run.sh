@@ -287,6 +287,23 @@ done
 rm -f "$W/rec-wordnet" "$W/rec-json"
 rm -f "$CORPUS"
 
+echo "== signatures per algorithm (a commit's sign and verify; openssl speed on the same machine, same run)"
+# openssl speed's sign/s and verify/s, as microseconds per operation
+SPEED=$(openssl speed -seconds 1 ed25519 ecdsap256 rsa3072 2>/dev/null)
+us_of() { echo "$SPEED" | awk -v pat="$1" -v col="$2" '$0 ~ pat { v = $(NF - 1 + col); if (v > 0) printf "%.1f", 1e6 / v }'; }
+BASE_SPEED_ED25519_SIGN_US=$(us_of 'EdDSA \\(Ed25519\\)' 0); BASE_SPEED_ED25519_VERIFY_US=$(us_of 'EdDSA \\(Ed25519\\)' 1)
+BASE_SPEED_P256_SIGN_US=$(us_of 'ecdsa \\(nistp256\\)' 0); BASE_SPEED_P256_VERIFY_US=$(us_of 'ecdsa \\(nistp256\\)' 1)
+BASE_SPEED_RSA3072_SIGN_US=$(us_of '^rsa 3072 bits' 0); BASE_SPEED_RSA3072_VERIFY_US=$(us_of '^rsa 3072 bits' 1)
+export BASE_SPEED_ED25519_SIGN_US BASE_SPEED_ED25519_VERIFY_US BASE_SPEED_P256_SIGN_US BASE_SPEED_P256_VERIFY_US
+export BASE_SPEED_RSA3072_SIGN_US BASE_SPEED_RSA3072_VERIFY_US
+for a in ED25519 P256 RSA3072; do
+    for op in SIGN VERIFY; do
+        v=BASE_SPEED_${a}_${op}_US
+        [ -n "${!v}" ] && figure "openssl speed $a $op" "${!v}" "us"
+    done
+done
+run "$BIN/bench_sign" "$W"
+
 echo "== the Python binding (python/maif over libmaif.so)"
 run /usr/bin/python3 bench/bench_python.py "$B" "$W" "$REPS"
 echo "== text analysis: language id and VADER sentiment (sentences/s)"

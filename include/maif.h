@@ -4,7 +4,9 @@
  * MAIF artifacts are append-only files of typed blocks (text, images, audio,
  * video, embeddings, JSON, knowledge triples, metadata). Every block carries
  * a content hash and is linked into a hash chain; batches of blocks are sealed
- * by signed commit records (Ed25519) carrying a Merkle root. The byte layout
+ * by signed commit records (Ed25519, RSA-PSS or ECDSA P-256; keys in files or
+ * on PKCS#11 tokens, optionally certified by X.509 chains: docs/IDENTITIES.md)
+ * carrying a Merkle root. The byte layout
  * is specified normatively in docs/FORMAT.md.
  *
  * Two on-disk formats are read through this one API:
@@ -133,6 +135,7 @@ MAIF_API const char *maif_last_errmsg(void);
 #define MAIF_TYPE_META      MAIF_FOURCC('M', 'E', 'T', 'A')
 #define MAIF_TYPE_JSON      MAIF_FOURCC('J', 'S', 'O', 'N') /* structured JSON data */
 #define MAIF_TYPE_ZDICT     MAIF_FOURCC('Z', 'D', 'I', 'C') /* a zstd dictionary (maif_writer_add_dict) */
+#define MAIF_TYPE_CHAIN     MAIF_FOURCC('X', '5', 'C', 'H') /* a signer's X.509 chain (docs/IDENTITIES.md) */
 
 /* Parses a CLI type name ("text", "image", "audio", "video", "embedding",
  * "json", "knowledge", "binary", "meta") or a four-character code ("TEXT").
@@ -151,17 +154,54 @@ MAIF_API char *maif_type_fourcc(uint32_t type, char out[5]);
 #define MAIF_ID_BYTES        16
 #define MAIF_HASH_BYTES      32
 
-/* An Ed25519 key pair. The secret half lives in locked memory and is wiped
- * when the key is freed. */
+/* A signing key pair: Ed25519 (the default), RSA-PSS or ECDSA P-256
+ * (docs/IDENTITIES.md, FORMAT.md §5.5.1). An Ed25519 secret lives in locked memory and is
+ * wiped when the key is freed; RSA and P-256 secrets live in OpenSSL's
+ * memory and are freed (wiped by OpenSSL) with the key. */
 typedef struct maif_key maif_key;
+
+/* Signature algorithms (the values are the format's, docs/FORMAT.md §5.5.1). */
+#define MAIF_SIG_ED25519 1 /* Ed25519 (RFC 8032, pure) */
+#define MAIF_SIG_RSA_PSS 2 /* RSA-PSS, SHA-256, MGF1-SHA-256, salt 32 bytes; 3072-bit keys by default */
+#define MAIF_SIG_P256    3 /* ECDSA over P-256 with SHA-256; signature r ‖ s (64 bytes) */
+/* The algorithm's name: "ed25519", "rsa-pss", "p256", or "unknown". Static. */
+MAIF_API const char *maif_sig_alg_name(int alg);
+/* Generates a fresh key pair of algorithm alg (MAIF_SIG_*); bits is the RSA
+ * modulus size (0: 3072; 2048..8192, a multiple of 8) and must be 0 for
+ * the others. Since 0.2.0. Errors: MAIF_EINVAL (unknown algorithm, bad
+ * bits), MAIF_ENOMEM, MAIF_EKEY (OpenSSL refused). */
+MAIF_API MAIF_NODISCARD int maif_key_generate_alg(maif_key **out, int alg, unsigned bits);
+/* The key's algorithm (MAIF_SIG_*). Since 0.2.0. */
+MAIF_API int maif_key_alg(const maif_key *key);
+/* A signing key on a PKCS#11 token: module is the module's path (dlopen'ed
+ * and called directly), token the token's label, key_label the CKA_LABEL of
+ * its private key and of the public key beside it, pin the user PIN. The
+ * key type on the token picks the algorithm: Ed25519 (CKM_EDDSA), P-256
+ * (CKM_ECDSA over SHA-256) or RSA 2048..8192 (CKM_SHA256_RSA_PKCS_PSS,
+ * salt 32). The private key never leaves the token; the session stays open
+ * (logged in) until maif_key_free. Such a key signs commits only: it
+ * cannot be saved, decrypt, sign a CSR or a MAIF 2.1 file. Not for
+ * concurrent use from several threads. Since 0.2.0. Errors: MAIF_EINVAL
+ * (NULL or empty arguments, not a PKCS#11 2.x module), MAIF_ENOTFOUND (the
+ * module does not load), MAIF_EACCESS (wrong or locked PIN, no such
+ * private key), MAIF_EKEY (no such token, a module call failed, a key type
+ * maif cannot use), MAIF_ENOMEM. */
+MAIF_API MAIF_NODISCARD int maif_key_from_pkcs11(maif_key **out, const char *module, const char *token,
+                                                 const char *key_label, const char *pin);
+/* 1 if key lives on a PKCS#11 token (maif_key_from_pkcs11), else 0. Since 0.2.0. */
+MAIF_API int maif_key_is_hardware(const maif_key *key);
 
 /* Generates a fresh key pair. */
 MAIF_API MAIF_NODISCARD int maif_key_generate(maif_key **out);
 /* Writes the secret key to path (mode 0600, created or replaced atomically)
- * and the public key to path + ".pub" (mode 0644). Errors: MAIF_EIO. */
+ * and the public key to path + ".pub" (mode 0644). Ed25519 keys are one
+ * line of text ("maif-ed25519-secret:HEX"); RSA-PSS and P-256 keys are PEM
+ * (PKCS#8 "PRIVATE KEY", and "PUBLIC KEY" for the .pub). Errors: MAIF_EIO. */
 MAIF_API MAIF_NODISCARD int maif_key_save(const maif_key *key, const char *path);
-/* Loads a secret key file written by maif_key_save. Errors: MAIF_ENOTFOUND,
- * MAIF_EIO, MAIF_EKEY (malformed, or the public half does not match). */
+/* Loads a secret key file written by maif_key_save, or a PEM private key
+ * made elsewhere (Ed25519, RSA of 2048..8192 bits, P-256; unencrypted).
+ * Errors: MAIF_ENOTFOUND, MAIF_EIO, MAIF_EKEY (malformed, another key type,
+ * or the public half does not match). */
 MAIF_API MAIF_NODISCARD int maif_key_load(maif_key **out, const char *path);
 /* Loads the default key $MAIF_HOME/default.key (~/.maif/default.key when
  * MAIF_HOME is unset), generating and saving it on first use. If path_out is
@@ -176,13 +216,56 @@ MAIF_API MAIF_NODISCARD int maif_key_load_default(maif_key **out, char *path_out
  * The seed is copied into locked memory; the caller wipes its own copy.
  * Since 0.1.0. Errors: MAIF_EINVAL (NULL argument), MAIF_ENOMEM. */
 MAIF_API MAIF_NODISCARD int maif_key_from_seed(maif_key **out, const uint8_t seed[MAIF_SEED_BYTES]);
-/* Copies the public key. */
+/* Copies the public key (Ed25519), or the signer id, SHA-256 of the DER
+ * SubjectPublicKeyInfo (RSA-PSS, P-256): the 32 bytes commits name their
+ * signer by and verification pins. */
 MAIF_API void maif_key_public(const maif_key *key, uint8_t pk[MAIF_PUBKEY_BYTES]);
 /* Wipes and frees. NULL is a no-op. */
 MAIF_API void maif_key_free(maif_key *key);
 /* Loads a public key file (".pub", as written by maif_key_save) or a secret
  * key file (its public half). Errors: MAIF_ENOTFOUND, MAIF_EIO, MAIF_EKEY. */
 MAIF_API MAIF_NODISCARD int maif_pubkey_load(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES]);
+/* maif_pubkey_load that also says the key's algorithm (MAIF_SIG_*); .pub
+ * files may be PEM "PUBLIC KEY" (pk is then the signer id, except for
+ * Ed25519). Since 0.2.0. Errors: those of maif_pubkey_load. */
+MAIF_API MAIF_NODISCARD int maif_pubkey_load_alg(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES], int *alg);
+
+/* ---------------------------------------------------------- identities */
+/* X.509 identities for signers (docs/IDENTITIES.md). */
+typedef struct maif_writer maif_writer; /* below */
+typedef struct maif_report maif_report; /* below */
+
+/* A PEM certificate signing request (PKCS#10, signed by key: SHA-256, or
+ * pure Ed25519) for subject "/CN=agent-7/O=Example" ('\/' escapes a slash),
+ * so a CA can certify a maif key. Writes it NUL-terminated into out (cap
+ * bytes) and its length (without the NUL) to *len, also when cap is too
+ * small. Since 0.2.0. Errors: MAIF_EINVAL (NULL, malformed subject),
+ * MAIF_ELIMIT (cap), MAIF_EKEY. */
+MAIF_API MAIF_NODISCARD int maif_key_csr(const maif_key *key, const char *subject, char *out, size_t cap, size_t *len);
+/* Adds the signer's certificate chain (leaf first; PEM, or DER
+ * certificates back to back; at most 16 certificates and 256 KiB) to w's
+ * batch as a MAIF_TYPE_CHAIN block; the commit that seals it binds it to
+ * w's key. The leaf's public key must be w's key. Since 0.2.0. Errors:
+ * MAIF_EFORMAT (malformed, empty, a certificate twice), MAIF_ELIMIT,
+ * MAIF_EKEY (the leaf is for another key), MAIF_ESTATE, and those of
+ * maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_writer_add_chain(maif_writer *w, const void *chain, size_t len,
+                                                  uint8_t id_out[MAIF_ID_BYTES]);
+/* Checks that every commit's signer of the native artifact at path has
+ * attached a chain (in a batch it signed) that is valid, to one of the
+ * roots (PEM or DER certificates, all trusted), at that commit's
+ * timestamp, and whose leaf allows digitalSignature. One error finding per
+ * signer and problem, codes "identity-no-chain", "identity-expired",
+ * "identity-not-yet-valid", "identity-key-usage",
+ * "identity-unknown-issuer", "identity-chain-too-long",
+ * "identity-invalid", and per chain block "identity-chain" (malformed,
+ * over the limits) and "identity-key-mismatch" (its leaf is not the key of
+ * the signer who attached it). Checks identities only: run
+ * maif_verify_file for integrity. *out is the report (free with
+ * maif_report_free). Since 0.2.0. Errors: MAIF_EFORMAT/MAIF_ELIMIT (the
+ * roots), MAIF_EUNSUPPORTED (not native), those of maif_reader_open. */
+MAIF_API MAIF_NODISCARD int maif_verify_chains(const char *path, const void *roots, size_t roots_len,
+                                               maif_report **out);
 
 /* ------------------------------------------------------------- options */
 
@@ -845,6 +928,9 @@ MAIF_API uint64_t maif_report_blocks(const maif_report *rep);
 /* Distinct signer keys seen, in order; pinned is 1 if the key was trusted. */
 MAIF_API size_t maif_report_signer_count(const maif_report *rep);
 MAIF_API MAIF_NODISCARD int maif_report_signer(const maif_report *rep, size_t i, uint8_t pk[MAIF_PUBKEY_BYTES], int *pinned);
+/* The signature algorithm (MAIF_SIG_*) of signer i, as its first commit
+ * (or MAIF 2.1 security section) names it; 0 if i is out of range. Since 0.2.0. */
+MAIF_API int maif_report_signer_alg(const maif_report *rep, size_t i);
 MAIF_API void maif_report_free(maif_report *rep);
 
 /* ------------------------------------------------------------- convert */

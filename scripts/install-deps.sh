@@ -12,6 +12,9 @@ pkgs="$pkgs libpng-dev libjpeg-dev"
 pkgs="$pkgs adwaita-icon-theme sox espeak-ng"
 # The knowledge-graph tests check that Graphviz accepts `maif graph --dot`.
 pkgs="$pkgs graphviz"
+# PKCS#11 signing: the standard header (p11-kit's pkcs11.h; modules are dlopen'ed, nothing is linked),
+# and for the tests a software token (SoftHSM 2.6, CKM_EDDSA) and pkcs11-tool to put keys on it.
+pkgs="$pkgs softhsm2 opensc libp11-kit-dev"
 # The Python package's tests (and numpy for its embeddings and the media reference).
 pkgs="$pkgs python3-pytest python3-numpy"
 # the text-analysis tests: fasttext (the reference for language id) and the

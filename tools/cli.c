@@ -346,7 +346,9 @@ int cli_load_key(const char *keyfile, maif_key **out)
             return CLI_EXIT_USAGE;
         }
         if (rc == MAIF_EKEY) {
-            cli_err(keyfile, "not a maif secret key file");
+            /* a PEM key of a kind maif does not sign with says which */
+            if (strstr(d, "supported:")) cli_err(keyfile, "%s", d);
+            else cli_err(keyfile, "not a maif secret key file");
             return CLI_EXIT_USAGE;
         }
         if (rc) {

@@ -48,6 +48,7 @@ extern const cli_command cli_cmd_prove, cli_cmd_check_proof, cli_cmd_graph, cli_
 extern const cli_command cli_cmd_embed, cli_cmd_index, cli_cmd_search;
 extern const cli_command cli_cmd_grant, cli_cmd_revoke, cli_cmd_rotate, cli_cmd_shred, cli_cmd_policy, cli_cmd_audit;
 extern const cli_command cli_cmd_pii, cli_cmd_query;
+extern const cli_command cli_cmd_csr, cli_cmd_cert;
 
 /* ---- option parsing */
 
@@ -172,6 +173,31 @@ void cli_lines_free(cli_lines *l);
 /* Loads --key KEYFILE if keyfile is not NULL, else the default key.
  * Prints the error. Returns 0 or an exit code. */
 int cli_load_key(const char *keyfile, maif_key **out);
+
+/* --pkcs11 MODULE --token LABEL --key-label L [--pin-file F] (cli_p11.c):
+ * the writing commands' way to sign on a PKCS#11 token. */
+typedef struct cli_p11 {
+    const char *module, *token, *label, *pin_file;
+} cli_p11;
+#define CLI_P11_OPTS(p)                                                  \
+    {"--pkcs11", CLI_VALUE, NULL, &(p).module, NULL, 0, NULL},           \
+    {"--token", CLI_VALUE, NULL, &(p).token, NULL, 0, NULL},             \
+    {"--key-label", CLI_VALUE, NULL, &(p).label, NULL, 0, NULL},         \
+    {"--pin-file", CLI_VALUE, NULL, &(p).pin_file, NULL, 0, NULL}
+/* The signing key: on the token when p->module is set (PIN from
+ * --pin-file, else $MAIF_PKCS11_PIN), else cli_load_key(keyfile). Prints
+ * the error. Returns 0 or an exit code: 2 for usage errors, a module that
+ * does not load or is not a PKCS#11 module; 3 for a wrong PIN, a missing
+ * token or key, or a module that fails. */
+int cli_load_signing_key(const char *keyfile, const cli_p11 *p, maif_key **out);
+#define CLI_P11_USAGE "[--pkcs11 MODULE --token LABEL --key-label L [--pin-file F]]"
+#define CLI_P11_HELP                                                                          \
+    "--pkcs11 MODULE --token LABEL --key-label L [--pin-file F]\n"                             \
+    "         sign on a PKCS#11 token instead of with --key: MODULE is the module's\n"         \
+    "         path, LABEL the token label, L the label of the key pair on it (Ed25519,\n"      \
+    "         P-256 or RSA); the PIN is the first line of F, else $MAIF_PKCS11_PIN.\n"         \
+    "         A missing module: exit 2; a wrong PIN, no such token or key, a failing\n"        \
+    "         module: exit 3.\n"
 
 /* ---- encryption (privacy_cli.c). Each prints its one error line and
  * returns a CLI_EXIT_* code, or 0. */

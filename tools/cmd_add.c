@@ -22,6 +22,7 @@ static int add(int argc, char **argv)
 {
     const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL, *compress = NULL;
     int use_dict = 0;
+    cli_p11 p11 = {0};
     /* --encrypt takes an optional algorithm: taken out before parsing */
     int cipher = 0;
     const char *rcpts[32], *passfile = NULL, *caption = NULL, *captioner = NULL;
@@ -62,6 +63,7 @@ static int add(int argc, char **argv)
         {"--file", CLI_VALUE, NULL, &file, NULL, 0, NULL},
         {"--meta", CLI_VALUE, NULL, &meta_s, NULL, 0, NULL},
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
+        CLI_P11_OPTS(p11),
         {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
         {"--analyze", CLI_FLAG, &analyze, NULL, NULL, 0, NULL},
         {"--caption", CLI_VALUE, NULL, &caption, NULL, 0, NULL},
@@ -234,7 +236,7 @@ static int add(int argc, char **argv)
     size_t all_n = 0;
     float *vec = NULL;
     maif_keystore *ks = NULL;
-    int ex = cli_load_key(keyfile, &key);
+    int ex = cli_load_signing_key(keyfile, &p11, &key);
     if (ex) goto out;
     if (embed) {
         /* the embedder first (its IDF weights come from the artifact as committed now) */
@@ -386,6 +388,7 @@ static int run(int argc, char **argv)
 const cli_command cli_cmd_add = {
     "add", run, "add one block and commit it",
     "usage: maif add FILE --type TYPE (--text STRING | --file PATH | -) [--meta JSON] [--key KEYFILE]\n"
+    "       " CLI_P11_USAGE "\n"
     "                [--compress C [--dict]] [--analyze] [--caption TEXT | --captioner CMD]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]\n"
     "                 [--shreddable] [--meta-private JSON]]\n"
@@ -478,6 +481,8 @@ const cli_command cli_cmd_add = {
     "             stable across artifacts). The metadata gets \"pii\": {\"mode\",\n"
     "             \"found\": {TYPE: COUNT}, \"key\"}; never a value. The payload\n"
     "             is read whole into memory.\n"
+    "\n"
+    CLI_P11_HELP
     "\n"
     "exit codes: 0 added; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first);\n"

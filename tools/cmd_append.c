@@ -299,8 +299,10 @@ static int run(int argc, char **argv)
 {
     const char *keyfile = NULL, *compress = NULL, *jobs_s = NULL;
     int use_dict = 0;
+    cli_p11 p11 = {0};
     const cli_opt opts[] = {
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
+        CLI_P11_OPTS(p11),
         {"--compress", CLI_VALUE, NULL, &compress, NULL, 0, NULL},
         {"--dict", CLI_FLAG, &use_dict, NULL, NULL, 0, NULL},
         {"--jobs", CLI_VALUE, NULL, &jobs_s, NULL, 0, NULL},
@@ -336,7 +338,7 @@ static int run(int argc, char **argv)
     maif_policy *pol = NULL;
     uint8_t *ids = NULL; /* MAIF_ID_BYTES per block added */
     size_t nblocks = 0, ids_cap = 0;
-    int ex = cli_load_key(keyfile, &key);
+    int ex = cli_load_signing_key(keyfile, &p11, &key);
     if (ex) goto out;
     ex = cli_open_writer(path, key, &w);
     if (ex) goto out;
@@ -411,6 +413,7 @@ out:
 const cli_command cli_cmd_append = {
     "append", run, "add many blocks from JSON lines, in one transaction",
     "usage: maif append FILE [JSONL|-] [--key KEYFILE] [--compress C [--dict]] [--jobs N]\n"
+    "       " CLI_P11_USAGE "\n"
     "\n"
     "Reads one JSON object per line from JSONL (default: stdin; each line at\n"
     "most 16 MiB, or MAIF_INPUT_LIMIT bytes if smaller)\n"
@@ -443,6 +446,8 @@ const cli_command cli_cmd_append = {
     "--dict        compress with FILE's latest zstd dictionary (`maif dict FILE\n"
     "              --train` makes one; exit 2 if there is none), at the level of\n"
     "              --compress (default 3); a line's own \"compress\" overrides it\n"
+    "\n"
+    CLI_P11_HELP
     "\n"
     "exit codes: 0 committed; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, a bad line, bad key, or a 2.1 file (convert first).\n",

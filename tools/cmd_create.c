@@ -10,8 +10,10 @@
 static int run(int argc, char **argv)
 {
     const char *keyfile = NULL, *agent = NULL;
+    cli_p11 p11 = {0};
     const cli_opt opts[] = {
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
+        CLI_P11_OPTS(p11),
         {"--agent", CLI_VALUE, NULL, &agent, NULL, 0, NULL},
         {0},
     };
@@ -24,7 +26,7 @@ static int run(int argc, char **argv)
     if (strcmp(path, "-") == 0 || !*path) return cli_usage_err(&cli_cmd_create, "FILE must be a file name");
 
     maif_key *key = NULL;
-    int rc = cli_load_key(keyfile, &key);
+    int rc = cli_load_signing_key(keyfile, &p11, &key);
     if (rc) return rc;
     maif_writer *w = NULL;
     maif_options *opt = NULL;
@@ -55,11 +57,14 @@ static int run(int argc, char **argv)
 const cli_command cli_cmd_create = {
     "create", run, "create a new, empty artifact",
     "usage: maif create FILE [--key KEYFILE] [--agent ID]\n"
+    "       " CLI_P11_USAGE "\n"
     "\n"
     "Creates a new native artifact at FILE and commits its empty first batch,\n"
     "signed with KEYFILE (default: $MAIF_HOME/default.key, created on first\n"
     "use). --agent records an agent id or DID in the file header. Prints\n"
     "\"created FILE (signer HEX)\". Refuses to replace an existing FILE.\n"
+    "\n"
+    CLI_P11_HELP
     "\n"
     "exit codes: 0 created; 2 usage error, FILE exists, bad key, cannot write.\n",
 };

@@ -1,5 +1,5 @@
 /*
- * cmd_verify.c — `maif verify FILE [--pubkey PUBFILE]... [--deep] [--recompute] [--json]`.
+ * cmd_verify.c — `maif verify FILE [--pubkey PUBFILE]... [--ca ROOTS.pem] [--deep] [--recompute] [--json]`.
  *
  * The library decides; this command only reports. One extra guard lives
  * here: when keys are pinned, a report that is "ok" but names a signer
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -219,13 +220,36 @@ static void recompute(const char *path, deep *d, unsigned long long *done)
     maif_reader_close(r);
 }
 
+/* Reads the --ca file (at most 1 MiB). Prints the error; 0 or an exit code. */
+static int read_ca(const char *path, uint8_t **out, size_t *n)
+{
+    int fd;
+    char err[200];
+    if (cli_open_input(path, &fd, err, sizeof err) != 0) {
+        cli_err(path, "%s", err);
+        return CLI_EXIT_USAGE;
+    }
+    cli_fd_src src = {fd, 0};
+    int rc = cli_read_all(&src, 1u << 20, out, n);
+    if (fd != 0) close(fd);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        cli_err(path, "%s", rc == MAIF_ELIMIT ? "over 1 MiB; not a root certificate file" : "cannot read");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     int as_json = 0, deep_on = 0, recompute_on = 0;
     const char *pubs[CLI_PUBKEY_MAX];
     size_t npub = 0;
+    const char *ca_path = NULL;
     const cli_opt opts[] = {
         {"--json", CLI_FLAG, &as_json, NULL, NULL, 0, NULL},
+        {"--ca", CLI_VALUE, NULL, &ca_path, NULL, 0, NULL},
         {"--deep", CLI_FLAG, &deep_on, NULL, NULL, 0, NULL},
         {"--recompute", CLI_FLAG, &recompute_on, NULL, NULL, 0, NULL},
         {"--pubkey", CLI_MULTI, NULL, NULL, pubs, CLI_PUBKEY_MAX, &npub},
@@ -240,6 +264,9 @@ static int run(int argc, char **argv)
 
     int ex = cli_check_file(path);
     if (ex) return ex;
+    uint8_t *ca = NULL;
+    size_t ca_len = 0;
+    if (ca_path && (ex = read_ca(ca_path, &ca, &ca_len))) return ex;
     maif_options *opt = NULL;
     if (maif_options_create(&opt) != MAIF_OK) {
         cli_err(path, "out of memory");
@@ -254,11 +281,29 @@ static int run(int argc, char **argv)
     int rc = maif_verify_file(path, opt, &rep);
     maif_options_free(opt);
     if (rc != MAIF_OK) {
+        free(ca);
         if (rc == MAIF_ENOTFOUND) {
             cli_err(path, "no such file");
             return CLI_EXIT_USAGE;
         }
         return cli_fail(path, rc, maif_last_errmsg());
+    }
+    /* --ca: the identities, a second report whose findings follow the first's */
+    maif_report *idrep = NULL;
+    if (ca) {
+        if (maif_report_ok(rep)) {
+            rc = maif_verify_chains(path, ca, ca_len, &idrep);
+            if (rc != MAIF_OK) {
+                free(ca);
+                maif_report_free(rep);
+                if (rc == MAIF_EFORMAT || rc == MAIF_ELIMIT) {
+                    cli_err(ca_path, "%s", maif_last_errmsg());
+                    return CLI_EXIT_USAGE;
+                }
+                return cli_fail(path, rc, maif_last_errmsg());
+            }
+        }
+        free(ca);
     }
 
     /* The guard described at the top of the file. */
@@ -273,9 +318,10 @@ static int run(int argc, char **argv)
                 extra = "signer is not one of the keys given with --pubkey";
         }
     }
-    size_t nf = maif_report_count(rep), errors = 0;
+    size_t nf0 = maif_report_count(rep), nf = nf0 + maif_report_count(idrep), errors = 0;
+#define FINDING(i) ((i) < nf0 ? maif_report_finding(rep, (i)) : maif_report_finding(idrep, (i) - nf0))
     for (size_t i = 0; i < nf; i++) {
-        const maif_finding *f = maif_report_finding(rep, i);
+        const maif_finding *f = FINDING(i);
         if (f && f->severity >= MAIF_SEV_ERROR) errors++;
     }
     if (extra) errors++;
@@ -285,7 +331,7 @@ static int run(int argc, char **argv)
     if (recompute_on) recompute(path, &rp, &recomputed);
     errors += rp.errors;
     errors += dp.errors;
-    int ok = maif_report_ok(rep) && !extra && dp.errors == 0 && rp.errors == 0;
+    int ok = maif_report_ok(rep) && !extra && dp.errors == 0 && rp.errors == 0 && (!ca_path || maif_report_ok(idrep));
     const char *fmt = maif_report_format(rep) ? cli_format_name(maif_report_format(rep)) : NULL;
     unsigned long long blocks = (unsigned long long)maif_report_blocks(rep);
     ex = ok ? CLI_EXIT_OK : CLI_EXIT_VERIFY;
@@ -305,10 +351,11 @@ static int run(int argc, char **argv)
                 json_t *s = json_object();
                 json_object_set_new(s, "key", json_string(maif_hex(pk, sizeof pk, hex)));
                 json_object_set_new(s, "pinned", json_boolean(pinned));
+                json_object_set_new(s, "alg", json_string(maif_sig_alg_name(maif_report_signer_alg(rep, i))));
                 json_array_append_new(signers, s);
             }
             for (size_t i = 0; i < nf; i++) {
-                const maif_finding *f = maif_report_finding(rep, i);
+                const maif_finding *f = FINDING(i);
                 if (f)
                     json_array_append_new(findings, finding_json(f->severity, f->code, f->section, f->block,
                                                                  f->offset, f->message));
@@ -334,7 +381,7 @@ static int run(int argc, char **argv)
         json_decref(doc);
     } else {
         for (size_t i = 0; i < nf; i++) {
-            const maif_finding *f = maif_report_finding(rep, i);
+            const maif_finding *f = FINDING(i);
             if (f) print_finding(path, f->severity, f->section, f->block, f->offset, f->message);
         }
         if (extra) print_finding(path, MAIF_SEV_ERROR, "commit", -1, -1, extra);
@@ -355,12 +402,13 @@ static int run(int argc, char **argv)
     free(dp.f);
     free(rp.f);
     maif_report_free(rep);
+    maif_report_free(idrep);
     return cli_finish(ex);
 }
 
 const cli_command cli_cmd_verify = {
     "verify", run, "check every hash and signature",
-    "usage: maif verify FILE [--pubkey PUBFILE]... [--deep] [--recompute] [--json]\n"
+    "usage: maif verify FILE [--pubkey PUBFILE]... [--ca ROOTS.pem] [--deep] [--recompute] [--json]\n"
     "\n"
     "Verifies every byte of FILE (native or MAIF 2.1): content hashes, the hash\n"
     "chain, the index, Merkle roots and commit signatures. Prints one line per\n"
@@ -373,6 +421,12 @@ const cli_command cli_cmd_verify = {
     "info finding says the signer is not pinned. With --pubkey (repeatable, up\n"
     "to 256; a .pub file or a secret key file) every signer must be one of the\n"
     "given keys.\n"
+    "--ca ROOTS  also requires every commit's signer to have attached (`maif\n"
+    "         cert`) a certificate chain valid to one of these roots (PEM or DER)\n"
+    "         at the commit's time, whose leaf allows digitalSignature; one\n"
+    "         error finding per signer and problem (codes identity-*: no-chain,\n"
+    "         expired, not-yet-valid, key-usage, unknown-issuer, chain-too-long,\n"
+    "         invalid, chain, key-mismatch). A malformed ROOTS file: exit 2.\n"
     "--deep   also decodes every block (undoes its compression): the checks\n"
     "         above cover the stored bytes, this that they decode to the size\n"
     "         the record says. A block that does not is an error finding\n"
@@ -386,7 +440,7 @@ const cli_command cli_cmd_verify = {
     "         or source is not available here (not installed, sealed) a warning.\n"
     "         Bound embeddings (CSB, docs/CSB.md) are checked by every verify.\n"
     "--json   one JSON object {\"file\",\"ok\",\"format\" (\"native\", \"2.1\" or null),\n"
-    "         \"blocks\",\"signers\":[{\"key\",\"pinned\"}],\"findings\":[{\"severity\",\n"
+    "         \"blocks\",\"signers\":[{\"key\",\"pinned\",\"alg\"}],\"findings\":[{\"severity\",\n"
     "         \"code\",\"section\",\"block\" (or null),\"offset\" (or null),\"message\"}]}\n"
     "\n"
     "exit codes: 0 intact and trusted; 1 not intact, untrusted signer, or too\n"

@@ -77,7 +77,14 @@ int cli_keyring_for_writing(const char *artifact, const char *const *rcpts, size
     }
     for (size_t i = 0; i < n; i++) {
         uint8_t pk[MAIF_PUBKEY_BYTES];
-        int rc = maif_pubkey_load(rcpts[i], pk);
+        int alg = 0;
+        int rc = maif_pubkey_load_alg(rcpts[i], pk, &alg);
+        if (rc == MAIF_OK && alg != MAIF_SIG_ED25519) {
+            cli_err(rcpts[i], "a %s key cannot be a recipient: only Ed25519 keys encrypt (X25519 form)",
+                    maif_sig_alg_name(alg));
+            maif_keyring_free(kr);
+            return CLI_EXIT_USAGE;
+        }
         if (rc == MAIF_OK) rc = maif_keyring_add_recipient(kr, pk);
         if (rc) {
             cli_err(rcpts[i], "%s", rc == MAIF_ENOTFOUND ? "no such key file"
@@ -97,6 +104,18 @@ int cli_keyring_for_writing(const char *artifact, const char *const *rcpts, size
     }
     if (n == 0 && !passfile) { /* no one named: the signer encrypts for itself */
         uint8_t pk[MAIF_PUBKEY_BYTES];
+        if (maif_key_is_hardware(self)) {
+            cli_err("key", "a key on a PKCS#11 token cannot be a recipient here (its secret stays on the token); "
+                    "name an Ed25519 --recipient or a --passphrase-file");
+            maif_keyring_free(kr);
+            return CLI_EXIT_ACCESS;
+        }
+        if (maif_key_alg(self) != MAIF_SIG_ED25519) {
+            cli_err("key", "a %s key cannot be a recipient: only Ed25519 keys encrypt; name an Ed25519 --recipient "
+                    "or a --passphrase-file", maif_sig_alg_name(maif_key_alg(self)));
+            maif_keyring_free(kr);
+            return CLI_EXIT_ACCESS;
+        }
         maif_key_public(self, pk);
         int rc = maif_keyring_add_recipient(kr, pk);
         if (rc) {

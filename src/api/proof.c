@@ -83,6 +83,9 @@ static int load_commit(gather *g, uint64_t seq, pcommit *pc)
     int rc = nat_proof_commit(&g->v, g->im.base, g->im.size, seq, &ref, g->err, sizeof g->err);
     if (rc) return maif_reader_fail(g->r, rc, g->err);
     if (ref.payload_size > COMMIT_PAYLOAD_MAX) return maif_reader_fail(g->r, MAIF_EFORMAT, "commit payload too large");
+    if (ref.c.version != NAT_REC_VERSION)
+        return maif_reader_fail(g->r, MAIF_EUNSUPPORTED,
+                                "a commit is signed with rsa-pss or p256; proofs cover Ed25519 commits only");
     if (nat_merkle_load(&g->fr, ref.c.blocks, (const uint8_t(*)[32])ref.c.frontier, ref.c.nfrontier))
         return maif_reader_fail(g->r, MAIF_EFORMAT, "commit frontier does not match its block count");
     pc->seq = ref.c.seq;

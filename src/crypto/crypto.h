@@ -39,6 +39,27 @@ void maif_key_sign(const maif_key *key, const void *msg, size_t n, uint8_t sig[M
 int maif_ed25519_verify(const uint8_t pk[MAIF_PUBKEY_BYTES], const void *msg, size_t n,
                         const uint8_t sig[MAIF_SIGNATURE_BYTES]);
 
+/* ---- algorithms beside Ed25519 (sig.c): RSA-PSS (SHA-256, MGF1-SHA-256,
+ * salt 32) and ECDSA P-256 (SHA-256, signature r ‖ s, 64 bytes). */
+#define MAIF_SPKI_MAX 1200   /* largest DER public key accepted (RSA-8192 is 1062) */
+#define MAIF_SIG_MAX  1024   /* largest signature (RSA-8192) */
+#define MAIF_RSA_MIN_BITS 2048
+#define MAIF_RSA_MAX_BITS 8192
+#define MAIF_RSA_DEFAULT_BITS 3072
+
+/* The public key as stored in a version 2 commit (DER SubjectPublicKeyInfo;
+ * Ed25519: the 32 raw bytes); borrowed from key. */
+const uint8_t *maif_key_spki(const maif_key *key, size_t *len);
+/* Length of key's signatures. */
+size_t maif_key_sig_len(const maif_key *key);
+/* Signs msg with key's algorithm into sig (cap bytes), *len set. Errors:
+ * MAIF_ELIMIT (cap), MAIF_EKEY (the library or token refused). */
+int maif_key_sign_any(const maif_key *key, const void *msg, size_t n, uint8_t *sig, size_t cap, size_t *len);
+/* 1 if sig is alg's valid signature of msg under the public key pk (spki
+ * form), 0 otherwise (also for a key of the wrong type or size). */
+int maif_sig_verify(int alg, const uint8_t *pk, size_t pk_len, const void *msg, size_t n, const uint8_t *sig,
+                    size_t sig_len);
+
 /* Fills buf with n random bytes (libsodium). */
 void maif_random(void *buf, size_t n);
 

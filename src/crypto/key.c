@@ -23,23 +23,97 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crypto/crypto.h"
+#include "crypto/key_impl.h"
 #include "util/alloc.h"
 #include "util/common.h"
 
 #define SECRET_PREFIX "maif-ed25519-secret:"
 #define PUBLIC_PREFIX "maif-ed25519-public:"
-#define KEYFILE_MAX 4096
-
-struct maif_key {
-    uint8_t pk[crypto_sign_PUBLICKEYBYTES];
-    uint8_t sk[crypto_sign_SECRETKEYBYTES]; /* seed ‖ pk, libsodium layout */
-};
+#define KEYFILE_MAX 16384 /* an RSA-8192 PKCS#8 PEM is about 6.4 KB */
+#define PEM_PREFIX "-----BEGIN "
 
 static maif_key *key_alloc(void)
 {
     if (maif_crypto_init()) return NULL;
-    return sodium_malloc(sizeof(maif_key));
+    maif_key *k = sodium_malloc(sizeof(maif_key));
+    if (k) {
+        memset(k, 0, sizeof *k);
+        k->alg = MAIF_SIG_ED25519;
+    }
+    return k;
+}
+
+/* Ed25519 keys keep their raw public key as their "spki" (FORMAT.md §5.6). */
+static void ed_fill(maif_key *k)
+{
+    k->alg = MAIF_SIG_ED25519;
+    memcpy(k->spki, k->pk, 32);
+    k->spki_len = 32;
+}
+
+int maif_key_generate_alg(maif_key **out, int alg, unsigned bits)
+{
+    if (!out) return maif_set_last_err(MAIF_EINVAL, "maif_key_generate_alg: out is NULL");
+    *out = NULL;
+    if (alg == MAIF_SIG_ED25519 && bits == 0) return maif_key_generate(out);
+    if (alg == MAIF_SIG_P256 && bits != 0)
+        return maif_set_last_err(MAIF_EINVAL, "p256 keys have no size to choose (bits must be 0)");
+    if (alg == MAIF_SIG_RSA_PSS && bits != 0 && (bits < MAIF_RSA_MIN_BITS || bits > MAIF_RSA_MAX_BITS || bits % 8))
+        return maif_set_last_err(MAIF_EINVAL, "RSA key size %u: must be %u..%u bits, a multiple of 8", bits,
+                                 MAIF_RSA_MIN_BITS, MAIF_RSA_MAX_BITS);
+    if (alg != MAIF_SIG_RSA_PSS && alg != MAIF_SIG_P256)
+        return maif_set_last_err(MAIF_EINVAL, "unknown signature algorithm %d", alg);
+    maif_key *k = key_alloc();
+    if (!k) return maif_set_last_err(MAIF_ENOMEM, "out of memory for a key (locked memory)");
+    int rc = maif_key_generate_evp(k, alg, bits);
+    if (rc) {
+        maif_key_free(k);
+        return rc;
+    }
+    *out = k;
+    return MAIF_OK;
+}
+
+int maif_key_alg(const maif_key *key) { return key ? key->alg : 0; }
+
+int maif_key_is_hardware(const maif_key *key) { return key && key->p11 != NULL; }
+
+int maif_key_from_pkcs11(maif_key **out, const char *module, const char *token, const char *key_label,
+                         const char *pin)
+{
+    if (!out) return maif_set_last_err(MAIF_EINVAL, "maif_key_from_pkcs11: out is NULL");
+    *out = NULL;
+    if (!module || !token || !key_label || !pin)
+        return maif_set_last_err(MAIF_EINVAL, "maif_key_from_pkcs11: NULL argument");
+    if (!*module || strlen(token) > 32 || !*key_label)
+        return maif_set_last_err(MAIF_EINVAL, "PKCS#11: empty module or key label, or a token label over 32 bytes");
+    maif_key *k = key_alloc();
+    if (!k) return maif_set_last_err(MAIF_ENOMEM, "out of memory for a key (locked memory)");
+    int rc = maif_p11_open(k, module, token, key_label, pin);
+    if (rc) {
+        maif_key_free(k);
+        return rc;
+    }
+    *out = k;
+    return MAIF_OK;
+}
+
+const uint8_t *maif_key_spki(const maif_key *key, size_t *len)
+{
+    *len = key->spki_len;
+    return key->spki;
+}
+
+int maif_key_evp_sign(const maif_key *key, const void *msg, size_t n, uint8_t *sig, size_t cap, size_t *len);
+
+int maif_key_sign_any(const maif_key *key, const void *msg, size_t n, uint8_t *sig, size_t cap, size_t *len)
+{
+    if (key->p11) return maif_p11_sign(key, msg, n, sig, cap, len);
+    if (key->alg != MAIF_SIG_ED25519) return maif_key_evp_sign(key, msg, n, sig, cap, len);
+    if (cap < MAIF_SIGNATURE_BYTES) return maif_set_last_err(MAIF_ELIMIT, "signature buffer too small");
+    crypto_sign_detached(sig, NULL, msg, n, key->sk);
+    *len = MAIF_SIGNATURE_BYTES;
+    return MAIF_OK;
 }
 
 int maif_key_generate(maif_key **out)
@@ -49,6 +123,7 @@ int maif_key_generate(maif_key **out)
     maif_key *k = key_alloc();
     if (!k) return maif_set_last_err(MAIF_ENOMEM, "out of memory for a key (locked memory)");
     crypto_sign_keypair(k->pk, k->sk);
+    ed_fill(k);
     *out = k;
     return MAIF_OK;
 }
@@ -60,13 +135,17 @@ int maif_key_from_seed(maif_key **out, const uint8_t seed[MAIF_SEED_BYTES])
     maif_key *k = key_alloc();
     if (!k) return maif_set_last_err(MAIF_ENOMEM, "out of memory for a key (locked memory)");
     crypto_sign_seed_keypair(k->pk, k->sk, seed);
+    ed_fill(k);
     *out = k;
     return MAIF_OK;
 }
 
 void maif_key_free(maif_key *key)
 {
-    if (key) sodium_free(key); /* sodium_free wipes */
+    if (!key) return;
+    maif_p11_close(key->p11);
+    EVP_PKEY_free(key->evp); /* OpenSSL clears key material it frees */
+    sodium_free(key);        /* sodium_free wipes */
 }
 
 void maif_key_public(const maif_key *key, uint8_t pk[MAIF_PUBKEY_BYTES]) { memcpy(pk, key->pk, MAIF_PUBKEY_BYTES); }
@@ -228,9 +307,37 @@ static int write_file_atomic(const char *path, const char *text, mode_t mode)
     return rc;
 }
 
+static char *pub_path(const char *path)
+{
+    size_t plen = strlen(path);
+    char *pubpath = maif_malloc(plen + 5);
+    if (!pubpath) return NULL;
+    memcpy(pubpath, path, plen);
+    memcpy(pubpath + plen, ".pub", 5);
+    return pubpath;
+}
+
+static int save_pem(const maif_key *key, const char *path)
+{
+    char *sec = NULL, *pub = NULL;
+    int rc = maif_key_pem(key, &sec, &pub);
+    if (rc) return rc;
+    rc = write_file_atomic(path, sec, 0600);
+    sodium_memzero(sec, strlen(sec));
+    maif_free(sec);
+    char *pp = rc ? NULL : pub_path(path);
+    if (!rc && !pp) rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    if (!rc) rc = write_file_atomic(pp, pub, 0644);
+    maif_free(pp);
+    maif_free(pub);
+    return rc;
+}
+
 int maif_key_save(const maif_key *key, const char *path)
 {
     if (!key || !path) return maif_set_last_err(MAIF_EINVAL, "maif_key_save: NULL argument");
+    if (key->p11) return maif_set_last_err(MAIF_EKEY, "a key on a PKCS#11 token cannot be saved to a file");
+    if (key->alg != MAIF_SIG_ED25519) return save_pem(key, path);
     char line[sizeof SECRET_PREFIX + 2 * 32 + 2];
     char hex[65];
     /* The seed is the first 32 bytes of libsodium's secret key. */
@@ -302,7 +409,22 @@ int maif_key_load(maif_key **out, const char *path)
     int rc = read_small(path, text, sizeof text);
     if (rc) return rc;
     maif_key *k = key_alloc();
-    if (!k) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    if (!k) {
+        sodium_memzero(text, sizeof text);
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    }
+    if (strncmp(text, PEM_PREFIX, strlen(PEM_PREFIX)) == 0) {
+        rc = maif_key_from_pem(k, text);
+        sodium_memzero(text, sizeof text);
+        if (rc) {
+            char why[200];
+            snprintf(why, sizeof why, "%s", maif_last_errmsg());
+            maif_key_free(k);
+            return maif_set_last_err(rc, "%s: %s", path, why);
+        }
+        *out = k;
+        return MAIF_OK;
+    }
     uint8_t seed[32];
     rc = parse_line(text, SECRET_PREFIX, seed);
     sodium_memzero(text, sizeof text);
@@ -312,27 +434,40 @@ int maif_key_load(maif_key **out, const char *path)
     }
     crypto_sign_seed_keypair(k->pk, k->sk, seed);
     sodium_memzero(seed, sizeof seed);
+    ed_fill(k);
     *out = k;
     return MAIF_OK;
 }
 
-int maif_pubkey_load(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES])
+int maif_pubkey_load_alg(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES], int *alg)
 {
-    if (!path || !pk) return maif_set_last_err(MAIF_EINVAL, "maif_pubkey_load: NULL argument");
+    if (!path || !pk || !alg) return maif_set_last_err(MAIF_EINVAL, "maif_pubkey_load: NULL argument");
     char text[KEYFILE_MAX];
     int rc = read_small(path, text, sizeof text);
     if (rc) return rc;
+    *alg = MAIF_SIG_ED25519;
     if (parse_line(text, PUBLIC_PREFIX, pk) == MAIF_OK) return MAIF_OK;
-    if (strncmp(text, SECRET_PREFIX, strlen(SECRET_PREFIX)) == 0) {
+    if (strncmp(text, "-----BEGIN PUBLIC KEY-----", 26) == 0) {
+        rc = maif_pubkey_from_pem(text, alg, pk, NULL, NULL);
+        return rc ? maif_set_last_err(rc, "%s: %s", path, "not a usable PEM public key") : MAIF_OK;
+    }
+    if (strncmp(text, SECRET_PREFIX, strlen(SECRET_PREFIX)) == 0 || strncmp(text, PEM_PREFIX, strlen(PEM_PREFIX)) == 0) {
         sodium_memzero(text, sizeof text);
         maif_key *k = NULL;
         rc = maif_key_load(&k, path);
         if (rc) return rc;
         maif_key_public(k, pk);
+        *alg = k->alg;
         maif_key_free(k);
         return MAIF_OK;
     }
     return maif_set_last_err(MAIF_EKEY, "%s: not a maif key file", path);
+}
+
+int maif_pubkey_load(const char *path, uint8_t pk[MAIF_PUBKEY_BYTES])
+{
+    int alg;
+    return maif_pubkey_load_alg(path, pk, &alg);
 }
 
 int maif_key_load_default(maif_key **out, char *path_out, size_t path_cap)

@@ -215,6 +215,12 @@ int maif_keyring_add_recipient(maif_keyring *kr, const uint8_t pk[MAIF_PUBKEY_BY
 int maif_keyring_add_identity(maif_keyring *kr, const maif_key *key)
 {
     if (!kr || !key) return maif_set_last_err(MAIF_EINVAL, "maif_keyring_add_identity: NULL argument");
+    if (maif_key_is_hardware(key))
+        return maif_set_last_err(MAIF_EKEY, "a key on a PKCS#11 token cannot decrypt here: its secret stays on the token");
+    if (maif_key_alg(key) != MAIF_SIG_ED25519)
+        return maif_set_last_err(MAIF_EKEY, "a %s key cannot decrypt: only Ed25519 keys have an X25519 form "
+                                 "(use an Ed25519 key or a passphrase for encryption)",
+                                 maif_sig_alg_name(maif_key_alg(key)));
     pthread_mutex_lock(&kr->lock);
     int rc = MAIF_OK;
     if (kr->nident == MAX_IDENT) rc = MAIF_ELIMIT;

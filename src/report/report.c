@@ -24,6 +24,7 @@ struct maif_report {
     struct {
         uint8_t pk[MAIF_PUBKEY_BYTES];
         int pinned;
+        int alg;
     } signers[16];
     size_t nsigners;
 };
@@ -87,7 +88,7 @@ void maif_report_set_blocks(maif_report *rep, uint64_t n) { rep->blocks = n; }
 size_t maif_report_errors(const maif_report *rep) { return rep->errors; }
 
 int maif_report_signer_seen(maif_report *rep, const maif_verify_options *opt, const uint8_t pk[MAIF_PUBKEY_BYTES],
-                            const char *section, int64_t offset)
+                            int alg, const char *section, int64_t offset)
 {
     int pinned = 0;
     size_t ntrusted = opt && opt->trusted ? opt->trusted_count : 0;
@@ -100,22 +101,23 @@ int maif_report_signer_seen(maif_report *rep, const maif_verify_options *opt, co
     if (first && rep->nsigners < sizeof rep->signers / sizeof rep->signers[0]) {
         memcpy(rep->signers[i].pk, pk, MAIF_PUBKEY_BYTES);
         rep->signers[i].pinned = pinned;
+        rep->signers[i].alg = alg;
         rep->nsigners++;
     }
     char hex[2 * MAIF_PUBKEY_BYTES + 1];
     if (ntrusted && !pinned) {
         if (first)
             maif_report_add(rep, MAIF_SEV_ERROR, "untrusted-signer", section, -1, offset,
-                            "signed by key %s, which is not one of the trusted keys",
-                            maif_hex(pk, MAIF_PUBKEY_BYTES, hex));
+                            "signed by %s key %s, which is not one of the trusted keys",
+                            maif_sig_alg_name(alg), maif_hex(pk, MAIF_PUBKEY_BYTES, hex));
         return 0;
     }
     if (!ntrusted && !rep->unpinned_told) {
         rep->unpinned_told = 1;
         maif_report_add(rep, MAIF_SEV_INFO, "signer-not-pinned", section, -1, offset,
-                        "signature checked against the key the file names (%s); the signer is not pinned "
+                        "signature checked against the %s key the file names (%s); the signer is not pinned "
                         "(use --pubkey to require a trusted key)",
-                        maif_hex(pk, MAIF_PUBKEY_BYTES, hex));
+                        maif_sig_alg_name(alg), maif_hex(pk, MAIF_PUBKEY_BYTES, hex));
     }
     return 1;
 }
@@ -129,6 +131,11 @@ const maif_finding *maif_report_finding(const maif_report *rep, size_t i)
 int maif_report_format(const maif_report *rep) { return rep ? rep->format : 0; }
 uint64_t maif_report_blocks(const maif_report *rep) { return rep ? rep->blocks : 0; }
 size_t maif_report_signer_count(const maif_report *rep) { return rep ? rep->nsigners : 0; }
+int maif_report_signer_alg(const maif_report *rep, size_t i)
+{
+    return rep && i < rep->nsigners ? rep->signers[i].alg : 0;
+}
+
 int maif_report_signer(const maif_report *rep, size_t i, uint8_t pk[MAIF_PUBKEY_BYTES], int *pinned)
 {
     if (!pk) return maif_set_last_err(MAIF_EINVAL, "maif_report_signer: pk is NULL");

@@ -35,6 +35,7 @@ void maif_report_set_blocks(maif_report *rep, uint64_t n);
  * this one is not among them, or (once per report) an info finding
  * "signer-not-pinned" when none are pinned. Returns 1 if trusted or unpinned. */
 int maif_report_signer_seen(maif_report *rep, const maif_verify_options *opt, const uint8_t pk[MAIF_PUBKEY_BYTES],
+                            int alg,
                             const char *section, int64_t offset);
 /* Number of error findings so far. */
 size_t maif_report_errors(const maif_report *rep);

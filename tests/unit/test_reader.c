@@ -160,7 +160,7 @@ static void test_roundtrip_all_types(void **state)
     maif_info info;
     assert_int_equal(maif_reader_info(r, &info), MAIF_OK);
     assert_int_equal(info.format, MAIF_FORMAT_NATIVE);
-    assert_int_equal(info.version_major, NAT_READ_VERSION);
+    assert_int_equal(info.version_major, NAT_VERSION_ED25519);
     assert_string_equal(info.agent, "agent-7");
     assert_string_equal(info.converted_from, "");
     assert_int_equal(info.commit_count, 3); /* create's empty commit + 2 */

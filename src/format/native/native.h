@@ -27,8 +27,9 @@
 /* ---- file header */
 #define NAT_MAGIC            "\x89MAIF\r\n\x1a"
 #define NAT_MAGIC_LEN        8
-#define NAT_WRITE_VERSION    2 /* writers must know this version to append */
-#define NAT_READ_VERSION     2 /* readers must know this version to read */
+#define NAT_WRITE_VERSION    3 /* writers must know this version to append */
+#define NAT_READ_VERSION     3 /* readers must know this version to read */
+#define NAT_VERSION_ED25519  2 /* what files created with an Ed25519 key say (read and write) */
 #define NAT_FIXED_HEADER     64
 #define NAT_HEADER_MAX       65536 /* header_size limit (fixed part + JSON + pad) */
 
@@ -65,6 +66,7 @@
 #define NAT_KIND_COMMIT 'C'
 #define NAT_KIND_DIR    'D'
 #define NAT_REC_VERSION 1
+#define NAT_REC_VERSION_SIGALG 2 /* commit records only: a signature area naming its algorithm (FORMAT.md §5.5.1) */
 #define NAT_REC_F_SUPERSEDES 0x0001u /* the extension area holds a supersedes TLV */
 #define NAT_REC_F_KNOWN      0x0001u /* every other flag bit is reserved, zero */
 /* Internal names of the kinds (nat_rec.tag), for messages and comparisons. */
@@ -125,6 +127,18 @@ typedef struct nat_index_head {
 #define NAT_TAIL_SIZE  16  /* u64 offset of this commit record, 8-byte magic */
 #define NAT_TAIL_MAGIC "MAIFTAIL"
 #define NAT_SIG_DOMAIN "MAIF-COMMIT-V1\0\0" /* 16 bytes; signed message = domain ‖ record_hash */
+/* Version 2 commits: the 64-byte signature is replaced by a signature area
+ *   u8 alg (MAIF_SIG_*), u8 0, u16 pk_len, u16 sig_len, u16 0,
+ *   pk (pk_len: DER SubjectPublicKeyInfo; Ed25519: 32 raw bytes),
+ *   sig (sig_len), zero pad to 8
+ * and NC_SIGNER holds SHA-256(pk) (Ed25519: pk itself). The content hash
+ * skips the sig bytes only. */
+#define NC_SIGAREA_HEAD 8
+#define NAT_SIG_PK_MAX  1200 /* = MAIF_SPKI_MAX */
+#define NAT_SIG_LEN_MAX 1024 /* = MAIF_SIG_MAX */
+#define NC_SIGAREA_MAX  (NC_SIGAREA_HEAD + NAT_SIG_PK_MAX + NAT_SIG_LEN_MAX + 8)
+/* Bytes of a version 2 signature area for these lengths (head, pad included). */
+#define NC_SIGAREA_SIZE(pk_len, sig_len) ((NC_SIGAREA_HEAD + (uint64_t)(pk_len) + (sig_len) + 7) & ~(uint64_t)7)
 
 /* A parsed record header, with bounds already checked against the image. */
 typedef struct nat_rec {
@@ -150,7 +164,11 @@ int nat_rec_parse(const uint8_t *base, uint64_t size, uint64_t off, nat_rec *r, 
                   size_t errcap);
 /* record_hash of r given the previous record hash. */
 void nat_rec_hash(const uint8_t *base, const nat_rec *r, const uint8_t prev[32], uint8_t out[32]);
-/* The content hash of a commit skips its signature field. */
+/* The content hash of a commit skips its signature, sig_len bytes at
+ * sig_off of the payload (nat_commit's; sig_off + sig_len <= size). */
+void nat_commit_content_hash_at(const uint8_t *payload, uint64_t size, uint64_t sig_off, uint64_t sig_len,
+                                uint8_t out[32]);
+/* The same for a version 1 (Ed25519) commit: the 64 bytes before the tail. */
 void nat_commit_content_hash(const uint8_t *payload, uint64_t size, uint8_t out[32]);
 /* A block's extension area, walked against the native tag rules. */
 typedef struct nat_ext {
@@ -208,6 +226,12 @@ typedef struct nat_commit {
     uint8_t signer[32];
     uint8_t record_hash[32];
     uint32_t nseg, nfrontier;
+    uint8_t version;        /* record version: NAT_REC_VERSION or NAT_REC_VERSION_SIGALG */
+    uint8_t alg;            /* MAIF_SIG_* */
+    uint16_t pk_len;        /* public key bytes (Ed25519 version 1: 32, pk = the signer field) */
+    uint16_t sig_len;
+    uint64_t sig_off;       /* signature offset in the payload */
+    const uint8_t *pk;      /* into the image */
     nat_seg seg[NAT_MAX_SEGMENTS];
     uint8_t frontier[NAT_MAX_FRONTIER][32];
     const uint8_t *sig;
@@ -215,6 +239,10 @@ typedef struct nat_commit {
 /* Parses the commit record r (already header-parsed). Checks its internal
  * structure only. */
 int nat_commit_parse(const uint8_t *base, const nat_rec *r, nat_commit *c, char *err, size_t errcap);
+/* Parses the version 2 signature area that starts at payload[at] and must
+ * end NAT_TAIL_SIZE before n, into c (alg, pk, pk_len, sig, sig_len,
+ * sig_off). Returns 0 or -1 with a reason in *why (static). */
+int nat_sigarea_parse(const uint8_t *payload, uint64_t n, uint64_t at, nat_commit *c, const char **why);
 /* Reads the head of index record r (already header-parsed) into h when the
  * payload holds one, and returns NAT_KIND_INDEX or NAT_KIND_DIR if the
  * payload is exactly what the head says (count >= 1; a directory lists at

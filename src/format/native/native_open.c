@@ -86,15 +86,15 @@ int maif_writer_close(maif_writer *w)
 }
 
 /* Builds the file header (fixed part + JSON + padding). */
-static int build_header(maif_buf *out, const char *header_json, uint64_t created)
+static int build_header(maif_buf *out, const char *header_json, uint64_t created, uint16_t version)
 {
     size_t jl = header_json ? strlen(header_json) : 0;
     uint64_t hs = align8(NAT_FIXED_HEADER + jl);
     if (hs > NAT_HEADER_MAX) return MAIF_ELIMIT;
     uint8_t fixed[NAT_FIXED_HEADER] = {0};
     memcpy(fixed + NH_MAGIC, NAT_MAGIC, NAT_MAGIC_LEN);
-    wr16le(fixed + NH_WRITE_VER, NAT_WRITE_VERSION);
-    wr16le(fixed + NH_READ_VER, NAT_READ_VERSION);
+    wr16le(fixed + NH_WRITE_VER, version);
+    wr16le(fixed + NH_READ_VER, version);
     wr32le(fixed + NH_HEADER_SIZE, (uint32_t)hs);
     wr64le(fixed + NH_CREATED, created);
     maif_random(fixed + NH_FILE_ID, MAIF_ID_BYTES);
@@ -133,7 +133,10 @@ int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, 
     }
     w->unpublished = 1;
     (void)w->io->lock(w->f, 1); /* a new file: nobody else can hold it */
-    rc = build_header(&w->wbuf, header_json, created_us ? created_us : maif_now_us());
+    /* Files whose first signer is Ed25519 stay readable by version 2
+     * readers; others hold version 2 commit records (FORMAT.md §5.5.1). */
+    rc = build_header(&w->wbuf, header_json, created_us ? created_us : maif_now_us(),
+                      maif_key_alg(key) == MAIF_SIG_ED25519 ? NAT_VERSION_ED25519 : NAT_READ_VERSION);
     if (rc) {
         nat_writer_fail(w, rc, rc == MAIF_ENOMEM ? "%s: out of memory" : "%s: header metadata too large", path);
         goto out;

@@ -115,7 +115,7 @@ static int open_by_scan(nat_view *v, const uint8_t *base, uint64_t size, char *e
             nat_commit c;
             if (nat_commit_parse(base, &r, &c, NULL, 0) != MAIF_OK || c.blocks != nblocks || c.seq != ncommit) break;
             uint8_t ch[32];
-            nat_commit_content_hash(base + r.payload_off, r.stored_size, ch);
+            nat_commit_content_hash_at(base + r.payload_off, r.stored_size, c.sig_off, c.sig_len, ch);
             if (memcmp(ch, r.hdr + NR_CONTENT_HASH, 32) != 0) break;
             v->last = c;
             v->committed = r.end;
@@ -280,7 +280,9 @@ static int header_prefix_ok(const uint8_t *p, uint64_t n)
     uint8_t kind = p[NR_KIND];
     int blk = kind == NAT_KIND_BLOCK;
     if (!blk && kind != NAT_KIND_INDEX && kind != NAT_KIND_DIR && kind != NAT_KIND_COMMIT) return 0;
-    if (n > NR_VERSION && p[NR_VERSION] != NAT_REC_VERSION) return 0;
+    if (n > NR_VERSION && p[NR_VERSION] != NAT_REC_VERSION &&
+        !(kind == NAT_KIND_COMMIT && p[NR_VERSION] == NAT_REC_VERSION_SIGALG))
+        return 0;
     /* fields zero in every index, directory and commit record: flags, type,
      * meta_size, ext_size, id */
     static const struct { unsigned at, len; } zero_unless_block[] = {

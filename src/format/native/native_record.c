@@ -25,11 +25,11 @@ int nat_header_parse(const uint8_t *base, uint64_t size, nat_header *h, char *er
     if (rv > NAT_READ_VERSION)
         return maif_set_err(err, errcap, MAIF_EVERSION, "file needs reader version %u; this library reads %u", rv,
                             NAT_READ_VERSION);
-    if (rv < NAT_READ_VERSION)
+    if (rv < NAT_VERSION_ED25519)
         return maif_set_err(err, errcap, MAIF_EVERSION,
                             "file has read version %u, the pre-release layout of maif before 2026-11-25 (8-byte "
-                            "index entries); this library reads version %u only",
-                            rv, NAT_READ_VERSION);
+                            "index entries); this library reads versions %u and %u",
+                            rv, NAT_VERSION_ED25519, NAT_READ_VERSION);
     h->header_size = rd32le(base + NH_HEADER_SIZE);
     h->created = rd64le(base + NH_CREATED);
     memcpy(h->file_id, base + NH_FILE_ID, MAIF_ID_BYTES);
@@ -70,7 +70,7 @@ int nat_rec_parse(const uint8_t *base, uint64_t size, uint64_t off, nat_rec *r, 
         return maif_set_err(err, errcap, MAIF_EFORMAT, "record at offset %llu: unknown record kind 0x%02x",
                             (unsigned long long)off, p[NR_KIND]);
     }
-    if (r->version != NAT_REC_VERSION)
+    if (r->version != NAT_REC_VERSION && !(r->version == NAT_REC_VERSION_SIGALG && p[NR_KIND] == NAT_KIND_COMMIT))
         return maif_set_err(err, errcap, MAIF_EFORMAT, "record at offset %llu: record version %u is not supported",
                             (unsigned long long)off, r->version);
     r->type = rd32be(p + NR_TYPE);
@@ -111,11 +111,40 @@ static uint64_t commit_sig_off(uint32_t nseg, uint32_t nfront)
     return NC_FIXED + (uint64_t)nseg * NC_SEG_SIZE + (uint64_t)nfront * 32;
 }
 
+void nat_commit_content_hash_at(const uint8_t *payload, uint64_t size, uint64_t sig_off, uint64_t sig_len,
+                                uint8_t out[32])
+{
+    maif_sha256_parts(out, payload, sig_off, payload + sig_off + sig_len, size - sig_off - sig_len, NULL, 0, NULL, 0);
+}
+
 void nat_commit_content_hash(const uint8_t *payload, uint64_t size, uint8_t out[32])
 {
     /* size >= NC_FIXED + 64 + 16 is checked by the caller */
-    uint64_t sig = size - NAT_TAIL_SIZE - MAIF_SIGNATURE_BYTES;
-    maif_sha256_parts(out, payload, sig, payload + sig + MAIF_SIGNATURE_BYTES, NAT_TAIL_SIZE, NULL, 0, NULL, 0);
+    nat_commit_content_hash_at(payload, size, size - NAT_TAIL_SIZE - MAIF_SIGNATURE_BYTES, MAIF_SIGNATURE_BYTES, out);
+}
+
+int nat_sigarea_parse(const uint8_t *p, uint64_t n, uint64_t at, nat_commit *c, const char **why)
+{
+    if (at > n || n - at < NC_SIGAREA_HEAD + NAT_TAIL_SIZE) return *why = "no room for a signature area", -1;
+    const uint8_t *a = p + at;
+    c->alg = a[0];
+    c->pk_len = rd16le(a + 2);
+    c->sig_len = rd16le(a + 4);
+    if (a[1] || rd16le(a + 6)) return *why = "signature area: reserved bytes are not zero", -1;
+    if (c->alg < MAIF_SIG_ED25519 || c->alg > MAIF_SIG_P256) return *why = "unknown signature algorithm", -1;
+    if (c->pk_len == 0 || c->pk_len > NAT_SIG_PK_MAX || c->sig_len == 0 || c->sig_len > NAT_SIG_LEN_MAX)
+        return *why = "signature area: key or signature length out of bounds", -1;
+    if ((c->alg == MAIF_SIG_ED25519 && (c->pk_len != 32 || c->sig_len != 64)) ||
+        (c->alg == MAIF_SIG_P256 && c->sig_len != 64) || (c->alg == MAIF_SIG_RSA_PSS && c->sig_len < 256))
+        return *why = "signature area: lengths do not fit the algorithm", -1;
+    uint64_t size = NC_SIGAREA_SIZE(c->pk_len, c->sig_len);
+    if (size + NAT_TAIL_SIZE != n - at) return *why = "payload size does not match its signature area", -1;
+    c->pk = a + NC_SIGAREA_HEAD;
+    c->sig_off = at + NC_SIGAREA_HEAD + c->pk_len;
+    c->sig = p + c->sig_off;
+    for (uint64_t i = c->sig_off + c->sig_len; i < at + size; i++)
+        if (p[i]) return *why = "signature area: padding is not zero", -1;
+    return 0;
 }
 
 _Static_assert(NAT_INDEX_HEAD == NAT_DIR_HEAD, "leaves and directories open with the same head");
@@ -165,9 +194,23 @@ int nat_commit_parse(const uint8_t *base, const nat_rec *r, nat_commit *c, char 
         return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: %u segments / %u frontier hashes",
                             (unsigned long long)r->off, c->nseg, c->nfrontier);
     uint64_t sig = commit_sig_off(c->nseg, c->nfrontier);
-    if (sig + MAIF_SIGNATURE_BYTES + NAT_TAIL_SIZE != n)
-        return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: payload size does not match its counts",
-                            (unsigned long long)r->off);
+    c->version = r->version;
+    if (r->version == NAT_REC_VERSION) {
+        if (sig + MAIF_SIGNATURE_BYTES + NAT_TAIL_SIZE != n)
+            return maif_set_err(err, errcap, MAIF_EFORMAT,
+                                "commit at offset %llu: payload size does not match its counts",
+                                (unsigned long long)r->off);
+        c->alg = MAIF_SIG_ED25519;
+        c->pk = p + NC_SIGNER;
+        c->pk_len = 32;
+        c->sig_len = MAIF_SIGNATURE_BYTES;
+        c->sig_off = sig;
+    } else {
+        const char *why = NULL;
+        if (nat_sigarea_parse(p, n, sig, c, &why))
+            return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: %s", (unsigned long long)r->off,
+                                why);
+    }
     const uint8_t *s = p + NC_FIXED;
     for (uint32_t i = 0; i < c->nseg; i++, s += NC_SEG_SIZE) {
         c->seg[i].off = rd64le(s);
@@ -175,8 +218,8 @@ int nat_commit_parse(const uint8_t *base, const nat_rec *r, nat_commit *c, char 
         c->seg[i].count = rd64le(s + 16);
     }
     for (uint32_t i = 0; i < c->nfrontier; i++, s += 32) memcpy(c->frontier[i], s, 32);
-    c->sig = p + sig;
-    const uint8_t *tail = p + sig + MAIF_SIGNATURE_BYTES;
+    c->sig = p + c->sig_off;
+    const uint8_t *tail = p + n - NAT_TAIL_SIZE;
     if (rd64le(tail) != r->off || memcmp(tail + 8, NAT_TAIL_MAGIC, 8) != 0)
         return maif_set_err(err, errcap, MAIF_EFORMAT, "commit at offset %llu: bad tail", (unsigned long long)r->off);
     if (r->end != r->payload_off + n)

@@ -295,7 +295,7 @@ static void do_commit(vstate *st, const nat_rec *r)
         return;
     }
     uint8_t h[32];
-    nat_commit_content_hash(st->base + r->payload_off, r->stored_size, h);
+    nat_commit_content_hash_at(st->base + r->payload_off, r->stored_size, c.sig_off, c.sig_len, h);
     if (memcmp(h, r->hdr + NR_CONTENT_HASH, 32) != 0)
         ERR(st, "content-hash", "commit", -1, r->off, "commit %llu at offset %llu: content hash mismatch",
             (unsigned long long)st->commits, (unsigned long long)r->off);
@@ -333,13 +333,20 @@ static void do_commit(vstate *st, const nat_rec *r)
     if (next != c.blocks && c.blocks == st->nblocks)
         ERR(st, "index", "commit", -1, r->off, "commit %llu at offset %llu: index covers %llu of %llu blocks",
             (unsigned long long)c.seq, (unsigned long long)r->off, (unsigned long long)next, (unsigned long long)c.blocks);
-    maif_report_signer_seen(st->rep, st->opt, c.signer, "commit", (int64_t)r->off);
+    maif_report_signer_seen(st->rep, st->opt, c.signer, c.alg, "commit", (int64_t)r->off);
     uint8_t msg[48];
     memcpy(msg, NAT_SIG_DOMAIN, 16);
     memcpy(msg + 16, r->hdr + NR_RECORD_HASH, 32);
-    if (!maif_ed25519_verify(c.signer, msg, sizeof msg, c.sig))
-        ERR(st, "signature", "commit", -1, r->off, "commit %llu at offset %llu: signature does not verify",
+    uint8_t id[32];
+    if (c.alg == MAIF_SIG_ED25519) memcpy(id, c.pk, 32);
+    else maif_sha256(c.pk, c.pk_len, id);
+    if (memcmp(id, c.signer, 32) != 0)
+        ERR(st, "signature", "commit", -1, r->off,
+            "commit %llu at offset %llu: the signer field does not name the key in the signature area",
             (unsigned long long)c.seq, (unsigned long long)r->off);
+    else if (!maif_sig_verify(c.alg, c.pk, c.pk_len, msg, sizeof msg, c.sig, c.sig_len))
+        ERR(st, "signature", "commit", -1, r->off, "commit %llu at offset %llu: %s signature does not verify",
+            (unsigned long long)c.seq, (unsigned long long)r->off, maif_sig_alg_name(c.alg));
     st->commits++;
     st->last_commit_off = r->off;
     st->last_commit_end = r->end;

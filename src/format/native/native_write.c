@@ -768,22 +768,30 @@ typedef struct sign_job {
     const maif_key *key;
     uint8_t msg[16 + 32];
     uint8_t *sig;
+    size_t cap, len;
+    int rc;
+    char why[256]; /* the message of a failure (the helper thread's error channel is its own) */
 } sign_job;
 
 static void sign_run(void *arg)
 {
     sign_job *j = arg;
-    maif_key_sign(j->key, j->msg, sizeof j->msg, j->sig);
+    j->rc = maif_key_sign_any(j->key, j->msg, sizeof j->msg, j->sig, j->cap, &j->len);
+    if (j->rc) snprintf(j->why, sizeof j->why, "%s", maif_last_errmsg());
 }
 
 static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint64_t ts)
 {
     settle(w); /* the commit seals the chain and the Merkle root */
     uint32_t nfront = w->merkle.depth;
-    uint64_t size = NC_FIXED + (uint64_t)nseg * NC_SEG_SIZE + (uint64_t)nfront * 32 + MAIF_SIGNATURE_BYTES +
-                    NAT_TAIL_SIZE;
-    uint8_t body[NC_FIXED + NAT_MAX_SEGMENTS * NC_SEG_SIZE + NAT_MAX_FRONTIER * 32 + MAIF_SIGNATURE_BYTES +
-                 NAT_TAIL_SIZE];
+    /* Ed25519 commits keep the version 1 layout (a 64-byte signature);
+     * other algorithms write a version 2 signature area (FORMAT.md §5.5.1) */
+    size_t pk_len = 0, sig_len = maif_key_sig_len(w->key);
+    const uint8_t *pk = maif_key_spki(w->key, &pk_len);
+    int v2 = maif_key_alg(w->key) != MAIF_SIG_ED25519;
+    uint64_t sigarea = v2 ? NC_SIGAREA_SIZE(pk_len, sig_len) : MAIF_SIGNATURE_BYTES;
+    uint64_t size = NC_FIXED + (uint64_t)nseg * NC_SEG_SIZE + (uint64_t)nfront * 32 + sigarea + NAT_TAIL_SIZE;
+    uint8_t body[NC_FIXED + NAT_MAX_SEGMENTS * NC_SEG_SIZE + NAT_MAX_FRONTIER * 32 + NC_SIGAREA_MAX + NAT_TAIL_SIZE];
     memset(body, 0, (size_t)size);
     uint64_t blocks = w->c_blocks + w->pend.len / 8;
     wr64le(body + NC_SEQ, w->c_seq_next);
@@ -801,16 +809,24 @@ static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint
     }
     for (uint32_t i = 0; i < nfront; i++, p += 32) memcpy(p, w->merkle.h[i], 32);
     uint8_t *sig = p;
+    if (v2) {
+        p[0] = (uint8_t)maif_key_alg(w->key);
+        wr16le(p + 2, (uint16_t)pk_len);
+        wr16le(p + 4, (uint16_t)sig_len);
+        memcpy(p + NC_SIGAREA_HEAD, pk, pk_len);
+        sig = p + NC_SIGAREA_HEAD + pk_len;
+    }
     uint64_t off = w->pos;
-    wr64le(sig + MAIF_SIGNATURE_BYTES, off);
-    memcpy(sig + MAIF_SIGNATURE_BYTES + 8, NAT_TAIL_MAGIC, 8);
+    wr64le(p + sigarea, off);
+    memcpy(p + sigarea + 8, NAT_TAIL_MAGIC, 8);
 
     uint8_t hdr[NAT_REC_HEADER];
     hdr_init(hdr, NAT_KIND_COMMIT, 0, size, ts, 0, 0, NULL);
-    nat_commit_content_hash(body, size, hdr + NR_CONTENT_HASH);
+    if (v2) hdr[NR_VERSION] = NAT_REC_VERSION_SIGALG;
+    nat_commit_content_hash_at(body, size, (uint64_t)(sig - body), sig_len, hdr + NR_CONTENT_HASH);
     /* the signature signs the record hash, so both hashes come first */
     maif_sha256_parts(hdr + NR_RECORD_HASH, w->chain, 32, hdr, NAT_REC_HASHED, NULL, 0, NULL, 0);
-    sign_job sj = {w->key, {0}, sig};
+    sign_job sj = {w->key, {0}, sig, sig_len, 0, MAIF_OK, ""};
     memcpy(sj.msg, NAT_SIG_DOMAIN, 16);
     memcpy(sj.msg + 16, hdr + NR_RECORD_HASH, 32);
     if (w->hasher && maif_hasher_push_call(w->hasher, sign_run, &sj) == 0) {
@@ -822,6 +838,9 @@ static int write_commit(maif_writer *w, const nat_seg *segs, uint32_t nseg, uint
     } else {
         sign_run(&sj);
     }
+    if (sj.rc != MAIF_OK || sj.len != sig_len)
+        return nat_writer_fail(w, sj.rc ? sj.rc : MAIF_EKEY, "%s: signing the commit failed: %s", w->path,
+                               sj.rc ? sj.why : "signature of an unexpected length");
     return put_record(w, hdr, NULL, 0, NULL, 0, body, size, HASH_NONE);
 }
 

@@ -159,7 +159,7 @@ static void check_security(v21_vctx *v)
     if (json_is_string(pk) && v21_is_lower_hex(json_string_value(pk), 2 * MAIF_PUBKEY_BYTES) &&
         maif_unhex(json_string_value(pk), v->pk, MAIF_PUBKEY_BYTES) == MAIF_OK) {
         v->have_pk = 1;
-        maif_report_signer_seen(v->rep, v->opt, v->pk, "security", (int64_t)off);
+        maif_report_signer_seen(v->rep, v->opt, v->pk, MAIF_SIG_ED25519, "security", (int64_t)off);
     } else {
         ERR(v, "public-key", "security", -1, off,
             "security public_key is not 64 hex digits; no signature can be checked");

@@ -173,6 +173,11 @@ int v21_write(const v21_source *src, const char *path, const maif_key *key, cons
               size_t errcap)
 {
     if (!src || !path || !key) return maif_set_err(err, errcap, MAIF_EINVAL, "missing source, path or key");
+    if (maif_key_is_hardware(key))
+        return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "MAIF 2.1 output cannot be signed on a PKCS#11 token");
+    if (maif_key_alg(key) != MAIF_SIG_ED25519)
+        return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "MAIF 2.1 signs with Ed25519 only; this key is %s",
+                            maif_sig_alg_name(maif_key_alg(key)));
     if (maif_crypto_init() != MAIF_OK) return maif_set_err(err, errcap, MAIF_ENOMEM, "crypto initialisation failed");
     const uint64_t n = src->count;
     if (n > UINT32_MAX)

@@ -1,0 +1,328 @@
+/*
+ * p11.c — signing keys that live on a PKCS#11 token (docs/IDENTITIES.md §4).
+ *
+ * The module is dlopen'ed and called directly through its function list;
+ * OpenSSL's PKCS#11 engine is not used (it fails on tokens holding Ed25519
+ * keys). The private key never leaves the token: we find it by label, log
+ * in with the PIN, and ask the token to sign the 48-byte commit message:
+ *   Ed25519  CKM_EDDSA (pure) over the message,
+ *   P-256    CKM_ECDSA over SHA-256(message) (r ‖ s, what we store),
+ *   RSA      CKM_SHA256_RSA_PKCS_PSS, MGF1-SHA-256, salt 32.
+ * The public key is read from the token's public key object of the same
+ * label and turned into the same SubjectPublicKeyInfo a key file gives, so
+ * commits signed on the token verify like any others. The session stays
+ * open while the key lives; maif_key_free logs out and unloads the module.
+ * Calls into one key are never concurrent (a writer signs one commit at a
+ * time), which is what C_Initialize without locking callbacks requires.
+ */
+#include <dlfcn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+#include <p11-kit-1/p11-kit/pkcs11.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/key_impl.h"
+#include "util/alloc.h"
+#include "util/common.h"
+
+struct maif_p11 {
+    void *dl;
+    CK_FUNCTION_LIST *f;
+    CK_SESSION_HANDLE s;
+    CK_OBJECT_HANDLE priv;
+    int logged_in, initialized;
+};
+
+static const char *ckr_name(CK_RV rv)
+{
+    switch (rv) {
+    case CKR_PIN_INCORRECT: return "CKR_PIN_INCORRECT (wrong PIN)";
+    case CKR_PIN_LOCKED: return "CKR_PIN_LOCKED";
+    case CKR_PIN_LEN_RANGE: return "CKR_PIN_LEN_RANGE (PIN too short or too long)";
+    case CKR_TOKEN_NOT_PRESENT: return "CKR_TOKEN_NOT_PRESENT";
+    case CKR_TOKEN_NOT_RECOGNIZED: return "CKR_TOKEN_NOT_RECOGNIZED";
+    case CKR_DEVICE_ERROR: return "CKR_DEVICE_ERROR";
+    case CKR_GENERAL_ERROR: return "CKR_GENERAL_ERROR";
+    case CKR_FUNCTION_FAILED: return "CKR_FUNCTION_FAILED";
+    case CKR_MECHANISM_INVALID: return "CKR_MECHANISM_INVALID (the token cannot sign with this algorithm)";
+    case CKR_KEY_TYPE_INCONSISTENT: return "CKR_KEY_TYPE_INCONSISTENT";
+    case CKR_USER_NOT_LOGGED_IN: return "CKR_USER_NOT_LOGGED_IN";
+    case CKR_ARGUMENTS_BAD: return "CKR_ARGUMENTS_BAD";
+    case CKR_CRYPTOKI_ALREADY_INITIALIZED: return "CKR_CRYPTOKI_ALREADY_INITIALIZED";
+    case CKR_BUFFER_TOO_SMALL: return "CKR_BUFFER_TOO_SMALL";
+    case CKR_HOST_MEMORY: return "CKR_HOST_MEMORY";
+    case CKR_SLOT_ID_INVALID: return "CKR_SLOT_ID_INVALID";
+    default: return "error";
+    }
+}
+
+#define P11_FAIL(code, call, rv) \
+    maif_set_last_err((code), "PKCS#11 %s failed: %s (0x%lx)", (call), ckr_name(rv), (unsigned long)(rv))
+
+void maif_p11_close(struct maif_p11 *p)
+{
+    if (!p) return;
+    if (p->f) {
+        if (p->logged_in) p->f->C_Logout(p->s);
+        if (p->s != CK_INVALID_HANDLE) p->f->C_CloseSession(p->s);
+        if (p->initialized) p->f->C_Finalize(NULL);
+    }
+    if (p->dl) dlclose(p->dl);
+    maif_free(p);
+}
+
+/* One attribute of obj into buf (cap bytes); its length, or -1. */
+static long get_attr(struct maif_p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type, uint8_t *buf, size_t cap)
+{
+    CK_ATTRIBUTE a = {type, buf, (CK_ULONG)cap};
+    CK_RV rv = p->f->C_GetAttributeValue(p->s, obj, &a, 1);
+    if (rv != CKR_OK || a.ulValueLen == (CK_ULONG)-1 || a.ulValueLen > cap) return -1;
+    return (long)a.ulValueLen;
+}
+
+static int find_one(struct maif_p11 *p, CK_OBJECT_CLASS cls, const char *label, CK_OBJECT_HANDLE *out)
+{
+    CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)}};
+    CK_RV rv = p->f->C_FindObjectsInit(p->s, tmpl, 2);
+    if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_FindObjectsInit", rv);
+    CK_OBJECT_HANDLE h[2];
+    CK_ULONG n = 0;
+    rv = p->f->C_FindObjects(p->s, h, 2, &n);
+    p->f->C_FindObjectsFinal(p->s);
+    if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_FindObjects", rv);
+    if (n == 0) return MAIF_ENOTFOUND;
+    if (n > 1)
+        return maif_set_last_err(MAIF_EKEY, "the token holds more than one %s key labelled '%s'",
+                                 cls == CKO_PRIVATE_KEY ? "private" : "public", label);
+    *out = h[0];
+    return MAIF_OK;
+}
+
+/* An EC point attribute is DER OCTET STRING (the standard) or raw (some
+ * tokens); returns the raw point. */
+static const uint8_t *unwrap_point(const uint8_t *b, long n, size_t *len)
+{
+    if (n >= 2 && b[0] == 0x04 && b[1] < 0x80 && b[1] == n - 2) {
+        *len = (size_t)(n - 2);
+        return b + 2;
+    }
+    if (n >= 3 && b[0] == 0x04 && b[1] == 0x81 && b[2] == n - 3) {
+        *len = (size_t)(n - 3);
+        return b + 3;
+    }
+    *len = (size_t)n;
+    return b;
+}
+
+/* The public key object as an OpenSSL key; its type sets *alg. */
+static EVP_PKEY *public_key(struct maif_p11 *p, CK_OBJECT_HANDLE pub, int *alg)
+{
+    CK_KEY_TYPE kt = 0;
+    if (get_attr(p, pub, CKA_KEY_TYPE, (uint8_t *)&kt, sizeof kt) != (long)sizeof kt) return NULL;
+    uint8_t a[1100], b[600];
+    EVP_PKEY *pk = NULL;
+    if (kt == CKK_EC_EDWARDS) {
+        long n = get_attr(p, pub, CKA_EC_POINT, a, sizeof a);
+        size_t len = 0;
+        const uint8_t *pt = n > 0 ? unwrap_point(a, n, &len) : NULL;
+        if (pt && len == 32) pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pt, 32);
+        *alg = MAIF_SIG_ED25519;
+        return pk;
+    }
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    EVP_PKEY_CTX *ctx = NULL;
+    OSSL_PARAM *params = NULL;
+    BIGNUM *nn = NULL, *e = NULL;
+    int ok = 0;
+    if (bld && kt == CKK_EC) {
+        /* P-256 only: its named-curve OID in DER */
+        static const uint8_t p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+        long pl = get_attr(p, pub, CKA_EC_PARAMS, b, sizeof b);
+        long n = get_attr(p, pub, CKA_EC_POINT, a, sizeof a);
+        size_t len = 0;
+        const uint8_t *pt = n > 0 ? unwrap_point(a, n, &len) : NULL;
+        ok = pl == (long)sizeof p256 && memcmp(b, p256, sizeof p256) == 0 && pt && len == 65 &&
+             OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) &&
+             OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, len);
+        ctx = ok ? EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL) : NULL;
+        *alg = MAIF_SIG_P256;
+    } else if (bld && kt == CKK_RSA) {
+        long ml = get_attr(p, pub, CKA_MODULUS, a, sizeof a);
+        long el = get_attr(p, pub, CKA_PUBLIC_EXPONENT, b, sizeof b);
+        nn = ml > 0 ? BN_bin2bn(a, (int)ml, NULL) : NULL;
+        e = el > 0 ? BN_bin2bn(b, (int)el, NULL) : NULL;
+        ok = nn && e && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, nn) &&
+             OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+        ctx = ok ? EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL) : NULL;
+        *alg = MAIF_SIG_RSA_PSS;
+    }
+    params = ok ? OSSL_PARAM_BLD_to_param(bld) : NULL;
+    if (!(ctx && params && EVP_PKEY_fromdata_init(ctx) == 1 &&
+          EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) == 1))
+        pk = NULL;
+    OSSL_PARAM_free(params);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(nn);
+    BN_free(e);
+    ERR_clear_error();
+    return pk;
+}
+
+/* Token labels are 32 bytes padded with spaces. */
+static int label_is(const CK_UTF8CHAR l[32], const char *want)
+{
+    size_t n = strlen(want);
+    if (n > 32 || memcmp(l, want, n) != 0) return 0;
+    for (size_t i = n; i < 32; i++)
+        if (l[i] != ' ' && l[i] != 0) return 0;
+    return 1;
+}
+
+int maif_p11_open(struct maif_key *k, const char *module, const char *token, const char *label, const char *pin)
+{
+    struct maif_p11 *p = maif_calloc(1, sizeof *p);
+    if (!p) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    p->s = CK_INVALID_HANDLE;
+    int rc = MAIF_OK;
+    p->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
+    if (!p->dl) {
+        const char *e = dlerror();
+        rc = maif_set_last_err(MAIF_ENOTFOUND, "%s: cannot load the PKCS#11 module: %s", module, e ? e : "unknown");
+        goto fail;
+    }
+    CK_C_GetFunctionList gfl = (CK_C_GetFunctionList)dlsym(p->dl, "C_GetFunctionList");
+    CK_RV rv;
+    if (!gfl || (rv = gfl(&p->f)) != CKR_OK || !p->f) {
+        p->f = NULL;
+        rc = maif_set_last_err(MAIF_EINVAL, "%s: not a PKCS#11 module (no working C_GetFunctionList)", module);
+        goto fail;
+    }
+    if (p->f->version.major != 2) {
+        rc = maif_set_last_err(MAIF_EINVAL, "%s: PKCS#11 version %u.%u; maif needs 2.x", module, p->f->version.major,
+                               p->f->version.minor);
+        p->f = NULL;
+        goto fail;
+    }
+    rv = p->f->C_Initialize(NULL);
+    if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+        rc = P11_FAIL(MAIF_EKEY, "C_Initialize", rv);
+        goto fail;
+    }
+    p->initialized = rv == CKR_OK;
+    CK_SLOT_ID slots[64];
+    CK_ULONG ns = 64;
+    rv = p->f->C_GetSlotList(CK_TRUE, slots, &ns);
+    if (rv != CKR_OK) {
+        rc = P11_FAIL(MAIF_EKEY, "C_GetSlotList", rv);
+        goto fail;
+    }
+    CK_SLOT_ID slot = 0;
+    int found = 0;
+    for (CK_ULONG i = 0; i < ns && i < 64 && !found; i++) {
+        CK_TOKEN_INFO ti;
+        if (p->f->C_GetTokenInfo(slots[i], &ti) == CKR_OK && label_is(ti.label, token)) {
+            slot = slots[i];
+            found = 1;
+        }
+    }
+    if (!found) {
+        rc = maif_set_last_err(MAIF_EKEY, "%s: no token labelled '%s' (%lu tokens present)", module, token,
+                               (unsigned long)ns);
+        goto fail;
+    }
+    rv = p->f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &p->s);
+    if (rv != CKR_OK) {
+        rc = P11_FAIL(MAIF_EKEY, "C_OpenSession", rv);
+        goto fail;
+    }
+    rv = p->f->C_Login(p->s, CKU_USER, (CK_UTF8CHAR *)pin, (CK_ULONG)strlen(pin));
+    if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
+        rc = P11_FAIL(rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED || rv == CKR_PIN_LEN_RANGE ? MAIF_EACCESS
+                                                                                                   : MAIF_EKEY,
+                      "C_Login", rv);
+        goto fail;
+    }
+    p->logged_in = rv == CKR_OK;
+    CK_OBJECT_HANDLE pub;
+    rc = find_one(p, CKO_PRIVATE_KEY, label, &p->priv);
+    if (rc == MAIF_ENOTFOUND)
+        rc = maif_set_last_err(MAIF_EACCESS, "token '%s' holds no private key labelled '%s'", token, label);
+    if (rc) goto fail;
+    rc = find_one(p, CKO_PUBLIC_KEY, label, &pub);
+    if (rc == MAIF_ENOTFOUND)
+        rc = maif_set_last_err(MAIF_EKEY, "token '%s' holds no public key labelled '%s' beside the private one", token,
+                               label);
+    if (rc) goto fail;
+    int alg = 0;
+    EVP_PKEY *pk = public_key(p, pub, &alg);
+    if (!pk) {
+        rc = maif_set_last_err(MAIF_EKEY, "key '%s' on token '%s' is not an Ed25519, P-256 or RSA key maif can use",
+                               label, token);
+        goto fail;
+    }
+    if (alg == MAIF_SIG_ED25519) {
+        size_t l = 32;
+        EVP_PKEY_get_raw_public_key(pk, k->pk, &l);
+        memcpy(k->spki, k->pk, 32);
+        k->spki_len = 32;
+        EVP_PKEY_free(pk);
+    } else {
+        unsigned char *der = NULL;
+        int n = i2d_PUBKEY(pk, &der);
+        int bits = EVP_PKEY_get_bits(pk);
+        EVP_PKEY_free(pk);
+        if (n <= 0 || (size_t)n > MAIF_SPKI_MAX ||
+            (alg == MAIF_SIG_RSA_PSS && (bits < MAIF_RSA_MIN_BITS || bits > MAIF_RSA_MAX_BITS))) {
+            OPENSSL_free(der);
+            rc = maif_set_last_err(MAIF_EKEY, "key '%s': RSA keys must have 2048..8192 bits", label);
+            goto fail;
+        }
+        memcpy(k->spki, der, (size_t)n);
+        k->spki_len = (uint16_t)n;
+        OPENSSL_free(der);
+        maif_sha256(k->spki, k->spki_len, k->pk);
+        k->sig_len = alg == MAIF_SIG_RSA_PSS ? (size_t)(bits + 7) / 8 : 64;
+    }
+    k->alg = alg;
+    k->p11 = p;
+    return MAIF_OK;
+fail:
+    maif_p11_close(p);
+    return rc;
+}
+
+int maif_p11_sign(const struct maif_key *k, const void *msg, size_t n, uint8_t *sig, size_t cap, size_t *len)
+{
+    struct maif_p11 *p = k->p11;
+    CK_RSA_PKCS_PSS_PARAMS pss = {CKM_SHA256, CKG_MGF1_SHA256, 32};
+    CK_MECHANISM m = {CKM_EDDSA, NULL, 0};
+    uint8_t digest[32];
+    const void *data = msg;
+    size_t dlen = n;
+    if (k->alg == MAIF_SIG_P256) {
+        m.mechanism = CKM_ECDSA;
+        maif_sha256(msg, n, digest);
+        data = digest;
+        dlen = sizeof digest;
+    } else if (k->alg == MAIF_SIG_RSA_PSS) {
+        m.mechanism = CKM_SHA256_RSA_PKCS_PSS;
+        m.pParameter = &pss;
+        m.ulParameterLen = sizeof pss;
+    }
+    CK_RV rv = p->f->C_SignInit(p->s, &m, p->priv);
+    if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_SignInit", rv);
+    CK_ULONG sl = (CK_ULONG)cap;
+    rv = p->f->C_Sign(p->s, (CK_BYTE *)data, (CK_ULONG)dlen, sig, &sl);
+    if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_Sign", rv);
+    if (sl != maif_key_sig_len(k))
+        return maif_set_last_err(MAIF_EKEY, "PKCS#11 C_Sign returned %lu bytes, expected %zu", (unsigned long)sl,
+                                 maif_key_sig_len(k));
+    *len = sl;
+    return MAIF_OK;
+}

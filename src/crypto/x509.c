@@ -1,0 +1,343 @@
+/*
+ * x509.c — certificate chains for signer identities, through OpenSSL.
+ *
+ * Everything read here is untrusted (a chain comes out of an artifact, a
+ * root file from the command line): sizes and certificate counts are
+ * bounded before OpenSSL builds anything, and verification runs with a
+ * depth limit, at the commit's signing time, with no network and no
+ * system trust store: the only anchors are the roots the caller gives.
+ */
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/key_impl.h"
+#include "crypto/x509.h"
+#include "util/alloc.h"
+#include "util/common.h"
+
+struct mx_chain {
+    STACK_OF(X509) *certs; /* leaf first */
+};
+
+struct mx_store {
+    X509_STORE *store;
+};
+
+static int is_pem(const void *data, size_t len)
+{
+    static const char tag[] = "-----BEGIN ";
+    const char *p = data;
+    /* leading whitespace is allowed before the first PEM line */
+    size_t i = 0;
+    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+    return len - i >= sizeof tag - 1 && memcmp(p + i, tag, sizeof tag - 1) == 0;
+}
+
+/* Reads up to max certificates into sk. Returns 0 or an error code. */
+static int read_certs(const void *data, size_t len, STACK_OF(X509) *sk, size_t max, const char *what)
+{
+    if (len == 0) return maif_set_last_err(MAIF_EFORMAT, "%s: empty", what);
+    if (len > (max == MX_CHAIN_MAX ? MX_CHAIN_BYTES : MX_ROOTS_BYTES))
+        return maif_set_last_err(MAIF_ELIMIT, "%s: %zu bytes, over the limit", what, len);
+    if (is_pem(data, len)) {
+        BIO *b = BIO_new_mem_buf(data, (int)len);
+        if (!b) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+        int rc = MAIF_OK;
+        for (;;) {
+            ERR_clear_error();
+            X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+            if (!x) {
+                unsigned long e = ERR_peek_last_error();
+                /* the normal end: no further BEGIN line */
+                if (!(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+                    rc = maif_set_last_err(MAIF_EFORMAT, "%s: certificate %d is malformed PEM or DER", what,
+                                           sk_X509_num(sk) + 1);
+                break;
+            }
+            if ((size_t)sk_X509_num(sk) >= max) {
+                X509_free(x);
+                rc = maif_set_last_err(MAIF_ELIMIT, "%s: more than %zu certificates (the limit)", what, max);
+                break;
+            }
+            if (!sk_X509_push(sk, x)) {
+                X509_free(x);
+                rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        BIO_free(b);
+        ERR_clear_error();
+        if (rc) return rc;
+    } else {
+        const unsigned char *p = data, *end = p + len;
+        while (p < end) {
+            X509 *x = d2i_X509(NULL, &p, (long)(end - p));
+            if (!x) {
+                ERR_clear_error();
+                return maif_set_last_err(MAIF_EFORMAT, "%s: certificate %d is malformed PEM or DER", what,
+                                         sk_X509_num(sk) + 1);
+            }
+            if ((size_t)sk_X509_num(sk) >= max) {
+                X509_free(x);
+                return maif_set_last_err(MAIF_ELIMIT, "%s: more than %zu certificates (the limit)", what, max);
+            }
+            if (!sk_X509_push(sk, x)) {
+                X509_free(x);
+                return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+            }
+        }
+    }
+    if (sk_X509_num(sk) == 0) return maif_set_last_err(MAIF_EFORMAT, "%s: no certificate in it", what);
+    return MAIF_OK;
+}
+
+int mx_chain_parse(const void *data, size_t len, mx_chain **out)
+{
+    *out = NULL;
+    if (maif_crypto_init()) return maif_set_last_err(MAIF_ENOMEM, "crypto initialisation failed");
+    mx_chain *c = maif_calloc(1, sizeof *c);
+    if (!c || !(c->certs = sk_X509_new_null())) {
+        maif_free(c);
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    }
+    int rc = read_certs(data, len, c->certs, MX_CHAIN_MAX, "certificate chain");
+    /* the same certificate twice can only make a loop */
+    for (int i = 0; !rc && i < sk_X509_num(c->certs); i++)
+        for (int j = i + 1; !rc && j < sk_X509_num(c->certs); j++)
+            if (X509_cmp(sk_X509_value(c->certs, i), sk_X509_value(c->certs, j)) == 0)
+                rc = maif_set_last_err(MAIF_EFORMAT, "certificate chain: certificates %d and %d are the same (a loop)",
+                                       i + 1, j + 1);
+    if (rc) {
+        mx_chain_free(c);
+        return rc;
+    }
+    *out = c;
+    return MAIF_OK;
+}
+
+void mx_chain_free(mx_chain *c)
+{
+    if (!c) return;
+    sk_X509_pop_free(c->certs, X509_free);
+    maif_free(c);
+}
+
+size_t mx_chain_count(const mx_chain *c) { return (size_t)sk_X509_num(c->certs); }
+
+int mx_chain_leaf_matches(const mx_chain *c, int alg, const uint8_t *pk, size_t pk_len)
+{
+    EVP_PKEY *k = X509_get0_pubkey(sk_X509_value(c->certs, 0));
+    if (!k) return 0;
+    if (alg == MAIF_SIG_ED25519) {
+        uint8_t raw[32];
+        size_t rl = sizeof raw;
+        int ok = EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519 && EVP_PKEY_get_raw_public_key(k, raw, &rl) == 1 &&
+                 rl == 32 && pk_len == 32 && memcmp(raw, pk, 32) == 0;
+        ERR_clear_error();
+        return ok;
+    }
+    unsigned char *der = NULL;
+    int n = i2d_PUBKEY(k, &der);
+    int ok = n > 0 && (size_t)n == pk_len && memcmp(der, pk, pk_len) == 0;
+    OPENSSL_free(der);
+    ERR_clear_error();
+    return ok;
+}
+
+static const char *name_line(const X509_NAME *n, char *buf, size_t cap)
+{
+    if (!n || cap == 0) return "";
+    X509_NAME_oneline(n, buf, (int)(cap > 1024 ? 1024 : cap));
+    /* printable ASCII only: subjects come from untrusted input */
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) *p = '?';
+    return buf;
+}
+
+const char *mx_chain_leaf_subject(const mx_chain *c, char *buf, size_t cap)
+{
+    return name_line(X509_get_subject_name(sk_X509_value(c->certs, 0)), buf, cap);
+}
+
+int mx_store_load(const void *data, size_t len, mx_store **out)
+{
+    *out = NULL;
+    if (maif_crypto_init()) return maif_set_last_err(MAIF_ENOMEM, "crypto initialisation failed");
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    mx_store *s = maif_calloc(1, sizeof *s);
+    if (!sk || !s || !(s->store = X509_STORE_new())) {
+        sk_X509_free(sk);
+        maif_free(s);
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    }
+    int rc = read_certs(data, len, sk, 256, "root certificates");
+    for (int i = 0; !rc && i < sk_X509_num(sk); i++)
+        if (X509_STORE_add_cert(s->store, sk_X509_value(sk, i)) != 1) rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    sk_X509_pop_free(sk, X509_free);
+    ERR_clear_error();
+    if (rc) {
+        mx_store_free(s);
+        return rc;
+    }
+    *out = s;
+    return MAIF_OK;
+}
+
+void mx_store_free(mx_store *s)
+{
+    if (!s) return;
+    X509_STORE_free(s->store);
+    maif_free(s);
+}
+
+static void fmt_time(const ASN1_TIME *t, char *buf, size_t cap)
+{
+    struct tm tm;
+    if (t && ASN1_TIME_to_tm(t, &tm) == 1)
+        strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    else
+        snprintf(buf, cap, "?");
+}
+
+int mx_chain_verify(const mx_store *s, const mx_chain *c, uint64_t time_us, char *detail, size_t cap)
+{
+    X509 *leaf = sk_X509_value(c->certs, 0);
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    for (int i = 1; untrusted && i < sk_X509_num(c->certs); i++)
+        if (!sk_X509_push(untrusted, sk_X509_value(c->certs, i))) {
+            sk_X509_free(untrusted);
+            untrusted = NULL;
+        }
+    X509_STORE_CTX *ctx = untrusted ? X509_STORE_CTX_new() : NULL;
+    if (!ctx || X509_STORE_CTX_init(ctx, s->store, leaf, untrusted) != 1) {
+        X509_STORE_CTX_free(ctx);
+        sk_X509_free(untrusted);
+        snprintf(detail, cap, "out of memory");
+        return MX_INVALID;
+    }
+    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_time(vp, (time_t)(time_us / 1000000u));
+    X509_VERIFY_PARAM_set_depth(vp, MX_CHAIN_MAX);
+    int ok = X509_verify_cert(ctx);
+    int res = MX_OK;
+    char who[512], t1[32], t2[32];
+    if (ok != 1) {
+        int e = X509_STORE_CTX_get_error(ctx);
+        X509 *at = X509_STORE_CTX_get_current_cert(ctx);
+        name_line(at ? X509_get_subject_name(at) : X509_get_subject_name(leaf), who, sizeof who);
+        time_t ts = (time_t)(time_us / 1000000u);
+        struct tm tm;
+        gmtime_r(&ts, &tm);
+        char when[32];
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        switch (e) {
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+            fmt_time(at ? X509_get0_notAfter(at) : NULL, t1, sizeof t1);
+            snprintf(detail, cap, "certificate %s had expired at signing time %s (not after %s)", who, when, t1);
+            res = MX_EXPIRED;
+            break;
+        case X509_V_ERR_CERT_NOT_YET_VALID:
+            fmt_time(at ? X509_get0_notBefore(at) : NULL, t2, sizeof t2);
+            snprintf(detail, cap, "certificate %s was not yet valid at signing time %s (not before %s)", who, when, t2);
+            res = MX_NOT_YET_VALID;
+            break;
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
+            char iss[512];
+            name_line(at ? X509_get_issuer_name(at) : NULL, iss, sizeof iss);
+            snprintf(detail, cap, "unknown issuer %s (of certificate %s): the chain does not lead to the given roots",
+                     iss, who);
+            res = MX_UNKNOWN_ISSUER;
+            break;
+        }
+        case X509_V_ERR_CERT_CHAIN_TOO_LONG:
+        case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+            snprintf(detail, cap, "chain too long at %s (at most %d certificates, and CA path lengths apply)", who,
+                     MX_CHAIN_MAX);
+            res = MX_TOO_LONG;
+            break;
+        default:
+            snprintf(detail, cap, "certificate %s: %s", who, X509_verify_cert_error_string(e));
+            res = MX_INVALID;
+        }
+    } else if ((X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) && !(X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE)) {
+        snprintf(detail, cap, "certificate %s: key usage lacks digitalSignature",
+                 name_line(X509_get_subject_name(leaf), who, sizeof who));
+        res = MX_KEY_USAGE;
+    }
+    X509_STORE_CTX_free(ctx);
+    sk_X509_free(untrusted);
+    ERR_clear_error();
+    return res;
+}
+
+/* "/CN=a/O=b" into a name; '\/' escapes a slash. 0 or -1. */
+static int parse_subject(const char *s, X509_NAME *n)
+{
+    if (*s != '/') return -1;
+    char buf[1024];
+    size_t len = strlen(s);
+    if (len >= sizeof buf) return -1;
+    int entries = 0;
+    const char *p = s + 1;
+    while (*p) {
+        size_t o = 0;
+        while (*p && *p != '/') {
+            if (*p == '\\' && p[1]) p++;
+            buf[o++] = *p++;
+        }
+        buf[o] = 0;
+        if (*p == '/') p++;
+        char *eq = strchr(buf, '=');
+        if (!eq || eq == buf || !eq[1]) return -1;
+        *eq = 0;
+        if (X509_NAME_add_entry_by_txt(n, buf, MBSTRING_UTF8, (const unsigned char *)eq + 1, -1, -1, 0) != 1) return -1;
+        entries++;
+    }
+    return entries ? 0 : -1;
+}
+
+int mx_csr(const maif_key *key, const char *subject, char *out, size_t cap, size_t *len)
+{
+    *len = 0;
+    EVP_PKEY *pk = maif_key_to_evp(key);
+    if (!pk) return maif_set_last_err(MAIF_EKEY, "the key cannot sign a certificate request");
+    X509_REQ *req = X509_REQ_new();
+    X509_NAME *n = X509_NAME_new();
+    int rc = MAIF_OK;
+    if (!req || !n) rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    if (!rc && parse_subject(subject, n) != 0)
+        rc = maif_set_last_err(MAIF_EINVAL, "subject '%s': expected /TYPE=value/... such as /CN=agent-7/O=Example",
+                               subject);
+    int is_ed = EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED25519;
+    if (!rc && (X509_REQ_set_version(req, 0) != 1 || X509_REQ_set_subject_name(req, n) != 1 ||
+                X509_REQ_set_pubkey(req, pk) != 1 || X509_REQ_sign(req, pk, is_ed ? NULL : EVP_sha256()) <= 0))
+        rc = maif_set_last_err(MAIF_EKEY, "OpenSSL could not sign the certificate request");
+    BIO *b = rc ? NULL : BIO_new(BIO_s_mem());
+    if (!rc && (!b || PEM_write_bio_X509_REQ(b, req) != 1)) rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    if (!rc) {
+        char *data = NULL;
+        long l = BIO_get_mem_data(b, &data);
+        *len = (size_t)l;
+        if ((size_t)l + 1 > cap) rc = maif_set_last_err(MAIF_ELIMIT, "certificate request needs %ld bytes", l + 1);
+        else {
+            memcpy(out, data, (size_t)l);
+            out[l] = 0;
+        }
+    }
+    BIO_free(b);
+    X509_NAME_free(n);
+    X509_REQ_free(req);
+    EVP_PKEY_free(pk);
+    ERR_clear_error();
+    return rc;
+}

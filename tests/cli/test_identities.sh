@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# CLI tests for signature algorithms and identities: `maif keygen --alg`,
+# artifacts signed with RSA-PSS and ECDSA P-256 (and mixed with Ed25519),
+# an independent check of their commit signatures by the openssl CLI, and
+# the clear errors where only Ed25519 keys can go. Run from the repository
+# root:
+#   MAIF_BIN=build/asan/maif bash tests/cli/test_identities.sh
+# Ends with exactly one line "N passed, M failed".
+HARNESS_NAME=identities
+. "$(dirname "$0")/harness.bash"
+
+# The last commit's signature area, signed message and key, from the file
+# (FORMAT.md §5.6), written as msg.bin, sig.bin (DER for p256), pub.der.
+cat >sigarea.py <<'PY'
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read()
+off = struct.unpack_from("<Q", b, len(b) - 16)[0]
+hdr = b[off:off + 112]
+assert hdr[0] == ord("C") and hdr[1] == 2, "not a version 2 commit"
+size = struct.unpack_from("<Q", hdr, 8)[0]
+p = b[off + 112:off + 112 + size]
+nseg, nfr = struct.unpack_from("<II", p, 88)
+at = 96 + 24 * nseg + 32 * nfr
+alg, _, pkl, sgl, _ = struct.unpack_from("<BBHHH", p, at)
+pk = p[at + 8:at + 8 + pkl]
+sig = p[at + 8 + pkl:at + 8 + pkl + sgl]
+assert hashlib.sha256(pk).digest() == p[56:88], "signer field is not SHA-256(pk)"
+so = at + 8 + pkl
+assert hashlib.sha256(p[:so] + p[so + sgl:]).digest() == hdr[48:80], "content hash"
+open("msg.bin", "wb").write(b"MAIF-COMMIT-V1\0\0" + hdr[80:112])
+open("pub.der", "wb").write(pk)
+def der_int(x):
+    v = x.lstrip(b"\0") or b"\0"
+    if v[0] & 0x80: v = b"\0" + v
+    return b"\x02" + bytes([len(v)]) + v
+if alg == 3:
+    body = der_int(sig[:32]) + der_int(sig[32:])
+    sig = b"\x30" + bytes([len(body)]) + body
+open("sig.bin", "wb").write(sig)
+print({1: "ed25519", 2: "rsa-pss", 3: "p256"}[alg])
+PY
+
+# ---- keygen
+m keygen --alg rsa-pss rsa.key
+expect "keygen --alg rsa-pss" 0
+ok "rsa-pss secret is PEM PKCS#8, mode 0600" bash -c "head -n1 rsa.key | grep -qx -- '-----BEGIN PRIVATE KEY-----' && [ \$(stat -c %a rsa.key) = 600 ]"
+ok "rsa-pss key is 3072 bits" bash -c "openssl pkey -in rsa.key -noout -text 2>/dev/null | grep -q '3072 bit'"
+ok "keygen prints the signer id" out_has '^rsa-pss key, signer id [0-9a-f]{64} '
+m keygen --alg p256 ec.key
+expect "keygen --alg p256" 0
+ok "p256 public key is a PEM PUBLIC KEY on prime256v1" bash -c "openssl pkey -pubin -in ec.key.pub -noout -text 2>/dev/null | grep -q 'prime256v1'"
+m keygen --alg ed25519 ed.key
+expect "keygen --alg ed25519" 0
+ok "ed25519 key keeps the one-line format" bash -c "grep -q '^maif-ed25519-secret:' ed.key"
+m keygen --alg rsa-pss --bits 2048 rsa2k.key
+expect "keygen --alg rsa-pss --bits 2048" 0
+m keygen --alg dsa x.key
+expect_err "keygen --alg dsa" 2 "--alg must be ed25519, rsa-pss or p256"
+m keygen --alg p256 --bits 2048 y.key
+expect_err "keygen --bits with p256" 2 "--bits applies to rsa-pss only"
+m keygen --alg rsa-pss --bits 1024 z.key
+expect_err "keygen --bits 1024" 2 "2048..8192"
+
+# ---- artifacts signed with each algorithm
+for a in rsa ec rsa2k; do
+  m create $a.maif --key $a.key
+  expect "create with $a key" 0
+  m add $a.maif --key $a.key --type text --text "hello $a"
+  expect "add with $a key" 0
+  m verify $a.maif --pubkey $a.key.pub
+  expect "verify $a artifact pinned to its .pub" 0
+  m verify $a.maif --pubkey ed.key.pub
+  expect "verify $a artifact pinned to another key" 1
+  m verify $a.maif --json
+  cp "$OUT" v.json
+done
+m verify ec.maif
+ok "verify names the algorithm" out_has 'checked against the p256 key'
+m verify ec.maif --json
+cp "$OUT" v.json
+jcheck "verify --json signer alg" v.json 'd["ok"] and d["signers"][0]["alg"]=="p256"'
+m info rsa.maif
+ok "an rsa-pss artifact has read version 3" out_has '^version: +3\.0'
+m info ed.maif 2>/dev/null; m create ed.maif --key ed.key
+m info ed.maif
+ok "an ed25519 artifact keeps read version 2" out_has '^version: +2\.0'
+
+# ---- independent check of the commit signatures by the openssl CLI
+m create chk.maif --key rsa.key
+"$PY" sigarea.py chk.maif >alg.txt 2>"$ERR"
+ok "rsa-pss commit layout as documented" grep -qx rsa-pss alg.txt
+ok "openssl verifies the rsa-pss commit signature (PSS, SHA-256, salt 32)" bash -c \
+  "openssl dgst -sha256 -keyform DER -verify pub.der -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -sigopt rsa_mgf1_md:sha256 -signature sig.bin msg.bin >/dev/null 2>&1"
+m create chk2.maif --key ec.key
+"$PY" sigarea.py chk2.maif >alg.txt 2>"$ERR"
+ok "p256 commit layout as documented" grep -qx p256 alg.txt
+ok "openssl verifies the p256 commit signature" bash -c \
+  "openssl dgst -sha256 -keyform DER -verify pub.der -signature sig.bin msg.bin >/dev/null 2>&1"
+
+# ---- tampering with the signature area
+cp chk.maif bad.maif
+"$PY" - bad.maif <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[len(b) - 16 - 40] ^= 1   # inside the RSA signature
+open(sys.argv[1], "wb").write(b)
+PY
+m verify bad.maif
+expect "verify a flipped rsa-pss signature" 1
+ok "one signature finding names the algorithm" out_has 'error: \[commit @0x[0-9a-f]+\] commit [0-9]+ at offset [0-9]+: rsa-pss signature does not verify'
+
+# ---- mixed signers, and keys made by the openssl CLI
+m add ed.maif --key rsa.key --type text --text "from rsa"
+expect "append rsa-pss commit to an ed25519 artifact" 0
+m add ed.maif --key ec.key --type text --text "from p256"
+m add ed.maif --key ed.key --type text --text "from ed"
+m verify ed.maif --json
+cp "$OUT" v.json
+jcheck "three signers, three algorithms" v.json 'd["ok"] and [s["alg"] for s in d["signers"]]==["ed25519","rsa-pss","p256"]'
+openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out ossl.pem 2>/dev/null
+m create ossl.maif --key ossl.pem
+expect "create with an openssl-made P-256 key" 0
+openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-384 -out p384.pem 2>/dev/null
+m create p384.maif --key p384.pem
+expect_err "a P-384 key is refused" 2 "P-256"
+printf -- '-----BEGIN PRIVATE KEY-----\nnot base64 at all\n-----END PRIVATE KEY-----\n' >junk.pem
+m create junk.maif --key junk.pem
+expect_err "a malformed PEM key is refused" 2 "junk.pem"
+
+# ---- where only Ed25519 goes
+m add rsa.maif --key rsa.key --type text --text secret --encrypt
+expect_err "encrypt to oneself with an rsa-pss key" 3 "cannot be a recipient"
+m add ed.maif --key ed.key --type text --text secret --encrypt --recipient ec.key.pub
+expect_err "an rsa/p256 .pub cannot be a recipient" 2 "p256 key cannot be a recipient"
+m convert rsa.maif out.maif21 --to 2.1 --key rsa.key
+ok "convert to MAIF 2.1 with an rsa-pss key is refused" bash -c "[ $rc = 2 ] && grep -q 'Ed25519 only' '$ERR'"
+
+# ---- a torn version 2 commit: every cut of the last batch recovers to the commit before
+m create torn.maif --key rsa2k.key
+m add torn.maif --key rsa2k.key --type text --text one
+cp torn.maif torn-base.maif
+m add torn.maif --key rsa2k.key --type text --text two
+"$PY" - "$MAIF_BIN" >torn.txt 2>&1 <<'PY'
+import subprocess, sys
+M = sys.argv[1]
+full = open("torn.maif", "rb").read(); base = len(open("torn-base.maif", "rb").read())
+bad = 0
+for cut in range(base, len(full), 53):
+    open("t.maif", "wb").write(full[:cut])
+    r = subprocess.run([M, "recover", "t.maif"], capture_output=True)
+    v = subprocess.run([M, "verify", "t.maif"], capture_output=True)
+    l = subprocess.run([M, "ls", "t.maif"], capture_output=True, text=True)
+    if r.returncode or v.returncode or len(l.stdout.strip().splitlines()) != 1 or b"Sanitizer" in r.stderr + v.stderr:
+        bad += 1
+        print("cut", cut, r.returncode, v.returncode)
+print("bad", bad)
+PY
+ok "every cut of an rsa-pss commit batch recovers to the commit before" grep -qx "bad 0" torn.txt
+
+# ---- X.509 chains: a CA of our own (root, intermediate, leaves) -----------
+cat >ext.cnf <<'CNF'
+[ v3_ca ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+[ v3_leaf ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+[ v3_leaf_nods ]
+basicConstraints = CA:FALSE
+keyUsage = critical,keyEncipherment
+CNF
+mkdir -p ca/new && : >ca/index.txt && echo 1000 >ca/serial
+cat >ca.cnf <<'CNF'
+[ ca ]
+default_ca = d
+[ d ]
+database = ca/index.txt
+new_certs_dir = ca/new
+serial = ca/serial
+default_md = sha256
+policy = p
+unique_subject = no
+[ p ]
+commonName = supplied
+CNF
+ecgen() { openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+# sign CSR ISSUER EXT OUT [startdate enddate]: a certificate from the CA
+sign() {
+  if [ $# -gt 4 ]; then
+    openssl ca -batch -config ca.cnf -cert "$2.pem" -keyfile "$2.key" -in "$1" -out "$4" -extfile ext.cnf \
+      -extensions "$3" -startdate "$5" -enddate "$6" -notext >/dev/null 2>&1
+  else
+    openssl x509 -req -in "$1" -CA "$2.pem" -CAkey "$2.key" -set_serial "$RANDOM$RANDOM" -days 30 \
+      -extfile ext.cnf -extensions "$3" -out "$4" 2>/dev/null
+  fi
+}
+utc() { date -u -d "@$1" +%Y%m%d%H%M%SZ; }
+ecgen root.key
+openssl req -x509 -new -key root.key -subj /CN=Test-Root -days 30 -addext "basicConstraints=critical,CA:TRUE" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign" -out root.pem 2>/dev/null
+ecgen int.key
+openssl req -new -key int.key -subj /CN=Test-Intermediate -out int.csr 2>/dev/null
+sign int.csr root v3_ca int.pem
+ecgen other.key
+openssl req -x509 -new -key other.key -subj /CN=Other-Root -days 30 -out other.pem 2>/dev/null
+ok "test CA built with the openssl CLI" test -s int.pem
+
+# maif csr: a request per algorithm, certified by the intermediate
+for a in ed rsa ec; do
+  m csr $a.key --subject "/CN=agent-$a/O=Test"
+  expect "csr for the $a key" 0
+  cp "$OUT" $a.csr
+  ok "openssl accepts the $a request" bash -c "openssl req -in $a.csr -noout -verify >/dev/null 2>&1 && openssl req -in $a.csr -noout -subject | grep -q 'CN *= *agent-$a'"
+  sign $a.csr int v3_leaf $a.crt
+  cat $a.crt int.pem >$a.chain
+  m create id-$a.maif --key $a.key
+  m cert id-$a.maif $a.chain --key $a.key
+  expect "cert attaches the $a chain" 0
+  ok "cert prints the block" out_has '^0 [0-9a-f]{32}$'
+  m verify id-$a.maif --ca root.pem
+  expect "verify --ca with a valid $a chain" 0
+done
+m csr ec.key --subject "CN=no-slash"
+expect_err "csr with a malformed subject" 2 "subject"
+m csr ec.key
+expect_err "csr without --subject" 2 "--subject is required"
+m verify id-ec.maif --ca root.pem --json
+cp "$OUT" v.json
+jcheck "verify --ca --json ok" v.json 'd["ok"] and not any(f["code"].startswith("identity") for f in d["findings"])'
+
+# an unknown root
+m verify id-ec.maif --ca other.pem
+expect "verify --ca with an unknown root" 1
+ok "one unknown-issuer line" bash -c "[ \$(grep -c 'unknown issuer' '$OUT') = 1 ] && grep -q 'error: \[commit\] commit 0 (signer [0-9a-f]*\.\.\.): unknown issuer /CN=Test-Root' '$OUT'"
+
+# a leaf without digitalSignature
+sign ec.csr int v3_leaf_nods nods.crt
+cat nods.crt int.pem >nods.chain
+m create nods.maif --key ec.key
+m cert nods.maif nods.chain --key ec.key
+m verify nods.maif --ca root.pem
+expect "verify --ca: leaf without digitalSignature" 1
+ok "one key-usage line" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'key usage lacks digitalSignature' '$OUT'"
+
+# expiry at signing time: a leaf valid for a few seconds; commits inside
+# its validity verify after it expired, a commit after it does not
+now=$(date -u +%s)
+sign ec.csr int v3_leaf short.crt "$(utc $((now - 60)))" "$(utc $((now + 4)))"
+cat short.crt int.pem >short.chain
+m create exp.maif --key ec.key
+m cert exp.maif short.chain --key ec.key
+expect "attach a short-lived chain" 0
+sleep 5
+m verify exp.maif --ca root.pem
+expect "commits signed while the leaf was valid still verify after it expired" 0
+m add exp.maif --key ec.key --type text --text late
+m verify exp.maif --ca root.pem
+expect "a commit signed after expiry fails" 1
+ok "one expiry line naming the commit and times" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -qE 'commit 2 .*had expired at signing time [0-9T:-]+Z \(not after [0-9T:-]+Z\)' '$OUT'"
+m verify exp.maif --ca root.pem --json
+cp "$OUT" v.json
+jcheck "verify --json: identity-expired" v.json 'not d["ok"] and [f["code"] for f in d["findings"] if f["severity"]=="error"]==["identity-expired"]'
+# not yet valid at signing time
+sign ec.csr int v3_leaf future.crt "$(utc $((now + 86400)))" "$(utc $((now + 172800)))"
+cat future.crt int.pem >future.chain
+m create fut.maif --key ec.key
+m cert fut.maif future.chain --key ec.key
+m verify fut.maif --ca root.pem
+expect "a leaf not yet valid at signing time" 1
+ok "one not-yet-valid line" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'was not yet valid at signing time' '$OUT'"
+
+# a signer without a chain, and a chain for another key
+cp id-ec.maif two.maif
+m add two.maif --key rsa.key --type text --text "no chain"
+m verify two.maif --ca root.pem
+expect "a second signer without a chain" 1
+ok "one no-chain line" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'commit 2: its rsa-pss signer [0-9a-f]*\.\.\. attached no certificate chain' '$OUT'"
+m cert id-ec.maif rsa.chain --key ec.key
+expect_err "cert refuses a chain for another key" 2 "is not for the signing key"
+cp id-ec.maif mm.maif
+m add mm.maif --key ec.key --type X5CH --file rsa.chain
+m verify mm.maif --ca root.pem
+expect "a chain block for another key" 1
+ok "one key-mismatch line" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'chain block 1: the leaf certificate (/CN=agent-rsa/O=Test) is not for the key' '$OUT'"
+
+# bad input: malformed PEM and DER, a loop, 100 levels
+printf -- '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' >bad.pem
+head -c 300 /dev/urandom >bad.der
+m cert id-ec.maif bad.pem --key ec.key
+expect_err "cert: malformed PEM" 2 "certificate 1 is malformed PEM or DER"
+m cert id-ec.maif bad.der --key ec.key
+expect_err "cert: malformed DER" 2 "certificate 1 is malformed PEM or DER"
+m verify id-ec.maif --ca bad.pem
+expect_err "verify --ca: malformed root file" 2 "root certificates: certificate 1 is malformed"
+m verify id-ec.maif --ca nosuch.pem
+expect "verify --ca: missing root file" 2
+cat ec.crt int.pem int.pem >loop.chain
+m cert id-ec.maif loop.chain --key ec.key
+expect_err "cert: a chain with a loop" 2 "are the same (a loop)"
+# a cross-signed loop: I1 issued by I2, I2 issued by I1, neither a root
+ecgen i1.key; ecgen i2.key
+openssl req -new -key i1.key -subj /CN=Loop-1 -out i1.csr 2>/dev/null
+openssl req -new -key i2.key -subj /CN=Loop-2 -out i2.csr 2>/dev/null
+openssl req -x509 -new -key i2.key -subj /CN=Loop-2 -days 30 -out i2.pem 2>/dev/null
+sign i1.csr i2 v3_ca i1.pem
+sign i2.csr i1 v3_ca i2x.pem
+cp i2x.pem i2.pem
+sign ec.csr i1 v3_leaf looped.crt
+cat looped.crt i1.pem i2.pem >xloop.chain
+m create xloop.maif --key ec.key
+m cert xloop.maif xloop.chain --key ec.key
+m verify xloop.maif --ca root.pem
+expect "verify --ca: a cross-signed loop" 1
+ok "one unknown-issuer line for the loop" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'unknown issuer' '$OUT'"
+# 100 levels under the root
+cp root.key l0.key; cp root.pem l0.pem
+for i in $(seq 1 100); do
+  ecgen l$i.key
+  openssl req -new -key l$i.key -subj "/CN=Level-$i" -out l$i.csr 2>/dev/null
+  sign l$i.csr l$((i - 1)) v3_ca l$i.pem
+done
+sign ec.csr l100 v3_leaf deep.crt
+{ cat deep.crt; for i in $(seq 100 -1 1); do cat l$i.pem; done; } >deep.chain
+m cert id-ec.maif deep.chain --key ec.key
+expect_err "cert: a chain of 101 certificates is refused" 2 "more than 16 certificates"
+cp id-ec.maif deep.maif
+m add deep.maif --key ec.key --type X5CH --file deep.chain
+m verify deep.maif --ca root.pem
+expect "verify --ca: a 101-certificate chain block" 1
+ok "one chain-limit line" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'chain block 1: certificate chain: more than 16 certificates' '$OUT'"
+{ cat deep.crt; for i in $(seq 100 -1 86); do cat l$i.pem; done; } >deep16.chain
+m create deep16.maif --key ec.key
+m cert deep16.maif deep16.chain --key ec.key
+expect "cert: 16 certificates are within the bound" 0
+m verify deep16.maif --ca root.pem
+expect "verify --ca: 16 certificates that do not reach the root" 1
+ok "one unknown-issuer line for the cut chain" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'unknown issuer /CN=Level-85' '$OUT'"
+
+harness_finish

@@ -1,0 +1,209 @@
+/*
+ * test_identity.c — X.509 identities through the public API: certificate
+ * requests for each key algorithm, attaching a chain (and refusing one for
+ * another key or over the bounds), and maif_verify_chains's findings. The
+ * CA is made with the openssl CLI (skipped without it).
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const int algs[] = {MAIF_SIG_ED25519, MAIF_SIG_RSA_PSS, MAIF_SIG_P256};
+
+static int sh(const char *dir, const char *cmd)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "cd '%s' && %s >/dev/null 2>&1", dir, cmd);
+    return system(buf);
+}
+
+static void make_ca(const char *dir)
+{
+    static const char ext[] = "[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n"
+                              "[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                              "[nods]\nkeyUsage=critical,keyEncipherment\n";
+    char *p = tu_path(dir, "ext.cnf");
+    assert_int_equal(tu_write(p, ext, sizeof ext - 1), 0);
+    free(p);
+    assert_int_equal(sh(dir, "openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out root.key"), 0);
+    assert_int_equal(sh(dir, "openssl req -x509 -new -key root.key -subj /CN=Unit-Root -days 30 -out root.pem"), 0);
+}
+
+static uint8_t *issue(const char *dir, const maif_key *k, const char *ext, size_t *len)
+{
+    char csr[16384];
+    size_t n = 0;
+    assert_int_equal(maif_key_csr(k, "/CN=unit/O=Test", csr, sizeof csr, &n), MAIF_OK);
+    assert_int_equal(strlen(csr), n);
+    char *p = tu_path(dir, "k.csr");
+    assert_int_equal(tu_write(p, csr, n), 0);
+    free(p);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "openssl x509 -req -in k.csr -CA root.pem -CAkey root.key -set_serial %d -days 30 -extfile ext.cnf "
+             "-extensions %s -out k.pem",
+             rand() % 100000 + 1, ext);
+    assert_int_equal(sh(dir, cmd), 0);
+    p = tu_path(dir, "k.pem");
+    uint8_t *pem = tu_read(p, len);
+    free(p);
+    assert_non_null(pem);
+    return pem;
+}
+
+static maif_report *check(const char *path, const char *dir)
+{
+    char *rp = tu_path(dir, "root.pem");
+    size_t rl;
+    uint8_t *roots = tu_read(rp, &rl);
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_chains(path, roots, rl, &rep), MAIF_OK);
+    free(roots);
+    free(rp);
+    return rep;
+}
+
+static void test_csr_attach_verify(void **state)
+{
+    tu_fixture *f = *state;
+    if (system("command -v openssl >/dev/null 2>&1") != 0) skip();
+    make_ca(f->dir);
+    for (size_t a = 0; a < 3; a++) {
+        maif_key *k = NULL;
+        assert_int_equal(maif_key_generate_alg(&k, algs[a], a == 1 ? 2048 : 0), MAIF_OK);
+        size_t n;
+        uint8_t *pem = issue(f->dir, k, "leaf", &n);
+        unlink(f->path);
+        maif_writer *w = NULL;
+        assert_int_equal(maif_writer_create(&w, f->path, k, NULL, NULL), MAIF_OK);
+        uint8_t id[MAIF_ID_BYTES];
+        assert_int_equal(maif_writer_add_chain(w, pem, n, id), MAIF_OK);
+        assert_int_equal(maif_writer_add_chain(w, "junk", 4, id), MAIF_EFORMAT);
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        assert_int_equal(maif_writer_close(w), MAIF_OK);
+        maif_report *rep = check(f->path, f->dir);
+        if (!maif_report_ok(rep)) tu_dump_report(rep);
+        assert_true(maif_report_ok(rep));
+        maif_report_free(rep);
+        /* another signer without a chain: one finding */
+        maif_key *k2 = NULL;
+        assert_int_equal(maif_key_generate(&k2), MAIF_OK);
+        assert_int_equal(maif_writer_open(&w, f->path, k2, NULL), MAIF_OK);
+        tu_add_simple(w, MAIF_TYPE_TEXT, "x", 1, NULL, NULL);
+        /* the first key's chain is not for k2 */
+        assert_int_equal(maif_writer_add_chain(w, pem, n, id), MAIF_EKEY);
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        assert_int_equal(maif_writer_close(w), MAIF_OK);
+        rep = check(f->path, f->dir);
+        assert_false(maif_report_ok(rep));
+        assert_true(tu_has_code(rep, "identity-no-chain", MAIF_SEV_ERROR));
+        assert_int_equal(maif_report_count(rep), 1);
+        maif_report_free(rep);
+        maif_key_free(k2);
+        free(pem);
+        maif_key_free(k);
+    }
+    /* a leaf without digitalSignature */
+    size_t n;
+    uint8_t *pem = issue(f->dir, f->key, "nods", &n);
+    unlink(f->path);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add_chain(w, pem, n, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_report *rep = check(f->path, f->dir);
+    assert_true(tu_has_code(rep, "identity-key-usage", MAIF_SEV_ERROR));
+    maif_report_free(rep);
+    free(pem);
+}
+
+static void test_bad_input(void **state)
+{
+    tu_fixture *f = *state;
+    char buf[64];
+    size_t n = 0;
+    assert_int_equal(maif_key_csr(f->key, "CN=x", buf, sizeof buf, &n), MAIF_EINVAL);
+    assert_int_equal(maif_key_csr(f->key, "/CN", buf, sizeof buf, &n), MAIF_EINVAL);
+    assert_int_equal(maif_key_csr(f->key, "/CN=x", buf, sizeof buf, &n), MAIF_ELIMIT);
+    assert_true(n > sizeof buf);
+    assert_int_equal(maif_key_csr(NULL, "/CN=x", buf, sizeof buf, &n), MAIF_EINVAL);
+    tu_write_one(f->path, f->key, "t", NULL);
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_chains(f->path, "not a cert", 10, &rep), MAIF_EFORMAT);
+    assert_null(rep);
+    assert_int_equal(maif_verify_chains(f->path, "", 0, &rep), MAIF_EFORMAT);
+    assert_int_equal(maif_verify_chains(NULL, "x", 1, &rep), MAIF_EINVAL);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add_chain(w, "", 0, NULL), MAIF_EFORMAT);
+    static uint8_t big[300 << 10];
+    memset(big, 'A', sizeof big);
+    assert_int_equal(maif_writer_add_chain(w, big, sizeof big, NULL), MAIF_ELIMIT);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+}
+
+/* Every allocation of maif_writer_add_chain and maif_verify_chains fails
+ * in turn: each call succeeds or says MAIF_ENOMEM, never a false finding,
+ * never a leak. */
+static void test_alloc_sweep(void **state)
+{
+    tu_fixture *f = *state;
+    if (system("command -v openssl >/dev/null 2>&1") != 0) skip();
+    make_ca(f->dir);
+    size_t n;
+    uint8_t *pem = issue(f->dir, f->key, "leaf", &n);
+    char *rp = tu_path(f->dir, "root.pem");
+    size_t rl;
+    uint8_t *roots = tu_read(rp, &rl);
+    for (uint64_t k = 1;; k++) {
+        unlink(f->path);
+        maif_writer *w = NULL;
+        assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+        tu_alloc_install();
+        tu_alloc_fail(k, 0);
+        int rc = maif_writer_add_chain(w, pem, n, NULL);
+        int fired = tu_alloc_fired();
+        tu_alloc_uninstall();
+        assert_true(rc == MAIF_OK || rc == MAIF_ENOMEM);
+        if (rc == MAIF_OK) assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        assert_int_equal(maif_writer_close(w), MAIF_OK);
+        if (!fired) break;
+    }
+    for (uint64_t k = 1;; k++) {
+        maif_report *rep = NULL;
+        tu_alloc_install();
+        tu_alloc_fail(k, 0);
+        int rc = maif_verify_chains(f->path, roots, rl, &rep);
+        int fired = tu_alloc_fired();
+        tu_alloc_uninstall();
+        if (rc == MAIF_OK) {
+            if (!maif_report_ok(rep)) tu_dump_report(rep);
+            assert_true(maif_report_ok(rep));
+        } else {
+            assert_int_equal(rc, MAIF_ENOMEM);
+            assert_null(rep);
+        }
+        maif_report_free(rep);
+        if (!fired) {
+            assert_int_equal(rc, MAIF_OK);
+            break;
+        }
+    }
+    free(roots);
+    free(rp);
+    free(pem);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_csr_attach_verify, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_sweep, tu_setup, tu_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
