@@ -83,6 +83,10 @@ run "$MAIF" add memory.maif --key agent.key --type knowledge \
   --text '[["missing alert","made_worse","retry storm"],["expired certificate","owned_by","platform team"]]' || exit 1
 run "$MAIF" graph memory.maif --from "missing alert" --to "platform team" || exit 1
 
+step "6c. Search by meaning and by words (embeddings stored in the artifact, bound to their sources)"
+run "$MAIF" embed memory.maif --key agent.key || exit 1
+run "$MAIF" search memory.maif "why did the alerts not fire" -k 2 || exit 1
+
 step "7. Verification against the agent's pinned public key"
 expect_rc 0 "$MAIF" verify memory.maif --pubkey agent.key.pub
 
@@ -131,4 +135,4 @@ for i in 0 1 2 3 4 5; do
 done
 echo "all 6 payloads identical after native -> 2.1 -> native"
 
-printf '\n\033[1mdemo complete: written (compressed, encrypted), signed, verified, tampering detected (and not laundered), recovered, converted.\033[0m\n'
+printf '\n\033[1mdemo complete: written (compressed, encrypted, analysed, embedded), searched, signed, verified, tampering detected (and not laundered), recovered, converted.\033[0m\n'
