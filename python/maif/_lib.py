@@ -58,6 +58,12 @@ class Block(Structure):
                 ("codec", c_uint8), ("cipher", c_uint8)]
 
 
+class SearchHit(Structure):
+    _fields_ = [("block", c_uint64), ("id", ctypes.c_uint8 * 16), ("type", c_uint32), ("timestamp_us", c_uint64),
+                ("score", ctypes.c_double), ("embedding_block", c_int64), ("row", c_uint32),
+                ("snippet", ctypes.c_void_p), ("snippet_size", c_size_t)]
+
+
 class Info(Structure):
     _fields_ = [("format", c_int), ("version_major", c_uint), ("version_minor", c_uint), ("file_size", c_uint64),
                 ("torn_bytes", c_uint64), ("block_count", c_uint64), ("commit_count", c_uint64),
@@ -178,6 +184,16 @@ _PROTOS = {
     "maif_keyring_add_identity": (c_int, [_P, _P]),
     "maif_keyring_add_passphrase": (c_int, [_P, c_char_p, c_size_t, c_int]),
     "maif_media_metadata": (c_int, [c_uint32, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(c_size_t)]),
+    "maif_embed_file": (c_int, [c_char_p, c_char_p, _P, _P, POINTER(c_uint64)]),
+    "maif_index_open": (c_int, [POINTER(_P), _P, c_char_p]),
+    "maif_index_close": (None, [_P]),
+    "maif_search_create": (c_int, [POINTER(_P)]),
+    "maif_search_free": (None, [_P]),
+    "maif_search_set": (c_int, [_P, c_int, c_int64]),
+    "maif_search_set_text": (c_int, [_P, c_char_p, c_size_t]),
+    "maif_search_run": (c_int, [_P, _P]),
+    "maif_search_count": (c_size_t, [_P]),
+    "maif_search_result": (c_int, [_P, c_size_t, POINTER(SearchHit)]),
     "maif_langid_load": (c_int, [POINTER(_P), c_char_p]),
     "maif_langid_free": (None, [_P]),
     "maif_text_language": (c_int, [_P, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(ctypes.c_double)]),

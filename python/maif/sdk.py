@@ -7,11 +7,9 @@
     art.save("notes.maif")
     again = Artifact.load("notes.maif", client)   # verified first
 
-Every client option maps onto something libmaif does today; an option or
-argument whose engine has not landed (semantic search over text, language
-detection, sentiment analysis, image feature extraction) raises
-NotImplementedError naming what is missing, and an unknown option raises
-TypeError, so nothing is silently ignored.
+Every client option maps onto something libmaif does (semantic search,
+language detection, sentiment analysis and image features included); an
+unknown option raises TypeError, so nothing is silently ignored.
 """
 import collections
 import ctypes
@@ -26,8 +24,6 @@ from ._compat import BlockType
 from .errors import MAIFError, error
 from .handles import Key, Keyring, Reader, Writer, as_key, cipher_id, convert, parse_codec, verify
 
-_MISSING_SEMANTIC = ("the semantic engine (text embeddings and a search index) has not landed in libmaif yet; "
-                     "search() ranks stored embeddings when given a query vector")
 
 
 def media_metadata(block_type, data):
@@ -108,10 +104,6 @@ class _TextAnalyzer:
     __del__ = close
 
 
-def _not_landed(what):
-    return NotImplementedError("%s is not available: %s" % (what, "its engine has not landed in libmaif yet"))
-
-
 class MAIFClient:
     """Holds an agent's identity and settings; creates, saves and loads artifacts.
 
@@ -138,7 +130,9 @@ class MAIFClient:
       trusted_keys            public keys every signer must be one of
       durable                 fsync every save (default False)
       format                  "native" (default) or "v21" for new files
-      enable_semantic_search  True raises NotImplementedError (not landed)
+      enable_semantic_search  save() also embeds the new texts (maif_embed_file,
+                              the built-in hashed embedder) so search(text) finds
+                              them by meaning as well as by words
       language_detection      the default of add_text(language="auto")
       sentiment_analysis      the default of add_text(sentiment_analysis=)
                               (fastText lid.176 and VADER: docs/UNDERSTANDING.md)
@@ -160,9 +154,6 @@ class MAIFClient:
             raise TypeError("create_client: unknown option(s) %s; known: %s"
                             % (", ".join(unknown), ", ".join(sorted(self._DEFAULTS))))
         o = dict(self._DEFAULTS, **options)
-        for flag, what in (("enable_semantic_search", "semantic search"),):
-            if o[flag]:
-                raise _not_landed(what)
         self.agent_id = agent_id
         self.options = o
         self._analyzer = _TextAnalyzer()
@@ -380,6 +371,11 @@ class Artifact:
                     self._write_blocks(w)
         self.path = path
         self._pending = []
+        if c.options["enable_semantic_search"] and not _is_v21(path):
+            added = ctypes.c_uint64()
+            rc = _lib.lib.maif_embed_file(path.encode(), b"hashed", c.key._live(), None, ctypes.byref(added))
+            if rc < 0:
+                raise error(rc)
         return path
 
     def _save_v21(self, path, append, kw):
@@ -467,11 +463,14 @@ class Artifact:
         return len(self.get_content())
 
     def search(self, query, top_k=5):
-        """Ranks the artifact's embedding rows by cosine similarity to a query
-        vector: [{"block_id", "row", "score", "metadata"}], best first. A
-        text query needs the semantic engine and raises NotImplementedError."""
+        """A text query: the saved artifact's text blocks, best first, by the
+        semantic engine's hybrid search (the embeddings of the latest model
+        fused with BM25; BM25 alone when nothing is embedded):
+        [{"block", "block_id", "score", "text"}]. A vector query: the
+        embedding rows by cosine similarity: [{"block_id", "row", "score",
+        "metadata"}], best first."""
         if isinstance(query, str):
-            raise NotImplementedError("search(text): " + _MISSING_SEMANTIC)
+            return self._search_text(query, top_k)
         q = [float(x) for x in (query.tolist() if hasattr(query, "tolist") else query)]
         qn = math.sqrt(sum(x * x for x in q))
         if qn == 0:
@@ -488,6 +487,44 @@ class Artifact:
                 hits.append({"block_id": item["block_id"], "row": j, "score": score, "metadata": item["metadata"]})
         hits.sort(key=lambda h: -h["score"])
         return hits[:max(0, int(top_k))]
+
+    def _search_text(self, query, top_k):
+        if self.path is None:
+            raise ValueError("search: the artifact has not been saved")
+        L = _lib.lib
+        r, ix, se = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
+        hits = []
+        try:
+            q = query.encode("utf-8")
+            for rc in (lambda: L.maif_reader_open(ctypes.byref(r), self.path.encode()),
+                       lambda: L.maif_index_open(ctypes.byref(ix), r, None),
+                       lambda: L.maif_search_create(ctypes.byref(se)),
+                       lambda: L.maif_search_set(se, 1, max(1, min(int(top_k), 10000))),  # MAIF_SEARCH_K
+                       lambda: L.maif_search_set(se, 4, 0x54455854),                      # MAIF_SEARCH_TYPE: TEXT
+                       lambda: L.maif_search_set_text(se, q, len(q))):
+                code = rc()
+                if code < 0:
+                    raise error(code)
+            code = L.maif_search_run(se, ix)
+            if code < 0:  # nothing embedded yet: words alone
+                code = L.maif_search_set(se, 2, 2)                                      # MAIF_SEARCH_MODE: TEXT
+                code = code if code < 0 else L.maif_search_run(se, ix)
+                if code < 0:
+                    raise error(code)
+            for i in range(L.maif_search_count(se)):
+                h = _lib.SearchHit()
+                if L.maif_search_result(se, i, ctypes.byref(h)) < 0:
+                    break
+                text = ctypes.string_at(h.snippet, h.snippet_size).decode("utf-8", "replace") if h.snippet else ""
+                hits.append({"block": h.block, "block_id": bytes(h.id).hex(), "score": h.score, "text": text})
+        finally:
+            if se:
+                L.maif_search_free(se)
+            if ix:
+                L.maif_index_close(ix)
+            if r:
+                L.maif_reader_close(r)
+        return hits
 
     def verify(self):
         """True if the saved file verifies (pinned to the client's trusted keys)."""

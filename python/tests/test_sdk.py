@@ -32,12 +32,7 @@ def test_artifact_round_trip():
     r.close()
 
 
-def test_engines_not_landed_raise_not_implemented():
-    art = create_artifact("a", create_client("x"))
-    with pytest.raises(NotImplementedError, match="semantic"):
-        art.search("meeting")
-    with pytest.raises(NotImplementedError, match="semantic search"):
-        create_client("x", enable_semantic_search=True)
+def test_unknown_options_raise():
     with pytest.raises(TypeError, match="unknown option"):
         create_client("x", use_aws=True)
 
@@ -224,3 +219,23 @@ def test_add_text_missing_model(tmp_path, monkeypatch):
     art = create_artifact("notes", create_client("x"))
     with pytest.raises(maif.MAIFError, match="lid.176.ftz"):
         art.add_text("hello", language="auto")
+
+
+def test_search_text(tmp_path):
+    art = create_artifact("notes", create_client("x", enable_semantic_search=True))
+    art.add_text("The deploy failed because the TLS certificate expired.")
+    art.add_text("Lunch was pasta with tomatoes.")
+    art.add_text("Renew the certificate before Friday.")
+    path = str(tmp_path / "notes.maif")
+    with pytest.raises(ValueError, match="not been saved"):
+        art.search("certificate")
+    art.save(path)
+    hits = art.search("why did the deploy fail", top_k=2)
+    assert len(hits) == 2 and "deploy failed" in hits[0]["text"]
+    assert hits[0]["score"] >= hits[1]["score"]
+    # without embeddings, words alone (BM25)
+    plain = create_artifact("plain", create_client("x"))
+    plain.add_text("pasta for lunch")
+    plain.add_text("certificate renewal")
+    plain.save(str(tmp_path / "plain.maif"))
+    assert "certificate" in plain.search("certificate", top_k=1)[0]["text"]
