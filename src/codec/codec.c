@@ -33,6 +33,7 @@ static void builtin_register(void)
     g_codec[MAIF_CODEC_ZSTD] = &maif_codec_zstd;
     g_codec[MAIF_CODEC_LZ4] = &maif_codec_lz4;
     g_codec[MAIF_CODEC_ZSTD_DICT] = &maif_codec_zstd_dict;
+    g_codec[MAIF_CODEC_SHUFFLE_ZSTD] = &maif_codec_shuffle_zstd;
 }
 #define BUILTIN() pthread_once(&g_builtin_once, builtin_register)
 

@@ -36,13 +36,17 @@ int maif_codec_parse(const char *s, int *codec, int *level)
         l = -1;
     } else if (!strncmp(s, "zstd:fast:", 10)) {
         if (number(s + 10, 1, -MAIF_ZSTD_LEVEL_MIN, &l) == 0) c = MAIF_CODEC_ZSTD, l = -l;
+    } else if (!strcmp(s, "shuffle-zstd")) {
+        c = MAIF_CODEC_SHUFFLE_ZSTD;
+    } else if (!strncmp(s, "shuffle-zstd:", 13)) {
+        if (number(s + 13, 1, MAIF_ZSTD_LEVEL_MAX, &l) == 0) c = MAIF_CODEC_SHUFFLE_ZSTD;
     } else if (!strncmp(s, "zstd:", 5)) {
         if (number(s + 5, 1, MAIF_ZSTD_LEVEL_MAX, &l) == 0) c = MAIF_CODEC_ZSTD;
     }
     if (c < 0)
         return maif_set_last_err(
-            MAIF_EINVAL, "unknown compression '%.40s' (zstd, zstd:1..%d, zstd:fast, zstd:fast:1..%d, lz4, none)", s,
-            MAIF_ZSTD_LEVEL_MAX, -MAIF_ZSTD_LEVEL_MIN);
+            MAIF_EINVAL, "unknown compression '%.40s' (zstd, zstd:1..%d, zstd:fast, zstd:fast:1..%d, lz4, shuffle-zstd[:N], none)",
+            s, MAIF_ZSTD_LEVEL_MAX, -MAIF_ZSTD_LEVEL_MIN);
     *codec = c;
     *level = l;
     return MAIF_OK;
@@ -55,6 +59,7 @@ const char *maif_codec_name(int codec)
     case MAIF_CODEC_ZSTD: return "zstd";
     case MAIF_CODEC_LZ4: return "lz4";
     case MAIF_CODEC_ZSTD_DICT: return "zstd-dict";
+    case MAIF_CODEC_SHUFFLE_ZSTD: return "shuffle-zstd";
     default: return "unknown";
     }
 }

@@ -16,6 +16,7 @@
 extern const maif_codec maif_codec_zstd; /* id MAIF_CODEC_ZSTD */
 extern const maif_codec maif_codec_lz4;  /* id MAIF_CODEC_LZ4 */
 extern const maif_codec maif_codec_zstd_dict; /* id MAIF_CODEC_ZSTD_DICT (zdict.c): a maif_zdict per block */
+extern const maif_codec maif_codec_shuffle_zstd; /* id MAIF_CODEC_SHUFFLE_ZSTD (codec_shuffle.c) */
 
 #ifdef ZSTD_STATIC_LINKING_ONLY
 /* libzstd's allocator: the library's allocation hook (codec_zstd.c) */

@@ -567,6 +567,8 @@ int sem_glove_open(sem_glove **out, const char *path)
 size_t sem_glove_dim(const sem_glove *g) { return g ? g->dim : 0; }
 size_t sem_glove_size(const sem_glove *g) { return g ? g->n : 0; }
 
+const float *sem_glove_row(const sem_glove *g, size_t i) { return g && i < g->n ? g->vec + i * g->dim : NULL; }
+
 const float *sem_glove_lookup(const sem_glove *g, const char *word, size_t len)
 {
     if (!g || !word) return NULL;

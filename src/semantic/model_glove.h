@@ -41,6 +41,8 @@ int sem_glove_open_mem(sem_glove **out, const char *data, size_t len);
 size_t sem_glove_dim(const sem_glove *g);
 /* Number of words. */
 size_t sem_glove_size(const sem_glove *g);
+/* Row i of the vectors (sem_glove_dim floats, in file order), or NULL. */
+const float *sem_glove_row(const sem_glove *g, size_t i);
 /* The vector of a word (exact bytes), or NULL; valid until close. */
 const float *sem_glove_lookup(const sem_glove *g, const char *word, size_t len);
 
