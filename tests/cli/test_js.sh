@@ -71,7 +71,10 @@ run() {
 
 run "vitest (release)" "$REL/libmaif.so"
 preload=$(gcc -print-file-name=libasan.so 2>/dev/null)
-if [ -n "$preload" ] && [ -f "$preload" ]; then
+if [ -n "${MAIF_COVERAGE:-}" ]; then
+  # make coverage: the library beside MAIF_BIN is the gcov build, not ASan's
+  run "vitest (coverage)" "$ASAN/libmaif.so"
+elif [ -n "$preload" ] && [ -f "$preload" ]; then
   run "vitest (asan)" "$ASAN/libmaif.so" LD_PRELOAD="$preload" \
     ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 else
