@@ -20,6 +20,10 @@ VERSION   := 0.1.0
 
 LIB_SRC   := $(sort $(wildcard src/*/*.c src/*/*/*.c))
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
+# `maif serve` (server/): part of the maif binary, on libmicrohttpd; the
+# library itself never links the HTTP server.
+SERVER_SRC := $(sort $(wildcard server/*.c))
+TOOL_SRC  += $(SERVER_SRC)
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
@@ -43,6 +47,8 @@ $(DEPS_STAMP): scripts/install-deps.sh
 # pkg-config is only queried after deps are in place.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EXTRA_LIBS) -lpthread -lm
+# Only the maif binary (and its TSan build) links libmicrohttpd.
+SERVER_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 # Hidden by default: libmaif.so exports exactly what maif.h marks MAIF_API
 # (tests/cli/test_exports.sh checks it); no version script, symbols are
@@ -67,7 +73,7 @@ $(B)/libmaif.so: $(LIB_SRC:%.c=$(B)/obj/%.o)
 TOOL_PRIVATE := $(if $(shell grep -l 'util/buf.h' tools/*.c 2>/dev/null),src/util/buf.c)
 TOOL_LDFLAGS := -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib'
 $(B)/maif: $(TOOL_SRC:%.c=$(B)/obj/%.o) $(TOOL_PRIVATE:%.c=$(B)/obj/%.o) $(B)/libmaif.so
-	$(CC) $(TOOL_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lmaif $(PKG_LIBS)
+	$(CC) $(TOOL_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lmaif $(PKG_LIBS) $(SERVER_LIBS)
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/obj/bench/benchutil.o $(B)/libmaif.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(PKG_LIBS)
@@ -82,7 +88,7 @@ $(BA)/libmaif.so: $(LIB_SRC:%.c=$(BA)/obj/%.o)
 	$(CC) -fsanitize=address,undefined -shared -Wl,-soname,libmaif.so.0 -o $@ $^ $(PKG_LIBS)
 	@ln -sf libmaif.so $(dir $@)libmaif.so.0
 $(BA)/maif: $(TOOL_SRC:%.c=$(BA)/obj/%.o) $(TOOL_PRIVATE:%.c=$(BA)/obj/%.o) $(BA)/libmaif.so
-	$(CC) -fsanitize=address,undefined $(TOOL_LDFLAGS) -o $@ $(filter %.o,$^) -L$(BA) -lmaif $(PKG_LIBS)
+	$(CC) -fsanitize=address,undefined $(TOOL_LDFLAGS) -o $@ $(filter %.o,$^) -L$(BA) -lmaif $(PKG_LIBS) $(SERVER_LIBS)
 $(BA)/tests/%: $(BA)/obj/tests/unit/%.o $(BA)/obj/tests/unit/testutil.o $(BA)/libmaif.a
 	@mkdir -p $(dir $@)
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) -lcmocka
@@ -179,7 +185,7 @@ tsan: | $(DEPS_STAMP)
 	done
 	@# the CLI's parse threads (maif append --jobs)
 	@$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -O1 -g -fsanitize=thread $(PKG_CFLAGS) $(TOOL_SRC) $(LIB_SRC) \
-	  -o $(BT)/maif $(PKG_LIBS)
+	  -o $(BT)/maif $(PKG_LIBS) $(SERVER_LIBS)
 	@echo "tsan: maif append --jobs 4"; rm -rf $(BT)/cli && mkdir -p $(BT)/cli && \
 	  /usr/bin/python3 -c 'import json; [print(json.dumps({"type":"text","text":"n %d" % i,"meta":{"i":i}})) for i in range(5000)]' \
 	    > $(BT)/cli/l.jsonl && MAIF_HOME=$(BT)/cli $(BT)/maif create $(BT)/cli/a.maif > /dev/null && \
@@ -200,7 +206,7 @@ $(BC)/obj/%.o: %.c Makefile | $(DEPS_STAMP)
 $(BC)/libmaif.a: $(LIB_SRC:%.c=$(BC)/obj/%.o)
 	@rm -f $@; ar rcs $@ $^
 $(BC)/maif: $(TOOL_SRC:%.c=$(BC)/obj/%.o) $(BC)/libmaif.a
-	$(CC) --coverage -o $@ $^ $(PKG_LIBS)
+	$(CC) --coverage -o $@ $^ $(PKG_LIBS) $(SERVER_LIBS)
 $(BC)/tests/%: $(BC)/obj/tests/unit/%.o $(BC)/obj/tests/unit/testutil.o $(BC)/libmaif.a
 	@mkdir -p $(dir $@)
 	$(CC) --coverage -o $@ $^ $(PKG_LIBS) -lcmocka

@@ -15,6 +15,10 @@ pkgs="$pkgs graphviz"
 # PKCS#11 signing: the standard header (p11-kit's pkcs11.h; modules are dlopen'ed, nothing is linked),
 # and for the tests a software token (SoftHSM 2.6, CKM_EDDSA) and pkcs11-tool to put keys on it.
 pkgs="$pkgs softhsm2 opensc libp11-kit-dev"
+# `maif serve`: libmicrohttpd (HTTP/1.1, TLS through GnuTLS); its tests check
+# /metrics with promtool (package prometheus), drive the web viewer in
+# headless Chromium, and parse the deploy/ manifests with PyYAML.
+pkgs="$pkgs libmicrohttpd-dev prometheus chromium python3-yaml curl"
 # The Python package's tests (and numpy for its embeddings and the media reference).
 pkgs="$pkgs python3-pytest python3-numpy"
 # the text-analysis tests: fasttext (the reference for language id) and the
@@ -25,9 +29,9 @@ pkgs="$pkgs fasttext libglib2.0-data shared-mime-info"
 # `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).
 [ "${1:-}" = coverage ] && pkgs="$pkgs lcov"
 # `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with,
-# hnswlib (header-only, C++) as the vector-index baseline of bench_index, and
+# wrk (the HTTP load generator of bench_serve), hnswlib (header-only, C++) as the vector-index baseline of bench_index, and
 # WordNet for the retrieval-quality set (bench/wordnet_eval.sh) and the glosses bench_dict_maif stores as records.
-[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 libhnswlib-dev g++ wordnet-base"
+[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 libhnswlib-dev g++ wordnet-base wrk"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
