@@ -48,7 +48,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EXTRA_LIBS) -lpthread -lm
 # Only the maif binary (and its TSan build) links libmicrohttpd.
-SERVER_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+SERVER_LIBS = $(shell pkg-config --libs libmicrohttpd gnutls 2>/dev/null)
 
 # Hidden by default: libmaif.so exports exactly what maif.h marks MAIF_API
 # (tests/cli/test_exports.sh checks it); no version script, symbols are
