@@ -61,7 +61,9 @@ static int q_running;            /* an exporter thread exists (guarded by q_lock
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t q_cond;
 static pthread_t q_thread;
-static uint64_t stop_deadline;   /* monotonic ns, guarded by q_lock once q_stop */
+/* monotonic ns by which the exporter must be done, 0 while not stopping:
+ * every wait of an export in progress is cut at it */
+static _Atomic uint64_t stop_deadline;
 
 static _Atomic uint64_t st_exported, st_dropped, st_failed;
 static _Atomic int accepting;    /* obs_otlp_enqueue queues spans */
@@ -186,7 +188,8 @@ static void build_body(obs_buf *b, const span_rec *s, size_t n) {
 /* ---- one POST, every step bounded by deadline (monotonic ns) */
 
 static int ms_left(uint64_t deadline) {
-    uint64_t now = obs_now_ns();
+    uint64_t now = obs_now_ns(), stop = atomic_load(&stop_deadline);
+    if (stop && stop < deadline) deadline = stop;
     if (now >= deadline) return 0;
     uint64_t ms = (deadline - now + 999999) / 1000000;
     return ms > 60000 ? 60000 : (int)ms;
@@ -196,11 +199,12 @@ static int wait_fd(int fd, short ev, uint64_t deadline) {
     for (;;) {
         int ms = ms_left(deadline);
         if (ms == 0) return -1;
+        /* in slices, so a shutdown that starts meanwhile cuts the wait */
+        if (ms > 100) ms = 100;
         struct pollfd p = {.fd = fd, .events = ev};
         int r = poll(&p, 1, ms);
         if (r > 0) return 0;
-        if (r == 0) return -1;
-        if (errno != EINTR) return -1;
+        if (r < 0 && errno != EINTR) return -1;
     }
 }
 
@@ -286,11 +290,10 @@ static int post(const obs_buf *body, uint64_t deadline) {
     return rc;
 }
 
-static void export_batch(size_t n, uint64_t limit) {
+static void export_batch(size_t n) {
     obs_buf body = {0};
     build_body(&body, batch, n);
     uint64_t deadline = obs_now_ns() + (uint64_t)EXCHANGE_MS * 1000000u;
-    if (limit && deadline > limit) deadline = limit;
     if (!body.oom && post(&body, deadline) == 0) {
         atomic_fetch_add(&st_exported, n);
     } else {
@@ -323,7 +326,7 @@ static void *exporter(void *arg) {
             if (q_stop) break;
             continue;
         }
-        uint64_t limit = q_stop ? stop_deadline : 0;
+        uint64_t limit = atomic_load(&stop_deadline);
         if (limit && obs_now_ns() >= limit) {
             atomic_fetch_add(&st_dropped, q_count); /* out of time: what is left is lost */
             q_count = 0;
@@ -334,7 +337,7 @@ static void *exporter(void *arg) {
         q_head = (q_head + n) % Q_CAP;
         q_count -= n;
         pthread_mutex_unlock(&q_lock);
-        export_batch(n, limit);
+        export_batch(n);
         pthread_mutex_lock(&q_lock);
     }
     pthread_mutex_unlock(&q_lock);
@@ -360,6 +363,7 @@ int obs_otlp_start(const char *url, const char *svc, char *err, size_t cap) {
     }
     q_head = q_count = 0;
     q_stop = 0;
+    atomic_store(&stop_deadline, 0);
     if (pthread_create(&q_thread, NULL, exporter, NULL) != 0) {
         pthread_mutex_unlock(&q_lock);
         return fail(err, cap, "otlp exporter: cannot start its thread");
@@ -375,7 +379,7 @@ void obs_otlp_stop(void) {
     if (!q_running) { pthread_mutex_unlock(&q_lock); return; }
     atomic_store(&accepting, 0);
     q_stop = 1;
-    stop_deadline = obs_now_ns() + (uint64_t)SHUTDOWN_MS * 1000000u;
+    atomic_store(&stop_deadline, obs_now_ns() + (uint64_t)SHUTDOWN_MS * 1000000u);
     pthread_cond_signal(&q_cond);
     pthread_mutex_unlock(&q_lock);
     /* every wait of the exporter is bounded by stop_deadline except name
