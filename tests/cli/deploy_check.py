@@ -466,8 +466,18 @@ def static(root, helpfile, release_bin):
     grace = pod.get("terminationGracePeriodSeconds")
     pre = (((c.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}).get("command") or []
     pre_s = int(pre[-1]) if pre and pre[0].endswith("sleep") and pre[-1].isdigit() else 0
-    check("terminationGracePeriodSeconds leaves time to drain after preStop", isinstance(grace, int) and
-          grace > pre_s + 10, "grace %s, preStop %s s" % (grace, pre_s))
+    # the server waits SHUTDOWN_WAIT_S for requests in flight after SIGTERM
+    wait_s = None
+    try:
+        with open(os.path.join(root, "server", "serve.c")) as f:
+            m = re.search(r"#define\s+SHUTDOWN_WAIT_S\s+(\d+)", f.read())
+            wait_s = int(m.group(1)) if m else None
+    except OSError:
+        pass
+    check("server/serve.c says how long the shutdown waits (SHUTDOWN_WAIT_S)", wait_s is not None)
+    check("terminationGracePeriodSeconds covers preStop + the server's drain + 5 s", isinstance(grace, int) and
+          wait_s is not None and grace >= pre_s + wait_s + 5,
+          "grace %s, preStop %s s, drain %s s" % (grace, pre_s, wait_s))
     pvc = list(pvcs.values())[0] if pvcs else {}
     if "ReadWriteOnce" in (pvc.get("spec") or {}).get("accessModes", []):
         check("a ReadWriteOnce volume: one replica, Recreate", dep["spec"].get("replicas", 1) == 1 and

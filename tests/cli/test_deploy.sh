@@ -57,7 +57,7 @@ ok "the static checker ran its checks" [ "$(grep -c '^ok:' static.log)" -ge 60 ]
 # must fail with a FAIL line matching PATTERN.
 mutant() {
   local desc=$1 file=$2 expr=$3 pat=$4
-  rm -rf mut && mkdir mut && cp -r "$ROOT/deploy" mut/deploy
+  rm -rf mut && mkdir -p mut/server && cp -r "$ROOT/deploy" mut/deploy && cp "$ROOT/server/serve.c" mut/server/
   sed -i -e "$expr" "mut/deploy/$file"
   if cmp -s "$ROOT/deploy/$file" "mut/deploy/$file"; then fail "$desc (the edit changed nothing)"; return; fi
   run_static mut mut.log
@@ -123,7 +123,7 @@ done
 code=$($C -o body -w '%{http_code}' "$URL/metrics")
 ok "the ServiceMonitor's /metrics: 200 (got $code)" [ "$code" = 200 ]
 ok "/metrics is the Prometheus text format" grep -q '^# TYPE maif_' body
-code=$(curl -sS --max-time 10 -o body -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")
+code=$(curl -sS --max-time 10 -o body -w '%{http_code}' "http://127.0.0.1:$PORT/healthz" 2>/dev/null)
 ok "plain HTTP is not served on the TLS port (got $code)" [ "$code" != 200 ]
 code=$($C -o body -w '%{http_code}' "$URL/v1/artifacts")
 ok "no token: 401 (got $code)" [ "$code" = 401 ]
@@ -136,7 +136,7 @@ ok "a durable append: 201 (got $code)" [ "$code" = 201 ]
 ok "the artifact is on the data volume" [ -s mnt/data/probe.maif ]
 # the Docker HEALTHCHECK command, on this port: it falls back to HTTPS
 HC=$($CHECK healthcheck "$ROOT" | sed "s/127\.0\.0\.1:8420/127.0.0.1:$PORT/g")
-ok "the Dockerfile's HEALTHCHECK command succeeds against the TLS server" sh -c "$HC"
+ok "the Dockerfile's HEALTHCHECK command succeeds against the TLS server" sh -c "$HC >/dev/null 2>&1"
 kill -TERM "$SERVER_PID"
 st=""
 for _ in $(seq 300); do kill -0 "$SERVER_PID" 2>/dev/null || { wait "$SERVER_PID"; st=$?; break; }; sleep 0.1; done
