@@ -4,9 +4,11 @@
 --
 -- MODE
 --   static          GET the path of URL (the baseline: /healthz or a /ui/ file)
---   append ART      POST /v1/artifacts/ART/blocks?commit=1, a small JSON text
---                   block each (durable one-shot append), keep-alive
---   read ART N      GET /v1/artifacts/ART/blocks/I, I uniform in 1..N
+--   append ART DIR  POST /v1/artifacts/ART/blocks?commit=1, a small JSON text
+--                   block each (durable one-shot append), keep-alive; the
+--                   body of every 201 ({"index","id",...}) is written, one a
+--                   line, to DIR/ack.N (N: the wrk thread)
+--   read ART N      GET /v1/artifacts/ART/blocks/I, I uniform in 0..N-1
 --   search ART      GET /v1/artifacts/ART/search?q=...&k=10, queries in turn
 --
 -- Every response status is counted per thread (201, other 2xx, the rest);
@@ -20,6 +22,7 @@ local threads = {}
 
 function setup(thread)
    table.insert(threads, thread)
+   thread:set("tid", #threads)
 end
 
 local mode, token, art, nblocks
@@ -36,13 +39,17 @@ function init(args)
       headers["Authorization"] = "Bearer " .. token
    end
    if mode == "append" then
+      if args[4] then
+         ackf = io.open(args[4] .. "/ack." .. (tid or 0), "a")
+         ackf:setvbuf("line")
+      end
       headers["Content-Type"] = "application/json"
       local body = '{"type":"text","text":"wrk append: a small durable block of about one hundred bytes",' ..
          '"meta":{"source":"wrk"}}'
       req = wrk.format("POST", "/v1/artifacts/" .. art .. "/blocks?commit=1", headers, body)
    elseif mode == "read" then
       rheaders = headers
-      math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 1000)
+      math.randomseed(os.time() * 100 + (tid or 0))
    elseif mode == "search" then
       queries = {"memory of the agent", "small durable block", "animal that lives in water",
                  "a person who writes", "the colour of the sky", "tool for cutting wood",
@@ -60,7 +67,7 @@ end
 
 function request()
    if mode == "read" then
-      local i = math.random(1, nblocks)
+      local i = math.random(0, nblocks - 1)
       return wrk.format("GET", "/v1/artifacts/" .. art .. "/blocks/" .. i, rheaders)
    elseif mode == "search" then
       qi = qi % #queries + 1
@@ -72,6 +79,9 @@ end
 function response(status, headers, body)
    if status == 201 then
       s201 = s201 + 1
+      if ackf then
+         ackf:write(body, "\n")
+      end
    elseif status >= 200 and status < 300 then
       s2xx = s2xx + 1
    else

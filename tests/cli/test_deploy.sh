@@ -136,7 +136,7 @@ ok "a durable append: 201 (got $code)" [ "$code" = 201 ]
 ok "the artifact is on the data volume" [ -s mnt/data/probe.maif ]
 # the Docker HEALTHCHECK command, on this port: it falls back to HTTPS
 HC=$($CHECK healthcheck "$ROOT" | sed "s/127\.0\.0\.1:8420/127.0.0.1:$PORT/g")
-ok "the Dockerfile's HEALTHCHECK command succeeds against the TLS server" sh -c "$HC >/dev/null 2>&1"
+ok "the Dockerfile's HEALTHCHECK command succeeds against the TLS server" sh -c "{ $HC; } >/dev/null 2>&1"
 kill -TERM "$SERVER_PID"
 st=""
 for _ in $(seq 300); do kill -0 "$SERVER_PID" 2>/dev/null || { wait "$SERVER_PID"; st=$?; break; }; sleep 0.1; done
