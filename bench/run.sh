@@ -174,6 +174,11 @@ run "$BIN/bench_aead" "$W"
 echo "== group commit: durable commits/s from 1, 8 and 32 threads on one writer"
 run "$BIN/bench_commit" "$W"
 
+echo "== maif serve under wrk: durable one-shot appends, block reads, searches beside a static response of the same server"
+# bench_serve.sh starts the real server on loopback and checks afterwards
+# that every acknowledged append is in the artifact (its exit status).
+run ./bench/bench_serve.sh "$B" "$W"
+
 echo "== worker pool: compressed and encrypted appends on 1 and 2 workers"
 run "$BIN/bench_pool" "$W"
 
