@@ -442,10 +442,10 @@ int maif_serve_main(int argc, char **argv)
     char url[128];
     snprintf(url, sizeof url, "%s://%s:%u", s->tls ? "https" : "http", la.host, port);
     atomic_store(&s->ready, 1);
-    printf("listening on %s\n", url);
-    fflush(stdout);
     if (c->ready_file && write_ready_file(c->ready_file, url) != 0)
         fprintf(stderr, "maif: serve: --ready-file %s: %s\n", c->ready_file, strerror(errno));
+    printf("listening on %s\n", url);
+    fflush(stdout);
     char m[200];
     snprintf(m, sizeof m, "listening on %s (%u threads, %s)", url, c->threads, c->no_auth ? "no auth" : "tokens");
     obs_log("info", m);
