@@ -221,34 +221,41 @@ def apt_packages(stage):
 
 # ---------------------------------------------------------------- packages
 
-def dpkg_query(fmt, pkg):
-    r = subprocess.run(["dpkg-query", "-W", "-f=" + fmt, pkg], capture_output=True, text=True)
-    return r.stdout if r.returncode == 0 else None
+_DB = None
+
+
+def dpkg_db():
+    """Package -> (installed, depends, essential, priority) of every package
+    dpkg knows here, in one dpkg-query run."""
+    global _DB
+    if _DB is None:
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Package}\t${Status}\t${Depends}, ${Pre-Depends}\t"
+                            "${Essential}\t${Priority}\n"], capture_output=True, text=True)
+        _DB = {}
+        for line in r.stdout.splitlines():
+            f = line.split("\t")
+            if len(f) == 5:
+                _DB[f[0]] = ("install ok installed" in f[1], f[2], f[3] == "yes", f[4])
+    return _DB
 
 
 def installed(pkg):
-    s = dpkg_query("${Status}", pkg)
-    return s is not None and "install ok installed" in s
+    return dpkg_db().get(pkg, (False,))[0]
 
 
 def dep_closure(roots):
     """The packages roots pull in through Depends and Pre-Depends, as apt
     would on a machine of the same release (the first alternative that is
     installed here)."""
+    db = dpkg_db()
     seen, todo = set(), list(roots)
     while todo:
         p = todo.pop()
         if p in seen:
             continue
         seen.add(p)
-        deps = dpkg_query("${Depends}, ${Pre-Depends}", p)
-        if not deps:
-            continue
-        for group in deps.split(","):
-            group = group.strip()
-            if not group:
-                continue
-            for alt in group.split("|"):
+        for group in (db.get(p, (False, ""))[1] or "").split(","):
+            for alt in group.strip().split("|") if group.strip() else []:
                 name = re.sub(r"\(.*?\)|\[.*?\]", "", alt).strip().split(":")[0]
                 if name and installed(name):
                     todo.append(name)
@@ -258,32 +265,36 @@ def dep_closure(roots):
 
 def base_image_packages():
     """What debian:12-slim holds: the Essential and Priority required packages."""
-    r = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Essential} ${Priority}\n"], capture_output=True,
-                       text=True)
-    out = set()
+    return {p for p, (inst, _, ess, prio) in dpkg_db().items() if inst and (ess or prio == "required")}
+
+
+def owners(paths):
+    """path -> the package owning it, for every path (None when no package
+    does). Each path is tried as given, resolved, and with and without the
+    /usr prefix (Debian 12 has merged /usr; dpkg knows one of the names).
+    One dpkg -S run for all of them."""
+    cands = {}
+    for path in paths:
+        cs = [path, os.path.realpath(path)]
+        for c in list(cs):
+            if c.startswith("/usr/lib/"):
+                cs.append(c[4:])
+            elif c.startswith("/lib/") or c.startswith("/lib64/"):
+                cs.append("/usr" + c)
+        cands[path] = cs
+    allc = sorted({c for cs in cands.values() for c in cs})
+    r = subprocess.run(["dpkg", "-S"] + allc, capture_output=True, text=True)
+    found = {}
     for line in r.stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and (parts[1] == "yes" or parts[2] == "required"):
-            out.add(parts[0])
+        if ": " not in line:
+            continue
+        pkgs, p = line.split(": ", 1)
+        if p.strip() in allc:
+            found.setdefault(p.strip(), pkgs.split(",")[0].strip().split(":")[0])
+    out = {}
+    for path, cs in cands.items():
+        out[path] = next((found[c] for c in cs if c in found), None)
     return out
-
-
-def owner(path):
-    """The package owning a library path, trying the path as given, resolved,
-    and with and without the /usr prefix (Debian 12 has merged /usr, dpkg
-    knows one of the two names)."""
-    cands = [path, os.path.realpath(path)]
-    for c in list(cands):
-        if c.startswith("/usr/lib/"):
-            cands.append(c[4:])
-        elif c.startswith("/lib/") or c.startswith("/lib64/"):
-            cands.append("/usr" + c)
-    for c in cands:
-        r = subprocess.run(["dpkg", "-S", c], capture_output=True, text=True)
-        if r.returncode == 0 and r.stdout:
-            first = r.stdout.splitlines()[0]
-            return first.split(": ", 1)[0].split(",")[0].strip().split(":")[0]
-    return None
 
 
 def ldd_libs(binary):
@@ -528,6 +539,7 @@ def static(root, helpfile, release_bin):
     check("ldd %s" % release_bin, rc == 0 and libs)
     closure = dep_closure(rpk)
     base = base_image_packages()
+    own = owners([p for _, p in libs if p != "not"])
     for soname, path in libs:
         if path == "not":
             check("%s is found" % soname, False, "ldd: not found")
@@ -535,7 +547,7 @@ def static(root, helpfile, release_bin):
         if os.path.realpath(path).startswith(os.path.realpath(os.path.dirname(release_bin)) + "/"):
             check("%s comes from make install" % soname, soname.startswith("libmaif.so"), path)
             continue
-        pkg = owner(path)
+        pkg = own.get(path)
         where = "installed" if pkg in rpk else "pulled in" if pkg in closure else "base image" if pkg in base else None
         check("%s (%s) is provided by the runtime image%s" % (soname, pkg, ": " + where if where else ""),
               pkg is not None and where is not None, path)
