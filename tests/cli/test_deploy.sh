@@ -11,7 +11,10 @@
 #    `maif serve --help` lists; EXPOSE and HEALTHCHECK use that port; every
 #    library `ldd build/release/maif` lists comes from a package the
 #    runtime stage installs (or pulls in, or the base image has).
-# 2. The checker catches mistakes: copies of deploy/ with one defect each
+#    Every object also validates against the Kubernetes OpenAPI schemas
+#    (kubernetes-models from npm) and the ServiceMonitor against the
+#    prometheus-operator CRD schema (@kubernetes-models/prometheus-operator).
+# 2. The checkers catch mistakes: copies of deploy/ with one defect each
 #    fail the matching check.
 # 3. Live: the real server started with the Deployment's exact command line
 #    (ConfigMap values expanded, mounts moved under a temporary directory,
@@ -51,6 +54,50 @@ while IFS= read -r line; do
   esac
 done < static.log
 ok "the static checker ran its checks" [ "$(grep -c '^ok:' static.log)" -ge 60 ]
+
+# ---- 1b. the schemas: every object validated against the Kubernetes
+# OpenAPI schemas of kubernetes-models and the prometheus-operator CRDs of
+# @kubernetes-models/prometheus-operator (npm, pinned by
+# tests/deploy/package-lock.json; `npm ci` into tests/deploy/node_modules).
+DEPLOY_JS="$ROOT/tests/deploy"
+schema_ok=0
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  fail "node and npm are needed for the schema check"
+elif [ ! -d "$DEPLOY_JS/node_modules/kubernetes-models" ] ||
+     [ "$DEPLOY_JS/package-lock.json" -nt "$DEPLOY_JS/node_modules/.package-lock.json" ]; then
+  if (cd "$DEPLOY_JS" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>"$DEPLOY_JS/.npm-ci.log"); then
+    rm -f "$DEPLOY_JS/.npm-ci.log"; schema_ok=1
+  else
+    fail "npm ci in tests/deploy (is the npm registry reachable?): $(tail -n 2 "$DEPLOY_JS/.npm-ci.log")"
+  fi
+else
+  schema_ok=1
+fi
+# schema_check ROOTDIR LOG: validate.mjs over ROOTDIR/deploy/k8s, exit code in $rc
+schema_check() {
+  "$PY" -c 'import glob, json, os, sys, yaml
+out = []
+for p in sorted(glob.glob(os.path.join(sys.argv[1], "deploy", "k8s", "*.yaml"))):
+    for d in yaml.safe_load_all(open(p)):
+        if d is not None:
+            out.append({"file": os.path.basename(p), "object": d})
+json.dump(out, sys.stdout)' "$1" > objects.json &&
+  node "$DEPLOY_JS/validate.mjs" "$PWD/objects.json" >"$2" 2>&1
+  rc=$?
+}
+if [ "$schema_ok" = 1 ]; then
+  schema_check "$ROOT" schema.log
+  while IFS= read -r line; do
+    case "$line" in ok:*) pass ;; *) failed=$((failed + 1)); echo "FAIL: schema: ${line#FAIL: }" ;; esac
+  done < schema.log
+  ok "seven objects validated against their schemas" [ "$(grep -c '^ok:' schema.log)" = 7 ]
+  rm -rf smut && mkdir -p smut && cp -r "$ROOT/deploy" smut/deploy
+  sed -i 's/^  replicas: 1$/  replicas: one/' smut/deploy/k8s/deployment.yaml
+  sed -i 's/interval: 30s/interval: thirty/' smut/deploy/k8s/servicemonitor.yaml
+  schema_check smut smut.log
+  ok "the schema check refuses replicas: one" grep -q '^FAIL: deployment.yaml .*replicas must be integer' smut.log
+  ok "... and a ServiceMonitor interval that is no duration" grep -q '^FAIL: servicemonitor.yaml .*interval must match' smut.log
+fi
 
 # ---- 2. each defect is caught by the check that names it
 # mutant DESC FILE SED PATTERN: a copy of deploy/ with FILE edited by SED
