@@ -85,6 +85,7 @@ typedef struct srv_artifact {
      * (after maif_writer_flush), so the two never overlap. */
     pthread_mutex_t wmu;
     maif_writer *w;
+    _Atomic int wopen;           /* w is open (read without wmu) */
     uint64_t next_index;         /* index of the next block committed (completion order) */
     srv_pending *pending, **pending_tail;
     size_t npending;

@@ -181,6 +181,7 @@ int srv_writer_get(srv_server *s, srv_artifact *a, char *err, size_t cap)
         return rc == MAIF_ELOCKED ? 503 : rc == MAIF_EUNSUPPORTED ? 422 : 500;
     }
     a->next_index = maif_writer_count(a->w);
+    atomic_store(&a->wopen, 1);
     return 0;
 }
 

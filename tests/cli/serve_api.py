@@ -230,6 +230,11 @@ st, h, d = S.jreq("POST", "/v1/artifacts/a1/blocks?commit=1", b"{not json", toke
 check("invalid JSON: 400", st == 400 and d["error"]["code"] == "bad_request")
 st, h, d = S.jreq("POST", "/v1/artifacts/a1/blocks?commit=1", {"type": "text", "text": "x", "bogus": 1}, token=A)
 check("a block the library refuses: 422", st == 422 and d["error"]["code"] == "unprocessable", "%d %r" % (st, d))
+st, h, d = S.jreq("POST", "/v1/artifacts/a1/blocks?commit=1", {"type": "POLY", "text": "{}"}, token=A)
+check("a control block through the API: 422", st == 422, "%d %r" % (st, d))
+st, h, d = S.jreq("POST", "/v1/artifacts/a1/blocks?commit=1", b"{}", token=A,
+                  headers={"Content-Type": "application/octet-stream", "X-Maif-Type": "KEYW"})
+check("a binary control block: 422", st == 422, "%d %r" % (st, d))
 st, h, d = S.jreq("POST", "/v1/artifacts/a1/blocks?commit=1", {"type": "text", "file": "/etc/passwd"}, token=A)
 check("a JSON block naming a server file: 400", st == 400)
 st, h, d = S.jreq("POST", "/v1/artifacts", b"name=x", token=A, headers={"Content-Type": "text/plain"})
