@@ -24,6 +24,11 @@ TOOL_SRC  := $(sort $(wildcard tools/*.c))
 # library itself never links the HTTP server.
 SERVER_SRC := $(sort $(wildcard server/*.c))
 TOOL_SRC  += $(SERVER_SRC)
+# The web viewer (server/ui/*) is embedded in the binary: scripts/embed-ui.py
+# turns its files into a C table (server/ui_assets.h), compiled as a tool source.
+UI_FILES  := $(sort $(wildcard server/ui/*))
+UI_GEN    := build/gen/ui_assets.c
+TOOL_SRC  += $(UI_GEN)
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
@@ -48,7 +53,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EXTRA_LIBS) -lpthread -lm
 # Only the maif binary (and its TSan build) links libmicrohttpd.
-SERVER_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+SERVER_LIBS = $(shell pkg-config --libs libmicrohttpd gnutls 2>/dev/null)
 
 # Hidden by default: libmaif.so exports exactly what maif.h marks MAIF_API
 # (tests/cli/test_exports.sh checks it); no version script, symbols are
@@ -56,6 +61,9 @@ SERVER_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(WARN) -fPIC -fvisibility=hidden -MMD -MP $(PKG_CFLAGS)
 CFLAGS_REL    = $(CFLAGS_COMMON) -O2 -g
 CFLAGS_ASAN   = $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+$(UI_GEN): $(UI_FILES) scripts/embed-ui.py
+	@/usr/bin/python3 scripts/embed-ui.py $@ $(UI_FILES)
 
 # ---- release tree
 $(B)/obj/%.o: %.c Makefile | $(DEPS_STAMP)
@@ -177,7 +185,7 @@ install: all
 # part of `make test`: TSan cannot be combined with ASan).
 BT := build/tsan
 TSAN_TESTS := test_hasher test_writer test_reader test_index test_recover test_sign test_native_crash test_stream test_concurrency test_semantic test_dict test_group test_cache test_io_faults
-tsan: | $(DEPS_STAMP)
+tsan: $(UI_GEN) | $(DEPS_STAMP)
 	@mkdir -p $(BT)
 	@for t in $(TSAN_TESTS); do \
 	  $(CC) -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Itests/unit -O1 -g -fsanitize=thread $(PKG_CFLAGS) \
