@@ -207,6 +207,89 @@ ok "https endpoint: the reason" err_has 'https is not supported'
 demo --otlp "http://bad host/" -n 1
 ok "bad endpoint refused (exit 2)" [ "$rc" = 2 ]
 
+# ---- end to end: the real `maif serve`
+if "$MAIF_BIN" serve --help >/dev/null 2>&1; then
+  m keygen server.key; expect "keygen" 0
+  mkdir -p arts
+  collector ok c5
+  "$MAIF_BIN" serve --dir arts --listen 127.0.0.1:0 --no-auth --key server.key --ready-file ready \
+    --log serve.jsonl --otlp-endpoint "http://127.0.0.1:$port/v1/traces" >serve.out 2>serve.err &
+  spid=$!
+  pids="$pids $spid"
+  for _ in $(seq 300); do [ -s ready ] && break; sleep 0.1; done
+  U=$(head -n1 ready 2>/dev/null)
+  ok "serve: ready" [ -n "$U" ]
+  # traceparent round trip: same trace, the server's own span, sampled
+  curl -s -D h1.txt -o /dev/null -H "traceparent: 00-$TRACE-$PARENT-01" "$U/healthz"
+  tp1=$(tr -d '\r' <h1.txt | sed -n 's/^traceparent: //Ip')
+  ok "serve: traceparent continued ($tp1)" "$PY" -c '
+import re, sys
+t = sys.argv[1]
+sys.exit(0 if re.fullmatch("00-'$TRACE'-[0-9a-f]{16}-01", t) and t[36:52] not in ("'$PARENT'", "0" * 16) else 1)' "$tp1"
+  # an invalid one (uppercase) starts a new trace
+  curl -s -D h2.txt -o /dev/null -H "traceparent: 00-${TRACE^^}-$PARENT-01" "$U/healthz"
+  tp2=$(tr -d '\r' <h2.txt | sed -n 's/^traceparent: //Ip')
+  ok "serve: invalid traceparent, a new trace" "$PY" -c '
+import re, sys
+t = sys.argv[1]
+sys.exit(0 if re.fullmatch("00-[0-9a-f]{32}-[0-9a-f]{16}-01", t) and "'$TRACE'" not in t else 1)' "$tp2"
+  curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' -d '{"name":"obs"}' \
+    "$U/v1/artifacts" >code.txt
+  ok "serve: create (201)" [ "$(head -n1 code.txt)" = 201 ]
+  for i in 1 2 3; do
+    curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+      -d "{\"type\":\"text\",\"text\":\"obs $i\"}" "$U/v1/artifacts/obs/blocks?commit=1" >>code.txt
+  done
+  ok "serve: 3 appends (201)" [ "$(grep -c '^201$' code.txt)" = 4 ]
+  curl -s -o err404.json "$U/v1/artifacts/nope/verify"
+  curl -s "$U/metrics" >serve_metrics.txt
+  ok "serve: promtool check metrics on /metrics" promtool check metrics <serve_metrics.txt
+  ok "serve: appends counted" grep -qx 'maif_appends_total 3' serve_metrics.txt
+  ok "serve: commits counted" "$PY" -c '
+import sys
+v = [l.split()[1] for l in open("serve_metrics.txt") if l.startswith("maif_commits_total ")]
+sys.exit(0 if v and int(v[0]) >= 1 else 1)'
+  ok "serve: requests by route and code" grep -qx 'maif_http_requests_total{route="append",method="POST",code="201"} 3' serve_metrics.txt
+  ok "serve: healthz counted" grep -qx 'maif_http_requests_total{route="healthz",method="GET",code="200"} 2' serve_metrics.txt
+  ok "serve: 404 counted" grep -qx 'maif_http_requests_total{route="verify",method="GET",code="404"} 1' serve_metrics.txt
+  cp metrics.txt metrics_demo.txt
+  cp serve_metrics.txt metrics.txt # the dashboard check below reads the real server's metrics
+  kill -TERM "$spid"
+  for _ in $(seq 300); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+  wait "$spid"
+  ok "serve: clean exit on SIGTERM" [ $? = 0 ]
+  ok "serve: log lines, spans and answers agree" "$PY" - "$TRACE" "$PARENT" "$tp1" <<'EOF2'
+import json, sys
+trace, parent, tp1 = sys.argv[1:4]
+L = [json.loads(l) for l in open("serve.jsonl")]
+req = [l for l in L if "route" in l]
+assert len(req) == 8, len(req)  # 2 healthz, create, 3 appends, 404, metrics
+h = [l for l in req if l["route"] == "healthz"]
+assert h[0]["trace_id"] == trace and h[0]["span_id"] == tp1[36:52], h[0]
+assert h[1]["trace_id"] != trace
+e = json.load(open("err404.json"))
+miss = [l for l in req if l["status"] == 404]
+assert len(miss) == 1 and miss[0]["trace_id"] == e["trace_id"] and miss[0]["error"], miss
+assert miss[0]["artifact"] == "nope" and miss[0]["route"] == "verify"
+spans = []
+for l in open("c5.jsonl"):
+    d = json.loads(json.loads(l)["body"])
+    spans += d["resourceSpans"][0]["scopeSpans"][0]["spans"]
+by_id = {s["spanId"]: s for s in spans}
+assert len(spans) == len(req), (len(spans), len(req))  # every request is a span
+for l in req:
+    s = by_id[l["span_id"]]
+    assert s["traceId"] == l["trace_id"] and s["name"] == l["route"] and s["kind"] == 2
+    a = {x["key"]: x["value"] for x in s["attributes"]}
+    assert int(a["http.response.status_code"]["intValue"]) == l["status"]
+    assert a["url.path"]["stringValue"] == l["path"]
+s = by_id[tp1[36:52]]
+assert s["parentSpanId"] == parent
+EOF2
+else
+  echo "skipped: end-to-end checks (this build has no maif serve)"
+fi
+
 # ---- the Grafana dashboard
 ok "dashboard is JSON with a Prometheus data source variable" "$PY" -c '
 import json, sys
