@@ -252,7 +252,6 @@ sys.exit(0 if v and int(v[0]) >= 1 else 1)'
   ok "serve: requests by route and code" grep -qx 'maif_http_requests_total{route="append",method="POST",code="201"} 3' serve_metrics.txt
   ok "serve: healthz counted" grep -qx 'maif_http_requests_total{route="healthz",method="GET",code="200"} 2' serve_metrics.txt
   ok "serve: 404 counted" grep -qx 'maif_http_requests_total{route="verify",method="GET",code="404"} 1' serve_metrics.txt
-  cp metrics.txt metrics_demo.txt
   cp serve_metrics.txt metrics.txt # the dashboard check below reads the real server's metrics
   kill -TERM "$spid"
   for _ in $(seq 300); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
