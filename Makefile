@@ -53,7 +53,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EXTRA_LIBS) -lpthread -lm
 # Only the maif binary (and its TSan build) links libmicrohttpd.
-SERVER_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+SERVER_LIBS = $(shell pkg-config --libs libmicrohttpd gnutls 2>/dev/null)
 
 # Hidden by default: libmaif.so exports exactly what maif.h marks MAIF_API
 # (tests/cli/test_exports.sh checks it); no version script, symbols are
@@ -106,7 +106,11 @@ $(BA)/fuzz/%: $(BA)/obj/fuzz/%.o $(BA)/obj/fuzz/replay_main.o $(BA)/libmaif.a
 
 TEST_BINS := $(patsubst tests/unit/%.c,$(BA)/tests/%,$(TEST_SRC))
 # Helper programs of the test scripts (tests/unit/<name>.c without test_).
-TEST_HELPERS := $(BA)/tests/embed_lines
+TEST_HELPERS := $(BA)/tests/embed_lines $(BA)/tests/obs_demo
+# server/obs_*.c are tested without the server: test_obs and the obs_demo
+# helper link their objects.
+OBS_SRC := $(sort $(wildcard server/obs_*.c))
+$(BA)/tests/test_obs $(BA)/tests/obs_demo: $(OBS_SRC:%.c=$(BA)/obj/%.o)
 FUZZ_BINS := $(patsubst fuzz/%.c,$(BA)/fuzz/%,$(FUZZ_SRC))
 
 check-asan: $(BA)/maif $(TEST_BINS) $(TEST_HELPERS) $(FUZZ_BINS)
@@ -218,6 +222,7 @@ $(BC)/maif: $(TOOL_SRC:%.c=$(BC)/obj/%.o) $(BC)/libmaif.a
 $(BC)/tests/%: $(BC)/obj/tests/unit/%.o $(BC)/obj/tests/unit/testutil.o $(BC)/libmaif.a
 	@mkdir -p $(dir $@)
 	$(CC) --coverage -o $@ $^ $(PKG_LIBS) -lcmocka
+$(BC)/tests/test_obs: $(OBS_SRC:%.c=$(BC)/obj/%.o)
 $(BC)/fuzz/%: $(BC)/obj/fuzz/%.o $(BC)/obj/fuzz/replay_main.o $(BC)/libmaif.a
 	@mkdir -p $(dir $@)
 	$(CC) --coverage -o $@ $^ $(PKG_LIBS)

@@ -1,0 +1,620 @@
+/*
+ * serve_blocks.c — appending, committing and reading blocks.
+ *
+ * Three write paths, chosen by what the request needs:
+ *   - a JSON block with ?commit=1 (the hot path): the connection is
+ *     suspended and the block queued with maif_writer_add_async; the
+ *     writer's committer seals whatever is queued in one group commit
+ *     (one signature, one pair of fsyncs) and its callback resumes the
+ *     connection, so the reply leaves only once the commit is durable and
+ *     no request thread waits on an fsync;
+ *   - a binary body: streamed to an unlinked temp file as it arrives
+ *     (never held in memory), then appended with the single-threaded
+ *     writer path after maif_writer_flush, under the artifact's writer
+ *     mutex (that, or the JSON block's "compress" key, which the async
+ *     path has no field for);
+ *   - without ?commit=1: the block is checked and kept by the server as
+ *     pending until POST .../commit appends and commits them all.
+ * Indices are assigned in commit order: the committer's callbacks run one
+ * at a time in the order the blocks went into the file.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "serve.h"
+
+/* Waits for the group-commit queue. Its error is an earlier async
+ * request's, already answered through that request's callback. */
+static void flush_quiet(maif_writer *w)
+{
+    if (maif_writer_flush(w) != MAIF_OK) { /* reported to its own request */
+    }
+}
+
+void srv_pending_free(srv_pending *p)
+{
+    if (!p) return;
+    maif_block_draft_free(p->draft);
+    if (p->fd >= 0) close(p->fd);
+    free(p->meta);
+    free(p);
+}
+
+/* An unlinked temp file in the artifacts' directory (same file system). */
+static int temp_fd(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) return fd;
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/.maif-upload-XXXXXX", dir);
+    fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd >= 0) unlink(tmpl);
+    return fd;
+}
+
+static uint32_t type_from_ctype(const char *ct)
+{
+    if (!ct) return MAIF_TYPE_BINARY;
+    if (!strncasecmp(ct, "image/", 6)) return MAIF_TYPE_IMAGE;
+    if (!strncasecmp(ct, "audio/", 6)) return MAIF_TYPE_AUDIO;
+    if (!strncasecmp(ct, "video/", 6)) return MAIF_TYPE_VIDEO;
+    if (!strncasecmp(ct, "text/", 5)) return MAIF_TYPE_TEXT;
+    return MAIF_TYPE_BINARY;
+}
+
+/* The policy's write rule for spec, as if the token's subject (else the
+ * server's key) signed it: 0 or 403 with err. */
+static int check_write(srv_req *q, const maif_block_spec *spec, char *err, size_t cap)
+{
+    srv_artifact *a = q->a;
+    char e[256];
+    srv_reader_acquire(a, e, sizeof e);
+    int untrusted;
+    const maif_policy *p = srv_policy(a, &untrusted);
+    int st = 0;
+    if (untrusted) {
+        snprintf(err, cap, "the artifact's policy cannot be established: every access is refused");
+        st = 403;
+    } else if (p) {
+        char why[200] = "";
+        const uint8_t *who = q->tok && q->tok->has_subject ? q->tok->subject : q->s->key_pk;
+        if (maif_policy_check_write(p, spec, 0, who, why, sizeof why) != MAIF_OK) {
+            snprintf(err, cap, "the artifact's policy refuses this write: %s", why);
+            st = 403;
+        }
+    }
+    srv_reader_release(a);
+    return st;
+}
+
+int srv_append_begin(srv_req *q, char *err, size_t cap)
+{
+    const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *tn = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Maif-Type");
+    const char *mh = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Maif-Meta");
+    if (tn) {
+        if (maif_type_parse(tn, &q->type) != MAIF_OK) {
+            snprintf(err, cap, "X-Maif-Type: unknown block type");
+            return 400;
+        }
+    } else
+        q->type = type_from_ctype(ct);
+    if (q->type == MAIF_TYPE_JSON || q->type == MAIF_TYPE_EMBEDDING) {
+        /* read whole and checked by the draft: the parse limit applies */
+        if (q->body_limit > MAIF_PARSE_MAX) q->body_limit = MAIF_PARSE_MAX;
+    }
+    if (mh) {
+        if (strlen(mh) > SRV_META_HDR_MAX) {
+            snprintf(err, cap, "X-Maif-Meta is over 16 KiB");
+            return 413;
+        }
+        json_error_t je;
+        json_t *m = json_loads(mh, JSON_REJECT_DUPLICATES, &je);
+        int ok = json_is_object(m);
+        json_decref(m);
+        if (!ok) {
+            snprintf(err, cap, "X-Maif-Meta must be a JSON object");
+            return 400;
+        }
+        if (!(q->meta = strdup(mh))) {
+            snprintf(err, cap, "out of memory");
+            return 500;
+        }
+    }
+    maif_block_spec spec = {.type = q->type, .meta_json = q->meta, .meta_size = q->meta ? strlen(q->meta) : 0};
+    int st = check_write(q, &spec, err, cap);
+    if (st) return st;
+    q->fd = temp_fd(q->s->cfg.dir);
+    if (q->fd < 0) {
+        snprintf(err, cap, "cannot make a temporary file: %s", strerror(errno));
+        return 500;
+    }
+    q->body_kind = SRV_BODY_FILE;
+    return 0;
+}
+
+int srv_body_chunk(srv_req *q, const char *data, size_t n)
+{
+    if (q->body_kind == SRV_BODY_FILE) {
+        while (n) {
+            ssize_t w = write(q->fd, data, n);
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                snprintf(q->err, sizeof q->err, "temporary file: %s", strerror(errno));
+                return -1;
+            }
+            data += w;
+            n -= (size_t)w;
+        }
+        return 0;
+    }
+    if (q->body_len + n + 1 > q->body_cap) {
+        size_t c = q->body_cap ? q->body_cap : 1024;
+        while (c < q->body_len + n + 1) c *= 2;
+        char *b = realloc(q->body, c);
+        if (!b) return -1;
+        q->body = b;
+        q->body_cap = c;
+    }
+    memcpy(q->body + q->body_len, data, n);
+    q->body_len += n;
+    q->body[q->body_len] = '\0';
+    return 0;
+}
+
+typedef struct fd_src {
+    int fd;
+} fd_src;
+
+static int64_t fd_read(void *ctx, void *buf, size_t cap)
+{
+    fd_src *s = ctx;
+    for (;;) {
+        ssize_t r = read(s->fd, buf, cap);
+        if (r >= 0) return r;
+        if (errno != EINTR) return MAIF_EIO;
+    }
+}
+
+/* Adds one block (a draft, or a binary temp file through a pending draft
+ * of its type, so text is checked as UTF-8 as it streams) with the
+ * single-threaded writer calls (wmu held, writer flushed). */
+static int add_one(srv_artifact *a, maif_block_draft *d, int fd, uint32_t type, const char *meta, uint64_t limit,
+                   uint8_t id_out[MAIF_ID_BYTES])
+{
+    maif_block_draft *own = NULL;
+    if (!d) {
+        int rc = maif_block_draft_new(&own, type, meta, meta ? strlen(meta) : 0);
+        if (rc) return rc;
+        d = own;
+    }
+    if (fd >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
+        maif_block_draft_free(own);
+        return MAIF_EIO;
+    }
+    fd_src src = {fd};
+    int rc = maif_writer_add_draft(a->w, d, fd >= 0 ? fd_read : NULL, &src, limit, id_out);
+    maif_block_draft_free(own);
+    return rc;
+}
+
+/* After an I/O error the writer is dead: close it (the file is cut back to
+ * the last commit) so the next write opens it again. wmu held. */
+static void writer_reset(srv_artifact *a)
+{
+    if (!a->w) return;
+    maif_writer_close(a->w);
+    a->w = NULL;
+}
+
+/* Commits with the single-threaded path: the batch built by fn. wmu held. */
+static int commit_exclusive(srv_artifact *a, uint64_t *first_index)
+{
+    int rc = maif_writer_commit(a->w);
+    if (rc) {
+        if (maif_writer_rollback(a->w) != MAIF_OK) { /* dead writer: reset below */
+        }
+        if (rc == MAIF_EIO || rc == MAIF_ESTATE) writer_reset(a);
+        return rc;
+    }
+    *first_index = a->next_index;
+    a->next_index = maif_writer_count(a->w);
+    atomic_fetch_add(&a->gen, 1);
+    return 0;
+}
+
+/* {"index","id","committed"}: index and id are null until committed. */
+static json_t *append_reply(srv_req *q, int committed, uint64_t index)
+{
+    char hex[2 * MAIF_ID_BYTES + 1];
+    json_t *o = json_pack("{s:b}", "committed", committed);
+    json_object_set_new(o, "index", committed ? json_integer((json_int_t)index) : json_null());
+    json_object_set_new(o, "id", committed ? json_string(maif_hex(q->id, MAIF_ID_BYTES, hex)) : json_null());
+    return o;
+}
+
+/* The async completion: runs on the writer's committing thread. The last
+ * thing it touches of q is async_done; the connection is then resumed. */
+static void async_done(void *ctx, int rc, const uint8_t *id)
+{
+    srv_req *q = ctx;
+    srv_artifact *a = q->a;
+    struct MHD_Connection *conn = q->conn;
+    q->async_rc = rc;
+    if (rc == MAIF_OK) {
+        memcpy(q->id, id, MAIF_ID_BYTES);
+        q->index = a->next_index++;
+        atomic_fetch_add(&a->gen, 1);
+    }
+    atomic_store(&q->async_done, 1);
+    MHD_resume_connection(conn);
+}
+
+enum MHD_Result srv_route_append_finish(srv_req *q)
+{
+    int rc = q->async_rc;
+    if (rc != MAIF_OK) {
+        if (rc == MAIF_EIO || rc == MAIF_ESTATE) {
+            pthread_mutex_lock(&q->a->wmu);
+            if (q->a->w) {
+                flush_quiet(q->a->w);
+                writer_reset(q->a);
+            }
+            pthread_mutex_unlock(&q->a->wmu);
+        }
+        return srv_reply_error(q, srv_status_for(rc), "append refused: %s", maif_strerror(rc));
+    }
+    obs_count(OBS_C_APPENDS, 1);
+    obs_count(OBS_C_APPEND_BYTES, q->bytes_in);
+    return srv_reply_json(q, 201, append_reply(q, 1, q->index));
+}
+
+/* Pending (no ?commit=1): kept by the server until POST .../commit. */
+static enum MHD_Result keep_pending(srv_req *q, maif_block_draft *d, int fd)
+{
+    srv_artifact *a = q->a;
+    srv_pending *p = calloc(1, sizeof *p);
+    if (!p) return srv_reply_error(q, 500, "out of memory");
+    p->draft = d;
+    p->fd = fd;
+    p->type = q->type;
+    p->meta = q->meta;
+    pthread_mutex_lock(&a->wmu);
+    if (a->npending >= SRV_PENDING_MAX) {
+        pthread_mutex_unlock(&a->wmu);
+        p->draft = NULL;
+        p->fd = -1;
+        p->meta = NULL;
+        srv_pending_free(p);
+        return srv_reply_error(q, 409, "%d blocks are pending: commit first", SRV_PENDING_MAX);
+    }
+    *a->pending_tail = p;
+    a->pending_tail = &p->next;
+    a->npending++;
+    pthread_mutex_unlock(&a->wmu);
+    /* ownership moved to the artifact */
+    if (d == q->draft) q->draft = NULL;
+    if (fd == q->fd) q->fd = -1;
+    q->meta = NULL;
+    obs_count(OBS_C_APPENDS, 1);
+    obs_count(OBS_C_APPEND_BYTES, q->bytes_in);
+    return srv_reply_json(q, 201, append_reply(q, 0, 0));
+}
+
+static int commit_flag(srv_req *q, int *bad)
+{
+    char b[8];
+    const char *v = srv_arg(q, "commit", b, sizeof b, bad);
+    if (!v) return 0;
+    if (!strcmp(v, "1") || !strcmp(v, "true")) return 1;
+    if (strcmp(v, "0") && strcmp(v, "false")) *bad = 1;
+    return 0;
+}
+
+/* JSON or binary with the exclusive path: append, commit, reply. */
+static enum MHD_Result append_exclusive(srv_req *q, maif_block_draft *d, int fd)
+{
+    srv_artifact *a = q->a;
+    char err[256];
+    pthread_mutex_lock(&a->wmu);
+    int st = srv_writer_get(q->s, a, err, sizeof err);
+    if (st) {
+        pthread_mutex_unlock(&a->wmu);
+        return srv_reply_error(q, st, "%s", err);
+    }
+    flush_quiet(a->w);
+    if (a->npending) { /* keep order: what was appended before goes first */
+        pthread_mutex_unlock(&a->wmu);
+        return srv_reply_error(q, 409, "%zu blocks are pending: commit them first", a->npending);
+    }
+    uint64_t idx = 0;
+    int rc = add_one(a, d, fd, q->type, q->meta, q->body_limit, q->id);
+    if (rc == MAIF_OK) rc = commit_exclusive(a, &idx);
+    else if (rc == MAIF_EIO) writer_reset(a);
+    const char *msg = rc ? maif_last_errmsg() : "";
+    snprintf(err, sizeof err, "%s", msg);
+    pthread_mutex_unlock(&a->wmu);
+    if (rc) return srv_reply_error(q, srv_status_for(rc), "append refused: %s", err);
+    obs_count(OBS_C_APPENDS, 1);
+    obs_count(OBS_C_APPEND_BYTES, q->bytes_in);
+    return srv_reply_json(q, 201, append_reply(q, 1, idx));
+}
+
+enum MHD_Result srv_route_append(srv_req *q)
+{
+    int bad = 0;
+    q->commit = commit_flag(q, &bad);
+    if (bad) return srv_reply_error(q, 400, "commit must be 0 or 1");
+    if (q->body_kind == SRV_BODY_FILE) {
+        if (q->commit) return append_exclusive(q, NULL, q->fd);
+        return keep_pending(q, NULL, q->fd);
+    }
+    /* JSON: one line of `maif append` */
+    json_error_t je;
+    json_t *doc = json_loadb(q->body ? q->body : "", q->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return srv_reply_error(q, 400, "the body is not a JSON object (line %d: %s)", je.line, je.text);
+    }
+    int has_file = json_object_get(doc, "file") != NULL;
+    int has_compress = json_object_get(doc, "compress") != NULL;
+    json_decref(doc);
+    if (has_file) return srv_reply_error(q, 400, "\"file\" is not accepted by the server: send the payload");
+    int rc = maif_block_draft_from_json(&q->draft, q->body, q->body_len);
+    if (rc) return srv_reply_error(q, 422, "%s", maif_last_errmsg());
+    maif_block_spec spec;
+    if (maif_block_draft_spec(q->draft, &spec) != MAIF_OK) return srv_reply_error(q, 422, "incomplete block");
+    char err[256];
+    int st = check_write(q, &spec, err, sizeof err);
+    if (st) return srv_reply_error(q, st, "%s", err);
+    q->type = spec.type;
+    if (!q->commit) return keep_pending(q, q->draft, -1);
+    if (has_compress) return append_exclusive(q, q->draft, -1);
+    /* the hot path: group commit */
+    srv_artifact *a = q->a;
+    pthread_mutex_lock(&a->wmu);
+    st = srv_writer_get(q->s, a, err, sizeof err);
+    if (st) {
+        pthread_mutex_unlock(&a->wmu);
+        return srv_reply_error(q, st, "%s", err);
+    }
+    if (a->npending) {
+        pthread_mutex_unlock(&a->wmu);
+        return srv_reply_error(q, 409, "%zu blocks are pending: commit them first", a->npending);
+    }
+    q->suspended = 1;
+    MHD_suspend_connection(q->conn);
+    rc = maif_writer_add_async(a->w, &spec, async_done, q);
+    pthread_mutex_unlock(&a->wmu);
+    if (rc) {
+        q->async_rc = rc;
+        atomic_store(&q->async_done, 1);
+        MHD_resume_connection(q->conn);
+    }
+    return MHD_YES;
+}
+
+enum MHD_Result srv_route_commit(srv_req *q)
+{
+    srv_artifact *a = q->a;
+    char err[256];
+    pthread_mutex_lock(&a->wmu);
+    int st = srv_writer_get(q->s, a, err, sizeof err);
+    if (st) {
+        pthread_mutex_unlock(&a->wmu);
+        return srv_reply_error(q, st, "%s", err);
+    }
+    flush_quiet(a->w);
+    srv_pending *p = a->pending;
+    a->pending = NULL;
+    a->pending_tail = &a->pending;
+    size_t n = a->npending;
+    a->npending = 0;
+    int rc = MAIF_OK;
+    for (srv_pending *i = p; i && rc == MAIF_OK; i = i->next)
+        rc = add_one(a, i->draft, i->fd, i->type, i->meta, q->s->cfg.max_body, NULL);
+    uint64_t first = 0;
+    if (rc == MAIF_OK) rc = commit_exclusive(a, &first);
+    else {
+        if (maif_writer_rollback(a->w) != MAIF_OK || rc == MAIF_EIO) writer_reset(a);
+    }
+    snprintf(err, sizeof err, "%s", rc ? maif_last_errmsg() : "");
+    pthread_mutex_unlock(&a->wmu);
+    while (p) {
+        srv_pending *nx = p->next;
+        srv_pending_free(p);
+        p = nx;
+    }
+    if (rc) return srv_reply_error(q, srv_status_for(rc), "commit failed, the pending blocks are dropped: %s", err);
+    srv_reader_acquire(a, err, sizeof err);
+    maif_info in;
+    uint64_t seq = 0;
+    if (maif_reader_info(a->r, &in) == MAIF_OK && in.commit_count) seq = in.commit_count - 1;
+    srv_reader_release(a);
+    return srv_reply_json(q, 200, json_pack("{s:I,s:I,s:I}", "commit", (json_int_t)seq, "blocks", (json_int_t)n,
+                                            "first_index", (json_int_t)first));
+}
+
+/* ---- reading */
+
+int srv_check_read(srv_req *q, uint64_t index, char *err, size_t cap)
+{
+    int untrusted;
+    const maif_policy *p = srv_policy(q->a, &untrusted);
+    if (untrusted) {
+        snprintf(err, cap, "the artifact's policy cannot be established: every read is refused");
+        return 403;
+    }
+    if (!p) return 0;
+    if (!q->tok || !q->tok->has_subject) {
+        snprintf(err, cap, "the artifact has an access policy and the token names no subject");
+        return 403;
+    }
+    int rc = maif_reader_check_access(q->a->r, index, q->tok->subject, NULL, 0);
+    if (rc == MAIF_OK) return 0;
+    const char *m = maif_reader_errmsg(q->a->r);
+    snprintf(err, cap, "the artifact's policy denies this read: %s", m && *m ? m : maif_strerror(rc));
+    return rc == MAIF_EACCESS ? 403 : srv_status_for(rc);
+}
+
+static json_t *meta_json(const maif_block *b)
+{
+    if (!b->meta || !b->meta_size) return json_null();
+    json_t *m = json_loadb(b->meta, b->meta_size, 0, NULL);
+    return m ? m : json_stringn_nocheck(b->meta, b->meta_size);
+}
+
+static const char *type_label(uint32_t t, char out[5])
+{
+    const char *n = maif_type_name(t);
+    return n ? n : maif_type_fourcc(t, out);
+}
+
+static uint64_t commit_of(const srv_commit *c, size_t nc, uint64_t index)
+{
+    size_t lo = 0, hi = nc; /* the first commit whose block count exceeds index */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c[mid].blocks > index) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo < nc ? c[lo].seq : UINT64_MAX;
+}
+
+enum MHD_Result srv_route_blocks(srv_req *q)
+{
+    uint64_t off, lim;
+    if (srv_arg_u64(q, "offset", UINT64_MAX / 2, 0, &off) < 0)
+        return srv_reply_error(q, 400, "offset must be a non-negative integer");
+    if (srv_arg_u64(q, "limit", SRV_PAGE_MAX, 100, &lim) < 0)
+        return srv_reply_error(q, 400, "limit must be an integer 0..%d", SRV_PAGE_MAX);
+    srv_artifact *a = q->a;
+    char err[256];
+    srv_reader_acquire(a, err, sizeof err);
+    uint64_t total = maif_reader_count(a->r);
+    const srv_commit *cm = NULL;
+    size_t nc = 0;
+    if (srv_commits(a, &cm, &nc)) nc = 0;
+    json_t *arr = json_array();
+    for (uint64_t i = off; i < total && i < off + lim; i++) {
+        maif_block b;
+        char t5[5], hex[2 * MAIF_ID_BYTES + 1];
+        if (maif_reader_block(a->r, i, &b) != MAIF_OK) {
+            json_array_append_new(arr, json_pack("{s:I,s:s}", "index", (json_int_t)i, "error", "damaged"));
+            continue;
+        }
+        size_t ds = b.payload_size;
+        if ((b.codec || b.cipher) && maif_reader_block_decoded_size(a->r, i, &ds) != MAIF_OK) ds = 0;
+        json_t *o = json_pack("{s:I,s:s,s:s,s:I,s:I,s:s,s:s,s:o,s:I}", "index", (json_int_t)i, "id",
+                              maif_hex(b.id, MAIF_ID_BYTES, hex), "type", type_label(b.type, t5), "size", (json_int_t)ds,
+                              "stored_size", (json_int_t)b.payload_size, "codec", maif_codec_name(b.codec), "cipher",
+                              b.cipher ? "encrypted" : "none", "meta", meta_json(&b), "timestamp_us",
+                              (json_int_t)b.timestamp_us);
+        uint64_t c = nc ? commit_of(cm, nc, i) : UINT64_MAX;
+        json_object_set_new(o, "commit", c == UINT64_MAX ? json_null() : json_integer((json_int_t)c));
+        if (b.has_supersedes) json_object_set_new(o, "supersedes", json_string(maif_hex(b.supersedes, MAIF_ID_BYTES, hex)));
+        json_array_append_new(arr, o);
+    }
+    srv_reader_release(a);
+    return srv_reply_json(q, 200, json_pack("{s:I,s:I,s:o}", "total", (json_int_t)total, "offset", (json_int_t)off,
+                                            "blocks", arr));
+}
+
+static const char *content_type_of(const maif_block *b, const uint8_t *p, size_t n)
+{
+    switch (b->type) {
+    case MAIF_TYPE_TEXT: return "text/plain; charset=utf-8";
+    case MAIF_TYPE_JSON:
+    case MAIF_TYPE_KNOWLEDGE:
+    case MAIF_TYPE_META: return "application/json";
+    case MAIF_TYPE_IMAGE:
+        if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) return "image/png";
+        if (n >= 3 && !memcmp(p, "\xff\xd8\xff", 3)) return "image/jpeg";
+        if (n >= 6 && !memcmp(p, "GIF8", 4)) return "image/gif";
+        if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4)) return "image/webp";
+        return "application/octet-stream";
+    case MAIF_TYPE_AUDIO:
+        if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WAVE", 4)) return "audio/wav";
+        return "application/octet-stream";
+    default: return "application/octet-stream";
+    }
+}
+
+static int wants_json(srv_req *q)
+{
+    const char *acc = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    return acc && strstr(acc, "application/json") != NULL;
+}
+
+enum MHD_Result srv_route_block(srv_req *q)
+{
+    uint64_t index = 0;
+    const char *s = q->sub;
+    if (!*s || strlen(s) > 19) return srv_reply_error(q, 400, "the block index must be a non-negative integer");
+    for (const char *p = s; *p; p++) {
+        if (!isdigit((unsigned char)*p)) return srv_reply_error(q, 400, "the block index must be a non-negative integer");
+        index = index * 10 + (uint64_t)(*p - '0');
+    }
+    srv_artifact *a = q->a;
+    char err[256];
+    srv_reader_acquire(a, err, sizeof err);
+    maif_block b;
+    int rc = maif_reader_block(a->r, index, &b);
+    if (rc) {
+        srv_reader_release(a);
+        return srv_reply_error(q, rc == MAIF_ENOTFOUND ? 404 : 500, "block %llu: %s", (unsigned long long)index,
+                               rc == MAIF_ENOTFOUND ? "no such block" : maif_strerror(rc));
+    }
+    int st = srv_check_read(q, index, err, sizeof err);
+    if (st) {
+        srv_reader_release(a);
+        return srv_reply_error(q, st, "%s", err);
+    }
+    size_t n = 0;
+    rc = maif_reader_block_decoded_size(a->r, index, &n);
+    uint8_t *buf = NULL;
+    if (rc == MAIF_OK && !(buf = malloc(n ? n : 1))) rc = MAIF_ENOMEM;
+    size_t got = 0;
+    if (rc == MAIF_OK) rc = maif_reader_block_decode(a->r, index, buf, n, &got);
+    if (rc) {
+        free(buf);
+        srv_reader_release(a);
+        if (rc == MAIF_EACCESS) return srv_reply_error(q, 403, "block %llu is encrypted and the server holds no key for it", (unsigned long long)index);
+        return srv_reply_error(q, srv_status_for(rc) == 422 ? 500 : srv_status_for(rc), "block %llu: %s",
+                               (unsigned long long)index, maif_strerror(rc));
+    }
+    if (!wants_json(q)) {
+        const char *ct = content_type_of(&b, buf, got);
+        srv_reader_release(a);
+        return srv_reply_raw(q, 200, ct, buf, got, 1);
+    }
+    char t5[5], hex[2 * MAIF_ID_BYTES + 1];
+    json_t *o = json_pack("{s:I,s:s,s:s,s:o}", "index", (json_int_t)index, "id", maif_hex(b.id, MAIF_ID_BYTES, hex),
+                          "type", type_label(b.type, t5), "meta", meta_json(&b));
+    srv_reader_release(a);
+    if ((b.type == MAIF_TYPE_TEXT || b.type == MAIF_TYPE_JSON || b.type == MAIF_TYPE_KNOWLEDGE) &&
+        maif_utf8_valid(buf, got)) {
+        json_object_set_new(o, "text", json_stringn(got ? (const char *)buf : "", got));
+    } else {
+        size_t bl = sodium_base64_ENCODED_LEN(got, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = malloc(bl);
+        if (!b64) {
+            free(buf);
+            json_decref(o);
+            return srv_reply_error(q, 500, "out of memory");
+        }
+        sodium_bin2base64(b64, bl, buf, got, sodium_base64_VARIANT_ORIGINAL);
+        json_object_set_new(o, "base64", json_string(b64));
+        free(b64);
+    }
+    free(buf);
+    return srv_reply_json(q, 200, o);
+}
