@@ -14,6 +14,7 @@
   const HEX_BYTES = 512;                 // hex dump of other payloads
   const GRAPH_MAX_NODES = 300;           // nodes drawn; the rest are counted
   const SIG_MAX_COMMITS = 200;           // commits checked in the browser
+  const HISTORY_MAX = 20000;             // commits listed on the timeline
 
   const $ = (id) => document.getElementById(id);
   const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -293,6 +294,7 @@
   }
 
   function renderPage(blocks) {
+    const t0 = performance.now();
     const tb = $('blocks-body');
     const frag = document.createDocumentFragment();
     for (const b of blocks) {
@@ -305,9 +307,9 @@
         el('td', { class: 'num', text: fmtNum(b.size) }),
         el('td', { class: 'num', text: fmtNum(b.stored_size) }),
         el('td', { text: cc || '\u2014' }),
-        el('td', { class: 'meta', text: short(meta, 120), title: meta.length > 120 ? short(meta, 2000) : null }),
         el('td', { class: 'num', text: b.commit === undefined || b.commit === null ? '' : b.commit }),
-        el('td', { class: 'state' }));
+        el('td', { class: 'state' }),
+        el('td', { class: 'meta', text: short(meta, 120), title: meta.length > 120 ? short(meta, 2000) : null }));
       tr.addEventListener('click', () => openBlock(idx));
       frag.append(tr);
     }
@@ -324,6 +326,8 @@
     $('page-next').disabled = $('page-last').disabled = st.offset + st.limit >= st.total;
     highlightSelected();
     $('blocks').closest('.table-wrap').scrollTop = 0;
+    // the DOM work of the page (tests/ui reports it; layout and paint follow)
+    $('blocks').dataset.renderMs = (performance.now() - t0).toFixed(1);
   }
 
   function markDamage() {
@@ -340,8 +344,12 @@
       }
     }
   }
-  function highlightSelected() {
-    for (const tr of $('blocks-body').rows) tr.classList.toggle('selected', Number(tr.dataset.index) === st.selected);
+  function highlightSelected(scroll) {
+    for (const tr of $('blocks-body').rows) {
+      const on = Number(tr.dataset.index) === st.selected;
+      tr.classList.toggle('selected', on);
+      if (on && scroll) tr.scrollIntoView({ block: 'nearest' });
+    }
   }
 
   function initPager() {
@@ -387,7 +395,7 @@
   async function openBlock(idx) {
     const name = st.name;
     st.selected = idx;
-    highlightSelected();
+    highlightSelected(true);
     const signal = fresh('block');
     const p = $('preview');
     p.hidden = false;
@@ -419,7 +427,7 @@
         add('size', row.cells[2].textContent + ' B');
         add('stored', row.cells[3].textContent + ' B');
         add('codec / cipher', row.cells[4].textContent);
-        add('commit', row.cells[6].textContent);
+        add('commit', row.cells[5].textContent);
       }
       let meta = j.meta;
       $('preview-meta').textContent = meta === null || meta === undefined ? '(none)' : JSON.stringify(meta, null, 2);
@@ -542,14 +550,27 @@
       if (!q || !st.name) return;
       const name = st.name;
       const k = Math.min(100, Math.max(1, Number($('search-k').value) || 10));
-      const mode = $('search-mode').value;
+      let mode = $('search-mode').value;
       const ol = clear($('search-results'));
       $('search-note').textContent = 'searching\u2026';
+      const signal = fresh('search');
+      const run = (m) => getJSON(art(name) + '/search?q=' + encodeURIComponent(q) + '&k=' + k + '&mode=' + encodeURIComponent(m), { signal });
       try {
-        const j = await getJSON(art(name) + '/search?q=' + encodeURIComponent(q) + '&k=' + k + '&mode=' + encodeURIComponent(mode), { signal: fresh('search') });
+        let j, fellBack = '';
+        try {
+          j = await run(mode);
+        } catch (e) {
+          // hybrid needs the artifact's embeddings to name a model the
+          // server has; when they do not, the words alone still answer
+          if (!(e instanceof ApiError) || e.status !== 422 || mode !== 'hybrid') throw e;
+          fellBack = ' \u2014 hybrid search refused (' + e.message + '), so text search';
+          mode = 'text';
+          j = await run(mode);
+        }
         if (name !== st.name) return;
         const res = Array.isArray(j.results) ? j.results : [];
-        $('search-note').textContent = res.length + ' result' + (res.length === 1 ? '' : 's') + ' for \u201c' + short(q, 80) + '\u201d (' + mode + ')';
+        $('search-note').textContent = res.length + ' result' + (res.length === 1 ? '' : 's') + ' for \u201c' + short(q, 80) + '\u201d (' + mode + ')' + fellBack;
+        $('search-note').dataset.mode = mode;
         for (const r of res) {
           const idx = r.index;
           const b = el('button', { type: 'button', class: 'result', 'data-index': idx },
@@ -639,9 +660,17 @@
     const name = st.name;
     if (st.history) return;
     try {
-      const j = await getJSON(art(name) + '/history', { signal: fresh('history') });
-      if (name !== st.name) return;
-      st.history = Array.isArray(j.commits) ? j.commits : [];
+      // the route pages like the blocks route; at most HISTORY_MAX commits
+      const signal = fresh('history');
+      const all = [];
+      for (;;) {
+        const j = await getJSON(art(name) + '/history?offset=' + all.length + '&limit=1000', { signal });
+        if (name !== st.name) return;
+        const page = Array.isArray(j.commits) ? j.commits : [];
+        all.push(...page);
+        if (!page.length || all.length >= HISTORY_MAX || typeof j.total !== 'number' || all.length >= j.total) break;
+      }
+      st.history = all;
       renderHistory();
     } catch (e) {
       if (e.name === 'AbortError') return;
@@ -899,12 +928,20 @@
   function drawGraph(g) {
     const allNodes = Array.isArray(g.nodes) ? g.nodes : [];
     const allEdges = Array.isArray(g.edges) ? g.edges : [];
-    const nodes = allNodes.slice(0, GRAPH_MAX_NODES);
+    // Every block is a node; only nodes on an edge are drawn, the best
+    // connected first, at most GRAPH_MAX_NODES of them.
+    const degree = new Map();
+    for (const e of allEdges) for (const end of [String(e.from), String(e.to)]) degree.set(end, (degree.get(end) || 0) + 1);
+    const nodes = allNodes.filter((n) => degree.has(String(n.id)))
+      .sort((a, b) => degree.get(String(b.id)) - degree.get(String(a.id))).slice(0, GRAPH_MAX_NODES);
     const pos = new Map();
     nodes.forEach((n, i) => pos.set(String(n.id), i));
     const edges = allEdges.filter((e) => pos.has(String(e.from)) && pos.has(String(e.to)));
-    $('graph-note').textContent = fmtNum(allNodes.length) + ' nodes, ' + fmtNum(allEdges.length) + ' edges' +
-      (allNodes.length > nodes.length ? ' (the first ' + nodes.length + ' nodes drawn)' : '') + (allNodes.length ? '' : ': no relationships or knowledge in this artifact');
+    const linked = degree.size;
+    $('graph-note').textContent = fmtNum(allNodes.length) + ' nodes, ' + fmtNum(allEdges.length) + ' edges; ' +
+      (nodes.length < linked ? 'the ' + nodes.length + ' best connected of ' + fmtNum(linked) + ' linked nodes drawn' : fmtNum(linked) + ' linked nodes drawn') +
+      (allNodes.length > linked ? ', ' + fmtNum(allNodes.length - linked) + ' without relationships left out' : '') +
+      (allEdges.length ? '' : ': no relationships or knowledge in this artifact');
     if (!nodes.length) return;
     const W = 760, H = 520, N = nodes.length;
     // start on a circle, then a bounded number of force steps (Fruchterman-Reingold)
@@ -958,7 +995,8 @@
       const label = kind === 'block' ? '#' + n.block + (n.type ? ' ' + n.type : '') : String(n.name);
       gNode.append(kind === 'block' ? svg('rect', { x: -7, y: -7, width: 14, height: 14, rx: 2 }) : svg('circle', { r: kind === 'literal' ? 4 : 7 }));
       gNode.append(svg('title', { text: kind + ': ' + String(n.name) }));
-      if (N <= 120) gNode.append(svg('text', { x: 10, y: 4, class: 'nlabel', text: short(label, 28) }));
+      // labels point inwards so those at the right edge stay inside
+      if (N <= 120) gNode.append(svg('text', x[i] > W * 0.6 ? { x: -10, y: 4, class: 'nlabel end', text: short(label, 28) } : { x: 10, y: 4, class: 'nlabel', text: short(label, 28) }));
       if (kind === 'block' && typeof n.block === 'number') gNode.addEventListener('click', () => showBlock(n.block));
       s.append(gNode);
     });
