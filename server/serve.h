@@ -245,6 +245,9 @@ void srv_reader_release(srv_artifact *a);
 const maif_policy *srv_policy(srv_artifact *a, int *untrusted);
 /* The commit table (reader held); 0 or -1. */
 int srv_commits(srv_artifact *a, const srv_commit **out, size_t *n);
+/* Brings every open artifact's reader up to its last commit, so the
+ * commit counter is current (before /metrics renders). */
+void srv_artifacts_sync(srv_server *s);
 void srv_artifacts_close_all(srv_server *s);
 enum MHD_Result srv_route_list(srv_req *q);
 enum MHD_Result srv_route_create(srv_req *q);

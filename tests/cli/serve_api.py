@@ -412,7 +412,7 @@ st, h, d = S2.jreq("GET", "/v1/artifacts/a1", headers={"traceparent": "00-%s-00f
 check("a request with a traceparent", st == 200)
 rc = S2.stop()
 rs.shutdown()
-check("the OTLP server: exit 0", rc == 0)
+check("the OTLP server: exit 0", rc == 0, "%d %s" % (rc, S2.stderr_text()[-1500:]))
 check("spans were exported to /v1/traces", any(p == "/v1/traces" for p, _ in got), repr(got)[:200])
 check("the request's span carries the caller's trace id", any(tid.encode() in b for _, b in got))
 
