@@ -65,7 +65,8 @@ for args, what in [([], "no --dir"), (["--dir", D], "no tokens"), (["--dir", D, 
                    (["--dir", D, "--tokens", "/nonexistent"], "missing tokens file"),
                    (["--dir", D, "--no-auth", "--max-body", "x"], "bad max-body"),
                    (["--dir", D, "--no-auth", "--bogus"], "unknown flag"),
-                   (["--dir", D, "--no-auth", "--tls-cert", "x"], "cert without key")]:
+                   (["--dir", D, "--no-auth", "--tls-cert", "x"], "cert without key"),
+                   (["--dir", D, "--no-auth", "--otlp-endpoint", "ftp://x"], "bad OTLP endpoint")]:
     r = maif("serve", *args)
     check("serve %s: exit 2" % what, r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("maif: "),
           "%d %r" % (r.returncode, r.stderr))
@@ -230,6 +231,11 @@ st, h, d = S.jreq("POST", "/v1/artifacts/a1/blocks?commit=1", b"{not json", toke
 check("invalid JSON: 400", st == 400 and d["error"]["code"] == "bad_request")
 st, h, d = S.jreq("POST", "/v1/artifacts/a1/blocks?commit=1", {"type": "text", "text": "x", "bogus": 1}, token=A)
 check("a block the library refuses: 422", st == 422 and d["error"]["code"] == "unprocessable", "%d %r" % (st, d))
+st, h, d = S.jreq("POST", "/v1/artifacts/a1/blocks?commit=1", {"type": "POLY", "text": "{}"}, token=A)
+check("a control block through the API: 422", st == 422, "%d %r" % (st, d))
+st, h, d = S.jreq("POST", "/v1/artifacts/a1/blocks?commit=1", b"{}", token=A,
+                  headers={"Content-Type": "application/octet-stream", "X-Maif-Type": "KEYW"})
+check("a binary control block: 422", st == 422, "%d %r" % (st, d))
 st, h, d = S.jreq("POST", "/v1/artifacts/a1/blocks?commit=1", {"type": "text", "file": "/etc/passwd"}, token=A)
 check("a JSON block naming a server file: 400", st == 400)
 st, h, d = S.jreq("POST", "/v1/artifacts", b"name=x", token=A, headers={"Content-Type": "text/plain"})
@@ -378,6 +384,37 @@ check("no sanitizer report", "Sanitizer" not in S.stderr_text() and "runtime err
       S.stderr_text()[-2000:])
 r = maif("verify", os.path.join(D, "a1.maif"))
 check("the artifact verifies after shutdown", r.returncode == 0, r.stdout)
+
+# ---- spans reach an OTLP/HTTP receiver (a local one, written here)
+import http.server  # noqa: E402
+got = []
+
+
+class Recv(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        got.append((self.path, self.rfile.read(n)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *a):
+        pass
+
+
+rs = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recv)
+threading.Thread(target=rs.serve_forever, daemon=True).start()
+S2 = Server(W, ["--dir", D, "--no-auth", "--otlp-endpoint", "http://127.0.0.1:%d/v1/traces" % rs.server_port],
+            log="otlp.log")
+tid = "4bf92f3577b34da6a3ce929d0e0e4736"
+st, h, d = S2.jreq("GET", "/v1/artifacts/a1", headers={"traceparent": "00-%s-00f067aa0ba902b7-01" % tid})
+check("a request with a traceparent", st == 200)
+rc = S2.stop()
+rs.shutdown()
+check("the OTLP server: exit 0", rc == 0, "%d %s" % (rc, S2.stderr_text()[-1500:]))
+check("spans were exported to /v1/traces", any(p == "/v1/traces" for p, _ in got), repr(got)[:200])
+check("the request's span carries the caller's trace id", any(tid.encode() in b for _, b in got))
 
 # ---- docs/openapi.yaml says what docs/API.md says
 try:
