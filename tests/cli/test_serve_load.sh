@@ -5,7 +5,7 @@
 # Extends test_serve_crash.sh (one kill, JSON appends, ids) to tokens,
 # streamed binary bodies mixed with JSON blocks, repeated crashes and a
 # byte-for-byte payload check (tests/cli/serve_load.py). Bounded: about
-# 4 s of load in all. Prints "N passed, M failed".
+# 2-3 s of load in all. Prints "N passed, M failed".
 HARNESS_NAME=serve-load
 . "$(dirname "$0")/harness.bash"
 export MAIF_BIN
