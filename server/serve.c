@@ -433,11 +433,11 @@ int maif_serve_main(int argc, char **argv)
     struct MHD_OptionItem opts[24];
     size_t no = 0;
 #define OPT(o, v, p) opts[no++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL); /* first, so it gets every message */
     OPT(MHD_OPTION_SOCK_ADDR, 0, &la.ss);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)srv_completed, s);
     OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, s);
     OPT(MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)keep_escaped, NULL);
-    OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, c->max_connections + extra, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, c->timeout, NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 << 10, NULL); /* headers and request line */
