@@ -49,10 +49,21 @@ async function main() {
   page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) cspErrors.push(m.text()); });
   const shot = async (name) => { await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: false }); };
   const idle = () => page.waitForFunction(() => document.body.dataset.busy === '0');
-  const firstIndex = () => page.$eval('#blocks-body tr', (tr) => Number(tr.dataset.index));
-  const lastIndex = () => page.$eval('#blocks-body tr:last-child', (tr) => Number(tr.dataset.index));
+  // The table holds only the rows in view (and a margin): the page's row
+  // count is #blocks[data-rows]; its last row is seen by scrolling down.
+  const pageRows = () => page.$eval('#blocks', (t) => Number(t.dataset.rows));
+  const domRows = () => page.$$eval('#blocks-body tr[data-index]', (r) => r.length);
+  const lastIndex = async () => {
+    await page.$eval('#panel-blocks .table-wrap', (w) => { w.scrollTop = w.scrollHeight; });
+    await page.waitForFunction(() => {
+      const w = document.querySelector('#panel-blocks .table-wrap');
+      const rows = document.querySelectorAll('#blocks-body tr[data-index]');
+      return rows.length && !document.querySelector('#blocks-body tr.spacer:last-child') && w.scrollTop > 0;
+    });
+    return page.$eval('#blocks-body tr[data-index]:last-of-type', (tr) => Number(tr.dataset.index));
+  };
   const waitFirst = (i) => page.waitForFunction((want) => {
-    const tr = document.querySelector('#blocks-body tr');
+    const tr = document.querySelector('#blocks-body tr[data-index]');
     return tr && tr.dataset.index === String(want) && document.body.dataset.busy === '0';
   }, i);
   const B = X.base; // the index of the first block
@@ -90,7 +101,7 @@ async function main() {
   await check('opening the artifact shows its first page', async () => {
     await page.click('#artifacts .artifact[data-name="' + X.big + '"]');
     await waitFirst(B);
-    const n = await page.$$eval('#blocks-body tr', (r) => r.length);
+    const n = await pageRows();
     if (n !== 100) throw new Error(n + ' rows');
     const info = await page.textContent('#page-info');
     if (!info.includes(X.total.toLocaleString('en'))) throw new Error('page info: ' + info);
@@ -116,9 +127,11 @@ async function main() {
       await waitFirst(B + 1000 * p);
       ms += Date.now() - t0;
       dom.push(Number(await page.$eval('#blocks', (t) => t.dataset.renderMs)));
-      const rows = await page.$$eval('#blocks-body tr', (r) => r.length);
+      const rows = await pageRows();
       const want = Math.min(1000, X.total - 1000 * p);
       if (rows !== want) throw new Error('page ' + (p + 1) + ': ' + rows + ' rows, want ' + want);
+      const built = await domRows();
+      if (built >= 200) throw new Error(built + ' rows built for a page of ' + rows + ': the table is not windowed');
     }
     console.log('INFO: ' + (pages - 1) + ' page turns of 1000 rows: ' + ms + ' ms in all, ' + (ms / (pages - 1)).toFixed(0) + ' ms each (click to the rows on screen: fetch, parse, render); the DOM work of a page (build, insert, style and layout): median ' + dom.sort((a, b) => a - b)[dom.length >> 1] + ' ms');
     if (!(await page.isDisabled('#page-next'))) throw new Error('Next still enabled on the last page');
@@ -259,6 +272,14 @@ async function main() {
     if (r.foreign) throw new Error('injected elements');
   });
   await shot('10-graph');
+  await check('a block in the graph opens that block', async () => {
+    await page.click('#graph-plot g.node.block[data-block="' + X.graph_to + '"]');
+    await page.waitForFunction((i) => {
+      const p = document.getElementById('preview');
+      return !p.hidden && p.dataset.index === String(i) && p.dataset.state === 'ready';
+    }, X.graph_to);
+    return page.isVisible('#panel-blocks');
+  });
 
   // ---- the tampered copy
   await check('the tampered copy fails verification (badge)', async () => {
