@@ -94,6 +94,17 @@ for b in 0 1 2 3; do
   # block 9000 (batch 3) relates to the first block: a block-to-block edge
   [ "$b" = 0 ] && sed -i "s/@ID0@/$(head -n1 "$OUT" | cut -d' ' -f2)/" batch3.jsonl
 done
+# a small artifact whose texts `maif embed` embedded (hashed model): hybrid search
+m create art/notes.maif; expect "create notes" 0
+"$PY" -c '
+import json
+for t in ["the zebra quartz lantern glows at dusk", "rivers run to the sea", "engines hum in the hangar",
+          "music fills the hall", "weather turns cold in autumn", "ledgers balance at year end"]:
+    print(json.dumps({"type": "text", "text": t, "meta": {"kind": "note"}}))' >notes.jsonl
+m append art/notes.maif notes.jsonl; expect "append notes" 0
+m embed art/notes.maif; expect "embed notes" 0
+m ls art/notes.maif --json; expect "ls notes" 0
+cp "$OUT" ls-notes.json
 m ls art/big.maif --json; expect "ls" 0
 cp "$OUT" ls.json
 jcheck "10 000 blocks" ls.json 'len(d)==10000'
@@ -141,6 +152,13 @@ x = {
     "graph_from": by[9000]["index"], "graph_to": base,
     "damaged_index": by[7777]["index"], "damaged_cli": dmg,
 }
+notes = json.load(open("ls-notes.json"))
+x["notes"] = "notes"
+x["notes_query"] = "a lantern made of quartz"
+x["notes_hit"] = [b["index"] for b in notes if b["type"] == "text"][0]  # notes.jsonl's first line: the zebra
+emb = [b for b in notes if b["type"] == "embedding"]
+x["notes_embedding"] = emb[0]["index"]
+x["notes_embedding_dims"] = emb[0]["meta"]["dimensions"]
 json.dump(x, open("expect.json", "w"), indent=1)
 tok = {"tokens": [{"name": "viewer", "sha256": hashlib.sha256(sys.argv[1].encode()).hexdigest(),
                    "scopes": ["read"], "artifacts": ["*"]}]}
@@ -189,7 +207,7 @@ if [ "$urc" != 0 ] && ! grep -q '^FAIL:' ui.log; then tail -n 20 ui.log; fail "v
 n=$(grep -c '^PASS:' ui.log); want=$(grep -c '^ *await check(' "$UI_TESTS/viewer.js")
 [ "$n" = "$want" ] && pass || fail "the browser passed every check ($n of $want)"
 shots=$(find "$SHOTS" -name '*.png' -size +1k | wc -l)
-[ "$shots" = 12 ] && pass || fail "12 screenshots in $SHOTS ($shots)"
+[ "$shots" = 13 ] && pass || fail "13 screenshots in $SHOTS ($shots)"
 
 # the server saw the session: requests logged with their routes, no 5xx
 grep -q '"route":"blocks"' serve.log && grep -q '"route":"proof"' serve.log && pass || fail "requests logged"

@@ -238,6 +238,29 @@ async function main() {
     if (!sel || Number(await sel.getAttribute('data-index')) !== X.search_index) throw new Error('its row is not on the page shown');
   });
 
+  await check('hybrid search over embedded texts (maif embed) ranks the right note first', async () => {
+    await page.click('#artifacts .artifact[data-name="' + X.notes + '"]');
+    await page.waitForSelector('#verify-badge.ok');
+    await page.click('#tabs [data-tab=search]');
+    await page.fill('#search-q', X.notes_query);
+    await page.selectOption('#search-mode', 'hybrid');
+    await page.click('#search-form button[type=submit]');
+    await page.waitForSelector('#search-results .result');
+    const first = await page.$eval('#search-results .result', (e) => Number(e.dataset.index));
+    const note = await page.textContent('#search-note');
+    if (first !== X.notes_hit) throw new Error('first result #' + first + ': ' + note);
+    if (!/\(hybrid\)$/.test(note)) throw new Error(note);
+  });
+  await shot('08b-search-hybrid');
+  await check('an embedding made by maif embed: ' + X.notes_embedding_dims + ' values plotted', async () => {
+    await page.click('#tabs [data-tab=blocks]');
+    await open(X.notes_embedding);
+    const bars = await page.$$eval('#preview-body svg.embedding-plot rect', (r) => r.length);
+    if (bars !== X.notes_embedding_dims) throw new Error(bars + ' bars');
+  });
+  await page.click('#artifacts .artifact[data-name="' + X.big + '"]');
+  await waitFirst(B);
+
   // ---- timeline and signatures
   await check('the timeline lists every commit', async () => {
     await page.click('#tabs [data-tab=timeline]');
