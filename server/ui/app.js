@@ -160,6 +160,11 @@
     return out;
   }
 
+  // The artifact named by the URL's fragment (#NAME), or '' when none or malformed.
+  function hashName() {
+    try { return decodeURIComponent(location.hash.slice(1)); } catch (_) { return ''; }
+  }
+
   // ---- state
   const st = {
     name: null,          // the open artifact
@@ -215,7 +220,7 @@
         ul.append(el('li', null, b));
       }
       status(list.length + ' artifact' + (list.length === 1 ? '' : 's'), '');
-      const want = decodeURIComponent(location.hash.slice(1));
+      const want = hashName();
       if (!st.name && want && list.some((a) => String(a.name) === want)) openArtifact(want);
     } catch (e) {
       showError(e, 'artifacts');
@@ -886,6 +891,7 @@
     try {
       const p = await getJSON(art(name) + '/proof?block=' + encodeURIComponent(idx), { signal: fresh('proof') });
       if (p.proof !== 'maif-inclusion-v1') throw new Error('not an inclusion proof');
+      if (p.block !== idx) throw new Error('the proof is for block ' + p.block);
       const c = await checkCommit(p.commit);
       if (p.tree_size !== c.blocks) throw new Error('tree_size is not the commit\'s block count');
       if (p.root !== hex(c.merkle)) throw new Error('root is not the commit\'s Merkle root');
@@ -1063,7 +1069,7 @@
     $('proof-check').addEventListener('click', checkBlockProof);
     $('sig-check').addEventListener('click', checkSignatures);
     window.addEventListener('hashchange', () => {
-      const want = decodeURIComponent(location.hash.slice(1));
+      const want = hashName();
       if (want && want !== st.name) openArtifact(want);
     });
     if (token()) loadArtifacts();
