@@ -150,7 +150,7 @@ int obs_metrics_render(char **out, size_t *len) {
            "Spans the OTLP endpoint accepted.");
     obs_buf_printf(&b, "maif_otlp_spans_exported_total %llu\n", (unsigned long long)exported);
     family(&b, "maif_otlp_spans_dropped_total", "counter",
-           "Spans not exported: queue full, or their batch failed.");
+           "Spans not exported: queue full, batch failed, or shutdown deadline passed.");
     obs_buf_printf(&b, "maif_otlp_spans_dropped_total %llu\n", (unsigned long long)dropped);
     family(&b, "maif_otlp_export_failures_total", "counter",
            "OTLP export requests that failed (connect, send, timeout or non-2xx answer).");

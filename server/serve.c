@@ -386,20 +386,21 @@ int maif_serve_main(int argc, char **argv)
         fprintf(stderr, "maif: serve: --log %s: %s\n", c->log, strerror(errno));
         goto tls_out;
     }
-    obs_config oc = {.log_fd = log_fd, .otlp_endpoint = c->otlp, .service_name = "maif"};
-    if (obs_init(&oc, err, sizeof err) != 0) {
-        fprintf(stderr, "maif: serve: %s\n", err);
-        if (log_fd > STDERR_FILENO) close(log_fd);
-        goto tls_out;
-    }
     /* Signals are taken by the main thread only: block them before any
-     * thread starts (MHD's and the library's threads inherit the mask). */
+     * thread starts (obs's exporter, MHD's and the library's threads
+     * inherit the mask). */
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    obs_config oc = {.log_fd = log_fd, .otlp_endpoint = c->otlp, .service_name = "maif"};
+    if (obs_init(&oc, err, sizeof err) != 0) {
+        fprintf(stderr, "maif: serve: %s\n", err);
+        if (log_fd > STDERR_FILENO) close(log_fd);
+        goto tls_out;
+    }
     pthread_mutex_init(&s->amu, NULL);
     pthread_mutex_init(&s->connmu, NULL);
     /* libmicrohttpd's hard limit leaves room above --max-connections so
@@ -442,10 +443,10 @@ int maif_serve_main(int argc, char **argv)
     char url[128];
     snprintf(url, sizeof url, "%s://%s:%u", s->tls ? "https" : "http", la.host, port);
     atomic_store(&s->ready, 1);
-    printf("listening on %s\n", url);
-    fflush(stdout);
     if (c->ready_file && write_ready_file(c->ready_file, url) != 0)
         fprintf(stderr, "maif: serve: --ready-file %s: %s\n", c->ready_file, strerror(errno));
+    printf("listening on %s\n", url);
+    fflush(stdout);
     char m[200];
     snprintf(m, sizeof m, "listening on %s (%u threads, %s)", url, c->threads, c->no_auth ? "no auth" : "tokens");
     obs_log("info", m);

@@ -85,6 +85,7 @@ typedef struct srv_artifact {
      * (after maif_writer_flush), so the two never overlap. */
     pthread_mutex_t wmu;
     maif_writer *w;
+    _Atomic int wopen;           /* w is open (read without wmu) */
     uint64_t next_index;         /* index of the next block committed (completion order) */
     srv_pending *pending, **pending_tail;
     size_t npending;
@@ -244,6 +245,9 @@ void srv_reader_release(srv_artifact *a);
 const maif_policy *srv_policy(srv_artifact *a, int *untrusted);
 /* The commit table (reader held); 0 or -1. */
 int srv_commits(srv_artifact *a, const srv_commit **out, size_t *n);
+/* Brings every open artifact's reader up to its last commit, so the
+ * commit counter is current (before /metrics renders). */
+void srv_artifacts_sync(srv_server *s);
 void srv_artifacts_close_all(srv_server *s);
 enum MHD_Result srv_route_list(srv_req *q);
 enum MHD_Result srv_route_create(srv_req *q);

@@ -181,6 +181,7 @@ int srv_writer_get(srv_server *s, srv_artifact *a, char *err, size_t cap)
         return rc == MAIF_ELOCKED ? 503 : rc == MAIF_EUNSUPPORTED ? 422 : 500;
     }
     a->next_index = maif_writer_count(a->w);
+    atomic_store(&a->wopen, 1);
     return 0;
 }
 
@@ -308,6 +309,18 @@ int srv_commits(srv_artifact *a, const srv_commit **out, size_t *n)
     int ok = a->commits_ok;
     pthread_mutex_unlock(&a->cmu);
     return ok ? 0 : -1;
+}
+
+void srv_artifacts_sync(srv_server *s)
+{
+    pthread_mutex_lock(&s->amu);
+    srv_artifact *a = s->artifacts; /* entries are only ever prepended, and freed at shutdown */
+    pthread_mutex_unlock(&s->amu);
+    char err[64];
+    for (; a; a = a->next) { /* refreshes only the readers a commit left behind */
+        srv_reader_acquire(a, err, sizeof err);
+        srv_reader_release(a);
+    }
 }
 
 void srv_artifacts_close_all(srv_server *s)

@@ -203,6 +203,7 @@ static enum MHD_Result route_metrics(srv_req *q)
 {
     char *out = NULL;
     size_t n = 0;
+    srv_artifacts_sync(q->s); /* maif_commits_total counts what the readers see */
     if (obs_metrics_render(&out, &n) != 0) return srv_reply_error(q, 500, "metrics: out of memory");
     return srv_reply_raw(q, 200, "text/plain; version=0.0.4; charset=utf-8", out, n, 1);
 }
