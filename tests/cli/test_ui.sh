@@ -191,6 +191,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/ui/missing.js")
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/artifacts")
 [ "$code" = 401 ] && pass || fail "the API itself wants the token ($code)"
 
+# the generator refuses what it cannot type, and a set without a page
+printf 'x' >viewer.exe
+if "$PY" "$ROOT/scripts/embed-ui.py" gen.c "$ROOT/server/ui/index.html" viewer.exe 2>gen.err; then fail "embed-ui refuses .exe"
+else grep -q "no content type for '.exe'" gen.err && pass || fail "embed-ui's message: $(cat gen.err)"; fi
+if "$PY" "$ROOT/scripts/embed-ui.py" gen.c "$ROOT/server/ui/app.js" 2>gen.err; then fail "embed-ui wants an index.html"
+else grep -q "no index.html" gen.err && pass || fail "embed-ui's message: $(cat gen.err)"; fi
+
 # ---- the browser session
 rm -rf "$SHOTS" && mkdir -p "$SHOTS"
 MAIF_UI_URL=$URL MAIF_UI_TOKEN=$TOKEN MAIF_UI_EXPECT=expect.json MAIF_UI_SHOTS=$SHOTS MAIF_UI_PROFILE="$T/profile" \
