@@ -344,7 +344,11 @@
       el('td', { class: 'num', text: b.commit === undefined || b.commit === null ? '' : b.commit }),
       el('td', { class: 'state' }, state),
       el('td', { class: 'meta', text: short(meta, 120), title: meta.length > 120 ? short(meta, 2000) : null }));
+    tr.tabIndex = 0; // Enter or Space opens the block, as a click does
     tr.addEventListener('click', () => openBlock(idx));
+    tr.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); openBlock(idx); }
+    });
     return tr;
   }
   function spacer(px) {
@@ -363,11 +367,17 @@
     // re-render only when the view nears the edge of what is built
     if (!force && win.start >= 0 && top - win.start >= MARGIN / 3 && win.end - (top + view) >= MARGIN / 3) return;
     win = { start, end };
+    const act = document.activeElement;
+    const focused = act && act.parentNode === $('blocks-body') && act.dataset.index !== undefined ? act.dataset.index : null;
     const frag = document.createDocumentFragment();
     if (start > 0) frag.append(spacer(start * rowH));
     for (let i = start; i < end; i++) frag.append(blockRow(rows[i]));
     if (end < rows.length) frag.append(spacer((rows.length - end) * rowH));
     clear($('blocks-body')).append(frag);
+    if (focused !== null) { // the rebuilt row keeps the keyboard focus
+      const again = $('blocks-body').querySelector('tr[data-index="' + CSS.escape(focused) + '"]');
+      if (again) again.focus({ preventScroll: true });
+    }
     const r = $('blocks-body').querySelector('tr[data-index]');
     const h = r ? r.getBoundingClientRect().height : 0;
     if (h > 4 && Math.abs(h - rowH) > 0.5) { rowH = h; renderWindow(true); }

@@ -200,6 +200,18 @@ async function main() {
     const sel = await page.$('#blocks-body tr.selected');
     if (!sel || Number(await sel.getAttribute('data-index')) !== X.text_index) throw new Error('row not selected');
   });
+  await check('the keyboard opens a block too (Enter on a focused row)', async () => {
+    const next = X.text_index + 1;
+    await page.focus('#blocks-body tr[data-index="' + next + '"]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((i) => {
+      const p = document.getElementById('preview');
+      return p.dataset.index === String(i) && p.dataset.state === 'ready';
+    }, next);
+    const f = await page.evaluate(() => document.activeElement && document.activeElement.dataset.index);
+    if (f !== String(next)) throw new Error('focus on ' + f);
+    await open(X.text_index);
+  });
   await check('its inclusion proof checks in the browser (WebCrypto Ed25519, Merkle path)', async () => {
     await page.click('#proof-check');
     await page.waitForSelector('#proof-result.good, #proof-result.error');
