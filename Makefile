@@ -184,12 +184,12 @@ install: all
 # ThreadSanitizer run of the tests that exercise the writer's threads (not
 # part of `make test`: TSan cannot be combined with ASan).
 BT := build/tsan
-TSAN_TESTS := test_hasher test_writer test_reader test_index test_recover test_sign test_native_crash test_stream test_concurrency test_semantic test_dict test_group test_cache test_io_faults
+TSAN_TESTS := test_hasher test_writer test_reader test_index test_recover test_sign test_native_crash test_stream test_concurrency test_semantic test_dict test_group test_cache test_io_faults test_obs
 tsan: $(UI_GEN) | $(DEPS_STAMP)
 	@mkdir -p $(BT)
 	@for t in $(TSAN_TESTS); do \
 	  $(CC) -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Itests/unit -O1 -g -fsanitize=thread $(PKG_CFLAGS) \
-	    tests/unit/$$t.c tests/unit/testutil.c $(LIB_SRC) -o $(BT)/$$t $(PKG_LIBS) -lcmocka || exit 1; \
+	    tests/unit/$$t.c tests/unit/testutil.c $(LIB_SRC) $$([ $$t = test_obs ] && echo $(OBS_SRC)) -o $(BT)/$$t $(PKG_LIBS) -lcmocka || exit 1; \
 	  echo "tsan: $$t"; \
 	  TSAN_OPTIONS=halt_on_error=1 MAIF_CRASH_KILLS=60 MAIF_CRASH_WINDOW_US=200000 $(BT)/$$t >$(BT)/$$t.log 2>&1 \
 	    || { tail -40 $(BT)/$$t.log; exit 1; }; \

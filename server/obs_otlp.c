@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,7 +365,14 @@ int obs_otlp_start(const char *url, const char *svc, char *err, size_t cap) {
     q_head = q_count = 0;
     q_stop = 0;
     atomic_store(&stop_deadline, 0);
-    if (pthread_create(&q_thread, NULL, exporter, NULL) != 0) {
+    /* the exporter takes no signal (SIGTERM and the like are the
+     * server's): it starts with every signal blocked */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&q_thread, NULL, exporter, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
         pthread_mutex_unlock(&q_lock);
         return fail(err, cap, "otlp exporter: cannot start its thread");
     }

@@ -3,10 +3,10 @@
  * and the shutdown (docs/API.md).
  *
  * The daemon runs a pool of --threads epoll threads; the main thread only
- * waits for SIGTERM/SIGINT (blocked everywhere else, so no handler runs in
- * a request thread) and, once a second, closes connections that have been
- * reading one request's headers for longer than --timeout (libmicrohttpd's
- * own timeout is an idle timeout: a byte a second would reset it forever).
+ * waits for SIGTERM/SIGINT (their handler writes a byte to a pipe it
+ * polls) and, once a second, closes connections that have been reading
+ * one request's headers for longer than --timeout (libmicrohttpd's own
+ * timeout is an idle timeout: a byte a second would reset it forever).
  *
  * Shutdown: /readyz turns 503, the listening socket is closed
  * (MHD_quiesce_daemon), requests in flight finish (an append waiting for
@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,17 @@
 
 #define PEM_MAX (1u << 20)
 #define SHUTDOWN_WAIT_S 30
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    char c = (char)sig;
+    int e = errno;
+    if (write(sig_pipe[1], &c, 1) < 0) { /* the pipe is full: a signal is pending already */
+    }
+    errno = e;
+}
 
 static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage(const char *fmt, ...)
@@ -386,14 +398,22 @@ int maif_serve_main(int argc, char **argv)
         fprintf(stderr, "maif: serve: --log %s: %s\n", c->log, strerror(errno));
         goto tls_out;
     }
-    /* Signals are taken by the main thread only: block them before any
-     * thread starts (obs's exporter, MHD's and the library's threads
-     * inherit the mask). */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    /* SIGTERM/SIGINT: a handler that writes to a pipe the main loop
+     * polls. (Blocking them instead is not enough: threads that libraries
+     * start before main, such as OpenBLAS's pool, would still take them
+     * and die of the default action.) */
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        fprintf(stderr, "maif: serve: pipe: %s\n", strerror(errno));
+        ex = SRV_EXIT_RUNTIME;
+        goto tls_out;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     obs_config oc = {.log_fd = log_fd, .otlp_endpoint = c->otlp, .service_name = "maif"};
     if (obs_init(&oc, err, sizeof err) != 0) {
@@ -413,11 +433,11 @@ int maif_serve_main(int argc, char **argv)
     struct MHD_OptionItem opts[24];
     size_t no = 0;
 #define OPT(o, v, p) opts[no++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL); /* first, so it gets every message */
     OPT(MHD_OPTION_SOCK_ADDR, 0, &la.ss);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)srv_completed, s);
     OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, s);
     OPT(MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)keep_escaped, NULL);
-    OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, c->max_connections + extra, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, c->timeout, NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 << 10, NULL); /* headers and request line */
@@ -452,9 +472,9 @@ int maif_serve_main(int argc, char **argv)
     obs_log("info", m);
     /* the main loop: signals, and the header deadline once a second */
     for (;;) {
-        struct timespec ts = {1, 0};
-        int sig = sigtimedwait(&sigs, NULL, &ts);
-        if (sig == SIGTERM || sig == SIGINT) break;
+        struct pollfd pfd = {sig_pipe[0], POLLIN, 0};
+        int pr = poll(&pfd, 1, 1000);
+        if (pr > 0) break;
         reap(s);
     }
     obs_log("info", "shutting down: no new connections, finishing requests in flight");
@@ -473,6 +493,10 @@ int maif_serve_main(int argc, char **argv)
     obs_shutdown();
     ex = SRV_EXIT_OK;
     if (log_fd > STDERR_FILENO) close(log_fd);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
 tls_out:
     free(cert);
     free(key);

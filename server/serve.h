@@ -86,6 +86,13 @@ typedef struct srv_artifact {
     pthread_mutex_t wmu;
     maif_writer *w;
     _Atomic int wopen;           /* w is open (read without wmu) */
+    /* The policy writes are checked against, read when the writer opened:
+     * while the server holds the writer nobody else can change it (and the
+     * API refuses control blocks), so the append path needs no reader.
+     * Replaced ones are kept until close (a request may still hold one). */
+    maif_policy *wpolicy;
+    int wpolicy_state;           /* 0 none, 1 present, 2 cannot be established */
+    struct srv_oldpol { maif_policy *p; struct srv_oldpol *next; } *oldpol;
     uint64_t next_index;         /* index of the next block committed (completion order) */
     srv_pending *pending, **pending_tail;
     size_t npending;

@@ -52,7 +52,13 @@ static srv_artifact *artifact_new(srv_server *s, const char *name)
         return NULL;
     }
     pthread_mutex_init(&a->wmu, NULL);
-    pthread_rwlock_init(&a->rlock, NULL);
+    /* writer-preferring: a refresh is not starved by a stream of reads
+     * (no thread ever holds two read locks) */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&a->rlock, &ra);
+    pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&a->cmu, NULL);
     a->pending_tail = &a->pending;
     a->policy_state = -1;
@@ -69,6 +75,13 @@ static void artifact_free(srv_artifact *a)
     }
     if (a->w) maif_writer_close(a->w);
     maif_policy_free(a->policy);
+    maif_policy_free(a->wpolicy);
+    while (a->oldpol) {
+        struct srv_oldpol *o = a->oldpol;
+        a->oldpol = o->next;
+        maif_policy_free(o->p);
+        free(o);
+    }
     maif_reader_close(a->r);
     free(a->commits);
     pthread_mutex_destroy(&a->wmu);
@@ -181,6 +194,26 @@ int srv_writer_get(srv_server *s, srv_artifact *a, char *err, size_t cap)
         return rc == MAIF_ELOCKED ? 503 : rc == MAIF_EUNSUPPORTED ? 422 : 500;
     }
     a->next_index = maif_writer_count(a->w);
+    /* the policy as of now, under the writer's lock: it cannot change
+     * while the server holds it */
+    maif_reader *r = NULL;
+    maif_policy *p = NULL;
+    int st = 2;
+    if (maif_reader_open(&r, a->path) == MAIF_OK) {
+        int prc = maif_reader_policy(r, &p, NULL);
+        st = prc == MAIF_OK ? 1 : prc == MAIF_ENOTFOUND ? 0 : 2;
+        maif_reader_close(r);
+    }
+    if (a->wpolicy) {
+        struct srv_oldpol *old = malloc(sizeof *old);
+        if (old) {
+            old->p = a->wpolicy;
+            old->next = a->oldpol;
+            a->oldpol = old;
+        } /* else: leaked rather than freed under a reader */
+    }
+    a->wpolicy = p;
+    a->wpolicy_state = st;
     atomic_store(&a->wopen, 1);
     return 0;
 }

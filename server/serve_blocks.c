@@ -76,13 +76,16 @@ static int check_write(srv_req *q, const maif_block_spec *spec, char *err, size_
 {
     srv_artifact *a = q->a;
     char e[256];
-    /* While the server holds the writer nobody else can change the policy
-     * (and the API refuses control blocks): the view at hand is current,
-     * no refresh needed on the hot path. */
-    if (atomic_load(&a->wopen)) pthread_rwlock_rdlock(&a->rlock);
-    else srv_reader_acquire(a, e, sizeof e);
-    int untrusted;
-    const maif_policy *p = srv_policy(a, &untrusted);
+    const maif_policy *p = NULL;
+    int untrusted = 0, held = 0;
+    if (atomic_load(&a->wopen)) { /* the hot path: no reader, no lock */
+        p = a->wpolicy;
+        untrusted = a->wpolicy_state == 2;
+    } else {
+        srv_reader_acquire(a, e, sizeof e);
+        held = 1;
+        p = srv_policy(a, &untrusted);
+    }
     int st = 0;
     if (untrusted) {
         snprintf(err, cap, "the artifact's policy cannot be established: every access is refused");
@@ -95,7 +98,7 @@ static int check_write(srv_req *q, const maif_block_spec *spec, char *err, size_
             st = 403;
         }
     }
-    srv_reader_release(a);
+    if (held) srv_reader_release(a);
     return st;
 }
 
@@ -349,8 +352,9 @@ static enum MHD_Result append_exclusive(srv_req *q, maif_block_draft *d, int fd)
     }
     flush_quiet(a->w);
     if (a->npending) { /* keep order: what was appended before goes first */
+        size_t np = a->npending;
         pthread_mutex_unlock(&a->wmu);
-        return srv_reply_error(q, 409, "%zu blocks are pending: commit them first", a->npending);
+        return srv_reply_error(q, 409, "%zu blocks are pending: commit them first", np);
     }
     uint64_t idx = 0;
     int rc = add_one(a, d, fd, q->type, q->meta, q->body_limit, q->id);
@@ -416,8 +420,9 @@ enum MHD_Result srv_route_append(srv_req *q)
         return srv_reply_error(q, st, "%s", err);
     }
     if (a->npending) {
+        size_t np = a->npending;
         pthread_mutex_unlock(&a->wmu);
-        return srv_reply_error(q, 409, "%zu blocks are pending: commit them first", a->npending);
+        return srv_reply_error(q, 409, "%zu blocks are pending: commit them first", np);
     }
     q->suspended = 1;
     MHD_suspend_connection(q->conn);

@@ -160,11 +160,17 @@
     return out;
   }
 
+  // The artifact named by the URL's fragment (#NAME), or '' when none or malformed.
+  function hashName() {
+    try { return decodeURIComponent(location.hash.slice(1)); } catch (_) { return ''; }
+  }
+
   // ---- state
   const st = {
     name: null,          // the open artifact
     info: null,
     offset: 0, limit: 100, total: 0, base: null,
+    rows: [], rowPos: new Map(), // the page's block summaries, and index -> position
     damaged: new Map(),  // block index -> [finding]
     verify: null,
     selected: null,      // block index in the preview
@@ -214,7 +220,7 @@
         ul.append(el('li', null, b));
       }
       status(list.length + ' artifact' + (list.length === 1 ? '' : 's'), '');
-      const want = decodeURIComponent(location.hash.slice(1));
+      const want = hashName();
       if (!st.name && want && list.some((a) => String(a.name) === want)) openArtifact(want);
     } catch (e) {
       showError(e, 'artifacts');
@@ -230,7 +236,7 @@
   async function openArtifact(name) {
     for (const c of Object.values(st.ctl)) c.abort();
     st.ctl = {};
-    Object.assign(st, { name, info: null, offset: 0, total: 0, base: null, damaged: new Map(), verify: null, history: null });
+    Object.assign(st, { name, info: null, offset: 0, total: 0, base: null, rows: [], rowPos: new Map(), damaged: new Map(), verify: null, history: null });
     if (location.hash.slice(1) !== encodeURIComponent(name)) history.replaceState(null, '', '#' + encodeURIComponent(name));
     for (const b of document.querySelectorAll('#artifacts .artifact')) b.classList.toggle('current', b.dataset.name === name);
     $('artifact').hidden = false;
@@ -293,28 +299,19 @@
     }
   }
 
+  // The page (up to 1000 summaries) stays in memory; the table holds only
+  // the rows in view plus a margin, between two spacer rows that keep the
+  // scroll height right. A page turn or a scroll builds ~100 rows, never
+  // the whole page.
+  const MARGIN = 30;   // rows built above and below the visible ones
+  let rowH = 25;       // px; measured from a rendered row
+  let win = { start: -1, end: -1 };
+  const wrapOf = () => $('blocks').closest('.table-wrap');
+
   function renderPage(blocks) {
     const t0 = performance.now();
-    const tb = $('blocks-body');
-    const frag = document.createDocumentFragment();
-    for (const b of blocks) {
-      const idx = b.index;
-      const cc = [b.codec && b.codec !== 'none' ? b.codec : '', b.cipher && b.cipher !== 'none' ? b.cipher : ''].filter(Boolean).join(' / ');
-      const meta = metaText(b.meta);
-      const tr = el('tr', { 'data-index': idx },
-        el('td', { class: 'num idx', text: idx }),
-        el('td', { class: 'type', text: b.type }),
-        el('td', { class: 'num', text: fmtNum(b.size) }),
-        el('td', { class: 'num', text: fmtNum(b.stored_size) }),
-        el('td', { text: cc || '\u2014' }),
-        el('td', { class: 'num', text: b.commit === undefined || b.commit === null ? '' : b.commit }),
-        el('td', { class: 'state' }),
-        el('td', { class: 'meta', text: short(meta, 120), title: meta.length > 120 ? short(meta, 2000) : null }));
-      tr.addEventListener('click', () => openBlock(idx));
-      frag.append(tr);
-    }
-    clear(tb).append(frag);
-    markDamage();
+    st.rows = blocks;
+    st.rowPos = new Map(blocks.map((b, i) => [b.index, i]));
     const first = blocks.length ? blocks[0].index : null, last = blocks.length ? blocks[blocks.length - 1].index : null;
     $('page-num').value = String(Math.floor(st.offset / st.limit) + 1);
     $('page-num').max = String(pageCount());
@@ -324,32 +321,77 @@
       : (st.total ? 'no blocks on this page' : 'no blocks');
     $('page-first').disabled = $('page-prev').disabled = st.offset === 0;
     $('page-next').disabled = $('page-last').disabled = st.offset + st.limit >= st.total;
-    highlightSelected();
-    $('blocks').closest('.table-wrap').scrollTop = 0;
-    // the DOM work of the page (tests/ui reports it; layout and paint follow)
+    $('blocks').dataset.rows = String(blocks.length);
+    wrapOf().scrollTop = 0;
+    renderWindow(true);
+    // the DOM work of a page turn (tests/ui reports it; paint follows)
     $('blocks').dataset.renderMs = (performance.now() - t0).toFixed(1);
   }
 
-  function markDamage() {
-    for (const tr of $('blocks-body').rows) {
-      const idx = Number(tr.dataset.index);
-      const f = st.damaged.get(idx);
-      const cell = tr.querySelector('.state');
-      clear(cell);
-      tr.classList.toggle('damaged', !!f);
-      if (f) {
-        cell.append(el('span', { class: 'flag', text: 'damaged', title: f.map((x) => x.message).join('\n') }));
-      } else if (st.verify) {
-        cell.append(el('span', { class: 'okmark', text: 'ok' }));
-      }
-    }
+  function blockRow(b) {
+    const idx = b.index;
+    const cc = [b.codec && b.codec !== 'none' ? b.codec : '', b.cipher && b.cipher !== 'none' ? b.cipher : ''].filter(Boolean).join(' / ');
+    const meta = metaText(b.meta);
+    const f = st.damaged.get(idx);
+    const state = f ? el('span', { class: 'flag', text: 'damaged', title: f.map((x) => x.message).join('\n') })
+      : st.verify ? el('span', { class: 'okmark', text: 'ok' }) : null;
+    const tr = el('tr', { 'data-index': idx, class: [f ? 'damaged' : '', idx === st.selected ? 'selected' : ''].join(' ').trim() || null },
+      el('td', { class: 'num idx', text: idx }),
+      el('td', { class: 'type', text: b.type }),
+      el('td', { class: 'num', text: fmtNum(b.size) }),
+      el('td', { class: 'num', text: fmtNum(b.stored_size) }),
+      el('td', { text: cc || '\u2014' }),
+      el('td', { class: 'num', text: b.commit === undefined || b.commit === null ? '' : b.commit }),
+      el('td', { class: 'state' }, state),
+      el('td', { class: 'meta', text: short(meta, 120), title: meta.length > 120 ? short(meta, 2000) : null }));
+    tr.tabIndex = 0; // Enter or Space opens the block, as a click does
+    tr.addEventListener('click', () => openBlock(idx));
+    tr.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); openBlock(idx); }
+    });
+    return tr;
   }
-  function highlightSelected(scroll) {
-    for (const tr of $('blocks-body').rows) {
-      const on = Number(tr.dataset.index) === st.selected;
-      tr.classList.toggle('selected', on);
-      if (on && scroll) tr.scrollIntoView({ block: 'nearest' });
+  function spacer(px) {
+    const tr = el('tr', { class: 'spacer', 'aria-hidden': 'true' }, el('td', { colspan: 8 }));
+    tr.style.height = px + 'px'; // CSSOM, which the page's CSP allows
+    return tr;
+  }
+
+  function renderWindow(force) {
+    const rows = st.rows || [];
+    const wrap = wrapOf();
+    const view = Math.ceil((wrap.clientHeight || 800) / rowH) + 1;
+    const top = Math.max(0, Math.floor(wrap.scrollTop / rowH));
+    const start = Math.max(0, top - MARGIN), end = Math.min(rows.length, top + view + MARGIN);
+    if (!force && start === win.start && end === win.end) return;
+    // re-render only when the view nears the edge of what is built
+    if (!force && win.start >= 0 && top - win.start >= MARGIN / 3 && win.end - (top + view) >= MARGIN / 3) return;
+    win = { start, end };
+    const act = document.activeElement;
+    const focused = act && act.parentNode === $('blocks-body') && act.dataset.index !== undefined ? act.dataset.index : null;
+    const frag = document.createDocumentFragment();
+    if (start > 0) frag.append(spacer(start * rowH));
+    for (let i = start; i < end; i++) frag.append(blockRow(rows[i]));
+    if (end < rows.length) frag.append(spacer((rows.length - end) * rowH));
+    clear($('blocks-body')).append(frag);
+    if (focused !== null) { // the rebuilt row keeps the keyboard focus
+      const again = $('blocks-body').querySelector('tr[data-index="' + CSS.escape(focused) + '"]');
+      if (again) again.focus({ preventScroll: true });
     }
+    const r = $('blocks-body').querySelector('tr[data-index]');
+    const h = r ? r.getBoundingClientRect().height : 0;
+    if (h > 4 && Math.abs(h - rowH) > 0.5) { rowH = h; renderWindow(true); }
+  }
+
+  function markDamage() { renderWindow(true); }
+  function highlightSelected(scroll) {
+    const pos = st.rowPos && st.selected !== null ? st.rowPos.get(st.selected) : undefined;
+    if (scroll && pos !== undefined) {
+      const wrap = wrapOf();
+      const top = pos * rowH, bottom = top + rowH;
+      if (top < wrap.scrollTop + rowH || bottom > wrap.scrollTop + wrap.clientHeight) wrap.scrollTop = Math.max(0, top - wrap.clientHeight / 2);
+    }
+    renderWindow(true);
   }
 
   function initPager() {
@@ -378,7 +420,7 @@
     const base = st.base === null ? 0 : st.base;
     const pos = idx - base;
     const off = Math.floor(Math.max(0, pos) / st.limit) * st.limit;
-    if (off === st.offset && $('blocks-body').rows.length) openBlock(idx);
+    if (off === st.offset && st.rowPos && st.rowPos.has(idx)) openBlock(idx);
     else loadPage(off, idx);
   }
 
@@ -422,12 +464,15 @@
       add('index', j.index !== undefined ? j.index : idx);
       add('type', j.type);
       add('id', j.id);
-      const row = $('blocks-body').querySelector('tr[data-index="' + CSS.escape(String(idx)) + '"]');
-      if (row) {
-        add('size', row.cells[2].textContent + ' B');
-        add('stored', row.cells[3].textContent + ' B');
-        add('codec / cipher', row.cells[4].textContent);
-        add('commit', row.cells[5].textContent);
+      const pos = st.rowPos ? st.rowPos.get(idx) : undefined;
+      const b = pos !== undefined ? st.rows[pos] : null;
+      if (b) {
+        add('size', fmtNum(b.size) + ' B');
+        add('stored', fmtNum(b.stored_size) + ' B');
+        add('codec', b.codec);
+        add('cipher', b.cipher);
+        add('commit', b.commit);
+        if (typeof b.timestamp_us === 'number') add('time', fmtTime(b.timestamp_us));
       }
       let meta = j.meta;
       $('preview-meta').textContent = meta === null || meta === undefined ? '(none)' : JSON.stringify(meta, null, 2);
@@ -856,6 +901,7 @@
     try {
       const p = await getJSON(art(name) + '/proof?block=' + encodeURIComponent(idx), { signal: fresh('proof') });
       if (p.proof !== 'maif-inclusion-v1') throw new Error('not an inclusion proof');
+      if (p.block !== idx) throw new Error('the proof is for block ' + p.block);
       const c = await checkCommit(p.commit);
       if (p.tree_size !== c.blocks) throw new Error('tree_size is not the commit\'s block count');
       if (p.root !== hex(c.merkle)) throw new Error('root is not the commit\'s Merkle root');
@@ -968,6 +1014,8 @@
           dx[a] -= ddx * f; dy[a] -= ddy * f; dx[b] += ddx * f; dy[b] += ddy * f;
         }
         for (let i = 0; i < N; i++) {
+          // gravity: separate components stay near the middle, not in corners
+          dx[i] += (W / 2 - x[i]) * 0.15; dy[i] += (H / 2 - y[i]) * 0.15;
           const d = Math.max(Math.hypot(dx[i], dy[i]), 0.01), m = Math.min(d, t);
           x[i] = Math.min(W - 50, Math.max(50, x[i] + dx[i] / d * m));
           y[i] = Math.min(H - 20, Math.max(20, y[i] + dy[i] / d * m));
@@ -991,7 +1039,7 @@
     }
     nodes.forEach((n, i) => {
       const kind = ['block', 'entity', 'literal'].includes(n.kind) ? n.kind : 'other';
-      const gNode = svg('g', { class: 'node ' + kind, transform: 'translate(' + x[i].toFixed(1) + ',' + y[i].toFixed(1) + ')' });
+      const gNode = svg('g', { class: 'node ' + kind, transform: 'translate(' + x[i].toFixed(1) + ',' + y[i].toFixed(1) + ')', 'data-block': kind === 'block' && typeof n.block === 'number' ? n.block : null });
       const label = kind === 'block' ? '#' + n.block + (n.type ? ' ' + n.type : '') : String(n.name);
       gNode.append(kind === 'block' ? svg('rect', { x: -7, y: -7, width: 14, height: 14, rx: 2 }) : svg('circle', { r: kind === 'literal' ? 4 : 7 }));
       gNode.append(svg('title', { text: kind + ': ' + String(n.name) }));
@@ -1020,12 +1068,18 @@
     initSearch();
     for (const b of document.querySelectorAll('#tabs [role=tab]')) b.addEventListener('click', () => selectTab(b.dataset.tab));
     $('artifacts-reload').addEventListener('click', loadArtifacts);
+    let pending = false;
+    wrapOf().addEventListener('scroll', () => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => { pending = false; renderWindow(false); });
+    }, { passive: true });
     $('preview-close').addEventListener('click', closePreview);
     $('verify-run').addEventListener('click', runVerify);
     $('proof-check').addEventListener('click', checkBlockProof);
     $('sig-check').addEventListener('click', checkSignatures);
     window.addEventListener('hashchange', () => {
-      const want = decodeURIComponent(location.hash.slice(1));
+      const want = hashName();
       if (want && want !== st.name) openArtifact(want);
     });
     if (token()) loadArtifacts();

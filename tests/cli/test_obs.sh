@@ -242,6 +242,15 @@ sys.exit(0 if re.fullmatch("00-[0-9a-f]{32}-[0-9a-f]{16}-01", t) and "'$TRACE'" 
   done
   ok "serve: 3 appends (201)" [ "$(grep -c '^201$' code.txt)" = 4 ]
   curl -s -o err404.json "$U/v1/artifacts/nope/verify"
+  # a hostile raw path (quote, invalid UTF-8, backslash, a control
+  # character): a 400, and still valid JSON in the log and the span
+  "$PY" -c '
+import socket, sys
+h, p = sys.argv[1].rsplit("/", 1)[-1].rsplit(":", 1)
+s = socket.create_connection((h, int(p)), timeout=30)
+s.sendall(b"GET /v1/artifacts/x\"y\xff\\z\x01/verify HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+while s.recv(4096):
+    pass' "$U"
   curl -s "$U/metrics" >serve_metrics.txt
   ok "serve: promtool check metrics on /metrics" promtool check metrics <serve_metrics.txt
   ok "serve: appends counted" grep -qx 'maif_appends_total 3' serve_metrics.txt
@@ -262,7 +271,7 @@ import json, sys
 trace, parent, tp1 = sys.argv[1:4]
 L = [json.loads(l) for l in open("serve.jsonl")]
 req = [l for l in L if "route" in l]
-assert len(req) == 8, len(req)  # 2 healthz, create, 3 appends, 404, metrics
+assert len(req) == 9, len(req)  # 2 healthz, create, 3 appends, 404, 400, metrics
 h = [l for l in req if l["route"] == "healthz"]
 assert h[0]["trace_id"] == trace and h[0]["span_id"] == tp1[36:52], h[0]
 assert h[1]["trace_id"] != trace
@@ -284,6 +293,10 @@ for l in req:
     assert a["url.path"]["stringValue"] == l["path"]
 s = by_id[tp1[36:52]]
 assert s["parentSpanId"] == parent
+bad = [l for l in req if l["status"] == 400]
+assert len(bad) == 1 and bad[0]["path"] == '/v1/artifacts/x"y\ufffd\\z\x01/verify', bad
+a = {x["key"]: x["value"] for x in by_id[bad[0]["span_id"]]["attributes"]}
+assert a["url.path"]["stringValue"] == bad[0]["path"]
 EOF2
 else
   echo "skipped: end-to-end checks (this build has no maif serve)"

@@ -10,7 +10,9 @@
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -641,6 +643,29 @@ static double otlp(const char *name) {
     return v;
 }
 
+/* Threads of this process that block SIGTERM (read from /proc). */
+static int threads_blocking_sigterm(void) {
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], line[256];
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, "SigBlk:", 7)) {
+                unsigned long long m = strtoull(line + 7, NULL, 16);
+                if (m & (1ull << (SIGTERM - 1))) n++;
+            }
+        fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
 static void test_otlp_endpoints(void **state) {
     (void)state;
     static const char *const bad[] = {
@@ -664,7 +689,10 @@ static void test_otlp_endpoints(void **state) {
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         obs_config c = {.log_fd = -1, .otlp_endpoint = good[i], .service_name = "t"};
         char err[128] = "";
+        int blocking = threads_blocking_sigterm();
         if (obs_init(&c, err, sizeof err) != 0) fail_msg("refused endpoint '%s': %s", good[i], err);
+        /* the exporter thread takes no signal: SIGTERM is the server's */
+        assert_int_equal(threads_blocking_sigterm(), blocking + 1);
         /* a second init while one exporter runs is refused */
         assert_int_equal(obs_init(&c, err, sizeof err), -1);
         obs_shutdown();
