@@ -440,7 +440,9 @@ int maif_serve_main(int argc, char **argv)
     OPT(MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)keep_escaped, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, c->max_connections + extra, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, c->timeout, NULL);
-    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 << 10, NULL); /* headers and request line */
+    /* request line and headers (X-Maif-Meta takes up to 16 KiB); the pool
+     * is cleared per request, so bigger costs every request */
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 << 10, NULL);
     OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL);
     if (c->threads > 1) OPT(MHD_OPTION_THREAD_POOL_SIZE, c->threads, NULL);
     if (s->tls) {
