@@ -402,6 +402,10 @@ unsigned nat_writer_flags(const maif_options *opt);
  * timestamps are stored as given, 0 included, instead of 0 meaning "now",
  * so that a source block stamped 0 keeps its time. */
 #define NAT_W_EXACT_TIME 0x10000u
+/* Writer flag for tests and benchmarks only: write no Merkle node records,
+ * as writers before FORMAT.md §5.13 did, so that the fallback of proofs
+ * (and mixed files) can be exercised. */
+#define NAT_W_NO_NODES 0x20000u
 /* header_json is the file header's metadata (canonical JSON, may be NULL). */
 int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *header_json,
                       uint64_t created_us, unsigned flags);

@@ -420,7 +420,7 @@ int nat_proof_commit_check(const uint8_t prev_hash[32], const uint8_t hdr[NAT_RE
     memcpy(msg, NAT_SIG_DOMAIN, 16);
     memcpy(msg + 16, h, 32);
     if (!maif_sig_verify(c->alg, c->pk, c->pk_len, msg, sizeof msg, c->sig, c->sig_len))
-        return maif_set_err(err, errcap, MAIF_EVERIFY, "commit %llu: bad %s signature", (unsigned long long)c->seq,
+        return maif_set_err(err, errcap, MAIF_EVERIFY, "commit %llu: bad signature (%s)", (unsigned long long)c->seq,
                             maif_sig_alg_name(c->alg));
     return MAIF_OK;
 }

@@ -686,7 +686,7 @@ static uint32_t merge_start(const nat_seg *segs, uint32_t nseg, uint64_t count)
 static int write_nodes(maif_writer *w, uint64_t first, uint64_t count, uint64_t ts)
 {
     uint64_t base = nat_nodes_before(w->c_blocks), npend = w->pend.len / 8;
-    if (w->nodes_lost || first < w->c_blocks || first + count > w->c_blocks + npend ||
+    if (w->nodes_lost || (w->flags & NAT_W_NO_NODES) || first < w->c_blocks || first + count > w->c_blocks + npend ||
         w->nodes.len != (nat_nodes_before(w->c_blocks + npend) - base) * 32)
         return MAIF_OK;
     uint64_t a = nat_nodes_before(first) - base, k = nat_nodes_before(first + count) - base - a;
