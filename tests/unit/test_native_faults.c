@@ -420,6 +420,51 @@ static void truncate_all(const uint8_t *img, size_t n, const char *what)
     maif_reader_close(full);
 }
 
+/* Two batches of 17 blocks: each writes a Merkle node record after its
+ * index leaf (FORMAT.md §5.13), so cuts land inside node records too. */
+static uint8_t *build_with_nodes(size_t *len)
+{
+    char *dir = tu_tmpdir(), *path = tu_path(dir, "n.maif");
+    maif_key *k = NULL;
+    assert_int_equal(maif_key_generate(&k), MAIF_OK);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, path, k, NULL, NULL), MAIF_OK);
+    for (int b = 0; b < 2; b++) {
+        for (int i = 0; i < 17; i++) {
+            char t[16];
+            int n = snprintf(t, sizeof t, "n%d", 17 * b + i);
+            maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = t, .payload_size = (size_t)n};
+            assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
+        }
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    }
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    uint8_t *img = tu_read(path, len);
+    assert_non_null(img);
+    /* the node records are there, and a torn one is an interrupted append
+     * that recovery cuts without --force */
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open_mem(&r, img, *len), MAIF_OK);
+    maif_record rec;
+    uint64_t nodes_off[2], nn = 0;
+    for (uint64_t i = 1; maif_reader_record(r, i, &rec) == MAIF_OK; i++)
+        if (strcmp(rec.kind, "nodes") == 0 && nn < 2) nodes_off[nn++] = rec.offset;
+    maif_reader_close(r);
+    assert_int_equal(nn, 2);
+    for (uint64_t L = nodes_off[1] + 1; L < nodes_off[1] + 112 + 16 + 96; L += 7) {
+        assert_int_equal(tu_write(path, img, (size_t)L), 0);
+        uint64_t cut = 0;
+        assert_int_equal(maif_recover(path, NULL, &cut), MAIF_OK);
+        assert_true(cut > 0);
+        tu_assert_verifies(path);
+    }
+    maif_key_free(k);
+    tu_rmtree(dir);
+    free(path);
+    free(dir);
+    return img;
+}
+
 static void test_truncation_every_offset(void **state)
 {
     (void)state;
@@ -429,6 +474,9 @@ static void test_truncation_every_offset(void **state)
     free(b);
     b = build_fresh(&n);
     truncate_all(b, n, "fresh artifact");
+    free(b);
+    b = build_with_nodes(&n);
+    truncate_all(b, n, "artifact with node records");
     free(b);
 }
 
