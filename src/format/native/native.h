@@ -8,7 +8,8 @@
  * and is chained: record_hash = SHA-256(previous record_hash ‖ header[0,80)
  * ‖ ext ‖ metadata); the first record chains from SHA-256(file header).
  * Blocks (kind 'B') carry data; index records ('I') map block numbers to
- * offsets; commit records ('C') seal a batch with a Merkle root and an
+ * offsets; node records ('N') store Merkle subtree roots for proofs;
+ * commit records ('C') seal a batch with a Merkle root and an
  * Ed25519 signature and end with a 16-byte tail, so the last commit, and
  * from it the whole index, is found from the end of the file in O(1).
  */

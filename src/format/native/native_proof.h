@@ -96,11 +96,13 @@ int nat_proof_image_leaf(void *ctx, uint64_t i, uint8_t out[32]);
 int nat_proof_image_node(void *ctx, uint64_t a, uint32_t h, uint8_t out[32]);
 
 /* Checks a commit given as bytes, without the file: the header is a commit
- * header (kind C, no extensions or metadata, stored_size = payload_size),
- * its record hash is H(prev ‖ header[0,80)) and matches the stored one, its
- * content hash matches the payload, the payload is well formed, and the
- * Ed25519 signature over domain ‖ record_hash verifies under the payload's
- * signer. Fills c (c->sig points into payload). MAIF_EFORMAT or
+ * header (kind C, version 1 or 2, no extensions or metadata, stored_size =
+ * payload_size), its record hash is H(prev ‖ header[0,80)) and matches the
+ * stored one, its content hash matches the payload, the payload is well
+ * formed, and the signature over domain ‖ record_hash verifies under the
+ * commit's key (version 1: Ed25519, the signer field; version 2: the
+ * signature area's algorithm and key, which must hash to the signer
+ * field). Fills c (c->sig and c->pk point into payload). MAIF_EFORMAT or
  * MAIF_EVERIFY with one line in err. */
 int nat_proof_commit_check(const uint8_t prev_hash[32], const uint8_t hdr[NAT_REC_HEADER], const uint8_t *payload,
                            uint64_t payload_size, nat_commit *c, char *err, size_t errcap);
