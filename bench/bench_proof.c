@@ -80,7 +80,7 @@ static void load(const char *path, img *m)
 static cost measure(img *m, int kind, uint64_t b, int nodes)
 {
     nat_proof_image im = {&m->v, m->b, m->n, 0, 0};
-    nat_tree_src src = {nat_proof_image_leaf, nodes ? nat_proof_image_node : NULL, &im};
+    nat_tree_src src = {nat_proof_image_leaf, nodes ? nat_proof_image_node : NULL, &im, nodes ? nat_proof_image_span : NULL};
     uint8_t path[NAT_PROOF_MAX_CONSISTENCY][32];
     double t[1000];
     size_t k = 0;

@@ -152,7 +152,7 @@ int maif_reader_prove_inclusion(maif_reader *r, uint64_t block, uint64_t commit,
         goto done;
     }
     memcpy(p->leaf_rh, g.im.base + off + NR_RECORD_HASH, 32);
-    nat_tree_src src = {nat_proof_image_leaf, nat_proof_image_node, &g.im};
+    nat_tree_src src = {nat_proof_image_leaf, nat_proof_image_node, &g.im, nat_proof_image_span};
     rc = nat_proof_inclusion_path_src(&src, &g.fr, block, p->size2, p->path, &p->npath);
     if (rc) {
         rc = path_fail(&g, rc);
@@ -202,7 +202,7 @@ int maif_reader_prove_consistency(maif_reader *r, uint64_t from, uint64_t to, ma
         goto done;
     }
     if (p->size1 > 0 && p->size1 < p->size2) {
-        nat_tree_src src = {nat_proof_image_leaf, nat_proof_image_node, &g.im};
+        nat_tree_src src = {nat_proof_image_leaf, nat_proof_image_node, &g.im, nat_proof_image_span};
         rc = nat_proof_consistency_path_src(&src, &g.fr, p->size1, p->size2, p->path, &p->npath);
         if (rc) rc = path_fail(&g, rc);
         else if (!nat_proof_check_consistency(p->size1, p->size2, p->root1, p->root2, (const uint8_t(*)[32])p->path,

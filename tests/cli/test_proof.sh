@@ -158,7 +158,7 @@ done
 for alg in rsa-pss p256; do
   m keygen "$alg.key" --alg "$alg"; expect "keygen $alg" 0
   m create "$alg.maif" --key "$alg.key"; expect "create $alg" 0
-  for i in $(seq 0 40); do echo "{\"type\":\"text\",\"text\":\"$alg $i\"}"; done >"$alg.jsonl"
+  for i in $(seq 0 129); do echo "{\"type\":\"text\",\"text\":\"$alg $i\"}"; done >"$alg.jsonl"
   m append "$alg.maif" "$alg.jsonl" --key "$alg.key"; expect "append $alg" 0
   m add "$alg.maif" --type text --text "last" --key "$alg.key"; expect "add $alg" 0
   m prove "$alg.maif" 17; expect "prove $alg text" 0
@@ -180,7 +180,7 @@ for alg in rsa-pss p256; do
   m check-proof "t2-$alg.json"; expect "$alg payload signature bytes edited" 1
 done
 
-# node records: a proof over a batch of 41 blocks reads them; verify checks them
+# node records: a batch of 130 blocks completes a 128-leaf subtree; verify checks its node record
 m verify rsa-pss.maif --pubkey rsa-pss.key.pub; expect "verify with node records" 0
 m ls rsa-pss.maif --all; expect "ls --all" 0
 has "ls --all shows the node record" "\[nodes\]"

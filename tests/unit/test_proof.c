@@ -443,12 +443,13 @@ static int array_node_leaf(void *ctx, uint64_t i, uint8_t out[32])
     return array_leaf(((arr_nodes *)ctx)->l, i, out);
 }
 
-#define NODES_N 150
+#define NODES_N 520
+#define BOTTOM ((1u << NAT_NODE_MIN_HEIGHT) - 1) /* most leaves a path reads below the stored nodes */
 
 /* Paths gathered with stored nodes (all, or every other one) equal the
- * naive RFC paths for every size up to 150, every leaf and every pair of
- * sizes; with all nodes stored and the frontier, a path reads at most 15
- * leaves. */
+ * naive RFC paths for sizes around every power of two up to 520 (and all
+ * sizes to 64), leaves and old sizes sampled; with all nodes stored and
+ * the frontier, a path reads at most 127 leaves. */
 static void test_brute_force_nodes(void **state)
 {
     (void)state;
@@ -456,30 +457,33 @@ static void test_brute_force_nodes(void **state)
     tu_pattern(&h[0][0], sizeof h, 9162);
     uint8_t path[NAT_PROOF_MAX_CONSISTENCY][32], want[NAT_PROOF_MAX_CONSISTENCY][32];
     for (int skip = 0; skip < 2; skip++) {
-        for (uint64_t n = 1; n <= NODES_N; n++) {
+        static const uint64_t big[] = {100, 127, 128, 129, 200, 255, 256, 257, 300, 383, 384, 385, 450, 511, 512, 513, 520};
+        for (size_t si = 0; si < 64 + sizeof big / sizeof big[0]; si++) {
+            uint64_t n = si < 64 ? si + 1 : big[si - 64];
             leaves l = {h, n, 0};
             arr_nodes an = {&l, skip, 0};
-            nat_tree_src src = {array_node_leaf, array_node, &an};
+            nat_tree_src src = {array_node_leaf, array_node, &an, NULL};
+            uint64_t step = n < 64 ? 1 : 13;
             nat_merkle front;
             memset(&front, 0, sizeof front);
             for (uint64_t i = 0; i < n; i++) nat_merkle_push(&front, h[i]);
-            for (uint64_t m = 0; m < n; m++) {
+            for (uint64_t m = 0; m < n; m = m + step < n || m == n - 1 ? m + step : n - 1) {
                 uint32_t len = 0, wl = 0;
                 l.reads = 0;
                 assert_int_equal(nat_proof_inclusion_path_src(&src, &front, m, n, path, &len), MAIF_OK);
                 naive_path(h, m, 0, n, want, &wl);
                 assert_int_equal(len, wl);
                 assert_memory_equal(path, want, 32 * (size_t)len);
-                if (!skip) assert_true(l.reads <= 15);
+                if (!skip) assert_true(l.reads <= BOTTOM);
             }
-            for (uint64_t m = 1; m <= n; m++) {
+            for (uint64_t m = 1; m <= n; m = m + step <= n || m == n ? m + step : n) {
                 uint32_t len = 0, wl = 0;
                 l.reads = 0;
                 assert_int_equal(nat_proof_consistency_path_src(&src, &front, m, n, path, &len), MAIF_OK);
                 naive_sub(h, m, 0, n, 1, want, &wl);
                 assert_int_equal(len, wl);
                 assert_memory_equal(path, want, 32 * (size_t)len);
-                if (!skip) assert_true(l.reads <= 2 * 15 + 1);
+                if (!skip) assert_true(l.reads <= 2 * BOTTOM + 1);
             }
         }
     }
@@ -540,7 +544,7 @@ static uint64_t prove_all(const char *path, const maif_key *key)
             if (c != commits - 1 && b % 7) continue;
             uint8_t p1[NAT_PROOF_MAX_INCLUSION][32], p2[NAT_PROOF_MAX_INCLUSION][32];
             uint32_t l1, l2;
-            nat_tree_src src = {nat_proof_image_leaf, nat_proof_image_node, &im};
+            nat_tree_src src = {nat_proof_image_leaf, nat_proof_image_node, &im, nat_proof_image_span};
             im.reads = 0;
             assert_int_equal(nat_proof_inclusion_path_src(&src, &fr, b, ref.c.blocks, p1, &l1), MAIF_OK);
             if (c == commits - 1) nodes_reads += im.reads;
@@ -594,18 +598,39 @@ static void test_artifact_nodes(void **state)
          *mixed = tu_path(f->dir, "mixed.maif");
     build_batches(with, f->key, 0, 0, NODE_BATCHES, 1);
     build_batches(without, f->key, NAT_W_NO_NODES, 0, NODE_BATCHES, 1);
-    build_batches(mixed, f->key, NAT_W_NO_NODES, 0, 5, 1);
-    build_batches(mixed, f->key, 0, 5, NODE_BATCHES, 0);
+    build_batches(mixed, f->key, NAT_W_NO_NODES, 0, 6, 1);
+    build_batches(mixed, f->key, 0, 6, NODE_BATCHES, 0);
     tu_assert_verifies_clean(with);
     tu_assert_verifies_clean(without);
     tu_assert_verifies_clean(mixed);
-    /* batches that complete a 16-leaf subtree get a node record */
-    assert_int_equal(count_kind(with, NAT_TAG_NODES), 9);
+    /* batches that complete a 128-leaf subtree get a node record: those
+     * holding blocks 127, 255 and 383, 511 */
+    assert_int_equal(count_kind(with, NAT_TAG_NODES), 3);
     assert_int_equal(count_kind(without, NAT_TAG_NODES), 0);
-    assert_true(count_kind(mixed, NAT_TAG_NODES) > 0 && count_kind(mixed, NAT_TAG_NODES) < 9);
+    assert_int_equal(count_kind(mixed, NAT_TAG_NODES), 2);
     uint64_t r_with = prove_all(with, f->key), r_without = prove_all(without, f->key);
     prove_all(mixed, f->key);
     assert_true(r_with * 2 < r_without);
+
+    /* a torn tail: the reader finds the last commit by a scan and has no
+     * index to find node records through; proofs still check */
+    size_t size;
+    uint8_t *img = tu_read(with, &size);
+    assert_non_null(img);
+    uint8_t *torn = calloc(1, size + 200);
+    assert_non_null(torn);
+    memcpy(torn, img, size);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open_mem(&r, torn, size + 200), MAIF_OK);
+    for (uint64_t b = 0; b < 512; b += 61) {
+        maif_proof *p = NULL;
+        assert_int_equal(maif_reader_prove_inclusion(r, b, MAIF_COMMIT_LAST, &p), MAIF_OK);
+        assert_int_equal(maif_proof_check(p, NULL), MAIF_OK);
+        maif_proof_free(p);
+    }
+    maif_reader_close(r);
+    free(torn);
+    free(img);
     free(with);
     free(without);
     free(mixed);
@@ -645,7 +670,10 @@ static void reseal(uint8_t *img, size_t size, const maif_key *key)
 static void test_forged_node(void **state)
 {
     tu_fixture *f = *state;
-    build_batches(f->path, f->key, 0, 0, 4, 1); /* 1 + 15 + 16 + 17 blocks: nodes [0,16), [16,32) */
+    /* 449 blocks: the sixth batch (blocks 82..145) completes [0, 128), the
+     * ninth [128, 256), [0, 256) and [256, 384); the frontier of 449 holds
+     * [0, 256), so [0, 128) comes from its node record */
+    build_batches(f->path, f->key, 0, 0, 9, 1);
     size_t size;
     uint8_t *img = tu_read(f->path, &size);
     assert_non_null(img);
@@ -658,7 +686,7 @@ static void test_forged_node(void **state)
         if (!found) off = r.end;
     }
     assert_true(found);
-    assert_int_equal(rd64le(img + r.payload_off), 1); /* the second batch's: blocks 1..15 complete [0, 16) */
+    assert_int_equal(rd64le(img + r.payload_off), 82); /* the sixth batch's: blocks 82..145 complete [0, 128) */
     img[r.payload_off + NAT_NODES_HEAD] ^= 1;
     reseal(img, size, f->key);
     assert_int_equal(tu_write(f->path, img, size), 0);
@@ -675,13 +703,13 @@ static void test_forged_node(void **state)
     maif_reader *rd = NULL;
     assert_int_equal(maif_reader_open(&rd, f->path), MAIF_OK);
     maif_proof *p = NULL;
-    assert_int_equal(maif_reader_prove_inclusion(rd, 20, MAIF_COMMIT_LAST, &p), MAIF_EVERIFY); /* sibling [0,16) */
+    assert_int_equal(maif_reader_prove_inclusion(rd, 130, MAIF_COMMIT_LAST, &p), MAIF_EVERIFY); /* sibling [0,128) */
     assert_null(p);
     assert_non_null(strstr(maif_reader_errmsg(rd), "do not lead to the commit's signed root"));
-    assert_int_equal(maif_reader_prove_consistency(rd, 2, MAIF_COMMIT_LAST, &p), MAIF_OK); /* 16 -> 49: not needed */
+    assert_int_equal(maif_reader_prove_consistency(rd, 2, MAIF_COMMIT_LAST, &p), MAIF_OK); /* 16 -> 449: not needed */
     assert_int_equal(maif_proof_check(p, NULL), MAIF_OK);
     maif_proof_free(p);
-    assert_int_equal(maif_reader_prove_inclusion(rd, 3, MAIF_COMMIT_LAST, &p), MAIF_OK); /* [0,16) is its own */
+    assert_int_equal(maif_reader_prove_inclusion(rd, 3, MAIF_COMMIT_LAST, &p), MAIF_OK); /* [0,128) holds it */
     assert_int_equal(maif_proof_check(p, NULL), MAIF_OK);
     maif_proof_free(p);
     maif_reader_close(rd);
@@ -827,14 +855,14 @@ static void test_algorithms(void **state)
         maif_key *key = NULL;
         assert_int_equal(maif_key_generate_alg(&key, algs[a].alg, algs[a].bits), MAIF_OK);
         char *path = tu_path(f->dir, algs[a].name);
-        build_batches(path, key, 0, 0, 5, 1); /* 49 + 33 blocks, 5 commits after the first */
+        build_batches(path, key, 0, 0, 6, 1); /* 146 blocks (a node record), 6 commits after the first */
         tu_assert_verifies_clean(path);
         uint8_t id[MAIF_PUBKEY_BYTES];
         maif_key_public(key, id);
         maif_options *pin = tu_verify_options(id, 1, 0);
         maif_reader *r = NULL;
         assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
-        for (uint64_t b = 0; b < 82; b += 9) {
+        for (uint64_t b = 0; b < 146; b += 9) {
             maif_proof *p = NULL;
             assert_int_equal(maif_reader_prove_inclusion(r, b, MAIF_COMMIT_LAST, &p), MAIF_OK);
             maif_proof *q = roundtrip(p);
@@ -862,7 +890,7 @@ static void test_algorithms(void **state)
                 assert_int_equal(tampered(buf, e_alg_other), MAIF_EVERIFY);
             }
         }
-        for (uint64_t from = 0; from <= 5; from++) {
+        for (uint64_t from = 0; from <= 6; from++) {
             maif_proof *p = NULL;
             assert_int_equal(maif_reader_prove_consistency(r, from, MAIF_COMMIT_LAST, &p), MAIF_OK);
             maif_proof *q = roundtrip(p);

@@ -272,13 +272,13 @@ void nat_merkle_push_nodes(nat_merkle *m, const uint8_t leaf[32], uint8_t (*out)
 int nat_merkle_load(nat_merkle *m, uint64_t n, const uint8_t (*h)[32], uint32_t count);
 
 /* ---- Merkle node records (kind 'N', FORMAT.md §5.13): the roots of the
- * perfect subtrees of height >= NAT_NODE_MIN_HEIGHT (16 leaves and more)
+ * perfect subtrees of height >= NAT_NODE_MIN_HEIGHT (128 leaves and more)
  * whose last leaf lies in [first, first + count), ordered by that last leaf,
  * then by height. Payload: u64 first, u64 count, then the 32-byte roots.
  * A node record directly follows the index leaf of the same range. */
-#define NAT_NODE_MIN_HEIGHT 4
+#define NAT_NODE_MIN_HEIGHT 7
 #define NAT_NODES_HEAD      16
-/* Nodes completed by the leaves [0, x): sum over h >= 4 of floor(x / 2^h). */
+/* Nodes completed by the leaves [0, x): sum over h >= 7 of floor(x / 2^h). */
 static inline uint64_t nat_nodes_before(uint64_t x)
 {
     uint64_t c = 0;

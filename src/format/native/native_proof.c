@@ -6,7 +6,7 @@
  * per level, then reverses the list (the RFC lists the deepest sibling
  * first). Siblings on the tree's right spine come from the commit's stored
  * frontier; the others are computed from the leaves, which the index finds
- * in O(1) each. Perfect subtrees of 16 leaves and more come from the node
+ * in O(1) each. Perfect subtrees of 128 leaves and more come from the node
  * records (FORMAT.md §5.13) when the file has them: a path then costs
  * O(log n) lookups. A file (or a batch) without them falls back to the
  * leaves: up to the size of the frontier subtree that holds the leaf in
@@ -81,9 +81,14 @@ static int from_frontier(const nat_merkle *fr, uint64_t a, uint64_t b, uint8_t o
 
 /* MTH(D[a : a + 2^h]) for an aligned a: a stored node, else its two
  * halves (below height 4, the leaves). */
+static int fold(const nat_tree_src *s, uint64_t a, uint64_t b, uint8_t out[32])
+{
+    return s->span ? s->span(s->ctx, a, b, out) : nat_proof_subtree_root(s->leaf, s->ctx, a, b, out);
+}
+
 static int perfect(const nat_tree_src *s, uint64_t a, uint32_t h, uint8_t out[32])
 {
-    if (h < NAT_NODE_MIN_HEIGHT || !s->node) return nat_proof_subtree_root(s->leaf, s->ctx, a, a + ((uint64_t)1 << h), out);
+    if (h < NAT_NODE_MIN_HEIGHT || !s->node) return fold(s, a, a + ((uint64_t)1 << h), out);
     if (s->node(s->ctx, a, h, out) == 1) return MAIF_OK;
     uint8_t l[32], r[32];
     int rc = perfect(s, a, h - 1, l);
@@ -97,7 +102,7 @@ static int subtree(const nat_tree_src *s, const nat_merkle *fr, uint64_t a, uint
     if (from_frontier(fr, a, b, out)) return MAIF_OK;
     uint64_t w = b - a;
     if ((w & (w - 1)) == 0 && a % w == 0) return perfect(s, a, (uint32_t)__builtin_ctzll(w), out);
-    return nat_proof_subtree_root(s->leaf, s->ctx, a, b, out);
+    return fold(s, a, b, out);
 }
 
 static void reverse(uint8_t (*path)[32], uint32_t len)
@@ -113,14 +118,14 @@ static void reverse(uint8_t (*path)[32], uint32_t len)
 int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
                              uint8_t (*path)[32], uint32_t *len)
 {
-    nat_tree_src s = {leaf, NULL, ctx};
+    nat_tree_src s = {leaf, NULL, ctx, NULL};
     return nat_proof_inclusion_path_src(&s, fr, m, n, path, len);
 }
 
 int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
                                uint8_t (*path)[32], uint32_t *len)
 {
-    nat_tree_src s = {leaf, NULL, ctx};
+    nat_tree_src s = {leaf, NULL, ctx, NULL};
     return nat_proof_consistency_path_src(&s, fr, m, n, path, len);
 }
 
@@ -259,8 +264,51 @@ int nat_proof_image_leaf(void *ctx, uint64_t i, uint8_t out[32])
     if (off > im->size || im->size - off < NAT_REC_HEADER || im->base[off + NR_KIND] != NAT_KIND_BLOCK)
         return MAIF_EFORMAT;
     nat_merkle_leaf(im->base + off + NR_RECORD_HASH, out);
-    im->reads += 2;                          /* the index leaf, the block */
-    im->bytes += 2 * NAT_REC_HEADER + 4 + 32; /* their headers, the entry, the record hash */
+    im->reads += 2;                      /* the index leaf, the block */
+    im->bytes += 2 * NAT_REC_HEADER + 4; /* their headers and the entry */
+    return MAIF_OK;
+}
+
+int nat_proof_image_span(void *ctx, uint64_t a, uint64_t b, uint8_t out[32])
+{
+    nat_proof_image *im = ctx;
+    nat_merkle m;
+    m.n = 0;
+    m.depth = 0;
+    uint64_t limit = im->v->committed;
+    for (uint64_t i = a; i < b;) {
+        uint64_t loff;
+        nat_rec lr;
+        nat_index_head lh;
+        int torn;
+        /* a view found by a scan has no index: one leaf at a time */
+        if (nat_view_leaf_offset(im->v, im->base, i, &loff) ||
+            nat_rec_parse(im->base, limit, loff, &lr, &torn, NULL, 0) ||
+            nat_index_head_parse(im->base, &lr, &lh) != NAT_KIND_INDEX || i < lh.first || i - lh.first >= lh.count) {
+            uint8_t h[32];
+            int rc = nat_proof_image_leaf(ctx, i, h);
+            if (rc) return rc;
+            nat_merkle_push(&m, h);
+            i++;
+            continue;
+        }
+        im->reads++;
+        im->bytes += NAT_REC_HEADER;
+        const uint8_t *p = im->base + lr.payload_off;
+        uint64_t base = lh.third, end = lh.first + lh.count < b ? lh.first + lh.count : b;
+        for (; i < end; i++) {
+            uint64_t off = base + rd32le(p + NAT_INDEX_HEAD + 4 * (i - lh.first));
+            if (off < base || off < im->v->hdr.header_size || off % 8 || off > limit ||
+                limit - off < NAT_REC_HEADER || im->base[off + NR_KIND] != NAT_KIND_BLOCK)
+                return MAIF_EFORMAT;
+            uint8_t h[32];
+            nat_merkle_leaf(im->base + off + NR_RECORD_HASH, h);
+            nat_merkle_push(&m, h);
+            im->reads++;
+            im->bytes += 4 + NAT_REC_HEADER;
+        }
+    }
+    nat_merkle_root(&m, out);
     return MAIF_OK;
 }
 
@@ -274,8 +322,8 @@ int nat_proof_image_node(void *ctx, uint64_t a, uint32_t h, uint8_t out[32])
     nat_index_head lh;
     int torn;
     uint64_t limit = im->v->committed;
-    im->reads += 2;
-    im->bytes += 2 * NAT_REC_HEADER + NAT_NODES_HEAD + 32;
+    im->reads += 2;                                        /* the index leaf, the node record */
+    im->bytes += 2 * NAT_REC_HEADER + NAT_NODES_HEAD + 32; /* their headers, its head, the node */
     if (nat_rec_parse(im->base, limit, loff, &lr, &torn, NULL, 0) ||
         nat_index_head_parse(im->base, &lr, &lh) != NAT_KIND_INDEX ||
         nat_rec_parse(im->base, limit, lr.end, &nr, &torn, NULL, 0) ||

@@ -25,12 +25,19 @@ typedef int (*nat_leaf_fn)(void *ctx, uint64_t i, uint8_t out[32]);
  * else 0 (not stored, or not readable: the caller computes it). */
 typedef int (*nat_node_fn)(void *ctx, uint64_t a, uint32_t h, uint8_t out[32]);
 
+/* MTH(D[a:b]) for a < b folded from the leaves, when that is cheaper than
+ * one leaf call per leaf (consecutive leaves share their index lookups):
+ * 0 or an error, as the leaf function. */
+typedef int (*nat_span_fn)(void *ctx, uint64_t a, uint64_t b, uint8_t out[32]);
+
 /* Where a gatherer gets the tree from: leaves always, stored nodes when
- * node is not NULL (both called with ctx). */
+ * node is not NULL, runs of leaves through span when it is not NULL (all
+ * called with ctx). */
 typedef struct nat_tree_src {
     nat_leaf_fn leaf;
     nat_node_fn node;
     void *ctx;
+    nat_span_fn span;
 } nat_tree_src;
 
 /* MTH(D[a:b]) for a < b, folding leaves a..b-1 through a frontier. */
@@ -45,11 +52,11 @@ int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, 
  * (NAT_PROOF_MAX_CONSISTENCY slots); fr as above. */
 int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
                                uint8_t (*path)[32], uint32_t *len);
-/* The same two, taking every perfect subtree of height >= 4 from
+/* The same two, taking every perfect subtree of height >= 7 from
  * src->node when it has it (a subtree it lacks is split in two and each
- * half asked again, down to height 3, which is folded from leaves). With
+ * half asked again, down to height 6, which is folded from leaves). With
  * stored nodes for every batch a path costs O(log n) lookups and at most
- * 15 leaf reads. */
+ * 127 leaves, read in runs through src->span. */
 int nat_proof_inclusion_path_src(const nat_tree_src *src, const nat_merkle *fr, uint64_t m, uint64_t n,
                                  uint8_t (*path)[32], uint32_t *len);
 int nat_proof_consistency_path_src(const nat_tree_src *src, const nat_merkle *fr, uint64_t m, uint64_t n,
@@ -91,6 +98,9 @@ typedef struct nat_proof_image {
     uint64_t reads, bytes;
 } nat_proof_image;
 int nat_proof_image_leaf(void *ctx, uint64_t i, uint8_t out[32]);
+/* The span function over an image: one index lookup per index leaf the
+ * run crosses, then the block records it maps, in order. */
+int nat_proof_image_span(void *ctx, uint64_t a, uint64_t b, uint8_t out[32]);
 /* The node function over an image: the node record after the index leaf
  * that maps the subtree's last block (FORMAT.md §5.13). */
 int nat_proof_image_node(void *ctx, uint64_t a, uint32_t h, uint8_t out[32]);

@@ -58,7 +58,7 @@ typedef struct vstate {
     uint64_t neras, cap_eras;
     int broken_commit; /* a commit record failed to parse: what follows it is damage, not a torn append */
     int oom;
-    uint8_t (*nodes)[32]; /* the Merkle nodes of height >= 4 the blocks so far complete (FORMAT.md §5.13) */
+    uint8_t (*nodes)[32]; /* the Merkle nodes of height >= 7 the blocks so far complete (FORMAT.md §5.13) */
     uint64_t nnodes, cap_nodes;
     uint64_t leaf_end, leaf_first, leaf_count; /* the last index leaf met: where it ends, what it maps */
     int leaf_ok;
@@ -263,7 +263,7 @@ static void do_index(vstate *st, const nat_rec *r)
 }
 
 /* A node record: u64 first, u64 count, then the Merkle nodes of height
- * >= 4 that blocks [first, first + count) complete. It must directly
+ * >= 7 that blocks [first, first + count) complete. It must directly
  * follow a sound index leaf of the same range, and every node must be the
  * one the blocks give (a node that is not is a finding, never a proof). */
 static void do_nodes(vstate *st, const nat_rec *r)
