@@ -14,6 +14,7 @@
 #   BENCH_REPS       repetitions of the large-file and buffered-append measurements (default 3)
 #   BENCH_VERBOSE    set: bench_bulk prints every run, warm-ups included
 #   BENCH_POOL_MIB   MiB appended per worker-pool figure (default 128)
+#   BENCH_PROOF_MAX  largest artifact of the proof benchmark, in blocks (default 1000000)
 # Everything written is removed on exit.
 set -u
 
@@ -161,6 +162,9 @@ rm -f "$VF"
 
 echo "== open and random read at 1 000 000 blocks"
 run "$BIN/bench_open" "$W"
+
+echo "== proofs: gathering with the Merkle node records, beside the leaves-only path (1k to 1M blocks)"
+run "$BIN/bench_proof" "$W" "${BENCH_PROOF_MAX:-1000000}"
 
 echo "== overhead per block"
 run "$BIN/bench_overhead" "$W"

@@ -16,7 +16,9 @@
  * Random mutations almost never survive the hash chain, so each input runs
  * twice: as given, and re-sealed — every content hash, record hash, Merkle
  * root and frontier recomputed and every commit re-signed with a fixed key
- * — so that mutations also reach the index, commit and metadata rules.
+ * — so that mutations also reach the index, commit and metadata rules
+ * (and the Merkle node records: whatever verifies must also give proofs
+ * that check).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -227,6 +229,16 @@ static void run_one(const uint8_t *data, size_t size)
                          (!strcmp(f->code, "erased") || !strcmp(f->code, "erasure-incomplete"));
             }
             if (!erased || !b.cipher) abort();
+        }
+        /* what verifies proves: its Merkle node records (FORMAT.md §5.13)
+         * were checked against its blocks, so a proof gathered through
+         * them must check */
+        for (uint64_t k = 0; k < 3 && count && maif_reader_format(r) == MAIF_FORMAT_NATIVE; k++) {
+            uint64_t i = k == 0 ? 0 : k == 1 ? count / 2 : count - 1;
+            maif_proof *p = NULL;
+            if (maif_reader_prove_inclusion(r, i, MAIF_COMMIT_LAST, &p) != MAIF_OK) abort();
+            if (maif_proof_check(p, NULL) != MAIF_OK) abort();
+            maif_proof_free(p);
         }
     }
     maif_report_free(rep);

@@ -272,7 +272,8 @@ static void check_file(const model *m, const char *path)
         if (strcmp(rec.kind, "block") == 0) CHECK(rec.block_index == (int64_t)nblocks++);
         else if (strcmp(rec.kind, "commit") == 0) ncommits++;
         else CHECK(i == 0 ? strcmp(rec.kind, "header") == 0
-                          : strcmp(rec.kind, "index") == 0 || strcmp(rec.kind, "directory") == 0);
+                          : strcmp(rec.kind, "index") == 0 || strcmp(rec.kind, "directory") == 0 ||
+                                strcmp(rec.kind, "nodes") == 0);
     }
     CHECK(nblocks == m->committed && ncommits == m->commits);
 

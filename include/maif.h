@@ -879,7 +879,8 @@ typedef struct maif_info {
 MAIF_API MAIF_NODISCARD int maif_reader_info(maif_reader *r, maif_info *out);
 
 /* Every record of a native file, data and internal (index, commit), in file
- * order, for listings such as `maif ls --all`. kind is "block", "index" or
+ * order, for listings such as `maif ls --all`. kind is "block", "index",
+ * "directory", "nodes" (a Merkle node record, FORMAT.md §5.13) or
  * "commit"; for blocks, block_index is set, else -1. 2.1 files list their
  * blocks and sections ("header", "provenance", "security", "index",
  * "footer"). Returns MAIF_ENOTFOUND past the end. */
@@ -1013,14 +1014,19 @@ typedef struct maif_proof maif_proof;
 #define MAIF_COMMIT_LAST       UINT64_MAX
 
 /* An inclusion proof of block (0-based) against commit seq (or
- * MAIF_COMMIT_LAST), whose tree must hold the block. Native artifacts only.
- * Cost: the right spine's siblings come from the commit's frontier, the
- * others from the block records of the frontier subtree holding the block:
- * up to n - 1 reads and hashes for n blocks in that commit's tree (0.2 s
- * for 2^20), plus O(c) records for the c commits after it. Errors: MAIF_EINVAL,
- * MAIF_ENOTFOUND (no such block in that tree, or no such commit),
- * MAIF_EUNSUPPORTED (a MAIF 2.1 file), MAIF_EFORMAT, MAIF_ENOMEM; the
- * message is on r and in maif_last_errmsg(). Free with maif_proof_free. */
+ * MAIF_COMMIT_LAST), whose tree must hold the block; the commit may be
+ * signed with any MAIF_SIG_* algorithm. Native artifacts only. Cost: the
+ * right spine's siblings come from the commit's frontier, the others from
+ * the Merkle node records (FORMAT.md §5.13): O(log n) reads, plus O(c)
+ * records for the c commits after it. A file or batch without node records
+ * (written before they existed) falls back to the block records of the
+ * frontier subtree holding the block: up to n - 1 reads and hashes (0.2 s
+ * for 2^20). The path is checked against the commit's root before it is
+ * returned. Errors: MAIF_EINVAL, MAIF_ENOTFOUND (no such block in that
+ * tree, or no such commit), MAIF_EUNSUPPORTED (a MAIF 2.1 file),
+ * MAIF_EFORMAT, MAIF_EVERIFY (the blocks and stored nodes do not lead to
+ * the signed root: the file is damaged), MAIF_ENOMEM; the message is on r
+ * and in maif_last_errmsg(). Free with maif_proof_free. */
 MAIF_API MAIF_NODISCARD int maif_reader_prove_inclusion(maif_reader *r, uint64_t block, uint64_t commit,
                                                         maif_proof **out);
 /* A consistency proof that commit from's tree is a prefix of commit to's
@@ -1041,7 +1047,8 @@ MAIF_API MAIF_NODISCARD int maif_proof_json(const maif_proof *p, char *dst, size
  * the message names the field), MAIF_ELIMIT, MAIF_ENOMEM, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_proof_parse(maif_proof **out, const char *json, size_t len);
 /* Checks a proof without the artifact: each commit's record hash from its
- * bytes, its Ed25519 signature, that its signer is pinned when opt pins
+ * bytes, its signature (Ed25519, RSA-PSS or P-256, under the key the commit
+ * carries, which must hash to its signer field), that its signer is pinned when opt pins
  * keys (maif_options_add_trusted_key; opt may be NULL), and the audit or
  * consistency path against the commits' Merkle roots and block counts.
  * Returns 0 when it checks; MAIF_EVERIFY (one line in maif_last_errmsg()

@@ -26,7 +26,7 @@ static void print_commit(const char *label, json_t *c)
 {
     printf("%-17s%llu (%llu blocks)\n", label, jnum(c, "seq"), jnum(c, "blocks"));
     printf("  merkle root:   %s\n", jstr(c, "merkle_root"));
-    printf("  signer:        %s\n", jstr(c, "signer"));
+    printf("  signer:        %s (%s)\n", jstr(c, "signer"), jstr(c, "alg"));
     printf("  record hash:   %s\n", jstr(c, "record_hash"));
 }
 

@@ -24,12 +24,16 @@
 
 #define PROOF_INCLUSION_TAG   "maif-inclusion-v1"
 #define PROOF_CONSISTENCY_TAG "maif-consistency-v1"
-/* The largest commit payload: 64 segments and 64 frontier hashes. */
-#define COMMIT_PAYLOAD_MAX (NC_FIXED + NAT_MAX_SEGMENTS * NC_SEG_SIZE + NAT_MAX_FRONTIER * 32 + 64 + NAT_TAIL_SIZE)
+/* The largest commit payload: 64 segments, 64 frontier hashes and the
+ * largest signature area (version 2, FORMAT.md §5.5.1). */
+#define COMMIT_PAYLOAD_MAX (NC_FIXED + NAT_MAX_SEGMENTS * NC_SEG_SIZE + NAT_MAX_FRONTIER * 32 + NC_SIGAREA_MAX + NAT_TAIL_SIZE)
 
 typedef struct pcommit {
     uint64_t seq, blocks;
-    uint8_t merkle[32], signer[32], sig[64], record_hash[32]; /* as claimed; checked against the bytes */
+    uint8_t merkle[32], signer[32], record_hash[32]; /* as claimed; checked against the bytes */
+    int alg;                                         /* MAIF_SIG_*, as claimed */
+    uint8_t sig[NAT_SIG_LEN_MAX], pk[NAT_SIG_PK_MAX];
+    size_t sig_len, pk_len;
     uint8_t prev[32];                                         /* record hash before the commit */
     uint8_t hdr[NAT_REC_HEADER];
     uint8_t payload[COMMIT_PAYLOAD_MAX];
@@ -83,16 +87,19 @@ static int load_commit(gather *g, uint64_t seq, pcommit *pc)
     int rc = nat_proof_commit(&g->v, g->im.base, g->im.size, seq, &ref, g->err, sizeof g->err);
     if (rc) return maif_reader_fail(g->r, rc, g->err);
     if (ref.payload_size > COMMIT_PAYLOAD_MAX) return maif_reader_fail(g->r, MAIF_EFORMAT, "commit payload too large");
-    if (ref.c.version != NAT_REC_VERSION)
-        return maif_reader_fail(g->r, MAIF_EUNSUPPORTED,
-                                "a commit is signed with rsa-pss or p256; proofs cover Ed25519 commits only");
     if (nat_merkle_load(&g->fr, ref.c.blocks, (const uint8_t(*)[32])ref.c.frontier, ref.c.nfrontier))
         return maif_reader_fail(g->r, MAIF_EFORMAT, "commit frontier does not match its block count");
     pc->seq = ref.c.seq;
     pc->blocks = ref.c.blocks;
     memcpy(pc->merkle, ref.c.merkle, 32);
     memcpy(pc->signer, ref.c.signer, 32);
-    memcpy(pc->sig, ref.c.sig, 64);
+    if (ref.c.sig_len > sizeof pc->sig || ref.c.pk_len > sizeof pc->pk)
+        return maif_reader_fail(g->r, MAIF_EFORMAT, "commit signature area too large");
+    pc->alg = ref.c.alg;
+    memcpy(pc->sig, ref.c.sig, ref.c.sig_len);
+    pc->sig_len = ref.c.sig_len;
+    memcpy(pc->pk, ref.c.pk, ref.c.pk_len);
+    pc->pk_len = ref.c.pk_len;
     memcpy(pc->record_hash, ref.c.record_hash, 32);
     memcpy(pc->prev, ref.prev_hash, 32);
     memcpy(pc->hdr, ref.hdr, NAT_REC_HEADER);
@@ -105,6 +112,13 @@ static int path_fail(gather *g, int rc)
 {
     snprintf(g->err, sizeof g->err, "cannot read a block record hash for the proof (%s)", maif_strerror(rc));
     return maif_reader_fail(g->r, rc, g->err);
+}
+
+static int nodes_fail(gather *g)
+{
+    return maif_reader_fail(g->r, MAIF_EVERIFY,
+                            "the artifact's Merkle nodes or blocks do not lead to the commit's signed root: it is "
+                            "damaged (maif verify says where); no proof given");
 }
 
 int maif_reader_prove_inclusion(maif_reader *r, uint64_t block, uint64_t commit, maif_proof **out)
@@ -138,8 +152,17 @@ int maif_reader_prove_inclusion(maif_reader *r, uint64_t block, uint64_t commit,
         goto done;
     }
     memcpy(p->leaf_rh, g.im.base + off + NR_RECORD_HASH, 32);
-    rc = nat_proof_inclusion_path(nat_proof_image_leaf, &g.im, &g.fr, block, p->size2, p->path, &p->npath);
-    if (rc) rc = path_fail(&g, rc);
+    nat_tree_src src = {nat_proof_image_leaf, nat_proof_image_node, &g.im, nat_proof_image_span};
+    rc = nat_proof_inclusion_path_src(&src, &g.fr, block, p->size2, p->path, &p->npath);
+    if (rc) {
+        rc = path_fail(&g, rc);
+    } else {
+        /* the stored nodes are an index: a path they make must still lead to the signed root */
+        uint8_t leaf[32];
+        nat_merkle_leaf(p->leaf_rh, leaf);
+        if (!nat_proof_check_inclusion(leaf, block, p->size2, (const uint8_t(*)[32])p->path, p->npath, p->root2))
+            rc = nodes_fail(&g);
+    }
 done:
     nat_view_free(&g.v);
     if (rc) maif_free(p);
@@ -179,8 +202,12 @@ int maif_reader_prove_consistency(maif_reader *r, uint64_t from, uint64_t to, ma
         goto done;
     }
     if (p->size1 > 0 && p->size1 < p->size2) {
-        rc = nat_proof_consistency_path(nat_proof_image_leaf, &g.im, &g.fr, p->size1, p->size2, p->path, &p->npath);
+        nat_tree_src src = {nat_proof_image_leaf, nat_proof_image_node, &g.im, nat_proof_image_span};
+        rc = nat_proof_consistency_path_src(&src, &g.fr, p->size1, p->size2, p->path, &p->npath);
         if (rc) rc = path_fail(&g, rc);
+        else if (!nat_proof_check_consistency(p->size1, p->size2, p->root1, p->root2, (const uint8_t(*)[32])p->path,
+                                              p->npath))
+            rc = nodes_fail(&g);
     }
 done:
     nat_view_free(&g.v);
@@ -214,7 +241,9 @@ static json_t *commit_json(const pcommit *c)
     bad |= json_object_set_new(o, "blocks", json_integer((json_int_t)c->blocks));
     bad |= json_object_set_new(o, "merkle_root", jhex(c->merkle, 32));
     bad |= json_object_set_new(o, "signer", jhex(c->signer, 32));
-    bad |= json_object_set_new(o, "signature", jhex(c->sig, 64));
+    bad |= json_object_set_new(o, "alg", json_string(maif_sig_alg_name(c->alg)));
+    bad |= json_object_set_new(o, "public_key", jhex(c->pk, c->pk_len));
+    bad |= json_object_set_new(o, "signature", jhex(c->sig, c->sig_len));
     bad |= json_object_set_new(o, "record_hash", jhex(c->record_hash, 32));
     bad |= json_object_set_new(o, "prev_record_hash", jhex(c->prev, 32));
     bad |= json_object_set_new(o, "header", jhex(c->hdr, NAT_REC_HEADER));
@@ -284,6 +313,46 @@ static int want_hex(json_t *o, const char *ctx, const char *key, uint8_t *out, s
     return MAIF_OK;
 }
 
+/* A hex string of 2..2*max digits into out; *n receives the bytes. */
+static int want_hexvar(json_t *o, const char *ctx, const char *key, uint8_t *out, size_t max, size_t *n)
+{
+    json_t *j = json_object_get(o, key);
+    size_t len = json_is_string(j) ? json_string_length(j) : 0;
+    if (!json_is_string(j) || len == 0 || len % 2 || len / 2 > max || maif_unhex(json_string_value(j), out, len / 2))
+        return maif_set_last_err(MAIF_EJSON, "proof: %s\"%s\" must be an even number of hex digits, 2 to %zu", ctx,
+                                 key, 2 * max);
+    *n = len / 2;
+    return MAIF_OK;
+}
+
+/* "alg", "public_key" and "signature". A proof made before other
+ * algorithms were covered has neither of the first two: it is Ed25519,
+ * and its key is the signer field. */
+static int parse_sig(json_t *o, const char *ctx, pcommit *c)
+{
+    json_t *a = json_object_get(o, "alg");
+    if (!a) {
+        c->alg = MAIF_SIG_ED25519;
+        if (json_object_get(o, "public_key"))
+            return maif_set_last_err(MAIF_EJSON, "proof: %s\"public_key\" without \"alg\"", ctx);
+        memcpy(c->pk, c->signer, 32);
+        c->pk_len = 32;
+    } else {
+        const char *name = json_string_value(a);
+        c->alg = !name                           ? 0
+                 : strcmp(name, "ed25519") == 0  ? MAIF_SIG_ED25519
+                 : strcmp(name, "rsa-pss") == 0  ? MAIF_SIG_RSA_PSS
+                 : strcmp(name, "p256") == 0     ? MAIF_SIG_P256
+                                                 : 0;
+        if (!c->alg)
+            return maif_set_last_err(MAIF_EJSON, "proof: %s\"alg\" must be \"ed25519\", \"rsa-pss\" or \"p256\"",
+                                     ctx);
+        int rc = want_hexvar(o, ctx, "public_key", c->pk, sizeof c->pk, &c->pk_len);
+        if (rc) return rc;
+    }
+    return want_hexvar(o, ctx, "signature", c->sig, sizeof c->sig, &c->sig_len);
+}
+
 static int parse_commit(json_t *root, const char *key, pcommit *c)
 {
     json_t *o = json_object_get(root, key);
@@ -294,7 +363,7 @@ static int parse_commit(json_t *root, const char *key, pcommit *c)
     if (!rc) rc = want_u64(o, ctx, "blocks", &c->blocks);
     if (!rc) rc = want_hex(o, ctx, "merkle_root", c->merkle, 32);
     if (!rc) rc = want_hex(o, ctx, "signer", c->signer, 32);
-    if (!rc) rc = want_hex(o, ctx, "signature", c->sig, 64);
+    if (!rc) rc = parse_sig(o, ctx, c);
     if (!rc) rc = want_hex(o, ctx, "record_hash", c->record_hash, 32);
     if (!rc) rc = want_hex(o, ctx, "prev_record_hash", c->prev, 32);
     if (!rc) rc = want_hex(o, ctx, "header", c->hdr, NAT_REC_HEADER);
@@ -381,7 +450,9 @@ static int check_commit(const pcommit *pc, const char *name, const maif_options 
                         : c.blocks != pc->blocks                    ? "blocks"
                         : memcmp(c.merkle, pc->merkle, 32)          ? "merkle_root"
                         : memcmp(c.signer, pc->signer, 32)          ? "signer"
-                        : memcmp(c.sig, pc->sig, 64)                ? "signature"
+                        : (int)c.alg != pc->alg                     ? "alg"
+                        : c.pk_len != pc->pk_len || memcmp(c.pk, pc->pk, pc->pk_len) ? "public_key"
+                        : c.sig_len != pc->sig_len || memcmp(c.sig, pc->sig, pc->sig_len) ? "signature"
                         : memcmp(c.record_hash, pc->record_hash, 32) ? "record_hash"
                                                                     : NULL;
     if (field) return maif_set_last_err(MAIF_EVERIFY, "%s: \"%s\" does not match the commit's bytes", name, field);

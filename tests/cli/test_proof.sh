@@ -17,7 +17,19 @@ H = lambda b: hashlib.sha256(b).digest()
 def commit(c):
     prev, hdr, pl = (bytes.fromhex(c[k]) for k in ("prev_record_hash", "header", "payload"))
     assert hdr[0] == 0x43 and len(hdr) == 112
-    assert H(pl[:-80] + pl[-16:]) == hdr[48:80], "content hash"
+    if hdr[1] == 1:  # Ed25519: 64 signature bytes before the tail
+        assert c.get("alg", "ed25519") == "ed25519"
+        assert H(pl[:-80] + pl[-16:]) == hdr[48:80], "content hash"
+    else:  # version 2: a signature area naming its algorithm and key
+        nseg, nfr = (int.from_bytes(pl[o:o + 4], "little") for o in (88, 92))
+        at = 96 + 24 * nseg + 32 * nfr
+        alg, pkl, sgl = pl[at], int.from_bytes(pl[at + 2:at + 4], "little"), int.from_bytes(pl[at + 4:at + 6], "little")
+        assert c["alg"] == {1: "ed25519", 2: "rsa-pss", 3: "p256"}[alg]
+        pk = pl[at + 8:at + 8 + pkl]
+        assert pk.hex() == c["public_key"] and H(pk) == pl[56:88], "key"
+        so = at + 8 + pkl
+        assert pl[so:so + sgl].hex() == c["signature"]
+        assert H(pl[:so] + pl[so + sgl:]) == hdr[48:80], "content hash"
     assert H(prev + hdr[:80]) == hdr[80:112], "record hash"
     assert hdr[80:112].hex() == c["record_hash"]
     return int.from_bytes(pl[8:16], "little"), pl[24:56]
@@ -139,5 +151,38 @@ for f in "$ROOT"/tests/data/v21/sample_text.maif; do
   [ -f "$f" ] || continue
   m prove "$f" 0; expect_err "MAIF 2.1 refused" 2 "native artifact"
 done
+
+# RSA-PSS and P-256 commits: the proof names the algorithm and carries the
+# key; check-proof checks it alone, pins it by the key file, and python
+# checks the hashes and that the key is the one the signer field names
+for alg in rsa-pss p256; do
+  m keygen "$alg.key" --alg "$alg"; expect "keygen $alg" 0
+  m create "$alg.maif" --key "$alg.key"; expect "create $alg" 0
+  for i in $(seq 0 129); do echo "{\"type\":\"text\",\"text\":\"$alg $i\"}"; done >"$alg.jsonl"
+  m append "$alg.maif" "$alg.jsonl" --key "$alg.key"; expect "append $alg" 0
+  m add "$alg.maif" --type text --text "last" --key "$alg.key"; expect "add $alg" 0
+  m prove "$alg.maif" 17; expect "prove $alg text" 0
+  has "prove $alg text" "($alg)"
+  m prove "$alg.maif" 17 --json; expect "prove $alg" 0
+  cp "$OUT" "inc-$alg.json"
+  if grep -q "\"alg\":\"$alg\"" "inc-$alg.json"; then pass; else fail "$alg proof names its algorithm"; fi
+  m check-proof "inc-$alg.json"; expect "check-proof $alg" 0
+  m check-proof "inc-$alg.json" --pubkey "$alg.key.pub"; expect "check-proof $alg pinned" 0
+  m check-proof "inc-$alg.json" --pubkey k.key.pub; expect_err "check-proof $alg other key" 1 "is not pinned"
+  if $PY check.py "inc-$alg.json" >/dev/null 2>&1; then pass; else fail "python checks the $alg inclusion proof"; fi
+  m prove "$alg.maif" --from 1 --to 2 --json; expect "prove $alg consistency" 0
+  cp "$OUT" "con-$alg.json"
+  m check-proof "con-$alg.json" --pubkey "$alg.key.pub"; expect "check-proof $alg consistency" 0
+  if $PY check.py "con-$alg.json" >/dev/null 2>&1; then pass; else fail "python checks the $alg consistency proof"; fi
+  $PY -c 'import json,sys; p=json.load(open(sys.argv[1])); c=p["commit"]; s=c["signature"]; c["signature"]=s[:-1]+("0" if s[-1]!="0" else "1"); print(json.dumps(p))' "inc-$alg.json" >"t-$alg.json"
+  m check-proof "t-$alg.json"; expect_err "$alg edited signature" 1 "\"signature\" does not match"
+  $PY -c 'import json,sys; p=json.load(open(sys.argv[1])); c=p["commit"]; s=c["payload"]; i=len(s)-40; c["payload"]=s[:i]+("0" if s[i]!="0" else "1")+s[i+1:]; print(json.dumps(p))' "inc-$alg.json" >"t2-$alg.json"
+  m check-proof "t2-$alg.json"; expect "$alg payload signature bytes edited" 1
+done
+
+# node records: a batch of 130 blocks completes a 128-leaf subtree; verify checks its node record
+m verify rsa-pss.maif --pubkey rsa-pss.key.pub; expect "verify with node records" 0
+m ls rsa-pss.maif --all; expect "ls --all" 0
+has "ls --all shows the node record" "\[nodes\]"
 
 harness_finish

@@ -363,13 +363,14 @@ static size_t commit_points(const uint8_t *b, size_t n, commit_pt *pts, size_t c
     return k;
 }
 
-static void truncate_all(const uint8_t *img, size_t n, const char *what)
+/* Every cut from offset from (0: all) to the end. */
+static void truncate_all(const uint8_t *img, size_t n, const char *what, size_t from)
 {
     commit_pt pts[16];
     size_t np = commit_points(img, n, pts, 16);
     maif_reader *full = NULL;
     assert_int_equal(maif_reader_open_mem(&full, img, n), MAIF_OK);
-    for (size_t len = 0; len <= n; len++) {
+    for (size_t len = from; len <= n; len++) {
         int fits = -1;
         for (size_t k = 0; k < np; k++)
             if (pts[k].end <= len) fits = (int)k;
@@ -420,15 +421,68 @@ static void truncate_all(const uint8_t *img, size_t n, const char *what)
     maif_reader_close(full);
 }
 
+/* Batches of 120 and 10 blocks: the second completes the first 128-leaf
+ * subtree and writes a Merkle node record after its index leaf (FORMAT.md
+ * §5.13); cuts anywhere in that batch land inside it too. */
+static uint8_t *build_with_nodes(size_t *len)
+{
+    char *dir = tu_tmpdir(), *path = tu_path(dir, "n.maif");
+    maif_key *k = NULL;
+    assert_int_equal(maif_key_generate(&k), MAIF_OK);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, path, k, NULL, NULL), MAIF_OK);
+    for (int b = 0; b < 2; b++) {
+        for (int i = 0; i < (b ? 10 : 120); i++) {
+            char t[16];
+            int n = snprintf(t, sizeof t, "n%d", 120 * b + i);
+            maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = t, .payload_size = (size_t)n};
+            assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
+        }
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    }
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    uint8_t *img = tu_read(path, len);
+    assert_non_null(img);
+    /* the node records are there, and a torn one is an interrupted append
+     * that recovery cuts without --force */
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open_mem(&r, img, *len), MAIF_OK);
+    maif_record rec;
+    uint64_t nodes_off = 0, nn = 0;
+    for (uint64_t i = 1; maif_reader_record(r, i, &rec) == MAIF_OK; i++)
+        if (strcmp(rec.kind, "nodes") == 0) nodes_off = rec.offset, nn++;
+    maif_reader_close(r);
+    assert_int_equal(nn, 1);
+    for (uint64_t L = nodes_off + 1; L < nodes_off + 112 + 16 + 64; L += 5) {
+        assert_int_equal(tu_write(path, img, (size_t)L), 0);
+        uint64_t cut = 0;
+        assert_int_equal(maif_recover(path, NULL, &cut), MAIF_OK);
+        assert_true(cut > 0);
+        tu_assert_verifies(path);
+    }
+    maif_key_free(k);
+    tu_rmtree(dir);
+    free(path);
+    free(dir);
+    return img;
+}
+
 static void test_truncation_every_offset(void **state)
 {
     (void)state;
     size_t n;
     uint8_t *b = load_golden("valid_small.maif", &n);
-    truncate_all(b, n, "valid_small.maif");
+    truncate_all(b, n, "valid_small.maif", 0);
     free(b);
     b = build_fresh(&n);
-    truncate_all(b, n, "fresh artifact");
+    truncate_all(b, n, "fresh artifact", 0);
+    free(b);
+    /* its second batch: from the end of the first commit */
+    b = build_with_nodes(&n);
+    commit_pt pts[16];
+    size_t np = commit_points(b, n, pts, 16);
+    assert_int_equal(np, 3);
+    truncate_all(b, n, "artifact with node records", (size_t)pts[1].end - 8);
     free(b);
 }
 

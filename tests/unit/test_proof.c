@@ -17,6 +17,7 @@
 
 #include "crypto/crypto.h"
 #include "format/native/native_proof.h"
+#include "util/common.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -415,7 +416,308 @@ static void test_artifact(void **state)
     maif_reader_close(r);
 }
 
+/* ------------------------------------------------ stored Merkle nodes */
+
+/* Perfect subtree roots from the leaf array; with skip set, every node
+ * whose position (a >> h) is odd is "not stored", so the gatherer must
+ * split it. */
+typedef struct arr_nodes {
+    leaves *l;
+    int skip;
+    uint64_t calls;
+} arr_nodes;
+
+static int array_node(void *ctx, uint64_t a, uint32_t h, uint8_t out[32])
+{
+    arr_nodes *an = ctx;
+    an->calls++;
+    assert_true(h >= NAT_NODE_MIN_HEIGHT && a % ((uint64_t)1 << h) == 0);
+    assert_true(a + ((uint64_t)1 << h) <= an->l->n);
+    if (an->skip && ((a >> h) & 1)) return 0;
+    naive_root(an->l->h, a, a + ((uint64_t)1 << h), out);
+    return 1;
+}
+
+static int array_node_leaf(void *ctx, uint64_t i, uint8_t out[32])
+{
+    return array_leaf(((arr_nodes *)ctx)->l, i, out);
+}
+
+#define NODES_N 520
+#define BOTTOM ((1u << NAT_NODE_MIN_HEIGHT) - 1) /* most leaves a path reads below the stored nodes */
+
+/* Paths gathered with stored nodes (all, or every other one) equal the
+ * naive RFC paths for sizes around every power of two up to 520 (and all
+ * sizes to 64), leaves and old sizes sampled; with all nodes stored and
+ * the frontier, a path reads at most 127 leaves. */
+static void test_brute_force_nodes(void **state)
+{
+    (void)state;
+    static uint8_t h[NODES_N][32];
+    tu_pattern(&h[0][0], sizeof h, 9162);
+    uint8_t path[NAT_PROOF_MAX_CONSISTENCY][32], want[NAT_PROOF_MAX_CONSISTENCY][32];
+    for (int skip = 0; skip < 2; skip++) {
+        static const uint64_t big[] = {100, 127, 128, 129, 200, 255, 256, 257, 300, 383, 384, 385, 450, 511, 512, 513, 520};
+        for (size_t si = 0; si < 64 + sizeof big / sizeof big[0]; si++) {
+            uint64_t n = si < 64 ? si + 1 : big[si - 64];
+            leaves l = {h, n, 0};
+            arr_nodes an = {&l, skip, 0};
+            nat_tree_src src = {array_node_leaf, array_node, &an, NULL};
+            uint64_t step = n < 64 ? 1 : 13;
+            nat_merkle front;
+            memset(&front, 0, sizeof front);
+            for (uint64_t i = 0; i < n; i++) nat_merkle_push(&front, h[i]);
+            for (uint64_t m = 0; m < n; m = m + step < n || m == n - 1 ? m + step : n - 1) {
+                uint32_t len = 0, wl = 0;
+                l.reads = 0;
+                assert_int_equal(nat_proof_inclusion_path_src(&src, &front, m, n, path, &len), MAIF_OK);
+                naive_path(h, m, 0, n, want, &wl);
+                assert_int_equal(len, wl);
+                assert_memory_equal(path, want, 32 * (size_t)len);
+                if (!skip) assert_true(l.reads <= BOTTOM);
+            }
+            for (uint64_t m = 1; m <= n; m = m + step <= n || m == n ? m + step : n) {
+                uint32_t len = 0, wl = 0;
+                l.reads = 0;
+                assert_int_equal(nat_proof_consistency_path_src(&src, &front, m, n, path, &len), MAIF_OK);
+                naive_sub(h, m, 0, n, 1, want, &wl);
+                assert_int_equal(len, wl);
+                assert_memory_equal(path, want, 32 * (size_t)len);
+                if (!skip) assert_true(l.reads <= 2 * BOTTOM + 1);
+            }
+        }
+    }
+}
+
+/* Batches of sizes that straddle the 16-leaf nodes in every way. */
+static const int node_batches[] = {1, 15, 16, 17, 33, 64, 100, 3, 200, 31, 32};
+#define NODE_BATCHES (sizeof node_batches / sizeof node_batches[0])
+
+static void build_batches(const char *path, const maif_key *key, unsigned flags, size_t from, size_t to, int create)
+{
+    maif_writer *w = NULL;
+    char err[200];
+    uint64_t cut;
+    if (create) assert_int_equal(nat_writer_create(&w, path, key, NULL, 0, flags), MAIF_OK);
+    else assert_int_equal(nat_writer_open(&w, path, key, flags, &cut, 0, err, sizeof err), MAIF_OK);
+    for (size_t b = from; b < to; b++) {
+        for (int i = 0; i < node_batches[b]; i++) {
+            char text[48];
+            int n = snprintf(text, sizeof text, "batch %zu block %d", b, i);
+            tu_add_simple(w, MAIF_TYPE_TEXT, text, (size_t)n, NULL, NULL);
+        }
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    }
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+}
+
+/* Every block against every commit, and every pair of commits: proofs that
+ * check, and the same paths as gathering from the leaves alone. Returns
+ * the leaf reads of the last-commit proofs (nodes used when use_nodes). */
+static uint64_t prove_all(const char *path, const maif_key *key)
+{
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
+    size_t size;
+    uint8_t *img = tu_read(path, &size);
+    assert_non_null(img);
+    nat_view v;
+    char err[200];
+    assert_int_equal(nat_view_open(&v, img, size, err, sizeof err), MAIF_OK);
+    nat_proof_image im = {&v, img, size, 0, 0};
+    uint8_t pk[MAIF_PUBKEY_BYTES];
+    maif_key_public(key, pk);
+    maif_options *pin = tu_verify_options(pk, 1, 0);
+    uint64_t commits = v.last.seq + 1, nodes_reads = 0;
+    for (uint64_t c = 1; c < commits; c++) {
+        nat_commit_ref ref;
+        assert_int_equal(nat_proof_commit(&v, img, size, c, &ref, err, sizeof err), MAIF_OK);
+        nat_merkle fr;
+        assert_int_equal(nat_merkle_load(&fr, ref.c.blocks, (const uint8_t(*)[32])ref.c.frontier, ref.c.nfrontier), 0);
+        for (uint64_t b = 0; b < ref.c.blocks; b++) {
+            maif_proof *p = NULL;
+            assert_int_equal(maif_reader_prove_inclusion(r, b, c, &p), MAIF_OK);
+            maif_proof *q = roundtrip(p);
+            assert_int_equal(maif_proof_check(q, pin), MAIF_OK);
+            maif_proof_free(q);
+            maif_proof_free(p);
+            if (c != commits - 1 && b % 7) continue;
+            uint8_t p1[NAT_PROOF_MAX_INCLUSION][32], p2[NAT_PROOF_MAX_INCLUSION][32];
+            uint32_t l1, l2;
+            nat_tree_src src = {nat_proof_image_leaf, nat_proof_image_node, &im, nat_proof_image_span};
+            im.reads = 0;
+            assert_int_equal(nat_proof_inclusion_path_src(&src, &fr, b, ref.c.blocks, p1, &l1), MAIF_OK);
+            if (c == commits - 1) nodes_reads += im.reads;
+            assert_int_equal(nat_proof_inclusion_path(nat_proof_image_leaf, &im, &fr, b, ref.c.blocks, p2, &l2),
+                             MAIF_OK);
+            assert_int_equal(l1, l2);
+            assert_memory_equal(p1, p2, 32 * (size_t)l1);
+        }
+    }
+    for (uint64_t a = 0; a < commits; a++)
+        for (uint64_t b = a; b < commits; b++) {
+            maif_proof *p = NULL;
+            assert_int_equal(maif_reader_prove_consistency(r, a, b, &p), MAIF_OK);
+            maif_proof *q = roundtrip(p);
+            assert_int_equal(maif_proof_check(q, pin), MAIF_OK);
+            maif_proof_free(q);
+            maif_proof_free(p);
+        }
+    maif_options_free(pin);
+    nat_view_free(&v);
+    free(img);
+    maif_reader_close(r);
+    return nodes_reads;
+}
+
+static uint64_t count_kind(const char *path, const char *tag)
+{
+    size_t size;
+    uint8_t *img = tu_read(path, &size);
+    assert_non_null(img);
+    uint64_t off = rd32le(img + NH_HEADER_SIZE), n = 0;
+    while (off < size) {
+        nat_rec r;
+        int torn;
+        assert_int_equal(nat_rec_parse(img, size, off, &r, &torn, NULL, 0), MAIF_OK);
+        if (memcmp(r.tag, tag, 4) == 0) n++;
+        off = r.end;
+    }
+    free(img);
+    return n;
+}
+
+/* A file with node records, one without (as older writers made them) and
+ * one that mixes both: each verifies clean, and every proof checks and
+ * equals the one gathered from the leaves; the node records make the
+ * last-commit proofs read far fewer records. */
+static void test_artifact_nodes(void **state)
+{
+    tu_fixture *f = *state;
+    char *with = tu_path(f->dir, "with.maif"), *without = tu_path(f->dir, "without.maif"),
+         *mixed = tu_path(f->dir, "mixed.maif");
+    build_batches(with, f->key, 0, 0, NODE_BATCHES, 1);
+    build_batches(without, f->key, NAT_W_NO_NODES, 0, NODE_BATCHES, 1);
+    build_batches(mixed, f->key, NAT_W_NO_NODES, 0, 6, 1);
+    build_batches(mixed, f->key, 0, 6, NODE_BATCHES, 0);
+    tu_assert_verifies_clean(with);
+    tu_assert_verifies_clean(without);
+    tu_assert_verifies_clean(mixed);
+    /* batches that complete a 128-leaf subtree get a node record: those
+     * holding blocks 127, 255 and 383, 511 */
+    assert_int_equal(count_kind(with, NAT_TAG_NODES), 3);
+    assert_int_equal(count_kind(without, NAT_TAG_NODES), 0);
+    assert_int_equal(count_kind(mixed, NAT_TAG_NODES), 2);
+    uint64_t r_with = prove_all(with, f->key), r_without = prove_all(without, f->key);
+    prove_all(mixed, f->key);
+    assert_true(r_with * 2 < r_without);
+
+    /* a torn tail: the reader finds the last commit by a scan and has no
+     * index to find node records through; proofs still check */
+    size_t size;
+    uint8_t *img = tu_read(with, &size);
+    assert_non_null(img);
+    uint8_t *torn = calloc(1, size + 200);
+    assert_non_null(torn);
+    memcpy(torn, img, size);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open_mem(&r, torn, size + 200), MAIF_OK);
+    for (uint64_t b = 0; b < 512; b += 61) {
+        maif_proof *p = NULL;
+        assert_int_equal(maif_reader_prove_inclusion(r, b, MAIF_COMMIT_LAST, &p), MAIF_OK);
+        assert_int_equal(maif_proof_check(p, NULL), MAIF_OK);
+        maif_proof_free(p);
+    }
+    maif_reader_close(r);
+    free(torn);
+    free(img);
+    free(with);
+    free(without);
+    free(mixed);
+}
+
+/* Recomputes the content hash of every node record, every record hash and
+ * every commit's content hash and Ed25519 signature: what a forger holding
+ * the key would do after editing a node. */
+static void reseal(uint8_t *img, size_t size, const maif_key *key)
+{
+    uint8_t prev[32];
+    uint32_t hs = rd32le(img + NH_HEADER_SIZE);
+    maif_sha256(img, hs, prev);
+    uint64_t off = hs;
+    while (off < size) {
+        nat_rec r;
+        int torn;
+        assert_int_equal(nat_rec_parse(img, size, off, &r, &torn, NULL, 0), MAIF_OK);
+        uint8_t *hdr = img + off, *pay = img + r.payload_off;
+        int commit = memcmp(r.tag, NAT_TAG_COMMIT, 4) == 0;
+        if (memcmp(r.tag, NAT_TAG_NODES, 4) == 0) maif_sha256(pay, r.stored_size, hdr + NR_CONTENT_HASH);
+        if (commit) nat_commit_content_hash(pay, r.stored_size, hdr + NR_CONTENT_HASH);
+        nat_rec_hash(img, &r, prev, hdr + NR_RECORD_HASH);
+        if (commit) {
+            uint8_t msg[48];
+            memcpy(msg, NAT_SIG_DOMAIN, 16);
+            memcpy(msg + 16, hdr + NR_RECORD_HASH, 32);
+            maif_key_sign(key, msg, sizeof msg, pay + r.stored_size - NAT_TAIL_SIZE - 64);
+        }
+        memcpy(prev, hdr + NR_RECORD_HASH, 32);
+        off = r.end;
+    }
+}
+
+/* A forged node, re-signed: verify reports it (code "nodes") and no proof
+ * that needs it is given; proofs that do not need it still are. */
+static void test_forged_node(void **state)
+{
+    tu_fixture *f = *state;
+    /* 449 blocks: the sixth batch (blocks 82..145) completes [0, 128), the
+     * ninth [128, 256), [0, 256) and [256, 384); the frontier of 449 holds
+     * [0, 256), so [0, 128) comes from its node record */
+    build_batches(f->path, f->key, 0, 0, 9, 1);
+    size_t size;
+    uint8_t *img = tu_read(f->path, &size);
+    assert_non_null(img);
+    uint64_t off = rd32le(img + NH_HEADER_SIZE);
+    nat_rec r;
+    int torn, found = 0;
+    while (off < size && !found) {
+        assert_int_equal(nat_rec_parse(img, size, off, &r, &torn, NULL, 0), MAIF_OK);
+        found = memcmp(r.tag, NAT_TAG_NODES, 4) == 0;
+        if (!found) off = r.end;
+    }
+    assert_true(found);
+    assert_int_equal(rd64le(img + r.payload_off), 82); /* the sixth batch's: blocks 82..145 complete [0, 128) */
+    img[r.payload_off + NAT_NODES_HEAD] ^= 1;
+    reseal(img, size, f->key);
+    assert_int_equal(tu_write(f->path, img, size), 0);
+    free(img);
+
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_file(f->path, NULL, &rep), MAIF_OK);
+    assert_true(tu_has_code(rep, "nodes", MAIF_SEV_ERROR));
+    assert_false(tu_has_code(rep, "signature", MAIF_SEV_ERROR));
+    assert_false(tu_has_code(rep, "chain", MAIF_SEV_ERROR));
+    assert_false(maif_report_ok(rep));
+    maif_report_free(rep);
+
+    maif_reader *rd = NULL;
+    assert_int_equal(maif_reader_open(&rd, f->path), MAIF_OK);
+    maif_proof *p = NULL;
+    assert_int_equal(maif_reader_prove_inclusion(rd, 130, MAIF_COMMIT_LAST, &p), MAIF_EVERIFY); /* sibling [0,128) */
+    assert_null(p);
+    assert_non_null(strstr(maif_reader_errmsg(rd), "do not lead to the commit's signed root"));
+    assert_int_equal(maif_reader_prove_consistency(rd, 2, MAIF_COMMIT_LAST, &p), MAIF_OK); /* 16 -> 449: not needed */
+    assert_int_equal(maif_proof_check(p, NULL), MAIF_OK);
+    maif_proof_free(p);
+    assert_int_equal(maif_reader_prove_inclusion(rd, 3, MAIF_COMMIT_LAST, &p), MAIF_OK); /* [0,128) holds it */
+    assert_int_equal(maif_proof_check(p, NULL), MAIF_OK);
+    maif_proof_free(p);
+    maif_reader_close(rd);
+}
+
 /* ------------------------------------------------------------ tampering */
+/* (test_algorithms follows the tamper helpers it uses) */
+
 
 /* Applies edit to the JSON of p, parses and checks the result: returns the
  * code of the first call that fails (parse or check). */
@@ -491,6 +793,23 @@ static void e_sig_field(json_t *o) { flip(json_object_get(o, "commit"), "signatu
 static void e_sig_bytes(json_t *o) { flip_at(json_object_get(o, "commit"), "payload", 2 * 16 + 2 * 10); }
 static void e_header(json_t *o) { flip_at(json_object_get(o, "commit"), "header", 2 * 112 - 2 * 20); } /* the timestamp */
 static void e_prev(json_t *o) { flip(json_object_get(o, "commit"), "prev_record_hash"); }
+static void e_alg(json_t *o) { json_object_set_new(json_object_get(o, "commit"), "alg", json_string("p256")); }
+static void e_alg_other(json_t *o)
+{
+    json_t *c = json_object_get(o, "commit");
+    const char *a = json_string_value(json_object_get(c, "alg"));
+    json_object_set_new(c, "alg", json_string(strcmp(a, "ed25519") ? "ed25519" : "p256"));
+}
+static void e_alg_unknown(json_t *o) { json_object_set_new(json_object_get(o, "commit"), "alg", json_string("dsa")); }
+static void e_pk(json_t *o) { flip(json_object_get(o, "commit"), "public_key"); }
+static void e_pk_odd(json_t *o) { json_object_set_new(json_object_get(o, "commit"), "public_key", json_string("abc")); }
+static void e_pk_no_alg(json_t *o) { json_object_del(json_object_get(o, "commit"), "alg"); }
+/* a proof as the first version wrote it (Ed25519 only): no alg, no key */
+static void e_legacy(json_t *o)
+{
+    json_object_del(json_object_get(o, "commit"), "alg");
+    json_object_del(json_object_get(o, "commit"), "public_key");
+}
 static void e_payload_root(json_t *o)
 {
     json_t *c = json_object_get(o, "commit");
@@ -518,6 +837,72 @@ static void e_swap(json_t *o)
     json_t *a = json_incref(json_object_get(o, "from_commit"));
     json_object_set(o, "from_commit", json_object_get(o, "to_commit"));
     json_object_set_new(o, "to_commit", a);
+}
+
+/* Commits signed with RSA-PSS (2048 bits, to keep the test quick) and
+ * P-256: proofs name the algorithm and carry the key, check without the
+ * artifact (pinned by the signer id), and an edited key or signature is
+ * refused. Ed25519 is covered by every test above. */
+static void test_algorithms(void **state)
+{
+    tu_fixture *f = *state;
+    static const struct {
+        int alg;
+        unsigned bits;
+        const char *name;
+    } algs[] = {{MAIF_SIG_RSA_PSS, 2048, "rsa-pss"}, {MAIF_SIG_P256, 0, "p256"}, {MAIF_SIG_ED25519, 0, "ed25519"}};
+    for (size_t a = 0; a < sizeof algs / sizeof algs[0]; a++) {
+        maif_key *key = NULL;
+        assert_int_equal(maif_key_generate_alg(&key, algs[a].alg, algs[a].bits), MAIF_OK);
+        char *path = tu_path(f->dir, algs[a].name);
+        build_batches(path, key, 0, 0, 6, 1); /* 146 blocks (a node record), 6 commits after the first */
+        tu_assert_verifies_clean(path);
+        uint8_t id[MAIF_PUBKEY_BYTES];
+        maif_key_public(key, id);
+        maif_options *pin = tu_verify_options(id, 1, 0);
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
+        for (uint64_t b = 0; b < 146; b += 9) {
+            maif_proof *p = NULL;
+            assert_int_equal(maif_reader_prove_inclusion(r, b, MAIF_COMMIT_LAST, &p), MAIF_OK);
+            maif_proof *q = roundtrip(p);
+            assert_int_equal(maif_proof_check(q, pin), MAIF_OK);
+            maif_proof_free(q);
+            char buf[MAIF_PROOF_JSON_MAX];
+            size_t len;
+            assert_int_equal(maif_proof_json(p, buf, sizeof buf, &len), MAIF_OK);
+            maif_proof_free(p);
+            json_t *o = json_loads(buf, 0, NULL);
+            json_t *c = json_object_get(o, "commit");
+            assert_string_equal(json_string_value(json_object_get(c, "alg")), algs[a].name);
+            /* the key is what the signer field names */
+            size_t pkl = json_string_length(json_object_get(c, "public_key")) / 2;
+            uint8_t pkb[1200], h[32];
+            assert_true(pkl > 0 && pkl <= sizeof pkb);
+            assert_int_equal(maif_unhex(json_string_value(json_object_get(c, "public_key")), pkb, pkl), MAIF_OK);
+            if (algs[a].alg == MAIF_SIG_ED25519) memcpy(h, pkb, 32);
+            else maif_sha256(pkb, pkl, h);
+            assert_memory_equal(h, id, 32);
+            json_decref(o);
+            if (b == 0) {
+                assert_int_equal(tampered(buf, e_pk), MAIF_EVERIFY);
+                assert_int_equal(tampered(buf, e_sig_field), MAIF_EVERIFY);
+                assert_int_equal(tampered(buf, e_alg_other), MAIF_EVERIFY);
+            }
+        }
+        for (uint64_t from = 0; from <= 6; from++) {
+            maif_proof *p = NULL;
+            assert_int_equal(maif_reader_prove_consistency(r, from, MAIF_COMMIT_LAST, &p), MAIF_OK);
+            maif_proof *q = roundtrip(p);
+            assert_int_equal(maif_proof_check(q, pin), MAIF_OK);
+            maif_proof_free(q);
+            maif_proof_free(p);
+        }
+        maif_reader_close(r);
+        maif_options_free(pin);
+        maif_key_free(key);
+        free(path);
+    }
 }
 
 static void test_tamper(void **state)
@@ -558,6 +943,12 @@ static void test_tamper(void **state)
         {0, e_sig_bytes, MAIF_EVERIFY, "bad signature"},
         {0, e_header, MAIF_EVERIFY, "record hash does not match"},
         {0, e_prev, MAIF_EVERIFY, "record hash does not match"},
+        {0, e_alg, MAIF_EVERIFY, "\"alg\" does not match"},
+        {0, e_alg_unknown, MAIF_EJSON, "\"alg\" must be"},
+        {0, e_pk, MAIF_EVERIFY, "\"public_key\" does not match"},
+        {0, e_pk_odd, MAIF_EJSON, "\"public_key\" must be an even number"},
+        {0, e_pk_no_alg, MAIF_EJSON, "\"public_key\" without \"alg\""},
+        {0, e_legacy, MAIF_OK, ""},
         {0, e_payload_root, MAIF_EVERIFY, "content hash does not match"},
         {0, e_payload_odd, MAIF_EJSON, "\"payload\" must be an even number"},
         {0, e_kind, MAIF_EJSON, "\"proof\" must be"},
@@ -647,6 +1038,10 @@ int main(void)
         cmocka_unit_test(test_ct_vectors),
         cmocka_unit_test(test_brute_force),
         cmocka_unit_test_setup_teardown(test_artifact, tu_setup, tu_teardown),
+        cmocka_unit_test(test_brute_force_nodes),
+        cmocka_unit_test_setup_teardown(test_artifact_nodes, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_forged_node, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_algorithms, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_tamper, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_empty_commits, tu_setup, tu_teardown),
         cmocka_unit_test(test_v21_unsupported),

@@ -8,7 +8,8 @@
  * and is chained: record_hash = SHA-256(previous record_hash ‖ header[0,80)
  * ‖ ext ‖ metadata); the first record chains from SHA-256(file header).
  * Blocks (kind 'B') carry data; index records ('I') map block numbers to
- * offsets; commit records ('C') seal a batch with a Merkle root and an
+ * offsets; node records ('N') store Merkle subtree roots for proofs;
+ * commit records ('C') seal a batch with a Merkle root and an
  * Ed25519 signature and end with a 16-byte tail, so the last commit, and
  * from it the whole index, is found from the end of the file in O(1).
  */
@@ -65,6 +66,7 @@
 #define NAT_KIND_INDEX  'I'
 #define NAT_KIND_COMMIT 'C'
 #define NAT_KIND_DIR    'D'
+#define NAT_KIND_NODES  'N' /* Merkle node record (FORMAT.md §5.13) */
 #define NAT_REC_VERSION 1
 #define NAT_REC_VERSION_SIGALG 2 /* commit records only: a signature area naming its algorithm (FORMAT.md §5.5.1) */
 #define NAT_REC_F_SUPERSEDES 0x0001u /* the extension area holds a supersedes TLV */
@@ -74,6 +76,7 @@
 #define NAT_TAG_INDEX  "MIDX"
 #define NAT_TAG_COMMIT "MCMT"
 #define NAT_TAG_DIR    "MDIR"
+#define NAT_TAG_NODES  "MNOD"
 
 /* ---- extension TLVs: u16 tag, u16 length, value; they fill ext_size
  * exactly. Built and walked by codec/tlv.h; the numbers are the format's. */
@@ -260,9 +263,32 @@ typedef struct nat_merkle {
 void nat_merkle_leaf(const uint8_t record_hash[32], uint8_t out[32]);
 void nat_merkle_push(nat_merkle *m, const uint8_t leaf[32]);
 void nat_merkle_root(const nat_merkle *m, uint8_t out[32]);
+/* As nat_merkle_push, and appends to out (room for NAT_MAX_FRONTIER) the
+ * roots of the perfect subtrees of height >= NAT_NODE_MIN_HEIGHT the new
+ * leaf completes, lowest first; *nout receives how many. */
+void nat_merkle_push_nodes(nat_merkle *m, const uint8_t leaf[32], uint8_t (*out)[32], uint32_t *nout);
 /* Rebuilds a frontier from a commit's stored hashes; 0 or -1 if the count
  * does not match popcount(n). */
 int nat_merkle_load(nat_merkle *m, uint64_t n, const uint8_t (*h)[32], uint32_t count);
+
+/* ---- Merkle node records (kind 'N', FORMAT.md §5.13): the roots of the
+ * perfect subtrees of height >= NAT_NODE_MIN_HEIGHT (128 leaves and more)
+ * whose last leaf lies in [first, first + count), ordered by that last leaf,
+ * then by height. Payload: u64 first, u64 count, then the 32-byte roots.
+ * A node record directly follows the index leaf of the same range. */
+#define NAT_NODE_MIN_HEIGHT 7
+#define NAT_NODES_HEAD      16
+/* Nodes completed by the leaves [0, x): sum over h >= 7 of floor(x / 2^h). */
+static inline uint64_t nat_nodes_before(uint64_t x)
+{
+    uint64_t c = 0;
+    for (x >>= NAT_NODE_MIN_HEIGHT; x; x >>= 1) c += x;
+    return c;
+}
+/* Checks the node record r (already header-parsed) against its own
+ * fields: 1 if its payload holds first, count (>= 1, no overflow) and
+ * exactly the nodes that range completes (at least one), else 0. */
+int nat_nodes_parse(const uint8_t *base, const nat_rec *r, uint64_t *first, uint64_t *count);
 
 /* ---- the committed view of an image, shared by reader and writer */
 typedef struct nat_view {
@@ -287,6 +313,10 @@ int nat_view_open_after(nat_view *v, const uint8_t *base, uint64_t size, uint64_
 void nat_view_free(nat_view *v);
 /* Offset of block i (< v->last.blocks), or MAIF_EFORMAT. */
 int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, uint64_t *off);
+/* Offset of the index leaf that maps block i in the view's index, or
+ * MAIF_ENOTFOUND when the view has none (it was found by a scan), or
+ * MAIF_EFORMAT. */
+int nat_view_leaf_offset(const nat_view *v, const uint8_t *base, uint64_t i, uint64_t *off);
 /* Parses the record at off that the index gives for block index and checks
  * that it is a block record. Errors: nat_rec_parse's, MAIF_EFORMAT. */
 int nat_block_rec(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, nat_rec *r, char *err,
@@ -373,6 +403,10 @@ unsigned nat_writer_flags(const maif_options *opt);
  * timestamps are stored as given, 0 included, instead of 0 meaning "now",
  * so that a source block stamped 0 keeps its time. */
 #define NAT_W_EXACT_TIME 0x10000u
+/* Writer flag for tests and benchmarks only: write no Merkle node records,
+ * as writers before FORMAT.md §5.13 did, so that the fallback of proofs
+ * (and mixed files) can be exercised. */
+#define NAT_W_NO_NODES 0x20000u
 /* header_json is the file header's metadata (canonical JSON, may be NULL). */
 int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *header_json,
                       uint64_t created_us, unsigned flags);

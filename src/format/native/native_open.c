@@ -70,6 +70,7 @@ int maif_writer_close(maif_writer *w)
                                    strerror(e));
     }
     maif_buf_free(&w->pend);
+    maif_buf_free(&w->nodes);
     maif_buf_free(&w->wbuf);
     maif_buf_free(&w->meta);
     maif_buf_free(&w->hpend);

@@ -161,6 +161,7 @@ static int build_records(nat_state *s, char *err, size_t errcap)
         const char *kind = is_block                                 ? "block"
                            : memcmp(rec.tag, NAT_TAG_INDEX, 4) == 0 ? "index"
                            : memcmp(rec.tag, NAT_TAG_DIR, 4) == 0   ? "directory"
+                           : memcmp(rec.tag, NAT_TAG_NODES, 4) == 0 ? "nodes"
                                                                     : "commit";
         recs[n++] = (maif_record){kind, off, rec.end - off, is_block ? (int64_t)blocks++ : -1, rec.type};
         off = rec.end;

@@ -6,10 +6,13 @@
  * per level, then reverses the list (the RFC lists the deepest sibling
  * first). Siblings on the tree's right spine come from the commit's stored
  * frontier; the others are computed from the leaves, which the index finds
- * in O(1) each. A path costs up to the size of the frontier subtree that
- * holds the leaf in leaf reads and hashes: O(n) in the worst case (0.2 s per
- * million blocks), since no structure of version 2 stores interior nodes. The checks need no file: only hashes,
- * and for a commit its header, payload and the record hash before it.
+ * in O(1) each. Perfect subtrees of 128 leaves and more come from the node
+ * records (FORMAT.md §5.13) when the file has them: a path then costs
+ * O(log n) lookups. A file (or a batch) without them falls back to the
+ * leaves: up to the size of the frontier subtree that holds the leaf in
+ * leaf reads and hashes, O(n) in the worst case. The checks need no file:
+ * only hashes, and for a commit its header, payload and the record hash
+ * before it.
  */
 #include <string.h>
 
@@ -76,10 +79,30 @@ static int from_frontier(const nat_merkle *fr, uint64_t a, uint64_t b, uint8_t o
     return 0;
 }
 
-static int subtree(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t a, uint64_t b, uint8_t out[32])
+/* MTH(D[a : a + 2^h]) for an aligned a: a stored node, else its two
+ * halves (below height 4, the leaves). */
+static int fold(const nat_tree_src *s, uint64_t a, uint64_t b, uint8_t out[32])
+{
+    return s->span ? s->span(s->ctx, a, b, out) : nat_proof_subtree_root(s->leaf, s->ctx, a, b, out);
+}
+
+static int perfect(const nat_tree_src *s, uint64_t a, uint32_t h, uint8_t out[32])
+{
+    if (h < NAT_NODE_MIN_HEIGHT || !s->node) return fold(s, a, a + ((uint64_t)1 << h), out);
+    if (s->node(s->ctx, a, h, out) == 1) return MAIF_OK;
+    uint8_t l[32], r[32];
+    int rc = perfect(s, a, h - 1, l);
+    if (!rc) rc = perfect(s, a + ((uint64_t)1 << (h - 1)), h - 1, r);
+    if (!rc) node(l, r, out);
+    return rc;
+}
+
+static int subtree(const nat_tree_src *s, const nat_merkle *fr, uint64_t a, uint64_t b, uint8_t out[32])
 {
     if (from_frontier(fr, a, b, out)) return MAIF_OK;
-    return nat_proof_subtree_root(leaf, ctx, a, b, out);
+    uint64_t w = b - a;
+    if ((w & (w - 1)) == 0 && a % w == 0) return perfect(s, a, (uint32_t)__builtin_ctzll(w), out);
+    return fold(s, a, b, out);
 }
 
 static void reverse(uint8_t (*path)[32], uint32_t len)
@@ -95,6 +118,20 @@ static void reverse(uint8_t (*path)[32], uint32_t len)
 int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
                              uint8_t (*path)[32], uint32_t *len)
 {
+    nat_tree_src s = {leaf, NULL, ctx, NULL};
+    return nat_proof_inclusion_path_src(&s, fr, m, n, path, len);
+}
+
+int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
+                               uint8_t (*path)[32], uint32_t *len)
+{
+    nat_tree_src s = {leaf, NULL, ctx, NULL};
+    return nat_proof_consistency_path_src(&s, fr, m, n, path, len);
+}
+
+int nat_proof_inclusion_path_src(const nat_tree_src *src, const nat_merkle *fr, uint64_t m, uint64_t n,
+                                 uint8_t (*path)[32], uint32_t *len)
+{
     *len = 0;
     if (m >= n || (fr && fr->n != n)) return MAIF_EINVAL;
     uint64_t lo = 0; /* the current subtree is D[lo : lo + n] */
@@ -102,10 +139,10 @@ int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, 
         uint64_t k = split(n);
         int rc;
         if (m < k) {
-            rc = subtree(leaf, ctx, fr, lo + k, lo + n, path[*len]);
+            rc = subtree(src, fr, lo + k, lo + n, path[*len]);
             n = k;
         } else {
-            rc = subtree(leaf, ctx, fr, lo, lo + k, path[*len]);
+            rc = subtree(src, fr, lo, lo + k, path[*len]);
             m -= k;
             lo += k;
             n -= k;
@@ -117,8 +154,8 @@ int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, 
     return MAIF_OK;
 }
 
-int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
-                               uint8_t (*path)[32], uint32_t *len)
+int nat_proof_consistency_path_src(const nat_tree_src *src, const nat_merkle *fr, uint64_t m, uint64_t n,
+                                   uint8_t (*path)[32], uint32_t *len)
 {
     *len = 0;
     if (m == 0 || m > n || (fr && fr->n != n)) return MAIF_EINVAL;
@@ -128,10 +165,10 @@ int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr
     while (m != n) {
         uint64_t k = split(n);
         if (m <= k) {
-            rc = subtree(leaf, ctx, fr, lo + k, lo + n, path[*len]);
+            rc = subtree(src, fr, lo + k, lo + n, path[*len]);
             n = k;
         } else {
-            rc = subtree(leaf, ctx, fr, lo, lo + k, path[*len]);
+            rc = subtree(src, fr, lo, lo + k, path[*len]);
             m -= k;
             lo += k;
             n -= k;
@@ -141,7 +178,7 @@ int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr
         (*len)++;
     }
     if (!whole) {
-        rc = subtree(leaf, ctx, fr, lo, lo + n, path[*len]);
+        rc = subtree(src, fr, lo, lo + n, path[*len]);
         if (rc) return rc;
         (*len)++;
     }
@@ -220,14 +257,83 @@ int nat_proof_check_consistency(uint64_t size1, uint64_t size2, const uint8_t ro
 
 int nat_proof_image_leaf(void *ctx, uint64_t i, uint8_t out[32])
 {
-    const nat_proof_image *im = ctx;
+    nat_proof_image *im = ctx;
     uint64_t off;
     int rc = nat_view_block_offset(im->v, im->base, i, &off);
     if (rc) return rc == MAIF_ENOTFOUND ? MAIF_EFORMAT : rc;
     if (off > im->size || im->size - off < NAT_REC_HEADER || im->base[off + NR_KIND] != NAT_KIND_BLOCK)
         return MAIF_EFORMAT;
     nat_merkle_leaf(im->base + off + NR_RECORD_HASH, out);
+    im->reads += 2;                      /* the index leaf, the block */
+    im->bytes += 2 * NAT_REC_HEADER + 4; /* their headers and the entry */
     return MAIF_OK;
+}
+
+int nat_proof_image_span(void *ctx, uint64_t a, uint64_t b, uint8_t out[32])
+{
+    nat_proof_image *im = ctx;
+    nat_merkle m;
+    m.n = 0;
+    m.depth = 0;
+    uint64_t limit = im->v->committed;
+    for (uint64_t i = a; i < b;) {
+        uint64_t loff;
+        nat_rec lr;
+        nat_index_head lh;
+        int torn;
+        /* a view found by a scan has no index: one leaf at a time */
+        if (nat_view_leaf_offset(im->v, im->base, i, &loff) ||
+            nat_rec_parse(im->base, limit, loff, &lr, &torn, NULL, 0) ||
+            nat_index_head_parse(im->base, &lr, &lh) != NAT_KIND_INDEX || i < lh.first || i - lh.first >= lh.count) {
+            uint8_t h[32];
+            int rc = nat_proof_image_leaf(ctx, i, h);
+            if (rc) return rc;
+            nat_merkle_push(&m, h);
+            i++;
+            continue;
+        }
+        im->reads++;
+        im->bytes += NAT_REC_HEADER;
+        const uint8_t *p = im->base + lr.payload_off;
+        uint64_t base = lh.third, end = lh.first + lh.count < b ? lh.first + lh.count : b;
+        for (; i < end; i++) {
+            uint64_t off = base + rd32le(p + NAT_INDEX_HEAD + 4 * (i - lh.first));
+            if (off < base || off < im->v->hdr.header_size || off % 8 || off > limit ||
+                limit - off < NAT_REC_HEADER || im->base[off + NR_KIND] != NAT_KIND_BLOCK)
+                return MAIF_EFORMAT;
+            uint8_t h[32];
+            nat_merkle_leaf(im->base + off + NR_RECORD_HASH, h);
+            nat_merkle_push(&m, h);
+            im->reads++;
+            im->bytes += 4 + NAT_REC_HEADER;
+        }
+    }
+    nat_merkle_root(&m, out);
+    return MAIF_OK;
+}
+
+int nat_proof_image_node(void *ctx, uint64_t a, uint32_t h, uint8_t out[32])
+{
+    nat_proof_image *im = ctx;
+    if (h < NAT_NODE_MIN_HEIGHT || h > 63 || a % ((uint64_t)1 << h)) return 0;
+    uint64_t last = a + ((uint64_t)1 << h) - 1, loff, first, count;
+    if (last < a || nat_view_leaf_offset(im->v, im->base, last, &loff)) return 0;
+    nat_rec lr, nr;
+    nat_index_head lh;
+    int torn;
+    uint64_t limit = im->v->committed;
+    im->reads += 2;                                        /* the index leaf, the node record */
+    im->bytes += 2 * NAT_REC_HEADER + NAT_NODES_HEAD + 32; /* their headers, its head, the node */
+    if (nat_rec_parse(im->base, limit, loff, &lr, &torn, NULL, 0) ||
+        nat_index_head_parse(im->base, &lr, &lh) != NAT_KIND_INDEX ||
+        nat_rec_parse(im->base, limit, lr.end, &nr, &torn, NULL, 0) ||
+        !nat_nodes_parse(im->base, &nr, &first, &count) || first != lh.first || count != lh.count ||
+        last < first || last - first >= count)
+        return 0;
+    uint64_t k = nat_nodes_before(last) - nat_nodes_before(first) + (h - NAT_NODE_MIN_HEIGHT);
+    if (k >= (nr.stored_size - NAT_NODES_HEAD) / 32) return 0;
+    memcpy(out, im->base + nr.payload_off + NAT_NODES_HEAD + 32 * k, 32);
+    return 1;
 }
 
 /* The record hash of the record that ends exactly at end: walks the
@@ -306,8 +412,9 @@ int nat_proof_commit(const nat_view *v, const uint8_t *base, uint64_t size, uint
 int nat_proof_commit_check(const uint8_t prev_hash[32], const uint8_t hdr[NAT_REC_HEADER], const uint8_t *payload,
                            uint64_t n, nat_commit *c, char *err, size_t errcap)
 {
-    if (hdr[NR_KIND] != NAT_KIND_COMMIT || hdr[NR_VERSION] != NAT_REC_VERSION)
-        return maif_set_err(err, errcap, MAIF_EFORMAT, "commit header: not a version 1 commit record");
+    if (hdr[NR_KIND] != NAT_KIND_COMMIT ||
+        (hdr[NR_VERSION] != NAT_REC_VERSION && hdr[NR_VERSION] != NAT_REC_VERSION_SIGALG))
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "commit header: not a version 1 or 2 commit record");
     if (rd32le(hdr + NR_META_SIZE) || rd16le(hdr + NR_EXT_SIZE) || rd64le(hdr + NR_STORED_SIZE) != n)
         return maif_set_err(err, errcap, MAIF_EFORMAT, "commit header: sizes do not match the payload");
     if (n < NC_FIXED + MAIF_SIGNATURE_BYTES + NAT_TAIL_SIZE)
@@ -317,17 +424,31 @@ int nat_proof_commit_check(const uint8_t prev_hash[32], const uint8_t hdr[NAT_RE
     c->blocks = rd64le(payload + NC_BLOCKS);
     c->prev = rd64le(payload + NC_PREV);
     c->timestamp = rd64le(hdr + NR_TIMESTAMP);
+    c->version = hdr[NR_VERSION];
     memcpy(c->merkle, payload + NC_MERKLE, 32);
     memcpy(c->signer, payload + NC_SIGNER, 32);
     c->nseg = rd32le(payload + NC_NSEG);
     c->nfrontier = rd32le(payload + NC_NFRONTIER);
-    if (c->nseg > NAT_MAX_SEGMENTS || c->nfrontier > NAT_MAX_FRONTIER ||
-        NC_FIXED + (uint64_t)c->nseg * NC_SEG_SIZE + (uint64_t)c->nfrontier * 32 + MAIF_SIGNATURE_BYTES +
-                NAT_TAIL_SIZE != n)
+    if (c->nseg > NAT_MAX_SEGMENTS || c->nfrontier > NAT_MAX_FRONTIER)
         return maif_set_err(err, errcap, MAIF_EFORMAT, "commit payload: size does not match its counts");
-    c->sig = payload + n - NAT_TAIL_SIZE - MAIF_SIGNATURE_BYTES;
+    uint64_t at = NC_FIXED + (uint64_t)c->nseg * NC_SEG_SIZE + (uint64_t)c->nfrontier * 32;
+    if (c->version == NAT_REC_VERSION) {
+        if (at + MAIF_SIGNATURE_BYTES + NAT_TAIL_SIZE != n)
+            return maif_set_err(err, errcap, MAIF_EFORMAT, "commit payload: size does not match its counts");
+        c->alg = MAIF_SIG_ED25519;
+        c->pk = payload + NC_SIGNER;
+        c->pk_len = 32;
+        c->sig_len = MAIF_SIGNATURE_BYTES;
+        c->sig_off = at;
+        c->sig = payload + at;
+    } else {
+        const char *why = NULL;
+        if (at > n || nat_sigarea_parse(payload, n, at, c, &why))
+            return maif_set_err(err, errcap, MAIF_EFORMAT, "commit payload: %s",
+                                why ? why : "size does not match its counts");
+    }
     uint8_t h[32];
-    nat_commit_content_hash(payload, n, h);
+    nat_commit_content_hash_at(payload, n, c->sig_off, c->sig_len, h);
     if (memcmp(h, hdr + NR_CONTENT_HASH, 32) != 0)
         return maif_set_err(err, errcap, MAIF_EVERIFY, "commit %llu: content hash does not match its payload",
                             (unsigned long long)c->seq);
@@ -336,10 +457,18 @@ int nat_proof_commit_check(const uint8_t prev_hash[32], const uint8_t hdr[NAT_RE
         return maif_set_err(err, errcap, MAIF_EVERIFY, "commit %llu: record hash does not match its header",
                             (unsigned long long)c->seq);
     memcpy(c->record_hash, h, 32);
+    /* the signer field names the key: Ed25519's itself, others' SHA-256 */
+    uint8_t id[32];
+    if (c->alg == MAIF_SIG_ED25519) memcpy(id, c->pk, 32);
+    else maif_sha256(c->pk, c->pk_len, id);
+    if (memcmp(id, c->signer, 32) != 0)
+        return maif_set_err(err, errcap, MAIF_EVERIFY, "commit %llu: the signer field does not name the key in the "
+                            "signature area", (unsigned long long)c->seq);
     uint8_t msg[16 + 32];
     memcpy(msg, NAT_SIG_DOMAIN, 16);
     memcpy(msg + 16, h, 32);
-    if (!maif_ed25519_verify(c->signer, msg, sizeof msg, c->sig))
-        return maif_set_err(err, errcap, MAIF_EVERIFY, "commit %llu: bad signature", (unsigned long long)c->seq);
+    if (!maif_sig_verify(c->alg, c->pk, c->pk_len, msg, sizeof msg, c->sig, c->sig_len))
+        return maif_set_err(err, errcap, MAIF_EVERIFY, "commit %llu: bad signature (%s)", (unsigned long long)c->seq,
+                            maif_sig_alg_name(c->alg));
     return MAIF_OK;
 }

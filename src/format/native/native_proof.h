@@ -20,6 +20,26 @@
 /* The leaf hash of leaf i (H(0x00 ‖ record_hash) for the native tree). */
 typedef int (*nat_leaf_fn)(void *ctx, uint64_t i, uint8_t out[32]);
 
+/* The root of the perfect subtree D[a : a + 2^h] (h >= NAT_NODE_MIN_HEIGHT,
+ * a a multiple of 2^h) when a stored structure holds it: 1 and out filled,
+ * else 0 (not stored, or not readable: the caller computes it). */
+typedef int (*nat_node_fn)(void *ctx, uint64_t a, uint32_t h, uint8_t out[32]);
+
+/* MTH(D[a:b]) for a < b folded from the leaves, when that is cheaper than
+ * one leaf call per leaf (consecutive leaves share their index lookups):
+ * 0 or an error, as the leaf function. */
+typedef int (*nat_span_fn)(void *ctx, uint64_t a, uint64_t b, uint8_t out[32]);
+
+/* Where a gatherer gets the tree from: leaves always, stored nodes when
+ * node is not NULL, runs of leaves through span when it is not NULL (all
+ * called with ctx). */
+typedef struct nat_tree_src {
+    nat_leaf_fn leaf;
+    nat_node_fn node;
+    void *ctx;
+    nat_span_fn span;
+} nat_tree_src;
+
 /* MTH(D[a:b]) for a < b, folding leaves a..b-1 through a frontier. */
 int nat_proof_subtree_root(nat_leaf_fn leaf, void *ctx, uint64_t a, uint64_t b, uint8_t out[32]);
 /* RFC 6962 PATH(m, D[0:n]), leaf to root, into path (NAT_PROOF_MAX_INCLUSION
@@ -32,6 +52,15 @@ int nat_proof_inclusion_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, 
  * (NAT_PROOF_MAX_CONSISTENCY slots); fr as above. */
 int nat_proof_consistency_path(nat_leaf_fn leaf, void *ctx, const nat_merkle *fr, uint64_t m, uint64_t n,
                                uint8_t (*path)[32], uint32_t *len);
+/* The same two, taking every perfect subtree of height >= 7 from
+ * src->node when it has it (a subtree it lacks is split in two and each
+ * half asked again, down to height 6, which is folded from leaves). With
+ * stored nodes for every batch a path costs O(log n) lookups and at most
+ * 127 leaves, read in runs through src->span. */
+int nat_proof_inclusion_path_src(const nat_tree_src *src, const nat_merkle *fr, uint64_t m, uint64_t n,
+                                 uint8_t (*path)[32], uint32_t *len);
+int nat_proof_consistency_path_src(const nat_tree_src *src, const nat_merkle *fr, uint64_t m, uint64_t n,
+                                   uint8_t (*path)[32], uint32_t *len);
 
 /* RFC 9162 §2.1.3.2: 1 if path proves leaf_hash at index in a tree of size
  * leaves whose root is root, else 0. */
@@ -63,15 +92,27 @@ typedef struct nat_proof_image {
     const nat_view *v;
     const uint8_t *base;
     uint64_t size;
+    /* counted for benchmarks: records looked up, and the bytes of record
+     * headers, index entries and node hashes read for them (directory
+     * search steps, 16 bytes each, are not counted) */
+    uint64_t reads, bytes;
 } nat_proof_image;
 int nat_proof_image_leaf(void *ctx, uint64_t i, uint8_t out[32]);
+/* The span function over an image: one index lookup per index leaf the
+ * run crosses, then the block records it maps, in order. */
+int nat_proof_image_span(void *ctx, uint64_t a, uint64_t b, uint8_t out[32]);
+/* The node function over an image: the node record after the index leaf
+ * that maps the subtree's last block (FORMAT.md §5.13). */
+int nat_proof_image_node(void *ctx, uint64_t a, uint32_t h, uint8_t out[32]);
 
 /* Checks a commit given as bytes, without the file: the header is a commit
- * header (kind C, no extensions or metadata, stored_size = payload_size),
- * its record hash is H(prev ‖ header[0,80)) and matches the stored one, its
- * content hash matches the payload, the payload is well formed, and the
- * Ed25519 signature over domain ‖ record_hash verifies under the payload's
- * signer. Fills c (c->sig points into payload). MAIF_EFORMAT or
+ * header (kind C, version 1 or 2, no extensions or metadata, stored_size =
+ * payload_size), its record hash is H(prev ‖ header[0,80)) and matches the
+ * stored one, its content hash matches the payload, the payload is well
+ * formed, and the signature over domain ‖ record_hash verifies under the
+ * commit's key (version 1: Ed25519, the signer field; version 2: the
+ * signature area's algorithm and key, which must hash to the signer
+ * field). Fills c (c->sig and c->pk point into payload). MAIF_EFORMAT or
  * MAIF_EVERIFY with one line in err. */
 int nat_proof_commit_check(const uint8_t prev_hash[32], const uint8_t hdr[NAT_REC_HEADER], const uint8_t *payload,
                            uint64_t payload_size, nat_commit *c, char *err, size_t errcap);

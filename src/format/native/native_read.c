@@ -196,13 +196,10 @@ static int leaf_lookup(const nat_view *v, const uint8_t *base, uint64_t off, uin
     return MAIF_OK;
 }
 
-int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, uint64_t *off)
+/* The offset of the leaf record that, by the view's segments, maps block
+ * i (< v->last.blocks; not for a scanned view). */
+static uint64_t leaf_of(const nat_view *v, const uint8_t *base, uint64_t i)
 {
-    if (i >= v->last.blocks) return MAIF_ENOTFOUND;
-    if (v->offsets) {
-        *off = v->offsets[i];
-        return MAIF_OK;
-    }
     /* Segments are few (<= 64) and sorted: binary search. */
     uint32_t lo = 0, hi = v->last.nseg;
     while (hi - lo > 1) {
@@ -211,9 +208,9 @@ int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, ui
         else hi = mid;
     }
     const nat_seg *s = &v->last.seg[lo];
-    if (base[s->off + NR_KIND] == NAT_KIND_INDEX) return leaf_lookup(v, base, s->off, i, off);
+    if (base[s->off + NR_KIND] == NAT_KIND_INDEX) return s->off;
     /* A directory (its head was checked at open): binary search its leaves
-     * by first block; the leaf itself must then cover i. */
+     * by first block; the leaf itself must then cover i (leaf_lookup). */
     const uint8_t *p = base + s->off + NAT_REC_HEADER;
     uint64_t n = rd64le(p + 16), a = 0, b = n;
     const uint8_t *e = p + NAT_DIR_HEAD;
@@ -222,7 +219,27 @@ int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, ui
         if (rd64le(e + NAT_DIR_ENTRY * mid + 8) <= i) a = mid;
         else b = mid;
     }
-    return leaf_lookup(v, base, rd64le(e + NAT_DIR_ENTRY * a), i, off);
+    return rd64le(e + NAT_DIR_ENTRY * a);
+}
+
+int nat_view_block_offset(const nat_view *v, const uint8_t *base, uint64_t i, uint64_t *off)
+{
+    if (i >= v->last.blocks) return MAIF_ENOTFOUND;
+    if (v->offsets) {
+        *off = v->offsets[i];
+        return MAIF_OK;
+    }
+    return leaf_lookup(v, base, leaf_of(v, base, i), i, off);
+}
+
+int nat_view_leaf_offset(const nat_view *v, const uint8_t *base, uint64_t i, uint64_t *off)
+{
+    if (i >= v->last.blocks || v->offsets) return MAIF_ENOTFOUND;
+    uint64_t o = leaf_of(v, base, i), b;
+    int rc = leaf_lookup(v, base, o, i, &b); /* checks that the leaf is sound and covers i */
+    if (rc) return rc;
+    *off = o;
+    return MAIF_OK;
 }
 
 int nat_block_rec(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, nat_rec *r, char *err,
@@ -279,11 +296,12 @@ static int header_prefix_ok(const uint8_t *p, uint64_t n)
     if (n == 0) return 1;
     uint8_t kind = p[NR_KIND];
     int blk = kind == NAT_KIND_BLOCK;
-    if (!blk && kind != NAT_KIND_INDEX && kind != NAT_KIND_DIR && kind != NAT_KIND_COMMIT) return 0;
+    if (!blk && kind != NAT_KIND_INDEX && kind != NAT_KIND_DIR && kind != NAT_KIND_COMMIT && kind != NAT_KIND_NODES)
+        return 0;
     if (n > NR_VERSION && p[NR_VERSION] != NAT_REC_VERSION &&
         !(kind == NAT_KIND_COMMIT && p[NR_VERSION] == NAT_REC_VERSION_SIGALG))
         return 0;
-    /* fields zero in every index, directory and commit record: flags, type,
+    /* fields zero in every index, directory, node and commit record: flags, type,
      * meta_size, ext_size, id */
     static const struct { unsigned at, len; } zero_unless_block[] = {
         {NR_FLAGS, 2}, {NR_TYPE, 4}, {NR_META_SIZE, 4}, {NR_EXT_SIZE, 2}, {NR_ID, MAIF_ID_BYTES}};

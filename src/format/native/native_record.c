@@ -59,7 +59,8 @@ int nat_rec_parse(const uint8_t *base, uint64_t size, uint64_t off, nat_rec *r, 
     const char *tag = p[NR_KIND] == NAT_KIND_BLOCK ? NAT_TAG_BLOCK
                       : p[NR_KIND] == NAT_KIND_INDEX ? NAT_TAG_INDEX
                       : p[NR_KIND] == NAT_KIND_COMMIT ? NAT_TAG_COMMIT
-                      : p[NR_KIND] == NAT_KIND_DIR    ? NAT_TAG_DIR : NULL;
+                      : p[NR_KIND] == NAT_KIND_DIR    ? NAT_TAG_DIR
+                      : p[NR_KIND] == NAT_KIND_NODES  ? NAT_TAG_NODES : NULL;
     if (tag) memcpy(r->tag, tag, 4);
     r->version = p[NR_VERSION];
     r->flags = rd16le(p + NR_FLAGS);
@@ -294,6 +295,34 @@ void nat_merkle_push(nat_merkle *m, const uint8_t leaf[32])
     }
     memcpy(m->h[m->depth++], cur, 32);
     m->n++;
+}
+
+void nat_merkle_push_nodes(nat_merkle *m, const uint8_t leaf[32], uint8_t (*out)[32], uint32_t *nout)
+{
+    uint8_t cur[32];
+    memcpy(cur, leaf, 32);
+    uint32_t height = 0;
+    *nout = 0;
+    for (uint64_t n = m->n; n & 1; n >>= 1) {
+        node(m->h[m->depth - 1], cur, cur);
+        m->depth--;
+        if (++height >= NAT_NODE_MIN_HEIGHT) memcpy(out[(*nout)++], cur, 32);
+    }
+    memcpy(m->h[m->depth++], cur, 32);
+    m->n++;
+}
+
+int nat_nodes_parse(const uint8_t *base, const nat_rec *r, uint64_t *first, uint64_t *count)
+{
+    if (memcmp(r->tag, NAT_TAG_NODES, 4) != 0 || r->stored_size < NAT_NODES_HEAD) return 0;
+    const uint8_t *p = base + r->payload_off;
+    uint64_t f = rd64le(p), c = rd64le(p + 8);
+    if (c == 0 || c > UINT64_MAX - f) return 0;
+    uint64_t k = nat_nodes_before(f + c) - nat_nodes_before(f);
+    if (k == 0 || k > (r->stored_size - NAT_NODES_HEAD) / 32 || r->stored_size != NAT_NODES_HEAD + 32 * k) return 0;
+    *first = f;
+    *count = c;
+    return 1;
 }
 
 void nat_merkle_root(const nat_merkle *m, uint8_t out[32])

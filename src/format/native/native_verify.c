@@ -58,6 +58,10 @@ typedef struct vstate {
     uint64_t neras, cap_eras;
     int broken_commit; /* a commit record failed to parse: what follows it is damage, not a torn append */
     int oom;
+    uint8_t (*nodes)[32]; /* the Merkle nodes of height >= 7 the blocks so far complete (FORMAT.md §5.13) */
+    uint64_t nnodes, cap_nodes;
+    uint64_t leaf_end, leaf_first, leaf_count; /* the last index leaf met: where it ends, what it maps */
+    int leaf_ok;
 } vstate;
 
 #define ERR(st, code, sec, blk, off, ...) maif_report_add((st)->rep, MAIF_SEV_ERROR, code, sec, blk, (int64_t)(off), __VA_ARGS__)
@@ -180,9 +184,14 @@ static void do_block(vstate *st, const nat_rec *r, const uint8_t rh[32])
         if (grow((void **)&st->eras, &st->cap_eras, st->neras, sizeof *st->eras)) st->oom = 1;
         else st->eras[st->neras++] = st->njobs - 1;
     }
-    uint8_t leaf[32];
+    uint8_t leaf[32], done[NAT_MAX_FRONTIER][32];
+    uint32_t ndone;
     nat_merkle_leaf(rh, leaf);
-    nat_merkle_push(&st->merkle, leaf);
+    nat_merkle_push_nodes(&st->merkle, leaf, done, &ndone);
+    for (uint32_t i = 0; i < ndone && !st->oom; i++) {
+        if (grow((void **)&st->nodes, &st->cap_nodes, st->nnodes, sizeof *st->nodes)) st->oom = 1;
+        else memcpy(st->nodes[st->nnodes++], done[i], 32);
+    }
 }
 
 static int plain_internal(vstate *st, const nat_rec *r, const char *what)
@@ -247,6 +256,39 @@ static void do_index(vstate *st, const nat_rec *r)
         }
     }
     remember_idx(st, r, first, count, NAT_KIND_INDEX, ok);
+    st->leaf_end = r->end;
+    st->leaf_first = first;
+    st->leaf_count = count;
+    st->leaf_ok = ok;
+}
+
+/* A node record: u64 first, u64 count, then the Merkle nodes of height
+ * >= 7 that blocks [first, first + count) complete. It must directly
+ * follow a sound index leaf of the same range, and every node must be the
+ * one the blocks give (a node that is not is a finding, never a proof). */
+static void do_nodes(vstate *st, const nat_rec *r)
+{
+    uint64_t first = 0, count = 0;
+    int ok = plain_internal(st, r, "node") == 0;
+    if (ok && !nat_nodes_parse(st->base, r, &first, &count)) {
+        ERR(st, "nodes", "index", -1, r->off, "node record at offset %llu: malformed", (unsigned long long)r->off);
+    } else if (ok && (st->leaf_end != r->off || !st->leaf_ok || st->leaf_first != first || st->leaf_count != count)) {
+        ERR(st, "nodes", "index", -1, r->off,
+            "node record at offset %llu: does not directly follow a sound index leaf of blocks %llu..%llu",
+            (unsigned long long)r->off, (unsigned long long)first, (unsigned long long)(first + count));
+    } else if (ok) {
+        uint64_t a = nat_nodes_before(first), k = nat_nodes_before(first + count) - a;
+        const uint8_t *p = st->base + r->payload_off + NAT_NODES_HEAD;
+        for (uint64_t j = 0; j < k; j++) {
+            if (a + j >= st->nnodes || memcmp(p + 32 * j, st->nodes[a + j], 32) != 0) {
+                ERR(st, "nodes", "index", -1, r->payload_off + NAT_NODES_HEAD + 32 * j,
+                    "node record at offset %llu: Merkle node %llu does not match the blocks it covers",
+                    (unsigned long long)r->off, (unsigned long long)j);
+                break;
+            }
+        }
+    }
+    push_job(st, r, -1, r->stored_size);
 }
 
 /* A directory: u64 first, u64 count, u64 nleaf, nleaf × (u64 offset, u64
@@ -499,8 +541,10 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
             break;
         }
         int64_t blk = memcmp(r.tag, NAT_TAG_BLOCK, 4) == 0 ? (int64_t)st.nblocks : -1;
-        int is_dir = memcmp(r.tag, NAT_TAG_DIR, 4) == 0;
-        const char *sec = blk >= 0 ? "block" : is_dir || memcmp(r.tag, NAT_TAG_INDEX, 4) == 0 ? "index" : "commit";
+        int is_dir = memcmp(r.tag, NAT_TAG_DIR, 4) == 0, is_nodes = memcmp(r.tag, NAT_TAG_NODES, 4) == 0;
+        const char *sec = blk >= 0                                                         ? "block"
+                          : is_dir || is_nodes || memcmp(r.tag, NAT_TAG_INDEX, 4) == 0 ? "index"
+                                                                                           : "commit";
         uint8_t rh[32];
         nat_rec_hash(base, &r, prev, rh);
         if (memcmp(rh, r.hdr + NR_RECORD_HASH, 32) != 0) {
@@ -528,6 +572,7 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
                             (long long)blk, (unsigned long long)off, r.codec, r.cipher);
         if (blk >= 0) do_block(&st, &r, r.hdr + NR_RECORD_HASH);
         else if (is_dir) do_dir(&st, &r);
+        else if (is_nodes) do_nodes(&st, &r);
         else if (sec[0] == 'i') do_index(&st, &r);
         else do_commit(&st, &r);
         memcpy(prev, r.hdr + NR_RECORD_HASH, 32); /* continue from the stored hash: one finding per damaged record */
@@ -559,5 +604,6 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
     maif_free(st.jobs);
     maif_free(st.eras);
     maif_free(st.idx);
+    maif_free(st.nodes);
     maif_buf_free(&st.scratch);
 }

@@ -134,9 +134,13 @@ static void chain_record(maif_writer *w, uint8_t *hdr, const uint8_t *ext, uint1
     maif_sha256_parts(hdr + NR_RECORD_HASH, w->chain, 32, hdr, NAT_REC_HASHED, ext, ext_size, meta, meta_size);
     memcpy(w->chain, hdr + NR_RECORD_HASH, 32);
     if (hdr[NR_KIND] == NAT_KIND_BLOCK) {
-        uint8_t leaf[32];
+        uint8_t leaf[32], done[NAT_MAX_FRONTIER][32];
+        uint32_t ndone;
         nat_merkle_leaf(hdr + NR_RECORD_HASH, leaf);
-        nat_merkle_push(&w->merkle, leaf);
+        nat_merkle_push_nodes(&w->merkle, leaf, done, &ndone);
+        /* the node record is an index, not part of what is sealed: without
+         * memory for it the batch is written without one */
+        if (ndone && !w->nodes_lost && maif_buf_append(&w->nodes, done, (size_t)ndone * 32)) w->nodes_lost = 1;
     }
 }
 
@@ -675,11 +679,38 @@ static uint32_t merge_start(const nat_seg *segs, uint32_t nseg, uint64_t count)
     return keep;
 }
 
+/* Writes the node record of the leaf that maps blocks [first, first +
+ * count) of the pending batch, right after that leaf (FORMAT.md §5.13):
+ * the Merkle nodes those blocks completed. Nothing when they complete none,
+ * or when the nodes were not all collected. */
+static int write_nodes(maif_writer *w, uint64_t first, uint64_t count, uint64_t ts)
+{
+    uint64_t base = nat_nodes_before(w->c_blocks), npend = w->pend.len / 8;
+    if (w->nodes_lost || (w->flags & NAT_W_NO_NODES) || first < w->c_blocks || first + count > w->c_blocks + npend ||
+        w->nodes.len != (nat_nodes_before(w->c_blocks + npend) - base) * 32)
+        return MAIF_OK;
+    uint64_t a = nat_nodes_before(first) - base, k = nat_nodes_before(first + count) - base - a;
+    if (k == 0) return MAIF_OK;
+    uint64_t psize = NAT_NODES_HEAD + 32 * k;
+    uint8_t *payload = maif_malloc((size_t)psize);
+    if (!payload) return nat_writer_fail(w, MAIF_ENOMEM, "out of memory building the Merkle node record");
+    wr64le(payload, first);
+    wr64le(payload + 8, count);
+    memcpy(payload + NAT_NODES_HEAD, w->nodes.data + 32 * a, (size_t)(32 * k));
+    uint8_t hdr[NAT_REC_HEADER];
+    hdr_init(hdr, NAT_KIND_NODES, 0, psize, ts, 0, 0, NULL);
+    int rc = put_record(w, hdr, NULL, 0, NULL, 0, payload, psize, HASH_BOTH);
+    maif_free(payload);
+    return rc;
+}
+
 /* Writes leaves mapping blocks first.. to the n offsets offs (native
- * order), one leaf per run of blocks within NAT_LEAF_SPAN of its first;
- * appends a leaf_ref for each to out. */
+ * order), one leaf per run of blocks within NAT_LEAF_SPAN of its first,
+ * each followed by its node record when it maps blocks of the pending
+ * batch; appends a leaf_ref for each leaf to out. */
 static int write_leaves(maif_writer *w, uint64_t first, const uint64_t *offs, uint64_t n, uint64_t ts, maif_buf *out)
 {
+    settle(w); /* every block of the batch is in the Merkle tree, its nodes collected */
     for (uint64_t i = 0; i < n;) {
         uint64_t j = i + 1;
         while (j < n && offs[j] - offs[i] < NAT_LEAF_SPAN) j++;
@@ -696,6 +727,7 @@ static int write_leaves(maif_writer *w, uint64_t first, const uint64_t *offs, ui
         int rc = maif_buf_append(out, &l, sizeof l) ? nat_writer_fail(w, MAIF_ENOMEM, "out of memory")
                                                     : put_record(w, hdr, NULL, 0, NULL, 0, payload, psize, HASH_BOTH);
         maif_free(payload);
+        if (!rc) rc = write_nodes(w, first + i, count, ts);
         if (rc) return rc;
         i = j;
     }
@@ -874,6 +906,8 @@ static int commit(maif_writer *w, int final_sync)
 
     w->c_blocks += w->pend.len / 8;
     w->pend.len = 0;
+    w->nodes.len = 0;
+    w->nodes_lost = 0;
     w->c_end = w->pos;
     w->c_seq_next++;
     w->c_last_off = commit_off;
@@ -902,6 +936,8 @@ int maif_writer_rollback(maif_writer *w)
     if (e) return nat_writer_io_fail(w, "truncate", e);
     w->wbuf_off = w->pos = w->c_end;
     w->pend.len = 0;
+    w->nodes.len = 0;
+    w->nodes_lost = 0;
     nat_writer_bor_release(w);
     memcpy(w->chain, w->c_chain, 32);
     w->merkle = w->c_merkle;

@@ -53,6 +53,9 @@ struct maif_writer {
     uint8_t chain[32];    /* record_hash of the last record appended */
     nat_merkle merkle;
     maif_buf pend;        /* u64 offsets of the batch's blocks */
+    maif_buf nodes;       /* the Merkle nodes (height >= 7) the batch's blocks completed, in
+                             node-record order (FORMAT.md §5.13): written after its index leaf */
+    int nodes_lost;       /* out of memory collecting them: this batch gets no node record */
     maif_buf wbuf;        /* bytes not yet written; wbuf[0] belongs at file offset wbuf_off */
     uint64_t wbuf_off;
     maif_buf meta;        /* scratch: canonical metadata */
