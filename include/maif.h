@@ -445,7 +445,9 @@ MAIF_API MAIF_NODISCARD int maif_writer_open(maif_writer **out, const char *path
  * buffer the writer keeps until close, and written later, at the latest by
  * the commit, so that large payloads are hashed on every core; a write
  * error then surfaces from that later call.)
- * Errors: MAIF_EINVAL, MAIF_EJSON, MAIF_ELIMIT, MAIF_EIO, MAIF_ESTATE. */
+ * Errors: MAIF_EINVAL, MAIF_EJSON, MAIF_ELIMIT, MAIF_EIO, MAIF_ESTATE,
+ * MAIF_EACCESS (the artifact's access policy refuses the block:
+ * maif_policy_check_write). */
 MAIF_API MAIF_NODISCARD int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES]);
 /* As maif_writer_add, but the payload is borrowed instead of consumed at
  * once: spec->payload must stay valid and unchanged until the next
@@ -1820,8 +1822,16 @@ typedef struct maif_access_request {
 MAIF_API int maif_policy_decide(const maif_policy *p, const maif_access_request *q, char *why, size_t cap);
 /* The level rules on writing spec with cipher (MAIF_CIPHER_*, 0 none) by
  * signer: MAIF_OK, or MAIF_EACCESS with the reason in why. Control blocks
- * always pass. (maif_writer_add does not consult policies; writers such
- * as `maif add` call this first.) */
+ * always pass. Every writer applies it itself: when the committed
+ * artifact holds a policy block, each add (maif_writer_add, _borrowed,
+ * _stream, _fd, _async, drafts) is checked against the current policy
+ * with the writer's cipher and key, and refused with MAIF_EACCESS ("...:
+ * the policy refuses it: ... (block not added)") before anything is
+ * written. The policy is established on the first add after open and
+ * after each commit of a policy block (a pass over the block headers); a
+ * policy block added in the pending batch rules from its commit on.
+ * Fail-closed: policy blocks that establish no current policy refuse
+ * every add but control blocks'. */
 MAIF_API int maif_policy_check_write(const maif_policy *p, const maif_block_spec *spec, int cipher,
                                      const uint8_t signer[MAIF_PUBKEY_BYTES], char *why, size_t cap);
 /* The artifact's current policy (free with maif_policy_free); *index (may

@@ -433,6 +433,8 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
         return nat_writer_fail(w, MAIF_EINVAL, "no block spec, or a payload size without a payload");
     if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
     if (spec->type == 0) return nat_writer_fail(w, MAIF_EINVAL, "block type 0 is not allowed");
+    int grc = nat_writer_gate_check(w, spec, w->stages.cipher); /* the artifact's access policy */
+    if (grc) return grc;
     if ((uint64_t)spec->payload_size > NAT_PAYLOAD_MAX)
         return nat_writer_fail(w, MAIF_ELIMIT, "payload of %zu bytes exceeds the %llu-byte limit", spec->payload_size,
                     (unsigned long long)NAT_PAYLOAD_MAX);
@@ -881,6 +883,10 @@ static int commit(maif_writer *w, int final_sync)
     w->c_merkle = w->merkle;
     memcpy(w->seg, segs, sizeof segs);
     w->nseg = nseg;
+    if (w->gate_polyblock) { /* a new policy is in force from this commit on */
+        w->gate_polyblock = 0;
+        nat_writer_gate_reset(w);
+    }
     if (w->rebuild_index) {
         w->rebuild_index = 0;
         maif_buf_free(&w->rebuild);

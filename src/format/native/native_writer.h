@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "codec/codec.h"
+#include "format/format.h"
 #include "format/native/native.h"
 #include "util/buf.h"
 #include "crypto/hasher.h"
@@ -88,7 +89,21 @@ struct maif_writer {
     nat_group *group;     /* commit queue shared by threads (native_group.c); set at alloc */
     const struct nat_encoded *pre; /* set around one nat_writer_add_encoded: prepare takes
                                       the stages' output from it instead of encoding */
+    /* the artifact's access policy as a write gate (native_gate.c): asked
+     * by prepare before every block, whatever the add path */
+    int gate_state;       /* 0: not established for the committed state; 1: established */
+    int gate_polyblock;   /* the pending batch adds a policy block: re-establish after commit */
+    maif_write_gate_fn gate_fn; /* NULL: no policy */
+    void *gate_ctx;
+    void (*gate_free)(void *ctx);
 };
+
+/* Establishes (once per committed state) and applies the artifact's write
+ * gate to spec (native_gate.c). MAIF_OK, or MAIF_EACCESS with the reason
+ * as the writer's message. cipher is the one the writer would seal with. */
+int nat_writer_gate_check(maif_writer *w, const maif_block_spec *spec, int cipher);
+/* Forgets the gate (commit of a policy block, close). */
+void nat_writer_gate_reset(maif_writer *w);
 
 /* A block whose stages (codec, cipher) a worker has run ahead of the
  * writer, with the content hash of the stored bytes (native_group.c). The
