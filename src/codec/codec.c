@@ -230,6 +230,68 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
     return MAIF_OK;
 }
 
+int maif_stage_plan_seal(const maif_stage_config *cfg, const maif_stage_tags *tags, const uint8_t *ad, uint64_t n,
+                         uint64_t max_stored, maif_tlv_builder *ext, maif_stage_seal *s, maif_stage_out *out,
+                         char *err, size_t errcap)
+{
+    memset(s, 0, sizeof *s);
+    if (!cfg || cfg->codec || !cfg->cipher) return maif_set_err(err, errcap, MAIF_EINVAL, "a plan is for a cipher alone");
+    const maif_cipher *k = maif_cipher_find(cfg->cipher);
+    if (!k) return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "cipher %u is not registered", cfg->cipher);
+    if (n > MAIF_BUF_MAX) return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encode");
+    if (k->id == MAIF_CIPHER_XCHACHA20 && n > MAIF_STREAM_CHUNK_PLAIN) {
+        const maif_cipher *st = maif_cipher_find(MAIF_CIPHER_XCHACHA20_STREAM);
+        if (st) k = st;
+    }
+    if (!cfg->key_id || cfg->key_id_len == 0 || cfg->key_id_len > MAIF_KEY_ID_MAX)
+        return maif_set_err(err, errcap, MAIF_EINVAL, "cipher %s: a key id of 1 to %u bytes is needed", k->name,
+                            MAIF_KEY_ID_MAX);
+    const maif_keysrc *ks = cfg->keyring;
+    const uint8_t *key = NULL;
+    int rc = ks && ks->lookup ? ks->lookup(ks, cfg->key_id, cfg->key_id_len, &key) : MAIF_EACCESS;
+    if (rc) return maif_set_err(err, errcap, rc, "cipher %s: sealing failed", k->name);
+    uint64_t ov = maif_cipher_overhead(k, n);
+    if (n > MAIF_BUF_MAX - ov) return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encrypt");
+    if (n + ov > max_stored)
+        return maif_set_err(err, errcap, MAIF_ELIMIT, "encoded payload of %llu bytes exceeds the %llu-byte limit",
+                            (unsigned long long)(n + ov), (unsigned long long)max_stored);
+    s->k = k;
+    s->keyring = cfg->keyring;
+    memcpy(s->key_id, cfg->key_id, cfg->key_id_len);
+    s->key_id_len = cfg->key_id_len;
+    maif_random(s->nonce, k->nonce_size);
+    uint8_t ad_used[MAIF_STAGE_AD_BYTES];
+    memcpy(ad_used, ad, MAIF_STAGE_AD_BYTES);
+    ad_used[MAIF_STAGE_AD_BYTES - 1] = 0; /* no codec */
+    s->ad_len = cipher_ad(s->ad, ad_used, k->id, n, n, cfg->key_id, cfg->key_id_len);
+    s->in_size = n;
+    s->stored_size = n + ov;
+    maif_tlv_put_u64(ext, tags->decoded_size, n);
+    maif_tlv_put(ext, tags->key_id, cfg->key_id, cfg->key_id_len);
+    maif_tlv_put(ext, tags->nonce, s->nonce, k->nonce_size);
+    if (ext->rc) return maif_set_err(err, errcap, ext->rc, "no room for the stages' extensions");
+    out->codec = 0;
+    out->cipher = k->id;
+    out->stored = NULL;
+    out->stored_size = s->stored_size;
+    return MAIF_OK;
+}
+
+void maif_stage_seal_params(const maif_stage_seal *s, maif_cipher_params *p)
+{
+    *p = (maif_cipher_params){s->keyring, s->key_id, s->key_id_len, s->nonce, s->ad, s->ad_len};
+}
+
+int maif_stage_seal_run(const maif_stage_seal *s, void *dst, const void *src)
+{
+    maif_cipher_params p;
+    maif_stage_seal_params(s, &p);
+    size_t w = 0;
+    int rc = s->k->seal(s->k, &p, dst, (size_t)s->stored_size, src, (size_t)s->in_size, &w);
+    if (rc == MAIF_OK && w != s->stored_size) rc = MAIF_EFORMAT;
+    return rc;
+}
+
 int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint64_t *size, char *err, size_t errcap)
 {
     if (in->codec == 0 && in->cipher == 0) {

@@ -66,6 +66,8 @@ struct maif_writer {
     uint8_t *arena;       /* NAT_ARENA bytes for copies of large payloads (maif_writer_add)
                              waiting in bor; allocated on first use, kept until close */
     size_t arena_used;
+    maif_buf seals;       /* maif_stage_seal of the blocks in bor whose sealing drain does */
+    int arena_plain;      /* the arena holds plaintext awaiting its seal: wiped on release */
     /* small records in wbuf whose content hashes the helper thread is
      * computing; they are chained (record hash, Merkle tree) by settle() */
     maif_hasher *hasher;  /* NULL until the first small record, or for good */
