@@ -398,3 +398,65 @@ int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, 
     *written = (size_t)size;
     return MAIF_OK;
 }
+
+#define SLICE (1u << 20) /* a plain payload goes to the sink in slices of this size */
+
+int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_stage_sink sink, void *ctx, char *err,
+                         size_t errcap)
+{
+    uint64_t size;
+    int rc = maif_stage_decoded_size(in, max_decoded, &size, err, errcap);
+    if (rc) return rc;
+    if (size > SIZE_MAX) return maif_set_err(err, errcap, MAIF_ENOMEM, "the payload does not fit in memory");
+    if (in->codec == 0 && in->cipher == 0) {
+        for (uint64_t at = 0; at < size || (at == 0 && size == 0);) {
+            size_t n = size - at < SLICE ? (size_t)(size - at) : SLICE;
+            if ((rc = sink(ctx, in->stored + at, n, in->stored + at + n)))
+                return maif_set_err(err, errcap, rc, "the output failed: %s", maif_strerror(rc));
+            at += n;
+            if (size == 0) break;
+        }
+        return MAIF_OK;
+    }
+    const maif_cipher *k = in->codec == 0 ? maif_cipher_find(in->cipher) : NULL;
+    if (k && k->chunk && k->head && k->piece) {
+        uint64_t plain = 0;
+        (void)maif_cipher_plain(k, in->stored_size, &plain); /* checked by decoded_size */
+        uint8_t full[MAIF_CIPHER_AD_MAX];
+        size_t full_len = cipher_ad(full, in->ad, k->id, size, plain, in->key_id, in->key_id_len);
+        maif_cipher_params p = {in->keyring, in->key_id, in->key_id_len, in->nonce, full, full_len};
+        uint64_t chunks = plain == 0 ? 1 : (plain + k->chunk - 1) / k->chunk;
+        if (in->stored_size < k->head_size || (rc = k->head(k, &p, (uint8_t *)in->stored, 1)))
+            return maif_set_err(err, errcap, rc ? rc : MAIF_EVERIFY, "cipher %s: %s", k->name,
+                                rc == MAIF_EACCESS ? "no usable key for this block" : "authentication failed");
+        uint8_t *buf = maif_secret_alloc(k->chunk);
+        if (!buf) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory decrypting");
+        const uint8_t *at = in->stored + k->head_size;
+        for (uint64_t i = 0; i < chunks && rc == MAIF_OK; i++) {
+            int last = i + 1 == chunks;
+            size_t n = last ? (size_t)(plain - i * k->chunk) : k->chunk;
+            rc = k->piece(k, &p, i, last, 1, buf, at, n + k->tag_size);
+            if (rc) {
+                maif_set_err(err, errcap, rc, "cipher %s: chunk %llu of %llu: %s", k->name, (unsigned long long)i,
+                             (unsigned long long)chunks,
+                             rc == MAIF_EVERIFY ? "authentication failed" : maif_strerror(rc));
+                break;
+            }
+            at += n + k->tag_size;
+            rc = sink(ctx, buf, n, at);
+            maif_wipe(buf, n);
+            if (rc) maif_set_err(err, errcap, rc, "the output failed: %s", maif_strerror(rc));
+        }
+        maif_secret_free(buf);
+        return rc;
+    }
+    uint8_t *tmp = maif_malloc(size ? (size_t)size : 1);
+    if (!tmp) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory decoding %llu bytes", (unsigned long long)size);
+    size_t w = 0;
+    rc = maif_stage_decode(in, max_decoded, tmp, (size_t)size, &w, err, errcap);
+    if (rc == MAIF_OK && (rc = sink(ctx, tmp, w, in->stored + in->stored_size)))
+        maif_set_err(err, errcap, rc, "the output failed: %s", maif_strerror(rc));
+    maif_wipe(tmp, (size_t)size);
+    maif_free(tmp);
+    return rc;
+}

@@ -299,4 +299,20 @@ int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint6
 int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, size_t cap, size_t *written,
                       char *err, size_t errcap);
 
+/* Where maif_stage_decode_to delivers a payload, piece by piece: n bytes
+ * of it, and stored_done, just past the stored bytes used so far (a hint
+ * for releasing them). Returns MAIF_OK or a negative code to stop. */
+typedef int (*maif_stage_sink)(void *ctx, const void *data, size_t n, const uint8_t *stored_done);
+/* As maif_stage_decode, but the payload goes to sink in pieces instead of
+ * one buffer: a plain payload in slices of the stored bytes; a chunked
+ * cipher alone (cipher 4) one chunk at a time, each authenticated before
+ * it is handed over (the head, the counters and the last-chunk flag make
+ * a stream that is cut, reordered or spliced fail by its end); anything
+ * else decoded whole into a temporary first (wiped after). A failure
+ * after some pieces were delivered returns its code: the pieces already
+ * given were authentic, but the payload is not whole. Errors: those of
+ * maif_stage_decode but MAIF_ELIMIT, and the sink's own. */
+int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_stage_sink sink, void *ctx, char *err,
+                         size_t errcap);
+
 #endif

@@ -55,6 +55,11 @@ typedef struct maif_format_ops {
      * decoded size. Formats whose payloads are always plain copy. */
     int (*decode)(const void *state, uint64_t i, const void *keyring, void *dst, size_t cap, size_t *size, char *err,
                   size_t errcap);
+    /* Optional (NULL: decode into one buffer): as decode, the payload
+     * handed to sink piece by piece (codec.h maif_stage_decode_to). */
+    int (*decode_to)(const void *state, uint64_t i, const void *keyring,
+                     int (*sink)(void *ctx, const void *data, size_t n, const uint8_t *stored_done), void *ctx,
+                     char *err, size_t errcap);
     int (*info)(const void *state, maif_info *out);
     /* Record i of the file in file order (header first); MAIF_ENOTFOUND
      * past the end. May build a table on first use, which must be safe

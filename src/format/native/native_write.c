@@ -993,14 +993,16 @@ const char *maif_writer_errmsg(const maif_writer *w) { return w ? w->err : ""; }
 
 int nat_writer_prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
                        uint8_t ext[NAT_EXT_BUILD_MAX], uint16_t *ext_size, uint32_t *meta_size,
-                       uint8_t id[MAIF_ID_BYTES])
+                       uint8_t id[MAIF_ID_BYTES], maif_stage_seal *plan)
 {
-    /* a stream's size is unknown until its end: stages need the whole
-     * payload (or a chunked format of their own), so streams are plain */
-    if (w && (w->stages.codec || w->stages.cipher))
-        return nat_writer_fail(w, MAIF_EUNSUPPORTED, "a streamed payload cannot pass through payload stages yet");
+    /* a codec needs the whole payload; a cipher only its size, planned */
+    if (w && (w->stages.codec || (w->stages.cipher && !plan)))
+        return nat_writer_fail(w, MAIF_EUNSUPPORTED, "a streamed payload cannot pass through a codec");
     stored st;
-    return prepare(w, spec, hdr, ext, ext_size, meta_size, id, &st, NULL);
+    maif_block_spec sp = *spec;
+    sp.payload = NULL;
+    sp.payload_size = 0;
+    return prepare(w, &sp, hdr, ext, ext_size, meta_size, id, &st, w && w->stages.cipher ? plan : NULL);
 }
 
 int nat_writer_settle_all(maif_writer *w)

@@ -169,10 +169,13 @@ void nat_writer_cut_uncommitted(maif_writer *w);
 
 /* ---- for the streaming add (native_stream.c); the rest of the batch
  * path stays private to native_write.c */
-/* Checks spec and builds its record but for payload and hashes (prepare). */
+/* Checks spec and builds its record but for payload and hashes (prepare;
+ * spec's payload fields are ignored). With a cipher on, plan (its in_size
+ * set to the payload's size) receives the planned seal and the header the
+ * stored size; without plan a cipher is refused, and a codec always. */
 int nat_writer_prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
                        uint8_t ext[NAT_EXT_BUILD_MAX], uint16_t *ext_size, uint32_t *meta_size,
-                       uint8_t id[MAIF_ID_BYTES]);
+                       uint8_t id[MAIF_ID_BYTES], maif_stage_seal *plan);
 /* Writes and chains everything appended so far (deferred payloads, queued
  * hashes, the buffer): afterwards the next record starts at w->pos, which
  * equals w->wbuf_off, and w->chain covers every record before it. */
