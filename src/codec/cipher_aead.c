@@ -33,6 +33,8 @@ static int key_of(const maif_cipher_params *p, const uint8_t **key)
     return ks->lookup(ks, p->key_id, p->key_id_len, key);
 }
 
+/* Runs in place too (src == dst + COMMIT): the commitment does not read
+ * the payload, and the AEADs allow c == m. */
 static int aead_seal(const maif_cipher *self, const maif_cipher_params *p, void *dst, size_t cap, const void *src,
                      size_t n, size_t *written)
 {
@@ -187,11 +189,11 @@ static int stream_piece(const maif_cipher *self, const maif_cipher_params *p, ui
 
 static const maif_cipher builtin[5] = {
     [MAIF_AEAD_XCHACHA20] = {MAIF_AEAD_XCHACHA20, "xchacha20", 24, COMMIT + MAIF_AEAD_TAG_BYTES, aead_seal, aead_open,
-                             NULL},
+                             NULL, NULL, NULL, 0, COMMIT, MAIF_AEAD_TAG_BYTES, NULL, NULL},
     [MAIF_AEAD_CHACHA20] = {MAIF_AEAD_CHACHA20, "chacha20", 12, COMMIT + MAIF_AEAD_TAG_BYTES, aead_seal, aead_open,
-                            NULL},
+                            NULL, NULL, NULL, 0, COMMIT, MAIF_AEAD_TAG_BYTES, NULL, NULL},
     [MAIF_AEAD_AES256GCM] = {MAIF_AEAD_AES256GCM, "aes256gcm", 12, COMMIT + MAIF_AEAD_TAG_BYTES, aead_seal,
-                             aead_open, NULL},
+                             aead_open, NULL, NULL, NULL, 0, COMMIT, MAIF_AEAD_TAG_BYTES, NULL, NULL},
     [MAIF_CIPHER_XCHACHA20_STREAM] = {MAIF_CIPHER_XCHACHA20_STREAM, "xchacha20-stream", 24,
                                       COMMIT + MAIF_AEAD_TAG_BYTES, stream_seal, stream_open, NULL, stream_overhead,
                                       stream_plain, CHUNK, COMMIT, MAIF_AEAD_TAG_BYTES, stream_head, stream_piece},

@@ -129,7 +129,10 @@ typedef struct maif_cipher {
      * (MAIF_EVERIFY, MAIF_EACCESS). piece: chunk i (last: 1 for the final
      * one) of n input bytes sealed into n + tag bytes (open 0), or of n
      * stored bytes opened into n - tag (open 1; MAIF_EVERIFY leaves dst
-     * zeroed). Both are safe to call from several threads at once. */
+     * zeroed). Both are safe to call from several threads at once.
+     * head_size and tag_size set with chunk 0: a whole-payload cipher whose
+     * stored bytes are head ‖ ciphertext ‖ tag and whose seal runs in place
+     * (src == dst + head_size; the library's ciphers 1-3). */
     size_t chunk, head_size, tag_size;
     int (*head)(const struct maif_cipher *self, const maif_cipher_params *p, uint8_t *head, int check);
     int (*piece)(const struct maif_cipher *self, const maif_cipher_params *p, uint64_t i, int last, int open,
@@ -260,6 +263,15 @@ int maif_stage_plan_seal(const maif_stage_config *cfg, const maif_stage_tags *ta
 /* Seals s->in_size bytes of src into dst (s->stored_size bytes): the
  * stored bytes maif_stage_encode would have made. Thread-safe. */
 int maif_stage_seal_run(const maif_stage_seal *s, void *dst, const void *src);
+/* Sealing in place, with no second buffer and no plaintext left behind:
+ * 1 if s's cipher can (its head_size is set), else 0. Then
+ * maif_stage_seal_place copies the plaintext (s->in_size bytes) into dst
+ * (s->stored_size bytes) where the cipher seals it, and
+ * maif_stage_seal_inplace seals it there, overwriting every plaintext
+ * byte. */
+int maif_stage_seal_can_inplace(const maif_stage_seal *s);
+void maif_stage_seal_place(const maif_stage_seal *s, uint8_t *dst, const uint8_t *src);
+int maif_stage_seal_inplace(const maif_stage_seal *s, uint8_t *dst);
 /* The params a planned seal runs with (for the cipher's head and piece). */
 void maif_stage_seal_params(const maif_stage_seal *s, maif_cipher_params *p);
 

@@ -279,7 +279,8 @@ typedef struct borrowed {
     int owned;               /* payload is the writer's copy, in w->arena */
     int32_t seal;            /* its planned cipher in w->seals, sealed by drain from plain into
                                 payload (both in the arena); -1: payload holds the stored bytes */
-    const uint8_t *plain;    /* seal >= 0: the plaintext copy, wiped once sealed */
+    const uint8_t *plain;    /* seal >= 0: the plaintext copy, wiped once sealed; NULL: the
+                                plaintext is in payload, laid out to be sealed in place */
     int err;                 /* seal >= 0: MAIF_E* of its sealing, or errno of its write (werr) */
     int werr;
     size_t em_off;           /* its ext ‖ metadata in w->bor_em */
@@ -323,8 +324,12 @@ static void drain_work(void *ctx, uint64_t i, void *scratch)
     borrowed *b = &c->b[i - 1];
     if (b->seal >= 0) {
         const maif_stage_seal *s = &c->seals[b->seal];
-        b->err = maif_stage_seal_run(s, (uint8_t *)b->payload, b->plain);
-        maif_wipe((void *)b->plain, (size_t)s->in_size); /* the plaintext copy is not kept */
+        if (b->plain) {
+            b->err = maif_stage_seal_run(s, (uint8_t *)b->payload, b->plain);
+            maif_wipe((void *)b->plain, (size_t)s->in_size); /* the plaintext copy is not kept */
+        } else {
+            b->err = maif_stage_seal_inplace(s, (uint8_t *)b->payload); /* overwrites the plaintext */
+        }
         if (b->err) return;
         maif_sha256(b->payload, (size_t)b->size, b->hdr + NR_CONTENT_HASH);
         uint64_t pad = align8(b->size) - b->size;
@@ -377,6 +382,7 @@ static int drain(maif_writer *w)
             return nat_writer_fail(w, bs[k].err, "%s: sealing a block failed: %s", w->path, maif_strerror(bs[k].err));
         }
     }
+    w->arena_plain = 0; /* every deferred block is sealed: the arena holds no plaintext */
     if (c.err) {
         nat_writer_bor_release(w);
         return nat_writer_io_fail(w, "write", c.err);
@@ -593,19 +599,23 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
     int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st, defer_seal ? &plan : NULL);
     if (rc) return rc;
     if (plan.k) {
-        size_t out_room = (size_t)align8(st.size), need = out_room + spec->payload_size;
+        /* in place where the cipher allows: the plaintext is laid where its
+         * ciphertext goes, and sealing overwrites it */
+        int inplace = maif_stage_seal_can_inplace(&plan);
+        size_t out_room = (size_t)align8(st.size), need = out_room + (inplace ? 0 : spec->payload_size);
         if (need > NAT_ARENA - w->arena_used && (rc = drain(w))) return rc;
-        uint8_t *out = w->arena + w->arena_used, *plain = out + out_room;
+        uint8_t *out = w->arena + w->arena_used, *plain = inplace ? NULL : out + out_room;
         if (maif_buf_append(&w->seals, &plan, sizeof plan))
             return nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
-        memcpy(plain, spec->payload, spec->payload_size);
+        if (inplace) maif_stage_seal_place(&plan, out, spec->payload);
+        else memcpy(plain, spec->payload, spec->payload_size);
         w->arena_plain = 1;
         b.seal = (int32_t)(w->seals.len / sizeof plan - 1);
         b.plain = plain;
         b.err = b.werr = 0;
         if ((rc = defer_block(w, &b, ext, out, st.size, 0))) {
             w->seals.len -= sizeof plan;
-            maif_wipe(plain, spec->payload_size);
+            maif_wipe(out, need);
             return rc;
         }
         w->arena_used += need;
