@@ -444,7 +444,10 @@ MAIF_API MAIF_NODISCARD int maif_writer_open(maif_writer **out, const char *path
  * are usable, a payload of 256 KiB to 16 MiB is copied into a 16 MiB
  * buffer the writer keeps until close, and written later, at the latest by
  * the commit, so that large payloads are hashed on every core; a write
- * error then surfaces from that later call.)
+ * error then surfaces from that later call. An encrypted payload of 256
+ * KiB to 4 MiB without a codec is also sealed then, in place in that
+ * buffer, so its data key must stay in the keyring or keystore until the
+ * commit; the buffer is wiped if the batch is rolled back.)
  * Errors: MAIF_EINVAL, MAIF_EJSON, MAIF_ELIMIT, MAIF_EIO, MAIF_ESTATE,
  * MAIF_EACCESS (the artifact's access policy refuses the block:
  * maif_policy_check_write). */
