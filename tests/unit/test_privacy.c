@@ -8,6 +8,7 @@
  */
 #include "testutil.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "crypto/aead.h"
 #include "crypto/crypto.h"
 #include "format/native/native.h"
+#include "io/io.h"
 #include "privacy/privacy.h"
 
 static void unhex(const char *h, uint8_t *out, size_t n) { assert_int_equal(maif_unhex(h, out, n), MAIF_OK); }
@@ -944,6 +946,89 @@ static void test_stream_chunkwise(void **state)
     free(big);
 }
 
+/* A write that fails while the drain seals, hashes and writes deferred
+ * encrypted blocks (each failing write in turn, ENOSPC): the commit fails,
+ * close cuts the file back, and the artifact reopens whole with either all
+ * of the batch or none of it; nothing of a plaintext reaches the file. */
+static int64_t fault_batch(const char *path, const maif_key *signer, maif_keyring *kr, const uint8_t *big)
+{
+    maif_writer *w = NULL;
+    int rc = maif_writer_open(&w, path, signer, NULL);
+    if (rc) return -1;
+    rc = maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20);
+    for (size_t i = 0; i < 6 && rc == MAIF_OK; i++) {
+        maif_block_spec sp = {.type = MAIF_TYPE_BINARY, .payload = big + i, .payload_size = (1u << 20) + 1000 * i};
+        rc = maif_writer_add(w, &sp, NULL);
+    }
+    if (rc == MAIF_OK) rc = maif_writer_commit(w);
+    assert_true(rc == MAIF_OK || rc == MAIF_EIO || rc == MAIF_ESTATE);
+    int crc = maif_writer_close(w);
+    assert_true(crc == MAIF_OK || crc == MAIF_EIO || crc == MAIF_ESTATE);
+    return rc == MAIF_OK ? 7 : 0;
+}
+
+static void test_deferred_seal_faults(void **state)
+{
+    fx *f = *state;
+    uint8_t *big = tu_pattern_new(2u << 20, 11);
+    uint8_t pk[32];
+    maif_key_public(f->alice, pk);
+    maif_keyring *kr = ring();
+    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->signer, "agent", tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
+    tu_add_simple(w, MAIF_TYPE_TEXT, "base", 4, NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    size_t base_len;
+    uint8_t *base = tu_read(f->path, &base_len);
+    maif_io_fault *fi = NULL;
+    assert_int_equal(maif_io_fault_new(&fi, NULL), MAIF_OK);
+    maif_io_set_default(maif_io_fault_io(fi));
+    maif_io_fault_arm(fi, MAIF_IO_OP_WRITE, 0, 0, 0);
+    assert_int_equal(fault_batch(f->path, f->signer, kr, big), 7);
+    uint64_t calls = maif_io_fault_count(fi, MAIF_IO_OP_WRITE);
+    maif_io_set_default(NULL);
+    assert_true(calls >= 8);
+    maif_keyring *kd = ring();
+    assert_int_equal(maif_keyring_add_identity(kd, f->alice), MAIF_OK);
+    uint8_t *back = malloc(2u << 20);
+    uint64_t whole = 0;
+    for (uint64_t n = 0; n <= calls; n++) {
+        assert_int_equal(tu_write(f->path, base, base_len), 0);
+        maif_io_set_default(maif_io_fault_io(fi));
+        maif_io_fault_arm(fi, MAIF_IO_OP_WRITE, n, ENOSPC, 0);
+        int64_t added = fault_batch(f->path, f->signer, kr, big);
+        maif_io_set_default(NULL);
+        whole += added == 7;
+        tu_assert_verifies_clean(f->path);
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+        assert_int_equal(maif_reader_count(r), 1 + (uint64_t)added);
+        assert_int_equal(maif_reader_set_keyring(r, kd), MAIF_OK);
+        for (int64_t i = 0; i + 1 < added; i++) {
+            size_t got = 0, want = (1u << 20) + 1000 * (size_t)i;
+            assert_int_equal(maif_reader_block_decode(r, 2 + (uint64_t)i, back, 2u << 20, &got), MAIF_OK);
+            assert_int_equal(got, want);
+            assert_memory_equal(back, big + i, want);
+        }
+        maif_reader_close(r);
+        size_t flen;
+        uint8_t *img = tu_read(f->path, &flen);
+        assert_null(memmem(img, flen, big + 4096, 64));
+        free(img);
+    }
+    print_message("deferred seals: %llu writes failed one at a time, %llu left the batch committed\n",
+                  (unsigned long long)calls, (unsigned long long)whole);
+    assert_true(whole < calls); /* the failures did hit the batch */
+    maif_io_fault_free(fi);
+    maif_keyring_free(kr);
+    maif_keyring_free(kd);
+    free(back);
+    free(base);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -956,6 +1041,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_kdf_params, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_cipher, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_seal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_seal_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_chunkwise, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_errors, setup, teardown),
     };
