@@ -998,6 +998,41 @@ static void test_policy_writer(void **state)
     assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_EACCESS);
     assert_non_null(strstr(maif_writer_errmsg(w), "cannot be trusted"));
     assert_int_equal(maif_writer_close(w), MAIF_OK);
+
+    /* Two copies of one artifact (same file id) that went different ways:
+     * what a writer remembered of one (no policy in its first blocks) is
+     * not taken for the other, which gained a policy among them. */
+    char *pa = tu_path(f->dir, "p.maif"), *pb = tu_path(f->dir, "q.maif");
+    assert_int_equal(maif_writer_create(&w, pa, f->owner, "agent", NULL), MAIF_OK);
+    tu_add_simple(w, MAIF_TYPE_TEXT, "one", 3, NULL, NULL);
+    tu_add_simple(w, MAIF_TYPE_TEXT, "two", 3, NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    uint8_t *two = tu_read(pa, &fn);
+    assert_int_equal(tu_write(pb, two, fn), 0);
+    free(two);
+    assert_int_equal(maif_writer_open(&w, pa, f->owner, NULL), MAIF_OK);
+    tu_add_simple(w, MAIF_TYPE_TEXT, "three", 5, NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, pa, f->owner, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK); /* no policy: remembered for 3 blocks */
+    assert_int_equal(maif_writer_rollback(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, pb, f->owner, NULL), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, pb), MAIF_OK);
+    assert_int_equal(maif_writer_set_policy(w, r, s, strlen(s), NULL), MAIF_OK); /* block 2 of q */
+    maif_reader_close(r);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, pb, f->owner, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_EACCESS);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, pa, f->owner, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK); /* p still has none */
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    free(pa);
+    free(pb);
     free(copy);
     free(pub);
     free(s);
