@@ -1870,7 +1870,9 @@ MAIF_API int maif_policy_decide(const maif_policy *p, const maif_access_request 
  * with the writer's cipher and key, and refused with MAIF_EACCESS ("...:
  * the policy refuses it: ... (block not added)") before anything is
  * written. The policy is established on the first add after open and
- * after each commit of a policy block (a pass over the block headers); a
+ * after each commit of a policy block (a pass over the block headers,
+ * about 26 ms per million blocks; a later writer of the same artifact in
+ * the process passes only over the blocks added since); a
  * policy block added in the pending batch rules from its commit on.
  * Fail-closed: policy blocks that establish no current policy refuse
  * every add but control blocks'. */
