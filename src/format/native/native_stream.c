@@ -9,6 +9,9 @@
  * as maif_writer_add lays the same bytes out. Memory stays bounded
  * whatever the payload's size: one chunk, or PIPE_BUFS chunks when the
  * reading, hashing and writing run on three threads at once (below).
+ * An encrypted payload of known size (XChaCha20, cipher 4) goes through the
+ * same pipeline as stored bytes: a sealing reader (seal_src) in front of
+ * the source hands out head ‖ sealed chunks, one 64 KiB chunk at a time.
  * Until the header is written the record is a zero-filled hole, which recovery treats as a torn write (FORMAT.md §9);
  * an abandoned block (source failed or over its limit) is cut off the file
  * at once, leaving the batch's earlier blocks pending.
@@ -330,7 +333,8 @@ static int add_streamed(maif_writer *w, const maif_block_spec *spec, maif_read_f
     if (k && k->id == MAIF_CIPHER_XCHACHA20 && size != UINT64_MAX && size > MAIF_STREAM_CHUNK_PLAIN)
         k = maif_cipher_find(MAIF_CIPHER_XCHACHA20_STREAM);
     int chunked = k && k->chunk && k->head && k->piece && size != UINT64_MAX;
-    if (w->stages.codec || (w->stages.cipher && !chunked)) return add_buffered(w, spec, read, ctx, limit, announced ? size : UINT64_MAX, id_out);
+    if (w->stages.codec || (w->stages.cipher && !chunked))
+        return add_buffered(w, spec, read, ctx, limit, announced ? size : UINT64_MAX, id_out);
     uint8_t hdr[NAT_REC_HEADER], ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
     uint16_t ext_size;
     uint32_t meta_size;

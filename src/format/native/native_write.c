@@ -19,6 +19,12 @@
  * (merge_start), so a commit lists few segments (at most 64) and each block
  * offset is rewritten O(log n) times over the artifact's life.
  *
+ * Large payloads to encrypt (no codec) are not sealed by the add: it plans
+ * the seal (the stored size is known from the plan), lays the plaintext
+ * where its ciphertext goes in the arena, and the drain seals it in place,
+ * hashes and writes it on whichever core takes the block, so the AEAD runs
+ * on every core beside the chain's SHA-256 and the writes.
+ *
  * This file is the batch path only: adding blocks, the index, commit and
  * rollback. Creating, opening, recovering and closing a writer are in
  * native_open.c; the handle both work on is in native_writer.h.
