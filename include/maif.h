@@ -444,8 +444,13 @@ MAIF_API MAIF_NODISCARD int maif_writer_open(maif_writer **out, const char *path
  * are usable, a payload of 256 KiB to 16 MiB is copied into a 16 MiB
  * buffer the writer keeps until close, and written later, at the latest by
  * the commit, so that large payloads are hashed on every core; a write
- * error then surfaces from that later call.)
- * Errors: MAIF_EINVAL, MAIF_EJSON, MAIF_ELIMIT, MAIF_EIO, MAIF_ESTATE. */
+ * error then surfaces from that later call. An encrypted payload of 256
+ * KiB to 4 MiB without a codec is also sealed then, in place in that
+ * buffer, so its data key must stay in the keyring or keystore until the
+ * commit; the buffer is wiped if the batch is rolled back.)
+ * Errors: MAIF_EINVAL, MAIF_EJSON, MAIF_ELIMIT, MAIF_EIO, MAIF_ESTATE,
+ * MAIF_EACCESS (the artifact's access policy refuses the block:
+ * maif_policy_check_write). */
 MAIF_API MAIF_NODISCARD int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES]);
 /* As maif_writer_add, but the payload is borrowed instead of consumed at
  * once: spec->payload must stay valid and unchanged until the next
@@ -468,11 +473,19 @@ typedef int64_t (*maif_read_fn)(void *ctx, void *buf, size_t cap);
 
 /* As maif_writer_add, but the payload comes from read(ctx, ...) until it
  * returns 0, and is written into place in chunks of MAIF_STREAM_CHUNK
- * while it is hashed, so memory stays bounded whatever its size (except
- * with a codec, maif_writer_set_codec: a compressed block is one frame,
- * so its payload is read whole into memory first, at most limit bytes).
- * spec->payload must be NULL and spec->payload_size 0; the other spec
- * fields are used as by maif_writer_add. The file layout is identical to
+ * while it is hashed, so memory stays bounded whatever its size.
+ * spec->payload must be NULL; spec->payload_size announces the payload's
+ * size (0: not known): the source must then deliver exactly that many
+ * bytes, else MAIF_EINVAL and nothing of the block remains.
+ * Encryption (maif_writer_encrypt): a payload of announced size (or from
+ * a regular file, maif_writer_add_fd) sealed with XChaCha20-Poly1305 is
+ * sealed chunk by chunk as it streams (cipher 4, FORMAT.md §5.7), in
+ * bounded memory (two 64 KiB chunks beside the buffers above). The
+ * associated data binds the payload's size, so an encrypted payload of
+ * unknown size, one sealed whole (ChaCha20-Poly1305, AES-256-GCM), or
+ * one with a codec (a compressed block is one frame) is read whole into
+ * memory first, at most limit bytes. The other spec fields are used as by
+ * maif_writer_add. The file layout is identical to
  * maif_writer_add of the same bytes. limit is the largest payload accepted
  * (0: the format's limit, 2^40): one byte more makes the call fail with
  * MAIF_ELIMIT as soon as it arrives. If the source fails or is over the
@@ -484,7 +497,9 @@ typedef int64_t (*maif_read_fn)(void *ctx, void *buf, size_t cap);
 MAIF_API MAIF_NODISCARD int maif_writer_add_stream(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx,
                            uint64_t limit, uint8_t id_out[MAIF_ID_BYTES]);
 /* maif_writer_add_stream reading fd (a file, pipe or socket; borrowed, not
- * closed) to its end. A non-blocking fd is waited for. Errors: as
+ * closed) to its end. A non-blocking fd is waited for. A regular file
+ * announces its size (from its current offset) for sealing chunk by
+ * chunk, unless spec->payload_size does. Errors: as
  * maif_writer_add_stream; a failed read gives MAIF_EIO naming the errno
  * (the writer stays usable). (since 0.1.0) */
 MAIF_API MAIF_NODISCARD int maif_writer_add_fd(maif_writer *w, const maif_block_spec *spec, int fd, uint64_t limit,
@@ -703,6 +718,12 @@ MAIF_API MAIF_NODISCARD int maif_block_draft_new(maif_block_draft **out, uint32_
 /* Gives a pending draft its payload (copied), checked by type as above
  * (an embedding given this way is JSON text). */
 MAIF_API MAIF_NODISCARD int maif_block_draft_set_payload(maif_block_draft *d, const void *bytes, size_t n);
+/* Announces the size of a pending draft's payload: maif_writer_add_draft
+ * then takes exactly n bytes from its source (other counts: MAIF_EINVAL,
+ * nothing added), and an encrypted payload is sealed chunk by chunk as it
+ * streams, in bounded memory (maif_writer_add_stream). Errors:
+ * MAIF_EINVAL (not a pending draft). (since 0.2.0) */
+MAIF_API MAIF_NODISCARD int maif_block_draft_set_size(maif_block_draft *d, uint64_t n);
 /* 1 while the draft's payload is still to come, else 0. */
 MAIF_API int maif_block_draft_pending(const maif_block_draft *d);
 /* The draft's JSONL "file" path, or NULL. Borrowed until free. */
@@ -812,6 +833,28 @@ MAIF_API MAIF_NODISCARD int maif_reader_block_decoded_size(maif_reader *r, uint6
  * block's key: maif_reader_set_keyring; or the artifact's access policy
  * denies the subject set with maif_reader_set_subject). */
 MAIF_API MAIF_NODISCARD int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t dst_capacity, size_t *written);
+/* Where maif_reader_block_decode_to writes: n > 0 bytes of the payload, in
+ * order. Returns 0, or a negative MAIF_E* code to stop (a positive value
+ * counts as MAIF_EIO). */
+typedef int (*maif_write_fn)(void *ctx, const void *buf, size_t n);
+/* Decodes block index's payload piece by piece into write, in bounded
+ * memory whatever its size (since 0.2.0): a plain block in slices of the
+ * map, an encrypted block of cipher 4 (XChaCha20-Poly1305 STREAM, every
+ * block over 64 KiB that asked for XChaCha20) one 64 KiB chunk at a time,
+ * each chunk authenticated before it is written; the map's pages are
+ * given back as it goes. Other blocks (a codec, ChaCha20-Poly1305,
+ * AES-256-GCM) are decoded whole into a temporary first, wiped after.
+ * No piece that fails authentication is ever written, and a stream cut,
+ * reordered or spliced fails by its last chunk; but a failure after some
+ * chunks were written returns its error with those chunks already given
+ * (age's STREAM contract): treat the output as void unless the call
+ * returns MAIF_OK. (`maif cat` checks a block first and writes only
+ * what authenticates whole.) The access policy and the keyring apply as
+ * for maif_reader_block_decode; the reader's cache is neither read nor
+ * filled. Errors: as maif_reader_block_decode but MAIF_ELIMIT, and
+ * write's own code. */
+MAIF_API MAIF_NODISCARD int maif_reader_block_decode_to(maif_reader *r, uint64_t index, maif_write_fn write,
+                                                        void *ctx);
 /* A cache of decoded payloads (since 0.2.0). With a cache, a block whose
  * decoding does work (a codec or a cipher) is kept, decoded, after
  * maif_reader_block_decode, and the next decode of that block is a copy
@@ -1120,7 +1163,8 @@ MAIF_API MAIF_NODISCARD int maif_keyring_add_passphrase(maif_keyring *kr, const 
 /* Seals w's blocks added from now on with cipher (MAIF_CIPHER_*; 0 turns
  * encryption off) under a new data key for kr's recipients and
  * passphrases; appends the key-wrap block at once. Streamed payloads
- * (maif_writer_add_stream) are refused while encryption is on. Errors:
+ * (maif_writer_add_stream) are sealed chunk by chunk when their size is
+ * known, else read whole first. Errors:
  * MAIF_EINVAL (no recipient or passphrase, unknown cipher),
  * MAIF_EUNSUPPORTED (AES-256-GCM on a CPU without AES-NI), those of
  * maif_writer_add. */
@@ -1827,8 +1871,18 @@ typedef struct maif_access_request {
 MAIF_API int maif_policy_decide(const maif_policy *p, const maif_access_request *q, char *why, size_t cap);
 /* The level rules on writing spec with cipher (MAIF_CIPHER_*, 0 none) by
  * signer: MAIF_OK, or MAIF_EACCESS with the reason in why. Control blocks
- * always pass. (maif_writer_add does not consult policies; writers such
- * as `maif add` call this first.) */
+ * always pass. Every writer applies it itself: when the committed
+ * artifact holds a policy block, each add (maif_writer_add, _borrowed,
+ * _stream, _fd, _async, drafts) is checked against the current policy
+ * with the writer's cipher and key, and refused with MAIF_EACCESS ("...:
+ * the policy refuses it: ... (block not added)") before anything is
+ * written. The policy is established on the first add after open and
+ * after each commit of a policy block (a pass over the block headers,
+ * about 26 ms per million blocks; a later writer of the same artifact in
+ * the process passes only over the blocks added since); a
+ * policy block added in the pending batch rules from its commit on.
+ * Fail-closed: policy blocks that establish no current policy refuse
+ * every add but control blocks'. */
 MAIF_API int maif_policy_check_write(const maif_policy *p, const maif_block_spec *spec, int cipher,
                                      const uint8_t signer[MAIF_PUBKEY_BYTES], char *why, size_t cap);
 /* The artifact's current policy (free with maif_policy_free); *index (may

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -267,10 +268,27 @@ static int add(int argc, char **argv)
         }
     }
     if (cipher) {
-        /* sealing needs the whole payload: read it now, within the limit */
+        /* A regular file of known size streams, sealed chunk by chunk in
+         * bounded memory (the associated data binds the size, so it must be
+         * known first); anything else is read whole now, within the limit. */
         if (!shreddable && (ex = cli_keyring_for_writing(path, rcpts, nrcpt, passfile, key, &kr))) goto out;
         if (shreddable && (ex = cli_keystore_open(path, 1, &ks))) goto out;
-        if (!text) {
+        struct stat fst;
+        off_t at;
+        if (!text && !meta_private && type != MAIF_TYPE_EMBEDDING && type != MAIF_TYPE_JSON &&
+            type != MAIF_TYPE_KNOWLEDGE && fstat(src.fd, &fst) == 0 && S_ISREG(fst.st_mode) &&
+            (at = lseek(src.fd, 0, SEEK_CUR)) >= 0 && fst.st_size >= at) {
+            if ((uint64_t)(fst.st_size - at) > cli_payload_limit()) {
+                cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
+                        (unsigned long long)cli_payload_limit());
+                ex = CLI_EXIT_USAGE;
+                goto out;
+            }
+            if ((rc = maif_block_draft_set_size(d, (uint64_t)(fst.st_size - at)))) {
+                ex = cli_fail(path, rc, maif_last_errmsg());
+                goto out;
+            }
+        } else if (!text) {
             uint8_t *all = NULL;
             size_t n = 0;
             rc = cli_read_all(&src, cli_payload_limit(), &all, &n);

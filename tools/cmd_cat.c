@@ -9,6 +9,32 @@
 
 #include "cli.h"
 
+/* Blocks that decode to more than this stream (two passes) instead of
+ * being decoded into one buffer. */
+#define CAT_WHOLE_MAX (16u << 20)
+
+static int discard(void *ctx, const void *buf, size_t n)
+{
+    (void)ctx, (void)buf, (void)n;
+    return 0;
+}
+
+typedef struct out_state {
+    size_t written;
+    int err; /* errno of a failed write */
+} out_state;
+
+static int to_stdout(void *ctx, const void *buf, size_t n)
+{
+    out_state *o = ctx;
+    if (fwrite(buf, 1, n, stdout) != n) {
+        o->err = errno ? errno : EIO;
+        return MAIF_EIO;
+    }
+    o->written += n;
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     const char *identity = NULL, *passfile = NULL, *keyfile = NULL, *purpose = NULL;
@@ -113,6 +139,11 @@ static int run(int argc, char **argv)
      * damage) fails with MAIF_EUNSUPPORTED. Nothing of a block that fails is
      * written. The decoded size is bounded by the input limit before
      * anything is allocated for it. */
+    /* A large block streams in bounded memory (maif_reader_block_decode_to):
+     * a first pass authenticates all of it, writing nothing, then a second
+     * writes it chunk by chunk, each chunk authenticated again. */
+    size_t dn = b.payload_size;
+    int streamed = 0;
     if (b.cipher != 0 || b.codec != 0) {
         size_t n = 0, got = 0;
         rc = maif_reader_block_decoded_size(r, index, &n);
@@ -122,9 +153,13 @@ static int run(int argc, char **argv)
             ex = CLI_EXIT_VERIFY;
             goto out;
         }
-        if (rc == MAIF_OK && !(decoded = malloc(n ? n : 1))) rc = MAIF_ENOMEM;
+        dn = n;
+        /* cipher 4 (XChaCha20 STREAM) alone opens chunk by chunk; others decode whole */
+        streamed = rc == MAIF_OK && n > CAT_WHOLE_MAX && b.codec == 0 && b.cipher == 4;
+        if (streamed) rc = maif_reader_block_decode_to(r, index, discard, NULL); /* the check */
+        if (rc == MAIF_OK && !streamed && !(decoded = malloc(n ? n : 1))) rc = MAIF_ENOMEM;
         decoded_cap = decoded ? n : 0;
-        if (rc == MAIF_OK) rc = maif_reader_block_decode(r, index, decoded, n, &got);
+        if (rc == MAIF_OK && !streamed) rc = maif_reader_block_decode(r, index, decoded, n, &got);
         if (rc == MAIF_EACCESS) {
             cli_err(path, "block %llu is encrypted and %s", (unsigned long long)index,
                     identity || passfile ? "no identity or passphrase given opens it (access denied)"
@@ -139,8 +174,12 @@ static int run(int argc, char **argv)
             ex = CLI_EXIT_VERIFY;
             goto out;
         }
-        b.payload = decoded;
-        b.payload_size = got;
+        if (!streamed) {
+            b.payload = decoded;
+            b.payload_size = got;
+        }
+    } else {
+        streamed = b.payload_size > CAT_WHOLE_MAX; /* plain: the map's pages go back as it is written */
     }
     if (audit) { /* the read is recorded before anything is released */
         maif_writer *w = NULL;
@@ -158,6 +197,24 @@ static int run(int argc, char **argv)
         if (!ex && (rc = maif_writer_close(w)) != MAIF_OK) ex = cli_fail(path, rc, maif_last_errmsg());
         else if (ex) maif_writer_close(w);
         if (ex) goto out;
+    }
+    if (streamed) {
+        out_state os = {0};
+        rc = maif_reader_block_decode_to(r, index, to_stdout, &os);
+        if (rc == MAIF_OK && fflush(stdout) != 0) os.err = errno ? errno : EIO, rc = MAIF_EIO;
+        if (os.err) {
+            cli_err("stdout", "write error: %s", strerror(os.err));
+            ex = CLI_EXIT_USAGE;
+            goto out;
+        }
+        if (rc != MAIF_OK) { /* the file changed since the check */
+            cli_err(path, "block %llu: %s; the output is incomplete (%zu of %zu bytes written): discard it",
+                    (unsigned long long)index, maif_reader_errmsg(r), os.written, dn);
+            ex = CLI_EXIT_VERIFY;
+            goto out;
+        }
+        ex = cli_finish(CLI_EXIT_OK);
+        goto out;
     }
     size_t off = 0;
     while (off < b.payload_size) {
@@ -193,7 +250,9 @@ const cli_command cli_cmd_cat = {
     "\n"
     "An encrypted block (maif add --encrypt) is decrypted with --identity KEY\n"
     "(a `maif keygen` secret key it was encrypted for) or --passphrase-file F.\n"
-    "Nothing is written unless the block authenticates. A shreddable block\n"
+    "Nothing is written unless the block authenticates. A block over 16 MiB\n"
+    "streams in bounded memory: all of it is authenticated first, then written\n"
+    "chunk by chunk. A shreddable block\n"
     "(maif add --shreddable) opens with FILE.keystore and its master key.\n"
     "--audit      record the read first: a signed audit block {\"action\":\"read\"}\n"
     "             appended to FILE, signed with --key KEYFILE (default: the\n"

@@ -40,6 +40,7 @@ struct maif_block_draft {
     json_t *meta;        /* parsed metadata (an object) or NULL; serialised by finish() */
     maif_buf meta_c;     /* canonical metadata, set once the payload is known */
     char *file;          /* JSONL "file" path, or NULL */
+    uint64_t announced;  /* pending: the payload's size as announced (maif_block_draft_set_size), or 0 */
     int has_codec;       /* 1: a JSONL "compress" chose codec and level for this block */
     int codec, level;
 };
@@ -464,6 +465,13 @@ const char *maif_block_draft_file(const maif_block_draft *d) { return d ? d->fil
 
 int maif_block_draft_pending(const maif_block_draft *d) { return d ? d->pending : 0; }
 
+int maif_block_draft_set_size(maif_block_draft *d, uint64_t n)
+{
+    if (!d || !d->pending || n > SIZE_MAX) return fail(MAIF_EINVAL, "maif_block_draft_set_size: not a pending draft");
+    d->announced = n;
+    return MAIF_OK;
+}
+
 int maif_block_draft_spec(const maif_block_draft *d, maif_block_spec *spec)
 {
     if (!d || !spec) return MAIF_EINVAL;
@@ -587,10 +595,12 @@ int maif_writer_add_draft(maif_writer *w, const maif_block_draft *d, maif_read_f
         if (!rc) rc = maif_writer_add(w, &spec, id_out);
         maif_block_draft_free(full);
     } else if (d->type == MAIF_TYPE_TEXT) {
+        spec.payload_size = (size_t)d->announced; /* payload NULL: the announced size, or 0 */
         utf8_src s = {read, ctx, {0}, 0, 0};
         rc = maif_writer_add_stream(w, &spec, utf8_read, &s, limit, id_out);
         if (s.bad) nat_writer_fail(w, MAIF_EINVAL, "text is not valid UTF-8 (store it with --type binary)");
     } else {
+        spec.payload_size = (size_t)d->announced;
         rc = maif_writer_add_stream(w, &spec, read, ctx, limit, id_out);
     }
     w->meta_trusted = 0;

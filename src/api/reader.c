@@ -392,6 +392,63 @@ int maif_reader_block_decode(maif_reader *r, uint64_t index, void *dst, size_t d
     return MAIF_OK;
 }
 
+/* maif_reader_block_decode_to: the caller's writer behind the stages'
+ * sink, giving the map's pages back as the stored bytes are consumed so a
+ * huge block streams in bounded memory. */
+#define RELEASE_STEP (2u << 20)
+
+typedef struct to_ctx {
+    maif_write_fn write;
+    void *ctx;
+    const maif_io *io;        /* that mapped the image, or NULL (a caller's buffer) */
+    const uint8_t *released;  /* stored bytes before this were handed back */
+} to_ctx;
+
+static int to_sink(void *c, const void *data, size_t n, const uint8_t *done)
+{
+    to_ctx *t = c;
+    int rc = n ? t->write(t->ctx, data, n) : 0;
+    if (rc) return rc < 0 ? rc : MAIF_EIO;
+    if (!t->released) t->released = done;
+    if (t->io && t->io->release && done > t->released && (size_t)(done - t->released) >= RELEASE_STEP) {
+        t->io->release(t->io, t->released, (uint64_t)(done - t->released));
+        t->released = done;
+    }
+    return MAIF_OK;
+}
+
+int maif_reader_block_decode_to(maif_reader *r, uint64_t index, maif_write_fn write, void *ctx)
+{
+    if (!r || !write || !r->ops) return maif_set_last_err(MAIF_EINVAL, "maif_reader_block_decode_to: bad argument");
+    if (index >= maif_reader_count(r))
+        return rfail(r, MAIF_ENOTFOUND, "block %llu does not exist (%llu blocks)", (unsigned long long)index,
+                     (unsigned long long)maif_reader_count(r));
+    char msg[MSG_CAP];
+    msg[0] = '\0';
+    if (r->gate) { /* the access policy first: a denied read releases nothing */
+        int rc = r->gate(r->gate_ctx, r, index, msg, sizeof msg);
+        if (rc) return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
+    }
+    if (r->ops->decode_to) {
+        to_ctx t = {write, ctx, r->map.base ? r->map.io : NULL, NULL};
+        int rc = r->ops->decode_to(r->st, index, r->keysrc, to_sink, &t, msg, sizeof msg);
+        return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
+    }
+    /* a format without pieces (MAIF 2.1: always plain): one buffer */
+    size_t need = 0, got = 0;
+    int rc = r->ops->decode(r->st, index, r->keysrc, NULL, 0, &need, msg, sizeof msg);
+    if (rc) return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
+    uint8_t *buf = maif_malloc(need ? need : 1);
+    if (!buf) return rfail(r, MAIF_ENOMEM, "block %llu: out of memory for %zu bytes", (unsigned long long)index, need);
+    rc = r->ops->decode(r->st, index, r->keysrc, buf, need, &got, msg, sizeof msg);
+    if (rc == MAIF_OK && got && (rc = write(ctx, buf, got)))
+        snprintf(msg, sizeof msg, "block %llu: the output failed: %s", (unsigned long long)index,
+                 maif_strerror(rc < 0 ? rc : MAIF_EIO));
+    if (rc > 0) rc = MAIF_EIO;
+    maif_free(buf);
+    return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
+}
+
 int maif_reader_info(maif_reader *r, maif_info *out)
 {
     if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_info: NULL argument");

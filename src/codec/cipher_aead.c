@@ -15,7 +15,8 @@
  * same key and associated data with the nonce
  *     block nonce[0..19) ‖ chunk counter (u32 BE) ‖ last-chunk flag (1 byte),
  * so a chunk moved, dropped, repeated or cut off fails authentication, and
- * a reader could open (and a writer seal) one chunk at a time.
+ * a reader can open (and a writer seal) one chunk at a time: head and
+ * piece do one step each (streamed adds, maif_reader_block_decode_to).
  */
 #include <string.h>
 
@@ -32,6 +33,8 @@ static int key_of(const maif_cipher_params *p, const uint8_t **key)
     return ks->lookup(ks, p->key_id, p->key_id_len, key);
 }
 
+/* Runs in place too (src == dst + COMMIT): the commitment does not read
+ * the payload, and the AEADs allow c == m. */
 static int aead_seal(const maif_cipher *self, const maif_cipher_params *p, void *dst, size_t cap, const void *src,
                      size_t n, size_t *written)
 {
@@ -153,16 +156,47 @@ static int stream_open(const maif_cipher *self, const maif_cipher_params *p, voi
     return MAIF_OK;
 }
 
+static int stream_head(const maif_cipher *self, const maif_cipher_params *p, uint8_t *head, int check)
+{
+    const uint8_t *key;
+    int rc = key_of(p, &key);
+    if (rc) return rc;
+    if (!check) {
+        maif_key_commitment(head, key, p->nonce, self->nonce_size, p->ad, p->ad_len);
+        return MAIF_OK;
+    }
+    uint8_t c[COMMIT];
+    maif_key_commitment(c, key, p->nonce, self->nonce_size, p->ad, p->ad_len);
+    return maif_ct_compare(c, head, COMMIT) == 0 ? MAIF_OK : MAIF_EVERIFY;
+}
+
+static int stream_piece(const maif_cipher *self, const maif_cipher_params *p, uint64_t i, int last, int open,
+                        void *dst, const void *src, size_t n)
+{
+    (void)self;
+    if (i > UINT32_MAX) return MAIF_ELIMIT;
+    if (open ? (n < MAIF_AEAD_TAG_BYTES || n > SEALED || (!last && n != SEALED))
+             : (n > CHUNK || (!last && n != CHUNK)))
+        return open ? MAIF_EVERIFY : MAIF_EINVAL;
+    const uint8_t *key;
+    int rc = key_of(p, &key);
+    if (rc) return rc;
+    uint8_t cn[24];
+    chunk_nonce(cn, p->nonce, (uint32_t)i, last);
+    return open ? maif_aead_open(MAIF_AEAD_XCHACHA20, dst, src, n, p->ad, p->ad_len, cn, key)
+                : maif_aead_seal(MAIF_AEAD_XCHACHA20, dst, src, n, p->ad, p->ad_len, cn, key);
+}
+
 static const maif_cipher builtin[5] = {
     [MAIF_AEAD_XCHACHA20] = {MAIF_AEAD_XCHACHA20, "xchacha20", 24, COMMIT + MAIF_AEAD_TAG_BYTES, aead_seal, aead_open,
-                             NULL},
+                             NULL, NULL, NULL, 0, COMMIT, MAIF_AEAD_TAG_BYTES, NULL, NULL},
     [MAIF_AEAD_CHACHA20] = {MAIF_AEAD_CHACHA20, "chacha20", 12, COMMIT + MAIF_AEAD_TAG_BYTES, aead_seal, aead_open,
-                            NULL},
+                            NULL, NULL, NULL, 0, COMMIT, MAIF_AEAD_TAG_BYTES, NULL, NULL},
     [MAIF_AEAD_AES256GCM] = {MAIF_AEAD_AES256GCM, "aes256gcm", 12, COMMIT + MAIF_AEAD_TAG_BYTES, aead_seal,
-                             aead_open, NULL},
+                             aead_open, NULL, NULL, NULL, 0, COMMIT, MAIF_AEAD_TAG_BYTES, NULL, NULL},
     [MAIF_CIPHER_XCHACHA20_STREAM] = {MAIF_CIPHER_XCHACHA20_STREAM, "xchacha20-stream", 24,
                                       COMMIT + MAIF_AEAD_TAG_BYTES, stream_seal, stream_open, NULL, stream_overhead,
-                                      stream_plain},
+                                      stream_plain, CHUNK, COMMIT, MAIF_AEAD_TAG_BYTES, stream_head, stream_piece},
 };
 
 const maif_cipher *maif_cipher_builtin(uint8_t id)

@@ -230,6 +230,111 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
     return MAIF_OK;
 }
 
+int maif_stage_plan_seal(const maif_stage_config *cfg, const maif_stage_tags *tags, const uint8_t *ad, uint64_t n,
+                         uint64_t max_stored, maif_tlv_builder *ext, maif_stage_seal *s, maif_stage_out *out,
+                         char *err, size_t errcap)
+{
+    memset(s, 0, sizeof *s);
+    if (!cfg || cfg->codec || !cfg->cipher) return maif_set_err(err, errcap, MAIF_EINVAL, "a plan is for a cipher alone");
+    const maif_cipher *k = maif_cipher_find(cfg->cipher);
+    if (!k) return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "cipher %u is not registered", cfg->cipher);
+    if (n > MAIF_BUF_MAX) return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encode");
+    if (k->id == MAIF_CIPHER_XCHACHA20 && n > MAIF_STREAM_CHUNK_PLAIN) {
+        const maif_cipher *st = maif_cipher_find(MAIF_CIPHER_XCHACHA20_STREAM);
+        if (st) k = st;
+    }
+    if (!cfg->key_id || cfg->key_id_len == 0 || cfg->key_id_len > MAIF_KEY_ID_MAX)
+        return maif_set_err(err, errcap, MAIF_EINVAL, "cipher %s: a key id of 1 to %u bytes is needed", k->name,
+                            MAIF_KEY_ID_MAX);
+    const maif_keysrc *ks = cfg->keyring;
+    const uint8_t *key = NULL;
+    int rc = ks && ks->lookup ? ks->lookup(ks, cfg->key_id, cfg->key_id_len, &key) : MAIF_EACCESS;
+    if (rc) return maif_set_err(err, errcap, rc, "cipher %s: sealing failed", k->name);
+    uint64_t ov = maif_cipher_overhead(k, n);
+    if (n > MAIF_BUF_MAX - ov) return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encrypt");
+    if (n + ov > max_stored)
+        return maif_set_err(err, errcap, MAIF_ELIMIT, "encoded payload of %llu bytes exceeds the %llu-byte limit",
+                            (unsigned long long)(n + ov), (unsigned long long)max_stored);
+    s->k = k;
+    s->keyring = cfg->keyring;
+    memcpy(s->key_id, cfg->key_id, cfg->key_id_len);
+    s->key_id_len = cfg->key_id_len;
+    maif_random(s->nonce, k->nonce_size);
+    uint8_t ad_used[MAIF_STAGE_AD_BYTES];
+    memcpy(ad_used, ad, MAIF_STAGE_AD_BYTES);
+    ad_used[MAIF_STAGE_AD_BYTES - 1] = 0; /* no codec */
+    s->ad_len = cipher_ad(s->ad, ad_used, k->id, n, n, cfg->key_id, cfg->key_id_len);
+    s->in_size = n;
+    s->stored_size = n + ov;
+    maif_tlv_put_u64(ext, tags->decoded_size, n);
+    maif_tlv_put(ext, tags->key_id, cfg->key_id, cfg->key_id_len);
+    maif_tlv_put(ext, tags->nonce, s->nonce, k->nonce_size);
+    if (ext->rc) return maif_set_err(err, errcap, ext->rc, "no room for the stages' extensions");
+    out->codec = 0;
+    out->cipher = k->id;
+    out->stored = NULL;
+    out->stored_size = s->stored_size;
+    return MAIF_OK;
+}
+
+void maif_stage_seal_params(const maif_stage_seal *s, maif_cipher_params *p)
+{
+    *p = (maif_cipher_params){s->keyring, s->key_id, s->key_id_len, s->nonce, s->ad, s->ad_len};
+}
+
+int maif_stage_seal_run(const maif_stage_seal *s, void *dst, const void *src)
+{
+    maif_cipher_params p;
+    maif_stage_seal_params(s, &p);
+    size_t w = 0;
+    int rc = s->k->seal(s->k, &p, dst, (size_t)s->stored_size, src, (size_t)s->in_size, &w);
+    if (rc == MAIF_OK && w != s->stored_size) rc = MAIF_EFORMAT;
+    return rc;
+}
+
+int maif_stage_seal_can_inplace(const maif_stage_seal *s)
+{
+    const maif_cipher *k = s->k;
+    /* AES-256-GCM runs in place through EVP, which it uses from 4 KiB */
+    if (k->id == MAIF_AEAD_AES256GCM && k == maif_cipher_builtin(k->id) && s->in_size < MAIF_AEAD_AES_EVP_MIN)
+        return 0;
+    return k->head_size && k->tag_size && (!k->chunk || (k->head && k->piece));
+}
+
+void maif_stage_seal_place(const maif_stage_seal *s, uint8_t *dst, const uint8_t *src)
+{
+    const maif_cipher *k = s->k;
+    if (!k->chunk) {
+        memcpy(dst + k->head_size, src, (size_t)s->in_size);
+        return;
+    }
+    for (uint64_t at = 0, i = 0; at < s->in_size; at += k->chunk, i++) {
+        size_t n = s->in_size - at < k->chunk ? (size_t)(s->in_size - at) : k->chunk;
+        memcpy(dst + k->head_size + i * (k->chunk + k->tag_size), src + at, n);
+    }
+}
+
+int maif_stage_seal_inplace(const maif_stage_seal *s, uint8_t *dst)
+{
+    const maif_cipher *k = s->k;
+    maif_cipher_params p;
+    maif_stage_seal_params(s, &p);
+    if (!k->chunk) {
+        size_t w = 0;
+        int rc = k->seal(k, &p, dst, (size_t)s->stored_size, dst + k->head_size, (size_t)s->in_size, &w);
+        return rc == MAIF_OK && w != s->stored_size ? MAIF_EFORMAT : rc;
+    }
+    int rc = k->head(k, &p, dst, 0);
+    uint64_t chunks = s->in_size == 0 ? 1 : (s->in_size + k->chunk - 1) / k->chunk;
+    for (uint64_t i = 0; i < chunks && rc == MAIF_OK; i++) {
+        int last = i + 1 == chunks;
+        size_t n = last ? (size_t)(s->in_size - i * k->chunk) : k->chunk;
+        uint8_t *at = dst + k->head_size + i * (k->chunk + k->tag_size);
+        rc = k->piece(k, &p, i, last, 0, at, at, n);
+    }
+    return rc;
+}
+
 int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint64_t *size, char *err, size_t errcap)
 {
     if (in->codec == 0 && in->cipher == 0) {
@@ -335,4 +440,66 @@ int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, 
     }
     *written = (size_t)size;
     return MAIF_OK;
+}
+
+#define SLICE (1u << 20) /* a plain payload goes to the sink in slices of this size */
+
+int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_stage_sink sink, void *ctx, char *err,
+                         size_t errcap)
+{
+    uint64_t size;
+    int rc = maif_stage_decoded_size(in, max_decoded, &size, err, errcap);
+    if (rc) return rc;
+    if (size > SIZE_MAX) return maif_set_err(err, errcap, MAIF_ENOMEM, "the payload does not fit in memory");
+    if (in->codec == 0 && in->cipher == 0) {
+        for (uint64_t at = 0; at < size || (at == 0 && size == 0);) {
+            size_t n = size - at < SLICE ? (size_t)(size - at) : SLICE;
+            if ((rc = sink(ctx, in->stored + at, n, in->stored + at + n)))
+                return maif_set_err(err, errcap, rc, "the output failed: %s", maif_strerror(rc));
+            at += n;
+            if (size == 0) break;
+        }
+        return MAIF_OK;
+    }
+    const maif_cipher *k = in->codec == 0 ? maif_cipher_find(in->cipher) : NULL;
+    if (k && k->chunk && k->head && k->piece) {
+        uint64_t plain = 0;
+        (void)maif_cipher_plain(k, in->stored_size, &plain); /* checked by decoded_size */
+        uint8_t full[MAIF_CIPHER_AD_MAX];
+        size_t full_len = cipher_ad(full, in->ad, k->id, size, plain, in->key_id, in->key_id_len);
+        maif_cipher_params p = {in->keyring, in->key_id, in->key_id_len, in->nonce, full, full_len};
+        uint64_t chunks = plain == 0 ? 1 : (plain + k->chunk - 1) / k->chunk;
+        if (in->stored_size < k->head_size || (rc = k->head(k, &p, (uint8_t *)in->stored, 1)))
+            return maif_set_err(err, errcap, rc ? rc : MAIF_EVERIFY, "cipher %s: %s", k->name,
+                                rc == MAIF_EACCESS ? "no usable key for this block" : "authentication failed");
+        uint8_t *buf = maif_secret_alloc(k->chunk);
+        if (!buf) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory decrypting");
+        const uint8_t *at = in->stored + k->head_size;
+        for (uint64_t i = 0; i < chunks && rc == MAIF_OK; i++) {
+            int last = i + 1 == chunks;
+            size_t n = last ? (size_t)(plain - i * k->chunk) : k->chunk;
+            rc = k->piece(k, &p, i, last, 1, buf, at, n + k->tag_size);
+            if (rc) {
+                maif_set_err(err, errcap, rc, "cipher %s: chunk %llu of %llu: %s", k->name, (unsigned long long)i,
+                             (unsigned long long)chunks,
+                             rc == MAIF_EVERIFY ? "authentication failed" : maif_strerror(rc));
+                break;
+            }
+            at += n + k->tag_size;
+            rc = sink(ctx, buf, n, at);
+            maif_wipe(buf, n);
+            if (rc) maif_set_err(err, errcap, rc, "the output failed: %s", maif_strerror(rc));
+        }
+        maif_secret_free(buf);
+        return rc;
+    }
+    uint8_t *tmp = maif_malloc(size ? (size_t)size : 1);
+    if (!tmp) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory decoding %llu bytes", (unsigned long long)size);
+    size_t w = 0;
+    rc = maif_stage_decode(in, max_decoded, tmp, (size_t)size, &w, err, errcap);
+    if (rc == MAIF_OK && (rc = sink(ctx, tmp, w, in->stored + in->stored_size)))
+        maif_set_err(err, errcap, rc, "the output failed: %s", maif_strerror(rc));
+    maif_wipe(tmp, (size_t)size);
+    maif_free(tmp);
+    return rc;
 }

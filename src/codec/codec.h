@@ -121,6 +121,22 @@ typedef struct maif_cipher {
      * no input size gives them). NULL: the fixed overhead above. */
     uint64_t (*overhead_of)(const struct maif_cipher *self, uint64_t n);
     int (*plain_of)(const struct maif_cipher *self, uint64_t stored, uint64_t *plain);
+    /* Chunked (STREAM) ciphers, whose stored bytes are head ‖ chunk 0 ‖ …
+     * with chunk i = seal(input[i*chunk .. +chunk)) of chunk + tag bytes
+     * (the last shorter): a writer may seal and a reader open them one
+     * chunk at a time. chunk 0: the cipher seals whole (the rest NULL).
+     * head: check 0 writes the head_size bytes, check 1 verifies them
+     * (MAIF_EVERIFY, MAIF_EACCESS). piece: chunk i (last: 1 for the final
+     * one) of n input bytes sealed into n + tag bytes (open 0), or of n
+     * stored bytes opened into n - tag (open 1; MAIF_EVERIFY leaves dst
+     * zeroed). Both are safe to call from several threads at once.
+     * head_size and tag_size set with chunk 0: a whole-payload cipher whose
+     * stored bytes are head ‖ ciphertext ‖ tag and whose seal runs in place
+     * (src == dst + head_size; the library's ciphers 1-3). */
+    size_t chunk, head_size, tag_size;
+    int (*head)(const struct maif_cipher *self, const maif_cipher_params *p, uint8_t *head, int check);
+    int (*piece)(const struct maif_cipher *self, const maif_cipher_params *p, uint64_t i, int last, int open,
+                 void *dst, const void *src, size_t n);
 } maif_cipher;
 
 /* Stored bytes a cipher adds to n input bytes; and the input size that s
@@ -220,6 +236,45 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
                       const void *payload, uint64_t n, uint64_t max_stored, maif_stage_scratch *scratch,
                       maif_tlv_builder *ext, maif_stage_out *out, char *err, size_t errcap);
 
+/* A cipher stage planned now and run later (a writer seals large payloads
+ * on its drain threads, or a streamed payload chunk by chunk): the cipher
+ * chosen (cipher 1 becomes 4 past one chunk, as maif_stage_encode), the
+ * nonce drawn, the associated data built. Holds no secret. */
+typedef struct maif_stage_seal {
+    const maif_cipher *k;
+    const void *keyring;
+    uint8_t key_id[MAIF_KEY_ID_MAX];
+    size_t key_id_len;
+    uint8_t nonce[MAIF_NONCE_MAX];
+    uint8_t ad[MAIF_CIPHER_AD_MAX];
+    size_t ad_len;
+    uint64_t in_size;     /* bytes to seal */
+    uint64_t stored_size; /* bytes stored */
+} maif_stage_seal;
+
+/* As maif_stage_encode of n bytes for a cfg with a cipher and no codec,
+ * but nothing is sealed: fills *s, appends the same TLVs to ext and sets
+ * out (out->stored NULL). The key must be in the keyring now (MAIF_EACCESS
+ * otherwise), so running the plan cannot fail for want of it.
+ * Errors: those of maif_stage_encode; MAIF_EINVAL (a codec in cfg). */
+int maif_stage_plan_seal(const maif_stage_config *cfg, const maif_stage_tags *tags, const uint8_t *ad, uint64_t n,
+                         uint64_t max_stored, maif_tlv_builder *ext, maif_stage_seal *s, maif_stage_out *out,
+                         char *err, size_t errcap);
+/* Seals s->in_size bytes of src into dst (s->stored_size bytes): the
+ * stored bytes maif_stage_encode would have made. Thread-safe. */
+int maif_stage_seal_run(const maif_stage_seal *s, void *dst, const void *src);
+/* Sealing in place, with no second buffer and no plaintext left behind:
+ * 1 if s's cipher can (its head_size is set), else 0. Then
+ * maif_stage_seal_place copies the plaintext (s->in_size bytes) into dst
+ * (s->stored_size bytes) where the cipher seals it, and
+ * maif_stage_seal_inplace seals it there, overwriting every plaintext
+ * byte. */
+int maif_stage_seal_can_inplace(const maif_stage_seal *s);
+void maif_stage_seal_place(const maif_stage_seal *s, uint8_t *dst, const uint8_t *src);
+int maif_stage_seal_inplace(const maif_stage_seal *s, uint8_t *dst);
+/* The params a planned seal runs with (for the cipher's head and piece). */
+void maif_stage_seal_params(const maif_stage_seal *s, maif_cipher_params *p);
+
 /* What a reader found in a record. */
 typedef struct maif_stage_in {
     uint8_t codec, cipher;
@@ -255,5 +310,21 @@ int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint6
  * invalid input), MAIF_EVERIFY (authentication failed), MAIF_EKEY. */
 int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, size_t cap, size_t *written,
                       char *err, size_t errcap);
+
+/* Where maif_stage_decode_to delivers a payload, piece by piece: n bytes
+ * of it, and stored_done, just past the stored bytes used so far (a hint
+ * for releasing them). Returns MAIF_OK or a negative code to stop. */
+typedef int (*maif_stage_sink)(void *ctx, const void *data, size_t n, const uint8_t *stored_done);
+/* As maif_stage_decode, but the payload goes to sink in pieces instead of
+ * one buffer: a plain payload in slices of the stored bytes; a chunked
+ * cipher alone (cipher 4) one chunk at a time, each authenticated before
+ * it is handed over (the head, the counters and the last-chunk flag make
+ * a stream that is cut, reordered or spliced fail by its end); anything
+ * else decoded whole into a temporary first (wiped after). A failure
+ * after some pieces were delivered returns its code: the pieces already
+ * given were authentic, but the payload is not whole. Errors: those of
+ * maif_stage_decode but MAIF_ELIMIT, and the sink's own. */
+int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_stage_sink sink, void *ctx, char *err,
+                         size_t errcap);
 
 #endif

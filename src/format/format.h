@@ -55,6 +55,11 @@ typedef struct maif_format_ops {
      * decoded size. Formats whose payloads are always plain copy. */
     int (*decode)(const void *state, uint64_t i, const void *keyring, void *dst, size_t cap, size_t *size, char *err,
                   size_t errcap);
+    /* Optional (NULL: decode into one buffer): as decode, the payload
+     * handed to sink piece by piece (codec.h maif_stage_decode_to). */
+    int (*decode_to)(const void *state, uint64_t i, const void *keyring,
+                     int (*sink)(void *ctx, const void *data, size_t n, const uint8_t *stored_done), void *ctx,
+                     char *err, size_t errcap);
     int (*info)(const void *state, maif_info *out);
     /* Record i of the file in file order (header first); MAIF_ENOTFOUND
      * past the end. May build a table on first use, which must be safe
@@ -67,6 +72,24 @@ typedef struct maif_format_ops {
     int (*write_from)(const maif_block_source *src, const char *path, const maif_key *key, char *err,
                       size_t errcap);
 } maif_format_ops;
+
+/* ---- write gates: an artifact's access policy, enforced by its writers.
+ * The policy lives in the privacy engine (a layer above); it registers a
+ * loader here, which writers call to establish the rules of an artifact
+ * that holds a policy block (maif.h MAIF_TYPE_POLICY). */
+
+/* MAIF_OK if writing spec sealed with cipher (MAIF_CIPHER_*, 0 none) by
+ * signer is allowed, else MAIF_EACCESS with one line in why. */
+typedef int (*maif_write_gate_fn)(void *ctx, const maif_block_spec *spec, int cipher,
+                                  const uint8_t signer[MAIF_PUBKEY_BYTES], char *why, size_t cap);
+/* Establishes the current policy of the committed artifact at path: sets
+ * *fn, *ctx and *ctx_free (*fn NULL: no policy after all). Fail-closed:
+ * MAIF_EACCESS with why when the policy blocks establish none. */
+typedef int (*maif_write_gate_loader)(const char *path, maif_write_gate_fn *fn, void **ctx,
+                                      void (**ctx_free)(void *), char *why, size_t cap);
+/* Sets the process-wide loader (the privacy engine does, when linked). */
+void maif_write_gate_register(maif_write_gate_loader loader);
+maif_write_gate_loader maif_write_gate_loader_get(void);
 
 extern const maif_format_ops maif_format_native;
 extern const maif_format_ops maif_format_v21;

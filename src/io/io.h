@@ -93,6 +93,12 @@ struct maif_io {
      * sync has less left to wait for. A hint: NULL, or any error, changes
      * nothing; durability still comes from sync. */
     int (*writeback)(maif_io_file *f, uint64_t off, uint64_t len);
+    /* The whole pages inside [p, p+n) of a view from map are not needed
+     * for now (a reader streamed through them): the memory they hold may
+     * be given back; touched again they read the same (Linux madvise
+     * MADV_DONTNEED of a shared file mapping). A hint: NULL changes
+     * nothing. */
+    void (*release)(const maif_io *io, const void *p, uint64_t n);
 };
 
 /* The POSIX implementation (io_posix.c). */

@@ -171,6 +171,12 @@ static int f_writeback(maif_io_file *f, uint64_t off, uint64_t len)
     return in->writeback ? in->writeback(INNER(f), off, len) : 0;
 }
 
+static void f_release(const maif_io *io, const void *p, uint64_t n)
+{
+    const maif_io *in = FI(io)->inner;
+    if (in->release) in->release(in, p, n);
+}
+
 int maif_io_fault_new(maif_io_fault **out, const maif_io *inner)
 {
     maif_io_fault *fi = maif_calloc(1, sizeof *fi);
@@ -194,6 +200,7 @@ int maif_io_fault_new(maif_io_fault **out, const maif_io *inner)
         .sync_dir = f_sync_dir,
         .punch = f_punch,
         .writeback = f_writeback,
+        .release = f_release,
     };
     fi->inner = inner ? inner : &maif_io_posix;
     return MAIF_OK;

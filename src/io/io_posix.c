@@ -249,6 +249,14 @@ static int px_unmap(const maif_io *io, const void *p, uint64_t size)
     return munmap((void *)p, (size_t)size) != 0 ? errno_or(EIO) : 0;
 }
 
+static void px_release(const maif_io *io, const void *p, uint64_t n)
+{
+    (void)io;
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + (uintptr_t)pg - 1) & ~(uintptr_t)(pg - 1), e = ((uintptr_t)p + n) & ~(uintptr_t)(pg - 1);
+    if (pg > 0 && e > a) (void)madvise((void *)a, e - a, MADV_DONTNEED);
+}
+
 static int px_size(maif_io_file *f, uint64_t *size, uint64_t *allocated)
 {
     struct stat st;
@@ -308,6 +316,7 @@ const maif_io maif_io_posix = {
     .lock = px_lock,
     .map = px_map,
     .unmap = px_unmap,
+    .release = px_release,
     .size = px_size,
     .allocate = px_allocate,
     .sync_dir = px_sync_dir,

@@ -587,3 +587,43 @@ int maif_writer_set_policy(maif_writer *w, maif_reader *r, const char *json, siz
     if (rc) return maif_set_last_err(rc, "%s", rc == MAIF_EJSON ? jerr : maif_writer_errmsg(w));
     return MAIF_OK;
 }
+
+/* ---- the write gate: every writer of an artifact with a policy obeys its
+ * level rules (format.h; the writer asks on each add, native_gate.c) */
+
+static int gate_check(void *ctx, const maif_block_spec *spec, int cipher, const uint8_t signer[MAIF_PUBKEY_BYTES],
+                      char *why, size_t cap)
+{
+    return maif_policy_check_write(ctx, spec, cipher, signer, why, cap);
+}
+
+static void gate_free(void *ctx) { maif_policy_free(ctx); }
+
+static int gate_load(const char *path, maif_write_gate_fn *fn, void **ctx, void (**ctx_free)(void *), char *why,
+                     size_t cap)
+{
+    *fn = NULL;
+    *ctx = NULL;
+    *ctx_free = NULL;
+    maif_reader *r = NULL;
+    int rc = maif_reader_open(&r, path);
+    if (rc) {
+        snprintf(why, cap, "cannot read the access policy: %s", maif_last_errmsg());
+        return rc;
+    }
+    maif_policy *p = NULL;
+    rc = priv_current_policy(r, &p, NULL, why, cap);
+    maif_reader_close(r);
+    if (rc) return rc;
+    if (p) {
+        *fn = gate_check;
+        *ctx = p;
+        *ctx_free = gate_free;
+    }
+    return MAIF_OK;
+}
+
+/* Registered when the privacy engine is part of the program (always with
+ * the shared library; with the static one when this file is linked in).
+ * Without it a writer refuses to add to an artifact that has a policy. */
+__attribute__((constructor)) static void gate_register(void) { maif_write_gate_register(gate_load); }

@@ -894,6 +894,150 @@ static void test_policy_in_artifact(void **state)
     free(s);
 }
 
+/* The writer itself enforces the artifact's policy (not only the CLI):
+ * every add path refuses a block that breaks the level rules. */
+static int64_t src_text(void *ctx, void *buf, size_t cap)
+{
+    int *left = ctx;
+    if (!*left || cap < 5) return 0;
+    *left = 0;
+    memcpy(buf, "hello", 5);
+    return 5;
+}
+
+static void test_policy_writer(void **state)
+{
+    fx *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->owner, "agent", NULL), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    char *s = policy_text(f, "", "confidential");
+    assert_int_equal(maif_writer_set_policy(w, r, s, strlen(s), NULL), MAIF_OK); /* 0 */
+    maif_reader_close(r);
+    /* the policy is in force from its commit on: this one still passes */
+    tu_add_simple(w, MAIF_TYPE_TEXT, "before", 6, NULL, NULL); /* 1 */
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+
+    /* the same writer, after the commit: plain blocks are refused */
+    maif_block_spec sp = {.type = MAIF_TYPE_TEXT, .payload = "secret", .payload_size = 6};
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_EACCESS);
+    assert_non_null(strstr(maif_writer_errmsg(w), "requires encryption"));
+    assert_non_null(strstr(maif_last_errmsg(), "requires encryption"));
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+
+    /* a writer opened later: every add path */
+    assert_int_equal(maif_writer_open(&w, f->path, f->owner, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_EACCESS);
+    assert_int_equal(maif_writer_add_borrowed(w, &sp, NULL), MAIF_EACCESS);
+    maif_block_spec ss = {.type = MAIF_TYPE_TEXT};
+    int left = 1;
+    assert_int_equal(maif_writer_add_stream(w, &ss, src_text, &left, 0, NULL), MAIF_EACCESS);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "x", 1), 1);
+    close(fds[1]);
+    assert_int_equal(maif_writer_add_fd(w, &ss, fds[0], 0, NULL), MAIF_EACCESS);
+    close(fds[0]);
+    assert_int_equal(maif_writer_add_async(w, &sp, NULL, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_flush(w), MAIF_EACCESS);
+    assert_int_equal(maif_writer_count(w), 2); /* nothing was added */
+    /* control blocks pass */
+    audit(w, "noop", NULL); /* 2 */
+    /* encrypted: allowed; top_secret needs XChaCha20 (and a pinned signer) */
+    maif_keyring *kr = ring_for(NULL);
+    assert_int_equal(maif_keyring_add_recipient(kr, f->owner_pk), MAIF_OK);
+    assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_CHACHA20), MAIF_OK); /* 3 KEYW */
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK); /* 4 */
+    maif_block_spec ts = sp;
+    ts.meta_json = "{\"level\":\"top_secret\"}";
+    ts.meta_size = strlen(ts.meta_json);
+    assert_int_equal(maif_writer_add(w, &ts, NULL), MAIF_EACCESS);
+    assert_non_null(strstr(maif_writer_errmsg(w), "XChaCha20"));
+    assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK); /* 5 KEYW */
+    assert_int_equal(maif_writer_add(w, &ts, NULL), MAIF_OK); /* 6: the owner is the pinned signer */
+    assert_int_equal(maif_writer_encrypt(w, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    /* bob is not a pinned signer: his top_secret block is refused */
+    assert_int_equal(maif_writer_open(&w, f->path, f->bob, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &ts, NULL), MAIF_EACCESS);
+    assert_non_null(strstr(maif_writer_errmsg(w), "pinned signer"));
+    assert_int_equal(maif_writer_rollback(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_keyring_free(kr);
+
+    /* a new policy (public) committed by the admin: plain blocks pass again */
+    assert_int_equal(maif_writer_open(&w, f->path, f->owner, NULL), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    char *pub = policy_text(f, "", "public");
+    assert_int_equal(maif_writer_set_policy(w, r, pub, strlen(pub), NULL), MAIF_OK);
+    maif_reader_close(r);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_true(verify_ok(f->path, NULL));
+
+    /* policy blocks that establish no policy: writers fail closed */
+    size_t fn;
+    uint8_t *img = tu_read(f->path, &fn);
+    assert_int_equal(maif_reader_open_mem(&r, img, fn), MAIF_OK);
+    maif_block b;
+    assert_int_equal(maif_reader_block(r, 0, &b), MAIF_OK);
+    size_t off = (size_t)(b.payload - img);
+    maif_reader_close(r);
+    char *lv = memmem(img + off, b.payload_size, "confidential", 12);
+    assert_non_null(lv);
+    memcpy(lv, "confidxntial", 12); /* the policy's own signature no longer checks */
+    char *copy = tu_path(f->dir, "c.maif");
+    assert_int_equal(tu_write(copy, img, fn), 0);
+    free(img);
+    assert_int_equal(maif_writer_open(&w, copy, f->owner, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_EACCESS);
+    assert_non_null(strstr(maif_writer_errmsg(w), "cannot be trusted"));
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+
+    /* Two copies of one artifact (same file id) that went different ways:
+     * what a writer remembered of one (no policy in its first blocks) is
+     * not taken for the other, which gained a policy among them. */
+    char *pa = tu_path(f->dir, "p.maif"), *pb = tu_path(f->dir, "q.maif");
+    assert_int_equal(maif_writer_create(&w, pa, f->owner, "agent", NULL), MAIF_OK);
+    tu_add_simple(w, MAIF_TYPE_TEXT, "one", 3, NULL, NULL);
+    tu_add_simple(w, MAIF_TYPE_TEXT, "two", 3, NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    uint8_t *two = tu_read(pa, &fn);
+    assert_int_equal(tu_write(pb, two, fn), 0);
+    free(two);
+    assert_int_equal(maif_writer_open(&w, pa, f->owner, NULL), MAIF_OK);
+    tu_add_simple(w, MAIF_TYPE_TEXT, "three", 5, NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, pa, f->owner, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK); /* no policy: remembered for 3 blocks */
+    assert_int_equal(maif_writer_rollback(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, pb, f->owner, NULL), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, pb), MAIF_OK);
+    assert_int_equal(maif_writer_set_policy(w, r, s, strlen(s), NULL), MAIF_OK); /* block 2 of q */
+    maif_reader_close(r);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, pb, f->owner, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_EACCESS);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_writer_open(&w, pa, f->owner, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK); /* p still has none */
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    free(pa);
+    free(pb);
+    free(copy);
+    free(pub);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -907,6 +1051,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_policy_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_in_artifact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_writer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,7 +116,8 @@ static int xor_open(const maif_cipher *self, const maif_cipher_params *p, void *
     return MAIF_OK;
 }
 
-static const maif_cipher xorc = {XOR_ID, "test-xor", XOR_NONCE, XOR_TAG, xor_seal, xor_open, NULL, NULL, NULL};
+static const maif_cipher xorc = {XOR_ID, "test-xor", XOR_NONCE, XOR_TAG, xor_seal, xor_open, NULL, NULL, NULL, 0, 0, 0,
+                                 NULL, NULL};
 
 /* ------------------------------------------------------------- helpers */
 

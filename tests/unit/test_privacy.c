@@ -8,14 +8,18 @@
  */
 #include "testutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codec/codec.h"
 #include "crypto/aead.h"
 #include "crypto/crypto.h"
 #include "format/native/native.h"
+#include "io/io.h"
 #include "privacy/privacy.h"
 
 static void unhex(const char *h, uint8_t *out, size_t n) { assert_int_equal(maif_unhex(h, out, n), MAIF_OK); }
@@ -667,6 +671,364 @@ static void test_api_errors(void **state)
     maif_keyring_free(NULL);
 }
 
+/* Large encrypted payloads added with maif_writer_add are sealed later, by
+ * the writer's drain on every core: the stored bytes must decode exactly
+ * as if sealed at once, across arena refills, mixed with plain, small and
+ * over-the-limit (sealed at once) blocks, for every cipher; a rollback
+ * leaves nothing of a deferred block. */
+static void test_deferred_seal(void **state)
+{
+    fx *f = *state;
+    static const size_t sizes[] = {262144, 1u << 20, (3u << 20) + 7, (5u << 20) + 1, 1000, 1u << 20, 1u << 20,
+                                   (4u << 20), 2u << 20, 1u << 20, 1u << 20, 1u << 20, 1u << 20, 300001};
+    const size_t nsz = sizeof sizes / sizeof *sizes;
+    uint8_t *big = tu_pattern_new(6u << 20, 9);
+    uint8_t pk[32];
+    maif_key_public(f->alice, pk);
+    for (int cipher = 1; cipher <= 3; cipher++) {
+        if (!maif_aead_available(cipher)) continue;
+        maif_keyring *kr = ring();
+        assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+        maif_writer *w = NULL;
+        assert_int_equal(maif_writer_create(&w, f->path, f->signer, "agent", tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
+        tu_add_simple(w, MAIF_TYPE_TEXT, "plain", 5, NULL, NULL);                     /* 0 */
+        assert_int_equal(maif_writer_encrypt(w, kr, cipher), MAIF_OK);                /* 1 KEYW */
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        /* a batch that is rolled back: nothing of it stays */
+        uint64_t committed = tu_file_size(f->path);
+        for (size_t i = 0; i < 3; i++) tu_add_simple(w, MAIF_TYPE_BINARY, big + i, sizes[i], NULL, NULL);
+        assert_int_equal(maif_writer_rollback(w), MAIF_OK);
+        assert_int_equal(tu_file_size(f->path), committed);
+        for (size_t i = 0; i < nsz; i++) {                                            /* 2.. */
+            tu_add_simple(w, MAIF_TYPE_BINARY, big + i, sizes[i], NULL, NULL);
+            if (i == 4) tu_add_simple(w, MAIF_TYPE_TEXT, "between", 7, NULL, NULL); /* small, on the hasher */
+        }
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        assert_int_equal(maif_writer_close(w), MAIF_OK);
+        maif_keyring_free(kr);
+        tu_assert_verifies_clean(f->path);
+        size_t flen;
+        uint8_t *img = tu_read(f->path, &flen);
+        assert_null(memmem(img, flen, big + 4096, 64)); /* no plaintext reached the file */
+        free(img);
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+        kr = ring();
+        assert_int_equal(maif_keyring_add_identity(kr, f->alice), MAIF_OK);
+        assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
+        uint8_t *back = malloc(6u << 20);
+        uint64_t bi = 2;
+        for (size_t i = 0; i < nsz; i++, bi++) {
+            size_t got = 0;
+            maif_block b;
+            assert_int_equal(maif_reader_block(r, bi, &b), MAIF_OK);
+            assert_int_equal(b.cipher, cipher == 1 && sizes[i] > MAIF_STREAM_CHUNK_PLAIN ? 4 : cipher);
+            assert_int_equal(maif_reader_block_decode(r, bi, back, 6u << 20, &got), MAIF_OK);
+            assert_int_equal(got, sizes[i]);
+            assert_memory_equal(back, big + i, sizes[i]);
+            if (i == 4) bi++;
+        }
+        maif_reader_close(r);
+        maif_keyring_free(kr);
+        free(back);
+    }
+    free(big);
+}
+
+/* A sink that collects what maif_stage_decode_to / maif_reader_block_decode_to hand over. */
+typedef struct collect {
+    uint8_t *buf;
+    size_t len, cap, calls;
+} collect;
+static int collect_put(collect *c, const void *p, size_t n)
+{
+    if (n > c->cap - c->len) return MAIF_ELIMIT;
+    memcpy(c->buf + c->len, p, n);
+    c->len += n;
+    c->calls++;
+    return 0;
+}
+static int collect_stage(void *ctx, const void *p, size_t n, const uint8_t *done)
+{
+    (void)done;
+    return collect_put(ctx, p, n);
+}
+static int collect_write(void *ctx, const void *p, size_t n) { return collect_put(ctx, p, n); }
+
+typedef struct mem_src {
+    const uint8_t *p;
+    size_t n, at, step;
+} mem_src;
+static int64_t mem_read(void *ctx, void *buf, size_t cap)
+{
+    mem_src *m = ctx;
+    size_t k = m->n - m->at;
+    if (k > cap) k = cap;
+    if (k > m->step) k = m->step; /* odd-sized reads: the sealing reader must not care */
+    memcpy(buf, m->p + m->at, k);
+    m->at += k;
+    return (int64_t)k;
+}
+
+/* STREAM chunk by chunk, both ways. Writing: a payload of announced size
+ * (and a regular file through maif_writer_add_fd) is sealed as it streams
+ * and decodes to the same bytes; a source that delivers fewer or more
+ * bytes than it announced leaves nothing behind; a pipe (size unknown)
+ * is read whole, then sealed. Reading: maif_stage_decode_to opens one
+ * chunk at a time; a cut stream fails at its head (the sizes are in the
+ * associated data), reordered chunks at the first one out of place, and
+ * nothing unauthenticated is handed over. */
+static void test_stream_chunkwise(void **state)
+{
+    fx *f = *state;
+    const size_t C = MAIF_STREAM_CHUNK_PLAIN, S = C + 16;
+    static const size_t sizes[] = {0, 1, 65536, 65537, 3 * 65536 + 5, (1u << 20) + 7, (3u << 20) + 1};
+    const size_t nsz = sizeof sizes / sizeof *sizes;
+    uint8_t *big = tu_pattern_new(4u << 20, 3);
+    uint8_t pk[32];
+    maif_key_public(f->alice, pk);
+    maif_keyring *kr = ring();
+    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->signer, "agent", tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
+    assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK); /* 0 KEYW */
+    for (size_t i = 0; i < nsz; i++) { /* 1..nsz */
+        mem_src m = {big + i, sizes[i], 0, 1000 + 7919 * i};
+        maif_block_spec sp = {.type = MAIF_TYPE_BINARY, .payload_size = sizes[i]};
+        assert_int_equal(maif_writer_add_stream(w, &sp, mem_read, &m, 0, NULL), MAIF_OK);
+    }
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    uint64_t committed = tu_file_size(f->path);
+    /* announced sizes that the source does not keep */
+    mem_src shortm = {big, 100000, 0, 4096};
+    maif_block_spec sp = {.type = MAIF_TYPE_BINARY, .payload_size = 100001};
+    assert_int_equal(maif_writer_add_stream(w, &sp, mem_read, &shortm, 0, NULL), MAIF_EINVAL);
+    assert_non_null(strstr(maif_writer_errmsg(w), "ended before the size it announced"));
+    mem_src longm = {big, 200000, 0, 4096};
+    sp.payload_size = 199999;
+    assert_int_equal(maif_writer_add_stream(w, &sp, mem_read, &longm, 0, NULL), MAIF_EINVAL);
+    assert_non_null(strstr(maif_writer_errmsg(w), "more than the size it announced"));
+    sp.payload_size = 300000;
+    mem_src limm = {big, 300000, 0, 4096};
+    assert_int_equal(maif_writer_add_stream(w, &sp, mem_read, &limm, 299999, NULL), MAIF_ELIMIT);
+    assert_int_equal(maif_writer_count(w), nsz + 1);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(tu_file_size(f->path) > committed, 1); /* only the index and commit of an empty batch */
+    /* a regular file announces its size; a pipe does not (read whole) */
+    char *fpath = tu_path(f->dir, "in.bin");
+    assert_int_equal(tu_write(fpath, big, (2u << 20) + 3), 0);
+    int fd = open(fpath, O_RDONLY);
+    assert_true(fd >= 0);
+    maif_block_spec fs = {.type = MAIF_TYPE_BINARY};
+    assert_int_equal(maif_writer_add_fd(w, &fs, fd, 0, NULL), MAIF_OK); /* nsz + 1 */
+    close(fd);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    assert_int_equal(write(pfd[1], big, 60000), 60000); /* within the pipe buffer */
+    close(pfd[1]);
+    assert_int_equal(maif_writer_add_fd(w, &fs, pfd[0], 0, NULL), MAIF_OK); /* nsz + 2 */
+    close(pfd[0]);
+    maif_block_draft *d = NULL; /* a draft whose size is announced streams too: nsz + 3 */
+    assert_int_equal(maif_block_draft_new(&d, MAIF_TYPE_TEXT, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_block_draft_set_size(d, 200000), MAIF_OK);
+    uint8_t *txt = malloc(200000);
+    memset(txt, 'a', 200000);
+    mem_src dm = {txt, 200000, 0, 5000};
+    assert_int_equal(maif_writer_add_draft(w, d, mem_read, &dm, 0, NULL), MAIF_OK);
+    maif_block_draft_free(d);
+    assert_int_equal(maif_block_draft_new(&d, MAIF_TYPE_TEXT, NULL, 0), MAIF_OK);
+    assert_int_equal(maif_block_draft_set_payload(d, "x", 1), MAIF_OK);
+    assert_int_equal(maif_block_draft_set_size(d, 1), MAIF_EINVAL); /* not pending */
+    maif_block_draft_free(d);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_keyring_free(kr);
+    tu_assert_verifies_clean(f->path);
+
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    kr = ring();
+    assert_int_equal(maif_keyring_add_identity(kr, f->alice), MAIF_OK);
+    collect c = {malloc(4u << 20), 0, 4u << 20, 0};
+    assert_int_equal(maif_reader_block_decode_to(r, 1, collect_write, &c), MAIF_EACCESS); /* no keyring yet */
+    assert_int_equal(c.len, 0);
+    assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
+    for (size_t i = 0; i <= nsz + 1; i++) {
+        size_t n = i < nsz ? sizes[i] : i == nsz ? (2u << 20) + 3 : 60000;
+        const uint8_t *want = i < nsz ? big + i : big;
+        maif_block b;
+        assert_int_equal(maif_reader_block(r, 1 + i, &b), MAIF_OK);
+        assert_int_equal(b.cipher, n > C ? MAIF_CIPHER_XCHACHA20_STREAM : MAIF_CIPHER_XCHACHA20);
+        c.len = c.calls = 0;
+        assert_int_equal(maif_reader_block_decode_to(r, 1 + i, collect_write, &c), MAIF_OK);
+        assert_int_equal(c.len, n);
+        if (n) assert_memory_equal(c.buf, want, n);
+        if (n > C) assert_int_equal(c.calls, (n + C - 1) / C); /* one call per chunk */
+        size_t got = 0;
+        assert_int_equal(maif_reader_block_decode(r, 1 + i, c.buf, c.cap, &got), MAIF_OK);
+        assert_int_equal(got, n);
+    }
+    c.len = 0;
+    assert_int_equal(maif_reader_block_decode_to(r, nsz + 3, collect_write, &c), MAIF_OK);
+    assert_int_equal(c.len, 200000);
+    assert_memory_equal(c.buf, txt, 200000);
+    maif_block bd;
+    assert_int_equal(maif_reader_block(r, nsz + 3, &bd), MAIF_OK);
+    assert_int_equal(bd.cipher, MAIF_CIPHER_XCHACHA20_STREAM);
+    free(txt);
+    maif_reader_close(r);
+    maif_keyring_free(kr);
+
+    /* the stage level: cut and reordered streams */
+    uint8_t key42[32];
+    memset(key42, 0x42, 32);
+    fixed_src fk = {{fixed_lookup}, key42};
+    static const maif_stage_tags tags = {2, 3, 4, 0};
+    uint8_t place[MAIF_STAGE_AD_BYTES] = {1, 2, 3};
+    maif_stage_config cfg = {.cipher = MAIF_CIPHER_XCHACHA20, .keyring = &fk.src, .key_id = (const uint8_t *)"kid",
+                             .key_id_len = 3};
+    size_t n = 5 * C + 9;
+    maif_stage_scratch scr = {0};
+    uint8_t extbuf[256];
+    maif_tlv_builder eb;
+    maif_tlv_builder_init(&eb, extbuf, sizeof extbuf);
+    maif_stage_out o;
+    char err[200];
+    assert_int_equal(maif_stage_encode(&cfg, &tags, place, big, n, 1u << 30, &scr, &eb, &o, err, sizeof err), MAIF_OK);
+    assert_int_equal(o.cipher, MAIF_CIPHER_XCHACHA20_STREAM);
+    uint8_t *st = malloc(o.stored_size);
+    memcpy(st, o.stored, o.stored_size);
+    uint8_t nonce[24];
+    memcpy(nonce, extbuf + eb.len - 24, 24); /* the nonce TLV comes last */
+    maif_stage_in in = {.cipher = o.cipher, .stored = st, .stored_size = o.stored_size, .has_decoded_size = 1,
+                        .decoded_size = n, .key_id = cfg.key_id, .key_id_len = 3, .nonce = nonce,
+                        .nonce_len = 24, .ad = place, .keyring = &fk.src};
+    c.len = c.calls = 0;
+    assert_int_equal(maif_stage_decode_to(&in, 1u << 30, collect_stage, &c, err, sizeof err), MAIF_OK);
+    assert_int_equal(c.len, n);
+    assert_memory_equal(c.buf, big, n);
+    /* cut after chunk 2 (and its decoded size claim with it): the head fails, nothing is handed over */
+    maif_stage_in cut = in;
+    cut.stored_size = 32 + 3 * S;
+    cut.decoded_size = 3 * C;
+    c.len = c.calls = 0;
+    assert_int_equal(maif_stage_decode_to(&cut, 1u << 30, collect_stage, &c, err, sizeof err), MAIF_EVERIFY);
+    assert_int_equal(c.len, 0);
+    /* chunks 2 and 3 swapped: chunks 0 and 1 come out, then it fails */
+    uint8_t *tmp = malloc(S);
+    memcpy(tmp, st + 32 + 2 * S, S);
+    memcpy(st + 32 + 2 * S, st + 32 + 3 * S, S);
+    memcpy(st + 32 + 3 * S, tmp, S);
+    c.len = c.calls = 0;
+    assert_int_equal(maif_stage_decode_to(&in, 1u << 30, collect_stage, &c, err, sizeof err), MAIF_EVERIFY);
+    assert_non_null(strstr(err, "chunk 2 of 6"));
+    assert_int_equal(c.len, 2 * C);
+    assert_memory_equal(c.buf, big, 2 * C);
+    memcpy(st + 32 + 3 * S, st + 32 + 2 * S, S); /* restore */
+    memcpy(st + 32 + 2 * S, tmp, S);
+    /* the last chunk replaced by a repeat of chunk 4: its flag fails */
+    memcpy(st + 32 + 5 * S, st + 32 + 4 * S, 9 + 16);
+    c.len = 0;
+    assert_int_equal(maif_stage_decode_to(&in, 1u << 30, collect_stage, &c, err, sizeof err), MAIF_EVERIFY);
+    assert_int_equal(c.len, 5 * C);
+    /* the wrong key: the commitment fails first */
+    uint8_t other[32] = {9};
+    fixed_src fo = {{fixed_lookup}, other};
+    in.keyring = &fo.src;
+    c.len = 0;
+    assert_int_equal(maif_stage_decode_to(&in, 1u << 30, collect_stage, &c, err, sizeof err), MAIF_EVERIFY);
+    assert_int_equal(c.len, 0);
+    maif_stage_scratch_free(&scr);
+    free(tmp);
+    free(st);
+    free(c.buf);
+    free(fpath);
+    free(big);
+}
+
+/* A write that fails while the drain seals, hashes and writes deferred
+ * encrypted blocks (each failing write in turn, ENOSPC): the commit fails,
+ * close cuts the file back, and the artifact reopens whole with either all
+ * of the batch or none of it; nothing of a plaintext reaches the file. */
+static int64_t fault_batch(const char *path, const maif_key *signer, maif_keyring *kr, const uint8_t *big)
+{
+    maif_writer *w = NULL;
+    int rc = maif_writer_open(&w, path, signer, NULL);
+    if (rc) return -1;
+    rc = maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20);
+    for (size_t i = 0; i < 6 && rc == MAIF_OK; i++) {
+        maif_block_spec sp = {.type = MAIF_TYPE_BINARY, .payload = big + i, .payload_size = (1u << 20) + 1000 * i};
+        rc = maif_writer_add(w, &sp, NULL);
+    }
+    if (rc == MAIF_OK) rc = maif_writer_commit(w);
+    assert_true(rc == MAIF_OK || rc == MAIF_EIO || rc == MAIF_ESTATE);
+    int crc = maif_writer_close(w);
+    assert_true(crc == MAIF_OK || crc == MAIF_EIO || crc == MAIF_ESTATE);
+    return rc == MAIF_OK ? 7 : 0;
+}
+
+static void test_deferred_seal_faults(void **state)
+{
+    fx *f = *state;
+    uint8_t *big = tu_pattern_new(2u << 20, 11);
+    uint8_t pk[32];
+    maif_key_public(f->alice, pk);
+    maif_keyring *kr = ring();
+    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->signer, "agent", tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
+    tu_add_simple(w, MAIF_TYPE_TEXT, "base", 4, NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    size_t base_len;
+    uint8_t *base = tu_read(f->path, &base_len);
+    maif_io_fault *fi = NULL;
+    assert_int_equal(maif_io_fault_new(&fi, NULL), MAIF_OK);
+    maif_io_set_default(maif_io_fault_io(fi));
+    maif_io_fault_arm(fi, MAIF_IO_OP_WRITE, 0, 0, 0);
+    assert_int_equal(fault_batch(f->path, f->signer, kr, big), 7);
+    uint64_t calls = maif_io_fault_count(fi, MAIF_IO_OP_WRITE);
+    maif_io_set_default(NULL);
+    assert_true(calls >= 8);
+    maif_keyring *kd = ring();
+    assert_int_equal(maif_keyring_add_identity(kd, f->alice), MAIF_OK);
+    uint8_t *back = malloc(2u << 20);
+    uint64_t whole = 0;
+    for (uint64_t n = 0; n <= calls; n++) {
+        assert_int_equal(tu_write(f->path, base, base_len), 0);
+        maif_io_set_default(maif_io_fault_io(fi));
+        maif_io_fault_arm(fi, MAIF_IO_OP_WRITE, n, ENOSPC, 0);
+        int64_t added = fault_batch(f->path, f->signer, kr, big);
+        maif_io_set_default(NULL);
+        whole += added == 7;
+        tu_assert_verifies_clean(f->path);
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+        assert_int_equal(maif_reader_count(r), 1 + (uint64_t)added);
+        assert_int_equal(maif_reader_set_keyring(r, kd), MAIF_OK);
+        for (int64_t i = 0; i + 1 < added; i++) {
+            size_t got = 0, want = (1u << 20) + 1000 * (size_t)i;
+            assert_int_equal(maif_reader_block_decode(r, 2 + (uint64_t)i, back, 2u << 20, &got), MAIF_OK);
+            assert_int_equal(got, want);
+            assert_memory_equal(back, big + i, want);
+        }
+        maif_reader_close(r);
+        size_t flen;
+        uint8_t *img = tu_read(f->path, &flen);
+        assert_null(memmem(img, flen, big + 4096, 64));
+        free(img);
+    }
+    print_message("deferred seals: %llu writes failed one at a time, %llu left the batch committed\n",
+                  (unsigned long long)calls, (unsigned long long)whole);
+    assert_true(whole < calls); /* the failures did hit the batch */
+    maif_io_fault_free(fi);
+    maif_keyring_free(kr);
+    maif_keyring_free(kd);
+    free(back);
+    free(base);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -678,6 +1040,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flip_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_kdf_params, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_cipher, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_seal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_seal_faults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_chunkwise, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

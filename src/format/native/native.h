@@ -332,6 +332,11 @@ int nat_block_view(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t i
 int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring,
                      struct nat_dicts *dicts, const struct nat_view *v, void *dst, size_t cap, size_t *size, char *err,
                      size_t errcap);
+/* As nat_block_decode, the payload handed to sink piece by piece
+ * (maif_stage_decode_to). */
+int nat_block_decode_to(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring,
+                        struct nat_dicts *dicts, const struct nat_view *v, maif_stage_sink sink, void *ctx, char *err,
+                        size_t errcap);
 
 /* ---- zstd dictionaries stored in the artifact (native_dict.c; FORMAT
  * §5.6.2). A block of type ZDIC holds one, stored as is; a codec-3 block

@@ -18,9 +18,9 @@
 
 _Static_assert(MAIF_DECODED_MAX == NAT_PAYLOAD_MAX, "the public decode limit is the format's payload limit");
 
-int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring,
-                     nat_dicts *dicts, const nat_view *v, void *dst, size_t cap, size_t *size, char *err,
-                     size_t errcap)
+static int decode_any(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring,
+                      nat_dicts *dicts, const nat_view *v, void *dst, size_t cap, size_t *size,
+                      maif_stage_sink sink, void *sink_ctx, char *err, size_t errcap)
 {
     nat_rec r;
     int rc = nat_block_rec(base, limit, off, index, &r, err, errcap);
@@ -60,7 +60,7 @@ int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t
                             (unsigned long long)index, (unsigned long long)off,
                             (unsigned long long)ext.dict_index);
     struct maif_zdict *owned = NULL;
-    if (ext.dict_ref && (dst || cap) && r.codec == MAIF_CODEC_ZSTD_DICT) {
+    if (ext.dict_ref && (dst || cap || sink) && r.codec == MAIF_CODEC_ZSTD_DICT) {
         /* the size is checked first (cheap, and a hostile claim is refused
          * before the dictionary is even loaded) */
         rc = maif_stage_decoded_size(&in, MAIF_DECODED_MAX, &n, serr, sizeof serr);
@@ -70,7 +70,9 @@ int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t
             return maif_set_err(err, errcap, rc, "block %llu at offset %llu: %s", (unsigned long long)index,
                                 (unsigned long long)off, serr);
     }
-    if (!dst && cap == 0) {
+    if (sink) {
+        rc = maif_stage_decode_to(&in, MAIF_DECODED_MAX, sink, sink_ctx, serr, sizeof serr);
+    } else if (!dst && cap == 0) {
         rc = maif_stage_decoded_size(&in, MAIF_DECODED_MAX, &n, serr, sizeof serr);
         if (rc == MAIF_OK) {
             if (n > SIZE_MAX) rc = maif_set_err(serr, sizeof serr, MAIF_ELIMIT, "decoded size does not fit size_t");
@@ -84,4 +86,18 @@ int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t
         return maif_set_err(err, errcap, rc, "block %llu at offset %llu: %s", (unsigned long long)index,
                             (unsigned long long)off, serr);
     return MAIF_OK;
+}
+
+int nat_block_decode(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring,
+                     nat_dicts *dicts, const nat_view *v, void *dst, size_t cap, size_t *size, char *err,
+                     size_t errcap)
+{
+    return decode_any(base, limit, off, index, keyring, dicts, v, dst, cap, size, NULL, NULL, err, errcap);
+}
+
+int nat_block_decode_to(const uint8_t *base, uint64_t limit, uint64_t off, uint64_t index, const void *keyring,
+                        nat_dicts *dicts, const nat_view *v, maif_stage_sink sink, void *ctx, char *err, size_t errcap)
+{
+    size_t size = 0;
+    return decode_any(base, limit, off, index, keyring, dicts, v, NULL, 0, &size, sink, ctx, err, errcap);
 }

@@ -78,8 +78,10 @@ int maif_writer_close(maif_writer *w)
     maif_free(w->arena);
     maif_buf_free(&w->bor);
     maif_buf_free(&w->bor_em);
+    maif_buf_free(&w->seals);
     maif_buf_free(&w->rebuild);
     maif_stage_scratch_free(&w->stage_scratch);
+    nat_writer_gate_reset(w);
     maif_zdict_free(w->dict);
     maif_free(w->path);
     maif_free(w);

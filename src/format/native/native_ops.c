@@ -104,6 +104,17 @@ static int nat_ops_block(const void *state, uint64_t i, maif_block *out, char *e
     return nat_block_view(s->base, s->v.committed, off, i, out, err, errcap);
 }
 
+static int nat_ops_decode_to(const void *state, uint64_t i, const void *keyring,
+                             int (*sink)(void *ctx, const void *data, size_t n, const uint8_t *stored_done), void *ctx,
+                             char *err, size_t errcap)
+{
+    nat_state *s = (nat_state *)state;
+    uint64_t off;
+    if (nat_view_block_offset(&s->v, s->base, i, &off))
+        return maif_set_err(err, errcap, MAIF_EFORMAT, "block %llu: index entry is damaged", (unsigned long long)i);
+    return nat_block_decode_to(s->base, s->v.committed, off, i, keyring, &s->dicts, &s->v, sink, ctx, err, errcap);
+}
+
 static int nat_ops_decode(const void *state, uint64_t i, const void *keyring, void *dst, size_t cap, size_t *size, char *err,
                           size_t errcap)
 {
@@ -307,6 +318,7 @@ const maif_format_ops maif_format_native = {
     .count = nat_ops_count,
     .block = nat_ops_block,
     .decode = nat_ops_decode,
+    .decode_to = nat_ops_decode_to,
     .info = nat_ops_info,
     .record = nat_ops_record,
     .verify = nat_ops_verify,

@@ -9,6 +9,9 @@
  * as maif_writer_add lays the same bytes out. Memory stays bounded
  * whatever the payload's size: one chunk, or PIPE_BUFS chunks when the
  * reading, hashing and writing run on three threads at once (below).
+ * An encrypted payload of known size (XChaCha20, cipher 4) goes through the
+ * same pipeline as stored bytes: a sealing reader (seal_src) in front of
+ * the source hands out head ‖ sealed chunks, one 64 KiB chunk at a time.
  * Until the header is written the record is a zero-filled hole, which recovery treats as a torn write (FORMAT.md §9);
  * an abandoned block (source failed or over its limit) is cut off the file
  * at once, leaving the batch's earlier blocks pending.
@@ -18,8 +21,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "codec/codec.h"
+#include "crypto/aead.h"
 #include "crypto/crypto.h"
 #include "format/native/native.h"
 #include "format/native/native_writer.h"
@@ -59,7 +66,7 @@ static int fill_chunk(maif_writer *w, maif_read_fn read, void *ctx, uint64_t lim
  * frame, one AEAD seal per block): it is read into memory, bounded by
  * limit, and added as usual. */
 static int add_buffered(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx, uint64_t limit,
-                        uint8_t id_out[MAIF_ID_BYTES])
+                        uint64_t announced, uint8_t id_out[MAIF_ID_BYTES])
 {
     maif_buf b = {0};
     uint64_t total = 0;
@@ -73,12 +80,16 @@ static int add_buffered(maif_writer *w, const maif_block_spec *spec, maif_read_f
         if ((rc = fill_chunk(w, read, ctx, limit, b.data + b.len, &fill, &total)) || fill == 0) break;
         b.len += fill;
     }
+    if (rc == MAIF_OK && announced != UINT64_MAX && b.len != announced)
+        rc = nat_writer_fail(w, MAIF_EINVAL, "%s: the source delivered %zu bytes, not the %llu it announced", w->path,
+                             b.len, (unsigned long long)announced);
     if (rc == MAIF_OK) {
         maif_block_spec sp = *spec;
         sp.payload = b.data;
         sp.payload_size = b.len;
         rc = maif_writer_add(w, &sp, id_out);
     }
+    if (w->stages.cipher && b.data) maif_wipe(b.data, b.len); /* a staging copy of plaintext */
     maif_buf_free(&b);
     return rc;
 }
@@ -211,17 +222,147 @@ static int stream_piped(maif_writer *w, maif_read_fn read, void *ctx, uint64_t l
     return rc;
 }
 
+/* ---- sealing as the payload streams in (cipher 4 and other chunked
+ * ciphers): the source is wrapped in a reader that hands out stored bytes,
+ * head ‖ sealed chunk 0 ‖ sealed chunk 1 ‖ …, so the pipeline above hashes
+ * and writes ciphertext exactly as it would a plain payload. The size must
+ * be known before the first chunk (the associated data binds it); memory
+ * is one plaintext chunk and one sealed chunk beside the pipeline's. */
+typedef struct seal_src {
+    maif_read_fn read;      /* the caller's source of plaintext */
+    void *ctx;
+    const maif_stage_seal *plan;
+    maif_cipher_params p;
+    uint64_t taken;         /* plaintext bytes read from the source */
+    uint64_t next;          /* the next chunk to seal; chunks in all: nchunks */
+    uint64_t nchunks;
+    int head_done;
+    uint8_t *plain;         /* one chunk of plaintext (wiped after each seal) */
+    uint8_t *sealed;        /* head or one sealed chunk, handed out from at */
+    size_t have, at;
+    int rc;                 /* MAIF_OK, or what went wrong (why says it) */
+    char why[160];
+} seal_src;
+
+static int64_t seal_fail(seal_src *s, int rc, const char *why)
+{
+    s->rc = rc;
+    snprintf(s->why, sizeof s->why, "%s", why);
+    return rc;
+}
+
+/* Reads exactly n plaintext bytes (n may be 0) and, after the last chunk,
+ * checks that the source is at its end. */
+static int seal_take(seal_src *s, size_t n, int last)
+{
+    size_t got = 0;
+    while (got < n) {
+        int64_t k = s->read(s->ctx, s->plain + got, n - got);
+        if (k < 0) return (int)seal_fail(s, k >= -1000 ? (int)k : MAIF_EIO, "payload source failed");
+        if (k == 0) return (int)seal_fail(s, MAIF_EINVAL, "the source ended before the size it announced");
+        if ((uint64_t)k > n - got) return (int)seal_fail(s, MAIF_EINVAL, "payload source returned more than asked for");
+        got += (size_t)k;
+    }
+    s->taken += n;
+    if (last) {
+        uint8_t probe;
+        int64_t k = s->read(s->ctx, &probe, 1);
+        if (k < 0) return (int)seal_fail(s, k >= -1000 ? (int)k : MAIF_EIO, "payload source failed");
+        if (k > 0) return (int)seal_fail(s, MAIF_EINVAL, "the source holds more than the size it announced");
+    }
+    return MAIF_OK;
+}
+
+static int64_t seal_read(void *ctx, void *buf, size_t cap)
+{
+    seal_src *s = ctx;
+    const maif_cipher *k = s->plan->k;
+    if (s->at == s->have) {
+        if (!s->head_done) {
+            int rc = k->head(k, &s->p, s->sealed, 0);
+            if (rc) return seal_fail(s, rc, "sealing failed");
+            s->head_done = 1;
+            s->have = k->head_size;
+        } else if (s->next < s->nchunks) {
+            int last = s->next + 1 == s->nchunks;
+            size_t n = last ? (size_t)(s->plan->in_size - s->taken) : k->chunk;
+            int rc = seal_take(s, n, last);
+            if (rc) return rc;
+            rc = k->piece(k, &s->p, s->next, last, 0, s->sealed, s->plain, n);
+            maif_wipe(s->plain, n);
+            if (rc) return seal_fail(s, rc, "sealing failed");
+            s->next++;
+            s->have = n + k->tag_size;
+        } else {
+            return 0;
+        }
+        s->at = 0;
+    }
+    size_t n = s->have - s->at < cap ? s->have - s->at : cap;
+    memcpy(buf, s->sealed + s->at, n);
+    s->at += n;
+    return (int64_t)n;
+}
+
+static int add_streamed(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx, uint64_t limit,
+                        uint64_t size, int announced, uint8_t id_out[MAIF_ID_BYTES]);
+
 int maif_writer_add_stream(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx,
                            uint64_t limit, uint8_t id_out[MAIF_ID_BYTES])
 {
-    if (!w || !spec || !read || spec->payload || spec->payload_size) return MAIF_EINVAL;
+    if (!w || !spec || !read || spec->payload) return MAIF_EINVAL;
+    /* payload_size with no payload announces the size (0: not known) */
+    return add_streamed(w, spec, read, ctx, limit, spec->payload_size ? (uint64_t)spec->payload_size : UINT64_MAX,
+                        spec->payload_size != 0, id_out);
+}
+
+/* size: the payload's size when known, else UINT64_MAX; announced: the
+ * caller said so (checked for plain payloads too; a file's size is not,
+ * the file may grow while it is read). */
+static int add_streamed(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx, uint64_t limit,
+                        uint64_t size, int announced, uint8_t id_out[MAIF_ID_BYTES])
+{
     if (limit == 0 || limit > NAT_PAYLOAD_MAX) limit = NAT_PAYLOAD_MAX;
-    if (w->stages.codec || w->stages.cipher) return add_buffered(w, spec, read, ctx, limit, id_out);
+    if (size != UINT64_MAX && size > limit)
+        return nat_writer_fail(w, MAIF_ELIMIT, "payload of %llu bytes is over the limit of %llu bytes",
+                               (unsigned long long)size, (unsigned long long)limit);
+    /* Sealed chunk by chunk: a cipher with a chunked form (cipher 1 past
+     * one chunk is cipher 4) and a known size. A codec, an unknown size
+     * or a cipher that seals whole read the payload into memory first. */
+    const maif_cipher *k = w->stages.cipher && !w->stages.codec ? maif_cipher_find(w->stages.cipher) : NULL;
+    if (k && k->id == MAIF_CIPHER_XCHACHA20 && size != UINT64_MAX && size > MAIF_STREAM_CHUNK_PLAIN)
+        k = maif_cipher_find(MAIF_CIPHER_XCHACHA20_STREAM);
+    int chunked = k && k->chunk && k->head && k->piece && size != UINT64_MAX;
+    if (w->stages.codec || (w->stages.cipher && !chunked))
+        return add_buffered(w, spec, read, ctx, limit, announced ? size : UINT64_MAX, id_out);
     uint8_t hdr[NAT_REC_HEADER], ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
     uint16_t ext_size;
     uint32_t meta_size;
-    int rc = nat_writer_prepare(w, spec, hdr, ext, &ext_size, &meta_size, id);
+    maif_stage_seal plan;
+    plan.in_size = size;
+    int rc = nat_writer_prepare(w, spec, hdr, ext, &ext_size, &meta_size, id, &plan);
     if (rc) return rc;
+    seal_src ss = {0};
+    if (w->stages.cipher) {
+        /* from here on the pipeline streams stored bytes, as many as planned */
+        ss.read = read;
+        ss.ctx = ctx;
+        ss.plan = &plan;
+        maif_stage_seal_params(&plan, &ss.p);
+        ss.nchunks = plan.in_size == 0 ? 1 : (plan.in_size + plan.k->chunk - 1) / plan.k->chunk;
+        ss.plain = maif_malloc(plan.k->chunk);
+        ss.sealed = maif_malloc(plan.k->chunk + plan.k->tag_size > plan.k->head_size
+                                    ? plan.k->chunk + plan.k->tag_size
+                                    : plan.k->head_size);
+        if (!ss.plain || !ss.sealed) {
+            maif_free(ss.plain);
+            maif_free(ss.sealed);
+            return nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
+        }
+        read = seal_read;
+        ctx = &ss;
+        limit = plan.stored_size;
+    }
     if ((rc = nat_writer_settle_all(w))) return rc;
     uint64_t off = w->pos, head = NAT_REC_HEADER + (uint64_t)ext_size + meta_size;
     uint64_t poff = off + align8(head);
@@ -253,6 +394,18 @@ int maif_writer_add_stream(maif_writer *w, const maif_block_spec *spec, maif_rea
             if ((w->flags & MAIF_W_DURABLE) && w->io->writeback) (void)w->io->writeback(w->f, poff + total - fill, fill);
         }
     }
+    if (!rc && !abandon && !ss.plan && announced && total != size) {
+        abandon = 1;
+        rc = nat_writer_fail(w, MAIF_EINVAL, "%s: the source delivered %llu bytes, not the %llu it announced", w->path,
+                             (unsigned long long)total, (unsigned long long)size);
+    }
+    if (!rc && !abandon && ss.plan && total != plan.stored_size) {
+        abandon = 1; /* cannot happen: seal_read hands out exactly the planned bytes */
+        rc = nat_writer_fail(w, MAIF_EINVAL, "%s: the sealed stream is not of its planned size", w->path);
+    }
+    if (abandon && ss.rc) /* the source, behind the sealing reader: say what it did */
+        rc = nat_writer_fail(w, ss.rc, "%s: %s (%llu of %llu bytes read)", w->path, ss.why,
+                             (unsigned long long)ss.taken, (unsigned long long)plan.in_size);
     if (abandon) goto abandon;
     if (rc) goto out; /* a write failed: the writer is dead */
     uint64_t pad2 = align8(total) - total;
@@ -290,6 +443,9 @@ abandon:
 out:
     maif_free(chunk);
     maif_sha256_free(sha);
+    if (ss.plain) maif_wipe(ss.plain, plan.k->chunk);
+    maif_free(ss.plain);
+    maif_free(ss.sealed);
     return rc;
 }
 
@@ -317,9 +473,17 @@ static int64_t fd_read(void *ctx, void *buf, size_t cap)
 int maif_writer_add_fd(maif_writer *w, const maif_block_spec *spec, int fd, uint64_t limit,
                        uint8_t id_out[MAIF_ID_BYTES])
 {
-    if (fd < 0) return MAIF_EINVAL;
+    if (fd < 0 || !w || !spec || spec->payload) return MAIF_EINVAL;
     fd_src s = {fd, 0};
-    int rc = maif_writer_add_stream(w, spec, fd_read, &s, limit, id_out);
+    /* a regular file announces its size (what is left of it from the
+     * current offset), so an encrypted payload is sealed as it streams */
+    uint64_t size = UINT64_MAX;
+    struct stat st;
+    off_t at;
+    if (spec->payload_size) size = spec->payload_size;
+    else if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (at = lseek(fd, 0, SEEK_CUR)) >= 0 && st.st_size >= at)
+        size = (uint64_t)(st.st_size - at);
+    int rc = add_streamed(w, spec, fd_read, &s, limit, size, spec->payload_size != 0, id_out);
     if (rc == MAIF_EIO && s.err)
         nat_writer_fail(w, MAIF_EIO, "%s: reading the payload: %s", w->path, strerror(s.err));
     return rc;

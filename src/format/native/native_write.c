@@ -19,6 +19,12 @@
  * (merge_start), so a commit lists few segments (at most 64) and each block
  * offset is rewritten O(log n) times over the artifact's life.
  *
+ * Large payloads to encrypt (no codec) are not sealed by the add: it plans
+ * the seal (the stored size is known from the plan), lays the plaintext
+ * where its ciphertext goes in the arena, and the drain seals it in place,
+ * hashes and writes it on whichever core takes the block, so the AEAD runs
+ * on every core beside the chain's SHA-256 and the writes.
+ *
  * This file is the batch path only: adding blocks, the index, commit and
  * rollback. Creating, opening, recovering and closing a writer are in
  * native_open.c; the handle both work on is in native_writer.h.
@@ -33,6 +39,7 @@
 
 #include "codec/codec.h"
 #include "codec/tlv.h"
+#include "crypto/aead.h"
 #include "crypto/crypto.h"
 #include "format/native/native.h"
 #include "format/native/native_writer.h"
@@ -46,6 +53,7 @@
 #define WBUF_FLUSH  (1u << 20) /* write out the buffer past 1 MiB */
 #define DIRECT_MIN  (256u << 10) /* payloads at least this large bypass the buffer */
 #define PIPELINE_MIN (1u << 20)  /* payloads this large are hashed while a thread writes them */
+#define SEAL_DEFER_MAX (4u << 20) /* payloads to encrypt up to this size are sealed by drain */
 #define INDEX_FANOUT_BITS 3      /* index segments merge in groups of 8 of one size class */
 #define INDEX_FANOUT (1u << INDEX_FANOUT_BITS)
 
@@ -279,6 +287,12 @@ typedef struct borrowed {
     const uint8_t *payload;  /* the caller's bytes, borrowed until commit, or a copy (owned) */
     uint64_t size;
     int owned;               /* payload is the writer's copy, in w->arena */
+    int32_t seal;            /* its planned cipher in w->seals, sealed by drain from plain into
+                                payload (both in the arena); -1: payload holds the stored bytes */
+    const uint8_t *plain;    /* seal >= 0: the plaintext copy, wiped once sealed; NULL: the
+                                plaintext is in payload, laid out to be sealed in place */
+    int err;                 /* seal >= 0: MAIF_E* of its sealing, or errno of its write (werr) */
+    int werr;
     size_t em_off;           /* its ext ‖ metadata in w->bor_em */
     uint32_t meta_size;
     uint16_t ext_size;
@@ -289,13 +303,16 @@ typedef struct drain_ctx {
     maif_io_file *f;
     borrowed *b;
     size_t n;
+    const maif_stage_seal *seals;
     int err; /* errno of a failed write, or 0; only item 0 sets it */
 } drain_ctx;
 
 /* Item 0 writes every borrowed payload in file order; item i >= 1 hashes
  * payload i-1. With two or more threads the writes overlap the hashing and
  * the thread that finishes writing joins in, so a batch of large payloads
- * keeps every core busy. */
+ * keeps every core busy. A block whose sealing was deferred is sealed,
+ * hashed and written by its own item i, so the AEAD too runs on every
+ * core (item 0 skips it). */
 static void drain_work(void *ctx, uint64_t i, void *scratch)
 {
     (void)scratch;
@@ -303,6 +320,7 @@ static void drain_work(void *ctx, uint64_t i, void *scratch)
     if (i == 0) {
         for (size_t k = 0; k < c->n; k++) {
             borrowed *b = &c->b[k];
+            if (b->seal >= 0) continue;
             uint64_t pad = align8(b->size) - b->size;
             int e = c->f->io->write(c->f, b->payload, (size_t)b->size, b->poff);
             if (!e && pad) e = c->f->io->write(c->f, zero_pad, (size_t)pad, b->poff + b->size);
@@ -314,12 +332,31 @@ static void drain_work(void *ctx, uint64_t i, void *scratch)
         return;
     }
     borrowed *b = &c->b[i - 1];
+    if (b->seal >= 0) {
+        const maif_stage_seal *s = &c->seals[b->seal];
+        if (b->plain) {
+            b->err = maif_stage_seal_run(s, (uint8_t *)b->payload, b->plain);
+            maif_wipe((void *)b->plain, (size_t)s->in_size); /* the plaintext copy is not kept */
+        } else {
+            b->err = maif_stage_seal_inplace(s, (uint8_t *)b->payload); /* overwrites the plaintext */
+        }
+        if (b->err) return;
+        maif_sha256(b->payload, (size_t)b->size, b->hdr + NR_CONTENT_HASH);
+        uint64_t pad = align8(b->size) - b->size;
+        int e = c->f->io->write(c->f, b->payload, (size_t)b->size, b->poff);
+        if (!e && pad) e = c->f->io->write(c->f, zero_pad, (size_t)pad, b->poff + b->size);
+        b->werr = e;
+        return;
+    }
     maif_sha256(b->payload, (size_t)b->size, b->hdr + NR_CONTENT_HASH);
 }
 
 /* Forgets the deferred blocks (and so the copies in the arena). */
 void nat_writer_bor_release(maif_writer *w)
 {
+    if (w->arena_plain && w->arena) maif_wipe(w->arena, w->arena_used); /* plaintext never sealed */
+    w->arena_plain = 0;
+    w->seals.len = 0;
     w->bor.len = 0;
     w->bor_em.len = 0;
     w->bor_bytes = 0;
@@ -336,7 +373,7 @@ static int drain(maif_writer *w)
     if (n == 0) return MAIF_OK;
     settle(w);
     borrowed *bs = (borrowed *)w->bor.data;
-    drain_ctx c = {w->f, bs, n, 0};
+    drain_ctx c = {w->f, bs, n, (const maif_stage_seal *)w->seals.data, 0};
     unsigned threads = 1;
     if (w->bor_bytes >= PIPELINE_MIN) {
         threads = maif_pool_cpus();
@@ -347,6 +384,15 @@ static int drain(maif_writer *w)
         (void)w->io->allocate(w->f, bs[0].off, w->pos - bs[0].off);
     }
     maif_pool_run(threads, (uint64_t)n + 1, drain_work, &c, NULL, 0);
+    for (size_t k = 0; k < n && !c.err; k++) {
+        if (bs[k].werr) c.err = bs[k].werr;
+        if (bs[k].err) { /* cannot happen: the plan checked key and sizes */
+            nat_writer_bor_release(w);
+            w->dead = 1;
+            return nat_writer_fail(w, bs[k].err, "%s: sealing a block failed: %s", w->path, maif_strerror(bs[k].err));
+        }
+    }
+    w->arena_plain = 0; /* every deferred block is sealed: the arena holds no plaintext */
     if (c.err) {
         nat_writer_bor_release(w);
         return nat_writer_io_fail(w, "write", c.err);
@@ -430,13 +476,16 @@ typedef struct stored {
  * prepare. */
 static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
                    uint8_t ext[NAT_EXT_BUILD_MAX], uint16_t *ext_size, uint32_t *meta_size, uint8_t id[MAIF_ID_BYTES],
-                   stored *st)
+                   stored *st, maif_stage_seal *plan)
 {
+    if (plan) plan->k = NULL;
     if (!w) return maif_set_last_err(MAIF_EINVAL, "writer is NULL");
     if (!spec || (spec->payload_size && !spec->payload))
         return nat_writer_fail(w, MAIF_EINVAL, "no block spec, or a payload size without a payload");
     if (w->dead) return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
     if (spec->type == 0) return nat_writer_fail(w, MAIF_EINVAL, "block type 0 is not allowed");
+    int grc = nat_writer_gate_check(w, spec, w->stages.cipher); /* the artifact's access policy */
+    if (grc) return grc;
     if ((uint64_t)spec->payload_size > NAT_PAYLOAD_MAX)
         return nat_writer_fail(w, MAIF_ELIMIT, "payload of %zu bytes exceeds the %llu-byte limit", spec->payload_size,
                     (unsigned long long)NAT_PAYLOAD_MAX);
@@ -492,6 +541,11 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
                 return nat_writer_fail(w, MAIF_ELIMIT, "no room for the stages' extensions");
             memcpy(ext + eb.len, w->pre->tlv, w->pre->tlv_len);
             eb.len += w->pre->tlv_len;
+        } else if (plan && !w->stages.codec) {
+            /* sealed later (drain), or chunk by chunk (a streamed add): only planned here */
+            int rc = maif_stage_plan_seal(&w->stages, &nat_stage_tags, ad, plan->in_size, NAT_PAYLOAD_MAX, &eb, plan,
+                                          &o, w->err, sizeof w->err);
+            if (rc) return rc;
         } else {
             int rc = maif_stage_encode(&w->stages, &nat_stage_tags, ad, spec->payload, spec->payload_size,
                                        NAT_PAYLOAD_MAX, &w->stage_scratch, &eb, &o, w->err, sizeof w->err);
@@ -539,11 +593,45 @@ static int defer_block(maif_writer *w, borrowed *b, const uint8_t *ext, const ui
 
 int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES])
 {
-    borrowed b;
+    borrowed b = {.seal = -1};
     stored st;
     uint8_t ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
-    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st);
+    /* A large payload to encrypt (no codec) is copied into the arena and
+     * sealed by drain, beside the hashing and writing of the others, on
+     * every core; the record only needs the stored size, which the plan
+     * knows. */
+    maif_stage_seal plan;
+    int defer_seal = w && spec && !w->dead && w->stages.cipher && !w->stages.codec &&
+                     spec->payload_size >= DIRECT_MIN && spec->payload_size <= SEAL_DEFER_MAX && hasher(w) &&
+                     (w->arena || (w->arena = maif_malloc(NAT_ARENA)));
+    plan.k = NULL;
+    plan.in_size = defer_seal ? spec->payload_size : 0;
+    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st, defer_seal ? &plan : NULL);
     if (rc) return rc;
+    if (plan.k) {
+        /* in place where the cipher allows: the plaintext is laid where its
+         * ciphertext goes, and sealing overwrites it */
+        int inplace = maif_stage_seal_can_inplace(&plan);
+        size_t out_room = (size_t)align8(st.size), need = out_room + (inplace ? 0 : spec->payload_size);
+        if (need > NAT_ARENA - w->arena_used && (rc = drain(w))) return rc;
+        uint8_t *out = w->arena + w->arena_used, *plain = inplace ? NULL : out + out_room;
+        if (maif_buf_append(&w->seals, &plan, sizeof plan))
+            return nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
+        if (inplace) maif_stage_seal_place(&plan, out, spec->payload);
+        else memcpy(plain, spec->payload, spec->payload_size);
+        w->arena_plain = 1;
+        b.seal = (int32_t)(w->seals.len / sizeof plan - 1);
+        b.plain = plain;
+        b.err = b.werr = 0;
+        if ((rc = defer_block(w, &b, ext, out, st.size, 0))) {
+            w->seals.len -= sizeof plan;
+            maif_wipe(out, need);
+            return rc;
+        }
+        w->arena_used += need;
+        if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
+        return MAIF_OK;
+    }
     /* A large payload is copied into the arena and deferred like a
      * borrowed one, so that a run of them is written and hashed on every
      * core; the copy costs a tenth of the hash. The arena is reused, so
@@ -575,10 +663,10 @@ int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_
     /* With stages the stored bytes are the writer's, not the caller's,
      * and live only until the next block: consume them at once. */
     if (w && (w->stages.codec || w->stages.cipher)) return maif_writer_add(w, spec, id_out);
-    borrowed b;
+    borrowed b = {.seal = -1};
     stored st;
     uint8_t ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
-    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st);
+    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st, NULL);
     if (rc) return rc;
     if ((rc = defer_block(w, &b, ext, st.data, st.size, 0))) return rc;
     if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
@@ -593,7 +681,7 @@ int nat_writer_add_encoded(maif_writer *w, const maif_block_spec *spec, const na
     stored st;
     uint8_t ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
     w->pre = e;
-    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st);
+    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st, NULL);
     w->pre = NULL;
     if (rc) return rc;
     memcpy(b.hdr + NR_CONTENT_HASH, e->content_hash, 32);
@@ -915,6 +1003,10 @@ static int commit(maif_writer *w, int final_sync)
     w->c_merkle = w->merkle;
     memcpy(w->seg, segs, sizeof segs);
     w->nseg = nseg;
+    if (w->gate_polyblock) { /* a new policy is in force from this commit on */
+        w->gate_polyblock = 0;
+        nat_writer_gate_reset(w);
+    }
     if (w->rebuild_index) {
         w->rebuild_index = 0;
         maif_buf_free(&w->rebuild);
@@ -953,14 +1045,16 @@ const char *maif_writer_errmsg(const maif_writer *w) { return w ? w->err : ""; }
 
 int nat_writer_prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
                        uint8_t ext[NAT_EXT_BUILD_MAX], uint16_t *ext_size, uint32_t *meta_size,
-                       uint8_t id[MAIF_ID_BYTES])
+                       uint8_t id[MAIF_ID_BYTES], maif_stage_seal *plan)
 {
-    /* a stream's size is unknown until its end: stages need the whole
-     * payload (or a chunked format of their own), so streams are plain */
-    if (w && (w->stages.codec || w->stages.cipher))
-        return nat_writer_fail(w, MAIF_EUNSUPPORTED, "a streamed payload cannot pass through payload stages yet");
+    /* a codec needs the whole payload; a cipher only its size, planned */
+    if (w && (w->stages.codec || (w->stages.cipher && !plan)))
+        return nat_writer_fail(w, MAIF_EUNSUPPORTED, "a streamed payload cannot pass through a codec");
     stored st;
-    return prepare(w, spec, hdr, ext, ext_size, meta_size, id, &st);
+    maif_block_spec sp = *spec;
+    sp.payload = NULL;
+    sp.payload_size = 0;
+    return prepare(w, &sp, hdr, ext, ext_size, meta_size, id, &st, w && w->stages.cipher ? plan : NULL);
 }
 
 int nat_writer_settle_all(maif_writer *w)

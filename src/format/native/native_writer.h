@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "codec/codec.h"
+#include "format/format.h"
 #include "format/native/native.h"
 #include "util/buf.h"
 #include "crypto/hasher.h"
@@ -68,6 +69,8 @@ struct maif_writer {
     uint8_t *arena;       /* NAT_ARENA bytes for copies of large payloads (maif_writer_add)
                              waiting in bor; allocated on first use, kept until close */
     size_t arena_used;
+    maif_buf seals;       /* maif_stage_seal of the blocks in bor whose sealing drain does */
+    int arena_plain;      /* the arena holds plaintext awaiting its seal: wiped on release */
     /* small records in wbuf whose content hashes the helper thread is
      * computing; they are chained (record hash, Merkle tree) by settle() */
     maif_hasher *hasher;  /* NULL until the first small record, or for good */
@@ -91,7 +94,21 @@ struct maif_writer {
     nat_group *group;     /* commit queue shared by threads (native_group.c); set at alloc */
     const struct nat_encoded *pre; /* set around one nat_writer_add_encoded: prepare takes
                                       the stages' output from it instead of encoding */
+    /* the artifact's access policy as a write gate (native_gate.c): asked
+     * by prepare before every block, whatever the add path */
+    int gate_state;       /* 0: not established for the committed state; 1: established */
+    int gate_polyblock;   /* the pending batch adds a policy block: re-establish after commit */
+    maif_write_gate_fn gate_fn; /* NULL: no policy */
+    void *gate_ctx;
+    void (*gate_free)(void *ctx);
 };
+
+/* Establishes (once per committed state) and applies the artifact's write
+ * gate to spec (native_gate.c). MAIF_OK, or MAIF_EACCESS with the reason
+ * as the writer's message. cipher is the one the writer would seal with. */
+int nat_writer_gate_check(maif_writer *w, const maif_block_spec *spec, int cipher);
+/* Forgets the gate (commit of a policy block, close). */
+void nat_writer_gate_reset(maif_writer *w);
 
 /* A block whose stages (codec, cipher) a worker has run ahead of the
  * writer, with the content hash of the stored bytes (native_group.c). The
@@ -155,10 +172,13 @@ void nat_writer_cut_uncommitted(maif_writer *w);
 
 /* ---- for the streaming add (native_stream.c); the rest of the batch
  * path stays private to native_write.c */
-/* Checks spec and builds its record but for payload and hashes (prepare). */
+/* Checks spec and builds its record but for payload and hashes (prepare;
+ * spec's payload fields are ignored). With a cipher on, plan (its in_size
+ * set to the payload's size) receives the planned seal and the header the
+ * stored size; without plan a cipher is refused, and a codec always. */
 int nat_writer_prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
                        uint8_t ext[NAT_EXT_BUILD_MAX], uint16_t *ext_size, uint32_t *meta_size,
-                       uint8_t id[MAIF_ID_BYTES]);
+                       uint8_t id[MAIF_ID_BYTES], maif_stage_seal *plan);
 /* Writes and chains everything appended so far (deferred payloads, queued
  * hashes, the buffer): afterwards the next record starts at w->pos, which
  * equals w->wbuf_off, and w->chain covers every record before it. */
