@@ -19,12 +19,16 @@
 #include "util/alloc.h"
 #include "util/common.h"
 
-size_t sem_vidx_size(uint64_t n, uint32_t dim, uint32_t m, uint32_t m0, uint64_t nupper, uint32_t quant)
+size_t sem_vidx_size(uint64_t n, uint32_t dim, uint32_t m, uint32_t m0, uint64_t nupper, uint32_t quant,
+                     uint32_t pq_m)
 {
     uint64_t rec, nodes, meta, up, total, params = 0;
     if (quant == SEM_QUANT_INT8) {
         rec = (4 * (1 + (uint64_t)m0) + dim + 3) & ~(uint64_t)3;
         params = 8 * (uint64_t)dim;
+    } else if (quant == SEM_QUANT_PQ) {
+        rec = (4 * (1 + (uint64_t)m0) + pq_m + 3) & ~(uint64_t)3;
+        params = 4 * (uint64_t)SEM_PQ_K * dim; /* dim <= 65536: no overflow */
     } else if (!mul_ok(4, 1 + (uint64_t)m0 + dim, &rec)) {
         return 0;
     }
@@ -43,11 +47,17 @@ int sem_query_prepare(const sem_hnsw *h, const float *q, sem_scratch *s, sem_que
     qc->aux = NULL;
     qc->c0 = 0;
     if (h->quant == SEM_QUANT_NONE) return MAIF_OK;
-    if (s->auxcap < h->dim) {
-        float *a = maif_realloc(s->aux, h->dim * sizeof *a);
+    size_t need = h->quant == SEM_QUANT_PQ ? (size_t)h->pq_m * SEM_PQ_K : h->dim;
+    if (s->auxcap < need) {
+        float *a = maif_realloc(s->aux, need * sizeof *a);
         if (!a) return MAIF_ENOMEM;
         s->aux = a;
-        s->auxcap = h->dim;
+        s->auxcap = need;
+    }
+    if (h->quant == SEM_QUANT_PQ) {
+        sem_pq_table(h->pqcb, h->dim, h->pq_m, (int)h->metric, q, s->aux, &qc->c0);
+        qc->aux = s->aux;
+        return MAIF_OK;
     }
     double c0 = 0;
     for (uint32_t d = 0; d < h->dim; d++) {
@@ -90,9 +100,18 @@ int sem_hnsw_view(sem_hnsw *h, const uint8_t *p, size_t size, char *err, size_t 
     if (h->max_level > SEM_VIDX_LEVEL_MAX) return BAD("vector index: max level %u > %u", h->max_level, SEM_VIDX_LEVEL_MAX);
     if (h->n ? h->entry >= h->n : h->entry != 0) return BAD("vector index: entry point %u out of range", h->entry);
     if (h->nupper > h->n * (uint64_t)SEM_VIDX_LEVEL_MAX) return BAD("vector index: %llu upper lists for %llu nodes", (unsigned long long)h->nupper, (unsigned long long)h->n);
-    if (h->quant > SEM_QUANT_INT8) return BAD("vector index: quantisation %u not supported", h->quant);
-    if (rd32le(p + 68) != 0 || !all_zero(p + 72, SEM_VIDX_HDR - 72)) return BAD("vector index: reserved header bytes not zero");
-    size_t want = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper, h->quant);
+    if (h->quant > SEM_QUANT_PQ) return BAD("vector index: quantisation %u not supported", h->quant);
+    size_t rsv = 68; /* the first reserved byte */
+    if (h->quant == SEM_QUANT_PQ) {
+        h->pq_m = rd32le(p + 68);
+        if (rd32le(p + 72) != SEM_PQ_VERSION) return BAD("vector index: PQ layout version %u is not %u", rd32le(p + 72), SEM_PQ_VERSION);
+        if (rd32le(p + 76) != SEM_PQ_K) return BAD("vector index: PQ with %u centroids, not %u", rd32le(p + 76), SEM_PQ_K);
+        if (h->pq_m == 0 || h->pq_m > h->dim || h->pq_m > SEM_PQ_M_MAX)
+            return BAD("vector index: %u PQ sub-spaces out of range [1, min(dim, %u)]", h->pq_m, SEM_PQ_M_MAX);
+        rsv = 80;
+    }
+    if (!all_zero(p + rsv, SEM_VIDX_HDR - rsv)) return BAD("vector index: reserved header bytes not zero");
+    size_t want = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper, h->quant, h->pq_m);
     if (want == 0 || want != size)
         return BAD("vector index: payload is %zu bytes, its header implies %zu", size, want);
     h->base = p;
@@ -103,6 +122,10 @@ int sem_hnsw_view(sem_hnsw *h, const uint8_t *p, size_t size, char *err, size_t 
         params = 8 * (size_t)h->dim;
         h->qlo = (const float *)(const void *)(p + SEM_VIDX_HDR);
         h->qscale = h->qlo + h->dim;
+    } else if (h->quant == SEM_QUANT_PQ) {
+        h->rec = (4 * (1 + (size_t)h->m0) + h->pq_m + 3) & ~(size_t)3;
+        params = 4 * (size_t)SEM_PQ_K * h->dim;
+        h->pqcb = (const float *)(const void *)(p + SEM_VIDX_HDR);
     } else {
         h->rec = 4 * (1 + (size_t)h->m0 + h->dim);
     }

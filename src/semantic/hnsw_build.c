@@ -303,7 +303,7 @@ static void work(void *ctx, uint64_t item, void *scratch)
  * round((v - lo) / step). The graph is the one built on the floats. */
 static int to_int8(const sem_hnsw *h, uint8_t *fbuf, uint8_t **out, size_t *out_size)
 {
-    size_t qsize = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper, SEM_QUANT_INT8);
+    size_t qsize = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper, SEM_QUANT_INT8, 0);
     uint8_t *q = qsize ? maif_calloc(1, qsize) : NULL;
     float *lo = maif_malloc(2 * (size_t)h->dim * sizeof *lo);
     if (!q || !lo) {
@@ -352,12 +352,59 @@ static int to_int8(const sem_hnsw *h, uint8_t *fbuf, uint8_t **out, size_t *out_
     return MAIF_OK;
 }
 
+/* Rewrites a float index (h over fbuf, which it frees) with PQ codes of
+ * pq_m bytes: codebooks trained on the index's own (normalised) vectors,
+ * every vector encoded. The graph is the one built on the floats. */
+static int to_pq(const sem_hnsw *h, uint8_t *fbuf, uint32_t pq_m, uint64_t seed, unsigned threads, uint8_t **out,
+                 size_t *out_size)
+{
+    size_t qsize = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper, SEM_QUANT_PQ, pq_m);
+    uint8_t *q = qsize ? maif_calloc(1, qsize) : NULL;
+    if (!q) {
+        maif_free(fbuf);
+        return maif_set_last_err(qsize ? MAIF_ENOMEM : MAIF_ELIMIT, "index build: out of memory");
+    }
+    float *cb = (float *)(void *)(q + SEM_VIDX_HDR);
+    size_t stride = h->rec / 4; /* float records: 4 * (1 + m0 + dim) bytes */
+    if (h->n) {
+        int rc = sem_pq_train(sem_node_vec(h, 0), (size_t)h->n, stride, h->dim, pq_m, SEM_PQ_ITERS, seed, threads, cb);
+        if (rc) {
+            maif_free(q);
+            maif_free(fbuf);
+            return rc;
+        }
+    }
+    memcpy(q, fbuf, SEM_VIDX_HDR);
+    wr32le(q + 64, SEM_QUANT_PQ);
+    wr32le(q + 68, pq_m);
+    wr32le(q + 72, SEM_PQ_VERSION);
+    wr32le(q + 76, SEM_PQ_K);
+    size_t qrec = (4 * (1 + (size_t)h->m0) + pq_m + 3) & ~(size_t)3;
+    uint8_t *nodes = q + SEM_VIDX_HDR + 4 * (size_t)SEM_PQ_K * h->dim;
+    for (uint64_t i = 0; i < h->n; i++) memcpy(nodes + (size_t)i * qrec, h->nodes + (size_t)i * h->rec, 4 * (1 + (size_t)h->m0));
+    if (h->n)
+        sem_pq_encode_all(cb, h->dim, pq_m, sem_node_vec(h, 0), (size_t)h->n, stride, nodes + 4 * (1 + (size_t)h->m0),
+                          qrec, threads);
+    uint8_t *qmeta = nodes + align8((uint64_t)h->n * qrec);
+    size_t tail = h->size - (size_t)(h->meta - h->base); /* node info and upper lists, unchanged */
+    memcpy(qmeta, h->meta, tail);
+    maif_free(fbuf);
+    *out = q;
+    *out_size = qsize;
+    return MAIF_OK;
+}
+
 int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
 {
     *out = NULL;
     *out_size = 0;
     if (in->n > SEM_VIDX_N_MAX || in->dim == 0 || in->dim > 65536 || in->m < 2 || in->m > SEM_VIDX_M_MAX)
         return maif_set_last_err(MAIF_ELIMIT, "index build: parameters out of range (M 2..%u)", SEM_VIDX_M_MAX);
+    uint32_t pq_m = in->quant == SEM_QUANT_PQ ? (in->pq_m ? in->pq_m : sem_pq_default_m(in->dim)) : 0;
+    if (in->quant > SEM_QUANT_PQ) return maif_set_last_err(MAIF_EINVAL, "index build: unknown quantisation %u", in->quant);
+    if (in->quant == SEM_QUANT_PQ && (pq_m > in->dim || pq_m > SEM_PQ_M_MAX))
+        return maif_set_last_err(MAIF_EINVAL, "index build: %u PQ sub-spaces for %u dimensions (at most min(dim, %u))",
+                                 pq_m, in->dim, SEM_PQ_M_MAX);
     uint32_t m = in->m, m0 = 2 * in->m;
     uint64_t n = in->n, seed = in->seed ? in->seed : 0x5EED;
     uint8_t *level = maif_malloc(n ? (size_t)n : 1);
@@ -371,7 +418,7 @@ int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
         level[i] = (uint8_t)L;
         nupper += L;
     }
-    size_t size = sem_vidx_size(n, in->dim, m, m0, nupper, SEM_QUANT_NONE);
+    size_t size = sem_vidx_size(n, in->dim, m, m0, nupper, SEM_QUANT_NONE, 0);
     if (!size) {
         maif_free(level);
         return maif_set_last_err(MAIF_ELIMIT, "index build: index too large");
@@ -443,6 +490,7 @@ int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
     wr32le(p + 48, b.maxl);
     wr32le(p + 52, b.entry);
     if (in->quant == SEM_QUANT_INT8) return to_int8(&b.h, b.buf, out, out_size);
+    if (in->quant == SEM_QUANT_PQ) return to_pq(&b.h, b.buf, pq_m, seed, in->threads ? in->threads : maif_pool_cpus(), out, out_size);
     *out = b.buf;
     *out_size = size;
     return MAIF_OK;

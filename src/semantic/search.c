@@ -285,9 +285,11 @@ static int vector_cands(run_ctx *c, const float *q, size_t want, cand **out, siz
     size_t n = 0;
     int rc = MAIF_OK;
     if (ix->has_graph && ix->h.n) {
-        /* with int8 codes, the best ef by approximate distance are re-ranked exactly */
+        /* with codes, the best by approximate distance are re-ranked
+         * exactly: ef of them for int8, max(ef, 10 * want) for PQ */
         int quant = ix->h.quant != SEM_QUANT_NONE;
         size_t kr = quant && ef > want ? ef : want;
+        if (ix->h.quant == SEM_QUANT_PQ && kr < 10 * want) kr = 10 * want;
         gh = maif_malloc(kr * sizeof *gh);
         float *row = quant ? maif_malloc(ix->dim * sizeof *row) : NULL;
         if (!gh || (quant && !row)) {

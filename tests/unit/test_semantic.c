@@ -253,7 +253,9 @@ static void test_embed_index_search(void **state)
     assert_int_equal(maif_index_build(f->path, NULL, f->key, o, &indexed), MAIF_OK);
     assert_int_equal(indexed, NDOCS);
     assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_QUANTIZE, MAIF_QUANTIZE_PQ), MAIF_OK);
-    assert_int_equal(maif_index_build(f->path, NULL, f->key, o, &indexed), MAIF_EUNSUPPORTED);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_PQ_M, 1000), MAIF_OK); /* more sub-spaces than dimensions */
+    assert_int_equal(maif_index_build(f->path, NULL, f->key, o, &indexed), MAIF_EINVAL);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_PQ_M, 1025), MAIF_EINVAL);
     maif_options_free(o);
     assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
     uint8_t tid[MAIF_ID_BYTES], nid[MAIF_ID_BYTES];
@@ -365,12 +367,12 @@ static void test_agent_vectors_recall(void **state)
     assert_int_equal(maif_writer_add_embedding(w, bad, 2, NULL, NULL, NULL), MAIF_EINVAL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
-  for (int quant = 0; quant <= 1; quant++) {
+  for (int quant = 0; quant <= 2; quant++) {
     maif_options *o = NULL;
     assert_int_equal(maif_options_create(&o), MAIF_OK);
-    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_METRIC, quant ? MAIF_METRIC_COSINE : MAIF_METRIC_L2), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_METRIC, quant == 1 ? MAIF_METRIC_COSINE : MAIF_METRIC_L2), MAIF_OK);
     assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_THREADS, 2), MAIF_OK); /* the locked, parallel build */
-    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_QUANTIZE, quant ? MAIF_QUANTIZE_INT8 : 0), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_QUANTIZE, quant), MAIF_OK); /* none, int8, pq */
     assert_int_equal(maif_index_build(f->path, "agent-v1", f->key, o, NULL), MAIF_OK);
     maif_options_free(o);
     maif_reader *r = NULL;
@@ -379,7 +381,7 @@ static void test_agent_vectors_recall(void **state)
     assert_int_equal(maif_index_open(&ix, r, "agent-v1"), MAIF_OK);
     maif_index_info info;
     assert_int_equal(maif_index_get_info(ix, &info), MAIF_OK);
-    assert_int_equal(info.quantize, quant ? MAIF_QUANTIZE_INT8 : MAIF_QUANTIZE_NONE);
+    assert_int_equal(info.quantize, quant);
     maif_search *s = NULL, *e = NULL;
     assert_int_equal(maif_search_create(&s), MAIF_OK);
     assert_int_equal(maif_search_create(&e), MAIF_OK);
@@ -396,7 +398,7 @@ static void test_agent_vectors_recall(void **state)
         for (size_t i = 0; i < K; i++) {
             maif_search_hit a, b;
             assert_int_equal(maif_search_result(e, i, &a), MAIF_OK);
-            if (!quant) assert_true(a.score <= 0); /* minus a squared distance */
+            if (quant != 1) assert_true(a.score <= 0); /* minus a squared distance */
             for (size_t j = 0; j < maif_search_count(s); j++) {
                 assert_int_equal(maif_search_result(s, j, &b), MAIF_OK);
                 if (b.block == a.block) {
@@ -406,7 +408,8 @@ static void test_agent_vectors_recall(void **state)
             }
         }
     }
-    print_message("recall@10 on %d clustered vectors (%s): %.3f\n", N, quant ? "int8, cosine" : "float, l2",
+    print_message("recall@10 on %d clustered vectors (%s): %.3f\n", N,
+                  quant == 2 ? "pq, l2" : quant ? "int8, cosine" : "float, l2",
                   (double)hit / (Q * K));
     assert_true(hit >= (size_t)(0.9 * Q * K));
     maif_search_free(s);
@@ -432,7 +435,7 @@ static uint8_t *small_index(size_t *size, uint32_t quant)
         blk[i] = subj[i] = (uint64_t)i;
         row[i] = 0;
     }
-    sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, SEM_METRIC_L2, 4, 16, 7, 1, quant};
+    sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, SEM_METRIC_L2, 4, 16, 7, 1, quant, quant == SEM_QUANT_PQ ? 2 : 0};
     uint8_t *p = NULL;
     assert_int_equal(sem_hnsw_build(&in, &p, size), MAIF_OK);
     return p;
@@ -540,6 +543,7 @@ static void test_hostile_index(void **state)
     (void)state;
     hostile(SEM_QUANT_NONE);
     hostile(SEM_QUANT_INT8);
+    hostile(SEM_QUANT_PQ);
 }
 
 int main(void)
