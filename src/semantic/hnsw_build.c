@@ -69,11 +69,18 @@ static inline void unlock(builder *b, uint32_t i)
     if (b->lock) __atomic_clear(&b->lock[i], __ATOMIC_RELEASE);
 }
 
+/* Node i's 32 bytes of node info in the version-1 layout the builder
+ * works in (to_v2 rewrites it at the end). */
+static inline const uint8_t *meta_of(const sem_hnsw *h, uint32_t i)
+{
+    return h->meta + (size_t)i * SEM_VIDX_META;
+}
+
 /* Node i's list on layer l (our own layout: always in range). */
 static uint32_t *mlinks(builder *b, uint32_t i, uint32_t l)
 {
     if (l == 0) return (uint32_t *)(void *)(b->buf + SEM_VIDX_HDR + (size_t)i * b->h.rec);
-    const uint8_t *mt = sem_node_meta(&b->h, i);
+    const uint8_t *mt = meta_of(&b->h, i);
     uint64_t slot = (uint64_t)rd32le(mt + 28) + (l - 1);
     return (uint32_t *)(void *)(b->buf + (size_t)(b->h.upper - b->buf) + slot * 4 * (1 + (size_t)b->h.m));
 }
@@ -303,7 +310,7 @@ static void work(void *ctx, uint64_t item, void *scratch)
  * round((v - lo) / step). The graph is the one built on the floats. */
 static int to_int8(const sem_hnsw *h, uint8_t *fbuf, uint8_t **out, size_t *out_size)
 {
-    size_t qsize = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper, SEM_QUANT_INT8, 0);
+    size_t qsize = sem_vidx_size(1, h->n, h->dim, h->m, h->m0, h->nupper, SEM_QUANT_INT8, 0, 0);
     uint8_t *q = qsize ? maif_calloc(1, qsize) : NULL;
     float *lo = maif_malloc(2 * (size_t)h->dim * sizeof *lo);
     if (!q || !lo) {
@@ -358,7 +365,7 @@ static int to_int8(const sem_hnsw *h, uint8_t *fbuf, uint8_t **out, size_t *out_
 static int to_pq(const sem_hnsw *h, uint8_t *fbuf, uint32_t pq_m, uint64_t seed, unsigned threads, uint8_t **out,
                  size_t *out_size)
 {
-    size_t qsize = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper, SEM_QUANT_PQ, pq_m);
+    size_t qsize = sem_vidx_size(1, h->n, h->dim, h->m, h->m0, h->nupper, SEM_QUANT_PQ, pq_m, 0);
     uint8_t *q = qsize ? maif_calloc(1, qsize) : NULL;
     if (!q) {
         maif_free(fbuf);
@@ -394,6 +401,66 @@ static int to_pq(const sem_hnsw *h, uint8_t *fbuf, uint32_t pq_m, uint64_t seed,
     return MAIF_OK;
 }
 
+/* Rewrites a version-1 payload (buf, size; freed) into version 2: the
+ * layer-0 count word takes the level (count | level << 16), node info
+ * shrinks to the 4-byte upper slot, and block, subject and flags move to
+ * a table of sources, one per run of nodes that are consecutive rows of
+ * one EMBD block with the same subject and flags (a node's row is its
+ * distance from the run's first node). */
+static int to_v2(uint8_t *buf, size_t size, uint8_t **out, size_t *out_size)
+{
+    sem_hnsw h;
+    char err[200];
+    int rc = sem_hnsw_view(&h, buf, size, err, sizeof err); /* our own: cannot fail */
+    if (rc) {
+        maif_free(buf);
+        return maif_set_last_err(rc, "index build: %s", err);
+    }
+    uint64_t nsrc = 0;
+    for (uint64_t i = 0; i < h.n; i++) {
+        const uint8_t *mt = meta_of(&h, (uint32_t)i), *pm = i ? meta_of(&h, (uint32_t)(i - 1)) : NULL;
+        if (!pm || rd64le(mt) != rd64le(pm) || rd64le(mt + 8) != rd64le(pm + 8) || mt[21] != pm[21] ||
+            rd32le(mt + 16) != rd32le(pm + 16) + 1) {
+            nsrc++;
+            if (rd32le(mt + 16) != 0) { /* a run must start at row 0: its rows are counted from its first node */
+                maif_free(buf);
+                return maif_set_last_err(MAIF_EINVAL, "index build: node %llu starts a run of rows at row %u, not 0",
+                                         (unsigned long long)i, rd32le(mt + 16));
+            }
+        }
+    }
+    size_t vsize = sem_vidx_size(2, h.n, h.dim, h.m, h.m0, h.nupper, h.quant, h.pq_m, nsrc);
+    uint8_t *v = vsize ? maif_calloc(1, vsize) : NULL;
+    if (!v) {
+        maif_free(buf);
+        return maif_set_last_err(vsize ? MAIF_ENOMEM : MAIF_ELIMIT, "index build: out of memory");
+    }
+    size_t head = (size_t)(h.nodes - h.base), nodes = (size_t)h.n * h.rec;
+    memcpy(v, buf, head + nodes); /* header, parameters, node records */
+    wr32le(v + 8, 2);
+    wr64le(v + 80, nsrc);
+    uint8_t *uslot = v + head + align8(nodes), *src = uslot + align8(4 * h.n), *e = NULL;
+    for (uint64_t i = 0; i < h.n; i++) {
+        const uint8_t *mt = meta_of(&h, (uint32_t)i), *pm = i ? meta_of(&h, (uint32_t)(i - 1)) : NULL;
+        uint8_t *word = v + head + (size_t)i * h.rec;
+        wr32le(word, rd32le(word) | (uint32_t)mt[20] << 16);
+        wr32le(uslot + 4 * i, rd32le(mt + 28));
+        if (!pm || rd64le(mt) != rd64le(pm) || rd64le(mt + 8) != rd64le(pm + 8) || mt[21] != pm[21] ||
+            rd32le(mt + 16) != rd32le(pm + 16) + 1) {
+            e = e ? e + SEM_VIDX_SRC : src;
+            wr64le(e, rd64le(mt));
+            wr64le(e + 8, rd64le(mt + 8));
+            wr32le(e + 16, (uint32_t)i);
+            e[20] = mt[21];
+        }
+    }
+    memcpy(src + nsrc * SEM_VIDX_SRC, h.upper, (size_t)h.nupper * 4 * (1 + (size_t)h.m));
+    maif_free(buf);
+    *out = v;
+    *out_size = vsize;
+    return MAIF_OK;
+}
+
 int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
 {
     *out = NULL;
@@ -418,7 +485,7 @@ int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
         level[i] = (uint8_t)L;
         nupper += L;
     }
-    size_t size = sem_vidx_size(n, in->dim, m, m0, nupper, SEM_QUANT_NONE, 0);
+    size_t size = sem_vidx_size(1, n, in->dim, m, m0, nupper, SEM_QUANT_NONE, 0, 0);
     if (!size) {
         maif_free(level);
         return maif_set_last_err(MAIF_ELIMIT, "index build: index too large");
@@ -450,7 +517,7 @@ int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
         float *v = (float *)(void *)(b.buf + SEM_VIDX_HDR + (size_t)i * b.h.rec + 4 * (1 + (size_t)m0));
         memcpy(v, in->rows[i], (size_t)in->dim * sizeof *v);
         if (in->metric == SEM_METRIC_COSINE) sem_normalize(v, in->dim);
-        uint8_t *mt = (uint8_t *)(uintptr_t)sem_node_meta(&b.h, (uint32_t)i);
+        uint8_t *mt = (uint8_t *)(uintptr_t)meta_of(&b.h, (uint32_t)i);
         wr64le(mt, in->block[i]);
         wr64le(mt + 8, in->subject[i]);
         wr32le(mt + 16, in->row[i]);
@@ -489,9 +556,16 @@ int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
     }
     wr32le(p + 48, b.maxl);
     wr32le(p + 52, b.entry);
-    if (in->quant == SEM_QUANT_INT8) return to_int8(&b.h, b.buf, out, out_size);
-    if (in->quant == SEM_QUANT_PQ) return to_pq(&b.h, b.buf, pq_m, seed, in->threads ? in->threads : maif_pool_cpus(), out, out_size);
-    *out = b.buf;
-    *out_size = size;
-    return MAIF_OK;
+    uint8_t *v1 = b.buf;
+    size_t v1size = size;
+    if (in->quant == SEM_QUANT_INT8) rc = to_int8(&b.h, b.buf, &v1, &v1size);
+    if (in->quant == SEM_QUANT_PQ)
+        rc = to_pq(&b.h, b.buf, pq_m, seed, in->threads ? in->threads : maif_pool_cpus(), &v1, &v1size);
+    if (rc) return rc;
+    if (in->version == 1) {
+        *out = v1;
+        *out_size = v1size;
+        return MAIF_OK;
+    }
+    return to_v2(v1, v1size, out, out_size);
 }

@@ -348,7 +348,7 @@ int maif_index_build(const char *path, const char *model, const maif_key *key, c
         goto out;
     }
     sem_build_in in = {rows, blk, subj, rowi, flags, n, nb, (uint32_t)dim, (uint32_t)metric, m, efc, 0x5EED,
-                       (unsigned)maif_opt(opt, MAIF_OPT_INDEX_THREADS), (uint32_t)qo, (uint32_t)pqo};
+                       (unsigned)maif_opt(opt, MAIF_OPT_INDEX_THREADS), (uint32_t)qo, (uint32_t)pqo, 0};
     if (qo == MAIF_QUANTIZE_PQ && !pqo) in.pq_m = sem_pq_default_m((uint32_t)dim);
     if ((rc = sem_hnsw_build(&in, &payload, &psize))) goto out;
     if ((rc = maif_writer_open(&w, path, key, opt))) goto out;

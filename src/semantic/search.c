@@ -242,9 +242,8 @@ static int node_allow(void *ctx, uint32_t i)
     run_ctx *c = ctx;
     uint8_t *slot = &c->s->cache[i];
     if (*slot) return *slot == 1;
-    const uint8_t *mt = sem_node_meta(&c->ix->h, i);
-    uint64_t subj = rd64le(mt + 8);
-    int ok = block_ok(c, subj, mt[21]);
+    sem_node_ref nr;
+    int ok = sem_node_info(&c->ix->h, i, &nr) == MAIF_OK && block_ok(c, nr.subject, nr.flags); /* damaged: never a result */
     *slot = ok ? 1 : 2;
     return ok;
 }
@@ -329,12 +328,19 @@ static int vector_cands(run_ctx *c, const float *q, size_t want, cand **out, siz
             return rc == MAIF_ENOMEM ? maif_set_last_err(rc, "out of memory") : rc;
         }
         if (quant) { /* exact distances from the EMBD rows in the map */
+            maif_block b;
+            uint64_t have = 0; /* the block in b (valid when got): rows of one block are looked up once */
+            int got = 0;
             for (size_t i = 0; i < ng; i++) {
-                const uint8_t *mt = sem_node_meta(&ix->h, gh[i].id);
-                maif_block b;
-                uint64_t off = (uint64_t)rd32le(mt + 16) * ix->dim * 4;
-                if (maif_reader_block(ix->r, rd64le(mt), &b) != MAIF_OK || b.codec || b.cipher ||
-                    b.payload_size < off + ix->dim * 4)
+                sem_node_ref nr;
+                if (sem_node_info(&ix->h, gh[i].id, &nr) != MAIF_OK) continue; /* reported below */
+                uint64_t off = (uint64_t)nr.row * ix->dim * 4;
+                if (!got || nr.block != have) {
+                    got = maif_reader_block(ix->r, nr.block, &b) == MAIF_OK;
+                    have = nr.block;
+                    if (!got) continue;
+                }
+                if (b.codec || b.cipher || b.payload_size < off + ix->dim * 4)
                     continue; /* not readable in place: keep the approximate distance */
                 memcpy(row, b.payload + off, ix->dim * sizeof *row);
                 if (ix->metric == SEM_METRIC_COSINE) sem_normalize(row, ix->dim);
@@ -357,8 +363,14 @@ static int vector_cands(run_ctx *c, const float *q, size_t want, cand **out, siz
         maif_free(row);
         if (ng > want) ng = want;
         for (size_t i = 0; i < ng; i++) {
-            const uint8_t *mt = sem_node_meta(&ix->h, gh[i].id);
-            cs[n++] = (cand){rd64le(mt + 8), (int64_t)rd64le(mt), rd32le(mt + 16), score_of(ix->metric, gh[i].dist), 0};
+            sem_node_ref nr;
+            if (sem_node_info(&ix->h, gh[i].id, &nr) != MAIF_OK) {
+                maif_free(gh);
+                maif_free(cs);
+                return maif_set_last_err(MAIF_EFORMAT, "block %lld: vector index: node %u is not covered by its source table",
+                                         (long long)ix->vidx_block, gh[i].id);
+            }
+            cs[n++] = (cand){nr.subject, (int64_t)nr.block, nr.row, score_of(ix->metric, gh[i].dist), 0};
         }
         maif_free(gh);
     }

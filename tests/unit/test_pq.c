@@ -149,11 +149,11 @@ static void test_pq_block(void **state)
         row[i] = 0;
     }
     for (int metric = SEM_METRIC_COSINE; metric <= SEM_METRIC_L2; metric++) {
-        sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, (uint32_t)metric, 6, 40, 9, 1, SEM_QUANT_PQ, PM};
+        sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, (uint32_t)metric, 6, 40, 9, 1, SEM_QUANT_PQ, PM, 0};
         uint8_t *p = NULL;
         size_t size = 0;
         assert_int_equal(sem_hnsw_build(&in, &p, &size), MAIF_OK);
-        assert_int_equal(size, sem_vidx_size(N, D, 6, 12, rd64le(p + 56), SEM_QUANT_PQ, PM));
+        assert_int_equal(size, sem_vidx_size(2, N, D, 6, 12, rd64le(p + 56), SEM_QUANT_PQ, PM, rd64le(p + 80)));
         sem_hnsw h;
         char err[256];
         assert_int_equal(sem_hnsw_view(&h, p, size, err, sizeof err), MAIF_OK);
@@ -210,7 +210,7 @@ static void test_pq_block(void **state)
         free(p);
     }
     /* the builder refuses more sub-spaces than dimensions */
-    sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, SEM_METRIC_L2, 6, 40, 9, 1, SEM_QUANT_PQ, D + 1};
+    sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, SEM_METRIC_L2, 6, 40, 9, 1, SEM_QUANT_PQ, D + 1, 0};
     uint8_t *p = NULL;
     size_t size = 0;
     assert_int_equal(sem_hnsw_build(&in, &p, &size), MAIF_EINVAL);
