@@ -6,10 +6,11 @@
  *
  * For query line i of QUERIES, through the public maif_search_run on the
  * artifact's latest index (its model embeds the query): the best 50 of
- * vector search, the best 50 of BM25 text search and the best 10 of
- * hybrid search (the library's fusion). OUT gets one line a query:
- * "i<TAB>vector<TAB>text<TAB>hybrid", each list comma-separated
- * "block:score", best first. bench/wordnet_eval.sh scores them.
+ * vector search, the best 50 of BM25 text search, the best 10 of hybrid
+ * search (the library's fusion, equal weights) and the best 10 of hybrid
+ * with the vector list weighted 200 %. OUT gets one line a query:
+ * "i<TAB>vector<TAB>text<TAB>hybrid<TAB>hybrid200", each list
+ * comma-separated "block:score", best first. bench/wordnet_eval.sh scores them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,10 @@ int main(int argc, char **argv)
         put_list(o, s, ix, line, MAIF_MODE_TEXT, 50);
         fputc('\t', o);
         put_list(o, s, ix, line, MAIF_MODE_HYBRID, 10);
+        fputc('\t', o);
+        if (maif_search_set(s, MAIF_SEARCH_VECTOR_WEIGHT, 200)) return 1;
+        put_list(o, s, ix, line, MAIF_MODE_HYBRID, 10);
+        if (maif_search_set(s, MAIF_SEARCH_VECTOR_WEIGHT, 0)) return 1;
         fputc('\n', o);
     }
     fclose(in);

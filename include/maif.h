@@ -1593,9 +1593,14 @@ typedef struct maif_search maif_search;
 #define MAIF_SEARCH_HALF_LIFE_S 9 /* recency: scores times 2^(-age / half-life) (seconds,
                                      0 = off); ranks the vector candidates again */
 #define MAIF_SEARCH_EXACT     10 /* 1: scan every vector instead of the graph (default 0) */
+#define MAIF_SEARCH_VECTOR_WEIGHT 11 /* hybrid: the vector list's weight in the fusion, in
+                                        percent of the text list's, 1..10000; 0 (default) =
+                                        100 (plain reciprocal rank fusion). A strong
+                                        embedder gains from more (docs/SEMANTIC.md) */
 #define MAIF_MODE_VECTOR 1
 #define MAIF_MODE_TEXT   2 /* BM25 over TEXT blocks, Snowball English stemming */
-#define MAIF_MODE_HYBRID 3 /* vector and text lists fused by reciprocal rank (k = 60) */
+#define MAIF_MODE_HYBRID 3 /* vector and text lists fused by reciprocal rank (k = 60),
+                              the vector list weighted by MAIF_SEARCH_VECTOR_WEIGHT */
 
 /* Errors: MAIF_ENOMEM, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_search_create(maif_search **out);

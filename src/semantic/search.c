@@ -30,7 +30,7 @@ typedef struct hit_int {
 } hit_int;
 
 struct maif_search {
-    int64_t p[MAIF_SEARCH_EXACT + 1];
+    int64_t p[MAIF_SEARCH_VECTOR_WEIGHT + 1];
     sem_where where[WHERE_MAX];
     size_t nwhere;
     char *text;
@@ -66,10 +66,10 @@ void maif_search_free(maif_search *s)
 
 int maif_search_set(maif_search *s, int param, int64_t v)
 {
-    static const int64_t lo[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, hi[] = {0, K_MAX, 3, 100000, UINT32_MAX,
-                                                                            INT64_MAX, INT64_MAX, 4, 1,
-                                                                            INT64_MAX / 1000000, 1};
-    if (!s || param < 1 || param > MAIF_SEARCH_EXACT)
+    static const int64_t lo[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, hi[] = {0, K_MAX, 3, 100000, UINT32_MAX,
+                                                                               INT64_MAX, INT64_MAX, 4, 1,
+                                                                               INT64_MAX / 1000000, 1, 10000};
+    if (!s || param < 1 || param > MAIF_SEARCH_VECTOR_WEIGHT)
         return maif_set_last_err(MAIF_EINVAL, "maif_search_set: unknown parameter %d", param);
     if (v < lo[param] || v > hi[param])
         return maif_set_last_err(MAIF_EINVAL, "maif_search_set: parameter %d: %lld out of range [%lld, %lld]", param,
@@ -504,9 +504,10 @@ int maif_search_run(maif_search *s, maif_index *ix)
         goto out;
     }
     size_t na = 0;
+    double vw = s->p[MAIF_SEARCH_VECTOR_WEIGHT] ? (double)s->p[MAIF_SEARCH_VECTOR_WEIGHT] / 100.0 : 1.0;
     for (size_t i = 0; i < nv; i++) {
         all[na] = vc[i];
-        all[na].fused = mode == MAIF_MODE_HYBRID ? 1.0 / (RRF_K + (double)(i + 1)) : vc[i].score;
+        all[na].fused = mode == MAIF_MODE_HYBRID ? vw / (RRF_K + (double)(i + 1)) : vc[i].score;
         na++;
     }
     for (size_t i = 0; i < nt; i++) {
