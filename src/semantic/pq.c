@@ -29,27 +29,56 @@ static uint64_t pq_rng(uint64_t *s)
 static double pq_unit(uint64_t *s) { return (double)(pq_rng(s) >> 11) / 9007199254740992.0; } /* [0, 1) */
 
 /* The nearest of the 256 centroids (transposed: ct[t * 256 + c]) to x
- * (ds floats); its squared distance in *dist. Ties: the lower number. */
-static uint32_t nearest(const float *ct, uint32_t ds, const float *x, float *acc, float *dist)
-{
-    for (uint32_t c = 0; c < SEM_PQ_K; c++) acc[c] = 0;
-    for (uint32_t t = 0; t < ds; t++) {
-        const float *row = ct + (size_t)t * SEM_PQ_K;
-        float xt = x[t];
-        for (uint32_t c = 0; c < SEM_PQ_K; c++) {
-            float d = xt - row[c];
-            acc[c] += d * d;
-        }
-    }
-    uint32_t best = 0;
-    float bd = acc[0];
-    for (uint32_t c = 1; c < SEM_PQ_K; c++)
-        if (acc[c] < bd) {
-            bd = acc[c];
-            best = c;
-        }
-    *dist = bd;
+ * (ds floats); its squared distance in *dist. Ties: the lower number.
+ * Compiled three times (baseline, AVX2, AVX-512F; none with FMA, so all
+ * compute the same floats); pick_nearest chooses once per call site. */
+#define NEAREST_BODY                                                                                                 \
+    for (uint32_t c = 0; c < SEM_PQ_K; c++) acc[c] = 0;                                                              \
+    for (uint32_t t = 0; t < ds; t++) {                                                                              \
+        const float *restrict row = ct + (size_t)t * SEM_PQ_K;                                                       \
+        float xt = x[t];                                                                                             \
+        for (uint32_t c = 0; c < SEM_PQ_K; c++) {                                                                    \
+            float d = xt - row[c];                                                                                   \
+            acc[c] += d * d;                                                                                         \
+        }                                                                                                            \
+    }                                                                                                                \
+    uint32_t best = 0;                                                                                               \
+    float bd = acc[0];                                                                                               \
+    for (uint32_t c = 1; c < SEM_PQ_K; c++)                                                                          \
+        if (acc[c] < bd) {                                                                                           \
+            bd = acc[c];                                                                                             \
+            best = c;                                                                                                \
+        }                                                                                                            \
+    *dist = bd;                                                                                                      \
     return best;
+
+typedef uint32_t (*nearest_fn)(const float *restrict ct, uint32_t ds, const float *restrict x, float *restrict acc,
+                               float *dist);
+static uint32_t nearest_base(const float *restrict ct, uint32_t ds, const float *restrict x, float *restrict acc,
+                             float *dist)
+{
+    NEAREST_BODY
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static uint32_t nearest_avx2(const float *restrict ct, uint32_t ds,
+                                                             const float *restrict x, float *restrict acc, float *dist)
+{
+    NEAREST_BODY
+}
+__attribute__((target("avx512f"))) static uint32_t nearest_avx512(const float *restrict ct, uint32_t ds,
+                                                                  const float *restrict x, float *restrict acc,
+                                                                  float *dist)
+{
+    NEAREST_BODY
+}
+#endif
+static nearest_fn pick_nearest(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f")) return nearest_avx512;
+    if (__builtin_cpu_supports("avx2")) return nearest_avx2;
+#endif
+    return nearest_base;
 }
 
 static void transpose(const float *cent, uint32_t ds, float *ct)
@@ -76,6 +105,7 @@ typedef struct train_ctx {
     uint32_t dim, m, iters;
     uint64_t seed;
     float *cb;
+    nearest_fn nearest;
     int rc;
 } train_ctx;
 
@@ -135,7 +165,7 @@ static void train_one(void *vctx, uint64_t j, void *scratch)
         transpose(cent, ds, ct);
         size_t changed = 0;
         for (size_t i = 0; i < ns; i++) {
-            uint32_t a = nearest(ct, ds, sub + i * ds, acc, &d2[i]);
+            uint32_t a = tc->nearest(ct, ds, sub + i * ds, acc, &d2[i]);
             if (it == 0 || a != asg[i]) changed++;
             asg[i] = (uint8_t)a;
         }
@@ -190,7 +220,7 @@ int sem_pq_train(const float *x, size_t n, size_t stride, uint32_t dim, uint32_t
         }
     }
     memset(cb, 0, (size_t)SEM_PQ_K * dim * sizeof *cb);
-    train_ctx tc = {x, stride, sample, ns, dim, m, iters, seed, cb, MAIF_OK};
+    train_ctx tc = {x, stride, sample, ns, dim, m, iters, seed, cb, pick_nearest(), MAIF_OK};
     maif_pool_run(threads ? threads : 1, m, train_one, &tc, NULL, 0);
     maif_free(sample);
     if (tc.rc) return maif_set_last_err(tc.rc, "product quantisation: out of memory");
@@ -199,15 +229,16 @@ int sem_pq_train(const float *x, size_t n, size_t stride, uint32_t dim, uint32_t
 
 void sem_pq_encode(const float *cb, uint32_t dim, uint32_t m, const float *v, uint8_t *code)
 {
+    /* the same sums in the same order as nearest(): the same codes */
     for (uint32_t j = 0; j < m; j++) {
         uint32_t s0 = sem_pq_start(dim, m, j), ds = sem_pq_start(dim, m, j + 1) - s0;
         const float *cent = cb + (size_t)SEM_PQ_K * s0;
         uint32_t best = 0;
         float bd = 0;
         for (uint32_t c = 0; c < SEM_PQ_K; c++) {
-            float d = sqdist(v + s0, cent + (size_t)c * ds, ds);
-            if (c == 0 || d < bd) {
-                bd = d;
+            float e = sqdist(v + s0, cent + (size_t)c * ds, ds);
+            if (c == 0 || e < bd) {
+                bd = e;
                 best = c;
             }
         }
@@ -216,6 +247,7 @@ void sem_pq_encode(const float *cb, uint32_t dim, uint32_t m, const float *v, ui
 }
 
 typedef struct enc_ctx {
+    nearest_fn nearest;
     const float *ct; /* per sub-space, transposed, at SEM_PQ_K * start(j) */
     uint32_t dim, m;
     const float *x;
@@ -235,7 +267,7 @@ static void encode_chunk(void *vctx, uint64_t item, void *scratch)
         const float *v = e->x + i * e->stride;
         for (uint32_t j = 0; j < e->m; j++) {
             uint32_t s0 = sem_pq_start(e->dim, e->m, j), ds = sem_pq_start(e->dim, e->m, j + 1) - s0;
-            e->out[i * e->out_stride + j] = (uint8_t)nearest(e->ct + (size_t)SEM_PQ_K * s0, ds, v + s0, acc, &d);
+            e->out[i * e->out_stride + j] = (uint8_t)e->nearest(e->ct + (size_t)SEM_PQ_K * s0, ds, v + s0, acc, &d);
         }
     }
 }
@@ -252,7 +284,7 @@ void sem_pq_encode_all(const float *cb, uint32_t dim, uint32_t m, const float *x
         uint32_t s0 = sem_pq_start(dim, m, j), ds = sem_pq_start(dim, m, j + 1) - s0;
         transpose(cb + (size_t)SEM_PQ_K * s0, ds, ct + (size_t)SEM_PQ_K * s0);
     }
-    enc_ctx e = {ct, dim, m, x, n, stride, out_stride, out};
+    enc_ctx e = {pick_nearest(), ct, dim, m, x, n, stride, out_stride, out};
     maif_pool_run(threads ? threads : 1, (n + ENC_CHUNK - 1) / ENC_CHUNK, encode_chunk, &e, NULL, 0);
     maif_free(ct);
 }
