@@ -1534,8 +1534,12 @@ MAIF_API MAIF_NODISCARD int maif_writer_add_embedding_bound(maif_writer *w, cons
 /* Builds an HNSW index over every embedding of model (NULL: the model of
  * the last EMBD block) and appends it as one VIDX block in a signed
  * commit (FORMAT.md §5.8). opt: MAIF_OPT_INDEX_M, _EF_CONSTRUCTION,
- * _METRIC, _QUANTIZE, _PQ_M, _THREADS, and those of maif_writer_open. Memory: the index
- * (about 4 * (dim + 2M + 1) + 32 bytes a vector) plus the id table.
+ * _METRIC, _QUANTIZE, _PQ_M, _THREADS, and those of maif_writer_open. The
+ * stored index takes about 4 * (dim + 2M + 2) bytes a vector (int8: dim +
+ * 4 * (2M + 2); PQ: pq_m + 4 * (2M + 2) plus 1 KiB a dimension of
+ * codebooks) plus 24 bytes per run of rows of one embedding block; building
+ * it needs about twice that (the graph is built in the version-1 layout
+ * and rewritten) plus the id table.
  * *indexed (may be NULL) receives the vectors indexed. Errors:
  * MAIF_ENOTFOUND (no embeddings), MAIF_EINVAL (PQ sub-spaces above the
  * dimensions),
