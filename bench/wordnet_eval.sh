@@ -5,10 +5,13 @@
 # word, distinct lemmas). Each sense is one text block holding its lemmas
 # ("dog domestic dog Canis familiaris"); its gloss (the definition, without
 # the examples) is the query; the answer is that block. Prints recall@10
-# for vector search with the built-in hashed embedder, BM25 text search,
-# and hybrid, through the `maif` command (release build). The reference
-# figures for USE-lite (~0.34) and GloVe averaging (~0.14) are quoted from
-# the issue, not measured here.
+# for vector search with the built-in hashed embedder and (when the model
+# is fetched) USE-lite, BM25 text search, hybrid (reciprocal rank fusion,
+# equal weights) and hybrid with the vector list weighted 200 %, built
+# with the `maif` command and searched by bench/bench_wordnet (one
+# process: the embedder loads once). Each figure is also given for the
+# two halves of the queries. GloVe averaging (~0.14 in the issue) is not
+# measured here.
 set -u
 M=${1:?usage: wordnet_eval.sh MAIF_BIN DIR}
 D=${2:?usage: wordnet_eval.sh MAIF_BIN DIR}
@@ -43,21 +46,40 @@ with open(sys.argv[2], "w") as o, open(sys.argv[3], "w") as q:
         o.write(json.dumps({"type": "text", "text": lem, "meta": {"sense": i}}) + "\n")
         q.write(d.replace("\n", " ") + "\n")
 PY
-"$M" create "$A" >/dev/null && "$M" append "$A" "$D/wn.jsonl" >/dev/null && "$M" embed "$A" >/dev/null &&
-    "$M" index "$A" >/dev/null || { echo "wordnet_eval: could not build the artifact" >&2; exit 1; }
-for mode in vector text hybrid; do
-    hit=0; n=0
-    while IFS= read -r q; do
-        if "$M" search "$A" -k 10 --mode "$mode" --json -- "$q" 2>/dev/null |
-            /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if $n in [r['block'] for r in d['results']] else 1)"; then
-            hit=$((hit + 1))
-        fi
-        n=$((n + 1))
-    done < "$D/wn.queries"
-    r=$(awk -v h=$hit -v n=$n 'BEGIN {printf "%.3f", h / n}')
-    label="WordNet recall@10, $mode (hashed)"
-    [ "$mode" = text ] && label="WordNet recall@10, text (BM25)"
-    printf '%-40s %8s      quoted, not measured: USE-lite ~0.34, GloVe ~0.14 (%d queries)\n' "$label" "$r" "$n"
-    [ -n "${BENCH_RESULTS:-}" ] && printf 'F\t%s\t%s\t\tUSE-lite (quoted)\t0.34\t-\t(quoted ref.)\n' "$label" "$r" >> "$BENCH_RESULTS"
+BW=$(dirname "$M")/bench/bench_wordnet
+[ -x "$BW" ] || { echo "wordnet_eval: $BW missing (make bench builds it)" >&2; exit 1; }
+USE_DIR=${MAIF_CACHE:-build/cache}/models/use/package
+models="hashed"
+if [ -d "$USE_DIR/dist" ]; then models="hashed use:$USE_DIR"; else
+    echo "wordnet_eval: $USE_DIR missing (make models); USE-lite skipped" >&2; fi
+for model in $models; do
+    name=${model%%:*}
+    rm -f "$A"
+    "$M" create "$A" >/dev/null && "$M" append "$A" "$D/wn.jsonl" >/dev/null && "$M" embed "$A" --model "$model" >/dev/null &&
+        "$M" index "$A" >/dev/null || { echo "wordnet_eval: could not build the artifact ($name)" >&2; exit 1; }
+    "$BW" "$A" "$D/wn.queries" "$D/wn.ranks" || { echo "wordnet_eval: bench_wordnet failed ($name)" >&2; exit 1; }
+    # recall@10 of each list over all queries and over each half (the
+    # halves show how much a fusion setting varies across queries)
+    /usr/bin/python3 - "$D/wn.ranks" "$name" <<'PY' | while IFS='|' read -r label r rest; do
+import sys
+rows = []
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("\t")
+    rows.append((int(f[0]), [[int(x.split(":")[0]) for x in c.split(",")] if c else [] for c in f[1:]]))
+n = len(rows)
+def rec(col, sel):
+    q = [r for r in rows if sel(r[0])]
+    return sum(1 for i, l in q if i in l[col][:10]) / len(q)
+name = sys.argv[2]
+for col, label in ((0, "vector"), (1, "text (BM25)"), (2, "hybrid"), (3, "hybrid, vector weight 200%")):
+    if col == 1 and name != "hashed":
+        continue
+    lab = "WordNet recall@10, " + (label if col == 1 else label + " (" + name + ")")
+    print("%s|%.3f|first half %.3f, second half %.3f (%d queries)" % (lab, rec(col, lambda i: True),
+          rec(col, lambda i: i < n // 2), rec(col, lambda i: i >= n // 2), n))
+PY
+        printf '%-56s %6s   %s\n' "$label" "$r" "$rest"
+        [ -n "${BENCH_RESULTS:-}" ] && printf 'F\t%s\t%s\t\tnone\t-\t-\t\n' "$label" "$r" >> "$BENCH_RESULTS"
+    done
 done
-rm -rf "$A" "$D/wn.jsonl" "$D/wn.queries" "$D/wn-home"
+rm -rf "$A" "$D/wn.jsonl" "$D/wn.queries" "$D/wn.ranks" "$D/wn-home"

@@ -1,7 +1,9 @@
 /*
  * fuzz_index.c — the vector-index reader on arbitrary bytes, two ways.
  * As a VIDX payload: the O(1) header check, then searches from several
- * queries with small and large beams, with and without a filter. As an
+ * queries with small and large beams, with and without a filter (with
+ * int8 and PQ codes too: the PQ sub-space count, layout version and
+ * centroid count are header fields, the codebooks a sized section). As an
  * artifact image: open it, open its index (latest VIDX block, the tail),
  * and search by vector, by text and both. Nothing may crash, hang, read
  * outside the input, leak, or allocate in proportion to a stored count:
@@ -37,7 +39,8 @@ static void as_payload(const uint8_t *data, size_t size)
         size_t n;
         for (uint32_t t = 0; q && t < 4; t++) {
             for (uint32_t d = 0; d < h.dim; d++) q[d] = (float)((d * 7 + t * 3) % 5) - 2.0f;
-            if (t < h.n) memcpy(q, sem_node_vec(&h, t), h.dim * sizeof *q);
+            if (t < h.n && h.quant == SEM_QUANT_NONE) memcpy(q, sem_node_vec(&h, t), h.dim * sizeof *q);
+            if (t < h.n && h.quant == SEM_QUANT_PQ) sem_pq_decode(h.pqcb, h.dim, h.pq_m, sem_node_codes(&h, t), q);
             (void)sem_hnsw_search(&h, sem_kernels_best(), q, 1 + t * 5, t & 1 ? 8 : 64, t & 2 ? odd_filter : NULL,
                                   NULL, &s, out, &n, err, sizeof err);
         }

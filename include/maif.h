@@ -316,11 +316,18 @@ typedef struct maif_options maif_options;
 #define MAIF_OPT_INDEX_QUANTIZE 43 /* maif_index_build: MAIF_QUANTIZE_*; 0 (default) =
                                      none (float vectors in the index); INT8 (codes, the
                                      graph walked on them, the best ef re-ranked exactly
-                                     from the EMBD rows); PQ is refused (MAIF_EUNSUPPORTED) */
+                                     from the EMBD rows); PQ (product quantisation: one
+                                     byte a sub-space, MAIF_OPT_INDEX_PQ_M of them, the
+                                     graph walked with distance tables, the best
+                                     max(ef, 10k) re-ranked exactly from the EMBD rows) */
 #define MAIF_OPT_INDEX_THREADS 44 /* maif_index_build: threads inserting nodes,
                                      0..MAIF_THREADS_MAX; 0 (default) = one per CPU this
                                      thread may use (at most 16). One thread builds the
                                      same graph every time; more depend on scheduling */
+#define MAIF_OPT_INDEX_PQ_M  45 /* maif_index_build with PQ: sub-spaces (code bytes a
+                                     vector), 1..1024 and at most the dimensions;
+                                     0 (default) = ceil(dim / 4) (16x smaller than
+                                     float32) */
 /* ids 10-19 belong to the streaming engine */
 #define MAIF_OPT_WORKERS      15 /* writers: threads that encode (compress, encrypt)
                                      and hash the blocks of a group commit or of queued
@@ -1508,7 +1515,8 @@ MAIF_API MAIF_NODISCARD int maif_text_sentiment(const maif_vader *v, const char 
 #define MAIF_METRIC_IP     3 /* inner product */
 #define MAIF_QUANTIZE_NONE 0
 #define MAIF_QUANTIZE_INT8 1 /* 8 bits a dimension (per-dimension min and step), exact re-rank */
-#define MAIF_QUANTIZE_PQ   2 /* reserved: not implemented yet */
+#define MAIF_QUANTIZE_PQ   2 /* product quantisation (k-means codebooks stored in the
+                                index), asymmetric distances, exact re-rank */
 
 typedef struct maif_embedder maif_embedder;
 /* Opens the embedder named by model (NULL: "hashed"). r (may be NULL) is
@@ -1577,10 +1585,15 @@ MAIF_API MAIF_NODISCARD int maif_writer_add_embedding_bound(maif_writer *w, cons
 /* Builds an HNSW index over every embedding of model (NULL: the model of
  * the last EMBD block) and appends it as one VIDX block in a signed
  * commit (FORMAT.md §5.8). opt: MAIF_OPT_INDEX_M, _EF_CONSTRUCTION,
- * _METRIC, _QUANTIZE, _THREADS, and those of maif_writer_open. Memory: the index
- * (about 4 * (dim + 2M + 1) + 32 bytes a vector) plus the id table.
+ * _METRIC, _QUANTIZE, _PQ_M, _THREADS, and those of maif_writer_open. The
+ * stored index takes about 4 * (dim + 2M + 2) bytes a vector (int8: dim +
+ * 4 * (2M + 2); PQ: pq_m + 4 * (2M + 2) plus 1 KiB a dimension of
+ * codebooks) plus 24 bytes per run of rows of one embedding block; building
+ * it needs about twice that (the graph is built in the version-1 layout
+ * and rewritten) plus the id table.
  * *indexed (may be NULL) receives the vectors indexed. Errors:
- * MAIF_ENOTFOUND (no embeddings), MAIF_EUNSUPPORTED (quantisation),
+ * MAIF_ENOTFOUND (no embeddings), MAIF_EINVAL (PQ sub-spaces above the
+ * dimensions),
  * MAIF_ESTATE (another writer appended meanwhile), MAIF_ELIMIT, those of
  * the reader and writer. */
 MAIF_API MAIF_NODISCARD int maif_index_build(const char *path, const char *model, const maif_key *key,
@@ -1635,9 +1648,14 @@ typedef struct maif_search maif_search;
 #define MAIF_SEARCH_HALF_LIFE_S 9 /* recency: scores times 2^(-age / half-life) (seconds,
                                      0 = off); ranks the vector candidates again */
 #define MAIF_SEARCH_EXACT     10 /* 1: scan every vector instead of the graph (default 0) */
+#define MAIF_SEARCH_VECTOR_WEIGHT 11 /* hybrid: the vector list's weight in the fusion, in
+                                        percent of the text list's, 1..10000; 0 (default) =
+                                        100 (plain reciprocal rank fusion). A strong
+                                        embedder gains from more (docs/SEMANTIC.md) */
 #define MAIF_MODE_VECTOR 1
 #define MAIF_MODE_TEXT   2 /* BM25 over TEXT blocks, Snowball English stemming */
-#define MAIF_MODE_HYBRID 3 /* vector and text lists fused by reciprocal rank (k = 60) */
+#define MAIF_MODE_HYBRID 3 /* vector and text lists fused by reciprocal rank (k = 60),
+                              the vector list weighted by MAIF_SEARCH_VECTOR_WEIGHT */
 
 /* Errors: MAIF_ENOMEM, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_search_create(maif_search **out);

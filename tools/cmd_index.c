@@ -9,13 +9,14 @@
 
 static int run(int argc, char **argv)
 {
-    const char *threads_s = NULL;
+    const char *threads_s = NULL, *pqm_s = NULL;
     const char *m_s = NULL, *efc_s = NULL, *metric_s = NULL, *quant_s = NULL, *model = NULL, *keyfile = NULL;
     const cli_opt opts[] = {
         {"--m", CLI_VALUE, NULL, &m_s, NULL, 0, NULL},
         {"--ef-construction", CLI_VALUE, NULL, &efc_s, NULL, 0, NULL},
         {"--metric", CLI_VALUE, NULL, &metric_s, NULL, 0, NULL},
         {"--quantize", CLI_VALUE, NULL, &quant_s, NULL, 0, NULL},
+        {"--pq-m", CLI_VALUE, NULL, &pqm_s, NULL, 0, NULL},
         {"--model", CLI_VALUE, NULL, &model, NULL, 0, NULL},
         {"--threads", CLI_VALUE, NULL, &threads_s, NULL, 0, NULL},
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
@@ -28,7 +29,7 @@ static int run(int argc, char **argv)
     if (pr == CLI_PARSE_HELP) return cli_help(me);
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
     const char *path = pos[0];
-    uint64_t m = 0, efc = 0, threads = 0;
+    uint64_t m = 0, efc = 0, threads = 0, pqm = 0;
     if (threads_s && (!cli_parse_u64(threads_s, &threads) || threads > 1024))
         return cli_usage_err(me, "--threads: a number from 0 (one per CPU) to 1024");
     int metric = MAIF_METRIC_COSINE, quant = MAIF_QUANTIZE_NONE;
@@ -47,6 +48,9 @@ static int run(int argc, char **argv)
         else if (strcmp(quant_s, "pq") == 0) quant = MAIF_QUANTIZE_PQ;
         else return cli_usage_err(me, "--quantize: none, int8 or pq");
     }
+    if (pqm_s && (!cli_parse_u64(pqm_s, &pqm) || pqm < 1 || pqm > 1024))
+        return cli_usage_err(me, "--pq-m: a number from 1 to 1024");
+    if (pqm_s && quant != MAIF_QUANTIZE_PQ) return cli_usage_err(me, "--pq-m needs --quantize pq");
     int ex = cli_check_file(path);
     if (ex) return ex;
     maif_key *key = NULL;
@@ -59,6 +63,7 @@ static int run(int argc, char **argv)
     if (!rc) rc = maif_options_set(o, MAIF_OPT_INDEX_METRIC, metric);
     if (!rc) rc = maif_options_set(o, MAIF_OPT_INDEX_QUANTIZE, quant);
     if (!rc) rc = maif_options_set(o, MAIF_OPT_INDEX_THREADS, (int64_t)threads);
+    if (!rc) rc = maif_options_set(o, MAIF_OPT_INDEX_PQ_M, (int64_t)pqm);
     uint64_t n = 0;
     if (!rc) rc = maif_index_build(path, model, key, o, &n);
     maif_options_free(o);
@@ -82,7 +87,9 @@ static int run(int argc, char **argv)
            "%llu bytes\n",
            (unsigned long long)n, info.dimensions, *info.model ? info.model : "(none)",
            info.metric == MAIF_METRIC_L2 ? "l2" : info.metric == MAIF_METRIC_IP ? "ip" : "cosine", info.m,
-           info.ef_construction, info.quantize == MAIF_QUANTIZE_INT8 ? ", int8" : "", (long long)info.index_block,
+           info.ef_construction,
+           info.quantize == MAIF_QUANTIZE_INT8 ? ", int8" : info.quantize == MAIF_QUANTIZE_PQ ? ", pq" : "",
+           (long long)info.index_block,
            (unsigned long long)info.index_bytes);
     maif_index_close(ix);
     maif_reader_close(r);
@@ -92,7 +99,8 @@ static int run(int argc, char **argv)
 const cli_command cli_cmd_index = {
     "index", run, "build the vector index (HNSW) inside the artifact",
     "usage: maif index FILE [--m M] [--ef-construction N] [--metric cosine|l2|ip]\n"
-    "                  [--quantize none|int8|pq] [--model MODEL] [--threads N] [--key KEYFILE]\n"
+    "                  [--quantize none|int8|pq] [--pq-m M] [--model MODEL] [--threads N]\n"
+    "                  [--key KEYFILE]\n"
     "\n"
     "Builds an HNSW graph over every embedding of MODEL (default: the model of\n"
     "the last embedding block) and appends it to FILE as one VIDX block in a\n"
@@ -106,8 +114,15 @@ const cli_command cli_cmd_index = {
     "--metric             cosine (default), l2 (squared Euclidean), ip (inner product)\n"
     "--quantize           none (default: float vectors in the index); int8 (one byte a\n"
     "                     dimension: the graph is walked on the codes and the best ef\n"
-    "                     re-ranked exactly from the embedding blocks); pq is not\n"
-    "                     implemented yet (exit 2)\n"
+    "                     re-ranked exactly from the embedding blocks); pq (product\n"
+    "                     quantisation: k-means codebooks of 256 centroids a\n"
+    "                     sub-space trained on these vectors and stored in the\n"
+    "                     index, one byte a sub-space; the graph is walked with\n"
+    "                     distance tables and the best max(ef, 10k) re-ranked\n"
+    "                     exactly from the embedding blocks)\n"
+    "--pq-m M             with pq: sub-spaces (bytes a vector), 1..1024 and at most\n"
+    "                     the dimensions (default: dimensions / 4, rounded up: 16x\n"
+    "                     smaller than float32)\n"
     "--threads N          threads inserting nodes (default 0: one per CPU, at most 16);\n"
     "                     with 1 the same input always gives the same graph\n"
     "\n"

@@ -129,7 +129,7 @@ static int cross_modal(const char *path, const char *query, uint32_t type, const
 static int run(int argc, char **argv)
 {
     const char *k_s = NULL, *mode_s = NULL, *type_s = NULL, *since_s = NULL, *until_s = NULL, *ef_s = NULL;
-    const char *vec_s = NULL, *model = NULL, *privacy_s = NULL, *half_s = NULL;
+    const char *vec_s = NULL, *model = NULL, *privacy_s = NULL, *half_s = NULL, *vw_s = NULL;
     const char *where[WHERE_MAX];
     size_t nwhere = 0;
     int json = 0, exact = 0, all_versions = 0, cross = 0;
@@ -146,6 +146,7 @@ static int run(int argc, char **argv)
         {"--model", CLI_VALUE, NULL, &model, NULL, 0, NULL},
         {"--privacy", CLI_VALUE, NULL, &privacy_s, NULL, 0, NULL},
         {"--half-life", CLI_VALUE, NULL, &half_s, NULL, 0, NULL},
+        {"--vector-weight", CLI_VALUE, NULL, &vw_s, NULL, 0, NULL},
         {"--json", CLI_FLAG, &json, NULL, NULL, 0, NULL},
         {"--exact", CLI_FLAG, &exact, NULL, NULL, 0, NULL},
         {"--all-versions", CLI_FLAG, &all_versions, NULL, NULL, 0, NULL},
@@ -159,7 +160,7 @@ static int run(int argc, char **argv)
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
     const char *path = pos[0], *query = np == 2 ? pos[1] : NULL;
     if ((query != NULL) == (vec_s != NULL)) return cli_usage_err(me, "give a query text or --vector VEC.f32 (one of them)");
-    uint64_t k = 10, ef = 0, since = 0, until = 0, half = 0;
+    uint64_t k = 10, ef = 0, since = 0, until = 0, half = 0, vw = 0;
     int mode = 0;
     uint32_t type = 0;
     int privacy = 0;
@@ -167,6 +168,8 @@ static int run(int argc, char **argv)
     if (ef_s && (!cli_parse_u64(ef_s, &ef) || ef < 1 || ef > 100000)) return cli_usage_err(me, "--ef: a number from 1 to 100000");
     if (half_s && (!cli_parse_u64(half_s, &half) || half < 1 || half > 1000000000000ULL))
         return cli_usage_err(me, "--half-life: a number of seconds");
+    if (vw_s && (!cli_parse_u64(vw_s, &vw) || vw < 1 || vw > 10000))
+        return cli_usage_err(me, "--vector-weight: a percentage from 1 to 10000");
     if (mode_s) {
         if (strcmp(mode_s, "vector") == 0) mode = MAIF_MODE_VECTOR;
         else if (strcmp(mode_s, "text") == 0) mode = MAIF_MODE_TEXT;
@@ -218,6 +221,7 @@ static int run(int argc, char **argv)
     if (!rc) rc = maif_search_set(s, MAIF_SEARCH_PRIVACY, privacy);
     if (!rc) rc = maif_search_set(s, MAIF_SEARCH_SUPERSEDED, all_versions);
     if (!rc) rc = maif_search_set(s, MAIF_SEARCH_HALF_LIFE_S, (int64_t)half);
+    if (!rc) rc = maif_search_set(s, MAIF_SEARCH_VECTOR_WEIGHT, (int64_t)vw);
     if (!rc) rc = maif_search_set(s, MAIF_SEARCH_EXACT, exact);
     if (rc) {
         maif_search_free(s);
@@ -292,7 +296,7 @@ const cli_command cli_cmd_search = {
     "usage: maif search FILE \"query text\" [-k 10] [--mode vector|text|hybrid] [--type T]\n"
     "                   [--where key=value]... [--since T] [--until T] [--ef N] [--json]\n"
     "                   [--privacy LEVEL] [--half-life SECONDS] [--all-versions] [--exact]\n"
-    "                   [--model MODEL]\n"
+    "                   [--vector-weight PCT] [--model MODEL]\n"
     "       maif search FILE --vector VEC.f32 [-k 10] [filters as above]\n"
     "       maif search FILE \"query text\" --cross-modal --type T [-k 10] [--model MODEL] [--json]\n"
     "\n"
@@ -323,6 +327,9 @@ const cli_command cli_cmd_search = {
     "--privacy L only results whose \"privacy\" is at most L (public < internal <\n"
     "            confidential < restricted; none counts as public)\n"
     "--half-life S  multiply scores by 2^(-age/S): recent memories first\n"
+    "--vector-weight P  hybrid: weight of the vector list in percent of the text\n"
+    "            list's (default 100: plain reciprocal rank fusion); a strong\n"
+    "            embedder (use) gains from 200-300, the hashed one does not\n"
     "--all-versions include versions that a later block supersedes (hidden by default)\n"
     "--ef N      HNSW beam width (default max(4k, 64)): larger is slower, more exact\n"
     "--exact     scan every vector instead of walking the graph\n"

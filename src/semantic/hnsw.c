@@ -19,22 +19,60 @@
 #include "util/alloc.h"
 #include "util/common.h"
 
-size_t sem_vidx_size(uint64_t n, uint32_t dim, uint32_t m, uint32_t m0, uint64_t nupper, uint32_t quant)
+size_t sem_vidx_size(uint32_t version, uint64_t n, uint32_t dim, uint32_t m, uint32_t m0, uint64_t nupper,
+                     uint32_t quant, uint32_t pq_m, uint64_t nsrc)
 {
     uint64_t rec, nodes, meta, up, total, params = 0;
     if (quant == SEM_QUANT_INT8) {
         rec = (4 * (1 + (uint64_t)m0) + dim + 3) & ~(uint64_t)3;
         params = 8 * (uint64_t)dim;
+    } else if (quant == SEM_QUANT_PQ) {
+        rec = (4 * (1 + (uint64_t)m0) + pq_m + 3) & ~(uint64_t)3;
+        params = 4 * (uint64_t)SEM_PQ_K * dim; /* dim <= 65536: no overflow */
     } else if (!mul_ok(4, 1 + (uint64_t)m0 + dim, &rec)) {
         return 0;
     }
     if (!mul_ok(n, rec, &nodes)) return 0;
-    if (!mul_ok(n, SEM_VIDX_META, &meta)) return 0;
+    if (version == 1) {
+        if (!mul_ok(n, SEM_VIDX_META, &meta)) return 0;
+    } else {
+        uint64_t sm;
+        if (n > UINT64_MAX / 8 || !mul_ok(nsrc, SEM_VIDX_SRC, &sm) || !add_ok(align8(4 * n), sm, &meta)) return 0;
+    }
     if (!mul_ok(nupper, 4 * (1 + (uint64_t)m), &up)) return 0;
     if (nodes > UINT64_MAX - 8 || !add_ok(SEM_VIDX_HDR + params, align8(nodes), &total)) return 0;
     if (!add_ok(total, meta, &total) || !add_ok(total, up, &total)) return 0;
     if (total > SIZE_MAX) return 0;
     return (size_t)total;
+}
+
+int sem_node_info(const sem_hnsw *h, uint32_t i, sem_node_ref *out)
+{
+    if (h->version == 1) {
+        const uint8_t *mt = h->meta + (size_t)i * SEM_VIDX_META;
+        out->block = rd64le(mt);
+        out->subject = rd64le(mt + 8);
+        out->row = rd32le(mt + 16);
+        out->flags = mt[21];
+        return MAIF_OK;
+    }
+    /* the last source whose first node is <= i; the table is sorted when
+     * well formed, and the search ends in log2(nsrc) steps either way */
+    uint64_t lo = 0, hi = h->nsrc; /* answer in [lo, hi) */
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (rd32le(h->src + mid * SEM_VIDX_SRC + 16) <= i) lo = mid;
+        else hi = mid;
+    }
+    if (h->nsrc == 0) return MAIF_EFORMAT;
+    const uint8_t *e = h->src + lo * SEM_VIDX_SRC;
+    uint32_t first = rd32le(e + 16);
+    if (first > i) return MAIF_EFORMAT;
+    out->block = rd64le(e);
+    out->subject = rd64le(e + 8);
+    out->row = i - first;
+    out->flags = e[20];
+    return MAIF_OK;
 }
 
 int sem_query_prepare(const sem_hnsw *h, const float *q, sem_scratch *s, sem_query *qc)
@@ -43,11 +81,17 @@ int sem_query_prepare(const sem_hnsw *h, const float *q, sem_scratch *s, sem_que
     qc->aux = NULL;
     qc->c0 = 0;
     if (h->quant == SEM_QUANT_NONE) return MAIF_OK;
-    if (s->auxcap < h->dim) {
-        float *a = maif_realloc(s->aux, h->dim * sizeof *a);
+    size_t need = h->quant == SEM_QUANT_PQ ? (size_t)h->pq_m * SEM_PQ_K : h->dim;
+    if (s->auxcap < need) {
+        float *a = maif_realloc(s->aux, need * sizeof *a);
         if (!a) return MAIF_ENOMEM;
         s->aux = a;
-        s->auxcap = h->dim;
+        s->auxcap = need;
+    }
+    if (h->quant == SEM_QUANT_PQ) {
+        sem_pq_table(h->pqcb, h->dim, h->pq_m, (int)h->metric, q, s->aux, &qc->c0);
+        qc->aux = s->aux;
+        return MAIF_OK;
     }
     double c0 = 0;
     for (uint32_t d = 0; d < h->dim; d++) {
@@ -70,7 +114,8 @@ int sem_hnsw_view(sem_hnsw *h, const uint8_t *p, size_t size, char *err, size_t 
     if (size < SEM_VIDX_HDR) return BAD("vector index: %zu bytes, shorter than its %u-byte header", size, SEM_VIDX_HDR);
     if (((uintptr_t)p & 3) != 0) return BAD("vector index: payload not 4-byte aligned");
     if (memcmp(p, SEM_VIDX_MAGIC, 8) != 0) return BAD("vector index: bad magic");
-    if (rd32le(p + 8) != 1) return BAD("vector index: version %u is not 1", rd32le(p + 8));
+    h->version = rd32le(p + 8);
+    if (h->version != 1 && h->version != 2) return BAD("vector index: version %u is not 1 or 2", h->version);
     h->metric = rd32le(p + 12);
     h->dim = rd32le(p + 16);
     h->m = rd32le(p + 20);
@@ -90,9 +135,26 @@ int sem_hnsw_view(sem_hnsw *h, const uint8_t *p, size_t size, char *err, size_t 
     if (h->max_level > SEM_VIDX_LEVEL_MAX) return BAD("vector index: max level %u > %u", h->max_level, SEM_VIDX_LEVEL_MAX);
     if (h->n ? h->entry >= h->n : h->entry != 0) return BAD("vector index: entry point %u out of range", h->entry);
     if (h->nupper > h->n * (uint64_t)SEM_VIDX_LEVEL_MAX) return BAD("vector index: %llu upper lists for %llu nodes", (unsigned long long)h->nupper, (unsigned long long)h->n);
-    if (h->quant > SEM_QUANT_INT8) return BAD("vector index: quantisation %u not supported", h->quant);
-    if (rd32le(p + 68) != 0 || !all_zero(p + 72, SEM_VIDX_HDR - 72)) return BAD("vector index: reserved header bytes not zero");
-    size_t want = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper, h->quant);
+    if (h->quant > SEM_QUANT_PQ) return BAD("vector index: quantisation %u not supported", h->quant);
+    size_t rsv = 68; /* the first reserved byte */
+    if (h->quant == SEM_QUANT_PQ) {
+        h->pq_m = rd32le(p + 68);
+        if (rd32le(p + 72) != SEM_PQ_VERSION) return BAD("vector index: PQ layout version %u is not %u", rd32le(p + 72), SEM_PQ_VERSION);
+        if (rd32le(p + 76) != SEM_PQ_K) return BAD("vector index: PQ with %u centroids, not %u", rd32le(p + 76), SEM_PQ_K);
+        if (h->pq_m == 0 || h->pq_m > h->dim || h->pq_m > SEM_PQ_M_MAX)
+            return BAD("vector index: %u PQ sub-spaces out of range [1, min(dim, %u)]", h->pq_m, SEM_PQ_M_MAX);
+        rsv = 80;
+    }
+    if (!all_zero(p + rsv, 80 - rsv)) return BAD("vector index: reserved header bytes not zero");
+    rsv = 80;
+    if (h->version == 2) {
+        h->nsrc = rd64le(p + 80);
+        if (h->nsrc > h->n || (h->n > 0 && h->nsrc == 0))
+            return BAD("vector index: %llu sources for %llu nodes", (unsigned long long)h->nsrc, (unsigned long long)h->n);
+        rsv = 88;
+    }
+    if (!all_zero(p + rsv, SEM_VIDX_HDR - rsv)) return BAD("vector index: reserved header bytes not zero");
+    size_t want = sem_vidx_size(h->version, h->n, h->dim, h->m, h->m0, h->nupper, h->quant, h->pq_m, h->nsrc);
     if (want == 0 || want != size)
         return BAD("vector index: payload is %zu bytes, its header implies %zu", size, want);
     h->base = p;
@@ -103,12 +165,23 @@ int sem_hnsw_view(sem_hnsw *h, const uint8_t *p, size_t size, char *err, size_t 
         params = 8 * (size_t)h->dim;
         h->qlo = (const float *)(const void *)(p + SEM_VIDX_HDR);
         h->qscale = h->qlo + h->dim;
+    } else if (h->quant == SEM_QUANT_PQ) {
+        h->rec = (4 * (1 + (size_t)h->m0) + h->pq_m + 3) & ~(size_t)3;
+        params = 4 * (size_t)SEM_PQ_K * h->dim;
+        h->pqcb = (const float *)(const void *)(p + SEM_VIDX_HDR);
     } else {
         h->rec = 4 * (1 + (size_t)h->m0 + h->dim);
     }
     h->nodes = p + SEM_VIDX_HDR + params;
-    h->meta = h->nodes + align8((uint64_t)h->n * h->rec);
-    h->upper = h->meta + (size_t)h->n * SEM_VIDX_META;
+    const uint8_t *info = h->nodes + align8((uint64_t)h->n * h->rec);
+    if (h->version == 1) {
+        h->meta = info;
+        h->upper = info + (size_t)h->n * SEM_VIDX_META;
+    } else {
+        h->uslot = (const uint32_t *)(const void *)info;
+        h->src = info + align8(4 * (uint64_t)h->n);
+        h->upper = h->src + (size_t)h->nsrc * SEM_VIDX_SRC;
+    }
     return MAIF_OK;
 #undef BAD
 }
@@ -123,9 +196,16 @@ static int links(const sem_hnsw *h, uint32_t i, uint32_t l, const uint32_t **ids
     if (l == 0) {
         p = (const uint32_t *)(const void *)(h->nodes + (size_t)i * h->rec);
         cap = h->m0;
+        uint32_t c0 = sem_node_count0(h, i);
+        if (c0 > cap) {
+            snprintf(err, errcap, "vector index: node %u layer 0: list size %u > %u", i, c0, cap);
+            return MAIF_EFORMAT;
+        }
+        *count = c0;
+        *ids = p + 1;
+        return MAIF_OK;
     } else {
-        const uint8_t *mt = sem_node_meta(h, i);
-        uint32_t level = mt[20], start = rd32le(mt + 28);
+        uint32_t level = sem_node_level(h, i), start = sem_node_upper(h, i);
         if (level > h->max_level) {
             snprintf(err, errcap, "vector index: node %u has level %u > max level %u", i, level, h->max_level);
             return MAIF_EFORMAT;

@@ -69,11 +69,18 @@ static inline void unlock(builder *b, uint32_t i)
     if (b->lock) __atomic_clear(&b->lock[i], __ATOMIC_RELEASE);
 }
 
+/* Node i's 32 bytes of node info in the version-1 layout the builder
+ * works in (to_v2 rewrites it at the end). */
+static inline const uint8_t *meta_of(const sem_hnsw *h, uint32_t i)
+{
+    return h->meta + (size_t)i * SEM_VIDX_META;
+}
+
 /* Node i's list on layer l (our own layout: always in range). */
 static uint32_t *mlinks(builder *b, uint32_t i, uint32_t l)
 {
     if (l == 0) return (uint32_t *)(void *)(b->buf + SEM_VIDX_HDR + (size_t)i * b->h.rec);
-    const uint8_t *mt = sem_node_meta(&b->h, i);
+    const uint8_t *mt = meta_of(&b->h, i);
     uint64_t slot = (uint64_t)rd32le(mt + 28) + (l - 1);
     return (uint32_t *)(void *)(b->buf + (size_t)(b->h.upper - b->buf) + slot * 4 * (1 + (size_t)b->h.m));
 }
@@ -303,7 +310,7 @@ static void work(void *ctx, uint64_t item, void *scratch)
  * round((v - lo) / step). The graph is the one built on the floats. */
 static int to_int8(const sem_hnsw *h, uint8_t *fbuf, uint8_t **out, size_t *out_size)
 {
-    size_t qsize = sem_vidx_size(h->n, h->dim, h->m, h->m0, h->nupper, SEM_QUANT_INT8);
+    size_t qsize = sem_vidx_size(1, h->n, h->dim, h->m, h->m0, h->nupper, SEM_QUANT_INT8, 0, 0);
     uint8_t *q = qsize ? maif_calloc(1, qsize) : NULL;
     float *lo = maif_malloc(2 * (size_t)h->dim * sizeof *lo);
     if (!q || !lo) {
@@ -352,12 +359,119 @@ static int to_int8(const sem_hnsw *h, uint8_t *fbuf, uint8_t **out, size_t *out_
     return MAIF_OK;
 }
 
+/* Rewrites a float index (h over fbuf, which it frees) with PQ codes of
+ * pq_m bytes: codebooks trained on the index's own (normalised) vectors,
+ * every vector encoded. The graph is the one built on the floats. */
+static int to_pq(const sem_hnsw *h, uint8_t *fbuf, uint32_t pq_m, uint64_t seed, unsigned threads, uint8_t **out,
+                 size_t *out_size)
+{
+    size_t qsize = sem_vidx_size(1, h->n, h->dim, h->m, h->m0, h->nupper, SEM_QUANT_PQ, pq_m, 0);
+    uint8_t *q = qsize ? maif_calloc(1, qsize) : NULL;
+    if (!q) {
+        maif_free(fbuf);
+        return maif_set_last_err(qsize ? MAIF_ENOMEM : MAIF_ELIMIT, "index build: out of memory");
+    }
+    float *cb = (float *)(void *)(q + SEM_VIDX_HDR);
+    size_t stride = h->rec / 4; /* float records: 4 * (1 + m0 + dim) bytes */
+    if (h->n) {
+        int rc = sem_pq_train(sem_node_vec(h, 0), (size_t)h->n, stride, h->dim, pq_m, SEM_PQ_ITERS, seed, threads, cb);
+        if (rc) {
+            maif_free(q);
+            maif_free(fbuf);
+            return rc;
+        }
+    }
+    memcpy(q, fbuf, SEM_VIDX_HDR);
+    wr32le(q + 64, SEM_QUANT_PQ);
+    wr32le(q + 68, pq_m);
+    wr32le(q + 72, SEM_PQ_VERSION);
+    wr32le(q + 76, SEM_PQ_K);
+    size_t qrec = (4 * (1 + (size_t)h->m0) + pq_m + 3) & ~(size_t)3;
+    uint8_t *nodes = q + SEM_VIDX_HDR + 4 * (size_t)SEM_PQ_K * h->dim;
+    for (uint64_t i = 0; i < h->n; i++) memcpy(nodes + (size_t)i * qrec, h->nodes + (size_t)i * h->rec, 4 * (1 + (size_t)h->m0));
+    if (h->n)
+        sem_pq_encode_all(cb, h->dim, pq_m, sem_node_vec(h, 0), (size_t)h->n, stride, nodes + 4 * (1 + (size_t)h->m0),
+                          qrec, threads);
+    uint8_t *qmeta = nodes + align8((uint64_t)h->n * qrec);
+    size_t tail = h->size - (size_t)(h->meta - h->base); /* node info and upper lists, unchanged */
+    memcpy(qmeta, h->meta, tail);
+    maif_free(fbuf);
+    *out = q;
+    *out_size = qsize;
+    return MAIF_OK;
+}
+
+/* Rewrites a version-1 payload (buf, size; freed) into version 2: the
+ * layer-0 count word takes the level (count | level << 16), node info
+ * shrinks to the 4-byte upper slot, and block, subject and flags move to
+ * a table of sources, one per run of nodes that are consecutive rows of
+ * one EMBD block with the same subject and flags (a node's row is its
+ * distance from the run's first node). */
+static int to_v2(uint8_t *buf, size_t size, uint8_t **out, size_t *out_size)
+{
+    sem_hnsw h;
+    char err[200];
+    int rc = sem_hnsw_view(&h, buf, size, err, sizeof err); /* our own: cannot fail */
+    if (rc) {
+        maif_free(buf);
+        return maif_set_last_err(rc, "index build: %s", err);
+    }
+    uint64_t nsrc = 0;
+    for (uint64_t i = 0; i < h.n; i++) {
+        const uint8_t *mt = meta_of(&h, (uint32_t)i), *pm = i ? meta_of(&h, (uint32_t)(i - 1)) : NULL;
+        if (!pm || rd64le(mt) != rd64le(pm) || rd64le(mt + 8) != rd64le(pm + 8) || mt[21] != pm[21] ||
+            rd32le(mt + 16) != rd32le(pm + 16) + 1) {
+            nsrc++;
+            if (rd32le(mt + 16) != 0) { /* a run must start at row 0: its rows are counted from its first node */
+                maif_free(buf);
+                return maif_set_last_err(MAIF_EINVAL, "index build: node %llu starts a run of rows at row %u, not 0",
+                                         (unsigned long long)i, rd32le(mt + 16));
+            }
+        }
+    }
+    size_t vsize = sem_vidx_size(2, h.n, h.dim, h.m, h.m0, h.nupper, h.quant, h.pq_m, nsrc);
+    uint8_t *v = vsize ? maif_calloc(1, vsize) : NULL;
+    if (!v) {
+        maif_free(buf);
+        return maif_set_last_err(vsize ? MAIF_ENOMEM : MAIF_ELIMIT, "index build: out of memory");
+    }
+    size_t head = (size_t)(h.nodes - h.base), nodes = (size_t)h.n * h.rec;
+    memcpy(v, buf, head + nodes); /* header, parameters, node records */
+    wr32le(v + 8, 2);
+    wr64le(v + 80, nsrc);
+    uint8_t *uslot = v + head + align8(nodes), *src = uslot + align8(4 * h.n), *e = NULL;
+    for (uint64_t i = 0; i < h.n; i++) {
+        const uint8_t *mt = meta_of(&h, (uint32_t)i), *pm = i ? meta_of(&h, (uint32_t)(i - 1)) : NULL;
+        uint8_t *word = v + head + (size_t)i * h.rec;
+        wr32le(word, rd32le(word) | (uint32_t)mt[20] << 16);
+        wr32le(uslot + 4 * i, rd32le(mt + 28));
+        if (!pm || rd64le(mt) != rd64le(pm) || rd64le(mt + 8) != rd64le(pm + 8) || mt[21] != pm[21] ||
+            rd32le(mt + 16) != rd32le(pm + 16) + 1) {
+            e = e ? e + SEM_VIDX_SRC : src;
+            wr64le(e, rd64le(mt));
+            wr64le(e + 8, rd64le(mt + 8));
+            wr32le(e + 16, (uint32_t)i);
+            e[20] = mt[21];
+        }
+    }
+    memcpy(src + nsrc * SEM_VIDX_SRC, h.upper, (size_t)h.nupper * 4 * (1 + (size_t)h.m));
+    maif_free(buf);
+    *out = v;
+    *out_size = vsize;
+    return MAIF_OK;
+}
+
 int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
 {
     *out = NULL;
     *out_size = 0;
     if (in->n > SEM_VIDX_N_MAX || in->dim == 0 || in->dim > 65536 || in->m < 2 || in->m > SEM_VIDX_M_MAX)
         return maif_set_last_err(MAIF_ELIMIT, "index build: parameters out of range (M 2..%u)", SEM_VIDX_M_MAX);
+    uint32_t pq_m = in->quant == SEM_QUANT_PQ ? (in->pq_m ? in->pq_m : sem_pq_default_m(in->dim)) : 0;
+    if (in->quant > SEM_QUANT_PQ) return maif_set_last_err(MAIF_EINVAL, "index build: unknown quantisation %u", in->quant);
+    if (in->quant == SEM_QUANT_PQ && (pq_m > in->dim || pq_m > SEM_PQ_M_MAX))
+        return maif_set_last_err(MAIF_EINVAL, "index build: %u PQ sub-spaces for %u dimensions (at most min(dim, %u))",
+                                 pq_m, in->dim, SEM_PQ_M_MAX);
     uint32_t m = in->m, m0 = 2 * in->m;
     uint64_t n = in->n, seed = in->seed ? in->seed : 0x5EED;
     uint8_t *level = maif_malloc(n ? (size_t)n : 1);
@@ -371,7 +485,7 @@ int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
         level[i] = (uint8_t)L;
         nupper += L;
     }
-    size_t size = sem_vidx_size(n, in->dim, m, m0, nupper, SEM_QUANT_NONE);
+    size_t size = sem_vidx_size(1, n, in->dim, m, m0, nupper, SEM_QUANT_NONE, 0, 0);
     if (!size) {
         maif_free(level);
         return maif_set_last_err(MAIF_ELIMIT, "index build: index too large");
@@ -403,7 +517,7 @@ int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
         float *v = (float *)(void *)(b.buf + SEM_VIDX_HDR + (size_t)i * b.h.rec + 4 * (1 + (size_t)m0));
         memcpy(v, in->rows[i], (size_t)in->dim * sizeof *v);
         if (in->metric == SEM_METRIC_COSINE) sem_normalize(v, in->dim);
-        uint8_t *mt = (uint8_t *)(uintptr_t)sem_node_meta(&b.h, (uint32_t)i);
+        uint8_t *mt = (uint8_t *)(uintptr_t)meta_of(&b.h, (uint32_t)i);
         wr64le(mt, in->block[i]);
         wr64le(mt + 8, in->subject[i]);
         wr32le(mt + 16, in->row[i]);
@@ -442,8 +556,16 @@ int sem_hnsw_build(const sem_build_in *in, uint8_t **out, size_t *out_size)
     }
     wr32le(p + 48, b.maxl);
     wr32le(p + 52, b.entry);
-    if (in->quant == SEM_QUANT_INT8) return to_int8(&b.h, b.buf, out, out_size);
-    *out = b.buf;
-    *out_size = size;
-    return MAIF_OK;
+    uint8_t *v1 = b.buf;
+    size_t v1size = size;
+    if (in->quant == SEM_QUANT_INT8) rc = to_int8(&b.h, b.buf, &v1, &v1size);
+    if (in->quant == SEM_QUANT_PQ)
+        rc = to_pq(&b.h, b.buf, pq_m, seed, in->threads ? in->threads : maif_pool_cpus(), &v1, &v1size);
+    if (rc) return rc;
+    if (in->version == 1) {
+        *out = v1;
+        *out_size = v1size;
+        return MAIF_OK;
+    }
+    return to_v2(v1, v1size, out, out_size);
 }

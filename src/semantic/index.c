@@ -242,8 +242,7 @@ int maif_index_build(const char *path, const char *model, const maif_key *key, c
     if (!path || !key) return maif_set_last_err(MAIF_EINVAL, "maif_index_build: NULL argument");
     int64_t mo = maif_opt(opt, MAIF_OPT_INDEX_M), efo = maif_opt(opt, MAIF_OPT_INDEX_EF_CONSTRUCTION);
     int64_t meto = maif_opt(opt, MAIF_OPT_INDEX_METRIC), qo = maif_opt(opt, MAIF_OPT_INDEX_QUANTIZE);
-    if (qo == MAIF_QUANTIZE_PQ)
-        return maif_set_last_err(MAIF_EUNSUPPORTED, "product quantisation (pq) is not implemented yet: use none or int8");
+    int64_t pqo = maif_opt(opt, MAIF_OPT_INDEX_PQ_M);
     uint32_t m = mo ? (uint32_t)mo : 16, efc = efo ? (uint32_t)efo : 200;
     int metric = meto ? (int)meto : SEM_METRIC_COSINE;
     maif_reader *r = NULL;
@@ -349,7 +348,8 @@ int maif_index_build(const char *path, const char *model, const maif_key *key, c
         goto out;
     }
     sem_build_in in = {rows, blk, subj, rowi, flags, n, nb, (uint32_t)dim, (uint32_t)metric, m, efc, 0x5EED,
-                       (unsigned)maif_opt(opt, MAIF_OPT_INDEX_THREADS), (uint32_t)qo};
+                       (unsigned)maif_opt(opt, MAIF_OPT_INDEX_THREADS), (uint32_t)qo, (uint32_t)pqo, 0};
+    if (qo == MAIF_QUANTIZE_PQ && !pqo) in.pq_m = sem_pq_default_m((uint32_t)dim);
     if ((rc = sem_hnsw_build(&in, &payload, &psize))) goto out;
     if ((rc = maif_writer_open(&w, path, key, opt))) goto out;
     if (maif_writer_count(w) != nb) {
@@ -360,8 +360,10 @@ int maif_index_build(const char *path, const char *model, const maif_key *key, c
     for (size_t i = 0; i < n; i++) nsup += flags[i] & SEM_VIDX_F_SUPERSEDED;
     json_t *meta = json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:I,s:I}", "covered", (json_int_t)nb, "dimensions",
                              (json_int_t)dim, "ef_construction", (json_int_t)efc, "m", (json_int_t)m, "metric",
-                             metric_name(metric), "model", mdl, "quantize", qo ? "int8" : "none", "superseded",
-                             (json_int_t)nsup, "vectors", (json_int_t)n);
+                             metric_name(metric), "model", mdl, "quantize",
+                             qo == MAIF_QUANTIZE_PQ ? "pq" : qo ? "int8" : "none", "superseded", (json_int_t)nsup,
+                             "vectors", (json_int_t)n);
+    if (meta && qo == MAIF_QUANTIZE_PQ) json_object_set_new(meta, "pq_m", json_integer((json_int_t)in.pq_m));
     char *ms = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(meta);
     if (!ms) {

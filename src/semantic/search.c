@@ -30,7 +30,7 @@ typedef struct hit_int {
 } hit_int;
 
 struct maif_search {
-    int64_t p[MAIF_SEARCH_EXACT + 1];
+    int64_t p[MAIF_SEARCH_VECTOR_WEIGHT + 1];
     sem_where where[WHERE_MAX];
     size_t nwhere;
     char *text;
@@ -66,10 +66,10 @@ void maif_search_free(maif_search *s)
 
 int maif_search_set(maif_search *s, int param, int64_t v)
 {
-    static const int64_t lo[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, hi[] = {0, K_MAX, 3, 100000, UINT32_MAX,
-                                                                            INT64_MAX, INT64_MAX, 4, 1,
-                                                                            INT64_MAX / 1000000, 1};
-    if (!s || param < 1 || param > MAIF_SEARCH_EXACT)
+    static const int64_t lo[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, hi[] = {0, K_MAX, 3, 100000, UINT32_MAX,
+                                                                               INT64_MAX, INT64_MAX, 4, 1,
+                                                                               INT64_MAX / 1000000, 1, 10000};
+    if (!s || param < 1 || param > MAIF_SEARCH_VECTOR_WEIGHT)
         return maif_set_last_err(MAIF_EINVAL, "maif_search_set: unknown parameter %d", param);
     if (v < lo[param] || v > hi[param])
         return maif_set_last_err(MAIF_EINVAL, "maif_search_set: parameter %d: %lld out of range [%lld, %lld]", param,
@@ -242,9 +242,8 @@ static int node_allow(void *ctx, uint32_t i)
     run_ctx *c = ctx;
     uint8_t *slot = &c->s->cache[i];
     if (*slot) return *slot == 1;
-    const uint8_t *mt = sem_node_meta(&c->ix->h, i);
-    uint64_t subj = rd64le(mt + 8);
-    int ok = block_ok(c, subj, mt[21]);
+    sem_node_ref nr;
+    int ok = sem_node_info(&c->ix->h, i, &nr) == MAIF_OK && block_ok(c, nr.subject, nr.flags); /* damaged: never a result */
     *slot = ok ? 1 : 2;
     return ok;
 }
@@ -285,9 +284,11 @@ static int vector_cands(run_ctx *c, const float *q, size_t want, cand **out, siz
     size_t n = 0;
     int rc = MAIF_OK;
     if (ix->has_graph && ix->h.n) {
-        /* with int8 codes, the best ef by approximate distance are re-ranked exactly */
+        /* with codes, the best by approximate distance are re-ranked
+         * exactly: ef of them for int8, max(ef, 10 * want) for PQ */
         int quant = ix->h.quant != SEM_QUANT_NONE;
         size_t kr = quant && ef > want ? ef : want;
+        if (ix->h.quant == SEM_QUANT_PQ && kr < 10 * want) kr = 10 * want;
         gh = maif_malloc(kr * sizeof *gh);
         float *row = quant ? maif_malloc(ix->dim * sizeof *row) : NULL;
         if (!gh || (quant && !row)) {
@@ -327,12 +328,19 @@ static int vector_cands(run_ctx *c, const float *q, size_t want, cand **out, siz
             return rc == MAIF_ENOMEM ? maif_set_last_err(rc, "out of memory") : rc;
         }
         if (quant) { /* exact distances from the EMBD rows in the map */
+            maif_block b;
+            uint64_t have = 0; /* the block in b (valid when got): rows of one block are looked up once */
+            int got = 0;
             for (size_t i = 0; i < ng; i++) {
-                const uint8_t *mt = sem_node_meta(&ix->h, gh[i].id);
-                maif_block b;
-                uint64_t off = (uint64_t)rd32le(mt + 16) * ix->dim * 4;
-                if (maif_reader_block(ix->r, rd64le(mt), &b) != MAIF_OK || b.codec || b.cipher ||
-                    b.payload_size < off + ix->dim * 4)
+                sem_node_ref nr;
+                if (sem_node_info(&ix->h, gh[i].id, &nr) != MAIF_OK) continue; /* reported below */
+                uint64_t off = (uint64_t)nr.row * ix->dim * 4;
+                if (!got || nr.block != have) {
+                    got = maif_reader_block(ix->r, nr.block, &b) == MAIF_OK;
+                    have = nr.block;
+                    if (!got) continue;
+                }
+                if (b.codec || b.cipher || b.payload_size < off + ix->dim * 4)
                     continue; /* not readable in place: keep the approximate distance */
                 memcpy(row, b.payload + off, ix->dim * sizeof *row);
                 if (ix->metric == SEM_METRIC_COSINE) sem_normalize(row, ix->dim);
@@ -355,8 +363,14 @@ static int vector_cands(run_ctx *c, const float *q, size_t want, cand **out, siz
         maif_free(row);
         if (ng > want) ng = want;
         for (size_t i = 0; i < ng; i++) {
-            const uint8_t *mt = sem_node_meta(&ix->h, gh[i].id);
-            cs[n++] = (cand){rd64le(mt + 8), (int64_t)rd64le(mt), rd32le(mt + 16), score_of(ix->metric, gh[i].dist), 0};
+            sem_node_ref nr;
+            if (sem_node_info(&ix->h, gh[i].id, &nr) != MAIF_OK) {
+                maif_free(gh);
+                maif_free(cs);
+                return maif_set_last_err(MAIF_EFORMAT, "block %lld: vector index: node %u is not covered by its source table",
+                                         (long long)ix->vidx_block, gh[i].id);
+            }
+            cs[n++] = (cand){nr.subject, (int64_t)nr.block, nr.row, score_of(ix->metric, gh[i].dist), 0};
         }
         maif_free(gh);
     }
@@ -490,9 +504,10 @@ int maif_search_run(maif_search *s, maif_index *ix)
         goto out;
     }
     size_t na = 0;
+    double vw = s->p[MAIF_SEARCH_VECTOR_WEIGHT] ? (double)s->p[MAIF_SEARCH_VECTOR_WEIGHT] / 100.0 : 1.0;
     for (size_t i = 0; i < nv; i++) {
         all[na] = vc[i];
-        all[na].fused = mode == MAIF_MODE_HYBRID ? 1.0 / (RRF_K + (double)(i + 1)) : vc[i].score;
+        all[na].fused = mode == MAIF_MODE_HYBRID ? vw / (RRF_K + (double)(i + 1)) : vc[i].score;
         na++;
     }
     for (size_t i = 0; i < nt; i++) {

@@ -12,7 +12,7 @@
 #include "util/common.h"
 #include "util/options.h"
 
-#define OPT_LAST MAIF_OPT_INDEX_THREADS
+#define OPT_LAST MAIF_OPT_INDEX_PQ_M
 
 struct maif_options {
     int64_t v[OPT_LAST + 1]; /* v[id]: the value of every settable id, always in its range */
@@ -39,6 +39,7 @@ static const struct {
     [MAIF_OPT_INDEX_METRIC] = {0, 3, "MAIF_OPT_INDEX_METRIC"},
     [MAIF_OPT_INDEX_QUANTIZE] = {0, 2, "MAIF_OPT_INDEX_QUANTIZE"},
     [MAIF_OPT_INDEX_THREADS] = {0, MAIF_THREADS_MAX, "MAIF_OPT_INDEX_THREADS"},
+    [MAIF_OPT_INDEX_PQ_M] = {0, 1024, "MAIF_OPT_INDEX_PQ_M"},
     [MAIF_OPT_WORKERS] = {0, MAIF_THREADS_MAX, "MAIF_OPT_WORKERS"},
     [MAIF_OPT_ASYNC_QUEUE] = {0, 1 << 20, "MAIF_OPT_ASYNC_QUEUE"},
 };

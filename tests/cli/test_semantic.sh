@@ -76,7 +76,20 @@ m search a.maif "x" -k 0; expect_err "bad k" 2 "-k"
 m search a.maif "x" --where '=1'; expect_err "bad where" 2 "where"
 m search a.maif "x" --since yesterday; expect_err "bad since" 2 "since"
 m index a.maif --metric hamming; expect_err "bad metric" 2 "metric"
-m index a.maif --quantize pq; expect_err "pq not yet" 2 "not implemented"
+m search a.maif "x" --vector-weight 0; expect_err "bad vector weight" 2 "vector-weight"
+m search a.maif "espresso descaling" --mode hybrid --vector-weight 300 -k 1; expect "hybrid, vector weight" 0
+ok "hybrid, vector weight: espresso" out_has '^14 '
+
+m index a.maif --quantize pq --pq-m 1000; expect_err "pq: more sub-spaces than dimensions" 2 "sub-spaces"
+m index a.maif --pq-m 4; expect_err "pq-m without pq" 2 "quantize pq"
+m index a.maif --quantize pq --pq-m 0; expect_err "pq-m 0" 2 "pq-m"
+m index a.maif --quantize pq --threads 1; expect "index pq" 0
+ok "index pq: summary" out_has '^indexed 7 vectors.*, pq)'
+m search a.maif "espresso descaling" --mode vector -k 1; expect "search pq" 0
+ok "search pq: espresso" out_has '^14 '
+m index a.maif --quantize pq --pq-m 256 --threads 1; expect "index pq, a byte a dimension" 0
+m search a.maif "cat windowsill" --mode vector -k 1 --json; expect "search pq json" 0
+ok "search pq: cat" out_has '"block": 1,'
 m index a.maif --m 1; expect_err "bad M" 2 "--m"
 m index a.maif --quantize int8 --threads 1; expect "index int8" 0
 ok "index int8: summary" out_has '^indexed 7 vectors'

@@ -253,7 +253,9 @@ static void test_embed_index_search(void **state)
     assert_int_equal(maif_index_build(f->path, NULL, f->key, o, &indexed), MAIF_OK);
     assert_int_equal(indexed, NDOCS);
     assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_QUANTIZE, MAIF_QUANTIZE_PQ), MAIF_OK);
-    assert_int_equal(maif_index_build(f->path, NULL, f->key, o, &indexed), MAIF_EUNSUPPORTED);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_PQ_M, 1000), MAIF_OK); /* more sub-spaces than dimensions */
+    assert_int_equal(maif_index_build(f->path, NULL, f->key, o, &indexed), MAIF_EINVAL);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_PQ_M, 1025), MAIF_EINVAL);
     maif_options_free(o);
     assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
     uint8_t tid[MAIF_ID_BYTES], nid[MAIF_ID_BYTES];
@@ -365,12 +367,12 @@ static void test_agent_vectors_recall(void **state)
     assert_int_equal(maif_writer_add_embedding(w, bad, 2, NULL, NULL, NULL), MAIF_EINVAL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
-  for (int quant = 0; quant <= 1; quant++) {
+  for (int quant = 0; quant <= 2; quant++) {
     maif_options *o = NULL;
     assert_int_equal(maif_options_create(&o), MAIF_OK);
-    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_METRIC, quant ? MAIF_METRIC_COSINE : MAIF_METRIC_L2), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_METRIC, quant == 1 ? MAIF_METRIC_COSINE : MAIF_METRIC_L2), MAIF_OK);
     assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_THREADS, 2), MAIF_OK); /* the locked, parallel build */
-    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_QUANTIZE, quant ? MAIF_QUANTIZE_INT8 : 0), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_INDEX_QUANTIZE, quant), MAIF_OK); /* none, int8, pq */
     assert_int_equal(maif_index_build(f->path, "agent-v1", f->key, o, NULL), MAIF_OK);
     maif_options_free(o);
     maif_reader *r = NULL;
@@ -379,7 +381,7 @@ static void test_agent_vectors_recall(void **state)
     assert_int_equal(maif_index_open(&ix, r, "agent-v1"), MAIF_OK);
     maif_index_info info;
     assert_int_equal(maif_index_get_info(ix, &info), MAIF_OK);
-    assert_int_equal(info.quantize, quant ? MAIF_QUANTIZE_INT8 : MAIF_QUANTIZE_NONE);
+    assert_int_equal(info.quantize, quant);
     maif_search *s = NULL, *e = NULL;
     assert_int_equal(maif_search_create(&s), MAIF_OK);
     assert_int_equal(maif_search_create(&e), MAIF_OK);
@@ -396,7 +398,7 @@ static void test_agent_vectors_recall(void **state)
         for (size_t i = 0; i < K; i++) {
             maif_search_hit a, b;
             assert_int_equal(maif_search_result(e, i, &a), MAIF_OK);
-            if (!quant) assert_true(a.score <= 0); /* minus a squared distance */
+            if (quant != 1) assert_true(a.score <= 0); /* minus a squared distance */
             for (size_t j = 0; j < maif_search_count(s); j++) {
                 assert_int_equal(maif_search_result(s, j, &b), MAIF_OK);
                 if (b.block == a.block) {
@@ -406,7 +408,8 @@ static void test_agent_vectors_recall(void **state)
             }
         }
     }
-    print_message("recall@10 on %d clustered vectors (%s): %.3f\n", N, quant ? "int8, cosine" : "float, l2",
+    print_message("recall@10 on %d clustered vectors (%s): %.3f\n", N,
+                  quant == 2 ? "pq, l2" : quant ? "int8, cosine" : "float, l2",
                   (double)hit / (Q * K));
     assert_true(hit >= (size_t)(0.9 * Q * K));
     maif_search_free(s);
@@ -419,7 +422,7 @@ static void test_agent_vectors_recall(void **state)
 
 /* ------------------------------------------------------------ hostile */
 
-static uint8_t *small_index(size_t *size, uint32_t quant)
+static uint8_t *small_index(size_t *size, uint32_t quant, uint32_t version)
 {
     enum { N = 50, D = 4 };
     float rows[N][D];
@@ -432,7 +435,7 @@ static uint8_t *small_index(size_t *size, uint32_t quant)
         blk[i] = subj[i] = (uint64_t)i;
         row[i] = 0;
     }
-    sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, SEM_METRIC_L2, 4, 16, 7, 1, quant};
+    sem_build_in in = {ptr, blk, subj, row, NULL, N, N, D, SEM_METRIC_L2, 4, 16, 7, 1, quant, quant == SEM_QUANT_PQ ? 2 : 0, version};
     uint8_t *p = NULL;
     assert_int_equal(sem_hnsw_build(&in, &p, size), MAIF_OK);
     return p;
@@ -454,10 +457,10 @@ static int search_all(const uint8_t *p, size_t size)
     return rc;
 }
 
-static void hostile(uint32_t quant)
+static void hostile(uint32_t quant, uint32_t version)
 {
     size_t size;
-    uint8_t *p = small_index(&size, quant);
+    uint8_t *p = small_index(&size, quant, version);
     assert_int_equal(search_all(p, size), MAIF_OK);
     uint8_t *c = malloc(size);
     sem_hnsw h;
@@ -476,7 +479,10 @@ static void hostile(uint32_t quant)
         {64, quant ? 0 : 1, 4},          /* the other layout: the size no longer matches */
         {100, 1, 1},                     /* reserved */
         {0, 0, 1},                       /* magic */
-        {8, 2, 4},                       /* version */
+        {8, 3, 4},                       /* version */
+        {8, version == 1 ? 2 : 1, 4},    /* the other version: the size no longer matches */
+        {80, version == 1 ? 1 : 51, 8},  /* v1: reserved; v2: more sources than nodes */
+        {80, version == 1 ? 0x100 : 0, 8}, /* v2: no source for 50 nodes */
         {12, 9, 4},                      /* metric */
     };
     for (size_t i = 0; i < sizeof hdr / sizeof hdr[0]; i++) {
@@ -502,24 +508,45 @@ static void hostile(uint32_t quant)
         /* a loop: every link to itself */
         memcpy(c, p, size);
         lst = (uint32_t *)(void *)(c + (h.nodes - p) + node * h.rec);
-        for (uint32_t j = 0; j < lst[0]; j++) lst[1 + j] = node;
+        uint32_t cnt0 = version == 1 ? lst[0] : lst[0] & 0xFFFFu; /* v2: the level is in bits 16-23 */
+        for (uint32_t j = 0; j < cnt0; j++) lst[1 + j] = node;
         assert_int_equal(search_all(c, size), MAIF_OK);
         /* level and upper slot out of range */
+        uint8_t *lv, *up;
         memcpy(c, p, size);
-        uint8_t *mt = c + (h.meta - p) + node * SEM_VIDX_META;
-        mt[20] = 200;
+        if (version == 1) {
+            lv = c + (h.meta - p) + node * SEM_VIDX_META + 20;
+            up = c + (h.meta - p) + node * SEM_VIDX_META + 28;
+        } else {
+            lv = c + (h.nodes - p) + node * h.rec + 2;
+            up = c + ((const uint8_t *)h.uslot - p) + 4 * node;
+        }
+        *lv = 200;
         rc = search_all(c, size);
         assert_true(rc == MAIF_OK || rc == MAIF_EFORMAT);
         memcpy(c, p, size);
-        mt = c + (h.meta - p) + node * SEM_VIDX_META;
-        mt[20] = (uint8_t)h.max_level;
-        mt[28] = mt[29] = mt[30] = mt[31] = 0xFF;
+        *lv = (uint8_t)h.max_level;
+        up[0] = up[1] = up[2] = up[3] = 0xFF;
         rc = search_all(c, size);
         assert_true(rc == MAIF_OK || rc == MAIF_EFORMAT);
+        /* v2: a source table that does not cover the node */
+        if (version == 2) {
+            sem_hnsw hc;
+            sem_node_ref ref;
+            memcpy(c, p, size);
+            for (uint64_t e = 0; e < h.nsrc; e++) wr32le(c + (h.src - p) + e * SEM_VIDX_SRC + 16, 0xFFFFFFF0u);
+            assert_int_equal(sem_hnsw_view(&hc, c, size, err, sizeof err), MAIF_OK);
+            assert_int_equal(sem_node_info(&hc, node, &ref), MAIF_EFORMAT);
+            memcpy(c, p, size);
+            wr32le(c + (h.src - p) + 16, node + 1); /* the first source starts after node */
+            assert_int_equal(sem_hnsw_view(&hc, c, size, err, sizeof err), MAIF_OK);
+            rc = sem_node_info(&hc, node, &ref); /* unsorted now: either answer, never a read outside */
+            assert_true(node == 0 ? rc == MAIF_EFORMAT : rc == MAIF_OK || rc == MAIF_EFORMAT);
+        }
     }
     /* every layer-0 list too large: found by the first search */
     memcpy(c, p, size);
-    for (uint32_t node = 0; node < h.n; node++) *(uint32_t *)(void *)(c + (h.nodes - p) + node * h.rec) = h.m0 + 1;
+    for (uint32_t node = 0; node < h.n; node++) *(uint32_t *)(void *)(c + (h.nodes - p) + node * h.rec) = h.m0 + 1; /* level 0 too */
     assert_int_equal(search_all(c, size), MAIF_EFORMAT);
     /* random byte flips: never a crash */
     for (int t = 0; t < 2000; t++) {
@@ -538,8 +565,11 @@ static void hostile(uint32_t quant)
 static void test_hostile_index(void **state)
 {
     (void)state;
-    hostile(SEM_QUANT_NONE);
-    hostile(SEM_QUANT_INT8);
+    for (uint32_t version = 1; version <= 2; version++) {
+        hostile(SEM_QUANT_NONE, version);
+        hostile(SEM_QUANT_INT8, version);
+        hostile(SEM_QUANT_PQ, version);
+    }
 }
 
 int main(void)
