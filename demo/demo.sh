@@ -5,7 +5,8 @@
 # zstd, a private one encrypted for its own key), lists and reads it back,
 # verifies it against its pinned key, and then we play attacker: tamper with
 # a copy and watch verification catch it. Finally the artifact goes to the
-# MAIF 2.1 format of the original implementation and back.
+# MAIF 2.1 format of the original implementation and back, and a remote
+# agent appends through `maif serve` (HTTP, durable group commit).
 # Usage: demo/demo.sh [path/to/maif]
 set -u
 MAIF=${1:-build/release/maif}
@@ -135,4 +136,21 @@ for i in 0 1 2 3 4 5; do
 done
 echo "all 6 payloads identical after native -> 2.1 -> native"
 
-printf '\n\033[1mdemo complete: written (compressed, encrypted, analysed, embedded), searched, signed, verified, tampering detected (and not laundered), recovered, converted.\033[0m\n'
+step "13. Agents on other machines reach the memory through maif serve (HTTP, group commit)"
+mkdir -p served && cp memory.maif served/memory.maif
+"$MAIF" serve --dir served --no-auth --listen 127.0.0.1:0 --key agent.key --ready-file ready.url \
+  --log serve.log > serve.out 2>&1 &
+spid=$!
+for _ in $(seq 100); do [ -s ready.url ] && break; sleep 0.1; done
+url=$(cat ready.url 2>/dev/null) || { echo "demo: the server did not start"; cat serve.out; exit 1; }
+echo "server at $url"
+run curl -s -H 'Content-Type: application/json' \
+  -d '{"type":"text","text":"a remote agent remembers: the deploy finished","meta":{"agent":"remote-1"}}' \
+  "$url/v1/artifacts/memory/blocks?commit=1" || exit 1
+echo
+run curl -s "$url/v1/artifacts/memory/verify" | head -c 300; echo
+kill -TERM "$spid"; wait "$spid"; echo "server stopped on SIGTERM (exit $?)"
+expect_rc 0 "$MAIF" verify served/memory.maif --pubkey agent.key.pub
+run "$MAIF" ls served/memory.maif | tail -2
+
+printf '\n\033[1mdemo complete: written (compressed, encrypted, analysed, embedded), searched, signed, verified, tampering detected (and not laundered), recovered, converted, served over HTTP.\033[0m\n'
