@@ -270,6 +270,9 @@ enum MHD_Result srv_route_commit(srv_req *q);
 enum MHD_Result srv_route_blocks(srv_req *q);
 enum MHD_Result srv_route_block(srv_req *q);
 void srv_pending_free(srv_pending *p);
+/* Whether q's token may read at all under the artifact's policy (reader
+ * held): 0, or 403 with err set. Without a policy every token may. */
+int srv_check_subject(srv_req *q, char *err, size_t cap);
 /* Access check of block index for q's token under the artifact's policy
  * (reader held): 0 or 403 (err says why). */
 int srv_check_read(srv_req *q, uint64_t index, char *err, size_t cap);

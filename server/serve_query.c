@@ -30,21 +30,14 @@ static void iso_time(uint64_t us, char *out, size_t cap)
 /* Read access to the artifact as a whole (search, graph, audit, proofs
  * show content or its shape): under a policy, the token's subject must be
  * allowed to read at least the blocks it is shown; these routes show many,
- * so they need a subject the policy knows and are otherwise refused. */
-static int whole_read_ok(srv_req *q, char *err, size_t cap)
+ * so they need a subject the policy knows and are otherwise refused.
+ * Acquires the reader; on a refusal releases it again and returns 403. */
+static int whole_read_begin(srv_req *q, char *err, size_t cap)
 {
-    int untrusted;
-    const maif_policy *p = srv_policy(q->a, &untrusted);
-    if (untrusted) {
-        snprintf(err, cap, "the artifact's policy cannot be established: every read is refused");
-        return 403;
-    }
-    if (!p) return 0;
-    if (!q->tok || !q->tok->has_subject) {
-        snprintf(err, cap, "the artifact has an access policy and the token names no subject");
-        return 403;
-    }
-    return 0;
+    srv_reader_acquire(q->a, err, cap);
+    int st = srv_check_subject(q, err, cap);
+    if (st) srv_reader_release(q->a);
+    return st;
 }
 
 enum MHD_Result srv_route_search(srv_req *q)
@@ -67,12 +60,8 @@ enum MHD_Result srv_route_search(srv_req *q)
     }
     srv_artifact *a = q->a;
     char err[256];
-    srv_reader_acquire(a, err, sizeof err);
-    int st = whole_read_ok(q, err, sizeof err);
-    if (st) {
-        srv_reader_release(a);
-        return srv_reply_error(q, st, "%s", err);
-    }
+    int st = whole_read_begin(q, err, sizeof err);
+    if (st) return srv_reply_error(q, st, "%s", err);
     maif_index *ix = NULL;
     maif_search *s = NULL;
     int rc = maif_index_open(&ix, a->r, NULL);
@@ -259,12 +248,8 @@ enum MHD_Result srv_route_proof(srv_req *q)
         return srv_reply_error(q, 400, "give block=N, or from=N [&to=M]");
     srv_artifact *a = q->a;
     char err[256];
-    srv_reader_acquire(a, err, sizeof err);
-    int st = whole_read_ok(q, err, sizeof err);
-    if (st) {
-        srv_reader_release(a);
-        return srv_reply_error(q, st, "%s", err);
-    }
+    int st = whole_read_begin(q, err, sizeof err);
+    if (st) return srv_reply_error(q, st, "%s", err);
     maif_proof *p = NULL;
     int rc = hb > 0 ? maif_reader_prove_inclusion(a->r, block, MAIF_COMMIT_LAST, &p)
                     : maif_reader_prove_consistency(a->r, from, to, &p);
@@ -313,12 +298,8 @@ enum MHD_Result srv_route_graph(srv_req *q)
 {
     srv_artifact *a = q->a;
     char err[256];
-    srv_reader_acquire(a, err, sizeof err);
-    int st = whole_read_ok(q, err, sizeof err);
-    if (st) {
-        srv_reader_release(a);
-        return srv_reply_error(q, st, "%s", err);
-    }
+    int st = whole_read_begin(q, err, sizeof err);
+    if (st) return srv_reply_error(q, st, "%s", err);
     maif_graph *g = NULL;
     int rc = maif_graph_build(&g, a->r, 0);
     membuf m = {0};
