@@ -39,6 +39,16 @@ static void flush_quiet(maif_writer *w)
     }
 }
 
+/* Locks a's writer mutex and opens its writer: 0 with the mutex held, or
+ * an HTTP status with err set and the mutex released. */
+static int writer_lock(srv_req *q, srv_artifact *a, char *err, size_t cap)
+{
+    pthread_mutex_lock(&a->wmu);
+    int st = srv_writer_get(q->s, a, err, cap);
+    if (st) pthread_mutex_unlock(&a->wmu);
+    return st;
+}
+
 void srv_pending_free(srv_pending *p)
 {
     if (!p) return;
@@ -344,12 +354,8 @@ static enum MHD_Result append_exclusive(srv_req *q, maif_block_draft *d, int fd)
 {
     srv_artifact *a = q->a;
     char err[256];
-    pthread_mutex_lock(&a->wmu);
-    int st = srv_writer_get(q->s, a, err, sizeof err);
-    if (st) {
-        pthread_mutex_unlock(&a->wmu);
-        return srv_reply_error(q, st, "%s", err);
-    }
+    int st = writer_lock(q, a, err, sizeof err);
+    if (st) return srv_reply_error(q, st, "%s", err);
     flush_quiet(a->w);
     if (a->npending) { /* keep order: what was appended before goes first */
         size_t np = a->npending;
@@ -413,12 +419,8 @@ enum MHD_Result srv_route_append(srv_req *q)
     if (has_compress) return append_exclusive(q, q->draft, -1);
     /* the hot path: group commit */
     srv_artifact *a = q->a;
-    pthread_mutex_lock(&a->wmu);
-    st = srv_writer_get(q->s, a, err, sizeof err);
-    if (st) {
-        pthread_mutex_unlock(&a->wmu);
-        return srv_reply_error(q, st, "%s", err);
-    }
+    st = writer_lock(q, a, err, sizeof err);
+    if (st) return srv_reply_error(q, st, "%s", err);
     if (a->npending) {
         size_t np = a->npending;
         pthread_mutex_unlock(&a->wmu);
@@ -440,12 +442,8 @@ enum MHD_Result srv_route_commit(srv_req *q)
 {
     srv_artifact *a = q->a;
     char err[256];
-    pthread_mutex_lock(&a->wmu);
-    int st = srv_writer_get(q->s, a, err, sizeof err);
-    if (st) {
-        pthread_mutex_unlock(&a->wmu);
-        return srv_reply_error(q, st, "%s", err);
-    }
+    int st = writer_lock(q, a, err, sizeof err);
+    if (st) return srv_reply_error(q, st, "%s", err);
     flush_quiet(a->w);
     srv_pending *p = a->pending;
     a->pending = NULL;
