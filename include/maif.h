@@ -1824,6 +1824,22 @@ MAIF_API MAIF_NODISCARD int maif_keyring_add_keystore(maif_keyring *kr, maif_key
 MAIF_API MAIF_NODISCARD int maif_keystore_shred(maif_keystore *ks, maif_reader *r, maif_writer *w,
                                                 const uint64_t *blocks, size_t n, unsigned flags, uint64_t *erased);
 
+/* An erasure record's contents (type ERAS, FORMAT.md §5.10), as a view
+ * into its block's payload: valid while that block view is. Entry i is
+ * entries + i * MAIF_ERASURE_ENTRY_BYTES: the erased block's id (16
+ * bytes) then its content hash (32). */
+#define MAIF_ERASURE_ENTRY_BYTES 48
+typedef struct maif_erasure {
+    int punched;            /* 1: the erased blocks' stored bytes were overwritten */
+    uint32_t count;         /* blocks named, 0..4096 */
+    const uint8_t *entries; /* count entries, borrowed from the block */
+} maif_erasure;
+/* Parses b as an erasure record into *out. Errors: MAIF_EINVAL (NULL, or
+ * b not of type ERAS), MAIF_EFORMAT (not an erasure record of §5.10: a
+ * codec or cipher, a bad magic, flags, count over 4096, or a size that
+ * is not 9 + 48 × count). Since 0.3.0. */
+MAIF_API MAIF_NODISCARD int maif_erasure_parse(const maif_block *b, maif_erasure *out);
+
 /* ------------------------------------------ access policy and levels
  *
  * A policy (docs/FORMAT.md §5.11) is a JSON object in a signed control

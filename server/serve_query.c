@@ -167,15 +167,14 @@ enum MHD_Result srv_route_history(srv_req *q)
 static json_t *erasure_json(const maif_block *b)
 {
     json_t *o = json_object(), *ids = json_array();
-    const uint8_t *p = b->payload;
-    if (b->payload_size >= 9 && memcmp(p, "MER1", 4) == 0) {
-        uint32_t n = p[5] | p[6] << 8 | p[7] << 16 | (uint32_t)p[8] << 24;
-        if (b->payload_size == 9 + (size_t)n * 48)
-            for (uint32_t i = 0; i < n; i++) {
-                char hex[2 * MAIF_ID_BYTES + 1];
-                json_array_append_new(ids, json_string(maif_hex(p + 9 + (size_t)i * 48, MAIF_ID_BYTES, hex)));
-            }
-        json_object_set_new(o, "punched", json_boolean(p[4] == 1));
+    maif_erasure er;
+    if (maif_erasure_parse(b, &er) == MAIF_OK) {
+        for (uint32_t i = 0; i < er.count; i++) {
+            char hex[2 * MAIF_ID_BYTES + 1];
+            const uint8_t *id = er.entries + (size_t)i * MAIF_ERASURE_ENTRY_BYTES;
+            json_array_append_new(ids, json_string(maif_hex(id, MAIF_ID_BYTES, hex)));
+        }
+        json_object_set_new(o, "punched", json_boolean(er.punched));
     }
     json_object_set_new(o, "blocks", ids);
     return o;

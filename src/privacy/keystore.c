@@ -421,21 +421,35 @@ static const uint8_t *block_key_id(maif_reader *r, const maif_block *b, size_t *
     return ext.key_id;
 }
 
+int maif_erasure_parse(const maif_block *b, maif_erasure *out)
+{
+    if (!b || !out || b->type != MAIF_TYPE_ERASURE) return maif_set_last_err(MAIF_EINVAL, "not an erasure block");
+    const uint8_t *p = b->payload;
+    if (b->codec || b->cipher || b->payload_size < 9 || memcmp(p, "MER1", 4) != 0 || p[4] > 1)
+        return maif_set_last_err(MAIF_EFORMAT, "not an erasure record (FORMAT.md §5.10)");
+    uint64_t cnt = rd32le(p + 5);
+    if (cnt > 4096 || b->payload_size != 9 + cnt * MAIF_ERASURE_ENTRY_BYTES)
+        return maif_set_last_err(MAIF_EFORMAT, "erasure record of %llu entries in %llu bytes",
+                                 (unsigned long long)cnt, (unsigned long long)b->payload_size);
+    out->punched = p[4];
+    out->count = (uint32_t)cnt;
+    out->entries = p + 9;
+    return MAIF_OK;
+}
+
 /* 1 if an erasure record of r names block b (id and content hash). */
 static int named_erased(maif_reader *r, const maif_block *b)
 {
     uint64_t n = maif_reader_count(r);
     for (uint64_t i = b->index + 1; i < n; i++) {
         maif_block e;
-        if (maif_reader_block(r, i, &e) != MAIF_OK || e.type != MAIF_TYPE_ERASURE || e.codec || e.cipher ||
-            e.payload_size < 9 || memcmp(e.payload, "MER1", 4) != 0)
+        maif_erasure er;
+        if (maif_reader_block(r, i, &e) != MAIF_OK || e.type != MAIF_TYPE_ERASURE || maif_erasure_parse(&e, &er))
             continue;
-        uint64_t cnt = rd32le(e.payload + 5);
-        if (cnt > 4096 || e.payload_size != 9 + cnt * 48) continue;
-        for (uint64_t k = 0; k < cnt; k++)
-            if (memcmp(e.payload + 9 + k * 48, b->id, 16) == 0 &&
-                memcmp(e.payload + 9 + k * 48 + 16, b->content_hash, 32) == 0)
-                return 1;
+        for (uint32_t k = 0; k < er.count; k++) {
+            const uint8_t *ent = er.entries + (size_t)k * MAIF_ERASURE_ENTRY_BYTES;
+            if (memcmp(ent, b->id, 16) == 0 && memcmp(ent + 16, b->content_hash, 32) == 0) return 1;
+        }
     }
     return 0;
 }

@@ -58,6 +58,16 @@ r = maif("add", os.path.join(D, "pol.maif"), "--type", "text", "--text", "public
 check("add to pol", r.returncode == 0, r.stderr)
 tokens["tokens"][5]["subject"] = os.path.join(W, "k4.key.pub")
 json.dump(tokens, open(os.path.join(W, "tokens.json"), "w"))
+# an artifact with a punched erasure, for the audit route
+SHR = os.path.join(D, "shr.maif")
+r = maif("create", SHR, "--key", os.path.join(W, "k1.key"))
+check("create shr", r.returncode == 0, r.stderr)
+r = maif("add", SHR, "--type", "text", "--text", "forget me", "--encrypt", "--shreddable", "--key",
+         os.path.join(W, "k1.key"))
+check("add --shreddable", r.returncode == 0, r.stderr)
+SHR_NUM, SHR_ID = (r.stdout.split() + ["", ""])[:2]  # "index id"
+r = maif("shred", SHR, SHR_NUM, "--punch", "--key", os.path.join(W, "k1.key"))
+check("shred --punch", r.returncode == 0, r.stderr)
 
 # ---- bad arguments: exit 2 and one line
 for args, what in [([], "no --dir"), (["--dir", D], "no tokens"), (["--dir", D, "--no-auth", "--listen", "0.0.0.0:0"],
@@ -166,6 +176,10 @@ st, h, d = S.jreq("GET", "/v1/artifacts/a1/verify", token=TOK["reader"])
 check("verify", st == 200 and d["ok"] is True and d["blocks"] == 4 and len(d["signers"]) == 1)
 st, h, d = S.jreq("GET", "/v1/artifacts/a1/audit", token=TOK["reader"])
 check("audit", st == 200 and d["ok"] is True and d["entries"] == [])
+st, h, d = S.jreq("GET", "/v1/artifacts/shr/audit", token=TOK["reader"])
+check("audit of a punched erasure", st == 200 and d["ok"] is True and d["entries"][-1]["action"] == "shred"
+      and d["entries"][-1]["record"]["punched"] is True and len(d["entries"][-1]["record"]["blocks"]) == 1
+      and d["entries"][-1]["record"]["blocks"] == [SHR_ID], repr(d)[:400])
 st, h, body = S.req("GET", "/v1/artifacts/a1/proof?block=2", token=TOK["reader"])
 open(os.path.join(W, "proof.json"), "wb").write(body)
 r = maif("check-proof", os.path.join(W, "proof.json"))

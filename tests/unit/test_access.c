@@ -312,6 +312,25 @@ static void shred_case(fx *f, unsigned flags)
         maif_block e;
         assert_int_equal(maif_reader_block(r, 3, &e), MAIF_OK);
         assert_int_equal(e.type, MAIF_TYPE_ERASURE);
+        maif_erasure er;
+        assert_int_equal(maif_erasure_parse(&e, &er), MAIF_OK);
+        assert_int_equal(er.punched, 1);
+        assert_int_equal(er.count, 1);
+        assert_memory_equal(er.entries, b.id, 16);
+        assert_memory_equal(er.entries + 16, b.content_hash, 32);
+        assert_int_equal(maif_erasure_parse(&b, &er), MAIF_EINVAL); /* not an ERAS block */
+        maif_block bad = e;
+        bad.payload_size--; /* a size that is not 9 + 48 x count */
+        assert_int_equal(maif_erasure_parse(&bad, &er), MAIF_EFORMAT);
+        uint8_t forged[9 + 48];
+        memcpy(forged, e.payload, sizeof forged);
+        forged[4] = 2; /* unknown flags */
+        bad.payload = forged;
+        bad.payload_size = sizeof forged;
+        assert_int_equal(maif_erasure_parse(&bad, &er), MAIF_EFORMAT);
+        forged[4] = 0;
+        forged[5] = 2; /* count 2 in the size of 1 */
+        assert_int_equal(maif_erasure_parse(&bad, &er), MAIF_EFORMAT);
         size_t eoff = (size_t)(e.payload - img);
         uint8_t actor[32];
         assert_int_equal(maif_reader_check_signed(r, 3, actor), MAIF_OK);
