@@ -192,16 +192,11 @@ int maif_writer_use_dict(maif_writer *w, const uint8_t id[MAIF_ID_BYTES], int le
     if (level && (level < MAIF_ZSTD_LEVEL_MIN || level > MAIF_ZSTD_LEVEL_MAX))
         return nat_writer_fail(w, MAIF_EINVAL, "zstd level %d out of range", level);
     const void *map = NULL;
-    int e = w->io->map(w->f, w->c_end, 0, &map);
-    if (e) return nat_writer_io_fail(w, "mmap", e);
-    const uint8_t *base = map;
     nat_view v;
+    int rc = nat_writer_view_committed(w, &map, &v);
+    if (rc) return rc;
+    const uint8_t *base = map;
     char err[300];
-    int rc = nat_view_open(&v, base, w->c_end, err, sizeof err);
-    if (rc) {
-        w->io->unmap(w->io, map, w->c_end);
-        return nat_writer_fail(w, rc, "%s: %s", w->path, err);
-    }
     rc = MAIF_ENOTFOUND;
     uint64_t found = 0;
     for (uint64_t i = v.last.blocks; i-- > 0;) { /* the latest first */

@@ -102,16 +102,11 @@ static int has_policy_block(maif_writer *w)
     uint64_t from = memo_start(w);
     if (from == w->c_blocks) return 0;
     const void *map = NULL;
-    int e = w->io->map(w->f, w->c_end, 0, &map);
-    if (e) return nat_writer_io_fail(w, "mmap", e);
-    const uint8_t *base = map;
     nat_view v;
+    int rc = nat_writer_view_committed(w, &map, &v);
+    if (rc) return rc;
+    const uint8_t *base = map;
     char err[300];
-    int rc = nat_view_open(&v, base, w->c_end, err, sizeof err);
-    if (rc) {
-        w->io->unmap(w->io, map, w->c_end);
-        return nat_writer_fail(w, rc, "%s: %s", w->path, err);
-    }
     int found = 0;
     for (uint64_t i = from; i < v.last.blocks && !found; i++) {
         uint64_t off;

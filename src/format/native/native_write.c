@@ -84,6 +84,20 @@ int nat_writer_io_fail(maif_writer *w, const char *what, int e)
     return nat_writer_fail(w, e == ENOMEM ? MAIF_ENOMEM : MAIF_EIO, "%s: %s: %s", w->path, what, strerror(e));
 }
 
+int nat_writer_view_committed(maif_writer *w, const void **map, nat_view *v)
+{
+    int e = w->io->map(w->f, w->c_end, 0, map);
+    if (e) return nat_writer_io_fail(w, "mmap", e);
+    char err[300];
+    int rc = nat_view_open(v, *map, w->c_end, err, sizeof err);
+    if (rc) {
+        w->io->unmap(w->io, *map, w->c_end);
+        *map = NULL;
+        return nat_writer_fail(w, rc, "%s: %s", w->path, err);
+    }
+    return MAIF_OK;
+}
+
 void nat_writer_cut_uncommitted(maif_writer *w)
 {
     if (!w->f) return;

@@ -166,6 +166,11 @@ int nat_writer_fail(maif_writer *w, int code, const char *fmt, ...) __attribute_
  * errno value e, and returns MAIF_EIO (MAIF_ENOMEM for ENOMEM) with
  * "<path>: <what>: <strerror(e)>" as its message. */
 int nat_writer_io_fail(maif_writer *w, const char *what, int e);
+/* Maps the committed part of w's file ([0, w->c_end)) and opens a view
+ * of it: on success *map and *v are set and the caller ends with
+ * w->io->unmap(w->io, *map, w->c_end); on failure nothing stays mapped
+ * and the error is on the handle. */
+int nat_writer_view_committed(maif_writer *w, const void **map, nat_view *v);
 /* Best effort: cuts the file back to the end of the last commit, after an
  * I/O error left uncommitted bytes behind it. */
 void nat_writer_cut_uncommitted(maif_writer *w);
