@@ -29,6 +29,9 @@
 
 #define RRF_K 60.0
 
+_Static_assert(SEM_FUSE_DBSF == MAIF_FUSION_DBSF && SEM_FUSE_RRF == MAIF_FUSION_RRF,
+               "MAIF_SEARCH_FUSION values are passed through as they are");
+
 void sem_fuse_dbsf_norm(const double *score, size_t n, double *out)
 {
     size_t d = n < SEM_FUSE_DEPTH ? n : SEM_FUSE_DEPTH, m = 0;
