@@ -6,11 +6,14 @@
  *
  * For query line i of QUERIES, through the public maif_search_run on the
  * artifact's latest index (its model embeds the query): the best 50 of
- * vector search, the best 50 of BM25 text search, the best 10 of hybrid
- * search (the library's fusion, equal weights) and the best 10 of hybrid
- * with the vector list weighted 200 %. OUT gets one line a query:
- * "i<TAB>vector<TAB>text<TAB>hybrid<TAB>hybrid200", each list
- * comma-separated "block:score", best first. bench/wordnet_eval.sh scores them.
+ * vector search, the best 50 of BM25 text search (the two lists hybrid
+ * search fuses), and the best 10 of hybrid search three ways: the
+ * library's default fusion (distribution-based score fusion, equal
+ * weights), reciprocal rank fusion with equal weights, and reciprocal rank
+ * fusion with the vector list weighted 200 %. OUT gets one line a query:
+ * "i<TAB>vector<TAB>text<TAB>hybrid<TAB>rrf<TAB>rrf200", each list
+ * comma-separated "block:score", best first. bench/wordnet_eval.sh scores
+ * them; bench/wordnet_fusion.py tries other fusions on the first two.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +21,10 @@
 
 #include "maif.h"
 
-static void put_list(FILE *o, maif_search *s, maif_index *ix, const char *q, int mode, int k)
+static void put_list(FILE *o, maif_search *s, maif_index *ix, const char *q, int mode, int k, int fusion, int vw)
 {
     if (maif_search_set(s, MAIF_SEARCH_MODE, mode) || maif_search_set(s, MAIF_SEARCH_K, k) ||
+        maif_search_set(s, MAIF_SEARCH_FUSION, fusion) || maif_search_set(s, MAIF_SEARCH_VECTOR_WEIGHT, vw) ||
         maif_search_set_text(s, q, strlen(q)) || maif_search_run(s, ix)) {
         fprintf(stderr, "bench_wordnet: search: %s\n", maif_last_errmsg());
         exit(1);
@@ -54,15 +58,15 @@ int main(int argc, char **argv)
     for (unsigned i = 0; fgets(line, sizeof line, in); i++) {
         line[strcspn(line, "\n")] = 0;
         fprintf(o, "%u\t", i);
-        put_list(o, s, ix, line, MAIF_MODE_VECTOR, 50);
+        put_list(o, s, ix, line, MAIF_MODE_VECTOR, 50, 0, 0);
         fputc('\t', o);
-        put_list(o, s, ix, line, MAIF_MODE_TEXT, 50);
+        put_list(o, s, ix, line, MAIF_MODE_TEXT, 50, 0, 0);
         fputc('\t', o);
-        put_list(o, s, ix, line, MAIF_MODE_HYBRID, 10);
+        put_list(o, s, ix, line, MAIF_MODE_HYBRID, 10, 0, 0);
         fputc('\t', o);
-        if (maif_search_set(s, MAIF_SEARCH_VECTOR_WEIGHT, 200)) return 1;
-        put_list(o, s, ix, line, MAIF_MODE_HYBRID, 10);
-        if (maif_search_set(s, MAIF_SEARCH_VECTOR_WEIGHT, 0)) return 1;
+        put_list(o, s, ix, line, MAIF_MODE_HYBRID, 10, MAIF_FUSION_RRF, 0);
+        fputc('\t', o);
+        put_list(o, s, ix, line, MAIF_MODE_HYBRID, 10, MAIF_FUSION_RRF, 200);
         fputc('\n', o);
     }
     fclose(in);

@@ -274,7 +274,7 @@ if [ -s "$GLOVE" ]; then
 else
     echo "bench: $GLOVE missing (make models); the GloVe index run is skipped" >&2
 fi
-echo "== retrieval quality on WordNet glosses (hashed embedder, BM25, hybrid)"
+echo "== retrieval quality on WordNet glosses (hashed, USE-lite, GloVe SIF; BM25; hybrid: DBSF default, RRF)"
 run ./bench/wordnet_eval.sh "$B/maif" "$W"
 echo "== zstd dictionaries stored in artifacts (maif dict --train, --compress zstd --dict)"
 # Real records, one block each: WordNet's noun glosses (wordnet-base: the

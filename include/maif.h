@@ -1650,12 +1650,18 @@ typedef struct maif_search maif_search;
 #define MAIF_SEARCH_EXACT     10 /* 1: scan every vector instead of the graph (default 0) */
 #define MAIF_SEARCH_VECTOR_WEIGHT 11 /* hybrid: the vector list's weight in the fusion, in
                                         percent of the text list's, 1..10000; 0 (default) =
-                                        100 (plain reciprocal rank fusion). A strong
-                                        embedder gains from more (docs/SEMANTIC.md) */
+                                        100 (equal weights), under either fusion rule */
+#define MAIF_SEARCH_FUSION    12 /* hybrid: MAIF_FUSION_*; 0 (default) = MAIF_FUSION_DBSF */
 #define MAIF_MODE_VECTOR 1
 #define MAIF_MODE_TEXT   2 /* BM25 over TEXT blocks, Snowball English stemming */
-#define MAIF_MODE_HYBRID 3 /* vector and text lists fused by reciprocal rank (k = 60),
-                              the vector list weighted by MAIF_SEARCH_VECTOR_WEIGHT */
+#define MAIF_MODE_HYBRID 3 /* the best max(4k, 50) of the vector and the text list,
+                              fused by MAIF_SEARCH_FUSION (docs/SEMANTIC.md) */
+/* Fusion rules of hybrid search (MAIF_SEARCH_FUSION, since 0.2.0): */
+#define MAIF_FUSION_DBSF 1 /* distribution-based score fusion: each list's scores
+                              mapped by its own mean +- 3 standard deviations
+                              (over its best 50) to [0, 1], then w * vector + text;
+                              a result missing from a list gets nothing from it */
+#define MAIF_FUSION_RRF  2 /* reciprocal rank fusion, w/(60 + rank) + 1/(60 + rank) */
 
 /* Errors: MAIF_ENOMEM, MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_search_create(maif_search **out);

@@ -129,7 +129,7 @@ static int cross_modal(const char *path, const char *query, uint32_t type, const
 static int run(int argc, char **argv)
 {
     const char *k_s = NULL, *mode_s = NULL, *type_s = NULL, *since_s = NULL, *until_s = NULL, *ef_s = NULL;
-    const char *vec_s = NULL, *model = NULL, *privacy_s = NULL, *half_s = NULL, *vw_s = NULL;
+    const char *vec_s = NULL, *model = NULL, *privacy_s = NULL, *half_s = NULL, *vw_s = NULL, *fusion_s = NULL;
     const char *where[WHERE_MAX];
     size_t nwhere = 0;
     int json = 0, exact = 0, all_versions = 0, cross = 0;
@@ -147,6 +147,7 @@ static int run(int argc, char **argv)
         {"--privacy", CLI_VALUE, NULL, &privacy_s, NULL, 0, NULL},
         {"--half-life", CLI_VALUE, NULL, &half_s, NULL, 0, NULL},
         {"--vector-weight", CLI_VALUE, NULL, &vw_s, NULL, 0, NULL},
+        {"--fusion", CLI_VALUE, NULL, &fusion_s, NULL, 0, NULL},
         {"--json", CLI_FLAG, &json, NULL, NULL, 0, NULL},
         {"--exact", CLI_FLAG, &exact, NULL, NULL, 0, NULL},
         {"--all-versions", CLI_FLAG, &all_versions, NULL, NULL, 0, NULL},
@@ -170,6 +171,12 @@ static int run(int argc, char **argv)
         return cli_usage_err(me, "--half-life: a number of seconds");
     if (vw_s && (!cli_parse_u64(vw_s, &vw) || vw < 1 || vw > 10000))
         return cli_usage_err(me, "--vector-weight: a percentage from 1 to 10000");
+    int fusion = 0;
+    if (fusion_s) {
+        if (strcmp(fusion_s, "dbsf") == 0) fusion = MAIF_FUSION_DBSF;
+        else if (strcmp(fusion_s, "rrf") == 0) fusion = MAIF_FUSION_RRF;
+        else return cli_usage_err(me, "--fusion: dbsf or rrf");
+    }
     if (mode_s) {
         if (strcmp(mode_s, "vector") == 0) mode = MAIF_MODE_VECTOR;
         else if (strcmp(mode_s, "text") == 0) mode = MAIF_MODE_TEXT;
@@ -191,7 +198,8 @@ static int run(int argc, char **argv)
     if (cross) {
         if (!query) return cli_usage_err(me, "--cross-modal needs a query text");
         if (!type || type == MAIF_TYPE_TEXT) return cli_usage_err(me, "--cross-modal needs --type (image, audio, ...)");
-        if (mode_s || nwhere || since_s || until_s || ef_s || privacy_s || half_s || exact || all_versions)
+        if (mode_s || nwhere || since_s || until_s || ef_s || privacy_s || half_s || exact || all_versions || vw_s ||
+            fusion_s)
             return cli_usage_err(me, "--cross-modal takes -k, --type, --model and --json only");
         return cross_modal(path, query, type, model, (size_t)k, json);
     }
@@ -222,6 +230,7 @@ static int run(int argc, char **argv)
     if (!rc) rc = maif_search_set(s, MAIF_SEARCH_SUPERSEDED, all_versions);
     if (!rc) rc = maif_search_set(s, MAIF_SEARCH_HALF_LIFE_S, (int64_t)half);
     if (!rc) rc = maif_search_set(s, MAIF_SEARCH_VECTOR_WEIGHT, (int64_t)vw);
+    if (!rc) rc = maif_search_set(s, MAIF_SEARCH_FUSION, fusion);
     if (!rc) rc = maif_search_set(s, MAIF_SEARCH_EXACT, exact);
     if (rc) {
         maif_search_free(s);
@@ -296,7 +305,7 @@ const cli_command cli_cmd_search = {
     "usage: maif search FILE \"query text\" [-k 10] [--mode vector|text|hybrid] [--type T]\n"
     "                   [--where key=value]... [--since T] [--until T] [--ef N] [--json]\n"
     "                   [--privacy LEVEL] [--half-life SECONDS] [--all-versions] [--exact]\n"
-    "                   [--vector-weight PCT] [--model MODEL]\n"
+    "                   [--vector-weight PCT] [--fusion dbsf|rrf] [--model MODEL]\n"
     "       maif search FILE --vector VEC.f32 [-k 10] [filters as above]\n"
     "       maif search FILE \"query text\" --cross-modal --type T [-k 10] [--model MODEL] [--json]\n"
     "\n"
@@ -310,14 +319,14 @@ const cli_command cli_cmd_search = {
     "  BLOCK ID32HEX SCORE SNIPPET\n"
     "BLOCK is the block number of the result (the text an embedding embeds),\n"
     "SCORE is higher for better (cosine similarity, inner product, or minus the\n"
-    "squared L2 distance; BM25 in text mode; the reciprocal-rank sum in hybrid\n"
-    "mode), SNIPPET the first 160 bytes of its text (line breaks as spaces).\n"
+    "squared L2 distance; BM25 in text mode; the fused score in hybrid mode),\n"
+    "SNIPPET the first 160 bytes of its text (line breaks as spaces).\n"
     "No result is not an error (exit 0, \"no results\" on stderr).\n"
     "\n"
     "--mode      vector: nearest embeddings (the query is embedded with the\n"
     "            index's model); text: BM25 over text blocks, English stemming;\n"
     "            hybrid (the default for a text query): both, fused by\n"
-    "            reciprocal rank. Without embeddings hybrid is text alone.\n"
+    "            --fusion. Without embeddings hybrid is text alone.\n"
     "--vector F  the query as raw little-endian float32 values (vector mode)\n"
     "--type T    only results of block type T (text, json, ... or a code)\n"
     "--where     only results whose metadata has key=value (string or number),\n"
@@ -327,9 +336,11 @@ const cli_command cli_cmd_search = {
     "--privacy L only results whose \"privacy\" is at most L (public < internal <\n"
     "            confidential < restricted; none counts as public)\n"
     "--half-life S  multiply scores by 2^(-age/S): recent memories first\n"
+    "--fusion R  hybrid: dbsf (default) maps each list's scores by its own mean\n"
+    "            +- 3 standard deviations to [0, 1] and adds them; rrf adds\n"
+    "            1/(60 + rank) from each list\n"
     "--vector-weight P  hybrid: weight of the vector list in percent of the text\n"
-    "            list's (default 100: plain reciprocal rank fusion); a strong\n"
-    "            embedder (use) gains from 200-300, the hashed one does not\n"
+    "            list's (default 100: equal weights), under either rule\n"
     "--all-versions include versions that a later block supersedes (hidden by default)\n"
     "--ef N      HNSW beam width (default max(4k, 64)): larger is slower, more exact\n"
     "--exact     scan every vector instead of walking the graph\n"

@@ -1,6 +1,6 @@
 /*
  * search.c — maif_search_*: one query over an opened index, by vector, by
- * words (BM25) or both (reciprocal rank fusion).
+ * words (BM25) or both (the two lists fused by fusion.c).
  *
  * Filters are predicates on the result block (the embedding's source
  * block): type, time range, privacy level, metadata conditions and
@@ -22,7 +22,6 @@
 #define SNIPPET_MAX 160
 #define WHERE_MAX   16
 #define K_MAX       10000
-#define RRF_K       60.0
 
 typedef struct hit_int {
     maif_search_hit pub;
@@ -30,7 +29,7 @@ typedef struct hit_int {
 } hit_int;
 
 struct maif_search {
-    int64_t p[MAIF_SEARCH_VECTOR_WEIGHT + 1];
+    int64_t p[MAIF_SEARCH_FUSION + 1];
     sem_where where[WHERE_MAX];
     size_t nwhere;
     char *text;
@@ -66,10 +65,10 @@ void maif_search_free(maif_search *s)
 
 int maif_search_set(maif_search *s, int param, int64_t v)
 {
-    static const int64_t lo[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, hi[] = {0, K_MAX, 3, 100000, UINT32_MAX,
-                                                                               INT64_MAX, INT64_MAX, 4, 1,
-                                                                               INT64_MAX / 1000000, 1, 10000};
-    if (!s || param < 1 || param > MAIF_SEARCH_VECTOR_WEIGHT)
+    static const int64_t lo[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, hi[] = {0, K_MAX, 3, 100000, UINT32_MAX,
+                                                                                  INT64_MAX, INT64_MAX, 4, 1,
+                                                                                  INT64_MAX / 1000000, 1, 10000, 2};
+    if (!s || param < 1 || param > MAIF_SEARCH_FUSION)
         return maif_set_last_err(MAIF_EINVAL, "maif_search_set: unknown parameter %d", param);
     if (v < lo[param] || v > hi[param])
         return maif_set_last_err(MAIF_EINVAL, "maif_search_set: parameter %d: %lld out of range [%lld, %lld]", param,
@@ -262,8 +261,10 @@ typedef struct cand {
 
 static int cmp_cand(const void *a, const void *b)
 {
-    double x = ((const cand *)a)->fused, y = ((const cand *)b)->fused;
-    return x > y ? -1 : x < y;
+    const cand *p = a, *q = b;
+    if (p->fused != q->fused) return p->fused > q->fused ? -1 : 1;
+    if (p->block != q->block) return p->block < q->block ? -1 : 1; /* ties: a fixed order */
+    return p->row < q->row ? -1 : p->row > q->row;
 }
 
 static double score_of(int metric, float dist) { return metric == SEM_METRIC_COSINE ? 1.0 - dist : -(double)dist; }
@@ -497,29 +498,35 @@ int maif_search_run(maif_search *s, maif_index *ix)
         }
         if ((rc = sem_bm25_search(ix->r, s->text, s->text_len, text_allow, &c, want, tc, &nt))) goto out;
     }
-    /* fuse: scores as they are for one list, reciprocal ranks for two */
+    /* fuse: scores as they are for one list, fusion.c's rule for two */
     all = maif_calloc(nv + nt + 1, sizeof *all);
     if (!all) {
         rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
         goto out;
     }
     size_t na = 0;
-    double vw = s->p[MAIF_SEARCH_VECTOR_WEIGHT] ? (double)s->p[MAIF_SEARCH_VECTOR_WEIGHT] / 100.0 : 1.0;
-    for (size_t i = 0; i < nv; i++) {
-        all[na] = vc[i];
-        all[na].fused = mode == MAIF_MODE_HYBRID ? vw / (RRF_K + (double)(i + 1)) : vc[i].score;
-        na++;
-    }
-    for (size_t i = 0; i < nt; i++) {
-        double f = mode == MAIF_MODE_HYBRID ? 1.0 / (RRF_K + (double)(i + 1)) : tc[i].score;
-        size_t j = 0;
-        while (j < na && all[j].block != tc[i].block) j++;
-        if (j < na) {
-            all[j].fused += f;
-        } else {
-            all[na] = (cand){tc[i].block, -1, 0, tc[i].score, f};
-            na++;
+    if (mode == MAIF_MODE_HYBRID) {
+        double vw = s->p[MAIF_SEARCH_VECTOR_WEIGHT] ? (double)s->p[MAIF_SEARCH_VECTOR_WEIGHT] / 100.0 : 1.0;
+        int rule = s->p[MAIF_SEARCH_FUSION] ? (int)s->p[MAIF_SEARCH_FUSION] : SEM_FUSE_DBSF;
+        sem_scored *vs = maif_malloc((nv ? nv : 1) * sizeof *vs);
+        sem_fused *fu = maif_malloc((nv + nt + 1) * sizeof *fu);
+        for (size_t i = 0; vs && i < nv; i++) vs[i] = (sem_scored){vc[i].block, vc[i].score};
+        size_t nf = 0;
+        rc = !vs || !fu ? maif_set_last_err(MAIF_ENOMEM, "out of memory") : sem_fuse(rule, vw, vs, nv, tc, nt, fu, &nf);
+        for (size_t i = 0; !rc && i < nf; i++) {
+            if (fu[i].vi >= 0) all[na] = vc[fu[i].vi];
+            else all[na] = (cand){tc[fu[i].ti].block, -1, 0, tc[fu[i].ti].score, 0};
+            all[na++].fused = fu[i].fused;
         }
+        maif_free(vs);
+        maif_free(fu);
+        if (rc) goto out;
+    } else {
+        for (size_t i = 0; i < nv; i++) {
+            all[na] = vc[i];
+            all[na++].fused = vc[i].score;
+        }
+        for (size_t i = 0; i < nt; i++) all[na++] = (cand){tc[i].block, -1, 0, tc[i].score, tc[i].score};
     }
     for (size_t i = 0; i < na; i++) all[i].fused = decay(s, ix->r, all[i].block, all[i].fused);
     qsort(all, na, sizeof *all, cmp_cand);

@@ -64,4 +64,28 @@ typedef struct sem_scored {
 int sem_bm25_search(maif_reader *r, const char *query, size_t qlen, sem_block_allow_fn allow, void *ctx, size_t k,
                     sem_scored *out, size_t *nout);
 
+/* Hybrid fusion (fusion.c). SEM_FUSE_DBSF: each list's scores mapped by
+ * its own mean ± 3 standard deviations (over its best SEM_FUSE_DEPTH) to
+ * [0, 1], summed, the vector list's times vweight; SEM_FUSE_RRF:
+ * vweight/(60 + rank) + 1/(60 + rank). */
+#define SEM_FUSE_DBSF  1
+#define SEM_FUSE_RRF   2
+#define SEM_FUSE_DEPTH 50
+typedef struct sem_fused {
+    uint64_t block;
+    double fused;      /* higher is better */
+    int64_t vi, ti;    /* index in the vector / text list, -1 when absent */
+} sem_fused;
+/* score[0..n) best first -> out[0..n): (s - (mean - 3 sd)) / (6 sd), mean
+ * and sd over the first min(n, SEM_FUSE_DEPTH) finite scores; 0.5 for
+ * every score when they are all alike, 0 for NaN or -inf, 1 for +inf. */
+void sem_fuse_dbsf_norm(const double *score, size_t n, double *out);
+/* Fuses v[0..nv) and t[0..nt) (each best first) into out (capacity
+ * nv + nt): one entry per vector entry, plus one per text hit whose block
+ * is not in the vector list (a text hit joins the best-ranked vector entry
+ * of its block), best first, ties by block then vector rank. vweight > 0.
+ * Errors: MAIF_EINVAL (rule, weight), MAIF_ENOMEM, MAIF_ELIMIT. */
+int sem_fuse(int rule, double vweight, const sem_scored *v, size_t nv, const sem_scored *t, size_t nt, sem_fused *out,
+             size_t *nout);
+
 #endif

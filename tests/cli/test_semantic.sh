@@ -79,6 +79,11 @@ m index a.maif --metric hamming; expect_err "bad metric" 2 "metric"
 m search a.maif "x" --vector-weight 0; expect_err "bad vector weight" 2 "vector-weight"
 m search a.maif "espresso descaling" --mode hybrid --vector-weight 300 -k 1; expect "hybrid, vector weight" 0
 ok "hybrid, vector weight: espresso" out_has '^14 '
+m search a.maif "espresso descaling" --mode hybrid --fusion rrf -k 1; expect "hybrid, rrf" 0
+ok "hybrid, rrf: espresso" out_has '^14 '
+m search a.maif "espresso descaling" --fusion dbsf --vector-weight 50 -k 1 --json; expect "hybrid, dbsf, json" 0
+jcheck "hybrid, dbsf: espresso" "$OUT" 'd["mode"] == "hybrid" and d["results"][0]["block"] == 14'
+m search a.maif "x" --fusion borda; expect_err "bad fusion" 2 "fusion"
 
 m index a.maif --quantize pq --pq-m 1000; expect_err "pq: more sub-spaces than dimensions" 2 "sub-spaces"
 m index a.maif --pq-m 4; expect_err "pq-m without pq" 2 "quantize pq"
