@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "semantic/semantic.h"
+#include "semantic/textidx.h"
 #include "util/alloc.h"
 #include "util/common.h"
 #include "util/options.h"
@@ -82,6 +83,7 @@ void maif_index_close(maif_index *ix)
     maif_free(ix->tailvec);
     sem_idset_free(&ix->tail_sup);
     maif_embedder_close(ix->emb);
+    sem_text_close(ix);
     maif_free(ix);
 }
 
@@ -225,7 +227,10 @@ int maif_index_get_info(const maif_index *ix, maif_index_info *out)
     out->index_bytes = ix->has_graph ? ix->h.size : 0;
     out->quantize = ix->has_graph ? (int)ix->h.quant : 0;
     out->kernels = sem_kernels_best()->name;
-    return MAIF_OK;
+    /* the text index: found on first use (ix is used by one thread; the
+       state it caches is not part of what the caller sees as const) */
+    return sem_text_info((maif_index *)ix, &out->text_index_block, &out->text_indexed, &out->text_covered_blocks,
+                         &out->text_index_bytes, &out->text_error);
 }
 
 /* ------------------------------------------------------------- build */

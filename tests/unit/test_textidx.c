@@ -1,0 +1,584 @@
+/*
+ * test_textidx.c — the stored full-text index (TIDX): the same ranked
+ * lists and scores as the scan on randomised corpora (with encrypted,
+ * compressed, superseding and later-added texts, and filters), encrypted
+ * words never in the index, the build API's errors, and hostile indexes
+ * (counts past the end, overflowing offsets, unsorted terms, huge N, bad
+ * varints, every single-byte flip): each a clear MAIF_EFORMAT, no crash,
+ * and a search that falls back to the scan and says so.
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "semantic/semantic.h"
+#include "semantic/textidx.h"
+
+static uint64_t rs = 0x9E3779B97F4A7C15ull;
+static uint32_t rnd(uint32_t n)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return (uint32_t)(rs % n);
+}
+
+static const char *const VOCAB[] = {
+    "cat", "cats", "Cat", "caterpillar", "running", "runs", "runner", "ran", "connection", "connected",
+    "CONNECTING", "connects", "generalization", "generous", "general", "a", "I", "x", "2024", "42abc",
+    "caf\xc3\xa9", "na\xc3\xafve", "r\xc3\xa9sum\xc3\xa9", "dying", "lying", "skies", "sky", "news", "early", "only",
+    "the", "of", "and", "happily", "happiness", "relational", "conditional", "hopeful", "goodness", "agreed",
+    "feed", "plastered", "motoring", "sing", "hoping", "tanned", "fizzed", "failing", "filing", "ys",
+    "yes", "yellow", "Yield", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+    "generalizations", "generalizing", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaing",
+};
+#define NV (sizeof VOCAB / sizeof *VOCAB)
+static const char *const SEPS[] = {" ", "  ", ", ", ". ", "\n", "-", "'", "!? ", "\t"};
+
+static size_t rand_text(char *buf, size_t cap)
+{
+    size_t n = 0, words = 1 + rnd(40);
+    for (size_t w = 0; w < words; w++) {
+        const char *v = VOCAB[rnd(NV)], *s = SEPS[rnd(sizeof SEPS / sizeof *SEPS)];
+        size_t lv = strlen(v), ls = strlen(s);
+        if (n + lv + ls + 1 >= cap) break;
+        memcpy(buf + n, v, lv);
+        n += lv;
+        memcpy(buf + n, s, ls);
+        n += ls;
+    }
+    buf[n] = 0;
+    return n;
+}
+
+static const char *const PRIV[] = {"public", "internal", "confidential", "restricted"};
+
+/* Appends n random texts to w: some zstd, some encrypted (kr), some
+ * superseding an earlier text (ids). */
+static void add_texts(maif_writer *w, maif_keyring *kr, size_t n, uint8_t (*ids)[MAIF_ID_BYTES], size_t *nids)
+{
+    char text[2048], meta[128];
+    for (size_t i = 0; i < n; i++) {
+        int enc = kr && rnd(6) == 0, zst = rnd(4) == 0;
+        if (enc) assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK);
+        assert_int_equal(maif_writer_set_codec(w, zst ? MAIF_CODEC_ZSTD : MAIF_CODEC_NONE, 0), MAIF_OK);
+        size_t tl = rand_text(text, sizeof text);
+        int ml = snprintf(meta, sizeof meta, "{\"n\":%u,\"privacy\":\"%s\"}", rnd(100), PRIV[rnd(4)]);
+        maif_block_spec sp = {0};
+        sp.type = MAIF_TYPE_TEXT;
+        sp.payload = text;
+        sp.payload_size = tl;
+        sp.meta_json = meta;
+        sp.meta_size = (size_t)ml;
+        if (*nids && rnd(8) == 0) sp.supersedes = ids[rnd((uint32_t)*nids)];
+        if (rnd(10) == 0) { /* a block of another type between texts */
+            maif_block_spec o = sp;
+            o.type = MAIF_TYPE_JSON;
+            o.supersedes = NULL;
+            o.payload = "{\"cat\":1}";
+            o.payload_size = 9;
+            assert_int_equal(maif_writer_add(w, &o, NULL), MAIF_OK);
+        }
+        assert_int_equal(maif_writer_add(w, &sp, ids[*nids]), MAIF_OK);
+        (*nids)++;
+        if (enc) assert_int_equal(maif_writer_encrypt(w, kr, 0), MAIF_OK);
+    }
+}
+
+static maif_keyring *keyring_for(const maif_key *key)
+{
+    maif_keyring *kr = NULL;
+    assert_int_equal(maif_keyring_create(&kr), MAIF_OK);
+    assert_int_equal(maif_keyring_add_identity(kr, key), MAIF_OK);
+    uint8_t pk[MAIF_PUBKEY_BYTES];
+    maif_key_public(key, pk);
+    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+    return kr;
+}
+
+static int odd_blocks(void *ctx, uint64_t b)
+{
+    (void)ctx;
+    return (b % 3) != 0;
+}
+
+static void rand_query(char *q, size_t cap)
+{
+    size_t n = 0, words = 1 + rnd(4);
+    for (size_t w = 0; w < words; w++) {
+        const char *v = rnd(10) == 0 ? "zebra" : VOCAB[rnd(NV)];
+        if (n + strlen(v) + 2 >= cap) break;
+        n += (size_t)snprintf(q + n, cap - n, "%s ", v);
+    }
+}
+
+/* sem_text_search against sem_bm25_search on r: identical lists. */
+static void same_as_scan(maif_reader *r, int expect_index, uint64_t expect_docs)
+{
+    maif_index *ix = NULL;
+    assert_int_equal(maif_index_open(&ix, r, NULL), MAIF_OK);
+    maif_index_info info;
+    assert_int_equal(maif_index_get_info(ix, &info), MAIF_OK);
+    if (expect_index) {
+        assert_true(info.text_index_block >= 0);
+        assert_null(info.text_error);
+        assert_int_equal(info.text_indexed, expect_docs);
+    }
+    sem_scored a[64], b[64];
+    char q[256];
+    for (int t = 0; t < 150; t++) {
+        rand_query(q, sizeof q);
+        size_t k = 1 + rnd(60), na, nb;
+        sem_block_allow_fn allow = t & 1 ? odd_blocks : NULL;
+        assert_int_equal(sem_bm25_search(r, q, strlen(q), allow, NULL, k, a, &na), MAIF_OK);
+        assert_int_equal(sem_text_search(ix, q, strlen(q), allow, NULL, k, b, &nb), MAIF_OK);
+        if (na != nb || (na && (a[0].block != b[0].block || a[0].score != b[0].score)))
+            print_message("query '%s' k %zu: scan %zu (%llu %.17g), index %zu (%llu %.17g)\n", q, k, na,
+                          na ? (unsigned long long)a[0].block : 0ull, na ? a[0].score : 0, nb,
+                          nb ? (unsigned long long)b[0].block : 0ull, nb ? b[0].score : 0);
+        assert_int_equal(na, nb);
+        for (size_t i = 0; i < na; i++) {
+            assert_int_equal(a[i].block, b[i].block);
+            assert_true(fabs(a[i].score - b[i].score) <= 1e-9);
+        }
+    }
+    assert_int_equal(maif_index_get_info(ix, &info), MAIF_OK);
+    if (expect_index) assert_null(info.text_error); /* no fallback happened */
+    maif_index_close(ix);
+}
+
+static size_t count_plain_texts(maif_reader *r, uint64_t upto)
+{
+    size_t n = 0;
+    for (uint64_t i = 0; i < upto; i++) {
+        maif_block b;
+        if (maif_reader_block(r, i, &b) == MAIF_OK && b.type == MAIF_TYPE_TEXT && !b.cipher) n++;
+    }
+    return n;
+}
+
+/* The index path and the scan give the same ranked lists, with and
+ * without the key to the encrypted texts, before and after a tail. */
+static void test_same_as_scan(void **state)
+{
+    tu_fixture *f = *state;
+    maif_keyring *kr = keyring_for(f->key);
+    uint8_t(*ids)[MAIF_ID_BYTES] = malloc(1000 * MAIF_ID_BYTES);
+    size_t nids = 0;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    add_texts(w, kr, 400, ids, &nids);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    uint64_t indexed = 0;
+    assert_int_equal(maif_index_build_text(f->path, f->key, NULL, &indexed), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    uint64_t nb = maif_reader_count(r);
+    assert_int_equal(indexed, count_plain_texts(r, nb - 1));
+    same_as_scan(r, 1, indexed); /* no key: encrypted texts are in neither */
+    assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
+    same_as_scan(r, 1, indexed); /* with it: scanned by both */
+    maif_reader_close(r);
+    /* a tail: texts after the index, some superseding indexed ones */
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
+    add_texts(w, kr, 60, ids, &nids);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    same_as_scan(r, 1, indexed);
+    assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
+    same_as_scan(r, 1, indexed);
+    maif_reader_close(r);
+    maif_keyring_free(kr);
+    free(ids);
+}
+
+/* Through maif_search_run with every filter: an indexed artifact and a
+ * copy without the index give the same results. */
+static void test_search_run_filters(void **state)
+{
+    tu_fixture *f = *state;
+    uint8_t(*ids)[MAIF_ID_BYTES] = malloc(400 * MAIF_ID_BYTES);
+    size_t nids = 0;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    add_texts(w, NULL, 300, ids, &nids);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    size_t len;
+    uint8_t *copy = tu_read(f->path, &len);
+    assert_non_null(copy);
+    char *plain = tu_path(f->dir, "plain.maif");
+    assert_int_equal(tu_write(plain, copy, len), 0);
+    free(copy);
+    assert_int_equal(maif_index_build_text(f->path, f->key, NULL, NULL), MAIF_OK);
+    maif_reader *ra = NULL, *rb = NULL;
+    maif_index *ia = NULL, *ib = NULL;
+    assert_int_equal(maif_reader_open(&ra, f->path), MAIF_OK);
+    assert_int_equal(maif_reader_open(&rb, plain), MAIF_OK);
+    assert_int_equal(maif_reader_count(ra), maif_reader_count(rb) + 1); /* the TIDX block, last */
+    assert_int_equal(maif_index_open(&ia, ra, NULL), MAIF_OK);
+    assert_int_equal(maif_index_open(&ib, rb, NULL), MAIF_OK);
+    maif_index_info info;
+    assert_int_equal(maif_index_get_info(ia, &info), MAIF_OK);
+    assert_int_equal(info.text_index_block, (int64_t)maif_reader_count(rb));
+    assert_int_equal(maif_index_get_info(ib, &info), MAIF_OK);
+    assert_int_equal(info.text_index_block, -1);
+    char q[256];
+    for (int t = 0; t < 60; t++) {
+        maif_search *sa = NULL, *sb = NULL;
+        assert_int_equal(maif_search_create(&sa), MAIF_OK);
+        assert_int_equal(maif_search_create(&sb), MAIF_OK);
+        rand_query(q, sizeof q);
+        int64_t k = 1 + rnd(30), priv = rnd(5), sup = rnd(2), lo = rnd(100);
+        maif_search *both[2] = {sa, sb};
+        for (int j = 0; j < 2; j++) {
+            assert_int_equal(maif_search_set_text(both[j], q, strlen(q)), MAIF_OK);
+            assert_int_equal(maif_search_set(both[j], MAIF_SEARCH_MODE, MAIF_MODE_TEXT), MAIF_OK);
+            assert_int_equal(maif_search_set(both[j], MAIF_SEARCH_K, k), MAIF_OK);
+            assert_int_equal(maif_search_set(both[j], MAIF_SEARCH_PRIVACY, priv), MAIF_OK);
+            assert_int_equal(maif_search_set(both[j], MAIF_SEARCH_SUPERSEDED, sup), MAIF_OK);
+            if (t % 3 == 0) {
+                char wq[32];
+                snprintf(wq, sizeof wq, "n>=%d", (int)lo);
+                assert_int_equal(maif_search_where(both[j], wq), MAIF_OK);
+            }
+            if (t % 5 == 0) assert_int_equal(maif_search_set(both[j], MAIF_SEARCH_TYPE, MAIF_TYPE_JSON), MAIF_OK);
+        }
+        assert_int_equal(maif_search_run(sa, ia), MAIF_OK);
+        assert_int_equal(maif_search_run(sb, ib), MAIF_OK);
+        assert_int_equal(maif_search_count(sa), maif_search_count(sb));
+        for (size_t i = 0; i < maif_search_count(sa); i++) {
+            maif_search_hit ha, hb;
+            assert_int_equal(maif_search_result(sa, i, &ha), MAIF_OK);
+            assert_int_equal(maif_search_result(sb, i, &hb), MAIF_OK);
+            assert_int_equal(ha.block, hb.block);
+            assert_true(fabs(ha.score - hb.score) <= 1e-9);
+        }
+        if (t % 5 == 0) assert_int_equal(maif_search_count(sa), 0);
+        maif_search_free(sa);
+        maif_search_free(sb);
+    }
+    maif_index_close(ia);
+    maif_index_close(ib);
+    maif_reader_close(ra);
+    maif_reader_close(rb);
+    free(plain);
+    free(ids);
+}
+
+/* The TIDX payload of the latest index in path (copied), and its block. */
+static uint8_t *tidx_payload(const char *path, size_t *size, uint64_t *block)
+{
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
+    uint8_t *p = NULL;
+    for (uint64_t i = maif_reader_count(r); i-- > 0 && !p;) {
+        maif_block b;
+        assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
+        if (b.type != SEM_TYPE_TIDX) continue;
+        assert_int_equal(b.codec, 0);
+        assert_int_equal(b.cipher, 0);
+        p = malloc(b.payload_size);
+        memcpy(p, b.payload, b.payload_size);
+        *size = b.payload_size;
+        *block = i;
+    }
+    maif_reader_close(r);
+    assert_non_null(p);
+    return p;
+}
+
+static void write_text(maif_writer *w, const char *t)
+{
+    maif_block_spec sp = {0};
+    sp.type = MAIF_TYPE_TEXT;
+    sp.payload = t;
+    sp.payload_size = strlen(t);
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
+}
+
+/* Encrypted words never reach the index; a reader with the key still finds them. */
+static void test_encrypted_not_indexed(void **state)
+{
+    tu_fixture *f = *state;
+    maif_keyring *kr = keyring_for(f->key);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    write_text(w, "the quarterly report about cats");
+    assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK);
+    write_text(w, "zanzibarite xylophonist secrets");
+    assert_int_equal(maif_writer_encrypt(w, kr, 0), MAIF_OK);
+    write_text(w, "dogs and cats");
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    uint64_t n = 0, blk;
+    assert_int_equal(maif_index_build_text(f->path, f->key, NULL, &n), MAIF_OK);
+    assert_int_equal(n, 2);
+    size_t size;
+    uint8_t *p = tidx_payload(f->path, &size, &blk);
+    assert_null(memmem(p, size, "zanzibar", 8));
+    assert_null(memmem(p, size, "xylophon", 8));
+    assert_non_null(memmem(p, size, "quarter", 7));
+    sem_tidx t;
+    char err[300];
+    assert_int_equal(sem_tidx_view(&t, p, size, err, sizeof err), MAIF_OK);
+    assert_int_equal(sem_tidx_check(&t, err, sizeof err), MAIF_OK);
+    assert_int_equal(t.ndocs, 2);
+    assert_int_equal(t.nskip, 1);
+    free(p);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    maif_index *ix = NULL;
+    assert_int_equal(maif_index_open(&ix, r, NULL), MAIF_OK);
+    sem_scored out[4];
+    size_t no;
+    assert_int_equal(sem_text_search(ix, "xylophonist", 11, NULL, NULL, 4, out, &no), MAIF_OK);
+    assert_int_equal(no, 0);
+    maif_index_close(ix);
+    assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
+    assert_int_equal(maif_index_open(&ix, r, NULL), MAIF_OK);
+    assert_int_equal(sem_text_search(ix, "xylophonist", 11, NULL, NULL, 4, out, &no), MAIF_OK);
+    assert_int_equal(no, 1);
+    maif_block b;
+    assert_int_equal(maif_reader_block(r, out[0].block, &b), MAIF_OK);
+    assert_true(b.cipher != 0);
+    maif_index_close(ix);
+    maif_reader_close(r);
+    maif_keyring_free(kr);
+}
+
+static void test_build_errors(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    maif_block_spec sp = {0};
+    sp.type = MAIF_TYPE_JSON;
+    sp.payload = "{}";
+    sp.payload_size = 2;
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    uint64_t n = 7;
+    assert_int_equal(maif_index_build_text(f->path, f->key, NULL, &n), MAIF_ENOTFOUND);
+    assert_int_equal(n, 0);
+    assert_int_equal(maif_index_build_text(NULL, f->key, NULL, &n), MAIF_EINVAL);
+    assert_int_equal(maif_index_build_text(f->path, NULL, NULL, &n), MAIF_EINVAL);
+    /* an empty text is a document of length 0 */
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
+    sp.type = MAIF_TYPE_TEXT;
+    sp.payload = "";
+    sp.payload_size = 0;
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_index_build_text(f->path, f->key, NULL, &n), MAIF_OK);
+    assert_int_equal(n, 1);
+    size_t size;
+    uint64_t blk;
+    uint8_t *p = tidx_payload(f->path, &size, &blk);
+    sem_tidx t;
+    char err[300];
+    assert_int_equal(sem_tidx_view(&t, p, size, err, sizeof err), MAIF_OK);
+    assert_int_equal(sem_tidx_check(&t, err, sizeof err), MAIF_OK);
+    assert_int_equal(t.nterms, 0);
+    free(p);
+}
+
+/* ---------------------------------------------------------- hostile */
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/* A small valid index: terms of equal length so that two can be swapped. */
+static uint8_t *small_index(tu_fixture *f, size_t *size)
+{
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    write_text(w, "bbb ccc ddd bbb");
+    write_text(w, "ccc eee fff");
+    write_text(w, "ggg hhh bbb kkk");
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_index_build_text(f->path, f->key, NULL, NULL), MAIF_OK);
+    uint64_t blk;
+    uint8_t *p = tidx_payload(f->path, size, &blk);
+    assert_int_equal(blk, 3);
+    return p;
+}
+
+/* Runs every reader entry point on p; returns the first error (0: all fine). */
+static int exercise(const uint8_t *p, size_t size, char *err, size_t errsz)
+{
+    sem_tidx t;
+    int rc = sem_tidx_view(&t, p, size, err, errsz);
+    if (rc) return rc;
+    int first = sem_tidx_check(&t, err, errsz);
+    static const char *const words[] = {"bbb", "ccc", "kkk", "aaa", "zzz", "eee"};
+    for (int i = 0; i < 6; i++) {
+        uint32_t term, df;
+        char e2[300];
+        rc = sem_tidx_find(&t, (const uint8_t *)words[i], 3, &term, e2, sizeof e2);
+        if (rc || term == UINT32_MAX) continue;
+        sem_tidx_cur c;
+        if (sem_tidx_postings(&t, term, &df, &c, e2, sizeof e2)) continue;
+        while (sem_tidx_next(&t, &c, e2, sizeof e2) == 1) {
+            uint64_t b;
+            uint32_t l;
+            (void)sem_tidx_doc(&t, c.ord, &b, &l, e2, sizeof e2);
+        }
+    }
+    for (uint32_t i = 0; i < t.nskip && i < 8; i++) {
+        uint64_t b;
+        (void)sem_tidx_skipped(&t, i, &b, err, errsz);
+    }
+    return first;
+}
+
+static void expect_bad(const uint8_t *p, size_t size, const char *what, const char *needle)
+{
+    char err[300] = "";
+    int rc = exercise(p, size, err, sizeof err);
+    if (rc != MAIF_EFORMAT || !strstr(err, needle)) fail_msg("%s: rc %d, '%s' (wanted '%s')", what, rc, err, needle);
+}
+
+static void test_hostile(void **state)
+{
+    tu_fixture *f = *state;
+    size_t size;
+    uint8_t *good = small_index(f, &size), *p = malloc(size + 64);
+    char err[300];
+    assert_int_equal(exercise(good, size, err, sizeof err), MAIF_OK);
+    sem_tidx t;
+    assert_int_equal(sem_tidx_view(&t, good, size, err, sizeof err), MAIF_OK);
+    assert_int_equal(t.ndocs, 3);
+    assert_int_equal(t.covered, 3);
+    assert_true(t.nterms >= 8);
+    size_t T = SEM_TIDX_HEADER, D = T + 16 * ((size_t)t.nterms + 1), S = (size_t)(t.strings - good),
+           P = (size_t)(t.post - good);
+#define MUT(stmt, what, needle)                                                                                    \
+    do {                                                                                                           \
+        memcpy(p, good, size);                                                                                     \
+        stmt;                                                                                                      \
+        expect_bad(p, size, what, needle);                                                                         \
+    } while (0)
+    MUT(put32(p + 24, UINT32_MAX), "huge N", "documents");
+    MUT(put32(p + 24, 4), "N above covered", "documents");
+    MUT(put32(p + 28, UINT32_MAX), "terms past the end", "size");
+    MUT(put32(p + 32, 2), "skipped past the end", "size");
+    MUT(put64(p + 48, UINT64_MAX - 3), "strings size overflowing", "size");
+    MUT(put64(p + 56, UINT64_MAX), "postings size overflowing", "size");
+    MUT(put32(p + 8, 2), "version", "version");
+    MUT(put32(p + 12, 9), "analyzer", "analyzer");
+    MUT(p[0] = 'X', "magic", "magic");
+    MUT(put32(p + 36, 1), "reserved", "reserved");
+    expect_bad(good, SEM_TIDX_HEADER - 1, "truncated header", "shorter");
+    expect_bad(good, size - 1, "truncated", "size");
+    memcpy(p, good, size);
+    memset(p + size, 0, 8);
+    expect_bad(p, size + 8, "trailing bytes", "size");
+    MUT(put32(p + D - 16, 0), "sentinel", "closing");
+    /* term entries */
+    MUT(put64(p + T + 32 + 8, UINT64_MAX - 8), "posting offset overflowing", "out of bounds");
+    MUT(put64(p + T + 16 + 8, t.post_size + 1), "posting offset past the end", "out of bounds");
+    MUT(put32(p + T + 4, 4), "df above N", "df");
+    MUT(put32(p + T + 4, 0), "df zero", "df");
+    MUT(put32(p + T + 16, 9999), "string offset past the end", "out of bounds");
+    MUT(put32(p + T + 16, 0), "empty string", "out of bounds");
+    /* unsorted: swap the strings of terms 0 and 1 (both three bytes) */
+    MUT((memcpy(p + S, good + S + 3, 3), memcpy(p + S + 3, good + S, 3)), "unsorted terms", "out of order");
+    /* postings and documents */
+    MUT(memset(p + P, 0xff, 6), "overlong varint", "varint");
+    MUT(p[P] = 7, "document past N", "out of range");
+    MUT(p[P + 1] = 0, "tf zero", "out of range");
+    MUT(put64(p + D, 3), "document block at covered", "block");
+    MUT(put64(p + D + 16, 0), "documents out of order", "block");
+    MUT(put32(p + D + 12, 1), "document reserved", "block");
+    MUT(put64(p + 40, UINT64_MAX), "huge total", "total");
+    /* every single-byte flip: an error or an index that still checks, never a crash */
+    for (size_t i = 0; i < size; i++) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            memcpy(p, good, size);
+            p[i] ^= (uint8_t)(1u << bit);
+            int rc = exercise(p, size, err, sizeof err);
+            assert_true(rc == MAIF_OK || rc == MAIF_EFORMAT);
+        }
+    }
+    free(p);
+    free(good);
+}
+
+/* A damaged TIDX inside an artifact: searches fall back to the scan,
+ * give its results, and the index says why. */
+static void test_damaged_falls_back(void **state)
+{
+    tu_fixture *f = *state;
+    size_t size;
+    uint8_t *good = small_index(f, &size);
+    sem_tidx t;
+    char err[300];
+    assert_int_equal(sem_tidx_view(&t, good, size, err, sizeof err), MAIF_OK);
+    size_t S = (size_t)(t.strings - good);
+    for (int c = 0; c < 3; c++) {
+        uint8_t *p = malloc(size);
+        memcpy(p, good, size);
+        if (c == 0) { /* unsorted terms: met by the query's binary search */
+            memcpy(p + S, good + S + 3, 3);
+            memcpy(p + S + 3, good + S, 3);
+        } else if (c == 1) {
+            put32(p + 24, UINT32_MAX); /* huge N: the header check */
+        } else {
+            memset(t.post - good + p, 0xff, 5); /* a bad varint */
+        }
+        maif_writer *w = NULL;
+        assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
+        maif_block_spec sp = {0};
+        sp.type = SEM_TYPE_TIDX;
+        sp.payload = p;
+        sp.payload_size = size;
+        assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        assert_int_equal(maif_writer_close(w), MAIF_OK);
+        free(p);
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+        maif_index *ix = NULL;
+        assert_int_equal(maif_index_open(&ix, r, NULL), MAIF_OK);
+        static const char *const qs[] = {"bbb", "ccc", "ddd", "eee", "fff", "ggg", "hhh", "kkk", "bbb kkk"};
+        for (size_t q = 0; q < sizeof qs / sizeof *qs; q++) {
+            sem_scored a[8], b[8];
+            size_t na, nb;
+            assert_int_equal(sem_bm25_search(r, qs[q], strlen(qs[q]), NULL, NULL, 8, a, &na), MAIF_OK);
+            assert_int_equal(sem_text_search(ix, qs[q], strlen(qs[q]), NULL, NULL, 8, b, &nb), MAIF_OK);
+            assert_int_equal(na, nb);
+            assert_true(na > 0);
+            for (size_t i = 0; i < na; i++) assert_int_equal(a[i].block, b[i].block);
+        }
+        maif_index_info info;
+        assert_int_equal(maif_index_get_info(ix, &info), MAIF_OK);
+        assert_non_null(info.text_error);
+        assert_non_null(strstr(info.text_error, "text index"));
+        assert_int_equal(info.text_indexed, 0);
+        maif_index_close(ix);
+        maif_reader_close(r);
+    }
+    free(good);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_same_as_scan, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_search_run_filters, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_encrypted_not_indexed, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_build_errors, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_falls_back, tu_setup, tu_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
