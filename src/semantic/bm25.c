@@ -101,11 +101,24 @@ static void sift(sem_scored *h, size_t n, size_t i)
     }
 }
 
-void sem_bm25_select(sem_scored *c, size_t n, sem_block_allow_fn allow, void *ctx, size_t k, sem_scored *out,
-                     size_t *nout)
+/* worse-first heap: the root is the worst of those kept */
+static void sift_worst(sem_scored *h, size_t n, size_t i)
 {
-    /* a heap of every candidate (linear), popped best first until k pass */
-    for (size_t i = n / 2; i-- > 0;) sift(c, n, i);
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && better(&h[m], &h[l])) m = l;
+        if (l + 1 < n && better(&h[m], &h[l + 1])) m = l + 1;
+        if (m == i) return;
+        sem_scored x = h[i];
+        h[i] = h[m];
+        h[m] = x;
+        i = m;
+    }
+}
+
+/* Pops c's heap (best first) into out until k pass allow; returns how many passed. */
+static size_t pop_allowed(sem_scored *c, size_t n, sem_block_allow_fn allow, void *ctx, size_t k, sem_scored *out)
+{
     size_t m = 0;
     while (n && m < k) {
         sem_scored top = c[0];
@@ -113,7 +126,46 @@ void sem_bm25_select(sem_scored *c, size_t n, sem_block_allow_fn allow, void *ct
         sift(c, n, 0);
         if (!allow || allow(ctx, top.block)) out[m++] = top;
     }
-    *nout = m;
+    return m;
+}
+
+void sem_bm25_select(sem_scored *c, size_t n, sem_block_allow_fn allow, void *ctx, size_t k, sem_scored *out,
+                     size_t *nout)
+{
+    /* First the best M alone (a bounded heap: mostly one comparison a
+       candidate), asked best first; when fewer than k of them pass, all
+       candidates, as a heap popped best first. Either way the answer is
+       the first k that pass in the order (score, then block). */
+    size_t M = 4 * k > 64 ? 4 * k : 64;
+    if (n > 2 * M) {
+        sem_scored *h = maif_malloc(M * sizeof *h);
+        if (h) {
+            size_t nh = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (nh < M) {
+                    h[nh] = c[i];
+                    for (size_t j = nh++; j > 0 && better(&h[(j - 1) / 2], &h[j]);) { /* sift up */
+                        sem_scored x = h[j];
+                        h[j] = h[(j - 1) / 2];
+                        h[(j - 1) / 2] = x;
+                        j = (j - 1) / 2;
+                    }
+                } else if (better(&c[i], &h[0])) {
+                    h[0] = c[i];
+                    sift_worst(h, nh, 0);
+                }
+            }
+            for (size_t i = nh / 2; i-- > 0;) sift(h, nh, i);
+            size_t m = pop_allowed(h, nh, allow, ctx, k, out);
+            maif_free(h);
+            if (m == k) {
+                *nout = m;
+                return;
+            }
+        }
+    }
+    for (size_t i = n / 2; i-- > 0;) sift(c, n, i);
+    *nout = pop_allowed(c, n, allow, ctx, k, out);
 }
 
 int sem_bm25_search(maif_reader *r, const char *query, size_t qlen, sem_block_allow_fn allow, void *ctx, size_t k,

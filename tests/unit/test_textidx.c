@@ -570,9 +570,47 @@ static void test_damaged_falls_back(void **state)
     free(good);
 }
 
+static int cmp_rank(const void *x, const void *y)
+{
+    const sem_scored *a = x, *b = y;
+    if (a->score != b->score) return a->score > b->score ? -1 : 1;
+    return (a->block > b->block) - (a->block < b->block);
+}
+
+static int allow_mod(void *ctx, uint64_t b) { return b % *(uint32_t *)ctx == 0; }
+
+/* sem_bm25_select against a full sort, for every path: few candidates,
+ * the bounded heap, its fallback under a restrictive filter; ties. */
+static void test_select(void **state)
+{
+    (void)state;
+    enum { NMAX = 3000 };
+    sem_scored *c = malloc(NMAX * sizeof *c), *ref = malloc(NMAX * sizeof *ref), out[200];
+    for (int t = 0; t < 300; t++) {
+        size_t n = rnd(NMAX), k = 1 + rnd(200), nout;
+        uint32_t mod = 1 + rnd(t % 3 == 0 ? 200 : 3);
+        for (size_t i = 0; i < n; i++) c[i] = (sem_scored){i * 7 % (n + 1), (double)rnd(t & 1 ? 20 : 100000) / 7.0};
+        memcpy(ref, c, n * sizeof *c);
+        qsort(ref, n, sizeof *ref, cmp_rank);
+        size_t m = 0;
+        sem_scored want[200];
+        for (size_t i = 0; i < n && m < k; i++)
+            if (ref[i].block % mod == 0) want[m++] = ref[i];
+        sem_bm25_select(c, n, allow_mod, &mod, k, out, &nout);
+        assert_int_equal(nout, m);
+        for (size_t i = 0; i < m; i++) {
+            assert_int_equal(out[i].block, want[i].block);
+            assert_true(out[i].score == want[i].score);
+        }
+    }
+    free(c);
+    free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_select),
         cmocka_unit_test_setup_teardown(test_same_as_scan, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_search_run_filters, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_encrypted_not_indexed, tu_setup, tu_teardown),
