@@ -1626,6 +1626,9 @@ typedef struct maif_index maif_index;
  * embeddings (the tail) are copied and searched exactly. With no index
  * every embedding is tail. An index whose header is malformed fails here
  * (MAIF_EFORMAT); damage inside the graph fails the search that meets it.
+ * The full-text index (the latest TIDX block, maif_index_build_text) is
+ * found on the first text query or maif_index_get_info, by the walk back
+ * to it; a damaged one never fails the open (text queries then scan).
  * r is borrowed and must outlive the index. An index, and a maif_search,
  * is used by one thread at a time (it opens its embedder on the first text
  * query); threads open one index each on a shared reader. Errors:
@@ -1701,7 +1704,11 @@ MAIF_API MAIF_NODISCARD int maif_search_set_text(maif_search *s, const char *tex
 MAIF_API MAIF_NODISCARD int maif_search_set_vector(maif_search *s, const float *v, size_t dim);
 /* Runs the query on ix (its reader for text). Filters are applied while
  * the graph is searched, not afterwards: nodes that fail them are still
- * walked through but never returned. Results from the graph and from the
+ * walked through but never returned. Text (BM25) uses the stored TIDX for
+ * the texts it covers and scans the rest (texts added after it; encrypted
+ * ones this reader can open), with the same results as a scan of every
+ * text; a damaged TIDX is reported in maif_index_info.text_error and the
+ * query scans instead. Results from the graph and from the
  * exact scan of the tail are merged into one list. Errors: MAIF_EINVAL
  * (no query; vector mode without embeddings; a vector of the wrong
  * dimension), MAIF_EFORMAT (a damaged index: the message names the node),

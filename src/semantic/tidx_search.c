@@ -164,6 +164,11 @@ static int via_index(maif_index *ix, qstate *qs, const sem_tidx *t, char *err, s
     for (uint32_t i = 0; i < t->nskip; i++) {
         uint64_t blk;
         if ((rc = sem_tidx_skipped(t, i, &blk, err, errsz))) return rc;
+        maif_block b;
+        if (maif_reader_block(r, blk, &b) == MAIF_OK && (b.type != MAIF_TYPE_TEXT || !b.cipher)) {
+            snprintf(err, errsz, "text index: skipped block %llu is not an encrypted text", (unsigned long long)blk);
+            return MAIF_EFORMAT; /* a plain text listed here would be counted twice */
+        }
         if ((rc = scan_one(r, qs, blk))) return rc;
     }
     uint64_t nb = maif_reader_count(r);

@@ -330,6 +330,17 @@ static void test_encrypted_not_indexed(void **state)
     assert_int_equal(sem_tidx_check(&t, err, sizeof err), MAIF_OK);
     assert_int_equal(t.ndocs, 2);
     assert_int_equal(t.nskip, 1);
+    /* a forged copy listing the plain block 0 as skipped: damage, and the scan answers */
+    uint64_t zero = 0;
+    memcpy((uint8_t *)t.skip, &zero, 8);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
+    maif_block_spec sp = {0};
+    sp.type = SEM_TYPE_TIDX;
+    sp.payload = p;
+    sp.payload_size = size;
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
     free(p);
     maif_reader *r = NULL;
     assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
@@ -339,6 +350,17 @@ static void test_encrypted_not_indexed(void **state)
     size_t no;
     assert_int_equal(sem_text_search(ix, "xylophonist", 11, NULL, NULL, 4, out, &no), MAIF_OK);
     assert_int_equal(no, 0);
+    assert_int_equal(sem_text_search(ix, "cats", 4, NULL, NULL, 4, out, &no), MAIF_OK);
+    assert_int_equal(no, 2); /* block 0 counted once */
+    sem_scored ref[4];
+    size_t nref;
+    assert_int_equal(sem_bm25_search(r, "cats", 4, NULL, NULL, 4, ref, &nref), MAIF_OK);
+    assert_int_equal(nref, 2);
+    assert_true(ref[0].block == out[0].block && ref[0].score == out[0].score);
+    maif_index_info info;
+    assert_int_equal(maif_index_get_info(ix, &info), MAIF_OK);
+    assert_non_null(info.text_error);
+    assert_non_null(strstr(info.text_error, "not an encrypted text"));
     maif_index_close(ix);
     assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
     assert_int_equal(maif_index_open(&ix, r, NULL), MAIF_OK);
