@@ -21,6 +21,7 @@ struct sb_stemmer;
 #define SEM_BM25_B      0.75
 #define SEM_TIDX_HEADER 64
 #define SEM_TIDX_ANALYZER 1 /* the word rules below + Snowball English, UTF-8 */
+#define SEM_TIDX_F_NO_VECTORS 1u /* flags: no EMBD or VIDX block below covered */
 
 /* A word byte: ASCII letters (upper case lowered in *c), digits, and any
  * byte >= 0x80 (so UTF-8 words stay whole). */
@@ -102,6 +103,7 @@ typedef struct sem_tidx {
     uint64_t covered;   /* blocks [0, covered) were considered */
     uint64_t total;     /* sum of the document lengths */
     uint32_t ndocs, nterms, nskip;
+    uint32_t flags;     /* SEM_TIDX_F_* */
     const uint8_t *terms, *docs, *skip, *strings, *post;
     uint64_t strings_size, post_size;
 } sem_tidx;
@@ -130,6 +132,11 @@ int sem_tidx_skipped(const sem_tidx *t, uint32_t i, uint64_t *block, char *err, 
 /* Checks everything (O(size)): terms sorted and distinct, every posting
  * list, every document and skipped block, df and the total length. */
 int sem_tidx_check(const sem_tidx *t, char *err, size_t errsz);
+
+/* For maif_index_open's walk back: when block i is a readable TIDX whose
+ * flags say no EMBD or VIDX block lies below its covered, *covered = that
+ * and 1 (the walk may stop: nothing vector-like is older); else 0. */
+int sem_tidx_vector_free(const maif_block *b, uint64_t i, uint64_t *covered);
 
 /* Builds a TIDX payload over the text blocks [0, covered) of r (malloc'ed
  * into *out). *docs and *skipped receive the counts. */

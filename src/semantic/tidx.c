@@ -44,7 +44,8 @@ int sem_tidx_view(sem_tidx *t, const uint8_t *p, size_t size, char *err, size_t 
     t->ndocs = rd32(p + 24);
     t->nterms = rd32(p + 28);
     t->nskip = rd32(p + 32);
-    if (rd32(p + 36) != 0) return BAD("text index: reserved field not zero");
+    t->flags = rd32(p + 36);
+    if (t->flags & ~SEM_TIDX_F_NO_VECTORS) return BAD("text index: reserved flag bits not zero");
     t->total = rd64(p + 40);
     t->strings_size = rd64(p + 48);
     t->post_size = rd64(p + 56);
@@ -231,4 +232,16 @@ int sem_tidx_check(const sem_tidx *t, char *err, size_t errsz)
         if (n != df) return BAD("text index: term %u: %u postings, df %u", i, n, df);
     }
     return MAIF_OK;
+}
+
+int sem_tidx_vector_free(const maif_block *b, uint64_t i, uint64_t *covered)
+{
+    sem_tidx t;
+    char err[200];
+    if (b->type != SEM_TYPE_TIDX || b->codec || b->cipher || ((uintptr_t)b->payload & 7) ||
+        sem_tidx_view(&t, b->payload, b->payload_size, err, sizeof err) != MAIF_OK || t.covered > i ||
+        !(t.flags & SEM_TIDX_F_NO_VECTORS))
+        return 0;
+    *covered = t.covered;
+    return 1;
 }

@@ -193,7 +193,7 @@ static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
 /* Writes the payload: terms sorted, postings grouped by term in document order. */
-static int emit(builder *b, uint64_t covered, uint8_t **out, size_t *size)
+static int emit(builder *b, uint64_t covered, uint32_t flags, uint8_t **out, size_t *size)
 {
     int rc = MAIF_ENOMEM;
     uint32_t *order = maif_malloc(((size_t)b->nterms + 1) * sizeof *order);
@@ -240,6 +240,7 @@ static int emit(builder *b, uint64_t covered, uint8_t **out, size_t *size)
     put32(p + 24, b->ndocs);
     put32(p + 28, b->nterms);
     put32(p + 32, b->nskip);
+    put32(p + 36, flags);
     put64(p + 40, b->total);
     put64(p + 48, b->pool_len);
     put64(p + 56, post_size);
@@ -289,10 +290,15 @@ int sem_tidx_build(maif_reader *r, uint64_t covered, uint8_t **out, size_t *size
     memset(&b, 0, sizeof b);
     struct sb_stemmer *st = sb_stemmer_new("english", "UTF_8");
     if (!st) return maif_set_last_err(MAIF_ENOMEM, "text index: no stemmer");
-    int rc = rehash(&b);
+    int rc = rehash(&b), vectors = 0;
     for (uint64_t i = 0; i < covered && !rc; i++) {
         maif_block blk;
-        if (maif_reader_block(r, i, &blk) != MAIF_OK || blk.type != MAIF_TYPE_TEXT) continue;
+        if (maif_reader_block(r, i, &blk) != MAIF_OK) {
+            vectors = 1; /* unknown type: claim nothing about it */
+            continue;
+        }
+        if (blk.type == MAIF_TYPE_EMBEDDING || blk.type == SEM_TYPE_VIDX) vectors = 1;
+        if (blk.type != MAIF_TYPE_TEXT) continue;
         if (blk.cipher) { /* never indexed: listed, so a reader with the key scans it */
             uint64_t cap = b.scap;
             if (b.nskip == UINT32_MAX) rc = MAIF_ELIMIT;
@@ -309,7 +315,7 @@ int sem_tidx_build(maif_reader *r, uint64_t covered, uint8_t **out, size_t *size
         rc = add_doc(&b, st, i, t, tl);
         maif_free(owned);
     }
-    if (!rc) rc = emit(&b, covered, out, size);
+    if (!rc) rc = emit(&b, covered, vectors ? 0 : SEM_TIDX_F_NO_VECTORS, out, size);
     if (!rc) {
         *docs = b.ndocs;
         *terms = b.nterms;

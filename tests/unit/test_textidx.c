@@ -498,7 +498,7 @@ static void test_hostile(void **state)
     MUT(put32(p + 8, 2), "version", "version");
     MUT(put32(p + 12, 9), "analyzer", "analyzer");
     MUT(p[0] = 'X', "magic", "magic");
-    MUT(put32(p + 36, 1), "reserved", "reserved");
+    MUT(put32(p + 36, 2), "reserved flags", "reserved");
     expect_bad(good, SEM_TIDX_HEADER - 1, "truncated header", "shorter");
     expect_bad(good, size - 1, "truncated", "size");
     memcpy(p, good, size);
@@ -592,6 +592,86 @@ static void test_damaged_falls_back(void **state)
     free(good);
 }
 
+/* A TIDX that says no vectors lie below it lets maif_index_open stop
+ * there; embeddings added after it are still found; one that cannot say
+ * so (an EMBD below it) does not. */
+static void test_vector_free_flag(void **state)
+{
+    tu_fixture *f = *state;
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    write_text(w, "alpha beta");
+    write_text(w, "gamma delta");
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    assert_int_equal(maif_index_build_text(f->path, f->key, NULL, NULL), MAIF_OK);
+    size_t size;
+    uint64_t blk;
+    uint8_t *p = tidx_payload(f->path, &size, &blk);
+    sem_tidx t;
+    char err[300];
+    assert_int_equal(sem_tidx_view(&t, p, size, err, sizeof err), MAIF_OK);
+    assert_int_equal(t.flags, SEM_TIDX_F_NO_VECTORS);
+    free(p);
+    float v[4] = {1, 0, 0, 0}, u[4] = {0, 1, 0, 0};
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add_embedding(w, v, 4, "m", NULL, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add_embedding(w, u, 4, "m", NULL, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    maif_index *ix = NULL;
+    maif_index_info info;
+    assert_int_equal(maif_index_open(&ix, r, NULL), MAIF_OK);
+    assert_int_equal(maif_index_get_info(ix, &info), MAIF_OK);
+    assert_int_equal(info.dimensions, 4);
+    assert_int_equal(info.tail, 2);
+    assert_string_equal(info.model, "m");
+    maif_search *s = NULL;
+    assert_int_equal(maif_search_create(&s), MAIF_OK);
+    assert_int_equal(maif_search_set_vector(s, u, 4), MAIF_OK);
+    assert_int_equal(maif_search_run(s, ix), MAIF_OK);
+    maif_search_hit h;
+    assert_int_equal(maif_search_result(s, 0, &h), MAIF_OK);
+    assert_int_equal(h.block, 4); /* texts 0-1, TIDX 2, embeddings 3-4 */
+    maif_search_free(s);
+    maif_index_close(ix);
+    maif_reader_close(r);
+    /* indexed again: embeddings below it now, so the flag is off */
+    assert_int_equal(maif_index_build_text(f->path, f->key, NULL, NULL), MAIF_OK);
+    p = tidx_payload(f->path, &size, &blk);
+    assert_int_equal(sem_tidx_view(&t, p, size, err, sizeof err), MAIF_OK);
+    assert_int_equal(t.flags, 0);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    assert_int_equal(maif_index_open(&ix, r, NULL), MAIF_OK);
+    assert_int_equal(maif_index_get_info(ix, &info), MAIF_OK);
+    assert_int_equal(info.tail, 2);
+    assert_int_equal(info.text_index_block, 5);
+    maif_index_close(ix);
+    maif_reader_close(r);
+    /* the walk does stop there: a copy whose flag claims no vectors hides
+       the embeddings below it (the flag is signed data, trusted as such) */
+    uint32_t one = SEM_TIDX_F_NO_VECTORS;
+    memcpy(p + 36, &one, 4);
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
+    maif_block_spec sp = {0};
+    sp.type = SEM_TYPE_TIDX;
+    sp.payload = p;
+    sp.payload_size = size;
+    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    free(p);
+    assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+    assert_int_equal(maif_index_open(&ix, r, NULL), MAIF_OK);
+    assert_int_equal(maif_index_get_info(ix, &info), MAIF_OK);
+    assert_int_equal(info.tail, 0);
+    assert_int_equal(info.dimensions, 0);
+    maif_index_close(ix);
+    maif_reader_close(r);
+}
+
 static int cmp_rank(const void *x, const void *y)
 {
     const sem_scored *a = x, *b = y;
@@ -633,6 +713,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_select),
+        cmocka_unit_test_setup_teardown(test_vector_free_flag, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_same_as_scan, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_search_run_filters, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_encrypted_not_indexed, tu_setup, tu_teardown),
