@@ -182,6 +182,8 @@ echo "== maif serve under wrk: durable one-shot appends, block reads, searches b
 # bench_serve.sh starts the real server on loopback and checks afterwards
 # that every acknowledged append is in the artifact (its exit status).
 run ./bench/bench_serve.sh "$B" "$W"
+# text searches through the server, with the full-text index and without
+run ./bench/bench_serve_text.sh "$B" "$W"
 
 echo "== worker pool: compressed and encrypted appends on 1 and 2 workers"
 run "$BIN/bench_pool" "$W"
