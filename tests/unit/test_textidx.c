@@ -197,8 +197,8 @@ static void test_same_as_scan(void **state)
     free(ids);
 }
 
-/* Through maif_search_run with every filter: an indexed artifact and a
- * copy without the index give the same results. */
+/* Through maif_search_run with every filter, in text and hybrid mode: an
+ * indexed artifact and a copy without the index give the same results. */
 static void test_search_run_filters(void **state)
 {
     tu_fixture *f = *state;
@@ -209,6 +209,9 @@ static void test_search_run_filters(void **state)
     add_texts(w, NULL, 300, ids, &nids);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
+    uint64_t embedded = 0; /* hashed embeddings, so hybrid mode fuses two lists */
+    assert_int_equal(maif_embed_file(f->path, "hashed", f->key, NULL, &embedded), MAIF_OK);
+    assert_true(embedded >= 250);
     size_t len;
     uint8_t *copy = tu_read(f->path, &len);
     assert_non_null(copy);
@@ -238,7 +241,8 @@ static void test_search_run_filters(void **state)
         maif_search *both[2] = {sa, sb};
         for (int j = 0; j < 2; j++) {
             assert_int_equal(maif_search_set_text(both[j], q, strlen(q)), MAIF_OK);
-            assert_int_equal(maif_search_set(both[j], MAIF_SEARCH_MODE, MAIF_MODE_TEXT), MAIF_OK);
+            assert_int_equal(maif_search_set(both[j], MAIF_SEARCH_MODE, t & 1 ? MAIF_MODE_HYBRID : MAIF_MODE_TEXT),
+                             MAIF_OK);
             assert_int_equal(maif_search_set(both[j], MAIF_SEARCH_K, k), MAIF_OK);
             assert_int_equal(maif_search_set(both[j], MAIF_SEARCH_PRIVACY, priv), MAIF_OK);
             assert_int_equal(maif_search_set(both[j], MAIF_SEARCH_SUPERSEDED, sup), MAIF_OK);
