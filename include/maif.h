@@ -1599,6 +1599,25 @@ MAIF_API MAIF_NODISCARD int maif_writer_add_embedding_bound(maif_writer *w, cons
 MAIF_API MAIF_NODISCARD int maif_index_build(const char *path, const char *model, const maif_key *key,
                                              const maif_options *opt, uint64_t *indexed);
 
+/* Builds the full-text (BM25) index over every plain text block of the
+ * artifact and appends it as one TIDX block in a signed commit
+ * (FORMAT.md §5.14): a sorted term dictionary of Snowball English stems,
+ * posting lists and document lengths, which text and hybrid searches read
+ * in place from the map. Encrypted text blocks are never indexed (the
+ * index is public, chained bytes: their words would leak and would
+ * outlive a crypto-shredding); the index lists them, and a reader that can
+ * decrypt them scans them at query time. Plain texts are indexed whatever
+ * their "privacy" label (their words are already in the file in clear;
+ * the label stays a search filter). Text blocks added later are scanned
+ * until the next build. opt: those of maif_writer_open. *indexed (may be
+ * NULL) receives the texts indexed. Building needs about 12 bytes a
+ * (text, distinct stem) pair plus the texts' distinct stems. Errors:
+ * MAIF_ENOTFOUND (no plain text block), MAIF_ESTATE (another writer
+ * appended meanwhile), MAIF_ELIMIT (over 2^32 - 1 texts or terms, or
+ * 4 GiB of stems), those of the reader and writer. */
+MAIF_API MAIF_NODISCARD int maif_index_build_text(const char *path, const maif_key *key, const maif_options *opt,
+                                                  uint64_t *indexed);
+
 typedef struct maif_index maif_index;
 /* Opens the vector index of r for model (NULL: the latest index's model,
  * else the model of the last EMBD block). The graph is used in place from
@@ -1607,6 +1626,9 @@ typedef struct maif_index maif_index;
  * embeddings (the tail) are copied and searched exactly. With no index
  * every embedding is tail. An index whose header is malformed fails here
  * (MAIF_EFORMAT); damage inside the graph fails the search that meets it.
+ * The full-text index (the latest TIDX block, maif_index_build_text) is
+ * found on the first text query or maif_index_get_info, by the walk back
+ * to it; a damaged one never fails the open (text queries then scan).
  * r is borrowed and must outlive the index. An index, and a maif_search,
  * is used by one thread at a time (it opens its embedder on the first text
  * query); threads open one index each on a shared reader. Errors:
@@ -1624,6 +1646,12 @@ typedef struct maif_index_info {
     uint64_t index_bytes;     /* VIDX payload */
     int quantize;             /* MAIF_QUANTIZE_* of the graph's vectors */
     const char *kernels;      /* "avx512", "avx2" or "portable": the distance kernels in use */
+    int64_t text_index_block; /* the latest TIDX block (full-text index), or -1 */
+    uint64_t text_indexed;    /* texts it holds (0 when damaged) */
+    uint64_t text_covered_blocks; /* blocks it covers; text blocks from here on are scanned */
+    uint64_t text_index_bytes;    /* TIDX payload */
+    const char *text_error;   /* NULL, or why the TIDX cannot be used (damaged): text
+                                 queries then scan every text (borrowed until close) */
 } maif_index_info;
 /* Errors: MAIF_EINVAL. */
 MAIF_API MAIF_NODISCARD int maif_index_get_info(const maif_index *ix, maif_index_info *out);
@@ -1682,7 +1710,11 @@ MAIF_API MAIF_NODISCARD int maif_search_set_text(maif_search *s, const char *tex
 MAIF_API MAIF_NODISCARD int maif_search_set_vector(maif_search *s, const float *v, size_t dim);
 /* Runs the query on ix (its reader for text). Filters are applied while
  * the graph is searched, not afterwards: nodes that fail them are still
- * walked through but never returned. Results from the graph and from the
+ * walked through but never returned. Text (BM25) uses the stored TIDX for
+ * the texts it covers and scans the rest (texts added after it; encrypted
+ * ones this reader can open), with the same results as a scan of every
+ * text; a damaged TIDX is reported in maif_index_info.text_error and the
+ * query scans instead. Results from the graph and from the
  * exact scan of the tail are merged into one list. Errors: MAIF_EINVAL
  * (no query; vector mode without embeddings; a vector of the wrong
  * dimension), MAIF_EFORMAT (a damaged index: the message names the node),

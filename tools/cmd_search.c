@@ -252,6 +252,8 @@ static int run(int argc, char **argv)
         goto out;
     }
     int used = mode ? mode : vec_s ? MAIF_MODE_VECTOR : info.dimensions ? MAIF_MODE_HYBRID : MAIF_MODE_TEXT;
+    if (info.text_error && used != MAIF_MODE_VECTOR) /* the results stand: every text was scanned instead */
+        fprintf(stderr, "maif: %s: warning: %s; text scored by a scan of every text\n", path, info.text_error);
     size_t n = maif_search_count(s);
     char hex[2 * MAIF_ID_BYTES + 1], tb[5];
     if (json) {
@@ -260,6 +262,9 @@ static int run(int argc, char **argv)
         json_object_set_new(doc, "model", json_string(info.model));
         json_object_set_new(doc, "indexed", json_integer((json_int_t)info.indexed));
         json_object_set_new(doc, "tail", json_integer((json_int_t)info.tail));
+        json_object_set_new(doc, "text_index_block", json_integer((json_int_t)info.text_index_block));
+        json_object_set_new(doc, "text_indexed", json_integer((json_int_t)info.text_indexed));
+        json_object_set_new(doc, "text_error", info.text_error ? json_string(info.text_error) : json_null());
         for (size_t i = 0; i < n; i++) {
             maif_search_hit h;
             if (maif_search_result(s, i, &h) != MAIF_OK) break;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "semantic/semantic.h"
+#include "semantic/textidx.h"
 #include "util/alloc.h"
 #include "util/common.h"
 #include "util/options.h"
@@ -82,6 +83,7 @@ void maif_index_close(maif_index *ix)
     maif_free(ix->tailvec);
     sem_idset_free(&ix->tail_sup);
     maif_embedder_close(ix->emb);
+    sem_text_close(ix);
     maif_free(ix);
 }
 
@@ -128,10 +130,12 @@ int maif_index_open(maif_index **out, maif_reader *r, const char *model)
     char err[256];
     /* pass 1, backwards: the latest VIDX of the model; what lies after it is the tail */
     int64_t last_embd = -1;
+    uint64_t vec_free = 0; /* blocks below this hold no EMBD or VIDX (a TIDX says so) */
     for (uint64_t i = n; i-- > 0;) {
         maif_block b;
         if (maif_reader_block(r, i, &b) != MAIF_OK) continue;
         if (b.type == MAIF_TYPE_EMBEDDING && last_embd < 0) last_embd = (int64_t)i;
+        if (b.type == SEM_TYPE_TIDX && sem_tidx_vector_free(&b, i, &vec_free)) break; /* nothing older to find */
         if (b.type != SEM_TYPE_VIDX || !b.meta) continue;
         json_t *m = json_loadb(b.meta, b.meta_size, 0, NULL);
         const char *mm = m ? json_string_value(json_object_get(m, "model")) : NULL;
@@ -180,7 +184,7 @@ int maif_index_open(maif_index **out, maif_reader *r, const char *model)
     }
     /* pass 2: the tail, oldest first */
     size_t cap = 0;
-    uint64_t start = ix->has_graph ? ix->covered : 0;
+    uint64_t start = ix->has_graph ? ix->covered : vec_free;
     for (uint64_t i = start; i < n; i++) {
         maif_block b;
         if (maif_reader_block(r, i, &b) != MAIF_OK) continue;
@@ -225,7 +229,10 @@ int maif_index_get_info(const maif_index *ix, maif_index_info *out)
     out->index_bytes = ix->has_graph ? ix->h.size : 0;
     out->quantize = ix->has_graph ? (int)ix->h.quant : 0;
     out->kernels = sem_kernels_best()->name;
-    return MAIF_OK;
+    /* the text index: found on first use (ix is used by one thread; the
+       state it caches is not part of what the caller sees as const) */
+    return sem_text_info((maif_index *)ix, &out->text_index_block, &out->text_indexed, &out->text_covered_blocks,
+                         &out->text_index_bytes, &out->text_error);
 }
 
 /* ------------------------------------------------------------- build */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "semantic/semantic.h"
+#include "semantic/textidx.h"
 #include "util/alloc.h"
 #include "util/common.h"
 
@@ -496,7 +497,7 @@ int maif_search_run(maif_search *s, maif_index *ix)
             rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
             goto out;
         }
-        if ((rc = sem_bm25_search(ix->r, s->text, s->text_len, text_allow, &c, want, tc, &nt))) goto out;
+        if ((rc = sem_text_search(ix, s->text, s->text_len, text_allow, &c, want, tc, &nt))) goto out;
     }
     /* fuse: scores as they are for one list, fusion.c's rule for two */
     all = maif_calloc(nv + nt + 1, sizeof *all);

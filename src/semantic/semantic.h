@@ -16,6 +16,8 @@
 
 #define SEM_TYPE_VIDX MAIF_FOURCC('V', 'I', 'D', 'X')
 
+typedef struct sem_text_state sem_text_state; /* the text index of a maif_index (tidx_search.c) */
+
 /* An embedding row after the index: searched exactly. */
 typedef struct sem_tail {
     uint64_t block, subject;
@@ -39,6 +41,7 @@ struct maif_index {
     int graph_superseded;        /* nodes flagged superseded at build (the VIDX's
                                     "superseded" metadata; 1 when it is missing) */
     maif_embedder *emb;          /* for text queries, opened on first use */
+    sem_text_state *text;        /* the latest TIDX, found on the first text query */
 };
 
 /* A parsed metadata condition of maif_search_where. */

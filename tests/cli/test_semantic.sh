@@ -37,18 +37,19 @@ ok "vector: k lines" [ "$(wc -l <"$OUT")" = 3 ]
 
 m index a.maif --m 8 --ef-construction 64 --metric cosine; expect "index" 0
 ok "index: summary" out_has '^indexed 6 vectors of 256 dimensions \(model hashed:[0-9a-f]{32}, metric cosine, M 8, ef-construction 64\) in block 13'
+ok "index: text summary" out_has '^indexed 6 texts for full-text search \(BM25, Snowball English\) in block 14, [0-9]+ bytes$'
 m verify a.maif; expect "verify after index" 0
 
 # the tail: a text added (and embedded on the way in) after the index
 m add a.maif --type text --text "The espresso machine needs descaling every month" --meta '{"topic":"home","n":6}' --embed
 expect "add --embed" 0
 m search a.maif "espresso descaling" --json; expect "hybrid json" 0
-jcheck "json: tail found first" "$OUT" 'd["results"][0]["block"] == 14 and d["tail"] == 1 and d["indexed"] == 6 and d["mode"] == "hybrid"'
+jcheck "json: tail found first" "$OUT" 'd["results"][0]["block"] == 15 and d["tail"] == 1 and d["indexed"] == 6 and d["mode"] == "hybrid"'
 jcheck "json: fields" "$OUT" 'set(d["results"][0]) == {"block","id","type","score","embedding_block","timestamp","snippet"}'
 
 # filters
 m search a.maif "revenue growth" --where topic=home --mode vector --json; expect "where" 0
-jcheck "where: only home" "$OUT" 'all(r["block"] in (1,3,5,14) for r in d["results"]) and len(d["results"]) == 4'
+jcheck "where: only home" "$OUT" 'all(r["block"] in (1,3,5,15) for r in d["results"]) and len(d["results"]) == 4'
 m search a.maif "anything" --where 'n>=4' --where 'n<=5' --json; expect "where range" 0
 jcheck "where range: blocks 4 and 5" "$OUT" 'sorted(r["block"] for r in d["results"]) == [4,5]'
 m search a.maif "dark mode" --type json; expect "type filter" 0
@@ -78,11 +79,11 @@ m search a.maif "x" --since yesterday; expect_err "bad since" 2 "since"
 m index a.maif --metric hamming; expect_err "bad metric" 2 "metric"
 m search a.maif "x" --vector-weight 0; expect_err "bad vector weight" 2 "vector-weight"
 m search a.maif "espresso descaling" --mode hybrid --vector-weight 300 -k 1; expect "hybrid, vector weight" 0
-ok "hybrid, vector weight: espresso" out_has '^14 '
+ok "hybrid, vector weight: espresso" out_has '^15 '
 m search a.maif "espresso descaling" --mode hybrid --fusion rrf -k 1; expect "hybrid, rrf" 0
-ok "hybrid, rrf: espresso" out_has '^14 '
+ok "hybrid, rrf: espresso" out_has '^15 '
 m search a.maif "espresso descaling" --fusion dbsf --vector-weight 50 -k 1 --json; expect "hybrid, dbsf, json" 0
-jcheck "hybrid, dbsf: espresso" "$OUT" 'd["mode"] == "hybrid" and d["results"][0]["block"] == 14'
+jcheck "hybrid, dbsf: espresso" "$OUT" 'd["mode"] == "hybrid" and d["results"][0]["block"] == 15'
 m search a.maif "x" --fusion borda; expect_err "bad fusion" 2 "fusion"
 
 m index a.maif --quantize pq --pq-m 1000; expect_err "pq: more sub-spaces than dimensions" 2 "sub-spaces"
@@ -91,7 +92,7 @@ m index a.maif --quantize pq --pq-m 0; expect_err "pq-m 0" 2 "pq-m"
 m index a.maif --quantize pq --threads 1; expect "index pq" 0
 ok "index pq: summary" out_has '^indexed 7 vectors.*, pq)'
 m search a.maif "espresso descaling" --mode vector -k 1; expect "search pq" 0
-ok "search pq: espresso" out_has '^14 '
+ok "search pq: espresso" out_has '^15 '
 m index a.maif --quantize pq --pq-m 256 --threads 1; expect "index pq, a byte a dimension" 0
 m search a.maif "cat windowsill" --mode vector -k 1 --json; expect "search pq json" 0
 ok "search pq: cat" out_has '"block": 1,'
@@ -99,7 +100,7 @@ m index a.maif --m 1; expect_err "bad M" 2 "--m"
 m index a.maif --quantize int8 --threads 1; expect "index int8" 0
 ok "index int8: summary" out_has '^indexed 7 vectors'
 m search a.maif "espresso descaling" --mode vector -k 1; expect "search int8" 0
-ok "search int8: espresso" out_has '^14 '
+ok "search int8: espresso" out_has '^15 '
 m embed a.maif --model use:/nonexistent/use; expect_err "use: no model there" 2 "nonexistent"
 m embed a.maif --model nope; expect_err "unknown model" 2 "unknown model"
 m add a.maif --type json --text '{}' --embed; expect_err "embed needs text" 2 "text"
