@@ -505,7 +505,11 @@ static int add_planned(maif_writer *w, const maif_block_spec *spec, maif_read_fn
         ctx = &ss;
         limit = plan.stored_size;
     }
-    if ((rc = nat_writer_settle_all(w))) return rc;
+    if ((rc = nat_writer_settle_all(w))) {
+        maif_free(ss.plain); /* nothing of the payload was read yet */
+        maif_free(ss.sealed);
+        return rc;
+    }
     uint64_t off = w->pos, head = NAT_REC_HEADER + (uint64_t)ext_size + meta_size;
     uint64_t poff = off + align8(head);
     uint8_t *chunk = maif_malloc(MAIF_STREAM_CHUNK);
