@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "codec/codec.h"
 #include "crypto/aead.h"
@@ -445,6 +446,54 @@ static void test_writer_roundtrip(void **state)
     maif_key_free(alice);
 }
 
+/* zstd decoded piece by piece (codec 1 alone): the frame must match the
+ * record as the whole decoder demands, and what it hands over never
+ * exceeds the claim: a frame without its checksum or content size, a
+ * content size other than decoded_size, bytes after the frame, a second
+ * frame, a cut frame and a damaged one are all malformed. */
+static void test_zstd_pieces(void **state)
+{
+    (void)state;
+    const size_t n = 3 * C + 5;
+    uint8_t *pl = payload_new(n, 8), *enc = malloc(ZSTD_compressBound(n) * 2 + 64), *back = malloc(n + 64);
+    uint8_t place[MAIF_STAGE_AD_BYTES] = {0};
+    place[MAIF_STAGE_AD_BYTES - 1] = MAIF_CODEC_ZSTD;
+    for (int kind = 0; kind < 8; kind++) {
+        ZSTD_CCtx *cc = ZSTD_createCCtx();
+        assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, kind != 1)));
+        assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, kind != 2)));
+        size_t e = ZSTD_compress2(cc, enc, ZSTD_compressBound(n), pl, kind == 7 ? n - 1 : n);
+        assert_false(ZSTD_isError(e));
+        if (kind == 3) enc[e++] = 0; /* a byte after the frame */
+        if (kind == 4) {             /* a second frame */
+            size_t e2 = ZSTD_compress2(cc, enc + e, ZSTD_compressBound(n), pl, 10);
+            assert_false(ZSTD_isError(e2));
+            e += e2;
+        }
+        if (kind == 5) e -= 9;           /* cut */
+        if (kind == 6) enc[e / 2] ^= 0x40; /* damaged inside */
+        ZSTD_freeCCtx(cc);
+        maif_stage_in in = {.codec = MAIF_CODEC_ZSTD, .stored = enc, .stored_size = e, .has_decoded_size = 1,
+                            .decoded_size = n, .ad = place};
+        collect c = {back, 0, n + 64};
+        char err[200];
+        int rc = maif_stage_decode_to(&in, 1u << 30, collect_stage, &c, err, sizeof err);
+        assert_true(c.len <= n);
+        if (kind == 0) {
+            assert_int_equal(rc, MAIF_OK);
+            assert_int_equal(c.len, n);
+            assert_memory_equal(back, pl, n);
+        } else {
+            assert_int_equal(rc, MAIF_EFORMAT);
+        }
+        size_t w = 0; /* the whole decoder agrees */
+        assert_int_equal(maif_stage_decode(&in, 1u << 30, back, n, &w, err, sizeof err), kind == 0 ? MAIF_OK : MAIF_EFORMAT);
+    }
+    free(pl);
+    free(enc);
+    free(back);
+}
+
 /* Writes path: block 0 a key wrap, block 1 the payload (n bytes) sealed
  * with cipher for alice, added as a stream of unknown size (spooled from
  * the first byte) with codec. Returns the blocks added past the base. */
@@ -586,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_stage_damage),
         cmocka_unit_test(test_writer_roundtrip),
         cmocka_unit_test(test_sweep_and_faults),
+        cmocka_unit_test(test_zstd_pieces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
