@@ -111,7 +111,8 @@ rm -f t.maif t2.maif out.bin
 # ---- a 256 MiB pipe through zstd and chacha20, in bounded memory (peak
 # RSS under /usr/bin/time on the release build, as test_privacy.sh does
 # for cipher 4; the ASan build only checks the round trip)
-REL=${MAIF_RELEASE_DIR:-$ROOT/build/release}/maif
+REL=${MAIF_RELEASE_DIR:-build/release}/maif
+case "$REL" in /*) ;; *) REL="$ROOT/$REL" ;; esac  # tests/run.sh passes it relative to the root
 BIG=$REL
 [ -x "$REL" ] && [ -x /usr/bin/time ] || BIG=$MAIF_BIN
 mk $((256 * 1024 * 1024)) big.bin
