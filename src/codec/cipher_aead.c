@@ -249,7 +249,8 @@ uint8_t maif_cipher_stream_form(uint8_t id)
 
 const maif_cipher *maif_cipher_for(const maif_cipher *k, uint64_t n)
 {
-    if (!k || n <= MAIF_STREAM_CHUNK_PLAIN) return k;
+    /* only the library's own: a cipher registered over id 1-3 is the caller's, sealed as it is */
+    if (!k || n <= MAIF_STREAM_CHUNK_PLAIN || k != maif_cipher_builtin(k->id)) return k;
     uint8_t sid = maif_cipher_stream_form(k->id);
     const maif_cipher *st = sid ? maif_cipher_find(sid) : NULL;
     return st ? st : k; /* large payloads are sealed in chunks */

@@ -157,7 +157,8 @@ int maif_cipher_plain(const maif_cipher *k, uint64_t s, uint64_t *plain);
 /* The STREAM form of a whole-payload cipher id (1 -> 4, 2 -> 5, 3 -> 6), or 0. */
 uint8_t maif_cipher_stream_form(uint8_t id);
 /* The cipher a writer asking for k seals n input bytes with: the STREAM
- * form of k's id past one chunk (when that id is known), else k. */
+ * form of k's id past one chunk when k is the library's own cipher 1-3
+ * (and the form is found), else k. */
 const maif_cipher *maif_cipher_for(const maif_cipher *k, uint64_t n);
 
 /* ---- registry. Registration is process-wide and not synchronised with
