@@ -13,8 +13,12 @@
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -22,6 +26,7 @@
 #include "codec/codec.h"
 #include "crypto/aead.h"
 #include "crypto/crypto.h"
+#include "format/native/native_spool.h"
 #include "format/native/native_writer.h"
 #include "io/io.h"
 
@@ -446,6 +451,80 @@ static void test_writer_roundtrip(void **state)
     maif_key_free(alice);
 }
 
+/* The descriptor of the one open file under dir (the spool: an
+ * O_TMPFILE has no name, /proc shows it as dir/#NNN (deleted)), or -1. */
+static int fd_under(const char *dir)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int found = -1;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char link[300], target[4096];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t k = readlink(link, target, sizeof target - 1);
+        if (k <= 0) continue;
+        target[k] = 0;
+        if (strncmp(target, dir, strlen(dir)) == 0 && target[strlen(dir)] == '/') found = atoi(e->d_name);
+    }
+    if (d) closedir(d);
+    return found;
+}
+
+/* A spool (FORMAT.md §5.7, "Spooling") puts no plaintext on disk: the
+ * temporary file beside the artifact holds sealed 64 KiB chunks only, has
+ * no name and mode 0600; it reads back what was written, and a byte
+ * changed in it, or the file cut, fails the read. */
+static void test_spool(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *near = tu_path(dir, "a.maif");
+    const size_t n = 3 * C + 1000;
+    uint8_t *pl = payload_new(n, 4), *back = malloc(n), *disk = malloc(n + 4096);
+    char err[200];
+    for (int damage = 0; damage < 3; damage++) {
+        nat_spool *s = NULL;
+        assert_int_equal(nat_spool_open(&s, near, err, sizeof err), MAIF_OK);
+        for (size_t at = 0; at < n; at += 7777)
+            assert_int_equal(nat_spool_write(s, pl + at, n - at < 7777 ? n - at : 7777), MAIF_OK);
+        assert_int_equal(nat_spool_rewind(s), MAIF_OK);
+        assert_int_equal(nat_spool_size(s), n);
+        int fd = fd_under(dir);
+        assert_true(fd >= 0);
+        struct stat st;
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_int_equal(st.st_nlink, 0); /* no name in any directory */
+        assert_int_equal((size_t)st.st_size, n + 4 * 16);
+        assert_int_equal(pread(fd, disk, (size_t)st.st_size, 0), st.st_size);
+        assert_null(memmem(disk, (size_t)st.st_size, "the same line of text", 21));
+        assert_null(memmem(disk, (size_t)st.st_size, pl + 10, 32));
+        if (damage == 1) { /* a byte of chunk 2 */
+            disk[2 * S + 5] ^= 1;
+            assert_int_equal(pwrite(fd, disk + 2 * S + 5, 1, 2 * S + 5), 1);
+        }
+        if (damage == 2) assert_int_equal(ftruncate(fd, 3 * S + 10), 0);
+        size_t got = 0;
+        int64_t k;
+        while ((k = nat_spool_read(s, back + got, 5000)) > 0) got += (size_t)k;
+        if (damage == 0) {
+            assert_int_equal(k, 0);
+            assert_int_equal(got, n);
+            assert_memory_equal(back, pl, n);
+        } else {
+            assert_int_equal(k, MAIF_EVERIFY);
+            assert_int_equal(got, damage == 1 ? 2 * C : 3 * C); /* the chunks before the damage, authentic */
+        }
+        nat_spool_close(s);
+        assert_int_equal(fd_under(dir), -1); /* closed, and so gone */
+    }
+    tu_rmtree(dir);
+    free(dir);
+    free(near);
+    free(pl);
+    free(back);
+    free(disk);
+}
+
 /* zstd decoded piece by piece (codec 1 alone): the frame must match the
  * record as the whole decoder demands, and what it hands over never
  * exceeds the claim: a frame without its checksum or content size, a
@@ -636,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_writer_roundtrip),
         cmocka_unit_test(test_sweep_and_faults),
         cmocka_unit_test(test_zstd_pieces),
+        cmocka_unit_test(test_spool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
