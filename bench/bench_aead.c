@@ -17,6 +17,12 @@
  * encrypt+append the MB per CPU-second (all threads) is reported beside
  * the raw seal's too: the work per byte, which a loaded machine disturbs
  * far less than the wall-clock rates.
+ * A 1 MiB block is stored in the STREAM form of its cipher (4, 5 or 6:
+ * 16 chunks of 64 KiB, FORMAT.md §5.7), so its rows are also printed
+ * beside the raw AEAD sealing and opening the same buffer in 64 KiB
+ * pieces (what the chunking itself costs), and read+decrypt is also timed
+ * through maif_reader_block_decode_to (chunk by chunk into the caller's
+ * sink, the path of `maif cat` on large blocks).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +31,7 @@
 #include <unistd.h>
 
 #include "benchutil.h"
+#include "codec/codec.h"
 #include "crypto/aead.h"
 #include "privacy/privacy.h"
 
@@ -70,6 +77,44 @@ static double raw(int alg, int engine, int open, const uint8_t *src, uint8_t *ct
     return (double)bs * (double)n / dt / 1e6;
 }
 
+/* The raw AEAD over each buffer in STREAM-sized pieces: chunk sealing
+ * and opening without the commitment, subkey, file or hash. */
+static double raw_chunked(int alg, int open, const uint8_t *src, uint8_t *ct, uint8_t *pt, size_t bs, size_t n)
+{
+    const size_t C = MAIF_STREAM_CHUNK_PLAIN;
+    uint8_t key[32], nonce[24] = {0}, ad[64] = {0};
+    memset(key, 7, sizeof key);
+    size_t pieces = (bs + C - 1) / C;
+    if (open)
+        for (size_t j = 0; j < pieces; j++) {
+            size_t m = bs - j * C < C ? bs - j * C : C;
+            nonce[1] = (uint8_t)j;
+            bu_check(maif_aead_seal(alg, ct + j * (C + 16), src + j * C, m, ad, sizeof ad, nonce, key), "raw seal", "");
+        }
+    double t0 = bu_now();
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < pieces; j++) {
+            size_t m = bs - j * C < C ? bs - j * C : C;
+            nonce[1] = (uint8_t)j;
+            int rc = open ? maif_aead_open(alg, pt + j * C, ct + j * (C + 16), m + 16, ad, sizeof ad, nonce, key)
+                          : maif_aead_seal(alg, ct + j * (C + 16), src + j * C, m, ad, sizeof ad, nonce, key);
+            bu_check(rc, "raw aead", "");
+        }
+    return (double)bs * (double)n / (bu_now() - t0) / 1e6;
+}
+
+typedef struct into {
+    uint8_t *dst;
+    size_t at;
+} into;
+static int into_write(void *ctx, const void *p, size_t k)
+{
+    into *t = ctx;
+    memcpy(t->dst + t->at, p, k);
+    t->at += k;
+    return 0;
+}
+
 static double append_run(const char *path, maif_keyring *kr, int alg, const uint8_t *src, size_t bs, size_t n)
 {
     maif_writer *w = NULL;
@@ -88,7 +133,7 @@ static double append_run(const char *path, maif_keyring *kr, int alg, const uint
     return (double)bs * (double)n / dt / 1e6;
 }
 
-static double read_run(const char *path, maif_keyring *kr, uint8_t *dst, size_t bs, size_t n)
+static double read_run(const char *path, maif_keyring *kr, uint8_t *dst, size_t bs, size_t n, int to)
 {
     maif_reader *r = NULL;
     bu_check(maif_reader_open(&r, path), "open", maif_last_errmsg());
@@ -96,8 +141,11 @@ static double read_run(const char *path, maif_keyring *kr, uint8_t *dst, size_t 
     size_t w;
     bu_check(maif_reader_block_decode(r, 1, dst, bs, &w), "decode", maif_reader_errmsg(r)); /* block 0 is the key wrap; this unwraps the key */
     double t0 = bu_now();
-    for (size_t i = 0; i < n; i++)
-        bu_check(maif_reader_block_decode(r, 1 + i, dst, bs, &w), "decode", maif_reader_errmsg(r));
+    for (size_t i = 0; i < n; i++) {
+        into t = {dst, 0};
+        if (to) bu_check(maif_reader_block_decode_to(r, 1 + i, into_write, &t), "decode_to", maif_reader_errmsg(r));
+        else bu_check(maif_reader_block_decode(r, 1 + i, dst, bs, &w), "decode", maif_reader_errmsg(r));
+    }
     double dt = bu_now() - t0;
     maif_reader_close(r);
     return (double)bs * (double)n / dt / 1e6;
@@ -125,14 +173,15 @@ int main(int argc, char **argv)
     for (int si = 0; si < 2; si++) {
         size_t bs = sizes[si];
         size_t n = (size_t)(mib * 1048576.0 / (double)bs);
-        uint8_t *src = malloc(bs * 4), *ct = malloc(bs + 64), *pt = malloc(bs + 64);
+        uint8_t *src = malloc(bs * 4), *ct = malloc(bs + 64 + 16 * 32), *pt = malloc(bs + 64);
         bu_fill(src, bs * 4, 42);
         for (int alg = 1; alg <= 3; alg++) {
             if (!maif_aead_available(alg)) {
                 bu_note("%s: not available on this CPU", alg_name[alg]);
                 continue;
             }
-            double a[16], ra[16], d[16], rd[16], es[16], ee[16], pa[16], ca[16], cr[16];
+            double a[16], ra[16], d[16], rd[16], es[16], ee[16], pa[16], ca[16], cr[16], rcs[16], rco[16], dt[16];
+            int chunked = bs > MAIF_STREAM_CHUNK_PLAIN; /* stored as cipher alg + 3 */
             for (int k = 0; k < reps; k++) {
                 pa[k] = append_run(path, kr, 0, src, bs, n); /* the same blocks, not encrypted */
                 ra[k] = raw(alg, 0, 0, src, ct, pt, bs, n);
@@ -140,7 +189,12 @@ int main(int argc, char **argv)
                 a[k] = append_run(path, kr, alg, src, bs, n);
                 ca[k] = g_cpu_rate;
                 rd[k] = raw(alg, 0, 1, src, ct, pt, bs, n);
-                d[k] = read_run(path, kr, pt, bs, n);
+                d[k] = read_run(path, kr, pt, bs, n, 0);
+                if (chunked) {
+                    dt[k] = read_run(path, kr, pt, bs, n, 1);
+                    rcs[k] = raw_chunked(alg, 0, src, ct, pt, bs, n);
+                    rco[k] = raw_chunked(alg, 1, src, ct, pt, bs, n);
+                }
                 if (alg == MAIF_AEAD_AES256GCM) {
                     es[k] = raw(alg, 1, 0, src, ct, pt, bs, n);
                     ee[k] = raw(alg, 2, 0, src, ct, pt, bs, n);
@@ -150,15 +204,26 @@ int main(int argc, char **argv)
             char l1[96], l2[96], b1[96], b2[96];
             const char *eng = alg == MAIF_AEAD_AES256GCM ? (bs >= MAIF_AEAD_AES_EVP_MIN ? "EVP" : "libsodium")
                                                          : "libsodium";
-            snprintf(l1, sizeof l1, "encrypt+append %s %s", alg_name[alg], bs == 4096 ? "4 KiB" : "1 MiB");
+            snprintf(l1, sizeof l1, "encrypt+append %s %s%s", alg_name[alg], bs == 4096 ? "4 KiB" : "1 MiB",
+                     chunked ? (alg == 1 ? " (cipher 4)" : alg == 2 ? " (cipher 5)" : " (cipher 6)") : "");
             snprintf(b1, sizeof b1, "raw seal (%s)", eng);
-            snprintf(l2, sizeof l2, "read+decrypt %s %s", alg_name[alg], bs == 4096 ? "4 KiB" : "1 MiB");
+            snprintf(l2, sizeof l2, "read+decrypt %s %s%s", alg_name[alg], bs == 4096 ? "4 KiB" : "1 MiB",
+                     chunked ? (alg == 1 ? " (cipher 4)" : alg == 2 ? " (cipher 5)" : " (cipher 6)") : "");
             snprintf(b2, sizeof b2, "raw open (%s)", eng);
             const char *target = bs == 4096 ? "" : ">= 0.85x";
             bu_report(l1, bu_median(a, (size_t)reps), "MB/s", b1, bu_median(ra, (size_t)reps), target);
             bu_report(l2, bu_median(d, (size_t)reps), "MB/s", b2, bu_median(rd, (size_t)reps), target);
             bu_report(l1, bu_median(a, (size_t)reps), "MB/s", "append, not encrypted", bu_median(pa, (size_t)reps),
                       "");
+            if (chunked) {
+                bu_report(l1, bu_median(a, (size_t)reps), "MB/s", "raw seal, 64 KiB pieces", bu_median(rcs, (size_t)reps),
+                          "");
+                bu_report(l2, bu_median(d, (size_t)reps), "MB/s", "raw open, 64 KiB pieces", bu_median(rco, (size_t)reps),
+                          "");
+                snprintf(b1, sizeof b1, "read+decrypt %s 1 MiB, decode_to", alg_name[alg]);
+                bu_report(b1, bu_median(dt, (size_t)reps), "MB/s", "raw open, 64 KiB pieces",
+                          bu_median(rco, (size_t)reps), "");
+            }
             snprintf(l1, sizeof l1, "encrypt+append %s %s, per CPU-s", alg_name[alg], bs == 4096 ? "4 KiB" : "1 MiB");
             snprintf(b1, sizeof b1, "raw seal (%s), per CPU-s", eng);
             bu_report(l1, bu_median(ca, (size_t)reps), "MB", b1, bu_median(cr, (size_t)reps), "");

@@ -31,6 +31,13 @@
 #include "format/native/native.h"
 #include "util/common.h"
 
+static int count_sink(void *ctx, const void *p, size_t n)
+{
+    (void)p;
+    *(uint64_t *)ctx += n;
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_WALK 100000 /* blocks or records looked at per input */
@@ -156,6 +163,12 @@ static void run_one(const uint8_t *data, size_t size)
                     if (ds && maif_reader_block_decode(r, i, out, ds - 1, &got) != MAIF_ELIMIT && drc == MAIF_OK)
                         abort(); /* one byte short must be refused */
                     free(out);
+                    /* piece by piece (zstd decompressed as it is read or as
+                     * chunks open): never more than the claim, all of it
+                     * when the whole decode succeeded */
+                    uint64_t total = 0;
+                    int trc = maif_reader_block_decode_to(r, i, count_sink, &total);
+                    if (total > ds || (trc == MAIF_OK && total != ds) || (drc == MAIF_OK && trc != MAIF_OK)) abort();
                 }
             }
             if (!have[0]) {

@@ -485,13 +485,19 @@ typedef int64_t (*maif_read_fn)(void *ctx, void *buf, size_t cap);
  * size (0: not known): the source must then deliver exactly that many
  * bytes, else MAIF_EINVAL and nothing of the block remains.
  * Encryption (maif_writer_encrypt): a payload of announced size (or from
- * a regular file, maif_writer_add_fd) sealed with XChaCha20-Poly1305 is
- * sealed chunk by chunk as it streams (cipher 4, FORMAT.md §5.7), in
- * bounded memory (two 64 KiB chunks beside the buffers above). The
- * associated data binds the payload's size, so an encrypted payload of
- * unknown size, one sealed whole (ChaCha20-Poly1305, AES-256-GCM), or
- * one with a codec (a compressed block is one frame) is read whole into
- * memory first, at most limit bytes. The other spec fields are used as by
+ * a regular file, maif_writer_add_fd) is sealed chunk by chunk as it
+ * streams (ciphers 4 to 6, the STREAM forms of the three algorithms,
+ * FORMAT.md §5.7), in bounded memory (two 64 KiB chunks beside the
+ * buffers above). The associated data binds the payload's size, so an
+ * encrypted payload of unknown size, and a payload with the zstd codec
+ * (a compressed block is one frame that records its size), are read into
+ * memory up to 1 MiB and past that spooled: copied into an unlinked
+ * temporary file (O_TMPFILE, 0600, in the artifact's directory, else
+ * $TMPDIR or /tmp) sealed under a throwaway key held in locked memory
+ * (no plaintext reaches the disk), compressed from there into a second
+ * one, then sealed chunk by chunk, in bounded memory; the spools need the
+ * payload's size in temporary disk space. Other codecs (lz4,
+ * shuffle-zstd, a dictionary) read the payload whole, at most limit bytes. The other spec fields are used as by
  * maif_writer_add. The file layout is identical to
  * maif_writer_add of the same bytes. limit is the largest payload accepted
  * (0: the format's limit, 2^40): one byte more makes the call fail with
@@ -846,11 +852,14 @@ MAIF_API MAIF_NODISCARD int maif_reader_block_decode(maif_reader *r, uint64_t in
 typedef int (*maif_write_fn)(void *ctx, const void *buf, size_t n);
 /* Decodes block index's payload piece by piece into write, in bounded
  * memory whatever its size (since 0.2.0): a plain block in slices of the
- * map, an encrypted block of cipher 4 (XChaCha20-Poly1305 STREAM, every
- * block over 64 KiB that asked for XChaCha20) one 64 KiB chunk at a time,
- * each chunk authenticated before it is written; the map's pages are
- * given back as it goes. Other blocks (a codec, ChaCha20-Poly1305,
- * AES-256-GCM) are decoded whole into a temporary first, wiped after.
+ * map, an encrypted block of ciphers 4 to 6 (the STREAM forms of the three
+ * algorithms: every block over 64 KiB this library seals) one 64 KiB
+ * chunk at a time, each chunk authenticated before it is written, and a
+ * zstd block (codec 1, alone or under ciphers 4 to 6) decompressed as it
+ * is read or as its chunks open; the map's pages are given back as it
+ * goes. Other blocks (lz4, shuffle-zstd, a dictionary, a whole-sealed
+ * cipher 1 to 3 with a codec) are decoded whole into a temporary first,
+ * wiped after.
  * No piece that fails authentication is ever written, and a stream cut,
  * reordered or spliced fails by its last chunk; but a failure after some
  * chunks were written returns its error with those chunks already given
@@ -1142,8 +1151,10 @@ MAIF_API MAIF_NODISCARD int maif_merkle_check_consistency(uint64_t size1, uint64
 #define MAIF_CIPHER_XCHACHA20 1 /* XChaCha20-Poly1305 (the default); a payload over 64 KiB
                                    is stored as cipher 4, its STREAM form (64 KiB chunks,
                                    counter and last-chunk flag in the nonce; FORMAT.md §5.7) */
-#define MAIF_CIPHER_CHACHA20  2 /* ChaCha20-Poly1305 (RFC 8439) */
-#define MAIF_CIPHER_AES256GCM 3 /* AES-256-GCM, where the CPU has AES-NI */
+#define MAIF_CIPHER_CHACHA20  2 /* ChaCha20-Poly1305 (RFC 8439); past 64 KiB stored as cipher 5,
+                                   its STREAM form under a per-block subkey */
+#define MAIF_CIPHER_AES256GCM 3 /* AES-256-GCM, where the CPU has AES-NI; past 64 KiB stored as
+                                   cipher 6, its STREAM form under a per-block subkey */
 #define MAIF_KDF_ARGON2ID     1 /* passphrases: Argon2id, t=3, m=256 MiB (libsodium MODERATE) */
 #define MAIF_KDF_PBKDF2       2 /* passphrases: PBKDF2-HMAC-SHA256, 600 000 rounds */
 
@@ -1170,8 +1181,8 @@ MAIF_API MAIF_NODISCARD int maif_keyring_add_passphrase(maif_keyring *kr, const 
 /* Seals w's blocks added from now on with cipher (MAIF_CIPHER_*; 0 turns
  * encryption off) under a new data key for kr's recipients and
  * passphrases; appends the key-wrap block at once. Streamed payloads
- * (maif_writer_add_stream) are sealed chunk by chunk when their size is
- * known, else read whole first. Errors:
+ * (maif_writer_add_stream) are sealed chunk by chunk, spooled first
+ * (sealed) when their size is not known. Errors:
  * MAIF_EINVAL (no recipient or passphrase, unknown cipher),
  * MAIF_EUNSUPPORTED (AES-256-GCM on a CPU without AES-NI), those of
  * maif_writer_add. */

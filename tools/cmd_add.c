@@ -270,13 +270,16 @@ static int add(int argc, char **argv)
     if (cipher) {
         /* A regular file of known size streams, sealed chunk by chunk in
          * bounded memory (the associated data binds the size, so it must be
-         * known first); anything else is read whole now, within the limit. */
+         * known first); a pipe, or a payload to compress first, is spooled
+         * by the writer (sealed temporary files, FORMAT.md §5.7) until its
+         * sizes are known. Payloads parsed whole (json, embedding,
+         * knowledge) and --meta-private are read whole now, within the limit. */
         if (!shreddable && (ex = cli_keyring_for_writing(path, rcpts, nrcpt, passfile, key, &kr))) goto out;
         if (shreddable && (ex = cli_keystore_open(path, 1, &ks))) goto out;
         struct stat fst;
         off_t at;
-        if (!text && !meta_private && type != MAIF_TYPE_EMBEDDING && type != MAIF_TYPE_JSON &&
-            type != MAIF_TYPE_KNOWLEDGE && fstat(src.fd, &fst) == 0 && S_ISREG(fst.st_mode) &&
+        int parsed = meta_private || type == MAIF_TYPE_EMBEDDING || type == MAIF_TYPE_JSON || type == MAIF_TYPE_KNOWLEDGE;
+        if (!text && !parsed && fstat(src.fd, &fst) == 0 && S_ISREG(fst.st_mode) &&
             (at = lseek(src.fd, 0, SEEK_CUR)) >= 0 && fst.st_size >= at) {
             if ((uint64_t)(fst.st_size - at) > cli_payload_limit()) {
                 cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
@@ -288,7 +291,7 @@ static int add(int argc, char **argv)
                 ex = cli_fail(path, rc, maif_last_errmsg());
                 goto out;
             }
-        } else if (!text) {
+        } else if (!text && parsed) {
             uint8_t *all = NULL;
             size_t n = 0;
             rc = cli_read_all(&src, cli_payload_limit(), &all, &n);
@@ -450,8 +453,9 @@ const cli_command cli_cmd_add = {
     "--compress C zstd (level 3), zstd:N (N 1..19), zstd:fast[:N] (zstd's fast\n"
     "             level -N, N 1..100), lz4, shuffle-zstd[:N] (float32 data:\n"
     "             byte planes, then zstd), or none (the default). Stored as is\n"
-    "             when it saves less than 16 bytes or 1/32 of the payload. A\n"
-    "             compressed payload is read whole into memory first.\n"
+    "             when it saves less than 16 bytes or 1/32 of the payload. zstd\n"
+    "             streams a payload over 1 MiB through a spool (see --encrypt);\n"
+    "             other codecs read the payload whole into memory first.\n"
     "--caption TEXT  an image's caption, written by the agent (stored as\n"
     "             \"caption\", with \"caption_source\":\"agent\").\n"
     "--captioner CMD  run `sh -c CMD` with the image on stdin; its output (at\n"
@@ -468,8 +472,16 @@ const cli_command cli_cmd_add = {
     "             passphrase in F (Argon2id; one trailing newline dropped). With\n"
     "             neither, the signing key itself is the recipient. Recipients\n"
     "             granted in FILE (maif grant) are added; a revoked one is refused\n"
-    "             (exit 3). The payload is\n"
-    "             read whole into memory. Read it back with\n"
+    "             (exit 3). The payload streams, sealed in 64 KiB chunks (ciphers\n"
+    "             4-6) in bounded memory. A pipe (-) or a payload to compress\n"
+    "             (--compress zstd) over 1 MiB is first spooled to an unlinked\n"
+    "             temporary file (O_TMPFILE, 0600, beside FILE or in $TMPDIR),\n"
+    "             itself sealed under a throwaway key that never leaves memory:\n"
+    "             no plaintext reaches the disk, at the cost of the payload's\n"
+    "             size (and the compressed size) in temporary disk space and an\n"
+    "             extra pass. lz4, shuffle-zstd and --dict payloads, json,\n"
+    "             embedding and knowledge payloads and --meta-private read the\n"
+    "             payload whole into memory. Read it back with\n"
     "             `maif cat FILE BLOCK --identity KEY` or `--passphrase-file F`.\n"
     "             METADATA STAYS PUBLIC: the type, --meta, ids, sizes and times are\n"
     "             stored in the clear, chained forever, and can never be erased.\n"

@@ -154,8 +154,11 @@ static int run(int argc, char **argv)
             goto out;
         }
         dn = n;
-        /* cipher 4 (XChaCha20 STREAM) alone opens chunk by chunk; others decode whole */
-        streamed = rc == MAIF_OK && n > CAT_WHOLE_MAX && b.codec == 0 && b.cipher == 4;
+        /* the STREAM ciphers (4 to 6) open chunk by chunk, zstd (codec 1) decompresses as
+         * they open (or as it is read, alone); other stages decode whole */
+        int chunked = b.cipher >= 4 && b.cipher <= 6, zstd = b.codec == MAIF_CODEC_ZSTD;
+        streamed = rc == MAIF_OK && n > CAT_WHOLE_MAX &&
+                   ((b.codec == 0 && chunked) || (zstd && (chunked || b.cipher == 0)));
         if (streamed) rc = maif_reader_block_decode_to(r, index, discard, NULL); /* the check */
         if (rc == MAIF_OK && !streamed && !(decoded = malloc(n ? n : 1))) rc = MAIF_ENOMEM;
         decoded_cap = decoded ? n : 0;
@@ -251,8 +254,10 @@ const cli_command cli_cmd_cat = {
     "An encrypted block (maif add --encrypt) is decrypted with --identity KEY\n"
     "(a `maif keygen` secret key it was encrypted for) or --passphrase-file F.\n"
     "Nothing is written unless the block authenticates. A block over 16 MiB\n"
-    "streams in bounded memory: all of it is authenticated first, then written\n"
-    "chunk by chunk. A shreddable block\n"
+    "sealed in chunks (any --encrypt algorithm, payload over 64 KiB), with or\n"
+    "without zstd, streams in bounded memory: all of it is authenticated (and\n"
+    "decompressed) first, writing nothing, then written chunk by chunk. Other\n"
+    "blocks (lz4, shuffle-zstd, a dictionary) decode whole. A shreddable block\n"
     "(maif add --shreddable) opens with FILE.keystore and its master key.\n"
     "--audit      record the read first: a signed audit block {\"action\":\"read\"}\n"
     "             appended to FILE, signed with --key KEYFILE (default: the\n"

@@ -17,6 +17,11 @@
  * so a chunk moved, dropped, repeated or cut off fails authentication, and
  * a reader can open (and a writer seal) one chunk at a time: head and
  * piece do one step each (streamed adds, maif_reader_block_decode_to).
+ * Ciphers 5 (ChaCha20-Poly1305) and 6 (AES-256-GCM) are the same STREAM
+ * over AEADs with 12-byte nonces, too short for a random part and a
+ * counter: each block seals under its own subkey, derived from the data
+ * key and the block's 24 random nonce bytes (maif_stream_subkey), with the
+ * chunk nonce 0 (7 bytes) ‖ counter (u32 BE) ‖ last-chunk flag.
  */
 #include <string.h>
 
@@ -100,6 +105,35 @@ static void chunk_nonce(uint8_t out[24], const uint8_t *nonce, uint32_t i, int l
     out[23] = last ? 1 : 0;
 }
 
+/* Seals (open 0) or opens (open 1) chunk i of a STREAM cipher: n input
+ * bytes into n + tag, or n stored bytes into n - tag. Cipher 4 puts the
+ * counter into the block's XChaCha20 nonce; ciphers 5 and 6 run under the
+ * block's subkey with a 12-byte counter nonce (FORMAT.md §5.7). */
+static int chunk_crypt(const maif_cipher *self, const maif_cipher_params *p, const uint8_t *key, uint32_t i, int last,
+                       int open, void *dst, const void *src, size_t n)
+{
+    if (self->id == MAIF_CIPHER_XCHACHA20_STREAM) {
+        uint8_t cn[24];
+        chunk_nonce(cn, p->nonce, i, last);
+        return open ? maif_aead_open(MAIF_AEAD_XCHACHA20, dst, src, n, p->ad, p->ad_len, cn, key)
+                    : maif_aead_seal(MAIF_AEAD_XCHACHA20, dst, src, n, p->ad, p->ad_len, cn, key);
+    }
+    int alg = self->id == MAIF_CIPHER_CHACHA20_STREAM ? MAIF_AEAD_CHACHA20 : MAIF_AEAD_AES256GCM;
+    uint8_t sk[MAIF_AEAD_KEY_BYTES], cn[12] = {0};
+    maif_stream_subkey(sk, key, self->id, p->nonce);
+    wr32be(cn + 7, i);
+    cn[11] = last ? 1 : 0;
+    int rc;
+    if (alg == MAIF_AEAD_AES256GCM) /* EVP for every chunk: it runs in place (a short last chunk too) */
+        rc = open ? maif_aead_aes_open_with(1, dst, src, n, p->ad, p->ad_len, cn, sk)
+                  : maif_aead_aes_seal_with(1, dst, src, n, p->ad, p->ad_len, cn, sk);
+    else
+        rc = open ? maif_aead_open(alg, dst, src, n, p->ad, p->ad_len, cn, sk)
+                  : maif_aead_seal(alg, dst, src, n, p->ad, p->ad_len, cn, sk);
+    maif_wipe(sk, sizeof sk);
+    return rc;
+}
+
 static int stream_seal(const maif_cipher *self, const maif_cipher_params *p, void *dst, size_t cap, const void *src,
                        size_t n, size_t *written)
 {
@@ -116,9 +150,7 @@ static int stream_seal(const maif_cipher *self, const maif_cipher_params *p, voi
     uint64_t chunks = stream_chunks(n);
     for (uint64_t i = 0; i < chunks; i++) {
         size_t len = i + 1 < chunks ? CHUNK : n - (size_t)i * CHUNK;
-        uint8_t cn[24];
-        chunk_nonce(cn, p->nonce, (uint32_t)i, i + 1 == chunks);
-        rc = maif_aead_seal(MAIF_AEAD_XCHACHA20, out + o, in + (size_t)i * CHUNK, len, p->ad, p->ad_len, cn, key);
+        rc = chunk_crypt(self, p, key, (uint32_t)i, i + 1 == chunks, 0, out + o, in + (size_t)i * CHUNK, len);
         if (rc) return rc;
         o += len + MAIF_AEAD_TAG_BYTES;
     }
@@ -143,10 +175,8 @@ static int stream_open(const maif_cipher *self, const maif_cipher_params *p, voi
     uint64_t chunks = stream_chunks(m);
     for (uint64_t i = 0; i < chunks; i++) {
         size_t len = i + 1 < chunks ? CHUNK : (size_t)(m - i * CHUNK);
-        uint8_t cn[24];
-        chunk_nonce(cn, p->nonce, (uint32_t)i, i + 1 == chunks);
-        rc = maif_aead_open(MAIF_AEAD_XCHACHA20, out + (size_t)i * CHUNK, in + (size_t)i * SEALED,
-                            len + MAIF_AEAD_TAG_BYTES, p->ad, p->ad_len, cn, key);
+        rc = chunk_crypt(self, p, key, (uint32_t)i, i + 1 == chunks, 1, out + (size_t)i * CHUNK, in + (size_t)i * SEALED,
+                         len + MAIF_AEAD_TAG_BYTES);
         if (rc) {
             maif_wipe(out, (size_t)m); /* nothing of a stream that fails is released */
             return rc;
@@ -181,13 +211,10 @@ static int stream_piece(const maif_cipher *self, const maif_cipher_params *p, ui
     const uint8_t *key;
     int rc = key_of(p, &key);
     if (rc) return rc;
-    uint8_t cn[24];
-    chunk_nonce(cn, p->nonce, (uint32_t)i, last);
-    return open ? maif_aead_open(MAIF_AEAD_XCHACHA20, dst, src, n, p->ad, p->ad_len, cn, key)
-                : maif_aead_seal(MAIF_AEAD_XCHACHA20, dst, src, n, p->ad, p->ad_len, cn, key);
+    return chunk_crypt(self, p, key, (uint32_t)i, last, open, dst, src, n);
 }
 
-static const maif_cipher builtin[5] = {
+static const maif_cipher builtin[MAIF_CIPHER_AES256GCM_STREAM + 1] = {
     [MAIF_AEAD_XCHACHA20] = {MAIF_AEAD_XCHACHA20, "xchacha20", 24, COMMIT + MAIF_AEAD_TAG_BYTES, aead_seal, aead_open,
                              NULL, NULL, NULL, 0, COMMIT, MAIF_AEAD_TAG_BYTES, NULL, NULL},
     [MAIF_AEAD_CHACHA20] = {MAIF_AEAD_CHACHA20, "chacha20", 12, COMMIT + MAIF_AEAD_TAG_BYTES, aead_seal, aead_open,
@@ -197,9 +224,34 @@ static const maif_cipher builtin[5] = {
     [MAIF_CIPHER_XCHACHA20_STREAM] = {MAIF_CIPHER_XCHACHA20_STREAM, "xchacha20-stream", 24,
                                       COMMIT + MAIF_AEAD_TAG_BYTES, stream_seal, stream_open, NULL, stream_overhead,
                                       stream_plain, CHUNK, COMMIT, MAIF_AEAD_TAG_BYTES, stream_head, stream_piece},
+    [MAIF_CIPHER_CHACHA20_STREAM] = {MAIF_CIPHER_CHACHA20_STREAM, "chacha20-stream", 24, COMMIT + MAIF_AEAD_TAG_BYTES,
+                                     stream_seal, stream_open, NULL, stream_overhead, stream_plain, CHUNK, COMMIT,
+                                     MAIF_AEAD_TAG_BYTES, stream_head, stream_piece},
+    [MAIF_CIPHER_AES256GCM_STREAM] = {MAIF_CIPHER_AES256GCM_STREAM, "aes256gcm-stream", 24,
+                                      COMMIT + MAIF_AEAD_TAG_BYTES, stream_seal, stream_open, NULL, stream_overhead,
+                                      stream_plain, CHUNK, COMMIT, MAIF_AEAD_TAG_BYTES, stream_head, stream_piece},
 };
 
 const maif_cipher *maif_cipher_builtin(uint8_t id)
 {
-    return id >= 1 && id <= 4 ? &builtin[id] : NULL;
+    return id >= 1 && id <= MAIF_CIPHER_AES256GCM_STREAM ? &builtin[id] : NULL;
+}
+
+uint8_t maif_cipher_stream_form(uint8_t id)
+{
+    switch (id) {
+    case MAIF_AEAD_XCHACHA20: return MAIF_CIPHER_XCHACHA20_STREAM;
+    case MAIF_AEAD_CHACHA20: return MAIF_CIPHER_CHACHA20_STREAM;
+    case MAIF_AEAD_AES256GCM: return MAIF_CIPHER_AES256GCM_STREAM;
+    default: return 0;
+    }
+}
+
+const maif_cipher *maif_cipher_for(const maif_cipher *k, uint64_t n)
+{
+    /* only the library's own: a cipher registered over id 1-3 is the caller's, sealed as it is */
+    if (!k || n <= MAIF_STREAM_CHUNK_PLAIN || k != maif_cipher_builtin(k->id)) return k;
+    uint8_t sid = maif_cipher_stream_form(k->id);
+    const maif_cipher *st = sid ? maif_cipher_find(sid) : NULL;
+    return st ? st : k; /* large payloads are sealed in chunks */
 }

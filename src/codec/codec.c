@@ -185,10 +185,7 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
         }
     }
     uint8_t nonce[MAIF_NONCE_MAX];
-    if (k && k->id == MAIF_CIPHER_XCHACHA20 && cur_n > MAIF_STREAM_CHUNK_PLAIN) {
-        const maif_cipher *st = maif_cipher_find(MAIF_CIPHER_XCHACHA20_STREAM);
-        if (st) k = st; /* large payloads are sealed in chunks */
-    }
+    k = maif_cipher_for(k, cur_n); /* large payloads are sealed in chunks */
     out->cipher = k ? k->id : 0;
     if (k) {
         if (!cfg->key_id || cfg->key_id_len == 0 || cfg->key_id_len > MAIF_KEY_ID_MAX)
@@ -236,13 +233,40 @@ int maif_stage_plan_seal(const maif_stage_config *cfg, const maif_stage_tags *ta
 {
     memset(s, 0, sizeof *s);
     if (!cfg || cfg->codec || !cfg->cipher) return maif_set_err(err, errcap, MAIF_EINVAL, "a plan is for a cipher alone");
-    const maif_cipher *k = maif_cipher_find(cfg->cipher);
-    if (!k) return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "cipher %u is not registered", cfg->cipher);
-    if (n > MAIF_BUF_MAX) return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encode");
-    if (k->id == MAIF_CIPHER_XCHACHA20 && n > MAIF_STREAM_CHUNK_PLAIN) {
-        const maif_cipher *st = maif_cipher_find(MAIF_CIPHER_XCHACHA20_STREAM);
-        if (st) k = st;
+    return maif_stage_plan_coded(cfg, tags, ad, n, 0, n, max_stored, ext, s, out, err, errcap);
+}
+
+int maif_stage_plan_coded(const maif_stage_config *cfg, const maif_stage_tags *tags, const uint8_t *ad, uint64_t n,
+                          uint8_t codec, uint64_t in_n, uint64_t max_stored, maif_tlv_builder *ext, maif_stage_seal *s,
+                          maif_stage_out *out, char *err, size_t errcap)
+{
+    memset(s, 0, sizeof *s);
+    if (!cfg || (codec && codec != cfg->codec) || (!codec && in_n != n))
+        return maif_set_err(err, errcap, MAIF_EINVAL, "a plan names the writer's codec, or none");
+    const maif_codec *c = codec ? maif_codec_find(codec) : NULL;
+    if (codec && (!c || c->encode_dict))
+        return maif_set_err(err, errcap, MAIF_EINVAL, "codec %u cannot be planned", codec);
+    const maif_cipher *k = cfg->cipher ? maif_cipher_find(cfg->cipher) : NULL;
+    if (cfg->cipher && !k) return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "cipher %u is not registered", cfg->cipher);
+    if (n > MAIF_BUF_MAX || in_n > MAIF_BUF_MAX)
+        return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encode");
+    out->codec = codec;
+    out->cipher = 0;
+    out->stored = NULL;
+    s->decoded_size = n;
+    s->codec = codec;
+    s->in_size = in_n;
+    s->stored_size = in_n;
+    if (!k) { /* a codec alone: the encoded bytes are stored */
+        if (in_n > max_stored)
+            return maif_set_err(err, errcap, MAIF_ELIMIT, "encoded payload of %llu bytes exceeds the %llu-byte limit",
+                                (unsigned long long)in_n, (unsigned long long)max_stored);
+        if (codec) maif_tlv_put_u64(ext, tags->decoded_size, n);
+        if (ext->rc) return maif_set_err(err, errcap, ext->rc, "no room for the stages' extensions");
+        out->stored_size = in_n;
+        return MAIF_OK;
     }
+    k = maif_cipher_for(k, in_n); /* large payloads are sealed in chunks */
     if (!cfg->key_id || cfg->key_id_len == 0 || cfg->key_id_len > MAIF_KEY_ID_MAX)
         return maif_set_err(err, errcap, MAIF_EINVAL, "cipher %s: a key id of 1 to %u bytes is needed", k->name,
                             MAIF_KEY_ID_MAX);
@@ -250,11 +274,11 @@ int maif_stage_plan_seal(const maif_stage_config *cfg, const maif_stage_tags *ta
     const uint8_t *key = NULL;
     int rc = ks && ks->lookup ? ks->lookup(ks, cfg->key_id, cfg->key_id_len, &key) : MAIF_EACCESS;
     if (rc) return maif_set_err(err, errcap, rc, "cipher %s: sealing failed", k->name);
-    uint64_t ov = maif_cipher_overhead(k, n);
-    if (n > MAIF_BUF_MAX - ov) return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encrypt");
-    if (n + ov > max_stored)
+    uint64_t ov = maif_cipher_overhead(k, in_n);
+    if (in_n > MAIF_BUF_MAX - ov) return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encrypt");
+    if (in_n + ov > max_stored)
         return maif_set_err(err, errcap, MAIF_ELIMIT, "encoded payload of %llu bytes exceeds the %llu-byte limit",
-                            (unsigned long long)(n + ov), (unsigned long long)max_stored);
+                            (unsigned long long)(in_n + ov), (unsigned long long)max_stored);
     s->k = k;
     s->keyring = cfg->keyring;
     memcpy(s->key_id, cfg->key_id, cfg->key_id_len);
@@ -262,17 +286,14 @@ int maif_stage_plan_seal(const maif_stage_config *cfg, const maif_stage_tags *ta
     maif_random(s->nonce, k->nonce_size);
     uint8_t ad_used[MAIF_STAGE_AD_BYTES];
     memcpy(ad_used, ad, MAIF_STAGE_AD_BYTES);
-    ad_used[MAIF_STAGE_AD_BYTES - 1] = 0; /* no codec */
-    s->ad_len = cipher_ad(s->ad, ad_used, k->id, n, n, cfg->key_id, cfg->key_id_len);
-    s->in_size = n;
-    s->stored_size = n + ov;
+    ad_used[MAIF_STAGE_AD_BYTES - 1] = codec; /* the codec id as stored */
+    s->ad_len = cipher_ad(s->ad, ad_used, k->id, n, in_n, cfg->key_id, cfg->key_id_len);
+    s->stored_size = in_n + ov;
     maif_tlv_put_u64(ext, tags->decoded_size, n);
     maif_tlv_put(ext, tags->key_id, cfg->key_id, cfg->key_id_len);
     maif_tlv_put(ext, tags->nonce, s->nonce, k->nonce_size);
     if (ext->rc) return maif_set_err(err, errcap, ext->rc, "no room for the stages' extensions");
-    out->codec = 0;
     out->cipher = k->id;
-    out->stored = NULL;
     out->stored_size = s->stored_size;
     return MAIF_OK;
 }
@@ -461,6 +482,12 @@ int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_sta
         }
         return MAIF_OK;
     }
+    if (in->codec == MAIF_CODEC_ZSTD && maif_codec_find(in->codec) == &maif_codec_zstd) {
+        /* zstd alone, or under a chunked cipher: decompressed as it opens (codec_stream.c) */
+        const maif_cipher *kz = in->cipher ? maif_cipher_find(in->cipher) : NULL;
+        if (!in->cipher || (kz && kz->chunk && kz->head && kz->piece))
+            return maif_stage_zstd_decode_to(in, size, sink, ctx, err, errcap);
+    }
     const maif_cipher *k = in->codec == 0 ? maif_cipher_find(in->cipher) : NULL;
     if (k && k->chunk && k->head && k->piece) {
         uint64_t plain = 0;
@@ -502,4 +529,10 @@ int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_sta
     maif_wipe(tmp, (size_t)size);
     maif_free(tmp);
     return rc;
+}
+
+size_t maif_stage_cipher_ad(uint8_t out[MAIF_CIPHER_AD_MAX], const uint8_t *place, uint8_t cipher, uint64_t decoded,
+                            uint64_t sealed_in, const uint8_t *key_id, size_t key_id_len)
+{
+    return cipher_ad(out, place, cipher, decoded, sealed_in, key_id, key_id_len);
 }

@@ -148,7 +148,18 @@ int maif_cipher_plain(const maif_cipher *k, uint64_t s, uint64_t *plain);
  * bytes (FORMAT.md §5.7). A writer asking for cipher 1 seals a payload
  * larger than one chunk with it. */
 #define MAIF_CIPHER_XCHACHA20_STREAM 4
+/* Ciphers 5 and 6: ChaCha20-Poly1305 and AES-256-GCM in the same STREAM
+ * chunks, each block under its own subkey (aead.h maif_stream_subkey);
+ * writers asking for cipher 2 or 3 seal a payload over one chunk with them. */
+#define MAIF_CIPHER_CHACHA20_STREAM  5
+#define MAIF_CIPHER_AES256GCM_STREAM 6
 #define MAIF_STREAM_CHUNK_PLAIN (64u << 10)
+/* The STREAM form of a whole-payload cipher id (1 -> 4, 2 -> 5, 3 -> 6), or 0. */
+uint8_t maif_cipher_stream_form(uint8_t id);
+/* The cipher a writer asking for k seals n input bytes with: the STREAM
+ * form of k's id past one chunk when k is the library's own cipher 1-3
+ * (and the form is found), else k. */
+const maif_cipher *maif_cipher_for(const maif_cipher *k, uint64_t n);
 
 /* ---- registry. Registration is process-wide and not synchronised with
  * use: register before any writer or reader that needs the stage, and
@@ -166,7 +177,8 @@ void maif_cipher_unregister(uint8_t id);
 const maif_codec *maif_codec_find(uint8_t id);
 const maif_cipher *maif_cipher_find(uint8_t id);
 /* The library's own ciphers (codec/cipher_aead.c): 1 XChaCha20-Poly1305,
- * 2 ChaCha20-Poly1305, 3 AES-256-GCM, 4 XChaCha20-Poly1305 STREAM; found when no registration
+ * 2 ChaCha20-Poly1305, 3 AES-256-GCM, 4 XChaCha20-Poly1305 STREAM, 5 ChaCha20-Poly1305
+ * STREAM, 6 AES-256-GCM STREAM; found when no registration
  * overrides the id. NULL for other ids. */
 const maif_cipher *maif_cipher_builtin(uint8_t id);
 /* 1 if id is 0 or registered. */
@@ -214,8 +226,8 @@ typedef struct maif_stage_out {
                               valid until the next encode with the same scratch */
     uint64_t stored_size;
     uint8_t codec;         /* the codec applied: cfg's, or 0 when it did not pay */
-    uint8_t cipher;        /* the cipher applied: cfg's, or the STREAM form of cipher 1 for a
-                              payload over one chunk (MAIF_CIPHER_XCHACHA20_STREAM) */
+    uint8_t cipher;        /* the cipher applied: cfg's, or its STREAM form (1 -> 4, 2 -> 5,
+                              3 -> 6) for a payload over one chunk (maif_cipher_for) */
 } maif_stage_out;
 
 /* Runs payload (n bytes) through cfg's stages. ad is the block's
@@ -250,6 +262,12 @@ typedef struct maif_stage_seal {
     size_t ad_len;
     uint64_t in_size;     /* bytes to seal */
     uint64_t stored_size; /* bytes stored */
+    /* maif_stage_plan_coded: the payload size and the codec applied
+     * before the plan (k NULL: no cipher, the in_size encoded bytes are
+     * stored as they are). coded: the caller asks for that plan. */
+    uint64_t decoded_size;
+    uint8_t codec;
+    int coded;
 } maif_stage_seal;
 
 /* As maif_stage_encode of n bytes for a cfg with a cipher and no codec,
@@ -260,6 +278,16 @@ typedef struct maif_stage_seal {
 int maif_stage_plan_seal(const maif_stage_config *cfg, const maif_stage_tags *tags, const uint8_t *ad, uint64_t n,
                          uint64_t max_stored, maif_tlv_builder *ext, maif_stage_seal *s, maif_stage_out *out,
                          char *err, size_t errcap);
+/* As maif_stage_plan_seal, for a payload already through cfg's codec
+ * elsewhere (a streamed compression): n payload bytes became in_n encoded
+ * bytes with codec (cfg's, or 0 when it did not pay; then in_n == n). The
+ * cipher is cfg's (its STREAM form past one chunk), or none: then s->k is
+ * NULL and the in_n encoded bytes are stored as they are. Appends the
+ * TLVs maif_stage_encode would have. A dictionary codec cannot be
+ * planned (MAIF_EINVAL). */
+int maif_stage_plan_coded(const maif_stage_config *cfg, const maif_stage_tags *tags, const uint8_t *ad, uint64_t n,
+                          uint8_t codec, uint64_t in_n, uint64_t max_stored, maif_tlv_builder *ext, maif_stage_seal *s,
+                          maif_stage_out *out, char *err, size_t errcap);
 /* Seals s->in_size bytes of src into dst (s->stored_size bytes): the
  * stored bytes maif_stage_encode would have made. Thread-safe. */
 int maif_stage_seal_run(const maif_stage_seal *s, void *dst, const void *src);
@@ -317,7 +345,7 @@ int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, 
 typedef int (*maif_stage_sink)(void *ctx, const void *data, size_t n, const uint8_t *stored_done);
 /* As maif_stage_decode, but the payload goes to sink in pieces instead of
  * one buffer: a plain payload in slices of the stored bytes; a chunked
- * cipher alone (cipher 4) one chunk at a time, each authenticated before
+ * cipher alone (4 to 6) one chunk at a time, each authenticated before
  * it is handed over (the head, the counters and the last-chunk flag make
  * a stream that is cut, reordered or spliced fail by its end); anything
  * else decoded whole into a temporary first (wiped after). A failure
@@ -326,5 +354,18 @@ typedef int (*maif_stage_sink)(void *ctx, const void *data, size_t n, const uint
  * maif_stage_decode but MAIF_ELIMIT, and the sink's own. */
 int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_stage_sink sink, void *ctx, char *err,
                          size_t errcap);
+/* maif_stage_decode_to for a zstd block (codec 1) stored as is or under
+ * a chunked cipher (4 to 6), whose decoded size (checked) is size: each
+ * chunk is opened, then decompressed as it comes (codec_stream.c). A
+ * failure after some pieces went to the sink returns its code, as above.
+ * Errors: MAIF_EFORMAT (the frame does not match the record, is cut,
+ * trails bytes or fails its checksum), MAIF_EVERIFY, MAIF_EACCESS,
+ * MAIF_ENOMEM, MAIF_EINVAL (another cipher), the sink's own. */
+int maif_stage_zstd_decode_to(const maif_stage_in *in, uint64_t size, maif_stage_sink sink, void *ctx, char *err,
+                              size_t errcap);
+/* The associated data of §5.6 (the block's place, then cipher, sizes and
+ * key id) into out; its length. */
+size_t maif_stage_cipher_ad(uint8_t out[MAIF_CIPHER_AD_MAX], const uint8_t *place, uint8_t cipher, uint64_t decoded,
+                            uint64_t sealed_in, const uint8_t *key_id, size_t key_id_len);
 
 #endif

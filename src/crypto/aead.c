@@ -155,6 +155,19 @@ void maif_key_commitment(uint8_t out[MAIF_COMMIT_BYTES], const uint8_t key[MAIF_
     sodium_memzero(&st, sizeof st);
 }
 
+void maif_stream_subkey(uint8_t out[MAIF_AEAD_KEY_BYTES], const uint8_t key[MAIF_AEAD_KEY_BYTES], uint8_t cipher,
+                        const uint8_t nonce[MAIF_STREAM_NONCE_BYTES])
+{
+    static const char label[] = "maif stream subkey v1";
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, key, MAIF_AEAD_KEY_BYTES, MAIF_AEAD_KEY_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *)label, sizeof label - 1);
+    crypto_generichash_update(&st, &cipher, 1);
+    crypto_generichash_update(&st, nonce, MAIF_STREAM_NONCE_BYTES);
+    crypto_generichash_final(&st, out, MAIF_AEAD_KEY_BYTES);
+    sodium_memzero(&st, sizeof st);
+}
+
 void maif_hkdf_sha256(uint8_t *out, size_t out_len, const uint8_t *ikm, size_t ikm_len, const uint8_t *salt,
                       size_t salt_len, const uint8_t *info, size_t info_len)
 {

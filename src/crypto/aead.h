@@ -50,6 +50,16 @@ int maif_aead_aes_open_with(int evp, uint8_t *dst, const uint8_t *src, size_t n,
 void maif_key_commitment(uint8_t out[MAIF_COMMIT_BYTES], const uint8_t key[MAIF_AEAD_KEY_BYTES], const uint8_t *nonce,
                          size_t nonce_len, const uint8_t *ad, size_t ad_len);
 
+/* The per-block subkey of the chunked ciphers 5 and 6 (FORMAT.md §5.7):
+ * BLAKE2b-256 keyed with the data key over "maif stream subkey v1" ‖
+ * cipher id (1) ‖ the block's 24-byte random nonce. Their chunks take
+ * 12-byte nonces (counter ‖ last flag, no random part), so each block gets
+ * its own key: two blocks under one batch data key never share a (key,
+ * nonce) pair unless their 192-bit random nonces collide. */
+#define MAIF_STREAM_NONCE_BYTES 24
+void maif_stream_subkey(uint8_t out[MAIF_AEAD_KEY_BYTES], const uint8_t key[MAIF_AEAD_KEY_BYTES], uint8_t cipher,
+                        const uint8_t nonce[MAIF_STREAM_NONCE_BYTES]);
+
 /* HKDF-SHA256 (RFC 5869). out_len ≤ 255 * 32. */
 void maif_hkdf_sha256(uint8_t *out, size_t out_len, const uint8_t *ikm, size_t ikm_len, const uint8_t *salt,
                       size_t salt_len, const uint8_t *info, size_t info_len);

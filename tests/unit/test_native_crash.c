@@ -17,11 +17,15 @@
  * their write). One round in ten uses MAIF_OPT_DURABLE, whose fsync between
  * the batch and its commit record is where most torn tails come from.
  *
- * Rounds cycle through three ways of appending: plain adds; adds with a
+ * Rounds cycle through four ways of appending: plain adds; adds with a
  * codec (zstd or lz4: the odd-numbered blocks repeat a 64-byte phrase and
- * are stored compressed, so payloads are checked through decode); and
+ * are stored compressed, so payloads are checked through decode);
  * maif_writer_add_async with one block per batch, each reported by its
- * completion callback, so a callback's promise is checked like a commit's.
+ * completion callback, so a callback's promise is checked like a commit's;
+ * and encrypted adds (each child seals under a new data key with
+ * XChaCha20, ChaCha20 or AES-256-GCM in turn, its key wrap committed with
+ * its first batch; blocks over 64 KiB are stored in the STREAM forms 4, 5
+ * and 6), checked by decrypting with the signing key as the identity.
  *
  * MAIF_CRASH_SEED and MAIF_CRASH_KILLS override the seed and the count;
  * MAIF_CRASH_WINDOW_US the longest wait before a kill (default 20 000 µs).
@@ -85,7 +89,7 @@ static int parse_meta(const char *m, size_t n, unsigned long long *b, unsigned *
 /* How a child appends: plain adds and commits; the same with a codec
  * (zstd or lz4, so half the blocks are stored compressed); or one block
  * per batch through maif_writer_add_async, reported by its callback. */
-enum { MODE_PLAIN, MODE_CODEC, MODE_ASYNC };
+enum { MODE_PLAIN, MODE_CODEC, MODE_ASYNC, MODE_CRYPT, MODES };
 
 static int g_report_fd;
 
@@ -109,6 +113,16 @@ static void child(const char *path, const maif_key *key, int fd, unsigned flags,
         _exit(3);
     if (maif_writer_open(&w, path, key, o) != MAIF_OK) _exit(3);
     maif_options_free(o);
+    if (mode == MODE_CRYPT) { /* the keyring lives as long as the child */
+        maif_keyring *kr = NULL;
+        uint8_t pk[MAIF_PUBKEY_BYTES];
+        int cipher = 1 + (int)(seed % 3);
+        maif_key_public(key, pk);
+        if (maif_keyring_create(&kr) || maif_keyring_add_recipient(kr, pk)) _exit(3);
+        int rc = maif_writer_encrypt(w, kr, cipher);
+        if (rc == MAIF_EUNSUPPORTED) rc = maif_writer_encrypt(w, kr, MAIF_CIPHER_CHACHA20); /* no AES-NI */
+        if (rc) _exit(3);
+    }
     g_report_fd = fd;
     /* continue the numbering after the last committed batch */
     unsigned long long batch = 1;
@@ -148,6 +162,8 @@ static void child(const char *path, const maif_key *key, int fd, unsigned flags,
             uint64_t range = uniform ? SMALL_PAYLOAD : 1ull << (1 + rng_next(&seed) % 16);
             size_t sz = 1 + (size_t)(rng_next(&seed) % range);
             if (rng_next(&seed) % 16 == 0) sz = (1u << 20) + (size_t)(rng_next(&seed) % (1u << 20));
+            else if (mode == MODE_CRYPT && rng_next(&seed) % 4 == 0) /* a few 64 KiB chunks: STREAM forms 4-6 */
+                sz = SMALL_PAYLOAD + 1 + (size_t)(rng_next(&seed) % (3 * SMALL_PAYLOAD));
             pattern(buf, sz, batch, j);
             char meta[128];
             int ml = snprintf(meta, sizeof meta, "{\"b\":%llu,\"j\":%u,\"n\":%u,\"s\":%zu}", batch, j, nb, sz);
@@ -179,33 +195,39 @@ static int has_torn_warning(const maif_report *rep)
 }
 
 static uint64_t g_compressed_seen; /* blocks found stored compressed */
+static uint64_t g_sealed_seen[7];  /* blocks found sealed, by cipher */
+static maif_keyring *g_identity;   /* opens what MODE_CRYPT children sealed */
 
 /* Returns the torn bytes after the last commit. */
 static uint64_t check_artifact(const char *path, state *st, int round)
 {
     maif_reader *r = NULL;
     if (maif_reader_open(&r, path) != MAIF_OK) fail_msg("round %d: reader: %s", round, maif_last_errmsg());
+    assert_int_equal(maif_reader_set_keyring(r, g_identity), MAIF_OK);
     uint64_t n = maif_reader_count(r);
     if (n < st->blocks_seen) fail_msg("round %d: %llu blocks, fewer than the %llu seen before", round,
                                       (unsigned long long)n, (unsigned long long)st->blocks_seen);
     static uint8_t want[MAX_PAYLOAD];
     unsigned long long prev_b = 0;
     unsigned prev_j = 0, prev_n = 0;
+    int first = 1;
     for (uint64_t i = 0; i < n; i++) {
         maif_block b;
         if (maif_reader_block(r, i, &b) != MAIF_OK) fail_msg("round %d: block %llu: %s", round,
                                                              (unsigned long long)i, maif_reader_errmsg(r));
+        if (b.type == MAIF_TYPE_KEYWRAP) continue; /* an encrypting child's key wrap, outside the numbering */
         unsigned long long bt;
         unsigned j, nb;
         size_t sz;
         if (parse_meta(b.meta, b.meta_size, &bt, &j, &nb, &sz))
             fail_msg("round %d: block %llu: unexpected metadata", round, (unsigned long long)i);
-        int starts = i == 0 || (bt == prev_b + 1 && prev_j + 1 == prev_n && j == 0);
-        int continues = i > 0 && bt == prev_b && j == prev_j + 1 && nb == prev_n;
-        if (!(i == 0 ? bt == 1 && j == 0 : starts || continues))
+        int starts = first || (bt == prev_b + 1 && prev_j + 1 == prev_n && j == 0);
+        int continues = !first && bt == prev_b && j == prev_j + 1 && nb == prev_n;
+        if (!(first ? bt == 1 && j == 0 : starts || continues))
             fail_msg("round %d: block %llu (batch %llu, %u/%u) breaks the sequence after batch %llu, %u/%u", round,
                      (unsigned long long)i, bt, j, nb, prev_b, prev_j, prev_n);
-        if ((!b.codec && sz != b.payload_size) || sz < 1 || sz > MAX_PAYLOAD || nb < 1 || nb > MAX_BATCH)
+        first = 0;
+        if ((!b.codec && !b.cipher && sz != b.payload_size) || sz < 1 || sz > MAX_PAYLOAD || nb < 1 || nb > MAX_BATCH)
             fail_msg("round %d: block %llu: size %zu / %zu", round, (unsigned long long)i, b.payload_size, sz);
         if (i >= st->blocks_checked) {
             static uint8_t got[MAX_PAYLOAD];
@@ -217,6 +239,7 @@ static uint64_t check_artifact(const char *path, state *st, int round)
                 fail_msg("round %d: block %llu (batch %llu, %u): payload differs", round, (unsigned long long)i, bt, j);
         }
         if (b.codec) g_compressed_seen++;
+        if (b.cipher && b.cipher < 7) g_sealed_seen[b.cipher]++;
         prev_b = bt;
         prev_j = j;
         prev_n = nb;
@@ -268,6 +291,8 @@ static void test_crash_loop(void **unused)
     char *dir = tu_tmpdir(), *path = tu_path(dir, "crash.maif");
     maif_key *key = NULL;
     assert_int_equal(maif_key_generate(&key), MAIF_OK);
+    assert_int_equal(maif_keyring_create(&g_identity), MAIF_OK);
+    assert_int_equal(maif_keyring_add_identity(g_identity, key), MAIF_OK);
     state st = {0};
     int artifacts = 0, committed_rounds = 0, torn_rounds = 0, torn_seen = 0;
     uint64_t total_batches = 0;
@@ -297,7 +322,7 @@ static void test_crash_loop(void **unused)
         assert_true(pid >= 0);
         if (pid == 0) {
             close(p[0]);
-            child(path, key, p[1], flags, round % 2, child_seed, round % 3);
+            child(path, key, p[1], flags, round % 2, child_seed, round % MODES);
             _exit(9);
         }
         close(p[1]);
@@ -355,6 +380,16 @@ static void test_crash_loop(void **unused)
     assert_true(committed_rounds > kills / 4);
     if (kills >= 200) assert_true(torn_seen > 0);
     if (kills >= 30) assert_true(g_compressed_seen > 0); /* the codec rounds did store compressed blocks */
+    print_message("crash test: sealed blocks checked by cipher 1-6: %llu %llu %llu %llu %llu %llu\n",
+                  (unsigned long long)g_sealed_seen[1], (unsigned long long)g_sealed_seen[2],
+                  (unsigned long long)g_sealed_seen[3], (unsigned long long)g_sealed_seen[4],
+                  (unsigned long long)g_sealed_seen[5], (unsigned long long)g_sealed_seen[6]);
+    uint64_t sealed = 0;
+    for (int c = 1; c <= 6; c++) sealed += g_sealed_seen[c];
+    if (kills >= 30) assert_true(sealed > 0); /* the encrypting rounds did seal */
+    if (kills >= 200) assert_true(g_sealed_seen[4] + g_sealed_seen[5] + g_sealed_seen[6] > 0); /* in chunks too */
+    maif_keyring_free(g_identity);
+    g_identity = NULL;
     maif_key_free(key);
     tu_rmtree(dir);
     free(dir);

@@ -9,9 +9,13 @@
  * as maif_writer_add lays the same bytes out. Memory stays bounded
  * whatever the payload's size: one chunk, or PIPE_BUFS chunks when the
  * reading, hashing and writing run on three threads at once (below).
- * An encrypted payload of known size (XChaCha20, cipher 4) goes through the
- * same pipeline as stored bytes: a sealing reader (seal_src) in front of
+ * An encrypted payload of known size (a STREAM cipher, 4 to 6) goes through
+ * the same pipeline as stored bytes: a sealing reader (seal_src) in front of
  * the source hands out head ‖ sealed chunks, one 64 KiB chunk at a time.
+ * A payload to encrypt whose size is not known (a pipe), or one to
+ * compress with zstd, is first parked in sealed temporary files
+ * (native_spool.c) until its sizes are known, then sealed from there: the
+ * memory stays bounded either way (FORMAT.md §5.7, "Spooling").
  * Until the header is written the record is a zero-filled hole, which recovery treats as a torn write (FORMAT.md §9);
  * an abandoned block (source failed or over its limit) is cut off the file
  * at once, leaving the batch's earlier blocks pending.
@@ -28,7 +32,9 @@
 #include "codec/codec.h"
 #include "crypto/aead.h"
 #include "crypto/crypto.h"
+#include "codec/codecs.h"
 #include "format/native/native.h"
+#include "format/native/native_spool.h"
 #include "format/native/native_writer.h"
 #include "util/alloc.h"
 #include "util/common.h"
@@ -283,6 +289,17 @@ static int64_t seal_read(void *ctx, void *buf, size_t cap)
             if (rc) return seal_fail(s, rc, "sealing failed");
             s->head_done = 1;
             s->have = k->head_size;
+        } else if (s->next < s->nchunks && !k->chunk) {
+            /* a cipher that seals whole: a payload of one chunk at most */
+            size_t n = (size_t)s->plan->in_size, wr = 0;
+            int rc = seal_take(s, n, 1);
+            if (rc) return rc;
+            rc = k->seal(k, &s->p, s->sealed, (size_t)s->plan->stored_size, s->plain, n, &wr);
+            maif_wipe(s->plain, n);
+            if (rc == MAIF_OK && wr != s->plan->stored_size) rc = MAIF_EFORMAT;
+            if (rc) return seal_fail(s, rc, "sealing failed");
+            s->next++;
+            s->have = wr;
         } else if (s->next < s->nchunks) {
             int last = s->next + 1 == s->nchunks;
             size_t n = last ? (size_t)(s->plan->in_size - s->taken) : k->chunk;
@@ -306,6 +323,108 @@ static int64_t seal_read(void *ctx, void *buf, size_t cap)
 
 static int add_streamed(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx, uint64_t limit,
                         uint64_t size, int announced, uint8_t id_out[MAIF_ID_BYTES]);
+static int add_planned(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx, uint64_t limit,
+                       uint64_t size, int announced, const maif_stage_seal *coded, uint8_t id_out[MAIF_ID_BYTES]);
+
+/* Payloads up to this size are read into memory when they cannot stream
+ * (no size announced, or a codec first); larger ones spool. */
+static uint64_t g_spool_min = 1u << 20;
+void nat_stream_set_spool_min(uint64_t n) { g_spool_min = n; }
+
+static int spool_fail(maif_writer *w, nat_spool *s, int rc, const char *what)
+{
+    if (rc == MAIF_EIO && s && nat_spool_errno(s))
+        return nat_writer_fail(w, rc, "%s: the temporary spool: %s", w->path, strerror(nat_spool_errno(s)));
+    return nat_writer_fail(w, rc, "%s: %s: %s", w->path, what, maif_strerror(rc));
+}
+
+/* A payload that cannot be sealed as it arrives (its size unknown, or a
+ * zstd codec first): the first g_spool_min bytes are read into memory,
+ * and a payload that ends there is added whole; a larger one is copied
+ * into a sealed spool, compressed from it into a second one (zstd), and
+ * then sealed chunk by chunk from the last spool, its sizes known. */
+static int add_spooled(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx, uint64_t limit,
+                       uint64_t size, int announced, uint8_t id_out[MAIF_ID_BYTES])
+{
+    if (limit == 0 || limit > NAT_PAYLOAD_MAX) limit = NAT_PAYLOAD_MAX;
+    maif_buf b = {0};
+    uint64_t total = 0;
+    int rc = MAIF_OK, ended = 0;
+    while (rc == MAIF_OK && g_spool_min && b.len <= g_spool_min) { /* 0: spool from the first byte (tests) */
+        size_t fill = 0;
+        if ((rc = maif_buf_reserve(&b, MAIF_STREAM_CHUNK))) {
+            rc = nat_writer_fail(w, rc, "out of memory buffering the payload");
+            break;
+        }
+        if ((rc = fill_chunk(w, read, ctx, limit, b.data + b.len, &fill, &total))) break;
+        if (fill == 0) ended = 1;
+        b.len += fill;
+        if (ended) break;
+    }
+    if (rc == MAIF_OK && ended) { /* small: added whole, as add_buffered */
+        if (announced && b.len != size)
+            rc = nat_writer_fail(w, MAIF_EINVAL, "%s: the source delivered %zu bytes, not the %llu it announced",
+                                 w->path, b.len, (unsigned long long)size);
+        if (rc == MAIF_OK) {
+            maif_block_spec sp = *spec;
+            sp.payload = b.data;
+            sp.payload_size = b.len;
+            rc = maif_writer_add(w, &sp, id_out);
+        }
+    }
+    nat_spool *raw = NULL, *zst = NULL;
+    uint8_t *buf = NULL;
+    char err[200];
+    if (rc == MAIF_OK && !ended) {
+        if ((rc = nat_spool_open(&raw, w->path, err, sizeof err))) rc = nat_writer_fail(w, rc, "%s: %s", w->path, err);
+        else if ((rc = nat_spool_write(raw, b.data, b.len))) rc = spool_fail(w, raw, rc, "spooling the payload");
+    }
+    if (b.data) maif_wipe(b.data, b.len);
+    maif_buf_free(&b);
+    if (rc == MAIF_OK && !ended && !(buf = maif_secret_alloc(MAIF_STREAM_CHUNK)))
+        rc = nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
+    while (rc == MAIF_OK && !ended) {
+        size_t fill = 0;
+        if ((rc = fill_chunk(w, read, ctx, limit, buf, &fill, &total))) break;
+        if (fill == 0) break;
+        rc = nat_spool_write(raw, buf, fill);
+        maif_wipe(buf, fill);
+        if (rc) rc = spool_fail(w, raw, rc, "spooling the payload");
+    }
+    maif_secret_free(buf);
+    if (rc == MAIF_OK && !ended && announced && total != size)
+        rc = nat_writer_fail(w, MAIF_EINVAL, "%s: the source delivered %llu bytes, not the %llu it announced", w->path,
+                             (unsigned long long)total, (unsigned long long)size);
+    if (rc == MAIF_OK && !ended) {
+        maif_stage_seal coded = {.coded = 1, .decoded_size = total, .in_size = total};
+        nat_spool *from = raw;
+        if (w->stages.codec) {
+            if ((rc = nat_spool_open(&zst, w->path, err, sizeof err)))
+                rc = nat_writer_fail(w, rc, "%s: %s", w->path, err);
+            else if ((rc = nat_spool_zstd(raw, zst, w->stages.level, err, sizeof err)))
+                rc = nat_writer_fail(w, rc, "%s: %s", w->path, nat_spool_errno(zst) || nat_spool_errno(raw)
+                                                                   ? strerror(nat_spool_errno(zst) ? nat_spool_errno(zst)
+                                                                                                   : nat_spool_errno(raw))
+                                                                   : err);
+            if (rc == MAIF_OK && MAIF_CODEC_PAYS(total, nat_spool_size(zst))) {
+                coded.codec = w->stages.codec;
+                coded.in_size = nat_spool_size(zst);
+                from = zst;
+            }
+        }
+        if (rc == MAIF_OK && (rc = nat_spool_rewind(from))) rc = spool_fail(w, from, rc, "the spool");
+        if (rc == MAIF_OK) {
+            if (from == zst) { /* the uncompressed spool is no longer needed: its disk space goes back */
+                nat_spool_close(raw);
+                raw = NULL;
+            }
+            rc = add_planned(w, spec, nat_spool_read, from, 0, coded.in_size, 1, &coded, id_out);
+        }
+    }
+    nat_spool_close(raw);
+    nat_spool_close(zst);
+    return rc;
+}
 
 int maif_writer_add_stream(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx,
                            uint64_t limit, uint8_t id_out[MAIF_ID_BYTES])
@@ -326,34 +445,57 @@ static int add_streamed(maif_writer *w, const maif_block_spec *spec, maif_read_f
     if (size != UINT64_MAX && size > limit)
         return nat_writer_fail(w, MAIF_ELIMIT, "payload of %llu bytes is over the limit of %llu bytes",
                                (unsigned long long)size, (unsigned long long)limit);
-    /* Sealed chunk by chunk: a cipher with a chunked form (cipher 1 past
-     * one chunk is cipher 4) and a known size. A codec, an unknown size
-     * or a cipher that seals whole read the payload into memory first. */
+    /* Sealed chunk by chunk: a cipher with a chunked form (ciphers 1-3
+     * past one chunk are 4-6) and a known size. A zstd codec or an unknown
+     * size spool first (add_spooled); other codecs, and a cipher without a
+     * chunked form, read the payload into memory first. */
     const maif_cipher *k = w->stages.cipher && !w->stages.codec ? maif_cipher_find(w->stages.cipher) : NULL;
-    if (k && k->id == MAIF_CIPHER_XCHACHA20 && size != UINT64_MAX && size > MAIF_STREAM_CHUNK_PLAIN)
-        k = maif_cipher_find(MAIF_CIPHER_XCHACHA20_STREAM);
+    if (size != UINT64_MAX) k = maif_cipher_for(k, size);
     int chunked = k && k->chunk && k->head && k->piece && size != UINT64_MAX;
-    if (w->stages.codec || (w->stages.cipher && !chunked))
+    if (w->stages.codec || (w->stages.cipher && !chunked)) {
+        const maif_cipher *kf = w->stages.cipher ? maif_cipher_find(w->stages.cipher) : NULL;
+        if (kf) kf = maif_cipher_for(kf, UINT64_MAX);
+        const maif_codec *c = w->stages.codec ? maif_codec_find(w->stages.codec) : NULL;
+        int spools = (!w->stages.cipher || (kf && kf->chunk && kf->head && kf->piece)) &&
+                     (!w->stages.codec || c == &maif_codec_zstd);
+        if (spools) return add_spooled(w, spec, read, ctx, limit, size, announced, id_out);
         return add_buffered(w, spec, read, ctx, limit, announced ? size : UINT64_MAX, id_out);
+    }
+    return add_planned(w, spec, read, ctx, limit, size, announced, NULL, id_out);
+}
+
+/* Streams a payload of known size into place, sealed on the way when the
+ * writer has a cipher. coded: a payload compressed already (spooled), with
+ * its sizes and codec (maif_stage_plan_coded); NULL: the payload as is. */
+static int add_planned(maif_writer *w, const maif_block_spec *spec, maif_read_fn read, void *ctx, uint64_t limit,
+                       uint64_t size, int announced, const maif_stage_seal *coded, uint8_t id_out[MAIF_ID_BYTES])
+{
+    if (limit == 0 || limit > NAT_PAYLOAD_MAX) limit = NAT_PAYLOAD_MAX;
     uint8_t hdr[NAT_REC_HEADER], ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
     uint16_t ext_size;
     uint32_t meta_size;
     maif_stage_seal plan;
+    memset(&plan, 0, sizeof plan);
     plan.in_size = size;
+    if (coded) plan = *coded;
     int rc = nat_writer_prepare(w, spec, hdr, ext, &ext_size, &meta_size, id, &plan);
     if (rc) return rc;
+    if (coded) limit = plan.stored_size; /* a codec alone: the spool holds the stored bytes */
     seal_src ss = {0};
-    if (w->stages.cipher) {
+    if (plan.k) {
         /* from here on the pipeline streams stored bytes, as many as planned */
         ss.read = read;
         ss.ctx = ctx;
         ss.plan = &plan;
         maif_stage_seal_params(&plan, &ss.p);
-        ss.nchunks = plan.in_size == 0 ? 1 : (plan.in_size + plan.k->chunk - 1) / plan.k->chunk;
-        ss.plain = maif_malloc(plan.k->chunk);
-        ss.sealed = maif_malloc(plan.k->chunk + plan.k->tag_size > plan.k->head_size
-                                    ? plan.k->chunk + plan.k->tag_size
-                                    : plan.k->head_size);
+        /* a cipher that seals whole gets one chunk at most (maif_cipher_for) */
+        size_t chunk = plan.k->chunk ? plan.k->chunk : MAIF_STREAM_CHUNK_PLAIN;
+        if (!plan.k->chunk && plan.in_size > chunk)
+            return nat_writer_fail(w, MAIF_EUNSUPPORTED, "cipher %s cannot seal a streamed payload", plan.k->name);
+        ss.nchunks = plan.k->chunk && plan.in_size ? (plan.in_size + chunk - 1) / chunk : 1;
+        ss.head_done = !plan.k->chunk; /* whole: the head comes with the seal */
+        ss.plain = maif_malloc(chunk);
+        ss.sealed = maif_malloc(chunk + plan.k->head_size + plan.k->tag_size + 64);
         if (!ss.plain || !ss.sealed) {
             maif_free(ss.plain);
             maif_free(ss.sealed);
@@ -363,7 +505,11 @@ static int add_streamed(maif_writer *w, const maif_block_spec *spec, maif_read_f
         ctx = &ss;
         limit = plan.stored_size;
     }
-    if ((rc = nat_writer_settle_all(w))) return rc;
+    if ((rc = nat_writer_settle_all(w))) {
+        maif_free(ss.plain); /* nothing of the payload was read yet */
+        maif_free(ss.sealed);
+        return rc;
+    }
     uint64_t off = w->pos, head = NAT_REC_HEADER + (uint64_t)ext_size + meta_size;
     uint64_t poff = off + align8(head);
     uint8_t *chunk = maif_malloc(MAIF_STREAM_CHUNK);
@@ -443,7 +589,7 @@ abandon:
 out:
     maif_free(chunk);
     maif_sha256_free(sha);
-    if (ss.plain) maif_wipe(ss.plain, plan.k->chunk);
+    if (ss.plain) maif_wipe(ss.plain, plan.k->chunk ? plan.k->chunk : MAIF_STREAM_CHUNK_PLAIN);
     maif_free(ss.plain);
     maif_free(ss.sealed);
     return rc;

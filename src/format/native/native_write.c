@@ -555,6 +555,14 @@ static int prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_
                 return nat_writer_fail(w, MAIF_ELIMIT, "no room for the stages' extensions");
             memcpy(ext + eb.len, w->pre->tlv, w->pre->tlv_len);
             eb.len += w->pre->tlv_len;
+        } else if (plan && plan->coded) {
+            /* compressed already, into a spool (a streamed add): planned here */
+            uint64_t n = plan->decoded_size, in_n = plan->in_size;
+            uint8_t codec = plan->codec;
+            int rc = maif_stage_plan_coded(&w->stages, &nat_stage_tags, ad, n, codec, in_n, NAT_PAYLOAD_MAX, &eb, plan,
+                                           &o, w->err, sizeof w->err);
+            plan->coded = 1;
+            if (rc) return rc;
         } else if (plan && !w->stages.codec) {
             /* sealed later (drain), or chunk by chunk (a streamed add): only planned here */
             int rc = maif_stage_plan_seal(&w->stages, &nat_stage_tags, ad, plan->in_size, NAT_PAYLOAD_MAX, &eb, plan,
@@ -618,7 +626,7 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
     int defer_seal = w && spec && !w->dead && w->stages.cipher && !w->stages.codec &&
                      spec->payload_size >= DIRECT_MIN && spec->payload_size <= SEAL_DEFER_MAX && hasher(w) &&
                      (w->arena || (w->arena = maif_malloc(NAT_ARENA)));
-    plan.k = NULL;
+    memset(&plan, 0, sizeof plan);
     plan.in_size = defer_seal ? spec->payload_size : 0;
     int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st, defer_seal ? &plan : NULL);
     if (rc) return rc;
@@ -1062,13 +1070,14 @@ int nat_writer_prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[
                        uint8_t id[MAIF_ID_BYTES], maif_stage_seal *plan)
 {
     /* a codec needs the whole payload; a cipher only its size, planned */
-    if (w && (w->stages.codec || (w->stages.cipher && !plan)))
+    int coded = plan && plan->coded;
+    if (w && !coded && (w->stages.codec || (w->stages.cipher && !plan)))
         return nat_writer_fail(w, MAIF_EUNSUPPORTED, "a streamed payload cannot pass through a codec");
     stored st;
     maif_block_spec sp = *spec;
     sp.payload = NULL;
     sp.payload_size = 0;
-    return prepare(w, &sp, hdr, ext, ext_size, meta_size, id, &st, w && w->stages.cipher ? plan : NULL);
+    return prepare(w, &sp, hdr, ext, ext_size, meta_size, id, &st, w && (w->stages.cipher || coded) ? plan : NULL);
 }
 
 int nat_writer_settle_all(maif_writer *w)

@@ -180,7 +180,9 @@ void nat_writer_cut_uncommitted(maif_writer *w);
 /* Checks spec and builds its record but for payload and hashes (prepare;
  * spec's payload fields are ignored). With a cipher on, plan (its in_size
  * set to the payload's size) receives the planned seal and the header the
- * stored size; without plan a cipher is refused, and a codec always. */
+ * stored size; without plan a cipher is refused, and a codec too unless
+ * plan->coded says the payload went through it already (its decoded_size,
+ * codec and in_size set: maif_stage_plan_coded). */
 int nat_writer_prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[NAT_REC_HEADER],
                        uint8_t ext[NAT_EXT_BUILD_MAX], uint16_t *ext_size, uint32_t *meta_size,
                        uint8_t id[MAIF_ID_BYTES], maif_stage_seal *plan);
@@ -188,6 +190,10 @@ int nat_writer_prepare(maif_writer *w, const maif_block_spec *spec, uint8_t hdr[
  * hashes, the buffer): afterwards the next record starts at w->pos, which
  * equals w->wbuf_off, and w->chain covers every record before it. */
 int nat_writer_settle_all(maif_writer *w);
+/* Payloads that cannot stream as they arrive (no size announced, or a
+ * zstd codec) are read whole up to n bytes and spooled past that
+ * (native_stream.c; 1 MiB by default). For tests. */
+void nat_stream_set_spool_min(uint64_t n);
 /* Adds a record to the chain (and a block to the Merkle tree); hdr holds
  * its content hash and receives its record hash. */
 void nat_writer_chain(maif_writer *w, uint8_t *hdr, const uint8_t *ext, uint16_t ext_size, const uint8_t *meta,

@@ -1,0 +1,138 @@
+/*
+ * codec_stream.c — a zstd block (codec 1) decoded to a sink piece by
+ * piece, alone or under a STREAM cipher (4 to 6): the reader's half of
+ * "large payloads in bounded memory" (FORMAT.md §5.6.1, §5.7).
+ *
+ * The encoded bytes come either straight from the stored bytes or from
+ * the cipher's chunks, each opened (its tag checked) before a byte of it
+ * reaches the decompressor, so no unauthenticated byte is ever decoded.
+ * The frame header is checked against the record (one frame, content
+ * size equal to decoded_size, a checksum, no dictionary) before anything
+ * is decompressed; the frame must end exactly with the encoded bytes and
+ * its checksum match. Memory: one chunk, zstd's output buffer and its
+ * window, which zstd bounds by the frame's content size.
+ */
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem, ZSTD_createDCtx_advanced */
+#include <string.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "codec/codec.h"
+#include "codec/codecs.h"
+#include "crypto/aead.h"
+#include "util/alloc.h"
+#include "util/common.h"
+
+#define SLICE (256u << 10) /* stored bytes fed at a time without a cipher */
+
+typedef struct zs {
+    ZSTD_DCtx *dc;
+    uint8_t *out;
+    size_t ocap;
+    uint64_t size, produced;
+    int header_ok, done;
+    maif_stage_sink sink;
+    void *ctx;
+} zs;
+
+/* Feeds n encoded bytes; stored_done is the sink's release hint. */
+static int zs_feed(zs *z, const uint8_t *p, size_t n, const uint8_t *stored_done, char *err, size_t errcap)
+{
+    if (!z->header_ok) {
+        ZSTD_frameHeader fh;
+        if (ZSTD_getFrameHeader(&fh, p, n) != 0 || fh.frameType != ZSTD_frame || !fh.checksumFlag || fh.dictID != 0 ||
+            fh.frameContentSize != z->size)
+            return maif_set_err(err, errcap, MAIF_EFORMAT,
+                                "codec zstd: the frame header does not match the record (one frame, content size "
+                                "%llu, a checksum, no dictionary)",
+                                (unsigned long long)z->size);
+        z->header_ok = 1;
+    }
+    ZSTD_inBuffer ib = {p, n, 0};
+    /* a full output buffer may leave decoded bytes inside zstd: go on
+     * while it fills, even with the input used up */
+    for (int more = 0; ib.pos < ib.size || more;) {
+        if (z->done) {
+            if (ib.pos < ib.size) return maif_set_err(err, errcap, MAIF_EFORMAT, "codec zstd: bytes after the frame's end");
+            break;
+        }
+        ZSTD_outBuffer ob = {z->out, z->ocap, 0};
+        size_t r = ZSTD_decompressStream(z->dc, &ob, &ib);
+        if (ZSTD_isError(r))
+            return maif_set_err(err, errcap, ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? MAIF_ENOMEM
+                                                                                                   : MAIF_EFORMAT,
+                                "codec zstd: the payload does not decode to its %llu bytes (%s)",
+                                (unsigned long long)z->size, ZSTD_getErrorName(r));
+        if (ob.pos) {
+            if (ob.pos > z->size - z->produced)
+                return maif_set_err(err, errcap, MAIF_EFORMAT, "codec zstd: the frame decodes to more than %llu bytes",
+                                    (unsigned long long)z->size);
+            z->produced += ob.pos;
+            int rc = z->sink(z->ctx, z->out, ob.pos, stored_done);
+            maif_wipe(z->out, ob.pos);
+            if (rc) return maif_set_err(err, errcap, rc, "the output failed: %s", maif_strerror(rc));
+        }
+        if (r == 0) z->done = 1;
+        more = ob.pos == ob.size;
+    }
+    return MAIF_OK;
+}
+
+int maif_stage_zstd_decode_to(const maif_stage_in *in, uint64_t size, maif_stage_sink sink, void *ctx, char *err,
+                              size_t errcap)
+{
+    const maif_cipher *k = in->cipher ? maif_cipher_find(in->cipher) : NULL;
+    if (in->cipher && !(k && k->chunk && k->head && k->piece))
+        return maif_set_err(err, errcap, MAIF_EINVAL, "cipher %u does not open in chunks", in->cipher);
+    zs z = {.size = size, .sink = sink, .ctx = ctx};
+    z.dc = ZSTD_createDCtx_advanced(maif_zstd_mem);
+    z.ocap = ZSTD_DStreamOutSize();
+    z.out = maif_secret_alloc(z.ocap);
+    uint8_t *buf = k ? maif_secret_alloc(k->chunk) : NULL;
+    int rc = MAIF_OK;
+    if (!z.dc || !z.out || (k && !buf)) rc = maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory decoding");
+    /* any window a valid frame names: zstd bounds its buffer by the
+     * frame's content size, which the record bounds (decoded_size) */
+    if (!rc && ZSTD_isError(ZSTD_DCtx_setParameter(z.dc, ZSTD_d_windowLogMax, ZSTD_WINDOWLOG_MAX)))
+        rc = maif_set_err(err, errcap, MAIF_ENOMEM, "codec zstd: cannot set up the decoder");
+    if (!rc && !k) {
+        for (uint64_t at = 0; rc == MAIF_OK && at < in->stored_size;) {
+            size_t n = in->stored_size - at < SLICE ? (size_t)(in->stored_size - at) : SLICE;
+            rc = zs_feed(&z, in->stored + at, n, in->stored + at + n, err, errcap);
+            at += n;
+        }
+        if (!rc && in->stored_size == 0) rc = zs_feed(&z, in->stored, 0, in->stored, err, errcap);
+    } else if (!rc) {
+        uint64_t plain = 0;
+        (void)maif_cipher_plain(k, in->stored_size, &plain); /* checked by decoded_size */
+        uint8_t full[MAIF_CIPHER_AD_MAX];
+        size_t full_len = maif_stage_cipher_ad(full, in->ad, k->id, size, plain, in->key_id, in->key_id_len);
+        maif_cipher_params p = {in->keyring, in->key_id, in->key_id_len, in->nonce, full, full_len};
+        uint64_t chunks = plain == 0 ? 1 : (plain + k->chunk - 1) / k->chunk;
+        if (in->stored_size < k->head_size || (rc = k->head(k, &p, (uint8_t *)in->stored, 1)))
+            rc = maif_set_err(err, errcap, rc ? rc : MAIF_EVERIFY, "cipher %s: %s", k->name,
+                              rc == MAIF_EACCESS ? "no usable key for this block" : "authentication failed");
+        const uint8_t *at = in->stored + k->head_size;
+        for (uint64_t i = 0; i < chunks && rc == MAIF_OK; i++) {
+            int last = i + 1 == chunks;
+            size_t n = last ? (size_t)(plain - i * k->chunk) : k->chunk;
+            rc = k->piece(k, &p, i, last, 1, buf, at, n + k->tag_size);
+            if (rc) {
+                maif_set_err(err, errcap, rc, "cipher %s: chunk %llu of %llu: %s", k->name, (unsigned long long)i,
+                             (unsigned long long)chunks,
+                             rc == MAIF_EVERIFY ? "authentication failed" : maif_strerror(rc));
+                break;
+            }
+            at += n + k->tag_size;
+            rc = zs_feed(&z, buf, n, at, err, errcap);
+            maif_wipe(buf, n);
+        }
+    }
+    if (rc == MAIF_OK && (!z.done || z.produced != size))
+        rc = maif_set_err(err, errcap, MAIF_EFORMAT, "codec zstd: the frame ends short of its %llu bytes",
+                          (unsigned long long)size);
+    ZSTD_freeDCtx(z.dc);
+    maif_secret_free(z.out);
+    maif_secret_free(buf);
+    return rc;
+}
