@@ -14,8 +14,8 @@
  * covers maif_reader_block_decode of every block (page cache warm). The
  * raw baselines seal/open the same payloads with the same key and a
  * nonce per block, without the commitment, the file or the hash. For
- * encrypt+append the MB per CPU-second (all threads) is reported beside
- * the raw seal's too: the work per byte, which a loaded machine disturbs
+ * encrypt+append and read+decrypt the MB per CPU-second (all threads) is
+ * reported beside the raw seal's and open's too: the work per byte, which a loaded machine disturbs
  * far less than the wall-clock rates.
  * A 1 MiB block is stored in the STREAM form of its cipher (4, 5 or 6:
  * 16 chunks of 64 KiB, FORMAT.md §5.7), so its rows are also printed
@@ -48,7 +48,7 @@ static double cpu_now(void)
     return (double)u.ru_utime.tv_sec + (double)u.ru_stime.tv_sec +
            ((double)u.ru_utime.tv_usec + (double)u.ru_stime.tv_usec) * 1e-6;
 }
-static double g_cpu_rate; /* MB per CPU-second of the last raw() or append_run() */
+static double g_cpu_rate; /* MB per CPU-second of the last raw(), append_run() or read_run() */
 
 /* raw: engine 0 = maif_aead_* (libsodium; for AES the size-chosen engine),
  * 1 = libsodium forced, 2 = EVP forced (AES only) */
@@ -140,13 +140,14 @@ static double read_run(const char *path, maif_keyring *kr, uint8_t *dst, size_t 
     bu_check(maif_reader_set_keyring(r, kr), "keyring", maif_last_errmsg());
     size_t w;
     bu_check(maif_reader_block_decode(r, 1, dst, bs, &w), "decode", maif_reader_errmsg(r)); /* block 0 is the key wrap; this unwraps the key */
-    double t0 = bu_now();
+    double c0 = cpu_now(), t0 = bu_now();
     for (size_t i = 0; i < n; i++) {
         into t = {dst, 0};
         if (to) bu_check(maif_reader_block_decode_to(r, 1 + i, into_write, &t), "decode_to", maif_reader_errmsg(r));
         else bu_check(maif_reader_block_decode(r, 1 + i, dst, bs, &w), "decode", maif_reader_errmsg(r));
     }
     double dt = bu_now() - t0;
+    g_cpu_rate = (double)bs * (double)n / (cpu_now() - c0 + 1e-9) / 1e6;
     maif_reader_close(r);
     return (double)bs * (double)n / dt / 1e6;
 }
@@ -180,7 +181,7 @@ int main(int argc, char **argv)
                 bu_note("%s: not available on this CPU", alg_name[alg]);
                 continue;
             }
-            double a[16], ra[16], d[16], rd[16], es[16], ee[16], pa[16], ca[16], cr[16], rcs[16], rco[16], dt[16];
+            double a[16], ra[16], d[16], rd[16], es[16], ee[16], pa[16], ca[16], cr[16], rcs[16], rco[16], dt[16], cro[16], cd[16];
             int chunked = bs > MAIF_STREAM_CHUNK_PLAIN; /* stored as cipher alg + 3 */
             for (int k = 0; k < reps; k++) {
                 pa[k] = append_run(path, kr, 0, src, bs, n); /* the same blocks, not encrypted */
@@ -189,7 +190,9 @@ int main(int argc, char **argv)
                 a[k] = append_run(path, kr, alg, src, bs, n);
                 ca[k] = g_cpu_rate;
                 rd[k] = raw(alg, 0, 1, src, ct, pt, bs, n);
+                cro[k] = g_cpu_rate;
                 d[k] = read_run(path, kr, pt, bs, n, 0);
+                cd[k] = g_cpu_rate;
                 if (chunked) {
                     dt[k] = read_run(path, kr, pt, bs, n, 1);
                     rcs[k] = raw_chunked(alg, 0, src, ct, pt, bs, n);
@@ -227,6 +230,9 @@ int main(int argc, char **argv)
             snprintf(l1, sizeof l1, "encrypt+append %s %s, per CPU-s", alg_name[alg], bs == 4096 ? "4 KiB" : "1 MiB");
             snprintf(b1, sizeof b1, "raw seal (%s), per CPU-s", eng);
             bu_report(l1, bu_median(ca, (size_t)reps), "MB", b1, bu_median(cr, (size_t)reps), "");
+            snprintf(l2, sizeof l2, "read+decrypt %s %s, per CPU-s", alg_name[alg], bs == 4096 ? "4 KiB" : "1 MiB");
+            snprintf(b2, sizeof b2, "raw open (%s), per CPU-s", eng);
+            bu_report(l2, bu_median(cd, (size_t)reps), "MB", b2, bu_median(cro, (size_t)reps), "");
             if (alg == MAIF_AEAD_AES256GCM) {
                 snprintf(l1, sizeof l1, "raw AES-GCM seal, EVP %s", bs == 4096 ? "4 KiB" : "1 MiB");
                 bu_report(l1, bu_median(ee, (size_t)reps), "MB/s", "libsodium, same buffers",
