@@ -204,6 +204,12 @@ tsan: $(UI_GEN) | $(DEPS_STAMP)
 	  TSAN_OPTIONS=halt_on_error=1 MAIF_HOME=$(BT)/cli $(BT)/maif append $(BT)/cli/a.maif $(BT)/cli/l.jsonl --jobs 4 \
 	    > /dev/null 2> $(BT)/cli.log || { cat $(BT)/cli.log; exit 1; }
 	@! grep -q "WARNING: ThreadSanitizer" $(BT)/cli.log || { cat $(BT)/cli.log; exit 1; }
+	@# the server's threads: request threads, group-commit callbacks, the
+	@# idle-writer sweep and eviction, with `maif add` beside it
+	@echo "tsan: maif serve (tests/cli/test_serve_idle.sh)"; \
+	  TSAN_OPTIONS=halt_on_error=1 MAIF_BIN=$(BT)/maif bash tests/cli/test_serve_idle.sh > $(BT)/serve.log 2>&1 \
+	    || { tail -60 $(BT)/serve.log; exit 1; }
+	@! grep -q "ThreadSanitizer" $(BT)/serve.log || { cat $(BT)/serve.log; exit 1; }
 	@echo "tsan: no report"
 
 # ---- coverage tree (make coverage): gcov-instrumented, no sanitizers; runs

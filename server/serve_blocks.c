@@ -39,14 +39,22 @@ static void flush_quiet(maif_writer *w)
     }
 }
 
-/* Locks a's writer mutex and opens its writer: 0 with the mutex held, or
- * an HTTP status with err set and the mutex released. */
+/* Locks a's writer mutex and opens its writer (again, if the idle sweep
+ * closed it): 0 with the mutex held, or an HTTP status with err set and
+ * the mutex released. */
 static int writer_lock(srv_req *q, srv_artifact *a, char *err, size_t cap)
 {
     pthread_mutex_lock(&a->wmu);
     int st = srv_writer_get(q->s, a, err, cap);
     if (st) pthread_mutex_unlock(&a->wmu);
     return st;
+}
+
+/* Releases writer_lock's mutex; the writer's idle delay starts now. */
+static void writer_unlock(srv_artifact *a)
+{
+    atomic_store(&a->wused_ns, obs_now_ns());
+    pthread_mutex_unlock(&a->wmu);
 }
 
 void srv_pending_free(srv_pending *p)
@@ -80,35 +88,42 @@ static uint32_t type_from_ctype(const char *ct)
     return MAIF_TYPE_BINARY;
 }
 
-/* The policy's write rule for spec, as if the token's subject (else the
- * server's key) signed it: 0 or 403 with err. */
+/* The policy's write rule for spec, as if who (the token's subject, else
+ * the server's key) signed it: 0 or 403 with err. */
+static int write_verdict(const maif_policy *p, int untrusted, const maif_block_spec *spec, const uint8_t *who,
+                         char *err, size_t cap)
+{
+    if (untrusted) {
+        snprintf(err, cap, "the artifact's policy cannot be established: every access is refused");
+        return 403;
+    }
+    char why[200] = "";
+    if (p && maif_policy_check_write(p, spec, 0, who, why, sizeof why) != MAIF_OK) {
+        snprintf(err, cap, "the artifact's policy refuses this write: %s", why);
+        return 403;
+    }
+    return 0;
+}
+
 static int check_write(srv_req *q, const maif_block_spec *spec, char *err, size_t cap)
 {
     srv_artifact *a = q->a;
+    const uint8_t *who = q->tok && q->tok->has_subject ? q->tok->subject : q->s->key_pk;
     char e[256];
-    const maif_policy *p = NULL;
-    int untrusted = 0, held = 0;
-    if (atomic_load(&a->wopen)) { /* the hot path: no reader, no lock */
-        p = a->wpolicy;
-        untrusted = a->wpolicy_state == 2;
-    } else {
-        srv_reader_acquire(a, e, sizeof e);
-        held = 1;
-        p = srv_policy(a, &untrusted);
+    /* the hot path: the snapshot taken with the writer, no reader; pmu
+     * keeps it alive (a reopened writer replaces it) */
+    pthread_mutex_lock(&a->pmu);
+    if (a->wpolicy_state >= 0) {
+        int st = write_verdict(a->wpolicy, a->wpolicy_state == 2, spec, who, err, cap);
+        pthread_mutex_unlock(&a->pmu);
+        return st;
     }
-    int st = 0;
-    if (untrusted) {
-        snprintf(err, cap, "the artifact's policy cannot be established: every access is refused");
-        st = 403;
-    } else if (p) {
-        char why[200] = "";
-        const uint8_t *who = q->tok && q->tok->has_subject ? q->tok->subject : q->s->key_pk;
-        if (maif_policy_check_write(p, spec, 0, who, why, sizeof why) != MAIF_OK) {
-            snprintf(err, cap, "the artifact's policy refuses this write: %s", why);
-            st = 403;
-        }
-    }
-    if (held) srv_reader_release(a);
+    pthread_mutex_unlock(&a->pmu);
+    int untrusted = 0;
+    srv_reader_acquire(a, e, sizeof e);
+    const maif_policy *p = srv_policy(a, &untrusted);
+    int st = write_verdict(p, untrusted, spec, who, err, cap);
+    srv_reader_release(a);
     return st;
 }
 
@@ -239,10 +254,8 @@ static int add_one(srv_artifact *a, maif_block_draft *d, int fd, uint32_t type, 
  * the last commit) so the next write opens it again. wmu held. */
 static void writer_reset(srv_artifact *a)
 {
-    if (!a->w) return;
-    atomic_store(&a->wopen, 0);
-    maif_writer_close(a->w);
-    a->w = NULL;
+    if (srv_writer_close(a) != MAIF_OK) { /* the error was the request's, answered */
+    }
 }
 
 /* Commits with the single-threaded path: the batch built by fn. wmu held. */
@@ -284,6 +297,11 @@ static void async_done(void *ctx, int rc, const uint8_t *id)
         q->index = a->next_index++;
         atomic_fetch_add(&a->gen, 1);
     }
+    /* a stays valid after q is gone: its writer is open until this thread
+     * is joined by maif_writer_close, and an entry with a writer is never
+     * evicted */
+    atomic_store(&a->wused_ns, obs_now_ns());
+    atomic_fetch_sub(&a->wbusy, 1);
     atomic_store(&q->async_done, 1);
     MHD_resume_connection(conn);
 }
@@ -359,7 +377,7 @@ static enum MHD_Result append_exclusive(srv_req *q, maif_block_draft *d, int fd)
     flush_quiet(a->w);
     if (a->npending) { /* keep order: what was appended before goes first */
         size_t np = a->npending;
-        pthread_mutex_unlock(&a->wmu);
+        writer_unlock(a);
         return srv_reply_error(q, 409, "%zu blocks are pending: commit them first", np);
     }
     uint64_t idx = 0;
@@ -368,7 +386,7 @@ static enum MHD_Result append_exclusive(srv_req *q, maif_block_draft *d, int fd)
     else if (rc == MAIF_EIO) writer_reset(a);
     const char *msg = rc ? maif_last_errmsg() : "";
     snprintf(err, sizeof err, "%s", msg);
-    pthread_mutex_unlock(&a->wmu);
+    writer_unlock(a);
     if (rc) return srv_reply_error(q, srv_status_for(rc), "append refused: %s", err);
     obs_count(OBS_C_APPENDS, 1);
     obs_count(OBS_C_APPEND_BYTES, q->bytes_in);
@@ -423,13 +441,15 @@ enum MHD_Result srv_route_append(srv_req *q)
     if (st) return srv_reply_error(q, st, "%s", err);
     if (a->npending) {
         size_t np = a->npending;
-        pthread_mutex_unlock(&a->wmu);
+        writer_unlock(a);
         return srv_reply_error(q, 409, "%zu blocks are pending: commit them first", np);
     }
     q->suspended = 1;
     MHD_suspend_connection(q->conn);
+    atomic_fetch_add(&a->wbusy, 1); /* under wmu: the idle sweep sees it or finds wmu taken */
     rc = maif_writer_add_async(a->w, &spec, async_done, q);
-    pthread_mutex_unlock(&a->wmu);
+    if (rc) atomic_fetch_sub(&a->wbusy, 1); /* refused at once: no callback */
+    writer_unlock(a);
     if (rc) {
         q->async_rc = rc;
         atomic_store(&q->async_done, 1);
@@ -459,7 +479,7 @@ enum MHD_Result srv_route_commit(srv_req *q)
         if (maif_writer_rollback(a->w) != MAIF_OK || rc == MAIF_EIO) writer_reset(a);
     }
     snprintf(err, sizeof err, "%s", rc ? maif_last_errmsg() : "");
-    pthread_mutex_unlock(&a->wmu);
+    writer_unlock(a);
     while (p) {
         srv_pending *nx = p->next;
         srv_pending_free(p);

@@ -83,7 +83,8 @@ for args, what in [([], "no --dir"), (["--dir", D], "no tokens"), (["--dir", D, 
 r = maif("serve", "--help")
 check("serve --help lists the flags", r.returncode == 0 and all(f in r.stdout for f in [
     "--dir", "--listen", "--tokens", "--no-auth", "--key", "--tls-cert", "--tls-key", "--client-ca", "--max-body",
-    "--max-connections", "--threads", "--rate", "--burst", "--log", "--otlp-endpoint", "--ready-file", "--timeout"]))
+    "--max-connections", "--threads", "--rate", "--burst", "--log", "--otlp-endpoint", "--ready-file", "--timeout",
+    "--writer-idle", "--max-open"]))
 r = maif("--help")
 check("maif --help lists serve", " serve " in r.stdout)
 
@@ -369,7 +370,8 @@ text = body.decode()
 check("metrics: content type 0.0.4", st == 200 and "version=0.0.4" in h.get("content-type", ""))
 for name in ["maif_http_requests_total", "maif_http_request_duration_seconds", "maif_http_in_flight",
              "maif_appends_total", "maif_append_bytes_total", "maif_commits_total", "maif_access_denials_total",
-             "maif_rate_limited_total", "maif_cache_hits_total", "maif_cache_misses_total"]:
+             "maif_rate_limited_total", "maif_cache_hits_total", "maif_cache_misses_total",
+             "maif_artifact_evictions_total", "maif_writer_releases_total", "maif_open_artifacts"]:
     check("metrics has %s" % name, name in text)
 m = re.search(r"^maif_appends_total(?:\{[^}]*\})? (\d+)", text, re.M)
 check("appends counted", m is not None and int(m.group(1)) >= 200)
