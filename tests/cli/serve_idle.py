@@ -10,6 +10,7 @@ never evicted; and appends, reads, listings, CLI appends and evictions
 running at once on threads keep every answer right. Under `make tsan` the
 same script drives a ThreadSanitizer build of the server, whose stderr
 must hold no report."""
+import fcntl
 import json
 import os
 import random
@@ -120,6 +121,21 @@ check("commit after the CLI's block: first_index 4", st == 200 and d["blocks"] =
 check("texts after the commit", [text_of("a", i) for i in range(3, 5)] == ["cli two", "pending one"])
 ok, out = verify("a")
 check("maif verify a after the pending commit", ok, out)
+
+# another writer holds the lock when the server wants it back: 503, then on
+rel1 = wait_metric("maif_writer_releases_total", metric("maif_writer_releases_total") + 1)
+fd = os.open(os.path.join(D, "a.maif"), os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)
+t0 = time.time()
+st, h, d = append("a", "while locked")
+check("append while another process holds the lock: 503 after the 2 s wait",
+      st == 503 and d["error"]["code"] == "unavailable" and time.time() - t0 >= 1.5, "%d %r" % (st, d))
+fcntl.flock(fd, fcntl.LOCK_UN)
+os.close(fd)
+st, h, d = append("a", "after the lock")
+check("then the next append: index 5", st == 201 and d["index"] == 5, "%d %r" % (st, d))
+ok, out = verify("a")
+check("maif verify a after the refused reopen", ok, out)
 
 # ---- eviction: five artifacts read in turn through two slots
 ev0 = metric("maif_artifact_evictions_total")
