@@ -47,6 +47,15 @@ for n in ["e0", "e1", "e2", "e3", "e4"]:
 S = Server(W, ["--dir", D, "--no-auth", "--writer-idle", str(IDLE_MS), "--max-open", "2", "--threads", "4"])
 
 
+def on_crash(kind, value, tb):
+    """A server that died (a sanitizer report stops it) says why."""
+    sys.__excepthook__(kind, value, tb)
+    print("server stderr (tail):\n" + S.stderr_text()[-4000:], flush=True)
+
+
+sys.excepthook = on_crash
+
+
 def metric(name):
     st, h, body = S.req("GET", "/metrics")
     m = re.search(r"^%s (\d+)" % re.escape(name), body.decode(), re.M)
