@@ -291,9 +291,11 @@ int srv_body_chunk(srv_req *q, const char *data, size_t n);
 enum MHD_Result srv_route_append(srv_req *q);
 enum MHD_Result srv_route_append_finish(srv_req *q); /* after an async commit resumed q */
 enum MHD_Result srv_route_commit(srv_req *q);
+void srv_pending_free(srv_pending *p);
+
+/* ---- serve_read.c */
 enum MHD_Result srv_route_blocks(srv_req *q);
 enum MHD_Result srv_route_block(srv_req *q);
-void srv_pending_free(srv_pending *p);
 /* Whether q's token may read at all under the artifact's policy (reader
  * held): 0, or 403 with err set. Without a policy every token may. */
 int srv_check_subject(srv_req *q, char *err, size_t cap);

@@ -6,7 +6,8 @@ CLI's block; the server's reads see blocks other processes committed;
 with --max-open 2, reads of five artifacts in turn stay correct while the
 least recently used ones are evicted (maif_artifact_evictions_total
 rises, maif_open_artifacts stays at 2), an artifact with pending blocks is
-never evicted; and appends, reads, listings, CLI appends and evictions
+never evicted; a policy another process sets while the writer is idle
+binds the server's next writes (pending ones included); and appends, reads, listings, CLI appends and evictions
 running at once on threads keep every answer right. Under `make tsan` the
 same script drives a ThreadSanitizer build of the server, whose stderr
 must hold no report."""
@@ -35,7 +36,7 @@ for args, what in [(["--writer-idle", "x"], "bad --writer-idle"), (["--writer-id
     r = maif("serve", "--dir", D, "--no-auth", *args)
     check("serve %s: exit 2" % what, r.returncode == 2 and r.stderr.count("\n") == 1, "%d %r" % (r.returncode, r.stderr))
 
-NAMES = ["a", "e0", "e1", "e2", "e3", "e4", "c"]
+NAMES = ["a", "e0", "e1", "e2", "e3", "e4", "c", "p"]
 for n in NAMES:
     r = maif("create", os.path.join(D, n + ".maif"))
     check("create %s" % n, r.returncode == 0, r.stderr)
@@ -174,6 +175,32 @@ st, h, d = S.jreq("POST", "/v1/artifacts/e0/commit", {})
 check("e0's pending block survived the evictions", st == 200 and d["blocks"] == 1 and d["first_index"] == 3,
       "%d %r" % (st, d))
 check("e0 block 3", text_of("e0", 3) == "kept pending")
+
+# ---- a policy another process sets while the writer is idle binds the server's next writes
+r = maif("keygen", os.path.join(W, "r.key"))
+m = re.search(r"\b[0-9a-f]{64}\b", r.stdout)
+pol = {"level": "public", "roles": {"reader": [m.group(0) if m else "00" * 32]},
+       "rules": [{"role": "reader", "levels": ["public"], "types": ["text"]}]}
+json.dump(pol, open(os.path.join(W, "pol.json"), "w"))
+rel = metric("maif_writer_releases_total")
+st, h, d = append("p", "before the policy")
+check("p: append before any policy", st == 201 and d["index"] == 0, "%d %r" % (st, d))
+CONF = {"type": "text", "text": "secret", "meta": {"level": "confidential"}}
+st, h, d = S.jreq("POST", "/v1/artifacts/p/blocks", CONF)
+check("p: an unencrypted confidential block is pending (no policy yet)", st == 201, "%d %r" % (st, d))
+check("p: the writer is released", wait_metric("maif_writer_releases_total", rel + 1) >= rel + 1)
+r = maif("policy", os.path.join(D, "p.maif"), "--set", os.path.join(W, "pol.json"))
+check("p: maif policy --set beside the server", r.returncode == 0, r.stderr)
+st, h, d = S.jreq("POST", "/v1/artifacts/p/commit", {})
+check("p: the commit checks the pending block against the policy under the new lock: 403, dropped",
+      st == 403 and d["error"]["message"].startswith(
+          "commit refused, the pending blocks are dropped: the artifact's policy refuses"), "%d %r" % (st, d))
+st, h, d = S.jreq("POST", "/v1/artifacts/p/blocks?commit=1", CONF)
+check("p: a one-shot confidential write: 403", st == 403, "%d %r" % (st, d))
+ok, out = verify("p")
+check("maif verify p", ok, out)
+r = maif("ls", "--json", os.path.join(D, "p.maif"))
+check("p: the refused blocks are not in the file", r.returncode == 0 and "secret" not in r.stdout, r.stdout[-500:])
 
 # ---- all at once: appends, reads, listings, a CLI writer, evictions
 acks, errors = [], []
