@@ -93,6 +93,15 @@ rf = os.path.join(W, "ready")
 S = Server(W, ["--dir", D, "--tokens", os.path.join(W, "tokens.json"), "--max-body", "100000",
                "--max-connections", "16", "--ready-file", rf, "--timeout", "3", "--threads", "4"])
 check("ready file holds the URL", os.path.exists(rf) and open(rf).read().strip() == S.url)
+
+
+def on_crash(kind, value, tb):
+    """A server that died (a sanitizer report stops it, as under make tsan) says why."""
+    sys.__excepthook__(kind, value, tb)
+    print("server stderr (tail):\n" + S.stderr_text()[-4000:], flush=True)
+
+
+sys.excepthook = on_crash
 A = TOK["admin"]
 
 st, h, d = S.jreq("GET", "/healthz")
