@@ -204,6 +204,15 @@ tsan: $(UI_GEN) | $(DEPS_STAMP)
 	  TSAN_OPTIONS=halt_on_error=1 MAIF_HOME=$(BT)/cli $(BT)/maif append $(BT)/cli/a.maif $(BT)/cli/l.jsonl --jobs 4 \
 	    > /dev/null 2> $(BT)/cli.log || { cat $(BT)/cli.log; exit 1; }
 	@! grep -q "WARNING: ThreadSanitizer" $(BT)/cli.log || { cat $(BT)/cli.log; exit 1; }
+	@# the server's threads: request threads, group-commit callbacks, the
+	@# idle-writer sweep and eviction, with `maif add` beside it (a report
+	@# stops the server: the test fails and prints the server's stderr)
+	@for t in test_serve test_serve_idle; do \
+	  echo "tsan: maif serve (tests/cli/$$t.sh)"; \
+	  TSAN_OPTIONS=halt_on_error=1 MAIF_BIN=$(BT)/maif bash tests/cli/$$t.sh > $(BT)/$$t.log 2>&1 \
+	    || { tail -60 $(BT)/$$t.log; exit 1; }; \
+	  ! grep -q "ThreadSanitizer" $(BT)/$$t.log || { cat $(BT)/$$t.log; exit 1; }; \
+	done
 	@echo "tsan: no report"
 
 # ---- coverage tree (make coverage): gcov-instrumented, no sanitizers; runs

@@ -25,6 +25,7 @@ typedef enum {
 typedef enum {
     OBS_C_APPENDS, OBS_C_APPEND_BYTES, OBS_C_COMMITS, OBS_C_VERIFY_FAILURES,
     OBS_C_ACCESS_DENIALS, OBS_C_RATE_LIMITED, OBS_C_CACHE_HITS, OBS_C_CACHE_MISSES,
+    OBS_C_EVICTIONS, OBS_C_WRITER_RELEASES,
     OBS_C_COUNT
 } obs_counter;
 
@@ -79,6 +80,8 @@ void obs_trace_id_hex(const obs_trace *t, char out[33]);
 
 void obs_count(obs_counter c, uint64_t n);
 void obs_in_flight(int delta);
+/* Sets the gauge of artifacts the server holds open. */
+void obs_open_artifacts(int64_t n);
 /* Records a finished request: metrics, a log line, a span. */
 void obs_request_end(const obs_request *rq);
 /* A log line that is not a request (start, shutdown, errors). level is

@@ -61,6 +61,7 @@ static const uint64_t bucket_ns[N_BUCKETS - 1] = {
 
 static _Atomic uint64_t counters[OBS_C_COUNT];
 static _Atomic int64_t in_flight;
+static _Atomic int64_t open_artifacts;
 static _Atomic uint64_t requests[OBS_R_COUNT][N_METHODS][N_CODES];
 static _Atomic uint64_t hist[OBS_R_COUNT][N_BUCKETS]; /* last: above 10 s */
 static _Atomic uint64_t hist_sum_ns[OBS_R_COUNT];
@@ -72,6 +73,10 @@ void obs_count(obs_counter c, uint64_t n) {
 
 void obs_in_flight(int delta) {
     atomic_fetch_add_explicit(&in_flight, delta, memory_order_relaxed);
+}
+
+void obs_open_artifacts(int64_t n) {
+    atomic_store_explicit(&open_artifacts, n, memory_order_relaxed);
 }
 
 void obs_metrics_request(const obs_request *rq) {
@@ -101,6 +106,8 @@ static const struct {
     {OBS_C_RATE_LIMITED, "maif_rate_limited_total", "Requests refused by a rate limit (429)."},
     {OBS_C_CACHE_HITS, "maif_cache_hits_total", "Reads served from the cache."},
     {OBS_C_CACHE_MISSES, "maif_cache_misses_total", "Reads that missed the cache."},
+    {OBS_C_EVICTIONS, "maif_artifact_evictions_total", "Idle artifacts closed to stay within --max-open."},
+    {OBS_C_WRITER_RELEASES, "maif_writer_releases_total", "Writers closed after --writer-idle, releasing the file lock."},
 };
 
 int obs_metrics_render(char **out, size_t *len) {
@@ -138,6 +145,9 @@ int obs_metrics_render(char **out, size_t *len) {
     family(&b, "maif_http_in_flight", "gauge", "Requests being served now.");
     obs_buf_printf(&b, "maif_http_in_flight %lld\n",
                    (long long)atomic_load_explicit(&in_flight, memory_order_relaxed));
+    family(&b, "maif_open_artifacts", "gauge", "Artifacts the server holds open.");
+    obs_buf_printf(&b, "maif_open_artifacts %lld\n",
+                   (long long)atomic_load_explicit(&open_artifacts, memory_order_relaxed));
     for (int i = 0; i < OBS_C_COUNT; i++) {
         family(&b, counter_info[i].name, "counter", counter_info[i].help);
         obs_buf_printf(&b, "%s %llu\n", counter_info[i].name,

@@ -4,9 +4,11 @@
  *
  * The daemon runs a pool of --threads epoll threads; the main thread only
  * waits for SIGTERM/SIGINT (their handler writes a byte to a pipe it
- * polls) and, once a second, closes connections that have been reading
- * one request's headers for longer than --timeout (libmicrohttpd's own
- * timeout is an idle timeout: a byte a second would reset it forever).
+ * polls), sweeps the artifacts ten times a second (closes writers idle for
+ * --writer-idle so other processes can write, evicts idle artifacts over
+ * --max-open) and, once a second, closes connections that have been
+ * reading one request's headers for longer than --timeout (libmicrohttpd's
+ * own timeout is an idle timeout: a byte a second would reset it forever).
  *
  * Shutdown: /readyz turns 503, the listening socket is closed
  * (MHD_quiesce_daemon), requests in flight finish (an append waiting for
@@ -33,6 +35,7 @@
 
 #define PEM_MAX (1u << 20)
 #define SHUTDOWN_WAIT_S 30
+#define SWEEP_MS 100 /* housekeeping period: the granularity of --writer-idle */
 
 static int sig_pipe[2] = {-1, -1};
 
@@ -239,7 +242,7 @@ static int write_ready_file(const char *path, const char *url)
 
 static const char HELP_FLAGS[] =
     "--dir --listen --tokens --no-auth --key --tls-cert --tls-key --client-ca --max-body --max-connections "
-    "--threads --rate --burst --log --otlp-endpoint --ready-file --timeout";
+    "--threads --rate --burst --log --otlp-endpoint --ready-file --timeout --writer-idle --max-open";
 
 int maif_serve_main(int argc, char **argv)
 {
@@ -255,6 +258,8 @@ int maif_serve_main(int argc, char **argv)
     c->burst = 20000;
     c->log = "-";
     c->timeout = 30;
+    c->writer_idle_ms = 1000;
+    c->max_open = 256;
     int ex = SRV_EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
@@ -319,6 +324,18 @@ int maif_serve_main(int argc, char **argv)
                 goto out;
             }
             c->timeout = (unsigned)u;
+        } else if (!strcmp(name, "--writer-idle")) {
+            if (!parse_u64(v, 3600000, &u)) {
+                ex = usage("--writer-idle takes 0..3600000 milliseconds (0: keep writers open)");
+                goto out;
+            }
+            c->writer_idle_ms = (unsigned)u;
+        } else if (!strcmp(name, "--max-open")) {
+            if (!parse_u64(v, 1000000, &u) || u == 0) {
+                ex = usage("--max-open takes 1..1000000");
+                goto out;
+            }
+            c->max_open = (unsigned)u;
         } else if (!strcmp(name, "--rate")) {
             if (!parse_pos_double(v, &c->rate)) {
                 ex = usage("--rate takes a positive number");
@@ -472,12 +489,18 @@ int maif_serve_main(int argc, char **argv)
     char m[200];
     snprintf(m, sizeof m, "listening on %s (%u threads, %s)", url, c->threads, c->no_auth ? "no auth" : "tokens");
     obs_log("info", m);
-    /* the main loop: signals, and the header deadline once a second */
+    /* the main loop: signals, the artifacts' housekeeping (idle writers,
+     * eviction) ten times a second, the header deadline once a second */
+    uint64_t last_reap = obs_now_ns();
     for (;;) {
         struct pollfd pfd = {sig_pipe[0], POLLIN, 0};
-        int pr = poll(&pfd, 1, 1000);
+        int pr = poll(&pfd, 1, SWEEP_MS);
         if (pr > 0) break;
-        reap(s);
+        srv_artifacts_sweep(s);
+        if (obs_now_ns() - last_reap >= 1000000000ull) {
+            reap(s);
+            last_reap = obs_now_ns();
+        }
     }
     obs_log("info", "shutting down: no new connections, finishing requests in flight");
     atomic_store(&s->stopping, 1);

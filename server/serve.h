@@ -80,19 +80,27 @@ typedef struct srv_commit {
 typedef struct srv_artifact {
     char name[SRV_NAME_MAX + 1];
     char *path;
-    /* The writer: opened at the first write. wmu is held to submit a
-     * group-commit request and for every single-threaded writer call
-     * (after maif_writer_flush), so the two never overlap. */
+    /* The table's bookkeeping (s->amu guards these): an entry is freed
+     * only once it is out of the table and no request holds it. */
+    unsigned refs;               /* srv_artifact_get minus srv_artifact_put */
+    int listed;                  /* in s->artifacts */
+    uint64_t used_ns;            /* last get or put: eviction takes the oldest */
+    /* The writer: opened at a write, closed again once idle (srv_artifacts
+     * _sweep). wmu is held to submit a group-commit request and for every
+     * single-threaded writer call (after maif_writer_flush), so the two
+     * never overlap. */
     pthread_mutex_t wmu;
     maif_writer *w;
     _Atomic int wopen;           /* w is open (read without wmu) */
-    /* The policy writes are checked against, read when the writer opened:
-     * while the server holds the writer nobody else can change it (and the
-     * API refuses control blocks), so the append path needs no reader.
-     * Replaced ones are kept until close (a request may still hold one). */
+    _Atomic long wbusy;          /* ?commit=1 appends queued on w whose callback has not run */
+    _Atomic uint64_t wused_ns;   /* the writer's last use: the idle delay counts from it */
+    /* The policy writes are checked against, read when the writer opened
+     * (under its lock nobody else can change it, and the API refuses
+     * control blocks), so the append path needs no reader. pmu guards
+     * both and is held over the check; state -1: no writer, no snapshot. */
+    pthread_mutex_t pmu;
     maif_policy *wpolicy;
-    int wpolicy_state;           /* 0 none, 1 present, 2 cannot be established */
-    struct srv_oldpol { maif_policy *p; struct srv_oldpol *next; } *oldpol;
+    int wpolicy_state;           /* -1 none taken, 0 no policy, 1 present, 2 cannot be established */
     uint64_t next_index;         /* index of the next block committed (completion order) */
     srv_pending *pending, **pending_tail;
     size_t npending;
@@ -104,6 +112,11 @@ typedef struct srv_artifact {
     uint64_t rgen;               /* gen the reader's view reflects */
     uint64_t refreshes;
     uint64_t commits_seen;       /* commit count of that view (for maif_commits_total) */
+    /* the file as the view last saw it: while the server holds no writer,
+     * another process may append (a change here bumps gen) */
+    uint64_t fsize;
+    int64_t fmtime_ns;
+    uint64_t fino;
     int policy_state;            /* -1 not looked at, 0 none, 1 present, 2 untrustworthy */
     maif_policy *policy;
     uint64_t policy_gen;
@@ -130,6 +143,8 @@ typedef struct srv_config {
     const char *otlp;
     const char *ready_file;
     unsigned timeout;            /* seconds: idle connection, and a whole request */
+    unsigned writer_idle_ms;     /* a writer unused this long is closed (its lock released); 0: kept */
+    unsigned max_open;           /* open artifacts kept; over it the least recently used idle ones go */
 } srv_config;
 
 typedef struct srv_server {
@@ -144,8 +159,9 @@ typedef struct srv_server {
     _Atomic long in_flight;      /* requests between their first header and completion */
     _Atomic long connections;    /* open connections */
     unsigned conn_soft_limit;    /* over this many connections: 503 */
-    pthread_mutex_t amu;         /* the artifact list */
+    pthread_mutex_t amu;         /* the artifact table */
     srv_artifact *artifacts;
+    size_t nopen;                /* entries in it */
     /* connections, for the request deadline (serve.c) */
     pthread_mutex_t connmu;
     struct srv_conn *conns;
@@ -237,13 +253,18 @@ int srv_pct_decode(const char *s, size_t n, char *out, size_t cap, int plus_spac
 
 /* ---- serve_artifacts.c */
 int srv_name_ok(const char *name);
-/* The artifact name (open or on disk); NULL with *status 404 (absent) or
- * 500. The result lives until srv_artifacts_close_all. */
+/* The artifact name (open or on disk), with a reference the caller gives
+ * back with srv_artifact_put; NULL with *status 404 (absent) or 500. */
 srv_artifact *srv_artifact_get(srv_server *s, const char *name, int *status, char *err, size_t cap);
+/* Gives back a reference of srv_artifact_get. NULL: no-op. */
+void srv_artifact_put(srv_server *s, srv_artifact *a);
 /* Creates DIR/NAME.maif: 0, or an HTTP status with err. */
 int srv_artifact_create(srv_server *s, const char *name, char *err, size_t cap);
 /* The writer, opened on first use (call with a->wmu held): 0 or a status. */
 int srv_writer_get(srv_server *s, srv_artifact *a, char *err, size_t cap);
+/* Closes the writer (wmu held, its queue flushed): its lock is released,
+ * the policy snapshot dropped; the next write opens it again. */
+int srv_writer_close(srv_artifact *a);
 /* Read side of the shared reader, refreshed first if a commit happened. */
 int srv_reader_acquire(srv_artifact *a, char *err, size_t cap);
 void srv_reader_release(srv_artifact *a);
@@ -255,6 +276,9 @@ int srv_commits(srv_artifact *a, const srv_commit **out, size_t *n);
 /* Brings every open artifact's reader up to its last commit, so the
  * commit counter is current (before /metrics renders). */
 void srv_artifacts_sync(srv_server *s);
+/* The main loop's housekeeping (a few times a second): closes writers
+ * idle for --writer-idle, evicts idle artifacts over --max-open. */
+void srv_artifacts_sweep(srv_server *s);
 void srv_artifacts_close_all(srv_server *s);
 enum MHD_Result srv_route_list(srv_req *q);
 enum MHD_Result srv_route_create(srv_req *q);
@@ -267,9 +291,11 @@ int srv_body_chunk(srv_req *q, const char *data, size_t n);
 enum MHD_Result srv_route_append(srv_req *q);
 enum MHD_Result srv_route_append_finish(srv_req *q); /* after an async commit resumed q */
 enum MHD_Result srv_route_commit(srv_req *q);
+void srv_pending_free(srv_pending *p);
+
+/* ---- serve_read.c */
 enum MHD_Result srv_route_blocks(srv_req *q);
 enum MHD_Result srv_route_block(srv_req *q);
-void srv_pending_free(srv_pending *p);
 /* Whether q's token may read at all under the artifact's policy (reader
  * held): 0, or 403 with err set. Without a policy every token may. */
 int srv_check_subject(srv_req *q, char *err, size_t cap);

@@ -1,13 +1,24 @@
 /*
  * serve_artifacts.c — the artifacts of --dir, each opened once and shared.
  *
- * An artifact keeps one writer (opened at its first write, holding the
- * file's lock for the life of the server, so every append goes through
- * one group-commit queue) and one reader shared by every request thread.
- * The reader follows the writer lazily: every commit bumps a generation
- * counter and the next read refreshes the view under the write side of
- * a rwlock. The policy and the commit table are derived from the view
- * and cached per generation.
+ * The open artifacts are a table of reference-counted entries: a request
+ * takes a reference with srv_artifact_get and gives it back when it ends,
+ * and an entry leaves the table (least recently used first, once over
+ * --max-open) only when no request holds it and it has nothing to lose:
+ * no writer open, no pending block. It is freed once it is out of the
+ * table and its count is 0.
+ *
+ * An artifact opens its writer at a write (so every append goes through
+ * one group-commit queue) and closes it again once it has been idle for
+ * --writer-idle, its queue drained and no request on its write path, so
+ * other processes (`maif add`) can take the file's lock in between; the
+ * next write opens it again and appends after whatever they committed.
+ * One reader is shared by every request thread. It follows the writer
+ * lazily: every commit bumps a generation counter and the next read
+ * refreshes the view under the write side of a rwlock; while the server
+ * holds no writer, a read also looks at the file (size, time, inode) for
+ * commits of other processes. The policy and the commit table are derived
+ * from the view and cached per generation.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -52,6 +63,8 @@ static srv_artifact *artifact_new(srv_server *s, const char *name)
         return NULL;
     }
     pthread_mutex_init(&a->wmu, NULL);
+    pthread_mutex_init(&a->pmu, NULL);
+    a->wpolicy_state = -1;
     /* writer-preferring: a refresh is not starved by a stream of reads
      * (no thread ever holds two read locks) */
     pthread_rwlockattr_t ra;
@@ -76,24 +89,36 @@ static void artifact_free(srv_artifact *a)
     if (a->w) maif_writer_close(a->w);
     maif_policy_free(a->policy);
     maif_policy_free(a->wpolicy);
-    while (a->oldpol) {
-        struct srv_oldpol *o = a->oldpol;
-        a->oldpol = o->next;
-        maif_policy_free(o->p);
-        free(o);
-    }
     maif_reader_close(a->r);
     free(a->commits);
     pthread_mutex_destroy(&a->wmu);
+    pthread_mutex_destroy(&a->pmu);
     pthread_rwlock_destroy(&a->rlock);
     pthread_mutex_destroy(&a->cmu);
     free(a->path);
     free(a);
 }
 
+/* Size, modification time and inode of the file at a's path (all 0 when
+ * it cannot be looked at). */
+static void file_state(const srv_artifact *a, uint64_t *size, int64_t *mtime_ns, uint64_t *ino)
+{
+    struct stat st;
+    if (stat(a->path, &st) != 0) {
+        *size = 0;
+        *mtime_ns = 0;
+        *ino = 0;
+        return;
+    }
+    *size = (uint64_t)st.st_size;
+    *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    *ino = (uint64_t)st.st_ino;
+}
+
 /* Opens the reader (first use). Fails with a status. */
 static int open_reader(srv_artifact *a, char *err, size_t cap)
 {
+    file_state(a, &a->fsize, &a->fmtime_ns, &a->fino);
     maif_reader *r = NULL;
     int rc = maif_reader_open(&r, a->path);
     if (rc) {
@@ -108,17 +133,72 @@ static int open_reader(srv_artifact *a, char *err, size_t cap)
     return 0;
 }
 
-srv_artifact *srv_artifact_get(srv_server *s, const char *name, int *status, char *err, size_t cap)
+static void free_chain(srv_artifact *a)
 {
-    pthread_mutex_lock(&s->amu);
-    for (srv_artifact *a = s->artifacts; a; a = a->next)
-        if (!strcmp(a->name, name)) {
-            pthread_mutex_unlock(&s->amu);
-            obs_count(OBS_C_CACHE_HITS, 1);
+    while (a) {
+        srv_artifact *n = a->next;
+        artifact_free(a);
+        a = n;
+    }
+}
+
+/* amu held: while the table is over --max-open, unlinks the least
+ * recently used entry that no request holds and that has nothing to lose
+ * (no writer, no pending block) onto *gone, for the caller to free once
+ * amu is released. An entry nobody holds is touched by nobody else: its
+ * last user gave it back under amu. */
+static void evict_locked(srv_server *s, srv_artifact **gone)
+{
+    while (s->nopen > s->cfg.max_open) {
+        srv_artifact **victim = NULL;
+        for (srv_artifact **pp = &s->artifacts; *pp; pp = &(*pp)->next) {
+            const srv_artifact *a = *pp;
+            if (a->refs || a->w || a->npending) continue;
+            if (!victim || a->used_ns <= (*victim)->used_ns) victim = pp;
+        }
+        if (!victim) break; /* every entry is busy: the sweep tries again */
+        srv_artifact *a = *victim;
+        *victim = a->next;
+        a->listed = 0;
+        a->next = *gone;
+        *gone = a;
+        s->nopen--;
+        obs_count(OBS_C_EVICTIONS, 1);
+    }
+    obs_open_artifacts((int64_t)s->nopen);
+}
+
+/* The open entry of name with a reference taken, or NULL (amu held). */
+static srv_artifact *find_locked(srv_server *s, const char *name, uint64_t now)
+{
+    for (srv_artifact **pp = &s->artifacts; *pp; pp = &(*pp)->next)
+        if (!strcmp((*pp)->name, name)) {
+            srv_artifact *a = *pp;
+            a->refs++;
+            a->used_ns = now;
+            if (pp != &s->artifacts) { /* to the front: busy artifacts are found first */
+                *pp = a->next;
+                a->next = s->artifacts;
+                s->artifacts = a;
+            }
             return a;
         }
+    return NULL;
+}
+
+srv_artifact *srv_artifact_get(srv_server *s, const char *name, int *status, char *err, size_t cap)
+{
+    uint64_t now = obs_now_ns();
+    pthread_mutex_lock(&s->amu);
+    srv_artifact *a = find_locked(s, name, now);
+    if (a) {
+        pthread_mutex_unlock(&s->amu);
+        obs_count(OBS_C_CACHE_HITS, 1);
+        return a;
+    }
     obs_count(OBS_C_CACHE_MISSES, 1);
-    srv_artifact *a = artifact_new(s, name);
+    /* opened under amu: two requests for one name never open it twice */
+    a = artifact_new(s, name);
     if (!a) {
         pthread_mutex_unlock(&s->amu);
         *status = 500;
@@ -140,10 +220,30 @@ srv_artifact *srv_artifact_get(srv_server *s, const char *name, int *status, cha
         *status = rs;
         return NULL;
     }
+    a->refs = 1;
+    a->listed = 1;
+    a->used_ns = now;
     a->next = s->artifacts;
     s->artifacts = a;
+    s->nopen++;
+    srv_artifact *gone = NULL;
+    evict_locked(s, &gone);
     pthread_mutex_unlock(&s->amu);
+    free_chain(gone);
     return a;
+}
+
+void srv_artifact_put(srv_server *s, srv_artifact *a)
+{
+    if (!a) return;
+    srv_artifact *gone = NULL;
+    pthread_mutex_lock(&s->amu);
+    int dead = --a->refs == 0 && !a->listed;
+    a->used_ns = obs_now_ns();
+    if (s->nopen > s->cfg.max_open) evict_locked(s, &gone);
+    pthread_mutex_unlock(&s->amu);
+    if (dead) artifact_free(a);
+    free_chain(gone);
 }
 
 static int durable_opts(maif_options **o)
@@ -183,7 +283,10 @@ int srv_artifact_create(srv_server *s, const char *name, char *err, size_t cap)
 
 int srv_writer_get(srv_server *s, srv_artifact *a, char *err, size_t cap)
 {
-    if (a->w) return 0;
+    if (a->w) {
+        atomic_store(&a->wused_ns, obs_now_ns());
+        return 0;
+    }
     maif_options *o = NULL;
     int rc = durable_opts(&o);
     if (!rc) rc = maif_writer_open(&a->w, a->path, s->key, o);
@@ -193,6 +296,8 @@ int srv_writer_get(srv_server *s, srv_artifact *a, char *err, size_t cap)
         snprintf(err, cap, "%s: cannot open for writing: %s", a->name, maif_last_errmsg());
         return rc == MAIF_ELOCKED ? 503 : rc == MAIF_EUNSUPPORTED ? 422 : 500;
     }
+    /* from the file as the lock found it: another process may have
+     * committed since the server last held it */
     a->next_index = maif_writer_count(a->w);
     /* the policy as of now, under the writer's lock: it cannot change
      * while the server holds it */
@@ -204,29 +309,47 @@ int srv_writer_get(srv_server *s, srv_artifact *a, char *err, size_t cap)
         st = prc == MAIF_OK ? 1 : prc == MAIF_ENOTFOUND ? 0 : 2;
         maif_reader_close(r);
     }
-    if (a->wpolicy) {
-        struct srv_oldpol *old = malloc(sizeof *old);
-        if (old) {
-            old->p = a->wpolicy;
-            old->next = a->oldpol;
-            a->oldpol = old;
-        } /* else: leaked rather than freed under a reader */
-    }
+    pthread_mutex_lock(&a->pmu);
+    maif_policy_free(a->wpolicy); /* checks hold pmu: nobody uses the old one */
     a->wpolicy = p;
     a->wpolicy_state = st;
+    pthread_mutex_unlock(&a->pmu);
+    atomic_store(&a->wused_ns, obs_now_ns());
     atomic_store(&a->wopen, 1);
+    atomic_fetch_add(&a->gen, 1); /* the shared reader catches up with those commits too */
     return 0;
+}
+
+int srv_writer_close(srv_artifact *a)
+{
+    if (!a->w) return 0;
+    atomic_store(&a->wopen, 0);
+    pthread_mutex_lock(&a->pmu);
+    maif_policy_free(a->wpolicy);
+    a->wpolicy = NULL;
+    a->wpolicy_state = -1;
+    pthread_mutex_unlock(&a->pmu);
+    int rc = maif_writer_close(a->w); /* flushes the queue, joins its threads */
+    a->w = NULL;
+    return rc;
 }
 
 int srv_reader_acquire(srv_artifact *a, char *err, size_t cap)
 {
     pthread_rwlock_rdlock(&a->rlock);
     uint64_t g = atomic_load(&a->gen);
+    if (a->rgen == g && !atomic_load(&a->wopen)) { /* another process may have committed */
+        uint64_t size, ino;
+        int64_t mt;
+        file_state(a, &size, &mt, &ino);
+        if (size != a->fsize || mt != a->fmtime_ns || ino != a->fino) g = atomic_fetch_add(&a->gen, 1) + 1;
+    }
     if (a->rgen == g) return 0;
     pthread_rwlock_unlock(&a->rlock);
     pthread_rwlock_wrlock(&a->rlock);
     g = atomic_load(&a->gen);
     if (a->rgen != g) {
+        file_state(a, &a->fsize, &a->fmtime_ns, &a->fino); /* before the refresh: a later change is seen again */
         /* A reader keeps the parsed state of every view maif_reader_info
          * handed strings out of until it is closed: open a fresh one now
          * and then so a long-running server does not accumulate them. */
@@ -344,16 +467,67 @@ int srv_commits(srv_artifact *a, const srv_commit **out, size_t *n)
     return ok ? 0 : -1;
 }
 
-void srv_artifacts_sync(srv_server *s)
+/* References to every open entry (amu taken here); *n of them, or NULL. */
+static srv_artifact **hold_all(srv_server *s, size_t *n)
 {
     pthread_mutex_lock(&s->amu);
-    srv_artifact *a = s->artifacts; /* entries are only ever prepended, and freed at shutdown */
+    srv_artifact **v = s->nopen ? malloc(s->nopen * sizeof *v) : NULL;
+    *n = 0;
+    if (v)
+        for (srv_artifact *a = s->artifacts; a; a = a->next) {
+            a->refs++;
+            v[(*n)++] = a;
+        }
     pthread_mutex_unlock(&s->amu);
+    return v;
+}
+
+void srv_artifacts_sync(srv_server *s)
+{
+    size_t n;
+    srv_artifact **v = hold_all(s, &n);
     char err[64];
-    for (; a; a = a->next) { /* refreshes only the readers a commit left behind */
-        srv_reader_acquire(a, err, sizeof err);
-        srv_reader_release(a);
+    for (size_t i = 0; i < n; i++) { /* refreshes only the readers a commit left behind */
+        srv_reader_acquire(v[i], err, sizeof err);
+        srv_reader_release(v[i]);
+        srv_artifact_put(s, v[i]);
     }
+    free(v);
+}
+
+void srv_artifacts_sweep(srv_server *s)
+{
+    if (s->cfg.writer_idle_ms) {
+        uint64_t idle = (uint64_t)s->cfg.writer_idle_ms * 1000000u, now = obs_now_ns();
+        srv_artifact *batch[64];
+        size_t nb = 0;
+        pthread_mutex_lock(&s->amu); /* the candidates, held; the rest wait for the next sweep */
+        for (srv_artifact *a = s->artifacts; a && nb < 64; a = a->next)
+            if (atomic_load(&a->wopen) && !atomic_load(&a->wbusy) && atomic_load(&a->wused_ns) + idle <= now) {
+                a->refs++;
+                batch[nb++] = a;
+            }
+        pthread_mutex_unlock(&s->amu);
+        for (size_t i = 0; i < nb; i++) {
+            srv_artifact *a = batch[i];
+            /* a request on the write path holds wmu: then it is not idle.
+             * Under wmu no append can be queued, so wbusy 0 means the
+             * queue is drained (close waits for a callback still running). */
+            if (pthread_mutex_trylock(&a->wmu) == 0) {
+                if (a->w && !atomic_load(&a->wbusy) && atomic_load(&a->wused_ns) + idle <= obs_now_ns()) {
+                    if (srv_writer_close(a) != MAIF_OK) obs_log("error", maif_last_errmsg());
+                    obs_count(OBS_C_WRITER_RELEASES, 1);
+                }
+                pthread_mutex_unlock(&a->wmu);
+            }
+            srv_artifact_put(s, a);
+        }
+    }
+    srv_artifact *gone = NULL;
+    pthread_mutex_lock(&s->amu);
+    evict_locked(s, &gone);
+    pthread_mutex_unlock(&s->amu);
+    free_chain(gone);
 }
 
 void srv_artifacts_close_all(srv_server *s)
@@ -361,15 +535,19 @@ void srv_artifacts_close_all(srv_server *s)
     pthread_mutex_lock(&s->amu);
     srv_artifact *a = s->artifacts;
     s->artifacts = NULL;
+    s->nopen = 0;
+    for (srv_artifact *i = a; i; i = i->next) {
+        i->listed = 0;
+        i->refs++; /* ours until the writer is closed */
+    }
+    obs_open_artifacts(0);
     pthread_mutex_unlock(&s->amu);
     while (a) {
         srv_artifact *n = a->next;
-        if (a->w) {
-            int rc = maif_writer_close(a->w);
-            a->w = NULL;
-            if (rc) obs_log("error", maif_last_errmsg());
-        }
-        artifact_free(a);
+        pthread_mutex_lock(&a->wmu);
+        if (srv_writer_close(a) != MAIF_OK) obs_log("error", maif_last_errmsg());
+        pthread_mutex_unlock(&a->wmu);
+        srv_artifact_put(s, a); /* freed now, or by the last request that holds it */
         a = n;
     }
 }
@@ -391,15 +569,30 @@ enum MHD_Result srv_route_list(srv_req *q)
         name[n - 5] = '\0';
         if (!srv_name_ok(name)) continue;
         if (q->tok && !srv_auth_artifact_ok(q->tok, name)) continue;
-        int st;
-        char err[256];
-        srv_artifact *a = srv_artifact_get(s, name, &st, err, sizeof err);
-        if (!a) continue;
-        srv_reader_acquire(a, err, sizeof err);
+        /* an open artifact answers from its reader; the others are looked
+         * at with a reader of their own, so a listing does not churn the
+         * table (and its cache) through every artifact of the directory */
         maif_info in;
-        int rc = maif_reader_info(a->r, &in);
-        int fmt = maif_reader_format(a->r);
-        srv_reader_release(a);
+        int rc, fmt;
+        pthread_mutex_lock(&s->amu);
+        srv_artifact *a = find_locked(s, name, obs_now_ns());
+        pthread_mutex_unlock(&s->amu);
+        if (a) {
+            char err[64];
+            srv_reader_acquire(a, err, sizeof err);
+            rc = maif_reader_info(a->r, &in);
+            fmt = maif_reader_format(a->r);
+            srv_reader_release(a);
+            srv_artifact_put(s, a);
+        } else {
+            char *path = path_of(s, name);
+            maif_reader *r = NULL;
+            rc = path ? maif_reader_open(&r, path) : MAIF_ENOMEM;
+            free(path);
+            if (!rc) rc = maif_reader_info(r, &in);
+            fmt = rc ? 0 : maif_reader_format(r);
+            maif_reader_close(r); /* in's numbers are copied below; agent is not used */
+        }
         if (rc) continue;
         json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:s}", "name", name, "blocks", (json_int_t)in.block_count,
                                              "bytes", (json_int_t)in.file_size, "format",

@@ -261,6 +261,7 @@ unsigned srv_rate_take(srv_token *tok)
         tok->level -= 1.0;
     else
         wait = (unsigned)ceil((1.0 - tok->level) / tok->rate);
-    pthread_mutex_unlock(&tok->mu);
-    return wait == 0 && tok->level < 0 ? 1 : wait;
+    if (wait == 0 && tok->level < 0) wait = 1;
+    pthread_mutex_unlock(&tok->mu); /* level is read under mu only (another thread may take from it) */
+    return wait;
 }

@@ -1,5 +1,6 @@
 /*
- * serve_blocks.c — appending, committing and reading blocks.
+ * serve_blocks.c — appending and committing blocks (reading them is
+ * serve_read.c).
  *
  * Three write paths, chosen by what the request needs:
  *   - a JSON block with ?commit=1 (the hot path): the connection is
@@ -18,7 +19,6 @@
  * Indices are assigned in commit order: the committer's callbacks run one
  * at a time in the order the blocks went into the file.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,8 +26,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <sodium.h>
 
 #include "serve.h"
 
@@ -39,14 +37,26 @@ static void flush_quiet(maif_writer *w)
     }
 }
 
-/* Locks a's writer mutex and opens its writer: 0 with the mutex held, or
- * an HTTP status with err set and the mutex released. */
-static int writer_lock(srv_req *q, srv_artifact *a, char *err, size_t cap)
+/* Locks a's writer mutex and opens its writer (again, if the idle sweep
+ * closed it): 0 with the mutex held, or an HTTP status with err set and
+ * the mutex released. *opened (may be NULL): the writer was opened here,
+ * so its policy snapshot is newer than what the request was checked
+ * against (another process may have set a policy meanwhile). */
+static int writer_lock(srv_req *q, srv_artifact *a, char *err, size_t cap, int *opened)
 {
     pthread_mutex_lock(&a->wmu);
+    int was_open = a->w != NULL;
     int st = srv_writer_get(q->s, a, err, cap);
     if (st) pthread_mutex_unlock(&a->wmu);
+    else if (opened) *opened = !was_open;
     return st;
+}
+
+/* Releases writer_lock's mutex; the writer's idle delay starts now. */
+static void writer_unlock(srv_artifact *a)
+{
+    atomic_store(&a->wused_ns, obs_now_ns());
+    pthread_mutex_unlock(&a->wmu);
 }
 
 void srv_pending_free(srv_pending *p)
@@ -80,35 +90,42 @@ static uint32_t type_from_ctype(const char *ct)
     return MAIF_TYPE_BINARY;
 }
 
-/* The policy's write rule for spec, as if the token's subject (else the
- * server's key) signed it: 0 or 403 with err. */
+/* The policy's write rule for spec, as if who (the token's subject, else
+ * the server's key) signed it: 0 or 403 with err. */
+static int write_verdict(const maif_policy *p, int untrusted, const maif_block_spec *spec, const uint8_t *who,
+                         char *err, size_t cap)
+{
+    if (untrusted) {
+        snprintf(err, cap, "the artifact's policy cannot be established: every access is refused");
+        return 403;
+    }
+    char why[200] = "";
+    if (p && maif_policy_check_write(p, spec, 0, who, why, sizeof why) != MAIF_OK) {
+        snprintf(err, cap, "the artifact's policy refuses this write: %s", why);
+        return 403;
+    }
+    return 0;
+}
+
 static int check_write(srv_req *q, const maif_block_spec *spec, char *err, size_t cap)
 {
     srv_artifact *a = q->a;
+    const uint8_t *who = q->tok && q->tok->has_subject ? q->tok->subject : q->s->key_pk;
     char e[256];
-    const maif_policy *p = NULL;
-    int untrusted = 0, held = 0;
-    if (atomic_load(&a->wopen)) { /* the hot path: no reader, no lock */
-        p = a->wpolicy;
-        untrusted = a->wpolicy_state == 2;
-    } else {
-        srv_reader_acquire(a, e, sizeof e);
-        held = 1;
-        p = srv_policy(a, &untrusted);
+    /* the hot path: the snapshot taken with the writer, no reader; pmu
+     * keeps it alive (a reopened writer replaces it) */
+    pthread_mutex_lock(&a->pmu);
+    if (a->wpolicy_state >= 0) {
+        int st = write_verdict(a->wpolicy, a->wpolicy_state == 2, spec, who, err, cap);
+        pthread_mutex_unlock(&a->pmu);
+        return st;
     }
-    int st = 0;
-    if (untrusted) {
-        snprintf(err, cap, "the artifact's policy cannot be established: every access is refused");
-        st = 403;
-    } else if (p) {
-        char why[200] = "";
-        const uint8_t *who = q->tok && q->tok->has_subject ? q->tok->subject : q->s->key_pk;
-        if (maif_policy_check_write(p, spec, 0, who, why, sizeof why) != MAIF_OK) {
-            snprintf(err, cap, "the artifact's policy refuses this write: %s", why);
-            st = 403;
-        }
-    }
-    if (held) srv_reader_release(a);
+    pthread_mutex_unlock(&a->pmu);
+    int untrusted = 0;
+    srv_reader_acquire(a, e, sizeof e);
+    const maif_policy *p = srv_policy(a, &untrusted);
+    int st = write_verdict(p, untrusted, spec, who, err, cap);
+    srv_reader_release(a);
     return st;
 }
 
@@ -239,10 +256,8 @@ static int add_one(srv_artifact *a, maif_block_draft *d, int fd, uint32_t type, 
  * the last commit) so the next write opens it again. wmu held. */
 static void writer_reset(srv_artifact *a)
 {
-    if (!a->w) return;
-    atomic_store(&a->wopen, 0);
-    maif_writer_close(a->w);
-    a->w = NULL;
+    if (srv_writer_close(a) != MAIF_OK) { /* the error was the request's, answered */
+    }
 }
 
 /* Commits with the single-threaded path: the batch built by fn. wmu held. */
@@ -284,6 +299,11 @@ static void async_done(void *ctx, int rc, const uint8_t *id)
         q->index = a->next_index++;
         atomic_fetch_add(&a->gen, 1);
     }
+    /* a stays valid after q is gone: its writer is open until this thread
+     * is joined by maif_writer_close, and an entry with a writer is never
+     * evicted */
+    atomic_store(&a->wused_ns, obs_now_ns());
+    atomic_fetch_sub(&a->wbusy, 1);
     atomic_store(&q->async_done, 1);
     MHD_resume_connection(conn);
 }
@@ -354,12 +374,23 @@ static enum MHD_Result append_exclusive(srv_req *q, maif_block_draft *d, int fd)
 {
     srv_artifact *a = q->a;
     char err[256];
-    int st = writer_lock(q, a, err, sizeof err);
+    int opened = 0;
+    int st = writer_lock(q, a, err, sizeof err, &opened);
     if (st) return srv_reply_error(q, st, "%s", err);
+    if (opened) { /* checked before the lock: again, against the policy under it */
+        maif_block_spec spec = {.type = q->type, .meta_json = q->meta, .meta_size = q->meta ? strlen(q->meta) : 0};
+        if (d && maif_block_draft_spec(d, &spec) != MAIF_OK) st = 422;
+        if (!st) st = check_write(q, &spec, err, sizeof err);
+        else snprintf(err, sizeof err, "incomplete block");
+        if (st) {
+            writer_unlock(a);
+            return srv_reply_error(q, st, "%s", err);
+        }
+    }
     flush_quiet(a->w);
     if (a->npending) { /* keep order: what was appended before goes first */
         size_t np = a->npending;
-        pthread_mutex_unlock(&a->wmu);
+        writer_unlock(a);
         return srv_reply_error(q, 409, "%zu blocks are pending: commit them first", np);
     }
     uint64_t idx = 0;
@@ -368,7 +399,7 @@ static enum MHD_Result append_exclusive(srv_req *q, maif_block_draft *d, int fd)
     else if (rc == MAIF_EIO) writer_reset(a);
     const char *msg = rc ? maif_last_errmsg() : "";
     snprintf(err, sizeof err, "%s", msg);
-    pthread_mutex_unlock(&a->wmu);
+    writer_unlock(a);
     if (rc) return srv_reply_error(q, srv_status_for(rc), "append refused: %s", err);
     obs_count(OBS_C_APPENDS, 1);
     obs_count(OBS_C_APPEND_BYTES, q->bytes_in);
@@ -419,17 +450,24 @@ enum MHD_Result srv_route_append(srv_req *q)
     if (has_compress) return append_exclusive(q, q->draft, -1);
     /* the hot path: group commit */
     srv_artifact *a = q->a;
-    st = writer_lock(q, a, err, sizeof err);
+    int opened = 0;
+    st = writer_lock(q, a, err, sizeof err, &opened);
     if (st) return srv_reply_error(q, st, "%s", err);
+    if (opened && (st = check_write(q, &spec, err, sizeof err)) != 0) { /* the policy under the new lock */
+        writer_unlock(a);
+        return srv_reply_error(q, st, "%s", err);
+    }
     if (a->npending) {
         size_t np = a->npending;
-        pthread_mutex_unlock(&a->wmu);
+        writer_unlock(a);
         return srv_reply_error(q, 409, "%zu blocks are pending: commit them first", np);
     }
     q->suspended = 1;
     MHD_suspend_connection(q->conn);
+    atomic_fetch_add(&a->wbusy, 1); /* under wmu: the idle sweep sees it or finds wmu taken */
     rc = maif_writer_add_async(a->w, &spec, async_done, q);
-    pthread_mutex_unlock(&a->wmu);
+    if (rc) atomic_fetch_sub(&a->wbusy, 1); /* refused at once: no callback */
+    writer_unlock(a);
     if (rc) {
         q->async_rc = rc;
         atomic_store(&q->async_done, 1);
@@ -442,7 +480,8 @@ enum MHD_Result srv_route_commit(srv_req *q)
 {
     srv_artifact *a = q->a;
     char err[256];
-    int st = writer_lock(q, a, err, sizeof err);
+    int opened = 0;
+    int st = writer_lock(q, a, err, sizeof err, &opened);
     if (st) return srv_reply_error(q, st, "%s", err);
     flush_quiet(a->w);
     srv_pending *p = a->pending;
@@ -450,6 +489,22 @@ enum MHD_Result srv_route_commit(srv_req *q)
     a->pending_tail = &a->pending;
     size_t n = a->npending;
     a->npending = 0;
+    /* each was checked as it arrived; a writer opened here may have found
+     * a policy set since (by another process) */
+    for (srv_pending *i = p; i && opened && !st; i = i->next) {
+        maif_block_spec spec = {.type = i->type, .meta_json = i->meta, .meta_size = i->meta ? strlen(i->meta) : 0};
+        if (i->draft && maif_block_draft_spec(i->draft, &spec) != MAIF_OK) continue; /* add_one refuses it */
+        st = check_write(q, &spec, err, sizeof err);
+    }
+    if (st) {
+        writer_unlock(a);
+        while (p) {
+            srv_pending *nx = p->next;
+            srv_pending_free(p);
+            p = nx;
+        }
+        return srv_reply_error(q, st, "commit refused, the pending blocks are dropped: %s", err);
+    }
     int rc = MAIF_OK;
     for (srv_pending *i = p; i && rc == MAIF_OK; i = i->next)
         rc = add_one(a, i->draft, i->fd, i->type, i->meta, q->s->cfg.max_body, NULL);
@@ -459,7 +514,7 @@ enum MHD_Result srv_route_commit(srv_req *q)
         if (maif_writer_rollback(a->w) != MAIF_OK || rc == MAIF_EIO) writer_reset(a);
     }
     snprintf(err, sizeof err, "%s", rc ? maif_last_errmsg() : "");
-    pthread_mutex_unlock(&a->wmu);
+    writer_unlock(a);
     while (p) {
         srv_pending *nx = p->next;
         srv_pending_free(p);
@@ -473,189 +528,4 @@ enum MHD_Result srv_route_commit(srv_req *q)
     srv_reader_release(a);
     return srv_reply_json(q, 200, json_pack("{s:I,s:I,s:I}", "commit", (json_int_t)seq, "blocks", (json_int_t)n,
                                             "first_index", (json_int_t)first));
-}
-
-/* ---- reading */
-
-int srv_check_subject(srv_req *q, char *err, size_t cap)
-{
-    int untrusted;
-    const maif_policy *p = srv_policy(q->a, &untrusted);
-    if (untrusted) {
-        snprintf(err, cap, "the artifact's policy cannot be established: every read is refused");
-        return 403;
-    }
-    if (!p) return 0;
-    if (!q->tok || !q->tok->has_subject) {
-        snprintf(err, cap, "the artifact has an access policy and the token names no subject");
-        return 403;
-    }
-    return 0;
-}
-
-int srv_check_read(srv_req *q, uint64_t index, char *err, size_t cap)
-{
-    int st = srv_check_subject(q, err, cap);
-    if (st) return st;
-    int untrusted;
-    if (!srv_policy(q->a, &untrusted)) return 0;
-    int rc = maif_reader_check_access(q->a->r, index, q->tok->subject, NULL, 0);
-    if (rc == MAIF_OK) return 0;
-    const char *m = maif_reader_errmsg(q->a->r);
-    snprintf(err, cap, "the artifact's policy denies this read: %s", m && *m ? m : maif_strerror(rc));
-    return rc == MAIF_EACCESS ? 403 : srv_status_for(rc);
-}
-
-static json_t *meta_json(const maif_block *b)
-{
-    if (!b->meta || !b->meta_size) return json_null();
-    json_t *m = json_loadb(b->meta, b->meta_size, 0, NULL);
-    return m ? m : json_stringn_nocheck(b->meta, b->meta_size);
-}
-
-static const char *type_label(uint32_t t, char out[5])
-{
-    const char *n = maif_type_name(t);
-    return n ? n : maif_type_fourcc(t, out);
-}
-
-static uint64_t commit_of(const srv_commit *c, size_t nc, uint64_t index)
-{
-    size_t lo = 0, hi = nc; /* the first commit whose block count exceeds index */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (c[mid].blocks > index) hi = mid;
-        else lo = mid + 1;
-    }
-    return lo < nc ? c[lo].seq : UINT64_MAX;
-}
-
-enum MHD_Result srv_route_blocks(srv_req *q)
-{
-    uint64_t off, lim;
-    if (srv_arg_u64(q, "offset", UINT64_MAX / 2, 0, &off) < 0)
-        return srv_reply_error(q, 400, "offset must be a non-negative integer");
-    if (srv_arg_u64(q, "limit", SRV_PAGE_MAX, 100, &lim) < 0)
-        return srv_reply_error(q, 400, "limit must be an integer 0..%d", SRV_PAGE_MAX);
-    srv_artifact *a = q->a;
-    char err[256];
-    srv_reader_acquire(a, err, sizeof err);
-    uint64_t total = maif_reader_count(a->r);
-    const srv_commit *cm = NULL;
-    size_t nc = 0;
-    if (srv_commits(a, &cm, &nc)) nc = 0;
-    json_t *arr = json_array();
-    for (uint64_t i = off; i < total && i < off + lim; i++) {
-        maif_block b;
-        char t5[5], hex[2 * MAIF_ID_BYTES + 1];
-        if (maif_reader_block(a->r, i, &b) != MAIF_OK) {
-            json_array_append_new(arr, json_pack("{s:I,s:s}", "index", (json_int_t)i, "error", "damaged"));
-            continue;
-        }
-        size_t ds = b.payload_size;
-        if ((b.codec || b.cipher) && maif_reader_block_decoded_size(a->r, i, &ds) != MAIF_OK) ds = 0;
-        json_t *o = json_pack("{s:I,s:s,s:s,s:I,s:I,s:s,s:s,s:o,s:I}", "index", (json_int_t)i, "id",
-                              maif_hex(b.id, MAIF_ID_BYTES, hex), "type", type_label(b.type, t5), "size", (json_int_t)ds,
-                              "stored_size", (json_int_t)b.payload_size, "codec", maif_codec_name(b.codec), "cipher",
-                              b.cipher ? "encrypted" : "none", "meta", meta_json(&b), "timestamp_us",
-                              (json_int_t)b.timestamp_us);
-        uint64_t c = nc ? commit_of(cm, nc, i) : UINT64_MAX;
-        json_object_set_new(o, "commit", c == UINT64_MAX ? json_null() : json_integer((json_int_t)c));
-        if (b.has_supersedes) json_object_set_new(o, "supersedes", json_string(maif_hex(b.supersedes, MAIF_ID_BYTES, hex)));
-        json_array_append_new(arr, o);
-    }
-    srv_reader_release(a);
-    return srv_reply_json(q, 200, json_pack("{s:I,s:I,s:o}", "total", (json_int_t)total, "offset", (json_int_t)off,
-                                            "blocks", arr));
-}
-
-static const char *content_type_of(const maif_block *b, const uint8_t *p, size_t n)
-{
-    switch (b->type) {
-    case MAIF_TYPE_TEXT: return "text/plain; charset=utf-8";
-    case MAIF_TYPE_JSON:
-    case MAIF_TYPE_KNOWLEDGE:
-    case MAIF_TYPE_META: return "application/json";
-    case MAIF_TYPE_IMAGE:
-        if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) return "image/png";
-        if (n >= 3 && !memcmp(p, "\xff\xd8\xff", 3)) return "image/jpeg";
-        if (n >= 6 && !memcmp(p, "GIF8", 4)) return "image/gif";
-        if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4)) return "image/webp";
-        return "application/octet-stream";
-    case MAIF_TYPE_AUDIO:
-        if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WAVE", 4)) return "audio/wav";
-        return "application/octet-stream";
-    default: return "application/octet-stream";
-    }
-}
-
-static int wants_json(srv_req *q)
-{
-    const char *acc = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-    return acc && strstr(acc, "application/json") != NULL;
-}
-
-enum MHD_Result srv_route_block(srv_req *q)
-{
-    uint64_t index = 0;
-    const char *s = q->sub;
-    if (!*s || strlen(s) > 19) return srv_reply_error(q, 400, "the block index must be a non-negative integer");
-    for (const char *p = s; *p; p++) {
-        if (!isdigit((unsigned char)*p)) return srv_reply_error(q, 400, "the block index must be a non-negative integer");
-        index = index * 10 + (uint64_t)(*p - '0');
-    }
-    srv_artifact *a = q->a;
-    char err[256];
-    srv_reader_acquire(a, err, sizeof err);
-    maif_block b;
-    int rc = maif_reader_block(a->r, index, &b);
-    if (rc) {
-        srv_reader_release(a);
-        return srv_reply_error(q, rc == MAIF_ENOTFOUND ? 404 : 500, "block %llu: %s", (unsigned long long)index,
-                               rc == MAIF_ENOTFOUND ? "no such block" : maif_strerror(rc));
-    }
-    int st = srv_check_read(q, index, err, sizeof err);
-    if (st) {
-        srv_reader_release(a);
-        return srv_reply_error(q, st, "%s", err);
-    }
-    size_t n = 0;
-    rc = maif_reader_block_decoded_size(a->r, index, &n);
-    uint8_t *buf = NULL;
-    if (rc == MAIF_OK && !(buf = malloc(n ? n : 1))) rc = MAIF_ENOMEM;
-    size_t got = 0;
-    if (rc == MAIF_OK) rc = maif_reader_block_decode(a->r, index, buf, n, &got);
-    if (rc) {
-        free(buf);
-        srv_reader_release(a);
-        if (rc == MAIF_EACCESS) return srv_reply_error(q, 403, "block %llu is encrypted and the server holds no key for it", (unsigned long long)index);
-        return srv_reply_error(q, srv_status_for(rc) == 422 ? 500 : srv_status_for(rc), "block %llu: %s",
-                               (unsigned long long)index, maif_strerror(rc));
-    }
-    if (!wants_json(q)) {
-        const char *ct = content_type_of(&b, buf, got);
-        srv_reader_release(a);
-        return srv_reply_raw(q, 200, ct, buf, got, 1);
-    }
-    char t5[5], hex[2 * MAIF_ID_BYTES + 1];
-    json_t *o = json_pack("{s:I,s:s,s:s,s:o}", "index", (json_int_t)index, "id", maif_hex(b.id, MAIF_ID_BYTES, hex),
-                          "type", type_label(b.type, t5), "meta", meta_json(&b));
-    srv_reader_release(a);
-    if ((b.type == MAIF_TYPE_TEXT || b.type == MAIF_TYPE_JSON || b.type == MAIF_TYPE_KNOWLEDGE) &&
-        maif_utf8_valid(buf, got)) {
-        json_object_set_new(o, "text", json_stringn(got ? (const char *)buf : "", got));
-    } else {
-        size_t bl = sodium_base64_ENCODED_LEN(got, sodium_base64_VARIANT_ORIGINAL);
-        char *b64 = malloc(bl);
-        if (!b64) {
-            free(buf);
-            json_decref(o);
-            return srv_reply_error(q, 500, "out of memory");
-        }
-        sodium_bin2base64(b64, bl, buf, got, sodium_base64_VARIANT_ORIGINAL);
-        json_object_set_new(o, "base64", json_string(b64));
-        free(b64);
-    }
-    free(buf);
-    return srv_reply_json(q, 200, o);
 }

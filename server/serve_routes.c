@@ -563,6 +563,7 @@ void srv_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum 
         q->sc->since_ns = obs_now_ns();
         pthread_mutex_unlock(&s->connmu);
     }
+    srv_artifact_put(s, q->a); /* after any async commit: its callback ran before the resume */
     maif_block_draft_free(q->draft);
     if (q->fd >= 0) close(q->fd);
     free(q->body);

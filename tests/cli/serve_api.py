@@ -83,7 +83,8 @@ for args, what in [([], "no --dir"), (["--dir", D], "no tokens"), (["--dir", D, 
 r = maif("serve", "--help")
 check("serve --help lists the flags", r.returncode == 0 and all(f in r.stdout for f in [
     "--dir", "--listen", "--tokens", "--no-auth", "--key", "--tls-cert", "--tls-key", "--client-ca", "--max-body",
-    "--max-connections", "--threads", "--rate", "--burst", "--log", "--otlp-endpoint", "--ready-file", "--timeout"]))
+    "--max-connections", "--threads", "--rate", "--burst", "--log", "--otlp-endpoint", "--ready-file", "--timeout",
+    "--writer-idle", "--max-open"]))
 r = maif("--help")
 check("maif --help lists serve", " serve " in r.stdout)
 
@@ -92,6 +93,15 @@ rf = os.path.join(W, "ready")
 S = Server(W, ["--dir", D, "--tokens", os.path.join(W, "tokens.json"), "--max-body", "100000",
                "--max-connections", "16", "--ready-file", rf, "--timeout", "3", "--threads", "4"])
 check("ready file holds the URL", os.path.exists(rf) and open(rf).read().strip() == S.url)
+
+
+def on_crash(kind, value, tb):
+    """A server that died (a sanitizer report stops it, as under make tsan) says why."""
+    sys.__excepthook__(kind, value, tb)
+    print("server stderr (tail):\n" + S.stderr_text()[-4000:], flush=True)
+
+
+sys.excepthook = on_crash
 A = TOK["admin"]
 
 st, h, d = S.jreq("GET", "/healthz")
@@ -369,7 +379,8 @@ text = body.decode()
 check("metrics: content type 0.0.4", st == 200 and "version=0.0.4" in h.get("content-type", ""))
 for name in ["maif_http_requests_total", "maif_http_request_duration_seconds", "maif_http_in_flight",
              "maif_appends_total", "maif_append_bytes_total", "maif_commits_total", "maif_access_denials_total",
-             "maif_rate_limited_total", "maif_cache_hits_total", "maif_cache_misses_total"]:
+             "maif_rate_limited_total", "maif_cache_hits_total", "maif_cache_misses_total",
+             "maif_artifact_evictions_total", "maif_writer_releases_total", "maif_open_artifacts"]:
     check("metrics has %s" % name, name in text)
 m = re.search(r"^maif_appends_total(?:\{[^}]*\})? (\d+)", text, re.M)
 check("appends counted", m is not None and int(m.group(1)) >= 200)

@@ -470,6 +470,7 @@ static void test_metrics_render(void **state) {
     obs_count(OBS_C_ACCESS_DENIALS, 1);
     obs_count((obs_counter)77, 1); /* ignored */
     obs_in_flight(2);
+    obs_open_artifacts(7);
 
     char *m = render();
     assert_true(sample(m, "maif_http_requests_total{route=\"proof\",method=\"GET\",code=\"200\"}") == nd);
@@ -494,6 +495,7 @@ static void test_metrics_render(void **state) {
     assert_true(sample(m, "maif_append_bytes_total") - bytes0 == 4096);
     assert_true(sample(m, "maif_access_denials_total") - denials0 == 1);
     assert_true(sample(m, "maif_http_in_flight") == 2);
+    assert_true(sample(m, "maif_open_artifacts") == 7);
     /* every family documented in docs/API.md, with HELP and TYPE lines */
     static const char *const fam[][2] = {
         {"maif_http_requests_total", "counter"},  {"maif_http_request_duration_seconds", "histogram"},
@@ -501,7 +503,8 @@ static void test_metrics_render(void **state) {
         {"maif_append_bytes_total", "counter"},   {"maif_commits_total", "counter"},
         {"maif_verify_failures_total", "counter"}, {"maif_access_denials_total", "counter"},
         {"maif_rate_limited_total", "counter"},   {"maif_cache_hits_total", "counter"},
-        {"maif_cache_misses_total", "counter"},
+        {"maif_cache_misses_total", "counter"},   {"maif_artifact_evictions_total", "counter"},
+        {"maif_writer_releases_total", "counter"}, {"maif_open_artifacts", "gauge"},
     };
     for (size_t i = 0; i < sizeof fam / sizeof *fam; i++) {
         char s[160];
