@@ -35,7 +35,8 @@ cp tests/ref-use/embed.js "$WORK/embed.js"
 /usr/bin/python3 tests/ref-use/sentences.py "$N" >"$WORK/sentences.txt" || skip "no WordNet (package wordnet-base)"
 n=$(wc -l <"$WORK/sentences.txt")
 
-(cd "$WORK" && node embed.js "$ROOT/$MODEL" <sentences.txt >ref.jsonl 2>node.err) ||
+case $MODEL in /*) model_abs=$MODEL ;; *) model_abs=$ROOT/$MODEL ;; esac  # MAIF_CACHE may be absolute
+(cd "$WORK" && node embed.js "$model_abs" <sentences.txt >ref.jsonl 2>node.err) ||
   skip "the JavaScript reference did not run: $(tail -n1 "$WORK/node.err")"
 
 if "$BA/tests/embed_lines" use "$MODEL" 16 <"$WORK/sentences.txt" >"$WORK/c.jsonl" 2>"$WORK/c.err"; then
