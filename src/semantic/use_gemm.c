@@ -175,13 +175,16 @@ __attribute__((target("avx2,fma"))) static void relu_avx2(float *f, size_t n)
  * registers. */
 __attribute__((always_inline, target("avx2,fma"))) static inline void block_avx2(const float *A, size_t K,
                                                                                  const float *P, float *C,
-                                                                                 size_t ldc, size_t nc, const int R)
+                                                                                 size_t ldc, size_t nc,
+                                                                                 const float *pf, size_t npf,
+                                                                                 const int R)
 {
     __m256 acc[6][2];
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (size_t k = 0; k < K; k++) {
         __m256 b0 = _mm256_loadu_ps(P + k * 16), b1 = _mm256_loadu_ps(P + k * 16 + 8);
+        if (k < npf) _mm_prefetch((const char *)(pf + k * 16), _MM_HINT_T0);
 #pragma GCC unroll 6
         for (int r = 0; r < R; r++) {
             __m256 x = _mm256_broadcast_ss(A + (size_t)r * K + k);
@@ -217,19 +220,26 @@ __attribute__((target("avx2,fma"))) static void gemm_avx2(const float *A, size_t
          * 6+6+6+3 (a block of 3 has too few accumulators to hide the FMA
          * latency) */
         size_t nb = (M + 5) / 6, base = M / nb, extra = M % nb, i = 0;
+        /* the blocks share out prefetching the next panel (one 64-byte
+         * row of it per k), so it streams in while this one computes */
+        const float *next = P + K * 16;
+        size_t share = (K + nb - 1) / nb, pk = 0;
         for (size_t b = 0; b < nb; b++) {
             size_t R = base + (b < extra);
             const float *a = A + i * K;
             float *c = C + i * N + c0;
+            size_t npf = p + 1 < np ? (K - pk < share ? K - pk : share) : 0;
+            const float *pf = next + pk * 16;
             switch (R) {
-            case 6: block_avx2(a, K, P, c, N, nc, 6); break;
-            case 5: block_avx2(a, K, P, c, N, nc, 5); break;
-            case 4: block_avx2(a, K, P, c, N, nc, 4); break;
-            case 3: block_avx2(a, K, P, c, N, nc, 3); break;
-            case 2: block_avx2(a, K, P, c, N, nc, 2); break;
-            default: block_avx2(a, K, P, c, N, nc, 1); break;
+            case 6: block_avx2(a, K, P, c, N, nc, pf, npf, 6); break;
+            case 5: block_avx2(a, K, P, c, N, nc, pf, npf, 5); break;
+            case 4: block_avx2(a, K, P, c, N, nc, pf, npf, 4); break;
+            case 3: block_avx2(a, K, P, c, N, nc, pf, npf, 3); break;
+            case 2: block_avx2(a, K, P, c, N, nc, pf, npf, 2); break;
+            default: block_avx2(a, K, P, c, N, nc, pf, npf, 1); break;
             }
             i += R;
+            pk += npf;
         }
     }
 }
