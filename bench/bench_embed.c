@@ -6,7 +6,9 @@
  *       runtime on the same sentences in the same run (run.sh measures it
  *       and passes BASE_USE_JS_MS and BASE_USE_JS64_MS, ms a text, and the
  *       same in CPU time, BASE_USE_JS_CPU_MS and BASE_USE_JS64_CPU_MS).
- *       Each is reported in wall time and in CPU time of the process.
+ *       Each is reported in wall time and in CPU time of the process;
+ *       one text a call is also run with the packed kernel off
+ *       (sem_use_set_simd(m, 0)), to show what it adds.
  *   bench_embed quality MODEL_DIR GLOVE_FILE SET_TSV
  *       recall@10 on the WordNet set (bench/wordnet_set.py: lemma<TAB>gloss;
  *       each gloss queries the N lemmas by exact cosine) for USE-lite,
@@ -73,10 +75,15 @@ static void speed(const char *dir, const char *sentences)
     long tok = 0;
     for (size_t i = 0; i < L.n; i++) tok += sem_use_tokenize(m, L.s[i], L.len[i], NULL, 0);
     bu_note("USE-lite speed: %zu WordNet glosses, %.1f tokens a text on average", L.n, (double)tok / (double)L.n);
-    size_t batches[2] = { 1, 64 };
-    const char *base_env[2] = { "BASE_USE_JS_MS", "BASE_USE_JS64_MS" };
-    const char *cpu_env[2] = { "BASE_USE_JS_CPU_MS", "BASE_USE_JS64_CPU_MS" };
-    for (int b = 0; b < 2; b++) {
+    int packed = sem_use_set_simd(m, 1);
+    bu_note("USE-lite small-batch kernel: %s", packed ? "packed weights (AVX2/AVX-512)" : "none on this CPU (OpenBLAS only)");
+    /* one text a call, 64 a call, and one text a call with the packed
+     * kernel off (OpenBLAS and plain loops: what the kernel adds) */
+    size_t batches[3] = { 1, 64, 1 };
+    const char *base_env[3] = { "BASE_USE_JS_MS", "BASE_USE_JS64_MS", "BASE_USE_JS_MS" };
+    const char *cpu_env[3] = { "BASE_USE_JS_CPU_MS", "BASE_USE_JS64_CPU_MS", "BASE_USE_JS_CPU_MS" };
+    for (int b = 0; b < (packed ? 3 : 2); b++) {
+        sem_use_set_simd(m, b < 2);
         double best = 1e30, best_cpu = 1e30;
         for (int rep = 0; rep < 3; rep++) {
             double t0 = bu_now(), c0 = cpu_now();
@@ -90,10 +97,11 @@ static void speed(const char *dir, const char *sentences)
         }
         double js_ms = bu_env_double(base_env[b]), js_cpu = bu_env_double(cpu_env[b]);
         char label[64], blabel[64];
-        snprintf(label, sizeof label, "USE-lite C, %zu text%s a call", batches[b], batches[b] > 1 ? "s" : "");
+        const char *off = b == 2 ? ", no packed kernel" : "";
+        snprintf(label, sizeof label, "USE-lite C, %zu text%s a call%s", batches[b], batches[b] > 1 ? "s" : "", off);
         snprintf(blabel, sizeof blabel, "JS (TF.js CPU), %zu a call", batches[b]);
         bu_report(label, (double)L.n / best, "texts/s", blabel, js_ms > 0 ? 1000.0 / js_ms : -1, ">= 5x the JS");
-        snprintf(label, sizeof label, "USE-lite C, %zu a call, per CPU-s", batches[b]);
+        snprintf(label, sizeof label, "USE-lite C, %zu a call%s, per CPU-s", batches[b], off);
         snprintf(blabel, sizeof blabel, "JS, %zu a call, per CPU-s", batches[b]);
         bu_report(label, (double)L.n / best_cpu, "texts/s", blabel, js_cpu > 0 ? 1000.0 / js_cpu : -1, ">= 5x the JS");
     }

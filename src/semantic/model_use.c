@@ -14,14 +14,16 @@
  *     x  = x + W2 relu(W1 LN(x) + b1) + b2   (FFN)
  *   layer 1 (width d1): the same without the residual projection
  *   y    = l2_normalize(tanh(mean_t(x) W_t + b_t))
+ *          (the last FFN's W2 is linear, so it runs on the mean of the
+ *          hidden rows: one row a sentence instead of one a token)
  * LN is layer norm with epsilon from the graph (1e-6). Padding never takes
  * part: every sentence attends only to its own tokens.
  *
  * The dense layers are matrix products over all tokens of a batch at once
  * (use_gemm.c: cblas_sgemm from OpenBLAS, which picks AVX2/AVX-512 kernels
- * at run time, or for few rows an AVX-512 kernel over weights packed at
- * load time; those products are >95% of the arithmetic); attention, layer
- * norm and the rest are plain loops.
+ * at run time, or for few rows an AVX2 or AVX-512 kernel over weights
+ * packed at load time; those products are >95% of the arithmetic);
+ * attention, layer norm and relu go through use_gemm.c's vector loops.
  */
 #include "semantic/model_use.h"
 
@@ -42,6 +44,8 @@
 #define NLAYERS 2
 /* tokens of one batch pass (bounds the scratch memory: ~40 KB a token) */
 #define BATCH_TOKENS 1024
+/* sentences of one batch pass */
+#define MAX_SENTS 64
 
 typedef struct {
     size_t din, heads, depth, ffn;
@@ -60,6 +64,7 @@ struct sem_use {
     const float *emb, *inv_timescale, *b_t;
     use_matrix w_t;
     int simd;             /* small batches through the packed kernel */
+    int isa;              /* vector loops: use_gemm_isa() if simd, else USE_ISA_NONE */
     use_layer layer[NLAYERS];
     /* scratch, grown on demand */
     float *scratch;
@@ -306,6 +311,7 @@ static int open_common(sem_use **out, json_t *root, const char *vocab_json, size
     m = maif_calloc(1, sizeof *m);
     if (!m || !(m->weights = maif_malloc(wlen ? wlen : 4))) { rc = maif_set_last_err(MAIF_ENOMEM, "out of memory"); goto fail; }
     m->simd = 1;
+    m->isa = use_gemm_isa();
     memcpy(m->weights, weights, wlen);
     mf.raw = (const uint32_t *)m->weights;
     if ((rc = load_model(m, &mf))) goto fail;
@@ -433,6 +439,7 @@ int sem_use_set_simd(sem_use *m, int on)
 {
     if (!m) return 0;
     m->simd = on ? 1 : 0;
+    m->isa = m->simd ? use_gemm_isa() : USE_ISA_NONE;
     return m->simd && use_gemm_have_simd();
 }
 
@@ -472,24 +479,11 @@ static void dense(const sem_use *m, const float *x, size_t n, const use_matrix *
     use_gemm_acc(x, n, W, y, m->simd);
 }
 
-static void layer_norm(const float *x, size_t n, size_t d, const float *s, const float *b, float eps, float *y)
-{
-    for (size_t i = 0; i < n; i++) {
-        const float *xi = x + i * d;
-        float *yi = y + i * d;
-        float mean = 0, var = 0;
-        for (size_t j = 0; j < d; j++) mean += xi[j];
-        mean /= (float)d;
-        for (size_t j = 0; j < d; j++) { float c = xi[j] - mean; var += c * c; }
-        var /= (float)d;
-        float r = 1.0f / sqrtf(var + eps);
-        for (size_t j = 0; j < d; j++) yi[j] = s[j] * r * (xi[j] - mean) + b[j];
-    }
-}
-
 /* Multi-head self-attention of each sentence over its own tokens.
- * qkv: [n x 3din]; ctx: [n x din]; p: scratch of maxlen floats. */
-static void attention(const use_layer *ly, const float *qkv, const size_t *start, size_t nsent, float *ctx, float *p)
+ * qkv: [n x 3din]; ctx: [n x din]; p: scratch of maxlen floats; isa: the
+ * vector kernels (use_dot, use_axpy). */
+static void attention(const use_layer *ly, const float *qkv, const size_t *start, size_t nsent, float *ctx, float *p,
+                      int isa)
 {
     size_t din = ly->din, dd = ly->depth, w = 3 * din;
     for (size_t s = 0; s < nsent; s++) {
@@ -499,9 +493,7 @@ static void attention(const use_layer *ly, const float *qkv, const size_t *start
                 const float *q = qkv + (t0 + i) * w + h * dd;
                 float mx = -INFINITY;
                 for (size_t j = 0; j < T; j++) {
-                    const float *k = qkv + (t0 + j) * w + din + h * dd;
-                    float acc = 0;
-                    for (size_t e = 0; e < dd; e++) acc += (q[e] * ly->qscale) * k[e];
+                    float acc = ly->qscale * use_dot(q, qkv + (t0 + j) * w + din + h * dd, dd, isa);
                     p[j] = acc;
                     if (acc > mx) mx = acc;
                 }
@@ -509,25 +501,26 @@ static void attention(const use_layer *ly, const float *qkv, const size_t *start
                 for (size_t j = 0; j < T; j++) { p[j] = expf(p[j] - mx); sum += p[j]; }
                 float inv = 1.0f / sum;
                 float *c = ctx + (t0 + i) * din + h * dd;
-                for (size_t e = 0; e < dd; e++) c[e] = 0;
-                for (size_t j = 0; j < T; j++) {
-                    const float *v = qkv + (t0 + j) * w + 2 * din + h * dd;
-                    float a = p[j] * inv;
-                    for (size_t e = 0; e < dd; e++) c[e] += a * v[e];
-                }
+                memset(c, 0, dd * sizeof *c);
+                for (size_t j = 0; j < T; j++) use_axpy(p[j] * inv, qkv + (t0 + j) * w + 2 * din + h * dd, c, dd, isa);
             }
         }
     }
 }
 
+/* f = relu(LN(x) W1 + b1), the FFN's hidden rows; h: scratch */
+static void ffn_hidden(const sem_use *m, const use_layer *ly, const float *x, size_t n, float *h, float *f)
+{
+    use_layer_norm(x, n, m->d1, ly->fln_s, ly->fln_b, m->ln_eps, h, m->isa);
+    dense(m, h, n, &ly->w1, ly->b1, f);
+    use_relu(f, n * ly->ffn, m->isa);
+}
+
 static void ffn(const sem_use *m, const use_layer *ly, float *x, size_t n, float *h, float *f)
 {
-    layer_norm(x, n, m->d1, ly->fln_s, ly->fln_b, m->ln_eps, h);
-    dense(m, h, n, &ly->w1, ly->b1, f);
-    for (size_t i = 0; i < n * ly->ffn; i++) if (f[i] < 0) f[i] = 0;
+    ffn_hidden(m, ly, x, n, h, f);
     /* x += f W2 + b2 */
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < m->d1; j++) x[i * m->d1 + j] += ly->b2[j];
+    for (size_t i = 0; i < n; i++) use_axpy(1.0f, ly->b2, x + i * m->d1, m->d1, m->isa);
     use_gemm_acc(f, n, &ly->w2, x, m->simd);
 }
 
@@ -541,24 +534,25 @@ static size_t widest(const sem_use *m)
     return w;
 }
 
-/* Runs sentences [start[s], start[s+1]) of ids (ntok in all); out gets
- * nsent * dout floats. */
+/* Runs sentences [start[s], start[s+1]) of ids (ntok in all; nsent <=
+ * MAX_SENTS); out gets nsent * dout floats. */
 static int forward(sem_use *m, const int32_t *ids, const size_t *start, size_t nsent, float *out)
 {
     size_t ntok = start[nsent], W = widest(m);
-    /* x0 [ntok x d0] | x [ntok x d1] | h [ntok x d1] | big [ntok x W] | ctx [ntok x d1] | p [maxlen] */
+    /* x0 [ntok x d0] | x [ntok x d1] | h [ntok x d1] | big [ntok x W] | ctx [ntok x d1] |
+     * pf [MAX_SENTS x W] | p [maxlen] */
     size_t per = m->d0 + 3 * m->d1 + W;
     size_t need = ntok > nsent ? ntok : nsent;  /* h also holds the pooled rows */
     if (need > m->scratch_tokens || !m->scratch) {
         size_t cap = need < 16 ? 16 : need;
-        float *s = maif_malloc((cap * per + m->maxlen) * sizeof *s);
+        float *s = maif_malloc((cap * per + MAX_SENTS * W + m->maxlen) * sizeof *s);
         if (!s) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
         maif_free(m->scratch);
         m->scratch = s;
         m->scratch_tokens = cap;
     }
     float *x0 = m->scratch, *x = x0 + need * m->d0, *h = x + need * m->d1, *big = h + need * m->d1;
-    float *ctx = big + need * W, *p = ctx + need * m->d1;
+    float *ctx = big + need * W, *pf = ctx + need * m->d1, *p = pf + MAX_SENTS * W;
     size_t d0 = m->d0, half = d0 / 2;
     for (size_t s = 0; s < nsent; s++)
         for (size_t t = start[s]; t < start[s + 1]; t++) {
@@ -573,28 +567,41 @@ static int forward(sem_use *m, const int32_t *ids, const size_t *start, size_t n
     for (int L = 0; L < NLAYERS; L++) {
         const use_layer *ly = &m->layer[L];
         const float *xin = L == 0 ? x0 : x;
-        layer_norm(xin, ntok, ly->din, ly->ln_s, ly->ln_b, m->ln_eps, h);
+        use_layer_norm(xin, ntok, ly->din, ly->ln_s, ly->ln_b, m->ln_eps, h, m->isa);
         dense(m, h, ntok, &ly->w_qkv, ly->b_qkv, big);
-        attention(ly, big, start, nsent, ctx, p);
+        attention(ly, big, start, nsent, ctx, p, m->isa);
         if (L == 0) {
             dense(m, x0, ntok, &ly->w_res, ly->b_res, x);  /* residual, projected */
         }
-        for (size_t i = 0; i < ntok; i++)
-            for (size_t j = 0; j < m->d1; j++) x[i * m->d1 + j] += ly->b_o[j];
+        for (size_t i = 0; i < ntok; i++) use_axpy(1.0f, ly->b_o, x + i * m->d1, m->d1, m->isa);
         use_gemm_acc(ctx, ntok, &ly->w_o, x, m->simd);
-        ffn(m, ly, x, ntok, h, big);
+        if (L + 1 < NLAYERS) ffn(m, ly, x, ntok, h, big);
+        else ffn_hidden(m, ly, x, ntok, h, big);
     }
-    /* mean over each sentence's tokens, then tanh layer and l2 normalise */
+    /* The output is mean_t(x + f W2 + b2) over each sentence's tokens: the
+     * mean goes through the (linear) W2, so that product runs on one
+     * pooled row a sentence instead of every token: mean(x) + b2 +
+     * mean(f) W2. An empty sentence pools to zeros, as in the graph. */
+    const use_layer *last = &m->layer[NLAYERS - 1];
+    size_t F = last->ffn;
     for (size_t s = 0; s < nsent; s++) {
         size_t T = start[s + 1] - start[s];
-        float *hp = h + s * m->d1;  /* h is free now: pooled rows */
-        for (size_t j = 0; j < m->d1; j++) hp[j] = 0;
-        for (size_t t = start[s]; t < start[s + 1]; t++)
-            for (size_t j = 0; j < m->d1; j++) hp[j] += x[t * m->d1 + j];
-        float div = (float)(T > 1 ? T : 1);
-        for (size_t j = 0; j < m->d1; j++) hp[j] /= div;
+        float *hp = h + s * m->d1, *fp = pf + s * F;  /* h is free now: pooled rows */
+        memset(hp, 0, m->d1 * sizeof *hp);
+        memset(fp, 0, F * sizeof *fp);
+        if (T == 0) continue;
+        for (size_t t = start[s]; t < start[s + 1]; t++) {
+            use_axpy(1.0f, x + t * m->d1, hp, m->d1, m->isa);
+            use_axpy(1.0f, big + t * F, fp, F, m->isa);
+        }
+        float inv = 1.0f / (float)T;
+        for (size_t j = 0; j < m->d1; j++) hp[j] = hp[j] * inv + last->b2[j];
+        for (size_t j = 0; j < F; j++) fp[j] *= inv;
     }
-    if (nsent > 0) dense(m, h, nsent, &m->w_t, m->b_t, out);
+    if (nsent > 0) {
+        use_gemm_acc(pf, nsent, &last->w2, h, m->simd);
+        dense(m, h, nsent, &m->w_t, m->b_t, out);
+    }
     for (size_t s = 0; s < nsent; s++) {
         float *o = out + s * m->dout, ss = 0;
         for (size_t j = 0; j < m->dout; j++) { o[j] = tanhf(o[j]); ss += o[j] * o[j]; }
@@ -621,9 +628,9 @@ int sem_use_embed_batch(sem_use *m, const char *const *texts, const size_t *lens
             m->ids = ni;
             m->ids_cap = cap_needed;
         }
-        size_t start[65], ns = 0, ntok = 0;
+        size_t start[MAX_SENTS + 1], ns = 0, ntok = 0;
         start[0] = 0;
-        while (done + ns < n && ns < 64) {
+        while (done + ns < n && ns < MAX_SENTS) {
             if (!texts[done + ns] && lens[done + ns]) return maif_set_last_err(MAIF_EINVAL, "sem_use_embed_batch: NULL text");
             long k = sem_use_tokenize(m, texts[done + ns] ? texts[done + ns] : "", lens[done + ns], m->ids + ntok, m->maxlen);
             if (k < 0) return (int)k;

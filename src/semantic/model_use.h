@@ -37,7 +37,7 @@ typedef struct sem_use sem_use;
  * and the shards model.json names (the package's dist/ folder; the package
  * root, with dist/ under it, is accepted too). On success *out owns the
  * model (about 28 MB, and 20 MB more of packed weights on CPUs with
- * AVX-512); free it with sem_use_close. Returns 0, or
+ * AVX2+FMA or AVX-512); free it with sem_use_close. Returns 0, or
  * MAIF_EINVAL (NULL argument), MAIF_ENOTFOUND (missing file), MAIF_EIO,
  * MAIF_EFORMAT (malformed JSON, wrong shapes, missing tensors, shard sizes
  * that do not add up), MAIF_ELIMIT (a SEM_USE_MAX_* limit), MAIF_ENOMEM. */
@@ -70,9 +70,11 @@ int sem_use_embed_batch(sem_use *m, const char *const *texts, const size_t *lens
  * are (may exceed cap), or a negative MAIF_E* code. */
 long sem_use_tokenize(sem_use *m, const char *text, size_t len, int32_t *ids, size_t cap);
 
-/* Small batches (a text or two) run their matrix products through an
- * AVX-512 kernel over weights packed at open (when the CPU has AVX-512),
- * larger ones through OpenBLAS. on = 0 sends everything to OpenBLAS (for
+/* Small batches (one text, or a few: under 129 tokens with AVX2, 48 with
+ * AVX-512) run their matrix products through a kernel over weights packed
+ * at open (when the CPU has AVX2+FMA or AVX-512), larger ones through
+ * OpenBLAS; attention, layer norm and relu use the same instruction set.
+ * on = 0 sends every product to OpenBLAS and the rest to plain loops (for
  * tests and benchmarks). Returns 1 if the packed kernel is now in use. */
 int sem_use_set_simd(sem_use *m, int on);
 

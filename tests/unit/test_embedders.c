@@ -116,6 +116,15 @@ static void test_use_tiny_embed(void **state)
     assert_int_equal(sem_use_embed(m, big, 2998, one), 0);
     for (size_t j = 0; j < d; j++) assert_true(fabsf(one[j] - mv[(N - 1) * d + j]) < 1e-5f);
     free(mv);
+    /* empty texts ahead of a long one (pooled rows outnumber no token rows) */
+    const char *lead[4] = { "", "", "", big };
+    size_t lead_len[4] = { 0, 0, 0, 2998 };
+    float lv[4 * 12];
+    assert_int_equal(sem_use_embed_batch(m, lead, lead_len, 4, lv), 0);
+    for (size_t j = 0; j < d; j++) {
+        assert_true(fabsf(lv[j] - batch[d + j]) < 1e-6f);
+        assert_true(fabsf(lv[3 * d + j] - one[j]) < 1e-5f);
+    }
     assert_int_equal(sem_use_embed(NULL, "a", 1, one), MAIF_EINVAL);
     assert_int_equal(sem_use_embed(m, NULL, 3, one), MAIF_EINVAL);
     assert_int_equal(sem_use_embed(m, "a", 1, NULL), MAIF_EINVAL);
@@ -283,38 +292,59 @@ static void test_use_real(void **state)
     free(mj);
 }
 
-/* The packed AVX-512 kernel against sgemm, on shapes with remainders in
- * both the rows (blocks of 6) and the columns (panels of 32). */
+/* Each packed kernel this CPU runs (AVX2, AVX-512) against sgemm, on
+ * shapes with remainders in the rows (blocks of 6) and the columns (panels
+ * of 16 or 32), up to the 128 rows of one sentence. */
 static void test_use_gemm_kernel(void **state)
 {
     (void)state;
     if (!use_gemm_have_simd()) {
-        print_message("skipped: this CPU has no AVX-512; OpenBLAS does every product\n");
+        print_message("skipped: this CPU has neither AVX2+FMA nor AVX-512; OpenBLAS does every product\n");
         skip();
     }
-    static const size_t ks[] = { 1, 7, 64 }, ns[] = { 1, 12, 32, 40, 97 };
-    for (size_t a = 0; a < 3; a++)
-        for (size_t b = 0; b < 5; b++)
-            for (size_t rows = 1; rows <= 14; rows++) {
-                size_t k = ks[a], n = ns[b];
-                float *A = malloc(rows * k * sizeof *A), *W = malloc(k * n * sizeof *W);
-                float *C1 = malloc(rows * n * sizeof *C1), *C2 = malloc(rows * n * sizeof *C2);
-                assert_true(A && W && C1 && C2);
-                for (size_t i = 0; i < rows * k; i++) A[i] = (float)((i * 7919) % 13) / 13.0f - 0.5f;
-                for (size_t i = 0; i < k * n; i++) W[i] = (float)((i * 104729) % 17) / 17.0f - 0.5f;
-                for (size_t i = 0; i < rows * n; i++) C1[i] = C2[i] = (float)(i % 5);
-                use_matrix m;
-                assert_int_equal(use_matrix_init(&m, W, k, n), 0);
-                assert_non_null(m.packed);
-                use_gemm_acc(A, rows, &m, C1, 1);
-                use_gemm_acc(A, rows, &m, C2, 0);
-                for (size_t i = 0; i < rows * n; i++) assert_true(fabsf(C1[i] - C2[i]) < 1e-4f);
-                use_matrix_free(&m);
-                free(A);
-                free(W);
-                free(C1);
-                free(C2);
-            }
+    static const size_t ks[] = { 1, 7, 64 }, ns[] = { 1, 12, 16, 32, 40, 97 };
+    static const size_t rowset[] = { 1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 14, 21, 47, 48, 128 };
+    for (int isa = USE_ISA_AVX2; isa <= use_gemm_isa(); isa++)
+        for (size_t a = 0; a < 3; a++)
+            for (size_t b = 0; b < 6; b++)
+                for (size_t ri = 0; ri < sizeof rowset / sizeof *rowset; ri++) {
+                    size_t k = ks[a], n = ns[b], rows = rowset[ri];
+                    float *A = malloc(rows * k * sizeof *A), *W = malloc(k * n * sizeof *W);
+                    float *C1 = malloc(rows * n * sizeof *C1), *C2 = malloc(rows * n * sizeof *C2);
+                    assert_true(A && W && C1 && C2);
+                    for (size_t i = 0; i < rows * k; i++) A[i] = (float)((i * 7919) % 13) / 13.0f - 0.5f;
+                    for (size_t i = 0; i < k * n; i++) W[i] = (float)((i * 104729) % 17) / 17.0f - 0.5f;
+                    for (size_t i = 0; i < rows * n; i++) C1[i] = C2[i] = (float)(i % 5);
+                    use_matrix m;
+                    assert_int_equal(use_matrix_init_isa(&m, W, k, n, isa), 0);
+                    assert_non_null(m.packed);
+                    assert_int_equal(m.isa, isa);
+                    use_gemm_acc(A, rows, &m, C1, 1);
+                    use_gemm_acc(A, rows, &m, C2, 0);
+                    for (size_t i = 0; i < rows * n; i++) assert_true(fabsf(C1[i] - C2[i]) < 1e-4f);
+                    use_matrix_free(&m);
+                    free(A);
+                    free(W);
+                    free(C1);
+                    free(C2);
+                }
+    /* the vector loops of attention against the plain ones */
+    float x[131], y[131], y1[131], y2[131];
+    for (size_t i = 0; i < 131; i++) {
+        x[i] = (float)((i * 31) % 11) / 11.0f - 0.4f;
+        y[i] = (float)((i * 17) % 7) / 7.0f - 0.6f;
+    }
+    static const size_t lens[] = { 0, 1, 7, 8, 9, 16, 17, 64, 128, 131 };
+    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+        size_t n = lens[li];
+        float d0 = use_dot(x, y, n, USE_ISA_NONE), d1 = use_dot(x, y, n, use_gemm_isa());
+        assert_true(fabsf(d0 - d1) < 1e-4f);
+        memcpy(y1, y, sizeof y);
+        memcpy(y2, y, sizeof y);
+        use_axpy(0.37f, x, y1, n, USE_ISA_NONE);
+        use_axpy(0.37f, x, y2, n, use_gemm_isa());
+        for (size_t i = 0; i < 131; i++) assert_true(fabsf(y1[i] - y2[i]) < 1e-6f);
+    }
     /* the model gives the same vectors through either kernel */
     sem_use *u;
     assert_int_equal(sem_use_open(&u, TINY), 0);
