@@ -19,6 +19,24 @@ static uint8_t *analyze_text;
 static char *analyze_meta;
 static char *merged_meta; /* --analyze of an image or sound, --caption: the metadata made */
 
+/* The most an add reads: the input limit, and for a codec that encodes
+ * whole (lz4, shuffle-zstd) at most MAIF_WHOLE_CODEC_MAX (FORMAT.md §8). */
+static const char *g_whole_codec; /* that codec's name, or NULL */
+static uint64_t add_limit(void)
+{
+    uint64_t l = cli_payload_limit();
+    return g_whole_codec && l > MAIF_WHOLE_CODEC_MAX ? MAIF_WHOLE_CODEC_MAX : l;
+}
+static void too_large(const char *src_name)
+{
+    if (g_whole_codec && cli_payload_limit() > MAIF_WHOLE_CODEC_MAX)
+        cli_err(src_name, "--compress %s takes payloads of at most 64 MiB (%llu bytes; nothing added): use --compress zstd",
+                g_whole_codec, (unsigned long long)MAIF_WHOLE_CODEC_MAX);
+    else
+        cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
+                (unsigned long long)cli_payload_limit());
+}
+
 static int add(int argc, char **argv)
 {
     const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL, *compress = NULL;
@@ -105,6 +123,7 @@ static int add(int argc, char **argv)
         return cli_usage_err(me, "--compress: %s", maif_last_errmsg());
     if (use_dict && compress && codec != MAIF_CODEC_ZSTD)
         return cli_usage_err(me, "--dict compresses with zstd: give --compress zstd or zstd:N, or no --compress");
+    g_whole_codec = codec == MAIF_CODEC_LZ4 ? "lz4" : codec == MAIF_CODEC_SHUFFLE_ZSTD ? "shuffle-zstd" : NULL;
     uint32_t type;
     if (maif_type_parse(type_s, &type) != MAIF_OK)
         return cli_usage_err(me, "unknown type '%s' (text, image, audio, video, embedding, json, knowledge, binary, "
@@ -254,13 +273,12 @@ static int add(int argc, char **argv)
             goto out;
         }
         if (!text) {
-            rc = cli_read_all(&src, cli_payload_limit(), &all_in, &all_n);
+            rc = cli_read_all(&src, add_limit(), &all_in, &all_n);
             if (rc == MAIF_OK) rc = maif_block_draft_set_payload(d, all_in, all_n);
             if (rc) {
                 if (src.err) cli_err(src_name, "read error: %s", strerror(src.err));
                 else if (rc == MAIF_ELIMIT)
-                    cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
-                            (unsigned long long)cli_payload_limit());
+                    too_large(src_name);
                 else cli_err(src_name, "%s (nothing added)", cli_detail(path, maif_last_errmsg()));
                 ex = CLI_EXIT_USAGE;
                 goto out;
@@ -281,9 +299,8 @@ static int add(int argc, char **argv)
         int parsed = meta_private || type == MAIF_TYPE_EMBEDDING || type == MAIF_TYPE_JSON || type == MAIF_TYPE_KNOWLEDGE;
         if (!text && !parsed && fstat(src.fd, &fst) == 0 && S_ISREG(fst.st_mode) &&
             (at = lseek(src.fd, 0, SEEK_CUR)) >= 0 && fst.st_size >= at) {
-            if ((uint64_t)(fst.st_size - at) > cli_payload_limit()) {
-                cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
-                        (unsigned long long)cli_payload_limit());
+            if ((uint64_t)(fst.st_size - at) > add_limit()) {
+                too_large(src_name);
                 ex = CLI_EXIT_USAGE;
                 goto out;
             }
@@ -294,15 +311,14 @@ static int add(int argc, char **argv)
         } else if (!text && parsed) {
             uint8_t *all = NULL;
             size_t n = 0;
-            rc = cli_read_all(&src, cli_payload_limit(), &all, &n);
+            rc = cli_read_all(&src, add_limit(), &all, &n);
             if (rc == MAIF_OK) rc = maif_block_draft_set_payload(d, all, n);
             if (all) explicit_bzero(all, n); /* plaintext to be sealed: not left in freed memory */
             free(all);
             if (rc) {
                 if (src.err) cli_err(src_name, "read error: %s", strerror(src.err));
                 else if (rc == MAIF_ELIMIT)
-                    cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
-                            (unsigned long long)cli_payload_limit());
+                    too_large(src_name);
                 else cli_err(src_name, "%s (nothing added)", cli_detail(path, maif_last_errmsg()));
                 ex = CLI_EXIT_USAGE;
                 goto out;
@@ -333,7 +349,7 @@ static int add(int argc, char **argv)
         goto out;
     }
     uint64_t index = maif_writer_count(w);
-    uint64_t limit = cli_payload_limit();
+    uint64_t limit = add_limit();
     uint8_t id[MAIF_ID_BYTES];
     int whole = text || all_in; /* the payload is in the draft already */
     if (meta_private) { /* the payload is in the draft (encryption reads it whole) */
@@ -354,7 +370,7 @@ static int add(int argc, char **argv)
         if (src.err)
             cli_err(src_name, "read error: %s", strerror(src.err));
         else if (rc == MAIF_ELIMIT)
-            cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)", (unsigned long long)limit);
+            too_large(src_name);
         else if (rc == MAIF_EINVAL || rc == MAIF_EJSON)
             cli_err(src_name, "%s (nothing added)", cli_detail(path, maif_writer_errmsg(w)));
         else
