@@ -489,15 +489,18 @@ typedef int64_t (*maif_read_fn)(void *ctx, void *buf, size_t cap);
  * streams (ciphers 4 to 6, the STREAM forms of the three algorithms,
  * FORMAT.md §5.7), in bounded memory (two 64 KiB chunks beside the
  * buffers above). The associated data binds the payload's size, so an
- * encrypted payload of unknown size, and a payload with the zstd codec
- * (a compressed block is one frame that records its size), are read into
+ * encrypted payload of unknown size, and a payload with the zstd codec,
+ * with or without a dictionary (a compressed block is one frame that
+ * records its size), are read into
  * memory up to 1 MiB and past that spooled: copied into an unlinked
  * temporary file (O_TMPFILE, 0600, in the artifact's directory, else
  * $TMPDIR or /tmp) sealed under a throwaway key held in locked memory
  * (no plaintext reaches the disk), compressed from there into a second
  * one, then sealed chunk by chunk, in bounded memory; the spools need the
- * payload's size in temporary disk space. Other codecs (lz4,
- * shuffle-zstd, a dictionary) read the payload whole, at most limit bytes. The other spec fields are used as by
+ * payload's size in temporary disk space. lz4 and shuffle-zstd read the
+ * payload whole, at most limit bytes and at most MAIF_WHOLE_CODEC_MAX
+ * (64 MiB; MAIF_ELIMIT one byte past it, or at once when the announced
+ * size is over it). The other spec fields are used as by
  * maif_writer_add. The file layout is identical to
  * maif_writer_add of the same bytes. limit is the largest payload accepted
  * (0: the format's limit, 2^40): one byte more makes the call fail with
