@@ -9,9 +9,11 @@
  * passes, the reader must open with the same block count and read every
  * block, whose payload matches its stored content hash (unless a signed
  * erasure record declares it erased, and the report says so). Compressed
- * blocks (codecs zstd, lz4 and zstd-dict) are decoded too: a decode that succeeds
- * gives exactly the size the record claimed, and one byte less room is
- * refused.
+ * blocks (codecs zstd, lz4 and zstd-dict) are decoded too, whole and
+ * streamed (seeds stream_dict_zstd and lz4_hostile_decoded_size drive the
+ * dictionary's streaming decoder and the lz4 size bound): a decode that
+ * succeeds gives exactly the size the record claimed, and one byte less
+ * room is refused.
  *
  * Random mutations almost never survive the hash chain, so each input runs
  * twice: as given, and re-sealed — every content hash, record hash, Merkle

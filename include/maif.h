@@ -489,15 +489,18 @@ typedef int64_t (*maif_read_fn)(void *ctx, void *buf, size_t cap);
  * streams (ciphers 4 to 6, the STREAM forms of the three algorithms,
  * FORMAT.md §5.7), in bounded memory (two 64 KiB chunks beside the
  * buffers above). The associated data binds the payload's size, so an
- * encrypted payload of unknown size, and a payload with the zstd codec
- * (a compressed block is one frame that records its size), are read into
+ * encrypted payload of unknown size, and a payload with the zstd codec,
+ * with or without a dictionary (a compressed block is one frame that
+ * records its size), are read into
  * memory up to 1 MiB and past that spooled: copied into an unlinked
  * temporary file (O_TMPFILE, 0600, in the artifact's directory, else
  * $TMPDIR or /tmp) sealed under a throwaway key held in locked memory
  * (no plaintext reaches the disk), compressed from there into a second
  * one, then sealed chunk by chunk, in bounded memory; the spools need the
- * payload's size in temporary disk space. Other codecs (lz4,
- * shuffle-zstd, a dictionary) read the payload whole, at most limit bytes. The other spec fields are used as by
+ * payload's size in temporary disk space. lz4 and shuffle-zstd read the
+ * payload whole, at most limit bytes and at most MAIF_WHOLE_CODEC_MAX
+ * (64 MiB; MAIF_ELIMIT one byte past it, or at once when the announced
+ * size is over it). The other spec fields are used as by
  * maif_writer_add. The file layout is identical to
  * maif_writer_add of the same bytes. limit is the largest payload accepted
  * (0: the format's limit, 2^40): one byte more makes the call fail with
@@ -823,6 +826,12 @@ MAIF_API MAIF_NODISCARD int maif_reader_block(maif_reader *r, uint64_t index, ma
  * claims more is refused with MAIF_EFORMAT before anything is allocated
  * or written. It equals the payload limit of the native format. */
 #define MAIF_DECODED_MAX ((uint64_t)1 << 40)
+/* Largest payload of a block whose codec decodes only whole (since
+ * 0.2.0): lz4 (one raw LZ4 block) and shuffle-zstd (its byte planes span
+ * the whole payload), FORMAT.md §8. Writers refuse those codecs for a
+ * larger payload (MAIF_ELIMIT: compress it with zstd, which streams);
+ * readers refuse a record of either codec that claims more (MAIF_EFORMAT). */
+#define MAIF_WHOLE_CODEC_MAX ((uint64_t)64 << 20)
 /* Sets *size to the size of block index's payload once decoded (its
  * codec and cipher undone): what maif_reader_block_decode writes. For a
  * plain block (codec and cipher 0) it is the stored size. The size a
@@ -855,11 +864,12 @@ typedef int (*maif_write_fn)(void *ctx, const void *buf, size_t n);
  * map, an encrypted block of ciphers 4 to 6 (the STREAM forms of the three
  * algorithms: every block over 64 KiB this library seals) one 64 KiB
  * chunk at a time, each chunk authenticated before it is written, and a
- * zstd block (codec 1, alone or under ciphers 4 to 6) decompressed as it
- * is read or as its chunks open; the map's pages are given back as it
- * goes. Other blocks (lz4, shuffle-zstd, a dictionary, a whole-sealed
- * cipher 1 to 3 with a codec) are decoded whole into a temporary first,
- * wiped after.
+ * zstd block (codec 1, or codec 3 with its dictionary, alone or under
+ * ciphers 4 to 6) decompressed as it is read or as its chunks open; the
+ * map's pages are given back as it goes. Other blocks (lz4 and
+ * shuffle-zstd, whose decoded size the format bounds at 64 MiB, and a
+ * whole-sealed cipher 1 to 3 with a codec) are decoded whole into a
+ * temporary first, wiped after.
  * No piece that fails authentication is ever written, and a stream cut,
  * reordered or spliced fails by its last chunk; but a failure after some
  * chunks were written returns its error with those chunks already given

@@ -19,6 +19,24 @@ static uint8_t *analyze_text;
 static char *analyze_meta;
 static char *merged_meta; /* --analyze of an image or sound, --caption: the metadata made */
 
+/* The most an add reads: the input limit, and for a codec that encodes
+ * whole (lz4, shuffle-zstd) at most MAIF_WHOLE_CODEC_MAX (FORMAT.md §8). */
+static const char *g_whole_codec; /* that codec's name, or NULL */
+static uint64_t add_limit(void)
+{
+    uint64_t l = cli_payload_limit();
+    return g_whole_codec && l > MAIF_WHOLE_CODEC_MAX ? MAIF_WHOLE_CODEC_MAX : l;
+}
+static void too_large(const char *src_name)
+{
+    if (g_whole_codec && cli_payload_limit() > MAIF_WHOLE_CODEC_MAX)
+        cli_err(src_name, "--compress %s takes payloads of at most 64 MiB (%llu bytes; nothing added): use --compress zstd",
+                g_whole_codec, (unsigned long long)MAIF_WHOLE_CODEC_MAX);
+    else
+        cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
+                (unsigned long long)cli_payload_limit());
+}
+
 static int add(int argc, char **argv)
 {
     const char *type_s = NULL, *text = NULL, *file = NULL, *meta_s = NULL, *keyfile = NULL, *compress = NULL;
@@ -105,6 +123,7 @@ static int add(int argc, char **argv)
         return cli_usage_err(me, "--compress: %s", maif_last_errmsg());
     if (use_dict && compress && codec != MAIF_CODEC_ZSTD)
         return cli_usage_err(me, "--dict compresses with zstd: give --compress zstd or zstd:N, or no --compress");
+    g_whole_codec = codec == MAIF_CODEC_LZ4 ? "lz4" : codec == MAIF_CODEC_SHUFFLE_ZSTD ? "shuffle-zstd" : NULL;
     uint32_t type;
     if (maif_type_parse(type_s, &type) != MAIF_OK)
         return cli_usage_err(me, "unknown type '%s' (text, image, audio, video, embedding, json, knowledge, binary, "
@@ -254,13 +273,12 @@ static int add(int argc, char **argv)
             goto out;
         }
         if (!text) {
-            rc = cli_read_all(&src, cli_payload_limit(), &all_in, &all_n);
+            rc = cli_read_all(&src, add_limit(), &all_in, &all_n);
             if (rc == MAIF_OK) rc = maif_block_draft_set_payload(d, all_in, all_n);
             if (rc) {
                 if (src.err) cli_err(src_name, "read error: %s", strerror(src.err));
                 else if (rc == MAIF_ELIMIT)
-                    cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
-                            (unsigned long long)cli_payload_limit());
+                    too_large(src_name);
                 else cli_err(src_name, "%s (nothing added)", cli_detail(path, maif_last_errmsg()));
                 ex = CLI_EXIT_USAGE;
                 goto out;
@@ -281,9 +299,8 @@ static int add(int argc, char **argv)
         int parsed = meta_private || type == MAIF_TYPE_EMBEDDING || type == MAIF_TYPE_JSON || type == MAIF_TYPE_KNOWLEDGE;
         if (!text && !parsed && fstat(src.fd, &fst) == 0 && S_ISREG(fst.st_mode) &&
             (at = lseek(src.fd, 0, SEEK_CUR)) >= 0 && fst.st_size >= at) {
-            if ((uint64_t)(fst.st_size - at) > cli_payload_limit()) {
-                cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
-                        (unsigned long long)cli_payload_limit());
+            if ((uint64_t)(fst.st_size - at) > add_limit()) {
+                too_large(src_name);
                 ex = CLI_EXIT_USAGE;
                 goto out;
             }
@@ -294,15 +311,14 @@ static int add(int argc, char **argv)
         } else if (!text && parsed) {
             uint8_t *all = NULL;
             size_t n = 0;
-            rc = cli_read_all(&src, cli_payload_limit(), &all, &n);
+            rc = cli_read_all(&src, add_limit(), &all, &n);
             if (rc == MAIF_OK) rc = maif_block_draft_set_payload(d, all, n);
             if (all) explicit_bzero(all, n); /* plaintext to be sealed: not left in freed memory */
             free(all);
             if (rc) {
                 if (src.err) cli_err(src_name, "read error: %s", strerror(src.err));
                 else if (rc == MAIF_ELIMIT)
-                    cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)",
-                            (unsigned long long)cli_payload_limit());
+                    too_large(src_name);
                 else cli_err(src_name, "%s (nothing added)", cli_detail(path, maif_last_errmsg()));
                 ex = CLI_EXIT_USAGE;
                 goto out;
@@ -333,7 +349,7 @@ static int add(int argc, char **argv)
         goto out;
     }
     uint64_t index = maif_writer_count(w);
-    uint64_t limit = cli_payload_limit();
+    uint64_t limit = add_limit();
     uint8_t id[MAIF_ID_BYTES];
     int whole = text || all_in; /* the payload is in the draft already */
     if (meta_private) { /* the payload is in the draft (encryption reads it whole) */
@@ -354,7 +370,7 @@ static int add(int argc, char **argv)
         if (src.err)
             cli_err(src_name, "read error: %s", strerror(src.err));
         else if (rc == MAIF_ELIMIT)
-            cli_err(src_name, "larger than the input limit of %llu bytes (nothing added)", (unsigned long long)limit);
+            too_large(src_name);
         else if (rc == MAIF_EINVAL || rc == MAIF_EJSON)
             cli_err(src_name, "%s (nothing added)", cli_detail(path, maif_writer_errmsg(w)));
         else
@@ -454,8 +470,10 @@ const cli_command cli_cmd_add = {
     "             level -N, N 1..100), lz4, shuffle-zstd[:N] (float32 data:\n"
     "             byte planes, then zstd), or none (the default). Stored as is\n"
     "             when it saves less than 16 bytes or 1/32 of the payload. zstd\n"
-    "             streams a payload over 1 MiB through a spool (see --encrypt);\n"
-    "             other codecs read the payload whole into memory first.\n"
+    "             (with or without --dict) streams a payload over 1 MiB through\n"
+    "             a spool (see --encrypt). lz4 and shuffle-zstd read the payload\n"
+    "             whole into memory and take at most 64 MiB (FORMAT.md §8;\n"
+    "             exit 2 past it, nothing added: use zstd).\n"
     "--caption TEXT  an image's caption, written by the agent (stored as\n"
     "             \"caption\", with \"caption_source\":\"agent\").\n"
     "--captioner CMD  run `sh -c CMD` with the image on stdin; its output (at\n"
@@ -464,7 +482,7 @@ const cli_command cli_cmd_add = {
     "             model of its own and never makes a caption up.\n"
     "--dict       compress with FILE's latest zstd dictionary (`maif dict FILE\n"
     "             --train` makes one; exit 2 if there is none), at the zstd level\n"
-    "             of --compress (default 3)\n"
+    "             of --compress (default 3); streams like zstd\n"
     "\n"
     "--encrypt [ALG]  seal the payload with ALG (default xchacha20; aes256gcm needs\n"
     "             AES-NI) under a fresh data key, wrapped in a key-wrap block for\n"
@@ -479,9 +497,9 @@ const cli_command cli_cmd_add = {
     "             itself sealed under a throwaway key that never leaves memory:\n"
     "             no plaintext reaches the disk, at the cost of the payload's\n"
     "             size (and the compressed size) in temporary disk space and an\n"
-    "             extra pass. lz4, shuffle-zstd and --dict payloads, json,\n"
-    "             embedding and knowledge payloads and --meta-private read the\n"
-    "             payload whole into memory. Read it back with\n"
+    "             extra pass. lz4 and shuffle-zstd payloads (at most 64 MiB),\n"
+    "             json, embedding and knowledge payloads and --meta-private read\n"
+    "             the payload whole into memory. Read it back with\n"
     "             `maif cat FILE BLOCK --identity KEY` or `--passphrase-file F`.\n"
     "             METADATA STAYS PUBLIC: the type, --meta, ids, sizes and times are\n"
     "             stored in the clear, chained forever, and can never be erased.\n"

@@ -154,9 +154,11 @@ static int run(int argc, char **argv)
             goto out;
         }
         dn = n;
-        /* the STREAM ciphers (4 to 6) open chunk by chunk, zstd (codec 1) decompresses as
-         * they open (or as it is read, alone); other stages decode whole */
-        int chunked = b.cipher >= 4 && b.cipher <= 6, zstd = b.codec == MAIF_CODEC_ZSTD;
+        /* the STREAM ciphers (4 to 6) open chunk by chunk, zstd (codec 1, or 3
+         * with its dictionary) decompresses as they open (or as it is read,
+         * alone); other stages decode whole */
+        int chunked = b.cipher >= 4 && b.cipher <= 6,
+            zstd = b.codec == MAIF_CODEC_ZSTD || b.codec == MAIF_CODEC_ZSTD_DICT;
         streamed = rc == MAIF_OK && n > CAT_WHOLE_MAX &&
                    ((b.codec == 0 && chunked) || (zstd && (chunked || b.cipher == 0)));
         if (streamed) rc = maif_reader_block_decode_to(r, index, discard, NULL); /* the check */
@@ -255,9 +257,10 @@ const cli_command cli_cmd_cat = {
     "(a `maif keygen` secret key it was encrypted for) or --passphrase-file F.\n"
     "Nothing is written unless the block authenticates. A block over 16 MiB\n"
     "sealed in chunks (any --encrypt algorithm, payload over 64 KiB), with or\n"
-    "without zstd, streams in bounded memory: all of it is authenticated (and\n"
-    "decompressed) first, writing nothing, then written chunk by chunk. Other\n"
-    "blocks (lz4, shuffle-zstd, a dictionary) decode whole. A shreddable block\n"
+    "without zstd (with or without a dictionary), and a zstd block over 16 MiB,\n"
+    "stream in bounded memory: all of it is authenticated (and decompressed)\n"
+    "first, writing nothing, then written chunk by chunk. lz4 and shuffle-zstd\n"
+    "blocks decode whole (at most 64 MiB). A shreddable block\n"
     "(maif add --shreddable) opens with FILE.keystore and its master key.\n"
     "--audit      record the read first: a signed audit block {\"action\":\"read\"}\n"
     "             appended to FILE, signed with --key KEYFILE (default: the\n"

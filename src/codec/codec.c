@@ -145,6 +145,10 @@ int maif_stage_encode(const maif_stage_config *cfg, const maif_stage_tags *tags,
     if (cfg->cipher && !k)
         return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "cipher %u is not registered", cfg->cipher);
     if (n > MAIF_BUF_MAX) return maif_set_err(err, errcap, MAIF_ELIMIT, "payload too large to encode");
+    if (c && MAIF_CODEC_WHOLE(c->id) && n > MAIF_WHOLE_CODEC_MAX)
+        return maif_set_err(err, errcap, MAIF_ELIMIT,
+                            "codec %s takes payloads of at most %llu bytes (64 MiB; FORMAT.md §8): use zstd", c->name,
+                            (unsigned long long)MAIF_WHOLE_CODEC_MAX);
     const uint8_t *cur = payload;
     uint64_t cur_n = n;
     int rc;
@@ -244,8 +248,10 @@ int maif_stage_plan_coded(const maif_stage_config *cfg, const maif_stage_tags *t
     if (!cfg || (codec && codec != cfg->codec) || (!codec && in_n != n))
         return maif_set_err(err, errcap, MAIF_EINVAL, "a plan names the writer's codec, or none");
     const maif_codec *c = codec ? maif_codec_find(codec) : NULL;
-    if (codec && (!c || c->encode_dict))
+    if (codec && (!c || (c->encode_dict && (!cfg->dict || !cfg->dict_ref || !cfg->dict_ref_len ||
+                                            cfg->dict_ref_len > 64))))
         return maif_set_err(err, errcap, MAIF_EINVAL, "codec %u cannot be planned", codec);
+    int ref = codec && c->encode_dict; /* dict_ref goes last, as in maif_stage_encode */
     const maif_cipher *k = cfg->cipher ? maif_cipher_find(cfg->cipher) : NULL;
     if (cfg->cipher && !k) return maif_set_err(err, errcap, MAIF_EUNSUPPORTED, "cipher %u is not registered", cfg->cipher);
     if (n > MAIF_BUF_MAX || in_n > MAIF_BUF_MAX)
@@ -262,6 +268,7 @@ int maif_stage_plan_coded(const maif_stage_config *cfg, const maif_stage_tags *t
             return maif_set_err(err, errcap, MAIF_ELIMIT, "encoded payload of %llu bytes exceeds the %llu-byte limit",
                                 (unsigned long long)in_n, (unsigned long long)max_stored);
         if (codec) maif_tlv_put_u64(ext, tags->decoded_size, n);
+        if (ref) maif_tlv_put(ext, tags->dict_ref, cfg->dict_ref, cfg->dict_ref_len);
         if (ext->rc) return maif_set_err(err, errcap, ext->rc, "no room for the stages' extensions");
         out->stored_size = in_n;
         return MAIF_OK;
@@ -292,6 +299,7 @@ int maif_stage_plan_coded(const maif_stage_config *cfg, const maif_stage_tags *t
     maif_tlv_put_u64(ext, tags->decoded_size, n);
     maif_tlv_put(ext, tags->key_id, cfg->key_id, cfg->key_id_len);
     maif_tlv_put(ext, tags->nonce, s->nonce, k->nonce_size);
+    if (ref) maif_tlv_put(ext, tags->dict_ref, cfg->dict_ref, cfg->dict_ref_len);
     if (ext->rc) return maif_set_err(err, errcap, ext->rc, "no room for the stages' extensions");
     out->cipher = k->id;
     out->stored_size = s->stored_size;
@@ -394,6 +402,11 @@ int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint6
                             "decoded size %llu is impossible for %llu stored bytes (limit %llu)",
                             (unsigned long long)in->decoded_size, (unsigned long long)in->stored_size,
                             (unsigned long long)(most < max_decoded ? most : max_decoded));
+    if (c && MAIF_CODEC_WHOLE(c->id) && in->decoded_size > MAIF_WHOLE_CODEC_MAX)
+        return maif_set_err(err, errcap, MAIF_EFORMAT,
+                            "codec %s: decoded size %llu is over the %llu bytes (64 MiB) a block of a codec that "
+                            "decodes whole may claim (FORMAT.md §8)",
+                            c->name, (unsigned long long)in->decoded_size, (unsigned long long)MAIF_WHOLE_CODEC_MAX);
     *size = in->decoded_size;
     return MAIF_OK;
 }
@@ -482,8 +495,10 @@ int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_sta
         }
         return MAIF_OK;
     }
-    if (in->codec == MAIF_CODEC_ZSTD && maif_codec_find(in->codec) == &maif_codec_zstd) {
-        /* zstd alone, or under a chunked cipher: decompressed as it opens (codec_stream.c) */
+    if ((in->codec == MAIF_CODEC_ZSTD && maif_codec_find(in->codec) == &maif_codec_zstd) ||
+        (in->codec == MAIF_CODEC_ZSTD_DICT && maif_codec_find(in->codec) == &maif_codec_zstd_dict && in->dict)) {
+        /* zstd (with or without its dictionary) alone, or under a chunked
+         * cipher: decompressed as it opens (codec_stream.c) */
         const maif_cipher *kz = in->cipher ? maif_cipher_find(in->cipher) : NULL;
         if (!in->cipher || (kz && kz->chunk && kz->head && kz->piece))
             return maif_stage_zstd_decode_to(in, size, sink, ctx, err, errcap);

@@ -59,6 +59,10 @@ typedef struct maif_keysrc {
  * the payload; otherwise the payload is stored as is (codec 0). */
 #define MAIF_CODEC_PAYS(n, encoded) ((encoded) < (n) && (n) - (encoded) >= 16 && (n) - (encoded) >= (n) / 32)
 
+/* 1 when codec id is one of the built-in codecs that decode only whole
+ * (lz4, shuffle-zstd): their payloads are at most MAIF_WHOLE_CODEC_MAX. */
+#define MAIF_CODEC_WHOLE(id) ((id) == MAIF_CODEC_LZ4 || (id) == MAIF_CODEC_SHUFFLE_ZSTD)
+
 /* A compression stage. encode/decode write at most cap bytes to dst and
  * set *written; errors: MAIF_ELIMIT (dst too small), MAIF_EFORMAT
  * (decode: the input is not valid for this codec). */
@@ -283,8 +287,9 @@ int maif_stage_plan_seal(const maif_stage_config *cfg, const maif_stage_tags *ta
  * bytes with codec (cfg's, or 0 when it did not pay; then in_n == n). The
  * cipher is cfg's (its STREAM form past one chunk), or none: then s->k is
  * NULL and the in_n encoded bytes are stored as they are. Appends the
- * TLVs maif_stage_encode would have. A dictionary codec cannot be
- * planned (MAIF_EINVAL). */
+ * TLVs maif_stage_encode would have (for a dictionary codec, dict_ref
+ * last, from cfg->dict_ref; without cfg->dict and a dict_ref of 1 to 64
+ * bytes it cannot be planned: MAIF_EINVAL). */
 int maif_stage_plan_coded(const maif_stage_config *cfg, const maif_stage_tags *tags, const uint8_t *ad, uint64_t n,
                           uint8_t codec, uint64_t in_n, uint64_t max_stored, maif_tlv_builder *ext, maif_stage_seal *s,
                           maif_stage_out *out, char *err, size_t errcap);
@@ -354,13 +359,15 @@ typedef int (*maif_stage_sink)(void *ctx, const void *data, size_t n, const uint
  * maif_stage_decode but MAIF_ELIMIT, and the sink's own. */
 int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_stage_sink sink, void *ctx, char *err,
                          size_t errcap);
-/* maif_stage_decode_to for a zstd block (codec 1) stored as is or under
- * a chunked cipher (4 to 6), whose decoded size (checked) is size: each
+/* maif_stage_decode_to for a zstd block (codec 1, or codec 3 with
+ * in->dict, a maif_zdict) stored as is or under a chunked cipher (4 to
+ * 6), whose decoded size (checked) is size: each
  * chunk is opened, then decompressed as it comes (codec_stream.c). A
  * failure after some pieces went to the sink returns its code, as above.
  * Errors: MAIF_EFORMAT (the frame does not match the record, is cut,
  * trails bytes or fails its checksum), MAIF_EVERIFY, MAIF_EACCESS,
- * MAIF_ENOMEM, MAIF_EINVAL (another cipher), the sink's own. */
+ * MAIF_ENOMEM, MAIF_EINVAL (another cipher), MAIF_EUNSUPPORTED (codec 3
+ * without its dictionary), the sink's own. */
 int maif_stage_zstd_decode_to(const maif_stage_in *in, uint64_t size, maif_stage_sink sink, void *ctx, char *err,
                               size_t errcap);
 /* The associated data of §5.6 (the block's place, then cipher, sizes and

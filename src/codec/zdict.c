@@ -112,21 +112,24 @@ int maif_zdict_load(const void *dict, size_t n, int level, maif_zdict **out, cha
 
 uint32_t maif_zdict_id(const maif_zdict *d) { return d ? d->id : 0; }
 
-int maif_zdict_encode(maif_zdict *d, void **state, void *dst, size_t cap, const void *src, size_t n,
-                      size_t *written)
+/* The compression tables, made on first use in memory of our own
+ * (libzstd 1.5.4's ZSTD_createCDict_advanced crashes when an allocation
+ * inside it fails). */
+static int cdict_make(maif_zdict *d)
 {
-    *written = 0;
-    if (!d->cdict) {
-        /* In memory of our own (libzstd 1.5.4's ZSTD_createCDict_advanced
-         * crashes when an allocation inside it fails). */
-        ZSTD_compressionParameters cp = ZSTD_getCParams(d->level, 0, d->len);
-        size_t need = ZSTD_estimateCDictSize_advanced(d->len, cp, ZSTD_dlm_byRef);
-        if (!d->cdict_mem && !(d->cdict_mem = maif_malloc(need))) return MAIF_ENOMEM;
-        d->cdict = ZSTD_initStaticCDict(d->cdict_mem, need, d->bytes, d->len, ZSTD_dlm_byRef, ZSTD_dct_fullDict, cp);
-        if (!d->cdict) return MAIF_EFORMAT; /* cannot happen: the tables were accepted at load */
-    }
-    ZSTD_CCtx *cc = *state;
-    if (!cc && !(cc = *state = ZSTD_createCCtx_advanced(maif_zstd_mem))) return MAIF_ENOMEM;
+    if (d->cdict) return MAIF_OK;
+    ZSTD_compressionParameters cp = ZSTD_getCParams(d->level, 0, d->len);
+    size_t need = ZSTD_estimateCDictSize_advanced(d->len, cp, ZSTD_dlm_byRef);
+    if (!d->cdict_mem && !(d->cdict_mem = maif_malloc(need))) return MAIF_ENOMEM;
+    d->cdict = ZSTD_initStaticCDict(d->cdict_mem, need, d->bytes, d->len, ZSTD_dlm_byRef, ZSTD_dct_fullDict, cp);
+    return d->cdict ? MAIF_OK : MAIF_EFORMAT; /* cannot fail: the tables were accepted at load */
+}
+
+int maif_zdict_cctx_setup(maif_zdict *d, void *cctx)
+{
+    ZSTD_CCtx *cc = cctx;
+    int rc = cdict_make(d);
+    if (rc) return rc;
     size_t r = ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
     /* no magic number and no dictionary id: 8 bytes a block that the
@@ -134,7 +137,26 @@ int maif_zdict_encode(maif_zdict *d, void **state, void *dst, size_t cap, const 
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0);
     if (!ZSTD_isError(r)) r = ZSTD_CCtx_refCDict(cc, d->cdict);
-    if (!ZSTD_isError(r)) r = ZSTD_compress2(cc, dst, cap, src, n);
+    return ZSTD_isError(r) ? MAIF_ENOMEM : MAIF_OK;
+}
+
+int maif_zdict_dctx_setup(const maif_zdict *d, void *dctx)
+{
+    ZSTD_DCtx *dc = dctx;
+    size_t r = ZSTD_DCtx_setParameter(dc, ZSTD_d_format, ZSTD_f_zstd1_magicless);
+    if (!ZSTD_isError(r)) r = ZSTD_DCtx_refDDict(dc, d->ddict);
+    return ZSTD_isError(r) ? MAIF_ENOMEM : MAIF_OK;
+}
+
+int maif_zdict_encode(maif_zdict *d, void **state, void *dst, size_t cap, const void *src, size_t n,
+                      size_t *written)
+{
+    *written = 0;
+    ZSTD_CCtx *cc = *state;
+    if (!cc && !(cc = *state = ZSTD_createCCtx_advanced(maif_zstd_mem))) return MAIF_ENOMEM;
+    int rc = maif_zdict_cctx_setup(d, cc);
+    if (rc) return rc;
+    size_t r = ZSTD_compress2(cc, dst, cap, src, n);
     if (ZSTD_isError(r)) return ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall ? MAIF_ELIMIT : MAIF_ENOMEM;
     *written = r;
     return MAIF_OK;
@@ -159,9 +181,11 @@ int maif_zdict_decode(const maif_zdict *d, void *dst, size_t cap, const void *sr
      * the frame's end (decompressStream returns 0 there) with nothing left */
     ZSTD_inBuffer in = {src, n, 0};
     ZSTD_outBuffer out = {dst, cap, 0};
-    size_t r = ZSTD_DCtx_setParameter(dc, ZSTD_d_format, ZSTD_f_zstd1_magicless);
-    if (!ZSTD_isError(r)) r = ZSTD_DCtx_refDDict(dc, d->ddict);
-    if (!ZSTD_isError(r)) r = ZSTD_decompressStream(dc, &out, &in);
+    if (maif_zdict_dctx_setup(d, dc)) {
+        ZSTD_freeDCtx(dc);
+        return MAIF_ENOMEM;
+    }
+    size_t r = ZSTD_decompressStream(dc, &out, &in);
     ZSTD_freeDCtx(dc);
     if (ZSTD_isError(r)) return ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? MAIF_ENOMEM : MAIF_EFORMAT;
     if (r != 0 || in.pos != n || out.pos != cap) return MAIF_EFORMAT;

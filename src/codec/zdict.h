@@ -60,6 +60,14 @@ int maif_zdict_encode(maif_zdict *d, void **state, void *dst, size_t cap, const 
                       size_t *written);
 void maif_zdict_state_free(void *state);
 
+/* For streaming (native_spool.c, codec_stream.c): set a zstd context up to
+ * compress (cctx: a ZSTD_CCtx *, reset first; the caller may then pledge
+ * a size) or decompress (dctx: a ZSTD_DCtx *) d's frames, magicless,
+ * with a checksum and no dictionary id, exactly as maif_zdict_encode and
+ * maif_zdict_decode do. Errors: MAIF_ENOMEM. */
+int maif_zdict_cctx_setup(maif_zdict *d, void *cctx);
+int maif_zdict_dctx_setup(const maif_zdict *d, void *dctx);
+
 /* Decodes src (n bytes) into dst of exactly cap bytes, the decoded size
  * the record states. The input must be exactly one magicless frame with
  * a checksum, a content size equal to cap and no dictionary id (the

@@ -24,6 +24,7 @@
 #include <zstd.h>
 
 #include "codec/codecs.h"
+#include "codec/zdict.h"
 #include "crypto/aead.h"
 #include "crypto/crypto.h"
 #include "format/native/native_spool.h"
@@ -209,7 +210,7 @@ void nat_spool_close(nat_spool *s)
 /* ---- zstd, streamed from one spool into another (codec 1, FORMAT.md
  * §5.6.1): the frame pledges the payload size, so it records its content
  * size as a one-shot compression would, with the checksum on. */
-int nat_spool_zstd(nat_spool *from, nat_spool *to, int level, char *err, size_t errcap)
+int nat_spool_zstd(nat_spool *from, nat_spool *to, int level, struct maif_zdict *dict, char *err, size_t errcap)
 {
     int rc = nat_spool_rewind(from);
     if (rc) return maif_set_err(err, errcap, rc, "the spool failed");
@@ -218,8 +219,9 @@ int nat_spool_zstd(nat_spool *from, nat_spool *to, int level, char *err, size_t 
     uint8_t *in = maif_secret_alloc(SCHUNK), *out = maif_secret_alloc(ocap);
     if (!cc || !in || !out) rc = MAIF_ENOMEM;
     size_t r = 0;
+    if (!rc && dict) rc = maif_zdict_cctx_setup(dict, cc); /* codec 3: magicless, no dictionary id, its level */
     if (!rc) {
-        r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level ? level : MAIF_ZSTD_LEVEL_DEFAULT);
+        if (!dict) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level ? level : MAIF_ZSTD_LEVEL_DEFAULT);
         if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
         if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1);
         if (!ZSTD_isError(r)) r = ZSTD_CCtx_setPledgedSrcSize(cc, nat_spool_size(from));

@@ -28,8 +28,11 @@ int64_t nat_spool_read(void *ctx, void *buf, size_t cap);
 /* Closes (and so deletes) the spool and wipes its key; NULL is a no-op. */
 void nat_spool_close(nat_spool *s);
 /* Compresses from's bytes into to as one zstd frame (codec 1: content
- * size pledged and recorded, checksum on) at level (0: the default), then
- * rewinds to for reading. Errors: MAIF_ENOMEM, those of the spools. */
-int nat_spool_zstd(nat_spool *from, nat_spool *to, int level, char *err, size_t errcap);
+ * size pledged and recorded, checksum on) at level (0: the default), or,
+ * with dict (a maif_zdict), as codec 3's magicless frame with that
+ * dictionary (its own level), then rewinds to for reading.
+ * Errors: MAIF_ENOMEM, those of the spools. */
+struct maif_zdict;
+int nat_spool_zstd(nat_spool *from, nat_spool *to, int level, struct maif_zdict *dict, char *err, size_t errcap);
 
 #endif

@@ -13,8 +13,8 @@
  * the same pipeline as stored bytes: a sealing reader (seal_src) in front of
  * the source hands out head ‖ sealed chunks, one 64 KiB chunk at a time.
  * A payload to encrypt whose size is not known (a pipe), or one to
- * compress with zstd, is first parked in sealed temporary files
- * (native_spool.c) until its sizes are known, then sealed from there: the
+ * compress with zstd (codec 1, or 3 with the writer's dictionary), is
+ * first parked in sealed temporary files (native_spool.c) until its sizes are known, then sealed from there: the
  * memory stays bounded either way (FORMAT.md §5.7, "Spooling").
  * Until the header is written the record is a zero-filled hole, which recovery treats as a torn write (FORMAT.md §9);
  * an abandoned block (source failed or over its limit) is cut off the file
@@ -401,7 +401,9 @@ static int add_spooled(maif_writer *w, const maif_block_spec *spec, maif_read_fn
         if (w->stages.codec) {
             if ((rc = nat_spool_open(&zst, w->path, err, sizeof err)))
                 rc = nat_writer_fail(w, rc, "%s: %s", w->path, err);
-            else if ((rc = nat_spool_zstd(raw, zst, w->stages.level, err, sizeof err)))
+            else if ((rc = nat_spool_zstd(raw, zst, w->stages.level,
+                                          w->stages.codec == MAIF_CODEC_ZSTD_DICT ? w->stages.dict : NULL, err,
+                                          sizeof err)))
                 rc = nat_writer_fail(w, rc, "%s: %s", w->path, nat_spool_errno(zst) || nat_spool_errno(raw)
                                                                    ? strerror(nat_spool_errno(zst) ? nat_spool_errno(zst)
                                                                                                    : nat_spool_errno(raw))
@@ -435,6 +437,12 @@ int maif_writer_add_stream(maif_writer *w, const maif_block_spec *spec, maif_rea
                         spec->payload_size != 0, id_out);
 }
 
+static int whole_fail(maif_writer *w, const maif_codec *c)
+{
+    return nat_writer_fail(w, MAIF_ELIMIT, "codec %s takes payloads of at most %llu bytes (64 MiB; FORMAT.md §8): use zstd",
+                           c->name, (unsigned long long)MAIF_WHOLE_CODEC_MAX);
+}
+
 /* size: the payload's size when known, else UINT64_MAX; announced: the
  * caller said so (checked for plain payloads too; a file's size is not,
  * the file may grow while it is read). */
@@ -446,8 +454,9 @@ static int add_streamed(maif_writer *w, const maif_block_spec *spec, maif_read_f
         return nat_writer_fail(w, MAIF_ELIMIT, "payload of %llu bytes is over the limit of %llu bytes",
                                (unsigned long long)size, (unsigned long long)limit);
     /* Sealed chunk by chunk: a cipher with a chunked form (ciphers 1-3
-     * past one chunk are 4-6) and a known size. A zstd codec or an unknown
-     * size spool first (add_spooled); other codecs, and a cipher without a
+     * past one chunk are 4-6) and a known size. A zstd codec (with or
+     * without a dictionary) or an unknown size spool first (add_spooled);
+     * other codecs, and a cipher without a
      * chunked form, read the payload into memory first. */
     const maif_cipher *k = w->stages.cipher && !w->stages.codec ? maif_cipher_find(w->stages.cipher) : NULL;
     if (size != UINT64_MAX) k = maif_cipher_for(k, size);
@@ -457,9 +466,15 @@ static int add_streamed(maif_writer *w, const maif_block_spec *spec, maif_read_f
         if (kf) kf = maif_cipher_for(kf, UINT64_MAX);
         const maif_codec *c = w->stages.codec ? maif_codec_find(w->stages.codec) : NULL;
         int spools = (!w->stages.cipher || (kf && kf->chunk && kf->head && kf->piece)) &&
-                     (!w->stages.codec || c == &maif_codec_zstd);
+                     (!w->stages.codec || c == &maif_codec_zstd || (c == &maif_codec_zstd_dict && w->stages.dict));
         if (spools) return add_spooled(w, spec, read, ctx, limit, size, announced, id_out);
-        return add_buffered(w, spec, read, ctx, limit, announced ? size : UINT64_MAX, id_out);
+        /* lz4 and shuffle-zstd encode (and decode) whole: at most
+         * MAIF_WHOLE_CODEC_MAX bytes, refused before memory grows past it */
+        int capped = c && MAIF_CODEC_WHOLE(c->id) && limit > MAIF_WHOLE_CODEC_MAX;
+        if (capped && size != UINT64_MAX && size > MAIF_WHOLE_CODEC_MAX) return whole_fail(w, c);
+        int rc = add_buffered(w, spec, read, ctx, capped ? MAIF_WHOLE_CODEC_MAX : limit,
+                              announced ? size : UINT64_MAX, id_out);
+        return rc == MAIF_ELIMIT && capped ? whole_fail(w, c) : rc;
     }
     return add_planned(w, spec, read, ctx, limit, size, announced, NULL, id_out);
 }
