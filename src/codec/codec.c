@@ -478,6 +478,48 @@ int maif_stage_decode(const maif_stage_in *in, uint64_t max_decoded, void *dst, 
 
 #define SLICE (1u << 20) /* a plain payload goes to the sink in slices of this size */
 
+int maif_stage_open_chunks(const maif_stage_in *in, const maif_cipher *k, uint64_t size, uint8_t *buf,
+                           maif_stage_eat eat, void *ctx, char *err, size_t errcap)
+{
+    uint64_t plain = 0;
+    (void)maif_cipher_plain(k, in->stored_size, &plain); /* checked by decoded_size */
+    uint8_t full[MAIF_CIPHER_AD_MAX];
+    size_t full_len = cipher_ad(full, in->ad, k->id, size, plain, in->key_id, in->key_id_len);
+    maif_cipher_params p = {in->keyring, in->key_id, in->key_id_len, in->nonce, full, full_len};
+    uint64_t chunks = plain == 0 ? 1 : (plain + k->chunk - 1) / k->chunk;
+    int rc = MAIF_OK;
+    if (in->stored_size < k->head_size || (rc = k->head(k, &p, (uint8_t *)in->stored, 1)))
+        return maif_set_err(err, errcap, rc ? rc : MAIF_EVERIFY, "cipher %s: %s", k->name,
+                            rc == MAIF_EACCESS ? "no usable key for this block" : "authentication failed");
+    const uint8_t *at = in->stored + k->head_size;
+    for (uint64_t i = 0; i < chunks && rc == MAIF_OK; i++) {
+        int last = i + 1 == chunks;
+        size_t n = last ? (size_t)(plain - i * k->chunk) : k->chunk;
+        rc = k->piece(k, &p, i, last, 1, buf, at, n + k->tag_size);
+        if (rc)
+            return maif_set_err(err, errcap, rc, "cipher %s: chunk %llu of %llu: %s", k->name, (unsigned long long)i,
+                                (unsigned long long)chunks,
+                                rc == MAIF_EVERIFY ? "authentication failed" : maif_strerror(rc));
+        at += n + k->tag_size;
+        rc = eat(ctx, buf, n, at, err, errcap);
+        maif_wipe(buf, n);
+    }
+    return rc;
+}
+
+typedef struct to_sink {
+    maif_stage_sink sink;
+    void *ctx;
+} to_sink;
+
+static int eat_to_sink(void *ctx, const uint8_t *p, size_t n, const uint8_t *stored_done, char *err, size_t errcap)
+{
+    to_sink *t = ctx;
+    int rc = t->sink(t->ctx, p, n, stored_done);
+    if (rc) maif_set_err(err, errcap, rc, "the output failed: %s", maif_strerror(rc));
+    return rc;
+}
+
 int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_stage_sink sink, void *ctx, char *err,
                          size_t errcap)
 {
@@ -505,33 +547,10 @@ int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_sta
     }
     const maif_cipher *k = in->codec == 0 ? maif_cipher_find(in->cipher) : NULL;
     if (k && k->chunk && k->head && k->piece) {
-        uint64_t plain = 0;
-        (void)maif_cipher_plain(k, in->stored_size, &plain); /* checked by decoded_size */
-        uint8_t full[MAIF_CIPHER_AD_MAX];
-        size_t full_len = cipher_ad(full, in->ad, k->id, size, plain, in->key_id, in->key_id_len);
-        maif_cipher_params p = {in->keyring, in->key_id, in->key_id_len, in->nonce, full, full_len};
-        uint64_t chunks = plain == 0 ? 1 : (plain + k->chunk - 1) / k->chunk;
-        if (in->stored_size < k->head_size || (rc = k->head(k, &p, (uint8_t *)in->stored, 1)))
-            return maif_set_err(err, errcap, rc ? rc : MAIF_EVERIFY, "cipher %s: %s", k->name,
-                                rc == MAIF_EACCESS ? "no usable key for this block" : "authentication failed");
         uint8_t *buf = maif_secret_alloc(k->chunk);
         if (!buf) return maif_set_err(err, errcap, MAIF_ENOMEM, "out of memory decrypting");
-        const uint8_t *at = in->stored + k->head_size;
-        for (uint64_t i = 0; i < chunks && rc == MAIF_OK; i++) {
-            int last = i + 1 == chunks;
-            size_t n = last ? (size_t)(plain - i * k->chunk) : k->chunk;
-            rc = k->piece(k, &p, i, last, 1, buf, at, n + k->tag_size);
-            if (rc) {
-                maif_set_err(err, errcap, rc, "cipher %s: chunk %llu of %llu: %s", k->name, (unsigned long long)i,
-                             (unsigned long long)chunks,
-                             rc == MAIF_EVERIFY ? "authentication failed" : maif_strerror(rc));
-                break;
-            }
-            at += n + k->tag_size;
-            rc = sink(ctx, buf, n, at);
-            maif_wipe(buf, n);
-            if (rc) maif_set_err(err, errcap, rc, "the output failed: %s", maif_strerror(rc));
-        }
+        to_sink ts = {sink, ctx};
+        rc = maif_stage_open_chunks(in, k, size, buf, eat_to_sink, &ts, err, errcap);
         maif_secret_free(buf);
         return rc;
     }

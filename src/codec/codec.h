@@ -359,6 +359,19 @@ typedef int (*maif_stage_sink)(void *ctx, const void *data, size_t n, const uint
  * maif_stage_decode but MAIF_ELIMIT, and the sink's own. */
 int maif_stage_decode_to(const maif_stage_in *in, uint64_t max_decoded, maif_stage_sink sink, void *ctx, char *err,
                          size_t errcap);
+/* What maif_stage_open_chunks hands each opened chunk to: n plaintext
+ * bytes at p (valid only during the call), stored_done the first stored
+ * byte not yet read. Returns MAIF_OK or an error with its message in err. */
+typedef int (*maif_stage_eat)(void *ctx, const uint8_t *p, size_t n, const uint8_t *stored_done, char *err,
+                              size_t errcap);
+/* Opens the stored bytes of in under k, a chunked cipher (k->chunk,
+ * head and piece set): the head (the key commitment), then chunk 0, 1, …
+ * in turn into buf (k->chunk bytes, the caller's), each handed to eat
+ * only after its tag verifies and wiped after; size is the decoded size
+ * the associated data binds. Errors (message in err): MAIF_EVERIFY,
+ * MAIF_EACCESS, those of eat. */
+int maif_stage_open_chunks(const maif_stage_in *in, const maif_cipher *k, uint64_t size, uint8_t *buf,
+                           maif_stage_eat eat, void *ctx, char *err, size_t errcap);
 /* maif_stage_decode_to for a zstd block (codec 1, or codec 3 with
  * in->dict, a maif_zdict) stored as is or under a chunked cipher (4 to
  * 6), whose decoded size (checked) is size: each

@@ -82,6 +82,11 @@ static int zs_feed(zs *z, const uint8_t *p, size_t n, const uint8_t *stored_done
     return MAIF_OK;
 }
 
+static int zs_eat(void *z, const uint8_t *p, size_t n, const uint8_t *stored_done, char *err, size_t errcap)
+{
+    return zs_feed(z, p, n, stored_done, err, errcap);
+}
+
 int maif_stage_zstd_decode_to(const maif_stage_in *in, uint64_t size, maif_stage_sink sink, void *ctx, char *err,
                               size_t errcap)
 {
@@ -112,30 +117,7 @@ int maif_stage_zstd_decode_to(const maif_stage_in *in, uint64_t size, maif_stage
         }
         if (!rc && in->stored_size == 0) rc = zs_feed(&z, in->stored, 0, in->stored, err, errcap);
     } else if (!rc) {
-        uint64_t plain = 0;
-        (void)maif_cipher_plain(k, in->stored_size, &plain); /* checked by decoded_size */
-        uint8_t full[MAIF_CIPHER_AD_MAX];
-        size_t full_len = maif_stage_cipher_ad(full, in->ad, k->id, size, plain, in->key_id, in->key_id_len);
-        maif_cipher_params p = {in->keyring, in->key_id, in->key_id_len, in->nonce, full, full_len};
-        uint64_t chunks = plain == 0 ? 1 : (plain + k->chunk - 1) / k->chunk;
-        if (in->stored_size < k->head_size || (rc = k->head(k, &p, (uint8_t *)in->stored, 1)))
-            rc = maif_set_err(err, errcap, rc ? rc : MAIF_EVERIFY, "cipher %s: %s", k->name,
-                              rc == MAIF_EACCESS ? "no usable key for this block" : "authentication failed");
-        const uint8_t *at = in->stored + k->head_size;
-        for (uint64_t i = 0; i < chunks && rc == MAIF_OK; i++) {
-            int last = i + 1 == chunks;
-            size_t n = last ? (size_t)(plain - i * k->chunk) : k->chunk;
-            rc = k->piece(k, &p, i, last, 1, buf, at, n + k->tag_size);
-            if (rc) {
-                maif_set_err(err, errcap, rc, "cipher %s: chunk %llu of %llu: %s", k->name, (unsigned long long)i,
-                             (unsigned long long)chunks,
-                             rc == MAIF_EVERIFY ? "authentication failed" : maif_strerror(rc));
-                break;
-            }
-            at += n + k->tag_size;
-            rc = zs_feed(&z, buf, n, at, err, errcap);
-            maif_wipe(buf, n);
-        }
+        rc = maif_stage_open_chunks(in, k, size, buf, zs_eat, &z, err, errcap);
     }
     if (rc == MAIF_OK && (!z.done || z.produced != size))
         rc = maif_set_err(err, errcap, MAIF_EFORMAT, "codec %s: the frame ends short of its %llu bytes", z.name,

@@ -54,6 +54,27 @@ int sem_block_text(maif_reader *r, uint64_t i, const char **text, size_t *len, c
     return MAIF_OK;
 }
 
+int sem_block_aligned(maif_reader *r, uint64_t i, const maif_block *b, const uint8_t **p, size_t *size,
+                      uint8_t **owned)
+{
+    *owned = NULL;
+    *p = b->payload;
+    *size = b->payload_size;
+    if (!b->codec && !b->cipher && !((uintptr_t)b->payload & 7)) return MAIF_OK;
+    const char *t;
+    char *o = NULL;
+    int rc = sem_block_text(r, i, &t, size, &o);
+    if (rc == MAIF_OK && !o) { /* stored as is but not aligned: copied (malloc aligns) */
+        o = maif_malloc(*size ? *size : 1);
+        if (o) memcpy(o, t, *size);
+        else rc = MAIF_ENOMEM;
+    }
+    if (rc) return rc;
+    *owned = (uint8_t *)o;
+    *p = *owned;
+    return MAIF_OK;
+}
+
 /* -------------------------------------------------------------- hashed */
 
 typedef struct hashed_state {

@@ -59,5 +59,11 @@ extern const sem_embedder_ops sem_embedder_hashed, sem_embedder_use, sem_embedde
  * any) block, decoded when it has a codec. *text points into the map or
  * at *owned (maif_free it). Encrypted blocks without a key fail. */
 int sem_block_text(maif_reader *r, uint64_t i, const char **text, size_t *len, char **owned);
+/* The payload of block i (b, as maif_reader_block gave it) for a reader
+ * that reads it in place as 8-byte words (VIDX, TIDX): *p points into
+ * the map when the payload is stored as is and aligned, else at *owned,
+ * a decoded copy (maif_free it). Errors: those of sem_block_text. */
+int sem_block_aligned(maif_reader *r, uint64_t i, const maif_block *b, const uint8_t **p, size_t *size,
+                      uint8_t **owned);
 
 #endif

@@ -145,21 +145,10 @@ int maif_index_open(maif_index **out, maif_reader *r, const char *model)
         ix->graph_superseded = !json_is_integer(sup) || json_integer_value(sup) != 0;
         json_decref(m);
         if (!match) continue;
-        const uint8_t *p = b.payload;
-        size_t size = b.payload_size;
-        if (b.codec || b.cipher || ((uintptr_t)p & 7)) {
-            const char *t;
-            char *o = NULL;
-            int rc = sem_block_text(r, i, &t, &size, &o);
-            if (rc == MAIF_OK && !o) {
-                o = maif_malloc(size ? size : 1);
-                if (o) memcpy(o, t, size);
-                else rc = MAIF_ENOMEM;
-            }
-            if (rc) return fail(ix, rc, "vector index block cannot be read");
-            ix->owned = (uint8_t *)o;
-            p = ix->owned;
-        }
+        const uint8_t *p;
+        size_t size;
+        int brc = sem_block_aligned(r, i, &b, &p, &size, &ix->owned);
+        if (brc) return fail(ix, brc, "vector index block cannot be read");
         int rc = sem_hnsw_view(&ix->h, p, size, err, sizeof err);
         if (rc) {
             char msg[400];
@@ -236,6 +225,27 @@ int maif_index_get_info(const maif_index *ix, maif_index_info *out)
 }
 
 /* ------------------------------------------------------------- build */
+
+int sem_index_block_commit(maif_writer *w, uint32_t type, const uint8_t *payload, size_t psize, json_t *meta)
+{
+    char *ms = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(meta);
+    if (!ms) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    maif_block_spec spec = {0};
+    spec.type = type;
+    spec.payload = payload;
+    spec.payload_size = psize;
+    spec.meta_json = ms;
+    spec.meta_size = strlen(ms);
+    int rc = maif_writer_set_codec(w, MAIF_CODEC_NONE, 0);
+    if (rc == MAIF_OK) rc = maif_writer_add(w, &spec, NULL);
+    json_malloc_t jm;
+    json_free_t jf;
+    json_get_alloc_funcs(&jm, &jf);
+    jf(ms);
+    if (rc == MAIF_OK) rc = maif_writer_commit(w);
+    return rc;
+}
 
 static const char *metric_name(int m)
 {
@@ -371,25 +381,7 @@ int maif_index_build(const char *path, const char *model, const maif_key *key, c
                              qo == MAIF_QUANTIZE_PQ ? "pq" : qo ? "int8" : "none", "superseded", (json_int_t)nsup,
                              "vectors", (json_int_t)n);
     if (meta && qo == MAIF_QUANTIZE_PQ) json_object_set_new(meta, "pq_m", json_integer((json_int_t)in.pq_m));
-    char *ms = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(meta);
-    if (!ms) {
-        rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
-        goto out;
-    }
-    maif_block_spec spec = {0};
-    spec.type = SEM_TYPE_VIDX;
-    spec.payload = payload;
-    spec.payload_size = psize;
-    spec.meta_json = ms;
-    spec.meta_size = strlen(ms);
-    if ((rc = maif_writer_set_codec(w, MAIF_CODEC_NONE, 0)) == MAIF_OK) rc = maif_writer_add(w, &spec, NULL);
-    json_malloc_t jm;
-    json_free_t jf;
-    json_get_alloc_funcs(&jm, &jf);
-    jf(ms);
-    if (rc) goto out;
-    if ((rc = maif_writer_commit(w))) goto out;
+    if ((rc = sem_index_block_commit(w, SEM_TYPE_VIDX, payload, psize, meta))) goto out;
     rc = maif_writer_close(w);
     w = NULL;
     if (!rc && indexed) *indexed = n;

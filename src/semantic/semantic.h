@@ -56,6 +56,13 @@ typedef struct sem_where {
 /* Parses an embedding block's metadata: model (copied, "" if none),
  * dimensions, and the source_block id (has_src). 0 or MAIF_EFORMAT. */
 int sem_embd_meta(const maif_block *b, char *model, size_t *dim, uint8_t src[MAIF_ID_BYTES], int *has_src);
+/* Appends an index block (VIDX, TIDX) of type with payload[0..psize)
+ * stored as is (codec none) and meta as its metadata, then commits w's
+ * batch. Takes meta (a jansson object; NULL is out of memory) and
+ * releases it. Errors: MAIF_ENOMEM, those of maif_writer_add and
+ * maif_writer_commit. */
+struct json_t;
+int sem_index_block_commit(maif_writer *w, uint32_t type, const uint8_t *payload, size_t psize, struct json_t *meta);
 
 /* BM25 over the readable TEXT blocks of r for query; allow(ctx, block)
  * filters during the scan. Writes the best k (block, score) into out. */

@@ -364,25 +364,7 @@ int maif_index_build_text(const char *path, const maif_key *key, const maif_opti
     json_t *meta = json_pack("{s:s,s:I,s:I,s:I,s:I,s:s}", "analyzer", "snowball-english-1", "covered", (json_int_t)nb,
                              "skipped", (json_int_t)ns, "terms", (json_int_t)nt, "texts", (json_int_t)nd, "index",
                              "bm25");
-    char *ms = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(meta);
-    if (!ms) {
-        rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
-        goto out;
-    }
-    maif_block_spec spec = {0};
-    spec.type = SEM_TYPE_TIDX;
-    spec.payload = payload;
-    spec.payload_size = psize;
-    spec.meta_json = ms;
-    spec.meta_size = strlen(ms);
-    if ((rc = maif_writer_set_codec(w, MAIF_CODEC_NONE, 0)) == MAIF_OK) rc = maif_writer_add(w, &spec, NULL);
-    json_malloc_t jm;
-    json_free_t jf;
-    json_get_alloc_funcs(&jm, &jf);
-    jf(ms);
-    if (rc) goto out;
-    if ((rc = maif_writer_commit(w))) goto out;
+    if ((rc = sem_index_block_commit(w, SEM_TYPE_TIDX, payload, psize, meta))) goto out;
     rc = maif_writer_close(w);
     w = NULL;
     if (!rc && indexed) *indexed = nd;

@@ -50,25 +50,14 @@ int sem_text_open(maif_index *ix)
         maif_block b;
         if (maif_reader_block(r, i, &b) != MAIF_OK || b.type != SEM_TYPE_TIDX) continue;
         s->block = (int64_t)i;
-        const uint8_t *p = b.payload;
-        size_t size = b.payload_size;
-        if (b.codec || b.cipher || ((uintptr_t)p & 7)) {
-            const char *t;
-            char *o = NULL;
-            int rc = sem_block_text(r, i, &t, &size, &o);
-            if (rc == MAIF_OK && !o) {
-                o = maif_malloc(size ? size : 1);
-                if (o) memcpy(o, t, size);
-                else rc = MAIF_ENOMEM;
-            }
-            if (rc == MAIF_ENOMEM) return maif_set_last_err(rc, "out of memory");
-            if (rc) {
-                s->bad = 1;
-                snprintf(s->err, sizeof s->err, "block %llu: text index cannot be read", (unsigned long long)i);
-                return MAIF_OK;
-            }
-            s->owned = (uint8_t *)o;
-            p = s->owned;
+        const uint8_t *p;
+        size_t size;
+        int rc = sem_block_aligned(r, i, &b, &p, &size, &s->owned);
+        if (rc == MAIF_ENOMEM) return maif_set_last_err(rc, "out of memory");
+        if (rc) {
+            s->bad = 1;
+            snprintf(s->err, sizeof s->err, "block %llu: text index cannot be read", (unsigned long long)i);
+            return MAIF_OK;
         }
         char err[300];
         if (sem_tidx_view(&s->t, p, size, err, sizeof err) != MAIF_OK) {
