@@ -224,29 +224,7 @@ int main(int argc, char **argv)
     bu_check(maif_search_set(s, MAIF_SEARCH_K, K), "k", NULL);
     for (int e = 0; e < NEF; e++) {
         bu_check(maif_search_set(s, MAIF_SEARCH_EF, (int64_t)efs[e]), "ef", NULL);
-        double best = 1e30;
-        size_t hit = 0;
-        for (int rep = 0; rep < 3; rep++) {
-            double a = bu_now();
-            size_t hh = 0;
-            for (size_t q = 0; q < nq; q++) {
-                bu_check(maif_search_set_vector(s, qs + q * DIM, DIM), "query", NULL);
-                bu_check(maif_search_run(s, ix), "run", maif_last_errmsg());
-                for (size_t i = 0; i < maif_search_count(s); i++) {
-                    maif_search_hit hit1;
-                    bu_check(maif_search_result(s, i, &hit1), "result", NULL);
-                    for (int j = 0; j < K; j++)
-                        if (gt[q * K + j] == hit1.row) {
-                            hh++;
-                            break;
-                        }
-                }
-            }
-            double t = bu_now() - a;
-            if (t < best) best = t;
-            hit = hh;
-        }
-        ms[e] = (sweep){efs[e], (double)hit / (double)(nq * K), (double)nq / best};
+        ms[e] = run_queries(s, ix, qs, gt, nq, efs[e]);
         printf("  maif    ef %4zu  recall@10 %.4f  %8.0f QPS\n", efs[e], ms[e].recall, ms[e].qps);
     }
 

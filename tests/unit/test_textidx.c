@@ -274,37 +274,6 @@ static void test_search_run_filters(void **state)
     free(ids);
 }
 
-/* The TIDX payload of the latest index in path (copied), and its block. */
-static uint8_t *tidx_payload(const char *path, size_t *size, uint64_t *block)
-{
-    maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
-    uint8_t *p = NULL;
-    for (uint64_t i = maif_reader_count(r); i-- > 0 && !p;) {
-        maif_block b;
-        assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
-        if (b.type != SEM_TYPE_TIDX) continue;
-        assert_int_equal(b.codec, 0);
-        assert_int_equal(b.cipher, 0);
-        p = malloc(b.payload_size);
-        memcpy(p, b.payload, b.payload_size);
-        *size = b.payload_size;
-        *block = i;
-    }
-    maif_reader_close(r);
-    assert_non_null(p);
-    return p;
-}
-
-static void write_text(maif_writer *w, const char *t)
-{
-    maif_block_spec sp = {0};
-    sp.type = MAIF_TYPE_TEXT;
-    sp.payload = t;
-    sp.payload_size = strlen(t);
-    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
-}
-
 /* Encrypted words never reach the index; a reader with the key still finds them. */
 static void test_encrypted_not_indexed(void **state)
 {
@@ -312,18 +281,18 @@ static void test_encrypted_not_indexed(void **state)
     maif_keyring *kr = keyring_for(f->key);
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    write_text(w, "the quarterly report about cats");
+    tu_add_text(w, "the quarterly report about cats");
     assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK);
-    write_text(w, "zanzibarite xylophonist secrets");
+    tu_add_text(w, "zanzibarite xylophonist secrets");
     assert_int_equal(maif_writer_encrypt(w, kr, 0), MAIF_OK);
-    write_text(w, "dogs and cats");
+    tu_add_text(w, "dogs and cats");
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     uint64_t n = 0, blk;
     assert_int_equal(maif_index_build_text(f->path, f->key, NULL, &n), MAIF_OK);
     assert_int_equal(n, 2);
     size_t size;
-    uint8_t *p = tidx_payload(f->path, &size, &blk);
+    uint8_t *p = tu_last_payload(f->path, SEM_TYPE_TIDX, &size, &blk);
     assert_null(memmem(p, size, "zanzibar", 8));
     assert_null(memmem(p, size, "xylophon", 8));
     assert_non_null(memmem(p, size, "quarter", 7));
@@ -406,7 +375,7 @@ static void test_build_errors(void **state)
     assert_int_equal(n, 1);
     size_t size;
     uint64_t blk;
-    uint8_t *p = tidx_payload(f->path, &size, &blk);
+    uint8_t *p = tu_last_payload(f->path, SEM_TYPE_TIDX, &size, &blk);
     sem_tidx t;
     char err[300];
     assert_int_equal(sem_tidx_view(&t, p, size, err, sizeof err), MAIF_OK);
@@ -423,14 +392,14 @@ static void test_vector_free_flag(void **state)
     tu_fixture *f = *state;
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    write_text(w, "alpha beta");
-    write_text(w, "gamma delta");
+    tu_add_text(w, "alpha beta");
+    tu_add_text(w, "gamma delta");
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     assert_int_equal(maif_index_build_text(f->path, f->key, NULL, NULL), MAIF_OK);
     size_t size;
     uint64_t blk;
-    uint8_t *p = tidx_payload(f->path, &size, &blk);
+    uint8_t *p = tu_last_payload(f->path, SEM_TYPE_TIDX, &size, &blk);
     sem_tidx t;
     char err[300];
     assert_int_equal(sem_tidx_view(&t, p, size, err, sizeof err), MAIF_OK);
@@ -463,7 +432,7 @@ static void test_vector_free_flag(void **state)
     maif_reader_close(r);
     /* indexed again: embeddings below it now, so the flag is off */
     assert_int_equal(maif_index_build_text(f->path, f->key, NULL, NULL), MAIF_OK);
-    p = tidx_payload(f->path, &size, &blk);
+    p = tu_last_payload(f->path, SEM_TYPE_TIDX, &size, &blk);
     assert_int_equal(sem_tidx_view(&t, p, size, err, sizeof err), MAIF_OK);
     assert_int_equal(t.flags, 0);
     assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);

@@ -16,37 +16,6 @@
 #include "semantic/semantic.h"
 #include "semantic/textidx.h"
 
-/* The TIDX payload of the latest index in path (copied), and its block. */
-static uint8_t *tidx_payload(const char *path, size_t *size, uint64_t *block)
-{
-    maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
-    uint8_t *p = NULL;
-    for (uint64_t i = maif_reader_count(r); i-- > 0 && !p;) {
-        maif_block b;
-        assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
-        if (b.type != SEM_TYPE_TIDX) continue;
-        assert_int_equal(b.codec, 0);
-        assert_int_equal(b.cipher, 0);
-        p = malloc(b.payload_size);
-        memcpy(p, b.payload, b.payload_size);
-        *size = b.payload_size;
-        *block = i;
-    }
-    maif_reader_close(r);
-    assert_non_null(p);
-    return p;
-}
-
-static void write_text(maif_writer *w, const char *t)
-{
-    maif_block_spec sp = {0};
-    sp.type = MAIF_TYPE_TEXT;
-    sp.payload = t;
-    sp.payload_size = strlen(t);
-    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
-}
-
 /* ---------------------------------------------------------- hostile */
 
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
@@ -57,14 +26,14 @@ static uint8_t *small_index(tu_fixture *f, size_t *size)
 {
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    write_text(w, "bbb ccc ddd bbb");
-    write_text(w, "ccc eee fff");
-    write_text(w, "ggg hhh bbb kkk");
+    tu_add_text(w, "bbb ccc ddd bbb");
+    tu_add_text(w, "ccc eee fff");
+    tu_add_text(w, "ggg hhh bbb kkk");
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     assert_int_equal(maif_index_build_text(f->path, f->key, NULL, NULL), MAIF_OK);
     uint64_t blk;
-    uint8_t *p = tidx_payload(f->path, size, &blk);
+    uint8_t *p = tu_last_payload(f->path, SEM_TYPE_TIDX, size, &blk);
     assert_int_equal(blk, 3);
     return p;
 }

@@ -215,6 +215,30 @@ void tu_add_simple(maif_writer *w, uint32_t type, const void *p, size_t n, const
     assert_int_equal(maif_writer_add(w, &s, id), MAIF_OK);
 }
 
+void tu_add_text(maif_writer *w, const char *t) { tu_add_simple(w, MAIF_TYPE_TEXT, t, strlen(t), NULL, NULL); }
+
+uint8_t *tu_last_payload(const char *path, uint32_t type, size_t *size, uint64_t *block)
+{
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
+    uint8_t *p = NULL;
+    for (uint64_t i = maif_reader_count(r); i-- > 0 && !p;) {
+        maif_block b;
+        assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
+        if (b.type != type) continue;
+        assert_int_equal(b.codec, 0);
+        assert_int_equal(b.cipher, 0);
+        p = malloc(b.payload_size ? b.payload_size : 1);
+        assert_non_null(p);
+        memcpy(p, b.payload, b.payload_size);
+        *size = b.payload_size;
+        *block = i;
+    }
+    maif_reader_close(r);
+    assert_non_null(p);
+    return p;
+}
+
 maif_writer *tu_create_one(const char *path, const maif_key *key, const char *text, const char *meta)
 {
     maif_writer *w = NULL;

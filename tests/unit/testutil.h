@@ -67,8 +67,14 @@ void tu_dump_report(const maif_report *r);
 uint64_t tu_assert_verifies_clean(const char *path);
 /* Verifies the file and asserts it is ok (warnings allowed). */
 void tu_assert_verifies(const char *path);
+/* A copy of the payload of the latest block of type in path (stored as
+ * is: codec and cipher 0, asserted), and its block number; fails the test
+ * when there is none. free() it. */
+uint8_t *tu_last_payload(const char *path, uint32_t type, size_t *size, uint64_t *block);
 /* Appends a block (meta may be NULL) and asserts it was accepted. */
 void tu_add_simple(maif_writer *w, uint32_t type, const void *p, size_t n, const char *meta, uint8_t id[16]);
+/* Appends a text block holding the string t, no metadata; asserts it was accepted. */
+void tu_add_text(maif_writer *w, const char *t);
 /* Creates path (no agent, no options) signed by key with one committed
  * text block holding the string text (meta may be NULL); returns the
  * writer, still open. tu_write_one closes it. Both fail the test on error. */
