@@ -452,9 +452,9 @@ MAIF_API MAIF_NODISCARD int maif_writer_open(maif_writer **out, const char *path
  * buffer the writer keeps until close, and written later, at the latest by
  * the commit, so that large payloads are hashed on every core; a write
  * error then surfaces from that later call. An encrypted payload of 256
- * KiB to 4 MiB without a codec is also sealed then, in place in that
- * buffer, so its data key must stay in the keyring or keystore until the
- * commit; the buffer is wiped if the batch is rolled back.)
+ * KiB to 4 MiB without a codec is sealed by the call, from the caller's
+ * bytes into that buffer (no plaintext is copied), then hashed and
+ * written by the writer's helper thread while the caller goes on.)
  * Errors: MAIF_EINVAL, MAIF_EJSON, MAIF_ELIMIT, MAIF_EIO, MAIF_ESTATE,
  * MAIF_EACCESS (the artifact's access policy refuses the block:
  * maif_policy_check_write). */
@@ -468,7 +468,13 @@ MAIF_API MAIF_NODISCARD int maif_writer_add(maif_writer *w, const maif_block_spe
  * batch of large payloads is not limited by one core's SHA-256. Blocks
  * added either way may be mixed in one batch; they keep their append
  * order. The file layout is identical. Errors: as maif_writer_add; write
- * errors may surface from the call that consumes the payloads instead. */
+ * errors may surface from the call that consumes the payloads instead.
+ * With a cipher set (maif_writer_encrypt) and no codec, a payload of 256
+ * KiB to 4 MiB is borrowed too: it is sealed straight from the caller's
+ * bytes into the writer's buffer when the batch is drained, on every core
+ * (its data key must stay in the keyring or keystore until then; the
+ * caller's bytes are only read); other payloads of an encrypting or
+ * compressing writer are consumed at once, as by maif_writer_add. */
 MAIF_API MAIF_NODISCARD int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES]);
 /* A payload source for maif_writer_add_stream: copies up to cap bytes of
  * the payload into buf and returns how many (> 0), 0 at the end of the

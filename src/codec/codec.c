@@ -321,49 +321,6 @@ int maif_stage_seal_run(const maif_stage_seal *s, void *dst, const void *src)
     return rc;
 }
 
-int maif_stage_seal_can_inplace(const maif_stage_seal *s)
-{
-    const maif_cipher *k = s->k;
-    /* AES-256-GCM runs in place through EVP, which it uses from 4 KiB */
-    if (k->id == MAIF_AEAD_AES256GCM && k == maif_cipher_builtin(k->id) && s->in_size < MAIF_AEAD_AES_EVP_MIN)
-        return 0;
-    return k->head_size && k->tag_size && (!k->chunk || (k->head && k->piece));
-}
-
-void maif_stage_seal_place(const maif_stage_seal *s, uint8_t *dst, const uint8_t *src)
-{
-    const maif_cipher *k = s->k;
-    if (!k->chunk) {
-        memcpy(dst + k->head_size, src, (size_t)s->in_size);
-        return;
-    }
-    for (uint64_t at = 0, i = 0; at < s->in_size; at += k->chunk, i++) {
-        size_t n = s->in_size - at < k->chunk ? (size_t)(s->in_size - at) : k->chunk;
-        memcpy(dst + k->head_size + i * (k->chunk + k->tag_size), src + at, n);
-    }
-}
-
-int maif_stage_seal_inplace(const maif_stage_seal *s, uint8_t *dst)
-{
-    const maif_cipher *k = s->k;
-    maif_cipher_params p;
-    maif_stage_seal_params(s, &p);
-    if (!k->chunk) {
-        size_t w = 0;
-        int rc = k->seal(k, &p, dst, (size_t)s->stored_size, dst + k->head_size, (size_t)s->in_size, &w);
-        return rc == MAIF_OK && w != s->stored_size ? MAIF_EFORMAT : rc;
-    }
-    int rc = k->head(k, &p, dst, 0);
-    uint64_t chunks = s->in_size == 0 ? 1 : (s->in_size + k->chunk - 1) / k->chunk;
-    for (uint64_t i = 0; i < chunks && rc == MAIF_OK; i++) {
-        int last = i + 1 == chunks;
-        size_t n = last ? (size_t)(s->in_size - i * k->chunk) : k->chunk;
-        uint8_t *at = dst + k->head_size + i * (k->chunk + k->tag_size);
-        rc = k->piece(k, &p, i, last, 0, at, at, n);
-    }
-    return rc;
-}
-
 int maif_stage_decoded_size(const maif_stage_in *in, uint64_t max_decoded, uint64_t *size, char *err, size_t errcap)
 {
     if (in->codec == 0 && in->cipher == 0) {

@@ -296,15 +296,6 @@ int maif_stage_plan_coded(const maif_stage_config *cfg, const maif_stage_tags *t
 /* Seals s->in_size bytes of src into dst (s->stored_size bytes): the
  * stored bytes maif_stage_encode would have made. Thread-safe. */
 int maif_stage_seal_run(const maif_stage_seal *s, void *dst, const void *src);
-/* Sealing in place, with no second buffer and no plaintext left behind:
- * 1 if s's cipher can (its head_size is set), else 0. Then
- * maif_stage_seal_place copies the plaintext (s->in_size bytes) into dst
- * (s->stored_size bytes) where the cipher seals it, and
- * maif_stage_seal_inplace seals it there, overwriting every plaintext
- * byte. */
-int maif_stage_seal_can_inplace(const maif_stage_seal *s);
-void maif_stage_seal_place(const maif_stage_seal *s, uint8_t *dst, const uint8_t *src);
-int maif_stage_seal_inplace(const maif_stage_seal *s, uint8_t *dst);
 /* The params a planned seal runs with (for the cipher's head and piece). */
 void maif_stage_seal_params(const maif_stage_seal *s, maif_cipher_params *p);
 

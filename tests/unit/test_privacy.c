@@ -671,11 +671,13 @@ static void test_api_errors(void **state)
     maif_keyring_free(NULL);
 }
 
-/* Large encrypted payloads added with maif_writer_add are sealed later, by
- * the writer's drain on every core: the stored bytes must decode exactly
- * as if sealed at once, across arena refills, mixed with plain, small and
- * over-the-limit (sealed at once) blocks, for every cipher; a rollback
- * leaves nothing of a deferred block. */
+/* Large encrypted payloads added with maif_writer_add (copied) or
+ * maif_writer_add_borrowed (read in place at the commit) are sealed later,
+ * by the writer's drain on every core: the stored bytes must decode
+ * exactly as if sealed at once, across arena refills, mixed with plain,
+ * small and over-the-limit (sealed at once) blocks, for every cipher; a
+ * rollback leaves nothing of a deferred block, and a borrowed plaintext is
+ * left as it was. */
 static void test_deferred_seal(void **state)
 {
     fx *f = *state;
@@ -696,14 +698,22 @@ static void test_deferred_seal(void **state)
         assert_int_equal(maif_writer_commit(w), MAIF_OK);
         /* a batch that is rolled back: nothing of it stays */
         uint64_t committed = tu_file_size(f->path);
-        for (size_t i = 0; i < 3; i++) tu_add_simple(w, MAIF_TYPE_BINARY, big + i, sizes[i], NULL, NULL);
+        for (size_t i = 0; i < 3; i++) {
+            maif_block_spec sp = {.type = MAIF_TYPE_BINARY, .payload = big + i, .payload_size = sizes[i]};
+            assert_int_equal((i == 1 ? maif_writer_add_borrowed : maif_writer_add)(w, &sp, NULL), MAIF_OK);
+        }
         assert_int_equal(maif_writer_rollback(w), MAIF_OK);
         assert_int_equal(tu_file_size(f->path), committed);
         for (size_t i = 0; i < nsz; i++) {                                            /* 2.. */
-            tu_add_simple(w, MAIF_TYPE_BINARY, big + i, sizes[i], NULL, NULL);
+            maif_block_spec sp = {.type = MAIF_TYPE_BINARY, .payload = big + i, .payload_size = sizes[i]};
+            /* every other block borrowed; the same bytes at once copied and borrowed too */
+            assert_int_equal((i % 2 ? maif_writer_add_borrowed : maif_writer_add)(w, &sp, NULL), MAIF_OK);
             if (i == 4) tu_add_simple(w, MAIF_TYPE_TEXT, "between", 7, NULL, NULL); /* small, on the hasher */
         }
         assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        uint8_t *again = tu_pattern_new(6u << 20, 9);
+        assert_memory_equal(big, again, 6u << 20); /* borrowed plaintexts are read, never wiped */
+        free(again);
         assert_int_equal(maif_writer_close(w), MAIF_OK);
         maif_keyring_free(kr);
         tu_assert_verifies_clean(f->path);
@@ -948,7 +958,7 @@ static void test_stream_chunkwise(void **state)
 }
 
 /* A write that fails while the drain seals, hashes and writes deferred
- * encrypted blocks (each failing write in turn, ENOSPC): the commit fails,
+ * encrypted blocks, copied and borrowed (each failing write in turn, ENOSPC): the commit fails,
  * close cuts the file back, and the artifact reopens whole with either all
  * of the batch or none of it; nothing of a plaintext reaches the file. */
 static int64_t fault_batch(const char *path, const maif_key *signer, maif_keyring *kr, const uint8_t *big, int cipher)
@@ -959,7 +969,7 @@ static int64_t fault_batch(const char *path, const maif_key *signer, maif_keyrin
     rc = maif_writer_encrypt(w, kr, cipher);
     for (size_t i = 0; i < 6 && rc == MAIF_OK; i++) {
         maif_block_spec sp = {.type = MAIF_TYPE_BINARY, .payload = big + i, .payload_size = (1u << 20) + 1000 * i};
-        rc = maif_writer_add(w, &sp, NULL);
+        rc = (i % 2 ? maif_writer_add_borrowed : maif_writer_add)(w, &sp, NULL); /* sealed by drain either way */
     }
     if (rc == MAIF_OK) rc = maif_writer_commit(w);
     assert_true(rc == MAIF_OK || rc == MAIF_EIO || rc == MAIF_ESTATE);

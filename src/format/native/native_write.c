@@ -19,11 +19,13 @@
  * (merge_start), so a commit lists few segments (at most 64) and each block
  * offset is rewritten O(log n) times over the artifact's life.
  *
- * Large payloads to encrypt (no codec) are not sealed by the add: it plans
- * the seal (the stored size is known from the plan), lays the plaintext
- * where its ciphertext goes in the arena, and the drain seals it in place,
- * hashes and writes it on whichever core takes the block, so the AEAD runs
- * on every core beside the chain's SHA-256 and the writes.
+ * Large payloads to encrypt (no codec) never wait for their hash: the
+ * record only needs the stored size, which the planned seal knows.
+ * maif_writer_add seals the payload into the arena at once and queues its
+ * SHA-256 and write on the hasher's helper, which works on one block while
+ * the caller seals the next; maif_writer_add_borrowed leaves the sealing
+ * to the drain, which seals, hashes and writes each block on whichever
+ * core takes it. Either way the AEAD runs beside the chain's SHA-256.
  *
  * This file is the batch path only: adding blocks, the index, commit and
  * rollback. Creating, opening, recovering and closing a writer are in
@@ -101,7 +103,7 @@ int nat_writer_view_committed(maif_writer *w, const void **map, nat_view *v)
 void nat_writer_cut_uncommitted(maif_writer *w)
 {
     if (!w->f) return;
-    if (w->hpend.len) maif_hasher_wait(w->hasher); /* its jobs read wbuf */
+    if (w->hpend.len || w->arena_hashing) maif_hasher_wait(w->hasher); /* its jobs read wbuf, write the file */
     w->hpend.len = 0;
     w->wbuf.len = 0;
     /* always: even at the committed size, a cut gives back the space that
@@ -292,6 +294,25 @@ static void hdr_init(uint8_t hdr[NAT_REC_HEADER], char kind, uint32_t type, uint
     if (id) memcpy(hdr + NR_ID, id, MAIF_ID_BYTES);
 }
 
+/* A block maif_writer_add sealed into the arena: the hasher's helper
+ * hashes it into hash and writes it (and its padding) at off. */
+typedef struct sealed_job {
+    maif_io_file *f;
+    const uint8_t *data;
+    uint64_t size, off;
+    int err;              /* errno of a failed write, or 0 */
+    uint8_t hash[32];
+} sealed_job;
+
+static void sealed_write(void *arg)
+{
+    sealed_job *j = arg;
+    uint64_t pad = align8(j->size) - j->size;
+    int e = j->f->io->write(j->f, j->data, (size_t)j->size, j->off);
+    if (!e && pad) e = j->f->io->write(j->f, zero_pad, (size_t)pad, j->off + j->size);
+    j->err = e;
+}
+
 /* A block added with maif_writer_add_borrowed: its record is laid out (the
  * file offsets are final) but nothing of it is written and its hashes are
  * unknown until drain. */
@@ -301,10 +322,12 @@ typedef struct borrowed {
     const uint8_t *payload;  /* the caller's bytes, borrowed until commit, or a copy (owned) */
     uint64_t size;
     int owned;               /* payload is the writer's copy, in w->arena */
-    int32_t seal;            /* its planned cipher in w->seals, sealed by drain from plain into
-                                payload (both in the arena); -1: payload holds the stored bytes */
-    const uint8_t *plain;    /* seal >= 0: the plaintext copy, wiped once sealed; NULL: the
-                                plaintext is in payload, laid out to be sealed in place */
+    int32_t seal;            /* its planned cipher in w->seals, sealed by drain from plain (the
+                                caller's, borrowed) into payload (in the arena); -1: payload holds
+                                the stored bytes */
+    const uint8_t *plain;
+    struct sealed_job *job;  /* sealed by the add, then hashed and written by the hasher's
+                                helper (in the arena, after the ciphertext); drain only waits */
     int err;                 /* seal >= 0: MAIF_E* of its sealing, or errno of its write (werr) */
     int werr;
     size_t em_off;           /* its ext ‖ metadata in w->bor_em */
@@ -326,7 +349,8 @@ typedef struct drain_ctx {
  * the thread that finishes writing joins in, so a batch of large payloads
  * keeps every core busy. A block whose sealing was deferred is sealed,
  * hashed and written by its own item i, so the AEAD too runs on every
- * core (item 0 skips it). */
+ * core, and one sealed and hashed already is written by its own item i
+ * (item 0 skips both). */
 static void drain_work(void *ctx, uint64_t i, void *scratch)
 {
     (void)scratch;
@@ -334,7 +358,7 @@ static void drain_work(void *ctx, uint64_t i, void *scratch)
     if (i == 0) {
         for (size_t k = 0; k < c->n; k++) {
             borrowed *b = &c->b[k];
-            if (b->seal >= 0) continue;
+            if (b->seal >= 0 || b->job) continue;
             uint64_t pad = align8(b->size) - b->size;
             int e = c->f->io->write(c->f, b->payload, (size_t)b->size, b->poff);
             if (!e && pad) e = c->f->io->write(c->f, zero_pad, (size_t)pad, b->poff + b->size);
@@ -346,14 +370,9 @@ static void drain_work(void *ctx, uint64_t i, void *scratch)
         return;
     }
     borrowed *b = &c->b[i - 1];
+    if (b->job) return; /* hashed and written on the hasher */
     if (b->seal >= 0) {
-        const maif_stage_seal *s = &c->seals[b->seal];
-        if (b->plain) {
-            b->err = maif_stage_seal_run(s, (uint8_t *)b->payload, b->plain);
-            maif_wipe((void *)b->plain, (size_t)s->in_size); /* the plaintext copy is not kept */
-        } else {
-            b->err = maif_stage_seal_inplace(s, (uint8_t *)b->payload); /* overwrites the plaintext */
-        }
+        b->err = maif_stage_seal_run(&c->seals[b->seal], (uint8_t *)b->payload, b->plain);
         if (b->err) return;
         maif_sha256(b->payload, (size_t)b->size, b->hdr + NR_CONTENT_HASH);
         uint64_t pad = align8(b->size) - b->size;
@@ -368,8 +387,8 @@ static void drain_work(void *ctx, uint64_t i, void *scratch)
 /* Forgets the deferred blocks (and so the copies in the arena). */
 void nat_writer_bor_release(maif_writer *w)
 {
-    if (w->arena_plain && w->arena) maif_wipe(w->arena, w->arena_used); /* plaintext never sealed */
-    w->arena_plain = 0;
+    if (w->arena_hashing && w->hasher) maif_hasher_wait(w->hasher); /* its jobs read the arena */
+    w->arena_hashing = 0;
     w->seals.len = 0;
     w->bor.len = 0;
     w->bor_em.len = 0;
@@ -387,6 +406,15 @@ static int drain(maif_writer *w)
     if (n == 0) return MAIF_OK;
     settle(w);
     borrowed *bs = (borrowed *)w->bor.data;
+    if (w->arena_hashing) { /* the blocks sealed by their adds: hashed and written on the hasher */
+        maif_hasher_wait(w->hasher);
+        w->arena_hashing = 0;
+        for (size_t k = 0; k < n; k++)
+            if (bs[k].job) {
+                memcpy(bs[k].hdr + NR_CONTENT_HASH, bs[k].job->hash, 32);
+                bs[k].werr = bs[k].job->err;
+            }
+    }
     drain_ctx c = {w->f, bs, n, (const maif_stage_seal *)w->seals.data, 0};
     unsigned threads = 1;
     if (w->bor_bytes >= PIPELINE_MIN) {
@@ -406,7 +434,6 @@ static int drain(maif_writer *w)
             return nat_writer_fail(w, bs[k].err, "%s: sealing a block failed: %s", w->path, maif_strerror(bs[k].err));
         }
     }
-    w->arena_plain = 0; /* every deferred block is sealed: the arena holds no plaintext */
     if (c.err) {
         nat_writer_bor_release(w);
         return nat_writer_io_fail(w, "write", c.err);
@@ -613,44 +640,70 @@ static int defer_block(maif_writer *w, borrowed *b, const uint8_t *ext, const ui
     return MAIF_OK;
 }
 
+/* Whether spec's payload is sealed by drain rather than by the add: a
+ * large payload to encrypt with no codec, when a second core can take it. */
+static int seal_deferrable(maif_writer *w, const maif_block_spec *spec)
+{
+    return w && spec && !w->dead && w->stages.cipher && !w->stages.codec && spec->payload_size >= DIRECT_MIN &&
+           spec->payload_size <= SEAL_DEFER_MAX && hasher(w) && (w->arena || (w->arena = maif_malloc(NAT_ARENA)));
+}
+
+/* Defers a large block to encrypt (plan set by prepare).
+ * theirs (maif_writer_add_borrowed): the caller's plaintext is borrowed
+ * until drain, which seals it into the arena, hashes and writes it there,
+ * on every core. Else (maif_writer_add) it is sealed now, on this thread,
+ * from the caller's bytes into the arena (no plaintext is copied), and
+ * its hashing and writing are queued on the hasher, so that the helper
+ * hashes and writes one block while this thread seals the next; drain
+ * waits for them and chains. */
+static int defer_seal(maif_writer *w, const maif_block_spec *spec, borrowed *b, const uint8_t *ext,
+                      const stored *st, const maif_stage_seal *plan, int theirs)
+{
+    int rc;
+    size_t out_room = (size_t)align8(st->size), need = out_room + (theirs ? 0 : align8(sizeof(sealed_job)));
+    if (need > NAT_ARENA - w->arena_used && (rc = drain(w))) return rc;
+    uint8_t *out = w->arena + w->arena_used;
+    b->err = b->werr = 0;
+    if (theirs) {
+        if (maif_buf_append(&w->seals, plan, sizeof *plan)) return nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
+        b->seal = (int32_t)(w->seals.len / sizeof *plan - 1);
+        b->plain = spec->payload;
+    } else {
+        if ((rc = maif_stage_seal_run(plan, out, spec->payload))) /* the plan checked key and sizes */
+            return nat_writer_fail(w, rc, "%s: sealing a block failed: %s", w->path, maif_strerror(rc));
+        b->job = (sealed_job *)(void *)(out + out_room);
+    }
+    if ((rc = defer_block(w, b, ext, out, st->size, 0))) {
+        if (theirs) w->seals.len -= sizeof *plan;
+        return rc;
+    }
+    w->arena_used += need;
+    if (!theirs) {
+        sealed_job *j = b->job;
+        *j = (sealed_job){w->f, out, st->size, b->poff, 0, {0}};
+        w->arena_hashing = 1;
+        while (maif_hasher_push(w->hasher, out, (size_t)st->size, j->hash) != 0) maif_hasher_wait(w->hasher);
+        while (maif_hasher_push_call(w->hasher, sealed_write, j) != 0) maif_hasher_wait(w->hasher);
+    }
+    return MAIF_OK;
+}
+
 int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES])
 {
     borrowed b = {.seal = -1};
     stored st;
     uint8_t ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
-    /* A large payload to encrypt (no codec) is copied into the arena and
-     * sealed by drain, beside the hashing and writing of the others, on
-     * every core; the record only needs the stored size, which the plan
-     * knows. */
+    /* A large payload to encrypt (no codec) is sealed into the arena and
+     * hashed on the helper while this thread goes on; drain writes it. The
+     * record only needs the stored size, which the plan knows. */
     maif_stage_seal plan;
-    int defer_seal = w && spec && !w->dead && w->stages.cipher && !w->stages.codec &&
-                     spec->payload_size >= DIRECT_MIN && spec->payload_size <= SEAL_DEFER_MAX && hasher(w) &&
-                     (w->arena || (w->arena = maif_malloc(NAT_ARENA)));
+    int defer = seal_deferrable(w, spec);
     memset(&plan, 0, sizeof plan);
-    plan.in_size = defer_seal ? spec->payload_size : 0;
-    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st, defer_seal ? &plan : NULL);
+    plan.in_size = defer ? spec->payload_size : 0;
+    int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st, defer ? &plan : NULL);
     if (rc) return rc;
     if (plan.k) {
-        /* in place where the cipher allows: the plaintext is laid where its
-         * ciphertext goes, and sealing overwrites it */
-        int inplace = maif_stage_seal_can_inplace(&plan);
-        size_t out_room = (size_t)align8(st.size), need = out_room + (inplace ? 0 : spec->payload_size);
-        if (need > NAT_ARENA - w->arena_used && (rc = drain(w))) return rc;
-        uint8_t *out = w->arena + w->arena_used, *plain = inplace ? NULL : out + out_room;
-        if (maif_buf_append(&w->seals, &plan, sizeof plan))
-            return nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
-        if (inplace) maif_stage_seal_place(&plan, out, spec->payload);
-        else memcpy(plain, spec->payload, spec->payload_size);
-        w->arena_plain = 1;
-        b.seal = (int32_t)(w->seals.len / sizeof plan - 1);
-        b.plain = plain;
-        b.err = b.werr = 0;
-        if ((rc = defer_block(w, &b, ext, out, st.size, 0))) {
-            w->seals.len -= sizeof plan;
-            maif_wipe(out, need);
-            return rc;
-        }
-        w->arena_used += need;
+        if ((rc = defer_seal(w, spec, &b, ext, &st, &plan, 0))) return rc;
         if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
         return MAIF_OK;
     }
@@ -682,12 +735,24 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
 
 int maif_writer_add_borrowed(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[MAIF_ID_BYTES])
 {
-    /* With stages the stored bytes are the writer's, not the caller's,
-     * and live only until the next block: consume them at once. */
-    if (w && (w->stages.codec || w->stages.cipher)) return maif_writer_add(w, spec, id_out);
     borrowed b = {.seal = -1};
     stored st;
     uint8_t ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
+    if (seal_deferrable(w, spec)) {
+        /* sealed by drain straight from the caller's bytes: no copy */
+        maif_stage_seal plan;
+        memset(&plan, 0, sizeof plan);
+        plan.in_size = spec->payload_size;
+        int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st, &plan);
+        if (rc) return rc;
+        if (!plan.k) return nat_writer_fail(w, MAIF_ESTATE, "no seal was planned for a block to encrypt");
+        if ((rc = defer_seal(w, spec, &b, ext, &st, &plan, 1))) return rc;
+        if (id_out) memcpy(id_out, id, MAIF_ID_BYTES);
+        return MAIF_OK;
+    }
+    /* Otherwise, with stages the stored bytes are the writer's, not the
+     * caller's, and live only until the next block: consume them at once. */
+    if (w && (w->stages.codec || w->stages.cipher)) return maif_writer_add(w, spec, id_out);
     int rc = prepare(w, spec, b.hdr, ext, &b.ext_size, &b.meta_size, id, &st, NULL);
     if (rc) return rc;
     if ((rc = defer_block(w, &b, ext, st.data, st.size, 0))) return rc;
@@ -1043,7 +1108,7 @@ int maif_writer_rollback(maif_writer *w)
         nat_writer_cut_uncommitted(w); /* give the space of the failed batch back */
         return nat_writer_fail(w, MAIF_ESTATE, "%s: writer failed earlier; reopen the artifact", w->path);
     }
-    if (w->hpend.len) maif_hasher_wait(w->hasher); /* its jobs read wbuf */
+    if (w->hpend.len || w->arena_hashing) maif_hasher_wait(w->hasher); /* its jobs read wbuf, write the file */
     w->hpend.len = 0;
     w->wbuf.len = 0;
     int e = w->wbuf_off > w->c_end ? w->io->truncate(w->f, w->c_end) : 0;

@@ -70,7 +70,7 @@ struct maif_writer {
                              waiting in bor; allocated on first use, kept until close */
     size_t arena_used;
     maif_buf seals;       /* maif_stage_seal of the blocks in bor whose sealing drain does */
-    int arena_plain;      /* the arena holds plaintext awaiting its seal: wiped on release */
+    int arena_hashing;    /* the hasher may be hashing blocks in the arena (defer_seal) */
     /* small records in wbuf whose content hashes the helper thread is
      * computing; they are chained (record hash, Merkle tree) by settle() */
     maif_hasher *hasher;  /* NULL until the first small record, or for good */
