@@ -325,7 +325,7 @@ typedef struct borrowed {
     int32_t seal;            /* its planned cipher in w->seals, sealed by drain from plain (the
                                 caller's, borrowed) into payload (in the arena); -1: payload holds
                                 the stored bytes */
-    const uint8_t *plain;
+    const uint8_t *plain;    /* seal >= 0: the caller's plaintext */
     struct sealed_job *job;  /* sealed by the add, then hashed and written by the hasher's
                                 helper (in the arena, after the ciphertext); drain only waits */
     int err;                 /* seal >= 0: MAIF_E* of its sealing, or errno of its write (werr) */
@@ -349,8 +349,8 @@ typedef struct drain_ctx {
  * the thread that finishes writing joins in, so a batch of large payloads
  * keeps every core busy. A block whose sealing was deferred is sealed,
  * hashed and written by its own item i, so the AEAD too runs on every
- * core, and one sealed and hashed already is written by its own item i
- * (item 0 skips both). */
+ * core (item 0 skips it); one that the hasher's helper hashed and wrote
+ * already (a job) is skipped by every item. */
 static void drain_work(void *ctx, uint64_t i, void *scratch)
 {
     (void)scratch;
@@ -640,8 +640,8 @@ static int defer_block(maif_writer *w, borrowed *b, const uint8_t *ext, const ui
     return MAIF_OK;
 }
 
-/* Whether spec's payload is sealed by drain rather than by the add: a
- * large payload to encrypt with no codec, when a second core can take it. */
+/* Whether spec's payload goes through defer_seal: a large payload to
+ * encrypt with no codec, when a second core can take part of the work. */
 static int seal_deferrable(maif_writer *w, const maif_block_spec *spec)
 {
     return w && spec && !w->dead && w->stages.cipher && !w->stages.codec && spec->payload_size >= DIRECT_MIN &&
@@ -694,7 +694,7 @@ int maif_writer_add(maif_writer *w, const maif_block_spec *spec, uint8_t id_out[
     stored st;
     uint8_t ext[NAT_EXT_BUILD_MAX], id[MAIF_ID_BYTES];
     /* A large payload to encrypt (no codec) is sealed into the arena and
-     * hashed on the helper while this thread goes on; drain writes it. The
+     * hashed and written on the helper while this thread goes on. The
      * record only needs the stored size, which the plan knows. */
     maif_stage_seal plan;
     int defer = seal_deferrable(w, spec);
