@@ -15,6 +15,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "semantic/vec.h"
 #include "util/alloc.h"
 #include "util/common.h"
 
@@ -92,13 +93,6 @@ void use_matrix_free(use_matrix *m)
 }
 
 /* ---- portable vector loops ---------------------------------------------- */
-
-static float dot_plain(const float *a, const float *b, size_t n)
-{
-    float s = 0;
-    for (size_t i = 0; i < n; i++) s += a[i] * b[i];
-    return s;
-}
 
 static void axpy_plain(float a, const float *x, float *y, size_t n)
 {
@@ -244,20 +238,6 @@ __attribute__((target("avx2,fma"))) static void gemm_avx2(const float *A, size_t
     }
 }
 
-__attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const float *b, size_t n)
-{
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-    }
-    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    float s = hsum_avx2(_mm256_add_ps(s0, s1));
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
 __attribute__((target("avx2,fma"))) static void axpy_avx2(float a, const float *x, float *y, size_t n)
 {
     __m256 va = _mm256_set1_ps(a);
@@ -326,14 +306,12 @@ void use_gemm_acc(const float *A, size_t rows, const use_matrix *W, float *C, in
                 (int)W->n, 1.0f, C, (int)W->n);
 }
 
-/* AVX-512 adds nothing here over AVX2 at these lengths (64 and 128). */
+/* The vector kernels' dot product (vec.h); AVX-512 adds nothing here
+ * over AVX2 at these lengths (64 and 128). */
 float use_dot(const float *a, const float *b, size_t n, int isa)
 {
-#ifdef HAVE_X86
-    if (isa >= USE_ISA_AVX2) return dot_avx2(a, b, n);
-#endif
-    (void)isa;
-    return dot_plain(a, b, n);
+    const sem_kernels *k = isa >= USE_ISA_AVX2 ? sem_kernels_get(1) : NULL;
+    return (k ? k : sem_kernels_get(0))->dot(a, b, n);
 }
 
 void use_axpy(float a, const float *x, float *y, size_t n, int isa)

@@ -19,38 +19,12 @@
 #include "format/native/native.h"
 #include "util/common.h"
 
-#define NREC 600
-
-/* Small JSON-like records that share structure (what dictionaries are for). */
-static char *record(int i, size_t *n)
-{
-    static const char *ev[] = {"login", "logout", "search", "upload", "delete"};
-    char *s = malloc(400);
-    assert_non_null(s);
-    int k = snprintf(s, 400,
-                     "{\"user\":\"user-%d\",\"event\":\"%s\",\"status\":\"ok\",\"ip\":\"10.%d.%d.%d\",\"agent\":"
-                     "\"Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101\",\"note\":\"session %d of region eu-west-%d\"}",
-                     i * 7919 % 1000, ev[i % 5], i % 11, i % 251, i % 13, i, i % 4);
-    *n = (size_t)k;
-    return s;
-}
+static char *record(int i, size_t *n) { return tu_record(i, 0, n); }
 
 static uint8_t *train(size_t cap, size_t *len)
 {
-    size_t total = 0, sizes[NREC];
-    char *all = malloc(NREC * 400);
-    assert_non_null(all);
-    for (int i = 0; i < NREC; i++) {
-        char *r = record(i, &sizes[i]);
-        memcpy(all + total, r, sizes[i]);
-        total += sizes[i];
-        free(r);
-    }
-    uint8_t *d = malloc(cap);
-    assert_non_null(d);
-    assert_int_equal(maif_dict_train(d, cap, all, sizes, NREC, len), MAIF_OK);
+    uint8_t *d = tu_dict_train(cap, 0, len);
     assert_true(*len >= MAIF_DICT_MIN && *len <= cap);
-    free(all);
     return d;
 }
 

@@ -141,17 +141,6 @@ static void test_kdf_kat(void **state)
 
 /* ---- the stage: every associated-data field binds, and the key commits */
 
-typedef struct fixed_src {
-    maif_keysrc src;
-    const uint8_t *key;
-} fixed_src;
-static int fixed_lookup(const maif_keysrc *self, const uint8_t *id, size_t id_len, const uint8_t **key)
-{
-    (void)id, (void)id_len;
-    *key = ((const fixed_src *)self)->key;
-    return *key ? MAIF_OK : MAIF_EACCESS;
-}
-
 static void test_stage_binding(void **state)
 {
     (void)state;
@@ -159,7 +148,7 @@ static void test_stage_binding(void **state)
     uint8_t k1[32], k2[32];
     maif_random(k1, 32);
     maif_random(k2, 32);
-    fixed_src ks = {{fixed_lookup}, k1};
+    tu_keysrc ks = {{tu_keysrc_lookup}, k1};
     for (uint8_t cid = 1; cid <= 3; cid++) {
         if (!maif_aead_available(cid)) continue;
         const maif_cipher *k = maif_cipher_find(cid);
@@ -515,7 +504,7 @@ static void test_stream_cipher(void **state)
     assert_non_null(k);
     uint8_t key42[32];
     memset(key42, 0x42, 32);
-    fixed_src fk = {{fixed_lookup}, key42};
+    tu_keysrc fk = {{tu_keysrc_lookup}, key42};
     uint8_t nonce[24], ad[40], kid[16] = {7};
     memset(nonce, 0x24, sizeof nonce);
     memset(ad, 0x11, sizeof ad);
@@ -893,7 +882,7 @@ static void test_stream_chunkwise(void **state)
     /* the stage level: cut and reordered streams */
     uint8_t key42[32];
     memset(key42, 0x42, 32);
-    fixed_src fk = {{fixed_lookup}, key42};
+    tu_keysrc fk = {{tu_keysrc_lookup}, key42};
     static const maif_stage_tags tags = {2, 3, 4, 0};
     uint8_t place[MAIF_STAGE_AD_BYTES] = {1, 2, 3};
     maif_stage_config cfg = {.cipher = MAIF_CIPHER_XCHACHA20, .keyring = &fk.src, .key_id = (const uint8_t *)"kid",
@@ -944,7 +933,7 @@ static void test_stream_chunkwise(void **state)
     assert_int_equal(c.len, 5 * C);
     /* the wrong key: the commitment fails first */
     uint8_t other[32] = {9};
-    fixed_src fo = {{fixed_lookup}, other};
+    tu_keysrc fo = {{tu_keysrc_lookup}, other};
     in.keyring = &fo.src;
     c.len = 0;
     assert_int_equal(maif_stage_decode_to(&in, 1u << 30, collect_stage, &c, err, sizeof err), MAIF_EVERIFY);

@@ -32,17 +32,6 @@
 
 static void unhex(const char *h, uint8_t *out, size_t n) { assert_int_equal(maif_unhex(h, out, n), MAIF_OK); }
 
-typedef struct fixed_src {
-    maif_keysrc src;
-    const uint8_t *key;
-} fixed_src;
-static int fixed_lookup(const maif_keysrc *self, const uint8_t *id, size_t id_len, const uint8_t **key)
-{
-    (void)id, (void)id_len;
-    *key = ((const fixed_src *)self)->key;
-    return *key ? MAIF_OK : MAIF_EACCESS;
-}
-
 #define C MAIF_STREAM_CHUNK_PLAIN
 #define S (MAIF_STREAM_CHUNK_PLAIN + 16)
 
@@ -93,7 +82,7 @@ static void test_subkey_kat(void **state)
     for (size_t i = 0; i < n; i++) pt[i] = (uint8_t)(i * 7 + 3);
     uint8_t ad[40];
     memset(ad, 0x11, sizeof ad);
-    fixed_src fk = {{fixed_lookup}, key};
+    tu_keysrc fk = {{tu_keysrc_lookup}, key};
     maif_cipher_params p = {&fk.src, (const uint8_t *)"k", 1, nonce, ad, sizeof ad};
     for (size_t t = 0; t < 2; t++) {
         if (kat[t].id == MAIF_CIPHER_AES256GCM_STREAM && !maif_aead_available(MAIF_AEAD_AES256GCM)) continue;
@@ -150,7 +139,7 @@ typedef struct sealed {
     size_t nonce_len;
 } sealed;
 
-static void seal_one(fixed_src *fk, uint8_t cipher, uint8_t codec, const uint8_t *place, const uint8_t *pl, size_t n,
+static void seal_one(tu_keysrc *fk, uint8_t cipher, uint8_t codec, const uint8_t *place, const uint8_t *pl, size_t n,
                      sealed *out)
 {
     maif_stage_config cfg = {.cipher = cipher, .codec = codec, .keyring = &fk->src, .key_id = (const uint8_t *)"kid",
@@ -172,7 +161,7 @@ static void seal_one(fixed_src *fk, uint8_t cipher, uint8_t codec, const uint8_t
     maif_stage_scratch_free(&scr);
 }
 
-static maif_stage_in in_of(const sealed *s, fixed_src *fk, const uint8_t *place, size_t n)
+static maif_stage_in in_of(const sealed *s, tu_keysrc *fk, const uint8_t *place, size_t n)
 {
     maif_stage_in in = {.codec = s->codec, .cipher = s->cipher, .stored = s->st, .stored_size = s->len,
                         .has_decoded_size = 1, .decoded_size = n, .key_id = (const uint8_t *)"kid", .key_id_len = 3,
@@ -206,7 +195,7 @@ static void test_stage_roundtrip(void **state)
     (void)state;
     static const size_t sizes[] = {0, 1, C - 1, C, C + 1, (3u << 20) + 11};
     uint8_t key[32] = {1, 2, 3}, place[MAIF_STAGE_AD_BYTES] = {9, 8, 7};
-    fixed_src fk = {{fixed_lookup}, key};
+    tu_keysrc fk = {{tu_keysrc_lookup}, key};
     uint8_t *big = payload_new(4u << 20, 5), *back = malloc(4u << 20);
     for (uint8_t cid = 1; cid <= 3; cid++) {
         if (!maif_aead_available(cid)) continue;
@@ -250,7 +239,7 @@ static void test_stage_damage(void **state)
     (void)state;
     uint8_t key[32] = {4, 5, 6}, other[32] = {7}, place[MAIF_STAGE_AD_BYTES] = {1, 2, 3};
     uint8_t place2[MAIF_STAGE_AD_BYTES] = {1, 2, 4}; /* another block id */
-    fixed_src fk = {{fixed_lookup}, key}, fo = {{fixed_lookup}, other};
+    tu_keysrc fk = {{tu_keysrc_lookup}, key}, fo = {{tu_keysrc_lookup}, other};
     const size_t n = 5 * C + 9;
     uint8_t *rnd = malloc(n), *tmp = malloc(S);
     tu_pattern(rnd, n, 77); /* incompressible: zstd does not pay, so a zstd block is fed big-enough input below */

@@ -20,21 +20,6 @@
 #include "format/native/native_writer.h"
 #include "util/common.h"
 
-#define NREC 600
-
-static char *record(int i, size_t *n)
-{
-    static const char *ev[] = {"login", "logout", "search", "upload", "delete"};
-    char *s = malloc(400);
-    assert_non_null(s);
-    int k = snprintf(s, 400,
-                     "{\"user\":\"user-%d\",\"event\":\"%s\",\"status\":\"ok\",\"ip\":\"10.%d.%d.%d\",\"agent\":"
-                     "\"Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101\",\"note\":\"session %d of region eu-west-%d\"}\n",
-                     i * 7919 % 1000, ev[i % 5], i % 11, i % 251, i % 13, i, i % 4);
-    *n = (size_t)k;
-    return s;
-}
-
 /* n bytes of records laid end to end (what the dictionary was trained on). */
 static uint8_t *records(size_t n, int from)
 {
@@ -43,31 +28,13 @@ static uint8_t *records(size_t n, int from)
     size_t at = 0;
     for (int i = from; at < n; i++) {
         size_t k;
-        char *r = record(i, &k);
+        char *r = tu_record(i, 1, &k);
         if (k > n - at) k = n - at;
         memcpy(p + at, r, k);
         at += k;
         free(r);
     }
     return p;
-}
-
-static uint8_t *train(size_t *len)
-{
-    size_t total = 0, sizes[NREC];
-    char *all = malloc(NREC * 400);
-    assert_non_null(all);
-    for (int i = 0; i < NREC; i++) {
-        char *r = record(i, &sizes[i]);
-        memcpy(all + total, r, sizes[i]);
-        total += sizes[i];
-        free(r);
-    }
-    uint8_t *d = malloc(8192);
-    assert_non_null(d);
-    assert_int_equal(maif_dict_train(d, 8192, all, sizes, NREC, len), MAIF_OK);
-    free(all);
-    return d;
 }
 
 typedef struct mem_src {
@@ -146,7 +113,7 @@ static void test_dict_streamed(void **state)
     assert_int_equal(maif_key_generate(&alice), MAIF_OK);
     char *dir = tu_tmpdir(), *path = tu_path(dir, "d.maif");
     size_t dn = 0;
-    uint8_t *dict = train(&dn), *pl = records(BIG, 1000), *back = malloc(BIG);
+    uint8_t *dict = tu_dict_train(8192, 1, &dn), *pl = records(BIG, 1000), *back = malloc(BIG);
     for (int cipher = 0; cipher <= 1; cipher++) {
         write_dict_blocks(path, signer, alice, cipher, dict, dn, pl);
         tu_assert_verifies_clean(path);

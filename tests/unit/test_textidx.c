@@ -305,14 +305,7 @@ static void test_encrypted_not_indexed(void **state)
     /* a forged copy listing the plain block 0 as skipped: damage, and the scan answers */
     uint64_t zero = 0;
     memcpy((uint8_t *)t.skip, &zero, 8);
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
-    maif_block_spec sp = {0};
-    sp.type = SEM_TYPE_TIDX;
-    sp.payload = p;
-    sp.payload_size = size;
-    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
-    assert_int_equal(maif_writer_commit(w), MAIF_OK);
-    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    tu_append_one(f->path, f->key, SEM_TYPE_TIDX, p, size);
     free(p);
     maif_reader *r = NULL;
     assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
@@ -364,13 +357,7 @@ static void test_build_errors(void **state)
     assert_int_equal(maif_index_build_text(NULL, f->key, NULL, &n), MAIF_EINVAL);
     assert_int_equal(maif_index_build_text(f->path, NULL, NULL, &n), MAIF_EINVAL);
     /* an empty text is a document of length 0 */
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
-    sp.type = MAIF_TYPE_TEXT;
-    sp.payload = "";
-    sp.payload_size = 0;
-    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
-    assert_int_equal(maif_writer_commit(w), MAIF_OK);
-    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    tu_append_one(f->path, f->key, MAIF_TYPE_TEXT, "", 0);
     assert_int_equal(maif_index_build_text(f->path, f->key, NULL, &n), MAIF_OK);
     assert_int_equal(n, 1);
     size_t size;
@@ -446,14 +433,7 @@ static void test_vector_free_flag(void **state)
        the embeddings below it (the flag is signed data, trusted as such) */
     uint32_t one = SEM_TIDX_F_NO_VECTORS;
     memcpy(p + 36, &one, 4);
-    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
-    maif_block_spec sp = {0};
-    sp.type = SEM_TYPE_TIDX;
-    sp.payload = p;
-    sp.payload_size = size;
-    assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
-    assert_int_equal(maif_writer_commit(w), MAIF_OK);
-    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    tu_append_one(f->path, f->key, SEM_TYPE_TIDX, p, size);
     free(p);
     assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
     assert_int_equal(maif_index_open(&ix, r, NULL), MAIF_OK);

@@ -161,15 +161,7 @@ static void test_damaged_falls_back(void **state)
         } else {
             memset(t.post - good + p, 0xff, 5); /* a bad varint */
         }
-        maif_writer *w = NULL;
-        assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
-        maif_block_spec sp = {0};
-        sp.type = SEM_TYPE_TIDX;
-        sp.payload = p;
-        sp.payload_size = size;
-        assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
-        assert_int_equal(maif_writer_commit(w), MAIF_OK);
-        assert_int_equal(maif_writer_close(w), MAIF_OK);
+        tu_append_one(f->path, f->key, SEM_TYPE_TIDX, p, size);
         free(p);
         maif_reader *r = NULL;
         assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);

@@ -252,6 +252,14 @@ void tu_write_one(const char *path, const maif_key *key, const char *text, const
 {
     assert_int_equal(maif_writer_close(tu_create_one(path, key, text, meta)), MAIF_OK);
 }
+void tu_append_one(const char *path, const maif_key *key, uint32_t type, const void *p, size_t n)
+{
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_open(&w, path, key, NULL), MAIF_OK);
+    tu_add_simple(w, type, p, n, NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+}
 
 static cpu_set_t pinned_from; /* the CPU set before tu_cpu_pin_one */
 
@@ -356,3 +364,42 @@ void tu_alloc_fail(uint64_t n, int persist)
 
 uint64_t tu_alloc_count(void) { return __atomic_load_n(&ta_count, __ATOMIC_SEQ_CST); }
 int tu_alloc_fired(void) { return __atomic_load_n(&ta_fired, __ATOMIC_SEQ_CST); }
+
+int tu_keysrc_lookup(const maif_keysrc *self, const uint8_t *id, size_t id_len, const uint8_t **key)
+{
+    (void)id, (void)id_len;
+    *key = ((const tu_keysrc *)self)->key;
+    return *key ? MAIF_OK : MAIF_EACCESS;
+}
+
+char *tu_record(int i, int nl, size_t *n)
+{
+    static const char *ev[] = {"login", "logout", "search", "upload", "delete"};
+    char *s = malloc(400);
+    assert_non_null(s);
+    int k = snprintf(s, 400,
+                     "{\"user\":\"user-%d\",\"event\":\"%s\",\"status\":\"ok\",\"ip\":\"10.%d.%d.%d\",\"agent\":"
+                     "\"Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101\",\"note\":\"session %d of region eu-west-%d\"}%s",
+                     i * 7919 % 1000, ev[i % 5], i % 11, i % 251, i % 13, i, i % 4, nl ? "\n" : "");
+    *n = (size_t)k;
+    return s;
+}
+
+uint8_t *tu_dict_train(size_t cap, int nl, size_t *len)
+{
+    enum { NREC = 600 };
+    size_t total = 0, sizes[NREC];
+    char *all = malloc(NREC * 400);
+    assert_non_null(all);
+    for (int i = 0; i < NREC; i++) {
+        char *r = tu_record(i, nl, &sizes[i]);
+        memcpy(all + total, r, sizes[i]);
+        total += sizes[i];
+        free(r);
+    }
+    uint8_t *d = malloc(cap);
+    assert_non_null(d);
+    assert_int_equal(maif_dict_train(d, cap, all, sizes, NREC, len), MAIF_OK);
+    free(all);
+    return d;
+}

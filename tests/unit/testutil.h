@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "maif.h"
+#include "codec/codec.h"
 
 /* A fresh directory under $TMPDIR (or /tmp); removed by tu_rmtree. */
 char *tu_tmpdir(void);
@@ -80,6 +81,23 @@ void tu_add_text(maif_writer *w, const char *t);
  * writer, still open. tu_write_one closes it. Both fail the test on error. */
 maif_writer *tu_create_one(const char *path, const maif_key *key, const char *text, const char *meta);
 void tu_write_one(const char *path, const maif_key *key, const char *text, const char *meta);
+/* Opens the artifact at path with key, appends one block of type holding
+ * p[0..n) and commits it; fails the test on error. */
+void tu_append_one(const char *path, const maif_key *key, uint32_t type, const void *p, size_t n);
+/* Record i of a family of small JSON records that share their structure
+ * (what compression dictionaries are for), ending in a newline if nl;
+ * malloc'd, *n its length. tu_dict_train trains a dictionary of at most
+ * cap bytes on records 0..599 and fails the test if it cannot; *len is
+ * its size. free() both. */
+char *tu_record(int i, int nl, size_t *n);
+uint8_t *tu_dict_train(size_t cap, int nl, size_t *len);
+/* A key source (codec/codec.h) that answers every key id with one key,
+ * or MAIF_EACCESS when key is NULL: tu_keysrc ks = {{tu_keysrc_lookup}, key}. */
+typedef struct tu_keysrc {
+    maif_keysrc src;
+    const uint8_t *key;
+} tu_keysrc;
+int tu_keysrc_lookup(const maif_keysrc *self, const uint8_t *id, size_t id_len, const uint8_t **key);
 /* Pins the calling thread to one of the CPUs it may use and returns how
  * many it could use; tu_cpu_unpin gives them back. One pin at a time. */
 int tu_cpu_pin_one(void);
