@@ -1,0 +1,41 @@
+/*
+ * blake3_impl.h — what the BLAKE3 paths share (blake3.c, blake3_sse41.c,
+ * blake3_avx2.c): the constants of the specification and the "hash many"
+ * kernels that compress whole inputs of equal length side by side.
+ */
+#ifndef MAIF_BLAKE3_IMPL_H
+#define MAIF_BLAKE3_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Domain flags (BLAKE3 specification, table 3). */
+#define MAIF_B3_CHUNK_START 1u
+#define MAIF_B3_CHUNK_END   2u
+#define MAIF_B3_PARENT      4u
+#define MAIF_B3_ROOT        8u
+
+/* The IV (the first 32 bits of the fractional parts of the square roots of
+ * the first 8 primes, as SHA-256's). */
+extern const uint32_t maif_b3_iv[8];
+/* Message word order of round r: the identity, then each round the
+ * specification's permutation applied once more. */
+extern const uint8_t maif_b3_sched[7][16];
+
+/*
+ * A "hash many" kernel: inputs[0..N) each of `blocks` 64-byte blocks,
+ * hashed as chains starting from the IV, block i of input k compressed with
+ * counter (counter + k if inc, else counter), block length 64 and flags
+ * `flags`, plus fstart on its first block and fend on its last. The final
+ * chaining value of input k goes to out + 32 k as 32 little-endian bytes.
+ * Whole chunks: blocks 16, inc 1, fstart CHUNK_START, fend CHUNK_END.
+ * Parents: blocks 1, inc 0, flags PARENT. N is 8 (AVX2) or 4 (SSE4.1).
+ */
+void maif_b3_hash8_avx2(const uint8_t *const inputs[8], size_t blocks, uint64_t counter, int inc, uint32_t flags,
+                        uint32_t fstart, uint32_t fend, uint8_t *out);
+void maif_b3_hash4_sse41(const uint8_t *const inputs[4], size_t blocks, uint64_t counter, int inc, uint32_t flags,
+                         uint32_t fstart, uint32_t fend, uint8_t *out);
+
+/* MAIF_B3_X86: defined where the SIMD kernels are built (not yet). */
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * test_blake3.c — BLAKE3-256 (src/crypto/blake3.c): the official test
+ * vectors' inputs (byte i = i % 251) at the lengths that exercise every
+ * tree shape, byte for byte against hashes computed by b3sum 1.2.0 (the
+ * reference Rust implementation); every implementation this CPU has
+ * (portable, SSE4.1, AVX2) against them and against each other on random
+ * lengths split into random update() calls; final does not disturb the
+ * context; and, when b3sum is installed, random files of odd sizes hashed
+ * by both.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/blake3.h"
+
+static const struct {
+    size_t len;
+    const char *hex;
+} kat[] = {
+    {0, "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"},
+    {1, "2d3adedff11b61f14c886e35afa036736dcd87a74d27b5c1510225d0f592e213"},
+    {1023, "10108970eeda3eb932baac1428c7a2163b0e924c9a9e25b35bba72b28f70bd11"},
+    {1024, "42214739f095a406f3fc83deb889744ac00df831c10daa55189b5d121c855af7"},
+    {1025, "d00278ae47eb27b34faecf67b4fe263f82d5412916c1ffd97c8cb7fb814b8444"},
+    {2048, "e776b6028c7cd22a4d0ba182a8bf62205d2ef576467e838ed6f2529b85fba24a"},
+    {2049, "5f4d72f40d7a5f82b15ca2b2e44b1de3c2ef86c426c95c1af0b6879522563030"},
+    {3072, "b98cb0ff3623be03326b373de6b9095218513e64f1ee2edd2525c7ad1e5cffd2"},
+    {3073, "7124b49501012f81cc7f11ca069ec9226cecb8a2c850cfe644e327d22d3e1cd3"},
+    {4096, "015094013f57a5277b59d8475c0501042c0b642e531b0a1c8f58d2163229e969"},
+    {4097, "9b4052b38f1c5fc8b1f9ff7ac7b27cd242487b3d890d15c96a1c25b8aa0fb995"},
+    {5120, "9cadc15fed8b5d854562b26a9536d9707cadeda9b143978f319ab34230535833"},
+    {5121, "628bd2cb2004694adaab7bbd778a25df25c47b9d4155a55f8fbd79f2fe154cff"},
+    {6144, "3e2e5b74e048f3add6d21faab3f83aa44d3b2278afb83b80b3c35164ebeca205"},
+    {6145, "f1323a8631446cc50536a9f705ee5cb619424d46887f3c376c695b70e0f0507f"},
+    {7168, "61da957ec2499a95d6b8023e2b0e604ec7f6b50e80a9678b89d2628e99ada77a"},
+    {7169, "a003fc7a51754a9b3c7fae0367ab3d782dccf28855a03d435f8cfe74605e7817"},
+    {8192, "aae792484c8efe4f19e2ca7d371d8c467ffb10748d8a5a1ae579948f718a2a63"},
+    {8193, "bab6c09cb8ce8cf459261398d2e7aef35700bf488116ceb94a36d0f5f1b7bc3b"},
+    {16384, "f875d6646de28985646f34ee13be9a576fd515f76b5b0a26bb324735041ddde4"},
+    {31744, "62b6960e1a44bcc1eb1a611a8d6235b6b4b78f32e7abc4fb4c6cdcce94895c47"},
+    {102400, "bc3e3d41a1146b069abffad3c0d44860cf664390afce4d9661f7902e7943e085"},
+    {1048576, "74cb441fd087764ca9c3694da742ebe30cbeb3060a17009ca81825c7a8d10343"},
+};
+#define NKAT (sizeof kat / sizeof kat[0])
+#define KAT_MAX 1048576
+
+/* The implementations to run: maif_blake3_force_impl arguments 1..3. */
+static const char *const impl_names[4] = {"", "portable", "sse41", "avx2"};
+
+static uint64_t rng(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void to_hex(const uint8_t h[32], char out[65])
+{
+    for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static uint8_t *kat_input(void)
+{
+    uint8_t *p = malloc(KAT_MAX);
+    assert_non_null(p);
+    for (size_t i = 0; i < KAT_MAX; i++) p[i] = (uint8_t)(i % 251);
+    return p;
+}
+
+/* Hashes p[0..n) with update() calls of sizes drawn from seed (1-byte
+ * pieces, pieces around the block and chunk sizes, and large ones). */
+static void hash_split(const uint8_t *p, size_t n, uint64_t seed, uint8_t out[32])
+{
+    maif_blake3_ctx c;
+    maif_blake3_init(&c);
+    uint64_t s = seed | 1;
+    size_t at = 0;
+    while (at < n) {
+        size_t k;
+        switch (rng(&s) % 6) {
+        case 0: k = 1; break;
+        case 1: k = rng(&s) % 64 + 1; break;
+        case 2: k = 1024 - rng(&s) % 3 + rng(&s) % 3; break;
+        case 3: k = rng(&s) % 4096; break;
+        case 4: k = rng(&s) % 70000; break;
+        default: k = (size_t)1 << (rng(&s) % 18); break;
+        }
+        if (k > n - at) k = n - at;
+        maif_blake3_update(&c, p + at, k);
+        at += k;
+    }
+    maif_blake3_final(&c, out);
+}
+
+static void test_kat_all_impls(void **state)
+{
+    (void)state;
+    uint8_t *in = kat_input();
+    int ran = 0;
+    for (int which = 1; which <= 3; which++) {
+        if (maif_blake3_force_impl(which) != 0) continue;
+        assert_string_equal(maif_blake3_impl(), impl_names[which]);
+        ran++;
+        for (size_t i = 0; i < NKAT; i++) {
+            uint8_t h[32];
+            char hex[65];
+            maif_blake3(in, kat[i].len, h);
+            to_hex(h, hex);
+            if (strcmp(hex, kat[i].hex) != 0)
+                fail_msg("%s, %zu bytes: %s, want %s", impl_names[which], kat[i].len, hex, kat[i].hex);
+            /* incremental, random splits */
+            for (uint64_t seed = 1; seed <= 3; seed++) {
+                hash_split(in, kat[i].len, seed * 7919 + i, h);
+                to_hex(h, hex);
+                if (strcmp(hex, kat[i].hex) != 0)
+                    fail_msg("%s, %zu bytes split (seed %llu): %s", impl_names[which], kat[i].len,
+                             (unsigned long long)seed, hex);
+            }
+        }
+    }
+    assert_int_equal(maif_blake3_force_impl(0), 0);
+    assert_true(ran >= 1);
+    free(in);
+}
+
+/* Byte by byte across several chunk boundaries, and in pieces of the
+ * chunk size off by one either way. */
+static void test_small_updates(void **state)
+{
+    (void)state;
+    uint8_t *in = kat_input();
+    uint8_t h[32];
+    char hex[65];
+    for (size_t i = 0; i < NKAT; i++) {
+        if (kat[i].len > 8193) continue;
+        maif_blake3_ctx c;
+        maif_blake3_init(&c);
+        for (size_t j = 0; j < kat[i].len; j++) maif_blake3_update(&c, in + j, 1);
+        maif_blake3_final(&c, h);
+        to_hex(h, hex);
+        assert_string_equal(hex, kat[i].hex);
+    }
+    for (size_t piece = 1023; piece <= 1025; piece++) {
+        maif_blake3_ctx c;
+        maif_blake3_init(&c);
+        for (size_t at = 0; at < 102400; at += piece)
+            maif_blake3_update(&c, in + at, 102400 - at < piece ? 102400 - at : piece);
+        maif_blake3_final(&c, h);
+        to_hex(h, hex);
+        assert_string_equal(hex, "bc3e3d41a1146b069abffad3c0d44860cf664390afce4d9661f7902e7943e085");
+    }
+    free(in);
+}
+
+/* final leaves the context as it was: hashing more afterwards gives the
+ * hash of the whole input, and final twice gives the same bytes. */
+static void test_final_is_pure(void **state)
+{
+    (void)state;
+    uint8_t *in = kat_input();
+    uint8_t h[32], h2[32];
+    char hex[65];
+    maif_blake3_ctx c;
+    maif_blake3_init(&c);
+    maif_blake3_update(&c, NULL, 0);
+    maif_blake3_final(&c, h);
+    to_hex(h, hex);
+    assert_string_equal(hex, "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
+    size_t marks[] = {1, 1023, 1024, 1025, 2048, 4096, 4097, 8192, 16384, 31744, 102400, 1048576};
+    size_t at = 0;
+    for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
+        maif_blake3_update(&c, in + at, marks[m] - at);
+        at = marks[m];
+        maif_blake3_ctx before;
+        memcpy(&before, &c, sizeof c);
+        maif_blake3_final(&c, h);
+        maif_blake3_final(&c, h2);
+        assert_memory_equal(h, h2, 32);
+        assert_memory_equal(&before, &c, sizeof c);
+        maif_blake3(in, at, h2);
+        assert_memory_equal(h, h2, 32);
+        for (size_t i = 0; i < NKAT; i++)
+            if (kat[i].len == at) {
+                to_hex(h, hex);
+                assert_string_equal(hex, kat[i].hex);
+            }
+    }
+    free(in);
+}
+
+/* Every implementation against the portable one on random lengths up to
+ * ~300 KiB of random bytes, one shot and split at random. */
+static void test_impls_agree(void **state)
+{
+    (void)state;
+    const size_t max = 300 * 1024 + 77;
+    uint8_t *in = malloc(max);
+    assert_non_null(in);
+    uint64_t s = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < max; i++) in[i] = (uint8_t)(rng(&s) >> 24);
+    for (int round = 0; round < 60; round++) {
+        size_t n = round < 10 ? (size_t)rng(&s) % 4096 : (size_t)(rng(&s) % (max + 1));
+        size_t off = (size_t)(rng(&s) % 7); /* unaligned inputs too */
+        if (n + off > max) n = max - off;
+        uint64_t seed = rng(&s);
+        uint8_t want[32], h[32];
+        assert_int_equal(maif_blake3_force_impl(1), 0);
+        maif_blake3(in + off, n, want);
+        hash_split(in + off, n, seed, h);
+        assert_memory_equal(h, want, 32);
+        for (int which = 2; which <= 3; which++) {
+            if (maif_blake3_force_impl(which) != 0) continue;
+            maif_blake3(in + off, n, h);
+            if (memcmp(h, want, 32) != 0) fail_msg("%s differs from portable at %zu bytes", impl_names[which], n);
+            hash_split(in + off, n, seed, h);
+            if (memcmp(h, want, 32) != 0)
+                fail_msg("%s split differs from portable at %zu bytes", impl_names[which], n);
+        }
+    }
+    assert_int_equal(maif_blake3_force_impl(0), 0);
+    free(in);
+}
+
+static void test_impl_choice(void **state)
+{
+    (void)state;
+    const char *best = maif_blake3_impl();
+    assert_true(strcmp(best, "avx2") == 0 || strcmp(best, "sse41") == 0 || strcmp(best, "portable") == 0);
+    assert_int_equal(maif_blake3_force_impl(1), 0);
+    assert_string_equal(maif_blake3_impl(), "portable");
+    assert_int_equal(maif_blake3_force_impl(4), -1);
+    assert_int_equal(maif_blake3_force_impl(-1), -1);
+    assert_string_equal(maif_blake3_impl(), "portable");
+    assert_int_equal(maif_blake3_force_impl(0), 0);
+    assert_string_equal(maif_blake3_impl(), best);
+    /* the default is the widest implementation available */
+    if (maif_blake3_force_impl(3) == 0) assert_string_equal(best, "avx2");
+    else if (maif_blake3_force_impl(2) == 0) assert_string_equal(best, "sse41");
+    else assert_string_equal(best, "portable");
+    assert_int_equal(maif_blake3_force_impl(0), 0);
+}
+
+/* Random files of odd sizes: b3sum (the reference) and maif_blake3 agree. */
+static void test_against_b3sum(void **state)
+{
+    (void)state;
+    if (system("command -v b3sum >/dev/null 2>&1") != 0) {
+        print_message("b3sum not installed (scripts/install-deps.sh): skipped\n");
+        skip();
+    }
+    char *dir = tu_tmpdir();
+    char *path = tu_path(dir, "in.bin");
+    const size_t sizes[] = {0, 1, 63, 64, 65, 1023, 1025, 8191, 65537, 262143, 1048575, 3 * 1048576 + 17,
+                            (size_t)9 * 1048576 - 1};
+    uint64_t s = 12345;
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        uint8_t *buf = malloc(n + 1);
+        assert_non_null(buf);
+        tu_xorshift_fill(buf, n, rng(&s));
+        assert_int_equal(tu_write(path, buf, n), 0);
+        char cmd[512], line[128] = {0};
+        snprintf(cmd, sizeof cmd, "b3sum --no-names '%s'", path);
+        FILE *f = popen(cmd, "r");
+        assert_non_null(f);
+        assert_non_null(fgets(line, sizeof line, f));
+        assert_int_equal(pclose(f), 0);
+        line[64] = 0;
+        uint8_t h[32];
+        char hex[65];
+        for (int which = 1; which <= 3; which++) {
+            if (maif_blake3_force_impl(which) != 0) continue;
+            maif_blake3(buf, n, h);
+            to_hex(h, hex);
+            if (strcmp(hex, line) != 0) fail_msg("%s, %zu random bytes: %s, b3sum %s", impl_names[which], n, hex, line);
+        }
+        maif_blake3_force_impl(0);
+        free(buf);
+    }
+    unlink(path);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kat_all_impls), cmocka_unit_test(test_small_updates),
+        cmocka_unit_test(test_final_is_pure), cmocka_unit_test(test_impls_agree),
+        cmocka_unit_test(test_impl_choice),   cmocka_unit_test(test_against_b3sum),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
