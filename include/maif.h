@@ -328,6 +328,11 @@ typedef struct maif_options maif_options;
                                      vector), 1..1024 and at most the dimensions;
                                      0 (default) = ceil(dim / 4) (16x smaller than
                                      float32) */
+#define MAIF_OPT_CONTENT_HASH 20 /* writer_create (and convert, which creates): the
+                                     function of the new artifact's content hashes,
+                                     MAIF_HASH_SHA256 (default) or MAIF_HASH_BLAKE3
+                                     (docs/FORMAT.md §4). Fixed at creation:
+                                     writer_open keeps the file's own */
 /* ids 10-19 belong to the streaming engine */
 #define MAIF_OPT_WORKERS      15 /* writers: threads that encode (compress, encrypt)
                                      and hash the blocks of a group commit or of queued
@@ -349,6 +354,24 @@ typedef struct maif_options maif_options;
                                   artifact (a MAIF_TYPE_ZDICT block; see maif_writer_add_dict) */
 #define MAIF_CODEC_SHUFFLE_ZSTD 4 /* float32 words byte-shuffled into 4 planes, then one zstd frame:
                                    lossless compression of embeddings (FORMAT.md §5.6.3) */
+
+/* Content hash functions (MAIF_OPT_CONTENT_HASH). Every native block's
+ * content_hash is this function of its stored payload; the record chain,
+ * the Merkle tree and signatures always use SHA-256. BLAKE3 costs about
+ * 0.4x of SHA-256 per byte here (docs/BENCHMARKS.md), which is what bounds
+ * appending and verifying large blocks; SHA-256 is the default because
+ * every tool already has it. 2.1 files always use SHA-256. */
+#define MAIF_HASH_SHA256 0
+#define MAIF_HASH_BLAKE3 1
+/* "sha256", "blake3", or "unknown". Static text. */
+MAIF_API const char *maif_hash_name(int alg);
+/* Parses "sha256" or "blake3" (the CLI's --hash) into a MAIF_HASH_* id.
+ * Errors: MAIF_EINVAL (anything else; the message lists the choices). */
+MAIF_API MAIF_NODISCARD int maif_hash_parse(const char *s, int *alg);
+/* Computes alg of data[0..n) into out, as a native artifact with that
+ * content hash stores it (for tools that check a payload against
+ * maif_block.content_hash). Errors: MAIF_EINVAL (unknown alg, NULL). */
+MAIF_API MAIF_NODISCARD int maif_hash(int alg, const void *data, size_t n, uint8_t out[MAIF_HASH_BYTES]);
 
 /* Parses a compression choice as the CLI's --compress and the JSONL
  * "compress" key spell it: "none", "lz4", "zstd" (level 3), "zstd:N"
@@ -411,7 +434,8 @@ typedef struct maif_block {
     size_t payload_size;
     const char *meta;           /* canonical metadata JSON (not NUL-terminated), or NULL */
     size_t meta_size;
-    uint8_t content_hash[MAIF_HASH_BYTES]; /* as stored in the file */
+    uint8_t content_hash[MAIF_HASH_BYTES]; /* as stored in the file: the artifact's content hash
+                                              (maif_reader_content_hash) of the stored payload */
     uint8_t codec;              /* how payload is encoded: 0 none (payload is the data) */
     uint8_t cipher;             /* how it is encrypted: 0 none. Non-zero: payload holds the
                                    stored bytes; maif_reader_block_decode gives the data */
@@ -952,6 +976,10 @@ typedef struct maif_info {
     const char *converted_from;  /* provenance note when converted, or "" */
 } maif_info;
 MAIF_API MAIF_NODISCARD int maif_reader_info(maif_reader *r, maif_info *out);
+/* The function of r's block content hashes: MAIF_HASH_SHA256 or
+ * MAIF_HASH_BLAKE3 (native files created with MAIF_OPT_CONTENT_HASH);
+ * 2.1 files: MAIF_HASH_SHA256. */
+MAIF_API int maif_reader_content_hash(const maif_reader *r);
 
 /* Every record of a native file, data and internal (index, commit), in file
  * order, for listings such as `maif ls --all`. kind is "block", "index",

@@ -37,7 +37,7 @@ static void print_findings(const char *in, const maif_report *rep)
 
 static int run(int argc, char **argv)
 {
-    const char *to = NULL, *keyfile = NULL;
+    const char *to = NULL, *keyfile = NULL, *hash = NULL;
     int force = 0, overwrite = 0;
     const char *pubs[CLI_PUBKEY_MAX];
     size_t npub = 0;
@@ -47,6 +47,7 @@ static int run(int argc, char **argv)
         {"--pubkey", CLI_MULTI, NULL, NULL, pubs, CLI_PUBKEY_MAX, &npub},
         {"--force", CLI_FLAG, &force, NULL, NULL, 0, NULL},
         {"--overwrite", CLI_FLAG, &overwrite, NULL, NULL, 0, NULL},
+        {"--hash", CLI_VALUE, NULL, &hash, NULL, 0, NULL},
         {0},
     };
     const char *pos[2];
@@ -65,6 +66,10 @@ static int run(int argc, char **argv)
     else
         return cli_usage_err(me, "--to must be 2.1 or native, not '%.40s'", to);
     if (strcmp(in, "-") == 0 || strcmp(out, "-") == 0) return cli_usage_err(me, "IN and OUT must be file names");
+    int alg = MAIF_HASH_SHA256;
+    if (hash && maif_hash_parse(hash, &alg) != MAIF_OK) return cli_usage_err(me, "%s", maif_last_errmsg());
+    if (alg != MAIF_HASH_SHA256 && fmt != MAIF_FORMAT_NATIVE)
+        return cli_usage_err(me, "--hash %s: 2.1 files hash their blocks with SHA-256 only", hash);
 
     int ex = cli_check_file(in);
     if (ex) return ex;
@@ -90,6 +95,7 @@ static int run(int argc, char **argv)
     }
     ex = cli_pin_pubkeys(opt, pubs, npub);
     if (!ex && force && maif_options_set(opt, MAIF_OPT_CONVERT_FORCE, 1) != MAIF_OK) ex = cli_fail(in, MAIF_EINVAL, NULL);
+    if (!ex && maif_options_set(opt, MAIF_OPT_CONTENT_HASH, alg) != MAIF_OK) ex = cli_fail(in, MAIF_EINVAL, NULL);
     maif_key *key = NULL;
     if (!ex) ex = cli_load_key(keyfile, &key);
     if (ex) {
@@ -131,7 +137,7 @@ static int run(int argc, char **argv)
 const cli_command cli_cmd_convert = {
     "convert", run, "convert between the native and MAIF 2.1 formats",
     "usage: maif convert IN OUT --to 2.1|native [--key KEYFILE] [--pubkey PUBFILE]...\n"
-    "                    [--force] [--overwrite]\n"
+    "                    [--force] [--overwrite] [--hash sha256|blake3]\n"
     "\n"
     "Converts IN (either format) into a new file OUT in the native format or\n"
     "MAIF 2.1, keeping block types, payloads, metadata, timestamps and block\n"
@@ -147,6 +153,8 @@ const cli_command cli_cmd_convert = {
     "             codes in the converted_from header note, shown by `maif info`;\n"
     "             2.1: one extra last META block holding that note)\n"
     "--overwrite  replace an existing OUT (OUT may never be IN)\n"
+    "--hash       native OUT: its content hash, sha256 (default) or blake3 (see\n"
+    "             `maif create --help`); 2.1 has SHA-256 only\n"
     "\n"
     "exit codes: 0 converted; 1 IN does not verify (without --force) or is not\n"
     "a readable MAIF artifact; 2 usage error, missing file, OUT exists, bad key,\n"

@@ -84,6 +84,7 @@ static int run(int argc, char **argv)
             json_object_set_new(o, "agent", cli_json_string(agent, strlen(agent)));
             json_object_set_new(o, "signer", json_string(signer));
             json_object_set_new(o, "merkle_root", json_string(root));
+            json_object_set_new(o, "content_hash", json_string(maif_hash_name(maif_reader_content_hash(r))));
             json_object_set_new(o, "torn_bytes", json_integer((json_int_t)in.torn_bytes));
             json_object_set_new(o, "converted_from", cli_json_string(conv, strlen(conv)));
             if (z.blocks)
@@ -110,6 +111,7 @@ static int run(int argc, char **argv)
         cli_put_clean(stdout, *agent ? agent : "-", strlen(*agent ? agent : "-"));
         printf("\nsigner:         %s\n", signer);
         printf("merkle root:    %s\n", root);
+        printf("content hash:   %s\n", maif_hash_name(maif_reader_content_hash(r)));
         printf("torn bytes:     %llu\n", (unsigned long long)in.torn_bytes);
         printf("converted from: ");
         cli_put_clean(stdout, *conv ? conv : "-", strlen(*conv ? conv : "-"));
@@ -130,14 +132,14 @@ const cli_command cli_cmd_info = {
     "Shows facts about FILE (native or MAIF 2.1), one \"key: value\" line each:\n"
     "file, format (native or 2.1), version, size, blocks, commits, created,\n"
     "modified (ISO-8601 UTC), file id, agent, signer (public key hex), merkle\n"
-    "root, torn bytes (uncommitted tail a crash left; `maif recover` cuts it),\n"
+    "root, content hash (the blocks' hash function: sha256 or blake3), torn bytes (uncommitted tail a crash left; `maif recover` cuts it),\n"
     "converted from (\"-\" when not converted), and, when some blocks are\n"
     "compressed, \"compressed: N blocks (zstd N, lz4 N): S bytes stored for D\n"
     "(RATIOx)\". It checks structure only; use\n"
     "`maif verify` for hashes and signatures.\n"
     "--json   one JSON object {\"file\",\"format\",\"version\",\"size\",\"blocks\",\n"
     "         \"commits\",\"created_us\",\"created\",\"modified_us\",\"modified\",\n"
-    "         \"file_id\",\"agent\",\"signer\",\"merkle_root\",\"torn_bytes\",\n"
+    "         \"file_id\",\"agent\",\"signer\",\"merkle_root\",\"content_hash\",\"torn_bytes\",\n"
     "         \"converted_from\", \"compression\" (only when some blocks are:\n"
     "         {\"blocks\",\"zstd\",\"lz4\",\"stored\",\"decoded\"})}\n"
     "\n"

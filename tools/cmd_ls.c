@@ -57,7 +57,7 @@ static void print_block_line(maif_reader *r, const maif_block *b, int with_offse
 
 static json_t *block_json(maif_reader *r, const maif_block *b)
 {
-    char t5[5], hex[2 * MAIF_ID_BYTES + 1];
+    char t5[5], hex[2 * MAIF_HASH_BYTES + 1];
     json_t *o = json_object();
     if (!o) return NULL;
     json_t *meta = NULL;
@@ -72,7 +72,8 @@ static json_t *block_json(maif_reader *r, const maif_block *b)
               json_object_set_new(o, "timestamp_us", json_integer((json_int_t)b->timestamp_us)) |
               json_object_set_new(o, "id", json_string(maif_hex(b->id, MAIF_ID_BYTES, hex))) |
               json_object_set_new(o, "meta", meta) |
-              json_object_set_new(o, "offset", json_integer((json_int_t)b->offset));
+              json_object_set_new(o, "offset", json_integer((json_int_t)b->offset)) |
+              json_object_set_new(o, "content_hash", json_string(maif_hex(b->content_hash, MAIF_HASH_BYTES, hex)));
     if (b->has_supersedes)
         bad |= json_object_set_new(o, "supersedes", json_string(maif_hex(b->supersedes, MAIF_ID_BYTES, hex)));
     if (b->codec) { /* "size" stays the stored size */
@@ -193,7 +194,9 @@ const cli_command cli_cmd_ls = {
     "         records (index, commit; for 2.1 files its sections) as\n"
     "         \"-  [KIND] SIZE bytes  @0xOFFSET\"\n"
     "--json   one JSON array of {\"index\",\"type\",\"size\",\"timestamp_us\",\"id\",\n"
-    "         \"meta\" (the metadata object, or null),\"offset\",\"supersedes\"\n"
+    "         \"meta\" (the metadata object, or null),\"offset\",\"content_hash\"\n"
+    "         (hex: the artifact's content hash of the stored bytes, `maif info`\n"
+    "         names the function),\"supersedes\"\n"
     "         (only when set), \"codec\" and \"decoded_size\" (only when\n"
     "         compressed)}; with --all every element has a \"kind\" and\n"
     "         internal records are {\"kind\",\"offset\",\"size\"}\n"

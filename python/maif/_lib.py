@@ -37,6 +37,8 @@ ERROR_NAMES = {
 # Options (MAIF_OPT_*), formats, codecs, ciphers, KDFs, severities.
 OPT_THREADS, OPT_OVERWRITE, OPT_DURABLE, OPT_FORCE_RECOVER, OPT_CONVERT_FORCE = 1, 2, 3, 4, 5
 OPT_TRUSTED_KEYS, OPT_CODEC, OPT_CODEC_LEVEL, OPT_LOCK_WAIT_MS = 6, 7, 8, 9
+OPT_CONTENT_HASH = 20
+HASHES = {"sha256": 0, "blake3": 1}
 FORMAT_NATIVE, FORMAT_V21 = 1, 21
 CODEC_NONE, CODEC_ZSTD, CODEC_LZ4 = 0, 1, 2
 CIPHER_XCHACHA20, CIPHER_CHACHA20, CIPHER_AES256GCM = 1, 2, 3
@@ -137,6 +139,8 @@ _PROTOS = {
     "maif_options_add_trusted_key": (c_int, [_P, c_char_p]),
     "maif_codec_parse": (c_int, [c_char_p, POINTER(c_int), POINTER(c_int)]),
     "maif_codec_name": (c_char_p, [c_int]),
+    "maif_hash_name": (c_char_p, [c_int]),
+    "maif_reader_content_hash": (c_int, [_P]),
     "maif_writer_create": (c_int, [POINTER(_P), c_char_p, _P, c_char_p, _P]),
     "maif_writer_open": (c_int, [POINTER(_P), c_char_p, _P, _P]),
     "maif_writer_add": (c_int, [_P, POINTER(BlockSpec), c_char_p]),

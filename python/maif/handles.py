@@ -254,17 +254,22 @@ class Writer(_Handle):
         w.add("text", b"hello", {"k": 1})
     # commit on a clean exit, rollback if the block raised; close either way.
     Writer(path, key, mode="a") appends to an existing native artifact.
+    content_hash: "sha256" (default) or "blake3", the new artifact's block
+    hash (FORMAT.md §4; appending keeps the file's own).
     key: a maif.Key (or what as_key takes); None means Key.default(), the
     CLI's key in $MAIF_HOME."""
     _free = staticmethod(lib.maif_writer_close)
 
     def __init__(self, path, key=None, agent_id=None, mode="w", overwrite=False, durable=False, compress=None,
-                 lock_wait_ms=0):
+                 lock_wait_ms=0, content_hash="sha256"):
         super().__init__()
         self.path = os.fspath(path)
         self.key = key if isinstance(key, Key) else (Key.default() if key is None else as_key(key))
         settings = {_lib.OPT_OVERWRITE: bool(overwrite), _lib.OPT_DURABLE: bool(durable),
                     _lib.OPT_LOCK_WAIT_MS: int(lock_wait_ms)}
+        if content_hash not in _lib.HASHES:
+            raise ValueError("content_hash must be 'sha256' or 'blake3', not %r" % (content_hash,))
+        settings[_lib.OPT_CONTENT_HASH] = _lib.HASHES[content_hash]
         if compress:
             codec, level = parse_codec(compress)
             settings[_lib.OPT_CODEC] = codec
@@ -480,6 +485,7 @@ class Reader(_Handle):
             "file_id": bytes(inf.file_id).hex(), "agent": _lib.text(inf.agent),
             "signer": bytes(inf.signer).hex(), "merkle_root": bytes(inf.merkle_root).hex(),
             "converted_from": _lib.text(inf.converted_from),
+            "content_hash": lib.maif_hash_name(lib.maif_reader_content_hash(self._live())).decode(),
         }
 
     def records(self):

@@ -46,10 +46,24 @@ def test_writer_commits_or_rolls_back():
     with maif.Reader("a.maif") as r:
         assert len(r) == 1 and r.read(0) == b"kept" and r.block(0).metadata == {"n": 1}
         assert r.find(bid) == 0 and r.info()["agent"] == "bot" and r.format == "native"
+        assert r.info()["content_hash"] == "sha256"
         assert [k for k, *_ in r.records()].count("commit") >= 2
     assert r.closed
     with pytest.raises(ValueError, match="closed"):
         len(r)
+
+
+def test_blake3_content_hash():
+    k = maif.Key.generate()
+    with maif.Writer("b3.maif", k, content_hash="blake3") as w:
+        w.add("binary", bytes(range(256)) * 5000)
+    with maif.Writer("b3.maif", k, mode="a") as w:  # appending keeps the file's function
+        w.add("text", "more")
+    with maif.Reader("b3.maif") as r:
+        assert r.info()["content_hash"] == "blake3" and r.read(1) == b"more"
+    assert maif.verify("b3.maif").ok
+    with pytest.raises(ValueError, match="content_hash"):
+        maif.Writer("x.maif", k, content_hash="md5")
 
 
 def test_supersedes_history():

@@ -158,13 +158,14 @@ static char *v21_note_payload(const maif_info *in, const char *note)
 }
 
 static int write_out(maif_reader *r, const maif_format_ops *to, const char *out_path, const maif_key *key,
-                     const char *note)
+                     const char *note, int hash_alg)
 {
     maif_info info;
     maif_block_source src;
     char err[512] = "";
     int rc = maif_reader_source(r, &info, &src);
     if (rc) return maif_set_last_err(rc, "cannot read the source's header: %s", maif_reader_errmsg(r));
+    src.hash_alg = hash_alg;
     if (!note) {
         rc = to->write_from(&src, out_path, key, err, sizeof err);
     } else if (to->id == MAIF_FORMAT_NATIVE) {
@@ -193,6 +194,8 @@ int maif_convert(const char *in_path, const char *out_path, int to_format, const
     if (!in_path || !out_path || !key)
         return maif_set_last_err(MAIF_EINVAL, "maif_convert: missing input path, output path or key");
     if (!to) return maif_set_last_err(MAIF_EINVAL, "maif_convert: unknown target format %d", to_format);
+    if (to->id != MAIF_FORMAT_NATIVE && maif_opt(opt, MAIF_OPT_CONTENT_HASH) != MAIF_HASH_SHA256)
+        return maif_set_last_err(MAIF_EINVAL, "maif_convert: %s files hash their blocks with SHA-256 only", to->name);
     maif_reader *r = NULL;
     char open_err[512] = "";
     int orc = maif_reader_open(&r, in_path);
@@ -237,7 +240,7 @@ int maif_convert(const char *in_path, const char *out_path, int to_format, const
         maif_info info;
         rc = maif_reader_info(r, &info);
         if (rc == MAIF_OK) rc = origin_note(rep, bad || pin, pin, &info, &note);
-        if (rc == MAIF_OK) rc = write_out(r, to, out_path, key, note);
+        if (rc == MAIF_OK) rc = write_out(r, to, out_path, key, note, (int)maif_opt(opt, MAIF_OPT_CONTENT_HASH));
     }
     maif_free(note);
     maif_reader_close(r);

@@ -107,7 +107,9 @@ void maif_csb_check(const uint8_t *base, size_t size, maif_report *rep)
         if (!rc) rc = decoded(r, i, &b, &vdata, &vn);
         if (!rc) {
             if (sdata) maif_sha256(sdata, sn, sh);
-            else memcpy(sh, sb.content_hash, 32); /* stored as is: its content hash is the hash of its bytes */
+            else if (maif_reader_content_hash(r) == MAIF_HASH_SHA256)
+                memcpy(sh, sb.content_hash, 32); /* stored as is: its content hash is the SHA-256 of its bytes */
+            else maif_sha256(sb.payload, sb.payload_size, sh);
             const uint8_t *vec = vdata ? vdata : b.payload;
             size_t vlen = vdata ? vn : b.payload_size;
             float *fv = maif_malloc(vlen ? vlen : 1);

@@ -449,6 +449,11 @@ int maif_reader_block_decode_to(maif_reader *r, uint64_t index, maif_write_fn wr
     return rkeep(r, rc, msg[0] ? msg : maif_strerror(rc));
 }
 
+int maif_reader_content_hash(const maif_reader *r)
+{
+    return r && r->ops->content_hash ? r->ops->content_hash(r->st) : MAIF_HASH_SHA256;
+}
+
 int maif_reader_info(maif_reader *r, maif_info *out)
 {
     if (!r || !out) return maif_set_last_err(MAIF_EINVAL, "maif_reader_info: NULL argument");

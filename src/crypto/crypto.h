@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/blake3.h"
 #include "maif.h"
 
 /* One-time library initialisation (sodium_init, digest fetch). Idempotent
@@ -28,6 +29,24 @@ void maif_sha256_init(maif_sha256_ctx *c);
 void maif_sha256_update(maif_sha256_ctx *c, const void *data, size_t n);
 void maif_sha256_final(maif_sha256_ctx *c, uint8_t out[MAIF_HASH_BYTES]);
 void maif_sha256_free(maif_sha256_ctx *c);
+
+/* ---- content hashes: the function a native artifact's header names for
+ * its block payloads (MAIF_HASH_SHA256 or MAIF_HASH_BLAKE3, FORMAT.md §4).
+ * Everything else (the record chain, Merkle tree, signatures) is SHA-256. */
+#define MAIF_HASH_ALG_OK(a) ((a) == MAIF_HASH_SHA256 || (a) == MAIF_HASH_BLAKE3)
+/* out = alg(data); alg must be MAIF_HASH_ALG_OK. */
+void maif_chash(int alg, const void *data, size_t n, uint8_t out[MAIF_HASH_BYTES]);
+/* Incremental form. init returns 0 or MAIF_ENOMEM (SHA-256 allocates an
+ * EVP context); free releases it (safe after a failed init, and twice). */
+typedef struct maif_chash_ctx {
+    int alg;
+    maif_sha256_ctx *sha;
+    maif_blake3_ctx b3;
+} maif_chash_ctx;
+int maif_chash_init(maif_chash_ctx *c, int alg);
+void maif_chash_update(maif_chash_ctx *c, const void *data, size_t n);
+void maif_chash_final(maif_chash_ctx *c, uint8_t out[MAIF_HASH_BYTES]);
+void maif_chash_free(maif_chash_ctx *c);
 
 /* The X25519 secret of a signing key (its birationally equivalent form),
  * so a `maif keygen` key also decrypts. Wipe x after use. */

@@ -1,5 +1,6 @@
 /*
- * hash.c — SHA-256 through OpenSSL's EVP interface. The digest is fetched
+ * hash.c — SHA-256 through OpenSSL's EVP interface, and the content hash
+ * (SHA-256 or BLAKE3, blake3.c) a native artifact names. The digest is fetched
  * once (EVP_MD_fetch) so that each call skips the implicit provider lookup,
  * which costs more than hashing a small block; the one-shot calls bypass EVP
  * altogether (see maif_sha256_parts).
@@ -14,6 +15,7 @@
 
 #include "crypto/crypto.h"
 #include "util/alloc.h"
+#include "util/common.h"
 
 static EVP_MD *g_sha256;
 static int g_init_rc = MAIF_ENOMEM;
@@ -94,4 +96,63 @@ void maif_random(void *buf, size_t n)
 {
     maif_crypto_init();
     randombytes_buf(buf, n);
+}
+
+void maif_chash(int alg, const void *data, size_t n, uint8_t out[MAIF_HASH_BYTES])
+{
+    if (alg == MAIF_HASH_BLAKE3) maif_blake3(data, n, out);
+    else maif_sha256(data, n, out);
+}
+
+int maif_chash_init(maif_chash_ctx *c, int alg)
+{
+    c->alg = alg;
+    c->sha = NULL;
+    if (alg == MAIF_HASH_BLAKE3) {
+        maif_blake3_init(&c->b3);
+        return MAIF_OK;
+    }
+    c->sha = maif_sha256_new();
+    return c->sha ? MAIF_OK : MAIF_ENOMEM;
+}
+
+void maif_chash_update(maif_chash_ctx *c, const void *data, size_t n)
+{
+    if (c->alg == MAIF_HASH_BLAKE3) maif_blake3_update(&c->b3, data, n);
+    else maif_sha256_update(c->sha, data, n);
+}
+
+void maif_chash_final(maif_chash_ctx *c, uint8_t out[MAIF_HASH_BYTES])
+{
+    if (c->alg == MAIF_HASH_BLAKE3) maif_blake3_final(&c->b3, out);
+    else maif_sha256_final(c->sha, out);
+}
+
+void maif_chash_free(maif_chash_ctx *c)
+{
+    maif_sha256_free(c->sha);
+    c->sha = NULL;
+}
+
+const char *maif_hash_name(int alg)
+{
+    return alg == MAIF_HASH_SHA256 ? "sha256" : alg == MAIF_HASH_BLAKE3 ? "blake3" : "unknown";
+}
+
+int maif_hash_parse(const char *s, int *alg)
+{
+    if (!s || !alg) return maif_set_last_err(MAIF_EINVAL, "maif_hash_parse: NULL argument");
+    if (strcmp(s, "sha256") == 0) *alg = MAIF_HASH_SHA256;
+    else if (strcmp(s, "blake3") == 0) *alg = MAIF_HASH_BLAKE3;
+    else return maif_set_last_err(MAIF_EINVAL, "unknown content hash '%s' (choose sha256 or blake3)", s);
+    return MAIF_OK;
+}
+
+int maif_hash(int alg, const void *data, size_t n, uint8_t out[MAIF_HASH_BYTES])
+{
+    if (!MAIF_HASH_ALG_OK(alg) || !out || (!data && n))
+        return maif_set_last_err(MAIF_EINVAL, "maif_hash: unknown algorithm %d or NULL argument", alg);
+    if (maif_crypto_init()) return maif_set_last_err(MAIF_ENOMEM, "maif_hash: crypto initialisation failed");
+    maif_chash(alg, data, n, out);
+    return MAIF_OK;
 }

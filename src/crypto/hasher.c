@@ -34,6 +34,7 @@ typedef struct job {
     uint8_t *out;
     void (*fn)(void *); /* set: a call job, fn(arg) instead of a hash */
     void *arg;
+    int alg; /* MAIF_HASH_* */
 } job;
 
 struct maif_hasher {
@@ -43,6 +44,7 @@ struct maif_hasher {
     _Atomic uint64_t next;
     _Atomic uint64_t done;
     uint64_t base;  /* producer only: published at the last wait */
+    int alg;        /* producer only: what pushes hash with (MAIF_HASH_*) */
     _Atomic int sleeping;
     _Atomic int stop;
     pthread_mutex_t mu;
@@ -79,7 +81,7 @@ static void run(maif_hasher *h, uint64_t i)
 {
     const job *j = &h->ring[i & (h->cap - 1)];
     if (j->fn) j->fn(j->arg);
-    else maif_sha256(j->data, j->size, j->out);
+    else maif_chash(j->alg, j->data, j->size, j->out);
     atomic_fetch_add_explicit(&h->done, 1, memory_order_release);
 }
 
@@ -150,12 +152,14 @@ static int push(maif_hasher *h, job j)
 
 int maif_hasher_push(maif_hasher *h, const void *data, size_t size, uint8_t out[32])
 {
-    return push(h, (job){data, size, out, NULL, NULL});
+    return push(h, (job){data, size, out, NULL, NULL, h->alg});
 }
+
+void maif_hasher_set_alg(maif_hasher *h, int alg) { h->alg = alg; }
 
 int maif_hasher_push_call(maif_hasher *h, void (*fn)(void *), void *arg)
 {
-    return push(h, (job){NULL, 0, NULL, fn, arg});
+    return push(h, (job){NULL, 0, NULL, fn, arg, 0});
 }
 
 size_t maif_hasher_pending(const maif_hasher *h)

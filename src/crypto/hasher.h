@@ -1,5 +1,6 @@
 /*
- * hasher.h — SHA-256 of queued buffers on a background thread.
+ * hasher.h — content hashes (SHA-256 unless set) of queued buffers on a
+ * background thread.
  *
  * A writer that appends many small records spends most of its time on the
  * SHA-256 of their payloads. The hasher lets one thread (the producer)
@@ -28,7 +29,10 @@ typedef struct maif_hasher maif_hasher;
  * Returns NULL if memory or the thread cannot be had; the caller then
  * hashes inline. */
 maif_hasher *maif_hasher_start(size_t cap);
-/* Queues out = SHA-256(data[0..size)). Returns 0, or -1 when the queue is
+/* Which content hash (MAIF_HASH_*) later pushes compute; SHA-256 until
+ * set. Producer only. */
+void maif_hasher_set_alg(maif_hasher *h, int alg);
+/* Queues out = the content hash of data[0..size). Returns 0, or -1 when the queue is
  * full (call maif_hasher_wait, then push again). */
 int maif_hasher_push(maif_hasher *h, const void *data, size_t size, uint8_t out[32]);
 /* Queues fn(arg), to run on the helper (or on the caller, in a wait).

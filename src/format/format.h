@@ -29,6 +29,8 @@ typedef struct maif_block_source {
     const maif_info *info;                                 /* the source's facts (agent, signer, root) */
     const char *source_note;                               /* extra provenance JSON object for the
                                                               output ("converted_from"), or NULL */
+    int hash_alg;                                          /* the output's content hash (MAIF_HASH_*),
+                                                              for formats that offer a choice */
 } maif_block_source;
 
 typedef struct maif_format_ops {
@@ -61,6 +63,9 @@ typedef struct maif_format_ops {
                      int (*sink)(void *ctx, const void *data, size_t n, const uint8_t *stored_done), void *ctx,
                      char *err, size_t errcap);
     int (*info)(const void *state, maif_info *out);
+    /* Optional (NULL: SHA-256): the function of the blocks' content hashes,
+     * MAIF_HASH_*. */
+    int (*content_hash)(const void *state);
     /* Record i of the file in file order (header first); MAIF_ENOTFOUND
      * past the end. May build a table on first use, which must be safe
      * when many threads call at once (the public reader is shared). */

@@ -42,6 +42,7 @@ static const struct {
     [MAIF_OPT_INDEX_PQ_M] = {0, 1024, "MAIF_OPT_INDEX_PQ_M"},
     [MAIF_OPT_WORKERS] = {0, MAIF_THREADS_MAX, "MAIF_OPT_WORKERS"},
     [MAIF_OPT_ASYNC_QUEUE] = {0, 1 << 20, "MAIF_OPT_ASYNC_QUEUE"},
+    [MAIF_OPT_CONTENT_HASH] = {0, 1, "MAIF_OPT_CONTENT_HASH"},
 };
 
 static int known(int option) { return option >= 1 && option <= OPT_LAST && spec[option].name; }

@@ -243,14 +243,18 @@ static void test_golden_regenerate(void **state)
 /* ------------------------------------------------------ every byte flip */
 
 /* A fresh artifact like the golden one, but written now (random ids, real
- * clock) and with a payload large enough to go straight to the file. */
-static uint8_t *build_fresh(size_t *len)
+ * clock), with content hashes alg (MAIF_HASH_*). */
+static uint8_t *build_fresh(size_t *len, int alg)
 {
     char *dir = tu_tmpdir(), *path = tu_path(dir, "f.maif");
     maif_key *k = NULL;
     assert_int_equal(maif_key_generate(&k), MAIF_OK);
     maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, path, k, "did:example:flip", NULL), MAIF_OK);
+    maif_options *o = NULL;
+    assert_int_equal(maif_options_create(&o), MAIF_OK);
+    assert_int_equal(maif_options_set(o, MAIF_OPT_CONTENT_HASH, alg), MAIF_OK);
+    assert_int_equal(maif_writer_create(&w, path, k, "did:example:flip", o), MAIF_OK);
+    maif_options_free(o);
     uint8_t id0[MAIF_ID_BYTES], id1[MAIF_ID_BYTES];
     maif_block_spec s = {.type = MAIF_TYPE_TEXT, .payload = "first", .payload_size = 5,
                          .meta_json = "{\"source\":\"t\",\"privacy\":\"low\"}"};
@@ -332,8 +336,11 @@ static void test_every_byte_flip_fresh(void **state)
 {
     (void)state;
     size_t n;
-    uint8_t *b = build_fresh(&n);
+    uint8_t *b = build_fresh(&n, MAIF_HASH_SHA256);
     flip_all(b, n, "fresh artifact");
+    free(b);
+    b = build_fresh(&n, MAIF_HASH_BLAKE3);
+    flip_all(b, n, "fresh artifact, BLAKE3 content hashes");
     free(b);
 }
 
@@ -474,8 +481,11 @@ static void test_truncation_every_offset(void **state)
     uint8_t *b = load_golden("valid_small.maif", &n);
     truncate_all(b, n, "valid_small.maif", 0);
     free(b);
-    b = build_fresh(&n);
+    b = build_fresh(&n, MAIF_HASH_SHA256);
     truncate_all(b, n, "fresh artifact", 0);
+    free(b);
+    b = build_fresh(&n, MAIF_HASH_BLAKE3);
+    truncate_all(b, n, "fresh artifact, BLAKE3 content hashes", 0);
     free(b);
     /* its second batch: from the end of the first commit */
     b = build_with_nodes(&n);

@@ -28,7 +28,8 @@
 /* ---- file header */
 #define NAT_MAGIC            "\x89MAIF\r\n\x1a"
 #define NAT_MAGIC_LEN        8
-#define NAT_WRITE_VERSION    3 /* writers must know this version to append */
+#define NAT_WRITE_VERSION    4 /* writers must know this version to append */
+#define NAT_VERSION_FLAGS    4 /* the write version of files whose header sets a flag */
 #define NAT_READ_VERSION     3 /* readers must know this version to read */
 #define NAT_VERSION_ED25519  2 /* what files created with an Ed25519 key say (read and write) */
 #define NAT_FIXED_HEADER     64
@@ -41,7 +42,9 @@
 #define NH_CREATED      16 /* u64 µs */
 #define NH_FILE_ID      24 /* 16 */
 #define NH_META_SIZE    40 /* u32 */
-#define NH_FLAGS        44 /* u32, must be zero */
+#define NH_FLAGS        44 /* u32: NH_F_* */
+#define NH_F_BLAKE3     0x1u /* content hashes are BLAKE3, not SHA-256 */
+#define NH_F_KNOWN      0x1u /* every other bit is reserved, zero; readers refuse them */
 #define NH_RESERVED     48 /* 16, must be zero */
 
 /* ---- record header */
@@ -209,6 +212,8 @@ typedef struct nat_header {
     uint8_t file_id[MAIF_ID_BYTES];
     const char *meta;   /* borrowed JSON */
     uint32_t meta_size;
+    uint32_t flags;     /* NH_F_* (only known bits: parse refuses others) */
+    int hash_alg;       /* MAIF_HASH_*: what content hashes are (NH_F_BLAKE3) */
 } nat_header;
 int nat_header_parse(const uint8_t *base, uint64_t size, nat_header *h, char *err, size_t errcap);
 int nat_detect(const uint8_t *buf, size_t len);
@@ -401,6 +406,7 @@ int nat_rec_head_torn(const uint8_t *base, const nat_rec *r);
 #define MAIF_W_OVERWRITE     0x01u /* create: replace an existing file */
 #define MAIF_W_DURABLE       0x02u /* every commit is fsync'ed */
 #define MAIF_W_FORCE_RECOVER 0x04u /* open: cut damage after the last commit too */
+#define MAIF_W_BLAKE3        0x08u /* create: content hashes are BLAKE3 (MAIF_OPT_CONTENT_HASH) */
 
 /* The flags opt asks for. */
 unsigned nat_writer_flags(const maif_options *opt);

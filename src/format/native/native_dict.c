@@ -61,7 +61,7 @@ int nat_dict_load(const uint8_t *base, const nat_view *v, uint64_t index, int le
         return maif_set_err(err, errcap, MAIF_ELIMIT, "dictionary block %llu: %zu bytes, over the limit of %u",
                             (unsigned long long)index, b.payload_size, MAIF_ZDICT_MAX);
     uint8_t h[MAIF_HASH_BYTES];
-    maif_sha256(b.payload, b.payload_size, h);
+    maif_chash(v->hdr.hash_alg, b.payload, b.payload_size, h);
     if (memcmp(h, b.content_hash, MAIF_HASH_BYTES) != 0)
         return maif_set_err(err, errcap, MAIF_EFORMAT, "dictionary block %llu: content hash mismatch",
                             (unsigned long long)index);

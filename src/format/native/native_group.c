@@ -172,7 +172,7 @@ static void enc_work(void *ctx, uint64_t i, void *scratch)
     it->scr.codec_state_of = NULL;
     if (it->rc) return;
     it->e.tlv_len = (uint16_t)eb.len;
-    maif_sha256(it->e.out.stored, (size_t)it->e.out.stored_size, it->e.content_hash);
+    maif_chash(c->w->hash_alg, it->e.out.stored, (size_t)it->e.out.stored_size, it->e.content_hash);
 }
 
 /* Encodes items[0..n) on up to g->workers threads. */

@@ -89,19 +89,20 @@ int maif_writer_close(maif_writer *w)
 }
 
 /* Builds the file header (fixed part + JSON + padding). */
-static int build_header(maif_buf *out, const char *header_json, uint64_t created, uint16_t version)
+static int build_header(maif_buf *out, const char *header_json, uint64_t created, uint16_t version, uint32_t hflags)
 {
     size_t jl = header_json ? strlen(header_json) : 0;
     uint64_t hs = align8(NAT_FIXED_HEADER + jl);
     if (hs > NAT_HEADER_MAX) return MAIF_ELIMIT;
     uint8_t fixed[NAT_FIXED_HEADER] = {0};
     memcpy(fixed + NH_MAGIC, NAT_MAGIC, NAT_MAGIC_LEN);
-    wr16le(fixed + NH_WRITE_VER, version);
+    wr16le(fixed + NH_WRITE_VER, hflags ? NAT_VERSION_FLAGS : version);
     wr16le(fixed + NH_READ_VER, version);
     wr32le(fixed + NH_HEADER_SIZE, (uint32_t)hs);
     wr64le(fixed + NH_CREATED, created);
     maif_random(fixed + NH_FILE_ID, MAIF_ID_BYTES);
     wr32le(fixed + NH_META_SIZE, (uint32_t)jl);
+    wr32le(fixed + NH_FLAGS, hflags);
     int rc = maif_buf_append(out, fixed, sizeof fixed);
     if (!rc) rc = maif_buf_append(out, header_json, jl);
     if (!rc) rc = maif_buf_append(out, zero_pad, (size_t)(hs - NAT_FIXED_HEADER - jl));
@@ -139,7 +140,9 @@ int nat_writer_create(maif_writer **out, const char *path, const maif_key *key, 
     /* Files whose first signer is Ed25519 stay readable by version 2
      * readers; others hold version 2 commit records (FORMAT.md §5.5.1). */
     rc = build_header(&w->wbuf, header_json, created_us ? created_us : maif_now_us(),
-                      maif_key_alg(key) == MAIF_SIG_ED25519 ? NAT_VERSION_ED25519 : NAT_READ_VERSION);
+                      maif_key_alg(key) == MAIF_SIG_ED25519 ? NAT_VERSION_ED25519 : NAT_READ_VERSION,
+                      flags & MAIF_W_BLAKE3 ? NH_F_BLAKE3 : 0);
+    w->hash_alg = flags & MAIF_W_BLAKE3 ? MAIF_HASH_BLAKE3 : MAIF_HASH_SHA256;
     if (rc) {
         nat_writer_fail(w, rc, rc == MAIF_ENOMEM ? "%s: out of memory" : "%s: header metadata too large", path);
         goto out;
@@ -171,7 +174,8 @@ unsigned nat_writer_flags(const maif_options *opt)
 {
     return (maif_opt(opt, MAIF_OPT_OVERWRITE) ? MAIF_W_OVERWRITE : 0) |
            (maif_opt(opt, MAIF_OPT_DURABLE) ? MAIF_W_DURABLE : 0) |
-           (maif_opt(opt, MAIF_OPT_FORCE_RECOVER) ? MAIF_W_FORCE_RECOVER : 0);
+           (maif_opt(opt, MAIF_OPT_FORCE_RECOVER) ? MAIF_W_FORCE_RECOVER : 0) |
+           (maif_opt(opt, MAIF_OPT_CONTENT_HASH) == MAIF_HASH_BLAKE3 ? MAIF_W_BLAKE3 : 0);
 }
 
 /* Applies MAIF_OPT_CODEC / MAIF_OPT_CODEC_LEVEL to a new writer; on
@@ -195,7 +199,7 @@ static int writer_codec(maif_writer **w, const maif_options *opt)
 int maif_writer_create(maif_writer **out, const char *path, const maif_key *key, const char *agent_id,
                        const maif_options *opt)
 {
-    unsigned flags = nat_writer_flags(opt) & (MAIF_W_OVERWRITE | MAIF_W_DURABLE);
+    unsigned flags = nat_writer_flags(opt) & (MAIF_W_OVERWRITE | MAIF_W_DURABLE | MAIF_W_BLAKE3);
     json_t *o = json_object();
     if (!o) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     /* unchecked here: json_string's NULL would not say whether the UTF-8
@@ -331,6 +335,7 @@ int nat_writer_open(maif_writer **out, const char *path, const maif_key *key, un
         w->c_end = w->pos = w->wbuf_off = v.committed;
         w->c_blocks = v.last.blocks;
         memcpy(w->file_id, base + NH_FILE_ID, MAIF_ID_BYTES);
+        w->hash_alg = v.hdr.hash_alg;
         w->c_seq_next = v.last.seq + 1;
         w->c_last_off = v.last.off;
         memcpy(w->c_chain, v.last.record_hash, 32);

@@ -125,6 +125,8 @@ static int nat_ops_decode(const void *state, uint64_t i, const void *keyring, vo
     return nat_block_decode(s->base, s->v.committed, off, i, keyring, &s->dicts, &s->v, dst, cap, size, err, errcap);
 }
 
+static int nat_ops_content_hash(const void *state) { return ((const nat_state *)state)->v.hdr.hash_alg; }
+
 static int nat_ops_info(const void *state, maif_info *out)
 {
     const nat_state *s = state;
@@ -274,7 +276,8 @@ static int nat_ops_write_from(const maif_block_source *src, const char *out_path
      * conversion that fails or is killed leaves nothing behind. */
     maif_writer *w = NULL;
     rc = nat_writer_create(&w, out_path, key, hj, src->info->created_us,
-                           MAIF_W_OVERWRITE | MAIF_W_DURABLE | NAT_W_UNPUBLISHED | NAT_W_EXACT_TIME); /* times as the source has them */
+                           MAIF_W_OVERWRITE | MAIF_W_DURABLE | NAT_W_UNPUBLISHED | NAT_W_EXACT_TIME | /* times as the source has them */
+                               (src->hash_alg == MAIF_HASH_BLAKE3 ? MAIF_W_BLAKE3 : 0));
     maif_free(hj);
     if (rc) return maif_set_err(err, cap, rc, "%s", maif_last_errmsg());
     for (uint64_t i = 0; i < src->count && rc == MAIF_OK; i++) {
@@ -320,6 +323,7 @@ const maif_format_ops maif_format_native = {
     .decode = nat_ops_decode,
     .decode_to = nat_ops_decode_to,
     .info = nat_ops_info,
+    .content_hash = nat_ops_content_hash,
     .record = nat_ops_record,
     .verify = nat_ops_verify,
     .write_from = nat_ops_write_from,

@@ -40,6 +40,12 @@ int nat_header_parse(const uint8_t *base, uint64_t size, nat_header *h, char *er
     if (h->meta_size > h->header_size - NAT_FIXED_HEADER)
         return maif_set_err(err, errcap, MAIF_EFORMAT, "header metadata size %u exceeds the header", h->meta_size);
     h->meta = (const char *)base + NAT_FIXED_HEADER;
+    h->flags = rd32le(base + NH_FLAGS);
+    if (h->flags & ~NH_F_KNOWN)
+        return maif_set_err(err, errcap, MAIF_EVERSION,
+                            "file header sets flags 0x%x that this library does not know (a later format version)",
+                            h->flags & ~NH_F_KNOWN);
+    h->hash_alg = h->flags & NH_F_BLAKE3 ? MAIF_HASH_BLAKE3 : MAIF_HASH_SHA256;
     return MAIF_OK;
 }
 

@@ -118,7 +118,7 @@ typedef struct stream_pipe {
     uint64_t hashed, written; /* chunks each helper has finished */
     int closing;              /* the reader hands over no more chunks */
     int werr;                 /* errno of the first failed write, or 0 */
-    maif_sha256_ctx *sha;
+    maif_chash_ctx *sha;
     maif_writer *w;
     int writeback;            /* durable commits: start each chunk's writeback at once */
 } stream_pipe;
@@ -145,7 +145,7 @@ static void *pipe_hash(void *arg)
 {
     stream_pipe *p = arg;
     for (uint64_t s = 0; pipe_take(p, s); s++) {
-        maif_sha256_update(p->sha, p->buf[s % PIPE_BUFS], p->len[s % PIPE_BUFS]);
+        maif_chash_update(p->sha, p->buf[s % PIPE_BUFS], p->len[s % PIPE_BUFS]);
         pipe_done(p, &p->hashed);
     }
     return NULL;
@@ -174,7 +174,7 @@ static void *pipe_write(void *arg)
  * PIPE_UNAVAILABLE before anything was read, a source error (recorded on
  * w; *abandon set: cut the block), or a write error (the writer is dead). */
 static int stream_piped(maif_writer *w, maif_read_fn read, void *ctx, uint64_t limit, uint64_t poff,
-                        maif_sha256_ctx *sha, uint64_t *total, int *abandon)
+                        maif_chash_ctx *sha, uint64_t *total, int *abandon)
 {
     stream_pipe p = {.sha = sha, .w = w, .writeback = (w->flags & MAIF_W_DURABLE) && w->io->writeback};
     int rc = MAIF_OK;
@@ -528,14 +528,15 @@ static int add_planned(maif_writer *w, const maif_block_spec *spec, maif_read_fn
     uint64_t off = w->pos, head = NAT_REC_HEADER + (uint64_t)ext_size + meta_size;
     uint64_t poff = off + align8(head);
     uint8_t *chunk = maif_malloc(MAIF_STREAM_CHUNK);
-    maif_sha256_ctx *sha = maif_sha256_new();
+    maif_chash_ctx hc;
+    maif_chash_ctx *sha = &hc;
+    int hrc = maif_chash_init(sha, w->hash_alg);
     /* reserved now, so that nothing can fail once the record is whole */
-    if (!chunk || !sha || maif_buf_reserve(&w->pend, sizeof off)) {
+    if (!chunk || hrc || maif_buf_reserve(&w->pend, sizeof off)) {
         maif_free(chunk);
-        maif_sha256_free(sha);
+        maif_chash_free(sha);
         return nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
     }
-    maif_sha256_init(sha);
     uint64_t total = 0;
     int abandon = 0;
     rc = maif_pool_cpus() >= 2 ? stream_piped(w, read, ctx, limit, poff, sha, &total, &abandon) : PIPE_UNAVAILABLE;
@@ -550,7 +551,7 @@ static int add_planned(maif_writer *w, const maif_block_spec *spec, maif_read_fn
                 break;
             }
             if (fill == 0) break;
-            maif_sha256_update(sha, chunk, fill);
+            maif_chash_update(sha, chunk, fill);
             if ((rc = nat_writer_pwrite(w, chunk, fill, poff + total - fill))) break;
             if ((w->flags & MAIF_W_DURABLE) && w->io->writeback) (void)w->io->writeback(w->f, poff + total - fill, fill);
         }
@@ -572,7 +573,7 @@ static int add_planned(maif_writer *w, const maif_block_spec *spec, maif_read_fn
     uint64_t pad2 = align8(total) - total;
     if (pad2 && (rc = nat_writer_pwrite(w, zero_pad, (size_t)pad2, poff + total))) goto out;
     wr64le(hdr + NR_STORED_SIZE, total);
-    maif_sha256_final(sha, hdr + NR_CONTENT_HASH);
+    maif_chash_final(sha, hdr + NR_CONTENT_HASH);
     /* The record head: header, extensions, metadata, padding; a chunk is
      * large enough to hold it (NAT_META_MAX < MAIF_STREAM_CHUNK is not
      * guaranteed, so fall back to three writes). */
@@ -603,7 +604,7 @@ abandon:
     }
 out:
     maif_free(chunk);
-    maif_sha256_free(sha);
+    maif_chash_free(sha);
     if (ss.plain) maif_wipe(ss.plain, plan.k->chunk ? plan.k->chunk : MAIF_STREAM_CHUNK_PLAIN);
     maif_free(ss.plain);
     maif_free(ss.sealed);

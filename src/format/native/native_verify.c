@@ -62,6 +62,7 @@ typedef struct vstate {
     uint64_t nnodes, cap_nodes;
     uint64_t leaf_end, leaf_first, leaf_count; /* the last index leaf met: where it ends, what it maps */
     int leaf_ok;
+    int hash_alg; /* MAIF_HASH_*: the header's content hash */
 } vstate;
 
 #define ERR(st, code, sec, blk, off, ...) maif_report_add((st)->rep, MAIF_SEV_ERROR, code, sec, blk, (int64_t)(off), __VA_ARGS__)
@@ -83,7 +84,9 @@ static void check_header(vstate *st, const nat_header *h)
     uint16_t wv = rd16le(b + NH_WRITE_VER), rv = rd16le(b + NH_READ_VER);
     if (rv == 0 || wv < rv)
         ERR(st, "header", "header", -1, NH_WRITE_VER, "header: write version %u / read version %u are inconsistent", wv, rv);
-    if (rd32le(b + NH_FLAGS) != 0) ERR(st, "reserved", "header", -1, NH_FLAGS, "header: flags must be zero");
+    if (h->flags && wv < NAT_VERSION_FLAGS)
+        ERR(st, "header", "header", -1, NH_WRITE_VER, "header: flags 0x%x need write version %u, not %u", h->flags,
+            NAT_VERSION_FLAGS, wv);
     if (!all_zero(b + NH_RESERVED, 16)) ERR(st, "reserved", "header", -1, NH_RESERVED, "header: reserved bytes must be zero");
     if (!all_zero(b + NAT_FIXED_HEADER + h->meta_size, h->header_size - NAT_FIXED_HEADER - h->meta_size))
         ERR(st, "padding", "header", -1, NAT_FIXED_HEADER + h->meta_size, "header: padding after the metadata must be zero");
@@ -397,15 +400,15 @@ static void do_commit(vstate *st, const nat_rec *r)
 
 /* ---- parallel payload hashing */
 
-/* One payload's SHA-256 against its record's content hash (runs on the
- * pool; writes only job i). */
+/* One payload's content hash (SHA-256 or BLAKE3, as the header says)
+ * against its record's (runs on the pool; writes only job i). */
 static void hash_job(void *ctx, uint64_t i, void *scratch)
 {
     (void)scratch;
     vstate *st = ctx;
     job *j = &st->jobs[i];
     uint8_t h[32];
-    maif_sha256(st->base + j->payload_off, (size_t)j->size, h);
+    maif_chash(st->hash_alg, st->base + j->payload_off, (size_t)j->size, h);
     j->bad = memcmp(h, st->base + j->rec_off + NR_CONTENT_HASH, 32) != 0;
 }
 
@@ -520,6 +523,7 @@ void nat_verify(const uint8_t *base, uint64_t size, const maif_verify_options *o
         maif_report_add(rep, MAIF_SEV_ERROR, "structure", "header", -1, 0, "header: %s", err);
         return;
     }
+    st.hash_alg = h.hash_alg;
     check_header(&st, &h);
     uint8_t prev[32];
     maif_sha256(base, h.header_size, prev);

@@ -147,6 +147,7 @@ static maif_hasher *hasher(maif_writer *w)
 {
     if (w->hasher || w->hasher_off) return w->hasher;
     if (maif_pool_cpus() < 2 || !(w->hasher = maif_hasher_start(HASHER_RING))) w->hasher_off = 1;
+    else maif_hasher_set_alg(w->hasher, w->hash_alg);
     return w->hasher;
 }
 
@@ -230,12 +231,12 @@ static int put_record(maif_writer *w, uint8_t hdr[NAT_REC_HEADER], const uint8_t
         pthread_t t;
         int threaded = pthread_create(&t, NULL, payload_write, &job) == 0;
         if (!threaded) payload_write(&job);
-        maif_sha256(payload, (size_t)psize, hdr + NR_CONTENT_HASH);
+        maif_chash(w->hash_alg, payload, (size_t)psize, hdr + NR_CONTENT_HASH);
         if (threaded) pthread_join(t, NULL);
         if (job.err) return nat_writer_io_fail(w, "write", job.err);
         written = 1;
     } else if (done == HASH_BOTH && !defer) {
-        maif_sha256(payload, (size_t)psize, hdr + NR_CONTENT_HASH);
+        maif_chash(w->hash_alg, payload, (size_t)psize, hdr + NR_CONTENT_HASH);
     }
     if (done == HASH_NONE) {
         memcpy(w->chain, hdr + NR_RECORD_HASH, 32);
@@ -342,6 +343,7 @@ typedef struct drain_ctx {
     size_t n;
     const maif_stage_seal *seals;
     int err; /* errno of a failed write, or 0; only item 0 sets it */
+    int alg; /* MAIF_HASH_*: the content hash */
 } drain_ctx;
 
 /* Item 0 writes every borrowed payload in file order; item i >= 1 hashes
@@ -374,14 +376,14 @@ static void drain_work(void *ctx, uint64_t i, void *scratch)
     if (b->seal >= 0) {
         b->err = maif_stage_seal_run(&c->seals[b->seal], (uint8_t *)b->payload, b->plain);
         if (b->err) return;
-        maif_sha256(b->payload, (size_t)b->size, b->hdr + NR_CONTENT_HASH);
+        maif_chash(c->alg, b->payload, (size_t)b->size, b->hdr + NR_CONTENT_HASH);
         uint64_t pad = align8(b->size) - b->size;
         int e = c->f->io->write(c->f, b->payload, (size_t)b->size, b->poff);
         if (!e && pad) e = c->f->io->write(c->f, zero_pad, (size_t)pad, b->poff + b->size);
         b->werr = e;
         return;
     }
-    maif_sha256(b->payload, (size_t)b->size, b->hdr + NR_CONTENT_HASH);
+    maif_chash(c->alg, b->payload, (size_t)b->size, b->hdr + NR_CONTENT_HASH);
 }
 
 /* Forgets the deferred blocks (and so the copies in the arena). */
@@ -415,7 +417,7 @@ static int drain(maif_writer *w)
                 bs[k].werr = bs[k].job->err;
             }
     }
-    drain_ctx c = {w->f, bs, n, (const maif_stage_seal *)w->seals.data, 0};
+    drain_ctx c = {w->f, bs, n, (const maif_stage_seal *)w->seals.data, 0, w->hash_alg};
     unsigned threads = 1;
     if (w->bor_bytes >= PIPELINE_MIN) {
         threads = maif_pool_cpus();

@@ -75,6 +75,7 @@ struct maif_writer {
      * computing; they are chained (record hash, Merkle tree) by settle() */
     maif_hasher *hasher;  /* NULL until the first small record, or for good */
     int hasher_off;       /* 1: one CPU, or the helper could not start */
+    int hash_alg;         /* MAIF_HASH_*: the file's content hash (header flag) */
     maif_buf hpend;       /* struct hrec entries, in append order */
     /* Block ids are random but not secret; one getrandom() per 256 ids
      * instead of one per block (the syscall cost more than hashing 1 KiB). */
