@@ -7,7 +7,8 @@
  * a failed open leaves no handle; found ids map back to blocks with that id;
  * histories are in append order and in range; and whatever the verifier
  * passes, the reader must open with the same block count and read every
- * block, whose payload matches its stored content hash (unless a signed
+ * block, whose payload matches its stored content hash (SHA-256 or
+ * BLAKE3, as the header says) (unless a signed
  * erasure record declares it erased, and the report says so). Compressed
  * blocks (codecs zstd, lz4 and zstd-dict) are decoded too, whole and
  * streamed (seeds stream_dict_zstd and lz4_hostile_decoded_size drive the
@@ -99,7 +100,7 @@ static void reseal(uint8_t *b, size_t n)
                 nat_commit_content_hash(pay, r.stored_size, hdr + NR_CONTENT_HASH);
             }
         } else {
-            maif_sha256(pay, (size_t)r.stored_size, hdr + NR_CONTENT_HASH);
+            maif_chash(h.hash_alg, pay, (size_t)r.stored_size, hdr + NR_CONTENT_HASH);
         }
         nat_rec_hash(b, &r, prev, hdr + NR_RECORD_HASH);
         memcpy(prev, hdr + NR_RECORD_HASH, 32);
@@ -233,7 +234,7 @@ static void run_one(const uint8_t *data, size_t size)
             maif_block b;
             uint8_t h[MAIF_HASH_BYTES];
             if (maif_reader_block(r, i, &b) != MAIF_OK) abort();
-            maif_sha256(b.payload, b.payload_size, h);
+            if (maif_hash(maif_reader_content_hash(r), b.payload, b.payload_size, h) != MAIF_OK) abort();
             if (memcmp(h, b.content_hash, MAIF_HASH_BYTES) == 0) continue;
             /* only a payload a signed erasure record declares erased
              * (FORMAT.md §5.10) may differ, and the report must say so */

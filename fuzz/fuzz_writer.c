@@ -24,6 +24,8 @@
  * held open across later operations must keep showing its blocks, and a
  * second writer (or recover) must be locked out meanwhile. Any mismatch
  * aborts, so libFuzzer and the corpus replay in `make test` report it.
+ * The input's first byte picks the agent id and the content hash (SHA-256
+ * or BLAKE3, FORMAT.md §4).
  * Timestamps in specs are fixed, so nothing checked depends on the clock.
  * Bytes written per input are capped (BYTES_MAX) to keep runs fast.
  * FUZZ_TRACE=1 in the environment prints one line per operation.
@@ -132,8 +134,9 @@ static size_t model_history(const model *m, const uint8_t id[MAIF_ID_BYTES], uin
 /* ---- the public calls whose signatures are changing (the others are in
  * fuzz_util.h): one place to adapt */
 
-/* The writer settings a sequence uses, as flags: FW_DURABLE, FW_FORCE. */
-enum { FW_DURABLE = 1, FW_FORCE = 2 };
+/* The writer settings a sequence uses, as flags: FW_DURABLE, FW_FORCE,
+ * FW_BLAKE3 (create: BLAKE3 content hashes). */
+enum { FW_DURABLE = 1, FW_FORCE = 2, FW_BLAKE3 = 4 };
 
 static maif_options *options_for(unsigned flags)
 {
@@ -141,6 +144,7 @@ static maif_options *options_for(unsigned flags)
     if (maif_options_create(&o) != MAIF_OK) abort();
     if ((flags & FW_DURABLE) && maif_options_set(o, MAIF_OPT_DURABLE, 1) != MAIF_OK) abort();
     if ((flags & FW_FORCE) && maif_options_set(o, MAIF_OPT_FORCE_RECOVER, 1) != MAIF_OK) abort();
+    if ((flags & FW_BLAKE3) && maif_options_set(o, MAIF_OPT_CONTENT_HASH, MAIF_HASH_BLAKE3) != MAIF_OK) abort();
     return o;
 }
 
@@ -216,7 +220,7 @@ static void check_block(const mblock *e, maif_reader *r, uint64_t i)
     CHECK(e->ts == 0 || b.timestamp_us == e->ts);
     CHECK(b.codec == 0 && b.cipher == 0);
     uint8_t h[MAIF_HASH_BYTES];
-    maif_sha256(b.payload, b.payload_size, h);
+    CHECK(maif_hash(maif_reader_content_hash(r), b.payload, b.payload_size, h) == MAIF_OK);
     CHECK(memcmp(h, b.content_hash, MAIF_HASH_BYTES) == 0);
 }
 
@@ -491,10 +495,10 @@ static void run(in_t *in, const char *path)
     static model m; /* large; one input at a time */
     static const char *const agents[] = {NULL, "agent-7", "did:maif:fuzz"};
     memset(&m, 0, sizeof m);
-    unsigned a = u8(in) % 3;
+    unsigned v = u8(in), a = v % 3;
     m.agent = agents[a] ? agents[a] : "";
     maif_writer *w = NULL;
-    int rc = writer_create(&w, path, agents[a], u8(in) == 0xd0 ? FW_DURABLE : 0);
+    int rc = writer_create(&w, path, agents[a], (u8(in) == 0xd0 ? FW_DURABLE : 0) | (v / 3 % 2 ? FW_BLAKE3 : 0));
     if (rc != MAIF_OK) fprintf(stderr, "fuzz_writer: create: %s\n", api_err);
     CHECK(rc == MAIF_OK);
     m.commits = 1;
