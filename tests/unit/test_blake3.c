@@ -6,10 +6,11 @@
  * (portable, SSE4.1, AVX2) against them and against each other on random
  * lengths split into random update() calls; final does not disturb the
  * context; and, when b3sum is installed, random files of odd sizes hashed
- * by both.
+ * by both; threads hashing at once.
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,47 @@ static void test_kat_all_impls(void **state)
     }
     assert_int_equal(maif_blake3_force_impl(0), 0);
     assert_true(ran >= 1);
+    free(in);
+}
+
+/* Threads hashing at once (the first of them racing for the CPU
+ * detection, as this test runs first) each get the KATs' hashes. */
+typedef struct hash_job {
+    const uint8_t *in;
+    int bad;
+    int which; /* thread number: picks the lengths */
+} hash_job;
+
+static void *hash_thread(void *arg)
+{
+    hash_job *j = arg;
+    for (size_t i = (size_t)j->which; i < NKAT; i += 2) {
+        uint8_t h[32];
+        char hex[65];
+        maif_blake3(j->in, kat[i].len, h);
+        to_hex(h, hex);
+        if (strcmp(hex, kat[i].hex) != 0) j->bad++;
+        hash_split(j->in, kat[i].len, (uint64_t)i + 1, h);
+        to_hex(h, hex);
+        if (strcmp(hex, kat[i].hex) != 0) j->bad++;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    uint8_t *in = kat_input();
+    pthread_t t[4];
+    hash_job jobs[4];
+    for (int k = 0; k < 4; k++) {
+        jobs[k] = (hash_job){in, 0, k % 2};
+        assert_int_equal(pthread_create(&t[k], NULL, hash_thread, &jobs[k]), 0);
+    }
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(pthread_join(t[k], NULL), 0);
+        assert_int_equal(jobs[k].bad, 0);
+    }
     free(in);
 }
 
@@ -297,9 +339,10 @@ static void test_against_b3sum(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kat_all_impls), cmocka_unit_test(test_small_updates),
-        cmocka_unit_test(test_final_is_pure), cmocka_unit_test(test_impls_agree),
-        cmocka_unit_test(test_impl_choice),   cmocka_unit_test(test_against_b3sum),
+        cmocka_unit_test(test_threads),       cmocka_unit_test(test_kat_all_impls),
+        cmocka_unit_test(test_small_updates), cmocka_unit_test(test_final_is_pure),
+        cmocka_unit_test(test_impls_agree),   cmocka_unit_test(test_impl_choice),
+        cmocka_unit_test(test_against_b3sum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
