@@ -15,6 +15,7 @@
 #   BENCH_VERBOSE    set: bench_bulk prints every run, warm-ups included
 #   BENCH_POOL_MIB   MiB appended per worker-pool figure (default 128)
 #   BENCH_PROOF_MAX  largest artifact of the proof benchmark, in blocks (default 1000000)
+#   BENCH_B3_MIB     MiB hashed per BLAKE3 / SHA-256 figure, and size of the b3sum file (default 256)
 # Everything written is removed on exit.
 set -u
 
@@ -174,6 +175,9 @@ run "$BIN/bench_media"
 
 echo "== encryption at rest (per cipher, 4 KiB and 1 MiB blocks; KDF cost)"
 run "$BIN/bench_aead" "$W"
+
+echo "== BLAKE3 per implementation (1 MiB and 4 KiB buffers) beside SHA-256, and beside b3sum on a file"
+run "$BIN/bench_blake3" "$W"
 
 echo "== group commit: durable commits/s from 1, 8 and 32 threads on one writer"
 run "$BIN/bench_commit" "$W"

@@ -32,8 +32,9 @@ pkgs="$pkgs b3sum"
 [ "${1:-}" = coverage ] && pkgs="$pkgs lcov"
 # `install-deps.sh bench` adds the zstd and lz4 command-line tools the benchmarks compare with,
 # wrk (the HTTP load generator of bench_serve), hnswlib (header-only, C++) as the vector-index baseline of bench_index, and
-# WordNet for the retrieval-quality set (bench/wordnet_eval.sh) and the glosses bench_dict_maif stores as records.
-[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 libhnswlib-dev g++ wordnet-base wrk"
+# WordNet for the retrieval-quality set (bench/wordnet_eval.sh) and the glosses bench_dict_maif stores as records,
+# and b3sum (the reference BLAKE3) beside bench_blake3.
+[ "${1:-}" = bench ] && pkgs="$pkgs zstd lz4 libhnswlib-dev g++ wordnet-base wrk b3sum"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -26,15 +26,6 @@
 const uint32_t maif_b3_iv[8] = {0x6A09E667u, 0xBB67AE85u, 0x3C6EF372u, 0xA54FF53Au,
                                 0x510E527Fu, 0x9B05688Cu, 0x1F83D9ABu, 0x5BE0CD19u};
 
-const uint8_t maif_b3_sched[7][16] = {
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8},
-    {3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1},
-    {10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6},
-    {12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4},
-    {9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7},
-    {11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13},
-};
 
 /* Chunks per subtree hashed by the kernels in one go (a power of two >= 8):
  * 256 chunks are 256 KiB of input; their CVs take 8 KiB of stack. */
@@ -176,9 +167,17 @@ static void hash_many(int level, const uint8_t *const *inputs, size_t n, size_t 
     if (level >= IMPL_AVX2)
         for (; n >= 8; n -= 8, inputs += 8, out += 8 * 32, counter += inc ? 8 : 0)
             maif_b3_hash8_avx2(inputs, blocks, counter, inc, flags, fstart, fend, out);
-    if (level >= IMPL_SSE41)
+    if (level >= IMPL_SSE41) {
         for (; n >= 4; n -= 4, inputs += 4, out += 4 * 32, counter += inc ? 4 : 0)
             maif_b3_hash4_sse41(inputs, blocks, counter, inc, flags, fstart, fend, out);
+        if (n >= 2) { /* 2 or 3 left: one 4-wide pass (the last input repeated) beats 2 or 3 portable ones */
+            const uint8_t *in4[4] = {inputs[0], inputs[1], inputs[n - 1], inputs[n - 1]};
+            uint8_t out4[4 * 32];
+            maif_b3_hash4_sse41(in4, blocks, counter, inc, flags, fstart, fend, out4);
+            memcpy(out, out4, n * 32);
+            return;
+        }
+    }
 #else
     (void)level;
 #endif

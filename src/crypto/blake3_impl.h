@@ -19,8 +19,17 @@
  * the first 8 primes, as SHA-256's). */
 extern const uint32_t maif_b3_iv[8];
 /* Message word order of round r: the identity, then each round the
- * specification's permutation applied once more. */
-extern const uint8_t maif_b3_sched[7][16];
+ * specification's permutation applied once more. Static, so that each
+ * kernel's unrolled rounds index the message with constants. */
+static const uint8_t maif_b3_sched[7][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8},
+    {3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1},
+    {10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6},
+    {12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4},
+    {9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7},
+    {11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13},
+};
 
 /*
  * A "hash many" kernel: inputs[0..N) each of `blocks` 64-byte blocks,
@@ -36,6 +45,8 @@ void maif_b3_hash8_avx2(const uint8_t *const inputs[8], size_t blocks, uint64_t 
 void maif_b3_hash4_sse41(const uint8_t *const inputs[4], size_t blocks, uint64_t counter, int inc, uint32_t flags,
                          uint32_t fstart, uint32_t fend, uint8_t *out);
 
-/* MAIF_B3_X86: defined where the SIMD kernels are built (not yet). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MAIF_B3_X86 1
+#endif
 
 #endif

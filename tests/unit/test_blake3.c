@@ -6,16 +6,18 @@
  * (portable, SSE4.1, AVX2) against them and against each other on random
  * lengths split into random update() calls; final does not disturb the
  * context; and, when b3sum is installed, random files of odd sizes hashed
- * by both.
+ * by both; threads hashing at once.
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "crypto/blake3.h"
+#include "crypto/blake3_impl.h"
 
 static const struct {
     size_t len;
@@ -128,6 +130,47 @@ static void test_kat_all_impls(void **state)
     free(in);
 }
 
+/* Threads hashing at once (the first of them racing for the CPU
+ * detection, as this test runs first) each get the KATs' hashes. */
+typedef struct hash_job {
+    const uint8_t *in;
+    int bad;
+    int which; /* thread number: picks the lengths */
+} hash_job;
+
+static void *hash_thread(void *arg)
+{
+    hash_job *j = arg;
+    for (size_t i = (size_t)j->which; i < NKAT; i += 2) {
+        uint8_t h[32];
+        char hex[65];
+        maif_blake3(j->in, kat[i].len, h);
+        to_hex(h, hex);
+        if (strcmp(hex, kat[i].hex) != 0) j->bad++;
+        hash_split(j->in, kat[i].len, (uint64_t)i + 1, h);
+        to_hex(h, hex);
+        if (strcmp(hex, kat[i].hex) != 0) j->bad++;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    uint8_t *in = kat_input();
+    pthread_t t[4];
+    hash_job jobs[4];
+    for (int k = 0; k < 4; k++) {
+        jobs[k] = (hash_job){in, 0, k % 2};
+        assert_int_equal(pthread_create(&t[k], NULL, hash_thread, &jobs[k]), 0);
+    }
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(pthread_join(t[k], NULL), 0);
+        assert_int_equal(jobs[k].bad, 0);
+    }
+    free(in);
+}
+
 /* Byte by byte across several chunk boundaries, and in pieces of the
  * chunk size off by one either way. */
 static void test_small_updates(void **state)
@@ -226,6 +269,51 @@ static void test_impls_agree(void **state)
     free(in);
 }
 
+/* The chunk counter's high word in the kernels (reached only past 4 TiB of
+ * input): 8 chunks whose counters cross 2^32 give the same CVs from the
+ * AVX2 kernel as from two SSE4.1 passes, and differ from the CVs of the
+ * counters truncated to 32 bits. */
+static void test_kernel_counter_high_word(void **state)
+{
+    (void)state;
+#ifdef MAIF_B3_X86
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("sse4.1")) skip();
+    uint8_t *in = kat_input();
+    const uint8_t *p[8];
+    for (int k = 0; k < 8; k++) p[k] = in + 1024 * k;
+    const uint64_t c = (1ull << 32) - 3;
+    uint8_t a[256], b[256], t[256];
+    maif_b3_hash8_avx2(p, 16, c, 1, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, a);
+    maif_b3_hash4_sse41(p, 16, c, 1, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, b);
+    maif_b3_hash4_sse41(p + 4, 16, c + 4, 1, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, b + 128);
+    assert_memory_equal(a, b, 256);
+    for (int k = 0; k < 8; k++) { /* chunk k alone, its counter cut to 32 bits */
+        const uint8_t *one[4] = {p[k], p[k], p[k], p[k]};
+        maif_b3_hash4_sse41(one, 16, (uint32_t)(c + (uint64_t)k), 0, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, t);
+        if (k < 3) assert_memory_equal(a + 32 * k, t, 32); /* below 2^32: the same counter */
+        else assert_memory_not_equal(a + 32 * k, t, 32);
+    }
+    /* the same through the context (a complete type), for every
+     * implementation, the portable one included: 20 chunks and 5 bytes
+     * hashed as if 2^32 - 3 chunks came before them */
+    uint8_t want[32], h[32];
+    for (int which = 1; which <= 3; which++) {
+        assert_int_equal(maif_blake3_force_impl(which), 0);
+        maif_blake3_ctx ctx;
+        maif_blake3_init(&ctx);
+        ctx.chunk_counter = c;
+        maif_blake3_update(&ctx, in, 20 * 1024 + 5);
+        maif_blake3_final(&ctx, which == 1 ? want : h);
+        if (which > 1) assert_memory_equal(h, want, 32);
+    }
+    assert_int_equal(maif_blake3_force_impl(0), 0);
+    free(in);
+#else
+    skip();
+#endif
+}
+
 static void test_impl_choice(void **state)
 {
     (void)state;
@@ -243,6 +331,12 @@ static void test_impl_choice(void **state)
     else if (maif_blake3_force_impl(2) == 0) assert_string_equal(best, "sse41");
     else assert_string_equal(best, "portable");
     assert_int_equal(maif_blake3_force_impl(0), 0);
+#if defined(__x86_64__)
+    /* the kernels are built on x86-64: what the CPU has is what is used */
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) assert_string_equal(best, "avx2");
+    else if (__builtin_cpu_supports("sse4.1")) assert_string_equal(best, "sse41");
+#endif
 }
 
 /* Random files of odd sizes: b3sum (the reference) and maif_blake3 agree. */
@@ -291,9 +385,10 @@ static void test_against_b3sum(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kat_all_impls), cmocka_unit_test(test_small_updates),
-        cmocka_unit_test(test_final_is_pure), cmocka_unit_test(test_impls_agree),
-        cmocka_unit_test(test_impl_choice),   cmocka_unit_test(test_against_b3sum),
+        cmocka_unit_test(test_threads),       cmocka_unit_test(test_kat_all_impls),
+        cmocka_unit_test(test_small_updates), cmocka_unit_test(test_final_is_pure),
+        cmocka_unit_test(test_impls_agree),   cmocka_unit_test(test_impl_choice),
+        cmocka_unit_test(test_kernel_counter_high_word), cmocka_unit_test(test_against_b3sum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
