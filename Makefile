@@ -184,7 +184,7 @@ install: all
 # ThreadSanitizer run of the tests that exercise the writer's threads (not
 # part of `make test`: TSan cannot be combined with ASan).
 BT := build/tsan
-TSAN_TESTS := test_hasher test_writer test_privacy test_reader test_index test_recover test_sign test_native_crash test_stream test_concurrency test_semantic test_dict test_group test_cache test_io_faults test_obs
+TSAN_TESTS := test_hasher test_blake3 test_writer test_privacy test_content_hash test_reader test_index test_recover test_sign test_native_crash test_stream test_concurrency test_semantic test_dict test_group test_cache test_io_faults test_obs
 tsan: $(UI_GEN) | $(DEPS_STAMP)
 	@mkdir -p $(BT)
 	@for t in $(TSAN_TESTS); do \

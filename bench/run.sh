@@ -70,6 +70,21 @@ time_openssl() {
     echo "$rates" | median
 }
 
+# time_b3sum FILE: the BLAKE3 team's b3sum (all cores, as it does by default)
+# over the same file, warm; prints MB/s, or nothing without b3sum.
+time_b3sum() {
+    local f=$1 size rates="" t0 t1
+    command -v b3sum > /dev/null || return 0
+    size=$(stat -c %s "$f")
+    cat "$f" > /dev/null
+    b3sum "$f" > /dev/null # warm-up
+    for _ in $(seq "$REPS"); do
+        t0=$(now_ns); b3sum "$f" > /dev/null; t1=$(now_ns)
+        rates="$rates $(rate_mbs "$size" $(( t1 - t0 )))"
+    done
+    echo "$rates" | median
+}
+
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 echo "maif benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "cpu: $cpu, $(nproc) online; kernel $(uname -r); $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo)"
@@ -157,6 +172,14 @@ if run "$BIN/bench_verify" prepare "$VF" "$VERIFY_MIB"; then
     BASE_OPENSSL_MBS=$(time_openssl "$VF")
     export BASE_OPENSSL_MBS
     figure "openssl dgst -sha256 (same file)" "$BASE_OPENSSL_MBS" "MB/s"
+    run "$BIN/bench_verify" run "$VF" "$REPS"
+fi
+rm -f "$VF"
+echo "== full verify of the same with BLAKE3 content hashes (maif create --hash blake3)"
+if run "$BIN/bench_verify" prepare "$VF" "$VERIFY_MIB" blake3; then
+    BASE_B3SUM_MBS=$(time_b3sum "$VF")
+    export BASE_B3SUM_MBS
+    [ -n "$BASE_B3SUM_MBS" ] && figure "b3sum, all cores (same file)" "$BASE_B3SUM_MBS" "MB/s"
     run "$BIN/bench_verify" run "$VF" "$REPS"
 fi
 rm -f "$VF"

@@ -477,8 +477,9 @@ MAIF_API MAIF_NODISCARD int maif_writer_open(maif_writer **out, const char *path
  * the commit, so that large payloads are hashed on every core; a write
  * error then surfaces from that later call. An encrypted payload of 256
  * KiB to 4 MiB without a codec is sealed by the call, from the caller's
- * bytes into that buffer (no plaintext is copied), then hashed and
- * written by the writer's helper thread while the caller goes on.)
+ * bytes into that buffer (no plaintext is copied; the writer's helper
+ * thread seals some of its 64 KiB chunks when it is idle), then hashed and
+ * written by the helper while the caller goes on.)
  * Errors: MAIF_EINVAL, MAIF_EJSON, MAIF_ELIMIT, MAIF_EIO, MAIF_ESTATE,
  * MAIF_EACCESS (the artifact's access policy refuses the block:
  * maif_policy_check_write). */

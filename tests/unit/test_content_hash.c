@@ -142,6 +142,30 @@ static void write_every_path(const char *path, const maif_key *key, int alg)
     tu_add_simple(w, MAIF_TYPE_BINARY, big + 3, 2u << 20, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
+    /* the sealed blocks open to their plaintexts (the 1 MiB one was sealed
+     * by the add, its chunks shared with the helper when it was free) */
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
+    maif_keyring *id = NULL;
+    assert_int_equal(maif_keyring_create(&id), MAIF_OK);
+    assert_int_equal(maif_keyring_add_identity(id, key), MAIF_OK);
+    assert_int_equal(maif_reader_set_keyring(r, id), MAIF_OK);
+    uint8_t *dec = malloc(big_n);
+    int opened = 0;
+    for (uint64_t i = 0; i < maif_reader_count(r); i++) {
+        maif_block b;
+        assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
+        if (!b.cipher || b.payload_size < 1000) continue;
+        size_t n = 0;
+        assert_int_equal(maif_reader_block_decode(r, i, dec, big_n, &n), MAIF_OK);
+        const uint8_t *want = n == (1u << 20) + 1 ? big + 1 : big;
+        assert_memory_equal(dec, want, n);
+        opened++;
+    }
+    assert_int_equal(opened, 3);
+    free(dec);
+    maif_reader_close(r);
+    maif_keyring_free(id);
     maif_keyring_free(kr);
     free(dict);
     free(big);
@@ -159,6 +183,52 @@ static void test_every_path_blake3(void **state)
     assert_int_equal(img[44], 1);
     assert_int_equal(img[8], 4);
     free(img);
+}
+
+/* Many 1 MiB blocks sealed by maif_writer_add, each with other bytes
+ * (the helper, hashing BLAKE3 faster than this thread seals, takes chunks
+ * of most of them; under either content hash), all open to their own
+ * plaintexts and verify. */
+static void test_shared_seal(void **state)
+{
+    tu_fixture *f = *state;
+    for (int alg = 0; alg < 2; alg++) {
+        const size_t bs = (1u << 20) + 100, nb = 12;
+        uint8_t *src = tu_pattern_new(bs * nb, 21 + (uint64_t)alg);
+        maif_writer *w = create_with(f->path, f->key, alg);
+        maif_keyring *kr = ring_for(f->key);
+        int cipher = alg ? MAIF_CIPHER_CHACHA20 : MAIF_CIPHER_XCHACHA20;
+        assert_int_equal(maif_writer_encrypt(w, kr, cipher), MAIF_OK);
+        for (size_t i = 0; i < nb; i++) tu_add_simple(w, MAIF_TYPE_BINARY, src + i * bs, bs - i, NULL, NULL);
+        assert_int_equal(maif_writer_commit(w), MAIF_OK);
+        assert_int_equal(maif_writer_close(w), MAIF_OK);
+        tu_assert_verifies_clean(f->path);
+        check_hashes(f->path, alg);
+        maif_reader *r = NULL;
+        assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+        maif_keyring *id = NULL;
+        assert_int_equal(maif_keyring_create(&id), MAIF_OK);
+        assert_int_equal(maif_keyring_add_identity(id, f->key), MAIF_OK);
+        assert_int_equal(maif_reader_set_keyring(r, id), MAIF_OK);
+        uint8_t *dec = malloc(bs);
+        size_t k = 0;
+        for (uint64_t i = 0; i < maif_reader_count(r); i++) {
+            maif_block b;
+            assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
+            if (b.cipher == 0) continue; /* the key wrap */
+            size_t n = 0;
+            assert_int_equal(maif_reader_block_decode(r, i, dec, bs, &n), MAIF_OK);
+            assert_int_equal(n, bs - k);
+            assert_memory_equal(dec, src + k * bs, n);
+            k++;
+        }
+        assert_int_equal(k, nb);
+        free(dec);
+        maif_reader_close(r);
+        maif_keyring_free(id);
+        maif_keyring_free(kr);
+        free(src);
+    }
 }
 
 static void test_every_path_sha256(void **state)
@@ -328,6 +398,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_path_blake3, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_every_path_sha256, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_shared_seal, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_tamper_and_header_rules, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_convert_either_way, tu_setup, tu_teardown),
         cmocka_unit_test(test_api),

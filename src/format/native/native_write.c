@@ -34,6 +34,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -642,6 +644,83 @@ static int defer_block(maif_writer *w, borrowed *b, const uint8_t *ext, const ui
     return MAIF_OK;
 }
 
+/* The chunks of one STREAM payload sealed by maif_writer_add, shared with
+ * the hasher's helper: the caller queues seal_help and seals chunks
+ * itself; whichever thread claims chunk i (next) seals it. The helper
+ * reaches the job once it has hashed and written the blocks before, so
+ * when hashing and writing are cheaper than sealing (BLAKE3 content
+ * hashes) it joins in and both cores seal; when it comes late it finds
+ * nothing left and returns at once. The caller returns only when every
+ * claimed chunk is done, so k, p, in and out (its own and the arena's)
+ * are read only while valid; the share itself lives in the arena, which
+ * outlives the queue (drain waits for the hasher). */
+typedef struct seal_share {
+    const maif_cipher *k;
+    const maif_cipher_params *p;
+    uint8_t *out;       /* the stored bytes: head, then chunk i at head + i * (chunk + tag) */
+    const uint8_t *in;  /* the caller's plaintext */
+    uint64_t n, chunks;
+    _Atomic uint64_t next, done;
+    _Atomic int rc;     /* MAIF_E* of a failed chunk, or 0 */
+} seal_share;
+
+static inline void relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static void seal_chunks(seal_share *s)
+{
+    size_t chunk = s->k->chunk, step = chunk + s->k->tag_size;
+    for (;;) {
+        uint64_t i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
+        if (i >= s->chunks) return;
+        int last = i + 1 == s->chunks;
+        size_t len = last ? (size_t)(s->n - i * chunk) : chunk;
+        int rc = s->k->piece(s->k, s->p, i, last, 0, s->out + s->k->head_size + i * step, s->in + i * chunk, len);
+        if (rc) atomic_store(&s->rc, rc);
+        atomic_fetch_add_explicit(&s->done, 1, memory_order_release);
+    }
+}
+
+static void seal_help(void *arg) { seal_chunks(arg); }
+
+/* Seals plan's payload from src into out (stored_size bytes), its chunks
+ * shared with the helper when the cipher is chunked (STREAM) and the
+ * queue has room; share is arena space for the job. */
+static int seal_shared(maif_writer *w, const maif_stage_seal *plan, uint8_t *out, const uint8_t *src,
+                       seal_share *share)
+{
+    const maif_cipher *k = plan->k;
+    if (!k->chunk || !k->piece || !k->head || plan->in_size <= k->chunk) return maif_stage_seal_run(plan, out, src);
+    maif_cipher_params p;
+    maif_stage_seal_params(plan, &p);
+    int rc = k->head(k, &p, out, 0);
+    if (rc) return rc;
+    seal_share *s = share;
+    s->k = k;
+    s->p = &p;
+    s->out = out;
+    s->in = src;
+    s->n = plan->in_size;
+    s->chunks = (plan->in_size + k->chunk - 1) / k->chunk;
+    atomic_init(&s->next, 0);
+    atomic_init(&s->done, 0);
+    atomic_init(&s->rc, 0);
+    (void)maif_hasher_push_call(w->hasher, seal_help, s); /* a full queue: seal alone */
+    seal_chunks(s);
+    /* the helper finishes the chunks it claimed (one 64 KiB seal each,
+     * tens of microseconds); yield now and then in case it was preempted */
+    for (unsigned spin = 0; atomic_load_explicit(&s->done, memory_order_acquire) < s->chunks; spin++)
+        if (spin % 4096 == 4095) sched_yield();
+        else relax();
+    return atomic_load(&s->rc);
+}
+
 /* Whether spec's payload goes through defer_seal: a large payload to
  * encrypt with no codec, when a second core can take part of the work. */
 static int seal_deferrable(maif_writer *w, const maif_block_spec *spec)
@@ -653,16 +732,18 @@ static int seal_deferrable(maif_writer *w, const maif_block_spec *spec)
 /* Defers a large block to encrypt (plan set by prepare).
  * theirs (maif_writer_add_borrowed): the caller's plaintext is borrowed
  * until drain, which seals it into the arena, hashes and writes it there,
- * on every core. Else (maif_writer_add) it is sealed now, on this thread,
- * from the caller's bytes into the arena (no plaintext is copied), and
- * its hashing and writing are queued on the hasher, so that the helper
- * hashes and writes one block while this thread seals the next; drain
- * waits for them and chains. */
+ * on every core. Else (maif_writer_add) it is sealed now, from the
+ * caller's bytes into the arena (no plaintext is copied), by this thread
+ * and the helper when it is free (seal_shared), and its hashing and
+ * writing are queued on the hasher, so that the helper hashes and writes
+ * one block while this thread seals the next; drain waits for them and
+ * chains. */
 static int defer_seal(maif_writer *w, const maif_block_spec *spec, borrowed *b, const uint8_t *ext,
                       const stored *st, const maif_stage_seal *plan, int theirs)
 {
     int rc;
-    size_t out_room = (size_t)align8(st->size), need = out_room + (theirs ? 0 : align8(sizeof(sealed_job)));
+    size_t out_room = (size_t)align8(st->size),
+           need = out_room + (theirs ? 0 : align8(sizeof(sealed_job)) + align8(sizeof(seal_share)));
     if (need > NAT_ARENA - w->arena_used && (rc = drain(w))) return rc;
     uint8_t *out = w->arena + w->arena_used;
     b->err = b->werr = 0;
@@ -671,7 +752,8 @@ static int defer_seal(maif_writer *w, const maif_block_spec *spec, borrowed *b, 
         b->seal = (int32_t)(w->seals.len / sizeof *plan - 1);
         b->plain = spec->payload;
     } else {
-        if ((rc = maif_stage_seal_run(plan, out, spec->payload))) /* the plan checked key and sizes */
+        seal_share *share = (seal_share *)(void *)(out + out_room + align8(sizeof(sealed_job)));
+        if ((rc = seal_shared(w, plan, out, spec->payload, share))) /* the plan checked key and sizes */
             return nat_writer_fail(w, rc, "%s: sealing a block failed: %s", w->path, maif_strerror(rc));
         b->job = (sealed_job *)(void *)(out + out_room);
     }
