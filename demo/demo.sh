@@ -5,7 +5,8 @@
 # zstd, a private one encrypted for its own key), lists and reads it back,
 # verifies it against its pinned key, and then we play attacker: tamper with
 # a copy and watch verification catch it. Finally the artifact goes to the
-# MAIF 2.1 format of the original implementation and back, and a remote
+# MAIF 2.1 format of the original implementation and back, an archive copy
+# takes BLAKE3 content hashes (checked with b3sum), and a remote
 # agent appends through `maif serve` (HTTP, durable group commit).
 # Usage: demo/demo.sh [path/to/maif]
 set -u
@@ -136,6 +137,18 @@ for i in 0 1 2 3 4 5; do
 done
 echo "all 6 payloads identical after native -> 2.1 -> native"
 
+step "12b. An archive copy with BLAKE3 content hashes (about twice as fast to verify on large blocks)"
+run "$MAIF" convert shareable.maif archive.maif --to native --hash blake3 --key agent.key || exit 1
+"$MAIF" info archive.maif | grep 'content hash'
+expect_rc 0 "$MAIF" verify archive.maif --pubkey agent.key.pub
+if command -v b3sum > /dev/null; then
+  want=$("$MAIF" ls archive.maif --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["content_hash"])')
+  got=$("$MAIF" cat archive.maif 0 | b3sum --no-names)
+  echo "block 0: stored content hash $want"
+  echo "         b3sum of its bytes  $got"
+  [ "$want" = "$got" ] || { echo "demo: b3sum disagrees"; exit 1; }
+fi
+
 step "13. Agents on other machines reach the memory through maif serve (HTTP, group commit)"
 mkdir -p served && cp memory.maif served/memory.maif
 "$MAIF" serve --dir served --no-auth --listen 127.0.0.1:0 --key agent.key --ready-file ready.url \
@@ -153,4 +166,4 @@ kill -TERM "$spid"; wait "$spid"; echo "server stopped on SIGTERM (exit $?)"
 expect_rc 0 "$MAIF" verify served/memory.maif --pubkey agent.key.pub
 run "$MAIF" ls served/memory.maif | tail -2
 
-printf '\n\033[1mdemo complete: written (compressed, encrypted, analysed, embedded), searched, signed, verified, tampering detected (and not laundered), recovered, converted, served over HTTP.\033[0m\n'
+printf '\n\033[1mdemo complete: written (compressed, encrypted, analysed, embedded), searched, signed, verified, tampering detected (and not laundered), recovered, converted (to 2.1, and to BLAKE3 content hashes), served over HTTP.\033[0m\n'
