@@ -31,22 +31,6 @@ static maif_writer *create_with(const char *path, const maif_key *key, int alg)
     return w;
 }
 
-typedef struct mem_src {
-    const uint8_t *p;
-    size_t n, at;
-} mem_src;
-
-static int64_t mem_read(void *ctx, void *buf, size_t cap)
-{
-    mem_src *s = ctx;
-    size_t k = s->n - s->at;
-    if (k > cap) k = cap;
-    if (k > 100000) k = 100000; /* odd pieces, so chunks do not line up with reads */
-    memcpy(buf, s->p + s->at, k);
-    s->at += k;
-    return (int64_t)k;
-}
-
 /* Every block's stored content hash is alg of its stored bytes, and not
  * the other function's; returns the number of blocks. */
 static uint64_t check_hashes(const char *path, int alg)
@@ -80,6 +64,18 @@ static maif_keyring *ring_for(const maif_key *key)
     return kr;
 }
 
+/* A reader of path whose keyring holds key's identity (*id: free it
+ * after closing the reader). */
+static maif_reader *open_with_identity(const char *path, const maif_key *key, maif_keyring **id)
+{
+    maif_reader *r = NULL;
+    assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
+    assert_int_equal(maif_keyring_create(id), MAIF_OK);
+    assert_int_equal(maif_keyring_add_identity(*id, key), MAIF_OK);
+    assert_int_equal(maif_reader_set_keyring(r, *id), MAIF_OK);
+    return r;
+}
+
 /* Small (hashed on the helper), direct (256 KiB+), pipelined (1 MiB+),
  * borrowed, sealed by the add and by the drain, streamed plain and
  * sealed, a dictionary and a block compressed with it, a group commit and
@@ -94,9 +90,9 @@ static void write_every_path(const char *path, const maif_key *key, int alg)
     tu_add_simple(w, MAIF_TYPE_BINARY, big, 1u << 20 | 7, "{\"k\":1}", NULL);
     maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = big + 11, .payload_size = 500000};
     assert_int_equal(maif_writer_add_borrowed(w, &s, NULL), MAIF_OK);
-    mem_src src = {big, big_n - 3, 0};
+    tu_mem_src src = {big, big_n - 3, 0, 100000, 0}; /* odd pieces, so chunks do not line up with reads */
     s = (maif_block_spec){.type = MAIF_TYPE_BINARY};
-    assert_int_equal(maif_writer_add_stream(w, &s, mem_read, &src, 0, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add_stream(w, &s, tu_mem_read, &src, 0, NULL), MAIF_OK);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
 
     maif_keyring *kr = ring_for(key);
@@ -105,9 +101,9 @@ static void write_every_path(const char *path, const maif_key *key, int alg)
     tu_add_simple(w, MAIF_TYPE_BINARY, big, 1u << 20, NULL, NULL); /* sealed by the add, hashed on the helper */
     s = (maif_block_spec){.type = MAIF_TYPE_BINARY, .payload = big + 1, .payload_size = (1u << 20) + 1};
     assert_int_equal(maif_writer_add_borrowed(w, &s, NULL), MAIF_OK); /* sealed by the drain */
-    src = (mem_src){big, big_n, 0};
+    src = (tu_mem_src){big, big_n, 0, 100000, 0};
     s = (maif_block_spec){.type = MAIF_TYPE_BINARY, .payload_size = big_n};
-    assert_int_equal(maif_writer_add_stream(w, &s, mem_read, &src, 0, NULL), MAIF_OK); /* STREAM cipher */
+    assert_int_equal(maif_writer_add_stream(w, &s, tu_mem_read, &src, 0, NULL), MAIF_OK); /* STREAM cipher */
     assert_int_equal(maif_writer_encrypt(w, NULL, 0), MAIF_OK);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
 
@@ -144,12 +140,8 @@ static void write_every_path(const char *path, const maif_key *key, int alg)
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     /* the sealed blocks open to their plaintexts (the 1 MiB one was sealed
      * by the add, its chunks shared with the helper when it was free) */
-    maif_reader *r = NULL;
-    assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
     maif_keyring *id = NULL;
-    assert_int_equal(maif_keyring_create(&id), MAIF_OK);
-    assert_int_equal(maif_keyring_add_identity(id, key), MAIF_OK);
-    assert_int_equal(maif_reader_set_keyring(r, id), MAIF_OK);
+    maif_reader *r = open_with_identity(path, key, &id);
     uint8_t *dec = malloc(big_n);
     int opened = 0;
     for (uint64_t i = 0; i < maif_reader_count(r); i++) {
@@ -171,19 +163,24 @@ static void write_every_path(const char *path, const maif_key *key, int alg)
     free(big);
 }
 
-static void test_every_path_blake3(void **state)
+/* Writes every path with alg, checks the stored hashes and verifies; the
+ * header's flags byte and write version must be flags and wver. */
+static void every_path(const tu_fixture *f, int alg, uint8_t flags, uint8_t wver)
 {
-    tu_fixture *f = *state;
-    write_every_path(f->path, f->key, MAIF_HASH_BLAKE3);
-    assert_true(check_hashes(f->path, MAIF_HASH_BLAKE3) >= 20);
+    write_every_path(f->path, f->key, alg);
+    assert_true(check_hashes(f->path, alg) >= 20);
     tu_assert_verifies_clean(f->path); /* no key needed */
-    /* the header says so: flag bit 0 and write version 4 */
     size_t n;
     uint8_t *img = tu_read(f->path, &n);
-    assert_int_equal(img[44], 1);
-    assert_int_equal(img[8], 4);
+    assert_int_equal(img[44], flags);
+    assert_int_equal(img[8], wver);
     free(img);
 }
+
+/* BLAKE3: flag bit 0 and write version 4 */
+static void test_every_path_blake3(void **state) { every_path(*state, MAIF_HASH_BLAKE3, 1, 4); }
+/* SHA-256: the header is as before this option existed */
+static void test_every_path_sha256(void **state) { every_path(*state, MAIF_HASH_SHA256, 0, 2); }
 
 /* Many 1 MiB blocks sealed by maif_writer_add, each with other bytes
  * (the helper, hashing BLAKE3 faster than this thread seals, takes chunks
@@ -204,12 +201,8 @@ static void test_shared_seal(void **state)
         assert_int_equal(maif_writer_close(w), MAIF_OK);
         tu_assert_verifies_clean(f->path);
         check_hashes(f->path, alg);
-        maif_reader *r = NULL;
-        assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
         maif_keyring *id = NULL;
-        assert_int_equal(maif_keyring_create(&id), MAIF_OK);
-        assert_int_equal(maif_keyring_add_identity(id, f->key), MAIF_OK);
-        assert_int_equal(maif_reader_set_keyring(r, id), MAIF_OK);
+        maif_reader *r = open_with_identity(f->path, f->key, &id);
         uint8_t *dec = malloc(bs);
         size_t k = 0;
         for (uint64_t i = 0; i < maif_reader_count(r); i++) {
@@ -229,19 +222,6 @@ static void test_shared_seal(void **state)
         maif_keyring_free(kr);
         free(src);
     }
-}
-
-static void test_every_path_sha256(void **state)
-{
-    tu_fixture *f = *state;
-    write_every_path(f->path, f->key, MAIF_HASH_SHA256);
-    check_hashes(f->path, MAIF_HASH_SHA256);
-    tu_assert_verifies_clean(f->path);
-    size_t n;
-    uint8_t *img = tu_read(f->path, &n);
-    assert_int_equal(img[44], 0);
-    assert_int_equal(img[8], 2); /* as before this option existed */
-    free(img);
 }
 
 static maif_report *verify_img(const uint8_t *img, size_t n)

@@ -755,21 +755,6 @@ static int collect_stage(void *ctx, const void *p, size_t n, const uint8_t *done
 }
 static int collect_write(void *ctx, const void *p, size_t n) { return collect_put(ctx, p, n); }
 
-typedef struct mem_src {
-    const uint8_t *p;
-    size_t n, at, step;
-} mem_src;
-static int64_t mem_read(void *ctx, void *buf, size_t cap)
-{
-    mem_src *m = ctx;
-    size_t k = m->n - m->at;
-    if (k > cap) k = cap;
-    if (k > m->step) k = m->step; /* odd-sized reads: the sealing reader must not care */
-    memcpy(buf, m->p + m->at, k);
-    m->at += k;
-    return (int64_t)k;
-}
-
 /* STREAM chunk by chunk, both ways. Writing: a payload of announced size
  * (and a regular file through maif_writer_add_fd) is sealed as it streams
  * and decodes to the same bytes; a source that delivers fewer or more
@@ -793,24 +778,24 @@ static void test_stream_chunkwise(void **state)
     assert_int_equal(maif_writer_create(&w, f->path, f->signer, "agent", tu_flag(MAIF_OPT_OVERWRITE)), MAIF_OK);
     assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK); /* 0 KEYW */
     for (size_t i = 0; i < nsz; i++) { /* 1..nsz */
-        mem_src m = {big + i, sizes[i], 0, 1000 + 7919 * i};
+        tu_mem_src m = {big + i, sizes[i], 0, 1000 + 7919 * i, 0};
         maif_block_spec sp = {.type = MAIF_TYPE_BINARY, .payload_size = sizes[i]};
-        assert_int_equal(maif_writer_add_stream(w, &sp, mem_read, &m, 0, NULL), MAIF_OK);
+        assert_int_equal(maif_writer_add_stream(w, &sp, tu_mem_read, &m, 0, NULL), MAIF_OK);
     }
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     uint64_t committed = tu_file_size(f->path);
     /* announced sizes that the source does not keep */
-    mem_src shortm = {big, 100000, 0, 4096};
+    tu_mem_src shortm = {big, 100000, 0, 4096, 0};
     maif_block_spec sp = {.type = MAIF_TYPE_BINARY, .payload_size = 100001};
-    assert_int_equal(maif_writer_add_stream(w, &sp, mem_read, &shortm, 0, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_add_stream(w, &sp, tu_mem_read, &shortm, 0, NULL), MAIF_EINVAL);
     assert_non_null(strstr(maif_writer_errmsg(w), "ended before the size it announced"));
-    mem_src longm = {big, 200000, 0, 4096};
+    tu_mem_src longm = {big, 200000, 0, 4096, 0};
     sp.payload_size = 199999;
-    assert_int_equal(maif_writer_add_stream(w, &sp, mem_read, &longm, 0, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_add_stream(w, &sp, tu_mem_read, &longm, 0, NULL), MAIF_EINVAL);
     assert_non_null(strstr(maif_writer_errmsg(w), "more than the size it announced"));
     sp.payload_size = 300000;
-    mem_src limm = {big, 300000, 0, 4096};
-    assert_int_equal(maif_writer_add_stream(w, &sp, mem_read, &limm, 299999, NULL), MAIF_ELIMIT);
+    tu_mem_src limm = {big, 300000, 0, 4096, 0};
+    assert_int_equal(maif_writer_add_stream(w, &sp, tu_mem_read, &limm, 299999, NULL), MAIF_ELIMIT);
     assert_int_equal(maif_writer_count(w), nsz + 1);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(tu_file_size(f->path) > committed, 1); /* only the index and commit of an empty batch */
@@ -833,8 +818,8 @@ static void test_stream_chunkwise(void **state)
     assert_int_equal(maif_block_draft_set_size(d, 200000), MAIF_OK);
     uint8_t *txt = malloc(200000);
     memset(txt, 'a', 200000);
-    mem_src dm = {txt, 200000, 0, 5000};
-    assert_int_equal(maif_writer_add_draft(w, d, mem_read, &dm, 0, NULL), MAIF_OK);
+    tu_mem_src dm = {txt, 200000, 0, 5000, 0};
+    assert_int_equal(maif_writer_add_draft(w, d, tu_mem_read, &dm, 0, NULL), MAIF_OK);
     maif_block_draft_free(d);
     assert_int_equal(maif_block_draft_new(&d, MAIF_TYPE_TEXT, NULL, 0), MAIF_OK);
     assert_int_equal(maif_block_draft_set_payload(d, "x", 1), MAIF_OK);

@@ -27,25 +27,6 @@ static void assert_verifies_clean(const char *path)
     maif_report_free(rep);
 }
 
-/* A source over a buffer, handing out at most `step` bytes a call; after
- * fail_at bytes (if not 0) it fails with MAIF_EIO. */
-typedef struct mem_src {
-    const uint8_t *p;
-    size_t n, at, step, fail_at;
-} mem_src;
-
-static int64_t mem_read(void *ctx, void *buf, size_t cap)
-{
-    mem_src *s = ctx;
-    if (s->fail_at && s->at >= s->fail_at) return MAIF_EIO;
-    size_t k = s->n - s->at;
-    if (k > cap) k = cap;
-    if (s->step && k > s->step) k = s->step;
-    memcpy(buf, s->p + s->at, k);
-    s->at += k;
-    return (int64_t)k;
-}
-
 /* An endless source of a repeating pattern (like /dev/zero, but not zero). */
 static int64_t endless_read(void *ctx, void *buf, size_t cap)
 {
@@ -101,8 +82,8 @@ static void test_stream_same_layout(void **state)
                 s.payload_size = sizes[i];
                 assert_int_equal(maif_writer_add(w, &s, got), MAIF_OK);
             } else {
-                mem_src src = {bufs[i], sizes[i], 0, 777 + (size_t)i * 1000, 0};
-                assert_int_equal(maif_writer_add_stream(w, &s, mem_read, &src, sizes[i], got), MAIF_OK);
+                tu_mem_src src = {bufs[i], sizes[i], 0, 777 + (size_t)i * 1000, 0};
+                assert_int_equal(maif_writer_add_stream(w, &s, tu_mem_read, &src, sizes[i], got), MAIF_OK);
             }
             assert_memory_equal(got, ids[i], MAIF_ID_BYTES);
         }
@@ -147,8 +128,8 @@ static void test_stream_abandoned(void **state)
     tu_xorshift_fill(big, sizeof big, 3);
     maif_block_spec st = {.type = MAIF_TYPE_BINARY, .meta_json = "{\"k\":1}", .meta_size = 7};
     /* a limit one byte short */
-    mem_src src = {big, sizeof big, 0, 0, 0};
-    assert_int_equal(maif_writer_add_stream(w, &st, mem_read, &src, sizeof big - 1, NULL), MAIF_ELIMIT);
+    tu_mem_src src = {big, sizeof big, 0, 0, 0};
+    assert_int_equal(maif_writer_add_stream(w, &st, tu_mem_read, &src, sizeof big - 1, NULL), MAIF_ELIMIT);
     assert_non_null(strstr(maif_writer_errmsg(w), "limit"));
     uint64_t after_limit = tu_file_size(f->path);
     /* an endless source with a small limit stops right after it */
@@ -157,13 +138,13 @@ static void test_stream_abandoned(void **state)
     assert_true(served <= 100001 + MAIF_STREAM_CHUNK);
     assert_int_equal(tu_file_size(f->path), after_limit);
     /* a source that fails after more than a chunk has been written */
-    src = (mem_src){big, sizeof big, 0, 0, (1u << 20) + 5};
-    assert_int_equal(maif_writer_add_stream(w, &st, mem_read, &src, 0, NULL), MAIF_EIO);
+    src = (tu_mem_src){big, sizeof big, 0, 0, (1u << 20) + 5};
+    assert_int_equal(maif_writer_add_stream(w, &st, tu_mem_read, &src, 0, NULL), MAIF_EIO);
     assert_int_equal(tu_file_size(f->path), after_limit);
     assert_true(after_limit <= committed + 4096); /* only the small pending block, at most */
     /* bad arguments */
     maif_block_spec withpay = {.type = MAIF_TYPE_BINARY, .payload = "x", .payload_size = 1};
-    assert_int_equal(maif_writer_add_stream(w, &withpay, mem_read, &src, 0, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_add_stream(w, &withpay, tu_mem_read, &src, 0, NULL), MAIF_EINVAL);
     assert_int_equal(maif_writer_add_stream(w, &st, NULL, NULL, 0, NULL), MAIF_EINVAL);
     assert_int_equal(maif_writer_count(w), 1);
 
@@ -174,10 +155,10 @@ static void test_stream_abandoned(void **state)
     /* the writer goes on after an abandoned block: the batch keeps the rest */
     assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
     assert_int_equal(maif_writer_add(w, &s, NULL), MAIF_OK);
-    src = (mem_src){big, sizeof big, 0, 0, 0};
-    assert_int_equal(maif_writer_add_stream(w, &st, mem_read, &src, 10, NULL), MAIF_ELIMIT);
-    src = (mem_src){big, sizeof big, 0, 4093, 0};
-    assert_int_equal(maif_writer_add_stream(w, &st, mem_read, &src, 0, NULL), MAIF_OK);
+    src = (tu_mem_src){big, sizeof big, 0, 0, 0};
+    assert_int_equal(maif_writer_add_stream(w, &st, tu_mem_read, &src, 10, NULL), MAIF_ELIMIT);
+    src = (tu_mem_src){big, sizeof big, 0, 4093, 0};
+    assert_int_equal(maif_writer_add_stream(w, &st, tu_mem_read, &src, 0, NULL), MAIF_OK);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
     assert_int_equal(maif_writer_close(w), MAIF_OK);
     assert_verifies_clean(f->path);
@@ -328,12 +309,12 @@ static void test_draft_embedding_rule(void **state)
     assert_int_equal(maif_block_draft_new(&e, MAIF_TYPE_EMBEDDING, NULL, 0), MAIF_OK);
     assert_int_equal(maif_block_draft_type(e), MAIF_TYPE_EMBEDDING);
     const char *rows = "[[1,2],[3,4]]";
-    mem_src src = {(const uint8_t *)rows, strlen(rows), 0, 3, 0};
-    assert_int_equal(maif_writer_add_draft(w, e, mem_read, &src, 5, NULL), MAIF_ELIMIT);
-    src = (mem_src){(const uint8_t *)rows, strlen(rows), 0, 3, 0};
-    assert_int_equal(maif_writer_add_draft(w, e, mem_read, &src, 0, NULL), MAIF_OK);
-    src = (mem_src){(const uint8_t *)"[1,\"x\"]", 7, 0, 0, 0};
-    assert_int_equal(maif_writer_add_draft(w, e, mem_read, &src, 0, NULL), MAIF_EINVAL);
+    tu_mem_src src = {(const uint8_t *)rows, strlen(rows), 0, 3, 0};
+    assert_int_equal(maif_writer_add_draft(w, e, tu_mem_read, &src, 5, NULL), MAIF_ELIMIT);
+    src = (tu_mem_src){(const uint8_t *)rows, strlen(rows), 0, 3, 0};
+    assert_int_equal(maif_writer_add_draft(w, e, tu_mem_read, &src, 0, NULL), MAIF_OK);
+    src = (tu_mem_src){(const uint8_t *)"[1,\"x\"]", 7, 0, 0, 0};
+    assert_int_equal(maif_writer_add_draft(w, e, tu_mem_read, &src, 0, NULL), MAIF_EINVAL);
     assert_int_equal(maif_writer_add_draft(w, e, NULL, NULL, 0, NULL), MAIF_EINVAL); /* pending needs a source */
     maif_block_draft_free(e);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
@@ -379,14 +360,14 @@ static void test_draft_utf8_text(void **state)
     uint64_t committed = tu_file_size(f->path);
     /* streamed one byte at a time: sequences cut across reads are fine */
     const char *good = "caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac";
-    mem_src src = {(const uint8_t *)good, strlen(good), 0, 1, 0};
-    assert_int_equal(maif_writer_add_draft(w, d, mem_read, &src, 0, NULL), MAIF_OK);
+    tu_mem_src src = {(const uint8_t *)good, strlen(good), 0, 1, 0};
+    assert_int_equal(maif_writer_add_draft(w, d, tu_mem_read, &src, 0, NULL), MAIF_OK);
     /* invalid in the middle, and cut short at the end */
     const char *bad[] = {"ok \xe2\x28\xa1 no", "ends in \xf0\x9f\x98"};
     for (int i = 0; i < 2; i++) {
         for (size_t step = 1; step <= 3; step++) {
-            src = (mem_src){(const uint8_t *)bad[i], strlen(bad[i]), 0, step, 0};
-            assert_int_equal(maif_writer_add_draft(w, d, mem_read, &src, 0, NULL), MAIF_EINVAL);
+            src = (tu_mem_src){(const uint8_t *)bad[i], strlen(bad[i]), 0, step, 0};
+            assert_int_equal(maif_writer_add_draft(w, d, tu_mem_read, &src, 0, NULL), MAIF_EINVAL);
             assert_non_null(strstr(maif_writer_errmsg(w), "UTF-8"));
         }
     }

@@ -331,21 +331,6 @@ static void test_stage_damage(void **state)
     free(tmp);
 }
 
-typedef struct mem_src {
-    const uint8_t *p;
-    size_t n, at, step;
-} mem_src;
-static int64_t mem_read(void *ctx, void *buf, size_t cap)
-{
-    mem_src *m = ctx;
-    size_t k = m->n - m->at;
-    if (k > cap) k = cap;
-    if (k > m->step) k = m->step;
-    memcpy(buf, m->p + m->at, k);
-    m->at += k;
-    return (int64_t)k;
-}
-
 /* Through the writer: each algorithm × {none, zstd, lz4} × sizes, added
  * whole, streamed with the size announced, and streamed with no size
  * (spooled from the first byte, and with the default threshold); every
@@ -385,9 +370,9 @@ static void test_writer_roundtrip(void **state)
                         sp.payload_size = n;
                         assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
                     } else {
-                        mem_src m = {pl, n, 0, 4093 + 1000 * t};
+                        tu_mem_src m = {pl, n, 0, 4093 + 1000 * t, 0};
                         sp.payload_size = mode == 1 ? n : 0; /* 1: announced; 2, 3: not known */
-                        int rc = maif_writer_add_stream(w, &sp, mem_read, &m, 0, NULL);
+                        int rc = maif_writer_add_stream(w, &sp, tu_mem_read, &m, 0, NULL);
                         if (rc) fprintf(stderr, "%s\n", maif_writer_errmsg(w));
                         assert_int_equal(rc, MAIF_OK);
                     }
@@ -578,9 +563,9 @@ static int add_piped(const char *path, const maif_key *signer, const maif_key *a
     if (rc == MAIF_OK) rc = maif_writer_encrypt(w, kr, cipher);
     if (rc == MAIF_OK && codec) rc = maif_writer_set_codec(w, codec, 0);
     nat_stream_set_spool_min(0);
-    mem_src m = {pl, n, 0, 9999};
+    tu_mem_src m = {pl, n, 0, 9999, 0};
     maif_block_spec sp = {.type = MAIF_TYPE_BINARY};
-    if (rc == MAIF_OK) rc = maif_writer_add_stream(w, &sp, mem_read, &m, 0, NULL);
+    if (rc == MAIF_OK) rc = maif_writer_add_stream(w, &sp, tu_mem_read, &m, 0, NULL);
     nat_stream_set_spool_min(1u << 20);
     if (rc == MAIF_OK) rc = maif_writer_commit(w);
     assert_true(rc == MAIF_OK || rc == MAIF_EIO || rc == MAIF_ESTATE);

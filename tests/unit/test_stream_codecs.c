@@ -37,21 +37,6 @@ static uint8_t *records(size_t n, int from)
     return p;
 }
 
-typedef struct mem_src {
-    const uint8_t *p;
-    size_t n, at;
-} mem_src;
-static int64_t mem_read(void *ctx, void *buf, size_t cap)
-{
-    mem_src *m = ctx;
-    size_t k = m->n - m->at;
-    if (k > cap) k = cap;
-    if (k > 7777) k = 7777;
-    memcpy(buf, m->p + m->at, k);
-    m->at += k;
-    return (int64_t)k;
-}
-
 typedef struct collect {
     uint8_t *buf;
     size_t len, cap;
@@ -94,9 +79,9 @@ static void write_dict_blocks(const char *path, const maif_key *signer, const ma
             assert_int_equal(maif_writer_add(w, &sp, NULL), MAIF_OK);
             continue;
         }
-        mem_src m = {pl, sizes[k], 0};
+        tu_mem_src m = {pl, sizes[k], 0, 7777, 0};
         sp.payload_size = k == 1 ? sizes[k] : 0;
-        int rc = maif_writer_add_stream(w, &sp, mem_read, &m, 0, NULL);
+        int rc = maif_writer_add_stream(w, &sp, tu_mem_read, &m, 0, NULL);
         if (rc) fprintf(stderr, "%s\n", maif_writer_errmsg(w));
         assert_int_equal(rc, MAIF_OK);
     }

@@ -403,3 +403,15 @@ uint8_t *tu_dict_train(size_t cap, int nl, size_t *len)
     free(all);
     return d;
 }
+
+int64_t tu_mem_read(void *ctx, void *buf, size_t cap)
+{
+    tu_mem_src *s = ctx;
+    if (s->fail_at && s->at >= s->fail_at) return MAIF_EIO;
+    size_t k = s->n - s->at;
+    if (k > cap) k = cap;
+    if (s->step && k > s->step) k = s->step;
+    memcpy(buf, s->p + s->at, k);
+    s->at += k;
+    return (int64_t)k;
+}

@@ -91,6 +91,15 @@ void tu_append_one(const char *path, const maif_key *key, uint32_t type, const v
  * its size. free() both. */
 char *tu_record(int i, int nl, size_t *n);
 uint8_t *tu_dict_train(size_t cap, int nl, size_t *len);
+/* A payload source over a buffer for maif_writer_add_stream and the
+ * other maif_read_fn takers: hands out at most step bytes a call (0: as
+ * many as fit), and once fail_at bytes are out (if not 0) fails with
+ * MAIF_EIO: tu_mem_src s = {p, n, 0, step, fail_at}. */
+typedef struct tu_mem_src {
+    const uint8_t *p;
+    size_t n, at, step, fail_at;
+} tu_mem_src;
+int64_t tu_mem_read(void *ctx, void *buf, size_t cap);
 /* A key source (codec/codec.h) that answers every key id with one key,
  * or MAIF_EACCESS when key is NULL: tu_keysrc ks = {{tu_keysrc_lookup}, key}. */
 typedef struct tu_keysrc {
