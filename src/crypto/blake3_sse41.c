@@ -150,11 +150,18 @@ KERNEL_ATTR void maif_b3_hash4_sse41(const uint8_t *const inputs[4], size_t bloc
  * message words of the four G functions, one per lane. */
 SSE41 void g_rows(__m128i *a, __m128i *b, __m128i *c, __m128i *d, __m128i x, __m128i y)
 {
-    *a = _mm_add_epi32(_mm_add_epi32(*a, x), *b);
+    /* a + x is computed before b is ready: b, the end of the longest
+     * chain, then costs one add. The empty asm stops GCC from
+     * reassociating it into a + (x + b), two adds after b (measured ~5%). */
+    __m128i ax = _mm_add_epi32(*a, x);
+    __asm__("" : "+x"(ax));
+    *a = _mm_add_epi32(ax, *b);
     *d = rot16(_mm_xor_si128(*d, *a));
     *c = _mm_add_epi32(*c, *d);
     *b = rot12(_mm_xor_si128(*b, *c));
-    *a = _mm_add_epi32(_mm_add_epi32(*a, y), *b);
+    __m128i ay = _mm_add_epi32(*a, y);
+    __asm__("" : "+x"(ay));
+    *a = _mm_add_epi32(ay, *b);
     *d = rot8(_mm_xor_si128(*d, *a));
     *c = _mm_add_epi32(*c, *d);
     *b = rot7(_mm_xor_si128(*b, *c));
