@@ -4,9 +4,11 @@
  * tree shape, byte for byte against hashes computed by b3sum 1.2.0 (the
  * reference Rust implementation); every implementation this CPU has
  * (portable, SSE4.1, AVX2) against them and against each other on random
- * lengths split into random update() calls; final does not disturb the
- * context; and, when b3sum is installed, random files of odd sizes hashed
- * by both; threads hashing at once.
+ * lengths split into random update() calls, every length up to two
+ * chunks and more; the kernels (8-wide, 4-wide, 4-input row-wise, one
+ * block) against each other; final does not disturb the context; and,
+ * when b3sum is installed, random files of odd sizes hashed by both;
+ * threads hashing at once.
  */
 #include "testutil.h"
 
@@ -382,6 +384,21 @@ static void test_kernel_counter_high_word(void **state)
     maif_b3_hash4_sse41(p, 16, c, 1, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, b);
     maif_b3_hash4_sse41(p + 4, 16, c + 4, 1, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, b + 128);
     assert_memory_equal(a, b, 256);
+    /* the AVX2 4-input row-wise kernel too, on whole chunks and on
+     * parents, counters incremented or not */
+    maif_b3_hash4_rows_avx2(p, 16, c, 1, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, t);
+    assert_memory_equal(a, t, 128);
+    maif_b3_hash4_rows_avx2(p + 4, 16, c + 4, 1, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, t + 128);
+    assert_memory_equal(a + 128, t + 128, 128);
+    for (int inc = 0; inc <= 1; inc++) {
+        const uint8_t *q[4] = {in + 5, in + 200, in + 4096 + 1, in + 77};
+        maif_b3_hash4_sse41(q, 1, c, inc, MAIF_B3_PARENT, 0, 0, b);
+        maif_b3_hash4_rows_avx2(q, 1, c, inc, MAIF_B3_PARENT, 0, 0, t);
+        assert_memory_equal(b, t, 128);
+        maif_b3_hash4_sse41(q, 3, c + 1, inc, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, b);
+        maif_b3_hash4_rows_avx2(q, 3, c + 1, inc, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, t);
+        assert_memory_equal(b, t, 128);
+    }
     for (int k = 0; k < 8; k++) { /* chunk k alone, its counter cut to 32 bits */
         const uint8_t *one[4] = {p[k], p[k], p[k], p[k]};
         maif_b3_hash4_sse41(one, 16, (uint32_t)(c + (uint64_t)k), 0, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, t);
