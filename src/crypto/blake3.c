@@ -16,7 +16,10 @@
  * a time, then their parents 8 or 4 at a time, down to the two children of
  * the subtree, pushed as two entries (the subtree may be the whole input,
  * hence the root, which only final may compress). The kernel is chosen once
- * from the CPU; the portable one is plain C11.
+ * from the CPU; the portable one is plain C11. What no kernel can batch
+ * (the blocks of a single or partial chunk, parents merged one by one, the
+ * root, a lone input) goes through one compression at a time: SSE4.1's
+ * row-wise one from level 2 up, the portable one at level 1.
  */
 #include <string.h>
 
