@@ -2,8 +2,10 @@
  * blake3.h — BLAKE3-256 (the plain hash mode of the BLAKE3 specification:
  * no key, no key derivation, the default 32-byte output), written here from
  * the specification. A portable C11 implementation, and on x86-64 AVX2
- * (8 chunks at once) and SSE4.1 (4 chunks at once) paths chosen once at run
- * time from the CPU; every path gives the same bytes.
+ * (8 chunks at once, or 4 as two pairs of row-wise states) and SSE4.1 (4
+ * chunks at once; one block at a time with the state as 4 rows, for short
+ * inputs, partial chunks and lone parents) paths chosen once at run time
+ * from the CPU; every path gives the same bytes.
  *
  * The context is a complete type of fixed size (about 1.9 KiB): callers put
  * it on the stack or in a struct. Nothing here allocates. Functions are

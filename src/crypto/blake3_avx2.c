@@ -145,4 +145,125 @@ KERNEL_ATTR void maif_b3_hash8_avx2(const uint8_t *const inputs[8], size_t block
 #pragma GCC unroll 16
     for (int k = 0; k < 8; k++) _mm256_storeu_si256((__m256i *)(out + 32 * k), h[k]);
 }
+
+/* ---- 4 inputs as 2 pairs of row-wise states
+ *
+ * The row-wise compression of blake3_sse41.c with 256-bit rows: the low
+ * 128 bits hold one input's row, the high 128 bits another's (every
+ * shuffle used stays within its 128-bit half). One compression so laid
+ * out is bound by the latency of its G chain and leaves most execution
+ * ports idle, so two pairs run side by side: 4 inputs in about the time
+ * of one. Used for the 2..7 inputs left after the 8-wide kernel. */
+
+AVX2 void g_rows2(__m256i *a, __m256i *b, __m256i *c, __m256i *d, __m256i x, __m256i y)
+{
+    __m256i ax = _mm256_add_epi32(*a, x);
+    __asm__("" : "+x"(ax)); /* a + x before b is ready, as blake3_sse41.c's g_rows */
+    *a = _mm256_add_epi32(ax, *b);
+    *d = rot16(_mm256_xor_si256(*d, *a));
+    *c = _mm256_add_epi32(*c, *d);
+    *b = rot12(_mm256_xor_si256(*b, *c));
+    __m256i ay = _mm256_add_epi32(*a, y);
+    __asm__("" : "+x"(ay));
+    *a = _mm256_add_epi32(ay, *b);
+    *d = rot8(_mm256_xor_si256(*d, *a));
+    *c = _mm256_add_epi32(*c, *d);
+    *b = rot7(_mm256_xor_si256(*b, *c));
+}
+
+/* One round, laid out as blake3_sse41.c's round_rows (rows a, c, d rotate
+ * for the diagonals; x1, y1, x2, y2 in its lane order). */
+AVX2 void round_rows2(__m256i *a, __m256i *b, __m256i *c, __m256i *d, __m256 x1, __m256 y1, __m256 x2, __m256 y2)
+{
+    g_rows2(a, b, c, d, _mm256_castps_si256(x1), _mm256_castps_si256(y1));
+    *a = _mm256_shuffle_epi32(*a, _MM_SHUFFLE(2, 1, 0, 3));
+    *c = _mm256_shuffle_epi32(*c, _MM_SHUFFLE(0, 3, 2, 1));
+    *d = _mm256_shuffle_epi32(*d, _MM_SHUFFLE(1, 0, 3, 2));
+    g_rows2(a, b, c, d, _mm256_castps_si256(x2), _mm256_castps_si256(y2));
+    *a = _mm256_shuffle_epi32(*a, _MM_SHUFFLE(0, 3, 2, 1));
+    *c = _mm256_shuffle_epi32(*c, _MM_SHUFFLE(2, 1, 0, 3));
+    *d = _mm256_shuffle_epi32(*d, _MM_SHUFFLE(1, 0, 3, 2));
+}
+
+/* blake3_sse41.c's permute_msg on both halves. */
+AVX2 void permute_msg2(__m256 *x1, __m256 *y1, __m256 *x2, __m256 *y2)
+{
+    __m256 a = _mm256_shuffle_ps(*x1, *y1, _MM_SHUFFLE(3, 1, 2, 1));
+    __m256 b = _mm256_shuffle_ps(*x1, _mm256_blend_ps(*x2, *y2, 0x88), _MM_SHUFFLE(3, 2, 0, 3));
+    __m256 c = _mm256_shuffle_ps(_mm256_unpacklo_ps(*y2, *y1), _mm256_blend_ps(*x2, *y2, 0x22),
+                                 _MM_SHUFFLE(1, 3, 1, 0));
+    __m256 d = _mm256_shuffle_ps(_mm256_blend_ps(*x2, *y2, 0x44), _mm256_blend_ps(*y1, *x2, 0x11),
+                                 _MM_SHUFFLE(0, 2, 2, 1));
+    *x1 = _mm256_castsi256_ps(_mm256_shuffle_epi32(_mm256_castps_si256(a), _MM_SHUFFLE(1, 3, 2, 0)));
+    *y1 = _mm256_castsi256_ps(_mm256_shuffle_epi32(_mm256_castps_si256(b), _MM_SHUFFLE(3, 1, 2, 0)));
+    *x2 = c;
+    *y2 = d;
+}
+
+/* 16 bytes of p (low half) and of q (high half). */
+AVX2 __m256 load2(const uint8_t *p, const uint8_t *q)
+{
+    __m256i lo = _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_inserti128_si256(lo, _mm_loadu_si128((const __m128i *)q), 1));
+}
+
+/* Round 0's message vectors of the blocks at p (low half) and q (high). */
+AVX2 void load_msg2(const uint8_t *p, const uint8_t *q, __m256 *x1, __m256 *y1, __m256 *x2, __m256 *y2)
+{
+    __m256 m0 = load2(p, q), m1 = load2(p + 16, q + 16), m2 = load2(p + 32, q + 32), m3 = load2(p + 48, q + 48);
+    *x1 = _mm256_shuffle_ps(m0, m1, _MM_SHUFFLE(2, 0, 2, 0));
+    *y1 = _mm256_shuffle_ps(m0, m1, _MM_SHUFFLE(3, 1, 3, 1));
+    __m256i t2 = _mm256_castps_si256(_mm256_shuffle_ps(m2, m3, _MM_SHUFFLE(2, 0, 2, 0)));
+    __m256i t3 = _mm256_castps_si256(_mm256_shuffle_ps(m2, m3, _MM_SHUFFLE(3, 1, 3, 1)));
+    *x2 = _mm256_castsi256_ps(_mm256_shuffle_epi32(t2, _MM_SHUFFLE(2, 1, 0, 3)));
+    *y2 = _mm256_castsi256_ps(_mm256_shuffle_epi32(t3, _MM_SHUFFLE(2, 1, 0, 3)));
+}
+
+KERNEL_ATTR void maif_b3_hash4_rows_avx2(const uint8_t *const inputs[4], size_t blocks, uint64_t counter, int inc,
+                                         uint32_t flags, uint32_t fstart, uint32_t fend, uint8_t *out)
+{
+    const __m256i iv0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)maif_b3_iv));
+    const __m256i iv1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(maif_b3_iv + 4)));
+    __m256i h0[2] = {iv0, iv0}, h1[2] = {iv1, iv1}; /* pair q: inputs 2q (low) and 2q + 1 (high) */
+    uint32_t lo[4], hi[4];
+#pragma GCC unroll 16
+    for (int k = 0; k < 4; k++) {
+        uint64_t c = counter + (inc ? (uint64_t)k : 0);
+        lo[k] = (uint32_t)c;
+        hi[k] = (uint32_t)(c >> 32);
+    }
+    for (size_t b = 0; b < blocks; b++) {
+        int f = (int)(flags | (b == 0 ? fstart : 0) | (b + 1 == blocks ? fend : 0));
+        __m256i va[2], vb[2], vc[2], vd[2];
+        __m256 x1[2], y1[2], x2[2], y2[2];
+#pragma GCC unroll 16
+        for (int q = 0; q < 2; q++) {
+            load_msg2(inputs[2 * q] + 64 * b, inputs[2 * q + 1] + 64 * b, &x1[q], &y1[q], &x2[q], &y2[q]);
+            va[q] = h0[q];
+            vb[q] = h1[q];
+            vc[q] = iv0;
+            vd[q] = _mm256_setr_epi32((int)lo[2 * q], (int)hi[2 * q], 64, f, (int)lo[2 * q + 1], (int)hi[2 * q + 1],
+                                      64, f);
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < 7; r++)
+#pragma GCC unroll 16
+            for (int q = 0; q < 2; q++) {
+                if (r > 0) permute_msg2(&x1[q], &y1[q], &x2[q], &y2[q]);
+                round_rows2(&va[q], &vb[q], &vc[q], &vd[q], x1[q], y1[q], x2[q], y2[q]);
+            }
+#pragma GCC unroll 16
+        for (int q = 0; q < 2; q++) {
+            h0[q] = _mm256_xor_si256(va[q], vc[q]);
+            h1[q] = _mm256_xor_si256(vb[q], vd[q]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int q = 0; q < 2; q++) { /* x86 is little-endian: the rows are the CVs' bytes */
+        _mm_storeu_si128((__m128i *)(out + 64 * q), _mm256_castsi256_si128(h0[q]));
+        _mm_storeu_si128((__m128i *)(out + 64 * q + 16), _mm256_castsi256_si128(h1[q]));
+        _mm_storeu_si128((__m128i *)(out + 64 * q + 32), _mm256_extracti128_si256(h0[q], 1));
+        _mm_storeu_si128((__m128i *)(out + 64 * q + 48), _mm256_extracti128_si256(h1[q], 1));
+    }
+}
 #endif

@@ -42,8 +42,24 @@ static const uint8_t maif_b3_sched[7][16] = {
  */
 void maif_b3_hash8_avx2(const uint8_t *const inputs[8], size_t blocks, uint64_t counter, int inc, uint32_t flags,
                         uint32_t fstart, uint32_t fend, uint8_t *out);
+/* The same contract for 4 inputs with AVX2: two pairs of row-wise states
+ * (blake3_avx2.c); about twice the SSE4.1 kernel's rate on 4 inputs. */
+void maif_b3_hash4_rows_avx2(const uint8_t *const inputs[4], size_t blocks, uint64_t counter, int inc, uint32_t flags,
+                             uint32_t fstart, uint32_t fend, uint8_t *out);
 void maif_b3_hash4_sse41(const uint8_t *const inputs[4], size_t blocks, uint64_t counter, int inc, uint32_t flags,
                          uint32_t fstart, uint32_t fend, uint8_t *out);
+/* One compression on its own (SSE4.1, the state as 4 rows): cv := the
+ * first 8 words of compress(cv, block, counter, block_len, flags), block
+ * being 64 bytes whose little-endian words are the message (so on x86 a
+ * uint32_t[16] serves as well). The portable compression's equal. */
+void maif_b3_compress_sse41(uint32_t cv[8], const void *block, uint64_t counter, uint32_t block_len,
+                            uint32_t flags);
+/* `blocks` whole blocks at p compressed one after the other into cv, each
+ * with block length 64 and the counter, the first with first_flags, the
+ * others with no flags (the middle of a chunk; a chunk's last block, which
+ * takes CHUNK_END, is never among them). */
+void maif_b3_compress_blocks_sse41(uint32_t cv[8], const uint8_t *p, size_t blocks, uint64_t counter,
+                                   uint32_t first_flags);
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define MAIF_B3_X86 1

@@ -4,9 +4,11 @@
  * tree shape, byte for byte against hashes computed by b3sum 1.2.0 (the
  * reference Rust implementation); every implementation this CPU has
  * (portable, SSE4.1, AVX2) against them and against each other on random
- * lengths split into random update() calls; final does not disturb the
- * context; and, when b3sum is installed, random files of odd sizes hashed
- * by both; threads hashing at once.
+ * lengths split into random update() calls, every length up to two
+ * chunks and more; the kernels (8-wide, 4-wide, 4-input row-wise, one
+ * block) against each other; final does not disturb the context; and,
+ * when b3sum is installed, random files of odd sizes hashed by both;
+ * threads hashing at once.
  */
 #include "testutil.h"
 
@@ -25,6 +27,19 @@ static const struct {
 } kat[] = {
     {0, "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"},
     {1, "2d3adedff11b61f14c886e35afa036736dcd87a74d27b5c1510225d0f592e213"},
+    {2, "7b7015bb92cf0b318037702a6cdd81dee41224f734684c2c122cd6359cb1ee63"},
+    {3, "e1be4d7a8ab5560aa4199eea339849ba8e293d55ca0a81006726d184519e647f"},
+    {4, "f30f5ab28fe047904037f77b6da4fea1e27241c5d132638d8bedce9d40494f32"},
+    {5, "b40b44dfd97e7a84a996a91af8b85188c66c126940ba7aad2e7ae6b385402aa2"},
+    {6, "06c4e8ffb6872fad96f9aaca5eee1553eb62aed0ad7198cef42e87f6a616c844"},
+    {7, "3f8770f387faad08faa9d8414e9f449ac68e6ff0417f673f602a646a891419fe"},
+    {8, "2351207d04fc16ade43ccab08600939c7c1fa70a5c0aaca76063d04c3228eaeb"},
+    {63, "e9bc37a594daad83be9470df7f7b3798297c3d834ce80ba85d6e207627b7db7b"},
+    {64, "4eed7141ea4a5cd4b788606bd23f46e212af9cacebacdc7d1f4c6dc7f2511b98"},
+    {65, "de1e5fa0be70df6d2be8fffd0e99ceaa8eb6e8c93a63f2d8d1c30ecb6b263dee"},
+    {127, "d81293fda863f008c09e92fc382a81f5a0b4a1251cba1634016a0f86a6bd640d"},
+    {128, "f17e570564b26578c33bb7f44643f539624b05df1a76c81f30acd548c44b45ef"},
+    {129, "683aaae9f3c5ba37eaaf072aed0f9e30bac0865137bae68b1fde4ca2aebdcb12"},
     {1023, "10108970eeda3eb932baac1428c7a2163b0e924c9a9e25b35bba72b28f70bd11"},
     {1024, "42214739f095a406f3fc83deb889744ac00df831c10daa55189b5d121c855af7"},
     {1025, "d00278ae47eb27b34faecf67b4fe263f82d5412916c1ffd97c8cb7fb814b8444"},
@@ -269,6 +284,87 @@ static void test_impls_agree(void **state)
     free(in);
 }
 
+/* Every length up to a little past two chunks (every class the single
+ * compression sees: 0, 1..63, 64, 65..1023, 1024 and the partial last
+ * chunk after whole ones), and a few past 3 and 4 chunks: each
+ * implementation gives the portable one's hash, one shot (aligned and
+ * not) and split at random. */
+static void test_every_length_impls_agree(void **state)
+{
+    (void)state;
+    const size_t lens_max = 2 * 1024 + 80;
+    const size_t extra[] = {3071, 3072, 3073, 4095, 4096, 4097, 5119};
+    const size_t max = 5119 + 8;
+    uint8_t *in = malloc(max);
+    assert_non_null(in);
+    uint64_t s = 0x2545f4914f6cdd1dull;
+    for (size_t i = 0; i < max; i++) in[i] = (uint8_t)(rng(&s) >> 32);
+    size_t nlen = lens_max + 1 + sizeof extra / sizeof extra[0];
+    for (size_t li = 0; li < nlen; li++) {
+        size_t n = li <= lens_max ? li : extra[li - lens_max - 1];
+        size_t off = n % 5; /* unaligned inputs too */
+        uint8_t want[32], h[32];
+        assert_int_equal(maif_blake3_force_impl(1), 0);
+        maif_blake3(in + off, n, want);
+        for (int which = 2; which <= 3; which++) {
+            if (maif_blake3_force_impl(which) != 0) continue;
+            maif_blake3(in + off, n, h);
+            if (memcmp(h, want, 32) != 0) fail_msg("%s differs from portable at %zu bytes", impl_names[which], n);
+            hash_split(in + off, n, n * 31 + (size_t)which, h);
+            if (memcmp(h, want, 32) != 0)
+                fail_msg("%s split differs from portable at %zu bytes", impl_names[which], n);
+        }
+    }
+    assert_int_equal(maif_blake3_force_impl(0), 0);
+    free(in);
+}
+
+#ifdef MAIF_B3_X86
+/* The one-block compression (SSE4.1 rows) and the run of blocks after
+ * it, against the hash of the same input through the portable
+ * implementation: a chunk of 16 blocks whose counter has a high word, via
+ * maif_b3_compress_blocks_sse41 for blocks 0..14 and
+ * maif_b3_compress_sse41 for the last, equals what the 4-wide kernel
+ * computes for that chunk (the kernels are checked against the portable
+ * path above). */
+static void test_single_block_kernel(void **state)
+{
+    (void)state;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("sse4.1")) skip();
+    uint8_t *in = kat_input();
+    const uint64_t counters[] = {0, 1, (1ull << 32) - 1, 1ull << 32, (1ull << 40) + 5};
+    for (size_t k = 0; k < sizeof counters / sizeof counters[0]; k++) {
+        const uint8_t *p = in + 3 + 1024 * k; /* unaligned */
+        const uint8_t *four[4] = {p, p, p, p};
+        uint8_t want[128], got[32];
+        maif_b3_hash4_sse41(four, 16, counters[k], 0, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, want);
+        uint32_t cv[8];
+        memcpy(cv, maif_b3_iv, 32);
+        maif_b3_compress_blocks_sse41(cv, p, 15, counters[k], MAIF_B3_CHUNK_START);
+        maif_b3_compress_sse41(cv, p + 15 * 64, counters[k], 64, MAIF_B3_CHUNK_END);
+        for (int i = 0; i < 8; i++)
+            for (int b = 0; b < 4; b++) got[4 * i + b] = (uint8_t)(cv[i] >> (8 * b));
+        assert_memory_equal(got, want, 32);
+        /* one block at a time gives the same */
+        memcpy(cv, maif_b3_iv, 32);
+        for (int b = 0; b < 16; b++)
+            maif_b3_compress_sse41(cv, p + 64 * b, counters[k], 64,
+                                   (b == 0 ? MAIF_B3_CHUNK_START : 0) | (b == 15 ? MAIF_B3_CHUNK_END : 0));
+        for (int i = 0; i < 8; i++)
+            for (int b = 0; b < 4; b++) got[4 * i + b] = (uint8_t)(cv[i] >> (8 * b));
+        assert_memory_equal(got, want, 32);
+    }
+    free(in);
+}
+#else
+static void test_single_block_kernel(void **state)
+{
+    (void)state;
+    skip();
+}
+#endif
+
 /* The chunk counter's high word in the kernels (reached only past 4 TiB of
  * input): 8 chunks whose counters cross 2^32 give the same CVs from the
  * AVX2 kernel as from two SSE4.1 passes, and differ from the CVs of the
@@ -288,6 +384,21 @@ static void test_kernel_counter_high_word(void **state)
     maif_b3_hash4_sse41(p, 16, c, 1, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, b);
     maif_b3_hash4_sse41(p + 4, 16, c + 4, 1, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, b + 128);
     assert_memory_equal(a, b, 256);
+    /* the AVX2 4-input row-wise kernel too, on whole chunks and on
+     * parents, counters incremented or not */
+    maif_b3_hash4_rows_avx2(p, 16, c, 1, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, t);
+    assert_memory_equal(a, t, 128);
+    maif_b3_hash4_rows_avx2(p + 4, 16, c + 4, 1, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, t + 128);
+    assert_memory_equal(a + 128, t + 128, 128);
+    for (int inc = 0; inc <= 1; inc++) {
+        const uint8_t *q[4] = {in + 5, in + 200, in + 4096 + 1, in + 77};
+        maif_b3_hash4_sse41(q, 1, c, inc, MAIF_B3_PARENT, 0, 0, b);
+        maif_b3_hash4_rows_avx2(q, 1, c, inc, MAIF_B3_PARENT, 0, 0, t);
+        assert_memory_equal(b, t, 128);
+        maif_b3_hash4_sse41(q, 3, c + 1, inc, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, b);
+        maif_b3_hash4_rows_avx2(q, 3, c + 1, inc, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, t);
+        assert_memory_equal(b, t, 128);
+    }
     for (int k = 0; k < 8; k++) { /* chunk k alone, its counter cut to 32 bits */
         const uint8_t *one[4] = {p[k], p[k], p[k], p[k]};
         maif_b3_hash4_sse41(one, 16, (uint32_t)(c + (uint64_t)k), 0, 0, MAIF_B3_CHUNK_START, MAIF_B3_CHUNK_END, t);
@@ -389,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_small_updates), cmocka_unit_test(test_final_is_pure),
         cmocka_unit_test(test_impls_agree),   cmocka_unit_test(test_impl_choice),
         cmocka_unit_test(test_kernel_counter_high_word), cmocka_unit_test(test_against_b3sum),
+        cmocka_unit_test(test_every_length_impls_agree), cmocka_unit_test(test_single_block_kernel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
