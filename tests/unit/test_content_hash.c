@@ -181,6 +181,13 @@ static void every_path(const tu_fixture *f, int alg, uint8_t flags, uint8_t wver
 static void test_every_path_blake3(void **state) { every_path(*state, MAIF_HASH_BLAKE3, 1, 4); }
 /* SHA-256: the header is as before this option existed */
 static void test_every_path_sha256(void **state) { every_path(*state, MAIF_HASH_SHA256, 0, 2); }
+/* BLAKE3 on one CPU: no helper thread, every hash inline */
+static void test_every_path_one_cpu(void **state)
+{
+    (void)tu_cpu_pin_one();
+    every_path(*state, MAIF_HASH_BLAKE3, 1, 4);
+    tu_cpu_unpin();
+}
 
 /* Many 1 MiB blocks sealed by maif_writer_add, each with other bytes
  * (the helper, hashing BLAKE3 faster than this thread seals, takes chunks
@@ -378,6 +385,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_path_blake3, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_every_path_sha256, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_every_path_one_cpu, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_shared_seal, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_tamper_and_header_rules, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_convert_either_way, tu_setup, tu_teardown),
