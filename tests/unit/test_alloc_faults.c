@@ -369,6 +369,85 @@ static void test_alloc_sweep_convert(void **state)
     free(out21);
 }
 
+/* A BLAKE3 artifact written with large sealed blocks: the writer's arena,
+ * the seal shared with its helper, and the hasher's queue; every
+ * allocation fails in turn. A failing run leaves nothing or a committed,
+ * verifying file, and a completed one opens both blocks to their bytes. */
+static int sealed_workload(tu_fixture *f, maif_keyring *kr, const uint8_t *big, size_t n)
+{
+    maif_options *o = NULL;
+    int rc = maif_options_create(&o);
+    if (rc == MAIF_OK) rc = maif_options_set(o, MAIF_OPT_CONTENT_HASH, MAIF_HASH_BLAKE3);
+    maif_writer *w = NULL;
+    if (rc == MAIF_OK) rc = maif_writer_create(&w, f->path, f->key, "alloc-sweep", o);
+    maif_options_free(o);
+    if (rc != MAIF_OK) {
+        if (rc != MAIF_ENOMEM) fail_msg("create: %d (%s)", rc, maif_last_errmsg());
+        return 0;
+    }
+    rc = maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20);
+    for (int i = 0; i < 2 && rc == MAIF_OK; i++) {
+        maif_block_spec s = {.type = MAIF_TYPE_BINARY, .payload = big + i, .payload_size = n};
+        rc = maif_writer_add(w, &s, NULL);
+    }
+    if (rc == MAIF_OK) rc = maif_writer_commit(w);
+    if (rc != MAIF_OK && rc != MAIF_ENOMEM && rc != MAIF_ESTATE)
+        fail_msg("sealed add/commit: %d (%s)", rc, maif_writer_errmsg(w));
+    int crc = maif_writer_close(w);
+    assert_true(crc == MAIF_OK || crc == MAIF_ENOMEM);
+    return rc == MAIF_OK && crc == MAIF_OK;
+}
+
+static void test_alloc_sweep_sealed(void **state)
+{
+    tu_fixture *f = *state;
+    const size_t n = 1u << 20;
+    uint8_t *big = tu_pattern_new(n + 1, 31), *out = malloc(n);
+    assert_non_null(out);
+    maif_keyring *kr = NULL;
+    assert_int_equal(maif_keyring_create(&kr), MAIF_OK);
+    assert_int_equal(maif_keyring_add_identity(kr, f->key), MAIF_OK);
+    uint8_t pk[MAIF_PUBKEY_BYTES];
+    maif_key_public(f->key, pk);
+    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+    uint64_t k = 1;
+    for (;; k++) {
+        unlink(f->path);
+        tu_alloc_install();
+        tu_alloc_fail(k, 0);
+        int ok = sealed_workload(f, kr, big, n);
+        int fired = tu_alloc_fired();
+        tu_alloc_uninstall();
+        if (ok || access(f->path, F_OK) == 0) tu_assert_verifies(f->path);
+        if (ok) {
+            maif_reader *r = NULL;
+            assert_int_equal(maif_reader_open(&r, f->path), MAIF_OK);
+            assert_int_equal(maif_reader_set_keyring(r, kr), MAIF_OK);
+            int seen = 0;
+            for (uint64_t i = 0; i < maif_reader_count(r); i++) {
+                maif_block b;
+                assert_int_equal(maif_reader_block(r, i, &b), MAIF_OK);
+                if (b.payload_size < n) continue; /* the key wrap */
+                size_t wr = 0;
+                assert_int_equal(maif_reader_block_decode(r, i, out, n, &wr), MAIF_OK);
+                assert_int_equal(wr, n);
+                assert_memory_equal(out, big + seen, n);
+                seen++;
+            }
+            assert_int_equal(seen, 2);
+            maif_reader_close(r);
+        }
+        if (!fired) {
+            assert_true(ok);
+            break;
+        }
+    }
+    print_message("sealed BLAKE3 write: %llu allocations, each failed in turn\n", (unsigned long long)(k - 1));
+    maif_keyring_free(kr);
+    free(out);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +456,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alloc_sweep_read, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_sweep_convert, tu_setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_sweep_compressed, tu_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_sweep_sealed, tu_setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -753,12 +753,15 @@ static int defer_seal(maif_writer *w, const maif_block_spec *spec, borrowed *b, 
         b->plain = spec->payload;
     } else {
         seal_share *share = (seal_share *)(void *)(out + out_room + align8(sizeof(sealed_job)));
-        if ((rc = seal_shared(w, plan, out, spec->payload, share))) /* the plan checked key and sizes */
+        if ((rc = seal_shared(w, plan, out, spec->payload, share))) { /* the plan checked key and sizes */
+            maif_hasher_wait(w->hasher); /* its help job points into arena space this block gives back */
             return nat_writer_fail(w, rc, "%s: sealing a block failed: %s", w->path, maif_strerror(rc));
+        }
         b->job = (sealed_job *)(void *)(out + out_room);
     }
     if ((rc = defer_block(w, b, ext, out, st->size, 0))) {
         if (theirs) w->seals.len -= sizeof *plan;
+        else maif_hasher_wait(w->hasher); /* as above: the space is given back */
         return rc;
     }
     w->arena_used += need;
