@@ -156,8 +156,12 @@ const cli_command cli_cmd_convert = {
     "--hash       native OUT: its content hash, sha256 (default) or blake3 (see\n"
     "             `maif create --help`); 2.1 has SHA-256 only\n"
     "\n"
+    "Every block is decoded and written again (a sealed block is bound to its\n"
+    "artifact's id), and convert takes no decryption keys: an IN with encrypted\n"
+    "blocks is refused (to 2.1, which cannot hold them: exit 2; to native: 3).\n"
+    "\n"
     "exit codes: 0 converted; 1 IN does not verify (without --force) or is not\n"
     "a readable MAIF artifact; 2 usage error, missing file, OUT exists, bad key,\n"
     "or IN holds something the target format cannot (such as supersedes links,\n"
-    "for 2.1).\n",
+    "for 2.1); 3 IN holds encrypted blocks (to native).\n",
 };

@@ -80,6 +80,14 @@ ok "nothing was created" test ! -e x.maif
 m convert s.maif x21.maif --to 2.1 --hash blake3 --key k
 expect_err "convert --to 2.1 --hash blake3" 2 'SHA-256 only'
 
+# convert decodes every block and takes no keys: an encrypted block refuses
+m keygen e
+m create enc.maif --key k
+m add enc.maif --type text --text "a secret" --encrypt --recipient e.pub --key k
+m convert enc.maif enc3.maif --to native --hash blake3 --key k
+expect_err "convert of an encrypted artifact to native" 3 'access denied'
+ok "nothing was written" test ! -e enc3.maif
+
 # a flipped payload byte deep in the 3 MiB block is found without any key
 cp b3.maif bad.maif
 off=$("$PY" -c "import json; b=json.load(open('ls.json'))[-1]; print(b['offset'])")
