@@ -24,6 +24,7 @@
 #include "crypto/crypto.h"
 #include "crypto/hasher.h"
 #include "util/alloc.h"
+#include "util/common.h"
 
 #define SPIN_IDLE 2000 /* pauses (~50 us here) before the helper sleeps: longer than a commit's signature */
 #define SPIN_WAIT 1000 /* pauses before a waiting producer yields */
@@ -51,15 +52,6 @@ struct maif_hasher {
     pthread_cond_t cv;
     pthread_t thread;
 };
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
 
 static int has_work(maif_hasher *h) { return atomic_load(&h->next) < atomic_load(&h->published); }
 
@@ -97,7 +89,7 @@ static void *helper(void *arg)
         }
         int found = 0;
         for (int s = 0; s < SPIN_IDLE && !found; s++) {
-            cpu_relax();
+            maif_cpu_relax();
             found = has_work(h) || atomic_load_explicit(&h->stop, memory_order_relaxed);
         }
         if (found && !atomic_load(&h->stop)) continue;
@@ -172,7 +164,7 @@ void maif_hasher_wait(maif_hasher *h)
     uint64_t p = atomic_load_explicit(&h->published, memory_order_relaxed), i;
     while (claim(h, &i)) run(h, i);
     for (unsigned s = 0; atomic_load_explicit(&h->done, memory_order_acquire) < p; s++) {
-        if (s < SPIN_WAIT) cpu_relax();
+        if (s < SPIN_WAIT) maif_cpu_relax();
         else sched_yield(); /* the helper was preempted mid-job */
     }
     h->base = p;

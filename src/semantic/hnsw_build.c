@@ -62,7 +62,7 @@ static inline void lock(builder *b, uint32_t i)
 {
     if (!b->lock) return;
     while (__atomic_test_and_set(&b->lock[i], __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&b->lock[i], __ATOMIC_RELAXED)) __builtin_ia32_pause();
+        while (__atomic_load_n(&b->lock[i], __ATOMIC_RELAXED)) maif_cpu_relax();
 }
 static inline void unlock(builder *b, uint32_t i)
 {

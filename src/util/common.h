@@ -67,6 +67,17 @@ int maif_set_err(char *buf, size_t cap, int code, const char *fmt, ...)
 /* Records the thread's last error (maif_last_errmsg): every public call
  * that fails calls this, directly or through its handle's message. Returns
  * code. */
+/* A spin-wait pause (x86 PAUSE, arm64 YIELD): one step of a busy wait on
+ * another thread. */
+static inline void maif_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 int maif_set_last_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Microseconds since the epoch (CLOCK_REALTIME). */

@@ -404,12 +404,7 @@ static void test_alloc_sweep_sealed(void **state)
     const size_t n = 1u << 20;
     uint8_t *big = tu_pattern_new(n + 1, 31), *out = malloc(n);
     assert_non_null(out);
-    maif_keyring *kr = NULL;
-    assert_int_equal(maif_keyring_create(&kr), MAIF_OK);
-    assert_int_equal(maif_keyring_add_identity(kr, f->key), MAIF_OK);
-    uint8_t pk[MAIF_PUBKEY_BYTES];
-    maif_key_public(f->key, pk);
-    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+    maif_keyring *kr = tu_keyring_self(f->key);
     uint64_t k = 1;
     for (;; k++) {
         unlink(f->path);

@@ -54,24 +54,13 @@ static uint64_t check_hashes(const char *path, int alg)
     return n;
 }
 
-static maif_keyring *ring_for(const maif_key *key)
-{
-    maif_keyring *kr = NULL;
-    assert_int_equal(maif_keyring_create(&kr), MAIF_OK);
-    uint8_t pk[MAIF_PUBKEY_BYTES];
-    maif_key_public(key, pk);
-    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
-    return kr;
-}
-
-/* A reader of path whose keyring holds key's identity (*id: free it
- * after closing the reader). */
+/* A reader of path that opens with key's identity (*id: free it after
+ * closing the reader). */
 static maif_reader *open_with_identity(const char *path, const maif_key *key, maif_keyring **id)
 {
     maif_reader *r = NULL;
     assert_int_equal(maif_reader_open(&r, path), MAIF_OK);
-    assert_int_equal(maif_keyring_create(id), MAIF_OK);
-    assert_int_equal(maif_keyring_add_identity(*id, key), MAIF_OK);
+    *id = tu_keyring_self(key);
     assert_int_equal(maif_reader_set_keyring(r, *id), MAIF_OK);
     return r;
 }
@@ -95,7 +84,7 @@ static void write_every_path(const char *path, const maif_key *key, int alg)
     assert_int_equal(maif_writer_add_stream(w, &s, tu_mem_read, &src, 0, NULL), MAIF_OK);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
 
-    maif_keyring *kr = ring_for(key);
+    maif_keyring *kr = tu_keyring_self(key);
     assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK);
     tu_add_text(w, "a sealed note");
     tu_add_simple(w, MAIF_TYPE_BINARY, big, 1u << 20, NULL, NULL); /* sealed by the add, hashed on the helper */
@@ -200,7 +189,7 @@ static void test_shared_seal(void **state)
         const size_t bs = (1u << 20) + 100, nb = 12;
         uint8_t *src = tu_pattern_new(bs * nb, 21 + (uint64_t)alg);
         maif_writer *w = create_with(f->path, f->key, alg);
-        maif_keyring *kr = ring_for(f->key);
+        maif_keyring *kr = tu_keyring_self(f->key);
         int cipher = alg ? MAIF_CIPHER_CHACHA20 : MAIF_CIPHER_XCHACHA20;
         assert_int_equal(maif_writer_encrypt(w, kr, cipher), MAIF_OK);
         for (size_t i = 0; i < nb; i++) tu_add_simple(w, MAIF_TYPE_BINARY, src + i * bs, bs - i, NULL, NULL);

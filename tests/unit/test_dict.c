@@ -169,12 +169,7 @@ static void test_no_dict_rollback_encrypt(void **state)
     /* with encryption: the dictionary first (it is public), then compress, then encrypt */
     assert_int_equal(maif_writer_add_dict(w, dict, dn, 0, NULL), MAIF_OK); /* block 5 */
     assert_int_equal(maif_writer_commit(w), MAIF_OK);
-    maif_keyring *kr = NULL;
-    uint8_t pk[MAIF_PUBKEY_BYTES];
-    maif_key_public(f->key, pk);
-    assert_int_equal(maif_keyring_create(&kr), MAIF_OK);
-    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
-    assert_int_equal(maif_keyring_add_identity(kr, f->key), MAIF_OK);
+    maif_keyring *kr = tu_keyring_self(f->key);
     assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK); /* block 6: key wrap */
     assert_int_equal(maif_writer_add_dict(w, dict, dn, 0, NULL), MAIF_EINVAL);
     assert_int_equal(maif_writer_set_codec(w, MAIF_CODEC_ZSTD_DICT, 0), MAIF_OK);

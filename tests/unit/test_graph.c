@@ -190,12 +190,7 @@ static void test_graph_encrypted(void **state)
     tu_fixture *f = *state;
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
-    maif_keyring *kr = NULL;
-    assert_int_equal(maif_keyring_create(&kr), MAIF_OK);
-    assert_int_equal(maif_keyring_add_identity(kr, f->key), MAIF_OK);
-    uint8_t pk[MAIF_PUBKEY_BYTES];
-    maif_key_public(f->key, pk);
-    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+    maif_keyring *kr = tu_keyring_self(f->key);
     assert_int_equal(maif_writer_encrypt(w, kr, MAIF_CIPHER_XCHACHA20), MAIF_OK);
     add_with(w, MAIF_TYPE_KNOWLEDGE, "[[\"secret\",\"is\",\"kept\"]]", NULL, NULL, NULL);
     assert_int_equal(maif_writer_commit(w), MAIF_OK);

@@ -457,11 +457,7 @@ static void pool_case(tu_fixture *f, int workers, int cipher)
     maif_keyring *kr = NULL;
     uint64_t first = 0;
     if (cipher) {
-        uint8_t pk[MAIF_PUBKEY_BYTES];
-        maif_key_public(f->key, pk);
-        assert_int_equal(maif_keyring_create(&kr), MAIF_OK);
-        assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
-        assert_int_equal(maif_keyring_add_identity(kr, f->key), MAIF_OK);
+        kr = tu_keyring_self(f->key);
         assert_int_equal(maif_writer_encrypt(w, kr, cipher), MAIF_OK);
         first = maif_writer_count(w); /* the key-wrap block */
         assert_int_equal(maif_writer_commit(w), MAIF_OK);

@@ -87,17 +87,6 @@ static void add_texts(maif_writer *w, maif_keyring *kr, size_t n, uint8_t (*ids)
     }
 }
 
-static maif_keyring *keyring_for(const maif_key *key)
-{
-    maif_keyring *kr = NULL;
-    assert_int_equal(maif_keyring_create(&kr), MAIF_OK);
-    assert_int_equal(maif_keyring_add_identity(kr, key), MAIF_OK);
-    uint8_t pk[MAIF_PUBKEY_BYTES];
-    maif_key_public(key, pk);
-    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
-    return kr;
-}
-
 static int odd_blocks(void *ctx, uint64_t b)
 {
     (void)ctx;
@@ -164,7 +153,7 @@ static size_t count_plain_texts(maif_reader *r, uint64_t upto)
 static void test_same_as_scan(void **state)
 {
     tu_fixture *f = *state;
-    maif_keyring *kr = keyring_for(f->key);
+    maif_keyring *kr = tu_keyring_self(f->key);
     uint8_t(*ids)[MAIF_ID_BYTES] = malloc(1000 * MAIF_ID_BYTES);
     size_t nids = 0;
     maif_writer *w = NULL;
@@ -278,7 +267,7 @@ static void test_search_run_filters(void **state)
 static void test_encrypted_not_indexed(void **state)
 {
     tu_fixture *f = *state;
-    maif_keyring *kr = keyring_for(f->key);
+    maif_keyring *kr = tu_keyring_self(f->key);
     maif_writer *w = NULL;
     assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
     tu_add_text(w, "the quarterly report about cats");

@@ -415,3 +415,14 @@ int64_t tu_mem_read(void *ctx, void *buf, size_t cap)
     s->at += k;
     return (int64_t)k;
 }
+
+maif_keyring *tu_keyring_self(const maif_key *key)
+{
+    maif_keyring *kr = NULL;
+    assert_int_equal(maif_keyring_create(&kr), MAIF_OK);
+    uint8_t pk[MAIF_PUBKEY_BYTES];
+    maif_key_public(key, pk);
+    assert_int_equal(maif_keyring_add_recipient(kr, pk), MAIF_OK);
+    assert_int_equal(maif_keyring_add_identity(kr, key), MAIF_OK);
+    return kr;
+}

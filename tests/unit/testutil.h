@@ -100,6 +100,10 @@ typedef struct tu_mem_src {
     size_t n, at, step, fail_at;
 } tu_mem_src;
 int64_t tu_mem_read(void *ctx, void *buf, size_t cap);
+/* A new keyring that seals for key (its recipient) and opens with it (its
+ * identity): an artifact's own key, both ways. Free with
+ * maif_keyring_free. */
+maif_keyring *tu_keyring_self(const maif_key *key);
 /* A key source (codec/codec.h) that answers every key id with one key,
  * or MAIF_EACCESS when key is NULL: tu_keysrc ks = {{tu_keysrc_lookup}, key}. */
 typedef struct tu_keysrc {

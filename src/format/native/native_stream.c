@@ -118,7 +118,7 @@ typedef struct stream_pipe {
     uint64_t hashed, written; /* chunks each helper has finished */
     int closing;              /* the reader hands over no more chunks */
     int werr;                 /* errno of the first failed write, or 0 */
-    maif_chash_ctx *sha;
+    maif_chash_ctx *hc;       /* the content hash of what streams through */
     maif_writer *w;
     int writeback;            /* durable commits: start each chunk's writeback at once */
 } stream_pipe;
@@ -145,7 +145,7 @@ static void *pipe_hash(void *arg)
 {
     stream_pipe *p = arg;
     for (uint64_t s = 0; pipe_take(p, s); s++) {
-        maif_chash_update(p->sha, p->buf[s % PIPE_BUFS], p->len[s % PIPE_BUFS]);
+        maif_chash_update(p->hc, p->buf[s % PIPE_BUFS], p->len[s % PIPE_BUFS]);
         pipe_done(p, &p->hashed);
     }
     return NULL;
@@ -174,9 +174,9 @@ static void *pipe_write(void *arg)
  * PIPE_UNAVAILABLE before anything was read, a source error (recorded on
  * w; *abandon set: cut the block), or a write error (the writer is dead). */
 static int stream_piped(maif_writer *w, maif_read_fn read, void *ctx, uint64_t limit, uint64_t poff,
-                        maif_chash_ctx *sha, uint64_t *total, int *abandon)
+                        maif_chash_ctx *hc, uint64_t *total, int *abandon)
 {
-    stream_pipe p = {.sha = sha, .w = w, .writeback = (w->flags & MAIF_W_DURABLE) && w->io->writeback};
+    stream_pipe p = {.hc = hc, .w = w, .writeback = (w->flags & MAIF_W_DURABLE) && w->io->writeback};
     int rc = MAIF_OK;
     for (int i = 0; i < PIPE_BUFS && rc == MAIF_OK; i++)
         if (!(p.buf[i] = maif_malloc(MAIF_STREAM_CHUNK))) rc = PIPE_UNAVAILABLE;
@@ -529,17 +529,16 @@ static int add_planned(maif_writer *w, const maif_block_spec *spec, maif_read_fn
     uint64_t poff = off + align8(head);
     uint8_t *chunk = maif_malloc(MAIF_STREAM_CHUNK);
     maif_chash_ctx hc;
-    maif_chash_ctx *sha = &hc;
-    int hrc = maif_chash_init(sha, w->hash_alg);
+    int hrc = maif_chash_init(&hc, w->hash_alg);
     /* reserved now, so that nothing can fail once the record is whole */
     if (!chunk || hrc || maif_buf_reserve(&w->pend, sizeof off)) {
         maif_free(chunk);
-        maif_chash_free(sha);
+        maif_chash_free(&hc);
         return nat_writer_fail(w, MAIF_ENOMEM, "out of memory");
     }
     uint64_t total = 0;
     int abandon = 0;
-    rc = maif_pool_cpus() >= 2 ? stream_piped(w, read, ctx, limit, poff, sha, &total, &abandon) : PIPE_UNAVAILABLE;
+    rc = maif_pool_cpus() >= 2 ? stream_piped(w, read, ctx, limit, poff, &hc, &total, &abandon) : PIPE_UNAVAILABLE;
     if (rc == PIPE_UNAVAILABLE) {
         /* one CPU (or no helper threads): read, hash and write in turn */
         rc = MAIF_OK;
@@ -551,7 +550,7 @@ static int add_planned(maif_writer *w, const maif_block_spec *spec, maif_read_fn
                 break;
             }
             if (fill == 0) break;
-            maif_chash_update(sha, chunk, fill);
+            maif_chash_update(&hc, chunk, fill);
             if ((rc = nat_writer_pwrite(w, chunk, fill, poff + total - fill))) break;
             if ((w->flags & MAIF_W_DURABLE) && w->io->writeback) (void)w->io->writeback(w->f, poff + total - fill, fill);
         }
@@ -573,7 +572,7 @@ static int add_planned(maif_writer *w, const maif_block_spec *spec, maif_read_fn
     uint64_t pad2 = align8(total) - total;
     if (pad2 && (rc = nat_writer_pwrite(w, zero_pad, (size_t)pad2, poff + total))) goto out;
     wr64le(hdr + NR_STORED_SIZE, total);
-    maif_chash_final(sha, hdr + NR_CONTENT_HASH);
+    maif_chash_final(&hc, hdr + NR_CONTENT_HASH);
     /* The record head: header, extensions, metadata, padding; a chunk is
      * large enough to hold it (NAT_META_MAX < MAIF_STREAM_CHUNK is not
      * guaranteed, so fall back to three writes). */
@@ -604,7 +603,7 @@ abandon:
     }
 out:
     maif_free(chunk);
-    maif_chash_free(sha);
+    maif_chash_free(&hc);
     if (ss.plain) maif_wipe(ss.plain, plan.k->chunk ? plan.k->chunk : MAIF_STREAM_CHUNK_PLAIN);
     maif_free(ss.plain);
     maif_free(ss.sealed);

@@ -664,15 +664,6 @@ typedef struct seal_share {
     _Atomic int rc;     /* MAIF_E* of a failed chunk, or 0 */
 } seal_share;
 
-static inline void relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 static void seal_chunks(seal_share *s)
 {
     size_t chunk = s->k->chunk, step = chunk + s->k->tag_size;
@@ -717,7 +708,7 @@ static int seal_shared(maif_writer *w, const maif_stage_seal *plan, uint8_t *out
      * tens of microseconds); yield now and then in case it was preempted */
     for (unsigned spin = 0; atomic_load_explicit(&s->done, memory_order_acquire) < s->chunks; spin++)
         if (spin % 4096 == 4095) sched_yield();
-        else relax();
+        else maif_cpu_relax();
     return atomic_load(&s->rc);
 }
 
