@@ -242,36 +242,7 @@ void sem_scratch_free(sem_scratch *s)
     memset(s, 0, sizeof *s);
 }
 
-/* max-heap on dist */
-static void hpush(sem_hit *a, size_t *n, float d, uint32_t id)
-{
-    size_t i = (*n)++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (a[p].dist >= d) break;
-        a[i] = a[p];
-        i = p;
-    }
-    a[i].dist = d;
-    a[i].id = id;
-}
-static void hpop(sem_hit *a, size_t *n)
-{
-    sem_hit last = a[--(*n)];
-    size_t i = 0, cnt = *n;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        float md = last.dist;
-        if (l < cnt && a[l].dist > md) { m = l; md = a[l].dist; }
-        if (r < cnt && a[r].dist > md) m = r;
-        if (m == i) break;
-        a[i] = a[m];
-        i = m;
-    }
-    if (cnt) a[i] = last;
-}
-
-static int reserve(sem_hit **a, size_t *cap, size_t need)
+int sem_hits_reserve(sem_hit **a, size_t *cap, size_t need)
 {
     if (need <= *cap) return MAIF_OK;
     size_t nc = *cap ? *cap : 256;
@@ -283,7 +254,6 @@ static int reserve(sem_hit **a, size_t *cap, size_t need)
     return MAIF_OK;
 }
 
-int sem_scratch_begin(sem_scratch *s, uint64_t n);
 int sem_scratch_begin(sem_scratch *s, uint64_t n)
 {
     if (s->ntag < n) {
@@ -336,25 +306,25 @@ static int layer(const sem_hnsw *h, const sem_kernels *kern, const sem_query *q,
 {
     int rc = sem_scratch_begin(s, h->n);
     if (rc) return rc;
-    if ((rc = reserve(&s->res, &s->rcap, ef + 2))) return rc;
-    if ((rc = reserve(&s->cand, &s->ccap, 64))) return rc;
+    if ((rc = sem_hits_reserve(&s->res, &s->rcap, ef + 2))) return rc;
+    if ((rc = sem_hits_reserve(&s->cand, &s->ccap, 64))) return rc;
     size_t nc = 0, nr = 0;
     s->tag[ep] = s->gen;
-    hpush(s->cand, &nc, -epd, ep);
+    sem_heap_push(s->cand, &nc, -epd, ep);
     float bound = __builtin_inff();
     if (!allow || allow(ctx, ep)) {
-        hpush(s->res, &nr, epd, ep);
+        sem_heap_push(s->res, &nr, epd, ep);
         bound = epd;
     }
     while (nc) {
         float cd = -s->cand[0].dist;
         uint32_t c = s->cand[0].id;
         if (cd > bound && (nr >= ef || !allow)) break;
-        hpop(s->cand, &nc);
+        sem_heap_pop(s->cand, &nc);
         const uint32_t *ids;
         uint32_t cnt;
         if ((rc = links(h, c, l, &ids, &cnt, err, errcap))) return rc;
-        if ((rc = reserve(&s->cand, &s->ccap, nc + cnt + 1))) return rc;
+        if ((rc = sem_hits_reserve(&s->cand, &s->ccap, nc + cnt + 1))) return rc;
         for (uint32_t j = 0; j < cnt; j++) {
             uint32_t e = ids[j];
             if (e >= h->n) {
@@ -367,10 +337,10 @@ static int layer(const sem_hnsw *h, const sem_kernels *kern, const sem_query *q,
             s->tag[e] = s->gen;
             float d = sem_node_dist(h, kern, q, e);
             if (nr < ef || d < bound) {
-                hpush(s->cand, &nc, -d, e);
+                sem_heap_push(s->cand, &nc, -d, e);
                 if (!allow || allow(ctx, e)) {
-                    hpush(s->res, &nr, d, e);
-                    if (nr > ef) hpop(s->res, &nr);
+                    sem_heap_push(s->res, &nr, d, e);
+                    if (nr > ef) sem_heap_pop(s->res, &nr);
                     bound = s->res[0].dist;
                 }
             }
@@ -396,11 +366,11 @@ int sem_hnsw_search(const sem_hnsw *h, const sem_kernels *kern, const float *q, 
         if ((rc = greedy(h, kern, &qc, l, &cur, &curd, err, errcap))) return rc;
     size_t nr;
     if ((rc = layer(h, kern, &qc, cur, curd, ef, 0, allow, ctx, s, &nr, err, errcap))) return rc;
-    while (nr > k) hpop(s->res, &nr);
+    while (nr > k) sem_heap_pop(s->res, &nr);
     size_t n = nr;
     while (nr) { /* pops worst first: fill from the back */
         out[nr - 1] = s->res[0];
-        hpop(s->res, &nr);
+        sem_heap_pop(s->res, &nr);
     }
     *nout = n;
     return MAIF_OK;

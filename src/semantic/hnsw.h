@@ -140,6 +140,46 @@ typedef struct sem_scratch {
  * Errors: MAIF_ENOMEM. */
 int sem_query_prepare(const sem_hnsw *h, const float *q, sem_scratch *s, sem_query *qc);
 void sem_scratch_free(sem_scratch *s);
+/* Readies s for a search over n nodes: a fresh visit generation, tags
+ * for n nodes. Errors: MAIF_ENOMEM. */
+int sem_scratch_begin(sem_scratch *s, uint64_t n);
+/* Grows *a (capacity *cap hits) to hold need. Errors: MAIF_ENOMEM. */
+int sem_hits_reserve(sem_hit **a, size_t *cap, size_t need);
+
+/* The beam searches' max-heaps on dist (a[0] the farthest), of *n hits;
+ * the caller reserves room for the push. Inline: they are the inner loop
+ * of every search and of the build. */
+static inline void sem_heap_push(sem_hit *a, size_t *n, float d, uint32_t id)
+{
+    size_t i = (*n)++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (a[p].dist >= d) break;
+        a[i] = a[p];
+        i = p;
+    }
+    a[i].dist = d;
+    a[i].id = id;
+}
+/* Removes a[0]; *n must be at least 1. */
+static inline void sem_heap_pop(sem_hit *a, size_t *n)
+{
+    sem_hit last = a[--(*n)];
+    size_t i = 0, cnt = *n;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        float md = last.dist;
+        if (l < cnt && a[l].dist > md) {
+            m = l;
+            md = a[l].dist;
+        }
+        if (r < cnt && a[r].dist > md) m = r;
+        if (m == i) break;
+        a[i] = a[m];
+        i = m;
+    }
+    if (cnt) a[i] = last;
+}
 
 /* Keep node i as a result? (filters). 1 yes, 0 no. */
 typedef int (*sem_allow_fn)(void *ctx, uint32_t i);

@@ -118,46 +118,6 @@ static void greedy(builder *b, worker *w, const float *q, uint32_t l, uint32_t *
     }
 }
 
-/* max-heap helpers (as hnsw.c) */
-static void hpush(sem_hit *a, size_t *n, float d, uint32_t id)
-{
-    size_t i = (*n)++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (a[p].dist >= d) break;
-        a[i] = a[p];
-        i = p;
-    }
-    a[i].dist = d;
-    a[i].id = id;
-}
-static void hpop(sem_hit *a, size_t *n)
-{
-    sem_hit last = a[--(*n)];
-    size_t i = 0, cnt = *n;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        float md = last.dist;
-        if (l < cnt && a[l].dist > md) { m = l; md = a[l].dist; }
-        if (r < cnt && a[r].dist > md) m = r;
-        if (m == i) break;
-        a[i] = a[m];
-        i = m;
-    }
-    if (cnt) a[i] = last;
-}
-static int grow(sem_hit **a, size_t *cap, size_t need)
-{
-    if (need <= *cap) return MAIF_OK;
-    size_t nc = *cap ? *cap : 256;
-    while (nc < need) nc *= 2;
-    sem_hit *p = maif_realloc(*a, nc * sizeof *p);
-    if (!p) return MAIF_ENOMEM;
-    *a = p;
-    *cap = nc;
-    return MAIF_OK;
-}
-int sem_scratch_begin(sem_scratch *s, uint64_t n);
 
 /* The beam search of hnsw.c, reading lists under their locks. Leaves up
  * to ef results as a max-heap in w->s.res[0..*nres). */
@@ -165,30 +125,30 @@ static int layer(builder *b, worker *w, const float *q, uint32_t ep, float epd, 
 {
     sem_scratch *s = &w->s;
     int rc = sem_scratch_begin(s, b->h.n);
-    if (!rc) rc = grow(&s->res, &s->rcap, b->ef + 2);
-    if (!rc) rc = grow(&s->cand, &s->ccap, 64);
+    if (!rc) rc = sem_hits_reserve(&s->res, &s->rcap, b->ef + 2);
+    if (!rc) rc = sem_hits_reserve(&s->cand, &s->ccap, 64);
     if (rc) return rc;
     size_t nc = 0, nr = 0;
     s->tag[ep] = s->gen;
-    hpush(s->cand, &nc, -epd, ep);
-    hpush(s->res, &nr, epd, ep);
+    sem_heap_push(s->cand, &nc, -epd, ep);
+    sem_heap_push(s->res, &nr, epd, ep);
     float bound = epd;
     while (nc) {
         float cd = -s->cand[0].dist;
         uint32_t c = s->cand[0].id;
         if (cd > bound) break;
-        hpop(s->cand, &nc);
+        sem_heap_pop(s->cand, &nc);
         uint32_t cnt = read_list(b, w, c, l);
-        if ((rc = grow(&s->cand, &s->ccap, nc + cnt + 1))) return rc;
+        if ((rc = sem_hits_reserve(&s->cand, &s->ccap, nc + cnt + 1))) return rc;
         for (uint32_t j = 0; j < cnt; j++) {
             uint32_t e = w->copy[j];
             if (s->tag[e] == s->gen) continue;
             s->tag[e] = s->gen;
             float d = vd(b, q, e);
             if (nr < b->ef || d < bound) {
-                hpush(s->cand, &nc, -d, e);
-                hpush(s->res, &nr, d, e);
-                if (nr > b->ef) hpop(s->res, &nr);
+                sem_heap_push(s->cand, &nc, -d, e);
+                sem_heap_push(s->res, &nr, d, e);
+                if (nr > b->ef) sem_heap_pop(s->res, &nr);
                 bound = s->res[0].dist;
             }
         }
