@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "crypto/key_impl.h"
+#include "crypto/p11.h"
 #include "util/alloc.h"
 #include "util/common.h"
 

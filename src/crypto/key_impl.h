@@ -25,7 +25,6 @@ struct maif_key {
 /* PKCS#11 (p11.c). */
 int maif_p11_open(struct maif_key *k, const char *module, const char *token, const char *label, const char *pin);
 int maif_p11_sign(const struct maif_key *k, const void *msg, size_t n, uint8_t *sig, size_t cap, size_t *len);
-void maif_p11_close(struct maif_p11 *p);
 
 /* Fills k (alg, evp, spki, pk) from an OpenSSL key pair it takes over, or
  * from an Ed25519 one it copies the seed of. Errors: MAIF_EKEY. */

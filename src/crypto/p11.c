@@ -1,5 +1,7 @@
 /*
- * p11.c — signing keys that live on a PKCS#11 token (docs/IDENTITIES.md §4).
+ * p11.c — keys that live on a PKCS#11 token: signing keys
+ * (docs/IDENTITIES.md §4) and the AES keys that hold keystore master keys
+ * (docs/FORMAT.md §5.10, p11.h).
  *
  * The module is dlopen'ed and called directly through its function list;
  * OpenSSL's PKCS#11 engine is not used (it fails on tokens holding Ed25519
@@ -11,11 +13,14 @@
  * The public key is read from the token's public key object of the same
  * label and turned into the same SubjectPublicKeyInfo a key file gives, so
  * commits signed on the token verify like any others. The session stays
- * open while the key lives; maif_key_free logs out and unloads the module.
- * Calls into one key are never concurrent (a writer signs one commit at a
- * time), which is what C_Initialize without locking callbacks requires.
+ * open while the key lives; maif_key_free closes it (the last session
+ * to close ends the login) and unloads the module.
+ * A module is initialised once per process (C_Initialize asking for the
+ * OS's locking, so a signing key and a keystore may use one module from
+ * two threads) and finalised when its last session closes.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -27,6 +32,7 @@
 #include <string.h>
 
 #include "crypto/key_impl.h"
+#include "crypto/p11.h"
 #include "util/alloc.h"
 #include "util/common.h"
 
@@ -35,8 +41,19 @@ struct maif_p11 {
     CK_FUNCTION_LIST *f;
     CK_SESSION_HANDLE s;
     CK_OBJECT_HANDLE priv;
-    int logged_in, initialized;
+    int registered;
 };
+
+/* The modules this process initialised, with how many sessions use each:
+ * C_Initialize once, C_Finalize after the last (a module's state is
+ * process-wide). dlopen gives one handle per library. */
+#define P11_MODULES 8
+static pthread_mutex_t g_mod_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    void *dl;
+    unsigned refs;
+    int finalize; /* we initialised it */
+} g_mod[P11_MODULES];
 
 static const char *ckr_name(CK_RV rv)
 {
@@ -57,6 +74,11 @@ static const char *ckr_name(CK_RV rv)
     case CKR_BUFFER_TOO_SMALL: return "CKR_BUFFER_TOO_SMALL";
     case CKR_HOST_MEMORY: return "CKR_HOST_MEMORY";
     case CKR_SLOT_ID_INVALID: return "CKR_SLOT_ID_INVALID";
+    case CKR_ENCRYPTED_DATA_INVALID: return "CKR_ENCRYPTED_DATA_INVALID";
+    case CKR_KEY_HANDLE_INVALID: return "CKR_KEY_HANDLE_INVALID";
+    case CKR_TEMPLATE_INCONSISTENT: return "CKR_TEMPLATE_INCONSISTENT";
+    case CKR_TOKEN_WRITE_PROTECTED: return "CKR_TOKEN_WRITE_PROTECTED";
+    case CKR_DEVICE_MEMORY: return "CKR_DEVICE_MEMORY (the token is full)";
     default: return "error";
     }
 }
@@ -64,13 +86,45 @@ static const char *ckr_name(CK_RV rv)
 #define P11_FAIL(code, call, rv) \
     maif_set_last_err((code), "PKCS#11 %s failed: %s (0x%lx)", (call), ckr_name(rv), (unsigned long)(rv))
 
+/* Initialises p's module unless another session has (g_mod_lock held). */
+static CK_RV module_enter(struct maif_p11 *p)
+{
+    int free_slot = -1;
+    for (int i = 0; i < P11_MODULES; i++) {
+        if (g_mod[i].refs && g_mod[i].dl == p->dl) {
+            g_mod[i].refs++;
+            p->registered = 1;
+            return CKR_OK;
+        }
+        if (!g_mod[i].refs && free_slot < 0) free_slot = i;
+    }
+    if (free_slot < 0) return CKR_HOST_MEMORY;
+    CK_C_INITIALIZE_ARGS args = {NULL, NULL, NULL, NULL, CKF_OS_LOCKING_OK, NULL};
+    CK_RV rv = p->f->C_Initialize(&args);
+    if (rv == CKR_CANT_LOCK) rv = p->f->C_Initialize(NULL); /* then calls into it must not overlap */
+    if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) return rv;
+    g_mod[free_slot].dl = p->dl;
+    g_mod[free_slot].refs = 1;
+    g_mod[free_slot].finalize = rv == CKR_OK;
+    p->registered = 1;
+    return CKR_OK;
+}
+
 void maif_p11_close(struct maif_p11 *p)
 {
     if (!p) return;
-    if (p->f) {
-        if (p->logged_in) p->f->C_Logout(p->s);
-        if (p->s != CK_INVALID_HANDLE) p->f->C_CloseSession(p->s);
-        if (p->initialized) p->f->C_Finalize(NULL);
+    /* no C_Logout: the login is the application's, shared by its other
+     * sessions on the token (a signing key and a keystore); closing the
+     * last session ends it */
+    if (p->f && p->s != CK_INVALID_HANDLE) p->f->C_CloseSession(p->s);
+    if (p->registered) {
+        pthread_mutex_lock(&g_mod_lock);
+        for (int i = 0; i < P11_MODULES; i++)
+            if (g_mod[i].refs && g_mod[i].dl == p->dl) {
+                if (--g_mod[i].refs == 0 && g_mod[i].finalize) p->f->C_Finalize(NULL);
+                break;
+            }
+        pthread_mutex_unlock(&g_mod_lock);
     }
     if (p->dl) dlclose(p->dl);
     maif_free(p);
@@ -184,8 +238,9 @@ static int label_is(const CK_UTF8CHAR l[32], const char *want)
     return 1;
 }
 
-int maif_p11_open(struct maif_key *k, const char *module, const char *token, const char *label, const char *pin)
+int maif_p11_session(struct maif_p11 **out, const char *module, const char *token, const char *pin, int rw)
 {
+    *out = NULL;
     struct maif_p11 *p = maif_calloc(1, sizeof *p);
     if (!p) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
     p->s = CK_INVALID_HANDLE;
@@ -209,12 +264,13 @@ int maif_p11_open(struct maif_key *k, const char *module, const char *token, con
         p->f = NULL;
         goto fail;
     }
-    rv = p->f->C_Initialize(NULL);
-    if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+    pthread_mutex_lock(&g_mod_lock);
+    rv = module_enter(p);
+    pthread_mutex_unlock(&g_mod_lock);
+    if (rv != CKR_OK) {
         rc = P11_FAIL(MAIF_EKEY, "C_Initialize", rv);
         goto fail;
     }
-    p->initialized = rv == CKR_OK;
     CK_SLOT_ID slots[64];
     CK_ULONG ns = 64;
     rv = p->f->C_GetSlotList(CK_TRUE, slots, &ns);
@@ -236,7 +292,7 @@ int maif_p11_open(struct maif_key *k, const char *module, const char *token, con
                                (unsigned long)ns);
         goto fail;
     }
-    rv = p->f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &p->s);
+    rv = p->f->C_OpenSession(slot, CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0), NULL, NULL, &p->s);
     if (rv != CKR_OK) {
         rc = P11_FAIL(MAIF_EKEY, "C_OpenSession", rv);
         goto fail;
@@ -248,7 +304,18 @@ int maif_p11_open(struct maif_key *k, const char *module, const char *token, con
                       "C_Login", rv);
         goto fail;
     }
-    p->logged_in = rv == CKR_OK;
+    *out = p;
+    return MAIF_OK;
+fail:
+    maif_p11_close(p);
+    return rc;
+}
+
+int maif_p11_open(struct maif_key *k, const char *module, const char *token, const char *label, const char *pin)
+{
+    struct maif_p11 *p;
+    int rc = maif_p11_session(&p, module, token, pin, 0);
+    if (rc) return rc;
     CK_OBJECT_HANDLE pub;
     rc = find_one(p, CKO_PRIVATE_KEY, label, &p->priv);
     if (rc == MAIF_ENOTFOUND)
@@ -325,4 +392,122 @@ int maif_p11_sign(const struct maif_key *k, const void *msg, size_t n, uint8_t *
                                  maif_key_sig_len(k));
     *len = sl;
     return MAIF_OK;
+}
+
+/* ---- AES keys on the token (p11.h) */
+
+static int find_secret(struct maif_p11 *p, const char *label, const uint8_t id[16], CK_OBJECT_HANDLE *out)
+{
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof cls},
+                            {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)},
+                            {CKA_ID, (void *)id, 16}};
+    CK_RV rv = p->f->C_FindObjectsInit(p->s, tmpl, 3);
+    if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_FindObjectsInit", rv);
+    CK_ULONG n = 0;
+    rv = p->f->C_FindObjects(p->s, out, 1, &n);
+    p->f->C_FindObjectsFinal(p->s);
+    if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_FindObjects", rv);
+    if (n == 0) return maif_set_last_err(MAIF_ENOTFOUND, "the token holds no key labelled '%s' with that id", label);
+    return MAIF_OK;
+}
+
+int maif_p11_secret_generate(struct maif_p11 *p, const char *label, const uint8_t id[16])
+{
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE kt = CKK_AES;
+    CK_ULONG len = 32;
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_ATTRIBUTE tmpl[] = {
+        {CKA_CLASS, &cls, sizeof cls},     {CKA_KEY_TYPE, &kt, sizeof kt},   {CKA_VALUE_LEN, &len, sizeof len},
+        {CKA_TOKEN, &yes, sizeof yes},     {CKA_PRIVATE, &yes, sizeof yes},  {CKA_SENSITIVE, &yes, sizeof yes},
+        {CKA_EXTRACTABLE, &no, sizeof no}, {CKA_ENCRYPT, &yes, sizeof yes},  {CKA_DECRYPT, &yes, sizeof yes},
+        {CKA_WRAP, &no, sizeof no},        {CKA_UNWRAP, &no, sizeof no},     {CKA_SIGN, &no, sizeof no},
+        {CKA_VERIFY, &no, sizeof no},      {CKA_DERIVE, &no, sizeof no},
+        {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)},
+        {CKA_ID, (void *)id, 16},
+    };
+    CK_MECHANISM m = {CKM_AES_KEY_GEN, NULL, 0};
+    CK_OBJECT_HANDLE h;
+    CK_RV rv = p->f->C_GenerateKey(p->s, &m, tmpl, (CK_ULONG)(sizeof tmpl / sizeof tmpl[0]), &h);
+    if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_GenerateKey (AES-256)", rv);
+    return MAIF_OK;
+}
+
+static int gcm(struct maif_p11 *p, int open, const char *label, const uint8_t id[16], const uint8_t iv[12],
+               const uint8_t *ad, size_t ad_len, const uint8_t *in, size_t n, uint8_t *out)
+{
+    if (n > 4096 + 16 || ad_len > 4096 || (open && n < 16))
+        return maif_set_last_err(MAIF_EINVAL, "PKCS#11 AES-GCM: bad sizes");
+    CK_OBJECT_HANDLE key;
+    int rc = find_secret(p, label, id, &key);
+    if (rc) return rc;
+    CK_GCM_PARAMS gp = {(CK_BYTE *)iv, 12, 96, (CK_BYTE *)ad, (CK_ULONG)ad_len, 128};
+    CK_MECHANISM m = {CKM_AES_GCM, &gp, sizeof gp};
+    CK_RV rv = open ? p->f->C_DecryptInit(p->s, &m, key) : p->f->C_EncryptInit(p->s, &m, key);
+    if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, open ? "C_DecryptInit (AES-GCM)" : "C_EncryptInit (AES-GCM)", rv);
+    CK_ULONG ol = (CK_ULONG)(open ? n : n + 16);
+    rv = open ? p->f->C_Decrypt(p->s, (CK_BYTE *)in, (CK_ULONG)n, out, &ol)
+              : p->f->C_Encrypt(p->s, (CK_BYTE *)in, (CK_ULONG)n, out, &ol);
+    if (open && rv != CKR_OK)
+        return maif_set_last_err(MAIF_EVERIFY, "PKCS#11 C_Decrypt (AES-GCM) failed: %s (0x%lx): it does not "
+                                               "authenticate under the token's key", ckr_name(rv), (unsigned long)rv);
+    if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_Encrypt (AES-GCM)", rv);
+    if (ol != (CK_ULONG)(open ? n - 16 : n + 16))
+        return maif_set_last_err(MAIF_EKEY, "PKCS#11 AES-GCM returned %lu bytes, expected %zu", (unsigned long)ol,
+                                 open ? n - 16 : n + 16);
+    return MAIF_OK;
+}
+
+int maif_p11_secret_seal(struct maif_p11 *p, const char *label, const uint8_t id[16], const uint8_t iv[12],
+                         const uint8_t *ad, size_t ad_len, const uint8_t *in, size_t n, uint8_t *out)
+{
+    return gcm(p, 0, label, id, iv, ad, ad_len, in, n, out);
+}
+
+int maif_p11_secret_open(struct maif_p11 *p, const char *label, const uint8_t id[16], const uint8_t iv[12],
+                         const uint8_t *ad, size_t ad_len, const uint8_t *in, size_t n, uint8_t *out)
+{
+    return gcm(p, 1, label, id, iv, ad, ad_len, in, n, out);
+}
+
+int maif_p11_secret_destroy(struct maif_p11 *p, const char *label, const uint8_t id[16])
+{
+    CK_OBJECT_HANDLE key;
+    int rc = find_secret(p, label, id, &key);
+    if (rc) return rc;
+    CK_RV rv = p->f->C_DestroyObject(p->s, key);
+    return rv == CKR_OK ? MAIF_OK : P11_FAIL(MAIF_EKEY, "C_DestroyObject", rv);
+}
+
+int maif_p11_secret_sweep(struct maif_p11 *p, const char *label, const uint8_t (*keep)[16], size_t nkeep,
+                          unsigned *destroyed)
+{
+    if (destroyed) *destroyed = 0;
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)}};
+    /* a few at a time: a search must end before objects are destroyed */
+    for (int round = 0; round < 1024; round++) {
+        CK_RV rv = p->f->C_FindObjectsInit(p->s, tmpl, 2);
+        if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_FindObjectsInit", rv);
+        CK_OBJECT_HANDLE h[16], doomed[16];
+        CK_ULONG n = 0, nd = 0;
+        rv = p->f->C_FindObjects(p->s, h, 16, &n);
+        p->f->C_FindObjectsFinal(p->s);
+        if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_FindObjects", rv);
+        for (CK_ULONG i = 0; i < n; i++) {
+            uint8_t id[16];
+            long l = get_attr(p, h[i], CKA_ID, id, sizeof id);
+            int kept = 0;
+            for (size_t k = 0; k < nkeep && l == 16 && !kept; k++) kept = memcmp(id, keep[k], 16) == 0;
+            if (!kept) doomed[nd++] = h[i];
+        }
+        if (nd == 0) return MAIF_OK; /* what is left is kept */
+        for (CK_ULONG i = 0; i < nd; i++) {
+            rv = p->f->C_DestroyObject(p->s, doomed[i]);
+            if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_DestroyObject", rv);
+            if (destroyed) ++*destroyed;
+        }
+    }
+    return maif_set_last_err(MAIF_EKEY, "the token holds too many keys labelled '%s'", label);
 }
