@@ -6,8 +6,10 @@
 # verifies it against its pinned key, and then we play attacker: tamper with
 # a copy and watch verification catch it. Finally the artifact goes to the
 # MAIF 2.1 format of the original implementation and back, an archive copy
-# takes BLAKE3 content hashes (checked with b3sum), and a remote
-# agent appends through `maif serve` (HTTP, durable group commit).
+# takes BLAKE3 content hashes (checked with b3sum), a note is erased on
+# request (crypto-shredding, its keystore's master key on a SoftHSM
+# token), and a remote agent appends through `maif serve` (HTTP, durable
+# group commit).
 # Usage: demo/demo.sh [path/to/maif]
 set -u
 MAIF=${1:-build/release/maif}
@@ -149,6 +151,36 @@ if command -v b3sum > /dev/null; then
   [ "$want" = "$got" ] || { echo "demo: b3sum disagrees"; exit 1; }
 fi
 
+step "12c. The right to be forgotten: a shreddable note, its keystore's master key on a PKCS#11 token"
+mod=""
+for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so; do [ -e "$m" ] && mod=$m && break; done
+if [ -n "$mod" ] && command -v softhsm2-util > /dev/null; then
+  mkdir -p tokens
+  printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$work" > softhsm2.conf
+  export SOFTHSM2_CONF="$work/softhsm2.conf"
+  softhsm2-util --init-token --free --label agent-token --pin 1234 --so-pin 5678 > /dev/null || exit 1
+  echo 1234 > token.pin
+  echo "a SoftHSM token 'agent-token' stands in for a hardware one"
+  printf '$ %s\n' "maif add memory.maif --type text --text ... --encrypt --shreddable --keystore-pkcs11 $mod --keystore-token agent-token ..."
+  out=$("$MAIF" add memory.maif --key agent.key --type text --text "The user's home address: 12 Elm Street." \
+    --encrypt --shreddable --keystore-pkcs11 "$mod" --keystore-token agent-token --keystore-pin-file token.pin) || exit 1
+  echo "$out"
+  n=${out%% *}
+  run "$MAIF" cat memory.maif "$n" --keystore-pin-file token.pin && echo
+  cp memory.maif.keystore backup.keystore && cp "$MAIF_HOME"/masters/*.master backup.master
+  echo "(a backup of the keystore and its master file, taken now)"
+  run "$MAIF" shred memory.maif "$n" --punch --key agent.key --keystore-pin-file token.pin || exit 1
+  expect_rc 3 "$MAIF" cat memory.maif "$n" --keystore-pin-file token.pin
+  cp memory.maif.keystore now.keystore && cp "$MAIF_HOME"/masters/*.master now.master
+  cp backup.keystore memory.maif.keystore && cp backup.master "$MAIF_HOME"/masters/
+  echo "restoring the backup does not bring it back: the token key that sealed that master is destroyed"
+  expect_rc 3 "$MAIF" cat memory.maif "$n" --keystore-pin-file token.pin
+  cp now.keystore memory.maif.keystore && cp now.master "$MAIF_HOME"/masters/
+  "$MAIF" verify memory.maif --pubkey agent.key.pub | grep -E 'erased|OK' || exit 1
+else
+  echo "(skipped: SoftHSM is not installed; scripts/install-deps.sh installs it)"
+fi
+
 step "13. Agents on other machines reach the memory through maif serve (HTTP, group commit)"
 mkdir -p served && cp memory.maif served/memory.maif
 "$MAIF" serve --dir served --no-auth --listen 127.0.0.1:0 --key agent.key --ready-file ready.url \
@@ -166,4 +198,4 @@ kill -TERM "$spid"; wait "$spid"; echo "server stopped on SIGTERM (exit $?)"
 expect_rc 0 "$MAIF" verify served/memory.maif --pubkey agent.key.pub
 run "$MAIF" ls served/memory.maif | tail -2
 
-printf '\n\033[1mdemo complete: written (compressed, encrypted, analysed, embedded), searched, signed, verified, tampering detected (and not laundered), recovered, converted (to 2.1, and to BLAKE3 content hashes), served over HTTP.\033[0m\n'
+printf '\n\033[1mdemo complete: written (compressed, encrypted, analysed, embedded), searched, signed, verified, tampering detected (and not laundered), recovered, converted (to 2.1, and to BLAKE3 content hashes), erased on request (keystore master on a token), served over HTTP.\033[0m\n'

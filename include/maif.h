@@ -1879,16 +1879,45 @@ typedef struct maif_keystore maif_keystore;
  * key (mode 0600; master_path's directory must exist). Holds every data
  * key in locked memory, wiped by maif_keystore_close. Errors:
  * MAIF_ENOTFOUND (no keystore, create 0), MAIF_EKEY (the master key is
- * missing or was replaced: nothing in the file opens), MAIF_EFORMAT,
+ * missing or was replaced: nothing in the file opens), MAIF_EACCESS (the
+ * master key is on a token: maif_keystore_open_token), MAIF_EFORMAT,
  * MAIF_EVERIFY (an entry fails authentication), MAIF_EIO, MAIF_ENOMEM. */
 MAIF_API MAIF_NODISCARD int maif_keystore_open(maif_keystore **out, const char *path, const char *master_path,
                                                int create);
+/* The PKCS#11 token that holds a keystore's master key. module: the
+ * module's path; token: the token's label (at most 32 bytes); pin: the
+ * user PIN. Opening an existing keystore, module and token may be NULL:
+ * the master file names them. */
+typedef struct maif_keystore_token {
+    const char *module;
+    const char *token;
+    const char *pin;
+} maif_keystore_token;
+/* maif_keystore_open, with the master key held by a token: creating (tok
+ * and tok->pin set), the master key is sealed (AES-256-GCM) under a fresh
+ * AES key generated on the token, sensitive and not extractable, and the
+ * master file holds only that sealed form; each later master key (every
+ * erasure, maif_keystore_rekey) gets a new token key and the old one is
+ * destroyed on the token, so a master file or keystore copied before
+ * opens nothing, PIN or not. The session stays open (logged in) until
+ * maif_keystore_close. tok NULL (or its pin NULL) opens plain keystores
+ * only. Errors: those of maif_keystore_open; MAIF_EACCESS (the master key
+ * is on a token and no PIN was given; a wrong or locked PIN; no such
+ * token; a token call failed), MAIF_EKEY (the token key is gone: the
+ * keystore opens nothing; creating: the token refused a call),
+ * MAIF_EINVAL (a bad module or label), MAIF_ENOTFOUND (no module file). */
+MAIF_API MAIF_NODISCARD int maif_keystore_open_token(maif_keystore **out, const char *path, const char *master_path,
+                                                     const maif_keystore_token *tok, int create);
 /* Wipes and frees. NULL is a no-op. */
 MAIF_API void maif_keystore_close(maif_keystore *ks);
 /* Number of data keys held. */
 MAIF_API size_t maif_keystore_count(const maif_keystore *ks);
 /* Replaces the master key (the keystore is rewritten under a new one and
- * the old master file is overwritten, then replaced). Errors: MAIF_EIO. */
+ * the old master file is overwritten, then replaced; on a token, the old
+ * token key is destroyed, with any other token key of this keystore an
+ * interrupted erasure left there). Errors: MAIF_EIO, MAIF_EKEY (a token
+ * call failed; if the keystore was rewritten, the old token key may
+ * remain until the next rekey). */
 MAIF_API MAIF_NODISCARD int maif_keystore_rekey(maif_keystore *ks);
 /* Seals w's blocks added from now on with cipher under a fresh data key
  * stored (durably, before this returns) in ks and not in the artifact: no

@@ -12,8 +12,8 @@ pkgs="$pkgs libpng-dev libjpeg-dev"
 pkgs="$pkgs adwaita-icon-theme sox espeak-ng"
 # The knowledge-graph tests check that Graphviz accepts `maif graph --dot`.
 pkgs="$pkgs graphviz"
-# PKCS#11 signing: the standard header (p11-kit's pkcs11.h; modules are dlopen'ed, nothing is linked),
-# and for the tests a software token (SoftHSM 2.6, CKM_EDDSA) and pkcs11-tool to put keys on it.
+# PKCS#11 signing keys and keystore master keys: the standard header (p11-kit's pkcs11.h; modules are dlopen'ed, nothing is linked),
+# and for the tests and the demo a software token (SoftHSM 2.6: CKM_EDDSA, CKM_AES_GCM) and pkcs11-tool.
 pkgs="$pkgs softhsm2 opensc libp11-kit-dev"
 # `maif serve`: libmicrohttpd (HTTP/1.1, TLS through GnuTLS); its tests check
 # /metrics with promtool (package prometheus), drive the web viewer in

@@ -229,12 +229,35 @@ int cli_priv_commit(const char *path, maif_writer *w);
 /* The keystore of path's shreddable blocks: path + ".keystore", its
  * master key $MAIF_HOME/masters/<file id>.master (cap bytes each). */
 int cli_keystore_paths(const char *path, const uint8_t file_id[MAIF_ID_BYTES], char *ks, char *master, size_t cap);
+/* A keystore whose master key is on a PKCS#11 token: where a new one goes
+ * (--keystore-pkcs11 MODULE --keystore-token LABEL, maif add --shreddable)
+ * and the PIN that opens one (--keystore-pin-file F, else
+ * $MAIF_KEYSTORE_PIN). */
+typedef struct cli_ks_token {
+    const char *module, *token, *pin_file;
+} cli_ks_token;
+#define CLI_KS_PIN_OPT(t) {"--keystore-pin-file", CLI_VALUE, NULL, &(t).pin_file, NULL, 0, NULL}
+#define CLI_KS_OPTS(t)                                                          \
+    {"--keystore-pkcs11", CLI_VALUE, NULL, &(t).module, NULL, 0, NULL},         \
+    {"--keystore-token", CLI_VALUE, NULL, &(t).token, NULL, 0, NULL},           \
+    CLI_KS_PIN_OPT(t)
+#define CLI_KS_PIN_HELP                                                                      \
+    "--keystore-pin-file F  the PIN of the PKCS#11 token that holds the keystore's\n"         \
+    "         master key (first line of F, else $MAIF_KEYSTORE_PIN); needed only\n"          \
+    "         for a keystore created with --keystore-pkcs11 (see `maif add --help`)\n"
 /* Opens path's keystore (create: making it and the masters directory if
- * needed). Without create, *out stays NULL when there is none or its
- * master key is gone. Prints the error. */
-int cli_keystore_open(const char *path, int create, maif_keystore **out);
+ * needed; on t's token when t->module is set). Without create, *out stays
+ * NULL when there is none or its master key is gone. Prints the error:
+ * exit 2 for usage (a token option without its partner, no PIN for a
+ * token-held master, a module that does not load), 3 for a wrong PIN or a
+ * token that fails. t may be NULL. */
+int cli_keystore_open(const char *path, int create, const cli_ks_token *t, maif_keystore **out);
 /* Replaces the master key of path's keystore if it has one (*rotated 1). */
-int cli_keystore_rotate(const char *path, const maif_key *key, int *rotated);
+int cli_keystore_rotate(const char *path, const cli_ks_token *t, int *rotated);
+/* The first line of path (no newline, 1..256 bytes) into pin: 0, or
+ * CLI_EXIT_USAGE after the error (cli_p11.c). */
+#define CLI_PIN_MAX 256
+int cli_read_pin(const char *path, char pin[CLI_PIN_MAX + 1]);
 
 /* The artifact's access policy on reading block index of r, by the key in
  * identity (default: the default key) for purpose (may be NULL): 0, or

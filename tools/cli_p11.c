@@ -11,10 +11,9 @@
 
 #include "cli.h"
 
-#define PIN_MAX 256
+#define PIN_MAX CLI_PIN_MAX
 
-/* The first line of path (no newline) into pin. 0 or an exit code. */
-static int read_pin(const char *path, char pin[PIN_MAX + 1])
+int cli_read_pin(const char *path, char pin[PIN_MAX + 1])
 {
     int fd;
     char err[200];
@@ -62,7 +61,7 @@ int cli_load_signing_key(const char *keyfile, const cli_p11 *p, maif_key **out)
     }
     char pin[PIN_MAX + 1];
     if (p->pin_file) {
-        int ex = read_pin(p->pin_file, pin);
+        int ex = cli_read_pin(p->pin_file, pin);
         if (ex) return ex;
     } else {
         const char *e = getenv("MAIF_PKCS11_PIN");

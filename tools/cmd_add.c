@@ -51,6 +51,7 @@ static int add(int argc, char **argv)
     char *anon_text = NULL, *anon_meta = NULL; /* --anonymize: the payload and metadata that replace the input */
     size_t nrcpt = 0;
     int shreddable = 0;
+    cli_ks_token kst = {0};
     const char *meta_private = NULL;
     char **args = malloc(sizeof *args * (size_t)(argc + 1));
     if (!args) return cli_usage_err(&cli_cmd_add, "out of memory");
@@ -88,6 +89,7 @@ static int add(int argc, char **argv)
         {"--caption", CLI_VALUE, NULL, &caption, NULL, 0, NULL},
         {"--captioner", CLI_VALUE, NULL, &captioner, NULL, 0, NULL},
         {"--shreddable", CLI_FLAG, &shreddable, NULL, NULL, 0, NULL},
+        CLI_KS_OPTS(kst),
         {"--meta-private", CLI_VALUE, NULL, &meta_private, NULL, 0, NULL},
         {"--anonymize", CLI_VALUE, NULL, &anonymize, NULL, 0, NULL},
         {"--pii-patterns", CLI_VALUE, NULL, &pii_patterns, NULL, 0, NULL},
@@ -104,6 +106,8 @@ static int add(int argc, char **argv)
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
     if (!cipher && (nrcpt || passfile || shreddable || meta_private))
         return cli_usage_err(me, "--recipient, --passphrase-file, --shreddable and --meta-private need --encrypt");
+    if (!shreddable && (kst.module || kst.token || kst.pin_file))
+        return cli_usage_err(me, "--keystore-pkcs11, --keystore-token and --keystore-pin-file go with --shreddable");
     if (shreddable && (nrcpt || passfile))
         return cli_usage_err(me, "--shreddable keys live in the keystore only: a key wrapped for --recipient or "
                                  "--passphrase-file could never be shredded");
@@ -293,7 +297,7 @@ static int add(int argc, char **argv)
          * sizes are known. Payloads parsed whole (json, embedding,
          * knowledge) and --meta-private are read whole now, within the limit. */
         if (!shreddable && (ex = cli_keyring_for_writing(path, rcpts, nrcpt, passfile, key, &kr))) goto out;
-        if (shreddable && (ex = cli_keystore_open(path, 1, &ks))) goto out;
+        if (shreddable && (ex = cli_keystore_open(path, 1, &kst, &ks))) goto out;
         struct stat fst;
         off_t at;
         int parsed = meta_private || type == MAIF_TYPE_EMBEDDING || type == MAIF_TYPE_JSON || type == MAIF_TYPE_KNOWLEDGE;
@@ -428,7 +432,8 @@ const cli_command cli_cmd_add = {
     "       " CLI_P11_USAGE "\n"
     "                [--compress C [--dict]] [--analyze] [--caption TEXT | --captioner CMD]\n"
     "                [--encrypt [xchacha20|chacha20|aes256gcm] (--recipient PUB)... [--passphrase-file F]\n"
-    "                 [--shreddable] [--meta-private JSON]]\n"
+    "                 [--shreddable [--keystore-pkcs11 MODULE --keystore-token LABEL]\n"
+    "                  [--keystore-pin-file F]] [--meta-private JSON]]\n"
     "                [--anonymize redact|mask|pseudonymize [--pii-patterns CONF] [--pseudonym-key F]]\n"
     "                [--embed [MODEL]]\n"
     "\n"
@@ -512,6 +517,17 @@ const cli_command cli_cmd_add = {
     "             `maif shred FILE BLOCK` can erase it for good. Not with\n"
     "             --recipient or --passphrase-file. Readers need the keystore and\n"
     "             its master key (maif cat uses them when present).\n"
+    "--keystore-pkcs11 MODULE --keystore-token LABEL  when this block creates\n"
+    "             FILE.keystore: its master key is sealed under an AES-256 key\n"
+    "             generated on the PKCS#11 token LABEL (MODULE: the module's\n"
+    "             path), which never leaves it; the master file keeps only the\n"
+    "             sealed form and names the token. Every erasure or rotation\n"
+    "             seals a new master under a new token key and destroys the old\n"
+    "             one on the token, so a copy of the master file and keystore\n"
+    "             taken before (a backup of $MAIF_HOME) opens nothing, PIN or not.\n"
+    "             The PIN: --keystore-pin-file F (first line), else\n"
+    "             $MAIF_KEYSTORE_PIN; cat, shred and rotate need it too. A\n"
+    "             keystore that exists keeps its master where it was created.\n"
     "\n"
     "--embed [MODEL]  (text only) also store the text's embedding by MODEL (hashed,\n"
     "             the default; use[:DIR]; glove:PATH; see `maif embed --help`) as an\n"
@@ -535,5 +551,6 @@ const cli_command cli_cmd_add = {
     "\n"
     "exit codes: 0 added; 1 FILE is too damaged to open; 2 usage error,\n"
     "missing file, bad type, bad JSON, bad key, or a 2.1 file (convert first);\n"
-    "3 a --recipient was revoked in FILE.\n",
+    "3 a --recipient was revoked in FILE, or the keystore's token refused (wrong\n"
+    "PIN, no such token, a failing module).\n",
 };

@@ -39,7 +39,9 @@ static int run(int argc, char **argv)
 {
     const char *identity = NULL, *passfile = NULL, *keyfile = NULL, *purpose = NULL;
     int audit = 0, sealed = 0;
+    cli_ks_token kst = {0};
     const cli_opt opts[] = {
+        CLI_KS_PIN_OPT(kst),
         {"--sealed-meta", CLI_FLAG, &sealed, NULL, NULL, 0, NULL},
         {"--identity", CLI_VALUE, NULL, &identity, NULL, 0, NULL},
         {"--passphrase-file", CLI_VALUE, NULL, &passfile, NULL, 0, NULL},
@@ -75,7 +77,7 @@ static int run(int argc, char **argv)
     int ex = 0, rc;
     if ((identity || passfile) && (ex = cli_keyring_for_reading(identity, passfile, &kr))) return ex;
     if ((ex = cli_open_reader(path, &r))) goto out;
-    if ((ex = cli_keystore_open(path, 0, &ks))) goto out; /* shreddable blocks: the keystore beside FILE, if any */
+    if ((ex = cli_keystore_open(path, 0, &kst, &ks))) goto out; /* shreddable blocks: the keystore beside FILE, if any */
     if (ks && !kr && maif_keyring_create(&kr) != MAIF_OK) {
         ex = cli_fail(path, MAIF_ENOMEM, NULL);
         goto out;
@@ -246,7 +248,7 @@ out:
 const cli_command cli_cmd_cat = {
     "cat", run, "write a block's payload to stdout",
     "usage: maif cat FILE BLOCK [--identity KEY | --passphrase-file F] [--purpose P]\n"
-    "                [--audit [--key KEYFILE]] [--sealed-meta]\n"
+    "                [--audit [--key KEYFILE]] [--sealed-meta] [--keystore-pin-file F]\n"
     "\n"
     "Writes the payload of one block of FILE (native or MAIF 2.1) to stdout,\n"
     "byte for byte, with nothing added. BLOCK is a block index as `maif ls`\n"
@@ -262,6 +264,7 @@ const cli_command cli_cmd_cat = {
     "first, writing nothing, then written chunk by chunk. lz4 and shuffle-zstd\n"
     "blocks decode whole (at most 64 MiB). A shreddable block\n"
     "(maif add --shreddable) opens with FILE.keystore and its master key.\n"
+    CLI_KS_PIN_HELP
     "--audit      record the read first: a signed audit block {\"action\":\"read\"}\n"
     "             appended to FILE, signed with --key KEYFILE (default: the\n"
     "             default key); a policy may require it.\n"
@@ -274,7 +277,8 @@ const cli_command cli_cmd_cat = {
     "\n"
     "exit codes: 0 written; 1 FILE is not a readable MAIF artifact, or the block\n"
     "is damaged, fails authentication, or uses a codec/cipher this version\n"
-    "cannot decode; 2 usage error, missing file, index out of range, unknown id;\n"
-    "3 the block is encrypted and no usable key was given, or the policy denies\n"
-    "the read.\n",
+    "cannot decode; 2 usage error, missing file, index out of range, unknown id,\n"
+    "no PIN for a keystore on a token; 3 the block is encrypted and no usable key\n"
+    "was given, the policy denies the read, or the keystore's token refused (a\n"
+    "wrong PIN, no such token).\n",
 };

@@ -11,7 +11,9 @@
 static int run(int argc, char **argv)
 {
     const char *keyfile = NULL, *identity = NULL, *passfile = NULL;
+    cli_ks_token kst = {0};
     const cli_opt opts[] = {
+        CLI_KS_PIN_OPT(kst),
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
         {"--identity", CLI_VALUE, NULL, &identity, NULL, 0, NULL},
         {"--passphrase-file", CLI_VALUE, NULL, &passfile, NULL, 0, NULL},
@@ -32,7 +34,7 @@ static int run(int argc, char **argv)
     uint64_t done = 0, unopened = 0;
     ex = cli_priv_rewrap(path, w, key, identity, passfile, &done, &unopened);
     int master = 0;
-    if (!ex) ex = cli_keystore_rotate(path, key, &master);
+    if (!ex) ex = cli_keystore_rotate(path, &kst, &master);
     if (!ex) {
         json_t *f = json_object();
         json_object_set_new(f, "rewrapped", json_integer((json_int_t)done));
@@ -61,6 +63,7 @@ out:
 const cli_command cli_cmd_rotate = {
     "rotate", run, "re-wrap every data key for the current recipients",
     "usage: maif rotate FILE [--key KEYFILE] [--identity KEY] [--passphrase-file F]\n"
+    "                   [--keystore-pin-file F]\n"
     "\n"
     "Re-wraps every data key of FILE that KEYFILE (the signing key, default: the\n"
     "default key), --identity KEY or the passphrase in F opens, for the\n"
@@ -68,11 +71,14 @@ const cli_command cli_cmd_rotate = {
     "itself: new key-wrap blocks, with fresh ephemeral keys, supersede the old\n"
     "ones; payloads are not re-encrypted. If FILE has a keystore (blocks added\n"
     "with --shreddable), its master key is replaced, so older copies of the\n"
-    "keystore open nothing. Records a signed audit block {\"action\":\"rotate\"}.\n"
+    "keystore open nothing (on a token, maif add --keystore-pkcs11: the old token\n"
+    "key is destroyed there). Records a signed audit block {\"action\":\"rotate\"}.\n"
+    CLI_KS_PIN_HELP
     "Prints: rotated: N data keys re-wrapped, M not opened by this key\n"
     "\n"
     "A revoked recipient can still open, from any copy of FILE, the blocks\n"
     "sealed before its revocation (see `maif revoke --help`).\n"
     "\n"
-    "exit codes: 0 rotated; 1 FILE is damaged; 2 usage error, missing file or key.\n",
+    "exit codes: 0 rotated; 1 FILE is damaged; 2 usage error, missing file or key,\n"
+    "no PIN for a keystore on a token; 3 a wrong PIN or a failing token.\n",
 };

@@ -16,7 +16,9 @@ static int run(int argc, char **argv)
 {
     const char *keyfile = NULL;
     int punch = 0;
+    cli_ks_token kst = {0};
     const cli_opt opts[] = {
+        CLI_KS_PIN_OPT(kst),
         {"--key", CLI_VALUE, NULL, &keyfile, NULL, 0, NULL},
         {"--punch", CLI_FLAG, &punch, NULL, NULL, 0, NULL},
         {0},
@@ -51,7 +53,7 @@ static int run(int argc, char **argv)
         }
         idx[i - 1] = v;
     }
-    if ((ex = cli_keystore_open(path, 0, &ks))) goto out;
+    if ((ex = cli_keystore_open(path, 0, &kst, &ks))) goto out;
     if (!ks) {
         cli_err(path, "no keystore with its master key beside it: only blocks added with --shreddable can be shredded");
         ex = CLI_EXIT_USAGE;
@@ -84,7 +86,7 @@ out:
 
 const cli_command cli_cmd_shred = {
     "shred", run, "erase shreddable blocks for good (crypto-shredding)",
-    "usage: maif shred FILE BLOCK... [--punch] [--key KEYFILE]\n"
+    "usage: maif shred FILE BLOCK... [--punch] [--key KEYFILE] [--keystore-pin-file F]\n"
     "\n"
     "Erases blocks added with `maif add --encrypt --shreddable` (BLOCK: an index\n"
     "or a 32-hex-digit id; at most 4096): appends and commits a signed erasure\n"
@@ -100,9 +102,13 @@ const cli_command cli_cmd_shred = {
     "             \"erased\"), and checks everything else as before. It also takes a\n"
     "             block erased before, to finish an interrupted --punch.\n"
     "What is not guaranteed (copy-on-write file systems, SSD remapping,\n"
-    "snapshots, backups of $MAIF_HOME): docs/FORMAT.md §5.10.\n"
+    "snapshots, backups of $MAIF_HOME): docs/FORMAT.md §5.10. A keystore\n"
+    "created with --keystore-pkcs11 (maif add) gets its new master sealed under a\n"
+    "new key on its token, and the old token key is destroyed there.\n"
+    CLI_KS_PIN_HELP
     "Prints: erased N blocks; keystore master key replaced\n"
     "\n"
     "exit codes: 0 erased; 1 FILE is damaged; 2 usage error, missing file, no\n"
-    "keystore, or a block that is not shreddable.\n",
+    "keystore, a block that is not shreddable, or no PIN for a keystore on a\n"
+    "token; 3 a wrong PIN or a failing token.\n",
 };

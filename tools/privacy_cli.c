@@ -259,9 +259,18 @@ int cli_keystore_paths(const char *path, const uint8_t file_id[MAIF_ID_BYTES], c
     return 0;
 }
 
-int cli_keystore_open(const char *path, int create, maif_keystore **out)
+int cli_keystore_open(const char *path, int create, const cli_ks_token *t, maif_keystore **out)
 {
     *out = NULL;
+    const char *module = t ? t->module : NULL, *token = t ? t->token : NULL;
+    if (!module != !token) {
+        cli_err(path, "--keystore-pkcs11 MODULE and --keystore-token LABEL go together");
+        return CLI_EXIT_USAGE;
+    }
+    if (module && !create) {
+        cli_err(path, "--keystore-pkcs11 chooses where a new keystore's master key goes (maif add --shreddable)");
+        return CLI_EXIT_USAGE;
+    }
     maif_reader *r = NULL;
     int ex = cli_open_reader(path, &r);
     if (ex) return ex;
@@ -273,7 +282,28 @@ int cli_keystore_open(const char *path, int create, maif_keystore **out)
     if (rc) return cli_fail(path, rc, maif_last_errmsg());
     char ks[4200], master[4200];
     if ((ex = cli_keystore_paths(path, fid, ks, master, sizeof ks))) return ex;
-    if (!create && access(ks, F_OK) != 0) return 0;
+    int exists = access(ks, F_OK) == 0;
+    if (!create && !exists) return 0;
+    if (module && exists) {
+        cli_err(ks, "exists: its master key stays where it was put when it was created (drop --keystore-pkcs11 "
+                    "and --keystore-token)");
+        return CLI_EXIT_USAGE;
+    }
+    char pin[CLI_PIN_MAX + 1] = "";
+    const char *env = getenv("MAIF_KEYSTORE_PIN");
+    if (t && t->pin_file) {
+        if ((ex = cli_read_pin(t->pin_file, pin))) return ex;
+    } else if (env && *env) {
+        if (strlen(env) > CLI_PIN_MAX) {
+            cli_err(path, "$MAIF_KEYSTORE_PIN is over 256 bytes");
+            return CLI_EXIT_USAGE;
+        }
+        snprintf(pin, sizeof pin, "%s", env);
+    }
+    if (module && !*pin) {
+        cli_err(path, "no PIN for token '%s': give --keystore-pin-file F or set MAIF_KEYSTORE_PIN", token);
+        return CLI_EXIT_USAGE;
+    }
     if (create) { /* the masters directory, private to the key holder */
         char dir[4200];
         snprintf(dir, sizeof dir, "%s", master);
@@ -289,21 +319,25 @@ int cli_keystore_open(const char *path, int create, maif_keystore **out)
             (void)mkdir(dir, 0700);
         }
     }
-    rc = maif_keystore_open(out, ks, master, create);
+    maif_keystore_token tok = {module, token, *pin ? pin : NULL};
+    rc = maif_keystore_open_token(out, ks, master, &tok, create);
+    memset(pin, 0, sizeof pin);
     if (rc == MAIF_EKEY && !create) return 0; /* its master is gone: it opens nothing */
     if (rc) {
-        cli_err(ks, "%s", cli_detail(ks, maif_last_errmsg()));
-        return rc == MAIF_EFORMAT || rc == MAIF_EVERIFY ? CLI_EXIT_VERIFY : CLI_EXIT_USAGE;
+        cli_err(ks, "%s%s", cli_detail(ks, maif_last_errmsg()),
+                rc == MAIF_EACCESS && !tok.pin ? " (give --keystore-pin-file F or set MAIF_KEYSTORE_PIN)" : "");
+        if (rc == MAIF_EFORMAT || rc == MAIF_EVERIFY) return CLI_EXIT_VERIFY;
+        if (rc == MAIF_EACCESS) return tok.pin ? CLI_EXIT_ACCESS : CLI_EXIT_USAGE;
+        return rc == MAIF_EKEY && module ? CLI_EXIT_ACCESS : CLI_EXIT_USAGE;
     }
     return 0;
 }
 
-int cli_keystore_rotate(const char *path, const maif_key *key, int *rotated)
+int cli_keystore_rotate(const char *path, const cli_ks_token *t, int *rotated)
 {
-    (void)key;
     *rotated = 0;
     maif_keystore *ks = NULL;
-    int ex = cli_keystore_open(path, 0, &ks);
+    int ex = cli_keystore_open(path, 0, t, &ks);
     if (ex || !ks) return ex;
     int rc = maif_keystore_rekey(ks);
     maif_keystore_close(ks);

@@ -14,6 +14,17 @@
  *   entry:    key_id (16) ‖ nonce (24) ‖ sealed data key (32 + 16)
  *             AD = "MKS1" ‖ master_id ‖ key_id
  *   master:   "MKM1" ‖ master_id (16) ‖ master key (32), mode 0600
+ *   or, with the master key held by a PKCS#11 token (open_token):
+ *             "MKP1" ‖ master_id (16) ‖ store_id (16) ‖ token key id (16)
+ *             ‖ iv (12) ‖ AES-GCM of the master key (32 + 16)
+ *             ‖ module length (u16 LE) ‖ module ‖ label length (u8) ‖ label
+ *             AD = its first 52 bytes; the token key, labelled
+ *             "maif-keystore-<store_id hex>", never leaves the token
+ *
+ * On a token, each new master key is sealed under a NEW token key and the
+ * old token key is destroyed on the token (with every other key of the
+ * same keystore: what an interrupted erasure left), so an old master file
+ * opens nothing even with the PIN.
  *
  * Both files are replaced atomically (write, fsync, rename, fsync of the
  * directory); the new master is first written beside the old one
@@ -34,6 +45,7 @@
 #include "codec/codec.h"
 #include "crypto/aead.h"
 #include "crypto/crypto.h"
+#include "crypto/p11.h"
 #include "format/native/native.h"
 #include "format/native/native_writer.h"
 #include "privacy/privacy.h"
@@ -44,6 +56,10 @@
 #define KS_HEAD  24
 #define KS_ENTRY (16 + 24 + 48)
 #define KM_SIZE  52
+#define KP_HEAD  52               /* "MKP1" ‖ master_id ‖ store_id ‖ key id: the AD */
+#define KP_FIXED (KP_HEAD + 12 + 48)
+#define KP_MAX   (KP_FIXED + 2 + 4096 + 1 + 32)
+#define KP_LABEL 48               /* "maif-keystore-" + 32 hex + NUL */
 
 struct maif_keystore {
     maif_keysrc src; /* first: the cipher stages look keys up here */
@@ -53,6 +69,11 @@ struct maif_keystore {
     size_t n, cap;
     uint8_t (*ids)[16];
     uint8_t *sec; /* secret: master (32) ‖ cap data keys (32 each) */
+    /* the master key on a token (NULL: in the master file) */
+    struct maif_p11 *p11;
+    char *module, *token;     /* as the master file names them */
+    uint8_t store_id[16];     /* names the keystore's token keys */
+    uint8_t key_id[16];       /* the token key that seals the current master */
 };
 
 #define MASTER(ks) ((ks)->sec)
@@ -195,31 +216,81 @@ static void scrub(const char *path)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return;
-    uint8_t z[KM_SIZE] = {0};
-    if (pwrite(fd, z, sizeof z, 0) == (ssize_t)sizeof z) (void)fsync(fd);
+    struct stat st;
+    uint8_t z[KP_MAX] = {0};
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        size_t n = (uint64_t)st.st_size < sizeof z ? (size_t)st.st_size : sizeof z;
+        if (pwrite(fd, z, n, 0) == (ssize_t)n) (void)fsync(fd);
+    }
     close(fd);
 }
 
+static void token_label(char out[KP_LABEL], const uint8_t store_id[16])
+{
+    memcpy(out, "maif-keystore-", 14);
+    maif_hex(store_id, 16, out + 14);
+}
+
+/* The token form of a master file for master key nm (id mid) sealed under
+ * a fresh token key, whose id goes to kid; *n its length. */
+static int token_master(maif_keystore *ks, const uint8_t *nm, const uint8_t mid[16], uint8_t kid[16], uint8_t *m,
+                        size_t *n)
+{
+    char label[KP_LABEL];
+    token_label(label, ks->store_id);
+    size_t ml = strlen(ks->module), tl = strlen(ks->token);
+    if (ml > 4096 || tl > 32) return maif_set_last_err(MAIF_EINVAL, "module path or token label too long");
+    maif_random(kid, 16);
+    int rc = maif_p11_secret_generate(ks->p11, label, kid);
+    if (rc) return rc;
+    memcpy(m, "MKP1", 4);
+    memcpy(m + 4, mid, 16);
+    memcpy(m + 20, ks->store_id, 16);
+    memcpy(m + 36, kid, 16);
+    maif_random(m + KP_HEAD, 12);
+    rc = maif_p11_secret_seal(ks->p11, label, kid, m + KP_HEAD, m, KP_HEAD, nm, 32, m + KP_HEAD + 12);
+    if (rc) {
+        (void)maif_p11_secret_destroy(ks->p11, label, kid);
+        return rc;
+    }
+    uint8_t *t = m + KP_FIXED;
+    wr16le(t, (uint16_t)ml);
+    memcpy(t + 2, ks->module, ml);
+    t[2 + ml] = (uint8_t)tl;
+    memcpy(t + 3 + ml, ks->token, tl);
+    *n = KP_FIXED + 3 + ml + tl;
+    return MAIF_OK;
+}
+
 /* Writes the keystore; with rekey, under a fresh master key that replaces
- * the old one (which is scrubbed). */
+ * the old one (which is scrubbed; on a token, the token key that sealed it
+ * is destroyed last, with any other key of this keystore left there). */
 static int save(maif_keystore *ks, int rekey)
 {
-    uint8_t *nm = maif_secret_alloc(32 + KM_SIZE);
-    if (!nm) return MAIF_ENOMEM;
-    uint8_t mid[16];
-    int rc = MAIF_OK;
+    uint8_t *nm = maif_secret_alloc(32), *m = maif_secret_alloc(KP_MAX); /* m: the plain MKM1 form */
+    if (!nm || !m) {
+        maif_secret_free(nm);
+        maif_secret_free(m);
+        return MAIF_ENOMEM;
+    }
+    uint8_t mid[16], kid[16];
+    int rc = MAIF_OK, made_key = 0;
     char *mnew = with_suffix(ks->master_path, ".new");
-    size_t len = KS_HEAD + ks->n * KS_ENTRY;
+    size_t len = KS_HEAD + ks->n * KS_ENTRY, mlen = KM_SIZE;
     uint8_t *buf = maif_malloc(len);
     if (!mnew || !buf) rc = MAIF_ENOMEM;
     if (!rc && rekey) {
         maif_random(mid, 16);
         maif_random(nm, 32);
-        memcpy(nm + 32, "MKM1", 4);
-        memcpy(nm + 36, mid, 16);
-        uint8_t *m = nm + 32;
-        memcpy(m + 20, nm, 32);
-        rc = write_atomic(mnew, m, KM_SIZE, 0600);
+        if (ks->p11) {
+            rc = token_master(ks, nm, mid, kid, m, &mlen);
+            made_key = !rc;
+        } else {
+            memcpy(m, "MKM1", 4);
+            memcpy(m + 4, mid, 16);
+            memcpy(m + 20, nm, 32);
+        }
+        if (!rc) rc = write_atomic(mnew, m, mlen, 0600);
     } else if (!rc) {
         memcpy(mid, ks->master_id, 16);
         memcpy(nm, MASTER(ks), 32);
@@ -236,39 +307,109 @@ static int save(maif_keystore *ks, int rekey)
             rc = maif_aead_seal(MAIF_AEAD_XCHACHA20, e + 40, DK(ks, i), 32, ad, sizeof ad, e + 16, nm);
         }
     }
-    if (!rc) rc = write_atomic(ks->path, buf, len, 0600);
+    int written = 0;
+    if (!rc) written = !(rc = write_atomic(ks->path, buf, len, 0600));
     if (!rc && rekey) {
         scrub(ks->master_path);
         if (rename(mnew, ks->master_path) != 0) rc = MAIF_EIO;
         if (!rc) rc = sync_dir_of(ks->master_path);
-        if (!rc) {
-            memcpy(MASTER(ks), nm, 32);
-            memcpy(ks->master_id, mid, 16);
+    }
+    if (written && rekey) { /* the keystore is under the new master now */
+        memcpy(MASTER(ks), nm, 32);
+        memcpy(ks->master_id, mid, 16);
+        if (ks->p11) {
+            memcpy(ks->key_id, kid, 16);
+            char label[KP_LABEL];
+            token_label(label, ks->store_id);
+            int src = maif_p11_secret_sweep(ks->p11, label, (const uint8_t(*)[16])ks->key_id, 1, NULL);
+            if (!rc && src)
+                rc = maif_set_last_err(MAIF_EKEY, "the old master key's token key could not be destroyed (%s); "
+                                                  "the next erasure or rotation destroys it", maif_last_errmsg());
         }
+    } else if (made_key) { /* nothing refers to the new token key */
+        char label[KP_LABEL];
+        token_label(label, ks->store_id);
+        (void)maif_p11_secret_destroy(ks->p11, label, kid);
+        unlink(mnew);
     }
     maif_free(buf);
     maif_free(mnew);
+    maif_secret_free(m);
     maif_secret_free(nm);
     return rc;
 }
 
-/* The master key whose id is mid, from path or path.new. */
-static int load_master(maif_keystore *ks, const uint8_t mid[16])
+/* Opens a session on the token that holds ks's master key: module and
+ * token label from tok where set, else as the master file names them. */
+static int token_session(maif_keystore *ks, const maif_keystore_token *tok)
 {
-    uint8_t *m = maif_secret_alloc(KM_SIZE + 1);
+    if (!tok || !tok->pin)
+        return maif_set_last_err(MAIF_EACCESS, "its master key is held by PKCS#11 token '%s' (module %s): a PIN is "
+                                               "needed to open it", ks->token, ks->module);
+    const char *module = tok->module ? tok->module : ks->module, *token = tok->token ? tok->token : ks->token;
+    return maif_p11_session(&ks->p11, module, token, tok->pin, 1);
+}
+
+/* The master key whose id is mid, from path or path.new: plain (MKM1), or
+ * sealed by a key on a token (MKP1). *said: the last-error message
+ * already says what failed. */
+static int load_master(maif_keystore *ks, const uint8_t mid[16], const maif_keystore_token *tok, int *said)
+{
+    *said = 0;
+    uint8_t *m = maif_secret_alloc(KP_MAX);
     if (!m) return MAIF_ENOMEM;
     int rc = MAIF_EKEY;
-    for (int k = 0; k < 2 && rc == MAIF_EKEY; k++) {
+    for (int k = 0; k < 2 && rc == MAIF_EKEY && !*said; k++) {
         char *p = k ? with_suffix(ks->master_path, ".new") : dupstr(ks->master_path);
         size_t n = 0;
         if (!p) {
             rc = MAIF_ENOMEM;
             break;
         }
-        if (read_file(p, m, KM_SIZE, &n) == MAIF_OK && n == KM_SIZE && memcmp(m, "MKM1", 4) == 0 &&
-            maif_ct_compare(m + 4, mid, 16) == 0) {
+        if (read_file(p, m, KP_MAX, &n) != MAIF_OK || n < KM_SIZE || maif_ct_compare(m + 4, mid, 16) != 0) {
+            maif_free(p);
+            continue;
+        }
+        if (n == KM_SIZE && memcmp(m, "MKM1", 4) == 0) {
             memcpy(MASTER(ks), m + 20, 32);
             rc = MAIF_OK;
+        } else if (n >= KP_FIXED + 3 && memcmp(m, "MKP1", 4) == 0) {
+            size_t ml = rd16le(m + KP_FIXED), tl = KP_FIXED + 2 + ml < n ? m[KP_FIXED + 2 + ml] : 256;
+            if (ml == 0 || ml > 4096 || tl == 0 || tl > 32 || n != KP_FIXED + 3 + ml + tl) {
+                rc = maif_set_last_err(MAIF_EFORMAT, "%s: a damaged token master file", p);
+                *said = 1;
+            } else {
+                maif_free(ks->module);
+                maif_free(ks->token);
+                ks->module = maif_malloc(ml + 1);
+                ks->token = maif_malloc(tl + 1);
+                if (!ks->module || !ks->token) {
+                    maif_free(p);
+                    rc = MAIF_ENOMEM;
+                    break;
+                }
+                memcpy(ks->module, m + KP_FIXED + 2, ml);
+                ks->module[ml] = 0;
+                memcpy(ks->token, m + KP_FIXED + 3 + ml, tl);
+                ks->token[tl] = 0;
+                memcpy(ks->store_id, m + 20, 16);
+                memcpy(ks->key_id, m + 36, 16);
+                char label[KP_LABEL];
+                token_label(label, ks->store_id);
+                uint8_t *pt = maif_secret_alloc(48);
+                rc = !pt ? MAIF_ENOMEM : ks->p11 ? MAIF_OK : token_session(ks, tok);
+                if (!rc) rc = maif_p11_secret_open(ks->p11, label, ks->key_id, m + KP_HEAD, m, KP_HEAD,
+                                                   m + KP_HEAD + 12, 48, pt);
+                if (!rc) memcpy(MASTER(ks), pt, 32);
+                maif_secret_free(pt);
+                if (rc == MAIF_ENOTFOUND && ks->p11)
+                    rc = maif_set_last_err(MAIF_EKEY, "its master key's token key is no longer on token '%s' "
+                                                      "(destroyed by an erasure): nothing in it can be opened",
+                                           ks->token);
+                else if (rc == MAIF_EKEY) /* no such token, a failing call: not a key that is gone */
+                    rc = MAIF_EACCESS;
+                *said = rc && rc != MAIF_ENOMEM;
+            }
         }
         maif_free(p);
     }
@@ -280,6 +421,9 @@ void maif_keystore_close(maif_keystore *ks)
 {
     if (!ks) return;
     if (ks->sec) maif_secret_free(ks->sec); /* sodium_free wipes */
+    maif_p11_close(ks->p11);
+    maif_free(ks->module);
+    maif_free(ks->token);
     maif_free(ks->ids);
     maif_free(ks->path);
     maif_free(ks->master_path);
@@ -288,6 +432,12 @@ void maif_keystore_close(maif_keystore *ks)
 }
 
 int maif_keystore_open(maif_keystore **out, const char *path, const char *master_path, int create)
+{
+    return maif_keystore_open_token(out, path, master_path, NULL, create);
+}
+
+int maif_keystore_open_token(maif_keystore **out, const char *path, const char *master_path,
+                             const maif_keystore_token *tok, int create)
 {
     if (!out || !path || !master_path) return maif_set_last_err(MAIF_EINVAL, "maif_keystore_open: NULL argument");
     *out = NULL;
@@ -310,10 +460,32 @@ int maif_keystore_open(maif_keystore **out, const char *path, const char *master
             maif_keystore_close(ks);
             return maif_set_last_err(MAIF_ENOTFOUND, "%s: no such keystore", path);
         }
+        if (tok && tok->pin) { /* its master key goes on the token */
+            if (!tok->module || !tok->token || !*tok->module || !*tok->token || strlen(tok->token) > 32 ||
+                strlen(tok->module) > 4096) {
+                maif_keystore_close(ks);
+                return maif_set_last_err(MAIF_EINVAL, "%s: a keystore on a token needs a module and a token label "
+                                                      "(at most 32 bytes)", path);
+            }
+            ks->module = dupstr(tok->module);
+            ks->token = dupstr(tok->token);
+            maif_random(ks->store_id, 16);
+            rc = !ks->module || !ks->token ? maif_set_last_err(MAIF_ENOMEM, "out of memory")
+                                           : maif_p11_session(&ks->p11, tok->module, tok->token, tok->pin, 1);
+            if (rc) {
+                char why[300];
+                snprintf(why, sizeof why, "%s", maif_last_errmsg());
+                maif_keystore_close(ks);
+                return maif_set_last_err(rc, "%s: %s", path, why);
+            }
+        }
         rc = save(ks, 1);
         if (rc) {
+            char why[300];
+            snprintf(why, sizeof why, "%s", ks->p11 ? maif_last_errmsg() : maif_strerror(rc));
             maif_keystore_close(ks);
-            return maif_set_last_err(rc, "%s: cannot create the keystore (or its master key %s)", path, master_path);
+            return maif_set_last_err(rc, "%s: cannot create the keystore (or its master key %s): %s", path,
+                                     master_path, why);
         }
         *out = ks;
         return MAIF_OK;
@@ -338,7 +510,8 @@ int maif_keystore_open(maif_keystore **out, const char *path, const char *master
         memcpy(ks->master_id, buf + 4, 16);
         rc = grow(ks, count);
     }
-    if (!rc) rc = load_master(ks, ks->master_id);
+    int said = 0;
+    if (!rc) rc = load_master(ks, ks->master_id, tok, &said);
     for (uint32_t i = 0; i < count && !rc; i++) {
         const uint8_t *e = buf + KS_HEAD + (size_t)i * KS_ENTRY;
         uint8_t ad[36];
@@ -348,6 +521,12 @@ int maif_keystore_open(maif_keystore **out, const char *path, const char *master
         ks->n = i + 1;
     }
     maif_free(buf);
+    if (rc && said) {
+        char why[400];
+        snprintf(why, sizeof why, "%s", maif_last_errmsg());
+        maif_keystore_close(ks);
+        return maif_set_last_err(rc, "%s: %s", path, why);
+    }
     if (rc) {
         maif_keystore_close(ks);
         if (rc == MAIF_EKEY)
@@ -366,7 +545,10 @@ int maif_keystore_rekey(maif_keystore *ks)
     pthread_mutex_lock(&ks->lock);
     int rc = save(ks, 1);
     pthread_mutex_unlock(&ks->lock);
-    return rc ? maif_set_last_err(rc, "%s: cannot replace the master key", ks->path) : MAIF_OK;
+    if (!rc) return MAIF_OK;
+    char why[300];
+    snprintf(why, sizeof why, "%s", ks->p11 ? maif_last_errmsg() : maif_strerror(rc));
+    return maif_set_last_err(rc, "%s: cannot replace the master key: %s", ks->path, why);
 }
 
 size_t maif_keystore_count(const maif_keystore *ks) { return ks ? ks->n : 0; }

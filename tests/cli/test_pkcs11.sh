@@ -5,7 +5,12 @@
 # `--pkcs11 MODULE --token LABEL --key-label L` and verified against the
 # public key exported from the token; and the clear errors: a missing
 # module, a file that is not a module, a module whose calls fail, a wrong
-# PIN, no PIN, a missing token or key. Run from the repository root:
+# PIN, no PIN, a missing token or key. Then a keystore whose master key
+# is on the token (maif add --shreddable --keystore-pkcs11 MODULE
+# --keystore-token LABEL): cat, shred and rotate with its PIN, the old
+# token key destroyed on every erasure (pkcs11-tool counts them), a
+# backup of the keystore and master file opening nothing after a shred,
+# and the errors. Run from the repository root:
 #   MAIF_BIN=build/asan/maif bash tests/cli/test_pkcs11.sh
 # Ends with exactly one line "N passed, M failed".
 HARNESS_NAME=pkcs11
@@ -92,5 +97,74 @@ SOFTHSM2_CONF="$T/bad.conf" m create e10.maif --pkcs11 "$MOD" --token maif-test 
 ok "a module that returns errors: one line, exit 3" bash -c "[ $rc = 3 ] && [ \$(wc -l <'$ERR') = 1 ] && grep -q '^maif: .*PKCS#11 C_' '$ERR'"
 m add ed.maif --pkcs11 "$MOD" --token maif-test --key-label ed --pin-file pin --type text --text s --encrypt
 expect_err "a token key cannot be an encryption recipient" 3 "cannot be a recipient here"
+
+# ---- a keystore whose master key is on the token
+keys_on_token() { # the keystore keys (label maif-keystore-*) on the token
+  pkcs11-tool --module "$MOD" --token-label maif-test --login --pin 123456 --list-objects --type secrkey 2>/dev/null |
+    grep -c 'label: *maif-keystore-'
+}
+"$MAIF_BIN" keygen owner.key >/dev/null 2>&1
+m create ks.maif --key owner.key
+m add ks.maif --key owner.key --type text --text "forget me" --encrypt --shreddable \
+  --keystore-pkcs11 "$MOD" --keystore-token maif-test --keystore-pin-file pin
+expect "add --shreddable creates the keystore with its master key on the token" 0
+masterf=$(ls "$MAIF_HOME"/masters/*.master 2>/dev/null | head -n1)
+for f in "$MAIF_HOME"/masters/*.master; do grep -q MKP1 "$f" && masterf=$f; done
+ok "the master file holds the sealed form (MKP1) and names the token" bash -c "head -c 4 '$masterf' | grep -q MKP1 && grep -q maif-test '$masterf'"
+ok "one keystore key on the token" test "$(keys_on_token)" = 1
+MAIF_KEYSTORE_PIN=123456 m add ks.maif --key owner.key --type text --text "keep me" --encrypt chacha20 --shreddable
+expect "a second shreddable block, PIN from \$MAIF_KEYSTORE_PIN" 0
+m cat ks.maif 0 --keystore-pin-file pin
+ok "cat with the keystore's PIN" bash -c "[ $rc = 0 ] && [ \"\$(cat '$OUT')\" = 'forget me' ]"
+env -u MAIF_KEYSTORE_PIN "$MAIF_BIN" cat ks.maif 0 >"$OUT" 2>"$ERR"
+rc=$?
+expect_err "cat without the keystore's PIN" 2 "a PIN is needed.*--keystore-pin-file"
+m cat ks.maif 0 --keystore-pin-file wrongpin
+expect_err "cat with a wrong keystore PIN" 3 "CKR_PIN_INCORRECT"
+ok "nothing written on a wrong PIN" test ! -s "$OUT"
+m add ks.maif --key owner.key --type text --text x --encrypt --shreddable --keystore-pkcs11 "$MOD" \
+  --keystore-token maif-test --keystore-pin-file pin
+expect_err "--keystore-pkcs11 on a keystore that exists" 2 "exists: its master key stays"
+m add ks.maif --key owner.key --type text --text x --encrypt --keystore-pin-file pin
+expect_err "--keystore-pin-file without --shreddable" 2 "go with --shreddable"
+m add ks.maif --key owner.key --type text --text x --encrypt --shreddable --keystore-pkcs11 "$MOD" --keystore-pin-file pin
+expect_err "--keystore-pkcs11 without --keystore-token" 2 "go together"
+m create ks2.maif --key owner.key
+m add ks2.maif --key owner.key --type text --text x --encrypt --shreddable --keystore-pkcs11 "$MOD" \
+  --keystore-token nosuch --keystore-pin-file pin
+expect_err "a keystore on a token that does not exist" 3 "no token labelled 'nosuch'"
+ok "nothing added after a keystore error" bash -c "! '$MAIF_BIN' cat ks2.maif 0 >/dev/null 2>&1"
+env -u MAIF_KEYSTORE_PIN "$MAIF_BIN" add ks2.maif --key owner.key --type text --text x --encrypt --shreddable \
+  --keystore-pkcs11 "$MOD" --keystore-token maif-test >"$OUT" 2>"$ERR"
+rc=$?
+expect_err "a keystore on a token, no PIN" 2 "no PIN for token 'maif-test'"
+
+# a backup of the keystore and its master file, then the erasure
+cp ks.maif.keystore old.keystore
+cp "$masterf" old.master
+m shred ks.maif 0 --key owner.key --keystore-pin-file pin
+expect "shred with the master key on the token" 0
+ok "still one keystore key on the token: the old one is destroyed" test "$(keys_on_token)" = 1
+m cat ks.maif 0 --keystore-pin-file pin
+expect_err "the shredded block opens no more" 3 "access denied"
+m cat ks.maif 1 --keystore-pin-file pin
+ok "the other block still opens" bash -c "[ $rc = 0 ] && [ \"\$(cat '$OUT')\" = 'keep me' ]"
+m verify ks.maif
+expect "verify passes after the shred" 0
+cp ks.maif.keystore now.keystore
+cp "$masterf" now.master
+cp old.keystore ks.maif.keystore
+cp old.master "$masterf"
+m cat ks.maif 0 --keystore-pin-file pin
+expect_err "the backup (keystore and master file) opens nothing, PIN given" 3 "access denied"
+cp now.keystore ks.maif.keystore
+cp now.master "$masterf"
+m rotate ks.maif --key owner.key --keystore-pin-file pin
+ok "rotate replaces the token key" bash -c "[ $rc = 0 ] && grep -q 'keystore master key replaced' '$OUT' && [ \$(pkcs11-tool --module '$MOD' --token-label maif-test --login --pin 123456 --list-objects --type secrkey 2>/dev/null | grep -c 'label: *maif-keystore-') = 1 ]"
+m cat ks.maif 1 --keystore-pin-file pin
+ok "the block still opens after the rotation" bash -c "[ $rc = 0 ] && [ \"\$(cat '$OUT')\" = 'keep me' ]"
+env -u MAIF_KEYSTORE_PIN "$MAIF_BIN" shred ks.maif 1 --key owner.key >"$OUT" 2>"$ERR"
+rc=$?
+expect_err "shred without the keystore's PIN" 2 "a PIN is needed"
 
 harness_finish
