@@ -1894,14 +1894,15 @@ typedef struct maif_keystore_token {
     const char *pin;
 } maif_keystore_token;
 /* maif_keystore_open, with the master key held by a token: creating (tok
- * and tok->pin set), the master key is sealed (AES-256-GCM) under a fresh
+ * with module, token and pin), the master key is sealed (AES-256-GCM) under a fresh
  * AES key generated on the token, sensitive and not extractable, and the
  * master file holds only that sealed form; each later master key (every
  * erasure, maif_keystore_rekey) gets a new token key and the old one is
  * destroyed on the token, so a master file or keystore copied before
  * opens nothing, PIN or not. The session stays open (logged in) until
- * maif_keystore_close. tok NULL (or its pin NULL) opens plain keystores
- * only. Errors: those of maif_keystore_open; MAIF_EACCESS (the master key
+ * maif_keystore_close. Creating with tok NULL (or its module and token
+ * NULL) makes a plain keystore; opening, a plain keystore ignores tok, and
+ * one on a token needs tok->pin. Errors: those of maif_keystore_open; MAIF_EACCESS (the master key
  * is on a token and no PIN was given; a wrong or locked PIN; no such
  * token; a token call failed), MAIF_EKEY (the token key is gone: the
  * keystore opens nothing; creating: the token refused a call),

@@ -460,12 +460,12 @@ int maif_keystore_open_token(maif_keystore **out, const char *path, const char *
             maif_keystore_close(ks);
             return maif_set_last_err(MAIF_ENOTFOUND, "%s: no such keystore", path);
         }
-        if (tok && tok->pin) { /* its master key goes on the token */
-            if (!tok->module || !tok->token || !*tok->module || !*tok->token || strlen(tok->token) > 32 ||
-                strlen(tok->module) > 4096) {
+        if (tok && (tok->module || tok->token)) { /* its master key goes on the token */
+            if (!tok->module || !tok->token || !tok->pin || !*tok->module || !*tok->token ||
+                strlen(tok->token) > 32 || strlen(tok->module) > 4096) {
                 maif_keystore_close(ks);
-                return maif_set_last_err(MAIF_EINVAL, "%s: a keystore on a token needs a module and a token label "
-                                                      "(at most 32 bytes)", path);
+                return maif_set_last_err(MAIF_EINVAL, "%s: a keystore on a token needs a module, a token label "
+                                                      "(at most 32 bytes) and a PIN", path);
             }
             ks->module = dupstr(tok->module);
             ks->token = dupstr(tok->token);

@@ -139,6 +139,12 @@ env -u MAIF_KEYSTORE_PIN "$MAIF_BIN" add ks2.maif --key owner.key --type text --
 rc=$?
 expect_err "a keystore on a token, no PIN" 2 "no PIN for token 'maif-test'"
 
+m create ks3.maif --key owner.key
+MAIF_KEYSTORE_PIN=123456 m add ks3.maif --key owner.key --type text --text plain-master --encrypt --shreddable
+expect "a PIN in the environment does not put a new keystore on a token" 0
+MAIF_KEYSTORE_PIN=123456 m cat ks3.maif 0
+ok "... and that keystore opens with or without it" bash -c "[ $rc = 0 ] && '$MAIF_BIN' cat ks3.maif 0 | grep -q plain-master"
+
 # a backup of the keystore and its master file, then the erasure
 cp ks.maif.keystore old.keystore
 cp "$masterf" old.master

@@ -292,6 +292,20 @@ static void test_errors(void **state)
     assert_null(ks);
     assert_int_not_equal(access(p2, F_OK), 0); /* nothing created after a failure */
     assert_int_not_equal(access(m2, F_OK), 0);
+    c.module = NULL;
+    c.pin = NULL;
+    assert_int_equal(maif_keystore_open_token(&ks, p2, m2, &c, 1), MAIF_EINVAL); /* a label, no module */
+    c.token = NULL;
+    c.pin = PIN; /* a PIN alone (say from the environment) makes a plain keystore */
+    assert_int_equal(maif_keystore_open_token(&ks, p2, m2, &c, 1), MAIF_OK);
+    maif_keystore_close(ks);
+    size_t pn;
+    uint8_t *pm = tu_read(m2, &pn);
+    assert_int_equal(pn, 52);
+    assert_memory_equal(pm, "MKM1", 4);
+    free(pm);
+    c.module = g_module;
+    c.token = TOKEN;
     /* a plain keystore ignores a token given to open it */
     assert_int_equal(maif_keystore_open(&ks, p2, m2, 1), MAIF_OK);
     maif_keystore_close(ks);
