@@ -266,6 +266,22 @@ MAIF_API MAIF_NODISCARD int maif_writer_add_chain(maif_writer *w, const void *ch
  * roots), MAIF_EUNSUPPORTED (not native), those of maif_reader_open. */
 MAIF_API MAIF_NODISCARD int maif_verify_chains(const char *path, const void *roots, size_t roots_len,
                                                maif_report **out);
+/* maif_verify_chains, also checking revocation: crls holds the CAs'
+ * certificate revocation lists (PEM, or DER back to back; at most 256
+ * and 1 MiB). Every certificate of a signer's validated path below the
+ * root is looked up in the newest CRL of its issuer that the issuer's key
+ * verifies (full CRLs issued by the CA itself; no delta or indirect CRLs,
+ * no OCSP, nothing fetched). Further findings: "identity-crl-missing" (no
+ * such CRL for an issuer in the path: error), "identity-revoked" (error:
+ * revoked at or before the commit's time, or for keyCompromise,
+ * cACompromise or aACompromise at any time, since a compromised key can
+ * sign with any timestamp), "identity-revoked-later" (warning: revoked
+ * for another reason after the commit's time, which is the signer's own
+ * claim), "identity-crl-stale" (warning: a CRL past its nextUpdate).
+ * Errors: those of maif_verify_chains; MAIF_EFORMAT/MAIF_ELIMIT (the
+ * CRLs). crls NULL is maif_verify_chains. */
+MAIF_API MAIF_NODISCARD int maif_verify_chains_crl(const char *path, const void *roots, size_t roots_len,
+                                                   const void *crls, size_t crls_len, maif_report **out);
 
 /* ------------------------------------------------------------- options */
 

@@ -1,5 +1,5 @@
 /*
- * cmd_verify.c — `maif verify FILE [--pubkey PUBFILE]... [--ca ROOTS.pem] [--deep] [--recompute] [--json]`.
+ * cmd_verify.c — `maif verify FILE [--pubkey PUBFILE]... [--ca ROOTS.pem [--crl CRLS.pem]] [--deep] [--recompute] [--json]`.
  *
  * The library decides; this command only reports. One extra guard lives
  * here: when keys are pinned, a report that is "ok" but names a signer
@@ -234,7 +234,8 @@ static void recompute(const char *path, deep *d, unsigned long long *done)
     maif_reader_close(r);
 }
 
-/* Reads the --ca file (at most 1 MiB). Prints the error; 0 or an exit code. */
+/* Reads the --ca or --crl file (at most 1 MiB). Prints the error; 0 or an
+ * exit code. */
 static int read_ca(const char *path, uint8_t **out, size_t *n)
 {
     int fd;
@@ -249,7 +250,7 @@ static int read_ca(const char *path, uint8_t **out, size_t *n)
     if (rc) {
         free(*out);
         *out = NULL;
-        cli_err(path, "%s", rc == MAIF_ELIMIT ? "over 1 MiB; not a root certificate file" : "cannot read");
+        cli_err(path, "%s", rc == MAIF_ELIMIT ? "over 1 MiB; not a certificate or CRL file" : "cannot read");
         return CLI_EXIT_USAGE;
     }
     return 0;
@@ -260,10 +261,11 @@ static int run(int argc, char **argv)
     int as_json = 0, deep_on = 0, recompute_on = 0;
     const char *pubs[CLI_PUBKEY_MAX];
     size_t npub = 0;
-    const char *ca_path = NULL;
+    const char *ca_path = NULL, *crl_path = NULL;
     const cli_opt opts[] = {
         {"--json", CLI_FLAG, &as_json, NULL, NULL, 0, NULL},
         {"--ca", CLI_VALUE, NULL, &ca_path, NULL, 0, NULL},
+        {"--crl", CLI_VALUE, NULL, &crl_path, NULL, 0, NULL},
         {"--deep", CLI_FLAG, &deep_on, NULL, NULL, 0, NULL},
         {"--recompute", CLI_FLAG, &recompute_on, NULL, NULL, 0, NULL},
         {"--pubkey", CLI_MULTI, NULL, NULL, pubs, CLI_PUBKEY_MAX, &npub},
@@ -278,9 +280,14 @@ static int run(int argc, char **argv)
 
     int ex = cli_check_file(path);
     if (ex) return ex;
-    uint8_t *ca = NULL;
-    size_t ca_len = 0;
+    if (crl_path && !ca_path) return cli_usage_err(&cli_cmd_verify, "--crl checks the chains --ca verifies: give --ca");
+    uint8_t *ca = NULL, *crl = NULL;
+    size_t ca_len = 0, crl_len = 0;
     if (ca_path && (ex = read_ca(ca_path, &ca, &ca_len))) return ex;
+    if (crl_path && (ex = read_ca(crl_path, &crl, &crl_len))) {
+        free(ca);
+        return ex;
+    }
     maif_options *opt = NULL;
     if (maif_options_create(&opt) != MAIF_OK) {
         cli_err(path, "out of memory");
@@ -296,6 +303,7 @@ static int run(int argc, char **argv)
     maif_options_free(opt);
     if (rc != MAIF_OK) {
         free(ca);
+        free(crl);
         if (rc == MAIF_ENOTFOUND) {
             cli_err(path, "no such file");
             return CLI_EXIT_USAGE;
@@ -306,18 +314,21 @@ static int run(int argc, char **argv)
     maif_report *idrep = NULL;
     if (ca) {
         if (maif_report_ok(rep)) {
-            rc = maif_verify_chains(path, ca, ca_len, &idrep);
+            rc = maif_verify_chains_crl(path, ca, ca_len, crl, crl_len, &idrep);
             if (rc != MAIF_OK) {
                 free(ca);
+                free(crl);
                 maif_report_free(rep);
                 if (rc == MAIF_EFORMAT || rc == MAIF_ELIMIT) {
-                    cli_err(ca_path, "%s", maif_last_errmsg());
+                    const char *m = maif_last_errmsg();
+                    cli_err(strncmp(m, "CRLs:", 5) == 0 ? crl_path : ca_path, "%s", m);
                     return CLI_EXIT_USAGE;
                 }
                 return cli_fail(path, rc, maif_last_errmsg());
             }
         }
         free(ca);
+        free(crl);
     }
 
     /* The guard described at the top of the file. */
@@ -422,7 +433,8 @@ static int run(int argc, char **argv)
 
 const cli_command cli_cmd_verify = {
     "verify", run, "check every hash and signature",
-    "usage: maif verify FILE [--pubkey PUBFILE]... [--ca ROOTS.pem] [--deep] [--recompute] [--json]\n"
+    "usage: maif verify FILE [--pubkey PUBFILE]... [--ca ROOTS.pem [--crl CRLS.pem]] [--deep] [--recompute]\n"
+    "                   [--json]\n"
     "\n"
     "Verifies every byte of FILE (native or MAIF 2.1): content hashes, the hash\n"
     "chain, the index, Merkle roots and commit signatures. Prints one line per\n"
@@ -441,6 +453,17 @@ const cli_command cli_cmd_verify = {
     "         error finding per signer and problem (codes identity-*: no-chain,\n"
     "         expired, not-yet-valid, key-usage, unknown-issuer, chain-too-long,\n"
     "         invalid, chain, key-mismatch). A malformed ROOTS file: exit 2.\n"
+    "--crl CRLS  (with --ca) also checks revocation: every certificate of a\n"
+    "         signer's path below the root must be absent from the newest CRL\n"
+    "         (PEM or DER, up to 256) of its issuer that the issuer's key\n"
+    "         verifies. Errors: identity-crl-missing (no such CRL for an issuer),\n"
+    "         identity-revoked (revoked at or before the commit's time, or for a\n"
+    "         key compromise at any time: a stolen key can backdate). Warnings:\n"
+    "         identity-revoked-later (revoked for another reason after the\n"
+    "         commit's time, which is the signer's claim), identity-crl-stale (a\n"
+    "         CRL past its nextUpdate). Full CRLs from the CA itself only: no\n"
+    "         delta or indirect CRLs, no OCSP, nothing is fetched. A malformed\n"
+    "         CRLS file: exit 2.\n"
     "--deep   also decodes every block (undoes its compression): the checks\n"
     "         above cover the stored bytes, this that they decode to the size\n"
     "         the record says. A block that does not is an error finding\n"

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "crypto/crypto.h"
@@ -144,21 +145,34 @@ static const char *short_hex(const uint8_t *id, char buf[17])
 
 int maif_verify_chains(const char *path, const void *roots, size_t roots_len, maif_report **out)
 {
+    return maif_verify_chains_crl(path, roots, roots_len, NULL, 0, out);
+}
+
+int maif_verify_chains_crl(const char *path, const void *roots, size_t roots_len, const void *crl_data,
+                           size_t crl_len, maif_report **out)
+{
     if (!out) return maif_set_last_err(MAIF_EINVAL, "maif_verify_chains: out is NULL");
     *out = NULL;
     if (!path || !roots) return maif_set_last_err(MAIF_EINVAL, "maif_verify_chains: NULL argument");
     mx_store *store = NULL;
+    mx_crls *crls = NULL;
     int rc = mx_store_load(roots, roots_len, &store);
     if (rc) return rc;
+    if (crl_data && (rc = mx_crls_load(crl_data, crl_len, &crls))) {
+        mx_store_free(store);
+        return rc;
+    }
     maif_reader *r = NULL;
     rc = maif_reader_open(&r, path);
     if (rc) {
         mx_store_free(store);
+        mx_crls_free(crls);
         return rc;
     }
     if (maif_reader_format(r) != MAIF_FORMAT_NATIVE) {
         maif_reader_close(r);
         mx_store_free(store);
+        mx_crls_free(crls);
         return maif_set_last_err(MAIF_EUNSUPPORTED, "%s: certificate chains are a native-format feature", path);
     }
     maif_report *rep = maif_report_new();
@@ -178,6 +192,12 @@ int maif_verify_chains(const char *path, const void *roots, size_t roots_len, ma
     maif_report_set_format(rep, MAIF_FORMAT_NATIVE);
     uint64_t nb = maif_reader_count(r);
     maif_report_set_blocks(rep, nb);
+    for (size_t i = 0; i < mx_crls_count(crls); i++) { /* a CRL past its nextUpdate may miss revocations */
+        char why[700];
+        if (mx_crl_stale(crls, i, (int64_t)time(NULL), why, sizeof why))
+            maif_report_add(rep, MAIF_SEV_WARNING, "identity-crl-stale", "crl", (int64_t)i, -1, "CRL %zu: %s", i + 1,
+                            why);
+    }
 
     /* the chain blocks, each parsed once and tied to its sealing commit */
     for (uint64_t i = 0; i < nb; i++) {
@@ -237,14 +257,17 @@ int maif_verify_chains(const char *path, const void *roots, size_t roots_len, ma
         size_t s = 0;
         while (s < nseen && memcmp(seen[s].signer, c->signer, 32) != 0) s++;
         if (s == nseen) memcpy(seen[nseen++].signer, c->signer, 32);
-        int have = 0, best = -1;
+        int have = 0, best = -1, best_rank = 3;
         char detail[1200] = "", first_detail[1200] = "";
         for (size_t j = 0; j < nch && best != MX_OK; j++) {
             if (!ch[j].c || !ch[j].matches || memcmp(cs[ch[j].owner].signer, c->signer, 32) != 0) continue;
             have = 1;
-            int v = mx_chain_verify(store, ch[j].c, c->ts, detail, sizeof detail);
-            if (best < 0 || v == MX_OK) {
+            int v = mx_chain_verify(store, crls, ch[j].c, c->ts, detail, sizeof detail);
+            /* a valid chain wins, then one revoked only after the commit, then the first failure */
+            int rank = v == MX_OK ? 0 : v == MX_REVOKED_LATER ? 1 : 2;
+            if (rank < best_rank) {
                 best = v;
+                best_rank = rank;
                 snprintf(first_detail, sizeof first_detail, "%s", detail);
             }
         }
@@ -259,10 +282,19 @@ int maif_verify_chains(const char *path, const void *roots, size_t roots_len, ma
                             (unsigned long long)c->seq, maif_sig_alg_name(c->alg), short_hex(c->signer, hx));
             continue;
         }
-        static const char *const codes[] = {"", "identity-expired", "identity-not-yet-valid", "identity-key-usage",
-                                            "identity-unknown-issuer", "identity-chain-too-long", "identity-invalid"};
-        maif_report_add(rep, MAIF_SEV_ERROR, codes[best], "commit", -1, -1, "commit %llu (signer %s...): %s",
-                        (unsigned long long)c->seq, short_hex(c->signer, hx), first_detail);
+        static const char *const codes[] = {"",
+                                            "identity-expired",
+                                            "identity-not-yet-valid",
+                                            "identity-key-usage",
+                                            "identity-unknown-issuer",
+                                            "identity-chain-too-long",
+                                            "identity-invalid",
+                                            "identity-revoked",
+                                            "identity-crl-missing",
+                                            "identity-revoked-later"};
+        maif_report_add(rep, best == MX_REVOKED_LATER ? MAIF_SEV_WARNING : MAIF_SEV_ERROR, codes[best], "commit", -1,
+                        -1, "commit %llu (signer %s...): %s", (unsigned long long)c->seq, short_hex(c->signer, hx),
+                        first_detail);
     }
     maif_free(seen);
     if (maif_report_oom(rep)) rc = maif_set_last_err(MAIF_ENOMEM, "out of memory while recording findings");
@@ -272,6 +304,7 @@ out:
     maif_free(cs);
     maif_reader_close(r);
     mx_store_free(store);
+    mx_crls_free(crls);
     if (rc) {
         maif_report_free(rep);
         return rc;

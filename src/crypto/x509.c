@@ -29,6 +29,10 @@ struct mx_store {
     X509_STORE *store;
 };
 
+struct mx_crls {
+    STACK_OF(X509_CRL) *crls;
+};
+
 static int is_pem(const void *data, size_t len)
 {
     static const char tag[] = "-----BEGIN ";
@@ -39,62 +43,81 @@ static int is_pem(const void *data, size_t len)
     return len - i >= sizeof tag - 1 && memcmp(p + i, tag, sizeof tag - 1) == 0;
 }
 
-/* Reads up to max certificates into sk. Returns 0 or an error code. */
-static int read_certs(const void *data, size_t len, STACK_OF(X509) *sk, size_t max, const char *what)
+/* What read_objs reads: certificates or CRLs, PEM or DER. */
+typedef struct objkind {
+    const char *noun;
+    void *(*pem)(BIO *b);
+    void *(*der)(const unsigned char **p, long n);
+    void (*free)(void *x);
+} objkind;
+static void *pem_cert(BIO *b) { return PEM_read_bio_X509(b, NULL, NULL, NULL); }
+static void *der_cert(const unsigned char **p, long n) { return d2i_X509(NULL, p, n); }
+static void free_cert(void *x) { X509_free(x); }
+static void *pem_crl(BIO *b) { return PEM_read_bio_X509_CRL(b, NULL, NULL, NULL); }
+static void *der_crl(const unsigned char **p, long n) { return d2i_X509_CRL(NULL, p, n); }
+static void free_crl(void *x) { X509_CRL_free(x); }
+static const objkind CERTS = {"certificate", pem_cert, der_cert, free_cert};
+static const objkind CRLS = {"CRL", pem_crl, der_crl, free_crl};
+
+/* Adds x to sk unless it holds max already. 0 or an error code. */
+static int push_obj(OPENSSL_STACK *sk, void *x, size_t max, const objkind *k, const char *what)
+{
+    if ((size_t)OPENSSL_sk_num(sk) >= max) {
+        k->free(x);
+        return maif_set_last_err(MAIF_ELIMIT, "%s: more than %zu %ss (the limit)", what, max, k->noun);
+    }
+    if (!OPENSSL_sk_push(sk, x)) {
+        k->free(x);
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    }
+    return MAIF_OK;
+}
+
+/* Reads up to max objects of kind k (max_bytes of input) into sk.
+ * Returns 0 or an error code. */
+static int read_objs(const void *data, size_t len, OPENSSL_STACK *sk, size_t max, size_t max_bytes,
+                     const objkind *k, const char *what)
 {
     if (len == 0) return maif_set_last_err(MAIF_EFORMAT, "%s: empty", what);
-    if (len > (max == MX_CHAIN_MAX ? MX_CHAIN_BYTES : MX_ROOTS_BYTES))
-        return maif_set_last_err(MAIF_ELIMIT, "%s: %zu bytes, over the limit", what, len);
+    if (len > max_bytes) return maif_set_last_err(MAIF_ELIMIT, "%s: %zu bytes, over the limit", what, len);
+    int rc = MAIF_OK;
     if (is_pem(data, len)) {
         BIO *b = BIO_new_mem_buf(data, (int)len);
         if (!b) return maif_set_last_err(MAIF_ENOMEM, "out of memory");
-        int rc = MAIF_OK;
-        for (;;) {
+        while (!rc) {
             ERR_clear_error();
-            X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+            void *x = k->pem(b);
             if (!x) {
                 unsigned long e = ERR_peek_last_error();
                 /* the normal end: no further BEGIN line */
                 if (!(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
-                    rc = maif_set_last_err(MAIF_EFORMAT, "%s: certificate %d is malformed PEM or DER", what,
-                                           sk_X509_num(sk) + 1);
+                    rc = maif_set_last_err(MAIF_EFORMAT, "%s: %s %d is malformed PEM or DER", what, k->noun,
+                                           OPENSSL_sk_num(sk) + 1);
                 break;
             }
-            if ((size_t)sk_X509_num(sk) >= max) {
-                X509_free(x);
-                rc = maif_set_last_err(MAIF_ELIMIT, "%s: more than %zu certificates (the limit)", what, max);
-                break;
-            }
-            if (!sk_X509_push(sk, x)) {
-                X509_free(x);
-                rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
-                break;
-            }
+            rc = push_obj(sk, x, max, k, what);
         }
         BIO_free(b);
-        ERR_clear_error();
-        if (rc) return rc;
     } else {
         const unsigned char *p = data, *end = p + len;
-        while (p < end) {
-            X509 *x = d2i_X509(NULL, &p, (long)(end - p));
-            if (!x) {
-                ERR_clear_error();
-                return maif_set_last_err(MAIF_EFORMAT, "%s: certificate %d is malformed PEM or DER", what,
-                                         sk_X509_num(sk) + 1);
-            }
-            if ((size_t)sk_X509_num(sk) >= max) {
-                X509_free(x);
-                return maif_set_last_err(MAIF_ELIMIT, "%s: more than %zu certificates (the limit)", what, max);
-            }
-            if (!sk_X509_push(sk, x)) {
-                X509_free(x);
-                return maif_set_last_err(MAIF_ENOMEM, "out of memory");
-            }
+        while (!rc && p < end) {
+            void *x = k->der(&p, (long)(end - p));
+            rc = x ? push_obj(sk, x, max, k, what)
+                   : maif_set_last_err(MAIF_EFORMAT, "%s: %s %d is malformed PEM or DER", what, k->noun,
+                                       OPENSSL_sk_num(sk) + 1);
         }
     }
-    if (sk_X509_num(sk) == 0) return maif_set_last_err(MAIF_EFORMAT, "%s: no certificate in it", what);
+    ERR_clear_error();
+    if (rc) return rc;
+    if (OPENSSL_sk_num(sk) == 0) return maif_set_last_err(MAIF_EFORMAT, "%s: no %s in it", what, k->noun);
     return MAIF_OK;
+}
+
+/* Reads up to max certificates into sk. Returns 0 or an error code. */
+static int read_certs(const void *data, size_t len, STACK_OF(X509) *sk, size_t max, const char *what)
+{
+    return read_objs(data, len, (OPENSSL_STACK *)sk, max, max == MX_CHAIN_MAX ? MX_CHAIN_BYTES : MX_ROOTS_BYTES,
+                     &CERTS, what);
 }
 
 int mx_chain_parse(const void *data, size_t len, mx_chain **out)
@@ -196,6 +219,41 @@ void mx_store_free(mx_store *s)
     maif_free(s);
 }
 
+int mx_crls_load(const void *data, size_t len, mx_crls **out)
+{
+    *out = NULL;
+    if (maif_crypto_init()) return maif_set_last_err(MAIF_ENOMEM, "crypto initialisation failed");
+    mx_crls *c = maif_calloc(1, sizeof *c);
+    if (!c || !(c->crls = sk_X509_CRL_new_null())) {
+        maif_free(c);
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    }
+    int rc = read_objs(data, len, (OPENSSL_STACK *)c->crls, MX_CRLS_MAX, MX_ROOTS_BYTES, &CRLS, "CRLs");
+    if (rc) {
+        mx_crls_free(c);
+        return rc;
+    }
+    *out = c;
+    return MAIF_OK;
+}
+
+void mx_crls_free(mx_crls *c)
+{
+    if (!c) return;
+    sk_X509_CRL_pop_free(c->crls, X509_CRL_free);
+    maif_free(c);
+}
+
+size_t mx_crls_count(const mx_crls *c) { return c ? (size_t)sk_X509_CRL_num(c->crls) : 0; }
+
+static int asn1_to_unix(const ASN1_TIME *t, int64_t *out)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return -1;
+    *out = (int64_t)timegm(&tm);
+    return 0;
+}
+
 static void fmt_time(const ASN1_TIME *t, char *buf, size_t cap)
 {
     struct tm tm;
@@ -205,7 +263,105 @@ static void fmt_time(const ASN1_TIME *t, char *buf, size_t cap)
         snprintf(buf, cap, "?");
 }
 
-int mx_chain_verify(const mx_store *s, const mx_chain *c, uint64_t time_us, char *detail, size_t cap)
+int mx_crl_stale(const mx_crls *c, size_t i, int64_t now_s, char *detail, size_t cap)
+{
+    const X509_CRL *crl = sk_X509_CRL_value(c->crls, (int)i);
+    const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+    int64_t t;
+    if (!next || asn1_to_unix(next, &t) != 0 || t >= now_s) return 0;
+    char who[512], t1[32], t2[32];
+    fmt_time(X509_CRL_get0_lastUpdate(crl), t1, sizeof t1);
+    fmt_time(next, t2, sizeof t2);
+    snprintf(detail, cap, "the CRL of %s issued %s was due for renewal at %s: revocations since are not known",
+             name_line(X509_CRL_get_issuer(crl), who, sizeof who), t1, t2);
+    return 1;
+}
+
+/* The newest CRL of issuer whose signature its key verifies, or NULL;
+ * *forged: a CRL named that issuer but did not verify. */
+static X509_CRL *crl_of(const mx_crls *c, X509 *issuer, int *forged)
+{
+    X509_CRL *best = NULL;
+    int64_t best_t = 0;
+    EVP_PKEY *k = X509_get0_pubkey(issuer);
+    for (int i = 0; i < sk_X509_CRL_num(c->crls); i++) {
+        X509_CRL *crl = sk_X509_CRL_value(c->crls, i);
+        if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) continue;
+        if (!k || X509_CRL_verify(crl, k) != 1) {
+            *forged = 1;
+            continue;
+        }
+        int64_t t = 0;
+        if (asn1_to_unix(X509_CRL_get0_lastUpdate(crl), &t) != 0) continue;
+        if (!best || t > best_t) {
+            best = crl;
+            best_t = t;
+        }
+    }
+    ERR_clear_error();
+    return best;
+}
+
+static const char *reason_name(long r)
+{
+    static const char *const names[] = {"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+                                        "superseded", "cessationOfOperation", "certificateHold", "7",
+                                        "removeFromCRL", "privilegeWithdrawn", "aACompromise"};
+    return r >= 0 && r <= 10 ? names[r] : "no reason given";
+}
+
+/* Revocation of the verified path (leaf first, anchor last) by the CRLs,
+ * at time_s: MX_OK, MX_REVOKED_LATER, MX_REVOKED or MX_CRL_MISSING (the
+ * worst found; detail names it). */
+static int check_revocation(const mx_crls *c, STACK_OF(X509) *path, int64_t time_s, char *detail, size_t cap)
+{
+    int res = MX_OK;
+    char who[512], iss[512], t1[32], t2[32];
+    for (int i = 0; i + 1 < sk_X509_num(path) && res != MX_REVOKED && res != MX_CRL_MISSING; i++) {
+        X509 *cert = sk_X509_value(path, i), *issuer = sk_X509_value(path, i + 1);
+        int forged = 0;
+        X509_CRL *crl = crl_of(c, issuer, &forged);
+        name_line(X509_get_subject_name(cert), who, sizeof who);
+        if (!crl) {
+            snprintf(detail, cap, "no CRL of %s%s, so certificate %s cannot be checked for revocation",
+                     name_line(X509_get_subject_name(issuer), iss, sizeof iss),
+                     forged ? " verifies with its key (one that names it does not)" : " was given", who);
+            res = MX_CRL_MISSING;
+            break;
+        }
+        X509_REVOKED *rev = NULL;
+        if (X509_CRL_get0_by_cert(crl, &rev, cert) != 1 || !rev) continue; /* not on it (2: removeFromCRL) */
+        ASN1_ENUMERATED *re = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
+        long reason = re ? ASN1_ENUMERATED_get(re) : -1;
+        ASN1_ENUMERATED_free(re);
+        int64_t when = 0;
+        const ASN1_TIME *rt = X509_REVOKED_get0_revocationDate(rev);
+        int bad_time = asn1_to_unix(rt, &when) != 0;
+        fmt_time(rt, t1, sizeof t1);
+        time_t ts = (time_t)time_s;
+        struct tm tm;
+        gmtime_r(&ts, &tm);
+        strftime(t2, sizeof t2, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (reason == 1 || reason == 2 || reason == 10 || bad_time) {
+            snprintf(detail, cap, "certificate %s was revoked at %s (%s): a compromised key could have signed with "
+                                  "any timestamp, so no commit of it is trusted", who, t1, reason_name(reason));
+            res = MX_REVOKED;
+        } else if (when <= time_s) {
+            snprintf(detail, cap, "certificate %s was revoked at %s (%s), before the commit's signing time %s", who,
+                     t1, reason_name(reason), t2);
+            res = MX_REVOKED;
+        } else if (res == MX_OK) {
+            snprintf(detail, cap, "certificate %s was revoked at %s (%s), after the commit's signing time %s (the "
+                                  "signer's own claim)", who, t1, reason_name(reason), t2);
+            res = MX_REVOKED_LATER;
+        }
+    }
+    ERR_clear_error();
+    return res;
+}
+
+int mx_chain_verify(const mx_store *s, const mx_crls *crls, const mx_chain *c, uint64_t time_us, char *detail,
+                    size_t cap)
 {
     X509 *leaf = sk_X509_value(c->certs, 0);
     STACK_OF(X509) *untrusted = sk_X509_new_null();
@@ -273,6 +429,8 @@ int mx_chain_verify(const mx_store *s, const mx_chain *c, uint64_t time_us, char
         snprintf(detail, cap, "certificate %s: key usage lacks digitalSignature",
                  name_line(X509_get_subject_name(leaf), who, sizeof who));
         res = MX_KEY_USAGE;
+    } else if (crls) {
+        res = check_revocation(crls, X509_STORE_CTX_get0_chain(ctx), (int64_t)(time_us / 1000000u), detail, cap);
     }
     X509_STORE_CTX_free(ctx);
     sk_X509_free(untrusted);

@@ -2,7 +2,8 @@
 # CLI tests for signature algorithms and identities: `maif keygen --alg`,
 # artifacts signed with RSA-PSS and ECDSA P-256 (and mixed with Ed25519),
 # an independent check of their commit signatures by the openssl CLI, and
-# the clear errors where only Ed25519 keys can go. Run from the repository
+# the clear errors where only Ed25519 keys can go; X.509 chains to a CA of
+# our own, and their revocation by CRLs the openssl CLI makes. Run from the repository
 # root:
 #   MAIF_BIN=build/asan/maif bash tests/cli/test_identities.sh
 # Ends with exactly one line "N passed, M failed".
@@ -335,5 +336,83 @@ expect "cert: 16 certificates are within the bound" 0
 m verify deep16.maif --ca root.pem
 expect "verify --ca: 16 certificates that do not reach the root" 1
 ok "one unknown-issuer line for the cut chain" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'unknown issuer /CN=Level-85' '$OUT'"
+
+# ---- revocation: CRLs made by `openssl ca` (one database per CA) -----------
+mkcadb() { # mkcadb NAME: a CA database and its config NAME.cnf
+  mkdir -p "$1/new" && : >"$1/index.txt" && echo 2000 >"$1/serial" && echo 01 >"$1/crlnumber"
+  printf '[ ca ]\ndefault_ca = d\n[ d ]\ndatabase = %s/index.txt\nnew_certs_dir = %s/new\nserial = %s/serial\ncrlnumber = %s/crlnumber\ndefault_md = sha256\ndefault_crl_days = 7\npolicy = p\nunique_subject = no\n[ p ]\ncommonName = supplied\n' \
+    "$1" "$1" "$1" "$1" >"$1.cnf"
+}
+mkcadb rootdb
+mkcadb intdb
+# leaf LABEL: a P-256 key, certified by the intermediate through its database, and an artifact signed with it
+leaf() {
+  ecgen "$1.key"
+  openssl req -new -key "$1.key" -subj "/CN=$1" -out "$1.csr" 2>/dev/null
+  openssl ca -batch -config intdb.cnf -cert int.pem -keyfile int.key -in "$1.csr" -out "$1.crt" -extfile ext.cnf \
+    -extensions v3_leaf -days 30 -notext >/dev/null 2>&1
+  cat "$1.crt" int.pem >"$1.chain"
+  "$MAIF_BIN" create "$1.maif" --key "$1.key" >/dev/null 2>&1
+  "$MAIF_BIN" cert "$1.maif" "$1.chain" --key "$1.key" >/dev/null 2>&1
+}
+gencrl() { # gencrl DB ISSUER OUT [extra openssl ca options]
+  local db=$1 iss=$2 out=$3
+  shift 3
+  openssl ca -batch -config "$db.cnf" -cert "$iss.pem" -keyfile "$iss.key" -gencrl -out "$out" "$@" >/dev/null 2>&1
+}
+leaf good
+leaf compromised
+leaf superseded
+leaf late
+openssl ca -batch -config intdb.cnf -cert int.pem -keyfile int.key -revoke compromised.crt -crl_reason keyCompromise >/dev/null 2>&1
+sleep 1
+openssl ca -batch -config intdb.cnf -cert int.pem -keyfile int.key -revoke superseded.crt -crl_reason superseded >/dev/null 2>&1
+openssl ca -batch -config intdb.cnf -cert int.pem -keyfile int.key -revoke late.crt -crl_reason superseded >/dev/null 2>&1
+sleep 1
+"$MAIF_BIN" add late.maif --key late.key --type text --text "signed after the revocation" >/dev/null 2>&1
+gencrl intdb int int.crl
+gencrl rootdb root root.crl
+ok "CRLs made with the openssl CLI" bash -c "openssl crl -in int.crl -noout -text 2>/dev/null | grep -q 'Key Compromise'"
+cat int.crl root.crl >crls.pem
+m verify good.maif --ca root.pem --crl crls.pem
+expect "verify --ca --crl: a chain no CRL revokes" 0
+m verify good.maif --ca root.pem --crl crls.pem --json
+cp "$OUT" v.json
+jcheck "... and no identity finding" v.json 'd["ok"] and not any(f["code"].startswith("identity") for f in d["findings"])'
+openssl crl -in crls.pem -outform DER -out int.der 2>/dev/null
+openssl crl -in root.crl -outform DER -out root.der 2>/dev/null
+cat int.der root.der >crls.der
+m verify good.maif --ca root.pem --crl crls.der
+expect "verify --crl with DER CRLs back to back" 0
+m verify good.maif --ca root.pem --crl int.crl
+expect "verify --crl without the root's CRL" 1
+ok "one crl-missing line naming the intermediate" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'no CRL of /CN=Test-Root was given, so certificate /CN=Test-Intermediate cannot be checked' '$OUT'"
+m verify compromised.maif --ca root.pem --crl crls.pem
+expect "verify --crl: a leaf revoked for keyCompromise" 1
+ok "identity-revoked, whatever the commit's time" bash -c "grep -q 'error: .*certificate /CN=compromised was revoked at .* (keyCompromise): a compromised key could have signed with any timestamp' '$OUT'"
+m verify superseded.maif --ca root.pem --crl crls.pem --json
+cp "$OUT" v.json
+jcheck "revoked (superseded) after the commit: a warning, the file passes" v.json 'd["ok"] and [f["code"] for f in d["findings"] if f["code"].startswith("identity")] == ["identity-revoked-later"] and [f["severity"] for f in d["findings"] if f["code"].startswith("identity")] == ["warning"]'
+m verify late.maif --ca root.pem --crl crls.pem
+expect "verify --crl: a commit signed after its certificate was revoked" 1
+ok "identity-revoked before the commit's time" bash -c "grep -q 'certificate /CN=late was revoked at .* (superseded), before the commit.s signing time' '$OUT'"
+# a CRL under the intermediate's name, signed by another key, does not count
+openssl req -x509 -new -key other.key -subj /CN=Test-Intermediate -days 30 -out fakeint.pem 2>/dev/null
+mkcadb fakedb
+openssl ca -batch -config fakedb.cnf -cert fakeint.pem -keyfile other.key -gencrl -out fake.crl >/dev/null 2>&1
+cat fake.crl root.crl >fakecrls.pem
+m verify compromised.maif --ca root.pem --crl fakecrls.pem
+expect "a forged CRL is no CRL" 1
+ok "... crl-missing, saying one did not verify" bash -c "grep -q 'no CRL of /CN=Test-Intermediate verifies with its key (one that names it does not)' '$OUT'"
+# a stale CRL (nextUpdate in the past)
+gencrl intdb int stale.crl -crl_lastupdate 20200101000000Z -crl_nextupdate 20200108000000Z
+cat stale.crl root.crl >stalecrls.pem
+m verify good.maif --ca root.pem --crl stalecrls.pem --json
+cp "$OUT" v.json
+jcheck "a CRL past its nextUpdate: a warning" v.json 'any(f["code"]=="identity-crl-stale" and f["severity"]=="warning" for f in d["findings"])'
+m verify good.maif --ca root.pem --crl ext.cnf
+expect_err "verify --crl: not a CRL file" 2 "CRLs: CRL 1 is malformed PEM or DER"
+m verify good.maif --crl crls.pem
+expect_err "verify --crl without --ca" 2 "give --ca"
 
 harness_finish

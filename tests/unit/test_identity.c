@@ -1,8 +1,9 @@
 /*
  * test_identity.c — X.509 identities through the public API: certificate
  * requests for each key algorithm, attaching a chain (and refusing one for
- * another key or over the bounds), and maif_verify_chains's findings. The
- * CA is made with the openssl CLI (skipped without it).
+ * another key or over the bounds), maif_verify_chains's findings, and
+ * revocation by CRLs (maif_verify_chains_crl). The CA is made with the
+ * openssl CLI (skipped without it).
  */
 #include "testutil.h"
 
@@ -146,6 +147,99 @@ static void test_bad_input(void **state)
     assert_int_equal(maif_writer_close(w), MAIF_OK);
 }
 
+static uint8_t *file_bytes(const char *dir, const char *name, size_t *n)
+{
+    char *p = tu_path(dir, name);
+    uint8_t *b = tu_read(p, n);
+    free(p);
+    assert_non_null(b);
+    return b;
+}
+
+/* Revocation: a leaf issued through an `openssl ca` database, revoked for
+ * keyCompromise, then listed in the CRL the root issues. */
+static void test_crl(void **state)
+{
+    tu_fixture *f = *state;
+    if (system("command -v openssl >/dev/null 2>&1") != 0) skip();
+    make_ca(f->dir);
+    static const char cnf[] = "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\n"
+                              "serial = serial\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 7\n"
+                              "policy = p\nunique_subject = no\n[p]\ncommonName = supplied\n";
+    char *cp = tu_path(f->dir, "ca.cnf");
+    assert_int_equal(tu_write(cp, cnf, sizeof cnf - 1), 0);
+    free(cp);
+    static const char *const files[][2] = {{"index.txt", ""}, {"serial", "1000\n"}, {"crlnumber", "01\n"}};
+    for (size_t i = 0; i < 3; i++) {
+        char *fp = tu_path(f->dir, files[i][0]);
+        assert_int_equal(tu_write(fp, files[i][1], strlen(files[i][1])), 0);
+        free(fp);
+    }
+    char csr[16384];
+    size_t n = 0;
+    assert_int_equal(maif_key_csr(f->key, "/CN=unit-crl", csr, sizeof csr, &n), MAIF_OK);
+    char *kp = tu_path(f->dir, "k.csr");
+    assert_int_equal(tu_write(kp, csr, n), 0);
+    free(kp);
+    assert_int_equal(sh(f->dir, "openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -in k.csr "
+                                "-out k.pem -extfile ext.cnf -extensions leaf -days 30 -notext"),
+                     0);
+    assert_int_equal(sh(f->dir, "openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -gencrl "
+                                "-out clean.crl"),
+                     0);
+    size_t pn, rl, cl;
+    uint8_t *pem = file_bytes(f->dir, "k.pem", &pn), *roots = file_bytes(f->dir, "root.pem", &rl);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, f->key, NULL, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add_chain(w, pem, pn, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_report *rep = NULL;
+    uint8_t *crl = file_bytes(f->dir, "clean.crl", &cl);
+    assert_int_equal(maif_verify_chains_crl(f->path, roots, rl, crl, cl, &rep), MAIF_OK);
+    if (!maif_report_ok(rep)) tu_dump_report(rep);
+    assert_true(maif_report_ok(rep));
+    assert_int_equal(maif_report_count(rep), 0);
+    maif_report_free(rep);
+    free(crl);
+    /* revoked */
+    assert_int_equal(sh(f->dir, "openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -revoke k.pem "
+                                "-crl_reason keyCompromise && openssl ca -batch -config ca.cnf -cert root.pem "
+                                "-keyfile root.key -gencrl -out revoked.crl"),
+                     0);
+    crl = file_bytes(f->dir, "revoked.crl", &cl);
+    assert_int_equal(maif_verify_chains_crl(f->path, roots, rl, crl, cl, &rep), MAIF_OK);
+    assert_false(maif_report_ok(rep));
+    assert_true(tu_has_code(rep, "identity-revoked", MAIF_SEV_ERROR));
+    assert_int_equal(maif_report_count(rep), 1);
+    maif_report_free(rep);
+    /* without CRLs, the same chain passes; malformed CRLs are refused */
+    assert_int_equal(maif_verify_chains_crl(f->path, roots, rl, NULL, 0, &rep), MAIF_OK);
+    assert_true(maif_report_ok(rep));
+    maif_report_free(rep);
+    assert_int_equal(maif_verify_chains_crl(f->path, roots, rl, "not a CRL", 9, &rep), MAIF_EFORMAT);
+    assert_null(rep);
+    assert_int_equal(maif_verify_chains_crl(f->path, roots, rl, crl, 0, &rep), MAIF_EFORMAT);
+    /* a root certificate given as a CRL */
+    assert_int_equal(maif_verify_chains_crl(f->path, roots, rl, roots, rl, &rep), MAIF_EFORMAT);
+    /* every allocation failing in turn: MAIF_ENOMEM or the same verdict */
+    for (uint64_t k = 1;; k++) {
+        rep = NULL;
+        tu_alloc_install();
+        tu_alloc_fail(k, 0);
+        int rc = maif_verify_chains_crl(f->path, roots, rl, crl, cl, &rep);
+        int fired = tu_alloc_fired();
+        tu_alloc_uninstall();
+        if (rc == MAIF_OK) assert_true(tu_has_code(rep, "identity-revoked", MAIF_SEV_ERROR));
+        else assert_int_equal(rc, MAIF_ENOMEM);
+        maif_report_free(rep);
+        if (!fired) break;
+    }
+    free(crl);
+    free(roots);
+    free(pem);
+}
+
 /* Every allocation of maif_writer_add_chain and maif_verify_chains fails
  * in turn: each call succeeds or says MAIF_ENOMEM, never a false finding,
  * never a leak. */
@@ -204,6 +298,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_csr_attach_verify, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_alloc_sweep, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_crl, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
