@@ -165,6 +165,18 @@ static maif_keystore *create_on_token(fx *f)
     return ks;
 }
 
+/* A new artifact at f->path holding one block of text, sealed under a
+ * fresh key of ks (signed by signer), committed. */
+static void write_shreddable(fx *f, maif_keystore *ks, const maif_key *signer, int cipher, const char *text)
+{
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_create(&w, f->path, signer, "agent", NULL), MAIF_OK);
+    assert_int_equal(maif_writer_encrypt_shreddable(w, ks, cipher), MAIF_OK);
+    tu_add_simple(w, MAIF_TYPE_TEXT, text, strlen(text), NULL, NULL);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+}
+
 static void copy_file(const char *from, const char *to)
 {
     size_t n;
@@ -320,12 +332,7 @@ static void test_master_file_sweep(void **state)
 {
     fx *f = *state;
     maif_keystore *ks = create_on_token(f);
-    maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->owner, "agent", NULL), MAIF_OK);
-    assert_int_equal(maif_writer_encrypt_shreddable(w, ks, MAIF_CIPHER_XCHACHA20), MAIF_OK);
-    tu_add_simple(w, MAIF_TYPE_TEXT, "sealed", 6, NULL, NULL);
-    assert_int_equal(maif_writer_commit(w), MAIF_OK);
-    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    write_shreddable(f, ks, f->owner, MAIF_CIPHER_XCHACHA20, "sealed");
     maif_keystore_close(ks);
     size_t n;
     uint8_t *good = tu_read(f->master, &n);
@@ -371,12 +378,7 @@ static void test_interrupted_rekey(void **state)
 {
     fx *f = *state;
     maif_keystore *ks = create_on_token(f);
-    maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, f->owner, "agent", NULL), MAIF_OK);
-    assert_int_equal(maif_writer_encrypt_shreddable(w, ks, MAIF_CIPHER_CHACHA20), MAIF_OK);
-    tu_add_simple(w, MAIF_TYPE_TEXT, "survives", 8, NULL, NULL);
-    assert_int_equal(maif_writer_commit(w), MAIF_OK);
-    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    write_shreddable(f, ks, f->owner, MAIF_CIPHER_CHACHA20, "survives");
     char *before = tu_path(f->dir, "before.master"), *mnew = tu_path(f->dir, "a.master.new");
     copy_file(f->master, before);
 
@@ -427,12 +429,7 @@ static void test_key_and_keystore_share_module(void **state)
     maif_key *signer = NULL;
     assert_int_equal(maif_key_from_pkcs11(&signer, g_module, TOKEN, "signer", PIN), MAIF_OK);
     maif_keystore *ks = create_on_token(f);
-    maif_writer *w = NULL;
-    assert_int_equal(maif_writer_create(&w, f->path, signer, "agent", NULL), MAIF_OK);
-    assert_int_equal(maif_writer_encrypt_shreddable(w, ks, MAIF_CIPHER_XCHACHA20), MAIF_OK);
-    tu_add_simple(w, MAIF_TYPE_TEXT, "token-signed", 12, NULL, NULL);
-    assert_int_equal(maif_writer_commit(w), MAIF_OK);
-    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    write_shreddable(f, ks, signer, MAIF_CIPHER_XCHACHA20, "token-signed");
     maif_key_free(signer); /* the module stays initialised for the keystore */
     assert_int_equal(maif_keystore_rekey(ks), MAIF_OK);
     char out[32];
