@@ -44,12 +44,17 @@ CODEC_NONE, CODEC_ZSTD, CODEC_LZ4 = 0, 1, 2
 CIPHER_XCHACHA20, CIPHER_CHACHA20, CIPHER_AES256GCM = 1, 2, 3
 KDF_ARGON2ID, KDF_PBKDF2 = 1, 2
 SEV_INFO, SEV_WARNING, SEV_ERROR = 0, 1, 2
+SHRED_PUNCH = 1
 COMMIT_LAST = 2**64 - 1
 
 
 class BlockSpec(Structure):
     _fields_ = [("type", c_uint32), ("payload", c_void_p), ("payload_size", c_size_t), ("meta_json", c_char_p),
                 ("meta_size", c_size_t), ("supersedes", c_void_p), ("id", c_void_p), ("timestamp_us", c_uint64)]
+
+
+class KeystoreToken(Structure):
+    _fields_ = [("module", c_char_p), ("token", c_char_p), ("pin", c_char_p)]
 
 
 class Block(Structure):
@@ -187,6 +192,14 @@ _PROTOS = {
     "maif_keyring_add_recipient": (c_int, [_P, c_char_p]),
     "maif_keyring_add_identity": (c_int, [_P, _P]),
     "maif_keyring_add_passphrase": (c_int, [_P, c_char_p, c_size_t, c_int]),
+    "maif_keyring_add_keystore": (c_int, [_P, _P]),
+    "maif_keystore_open_token": (c_int, [POINTER(_P), c_char_p, c_char_p, POINTER(KeystoreToken), c_int]),
+    "maif_keystore_close": (None, [_P]),
+    "maif_keystore_count": (c_size_t, [_P]),
+    "maif_keystore_rekey": (c_int, [_P]),
+    "maif_keystore_shred": (c_int, [_P, _P, _P, POINTER(c_uint64), c_size_t, c_uint, POINTER(c_uint64)]),
+    "maif_writer_encrypt_shreddable": (c_int, [_P, _P, c_int]),
+    "maif_verify_chains_crl": (c_int, [c_char_p, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(_P)]),
     "maif_media_metadata": (c_int, [c_uint32, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(c_size_t)]),
     "maif_embed_file": (c_int, [c_char_p, c_char_p, _P, _P, POINTER(c_uint64)]),
     "maif_index_open": (c_int, [POINTER(_P), _P, c_char_p]),

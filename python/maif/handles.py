@@ -206,6 +206,56 @@ class Keyring(_Handle):
             raise ValueError("unknown kdf %r; choose argon2id or pbkdf2" % (kdf,)) from None
         check(lib.maif_keyring_add_passphrase(self._live(), b, len(b), k))
 
+    def add_keystore(self, keystore):
+        """Lets readers given this keyring open blocks whose keys keystore holds."""
+        check(lib.maif_keyring_add_keystore(self._live(), keystore._live() if keystore else None))
+        self._keystore = keystore  # the keystore must outlive the keyring's use of it
+
+
+class Keystore(_Handle):
+    """The keystore of shreddable blocks (crypto-shredding, FORMAT.md §5.10):
+    data keys kept outside the artifact, sealed under a master key in
+    master_path (by the CLI's convention $MAIF_HOME/masters/<file id>.master).
+
+    Keystore(path, master_path, create=False, token=None). token, to keep
+    the master key on a PKCS#11 token: {"module": path, "token": label,
+    "pin": pin} when creating; {"pin": pin} opens one (the master file names
+    module and token). len(ks) is the number of data keys; ks.rekey()
+    replaces the master key; ks.shred(writer, [index, ...], punch=False)
+    erases blocks of writer's artifact for good (a signed erasure record is
+    committed first) and returns how many were erased."""
+    _free = staticmethod(lib.maif_keystore_close)
+
+    def __init__(self, path, master_path, create=False, token=None):
+        super().__init__()
+        self.path = os.fspath(path)
+        tok = None
+        if token is not None:
+            def enc(v):
+                return v.encode() if isinstance(v, str) else (bytes(v) if v is not None else None)
+            tok = _lib.KeystoreToken(enc(token.get("module")), enc(token.get("token")), enc(token.get("pin")))
+        check(lib.maif_keystore_open_token(byref(self._h), _lib.fspath(path), _lib.fspath(master_path),
+                                           byref(tok) if tok is not None else None, 1 if create else 0))
+
+    def __len__(self):
+        return lib.maif_keystore_count(self._live())
+
+    def rekey(self):
+        check(lib.maif_keystore_rekey(self._live()))
+
+    def shred(self, writer, blocks, punch=False):
+        """Erases blocks (indices of writer's artifact, each sealed under a key
+        of this keystore, with every block sealed under the same keys):
+        commits a signed erasure record, destroys the keys and replaces the
+        master key; punch also overwrites their ciphertext with zeros."""
+        idx = [int(b) for b in blocks]
+        arr = (c_uint64 * max(len(idx), 1))(*idx)
+        erased = c_uint64()
+        with Reader(writer.path) as r:
+            check(lib.maif_keystore_shred(self._live(), r._live(), writer._live(), arr, len(idx),
+                                          _lib.SHRED_PUNCH if punch else 0, byref(erased)), writer._err)
+        return erased.value
+
 
 class Options(_Handle):
     """maif_options from keyword settings (ids of maif.h)."""
@@ -341,6 +391,13 @@ class Writer(_Handle):
         """Seals the blocks added from now on for keyring's recipients and passphrases."""
         check(lib.maif_writer_encrypt(self._live(), keyring._live(), cipher_id(algorithm)), self._err)
         self._keyring = keyring  # the keyring must outlive the writer
+
+    def encrypt_shreddable(self, keystore, algorithm="xchacha20-poly1305"):
+        """Seals the blocks added from now on under a fresh data key kept in
+        keystore only (never in the artifact): Keystore.shred erases them.
+        Call it before each block that must be erasable on its own."""
+        check(lib.maif_writer_encrypt_shreddable(self._live(), keystore._live(), cipher_id(algorithm)), self._err)
+        self._keystore = keystore  # the keystore must outlive the writer
 
     def commit(self):
         check(lib.maif_writer_commit(self._live()), self._err)
@@ -582,6 +639,22 @@ def verify(path=None, data=None, threads=0, trusted_keys=()):
             check(lib.maif_verify_mem(data, len(data), opt._h, byref(h)))
         else:
             check(lib.maif_verify_file(_lib.fspath(path), opt._h, byref(h)))
+    return Report(h)
+
+
+def verify_chains(path, roots, crls=None):
+    """Checks every commit's signer's certificate chain (maif cert) against
+    roots (PEM or DER bytes, or a path), at each commit's time; with crls
+    (bytes or a path), revocation too. Returns a Report of identity-*
+    findings (run verify() for integrity)."""
+    def data(x):
+        if x is None or isinstance(x, (bytes, bytearray)):
+            return None if x is None else bytes(x)
+        with open(x, "rb") as f:
+            return f.read()
+    r, c = data(roots), data(crls)
+    h = c_void_p()
+    check(lib.maif_verify_chains_crl(_lib.fspath(path), r, len(r), c, len(c) if c is not None else 0, byref(h)))
     return Report(h)
 
 

@@ -180,3 +180,57 @@ def test_reader_follows_a_writer():
         w.add("text", "two")
     assert len(r) == 1 and r.refresh() and len(r) == 2 and r.read(1) == b"two"
     r.close()
+
+
+def test_keystore_shreds_a_block(tmp_path):
+    owner = maif.Key.generate()
+    master = tmp_path / "a.master"
+    with pytest.raises(maif.MAIFNotFoundError):
+        maif.Keystore(tmp_path / "a.keystore", master)
+    ks = maif.Keystore(tmp_path / "a.keystore", master, create=True)
+    with maif.Writer("s.maif", owner) as w:
+        w.encrypt_shreddable(ks)
+        w.add("text", "forget me")
+        w.encrypt_shreddable(ks, "chacha20")
+        w.add("text", "keep me")
+    assert len(ks) == 2
+    backup = (tmp_path / "a.keystore").read_bytes()
+    kr = maif.Keyring()
+    kr.add_keystore(ks)
+    with maif.Reader("s.maif", keyring=kr) as r:
+        assert r.read(0) == b"forget me"
+    with maif.Writer("s.maif", owner, mode="a") as w:
+        assert ks.shred(w, [0], punch=True) == 1
+        with pytest.raises(maif.MAIFValueError, match="not shreddable|not encrypted"):
+            ks.shred(w, [2])  # the erasure record itself
+    assert len(ks) == 1
+    with maif.Reader("s.maif", keyring=kr) as r:
+        with pytest.raises(maif.MAIFAccessError):
+            r.read(0)
+        assert r.read(1) == b"keep me"
+    # the keystore as it was before opens nothing: its master key is gone
+    (tmp_path / "old.keystore").write_bytes(backup)
+    with pytest.raises(maif.MAIFError, match="master key"):
+        maif.Keystore(tmp_path / "old.keystore", master)
+    rep = maif.verify("s.maif")
+    assert rep.ok and any(f.code == "erased" for f in rep.findings)
+    ks.rekey()
+    with maif.Reader("s.maif", keyring=kr) as r:
+        assert r.read(1) == b"keep me"
+    ks.close()
+
+
+def test_verify_chains_with_crls(tmp_path):
+    import shutil
+    import subprocess
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl CLI")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", "root.key", "-subj", "/CN=Py-Root", "-days", "30", "-out", "root.pem"],
+                   check=True, capture_output=True)
+    with maif.Writer("c.maif", maif.Key.generate()) as w:
+        w.add("text", "no certificate attached")
+    rep = maif.verify_chains("c.maif", "root.pem")
+    assert not rep.ok and [f.code for f in rep.findings] == ["identity-no-chain"]
+    with pytest.raises(maif.MAIFFormatError, match="CRL"):
+        maif.verify_chains("c.maif", (tmp_path / "root.pem").read_bytes(), crls=b"not a CRL")
