@@ -199,6 +199,9 @@ run "$BIN/bench_media"
 echo "== encryption at rest (per cipher, 4 KiB and 1 MiB blocks; KDF cost)"
 run "$BIN/bench_aead" "$W"
 
+echo "== crypto-shredding: keystore open, add a key, rekey (one erasure), master on a SoftHSM token beside a file"
+run "$BIN/bench_keystore" "$W"
+
 echo "== BLAKE3 per implementation (1 MiB and 4 KiB buffers) beside SHA-256, and beside b3sum on a file"
 run "$BIN/bench_blake3" "$W"
 
