@@ -56,6 +56,20 @@ export declare class Keyring {
   addRecipient(who: Key | Bytes): void;
   addIdentity(key: Key | string): void;
   addPassphrase(pass: Bytes, kdf?: 'argon2id' | 'pbkdf2'): void;
+  addKeystore(keystore: Keystore | null): void;
+  close(): number;
+}
+
+export declare class Keystore {
+  static open(path: string, masterPath: string, options?: {
+    create?: boolean;
+    token?: { module?: string; token?: string; pin: string };
+  }): Keystore;
+  readonly closed: boolean;
+  readonly count: number;
+  path: string;
+  rekey(): void;
+  shred(writer: Writer, blocks: number[], options?: { punch?: boolean }): number;
   close(): number;
 }
 
@@ -90,6 +104,7 @@ export declare class Writer {
   addJson(value: unknown, metadata?: Metadata | null, options?: AddOptions): string;
   addEmbedding(rows: ArrayLike<number> | ArrayLike<ArrayLike<number>>, metadata?: Metadata | null, options?: AddOptions): string;
   encrypt(keyring: Keyring | null, algorithm?: 'xchacha20-poly1305' | 'chacha20-poly1305' | 'aes-256-gcm' | string): void;
+  encryptShreddable(keystore: Keystore, algorithm?: 'xchacha20-poly1305' | 'chacha20-poly1305' | 'aes-256-gcm' | string): void;
   commit(): void;
   rollback(): void;
   close(): void;
@@ -175,6 +190,7 @@ export interface Report {
 }
 
 export declare function verify(path: string, options?: { threads?: number; trustedKeys?: Array<Key | Bytes> }): Report;
+export declare function verifyChains(path: string, roots: Buffer | string, options?: { crls?: Buffer | string }): Report;
 export declare function convert(src: string, dst: string, options: {
   key: Key;
   to?: 'native' | 'v21' | '2.1';

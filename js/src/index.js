@@ -7,6 +7,7 @@
 // once, so no value points into a reader's memory map after close().
 // The concepts and names follow the Python package (docs/PYTHON.md,
 // python/maif/handles.py); docs/JS.md is this package's manual.
+import fs from 'node:fs';
 import koffi from 'koffi';
 import {
   lib, Block, Info, Finding, E, OPT, CIPHERS, KDFS, FORMAT_NATIVE, FORMAT_V21, SEV, ID_BYTES, PUBKEY_BYTES, SEED_BYTES, copyOut,
@@ -205,6 +206,60 @@ export class Keyring extends Handle {
     if (!id) throw error(E.EINVAL, `unknown kdf ${JSON.stringify(kdf)}; choose argon2id or pbkdf2`);
     check(lib.maif_keyring_add_passphrase(this._live(), b, b.length, id));
   }
+  /** Lets readers given this keyring open blocks whose keys keystore holds. */
+  addKeystore(keystore) {
+    check(lib.maif_keyring_add_keystore(this._live(), keystore ? keystore._live() : null));
+    this.keystore = keystore;
+  }
+}
+
+/**
+ * The keystore of shreddable blocks (crypto-shredding, FORMAT.md §5.10):
+ * data keys kept outside the artifact, sealed under a master key in
+ * masterPath. Keystore.open(path, masterPath, { create, token }) where
+ * token = { module, token, pin } keeps the master key on a PKCS#11 token
+ * (opening one, { pin } is enough: the master file names module and
+ * token). count, rekey(), shred(writer, [index...], { punch }).
+ */
+export class Keystore extends Handle {
+  constructor() {
+    super(lib.maif_keystore_close);
+  }
+  static open(path, masterPath, options = {}) {
+    const ks = new Keystore(), out = [null];
+    const t = options.token;
+    const tok = t ? { module: t.module ?? null, token: t.token ?? null, pin: t.pin ?? null } : null;
+    check(lib.maif_keystore_open_token(out, String(path), String(masterPath), tok, options.create ? 1 : 0));
+    ks._own(out[0]);
+    ks.path = String(path);
+    return ks;
+  }
+  /** Data keys held. */
+  get count() {
+    return Number(lib.maif_keystore_count(this._live()));
+  }
+  /** Replaces the master key (the keystore is rewritten under a new one). */
+  rekey() {
+    check(lib.maif_keystore_rekey(this._live()));
+  }
+  /**
+   * Erases blocks (indices of writer's artifact, sealed under keys of this
+   * keystore, with every block sealed under the same keys): commits a
+   * signed erasure record, destroys the keys, replaces the master key;
+   * options.punch also overwrites their ciphertext. Returns the number erased.
+   */
+  shred(writer, blocks, options = {}) {
+    const idx = blocks.map((b) => BigInt(b));
+    const erased = [0n];
+    const r = new Reader(writer.path);
+    try {
+      check(lib.maif_keystore_shred(this._live(), r._live(), writer._live(), idx, idx.length, options.punch ? 1 : 0,
+        erased), () => writer._err());
+    } finally {
+      r.close();
+    }
+    return Number(erased[0]);
+  }
 }
 
 class Options extends Handle {
@@ -382,6 +437,17 @@ export class Writer extends Handle {
    * ("xchacha20-poly1305" default, "chacha20-poly1305", "aes-256-gcm");
    * appends the key-wrap block at once. Null turns encryption off.
    */
+  /**
+   * Seals the blocks added from now on under a fresh data key kept in
+   * keystore only (never in the artifact): Keystore.shred erases them.
+   */
+  encryptShreddable(keystore, algorithm = 'xchacha20-poly1305') {
+    const cipher = CIPHERS[String(algorithm).toLowerCase()];
+    if (cipher === undefined) throw error(E.EINVAL, `unknown encryption algorithm ${JSON.stringify(algorithm)}`);
+    check(lib.maif_writer_encrypt_shreddable(this._live(), keystore._live(), cipher), () => this._err());
+    this.keystore = keystore;
+  }
+
   encrypt(keyring, algorithm = 'xchacha20-poly1305') {
     const cipher = keyring ? CIPHERS[String(algorithm).toLowerCase()] : 0;
     if (cipher === undefined) throw error(E.EINVAL, `unknown encryption algorithm ${JSON.stringify(algorithm)}`);
@@ -610,6 +676,20 @@ export function verify(path, options = {}) {
   const out = [null];
   withOptions({ [OPT.THREADS]: options.threads ?? 0 }, options.trustedKeys ?? [], (opt) =>
     check(lib.maif_verify_file(String(path), opt, out)));
+  return readReport(out[0]);
+}
+
+/**
+ * Checks every commit's signer's certificate chain (maif cert) against
+ * roots (PEM or DER: a Buffer or a path), at each commit's time; with
+ * options.crls (a Buffer or a path), revocation too. Returns a report of
+ * identity-* findings (run verify() for integrity).
+ */
+export function verifyChains(path, roots, options = {}) {
+  const bytes = (x) => (x === undefined || x === null ? null : Buffer.isBuffer(x) ? x : fs.readFileSync(String(x)));
+  const r = bytes(roots), c = bytes(options.crls);
+  const out = [null];
+  check(lib.maif_verify_chains_crl(String(path), r, r.length, c, c ? c.length : 0, out));
   return readReport(out[0]);
 }
 

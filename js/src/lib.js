@@ -105,6 +105,12 @@ export const Info = koffi.struct('maif_info', {
   converted_from: 'const char *',
 });
 
+export const KeystoreToken = koffi.struct('maif_keystore_token', {
+  module: 'const char *',
+  token: 'const char *',
+  pin: 'const char *',
+});
+
 export const Finding = koffi.struct('maif_finding', {
   severity: 'int',
   code: 'const char *',
@@ -159,6 +165,13 @@ const decls = [
   'int maif_keyring_add_identity(void *kr, void *key)',
   'int maif_keyring_add_passphrase(void *kr, const void *pass, size_t len, int kdf)',
   'int maif_writer_encrypt(void *w, void *kr, int cipher)',
+  'int maif_keyring_add_keystore(void *kr, void *ks)',
+  'int maif_keystore_open_token(_Out_ void **out, const char *path, const char *master_path, const maif_keystore_token *tok, int create)',
+  'void maif_keystore_close(void *ks)',
+  'size_t maif_keystore_count(void *ks)',
+  'int maif_keystore_rekey(void *ks)',
+  'int maif_keystore_shred(void *ks, void *r, void *w, const uint64_t *blocks, size_t n, unsigned int flags, _Out_ uint64_t *erased)',
+  'int maif_writer_encrypt_shreddable(void *w, void *ks, int cipher)',
   'int maif_reader_set_keyring(void *r, void *kr)',
   'int maif_reader_open(_Out_ void **out, const char *path)',
   'void maif_reader_close(void *r)',
@@ -182,6 +195,7 @@ const decls = [
   'size_t maif_report_signer_count(void *rep)',
   'int maif_report_signer(void *rep, size_t i, _Out_ uint8_t *pk, _Out_ int *pinned)',
   'void maif_report_free(void *rep)',
+  'int maif_verify_chains_crl(const char *path, const void *roots, size_t roots_len, const void *crls, size_t crls_len, _Out_ void **out)',
 
   'int maif_convert(const char *in_path, const char *out_path, int to_format, void *key, void *opt, _Out_ void **report)',
 ];

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Key, Keyring, Writer, Reader, verify, convert, version, typeCode, fourcc, MaifAccessError,
+  Key, Keyring, Keystore, Writer, Reader, verify, verifyChains, convert, version, typeCode, fourcc, MaifAccessError,
   MaifError, MaifNotFoundError, MaifExistsError, MaifValueError, MaifFormatError, MaifStateError,
 } from '../src/index.js';
 import { tmpdir } from './helpers.js';
@@ -229,6 +230,57 @@ describe('encryption at rest', () => {
     expect(() => r3.read(r3.find(sid))).toThrow(MaifAccessError);
     r3.close();
     expect(() => new Keyring().addPassphrase('x', 'md5')).toThrow(MaifValueError);
+  });
+});
+
+describe('crypto-shredding', () => {
+  it('erases a block through its keystore; a copy of the keystore from before opens nothing', () => {
+    const p = path.join(dir, 'shred.maif');
+    const ksPath = path.join(dir, 'shred.keystore'), master = path.join(dir, 'shred.master');
+    expect(() => Keystore.open(ksPath, master)).toThrow(MaifNotFoundError);
+    const ks = Keystore.open(ksPath, master, { create: true });
+    const w = Writer.create(p, { key });
+    w.encryptShreddable(ks);
+    w.addText('forget me');
+    w.encryptShreddable(ks, 'chacha20');
+    w.addText('keep me');
+    w.commit();
+    expect(ks.count).toBe(2);
+    const backup = fs.readFileSync(ksPath);
+    const kr = new Keyring();
+    kr.addKeystore(ks);
+    let r = Reader.open(p, { keyring: kr });
+    expect(r.block(0).text).toBe('forget me');
+    r.close();
+    expect(ks.shred(w, [0], { punch: true })).toBe(1);
+    expect(() => ks.shred(w, [2])).toThrow(MaifValueError); // the erasure record is not shreddable
+    w.close();
+    expect(ks.count).toBe(1);
+    r = Reader.open(p, { keyring: kr });
+    expect(() => r.read(0)).toThrow(MaifAccessError);
+    expect(r.block(1).text).toBe('keep me');
+    r.close();
+    fs.writeFileSync(path.join(dir, 'old.keystore'), backup);
+    expect(() => Keystore.open(path.join(dir, 'old.keystore'), master)).toThrow(/master key/);
+    const rep = verify(p);
+    expect(rep.ok).toBe(true);
+    expect(rep.findings.some((f) => f.code === 'erased')).toBe(true);
+    ks.rekey();
+    ks.close();
+  });
+  it('checks certificate chains; a malformed CRL file is refused', () => {
+    const p = path.join(dir, 'chains.maif');
+    const w = Writer.create(p, { key });
+    w.addText('no certificate attached');
+    w.commit();
+    w.close();
+    const root = path.join(dir, 'root.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', path.join(dir, 'root.key'), '-subj', '/CN=JS-Root', '-days', '30', '-out', root], { stdio: 'ignore' });
+    const rep = verifyChains(p, root);
+    expect(rep.ok).toBe(false);
+    expect(rep.findings.map((f) => f.code)).toEqual(['identity-no-chain']);
+    expect(() => verifyChains(p, fs.readFileSync(root), { crls: Buffer.from('not a CRL') })).toThrow(MaifFormatError);
   });
 });
 

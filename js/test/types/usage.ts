@@ -2,7 +2,7 @@
 // declarations describe the package as a TypeScript user meets it.
 import { Annotation, StateGraph, START, END } from '@langchain/langgraph';
 import { SyntheticEmbeddings } from '@langchain/core/utils/testing';
-import { Key, Keyring, Writer, Reader, verify, MaifError, type Report } from 'maif';
+import { Key, Keyring, Keystore, Writer, Reader, verify, verifyChains, MaifError, type Report } from 'maif';
 import { MaifSaver } from 'maif/langgraph';
 import { MaifVectorStore } from 'maif/langchain';
 
@@ -36,6 +36,16 @@ export async function main(): Promise<boolean> {
   const store = await MaifVectorStore.fromTexts(['a'], [{}], new SyntheticEmbeddings({ vectorSize: 4 }), { path: 'd.maif', key });
   const hits: [unknown, number][] = await store.similaritySearchWithScore('a', 1, { topic: 'x' });
   store.close();
+  const ks: Keystore = Keystore.open('a.keystore', 'a.master', { create: true });
+  const w2 = Writer.create('s.maif', { key });
+  w2.encryptShreddable(ks, 'chacha20');
+  w2.addText('erasable');
+  w2.commit();
+  const erased: number = ks.shred(w2, [0], { punch: true });
+  w2.close();
+  ks.close();
+  const ids: Report = verifyChains('s.maif', 'root.pem', { crls: 'crls.pem' });
   const rep: Report = verify('run.maif', { trustedKeys: [key] });
+  if (erased < 0 || !ids) return false;
   return rep.ok && hits.length >= 0;
 }
