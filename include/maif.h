@@ -136,6 +136,7 @@ MAIF_API const char *maif_last_errmsg(void);
 #define MAIF_TYPE_JSON      MAIF_FOURCC('J', 'S', 'O', 'N') /* structured JSON data */
 #define MAIF_TYPE_ZDICT     MAIF_FOURCC('Z', 'D', 'I', 'C') /* a zstd dictionary (maif_writer_add_dict) */
 #define MAIF_TYPE_CHAIN     MAIF_FOURCC('X', '5', 'C', 'H') /* a signer's X.509 chain (docs/IDENTITIES.md) */
+#define MAIF_TYPE_TIMESTAMP MAIF_FOURCC('T', 'S', 'T', 'K') /* an RFC 3161 time-stamp token over a commit */
 
 /* Parses a CLI type name ("text", "image", "audio", "video", "embedding",
  * "json", "knowledge", "binary", "meta") or a four-character code ("TEXT").
@@ -282,6 +283,58 @@ MAIF_API MAIF_NODISCARD int maif_verify_chains(const char *path, const void *roo
  * CRLs). crls NULL is maif_verify_chains. */
 MAIF_API MAIF_NODISCARD int maif_verify_chains_crl(const char *path, const void *roots, size_t roots_len,
                                                    const void *crls, size_t crls_len, maif_report **out);
+
+/* Trusted timestamps (RFC 3161, docs/IDENTITIES.md): a time-stamp
+ * authority (TSA) signs that a commit existed at a time, which, through the
+ * hash chain, holds for every byte before it.
+ *
+ * The DER TimeStampReq for the last commit of the native artifact at path
+ * (its imprint: SHA-256 of the commit's signed 48-byte message, FORMAT.md
+ * §5.5; a random nonce; the TSA's certificate asked for) into out (cap
+ * bytes); *len its length, also when MAIF_ELIMIT says cap is too small.
+ * Send it to a TSA (`openssl ts -reply`, or over HTTP as
+ * application/timestamp-query). Errors: MAIF_ELIMIT, MAIF_EUNSUPPORTED
+ * (not native), those of maif_reader_open. */
+MAIF_API MAIF_NODISCARD int maif_timestamp_query(const char *path, uint8_t *out, size_t cap, size_t *len);
+/* Adds the TSA's answer to w's batch as a MAIF_TYPE_TIMESTAMP block: resp
+ * is a DER TimeStampResp (status granted) or a bare TimeStampToken; the
+ * token is stored. It must stamp one of the committed commits of w's
+ * artifact (*commit_seq, may be NULL, gets that commit's seq). Its
+ * signature is checked by maif_verify_identities with TSA roots, not
+ * here. Errors: MAIF_EFORMAT (not a token, a response without one: the
+ * message names the status, an imprint that is not SHA-256), MAIF_ELIMIT
+ * (over 64 KiB), MAIF_EINVAL (it stamps none of the artifact's commits),
+ * those of maif_writer_add. */
+MAIF_API MAIF_NODISCARD int maif_writer_add_timestamp(maif_writer *w, const void *resp, size_t len,
+                                                      uint64_t *commit_seq, uint8_t id_out[MAIF_ID_BYTES]);
+/* What maif_verify_identities trusts: CA roots for signers' chains, their
+ * CRLs, and TSA roots for time-stamp tokens (PEM or DER; NULL: that check
+ * is not made; CRLs need roots; roots or tsa_roots must be given). */
+typedef struct maif_identity_trust {
+    const void *roots;
+    size_t roots_len;
+    const void *crls;
+    size_t crls_len;
+    const void *tsa_roots;
+    size_t tsa_roots_len;
+} maif_identity_trust;
+/* maif_verify_chains_crl, and with tsa_roots the time-stamp blocks: each
+ * token's signature and TSA certificate (extended key usage
+ * timeStamping, to a TSA root, at the token's time) are verified and it
+ * must stamp a commit of the artifact: an "info" finding "timestamp" for
+ * each (which commit, when, which TSA), errors "timestamp-invalid" and
+ * "timestamp-no-commit", a warning "timestamp-clock" (a commit claiming a
+ * time more than 5 minutes after its TSA saw it). A commit then existed by
+ * the earliest trusted time of its own tokens and of every later commit's;
+ * with roots and CRLs, a certificate revoked (for any reason) after that
+ * time, and after the CRL entry's invalidityDate, does not fail the
+ * commit: it provably predates the revocation; nor does it fail a commit
+ * that adds only time-stamp blocks (it vouches for nothing but TSA-signed
+ * tokens; the commit storing the last token is made after it). Errors: those of
+ * maif_verify_chains_crl; MAIF_EFORMAT/MAIF_ELIMIT (the TSA roots: the
+ * message starts "TSA"). */
+MAIF_API MAIF_NODISCARD int maif_verify_identities(const char *path, const maif_identity_trust *trust,
+                                                   maif_report **out);
 
 /* ------------------------------------------------------------- options */
 

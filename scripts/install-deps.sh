@@ -26,6 +26,8 @@ pkgs="$pkgs python3-pytest python3-numpy"
 pkgs="$pkgs fasttext libglib2.0-data shared-mime-info"
 # b3sum: the reference implementation the BLAKE3 tests compare with.
 pkgs="$pkgs b3sum"
+# faketime: the trusted-timestamp tests run `openssl ts -reply` (the TSA) at another time.
+pkgs="$pkgs faketime"
 # `install-deps.sh fuzz` adds what `make fuzz` needs (clang's libFuzzer runtime).
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 # `install-deps.sh coverage` adds what `make coverage` needs (lcov; gcov comes with gcc).

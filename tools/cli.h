@@ -48,7 +48,7 @@ extern const cli_command cli_cmd_prove, cli_cmd_check_proof, cli_cmd_graph, cli_
 extern const cli_command cli_cmd_embed, cli_cmd_index, cli_cmd_search;
 extern const cli_command cli_cmd_grant, cli_cmd_revoke, cli_cmd_rotate, cli_cmd_shred, cli_cmd_policy, cli_cmd_audit;
 extern const cli_command cli_cmd_pii, cli_cmd_query;
-extern const cli_command cli_cmd_csr, cli_cmd_cert;
+extern const cli_command cli_cmd_csr, cli_cmd_cert, cli_cmd_timestamp;
 extern const cli_command cli_cmd_serve;
 /* `maif serve` (server/serve.c, a layer beside the CLI: declared here
  * because the CLI may not include the server's headers). */

@@ -1,5 +1,6 @@
 /*
- * cmd_verify.c — `maif verify FILE [--pubkey PUBFILE]... [--ca ROOTS.pem [--crl CRLS.pem]] [--deep] [--recompute] [--json]`.
+ * cmd_verify.c — `maif verify FILE [--pubkey PUBFILE]... [--ca ROOTS.pem [--crl CRLS.pem]] [--tsa-ca TSA.pem]
+ * [--deep] [--recompute] [--json]`.
  *
  * The library decides; this command only reports. One extra guard lives
  * here: when keys are pinned, a report that is "ok" but names a signer
@@ -261,11 +262,12 @@ static int run(int argc, char **argv)
     int as_json = 0, deep_on = 0, recompute_on = 0;
     const char *pubs[CLI_PUBKEY_MAX];
     size_t npub = 0;
-    const char *ca_path = NULL, *crl_path = NULL;
+    const char *ca_path = NULL, *crl_path = NULL, *tsa_path = NULL;
     const cli_opt opts[] = {
         {"--json", CLI_FLAG, &as_json, NULL, NULL, 0, NULL},
         {"--ca", CLI_VALUE, NULL, &ca_path, NULL, 0, NULL},
         {"--crl", CLI_VALUE, NULL, &crl_path, NULL, 0, NULL},
+        {"--tsa-ca", CLI_VALUE, NULL, &tsa_path, NULL, 0, NULL},
         {"--deep", CLI_FLAG, &deep_on, NULL, NULL, 0, NULL},
         {"--recompute", CLI_FLAG, &recompute_on, NULL, NULL, 0, NULL},
         {"--pubkey", CLI_MULTI, NULL, NULL, pubs, CLI_PUBKEY_MAX, &npub},
@@ -281,11 +283,13 @@ static int run(int argc, char **argv)
     int ex = cli_check_file(path);
     if (ex) return ex;
     if (crl_path && !ca_path) return cli_usage_err(&cli_cmd_verify, "--crl checks the chains --ca verifies: give --ca");
-    uint8_t *ca = NULL, *crl = NULL;
-    size_t ca_len = 0, crl_len = 0;
+    uint8_t *ca = NULL, *crl = NULL, *tsa = NULL;
+    size_t ca_len = 0, crl_len = 0, tsa_len = 0;
     if (ca_path && (ex = read_ca(ca_path, &ca, &ca_len))) return ex;
-    if (crl_path && (ex = read_ca(crl_path, &crl, &crl_len))) {
+    if ((crl_path && (ex = read_ca(crl_path, &crl, &crl_len))) ||
+        (tsa_path && (ex = read_ca(tsa_path, &tsa, &tsa_len)))) {
         free(ca);
+        free(crl);
         return ex;
     }
     maif_options *opt = NULL;
@@ -304,24 +308,28 @@ static int run(int argc, char **argv)
     if (rc != MAIF_OK) {
         free(ca);
         free(crl);
+        free(tsa);
         if (rc == MAIF_ENOTFOUND) {
             cli_err(path, "no such file");
             return CLI_EXIT_USAGE;
         }
         return cli_fail(path, rc, maif_last_errmsg());
     }
-    /* --ca: the identities, a second report whose findings follow the first's */
+    /* --ca / --tsa-ca: the identities and timestamps, a second report whose findings follow the first's */
     maif_report *idrep = NULL;
-    if (ca) {
+    if (ca || tsa) {
         if (maif_report_ok(rep)) {
-            rc = maif_verify_chains_crl(path, ca, ca_len, crl, crl_len, &idrep);
+            maif_identity_trust trust = {ca, ca_len, crl, crl_len, tsa, tsa_len};
+            rc = maif_verify_identities(path, &trust, &idrep);
             if (rc != MAIF_OK) {
                 free(ca);
                 free(crl);
+                free(tsa);
                 maif_report_free(rep);
                 if (rc == MAIF_EFORMAT || rc == MAIF_ELIMIT) {
                     const char *m = maif_last_errmsg();
-                    cli_err(strncmp(m, "CRLs:", 5) == 0 ? crl_path : ca_path, "%s", m);
+                    cli_err(strncmp(m, "CRLs:", 5) == 0 ? crl_path : strncmp(m, "TSA ", 4) == 0 ? tsa_path : ca_path,
+                            "%s", m);
                     return CLI_EXIT_USAGE;
                 }
                 return cli_fail(path, rc, maif_last_errmsg());
@@ -329,6 +337,7 @@ static int run(int argc, char **argv)
         }
         free(ca);
         free(crl);
+        free(tsa);
     }
 
     /* The guard described at the top of the file. */
@@ -356,7 +365,8 @@ static int run(int argc, char **argv)
     if (recompute_on) recompute(path, &rp, &recomputed);
     errors += rp.errors;
     errors += dp.errors;
-    int ok = maif_report_ok(rep) && !extra && dp.errors == 0 && rp.errors == 0 && (!ca_path || maif_report_ok(idrep));
+    int ok = maif_report_ok(rep) && !extra && dp.errors == 0 && rp.errors == 0 &&
+             (!(ca_path || tsa_path) || maif_report_ok(idrep));
     const char *fmt = maif_report_format(rep) ? cli_format_name(maif_report_format(rep)) : NULL;
     unsigned long long blocks = (unsigned long long)maif_report_blocks(rep);
     ex = ok ? CLI_EXIT_OK : CLI_EXIT_VERIFY;
@@ -433,8 +443,8 @@ static int run(int argc, char **argv)
 
 const cli_command cli_cmd_verify = {
     "verify", run, "check every hash and signature",
-    "usage: maif verify FILE [--pubkey PUBFILE]... [--ca ROOTS.pem [--crl CRLS.pem]] [--deep] [--recompute]\n"
-    "                   [--json]\n"
+    "usage: maif verify FILE [--pubkey PUBFILE]... [--ca ROOTS.pem [--crl CRLS.pem]] [--tsa-ca TSA.pem]\n"
+    "                   [--deep] [--recompute] [--json]\n"
     "\n"
     "Verifies every byte of FILE (native or MAIF 2.1): content hashes, the hash\n"
     "chain, the index, Merkle roots and commit signatures. Prints one line per\n"
@@ -464,6 +474,15 @@ const cli_command cli_cmd_verify = {
     "         CRL past its nextUpdate). Full CRLs from the CA itself only: no\n"
     "         delta or indirect CRLs, no OCSP, nothing is fetched. A malformed\n"
     "         CRLS file: exit 2.\n"
+    "--tsa-ca TSA  also checks the trusted timestamps (`maif timestamp`): each\n"
+    "         token's signature and its TSA's certificate (timeStamping usage,\n"
+    "         to one of these roots at the token's time), and that it stamps a\n"
+    "         commit of FILE: an info finding \"timestamp\" per token (which\n"
+    "         commit existed by when), errors timestamp-invalid and\n"
+    "         timestamp-no-commit, a warning timestamp-clock (a commit claiming\n"
+    "         a time over 5 minutes after its TSA saw it). With --ca and --crl, a\n"
+    "         commit stamped before its certificate's revocation (and before\n"
+    "         the entry's invalidity date) is not failed by it.\n"
     "--deep   also decodes every block (undoes its compression): the checks\n"
     "         above cover the stored bytes, this that they decode to the size\n"
     "         the record says. A block that does not is an error finding\n"

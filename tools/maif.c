@@ -14,7 +14,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_cat,    &cli_cmd_info,   &cli_cmd_verify,  &cli_cmd_recover, &cli_cmd_convert,
     &cli_cmd_prove,  &cli_cmd_check_proof, &cli_cmd_grant, &cli_cmd_revoke, &cli_cmd_rotate, &cli_cmd_shred,
     &cli_cmd_policy, &cli_cmd_audit, &cli_cmd_embed, &cli_cmd_index, &cli_cmd_search, &cli_cmd_graph, &cli_cmd_mcp,
-    &cli_cmd_pii,    &cli_cmd_query, &cli_cmd_dict, &cli_cmd_csr, &cli_cmd_cert,
+    &cli_cmd_pii,    &cli_cmd_query, &cli_cmd_dict, &cli_cmd_csr, &cli_cmd_cert, &cli_cmd_timestamp,
     &cli_cmd_serve,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

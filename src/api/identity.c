@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/identity.h"
 #include "crypto/crypto.h"
 #include "crypto/x509.h"
 #include "format/native/native.h"
@@ -54,14 +55,6 @@ int maif_writer_add_chain(maif_writer *w, const void *chain, size_t len, uint8_t
     return maif_writer_add(w, &spec, id_out);
 }
 
-/* One commit, as the identity check needs it. */
-typedef struct icommit {
-    uint64_t seq, first, blocks, ts;
-    uint8_t signer[32];
-    uint8_t alg;
-    const uint8_t *pk;
-    uint16_t pk_len;
-} icommit;
 
 typedef struct ichain {
     uint64_t block;
@@ -76,8 +69,7 @@ static int cmp_seq(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The commits of the image, oldest first. */
-static int load_commits(const uint8_t *base, uint64_t size, icommit **out, size_t *n, char *err, size_t errcap)
+int id_load_commits(const uint8_t *base, uint64_t size, icommit **out, size_t *n, char *err, size_t errcap)
 {
     nat_view v;
     int rc = nat_view_open(&v, base, size, err, errcap);
@@ -107,6 +99,10 @@ static int load_commits(const uint8_t *base, uint64_t size, icommit **out, size_
         ic->alg = c.alg;
         ic->pk = c.pk;
         ic->pk_len = c.pk_len;
+        uint8_t msg[48];
+        memcpy(msg, NAT_SIG_DOMAIN, 16);
+        memcpy(msg + 16, r.hdr + NR_RECORD_HASH, 32);
+        maif_sha256(msg, sizeof msg, ic->imprint);
         if (c.seq == 0) break;
         if (c.prev >= off) {
             rc = maif_set_err(err, errcap, MAIF_EFORMAT, "commit %llu: its back link does not point back",
@@ -137,6 +133,12 @@ static size_t sealing_commit(const icommit *cs, size_t n, uint64_t block)
     return lo;
 }
 
+/* A signer already reported, and for which problems (1 << (MX_* + 1)). */
+typedef struct told {
+    uint8_t signer[32];
+    unsigned mask;
+} told;
+
 static const char *short_hex(const uint8_t *id, char buf[17])
 {
     maif_hex(id, 8, buf);
@@ -154,26 +156,50 @@ int maif_verify_chains_crl(const char *path, const void *roots, size_t roots_len
     if (!out) return maif_set_last_err(MAIF_EINVAL, "maif_verify_chains: out is NULL");
     *out = NULL;
     if (!path || !roots) return maif_set_last_err(MAIF_EINVAL, "maif_verify_chains: NULL argument");
-    mx_store *store = NULL;
+    maif_identity_trust t = {roots, roots_len, crl_data, crl_len, NULL, 0};
+    return maif_verify_identities(path, &t, out);
+}
+
+int maif_verify_identities(const char *path, const maif_identity_trust *t, maif_report **out)
+{
+    if (!out) return maif_set_last_err(MAIF_EINVAL, "maif_verify_identities: out is NULL");
+    *out = NULL;
+    if (!path || !t || (!t->roots && !t->tsa_roots) || (t->crls && !t->roots))
+        return maif_set_last_err(MAIF_EINVAL, "maif_verify_identities: a path, and roots or TSA roots (CRLs go "
+                                              "with roots)");
+    mx_store *store = NULL, *tsa = NULL;
     mx_crls *crls = NULL;
-    int rc = mx_store_load(roots, roots_len, &store);
-    if (rc) return rc;
-    if (crl_data && (rc = mx_crls_load(crl_data, crl_len, &crls))) {
+    int rc = t->roots ? mx_store_load(t->roots, t->roots_len, &store) : MAIF_OK;
+    if (!rc && t->crls) rc = mx_crls_load(t->crls, t->crls_len, &crls);
+    if (!rc && t->tsa_roots) {
+        rc = mx_store_load(t->tsa_roots, t->tsa_roots_len, &tsa);
+        if (rc == MAIF_EFORMAT || rc == MAIF_ELIMIT) {
+            char why[300];
+            snprintf(why, sizeof why, "%s", maif_last_errmsg());
+            rc = maif_set_last_err(rc, "TSA %s", why);
+        }
+    }
+    if (rc) {
         mx_store_free(store);
+        mx_store_free(tsa);
+        mx_crls_free(crls);
         return rc;
     }
     maif_reader *r = NULL;
     rc = maif_reader_open(&r, path);
     if (rc) {
         mx_store_free(store);
+        mx_store_free(tsa);
         mx_crls_free(crls);
         return rc;
     }
     if (maif_reader_format(r) != MAIF_FORMAT_NATIVE) {
         maif_reader_close(r);
         mx_store_free(store);
+        mx_store_free(tsa);
         mx_crls_free(crls);
-        return maif_set_last_err(MAIF_EUNSUPPORTED, "%s: certificate chains are a native-format feature", path);
+        return maif_set_last_err(MAIF_EUNSUPPORTED, "%s: certificate chains and timestamps are a native-format "
+                                                    "feature", path);
     }
     maif_report *rep = maif_report_new();
     const uint8_t *base;
@@ -183,15 +209,34 @@ int maif_verify_chains_crl(const char *path, const void *roots, size_t roots_len
     size_t nc = 0;
     ichain *ch = NULL;
     size_t nch = 0;
+    int64_t *existed_by = NULL;
+    told *seen = NULL;
     char err[300];
     if (!rep) rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
-    if (!rc && (rc = load_commits(base, size, &cs, &nc, err, sizeof err)) != MAIF_OK)
+    if (!rc && (rc = id_load_commits(base, size, &cs, &nc, err, sizeof err)) != MAIF_OK)
         maif_set_last_err(rc, "%s: %s", path, err);
     if (!rc && !(ch = maif_calloc(CHAIN_BLOCKS_MAX, sizeof *ch))) rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    if (!rc && !(existed_by = maif_malloc(nc * sizeof *existed_by)))
+        rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
     if (rc) goto out;
     maif_report_set_format(rep, MAIF_FORMAT_NATIVE);
     uint64_t nb = maif_reader_count(r);
     maif_report_set_blocks(rep, nb);
+    for (size_t k = 0; k < nc; k++) existed_by[k] = INT64_MAX;
+    if (tsa && (rc = id_timestamps(r, tsa, cs, nc, existed_by, rep)) != MAIF_OK) goto out;
+    /* A commit that adds only time-stamp blocks vouches for nothing but
+     * tokens, each signed by its TSA and checked above: its signer's
+     * revocation does not fail it (else the commit that stores the last
+     * token, made after it, would). */
+    for (size_t k = 0; tsa && k < nc; k++) {
+        int only = cs[k].blocks > cs[k].first;
+        for (uint64_t i = cs[k].first; only && i < cs[k].blocks; i++) {
+            maif_block b;
+            only = maif_reader_block(r, i, &b) == MAIF_OK && b.type == MAIF_TYPE_TIMESTAMP;
+        }
+        if (only) existed_by[k] = INT64_MIN;
+    }
+    if (!store) goto out; /* timestamps only */
     for (size_t i = 0; i < mx_crls_count(crls); i++) { /* a CRL past its nextUpdate may miss revocations */
         char why[700];
         if (mx_crl_stale(crls, i, (int64_t)time(NULL), why, sizeof why))
@@ -242,11 +287,7 @@ int maif_verify_chains_crl(const char *path, const void *roots, size_t roots_len
     }
 
     /* every commit's signer, at the commit's time; one finding per signer and problem */
-    typedef struct told {
-        uint8_t signer[32];
-        unsigned mask;
-    } told;
-    told *seen = maif_calloc(nc, sizeof *seen);
+    seen = maif_calloc(nc, sizeof *seen);
     size_t nseen = 0;
     if (!seen) {
         rc = maif_set_last_err(MAIF_ENOMEM, "out of memory");
@@ -262,7 +303,7 @@ int maif_verify_chains_crl(const char *path, const void *roots, size_t roots_len
         for (size_t j = 0; j < nch && best != MX_OK; j++) {
             if (!ch[j].c || !ch[j].matches || memcmp(cs[ch[j].owner].signer, c->signer, 32) != 0) continue;
             have = 1;
-            int v = mx_chain_verify(store, crls, ch[j].c, c->ts, detail, sizeof detail);
+            int v = mx_chain_verify(store, crls, ch[j].c, c->ts, existed_by[k], detail, sizeof detail);
             /* a valid chain wins, then one revoked only after the commit, then the first failure */
             int rank = v == MX_OK ? 0 : v == MX_REVOKED_LATER ? 1 : 2;
             if (rank < best_rank) {
@@ -296,14 +337,16 @@ int maif_verify_chains_crl(const char *path, const void *roots, size_t roots_len
                         -1, "commit %llu (signer %s...): %s", (unsigned long long)c->seq, short_hex(c->signer, hx),
                         first_detail);
     }
-    maif_free(seen);
     if (maif_report_oom(rep)) rc = maif_set_last_err(MAIF_ENOMEM, "out of memory while recording findings");
 out:
     for (size_t j = 0; ch && j < nch; j++) mx_chain_free(ch[j].c);
+    maif_free(seen);
+    maif_free(existed_by);
     maif_free(ch);
     maif_free(cs);
     maif_reader_close(r);
     mx_store_free(store);
+    mx_store_free(tsa);
     mx_crls_free(crls);
     if (rc) {
         maif_report_free(rep);

@@ -18,20 +18,11 @@
 
 #include "crypto/key_impl.h"
 #include "crypto/x509.h"
+#include "crypto/x509_impl.h"
 #include "util/alloc.h"
 #include "util/common.h"
 
-struct mx_chain {
-    STACK_OF(X509) *certs; /* leaf first */
-};
 
-struct mx_store {
-    X509_STORE *store;
-};
-
-struct mx_crls {
-    STACK_OF(X509_CRL) *crls;
-};
 
 static int is_pem(const void *data, size_t len)
 {
@@ -173,7 +164,7 @@ int mx_chain_leaf_matches(const mx_chain *c, int alg, const uint8_t *pk, size_t 
     return ok;
 }
 
-static const char *name_line(const X509_NAME *n, char *buf, size_t cap)
+const char *mx_name_line(const X509_NAME *n, char *buf, size_t cap)
 {
     if (!n || cap == 0) return "";
     X509_NAME_oneline(n, buf, (int)(cap > 1024 ? 1024 : cap));
@@ -185,7 +176,7 @@ static const char *name_line(const X509_NAME *n, char *buf, size_t cap)
 
 const char *mx_chain_leaf_subject(const mx_chain *c, char *buf, size_t cap)
 {
-    return name_line(X509_get_subject_name(sk_X509_value(c->certs, 0)), buf, cap);
+    return mx_name_line(X509_get_subject_name(sk_X509_value(c->certs, 0)), buf, cap);
 }
 
 int mx_store_load(const void *data, size_t len, mx_store **out)
@@ -246,7 +237,7 @@ void mx_crls_free(mx_crls *c)
 
 size_t mx_crls_count(const mx_crls *c) { return c ? (size_t)sk_X509_CRL_num(c->crls) : 0; }
 
-static int asn1_to_unix(const ASN1_TIME *t, int64_t *out)
+int mx_asn1_to_unix(const ASN1_TIME *t, int64_t *out)
 {
     struct tm tm;
     if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return -1;
@@ -254,7 +245,7 @@ static int asn1_to_unix(const ASN1_TIME *t, int64_t *out)
     return 0;
 }
 
-static void fmt_time(const ASN1_TIME *t, char *buf, size_t cap)
+void mx_fmt_time(const ASN1_TIME *t, char *buf, size_t cap)
 {
     struct tm tm;
     if (t && ASN1_TIME_to_tm(t, &tm) == 1)
@@ -268,12 +259,12 @@ int mx_crl_stale(const mx_crls *c, size_t i, int64_t now_s, char *detail, size_t
     const X509_CRL *crl = sk_X509_CRL_value(c->crls, (int)i);
     const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
     int64_t t;
-    if (!next || asn1_to_unix(next, &t) != 0 || t >= now_s) return 0;
+    if (!next || mx_asn1_to_unix(next, &t) != 0 || t >= now_s) return 0;
     char who[512], t1[32], t2[32];
-    fmt_time(X509_CRL_get0_lastUpdate(crl), t1, sizeof t1);
-    fmt_time(next, t2, sizeof t2);
+    mx_fmt_time(X509_CRL_get0_lastUpdate(crl), t1, sizeof t1);
+    mx_fmt_time(next, t2, sizeof t2);
     snprintf(detail, cap, "the CRL of %s issued %s was due for renewal at %s: revocations since are not known",
-             name_line(X509_CRL_get_issuer(crl), who, sizeof who), t1, t2);
+             mx_name_line(X509_CRL_get_issuer(crl), who, sizeof who), t1, t2);
     return 1;
 }
 
@@ -292,7 +283,7 @@ static X509_CRL *crl_of(const mx_crls *c, X509 *issuer, int *forged)
             continue;
         }
         int64_t t = 0;
-        if (asn1_to_unix(X509_CRL_get0_lastUpdate(crl), &t) != 0) continue;
+        if (mx_asn1_to_unix(X509_CRL_get0_lastUpdate(crl), &t) != 0) continue;
         if (!best || t > best_t) {
             best = crl;
             best_t = t;
@@ -311,9 +302,11 @@ static const char *reason_name(long r)
 }
 
 /* Revocation of the verified path (leaf first, anchor last) by the CRLs,
- * at time_s: MX_OK, MX_REVOKED_LATER, MX_REVOKED or MX_CRL_MISSING (the
- * worst found; detail names it). */
-static int check_revocation(const mx_crls *c, STACK_OF(X509) *path, int64_t time_s, char *detail, size_t cap)
+ * for a commit claiming time_s that provably existed by existed_by:
+ * MX_OK, MX_REVOKED_LATER, MX_REVOKED or MX_CRL_MISSING (the worst found;
+ * detail names it). */
+static int check_revocation(const mx_crls *c, STACK_OF(X509) *path, int64_t time_s, int64_t existed_by, char *detail,
+                            size_t cap)
 {
     int res = MX_OK;
     char who[512], iss[512], t1[32], t2[32];
@@ -321,10 +314,10 @@ static int check_revocation(const mx_crls *c, STACK_OF(X509) *path, int64_t time
         X509 *cert = sk_X509_value(path, i), *issuer = sk_X509_value(path, i + 1);
         int forged = 0;
         X509_CRL *crl = crl_of(c, issuer, &forged);
-        name_line(X509_get_subject_name(cert), who, sizeof who);
+        mx_name_line(X509_get_subject_name(cert), who, sizeof who);
         if (!crl) {
             snprintf(detail, cap, "no CRL of %s%s, so certificate %s cannot be checked for revocation",
-                     name_line(X509_get_subject_name(issuer), iss, sizeof iss),
+                     mx_name_line(X509_get_subject_name(issuer), iss, sizeof iss),
                      forged ? " verifies with its key (one that names it does not)" : " was given", who);
             res = MX_CRL_MISSING;
             break;
@@ -334,17 +327,23 @@ static int check_revocation(const mx_crls *c, STACK_OF(X509) *path, int64_t time
         ASN1_ENUMERATED *re = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
         long reason = re ? ASN1_ENUMERATED_get(re) : -1;
         ASN1_ENUMERATED_free(re);
-        int64_t when = 0;
+        int64_t when = 0, invalid = INT64_MAX;
         const ASN1_TIME *rt = X509_REVOKED_get0_revocationDate(rev);
-        int bad_time = asn1_to_unix(rt, &when) != 0;
-        fmt_time(rt, t1, sizeof t1);
+        int bad_time = mx_asn1_to_unix(rt, &when) != 0;
+        ASN1_GENERALIZEDTIME *inv = X509_REVOKED_get_ext_d2i(rev, NID_invalidity_date, NULL, NULL);
+        if (inv && mx_asn1_to_unix(inv, &invalid) != 0) bad_time = 1;
+        ASN1_GENERALIZEDTIME_free(inv);
+        if (!bad_time && existed_by < when && existed_by < invalid) continue; /* stamped before it: unaffected */
+        mx_fmt_time(rt, t1, sizeof t1);
         time_t ts = (time_t)time_s;
         struct tm tm;
         gmtime_r(&ts, &tm);
         strftime(t2, sizeof t2, "%Y-%m-%dT%H:%M:%SZ", &tm);
         if (reason == 1 || reason == 2 || reason == 10 || bad_time) {
             snprintf(detail, cap, "certificate %s was revoked at %s (%s): a compromised key could have signed with "
-                                  "any timestamp, so no commit of it is trusted", who, t1, reason_name(reason));
+                                  "any timestamp, so no commit of it is trusted%s", who, t1, reason_name(reason),
+                     existed_by == INT64_MAX ? " without a trusted timestamp before it"
+                                             : " (its trusted timestamp is not earlier)");
             res = MX_REVOKED;
         } else if (when <= time_s) {
             snprintf(detail, cap, "certificate %s was revoked at %s (%s), before the commit's signing time %s", who,
@@ -360,8 +359,8 @@ static int check_revocation(const mx_crls *c, STACK_OF(X509) *path, int64_t time
     return res;
 }
 
-int mx_chain_verify(const mx_store *s, const mx_crls *crls, const mx_chain *c, uint64_t time_us, char *detail,
-                    size_t cap)
+int mx_chain_verify(const mx_store *s, const mx_crls *crls, const mx_chain *c, uint64_t time_us, int64_t existed_by,
+                    char *detail, size_t cap)
 {
     X509 *leaf = sk_X509_value(c->certs, 0);
     STACK_OF(X509) *untrusted = sk_X509_new_null();
@@ -386,7 +385,7 @@ int mx_chain_verify(const mx_store *s, const mx_crls *crls, const mx_chain *c, u
     if (ok != 1) {
         int e = X509_STORE_CTX_get_error(ctx);
         X509 *at = X509_STORE_CTX_get_current_cert(ctx);
-        name_line(at ? X509_get_subject_name(at) : X509_get_subject_name(leaf), who, sizeof who);
+        mx_name_line(at ? X509_get_subject_name(at) : X509_get_subject_name(leaf), who, sizeof who);
         time_t ts = (time_t)(time_us / 1000000u);
         struct tm tm;
         gmtime_r(&ts, &tm);
@@ -394,12 +393,12 @@ int mx_chain_verify(const mx_store *s, const mx_crls *crls, const mx_chain *c, u
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
         switch (e) {
         case X509_V_ERR_CERT_HAS_EXPIRED:
-            fmt_time(at ? X509_get0_notAfter(at) : NULL, t1, sizeof t1);
+            mx_fmt_time(at ? X509_get0_notAfter(at) : NULL, t1, sizeof t1);
             snprintf(detail, cap, "certificate %s had expired at signing time %s (not after %s)", who, when, t1);
             res = MX_EXPIRED;
             break;
         case X509_V_ERR_CERT_NOT_YET_VALID:
-            fmt_time(at ? X509_get0_notBefore(at) : NULL, t2, sizeof t2);
+            mx_fmt_time(at ? X509_get0_notBefore(at) : NULL, t2, sizeof t2);
             snprintf(detail, cap, "certificate %s was not yet valid at signing time %s (not before %s)", who, when, t2);
             res = MX_NOT_YET_VALID;
             break;
@@ -409,7 +408,7 @@ int mx_chain_verify(const mx_store *s, const mx_crls *crls, const mx_chain *c, u
         case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
         case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
             char iss[512];
-            name_line(at ? X509_get_issuer_name(at) : NULL, iss, sizeof iss);
+            mx_name_line(at ? X509_get_issuer_name(at) : NULL, iss, sizeof iss);
             snprintf(detail, cap, "unknown issuer %s (of certificate %s): the chain does not lead to the given roots",
                      iss, who);
             res = MX_UNKNOWN_ISSUER;
@@ -427,10 +426,11 @@ int mx_chain_verify(const mx_store *s, const mx_crls *crls, const mx_chain *c, u
         }
     } else if ((X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) && !(X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE)) {
         snprintf(detail, cap, "certificate %s: key usage lacks digitalSignature",
-                 name_line(X509_get_subject_name(leaf), who, sizeof who));
+                 mx_name_line(X509_get_subject_name(leaf), who, sizeof who));
         res = MX_KEY_USAGE;
     } else if (crls) {
-        res = check_revocation(crls, X509_STORE_CTX_get0_chain(ctx), (int64_t)(time_us / 1000000u), detail, cap);
+        res = check_revocation(crls, X509_STORE_CTX_get0_chain(ctx), (int64_t)(time_us / 1000000u), existed_by,
+                               detail, cap);
     }
     X509_STORE_CTX_free(ctx);
     sk_X509_free(untrusted);

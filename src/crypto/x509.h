@@ -68,8 +68,12 @@ enum {
  * from the issuer itself: no delta or indirect CRLs, and a CRL's
  * distribution-point scope is not read). Returns MX_*; detail gets one
  * line naming the certificate at fault. */
-int mx_chain_verify(const mx_store *s, const mx_crls *crls, const mx_chain *c, uint64_t time_us, char *detail,
-                    size_t cap);
+/* existed_by (s; INT64_MAX: unknown) is a trusted upper bound on when the
+ * commit was made (its time-stamp tokens): a revocation after it, and
+ * after the entry's invalidityDate, does not count (INT64_MIN: none
+ * does). */
+int mx_chain_verify(const mx_store *s, const mx_crls *crls, const mx_chain *c, uint64_t time_us, int64_t existed_by,
+                    char *detail, size_t cap);
 
 /* A PEM certificate signing request for key with subject
  * "/CN=x/O=y..." into out (cap bytes, NUL-terminated); *len the bytes

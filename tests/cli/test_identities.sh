@@ -415,4 +415,116 @@ expect_err "verify --crl: not a CRL file" 2 "CRLs: CRL 1 is malformed PEM or DER
 m verify good.maif --crl crls.pem
 expect_err "verify --crl without --ca" 2 "give --ca"
 
+# ---- trusted timestamps (RFC 3161): a TSA of our own, run by `openssl ts -reply` -----------
+# The TSA's root and certificate start two hours back, so that a TSA run an
+# hour in the past (faketime) signs with a valid certificate too.
+cat >tsaext.cnf <<'CNF'
+[ tsa_ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,timeStamping
+CNF
+ecgen tsaroot.key
+ecgen tsa.key
+faketime '-2 hours' openssl req -x509 -new -key tsaroot.key -subj /CN=TSA-Root -days 30 -out tsaroot.pem 2>/dev/null
+openssl req -new -key tsa.key -subj /CN=Test-TSA -out tsa.csr 2>/dev/null
+faketime '-2 hours' openssl x509 -req -in tsa.csr -CA tsaroot.pem -CAkey tsaroot.key -set_serial 77 -days 30 \
+  -extfile tsaext.cnf -extensions tsa_ext -out tsa.pem 2>/dev/null
+echo 01 >tsaserial
+cat >tsa.cnf <<'CNF'
+[ tsa ]
+default_tsa = t
+[ t ]
+serial = ./tsaserial
+signer_cert = ./tsa.pem
+certs = ./tsa.pem
+signer_key = ./tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+accuracy = secs:1
+ess_cert_id_alg = sha256
+CNF
+tsreply() { openssl ts -reply -config tsa.cnf -queryfile "$1" -out "$2" >/dev/null 2>&1; }
+ok "a TSA made with the openssl CLI" test -s tsa.pem
+m timestamp good.maif --query q.tsq
+expect "timestamp --query" 0
+# the imprint is SHA-256 of the last commit's signed message, computed here on our own
+cat >imprint.py <<'PY'
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read()
+off = struct.unpack_from("<Q", b, len(b) - 16)[0]
+print(hashlib.sha256(b"MAIF-COMMIT-V1\0\0" + b[off + 80:off + 112]).hexdigest())
+PY
+want=$("$PY" imprint.py good.maif)
+got=$(openssl ts -query -in q.tsq -text 2>/dev/null | sed -n '/Message data/,/Policy/p' | grep -E '^ +[0-9a-f]{4} - ' | sed -E 's/^ +[0-9a-f]{4} - //; s/   .*//; s/[ -]//g' | tr -d '\n')
+ok "the request's imprint is SHA-256 of the commit's signed message" test "$want" = "$got"
+ok "openssl reads the request: sha256, a nonce, the certificate asked for" bash -c "openssl ts -query -in q.tsq -text 2>/dev/null | grep -q 'Hash Algorithm: sha256' && openssl ts -query -in q.tsq -text 2>/dev/null | grep -q 'Certificate required: yes'"
+tsreply q.tsq r.tsr
+ok "openssl verifies its own response to the request" bash -c "openssl ts -verify -in r.tsr -queryfile q.tsq -CAfile tsaroot.pem >/dev/null 2>&1"
+m timestamp good.maif --attach r.tsr --key good.key
+expect "timestamp --attach" 0
+ok "attach names the stamped commit" out_has '^[0-9]+ [0-9a-f]{32} stamps commit 1$'
+m verify good.maif --tsa-ca tsaroot.pem
+expect "verify --tsa-ca" 0
+ok "an info line per token" bash -c "grep -q 'info: .*time-stamp block 1: commit 1, and everything before it, existed by .* (TSA /CN=Test-TSA)' '$OUT'"
+m verify good.maif --ca root.pem --crl crls.pem --tsa-ca tsaroot.pem
+expect "verify --ca --crl --tsa-ca together" 0
+m verify good.maif --tsa-ca other.pem --json
+cp "$OUT" v.json
+jcheck "a token under another root: timestamp-invalid" v.json 'not d["ok"] and [f["code"] for f in d["findings"] if f["code"].startswith("timestamp")] == ["timestamp-invalid"]'
+# a response for another artifact's commit, a rejected request, not a response at all
+m timestamp compromised.maif --query q2.tsq
+tsreply q2.tsq r2.tsr
+m timestamp good.maif --attach r2.tsr --key good.key
+expect_err "attach a token for another artifact" 2 "stamps another digest"
+openssl ts -query -data imprint.py -sha1 -out q3.tsq 2>/dev/null
+tsreply q3.tsq r3.tsr
+m timestamp good.maif --attach r3.tsr --key good.key
+expect_err "attach a rejected response" 2 "status rejection, no token"
+m timestamp good.maif --attach imprint.py --key good.key
+expect_err "attach something that is not a response" 2 "not an RFC 3161 time-stamp response or token"
+m timestamp good.maif
+expect_err "timestamp without --query or --attach" 2 "give --query OUT or --attach RESP"
+m verify good.maif --tsa-ca ext.cnf
+expect_err "verify --tsa-ca: not a certificate file" 2 "TSA root certificates"
+# hostile blocks of type TSTK: garbage, and a real token for another artifact's commit
+cp good.maif hostile.maif
+m add hostile.maif --key good.key --type TSTK --file imprint.py
+openssl ts -reply -in r2.tsr -token_out -out tok2.der >/dev/null 2>&1
+m add hostile.maif --key good.key --type TSTK --file tok2.der
+m verify hostile.maif --tsa-ca tsaroot.pem --json
+cp "$OUT" v.json
+jcheck "garbage and a foreign token: timestamp-invalid and timestamp-no-commit" v.json 'not d["ok"] and sorted(f["code"] for f in d["findings"] if f["code"].startswith("timestamp-")) == ["timestamp-invalid", "timestamp-no-commit"]'
+# a TSA whose clock is an hour behind the commit's claim: a warning
+m timestamp hostile.maif --query q4.tsq
+faketime '-1 hour' openssl ts -reply -config tsa.cnf -queryfile q4.tsq -out r4.tsr >/dev/null 2>&1
+cp good.maif clock.maif
+m timestamp good.maif --query q5.tsq
+faketime '-1 hour' openssl ts -reply -config tsa.cnf -queryfile q5.tsq -out r5.tsr >/dev/null 2>&1
+m timestamp clock.maif --attach r5.tsr --key good.key
+m verify clock.maif --tsa-ca tsaroot.pem --json
+cp "$OUT" v.json
+jcheck "a commit claiming a time after its TSA saw it: timestamp-clock" v.json 'd["ok"] and any(f["code"]=="timestamp-clock" and f["severity"]=="warning" for f in d["findings"])'
+
+# a timestamp made before the signer's certificate was revoked keeps its commits valid, even for keyCompromise
+leaf stamped
+m timestamp stamped.maif --query qs.tsq
+tsreply qs.tsq rs.tsr
+m timestamp stamped.maif --attach rs.tsr --key stamped.key
+expect "stamp a commit of the signer's" 0
+sleep 2
+openssl ca -batch -config intdb.cnf -cert int.pem -keyfile int.key -revoke stamped.crt -crl_reason keyCompromise >/dev/null 2>&1
+gencrl intdb int int2.crl
+cat int2.crl root.crl >crls2.pem
+m verify stamped.maif --ca root.pem --crl crls2.pem
+expect "revoked for keyCompromise after the commit, no timestamp: fails" 1
+ok "... saying so" bash -c "grep -q 'without a trusted timestamp before it' '$OUT'"
+m verify stamped.maif --ca root.pem --crl crls2.pem --tsa-ca tsaroot.pem
+expect "the same, with the commit's trusted timestamp before the revocation: passes" 0
+m add stamped.maif --key stamped.key --type text --text "signed after the revocation"
+m verify stamped.maif --ca root.pem --crl crls2.pem --tsa-ca tsaroot.pem
+expect "a later commit without a timestamp still fails" 1
+ok "... only that commit (the one that stores the token is not failed)" bash -c "[ \$(grep -c 'error:' '$OUT') = 1 ] && grep -q 'error: .*commit 3 .*keyCompromise' '$OUT'"
+
 harness_finish

@@ -2,8 +2,9 @@
  * test_identity.c — X.509 identities through the public API: certificate
  * requests for each key algorithm, attaching a chain (and refusing one for
  * another key or over the bounds), maif_verify_chains's findings, and
- * revocation by CRLs (maif_verify_chains_crl). The CA is made with the
- * openssl CLI (skipped without it).
+ * revocation by CRLs (maif_verify_chains_crl), and trusted timestamps
+ * (maif_timestamp_query, maif_writer_add_timestamp, maif_verify_identities).
+ * The CA and the TSA are made with the openssl CLI (skipped without it).
  */
 #include "testutil.h"
 
@@ -240,6 +241,90 @@ static void test_crl(void **state)
     free(pem);
 }
 
+/* Trusted timestamps: the request for the last commit, a TSA of our own
+ * (`openssl ts -reply`) answering it, the token stored, and
+ * maif_verify_identities checking it; the errors of each call. */
+static void test_timestamps(void **state)
+{
+    tu_fixture *f = *state;
+    if (system("command -v openssl >/dev/null 2>&1") != 0) skip();
+    static const char ext[] = "[tsa]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                              "extendedKeyUsage=critical,timeStamping\n";
+    static const char cnf[] = "[tsa]\ndefault_tsa = t\n[t]\nserial = ./tsaserial\nsigner_cert = ./tsa.pem\n"
+                              "certs = ./tsa.pem\nsigner_key = ./tsa.key\nsigner_digest = sha256\n"
+                              "default_policy = 1.2.3.4.1\ndigests = sha256\ness_cert_id_alg = sha256\n";
+    static const char *const files[][2] = {{"tsaext.cnf", ext}, {"tsa.cnf", cnf}, {"tsaserial", "01\n"}};
+    for (size_t i = 0; i < 3; i++) {
+        char *fp = tu_path(f->dir, files[i][0]);
+        assert_int_equal(tu_write(fp, files[i][1], strlen(files[i][1])), 0);
+        free(fp);
+    }
+    assert_int_equal(sh(f->dir, "openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out tr.key && "
+                                "openssl req -x509 -new -key tr.key -subj /CN=Unit-TSA-Root -days 30 -out tr.pem && "
+                                "openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out tsa.key && "
+                                "openssl req -new -key tsa.key -subj /CN=Unit-TSA -out tsa.csr && "
+                                "openssl x509 -req -in tsa.csr -CA tr.pem -CAkey tr.key -set_serial 9 -days 30 "
+                                "-extfile tsaext.cnf -extensions tsa -out tsa.pem"),
+                     0);
+    tu_write_one(f->path, f->key, "to be stamped", NULL);
+    uint8_t q[2048];
+    size_t qn = 0;
+    assert_int_equal(maif_timestamp_query(f->path, q, 8, &qn), MAIF_ELIMIT);
+    assert_true(qn > 8);
+    assert_int_equal(maif_timestamp_query(f->path, q, sizeof q, &qn), MAIF_OK);
+    char *qp = tu_path(f->dir, "q.tsq");
+    assert_int_equal(tu_write(qp, q, qn), 0);
+    free(qp);
+    assert_int_equal(sh(f->dir, "openssl ts -reply -config tsa.cnf -queryfile q.tsq -out r.tsr"), 0);
+    size_t rn, tl;
+    uint8_t *resp = file_bytes(f->dir, "r.tsr", &rn), *troot = file_bytes(f->dir, "tr.pem", &tl);
+    maif_writer *w = NULL;
+    assert_int_equal(maif_writer_open(&w, f->path, f->key, NULL), MAIF_OK);
+    uint64_t seq = 99;
+    assert_int_equal(maif_writer_add_timestamp(w, "junk", 4, &seq, NULL), MAIF_EFORMAT);
+    assert_int_equal(maif_writer_add_timestamp(w, resp, rn, &seq, NULL), MAIF_OK);
+    assert_int_equal(seq, 1);
+    assert_int_equal(maif_writer_commit(w), MAIF_OK);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_identity_trust t = {NULL, 0, NULL, 0, troot, tl};
+    maif_report *rep = NULL;
+    assert_int_equal(maif_verify_identities(f->path, &t, &rep), MAIF_OK);
+    if (!maif_report_ok(rep)) tu_dump_report(rep);
+    assert_true(maif_report_ok(rep));
+    assert_true(tu_has_code(rep, "timestamp", MAIF_SEV_INFO));
+    maif_report_free(rep);
+    /* another artifact's commit is refused; so are bad arguments and bad roots */
+    char *other = tu_path(f->dir, "other.maif");
+    tu_write_one(other, f->key, "another artifact", NULL);
+    assert_int_equal(maif_writer_open(&w, other, f->key, NULL), MAIF_OK);
+    assert_int_equal(maif_writer_add_timestamp(w, resp, rn, NULL, NULL), MAIF_EINVAL);
+    assert_int_equal(maif_writer_close(w), MAIF_OK);
+    maif_identity_trust none = {NULL, 0, NULL, 0, NULL, 0};
+    assert_int_equal(maif_verify_identities(f->path, &none, &rep), MAIF_EINVAL);
+    maif_identity_trust crl_only = {NULL, 0, "x", 1, troot, tl};
+    assert_int_equal(maif_verify_identities(f->path, &crl_only, &rep), MAIF_EINVAL);
+    maif_identity_trust bad = {NULL, 0, NULL, 0, "not a cert", 10};
+    assert_int_equal(maif_verify_identities(f->path, &bad, &rep), MAIF_EFORMAT);
+    assert_non_null(strstr(maif_last_errmsg(), "TSA"));
+    assert_int_equal(maif_timestamp_query(NULL, q, sizeof q, &qn), MAIF_EINVAL);
+    /* every allocation failing in turn: MAIF_ENOMEM or the same verdict */
+    for (uint64_t k = 1;; k++) {
+        rep = NULL;
+        tu_alloc_install();
+        tu_alloc_fail(k, 0);
+        int rc = maif_verify_identities(f->path, &t, &rep);
+        int fired = tu_alloc_fired();
+        tu_alloc_uninstall();
+        if (rc == MAIF_OK) assert_true(tu_has_code(rep, "timestamp", MAIF_SEV_INFO) && maif_report_ok(rep));
+        else assert_int_equal(rc, MAIF_ENOMEM);
+        maif_report_free(rep);
+        if (!fired) break;
+    }
+    free(other);
+    free(resp);
+    free(troot);
+}
+
 /* Every allocation of maif_writer_add_chain and maif_verify_chains fails
  * in turn: each call succeeds or says MAIF_ENOMEM, never a false finding,
  * never a leak. */
@@ -299,6 +384,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_alloc_sweep, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_crl, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_timestamps, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
