@@ -105,6 +105,7 @@ export declare class Writer {
   addEmbedding(rows: ArrayLike<number> | ArrayLike<ArrayLike<number>>, metadata?: Metadata | null, options?: AddOptions): string;
   encrypt(keyring: Keyring | null, algorithm?: 'xchacha20-poly1305' | 'chacha20-poly1305' | 'aes-256-gcm' | string): void;
   encryptShreddable(keystore: Keystore, algorithm?: 'xchacha20-poly1305' | 'chacha20-poly1305' | 'aes-256-gcm' | string): void;
+  addTimestamp(response: Bytes): { id: string; commit: number };
   commit(): void;
   rollback(): void;
   close(): void;
@@ -191,6 +192,12 @@ export interface Report {
 
 export declare function verify(path: string, options?: { threads?: number; trustedKeys?: Array<Key | Bytes> }): Report;
 export declare function verifyChains(path: string, roots: Buffer | string, options?: { crls?: Buffer | string }): Report;
+export declare function verifyIdentities(path: string, trust: {
+  roots?: Buffer | string;
+  crls?: Buffer | string;
+  tsaRoots?: Buffer | string;
+}): Report;
+export declare function timestampQuery(path: string): Buffer;
 export declare function convert(src: string, dst: string, options: {
   key: Key;
   to?: 'native' | 'v21' | '2.1';

@@ -448,6 +448,16 @@ export class Writer extends Handle {
     this.keystore = keystore;
   }
 
+  /**
+   * Stores a time-stamp authority's answer (a DER response or token) to a
+   * request from timestampQuery(); returns { id, commit } (the stamped commit).
+   */
+  addTimestamp(response) {
+    const b = toBuffer(response), seq = [0n], id = Buffer.alloc(ID_BYTES);
+    check(lib.maif_writer_add_timestamp(this._live(), b, b.length, seq, id), () => this._err());
+    return { id: id.toString('hex'), commit: Number(seq[0]) };
+  }
+
   encrypt(keyring, algorithm = 'xchacha20-poly1305') {
     const cipher = keyring ? CIPHERS[String(algorithm).toLowerCase()] : 0;
     if (cipher === undefined) throw error(E.EINVAL, `unknown encryption algorithm ${JSON.stringify(algorithm)}`);
@@ -679,18 +689,38 @@ export function verify(path, options = {}) {
   return readReport(out[0]);
 }
 
+const pemOrPath = (x) => (x === undefined || x === null ? null : Buffer.isBuffer(x) ? x : fs.readFileSync(String(x)));
+
 /**
- * Checks every commit's signer's certificate chain (maif cert) against
- * roots (PEM or DER: a Buffer or a path), at each commit's time; with
- * options.crls (a Buffer or a path), revocation too. Returns a report of
- * identity-* findings (run verify() for integrity).
+ * Checks signer identities and trusted timestamps (docs/IDENTITIES.md).
+ * trust: roots (CA roots: a Buffer or a path) for every commit's signer's
+ * certificate chain at the commit's time, crls for their revocation,
+ * tsaRoots for every RFC 3161 token (Writer.addTimestamp). Returns a
+ * report of identity-* and timestamp* findings (run verify() for integrity).
  */
-export function verifyChains(path, roots, options = {}) {
-  const bytes = (x) => (x === undefined || x === null ? null : Buffer.isBuffer(x) ? x : fs.readFileSync(String(x)));
-  const r = bytes(roots), c = bytes(options.crls);
+export function verifyIdentities(path, trust = {}) {
+  const r = pemOrPath(trust.roots), c = pemOrPath(trust.crls), t = pemOrPath(trust.tsaRoots);
   const out = [null];
-  check(lib.maif_verify_chains_crl(String(path), r, r.length, c, c ? c.length : 0, out));
+  check(lib.maif_verify_identities(String(path), {
+    roots: r, roots_len: r ? r.length : 0, crls: c, crls_len: c ? c.length : 0,
+    tsa_roots: t, tsa_roots_len: t ? t.length : 0,
+  }, out));
   return readReport(out[0]);
+}
+
+/** verifyIdentities(path, { roots, crls: options.crls }): certificate chains and CRLs. */
+export function verifyChains(path, roots, options = {}) {
+  return verifyIdentities(path, { roots, crls: options.crls });
+}
+
+/**
+ * The DER RFC 3161 request for the last commit of the artifact at path:
+ * send it to a time-stamp authority, then Writer.addTimestamp its answer.
+ */
+export function timestampQuery(path) {
+  const buf = Buffer.alloc(4096), n = [0];
+  check(lib.maif_timestamp_query(String(path), buf, buf.length, n));
+  return buf.subarray(0, Number(n[0]));
 }
 
 /**

@@ -105,6 +105,15 @@ export const Info = koffi.struct('maif_info', {
   converted_from: 'const char *',
 });
 
+export const IdentityTrust = koffi.struct('maif_identity_trust', {
+  roots: 'const uint8_t *',
+  roots_len: 'size_t',
+  crls: 'const uint8_t *',
+  crls_len: 'size_t',
+  tsa_roots: 'const uint8_t *',
+  tsa_roots_len: 'size_t',
+});
+
 export const KeystoreToken = koffi.struct('maif_keystore_token', {
   module: 'const char *',
   token: 'const char *',
@@ -196,6 +205,9 @@ const decls = [
   'int maif_report_signer(void *rep, size_t i, _Out_ uint8_t *pk, _Out_ int *pinned)',
   'void maif_report_free(void *rep)',
   'int maif_verify_chains_crl(const char *path, const void *roots, size_t roots_len, const void *crls, size_t crls_len, _Out_ void **out)',
+  'int maif_verify_identities(const char *path, const maif_identity_trust *trust, _Out_ void **out)',
+  'int maif_timestamp_query(const char *path, _Out_ uint8_t *out, size_t cap, _Out_ size_t *len)',
+  'int maif_writer_add_timestamp(void *w, const void *resp, size_t len, _Out_ uint64_t *commit_seq, _Out_ uint8_t *id_out)',
 
   'int maif_convert(const char *in_path, const char *out_path, int to_format, void *key, void *opt, _Out_ void **report)',
 ];

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Key, Keyring, Keystore, Writer, Reader, verify, verifyChains, convert, version, typeCode, fourcc, MaifAccessError,
+  Key, Keyring, Keystore, Writer, Reader, verify, verifyChains, verifyIdentities, timestampQuery, convert, version,
+  typeCode, fourcc, MaifAccessError,
   MaifError, MaifNotFoundError, MaifExistsError, MaifValueError, MaifFormatError, MaifStateError,
 } from '../src/index.js';
 import { tmpdir } from './helpers.js';
@@ -281,6 +282,43 @@ describe('crypto-shredding', () => {
     expect(rep.ok).toBe(false);
     expect(rep.findings.map((f) => f.code)).toEqual(['identity-no-chain']);
     expect(() => verifyChains(p, fs.readFileSync(root), { crls: Buffer.from('not a CRL') })).toThrow(MaifFormatError);
+  });
+});
+
+describe('trusted timestamps', () => {
+  it('asks for a token over the last commit, stores a TSA answer, verifies it', () => {
+    const d = path.join(dir, 'tsa');
+    fs.mkdirSync(d, { recursive: true });
+    const run = (...args) => execFileSync('openssl', args, { cwd: d, stdio: 'ignore' });
+    fs.writeFileSync(path.join(d, 'ext.cnf'), '[t]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n' +
+      'extendedKeyUsage=critical,timeStamping\n');
+    fs.writeFileSync(path.join(d, 'tsa.cnf'), '[tsa]\ndefault_tsa = t\n[t]\nserial = ./serial\nsigner_cert = ./tsa.pem\n' +
+      'certs = ./tsa.pem\nsigner_key = ./tsa.key\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\n' +
+      'digests = sha256\ness_cert_id_alg = sha256\n');
+    fs.writeFileSync(path.join(d, 'serial'), '01\n');
+    run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'root.key',
+      '-subj', '/CN=JS-TSA-Root', '-days', '30', '-out', 'root.pem');
+    run('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tsa.key',
+      '-subj', '/CN=JS-TSA', '-out', 'tsa.csr');
+    run('x509', '-req', '-in', 'tsa.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-set_serial', '5', '-days', '30',
+      '-extfile', 'ext.cnf', '-extensions', 't', '-out', 'tsa.pem');
+    const p = path.join(d, 't.maif');
+    let w = Writer.create(p, { key });
+    w.addText('worth a timestamp');
+    w.commit();
+    w.close();
+    fs.writeFileSync(path.join(d, 'q.tsq'), timestampQuery(p));
+    run('ts', '-reply', '-config', 'tsa.cnf', '-queryfile', 'q.tsq', '-out', 'r.tsr');
+    w = Writer.open(p, { key });
+    const got = w.addTimestamp(fs.readFileSync(path.join(d, 'r.tsr')));
+    expect(got.commit).toBe(1);
+    expect(() => w.addTimestamp(Buffer.from('not a response'))).toThrow(MaifFormatError);
+    w.commit();
+    w.close();
+    const rep = verifyIdentities(p, { tsaRoots: path.join(d, 'root.pem') });
+    expect(rep.ok).toBe(true);
+    expect(rep.findings.map((f) => f.code)).toEqual(['timestamp']);
+    expect(() => verifyIdentities(p, {})).toThrow(MaifValueError);
   });
 });
 

@@ -13,8 +13,8 @@ Errors raise MAIFError subclasses carrying the library's message.
 """
 from .errors import (MAIFAccessError, MAIFError, MAIFExistsError, MAIFFormatError, MAIFIOError, MAIFLockedError,
                      MAIFNotFoundError, MAIFUnsupportedError, MAIFValueError, MAIFVerifyError)
-from .handles import (BlockView, Finding, Key, Keyring, Keystore, Reader, Report, Writer, convert, verify,
-                      verify_chains, version)
+from .handles import (BlockView, Finding, Key, Keyring, Keystore, Reader, Report, Writer, convert, timestamp_query,
+                      verify, verify_chains, verify_identities, version)
 from ._compat import (FORMAT_VERSION_MAJOR, FORMAT_VERSION_MINOR, MAGIC_FOOTER, MAGIC_HEADER, BlockFlags, BlockType,
                    FileFlags, MAIFBlock, MAIFDecoder, MAIFEncoder, MAIFHeader, MAIFParser, ProvenanceEntry, SecureBlock, SecureBlockHeader,
                    SecureBlockType, SecureMAIFReader, SecureMAIFWriter, create_maif, create_secure_maif,
@@ -34,7 +34,7 @@ __all__ = [
     "MAIF", "load_maif", "MAIFClient", "Artifact", "create_client", "create_artifact",
     # the library's objects and errors
     "Key", "Keyring", "Keystore", "Writer", "Reader", "BlockView", "Report", "Finding", "verify", "verify_chains",
-    "convert", "version",
+    "verify_identities", "timestamp_query", "convert", "version",
     "MAIFError", "MAIFNotFoundError", "MAIFFormatError", "MAIFValueError", "MAIFVerifyError", "MAIFAccessError",
     "MAIFLockedError", "MAIFExistsError", "MAIFUnsupportedError", "MAIFIOError",
 ]

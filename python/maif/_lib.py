@@ -53,6 +53,11 @@ class BlockSpec(Structure):
                 ("meta_size", c_size_t), ("supersedes", c_void_p), ("id", c_void_p), ("timestamp_us", c_uint64)]
 
 
+class IdentityTrust(Structure):
+    _fields_ = [("roots", c_char_p), ("roots_len", c_size_t), ("crls", c_char_p), ("crls_len", c_size_t),
+                ("tsa_roots", c_char_p), ("tsa_roots_len", c_size_t)]
+
+
 class KeystoreToken(Structure):
     _fields_ = [("module", c_char_p), ("token", c_char_p), ("pin", c_char_p)]
 
@@ -200,6 +205,9 @@ _PROTOS = {
     "maif_keystore_shred": (c_int, [_P, _P, _P, POINTER(c_uint64), c_size_t, c_uint, POINTER(c_uint64)]),
     "maif_writer_encrypt_shreddable": (c_int, [_P, _P, c_int]),
     "maif_verify_chains_crl": (c_int, [c_char_p, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(_P)]),
+    "maif_verify_identities": (c_int, [c_char_p, POINTER(IdentityTrust), POINTER(_P)]),
+    "maif_timestamp_query": (c_int, [c_char_p, c_char_p, c_size_t, POINTER(c_size_t)]),
+    "maif_writer_add_timestamp": (c_int, [_P, c_char_p, c_size_t, POINTER(c_uint64), c_char_p]),
     "maif_media_metadata": (c_int, [c_uint32, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(c_size_t)]),
     "maif_embed_file": (c_int, [c_char_p, c_char_p, _P, _P, POINTER(c_uint64)]),
     "maif_index_open": (c_int, [POINTER(_P), _P, c_char_p]),

@@ -399,6 +399,15 @@ class Writer(_Handle):
         check(lib.maif_writer_encrypt_shreddable(self._live(), keystore._live(), cipher_id(algorithm)), self._err)
         self._keystore = keystore  # the keystore must outlive the writer
 
+    def add_timestamp(self, response):
+        """Stores a time-stamp authority's answer (DER response or token) to
+        a request from timestamp_query(); returns (block id, stamped commit)."""
+        data = bytes(response)
+        seq = c_uint64()
+        out = ctypes.create_string_buffer(_lib.ID_BYTES)
+        check(lib.maif_writer_add_timestamp(self._live(), data, len(data), byref(seq), out), self._err)
+        return out.raw, seq.value
+
     def commit(self):
         check(lib.maif_writer_commit(self._live()), self._err)
 
@@ -642,20 +651,38 @@ def verify(path=None, data=None, threads=0, trusted_keys=()):
     return Report(h)
 
 
-def verify_chains(path, roots, crls=None):
-    """Checks every commit's signer's certificate chain (maif cert) against
-    roots (PEM or DER bytes, or a path), at each commit's time; with crls
-    (bytes or a path), revocation too. Returns a Report of identity-*
-    findings (run verify() for integrity)."""
-    def data(x):
-        if x is None or isinstance(x, (bytes, bytearray)):
-            return None if x is None else bytes(x)
-        with open(x, "rb") as f:
-            return f.read()
-    r, c = data(roots), data(crls)
+def _pem_or_path(x):
+    if x is None or isinstance(x, (bytes, bytearray)):
+        return None if x is None else bytes(x)
+    with open(x, "rb") as f:
+        return f.read()
+
+
+def verify_identities(path, roots=None, crls=None, tsa_roots=None):
+    """Checks signer identities and trusted timestamps (docs/IDENTITIES.md):
+    with roots (CA roots: bytes or a path), every commit's signer's
+    certificate chain at the commit's time, with crls their revocation; with
+    tsa_roots, every RFC 3161 token (Writer.add_timestamp). Returns a Report
+    of identity-* and timestamp* findings (run verify() for integrity)."""
+    r, c, t = _pem_or_path(roots), _pem_or_path(crls), _pem_or_path(tsa_roots)
+    trust = _lib.IdentityTrust(r, len(r) if r else 0, c, len(c) if c else 0, t, len(t) if t else 0)
     h = c_void_p()
-    check(lib.maif_verify_chains_crl(_lib.fspath(path), r, len(r), c, len(c) if c is not None else 0, byref(h)))
+    check(lib.maif_verify_identities(_lib.fspath(path), byref(trust), byref(h)))
     return Report(h)
+
+
+def verify_chains(path, roots, crls=None):
+    """verify_identities(path, roots, crls): certificate chains and CRLs."""
+    return verify_identities(path, roots=roots, crls=crls)
+
+
+def timestamp_query(path):
+    """The DER RFC 3161 request for the last commit of the artifact at path:
+    send it to a time-stamp authority, then Writer.add_timestamp its answer."""
+    buf = ctypes.create_string_buffer(4096)
+    n = c_size_t()
+    check(lib.maif_timestamp_query(_lib.fspath(path), buf, len(buf), byref(n)))
+    return buf.raw[:n.value]
 
 
 def convert(src, dst, to="native", key=None, force=False, threads=0, trusted_keys=()):

@@ -234,3 +234,39 @@ def test_verify_chains_with_crls(tmp_path):
     assert not rep.ok and [f.code for f in rep.findings] == ["identity-no-chain"]
     with pytest.raises(maif.MAIFFormatError, match="CRL"):
         maif.verify_chains("c.maif", (tmp_path / "root.pem").read_bytes(), crls=b"not a CRL")
+
+
+def test_trusted_timestamp(tmp_path):
+    import shutil
+    import subprocess
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl CLI")
+
+    def sh(*args):
+        subprocess.run(args, check=True, capture_output=True)
+    (tmp_path / "ext.cnf").write_text("[t]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                                      "extendedKeyUsage=critical,timeStamping\n")
+    (tmp_path / "tsa.cnf").write_text("[tsa]\ndefault_tsa = t\n[t]\nserial = ./serial\nsigner_cert = ./tsa.pem\n"
+                                      "certs = ./tsa.pem\nsigner_key = ./tsa.key\nsigner_digest = sha256\n"
+                                      "default_policy = 1.2.3.4.1\ndigests = sha256\ness_cert_id_alg = sha256\n")
+    (tmp_path / "serial").write_text("01\n")
+    sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+       "root.key", "-subj", "/CN=Py-TSA-Root", "-days", "30", "-out", "root.pem")
+    sh("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+       "tsa.key", "-subj", "/CN=Py-TSA", "-out", "tsa.csr")
+    sh("openssl", "x509", "-req", "-in", "tsa.csr", "-CA", "root.pem", "-CAkey", "root.key", "-set_serial", "5",
+       "-days", "30", "-extfile", "ext.cnf", "-extensions", "t", "-out", "tsa.pem")
+    key = maif.Key.generate()
+    with maif.Writer("t.maif", key) as w:
+        w.add("text", "worth a timestamp")
+    (tmp_path / "q.tsq").write_bytes(maif.timestamp_query("t.maif"))
+    sh("openssl", "ts", "-reply", "-config", "tsa.cnf", "-queryfile", "q.tsq", "-out", "r.tsr")
+    with maif.Writer("t.maif", key, mode="a") as w:
+        block_id, seq = w.add_timestamp((tmp_path / "r.tsr").read_bytes())
+        with pytest.raises(maif.MAIFFormatError):
+            w.add_timestamp(b"not a response")
+    assert seq == 1 and len(block_id) == 16
+    rep = maif.verify_identities("t.maif", tsa_roots="root.pem")
+    assert rep.ok and [f.code for f in rep.findings] == ["timestamp"]
+    with pytest.raises(maif.MAIFValueError):
+        maif.verify_identities("t.maif")

@@ -2,7 +2,7 @@
 // declarations describe the package as a TypeScript user meets it.
 import { Annotation, StateGraph, START, END } from '@langchain/langgraph';
 import { SyntheticEmbeddings } from '@langchain/core/utils/testing';
-import { Key, Keyring, Keystore, Writer, Reader, verify, verifyChains, MaifError, type Report } from 'maif';
+import { Key, Keyring, Keystore, Writer, Reader, verify, verifyChains, verifyIdentities, timestampQuery, MaifError, type Report } from 'maif';
 import { MaifSaver } from 'maif/langgraph';
 import { MaifVectorStore } from 'maif/langchain';
 
@@ -45,6 +45,12 @@ export async function main(): Promise<boolean> {
   w2.close();
   ks.close();
   const ids: Report = verifyChains('s.maif', 'root.pem', { crls: 'crls.pem' });
+  const q: Buffer = timestampQuery('s.maif');
+  const w3 = Writer.open('s.maif', { key });
+  const stamped: { id: string; commit: number } = w3.addTimestamp(q);
+  w3.close();
+  const ts: Report = verifyIdentities('s.maif', { tsaRoots: 'tsa.pem' });
+  if (!ts || stamped.commit < 0) return false;
   const rep: Report = verify('run.maif', { trustedKeys: [key] });
   if (erased < 0 || !ids) return false;
   return rep.ok && hits.length >= 0;
