@@ -8,8 +8,9 @@
 # MAIF 2.1 format of the original implementation and back, an archive copy
 # takes BLAKE3 content hashes (checked with b3sum), a note is erased on
 # request (crypto-shredding, its keystore's master key on a SoftHSM
-# token), and a remote agent appends through `maif serve` (HTTP, durable
-# group commit).
+# token), a time-stamp authority vouches for when it existed (RFC 3161),
+# and a remote agent appends through `maif serve` (HTTP, durable group
+# commit).
 # Usage: demo/demo.sh [path/to/maif]
 set -u
 MAIF=${1:-build/release/maif}
@@ -181,6 +182,22 @@ else
   echo "(skipped: SoftHSM is not installed; scripts/install-deps.sh installs it)"
 fi
 
+step "12d. A time-stamp authority vouches for when the memory existed (RFC 3161; openssl ts plays the TSA)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tsaroot.key -subj /CN=Demo-TSA-Root \
+  -days 30 -out tsaroot.pem 2> /dev/null || exit 1
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tsa.key -subj /CN=Demo-TSA \
+  -out tsa.csr 2> /dev/null || exit 1
+printf '[t]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n' > tsaext.cnf
+openssl x509 -req -in tsa.csr -CA tsaroot.pem -CAkey tsaroot.key -set_serial 1 -days 30 -extfile tsaext.cnf \
+  -extensions t -out tsa.pem 2> /dev/null || exit 1
+printf '[tsa]\ndefault_tsa = t\n[t]\nserial = ./tsaserial\nsigner_cert = ./tsa.pem\ncerts = ./tsa.pem\nsigner_key = ./tsa.key\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\ness_cert_id_alg = sha256\n' > tsa.cnf
+echo 01 > tsaserial
+run "$MAIF" timestamp memory.maif --query memory.tsq || exit 1
+echo "$ openssl ts -reply -config tsa.cnf -queryfile memory.tsq -out memory.tsr   # the TSA answers"
+openssl ts -reply -config tsa.cnf -queryfile memory.tsq -out memory.tsr 2> /dev/null || exit 1
+run "$MAIF" timestamp memory.maif --attach memory.tsr --key agent.key || exit 1
+"$MAIF" verify memory.maif --pubkey agent.key.pub --tsa-ca tsaroot.pem | grep -E 'time-stamp|OK' || exit 1
+
 step "13. Agents on other machines reach the memory through maif serve (HTTP, group commit)"
 mkdir -p served && cp memory.maif served/memory.maif
 "$MAIF" serve --dir served --no-auth --listen 127.0.0.1:0 --key agent.key --ready-file ready.url \
@@ -198,4 +215,4 @@ kill -TERM "$spid"; wait "$spid"; echo "server stopped on SIGTERM (exit $?)"
 expect_rc 0 "$MAIF" verify served/memory.maif --pubkey agent.key.pub
 run "$MAIF" ls served/memory.maif | tail -2
 
-printf '\n\033[1mdemo complete: written (compressed, encrypted, analysed, embedded), searched, signed, verified, tampering detected (and not laundered), recovered, converted (to 2.1, and to BLAKE3 content hashes), erased on request (keystore master on a token), served over HTTP.\033[0m\n'
+printf '\n\033[1mdemo complete: written (compressed, encrypted, analysed, embedded), searched, signed, verified, tampering detected (and not laundered), recovered, converted (to 2.1, and to BLAKE3 content hashes), erased on request (keystore master on a token), time-stamped by a TSA, served over HTTP.\033[0m\n'
