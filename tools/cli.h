@@ -157,6 +157,13 @@ int64_t cli_fd_read(void *ctx, void *buf, size_t cap);
 /* Reads src to its end into a malloc'd *out (at most limit bytes).
  * Errors: MAIF_ELIMIT, MAIF_EIO (src->err says why), MAIF_ENOMEM. */
 int cli_read_all(cli_fd_src *src, uint64_t limit, uint8_t **out, size_t *n);
+/* All of the file path ("-": stdin) into a malloc'd *out, at most limit
+ * bytes. Prints the error (over: the line for a file over the limit);
+ * returns 0 or CLI_EXIT_USAGE. */
+int cli_read_file(const char *path, uint64_t limit, const char *over, uint8_t **out, size_t *n);
+/* Commits w's batch unless ex already says a failure, then closes w (NULL
+ * is a no-op); returns ex, or the exit code of the first error (printed). */
+int cli_commit_close(const char *path, maif_writer *w, int ex);
 
 /* Line reader over fd, at most max bytes a line (without the newline). */
 typedef struct cli_lines {

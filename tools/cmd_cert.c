@@ -3,11 +3,9 @@
  * signer's certificate chain to an artifact as a chain block and commits
  * it, signed with the key the chain certifies (docs/IDENTITIES.md).
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -26,25 +24,13 @@ static int run(int argc, char **argv)
     if (pr == CLI_PARSE_HELP) return cli_help(&cli_cmd_cert);
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
     const char *path = pos[0], *chain_path = pos[1];
-    int fd;
-    char err[200];
-    if (cli_open_input(chain_path, &fd, err, sizeof err) != 0) {
-        cli_err(chain_path, "%s", err);
-        return CLI_EXIT_USAGE;
-    }
-    cli_fd_src src = {fd, 0};
     uint8_t *chain = NULL;
     size_t n = 0;
-    int rc = cli_read_all(&src, CHAIN_FILE_MAX, &chain, &n);
-    if (fd != 0) close(fd);
-    if (rc) {
-        cli_err(chain_path, "%s", rc == MAIF_ELIMIT ? "over 256 KiB; not a certificate chain" : "cannot read");
-        free(chain);
-        return CLI_EXIT_USAGE;
-    }
+    int rc, ex = cli_read_file(chain_path, CHAIN_FILE_MAX, "over 256 KiB; not a certificate chain", &chain, &n);
+    if (ex) return ex;
     maif_key *key = NULL;
     maif_writer *w = NULL;
-    int ex = cli_load_key(keyfile, &key);
+    ex = cli_load_key(keyfile, &key);
     if (!ex) ex = cli_open_writer(path, key, &w);
     uint8_t id[MAIF_ID_BYTES];
     uint64_t index = w ? maif_writer_count(w) : 0;
@@ -57,14 +43,7 @@ static int run(int argc, char **argv)
             ex = cli_fail(path, rc, maif_writer_errmsg(w));
         }
     }
-    if (!ex && (rc = maif_writer_commit(w)) != MAIF_OK) {
-        ex = cli_fail(path, rc, maif_writer_errmsg(w));
-        if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE;
-    }
-    if (w) {
-        rc = maif_writer_close(w);
-        if (!ex && rc) ex = cli_fail(path, rc, maif_last_errmsg());
-    }
+    ex = cli_commit_close(path, w, ex);
     maif_key_free(key);
     free(chain);
     if (ex) return ex;

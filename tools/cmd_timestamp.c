@@ -4,11 +4,9 @@
  * (docs/IDENTITIES.md). --query writes the request a time-stamp authority
  * answers; --attach stores its answer in FILE and commits it.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -41,25 +39,13 @@ static int query(const char *path, const char *out_path)
 
 static int attach(const char *path, const char *resp_path, const char *keyfile, const cli_p11 *p11)
 {
-    int fd;
-    char err[200];
-    if (cli_open_input(resp_path, &fd, err, sizeof err) != 0) {
-        cli_err(resp_path, "%s", err);
-        return CLI_EXIT_USAGE;
-    }
-    cli_fd_src src = {fd, 0};
     uint8_t *resp = NULL;
     size_t n = 0;
-    int rc = cli_read_all(&src, RESP_FILE_MAX, &resp, &n);
-    if (fd != 0) close(fd);
-    if (rc) {
-        cli_err(resp_path, "%s", rc == MAIF_ELIMIT ? "over 64 KiB; not a time-stamp response" : "cannot read");
-        free(resp);
-        return CLI_EXIT_USAGE;
-    }
+    int rc, ex = cli_read_file(resp_path, RESP_FILE_MAX, "over 64 KiB; not a time-stamp response", &resp, &n);
+    if (ex) return ex;
     maif_key *key = NULL;
     maif_writer *w = NULL;
-    int ex = cli_load_signing_key(keyfile, p11, &key);
+    ex = cli_load_signing_key(keyfile, p11, &key);
     if (!ex) ex = cli_open_writer(path, key, &w);
     uint8_t id[MAIF_ID_BYTES];
     uint64_t index = w ? maif_writer_count(w) : 0, seq = 0;
@@ -72,14 +58,7 @@ static int attach(const char *path, const char *resp_path, const char *keyfile, 
             ex = cli_fail(path, rc, maif_writer_errmsg(w));
         }
     }
-    if (!ex && (rc = maif_writer_commit(w)) != MAIF_OK) {
-        ex = cli_fail(path, rc, maif_writer_errmsg(w));
-        if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE;
-    }
-    if (w) {
-        rc = maif_writer_close(w);
-        if (!ex && rc) ex = cli_fail(path, rc, maif_last_errmsg());
-    }
+    ex = cli_commit_close(path, w, ex);
     maif_key_free(key);
     free(resp);
     if (ex) return ex;

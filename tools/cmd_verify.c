@@ -235,26 +235,11 @@ static void recompute(const char *path, deep *d, unsigned long long *done)
     maif_reader_close(r);
 }
 
-/* Reads the --ca or --crl file (at most 1 MiB). Prints the error; 0 or an
- * exit code. */
+/* Reads a --ca, --crl or --tsa-ca file (at most 1 MiB). Prints the error;
+ * 0 or an exit code. */
 static int read_ca(const char *path, uint8_t **out, size_t *n)
 {
-    int fd;
-    char err[200];
-    if (cli_open_input(path, &fd, err, sizeof err) != 0) {
-        cli_err(path, "%s", err);
-        return CLI_EXIT_USAGE;
-    }
-    cli_fd_src src = {fd, 0};
-    int rc = cli_read_all(&src, 1u << 20, out, n);
-    if (fd != 0) close(fd);
-    if (rc) {
-        free(*out);
-        *out = NULL;
-        cli_err(path, "%s", rc == MAIF_ELIMIT ? "over 1 MiB; not a certificate or CRL file" : "cannot read");
-        return CLI_EXIT_USAGE;
-    }
-    return 0;
+    return cli_read_file(path, 1u << 20, "over 1 MiB; not a certificate or CRL file", out, n);
 }
 
 static int run(int argc, char **argv)

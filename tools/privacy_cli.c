@@ -189,6 +189,40 @@ int cli_read_all(cli_fd_src *src, uint64_t limit, uint8_t **out, size_t *n)
     return MAIF_OK;
 }
 
+int cli_read_file(const char *path, uint64_t limit, const char *over, uint8_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    int fd;
+    char err[200];
+    if (cli_open_input(path, &fd, err, sizeof err) != 0) {
+        cli_err(path, "%s", err);
+        return CLI_EXIT_USAGE;
+    }
+    cli_fd_src src = {fd, 0};
+    int rc = cli_read_all(&src, limit, out, n);
+    if (fd != 0) close(fd);
+    if (rc) {
+        cli_err(path, "%s", rc == MAIF_ELIMIT ? over : "cannot read");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_commit_close(const char *path, maif_writer *w, int ex)
+{
+    int rc;
+    if (!ex && w && (rc = maif_writer_commit(w)) != MAIF_OK) {
+        ex = cli_fail(path, rc, maif_writer_errmsg(w));
+        if (ex == CLI_EXIT_VERIFY) ex = CLI_EXIT_USAGE;
+    }
+    if (w) {
+        rc = maif_writer_close(w);
+        if (!ex && rc) ex = cli_fail(path, rc, maif_last_errmsg());
+    }
+    return ex;
+}
+
 /* ---- grant, revoke, rotate: shared steps */
 
 int cli_priv_rewrap(const char *path, maif_writer *w, const maif_key *key, const char *identity, const char *passfile,
