@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -733,7 +734,17 @@ static void test_otlp_black_hole(void **state) {
     obs_trace_start(&t, "00-" TP_TRACE "-" TP_PARENT "-00");
     obs_request rq = {.route = OBS_R_AUDIT, .method = "GET", .path = "/a", .status = 200, .trace = &t};
     obs_request_end(&rq);
+    /* wait (up to 60 s, a bound for a starved machine, not a timing check)
+     * until the exporter has connected, so that it is stuck in an export
+     * when the shutdown starts: a loaded machine could otherwise keep it
+     * from starting one before the shutdown deadline, and then it would
+     * drop everything without a failed batch to count */
+    struct pollfd pf = {.fd = ls, .events = POLLIN};
+    assert_int_equal(poll(&pf, 1, 60000), 1);
+    int cs = accept(ls, NULL, NULL);
+    assert_true(cs >= 0);
     obs_shutdown();
+    close(cs);
     double ex = otlp("maif_otlp_spans_exported_total") - ex0;
     double dr = otlp("maif_otlp_spans_dropped_total") - dr0;
     if (ex != 0 || dr != n) fail_msg("exported %g, dropped %g of %d", ex, dr, n);
