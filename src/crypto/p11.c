@@ -139,10 +139,15 @@ static long get_attr(struct maif_p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE
     return (long)a.ulValueLen;
 }
 
-static int find_one(struct maif_p11 *p, CK_OBJECT_CLASS cls, const char *label, CK_OBJECT_HANDLE *out)
+/* The one object of class cls labelled label (and with CKA_ID id, unless
+ * NULL). MAIF_ENOTFOUND (no message) when there is none. */
+static int find_one(struct maif_p11 *p, CK_OBJECT_CLASS cls, const char *label, const uint8_t *id,
+                    CK_OBJECT_HANDLE *out)
 {
-    CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)}};
-    CK_RV rv = p->f->C_FindObjectsInit(p->s, tmpl, 2);
+    CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof cls},
+                            {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)},
+                            {CKA_ID, (void *)id, 16}};
+    CK_RV rv = p->f->C_FindObjectsInit(p->s, tmpl, id ? 3 : 2);
     if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_FindObjectsInit", rv);
     CK_OBJECT_HANDLE h[2];
     CK_ULONG n = 0;
@@ -152,7 +157,8 @@ static int find_one(struct maif_p11 *p, CK_OBJECT_CLASS cls, const char *label, 
     if (n == 0) return MAIF_ENOTFOUND;
     if (n > 1)
         return maif_set_last_err(MAIF_EKEY, "the token holds more than one %s key labelled '%s'",
-                                 cls == CKO_PRIVATE_KEY ? "private" : "public", label);
+                                 cls == CKO_PRIVATE_KEY ? "private" : cls == CKO_PUBLIC_KEY ? "public" : "secret",
+                                 label);
     *out = h[0];
     return MAIF_OK;
 }
@@ -317,11 +323,11 @@ int maif_p11_open(struct maif_key *k, const char *module, const char *token, con
     int rc = maif_p11_session(&p, module, token, pin, 0);
     if (rc) return rc;
     CK_OBJECT_HANDLE pub;
-    rc = find_one(p, CKO_PRIVATE_KEY, label, &p->priv);
+    rc = find_one(p, CKO_PRIVATE_KEY, label, NULL, &p->priv);
     if (rc == MAIF_ENOTFOUND)
         rc = maif_set_last_err(MAIF_EACCESS, "token '%s' holds no private key labelled '%s'", token, label);
     if (rc) goto fail;
-    rc = find_one(p, CKO_PUBLIC_KEY, label, &pub);
+    rc = find_one(p, CKO_PUBLIC_KEY, label, NULL, &pub);
     if (rc == MAIF_ENOTFOUND)
         rc = maif_set_last_err(MAIF_EKEY, "token '%s' holds no public key labelled '%s' beside the private one", token,
                                label);
@@ -398,18 +404,10 @@ int maif_p11_sign(const struct maif_key *k, const void *msg, size_t n, uint8_t *
 
 static int find_secret(struct maif_p11 *p, const char *label, const uint8_t id[16], CK_OBJECT_HANDLE *out)
 {
-    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-    CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof cls},
-                            {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)},
-                            {CKA_ID, (void *)id, 16}};
-    CK_RV rv = p->f->C_FindObjectsInit(p->s, tmpl, 3);
-    if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_FindObjectsInit", rv);
-    CK_ULONG n = 0;
-    rv = p->f->C_FindObjects(p->s, out, 1, &n);
-    p->f->C_FindObjectsFinal(p->s);
-    if (rv != CKR_OK) return P11_FAIL(MAIF_EKEY, "C_FindObjects", rv);
-    if (n == 0) return maif_set_last_err(MAIF_ENOTFOUND, "the token holds no key labelled '%s' with that id", label);
-    return MAIF_OK;
+    int rc = find_one(p, CKO_SECRET_KEY, label, id, out);
+    if (rc == MAIF_ENOTFOUND)
+        return maif_set_last_err(MAIF_ENOTFOUND, "the token holds no key labelled '%s' with that id", label);
+    return rc;
 }
 
 int maif_p11_secret_generate(struct maif_p11 *p, const char *label, const uint8_t id[16])

@@ -322,9 +322,12 @@ static int save(maif_keystore *ks, int rekey)
             char label[KP_LABEL];
             token_label(label, ks->store_id);
             int src = maif_p11_secret_sweep(ks->p11, label, (const uint8_t(*)[16])ks->key_id, 1, NULL);
-            if (!rc && src)
+            if (!rc && src) {
+                char why[300]; /* the message is rewritten below: copied out first */
+                snprintf(why, sizeof why, "%s", maif_last_errmsg());
                 rc = maif_set_last_err(MAIF_EKEY, "the old master key's token key could not be destroyed (%s); "
-                                                  "the next erasure or rotation destroys it", maif_last_errmsg());
+                                                  "the next erasure or rotation destroys it", why);
+            }
         }
     } else if (made_key) { /* nothing refers to the new token key */
         char label[KP_LABEL];
@@ -350,6 +353,42 @@ static int token_session(maif_keystore *ks, const maif_keystore_token *tok)
     return maif_p11_session(&ks->p11, module, token, tok->pin, 1);
 }
 
+/* Unseals the master key of the token form m (n bytes, read from path)
+ * into MASTER(ks) on the token it names (or tok's), opening the session.
+ * Sets the last-error message on failure. */
+static int load_token_master(maif_keystore *ks, const uint8_t *m, size_t n, const char *path,
+                             const maif_keystore_token *tok)
+{
+    size_t ml = rd16le(m + KP_FIXED), tl = KP_FIXED + 2 + ml < n ? m[KP_FIXED + 2 + ml] : 256;
+    if (ml == 0 || ml > 4096 || tl == 0 || tl > 32 || n != KP_FIXED + 3 + ml + tl)
+        return maif_set_last_err(MAIF_EFORMAT, "%s: a damaged token master file", path);
+    maif_free(ks->module);
+    maif_free(ks->token);
+    ks->module = maif_malloc(ml + 1);
+    ks->token = maif_malloc(tl + 1);
+    uint8_t *pt = maif_secret_alloc(48);
+    if (!ks->module || !ks->token || !pt) {
+        maif_secret_free(pt);
+        return maif_set_last_err(MAIF_ENOMEM, "out of memory");
+    }
+    memcpy(ks->module, m + KP_FIXED + 2, ml);
+    ks->module[ml] = 0;
+    memcpy(ks->token, m + KP_FIXED + 3 + ml, tl);
+    ks->token[tl] = 0;
+    memcpy(ks->store_id, m + 20, 16);
+    memcpy(ks->key_id, m + 36, 16);
+    char label[KP_LABEL];
+    token_label(label, ks->store_id);
+    int rc = ks->p11 ? MAIF_OK : token_session(ks, tok);
+    if (!rc) rc = maif_p11_secret_open(ks->p11, label, ks->key_id, m + KP_HEAD, m, KP_HEAD, m + KP_HEAD + 12, 48, pt);
+    if (!rc) memcpy(MASTER(ks), pt, 32);
+    maif_secret_free(pt);
+    if (rc == MAIF_ENOTFOUND && ks->p11)
+        return maif_set_last_err(MAIF_EKEY, "its master key's token key is no longer on token '%s' (destroyed by an "
+                                            "erasure): nothing in it can be opened", ks->token);
+    return rc == MAIF_EKEY ? MAIF_EACCESS : rc; /* no such token, a failing call: not a key that is gone */
+}
+
 /* The master key whose id is mid, from path or path.new: plain (MKM1), or
  * sealed by a key on a token (MKP1). *said: the last-error message
  * already says what failed. */
@@ -366,48 +405,12 @@ static int load_master(maif_keystore *ks, const uint8_t mid[16], const maif_keys
             rc = MAIF_ENOMEM;
             break;
         }
-        if (read_file(p, m, KP_MAX, &n) != MAIF_OK || n < KM_SIZE || maif_ct_compare(m + 4, mid, 16) != 0) {
-            maif_free(p);
-            continue;
-        }
-        if (n == KM_SIZE && memcmp(m, "MKM1", 4) == 0) {
-            memcpy(MASTER(ks), m + 20, 32);
-            rc = MAIF_OK;
-        } else if (n >= KP_FIXED + 3 && memcmp(m, "MKP1", 4) == 0) {
-            size_t ml = rd16le(m + KP_FIXED), tl = KP_FIXED + 2 + ml < n ? m[KP_FIXED + 2 + ml] : 256;
-            if (ml == 0 || ml > 4096 || tl == 0 || tl > 32 || n != KP_FIXED + 3 + ml + tl) {
-                rc = maif_set_last_err(MAIF_EFORMAT, "%s: a damaged token master file", p);
-                *said = 1;
-            } else {
-                maif_free(ks->module);
-                maif_free(ks->token);
-                ks->module = maif_malloc(ml + 1);
-                ks->token = maif_malloc(tl + 1);
-                if (!ks->module || !ks->token) {
-                    maif_free(p);
-                    rc = MAIF_ENOMEM;
-                    break;
-                }
-                memcpy(ks->module, m + KP_FIXED + 2, ml);
-                ks->module[ml] = 0;
-                memcpy(ks->token, m + KP_FIXED + 3 + ml, tl);
-                ks->token[tl] = 0;
-                memcpy(ks->store_id, m + 20, 16);
-                memcpy(ks->key_id, m + 36, 16);
-                char label[KP_LABEL];
-                token_label(label, ks->store_id);
-                uint8_t *pt = maif_secret_alloc(48);
-                rc = !pt ? MAIF_ENOMEM : ks->p11 ? MAIF_OK : token_session(ks, tok);
-                if (!rc) rc = maif_p11_secret_open(ks->p11, label, ks->key_id, m + KP_HEAD, m, KP_HEAD,
-                                                   m + KP_HEAD + 12, 48, pt);
-                if (!rc) memcpy(MASTER(ks), pt, 32);
-                maif_secret_free(pt);
-                if (rc == MAIF_ENOTFOUND && ks->p11)
-                    rc = maif_set_last_err(MAIF_EKEY, "its master key's token key is no longer on token '%s' "
-                                                      "(destroyed by an erasure): nothing in it can be opened",
-                                           ks->token);
-                else if (rc == MAIF_EKEY) /* no such token, a failing call: not a key that is gone */
-                    rc = MAIF_EACCESS;
+        if (read_file(p, m, KP_MAX, &n) == MAIF_OK && n >= KM_SIZE && maif_ct_compare(m + 4, mid, 16) == 0) {
+            if (n == KM_SIZE && memcmp(m, "MKM1", 4) == 0) {
+                memcpy(MASTER(ks), m + 20, 32);
+                rc = MAIF_OK;
+            } else if (n >= KP_FIXED + 3 && memcmp(m, "MKP1", 4) == 0) {
+                rc = load_token_master(ks, m, n, p, tok);
                 *said = rc && rc != MAIF_ENOMEM;
             }
         }
