@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/api.h"
 #include "api/identity.h"
@@ -125,14 +124,6 @@ static size_t find_commit(const ient *e, size_t nc, const uint8_t imprint[32])
     return nc;
 }
 
-static void fmt_unix(int64_t t, char *buf, size_t cap)
-{
-    time_t ts = (time_t)t;
-    struct tm tm;
-    gmtime_r(&ts, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int id_timestamps(maif_reader *r, const mx_store *tsa, const icommit *cs, size_t nc, int64_t *existed_by,
                   maif_report *rep)
 {
@@ -179,13 +170,13 @@ int id_timestamps(maif_reader *r, const mx_store *tsa, const icommit *cs, size_t
             continue;
         }
         if (when < existed_by[k]) existed_by[k] = when;
-        fmt_unix(when, t1, sizeof t1);
+        mx_fmt_unix(when, t1, sizeof t1);
         maif_report_add(rep, MAIF_SEV_INFO, "timestamp", "block", (int64_t)i, (int64_t)b.offset,
                         "time-stamp block %llu: commit %llu, and everything before it, existed by %s (TSA %s)",
                         (unsigned long long)i, (unsigned long long)cs[k].seq, t1, who);
         int64_t claimed = (int64_t)(cs[k].ts / 1000000u);
         if (claimed > when + TS_CLOCK_SLACK) {
-            fmt_unix(claimed, t2, sizeof t2);
+            mx_fmt_unix(claimed, t2, sizeof t2);
             maif_report_add(rep, MAIF_SEV_WARNING, "timestamp-clock", "commit", -1, -1,
                             "commit %llu claims %s, after its TSA saw it (%s): the signer's clock ran ahead",
                             (unsigned long long)cs[k].seq, t2, t1);

@@ -245,13 +245,19 @@ int mx_asn1_to_unix(const ASN1_TIME *t, int64_t *out)
     return 0;
 }
 
+void mx_fmt_unix(int64_t t, char *buf, size_t cap)
+{
+    time_t ts = (time_t)t;
+    struct tm tm;
+    gmtime_r(&ts, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 void mx_fmt_time(const ASN1_TIME *t, char *buf, size_t cap)
 {
-    struct tm tm;
-    if (t && ASN1_TIME_to_tm(t, &tm) == 1)
-        strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    else
-        snprintf(buf, cap, "?");
+    int64_t u;
+    if (mx_asn1_to_unix(t, &u) == 0) mx_fmt_unix(u, buf, cap);
+    else snprintf(buf, cap, "?");
 }
 
 int mx_crl_stale(const mx_crls *c, size_t i, int64_t now_s, char *detail, size_t cap)
@@ -335,10 +341,7 @@ static int check_revocation(const mx_crls *c, STACK_OF(X509) *path, int64_t time
         ASN1_GENERALIZEDTIME_free(inv);
         if (!bad_time && existed_by < when && existed_by < invalid) continue; /* stamped before it: unaffected */
         mx_fmt_time(rt, t1, sizeof t1);
-        time_t ts = (time_t)time_s;
-        struct tm tm;
-        gmtime_r(&ts, &tm);
-        strftime(t2, sizeof t2, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        mx_fmt_unix(time_s, t2, sizeof t2);
         if (reason == 1 || reason == 2 || reason == 10 || bad_time) {
             snprintf(detail, cap, "certificate %s was revoked at %s (%s): a compromised key could have signed with "
                                   "any timestamp, so no commit of it is trusted%s", who, t1, reason_name(reason),
@@ -386,11 +389,8 @@ int mx_chain_verify(const mx_store *s, const mx_crls *crls, const mx_chain *c, u
         int e = X509_STORE_CTX_get_error(ctx);
         X509 *at = X509_STORE_CTX_get_current_cert(ctx);
         mx_name_line(at ? X509_get_subject_name(at) : X509_get_subject_name(leaf), who, sizeof who);
-        time_t ts = (time_t)(time_us / 1000000u);
-        struct tm tm;
-        gmtime_r(&ts, &tm);
         char when[32];
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        mx_fmt_unix((int64_t)(time_us / 1000000u), when, sizeof when);
         switch (e) {
         case X509_V_ERR_CERT_HAS_EXPIRED:
             mx_fmt_time(at ? X509_get0_notAfter(at) : NULL, t1, sizeof t1);

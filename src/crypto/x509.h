@@ -40,6 +40,9 @@ const char *mx_chain_leaf_subject(const mx_chain *c, char *buf, size_t cap);
 int mx_store_load(const void *data, size_t len, mx_store **out);
 void mx_store_free(mx_store *s);
 
+/* t (seconds since the epoch) as "YYYY-MM-DDTHH:MM:SSZ" into buf. */
+void mx_fmt_unix(int64_t t, char *buf, size_t cap);
+
 /* Certificate revocation lists from PEM or DER (back to back), at most
  * MX_CRLS_MAX. Errors: MAIF_EFORMAT, MAIF_ELIMIT, MAIF_ENOMEM. */
 int mx_crls_load(const void *data, size_t len, mx_crls **out);
